@@ -1,0 +1,93 @@
+# mlyze - a heap inspector for running Linux x86-64 processes.
+# make            build ./mlyze
+# make check      build, run unit and integration tests (SANITIZE=1: under ASan+UBSan)
+# make demo       install missing packages (as root), build, and show a real session
+# make deps       install the Debian packages mlyze needs (as root), else print the command
+# make install    PREFIX=/usr/local: the binary and the man page
+# make bench      benchmarks (not part of check)
+
+PREFIX ?= /usr/local
+CC ?= gcc
+PKGS = libdw capstone readline
+VERSION = 0.1.0
+
+# Objects of the sanitizer build live apart, so switching never mixes them.
+ifeq ($(SANITIZE),1)
+VARIANT = san
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+VARIANT = plain
+SANFLAGS =
+endif
+B = build/$(VARIANT)
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+WARN = -Wall -Wextra -Wshadow -Wno-missing-field-initializers
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -DMLYZE_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) $(SANFLAGS) \
+	-Iinclude -Isrc/sym -Isrc/cmd $(PKG_CFLAGS) -MMD -MP
+LDLIBS = $(PKG_LIBS) -lstdc++ -lm
+
+SRCS = $(wildcard src/*.c src/*/*.c)
+OBJS = $(SRCS:%.c=$(B)/%.o)
+LIB_OBJS = $(filter-out $(B)/src/main.o,$(OBJS))
+
+UNIT_SRCS = $(wildcard tests/unit/test-*.c)
+UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+
+DEB_PKGS = gcc make pkg-config libdw-dev libelf-dev libcapstone-dev libreadline-dev libcmocka-dev \
+	jq gdb procps util-linux
+
+all: mlyze
+
+mlyze: $(B)/mlyze
+	@cmp -s $< $@ || cp $< $@
+
+$(B)/mlyze: $(OBJS)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/tests/test-%: tests/unit/test-%.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+fixtures:
+	$(MAKE) -C fixtures
+
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+		echo "installing: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else \
+		echo "mlyze needs these Debian packages; run as root:"; \
+		echo "  apt-get install $$missing"; exit 1; \
+	fi
+
+check: deps
+	$(MAKE) mlyze fixtures unit
+	MLYZE=$(CURDIR)/mlyze bash tests/run.sh $(UNIT_BINS) --
+
+unit: $(UNIT_BINS)
+
+demo: deps
+	$(MAKE) mlyze fixtures
+	bash tests/demo.sh
+
+install: mlyze
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 mlyze $(DESTDIR)$(PREFIX)/bin/mlyze
+	install -m 644 docs/mlyze.1 $(DESTDIR)$(PREFIX)/share/man/man1/mlyze.1
+
+clean:
+	rm -rf build mlyze
+	$(MAKE) -C fixtures clean
+
+.PHONY: all mlyze deps check unit demo install clean fixtures
+
+-include $(OBJS:.o=.d) $(UNIT_BINS:=.d)

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* cmd.h - the command table: one struct cmd_entry per src/cmd/cmd-NAME.c, and how a line runs. */
+#ifndef MLZ_CMD_H
+#define MLZ_CMD_H
+
+#include <stdbool.h>
+
+#include "err.h"
+
+struct jv;
+struct session;
+struct strbuf;
+
+enum cmd_flags {
+	CMD_NEEDS_LIVE = 1 << 0, /* answers only while the process runs */
+};
+
+struct cmd_opt {
+	const char *name; /* "--depth" */
+	const char *arg;  /* "N" when it takes a value, NULL for a flag */
+	const char *help;
+};
+
+#define CMD_MAX_OPTS 16
+
+struct cmd_args {
+	int argc;    /* positional arguments only */
+	char **argv; /* words borrowed from the lexed line, in an array the caller frees */
+	int nopt;
+	struct {
+		const char *name;
+		const char *value; /* NULL for a flag */
+	} opt[CMD_MAX_OPTS];
+	bool json;
+};
+
+struct cmd_ctx {
+	struct session *s;
+	const struct cmd_args *args;
+	struct jv *result; /* set by exec on success: a JSON object */
+	struct mlz_err err;
+};
+
+struct cmd_entry {
+	const char *name;
+	const char *alias;   /* or NULL */
+	const char *usage;   /* "bt [TID|all]" */
+	const char *summary; /* one line for `help` */
+	const char *help;    /* paragraph for `help CMD` and the man page */
+	const struct cmd_opt *opts; /* terminated by { NULL }; --json is implied */
+	int min_args, max_args;
+	unsigned flags;
+	/* Fill ctx->result and return 0, or fill ctx->err and return -1. */
+	int (*exec)(struct cmd_ctx *ctx);
+	/* Render a result as text; NULL prints nothing. */
+	void (*text)(const struct jv *result, struct strbuf *out);
+};
+
+/* Every command, NULL-terminated, in the order `help` lists them. */
+extern const struct cmd_entry *const cmd_table[];
+
+/* By exact name or alias, then unique prefix; else an error naming candidates or the nearest. */
+const struct cmd_entry *cmd_find(const char *word, struct mlz_err *err);
+/* Split argv (argv[0] is the command) into positionals and options, checking counts. */
+int cmd_parse_args(const struct cmd_entry *e, int argc, char **argv, struct cmd_args *a, struct mlz_err *err);
+bool cmd_has(const struct cmd_args *a, const char *name);
+/* The option's value, or NULL. */
+const char *cmd_optval(const struct cmd_args *a, const char *name);
+
+/* Outcome of one command line, for the exit status. */
+enum cmd_outcome { CMD_OK, CMD_FAILED, CMD_GONE, CMD_EMPTY };
+/*
+ * Lex, find, parse, run and print one line: the result to stdout (text, or one
+ * JSON object per line with --json), errors to stderr in text mode.
+ */
+enum cmd_outcome cmd_run_line(struct session *s, const char *line);
+
+/* Split a command line into words (quotes, backslashes, # comments); 0 or -1. */
+int lex_line(const char *line, int *argc, char ***argv, struct mlz_err *err);
+void lex_free(int argc, char **argv);
+
+/* Edit distance, for "did you mean". */
+int edit_distance(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* proc.h - facts about a process read from /proc (no ptrace needed). */
+#ifndef MLZ_PROC_H
+#define MLZ_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+/* The whole of a (small) file as a NUL-terminated string, or NULL with errno set; caller frees. */
+char *read_text_file(const char *path);
+
+/* One state letter from /proc/PID/stat ('R', 'S', 'Z', ...), or 0 if the process is gone. */
+char proc_state(pid_t pid, pid_t tid);
+/* An integer field ("TracerPid", "Threads", ...) of /proc/PID/status, or -1. */
+long proc_status_field(pid_t pid, const char *field);
+/* The real uid (which=0) or effective uid (which=1) from /proc/PID/status, or -1. */
+long proc_status_uid(pid_t pid, int which);
+/* /proc/PID/task/TID/comm without the newline into buf; "" if unreadable. */
+void proc_comm(pid_t pid, pid_t tid, char *buf, size_t len);
+/* readlink of /proc/PID/exe; caller frees; NULL if unreadable. */
+char *proc_exe(pid_t pid);
+/* Thread ids of pid from /proc/PID/task, sorted; caller frees *tids. Returns count or -1. */
+int proc_tids(pid_t pid, pid_t **tids);
+
+/* Memory totals from /proc/PID/smaps_rollup, in bytes; -1 where unknown. */
+struct proc_mem {
+	int64_t rss, pss, swap, anon, file;
+};
+int proc_memory(pid_t pid, struct proc_mem *m, struct mlz_err *err);
+
+/* One line of /proc/PID/maps. */
+struct map_entry {
+	uint64_t start, end, offset;
+	char perms[5];
+	uint64_t inode;
+	char dev[16];
+	char *path; /* "" for anonymous; owned */
+};
+struct maps {
+	struct map_entry *v;
+	size_t n, alloc;
+};
+/* Parse maps text (the format of /proc/PID/maps); returns 0, or -1 on a malformed line. */
+int maps_parse(const char *text, struct maps *m, struct mlz_err *err);
+int proc_maps(pid_t pid, struct maps *m, struct mlz_err *err);
+/* The mapping that holds addr, or NULL. */
+const struct map_entry *maps_find(const struct maps *m, uint64_t addr);
+void maps_release(struct maps *m);
+
+#endif

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* session.h - the one session object: the target, its symbols, settings and the event loop. */
+#ifndef MLZ_SESSION_H
+#define MLZ_SESSION_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "err.h"
+
+struct target;
+struct sym;
+
+enum session_mode { MODE_ATTACH, MODE_RUN };
+
+struct session {
+	enum session_mode mode;
+	struct target *target; /* NULL only before attach */
+	struct sym *sym;       /* created on first use */
+	bool json;             /* --json given on the command line */
+	bool interactive;      /* a REPL on a terminal */
+	int sigfd;             /* signalfd: SIGCHLD, SIGINT, SIGTERM, SIGHUP */
+	bool interrupted;      /* Ctrl-C arrived while a command ran */
+	int fatal_signal;      /* SIGTERM or SIGHUP arrived: end the session cleanly */
+	bool quit;             /* `quit` was run */
+	bool exit_reported;    /* the user was told the process ended */
+	/* How news (the process ended, exec) reaches the user; the REPL redraws its prompt. */
+	void (*notify)(struct session *s, const char *line);
+};
+
+/* Block the signals the event loop reads and open the signalfd; 0 or -1. */
+int session_init(struct session *s, struct mlz_err *err);
+void session_release(struct session *s);
+
+/*
+ * Serve the target for up to timeout_ms (-1: until something happens), and
+ * return early when stdin (if watch_stdin) has input: 1 on input, 0 on
+ * timeout, -1 when Ctrl-C, SIGTERM or SIGHUP arrived.
+ */
+int session_serve(struct session *s, int timeout_ms, bool watch_stdin);
+/* Pass on the target's news (exit, exec) through s->notify. */
+void session_flush_notices(struct session *s);
+
+/* Fail with MLZ_E_GONE unless the target is alive. */
+int session_need_live(struct session *s, struct mlz_err *err);
+/* Stop every thread and make the symbols current; undo with session_resume(). */
+int session_stop(struct session *s, struct mlz_err *err);
+int session_resume(struct session *s, struct mlz_err *err);
+/* The symbol table, created or refreshed for the current address space; NULL on error. */
+struct sym *session_sym(struct session *s, struct mlz_err *err);
+
+/* Detach from a live target (cleanup registry first); 0 when nothing is left attached. */
+int session_detach(struct session *s, struct mlz_err *err);
+
+#endif

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* strbuf.h - a growable NUL-terminated byte buffer (git's strbuf, reduced). */
+#ifndef MLZ_STRBUF_H
+#define MLZ_STRBUF_H
+
+#include <stddef.h>
+
+struct strbuf {
+	char *buf; /* always NUL-terminated once anything was added */
+	size_t len;
+	size_t alloc;
+};
+
+#define STRBUF_INIT { NULL, 0, 0 }
+
+void strbuf_add(struct strbuf *sb, const void *data, size_t len);
+void strbuf_addstr(struct strbuf *sb, const char *s);
+void strbuf_addch(struct strbuf *sb, char c);
+void strbuf_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void strbuf_reset(struct strbuf *sb);
+/* The buffer's text, "" when empty; owned by sb. */
+const char *strbuf_str(const struct strbuf *sb);
+/* Hand the buffer to the caller (who frees it) and leave sb empty. */
+char *strbuf_detach(struct strbuf *sb);
+void strbuf_release(struct strbuf *sb);
+
+#endif

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* sym.h - symbols and stacks through libdwfl, fed by mlyze's own memory reads and registers. */
+#ifndef MLZ_SYM_H
+#define MLZ_SYM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct target;
+struct sym;
+
+/*
+ * Usage:
+ *	struct sym *s = sym_new(t, &err);
+ *	sym_refresh(s, &err);                    // pick up libraries loaded since
+ *	n = sym_unwind(s, tid, pcs, MAX, &err);  // thread must be stopped
+ *	const struct sym_pc *r = sym_lookup(s, pcs[i], i > 0);
+ *	sym_free(s);
+ * libdwfl never ptraces by itself here: it reads memory and registers through
+ * the target, and mlyze decides when threads stop.
+ */
+
+/* One source-level frame; a PC in inlined code yields several, innermost first. */
+struct sym_frame {
+	const char *function; /* demangled; NULL when unknown */
+	const char *file;     /* NULL without line information */
+	int line;             /* 0 without line information */
+	bool inlined;         /* this frame was inlined into the next one */
+};
+
+/* What one PC resolves to; owned by the cache of the sym that returned it. */
+struct sym_pc {
+	uint64_t pc;
+	bool caller;            /* pc is a return address (resolved at pc - 1) */
+	const char *module;     /* basename of the mapped file, NULL if no module covers pc */
+	uint64_t module_offset; /* pc - the module's load address */
+	size_t nframes;         /* >= 1 */
+	struct sym_frame *frames;
+};
+
+struct sym *sym_new(struct target *t, struct mlz_err *err);
+/* Re-read the module list if the address space changed (dlopen, exec). */
+int sym_refresh(struct sym *s, struct mlz_err *err);
+/*
+ * Unwind the stopped thread tid into pcs (innermost first): pcs[0] is the
+ * thread's PC, the others are return addresses. Returns the count, or -1.
+ */
+int sym_unwind(struct sym *s, int tid, uint64_t *pcs, int max, struct mlz_err *err);
+/* Resolve pc (caller = true for a return address: looked up at pc - 1). Never NULL. */
+const struct sym_pc *sym_lookup(struct sym *s, uint64_t pc, bool caller);
+void sym_free(struct sym *s);
+
+/* The demangled form of name (caller frees), or NULL when name is not a mangled C++ name. */
+char *sym_demangle(const char *name);
+
+#endif

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* target.h - the process under inspection: threads, stop/resume, memory, registers, detach. */
+#ifndef MLZ_TARGET_H
+#define MLZ_TARGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include "cleanup.h"
+#include "err.h"
+#include "strbuf.h"
+
+/*
+ * Usage (live):
+ *	struct target *t = target_attach(pid, &err);   // every thread seized, running
+ *	target_poll(t);                 // on SIGCHLD: pass signals on, follow clones
+ *	target_stop(t, &err);           // every thread in a ptrace-stop
+ *	target_regs(t, tid, &regs, &err); target_read(t, addr, buf, len);
+ *	target_resume(t, &err);
+ *	target_detach(t, &err);         // cleanup registry run, every thread detached
+ *	target_free(t);
+ */
+enum target_state {
+	TARGET_RUNNING,  /* threads run; events are handled as they come */
+	TARGET_STOPPED,  /* every thread is in a ptrace-stop of ours */
+	TARGET_EXITED,   /* the process is gone; exit_status says how */
+	TARGET_DETACHED, /* we let go of it; it runs on */
+};
+
+struct thread {
+	pid_t tid;
+	bool stopped;    /* in a ptrace-stop right now */
+	bool group_stop; /* that stop is a group-stop: resume with LISTEN, not CONT */
+	int pending_sig; /* signal to deliver at resume (signal-delivery-stop) */
+};
+
+struct target {
+	pid_t pid;
+	enum target_state state;
+	bool launched;   /* we forked it (`run`): its exit status is ours to report */
+	int exit_status; /* raw wait status once TARGET_EXITED */
+	struct thread *threads;
+	size_t nthreads, alloc;
+	unsigned generation;   /* bumped when the address space is replaced (exec) */
+	struct strbuf notices; /* news for the user (exit, exec), one per line; drained by the session */
+	struct cleanup cleanup;
+	int memfd;             /* /proc/PID/mem, opened when process_vm_readv is refused */
+};
+
+/* Seize every thread of pid. Errors say why (no such process, zombie, EPERM reasons). */
+struct target *target_attach(pid_t pid, struct mlz_err *err);
+/* Fork and exec argv under tracing; the target is running (stopped at nothing) on return. */
+struct target *target_launch(char *const argv[], struct mlz_err *err);
+
+/* Handle every pending event without blocking. Returns the number handled. */
+int target_poll(struct target *t);
+int target_stop(struct target *t, struct mlz_err *err);
+int target_resume(struct target *t, struct mlz_err *err);
+/* Undo every registered change and detach every thread; the process runs on as before. */
+int target_detach(struct target *t, struct mlz_err *err);
+/* From a fatal-signal handler: restore and detach using only system calls. */
+void target_emergency_detach(struct target *t);
+void target_free(struct target *t);
+
+/* Read up to len bytes at addr; returns bytes read (short at an unmapped page) or -1. */
+ssize_t target_read(struct target *t, uint64_t addr, void *buf, size_t len);
+/* Write len bytes at addr, even into read-only text (word-wise PTRACE_POKEDATA). */
+int target_write(struct target *t, uint64_t addr, const void *buf, size_t len, struct mlz_err *err);
+/* Registers of a stopped thread. */
+int target_regs(struct target *t, pid_t tid, struct user_regs_struct *regs, struct mlz_err *err);
+
+bool target_alive(const struct target *t);
+/* An error of kind MLZ_E_GONE saying how the process ended; returns -1. */
+int target_gone_error(const struct target *t, struct mlz_err *err);
+/* "exited with status 3" / "was killed by signal 9 (SIGKILL)" into buf. */
+void target_describe_exit(const struct target *t, char *buf, size_t len);
+
+/* For attach diagnosis, exposed for unit tests: why PTRACE_SEIZE said EPERM. */
+struct eperm_facts {
+	pid_t pid;
+	long tracer_pid;      /* TracerPid of the target, 0 if none */
+	char tracer_comm[64];
+	long target_uid, my_uid;
+	bool cap_sys_ptrace;  /* mlyze has CAP_SYS_PTRACE */
+	int yama_scope;       /* kernel.yama.ptrace_scope, -1 when Yama is absent */
+};
+void attach_explain_eperm(const struct eperm_facts *f, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* cmd-bt.c - `bt [TID|all]`: call stacks of stopped threads, with inlined frames and file:line. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "frames.h"
+#include "jv.h"
+#include "proc.h"
+#include "session.h"
+#include "strbuf.h"
+#include "sym.h"
+#include "target.h"
+#include "xalloc.h"
+
+#define DEFAULT_DEPTH 64
+
+static int thread_jv(struct cmd_ctx *c, struct sym *sym, pid_t tid, uint64_t *pcs, int depth, struct jv *threads)
+{
+	int n = sym_unwind(sym, tid, pcs, depth, &c->err);
+	if (n < 0)
+		return -1;
+	char name[64];
+	proc_comm(c->s->target->pid, tid, name, sizeof(name));
+	struct jv *th = jv_push(threads, jv_object());
+	jv_set(th, "tid", jv_int(tid));
+	jv_set(th, "name", jv_string(name));
+	frames_to_jv(sym, pcs, n, jv_set(th, "frames", jv_array()));
+	return 0;
+}
+
+static int parse_tid(struct cmd_ctx *c, const char *word, pid_t *tid)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(word, &end, 10);
+	if (errno || *end || v <= 0 || v > 0x3fffffff)
+		return mlz_error_kind(&c->err, MLZ_E_USAGE, "bt: '%s' is not a thread id (usage: bt [TID|all])", word);
+	*tid = (pid_t)v;
+	return 0;
+}
+
+static int exec(struct cmd_ctx *c)
+{
+	struct session *s = c->s;
+	const char *which = c->args->argc ? c->args->argv[0] : NULL;
+	int depth = DEFAULT_DEPTH;
+	const char *d = cmd_optval(c->args, "--depth");
+	if (d && (depth = atoi(d)) <= 0)
+		return mlz_error_kind(&c->err, MLZ_E_USAGE, "bt: --depth takes a positive number, not '%s'", d);
+	bool all = which && !strcmp(which, "all");
+	pid_t tid = s->target->pid;
+	if (which && !all && parse_tid(c, which, &tid) < 0)
+		return -1;
+
+	if (session_stop(s, &c->err) < 0)
+		return -1;
+	struct target *t = s->target;
+	uint64_t *pcs = xmalloc(depth * sizeof(*pcs));
+	struct jv *r = jv_object();
+	struct jv *threads = jv_set(r, "threads", jv_array());
+	int ret = 0;
+	bool found = false;
+	for (size_t i = 0; i < t->nthreads && ret == 0; i++) {
+		if (!all && t->threads[i].tid != tid)
+			continue;
+		found = true;
+		ret = thread_jv(c, s->sym, t->threads[i].tid, pcs, depth, threads);
+	}
+	if (!found && ret == 0)
+		ret = mlz_error(&c->err, "no thread %d in process %d", tid, t->pid);
+	free(pcs);
+	struct mlz_err rerr;
+	if (session_resume(s, &rerr) < 0 && ret == 0) {
+		c->err = rerr;
+		ret = -1;
+	}
+	if (ret < 0) {
+		jv_free(r);
+		return -1;
+	}
+	c->result = r;
+	return 0;
+}
+
+static void text(const struct jv *r, struct strbuf *out)
+{
+	const struct jv *threads = jv_get(r, "threads");
+	for (size_t i = 0; i < jv_len(threads); i++) {
+		const struct jv *th = jv_at(threads, i);
+		if (i)
+			strbuf_addch(out, '\n');
+		strbuf_addf(out, "thread %" PRId64 " (%s):\n", jv_get_int(th, "tid", 0), jv_get_str(th, "name", ""));
+		const struct jv *frames = jv_get(th, "frames");
+		for (size_t k = 0; k < jv_len(frames); k++) {
+			strbuf_addf(out, "  #%-2zu ", k);
+			frame_text(jv_at(frames, k), out);
+		}
+	}
+}
+
+static const struct cmd_opt opts[] = {
+	{ "--depth", "N", "at most N frames per thread (default 64)" },
+	{ NULL, NULL, NULL },
+};
+
+const struct cmd_entry cmd_bt_entry = {
+	.name = "bt",
+	.alias = "backtrace",
+	.usage = "bt [TID|all] [--depth N]",
+	.summary = "call stacks: the main thread, thread TID, or all threads",
+	.help = "Stops every thread for a moment, unwinds the chosen ones with DWARF CFI (libdwfl), and "
+		"resumes them. Each frame shows its PC, function (demangled), file:line and module; code "
+		"inlined into a frame appears as frames of its own marked [inlined]. Without debug "
+		"information a frame falls back to the ELF symbol, then to module+offset.",
+	.opts = opts,
+	.max_args = 1,
+	.flags = CMD_NEEDS_LIVE,
+	.exec = exec,
+	.text = text,
+};

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* cmd-info.c - `info`: the process, its state and memory, and what mlyze is doing to it. */
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "cmd.h"
+#include "jv.h"
+#include "proc.h"
+#include "session.h"
+#include "strbuf.h"
+#include "target.h"
+
+static int exec(struct cmd_ctx *c)
+{
+	struct session *s = c->s;
+	struct target *t = s->target;
+	if (!t)
+		return target_gone_error(t, &c->err);
+	target_poll(t);
+	static const char *const states[] = {
+		[TARGET_RUNNING] = "running", [TARGET_STOPPED] = "stopped",
+		[TARGET_EXITED] = "exited", [TARGET_DETACHED] = "detached",
+	};
+	struct jv *r = jv_object();
+	jv_set(r, "pid", jv_int(t->pid));
+	jv_set(r, "mode", jv_string(s->mode == MODE_RUN ? "run" : "attach"));
+	jv_set(r, "state", jv_string(states[t->state]));
+	if (t->state == TARGET_EXITED) {
+		char how[96];
+		target_describe_exit(t, how, sizeof(how));
+		jv_set(r, "exit", jv_string(how));
+	}
+	if (target_alive(t)) {
+		char *exe = proc_exe(t->pid);
+		char comm[64];
+		proc_comm(t->pid, 0, comm, sizeof(comm));
+		jv_set(r, "exe", jv_string(exe));
+		jv_set(r, "name", jv_string(comm));
+		free(exe);
+		jv_set(r, "threads", jv_int((int64_t)t->nthreads));
+		struct proc_mem m;
+		struct mlz_err ignored;
+		proc_memory(t->pid, &m, &ignored);
+		struct jv *mem = jv_set(r, "memory", jv_object());
+		jv_set(mem, "rss", m.rss >= 0 ? jv_int(m.rss) : jv_null());
+		jv_set(mem, "pss", m.pss >= 0 ? jv_int(m.pss) : jv_null());
+		jv_set(mem, "swap", m.swap >= 0 ? jv_int(m.swap) : jv_null());
+	}
+	struct jv *tr = jv_set(r, "tracing", jv_object());
+	jv_set(tr, "threads", jv_bool(target_alive(t)));
+	jv_set(tr, "allocations", jv_bool(false));
+	jv_set(tr, "patched_bytes", jv_int((int64_t)cleanup_pending(&t->cleanup)));
+	c->result = r;
+	return 0;
+}
+
+static void mem_line(struct strbuf *out, const char *label, const struct jv *v)
+{
+	if (v && v->kind == JV_INT)
+		strbuf_addf(out, "%-10s %" PRId64 " KiB\n", label, v->u.i / 1024);
+}
+
+static void text(const struct jv *r, struct strbuf *out)
+{
+	strbuf_addf(out, "%-10s %" PRId64 "\n", "pid", jv_get_int(r, "pid", 0));
+	if (jv_get_str(r, "exe", NULL))
+		strbuf_addf(out, "%-10s %s\n", "exe", jv_get_str(r, "exe", ""));
+	strbuf_addf(out, "%-10s %s", "state", jv_get_str(r, "state", ""));
+	if (jv_get_str(r, "exit", NULL))
+		strbuf_addf(out, " (%s)", jv_get_str(r, "exit", ""));
+	strbuf_addf(out, ", %s mode\n", jv_get_str(r, "mode", ""));
+	if (jv_get(r, "threads"))
+		strbuf_addf(out, "%-10s %" PRId64 "\n", "threads", jv_get_int(r, "threads", 0));
+	const struct jv *mem = jv_get(r, "memory");
+	mem_line(out, "rss", jv_get(mem, "rss"));
+	mem_line(out, "pss", jv_get(mem, "pss"));
+	mem_line(out, "swap", jv_get(mem, "swap"));
+	const struct jv *tr = jv_get(r, "tracing");
+	strbuf_addf(out, "%-10s threads %s, allocations %s, %" PRId64 " patched bytes to restore\n", "tracing",
+		    jv_get(tr, "threads")->u.b ? "on" : "off", jv_get(tr, "allocations")->u.b ? "on" : "off",
+		    jv_get_int(tr, "patched_bytes", 0));
+}
+
+const struct cmd_entry cmd_info_entry = {
+	.name = "info",
+	.usage = "info",
+	.summary = "the process: pid, program, state, threads, RSS/PSS/swap, tracing state",
+	.help = "Shows the process id, its program, whether it runs, exited (and how) or was detached, its "
+		"thread count, its resident, proportional and swapped memory from /proc/PID/smaps_rollup, and "
+		"what mlyze has in place in it. Works after the process has ended.",
+	.max_args = 0,
+	.exec = exec,
+	.text = text,
+};

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* cmd-sleep.c - `sleep SECONDS`: let the target run while mlyze keeps serving it (for scripts). */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "cmd.h"
+#include "jv.h"
+#include "session.h"
+
+static int exec(struct cmd_ctx *c)
+{
+	const char *w = c->args->argv[0];
+	char *end;
+	errno = 0;
+	double secs = strtod(w, &end);
+	if (errno || *end || !(secs >= 0) || secs > 1e6)
+		return mlz_error_kind(&c->err, MLZ_E_USAGE, "sleep: '%s' is not a number of seconds", w);
+	if (session_serve(c->s, (int)llround(secs * 1000), false) < 0)
+		return mlz_error_kind(&c->err, MLZ_E_INTERRUPTED, "sleep interrupted");
+	c->result = jv_object();
+	jv_set(c->result, "seconds", jv_double(secs));
+	return 0;
+}
+
+const struct cmd_entry cmd_sleep_entry = {
+	.name = "sleep",
+	.usage = "sleep SECONDS",
+	.summary = "wait while the process runs (fractions allowed)",
+	.help = "Waits SECONDS (a decimal number) while the process runs on and mlyze keeps handling its "
+		"events. Ctrl-C ends the wait early.",
+	.min_args = 1,
+	.max_args = 1,
+	.exec = exec,
+};

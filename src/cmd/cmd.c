@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* cmd.c - the command table, lookup by name/alias/prefix, option parsing and running one line. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "jv.h"
+#include "session.h"
+#include "strbuf.h"
+#include "target.h"
+#include "xalloc.h"
+
+extern const struct cmd_entry cmd_info_entry, cmd_threads_entry, cmd_maps_entry, cmd_bt_entry,
+	cmd_sleep_entry, cmd_detach_entry, cmd_quit_entry, cmd_help_entry;
+
+const struct cmd_entry *const cmd_table[] = {
+	&cmd_info_entry, &cmd_threads_entry, &cmd_bt_entry, &cmd_maps_entry,
+	&cmd_sleep_entry, &cmd_detach_entry, &cmd_quit_entry, &cmd_help_entry,
+	NULL,
+};
+
+const struct cmd_entry *cmd_find(const char *word, struct mlz_err *err)
+{
+	const struct cmd_entry *const *e;
+	for (e = cmd_table; *e; e++)
+		if (!strcmp((*e)->name, word) || ((*e)->alias && !strcmp((*e)->alias, word)))
+			return *e;
+
+	const struct cmd_entry *found = NULL;
+	struct strbuf cands = STRBUF_INIT;
+	int nfound = 0;
+	for (e = cmd_table; *e; e++) {
+		if (!strncmp((*e)->name, word, strlen(word))) {
+			found = *e;
+			strbuf_addf(&cands, "%s%s", nfound++ ? ", " : "", (*e)->name);
+		}
+	}
+	if (nfound == 1) {
+		strbuf_release(&cands);
+		return found;
+	}
+	if (nfound > 1) {
+		mlz_error_kind(err, MLZ_E_USAGE, "ambiguous command '%s', could be: %s", word, strbuf_str(&cands));
+		strbuf_release(&cands);
+		return NULL;
+	}
+	strbuf_release(&cands);
+
+	const struct cmd_entry *near = NULL;
+	int best = 3; /* farther than two edits is no suggestion */
+	for (e = cmd_table; *e; e++) {
+		int d = edit_distance(word, (*e)->name);
+		if (d < best) {
+			best = d;
+			near = *e;
+		}
+	}
+	if (near)
+		return mlz_error_kind(err, MLZ_E_USAGE, "unknown command '%s'; did you mean '%s'?", word, near->name),
+		       NULL;
+	mlz_error_kind(err, MLZ_E_USAGE, "unknown command '%s'; type 'help' for the list", word);
+	return NULL;
+}
+
+static const struct cmd_opt *find_opt(const struct cmd_entry *e, const char *name, size_t len)
+{
+	for (const struct cmd_opt *o = e->opts; o && o->name; o++)
+		if (strlen(o->name) == len && !strncmp(o->name, name, len))
+			return o;
+	return NULL;
+}
+
+int cmd_parse_args(const struct cmd_entry *e, int argc, char **argv, struct cmd_args *a, struct mlz_err *err)
+{
+	*a = (struct cmd_args){ .argv = xcalloc(argc, sizeof(char *)) };
+	bool only_positional = false;
+	for (int i = 1; i < argc; i++) {
+		char *w = argv[i];
+		if (only_positional || w[0] != '-' || w[1] != '-' || !w[2]) {
+			if (!only_positional && !strcmp(w, "--")) {
+				only_positional = true;
+				continue;
+			}
+			a->argv[a->argc++] = w;
+			continue;
+		}
+		if (!strcmp(w, "--json")) {
+			a->json = true;
+			continue;
+		}
+		const char *eq = strchr(w, '=');
+		size_t len = eq ? (size_t)(eq - w) : strlen(w);
+		const struct cmd_opt *o = find_opt(e, w, len);
+		if (!o)
+			return mlz_error_kind(err, MLZ_E_USAGE, "%s: unknown option '%.*s' (usage: %s)", e->name, (int)len,
+					      w, e->usage);
+		if (a->nopt == CMD_MAX_OPTS)
+			return mlz_error_kind(err, MLZ_E_USAGE, "%s: too many options", e->name);
+		const char *value = NULL;
+		if (o->arg) {
+			if (eq)
+				value = eq + 1;
+			else if (i + 1 < argc)
+				value = argv[++i];
+			else
+				return mlz_error_kind(err, MLZ_E_USAGE, "%s: option '%s' needs a value %s", e->name,
+						      o->name, o->arg);
+		} else if (eq) {
+			return mlz_error_kind(err, MLZ_E_USAGE, "%s: option '%s' takes no value", e->name, o->name);
+		}
+		a->opt[a->nopt].name = o->name;
+		a->opt[a->nopt++].value = value;
+	}
+	if (a->argc < e->min_args)
+		return mlz_error_kind(err, MLZ_E_USAGE, "%s: missing argument (usage: %s)", e->name, e->usage);
+	if (a->argc > e->max_args)
+		return mlz_error_kind(err, MLZ_E_USAGE, "%s: unexpected argument '%s' (usage: %s)", e->name,
+				      a->argv[e->max_args], e->usage);
+	return 0;
+}
+
+bool cmd_has(const struct cmd_args *a, const char *name)
+{
+	for (int i = 0; i < a->nopt; i++)
+		if (!strcmp(a->opt[i].name, name))
+			return true;
+	return false;
+}
+
+const char *cmd_optval(const struct cmd_args *a, const char *name)
+{
+	const char *v = NULL;
+	for (int i = 0; i < a->nopt; i++) /* the last one given wins, as with getopt */
+		if (!strcmp(a->opt[i].name, name))
+			v = a->opt[i].value;
+	return v;
+}
+
+static void print_json(const char *line, const struct jv *result, const struct mlz_err *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addstr(&sb, "{\"command\": ");
+	json_quote(&sb, line);
+	if (result) {
+		strbuf_addstr(&sb, ", \"ok\": true, \"result\": ");
+		jv_dump(result, &sb);
+	} else {
+		strbuf_addstr(&sb, ", \"ok\": false, \"error\": ");
+		json_quote(&sb, err->msg);
+	}
+	strbuf_addstr(&sb, "}\n");
+	fputs(strbuf_str(&sb), stdout);
+	fflush(stdout);
+	strbuf_release(&sb);
+}
+
+static void trim(const char *line, const char **start, int *len)
+{
+	const char *p = line, *end = line + strlen(line);
+	while (*p == ' ' || *p == '\t')
+		p++;
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r'))
+		end--;
+	*start = p;
+	*len = (int)(end - p);
+}
+
+enum cmd_outcome cmd_run_line(struct session *s, const char *line)
+{
+	int argc = 0;
+	char **argv = NULL;
+	struct cmd_ctx ctx = { .s = s };
+	struct cmd_args args = { 0 };
+	const struct cmd_entry *e = NULL;
+	bool json = s->json;
+	int r = -1;
+
+	if (lex_line(line, &argc, &argv, &ctx.err) == 0) {
+		if (argc == 0) {
+			lex_free(argc, argv);
+			return CMD_EMPTY;
+		}
+		for (int i = 1; i < argc; i++)
+			json |= !strcmp(argv[i], "--json");
+		e = cmd_find(argv[0], &ctx.err);
+	}
+	if (e && cmd_parse_args(e, argc, argv, &args, &ctx.err) == 0) {
+		ctx.args = &args;
+		s->interrupted = false;
+		if (!(e->flags & CMD_NEEDS_LIVE) || session_need_live(s, &ctx.err) == 0)
+			r = e->exec(&ctx);
+		if (r == 0 && !ctx.result)
+			ctx.result = jv_object();
+	}
+	if (r < 0 && s->interrupted && ctx.err.kind != MLZ_E_INTERRUPTED)
+		mlz_error_kind(&ctx.err, MLZ_E_INTERRUPTED, "interrupted");
+
+	const char *start;
+	int len;
+	trim(line, &start, &len);
+	char *shown = xstrndup(start, len);
+	if (json) {
+		print_json(shown, r == 0 ? ctx.result : NULL, &ctx.err);
+	} else if (r == 0) {
+		struct strbuf out = STRBUF_INIT;
+		if (e->text)
+			e->text(ctx.result, &out);
+		fputs(strbuf_str(&out), stdout);
+		fflush(stdout);
+		strbuf_release(&out);
+	} else {
+		fflush(stdout);
+		fprintf(stderr, "error: %s\n", ctx.err.msg);
+	}
+	free(shown);
+	free(args.argv);
+	jv_free(ctx.result);
+	lex_free(argc, argv);
+	session_flush_notices(s);
+	if (r == 0)
+		return CMD_OK;
+	return ctx.err.kind == MLZ_E_GONE ? CMD_GONE : CMD_FAILED;
+}

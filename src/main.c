@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* main.c - the command line: modes, options, signals, exit codes; the only place that dies. */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "repl.h"
+#include "session.h"
+#include "target.h"
+#include "xalloc.h"
+
+#ifndef MLYZE_VERSION
+#define MLYZE_VERSION "0.1.0"
+#endif
+
+/* Exit codes (documented in --help and mlyze(1)). */
+enum {
+	EXIT_OK = 0,
+	EXIT_PARTIAL = 1, /* a command failed */
+	EXIT_FATAL = 2,   /* could not attach or launch, or could not restore the target */
+	EXIT_USAGE = 64,
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: mlyze [OPTIONS] attach PID\n"
+		"       mlyze [OPTIONS] run [--] PROGRAM [ARGS...]\n"
+		"\n"
+		"A heap inspector for running Linux x86-64 processes: attach to a process (or launch one),\n"
+		"then inspect its threads, stacks and memory from a REPL or a script.\n"
+		"\n"
+		"modes:\n"
+		"  attach PID        trace the running process PID (all its threads)\n"
+		"  run PROGRAM ARGS  start PROGRAM under mlyze; mlyze exits with its exit status\n"
+		"\n"
+		"options:\n"
+		"  -e CMD            run CMD (repeatable; with -x, in the order given)\n"
+		"  -x FILE           run the commands in FILE, one per line\n"
+		"  --json            print each command's result as one JSON object per line\n"
+		"  -h, --help        show this help and exit\n"
+		"  -V, --version     show the version and exit\n"
+		"\n"
+		"Without -e or -x, a terminal on stdin gets a REPL and any other stdin is read as a script\n"
+		"(in run mode stdin is left to the program). mlyze detaches cleanly at the end of the\n"
+		"script, on quit, on end of input, and on SIGINT (scripts), SIGTERM, SIGHUP or SIGQUIT.\n"
+		"\n"
+		"commands:\n");
+	for (const struct cmd_entry *const *e = cmd_table; *e; e++)
+		fprintf(f, "  %-26s %s\n", (*e)->usage, (*e)->summary);
+	fprintf(f,
+		"\n"
+		"exit status:\n"
+		"  0   every command succeeded (a command refused because the process had ended counts as success)\n"
+		"  1   at least one command failed\n"
+		"  2   mlyze could not attach, launch or restore the process\n"
+		"  64  usage error\n"
+		"  128+N  mlyze ended on signal N after detaching\n"
+		"  in run mode, the program's exit status (128+N if signal N killed it)\n");
+}
+
+static _Noreturn void die_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "mlyze: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\ntry 'mlyze --help'\n");
+	exit(EXIT_USAGE);
+}
+
+/* The crash handler needs the session; nothing else reads this. */
+static struct session *crash_session;
+
+static void on_crash(int sig)
+{
+	static const char msg[] = "mlyze: fatal error in mlyze; restoring and detaching the target\n";
+	if (write(2, msg, sizeof(msg) - 1) < 0)
+		_exit(EXIT_FATAL);
+	if (crash_session && crash_session->target)
+		target_emergency_detach(crash_session->target);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void install_crash_handlers(struct session *s)
+{
+	static char altstack[64 * 1024]; /* so a stack overflow in mlyze still detaches */
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
+	sigaltstack(&ss, NULL);
+	struct sigaction sa = { .sa_handler = on_crash, .sa_flags = SA_ONSTACK | SA_RESETHAND };
+	sigemptyset(&sa.sa_mask);
+	crash_session = s;
+	int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS };
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	/* A closed pipe must be an error on write, not a death that skips the restore. */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+struct cli {
+	enum session_mode mode;
+	const char *pid_arg;
+	char **prog_argv;
+	struct script_item *items;
+	int nitems;
+	bool json;
+};
+
+static void parse_cli(int argc, char **argv, struct cli *c)
+{
+	bool have_mode = false;
+	c->items = xcalloc(argc, sizeof(*c->items));
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			exit(EXIT_OK);
+		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+			printf("mlyze %s\n", MLYZE_VERSION);
+			exit(EXIT_OK);
+		} else if (!strcmp(a, "--json")) {
+			c->json = true;
+		} else if (!strcmp(a, "-e") || !strcmp(a, "-x")) {
+			if (i + 1 >= argc)
+				die_usage("option '%s' needs an argument", a);
+			c->items[c->nitems].kind = a[1] == 'e' ? SCRIPT_COMMAND : SCRIPT_FILE;
+			c->items[c->nitems++].value = argv[++i];
+		} else if (have_mode && c->mode == MODE_RUN && !strcmp(a, "--")) {
+			if (i + 1 >= argc)
+				die_usage("%s", "run: no program given");
+			c->prog_argv = argv + i + 1;
+			return;
+		} else if (a[0] == '-' && a[1]) {
+			die_usage("unknown option '%s'", a);
+		} else if (!have_mode) {
+			if (!strcmp(a, "attach"))
+				c->mode = MODE_ATTACH;
+			else if (!strcmp(a, "run"))
+				c->mode = MODE_RUN;
+			else
+				die_usage("unknown mode '%s' (expected 'attach' or 'run')", a);
+			have_mode = true;
+		} else if (c->mode == MODE_ATTACH && !c->pid_arg) {
+			c->pid_arg = a;
+		} else if (c->mode == MODE_RUN) {
+			c->prog_argv = argv + i; /* the program's own options follow it */
+			return;
+		} else {
+			die_usage("unexpected argument '%s'", a);
+		}
+	}
+	if (!have_mode)
+		die_usage("%s", "no mode given (expected 'attach PID' or 'run PROGRAM')");
+	if (c->mode == MODE_ATTACH && !c->pid_arg)
+		die_usage("%s", "attach: no process id given");
+	if (c->mode == MODE_RUN && !c->prog_argv)
+		die_usage("%s", "run: no program given");
+}
+
+static pid_t parse_pid(const char *s)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v <= 0 || v > INT_MAX)
+		die_usage("'%s' is not a process id", s);
+	return (pid_t)v;
+}
+
+/* In run mode the program's end is mlyze's end: wait for it unless the user quit. */
+static void wait_for_program(struct session *s)
+{
+	while (target_alive(s->target) && !s->fatal_signal) {
+		session_serve(s, -1, false);
+		s->interrupted = false; /* the terminal's Ctrl-C went to the program too: its business */
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = { 0 };
+	struct session s = { .sigfd = -1 };
+	struct mlz_err err = { 0 };
+
+	parse_cli(argc, argv, &cli);
+	s.mode = cli.mode;
+	s.json = cli.json;
+	install_crash_handlers(&s);
+	if (session_init(&s, &err) < 0) {
+		fprintf(stderr, "mlyze: %s\n", err.msg);
+		return EXIT_FATAL;
+	}
+	if (cli.mode == MODE_ATTACH)
+		s.target = target_attach(parse_pid(cli.pid_arg), &err);
+	else
+		s.target = target_launch(cli.prog_argv, &err);
+	if (!s.target) {
+		fprintf(stderr, "mlyze: %s\n", err.msg);
+		session_release(&s);
+		free(cli.items);
+		return EXIT_FATAL;
+	}
+
+	struct run_tally tally = { 0 };
+	if (cli.nitems)
+		batch_run(&s, cli.items, cli.nitems, &tally);
+	else if (isatty(0)) {
+		s.interactive = true;
+		repl_run(&s, &tally);
+	} else if (cli.mode == MODE_ATTACH)
+		batch_run_stream(&s, stdin, &tally);
+
+	bool script_interrupted = !s.interactive && s.interrupted;
+	if (cli.mode == MODE_RUN && !s.quit && !script_interrupted)
+		wait_for_program(&s);
+
+	int code = tally.failed || tally.error ? EXIT_PARTIAL : EXIT_OK;
+	if (session_detach(&s, &err) < 0) {
+		fprintf(stderr, "mlyze: %s\n", err.msg);
+		code = EXIT_FATAL;
+	}
+	session_flush_notices(&s);
+	if (s.fatal_signal)
+		code = 128 + s.fatal_signal;
+	else if (script_interrupted)
+		code = 128 + SIGINT;
+	else if (cli.mode == MODE_RUN && s.target->state == TARGET_EXITED) {
+		int st = s.target->exit_status;
+		code = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+	}
+	session_release(&s);
+	free(cli.items);
+	return code;
+}

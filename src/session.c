@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* session.c - the session object and its event loop: signals, target events, news for the user. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "session.h"
+#include "sym.h"
+#include "target.h"
+
+static void default_notify(struct session *s, const char *line)
+{
+	(void)s;
+	fprintf(stderr, "mlyze: %s\n", line);
+}
+
+int session_init(struct session *s, struct mlz_err *err)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	/* Read from a signalfd in the one event loop, so no handler runs amid ptrace bookkeeping. */
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return mlz_error_errno(err, errno, "sigprocmask");
+	s->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (s->sigfd < 0)
+		return mlz_error_errno(err, errno, "signalfd");
+	if (!s->notify)
+		s->notify = default_notify;
+	return 0;
+}
+
+void session_release(struct session *s)
+{
+	sym_free(s->sym);
+	s->sym = NULL;
+	target_free(s->target);
+	s->target = NULL;
+	if (s->sigfd >= 0)
+		close(s->sigfd);
+	s->sigfd = -1;
+}
+
+void session_flush_notices(struct session *s)
+{
+	struct target *t = s->target;
+	if (!t || !t->notices.len)
+		return;
+	char *text = strbuf_detach(&t->notices);
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+		s->notify(s, line);
+	free(text);
+	if (t->state == TARGET_EXITED)
+		s->exit_reported = true;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Read the signalfd; returns -1 if a signal asks the current work to end. */
+static int read_signals(struct session *s)
+{
+	struct signalfd_siginfo si;
+	int r = 0;
+	while (read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGINT) {
+			s->interrupted = true;
+			r = -1;
+		} else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP || si.ssi_signo == SIGQUIT) {
+			s->fatal_signal = (int)si.ssi_signo;
+			r = -1;
+		}
+	}
+	return r;
+}
+
+int session_serve(struct session *s, int timeout_ms, bool watch_stdin)
+{
+	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	for (;;) {
+		struct pollfd fds[2] = { { s->sigfd, POLLIN, 0 }, { 0, POLLIN, 0 } };
+		/* Wake up now and then even without SIGCHLD: one signal may stand for several events. */
+		int wait = 250;
+		if (deadline >= 0) {
+			int64_t left = deadline - now_ms();
+			if (left <= 0)
+				return 0;
+			if (left < wait)
+				wait = (int)left;
+		}
+		int n = poll(fds, watch_stdin ? 2 : 1, wait);
+		if (n < 0 && errno != EINTR)
+			return 0;
+		int sig = n > 0 && (fds[0].revents & POLLIN) ? read_signals(s) : 0;
+		if (s->target)
+			target_poll(s->target);
+		session_flush_notices(s);
+		if (sig < 0)
+			return -1;
+		if (watch_stdin && n > 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)))
+			return 1;
+		if (timeout_ms < 0 && s->target && !target_alive(s->target))
+			return 0;
+	}
+}
+
+int session_need_live(struct session *s, struct mlz_err *err)
+{
+	if (s->target)
+		target_poll(s->target);
+	if (!s->target || !target_alive(s->target))
+		return target_gone_error(s->target, err);
+	return 0;
+}
+
+struct sym *session_sym(struct session *s, struct mlz_err *err)
+{
+	if (!s->sym) {
+		s->sym = sym_new(s->target, err);
+		return s->sym;
+	}
+	return sym_refresh(s->sym, err) < 0 ? NULL : s->sym;
+}
+
+int session_stop(struct session *s, struct mlz_err *err)
+{
+	if (session_need_live(s, err) < 0)
+		return -1;
+	if (target_stop(s->target, err) < 0)
+		return -1;
+	if (!session_sym(s, err)) {
+		struct mlz_err ignored;
+		target_resume(s->target, &ignored);
+		return -1;
+	}
+	return 0;
+}
+
+int session_resume(struct session *s, struct mlz_err *err)
+{
+	if (!s->target || !target_alive(s->target))
+		return 0;
+	return target_resume(s->target, err);
+}
+
+int session_detach(struct session *s, struct mlz_err *err)
+{
+	if (!s->target || !target_alive(s->target))
+		return 0;
+	return target_detach(s->target, err);
+}

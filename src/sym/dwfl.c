@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* dwfl.c - the libdwfl session for a live target: module reports and our own thread callbacks. */
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proc.h"
+#include "sym_internal.h"
+#include "target.h"
+#include "xalloc.h"
+
+static char *debuginfo_path;
+
+static const Dwfl_Callbacks proc_callbacks = {
+	.find_elf = dwfl_linux_proc_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.debuginfo_path = &debuginfo_path,
+};
+
+/* Thread callbacks: threads and registers come from the target, never from libdwfl's ptrace. */
+static pid_t next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
+{
+	(void)dwfl;
+	struct sym *s = arg;
+	if (!*thread_argp)
+		s->next_thread = 0;
+	if (s->next_thread >= s->target->nthreads)
+		return 0;
+	*thread_argp = s;
+	return s->target->threads[s->next_thread++].tid;
+}
+
+static bool get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_argp)
+{
+	(void)dwfl;
+	struct sym *s = arg;
+	for (size_t i = 0; i < s->target->nthreads; i++) {
+		if (s->target->threads[i].tid == tid) {
+			*thread_argp = s;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
+{
+	(void)dwfl;
+	struct sym *s = arg;
+	/* Most reads of an unwind fall in the stack copy taken when the unwind began. */
+	if (addr >= s->stack_base && addr + 8 <= s->stack_base + s->stack_len) {
+		memcpy(result, s->stack_copy + (addr - s->stack_base), 8);
+		return true;
+	}
+	return target_read(s->target, addr, result, 8) == 8;
+}
+
+static bool set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
+{
+	struct sym *s = thread_arg;
+	/* sym_unwind loaded the registers of the one thread it unwinds. */
+	if (dwfl_thread_tid(thread) != s->regs_tid)
+		return false;
+	const struct user_regs_struct *r = &s->regs;
+	/* DWARF register numbers of x86-64: rax rdx rcx rbx rsi rdi rbp rsp r8-r15 rip. */
+	Dwarf_Word regs[17] = {
+		r->rax, r->rdx, r->rcx, r->rbx, r->rsi, r->rdi, r->rbp, r->rsp,
+		r->r8, r->r9, r->r10, r->r11, r->r12, r->r13, r->r14, r->r15, r->rip,
+	};
+	return dwfl_thread_state_registers(thread, 0, 17, regs);
+}
+
+static void detach(Dwfl *dwfl, void *arg)
+{
+	(void)dwfl;
+	(void)arg;
+}
+
+static const Dwfl_Thread_Callbacks thread_callbacks = {
+	.next_thread = next_thread,
+	.get_thread = get_thread,
+	.memory_read = memory_read,
+	.set_initial_registers = set_initial_registers,
+	.detach = detach,
+};
+
+static int report(struct sym *s, struct mlz_err *err)
+{
+	dwfl_report_begin(s->dwfl);
+	int r = dwfl_linux_proc_report(s->dwfl, s->target->pid);
+	if (dwfl_report_end(s->dwfl, NULL, NULL) != 0 || r != 0)
+		return mlz_error(err, "cannot read the module list of process %d: %s", s->target->pid,
+				 r > 0 ? strerror(r) : dwfl_errmsg(-1));
+	return 0;
+}
+
+static int open_dwfl(struct sym *s, struct mlz_err *err)
+{
+	s->dwfl = dwfl_begin(&proc_callbacks);
+	if (!s->dwfl)
+		return mlz_error(err, "libdwfl: %s", dwfl_errmsg(-1));
+	if (report(s, err) < 0)
+		return -1;
+	if (!dwfl_attach_state(s->dwfl, NULL, s->target->pid, &thread_callbacks, s))
+		return mlz_error(err, "libdwfl cannot unwind process %d: %s", s->target->pid, dwfl_errmsg(-1));
+	s->generation = s->target->generation;
+	return 0;
+}
+
+struct sym *sym_new(struct target *t, struct mlz_err *err)
+{
+	struct sym *s = xcalloc(1, sizeof(*s));
+	s->target = t;
+	if (open_dwfl(s, err) < 0) {
+		sym_free(s);
+		return NULL;
+	}
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/maps", t->pid);
+	s->maps_text = read_text_file(path);
+	return s;
+}
+
+int sym_refresh(struct sym *s, struct mlz_err *err)
+{
+	if (s->generation != s->target->generation) {
+		/* A new program image: nothing of the old modules or cache holds. */
+		dwfl_end(s->dwfl);
+		s->dwfl = NULL;
+		symcache_clear(s);
+		free(s->maps_text);
+		s->maps_text = NULL;
+		if (open_dwfl(s, err) < 0)
+			return -1;
+	}
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/maps", s->target->pid);
+	char *now = read_text_file(path);
+	if (!now)
+		return mlz_error_errno(err, errno, "cannot read '%s'", path);
+	if (s->maps_text && !strcmp(now, s->maps_text)) {
+		free(now);
+		return 0;
+	}
+	free(s->maps_text);
+	s->maps_text = now;
+	/* dwfl_report_begin keeps the modules reported again and drops the unmapped ones. */
+	symcache_clear(s);
+	return report(s, err);
+}
+
+void sym_free(struct sym *s)
+{
+	if (!s)
+		return;
+	if (s->dwfl)
+		dwfl_end(s->dwfl);
+	symcache_clear(s);
+	free(s->cache);
+	free(s->maps_text);
+	free(s->stack_copy);
+	free(s);
+}

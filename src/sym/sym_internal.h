@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* sym_internal.h - state shared by the files of the symbol module, not by its users. */
+#ifndef MLZ_SYM_INTERNAL_H
+#define MLZ_SYM_INTERNAL_H
+
+#include <elfutils/libdwfl.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include "sym.h"
+
+struct sym {
+	struct target *target;
+	Dwfl *dwfl;
+	unsigned generation;  /* target generation the modules were reported for */
+	char *maps_text;      /* /proc/PID/maps when modules were last reported */
+	size_t next_thread;   /* next_thread callback's cursor */
+
+	/* The thread being unwound: its registers and a copy of the top of its stack. */
+	pid_t regs_tid;
+	struct user_regs_struct regs;
+	uint8_t *stack_copy;
+	uint64_t stack_base;
+	size_t stack_len;
+
+	/* PC -> resolution cache: open addressing on the looked-up address. */
+	struct sym_pc **cache;
+	size_t cache_n, cache_cap;
+};
+
+void symcache_clear(struct sym *s);
+
+#endif

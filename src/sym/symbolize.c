@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* symbolize.c - PC to module, function (demangled), file:line and inlined frames, cached. */
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sym_internal.h"
+#include "xalloc.h"
+
+extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+
+char *sym_demangle(const char *name)
+{
+	if (!name || strncmp(name, "_Z", 2))
+		return NULL;
+	int status = -1;
+	char *d = __cxa_demangle(name, NULL, NULL, &status);
+	if (status != 0) {
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+static char *nice_name(const char *name)
+{
+	char *d = sym_demangle(name);
+	return d ? d : (name ? xstrdup(name) : NULL);
+}
+
+/* The name of a function DIE, following abstract origins and specifications. */
+static char *die_name(Dwarf_Die *die)
+{
+	Dwarf_Attribute attr;
+	const char *name = NULL;
+	if (dwarf_attr_integrate(die, DW_AT_linkage_name, &attr) ||
+	    dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr))
+		name = dwarf_formstring(&attr);
+	if (!name && dwarf_attr_integrate(die, DW_AT_name, &attr))
+		name = dwarf_formstring(&attr);
+	return nice_name(name);
+}
+
+static void push_frame(struct sym_pc *r, size_t *alloc, char *function, const char *file, int line, bool inlined)
+{
+	ALLOC_GROW(r->frames, r->nframes + 1, *alloc);
+	r->frames[r->nframes++] = (struct sym_frame){
+		.function = function, .file = file ? xstrdup(file) : NULL, .line = line, .inlined = inlined,
+	};
+}
+
+/* Frames from DWARF scopes: the innermost function at the line table's file:line, then each caller of an inlined body at its call site. */
+static bool dwarf_frames(Dwfl_Module *mod, uint64_t addr, struct sym_pc *r, size_t *alloc)
+{
+	Dwarf_Addr bias = 0;
+	Dwarf_Die *cudie = dwfl_module_addrdie(mod, addr, &bias);
+	if (!cudie)
+		return false;
+	Dwarf_Die *scopes = NULL;
+	int n = dwarf_getscopes(cudie, addr - bias, &scopes);
+	if (n <= 0)
+		return false;
+
+	const char *file = NULL;
+	int line = 0;
+	Dwfl_Line *l = dwfl_module_getsrc(mod, addr);
+	if (l)
+		file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
+	Dwarf_Files *files = NULL;
+	size_t nfiles = 0;
+	dwarf_getsrcfiles(cudie, &files, &nfiles);
+
+	bool any = false;
+	for (int i = 0; i < n; i++) {
+		int tag = dwarf_tag(&scopes[i]);
+		if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine && tag != DW_TAG_entry_point)
+			continue;
+		push_frame(r, alloc, die_name(&scopes[i]), file, line, tag == DW_TAG_inlined_subroutine);
+		any = true;
+		if (tag != DW_TAG_inlined_subroutine)
+			break;
+		/* The caller of an inlined body is at that body's call site. */
+		Dwarf_Attribute attr;
+		Dwarf_Word v;
+		file = NULL;
+		line = 0;
+		if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &attr), &v) == 0 && files && v < nfiles)
+			file = dwarf_filesrc(files, v, NULL, NULL);
+		if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &attr), &v) == 0)
+			line = (int)v;
+	}
+	free(scopes);
+	return any;
+}
+
+static struct sym_pc *resolve(struct sym *s, uint64_t pc, uint64_t addr)
+{
+	struct sym_pc *r = xcalloc(1, sizeof(*r));
+	size_t alloc = 0;
+	r->pc = pc;
+	Dwfl_Module *mod = s->dwfl ? dwfl_addrmodule(s->dwfl, addr) : NULL;
+	if (mod) {
+		Dwarf_Addr low = 0;
+		const char *name = dwfl_module_info(mod, NULL, &low, NULL, NULL, NULL, NULL, NULL);
+		const char *base = name ? strrchr(name, '/') : NULL;
+		r->module = name ? xstrdup(base ? base + 1 : name) : NULL;
+		r->module_offset = pc - low;
+		if (!dwarf_frames(mod, addr, r, &alloc)) {
+			/* No DWARF: the ELF symbol table (.symtab, else .dynsym), with line info if any. */
+			GElf_Off off;
+			GElf_Sym esym;
+			const char *fn = dwfl_module_addrinfo(mod, addr, &off, &esym, NULL, NULL, NULL);
+			const char *file = NULL;
+			int line = 0;
+			Dwfl_Line *l = dwfl_module_getsrc(mod, addr);
+			if (l)
+				file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
+			push_frame(r, &alloc, nice_name(fn), file, line, false);
+		}
+	}
+	if (!r->nframes)
+		push_frame(r, &alloc, NULL, NULL, 0, false);
+	return r;
+}
+
+static void free_pc(struct sym_pc *r)
+{
+	for (size_t i = 0; i < r->nframes; i++) {
+		free((char *)r->frames[i].function);
+		free((char *)r->frames[i].file);
+	}
+	free(r->frames);
+	free((char *)r->module);
+	free(r);
+}
+
+void symcache_clear(struct sym *s)
+{
+	for (size_t i = 0; i < s->cache_cap; i++)
+		if (s->cache[i])
+			free_pc(s->cache[i]);
+	if (s->cache)
+		memset(s->cache, 0, s->cache_cap * sizeof(*s->cache));
+	s->cache_n = 0;
+}
+
+static size_t slot_of(uint64_t pc, size_t cap)
+{
+	return (size_t)((pc * 0x9E3779B97F4A7C15ull) >> 20) & (cap - 1);
+}
+
+static void cache_put(struct sym *s, struct sym_pc *r)
+{
+	if ((s->cache_n + 1) * 2 > s->cache_cap) {
+		size_t ncap = s->cache_cap ? s->cache_cap * 2 : 1024;
+		struct sym_pc **n = xcalloc(ncap, sizeof(*n));
+		for (size_t i = 0; i < s->cache_cap; i++) {
+			if (!s->cache[i])
+				continue;
+			size_t j = slot_of(s->cache[i]->pc, ncap);
+			while (n[j])
+				j = (j + 1) & (ncap - 1);
+			n[j] = s->cache[i];
+		}
+		free(s->cache);
+		s->cache = n;
+		s->cache_cap = ncap;
+	}
+	size_t j = slot_of(r->pc, s->cache_cap);
+	while (s->cache[j])
+		j = (j + 1) & (s->cache_cap - 1);
+	s->cache[j] = r;
+	s->cache_n++;
+}
+
+const struct sym_pc *sym_lookup(struct sym *s, uint64_t pc, bool caller)
+{
+	if (s->cache_cap) {
+		for (size_t j = slot_of(pc, s->cache_cap); s->cache[j]; j = (j + 1) & (s->cache_cap - 1))
+			if (s->cache[j]->pc == pc && s->cache[j]->caller == caller)
+				return s->cache[j];
+	}
+	/* A return address may be the first byte of the next line or function: look up the call. */
+	struct sym_pc *r = resolve(s, pc, caller && pc ? pc - 1 : pc);
+	r->caller = caller;
+	cache_put(s, r);
+	return r;
+}

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* proc.c - reading /proc/PID files: state, status fields, threads, memory totals and mappings. */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proc.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+char *read_text_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	struct strbuf sb = STRBUF_INIT;
+	char buf[8192];
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+			close(fd);
+			strbuf_release(&sb);
+			errno = e;
+			return NULL;
+		}
+		strbuf_add(&sb, buf, n);
+	}
+	close(fd);
+	return strbuf_detach(&sb);
+}
+
+char proc_state(pid_t pid, pid_t tid)
+{
+	char path[64];
+	if (tid)
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	else
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	char *s = read_text_file(path);
+	if (!s)
+		return 0;
+	/* The command name may hold spaces and parentheses: the state follows the last ')'. */
+	char *p = strrchr(s, ')');
+	char state = p && p[1] == ' ' ? p[2] : 0;
+	free(s);
+	return state;
+}
+
+static char *status_line(pid_t pid, const char *field)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	char *s = read_text_file(path);
+	if (!s)
+		return NULL;
+	size_t flen = strlen(field);
+	for (char *line = s; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		if (!strncmp(line, field, flen) && line[flen] == ':') {
+			char *end = strchr(line, '\n');
+			char *v = xstrndup(line + flen + 1, end ? (size_t)(end - line - flen - 1) : strlen(line + flen + 1));
+			free(s);
+			return v;
+		}
+	}
+	free(s);
+	return NULL;
+}
+
+long proc_status_field(pid_t pid, const char *field)
+{
+	char *v = status_line(pid, field);
+	if (!v)
+		return -1;
+	long n = strtol(v, NULL, 10);
+	free(v);
+	return n;
+}
+
+long proc_status_uid(pid_t pid, int which)
+{
+	char *v = status_line(pid, "Uid");
+	if (!v)
+		return -1;
+	long ids[4] = { -1, -1, -1, -1 };
+	sscanf(v, "%ld %ld %ld %ld", &ids[0], &ids[1], &ids[2], &ids[3]);
+	free(v);
+	return ids[which & 3];
+}
+
+void proc_comm(pid_t pid, pid_t tid, char *buf, size_t len)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", pid, tid ? tid : pid);
+	char *s = read_text_file(path);
+	buf[0] = '\0';
+	if (!s)
+		return;
+	s[strcspn(s, "\n")] = '\0';
+	snprintf(buf, len, "%s", s);
+	free(s);
+}
+
+char *proc_exe(pid_t pid)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return NULL;
+	buf[n] = '\0';
+	return xstrdup(buf);
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+	return (x > y) - (x < y);
+}
+
+int proc_tids(pid_t pid, pid_t **tids)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return -1;
+	size_t n = 0, alloc = 0;
+	*tids = NULL;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		ALLOC_GROW(*tids, n + 1, alloc);
+		(*tids)[n++] = (pid_t)atoi(de->d_name);
+	}
+	closedir(d);
+	qsort(*tids, n, sizeof(pid_t), cmp_pid);
+	return (int)n;
+}
+
+int proc_memory(pid_t pid, struct proc_mem *m, struct mlz_err *err)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", pid);
+	char *s = read_text_file(path);
+	*m = (struct proc_mem){ -1, -1, -1, -1, -1 };
+	if (!s)
+		return mlz_error_errno(err, errno, "cannot read '%s'", path);
+	static const struct { const char *name; size_t off; } fields[] = {
+		{ "Rss:", offsetof(struct proc_mem, rss) },
+		{ "Pss:", offsetof(struct proc_mem, pss) },
+		{ "Swap:", offsetof(struct proc_mem, swap) },
+		{ "Anonymous:", offsetof(struct proc_mem, anon) },
+	};
+	for (char *line = s; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+			size_t l = strlen(fields[i].name);
+			if (!strncmp(line, fields[i].name, l))
+				*(int64_t *)((char *)m + fields[i].off) = strtoll(line + l, NULL, 10) * 1024;
+		}
+	}
+	free(s);
+	if (m->rss >= 0 && m->anon >= 0)
+		m->file = m->rss - m->anon;
+	return 0;
+}
+
+int maps_parse(const char *text, struct maps *m, struct mlz_err *err)
+{
+	const char *line = text;
+	while (line && *line) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		char *copy = xstrndup(line, len);
+		struct map_entry e = { 0 };
+		int pathpos = -1;
+		if (sscanf(copy, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %15s %" SCNu64 " %n",
+			   &e.start, &e.end, e.perms, &e.offset, e.dev, &e.inode, &pathpos) < 6 || pathpos < 0) {
+			if (pathpos < 0 && sscanf(copy, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %15s %" SCNu64,
+						  &e.start, &e.end, e.perms, &e.offset, e.dev, &e.inode) == 6) {
+				pathpos = (int)len;
+			} else {
+				mlz_error(err, "malformed maps line '%s'", copy);
+				free(copy);
+				return -1;
+			}
+		}
+		e.path = xstrdup(pathpos < (int)len ? copy + pathpos : "");
+		free(copy);
+		ALLOC_GROW(m->v, m->n + 1, m->alloc);
+		m->v[m->n++] = e;
+		line = end ? end + 1 : NULL;
+	}
+	return 0;
+}
+
+int proc_maps(pid_t pid, struct maps *m, struct mlz_err *err)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	char *s = read_text_file(path);
+	if (!s)
+		return mlz_error_errno(err, errno, "cannot read '%s'", path);
+	int r = maps_parse(s, m, err);
+	free(s);
+	return r;
+}
+
+const struct map_entry *maps_find(const struct maps *m, uint64_t addr)
+{
+	size_t lo = 0, hi = m->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (addr < m->v[mid].start)
+			hi = mid;
+		else if (addr >= m->v[mid].end)
+			lo = mid + 1;
+		else
+			return &m->v[mid];
+	}
+	return NULL;
+}
+
+void maps_release(struct maps *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		free(m->v[i].path);
+	free(m->v);
+	m->v = NULL;
+	m->n = m->alloc = 0;
+}

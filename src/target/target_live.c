@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* target_live.c - a live traced process: its events, stop/resume of all threads, memory and detach. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proc.h"
+#include "ptrace.h"
+#include "target.h"
+#include "xalloc.h"
+
+static struct thread *find_thread(struct target *t, pid_t tid)
+{
+	for (size_t i = 0; i < t->nthreads; i++)
+		if (t->threads[i].tid == tid)
+			return &t->threads[i];
+	return NULL;
+}
+
+static struct thread *add_thread(struct target *t, pid_t tid)
+{
+	ALLOC_GROW(t->threads, t->nthreads + 1, t->alloc);
+	t->threads[t->nthreads] = (struct thread){ .tid = tid };
+	return &t->threads[t->nthreads++];
+}
+
+static void remove_thread(struct target *t, pid_t tid)
+{
+	for (size_t i = 0; i < t->nthreads; i++) {
+		if (t->threads[i].tid == tid) {
+			t->threads[i] = t->threads[--t->nthreads];
+			return;
+		}
+	}
+}
+
+bool target_alive(const struct target *t)
+{
+	return t && (t->state == TARGET_RUNNING || t->state == TARGET_STOPPED);
+}
+
+void target_describe_exit(const struct target *t, char *buf, size_t len)
+{
+	int st = t->exit_status;
+	if (WIFSIGNALED(st))
+		snprintf(buf, len, "was killed by signal %d (SIG%s)", WTERMSIG(st), sigabbrev_np(WTERMSIG(st)));
+	else
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(st));
+}
+
+int target_gone_error(const struct target *t, struct mlz_err *err)
+{
+	char how[96];
+	if (!t)
+		return mlz_error_kind(err, MLZ_E_GONE, "no process");
+	if (t->state == TARGET_DETACHED)
+		return mlz_error_kind(err, MLZ_E_GONE, "detached from process %d", t->pid);
+	target_describe_exit(t, how, sizeof(how));
+	return mlz_error_kind(err, MLZ_E_GONE, "process %d %s", t->pid, how);
+}
+
+static void process_ended(struct target *t, int status)
+{
+	char how[96];
+	t->state = TARGET_EXITED;
+	t->exit_status = status;
+	t->nthreads = 0;
+	target_describe_exit(t, how, sizeof(how));
+	strbuf_addf(&t->notices, "process %d %s\n", t->pid, how);
+}
+
+/* Resume one thread the way its stop asks: LISTEN keeps a group-stop a group-stop. */
+static void resume_thread(struct thread *th)
+{
+	struct mlz_err e;
+	if (th->group_stop)
+		pt_listen(th->tid, &e);
+	else
+		pt_cont(th->tid, th->pending_sig, &e);
+	th->stopped = false;
+	th->group_stop = false;
+	th->pending_sig = 0;
+}
+
+/*
+ * Account for one wait event. While running (stopping == false) every stop is
+ * resumed at once, with the signal passed on unchanged; while stopping, stops
+ * are kept and signals saved to deliver at resume.
+ */
+static void handle_event(struct target *t, const struct pt_event *ev, bool stopping)
+{
+	struct thread *th = find_thread(t, ev->tid);
+
+	if (ev->kind == PT_EXITED || ev->kind == PT_KILLED) {
+		if (ev->tid == t->pid) /* the leader is reported last: the process is gone */
+			process_ended(t, ev->status);
+		else
+			remove_thread(t, ev->tid);
+		return;
+	}
+	if (!th) /* a new thread's first stop may come before its parent's clone event */
+		th = add_thread(t, ev->tid);
+
+	th->stopped = true;
+	th->group_stop = false;
+	switch (ev->kind) {
+	case PT_SIGNAL:
+		th->pending_sig = ev->sig;
+		break;
+	case PT_GROUP_STOP:
+		th->group_stop = true;
+		break;
+	case PT_CLONE:
+		if (!find_thread(t, (pid_t)ev->msg)) {
+			struct thread *child = add_thread(t, (pid_t)ev->msg);
+			child->stopped = false; /* its first stop is on its way */
+			th = find_thread(t, ev->tid);
+		}
+		break;
+	case PT_EXEC:
+		/* Every other thread died in the exec; the leader now runs the new program. */
+		for (size_t i = 0; i < t->nthreads;) {
+			if (t->threads[i].tid != t->pid && t->threads[i].tid != ev->tid)
+				t->threads[i] = t->threads[--t->nthreads];
+			else
+				i++;
+		}
+		th = find_thread(t, ev->tid);
+		t->generation++;
+		{
+			char *exe = proc_exe(t->pid);
+			strbuf_addf(&t->notices, "process %d executed a new program: %s\n", t->pid, exe ? exe : "?");
+			free(exe);
+		}
+		break;
+	default:
+		break;
+	}
+	if (!stopping)
+		resume_thread(th);
+}
+
+int target_poll(struct target *t)
+{
+	struct pt_event ev;
+	struct mlz_err err;
+	int n = 0;
+	while (target_alive(t) && pt_wait(-1, WNOHANG, &ev, &err) == 1) {
+		handle_event(t, &ev, t->state == TARGET_STOPPED);
+		n++;
+	}
+	return n;
+}
+
+static size_t count_running(const struct target *t)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < t->nthreads; i++)
+		k += !t->threads[i].stopped;
+	return k;
+}
+
+/* A thread we wait for that /proc no longer lists will never report: forget it. */
+static void drop_vanished(struct target *t)
+{
+	char path[64];
+	for (size_t i = 0; i < t->nthreads;) {
+		snprintf(path, sizeof(path), "/proc/%d/task/%d", t->pid, t->threads[i].tid);
+		if (!t->threads[i].stopped && access(path, F_OK) != 0 && t->threads[i].tid != t->pid)
+			t->threads[i] = t->threads[--t->nthreads];
+		else
+			i++;
+	}
+}
+
+/* Wait for events until every thread is stopped (or the process is gone), never forever. */
+static void wait_all_stopped(struct target *t)
+{
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	while (target_alive(t) && count_running(t) > 0) {
+		struct pt_event ev;
+		struct mlz_err err;
+		int r = pt_wait(-1, WNOHANG, &ev, &err);
+		if (r == 1) {
+			handle_event(t, &ev, true);
+			continue;
+		}
+		if (r < 0) { /* ECHILD: nothing left to wait for */
+			if (proc_state(t->pid, 0) == 0)
+				process_ended(t, 0);
+			break;
+		}
+		/* SIGCHLD is blocked (the event loop reads it from a signalfd), so it can be waited for. */
+		struct timespec ts = { 1, 0 };
+		if (sigtimedwait(&chld, NULL, &ts) < 0 && errno == EAGAIN)
+			drop_vanished(t);
+	}
+}
+
+int target_stop(struct target *t, struct mlz_err *err)
+{
+	if (t->state == TARGET_STOPPED)
+		return 0;
+	if (!target_alive(t))
+		return target_gone_error(t, err);
+	for (size_t i = 0; i < t->nthreads; i++) {
+		struct mlz_err e;
+		if (!t->threads[i].stopped)
+			pt_interrupt(t->threads[i].tid, &e); /* ESRCH: its exit event will tell */
+	}
+	wait_all_stopped(t);
+	if (!target_alive(t))
+		return target_gone_error(t, err);
+	t->state = TARGET_STOPPED;
+	return 0;
+}
+
+int target_resume(struct target *t, struct mlz_err *err)
+{
+	if (t->state == TARGET_RUNNING)
+		return 0;
+	if (!target_alive(t))
+		return target_gone_error(t, err);
+	t->state = TARGET_RUNNING;
+	for (size_t i = 0; i < t->nthreads; i++)
+		if (t->threads[i].stopped)
+			resume_thread(&t->threads[i]);
+	return 0;
+}
+
+static int write_cb(void *ctx, uint64_t addr, const void *buf, size_t len)
+{
+	return target_write(ctx, addr, buf, len, NULL);
+}
+
+int target_detach(struct target *t, struct mlz_err *err)
+{
+	if (!target_alive(t))
+		return t->state == TARGET_DETACHED ? 0 : target_gone_error(t, err);
+	if (target_stop(t, err) < 0)
+		return -1;
+	int failed = cleanup_run(&t->cleanup, write_cb, t);
+	for (size_t i = 0; i < t->nthreads; i++) {
+		struct thread *th = &t->threads[i];
+		struct mlz_err e;
+		/* A group-stopped thread stays stopped after detach; anything else gets its signal. */
+		pt_detach(th->tid, th->group_stop ? 0 : th->pending_sig, &e);
+	}
+	t->nthreads = 0;
+	t->state = TARGET_DETACHED;
+	if (failed)
+		return mlz_error(err, "detached from process %d, but %d change(s) could not be undone", t->pid,
+				 failed);
+	return 0;
+}
+
+/* Runs in a fatal-signal handler: no allocation, no stdio, bounded waits. */
+void target_emergency_detach(struct target *t)
+{
+	if (!target_alive(t))
+		return;
+	for (size_t i = 0; i < t->nthreads; i++)
+		if (!t->threads[i].stopped)
+			pt_interrupt(t->threads[i].tid, NULL);
+	struct timespec tick = { 0, 1000 * 1000 };
+	for (int ms = 0; ms < 2000 && count_running(t) > 0; ms++) {
+		struct pt_event ev;
+		int r;
+		while ((r = pt_wait(-1, WNOHANG, &ev, NULL)) == 1) {
+			struct thread *th = find_thread(t, ev.tid);
+			if (!th)
+				continue;
+			if (ev.kind == PT_EXITED || ev.kind == PT_KILLED) {
+				th->stopped = true; /* nothing left to detach */
+				th->tid = -1;
+				continue;
+			}
+			th->stopped = true;
+			th->group_stop = ev.kind == PT_GROUP_STOP;
+			if (ev.kind == PT_SIGNAL)
+				th->pending_sig = ev.sig;
+		}
+		if (r < 0)
+			break;
+		nanosleep(&tick, NULL);
+	}
+	cleanup_run(&t->cleanup, write_cb, t);
+	for (size_t i = 0; i < t->nthreads; i++)
+		if (t->threads[i].tid > 0)
+			pt_detach(t->threads[i].tid, t->threads[i].group_stop ? 0 : t->threads[i].pending_sig, NULL);
+	t->state = TARGET_DETACHED;
+}
+
+void target_free(struct target *t)
+{
+	if (!t)
+		return;
+	if (t->memfd >= 0)
+		close(t->memfd);
+	free(t->threads);
+	strbuf_release(&t->notices);
+	cleanup_release(&t->cleanup);
+	free(t);
+}
+
+ssize_t target_read(struct target *t, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len }, remote = { (void *)addr, len };
+	ssize_t n = process_vm_readv(t->pid, &local, 1, &remote, 1, 0);
+	if (n >= 0 || (errno != EPERM && errno != ENOSYS))
+		return n;
+	/* Some kernels and sandboxes refuse process_vm_readv; /proc/PID/mem serves the tracer too. */
+	if (t->memfd < 0) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/mem", t->pid);
+		t->memfd = open(path, O_RDWR | O_CLOEXEC);
+		if (t->memfd < 0)
+			return -1;
+	}
+	return pread(t->memfd, buf, len, (off_t)addr);
+}
+
+int target_write(struct target *t, uint64_t addr, const void *buf, size_t len, struct mlz_err *err)
+{
+	/* Whole aligned words through POKEDATA, merging the bytes around the range. */
+	const uint8_t *src = buf;
+	pid_t tid = t->nthreads ? t->threads[0].tid : t->pid;
+	uint64_t start = addr & ~7ull, end = (addr + len + 7) & ~7ull;
+	for (uint64_t w = start; w < end; w += 8) {
+		uint64_t word;
+		if (target_read(t, w, &word, 8) != 8)
+			return mlz_error_errno(err, errno, "cannot read target memory at 0x%llx", (unsigned long long)w);
+		for (int b = 0; b < 8; b++)
+			if (w + b >= addr && w + b < addr + len)
+				((uint8_t *)&word)[b] = src[w + b - addr];
+		if (pt_pokedata(tid, w, word, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int target_regs(struct target *t, pid_t tid, struct user_regs_struct *regs, struct mlz_err *err)
+{
+	if (!target_alive(t))
+		return target_gone_error(t, err);
+	return pt_getregs(tid, regs, err);
+}

@@ -1,0 +1,271 @@
+# Git-style TAP test library; each tests/tNNNN-*.sh sources it, runs tests, then calls test_done.
+
+test -n "$BASH_VERSION" || { echo "Bail out! test-lib.sh needs bash" >&2; exit 1; }
+
+for test_arg_ in "$@"; do
+	case $test_arg_ in
+	-v|--verbose) verbose=t ;;
+	*) echo "Bail out! unknown option '$test_arg_'" >&2; exit 1 ;;
+	esac
+done
+
+# The script's own stdout/stderr, for messages while a test's output is redirected.
+exec 5>&1 6>&2
+
+# Stable sorting and messages, whatever the caller's locale.
+export LC_ALL=C LANG=C
+
+TEST_DIRECTORY=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd) || exit 1
+SRC_ROOT=$(cd "$TEST_DIRECTORY/.." && pwd) || exit 1
+MLYZE=${MLYZE:-$SRC_ROOT/mlyze}
+case $MLYZE in /*) ;; *) MLYZE=$PWD/$MLYZE ;; esac
+FIXTURES=$SRC_ROOT/fixtures
+test_name_=$(basename "$0" .sh)
+TRASH=$TEST_DIRECTORY/trash.$test_name_
+export TEST_DIRECTORY SRC_ROOT MLYZE FIXTURES TRASH
+
+test_count=0
+test_passed_=0
+test_failed_=0
+test_skipped_=0
+test_done_called_=
+test_fixture_pids_=
+declare -A test_prereq_=() test_lazy_prereq_=()
+
+test_kill_fixtures_ () {
+	local pid live
+	live=" $(jobs -p | tr '\n' ' ') "
+	for pid in $test_fixture_pids_; do
+		# Only our own unreaped jobs: a reaped pid may belong to someone else now.
+		case $live in *" $pid "*) kill -KILL "$pid" 2>/dev/null ;; esac
+	done
+	for pid in $test_fixture_pids_; do
+		case $live in *" $pid "*) wait "$pid" 2>/dev/null ;; esac
+	done
+	test_fixture_pids_=
+}
+
+test_exit_trap_ () {
+	local code=$?
+	# A test that calls exit leaves stdout pointing at its .out file.
+	exec 1>&5 2>&6
+	test_kill_fixtures_
+	if test -z "$test_done_called_"; then
+		echo "# FATAL: unexpected exit with code $code${test_current_:+ during test $test_current_}"
+		test "$code" != 0 || code=1
+		echo "# trash kept: $TRASH"
+	fi
+	exit "$code"
+}
+trap test_exit_trap_ EXIT
+# Without these a killed script (e.g. by the runner's timeout) would skip the EXIT trap.
+trap 'exit 143' TERM
+trap 'exit 130' INT
+trap 'exit 129' HUP
+
+rm -rf "$TRASH" && mkdir -p "$TRASH" && cd "$TRASH" || {
+	echo "Bail out! cannot create $TRASH"
+	exit 1
+}
+
+test_set_prereq () {
+	test_prereq_[$1]=t
+}
+
+test_lazy_prereq () {
+	test_lazy_prereq_[$1]=$2
+}
+
+# NAME may be a comma-separated list; "!NAME" requires NAME to be missing.
+# Leaves the unmet ones in test_missing_prereq_ for the skip message.
+test_have_prereq () {
+	local list p name
+	test_missing_prereq_=
+	IFS=, read -ra list <<<"$1"
+	for p in "${list[@]}"; do
+		name=${p#!}
+		if test -z "${test_prereq_[$name]+set}" && test -n "${test_lazy_prereq_[$name]+set}"; then
+			if (cd "$TRASH" && eval "${test_lazy_prereq_[$name]}") >/dev/null 2>&1 </dev/null
+			then test_prereq_[$name]=t
+			else test_prereq_[$name]=
+			fi
+		fi
+		if test "$name" = "$p"; then
+			test -n "${test_prereq_[$name]}"
+		else
+			test -z "${test_prereq_[$name]}"
+		fi || test_missing_prereq_=${test_missing_prereq_:+$test_missing_prereq_,}$p
+	done
+	test -z "$test_missing_prereq_"
+}
+
+test_lazy_prereq GDB 'command -v gdb'
+test_lazy_prereq VALGRIND 'command -v valgrind'
+test_lazy_prereq GCORE 'command -v gcore'
+test_lazy_prereq JQ 'command -v jq'
+test_lazy_prereq ROOT 'test "$(id -u)" = 0'
+test_lazy_prereq SETPRIV 'command -v setpriv'
+
+test_run_ () {
+	eval "$1"
+}
+
+test_expect_success () {
+	local prereq='' title code status out
+	test $# = 3 && { prereq=$1; shift; }
+	if test $# != 2; then
+		echo "Bail out! bug in test script: test_expect_success needs 2 or 3 arguments"
+		exit 1
+	fi
+	title=$1 code=$2
+	test_count=$((test_count + 1))
+	if test -n "$prereq" && ! test_have_prereq "$prereq"; then
+		test_skipped_=$((test_skipped_ + 1))
+		echo "ok $test_count # skip $title (missing $test_missing_prereq_)"
+		return 0
+	fi
+	out=$TRASH/.out.$test_count
+	test_current_="$test_count - $title"
+	if test "$verbose" = t; then
+		echo "# running: $title"
+		test_run_ "$code" </dev/null
+	else
+		test_run_ "$code" </dev/null >"$out" 2>&1
+	fi
+	status=$?
+	test_current_=
+	cd "$TRASH" || exit 1
+	if test $status = 0; then
+		test_passed_=$((test_passed_ + 1))
+		echo "ok $test_count - $title"
+	else
+		test_failed_=$((test_failed_ + 1))
+		echo "not ok $test_count - $title"
+		printf '%s\n' "$code" | sed 's/^/#	/'
+		if test "$verbose" != t && test -s "$out"; then
+			echo "# output (exit status $status):"
+			sed 's/^/# /' "$out"
+		fi
+	fi
+	return 0
+}
+
+test_done () {
+	test_done_called_=t
+	test_kill_fixtures_
+	echo "1..$test_count"
+	echo "# passed $test_passed_, failed $test_failed_, skipped $test_skipped_"
+	cd "$TEST_DIRECTORY" || exit 1
+	if test "$test_failed_" = 0; then
+		rm -rf "$TRASH"
+		exit 0
+	fi
+	echo "# trash kept: $TRASH"
+	exit 1
+}
+
+# Like git's: a crash (signal, exit > 128) or a missing command is no proper failure.
+test_must_fail () {
+	"$@"
+	local code=$?
+	if test $code = 0; then
+		echo "test_must_fail: command succeeded: $*" >&2
+		return 1
+	elif test $code -gt 128; then
+		echo "test_must_fail: died by signal $((code - 128)): $*" >&2
+		return 1
+	elif test $code = 127 || test $code = 126; then
+		echo "test_must_fail: command not found or not executable: $*" >&2
+		return 1
+	fi
+	return 0
+}
+
+test_expect_code () {
+	local want=$1 code
+	shift
+	"$@"
+	code=$?
+	test $code = "$want" && return 0
+	echo "test_expect_code: command exited with $code, wanted $want: $*" >&2
+	return 1
+}
+
+test_cmp () {
+	diff -u "$@"
+}
+
+test_usec_ () {
+	local s=${1:-10} int frac=
+	int=${s%%.*}
+	case $s in *.*) frac=${s#*.} ;; esac
+	frac=${frac}000000
+	echo $(( ${int:-0} * 1000000 + 10#${frac:0:6} ))
+}
+
+test_now_usec_ () {
+	echo "${EPOCHREALTIME/./}"
+}
+
+# Polls every 0.05 s until CONDITION... succeeds; returns 1 after SECONDS.
+test_poll_ () {
+	local deadline
+	deadline=$(( $(test_now_usec_) + $(test_usec_ "$1") ))
+	shift
+	until "$@"; do
+		test "$(test_now_usec_)" -lt "$deadline" || return 1
+		sleep 0.05
+	done
+}
+
+wait_for_file () {
+	test_poll_ "${2:-10}" test -e "$1"
+}
+
+wait_for_line () {
+	test_poll_ "${3:-10}" grep -Eq -e "$2" "$1" 2>/dev/null
+}
+
+test_pid_gone_ () {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	stat=${stat##*) }
+	case ${stat%% *} in Z|X|x) return 0 ;; esac
+	return 1
+}
+
+# A zombie counts as exited, so this works for our own unreaped children too.
+wait_for_exit () {
+	test_poll_ "${2:-10}" test_pid_gone_ "$1"
+}
+
+test_fixture_settled_ () {
+	grep -qx ready "$1" 2>/dev/null || test_pid_gone_ "$2"
+}
+
+fixture_start () {
+	local name=$1
+	shift
+	"$FIXTURES/$name" "$@" >"$TRASH/$name.out" 2>"$TRASH/$name.err" </dev/null 5>&- 6>&- &
+	FIXTURE_PID=$!
+	test_fixture_pids_="$test_fixture_pids_ $FIXTURE_PID"
+	# Stop waiting early when the fixture dies before getting ready.
+	test_poll_ 10 test_fixture_settled_ "$TRASH/$name.out" "$FIXTURE_PID"
+	if ! grep -qx ready "$TRASH/$name.out"; then
+		echo "fixture_start: $name (pid $FIXTURE_PID) never printed ready" >&2
+		sed 's/^/fixture stderr: /' "$TRASH/$name.err" >&2
+		fixture_stop "$FIXTURE_PID"
+		return 1
+	fi
+}
+
+fixture_stop () {
+	local pid=${1:-$FIXTURE_PID} p rest=
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	for p in $test_fixture_pids_; do
+		test "$p" = "$pid" || rest="$rest $p"
+	done
+	test_fixture_pids_=$rest
+	return 0
+}

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* test-util.c - JSON values, /proc maps parsing, EPERM diagnosis and the cleanup registry. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cleanup.h"
+#include "jv.h"
+#include "proc.h"
+#include "strbuf.h"
+#include "target.h"
+
+static void json_render(void **state)
+{
+	(void)state;
+	struct jv *o = jv_object();
+	jv_set(o, "n", jv_int(-42));
+	jv_set(o, "s", jv_string("a\"b\\c\n\x01"));
+	jv_set(o, "nil", jv_string(NULL));
+	struct jv *a = jv_set(o, "a", jv_array());
+	jv_push(a, jv_bool(true));
+	jv_push(a, jv_addr(0x7fff0000));
+	jv_push(a, jv_double(0.5));
+	struct strbuf sb = STRBUF_INIT;
+	jv_dump(o, &sb);
+	assert_string_equal(strbuf_str(&sb),
+			    "{\"n\": -42, \"s\": \"a\\\"b\\\\c\\n\\u0001\", \"nil\": null, "
+			    "\"a\": [true, \"0x7fff0000\", 0.5]}");
+	assert_int_equal(jv_get_int(o, "n", 0), -42);
+	assert_null(jv_get(o, "missing"));
+	assert_int_equal(jv_len(a), 3);
+	strbuf_release(&sb);
+	jv_free(o);
+}
+
+static void maps_lines(void **state)
+{
+	(void)state;
+	const char *text =
+		"55d0c0a00000-55d0c0a01000 r--p 00000000 fe:01 1234   /usr/bin/x y\n"
+		"55d0c1000000-55d0c1021000 rw-p 00000000 00:00 0      [heap]\n"
+		"7f0000000000-7f0000001000 ---p 00000000 00:00 0\n";
+	struct maps m = { 0 };
+	struct mlz_err err;
+	assert_int_equal(maps_parse(text, &m, &err), 0);
+	assert_int_equal(m.n, 3);
+	assert_string_equal(m.v[0].path, "/usr/bin/x y");
+	assert_string_equal(m.v[1].path, "[heap]");
+	assert_string_equal(m.v[2].path, "");
+	assert_string_equal(m.v[1].perms, "rw-p");
+	assert_ptr_equal(maps_find(&m, 0x55d0c1000010), &m.v[1]);
+	assert_null(maps_find(&m, 0x55d0c1021000));
+	maps_release(&m);
+	assert_int_equal(maps_parse("garbage\n", &m, &err), -1);
+	assert_string_equal(err.msg, "malformed maps line 'garbage'");
+	maps_release(&m);
+}
+
+static void eperm_reasons(void **state)
+{
+	(void)state;
+	char buf[512];
+	struct eperm_facts f = { .pid = 10, .tracer_pid = 77, .tracer_comm = "gdb", .yama_scope = -1 };
+	attach_explain_eperm(&f, buf, sizeof(buf));
+	assert_string_equal(buf, "cannot attach to process 10: it is already traced by process 77 (gdb)");
+
+	f = (struct eperm_facts){ .pid = 10, .target_uid = 0, .my_uid = 1000, .yama_scope = -1 };
+	attach_explain_eperm(&f, buf, sizeof(buf));
+	assert_string_equal(buf, "cannot attach to process 10: permission denied: it belongs to uid 0 and mlyze "
+				 "runs as uid 1000 without CAP_SYS_PTRACE (run mlyze as root or as uid 0)");
+
+	f = (struct eperm_facts){ .pid = 10, .target_uid = 1000, .my_uid = 1000, .yama_scope = 1 };
+	attach_explain_eperm(&f, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "kernel.yama.ptrace_scope is 1, so only a parent may trace its child"));
+
+	f.yama_scope = 2;
+	attach_explain_eperm(&f, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "ptrace_scope is 2"));
+	f.yama_scope = 3;
+	f.cap_sys_ptrace = true;
+	attach_explain_eperm(&f, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "ptrace_scope is 3"));
+	f.yama_scope = 0;
+	attach_explain_eperm(&f, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "setuid or not dumpable"));
+}
+
+struct writes {
+	uint64_t addr[8];
+	uint8_t first[8];
+	int n;
+};
+
+static int record(void *ctx, uint64_t addr, const void *buf, size_t len)
+{
+	struct writes *w = ctx;
+	(void)len;
+	w->addr[w->n] = addr;
+	w->first[w->n++] = *(const uint8_t *)buf;
+	return addr == 0xbad ? -1 : 0;
+}
+
+static int func_calls;
+static int count_func(void *arg)
+{
+	(void)arg;
+	func_calls++;
+	return 0;
+}
+
+static void cleanup_order(void **state)
+{
+	(void)state;
+	struct cleanup c = { 0 };
+	struct writes w = { 0 };
+	uint8_t a = 0x55, b = 0x48, d = 0x90;
+	int ia = cleanup_add_bytes(&c, 0x1000, &a, 1);
+	cleanup_add_bytes(&c, 0x2000, &b, 1);
+	int id = cleanup_add_bytes(&c, 0x3000, &d, 1);
+	cleanup_add_func(&c, count_func, NULL);
+	cleanup_add_bytes(&c, 0xbad, &d, 1);
+	cleanup_forget(&c, id);
+	assert_int_equal(cleanup_pending(&c), 4);
+	/* Newest first, forgotten entries skipped, failures counted. */
+	assert_int_equal(cleanup_run(&c, record, &w), 1);
+	assert_int_equal(w.n, 3);
+	assert_int_equal(w.addr[0], 0xbad);
+	assert_int_equal(w.addr[1], 0x2000);
+	assert_int_equal(w.addr[2], 0x1000);
+	assert_int_equal(w.first[2], 0x55);
+	assert_int_equal(func_calls, 1);
+	assert_int_equal(cleanup_pending(&c), 0);
+	(void)ia;
+	cleanup_release(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(json_render),
+		cmocka_unit_test(maps_lines),
+		cmocka_unit_test(eperm_reasons),
+		cmocka_unit_test(cleanup_order),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
