@@ -41,6 +41,7 @@ struct target {
 	pid_t pid;
 	enum target_state state;
 	bool launched;   /* we forked it (`run`): its exit status is ours to report */
+	bool launching;  /* its first exec (that of `run`) is still to come */
 	int exit_status; /* raw wait status once TARGET_EXITED */
 	struct thread *threads;
 	size_t nthreads, alloc;

@@ -46,24 +46,27 @@ static int exec(struct cmd_ctx *c)
 /* Wrap text at 72 columns with an indent, for `help CMD`. */
 static void wrap(struct strbuf *out, const char *text, int indent)
 {
-	int col = indent;
-	strbuf_addf(out, "%*s", indent, "");
+	int col = 0;
 	while (*text) {
+		while (*text == ' ')
+			text++;
 		size_t w = strcspn(text, " ");
-		if (col > indent && col + (int)w > 72) {
-			strbuf_addf(out, "\n%*s", indent, "");
+		if (!w)
+			break;
+		if (col && col + 1 + (int)w > 72) {
+			strbuf_addch(out, '\n');
+			col = 0;
+		}
+		if (!col) {
+			strbuf_addf(out, "%*s", indent, "");
 			col = indent;
+		} else {
+			strbuf_addch(out, ' ');
+			col++;
 		}
 		strbuf_add(out, text, w);
 		col += (int)w;
 		text += w;
-		if (*text == ' ') {
-			text++;
-			if (col > indent && *text) {
-				strbuf_addch(out, ' ');
-				col++;
-			}
-		}
 	}
 	strbuf_addch(out, '\n');
 }

@@ -72,6 +72,8 @@ static void on_line(char *line)
 		R.tally->gone++;
 	R.s->interrupted = false; /* Ctrl-C ended that command, not the REPL */
 	free(line);
+	if (R.s->quit)
+		rl_callback_handler_remove(); /* no prompt after quit */
 }
 
 static char *command_generator(const char *text, int state)
@@ -155,7 +157,7 @@ void repl_run(struct session *s, struct run_tally *tally)
 			rl_redisplay();
 		}
 	}
-	rl_callback_handler_remove();
+	rl_callback_handler_remove(); /* again after quit: harmless, and restores the terminal */
 	if (R.history_file)
 		history_truncate_file(R.history_file, 1000);
 	free(R.history_file);

@@ -204,6 +204,7 @@ struct target *target_launch(char *const argv[], struct mlz_err *err)
 	close(report[1]);
 	struct target *t = target_new(pid);
 	t->launched = true;
+	t->launching = true;
 	if (pt_seize(pid, PT_OPTIONS_DEFAULT, err) < 0) {
 		kill(pid, SIGKILL);
 		close(go[1]);

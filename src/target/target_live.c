@@ -133,7 +133,9 @@ static void handle_event(struct target *t, const struct pt_event *ev, bool stopp
 		}
 		th = find_thread(t, ev->tid);
 		t->generation++;
-		{
+		if (t->launching) {
+			t->launching = false; /* the exec of `run` itself is no news */
+		} else {
 			char *exe = proc_exe(t->pid);
 			strbuf_addf(&t->notices, "process %d executed a new program: %s\n", t->pid, exe ? exe : "?");
 			free(exe);

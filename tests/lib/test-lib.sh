@@ -269,3 +269,32 @@ fixture_stop () {
 	test_fixture_pids_=$rest
 	return 0
 }
+
+# --- mlyze-specific helpers ---
+
+# The state letter of a process (R, S, T, Z, ...) from /proc, or nothing when it is gone.
+proc_state () {
+	sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null
+}
+
+# Succeeds when PID is alive, not stopped, not a zombie, and traced by nobody.
+test_path_is_sleeping () {
+	local st tracer
+	st=$(proc_state "$1")
+	tracer=$(sed -n 's/^TracerPid:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null)
+	case $st in
+	R|S|D) ;;
+	*) echo "process $1 is in state '${st:-gone}'" >&2; return 1 ;;
+	esac
+	test "$tracer" = 0 || { echo "process $1 is traced by $tracer" >&2; return 1; }
+}
+
+# Succeeds when FILE exists and is empty; shows it otherwise.
+test_must_be_empty () {
+	test -f "$1" || { echo "'$1' does not exist" >&2; return 1; }
+	if test -s "$1"; then
+		echo "'$1' is not empty:" >&2
+		cat "$1" >&2
+		return 1
+	fi
+}

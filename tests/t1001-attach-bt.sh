@@ -1,0 +1,82 @@
+#!/bin/bash
+# Attaching to a running 3-thread fixture: info, threads, and bt naming its functions at the right file:line.
+
+test_description='attach, info, threads, bt'
+. "$(dirname "$0")/lib/test-lib.sh"
+
+test_expect_success 'start fx-threads' '
+	fixture_start fx-threads "$TRASH/truth.json" &&
+	echo $FIXTURE_PID >pid
+'
+pid=$(cat "$TRASH/pid" 2>/dev/null)
+
+test_expect_success 'info --json: pid, state, all three threads' '
+	"$MLYZE" attach $pid -e "info --json" >out &&
+	jq -e --argjson p $pid ".ok and .command == \"info --json\" and .result.pid == \$p and
+		.result.state == \"running\" and .result.threads == 3 and .result.mode == \"attach\" and
+		(.result.exe | endswith(\"fixtures/fx-threads\")) and .result.memory.rss > 0" out
+'
+
+test_expect_success 'threads --json lists every tid with its name' '
+	"$MLYZE" --json attach $pid -e threads >out &&
+	jq -c "[.result.threads[] | {tid, name}] | sort_by(.tid)" out >actual &&
+	jq -c "[.threads[] | {tid, name}] | sort_by(.tid)" truth.json >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success 'bt all --json: each thread in its function and caller at the right file:line' '
+	"$MLYZE" attach $pid -e "bt all --json" >out &&
+	jq -c "[.result.threads[] | {tid} + ([.frames[] | select(.file != null and (.file | endswith(\"/fx-threads.c\")))] |
+		{function: .[0].function, line: .[0].line, caller: .[1].function, caller_line: .[1].line,
+		 module: .[0].module})] | sort_by(.tid)" out >actual &&
+	jq -c "[.threads[] | {tid, function, line, caller, caller_line, module: \"fx-threads\"}] | sort_by(.tid)" \
+		truth.json >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success 'bt frames carry pc, module and file:line; frame 0 is in libc' '
+	jq -e ".result.threads[0].frames[0] | (.pc | test(\"^0x[0-9a-f]+$\")) and .module == \"libc.so.6\"" out &&
+	jq -e "[.result.threads[].frames[] | select(.function == \"main\")] | length == 1" out
+'
+
+test_expect_success 'bt TID picks one thread; bt alone the main thread' '
+	tid=$(jq ".threads[1].tid" truth.json) &&
+	"$MLYZE" attach $pid -e "bt $tid" -e bt --json >out &&
+	jq -s -e --argjson t $tid --argjson p $pid ".[0].result.threads | length == 1 and .[0].tid == \$t" out &&
+	jq -s -e --argjson p $pid ".[1].result.threads | length == 1 and .[0].tid == \$p" out
+'
+
+test_expect_success 'bt text is gdb-like' '
+	"$MLYZE" attach $pid -e "bt all" >out &&
+	grep -E "^  #1  0x[0-9a-f]+ +fx_worker_a at fx-threads.c:$(jq ".threads[1].line" truth.json)\$" out &&
+	grep -E "^thread $pid \(fx-threads\):\$" out
+'
+
+test_expect_success 'bt of a thread that does not exist fails, the session goes on' '
+	test_expect_code 1 "$MLYZE" attach $pid -e "bt 1" -e info >out 2>err &&
+	echo "error: no thread 1 in process $pid" >expect &&
+	test_cmp expect err &&
+	grep "^pid  *$pid\$" out
+'
+
+test_expect_success 'the fixture is untouched: not traced, still sleeping' '
+	test "$(awk "/^TracerPid:/ {print \$2}" /proc/$pid/status)" = 0 &&
+	test_path_is_sleeping $pid
+'
+
+test_expect_success 'threads created and libraries loaded after attach are seen' '
+	fixture_start fx-late "$TRASH/late.json" "$FIXTURES/libfx-late.so" &&
+	lpid=$FIXTURE_PID &&
+	{ "$MLYZE" attach $lpid --json -e "sleep 0.5" -e "sleep 3" -e "bt all" >out 2>err & } &&
+	mpid=$! &&
+	sleep 0.3 && kill -USR1 $lpid &&
+	wait $mpid &&
+	test -f late.json.late &&
+	jq -c "{tid, function, file, line, \"module\": .module}" late.json.late >expect &&
+	jq -c ".result.threads? // empty | .[] | select(.tid == $(jq .tid late.json.late)) |
+		.frames[] | select(.function == \"fx_late_wait\") |
+		{tid: $(jq .tid late.json.late), function, file: (.file | split(\"/\") | last), line, \"module\": .module}" out >actual &&
+	test_cmp expect actual
+'
+
+test_done

@@ -1,0 +1,126 @@
+#!/bin/bash
+# mlyze never harms its target: output, exit status and signals are the same with and without it,
+# and every way mlyze ends (detach, quit, EOF, SIGTERM, SIGHUP, SIGINT, a crash) lets the target run on.
+
+test_description='detach and exit paths leave the target as it was'
+. "$(dirname "$0")/lib/test-lib.sh"
+
+TICKS=30
+# expected USR1 USR2: the fixture's whole stdout for a run that received those signals
+expected () {
+	echo ready && seq 0 $((TICKS - 1)) | sed "s/^/tick /" && echo "usr1=$1 usr2=$2"
+}
+
+# start_ticker: fx-ticker with $TICKS ticks of 50 ms that exits with status 3
+start_ticker () {
+	fixture_start fx-ticker "$TRASH/truth.json" $TICKS 50 3 && tpid=$FIXTURE_PID
+}
+
+# finish_ticker USR1 USR2: the ticker ran to its end with the right output and status 3
+finish_ticker () {
+	local code=0
+	wait $tpid || code=$?
+	test "$code" = 3 || { echo "fx-ticker exited with $code" >&2; return 1; }
+	expected $1 $2 >expect && test_cmp expect "$TRASH/fx-ticker.out"
+}
+
+test_expect_success 'without mlyze: the reference run' '
+	start_ticker && finish_ticker 0 0
+'
+
+test_expect_success 'attached: signals reach the target unchanged, detach, it finishes the same' '
+	start_ticker &&
+	{ "$MLYZE" attach $tpid -e "sleep 0.6" -e info -e detach -e info >out 2>err & } &&
+	sleep 0.2 && kill -USR1 $tpid && kill -USR2 $tpid && sleep 0.1 && kill -USR1 $tpid &&
+	wait $! &&
+	grep "^state  *detached" out &&
+	finish_ticker 2 1
+'
+
+test_expect_success 'group-stop while attached: SIGSTOP stops it, commands still work, SIGCONT resumes' '
+	start_ticker &&
+	{ "$MLYZE" attach $tpid -e "sleep 0.5" -e "bt --json" -e "sleep 0.6" -e "bt --json" >out 2>err & } &&
+	mpid=$! &&
+	sleep 0.2 && kill -STOP $tpid &&
+	sleep 0.5 && case $(proc_state $tpid) in [Tt]) ;; *) false ;; esac &&
+	sleep 0.5 && kill -CONT $tpid &&
+	wait $mpid &&
+	test "$(jq -s "[.[] | select(.ok)] | length" out)" = 2 &&
+	finish_ticker 0 0
+'
+
+test_expect_success 'detach while group-stopped leaves it stopped until SIGCONT' '
+	start_ticker &&
+	kill -STOP $tpid && sleep 0.1 &&
+	"$MLYZE" attach $tpid -e info -e detach >out 2>err &&
+	sleep 0.2 && test "$(proc_state $tpid)" = T &&
+	kill -CONT $tpid &&
+	finish_ticker 0 0
+'
+
+for sig in TERM HUP QUIT INT
+do
+	case $sig in TERM) n=15 ;; HUP) n=1 ;; QUIT) n=3 ;; INT) n=2 ;; esac
+	test_expect_success "SIG$sig to mlyze mid-session: it detaches and exits $((128 + n))" '
+		start_ticker &&
+		{ "$MLYZE" attach $tpid -e "sleep 30" -e info >out 2>err & } &&
+		mpid=$! &&
+		sleep 0.3 && kill -$sig $mpid &&
+		{ wait $mpid; code=$?; } &&
+		test "$code" = $((128 + n)) &&
+		! grep "^pid" out &&
+		test_path_is_sleeping $tpid &&
+		finish_ticker 0 0
+	'
+done
+
+for sig in SEGV ABRT
+do
+	test_expect_success "a crash inside mlyze (SIG$sig) still detaches" '
+		start_ticker &&
+		{ "$MLYZE" attach $tpid -e "sleep 30" >out 2>err & } &&
+		mpid=$! &&
+		sleep 0.3 && kill -$sig $mpid &&
+		{ wait $mpid; code=$?; } &&
+		test "$code" -gt 128 &&
+		grep "fatal error in mlyze; restoring and detaching the target" err &&
+		test_path_is_sleeping $tpid &&
+		finish_ticker 0 0
+	'
+done
+
+test_expect_success 'end of a script on stdin detaches' '
+	start_ticker &&
+	printf "info\nsleep 0.2\n" | "$MLYZE" attach $tpid >out 2>err &&
+	test_path_is_sleeping $tpid &&
+	finish_ticker 0 0
+'
+
+test_expect_success 'quit detaches; later commands do not run' '
+	start_ticker &&
+	"$MLYZE" attach $tpid -e quit -e info >out 2>err &&
+	test_must_be_empty out &&
+	test_path_is_sleeping $tpid &&
+	finish_ticker 0 0
+'
+
+test_expect_success 'a target that exits while attached: told, commands answer with an error, exit 0' '
+	fixture_start fx-ticker "$TRASH/truth.json" 3 50 7 && tpid=$FIXTURE_PID &&
+	"$MLYZE" attach $tpid --json -e "sleep 1" -e bt -e info >out 2>err &&
+	echo "mlyze: process $tpid exited with status 7" >expect &&
+	test_cmp expect err &&
+	jq -s -e ".[1] == {command: \"bt\", ok: false, error: \"process $tpid exited with status 7\"}" out &&
+	jq -s -e ".[2].result.state == \"exited\" and .[2].result.exit == \"exited with status 7\"" out
+'
+
+test_expect_success 'a target killed by a signal while attached is reported so' '
+	fixture_start fx-ticker "$TRASH/truth.json" 100 50 0 && tpid=$FIXTURE_PID &&
+	{ "$MLYZE" attach $tpid -e "sleep 0.8" -e info >out 2>err & } &&
+	mpid=$! && sleep 0.3 && kill -KILL $tpid &&
+	wait $mpid &&
+	echo "mlyze: process $tpid was killed by signal 9 (SIGKILL)" >expect &&
+	test_cmp expect err &&
+	grep "^state  *exited (was killed by signal 9 (SIGKILL))" out
+'
+
+test_done
