@@ -15,6 +15,8 @@ char *read_text_file(const char *path);
 
 /* One state letter from /proc/PID/stat ('R', 'S', 'Z', ...), or 0 if the process is gone. */
 char proc_state(pid_t pid, pid_t tid);
+/* Whether pid is a kernel thread (PF_KTHREAD), which no one may trace. */
+bool proc_is_kernel_thread(pid_t pid);
 /* An integer field ("TracerPid", "Threads", ...) of /proc/PID/status, or -1. */
 long proc_status_field(pid_t pid, const char *field);
 /* The real uid (which=0) or effective uid (which=1) from /proc/PID/status, or -1. */

@@ -19,9 +19,9 @@ struct session {
 	struct sym *sym;       /* created on first use */
 	bool json;             /* --json given on the command line */
 	bool interactive;      /* a REPL on a terminal */
-	int sigfd;             /* signalfd: SIGCHLD, SIGINT, SIGTERM, SIGHUP */
+	int sigfd;             /* signalfd: SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT */
 	bool interrupted;      /* Ctrl-C arrived while a command ran */
-	int fatal_signal;      /* SIGTERM or SIGHUP arrived: end the session cleanly */
+	int fatal_signal;      /* SIGTERM, SIGHUP or SIGQUIT arrived: end the session cleanly */
 	bool quit;             /* `quit` was run */
 	bool exit_reported;    /* the user was told the process ended */
 	/* How news (the process ended, exec) reaches the user; the REPL redraws its prompt. */

@@ -16,8 +16,8 @@ struct sym;
  * Usage:
  *	struct sym *s = sym_new(t, &err);
  *	sym_refresh(s, &err);                    // pick up libraries loaded since
- *	n = sym_unwind(s, tid, pcs, MAX, &err);  // thread must be stopped
- *	const struct sym_pc *r = sym_lookup(s, pcs[i], i > 0);
+ *	n = sym_unwind(s, tid, pcs, caller, MAX, &err);  // thread must be stopped
+ *	const struct sym_pc *r = sym_lookup(s, pcs[i], caller[i]);
  *	sym_free(s);
  * libdwfl never ptraces by itself here: it reads memory and registers through
  * the target, and mlyze decides when threads stop.
@@ -45,10 +45,11 @@ struct sym *sym_new(struct target *t, struct mlz_err *err);
 /* Re-read the module list if the address space changed (dlopen, exec). */
 int sym_refresh(struct sym *s, struct mlz_err *err);
 /*
- * Unwind the stopped thread tid into pcs (innermost first): pcs[0] is the
- * thread's PC, the others are return addresses. Returns the count, or -1.
+ * Unwind the stopped thread tid into pcs (innermost first). caller[i] (if
+ * caller is not NULL) tells a return address, to be looked up at pc - 1, from
+ * an exact PC (frame 0, or a frame a signal interrupted). Returns the count, or -1.
  */
-int sym_unwind(struct sym *s, int tid, uint64_t *pcs, int max, struct mlz_err *err);
+int sym_unwind(struct sym *s, int tid, uint64_t *pcs, bool *caller, int max, struct mlz_err *err);
 /* Resolve pc (caller = true for a return address: looked up at pc - 1). Never NULL. */
 const struct sym_pc *sym_lookup(struct sym *s, uint64_t pc, bool caller);
 void sym_free(struct sym *s);

@@ -56,7 +56,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"\n"
 		"exit status:\n"
-		"  0   every command succeeded (a command refused because the process had ended counts as success)\n"
+		"  0   every command succeeded (a command refused because the process had ended or was\n"
+		"      detached counts as success)\n"
 		"  1   at least one command failed\n"
 		"  2   mlyze could not attach, launch or restore the process\n"
 		"  64  usage error\n"
@@ -155,6 +156,13 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 	}
 	if (!have_mode)
 		die_usage("%s", "no mode given (expected 'attach PID' or 'run PROGRAM')");
+	/* A script that cannot be read is found before anything touches the target. */
+	for (int i = 0; i < c->nitems; i++) {
+		if (c->items[i].kind == SCRIPT_FILE && access(c->items[i].value, R_OK) != 0) {
+			fprintf(stderr, "mlyze: cannot read script '%s': %s\n", c->items[i].value, strerror(errno));
+			exit(EXIT_USAGE);
+		}
+	}
 	if (c->mode == MODE_ATTACH && !c->pid_arg)
 		die_usage("%s", "attach: no process id given");
 	if (c->mode == MODE_RUN && !c->prog_argv)

@@ -26,6 +26,17 @@ test_expect_success 'a zombie' '
 	test_cmp expect err
 '
 
+kthread=$(for f in /proc/[0-9]*/stat; do
+	awk '{ sub(/.*\) /, ""); if (int($7 / 2097152) % 2) { split(FILENAME, p, "/"); print p[3]; exit 0 } }' "$f"
+done 2>/dev/null | head -n1)
+test -n "$kthread" && test_set_prereq KTHREAD
+
+test_expect_success KTHREAD 'a kernel thread' '
+	test_expect_code 2 "$MLYZE" attach $kthread >out 2>err &&
+	echo "mlyze: cannot attach to process $kthread: it is a kernel thread ($(cat /proc/$kthread/comm))" >expect &&
+	test_cmp expect err
+'
+
 test_expect_success 'mlyze itself' '
 	test_expect_code 2 sh -c "exec \"\$0\" attach \$\$" "$MLYZE" >out 2>err &&
 	grep -E "^mlyze: cannot attach to process [0-9]+: it is mlyze itself\$" err
@@ -78,7 +89,7 @@ test_expect_success 'a bad command option names the usage' '
 
 test_expect_success 'bad arguments: bt with a non-number, sleep with garbage' '
 	test_expect_code 1 "$MLYZE" attach $pid -e "bt x1" -e "sleep soon" >out 2>err &&
-	printf "%s\n" "error: bt: '"'"'x1'"'"' is not a thread id (usage: bt [TID|all])" \
+	printf "%s\n" "error: bt: '"'"'x1'"'"' is not a thread id (usage: bt [TID|all] [--depth N])" \
 		"error: sleep: '"'"'soon'"'"' is not a number of seconds" >expect &&
 	test_cmp expect err
 '
@@ -99,7 +110,7 @@ test_expect_success 'a bad command-line option, no mode, an unknown mode' '
 '
 
 test_expect_success 'a script file that cannot be read' '
-	test_expect_code 1 "$MLYZE" attach $pid -x no-such-script >out 2>err &&
+	test_expect_code 64 "$MLYZE" attach $pid -x no-such-script >out 2>err &&
 	echo "mlyze: cannot read script '"'"'no-such-script'"'"': No such file or directory" >expect &&
 	test_cmp expect err
 '

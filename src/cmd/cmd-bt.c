@@ -17,9 +17,12 @@
 
 #define DEFAULT_DEPTH 64
 
-static int thread_jv(struct cmd_ctx *c, struct sym *sym, pid_t tid, uint64_t *pcs, int depth, struct jv *threads)
+extern const struct cmd_entry cmd_bt_entry;
+
+static int thread_jv(struct cmd_ctx *c, struct sym *sym, pid_t tid, uint64_t *pcs, bool *caller, int depth,
+		     struct jv *threads)
 {
-	int n = sym_unwind(sym, tid, pcs, depth, &c->err);
+	int n = sym_unwind(sym, tid, pcs, caller, depth, &c->err);
 	if (n < 0)
 		return -1;
 	char name[64];
@@ -27,7 +30,7 @@ static int thread_jv(struct cmd_ctx *c, struct sym *sym, pid_t tid, uint64_t *pc
 	struct jv *th = jv_push(threads, jv_object());
 	jv_set(th, "tid", jv_int(tid));
 	jv_set(th, "name", jv_string(name));
-	frames_to_jv(sym, pcs, n, jv_set(th, "frames", jv_array()));
+	frames_to_jv(sym, pcs, caller, n, jv_set(th, "frames", jv_array()));
 	return 0;
 }
 
@@ -37,7 +40,8 @@ static int parse_tid(struct cmd_ctx *c, const char *word, pid_t *tid)
 	errno = 0;
 	long v = strtol(word, &end, 10);
 	if (errno || *end || v <= 0 || v > 0x3fffffff)
-		return mlz_error_kind(&c->err, MLZ_E_USAGE, "bt: '%s' is not a thread id (usage: bt [TID|all])", word);
+		return mlz_error_kind(&c->err, MLZ_E_USAGE, "bt: '%s' is not a thread id (usage: %s)", word,
+				      cmd_bt_entry.usage);
 	*tid = (pid_t)v;
 	return 0;
 }
@@ -59,6 +63,7 @@ static int exec(struct cmd_ctx *c)
 		return -1;
 	struct target *t = s->target;
 	uint64_t *pcs = xmalloc(depth * sizeof(*pcs));
+	bool *caller = xmalloc(depth * sizeof(*caller));
 	struct jv *r = jv_object();
 	struct jv *threads = jv_set(r, "threads", jv_array());
 	int ret = 0;
@@ -67,11 +72,12 @@ static int exec(struct cmd_ctx *c)
 		if (!all && t->threads[i].tid != tid)
 			continue;
 		found = true;
-		ret = thread_jv(c, s->sym, t->threads[i].tid, pcs, depth, threads);
+		ret = thread_jv(c, s->sym, t->threads[i].tid, pcs, caller, depth, threads);
 	}
 	if (!found && ret == 0)
 		ret = mlz_error(&c->err, "no thread %d in process %d", tid, t->pid);
 	free(pcs);
+	free(caller);
 	struct mlz_err rerr;
 	if (session_resume(s, &rerr) < 0 && ret == 0) {
 		c->err = rerr;

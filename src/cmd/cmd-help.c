@@ -81,8 +81,7 @@ static void text(const struct jv *r, struct strbuf *out)
 		strbuf_addch(out, '\n');
 		wrap(out, jv_get_str(e, "help", ""), 2);
 		const struct jv *opts = jv_get(e, "options");
-		if (jv_len(opts))
-			strbuf_addstr(out, "\noptions:\n");
+		strbuf_addstr(out, "\noptions:\n");
 		for (size_t i = 0; i < jv_len(opts); i++) {
 			const struct jv *o = jv_at(opts, i);
 			char head[64];

@@ -34,7 +34,7 @@ static int exec(struct cmd_ctx *c)
 static void text(const struct jv *r, struct strbuf *out)
 {
 	const struct jv *list = jv_get(r, "maps");
-	strbuf_addf(out, "%-14s %-14s %10s %-5s %-10s %s\n", "START", "END", "SIZE", "PERM", "OFFSET", "PATH");
+	strbuf_addf(out, "%-18s %-18s %8s %-5s %-10s %s\n", "START", "END", "SIZE", "PERM", "OFFSET", "PATH");
 	for (size_t i = 0; i < jv_len(list); i++) {
 		const struct jv *o = jv_at(list, i);
 		int64_t size = jv_get_int(o, "size", 0);
@@ -43,7 +43,7 @@ static void text(const struct jv *r, struct strbuf *out)
 			snprintf(sz, sizeof(sz), "%" PRId64 "M", size >> 20);
 		else
 			snprintf(sz, sizeof(sz), "%" PRId64 "K", size >> 10);
-		strbuf_addf(out, "%-14s %-14s %10s %-5s %-10s %s\n", jv_get_str(o, "start", ""),
+		strbuf_addf(out, "%-18s %-18s %8s %-5s %-10s %s\n", jv_get_str(o, "start", ""),
 			    jv_get_str(o, "end", ""), sz, jv_get_str(o, "perms", ""), jv_get_str(o, "offset", ""),
 			    jv_get_str(o, "path", ""));
 	}

@@ -18,26 +18,32 @@ static int exec(struct cmd_ctx *c)
 	struct jv *r = jv_object();
 	struct jv *list = jv_set(r, "threads", jv_array());
 
-	/* The scheduler state must be read before mlyze stops the threads. */
+	/* The scheduler state must be read before mlyze stops the threads; by tid, since threads may come and go. */
 	size_t n = t->nthreads;
+	pid_t tids[n + 1];
 	char states[n + 1];
-	for (size_t i = 0; i < n; i++)
-		states[i] = proc_state(t->pid, t->threads[i].tid);
+	for (size_t i = 0; i < n; i++) {
+		tids[i] = t->threads[i].tid;
+		states[i] = proc_state(t->pid, tids[i]);
+	}
 	if (session_stop(s, &c->err) < 0) {
 		jv_free(r);
 		return -1;
 	}
 	for (size_t i = 0; i < t->nthreads; i++) {
 		pid_t tid = t->threads[i].tid;
-		char name[64], st[2] = { i < n ? states[i] : '?', 0 };
+		char name[64], st[2] = { '?', 0 };
+		for (size_t k = 0; k < n; k++)
+			if (tids[k] == tid && states[k])
+				st[0] = states[k];
 		struct user_regs_struct regs;
 		proc_comm(t->pid, tid, name, sizeof(name));
 		struct jv *o = jv_push(list, jv_object());
 		jv_set(o, "tid", jv_int(tid));
 		jv_set(o, "name", jv_string(name));
-		jv_set(o, "state", jv_string(st[0] ? st : "?"));
+		jv_set(o, "state", jv_string(st));
 		if (target_regs(t, tid, &regs, &c->err) == 0)
-			frames_to_jv(s->sym, (uint64_t[]){ regs.rip }, 1, jv_set(o, "frames", jv_array()));
+			frames_to_jv(s->sym, (uint64_t[]){ regs.rip }, NULL, 1, jv_set(o, "frames", jv_array()));
 	}
 	session_resume(s, &c->err);
 	c->result = r;

@@ -8,10 +8,10 @@
 #include "strbuf.h"
 #include "sym.h"
 
-void frames_to_jv(struct sym *sym, const uint64_t *pcs, int n, struct jv *frames)
+void frames_to_jv(struct sym *sym, const uint64_t *pcs, const bool *caller, int n, struct jv *frames)
 {
 	for (int i = 0; i < n; i++) {
-		const struct sym_pc *r = sym_lookup(sym, pcs[i], i > 0);
+		const struct sym_pc *r = sym_lookup(sym, pcs[i], caller ? caller[i] : i > 0);
 		for (size_t k = 0; k < r->nframes; k++) {
 			const struct sym_frame *f = &r->frames[k];
 			struct jv *o = jv_push(frames, jv_object());

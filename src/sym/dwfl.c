@@ -3,10 +3,12 @@
 #include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "proc.h"
+#include "strbuf.h"
 #include "sym_internal.h"
 #include "target.h"
 #include "xalloc.h"
@@ -109,6 +111,26 @@ static int open_dwfl(struct sym *s, struct mlz_err *err)
 	return 0;
 }
 
+/*
+ * The lines of /proc/PID/maps that can hold modules (file mappings, the vDSO):
+ * heap growth, thread stacks and anonymous mmaps change the maps all the time
+ * and must not throw the symbol cache away. Returns NULL if unreadable; caller frees.
+ */
+static char *module_maps(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	char *text = read_text_file(path);
+	if (!text)
+		return NULL;
+	struct strbuf sb = STRBUF_INIT;
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+		if (strstr(line, " /") || strstr(line, "[vdso]"))
+			strbuf_addf(&sb, "%s\n", line);
+	free(text);
+	return strbuf_detach(&sb);
+}
+
 struct sym *sym_new(struct target *t, struct mlz_err *err)
 {
 	struct sym *s = xcalloc(1, sizeof(*s));
@@ -117,9 +139,7 @@ struct sym *sym_new(struct target *t, struct mlz_err *err)
 		sym_free(s);
 		return NULL;
 	}
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/maps", t->pid);
-	s->maps_text = read_text_file(path);
+	s->maps_text = module_maps(t->pid);
 	return s;
 }
 
@@ -135,11 +155,9 @@ int sym_refresh(struct sym *s, struct mlz_err *err)
 		if (open_dwfl(s, err) < 0)
 			return -1;
 	}
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/maps", s->target->pid);
-	char *now = read_text_file(path);
+	char *now = module_maps(s->target->pid);
 	if (!now)
-		return mlz_error_errno(err, errno, "cannot read '%s'", path);
+		return mlz_error_errno(err, errno, "cannot read the mappings of process %d", s->target->pid);
 	if (s->maps_text && !strcmp(now, s->maps_text)) {
 		free(now);
 		return 0;

@@ -13,7 +13,7 @@ struct sym {
 	struct target *target;
 	Dwfl *dwfl;
 	unsigned generation;  /* target generation the modules were reported for */
-	char *maps_text;      /* /proc/PID/maps when modules were last reported */
+	char *maps_text;      /* the module lines of /proc/PID/maps when modules were last reported */
 	size_t next_thread;   /* next_thread callback's cursor */
 
 	/* The thread being unwound: its registers and a copy of the top of its stack. */

@@ -12,6 +12,7 @@
 
 struct unwind_ctx {
 	uint64_t *pcs;
+	bool *caller;
 	int n, max;
 };
 
@@ -22,11 +23,13 @@ static int on_frame(Dwfl_Frame *frame, void *arg)
 	bool activation;
 	if (!dwfl_frame_pc(frame, &pc, &activation))
 		return DWARF_CB_ABORT;
+	if (u->caller)
+		u->caller[u->n] = !activation;
 	u->pcs[u->n++] = pc;
 	return u->n < u->max ? DWARF_CB_OK : DWARF_CB_ABORT;
 }
 
-int sym_unwind(struct sym *s, int tid, uint64_t *pcs, int max, struct mlz_err *err)
+int sym_unwind(struct sym *s, int tid, uint64_t *pcs, bool *caller, int max, struct mlz_err *err)
 {
 	if (max <= 0)
 		return 0;
@@ -39,7 +42,7 @@ int sym_unwind(struct sym *s, int tid, uint64_t *pcs, int max, struct mlz_err *e
 	ssize_t got = target_read(s->target, s->stack_base, s->stack_copy, STACK_COPY);
 	s->stack_len = got > 0 ? (size_t)got : 0;
 
-	struct unwind_ctx u = { .pcs = pcs, .max = max };
+	struct unwind_ctx u = { .pcs = pcs, .caller = caller, .max = max };
 	int r = dwfl_getthread_frames(s->dwfl, tid, on_frame, &u);
 	s->stack_len = 0;
 	/* A stack that ends in an unreadable or unknown frame still gives what was found. */

@@ -39,6 +39,11 @@ void attach_explain_eperm(const struct eperm_facts *f, char *buf, size_t len)
 			 "cannot attach to process %d: permission denied by Yama: kernel.yama.ptrace_scope is 3, "
 			 "so no process may attach until the next reboot",
 			 f->pid);
+	} else if (f->cap_sys_ptrace) {
+		snprintf(buf, len,
+			 "cannot attach to process %d: permission denied even with CAP_SYS_PTRACE (a security "
+			 "module such as SELinux or AppArmor, or a seccomp filter, may forbid it)",
+			 f->pid);
 	} else {
 		snprintf(buf, len,
 			 "cannot attach to process %d: permission denied (it may be setuid or not dumpable; "
@@ -152,6 +157,12 @@ struct target *target_attach(pid_t pid, struct mlz_err *err)
 	if ((state == 'Z' || state == 'X') && proc_status_field(pid, "Threads") <= 1) {
 		mlz_error(err, "cannot attach to process %d: it is a zombie (it has exited and waits for its "
 			       "parent to reap it)", pid);
+		return NULL;
+	}
+	if (proc_is_kernel_thread(pid)) {
+		char comm[64];
+		proc_comm(pid, 0, comm, sizeof(comm));
+		mlz_error(err, "cannot attach to process %d: it is a kernel thread (%s)", pid, comm);
 		return NULL;
 	}
 	if (pt_seize(pid, PT_OPTIONS_DEFAULT, err) < 0) {

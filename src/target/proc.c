@@ -75,6 +75,20 @@ static char *status_line(pid_t pid, const char *field)
 	return NULL;
 }
 
+bool proc_is_kernel_thread(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	char *s = read_text_file(path);
+	char *p = s ? strrchr(s, ')') : NULL;
+	unsigned long flags = 0;
+	/* After the command name: state ppid pgrp session tty_nr tpgid flags. */
+	if (p)
+		sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags);
+	free(s);
+	return flags & 0x00200000; /* PF_KTHREAD */
+}
+
 long proc_status_field(pid_t pid, const char *field)
 {
 	char *v = status_line(pid, field);

@@ -181,16 +181,21 @@ static void drop_vanished(struct target *t)
 	}
 }
 
-/* Wait for events until every thread is stopped (or the process is gone), never forever. */
-static void wait_all_stopped(struct target *t)
+/* How long a thread may take to reach a stop (one stuck in uninterruptible sleep never does). */
+#define STOP_TIMEOUT_S 10
+
+/* Wait for events until every thread is stopped or the process is gone; -1 after STOP_TIMEOUT_S. */
+static int wait_all_stopped(struct target *t, struct mlz_err *err)
 {
 	sigset_t chld;
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (target_alive(t) && count_running(t) > 0) {
 		struct pt_event ev;
-		struct mlz_err err;
-		int r = pt_wait(-1, WNOHANG, &ev, &err);
+		struct mlz_err e;
+		int r = pt_wait(-1, WNOHANG, &ev, &e);
 		if (r == 1) {
 			handle_event(t, &ev, true);
 			continue;
@@ -200,11 +205,20 @@ static void wait_all_stopped(struct target *t)
 				process_ended(t, 0);
 			break;
 		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= STOP_TIMEOUT_S) {
+			for (size_t i = 0; i < t->nthreads; i++)
+				if (!t->threads[i].stopped)
+					return mlz_error(err, "thread %d did not stop within %d s (state %c)",
+							 t->threads[i].tid, STOP_TIMEOUT_S,
+							 proc_state(t->pid, t->threads[i].tid));
+		}
 		/* SIGCHLD is blocked (the event loop reads it from a signalfd), so it can be waited for. */
-		struct timespec ts = { 1, 0 };
+		struct timespec ts = { 0, 200 * 1000 * 1000 };
 		if (sigtimedwait(&chld, NULL, &ts) < 0 && errno == EAGAIN)
 			drop_vanished(t);
 	}
+	return 0;
 }
 
 int target_stop(struct target *t, struct mlz_err *err)
@@ -218,7 +232,13 @@ int target_stop(struct target *t, struct mlz_err *err)
 		if (!t->threads[i].stopped)
 			pt_interrupt(t->threads[i].tid, &e); /* ESRCH: its exit event will tell */
 	}
-	wait_all_stopped(t);
+	if (wait_all_stopped(t, err) < 0) {
+		/* Let the ones that stopped go on; the late one's stop is resumed when it comes. */
+		for (size_t i = 0; i < t->nthreads; i++)
+			if (t->threads[i].stopped)
+				resume_thread(&t->threads[i]);
+		return -1;
+	}
 	if (!target_alive(t))
 		return target_gone_error(t, err);
 	t->state = TARGET_STOPPED;

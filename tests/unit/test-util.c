@@ -87,7 +87,10 @@ static void eperm_reasons(void **state)
 	assert_non_null(strstr(buf, "ptrace_scope is 3"));
 	f.yama_scope = 0;
 	attach_explain_eperm(&f, buf, sizeof(buf));
-	assert_non_null(strstr(buf, "setuid or not dumpable"));
+	assert_non_null(strstr(buf, "permission denied even with CAP_SYS_PTRACE"));
+	f.cap_sys_ptrace = false;
+	attach_explain_eperm(&f, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "setuid or not dumpable; run mlyze as root"));
 }
 
 struct writes {

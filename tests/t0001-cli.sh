@@ -1,0 +1,65 @@
+#!/bin/bash
+# The command line itself: --help, --version, and the README, --help, `help` and the man page agreeing.
+
+test_description='help, version, docs agreement, install'
+. "$(dirname "$0")/lib/test-lib.sh"
+
+# man_text: docs/mlyze.1 with roff escapes removed, as a reader sees the words
+man_text () {
+	sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' -e 's/\\(em/--/g' -e 's/\\&//g' "$SRC_ROOT/docs/mlyze.1"
+}
+
+test_expect_success '--help and -h print usage and exit 0; --version prints the version' '
+	"$MLYZE" --help >out && grep "^usage: mlyze \[OPTIONS\] attach PID\$" out &&
+	"$MLYZE" -h >out2 && test_cmp out out2 &&
+	"$MLYZE" --version >out && grep -E "^mlyze [0-9]+\.[0-9]+\.[0-9]+\$" out
+'
+
+test_expect_success 'the command table as JSON, from a target that is gone' '
+	"$MLYZE" run -e "sleep 0.2" -e "help --json" -- true >out &&
+	jq -r ".result.commands[].usage" out >usages &&
+	test "$(wc -l <usages)" -ge 8 &&
+	grep -x "bt \[TID|all\] \[--depth N\]" usages
+'
+
+test_expect_success '--help lists every command of the table with its usage' '
+	"$MLYZE" --help >help &&
+	while read -r u; do grep -qF "  $u " help || { echo "missing in --help: $u"; exit 1; }; done <usages
+'
+
+test_expect_success 'the man page names every command usage, option and exit status of --help' '
+	man_text >man.txt &&
+	while read -r u; do grep -qF "$u" man.txt || { echo "missing in mlyze.1: $u"; exit 1; }; done <usages &&
+	sed -n "s/^  \(-[-a-zA-Z, ]*[a-zA-Z]\)\( [A-Z]*\)\?  .*/\1\2/p" help >options &&
+	test "$(wc -l <options)" -ge 5 &&
+	while read -r o; do grep -qF -- "$o" man.txt || { echo "missing in mlyze.1: $o"; exit 1; }; done <options &&
+	sed -n "/^\.SH \"\?EXIT STATUS/,/^\.SH/p" man.txt >exit.txt &&
+	for code in 0 1 2 64 128+N; do grep -qw -- "$code" exit.txt || { echo "exit status $code undocumented"; exit 1; }; done
+'
+
+test_expect_success 'every command is documented with help CMD, and in the README' '
+	"$MLYZE" run -e "sleep 0.2" --json -e "help" -- true >out &&
+	jq -r ".result.commands[] | select(.help | length < 40) | .name" out >short &&
+	test_must_be_empty short &&
+	jq -r ".result.commands[].name" out >names &&
+	while read -r n; do grep -q "\`$n" "$SRC_ROOT/README.md" || { echo "missing in README: $n"; exit 1; }; done <names
+'
+
+test_expect_success 'help for an unknown command suggests the nearest' '
+	"$MLYZE" run -e "sleep 0.2" -e "help thraeds" -- true >out 2>err &&
+	grep -x "error: unknown command '"'"'thraeds'"'"'; did you mean '"'"'threads'"'"'?" err
+'
+
+test_expect_success 'make install puts the binary and the man page under PREFIX' '
+	make -s -C "$SRC_ROOT" install PREFIX="$TRASH/inst" >/dev/null &&
+	test -x inst/bin/mlyze && test -f inst/share/man/man1/mlyze.1 &&
+	inst/bin/mlyze --version
+'
+
+test_lazy_prereq GROFF 'command -v groff >/dev/null'
+test_expect_success GROFF 'the man page renders without warnings' '
+	groff -man -Tutf8 -ww "$SRC_ROOT/docs/mlyze.1" >/dev/null 2>err &&
+	test_must_be_empty err
+'
+
+test_done
