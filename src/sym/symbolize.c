@@ -61,6 +61,17 @@ static bool dwarf_frames(Dwfl_Module *mod, uint64_t addr, struct sym_pc *r, size
 	int n = dwarf_getscopes(cudie, addr - bias, &scopes);
 	if (n <= 0)
 		return false;
+	/*
+	 * dwarf_getscopes follows an inlined body into its abstract origin; the
+	 * physical nesting (inlined body, then the function it was inlined into)
+	 * comes from dwarf_getscopes_die on the innermost scope, as eu-stack does.
+	 */
+	Dwarf_Die inner = scopes[0];
+	free(scopes);
+	scopes = NULL;
+	n = dwarf_getscopes_die(&inner, &scopes);
+	if (n <= 0)
+		return false;
 
 	const char *file = NULL;
 	int line = 0;
