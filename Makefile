@@ -36,7 +36,7 @@ LIB_OBJS = $(filter-out $(B)/src/main.o,$(OBJS))
 UNIT_SRCS = $(wildcard tests/unit/test-*.c)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-DEB_PKGS = gcc make pkg-config libdw-dev libelf-dev libcapstone-dev libreadline-dev libcmocka-dev \
+DEB_PKGS = gcc g++ binutils make pkg-config libdw-dev libelf-dev libcapstone-dev libreadline-dev libcmocka-dev \
 	jq gdb procps util-linux
 
 all: mlyze

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /* main.c - the command line: modes, options, signals, exit codes; the only place that dies. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -188,12 +189,21 @@ static void wait_for_program(struct session *s)
 	}
 }
 
+/* A closed stdin/stdout/stderr would be taken by the next open(), e.g. the signalfd: fill them. */
+static void ensure_std_fds(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", fd ? O_WRONLY : O_RDONLY) < 0)
+			exit(EXIT_FATAL);
+}
+
 int main(int argc, char **argv)
 {
 	struct cli cli = { 0 };
 	struct session s = { .sigfd = -1 };
 	struct mlz_err err = { 0 };
 
+	ensure_std_fds();
 	parse_cli(argc, argv, &cli);
 	s.mode = cli.mode;
 	s.json = cli.json;
