@@ -37,7 +37,12 @@ struct pt_event {
 };
 
 /* Options every seized thread gets (clone following, exec notice). */
-#define PT_OPTIONS_DEFAULT (PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC)
+/*
+ * Options every seized thread gets: clones followed, exec and exit reported,
+ * and fork/vfork children seized so no child ever runs with a breakpoint.
+ */
+#define PT_OPTIONS_DEFAULT (PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT | \
+			    PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK)
 
 /* PTRACE_SEIZE tid with options; errno kept in err. */
 int pt_seize(pid_t tid, unsigned long options, struct mlz_err *err);
@@ -45,6 +50,8 @@ int pt_interrupt(pid_t tid, struct mlz_err *err);
 /* Resume tid, delivering sig (0 for none). ESRCH is "gone", returned as MLZ_E_GONE. */
 int pt_cont(pid_t tid, int sig, struct mlz_err *err);
 int pt_listen(pid_t tid, struct mlz_err *err);
+/* Execute one instruction (used only to run an injected system call). */
+int pt_singlestep(pid_t tid, int sig, struct mlz_err *err);
 int pt_detach(pid_t tid, int sig, struct mlz_err *err);
 int pt_getregs(pid_t tid, struct user_regs_struct *regs, struct mlz_err *err);
 int pt_setregs(pid_t tid, const struct user_regs_struct *regs, struct mlz_err *err);

@@ -30,11 +30,43 @@ enum target_state {
 	TARGET_DETACHED, /* we let go of it; it runs on */
 };
 
+struct target;
+
 struct thread {
 	pid_t tid;
 	bool stopped;    /* in a ptrace-stop right now */
 	bool group_stop; /* that stop is a group-stop: resume with LISTEN, not CONT */
+	bool exiting;    /* reported PTRACE_EVENT_EXIT */
 	int pending_sig; /* signal to deliver at resume (signal-delivery-stop) */
+};
+
+/* A fork or vfork child of the target, held until it is safe to let go. */
+struct child {
+	pid_t pid;
+	pid_t parent;   /* the thread that forked it, once its event came */
+	bool vfork;     /* shares the target's memory until it execs or exits */
+	bool known;     /* the parent's fork/vfork event has arrived */
+	bool stopped;   /* its first stop has arrived (and it waits for us) */
+};
+
+/*
+ * What the layers above want to hear about, called from the event handling
+ * with the thread in a ptrace-stop. All optional.
+ */
+struct target_hooks {
+	void *arg;
+	/*
+	 * A SIGTRAP stop of tid (a target thread or a vfork child) with its
+	 * registers. Return 1 if the trap was ours (regs may have been changed
+	 * with target_setregs), 0 to deliver SIGTRAP to the thread.
+	 */
+	int (*on_sigtrap)(void *arg, struct target *t, pid_t tid, struct user_regs_struct *regs);
+	/* A fork child's first stop: undo in its memory what must not run there. */
+	void (*on_fork_child)(void *arg, struct target *t, pid_t child);
+	/* The address space was replaced by exec: nothing patched survives. */
+	void (*on_exec)(void *arg, struct target *t);
+	/* tid stopped at its exit; last says no other thread will run again. */
+	void (*on_thread_exit)(void *arg, struct target *t, pid_t tid, bool last);
 };
 
 struct target {
@@ -48,7 +80,11 @@ struct target {
 	unsigned generation;   /* bumped when the address space is replaced (exec) */
 	struct strbuf notices; /* news for the user (exit, exec), one per line; drained by the session */
 	struct cleanup cleanup;
-	int memfd;             /* /proc/PID/mem, opened when process_vm_readv is refused */
+	int memfd;             /* /proc/PID/mem, for writes and when process_vm_readv is refused */
+	struct child *children;
+	size_t nchildren, children_alloc;
+	struct target_hooks hooks;
+	uint64_t nevents;      /* wait events handled, for stats */
 };
 
 /* Seize every thread of pid. Errors say why (no such process, zombie, EPERM reasons). */
@@ -72,6 +108,19 @@ ssize_t target_read(struct target *t, uint64_t addr, void *buf, size_t len);
 int target_write(struct target *t, uint64_t addr, const void *buf, size_t len, struct mlz_err *err);
 /* Registers of a stopped thread. */
 int target_regs(struct target *t, pid_t tid, struct user_regs_struct *regs, struct mlz_err *err);
+int target_setregs(struct target *t, pid_t tid, const struct user_regs_struct *regs, struct mlz_err *err);
+/* Write into another process of ours (a fork child) by its /proc/PID/mem. */
+int target_write_pid(pid_t pid, uint64_t addr, const void *buf, size_t len, struct mlz_err *err);
+
+/*
+ * Run system call nr with args in the stopped thread tid, by pointing it at a
+ * `syscall` instruction at insn and stepping once; every register is restored
+ * after. *ret is the kernel's return value (-errno on failure).
+ */
+int target_inject_syscall(struct target *t, pid_t tid, uint64_t insn, long nr, const long args[6], long *ret,
+			  struct mlz_err *err);
+/* Some stopped thread of the target to inject into, or 0. */
+pid_t target_stopped_thread(const struct target *t);
 
 bool target_alive(const struct target *t);
 /* An error of kind MLZ_E_GONE saying how the process ended; returns -1. */

@@ -34,6 +34,11 @@ int pt_cont(pid_t tid, int sig, struct mlz_err *err)
 	return ptrace(PTRACE_CONT, tid, 0L, (long)sig) < 0 ? fail(err, "PTRACE_CONT", tid) : 0;
 }
 
+int pt_singlestep(pid_t tid, int sig, struct mlz_err *err)
+{
+	return ptrace(PTRACE_SINGLESTEP, tid, 0L, (long)sig) < 0 ? fail(err, "PTRACE_SINGLESTEP", tid) : 0;
+}
+
 int pt_listen(pid_t tid, struct mlz_err *err)
 {
 	return ptrace(PTRACE_LISTEN, tid, 0L, 0L) < 0 ? fail(err, "PTRACE_LISTEN", tid) : 0;

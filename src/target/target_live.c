@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -88,6 +89,114 @@ static void resume_thread(struct thread *th)
 	th->pending_sig = 0;
 }
 
+static struct child *find_child(struct target *t, pid_t pid)
+{
+	for (size_t i = 0; i < t->nchildren; i++)
+		if (t->children[i].pid == pid)
+			return &t->children[i];
+	return NULL;
+}
+
+static struct child *add_child(struct target *t, pid_t pid)
+{
+	ALLOC_GROW(t->children, t->nchildren + 1, t->children_alloc);
+	t->children[t->nchildren] = (struct child){ .pid = pid };
+	return &t->children[t->nchildren++];
+}
+
+static void remove_child(struct target *t, pid_t pid)
+{
+	for (size_t i = 0; i < t->nchildren; i++) {
+		if (t->children[i].pid == pid) {
+			t->children[i] = t->children[--t->nchildren];
+			return;
+		}
+	}
+}
+
+/*
+ * A fork child is made safe (our breakpoints taken out of its copy of the
+ * memory) and let go. A vfork child shares the target's memory, so it stays
+ * ours, its traps served, until it execs or exits.
+ */
+static void settle_child(struct target *t, struct child *c)
+{
+	struct mlz_err e;
+	if (!c->known || !c->stopped)
+		return;
+	if (!c->vfork) {
+		if (t->hooks.on_fork_child)
+			t->hooks.on_fork_child(t->hooks.arg, t, c->pid);
+		pt_detach(c->pid, 0, &e);
+		remove_child(t, c->pid);
+		return;
+	}
+	c->stopped = false;
+	pt_cont(c->pid, 0, &e);
+}
+
+/* An event of a process that is not one of the target's threads: a fork or vfork child. */
+static void handle_child_event(struct target *t, struct child *c, const struct pt_event *ev)
+{
+	struct mlz_err e;
+	switch (ev->kind) {
+	case PT_EXITED:
+	case PT_KILLED:
+		remove_child(t, c->pid);
+		return;
+	case PT_EXEC: /* a new address space: none of ours in it */
+		pt_detach(c->pid, 0, &e);
+		remove_child(t, c->pid);
+		return;
+	case PT_SIGNAL:
+		if (ev->sig == SIGTRAP && c->known && t->hooks.on_sigtrap) {
+			struct user_regs_struct regs;
+			if (pt_getregs(c->pid, &regs, &e) == 0 &&
+			    t->hooks.on_sigtrap(t->hooks.arg, t, c->pid, &regs)) {
+				pt_cont(c->pid, 0, &e);
+				return;
+			}
+		}
+		if (!c->stopped && c->known) {
+			pt_cont(c->pid, ev->sig, &e);
+			return;
+		}
+		break;
+	case PT_GROUP_STOP:
+		if (c->known && !c->stopped) {
+			pt_listen(c->pid, &e);
+			return;
+		}
+		break;
+	default:
+		if (c->known && c->stopped)
+			break;
+		if (c->known) {
+			pt_cont(c->pid, 0, &e);
+			return;
+		}
+		break;
+	}
+	/* Its first stop: hold it until we know whether it shares our memory. */
+	c->stopped = true;
+	settle_child(t, c);
+}
+
+static bool is_our_thread(const struct target *t, pid_t tid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d", t->pid, tid);
+	return access(path, F_OK) == 0;
+}
+
+static bool all_exiting(const struct target *t)
+{
+	for (size_t i = 0; i < t->nthreads; i++)
+		if (!t->threads[i].exiting)
+			return false;
+	return true;
+}
+
 /*
  * Account for one wait event. While running (stopping == false) every stop is
  * resumed at once, with the signal passed on unchanged; while stopping, stops
@@ -96,7 +205,17 @@ static void resume_thread(struct thread *th)
 static void handle_event(struct target *t, const struct pt_event *ev, bool stopping)
 {
 	struct thread *th = find_thread(t, ev->tid);
+	t->nevents++;
 
+	if (!th) {
+		struct child *c = find_child(t, ev->tid);
+		if (!c && ev->kind != PT_EXITED && ev->kind != PT_KILLED && !is_our_thread(t, ev->tid))
+			c = add_child(t, ev->tid); /* its parent's fork event is still to come */
+		if (c) {
+			handle_child_event(t, c, ev);
+			return;
+		}
+	}
 	if (ev->kind == PT_EXITED || ev->kind == PT_KILLED) {
 		if (ev->tid == t->pid) /* the leader is reported last: the process is gone */
 			process_ended(t, ev->status);
@@ -111,6 +230,14 @@ static void handle_event(struct target *t, const struct pt_event *ev, bool stopp
 	th->group_stop = false;
 	switch (ev->kind) {
 	case PT_SIGNAL:
+		if (ev->sig == SIGTRAP && t->hooks.on_sigtrap) {
+			struct user_regs_struct regs;
+			struct mlz_err e;
+			if (pt_getregs(th->tid, &regs, &e) == 0 &&
+			    t->hooks.on_sigtrap(t->hooks.arg, t, th->tid, &regs))
+				break; /* ours: nothing to deliver */
+			th = find_thread(t, ev->tid);
+		}
 		th->pending_sig = ev->sig;
 		break;
 	case PT_GROUP_STOP:
@@ -123,6 +250,24 @@ static void handle_event(struct target *t, const struct pt_event *ev, bool stopp
 			th = find_thread(t, ev->tid);
 		}
 		break;
+	case PT_FORK:
+	case PT_VFORK: {
+		struct child *c = find_child(t, (pid_t)ev->msg);
+		if (!c)
+			c = add_child(t, (pid_t)ev->msg);
+		c->known = true;
+		c->parent = ev->tid;
+		c->vfork = ev->kind == PT_VFORK;
+		settle_child(t, c);
+		th = find_thread(t, ev->tid);
+		break;
+	}
+	case PT_EXIT:
+		th->exiting = true;
+		if (t->hooks.on_thread_exit)
+			t->hooks.on_thread_exit(t->hooks.arg, t, th->tid, all_exiting(t));
+		th = find_thread(t, ev->tid);
+		break;
 	case PT_EXEC:
 		/* Every other thread died in the exec; the leader now runs the new program. */
 		for (size_t i = 0; i < t->nthreads;) {
@@ -133,6 +278,10 @@ static void handle_event(struct target *t, const struct pt_event *ev, bool stopp
 		}
 		th = find_thread(t, ev->tid);
 		t->generation++;
+		cleanup_release(&t->cleanup); /* what it would restore is gone with the old image */
+		if (t->hooks.on_exec)
+			t->hooks.on_exec(t->hooks.arg, t);
+		th = find_thread(t, ev->tid);
 		if (t->launching) {
 			t->launching = false; /* the exec of `run` itself is no news */
 		} else {
@@ -144,7 +293,7 @@ static void handle_event(struct target *t, const struct pt_event *ev, bool stopp
 	default:
 		break;
 	}
-	if (!stopping)
+	if (!stopping && th)
 		resume_thread(th);
 }
 
@@ -258,6 +407,28 @@ int target_resume(struct target *t, struct mlz_err *err)
 	return 0;
 }
 
+/* Let go of fork/vfork children we still hold (their memory is restored by now). */
+static void detach_children(struct target *t)
+{
+	for (size_t i = 0; i < t->nchildren; i++) {
+		struct child *c = &t->children[i];
+		struct mlz_err e;
+		if (!c->stopped && pt_interrupt(c->pid, &e) == 0) {
+			struct pt_event ev;
+			for (int k = 0; k < 100; k++) {
+				if (pt_wait(c->pid, WNOHANG, &ev, &e) == 1) {
+					c->stopped = ev.kind != PT_EXITED && ev.kind != PT_KILLED;
+					break;
+				}
+				usleep(1000);
+			}
+		}
+		if (c->stopped)
+			pt_detach(c->pid, 0, &e);
+	}
+	t->nchildren = 0;
+}
+
 static int write_cb(void *ctx, uint64_t addr, const void *buf, size_t len)
 {
 	return target_write(ctx, addr, buf, len, NULL);
@@ -276,6 +447,7 @@ int target_detach(struct target *t, struct mlz_err *err)
 		/* A group-stopped thread stays stopped after detach; anything else gets its signal. */
 		pt_detach(th->tid, th->group_stop ? 0 : th->pending_sig, &e);
 	}
+	detach_children(t);
 	t->nthreads = 0;
 	t->state = TARGET_DETACHED;
 	if (failed)
@@ -328,9 +500,20 @@ void target_free(struct target *t)
 	if (t->memfd >= 0)
 		close(t->memfd);
 	free(t->threads);
+	free(t->children);
 	strbuf_release(&t->notices);
 	cleanup_release(&t->cleanup);
 	free(t);
+}
+
+static int open_memfd(struct target *t)
+{
+	if (t->memfd < 0) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/mem", t->pid);
+		t->memfd = open(path, O_RDWR | O_CLOEXEC);
+	}
+	return t->memfd;
 }
 
 ssize_t target_read(struct target *t, uint64_t addr, void *buf, size_t len)
@@ -340,26 +523,21 @@ ssize_t target_read(struct target *t, uint64_t addr, void *buf, size_t len)
 	if (n >= 0 || (errno != EPERM && errno != ENOSYS))
 		return n;
 	/* Some kernels and sandboxes refuse process_vm_readv; /proc/PID/mem serves the tracer too. */
-	if (t->memfd < 0) {
-		char path[64];
-		snprintf(path, sizeof(path), "/proc/%d/mem", t->pid);
-		t->memfd = open(path, O_RDWR | O_CLOEXEC);
-		if (t->memfd < 0)
-			return -1;
-	}
+	if (open_memfd(t) < 0)
+		return -1;
 	return pread(t->memfd, buf, len, (off_t)addr);
 }
 
-int target_write(struct target *t, uint64_t addr, const void *buf, size_t len, struct mlz_err *err)
+/* Whole aligned words through POKEDATA, merging the bytes around the range. */
+static int poke_bytes(pid_t tid, uint64_t addr, const void *buf, size_t len, struct mlz_err *err)
 {
-	/* Whole aligned words through POKEDATA, merging the bytes around the range. */
 	const uint8_t *src = buf;
-	pid_t tid = t->nthreads ? t->threads[0].tid : t->pid;
 	uint64_t start = addr & ~7ull, end = (addr + len + 7) & ~7ull;
 	for (uint64_t w = start; w < end; w += 8) {
-		uint64_t word;
-		if (target_read(t, w, &word, 8) != 8)
-			return mlz_error_errno(err, errno, "cannot read target memory at 0x%llx", (unsigned long long)w);
+		uint64_t word = 0;
+		struct iovec local = { &word, 8 }, remote = { (void *)w, 8 };
+		if (process_vm_readv(tid, &local, 1, &remote, 1, 0) != 8)
+			return mlz_error_errno(err, errno, "cannot read memory of %d at 0x%llx", tid, (unsigned long long)w);
 		for (int b = 0; b < 8; b++)
 			if (w + b >= addr && w + b < addr + len)
 				((uint8_t *)&word)[b] = src[w + b - addr];
@@ -367,6 +545,96 @@ int target_write(struct target *t, uint64_t addr, const void *buf, size_t len, s
 			return -1;
 	}
 	return 0;
+}
+
+int target_write(struct target *t, uint64_t addr, const void *buf, size_t len, struct mlz_err *err)
+{
+	/* /proc/PID/mem writes even read-only text for its tracer, in one call. */
+	int fd = open_memfd(t);
+	if (fd >= 0 && pwrite(fd, buf, len, (off_t)addr) == (ssize_t)len)
+		return 0;
+	return poke_bytes(t->nthreads ? t->threads[0].tid : t->pid, addr, buf, len, err);
+}
+
+int target_write_pid(pid_t pid, uint64_t addr, const void *buf, size_t len, struct mlz_err *err)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = pwrite(fd, buf, len, (off_t)addr);
+		close(fd);
+		if (n == (ssize_t)len)
+			return 0;
+	}
+	return poke_bytes(pid, addr, buf, len, err);
+}
+
+int target_setregs(struct target *t, pid_t tid, const struct user_regs_struct *regs, struct mlz_err *err)
+{
+	(void)t;
+	return pt_setregs(tid, regs, err);
+}
+
+pid_t target_stopped_thread(const struct target *t)
+{
+	for (size_t i = 0; i < t->nthreads; i++)
+		if (t->threads[i].stopped && !t->threads[i].exiting && !t->threads[i].group_stop)
+			return t->threads[i].tid;
+	return 0;
+}
+
+int target_inject_syscall(struct target *t, pid_t tid, uint64_t insn, long nr, const long args[6], long *ret,
+			  struct mlz_err *err)
+{
+	struct user_regs_struct saved, regs;
+	if (pt_getregs(tid, &saved, err) < 0)
+		return -1;
+	regs = saved;
+	regs.rip = insn;
+	regs.rax = nr;
+	regs.rdi = args[0];
+	regs.rsi = args[1];
+	regs.rdx = args[2];
+	regs.r10 = args[3];
+	regs.r8 = args[4];
+	regs.r9 = args[5];
+	/* No syscall restart may apply to our state; the saved one restarts as it would have. */
+	regs.orig_rax = -1;
+	if (pt_setregs(tid, &regs, err) < 0)
+		return -1;
+	int r = -1;
+	for (int tries = 0; tries < 100; tries++) {
+		struct pt_event ev;
+		if (pt_singlestep(tid, 0, err) < 0 || pt_wait(tid, 0, &ev, err) != 1)
+			break;
+		if (ev.kind == PT_EXITED || ev.kind == PT_KILLED) {
+			handle_event(t, &ev, true);
+			return target_gone_error(t, err);
+		}
+		if (ev.kind == PT_SIGNAL && ev.sig != SIGTRAP) {
+			/* A signal came first: keep it for later delivery and step again. */
+			struct thread *th = find_thread(t, tid);
+			if (th)
+				th->pending_sig = ev.sig;
+			continue;
+		}
+		if (ev.kind != PT_SIGNAL)
+			continue;
+		if (pt_getregs(tid, &regs, err) < 0)
+			break;
+		if (regs.rip != insn + 2)
+			continue;
+		*ret = (long)regs.rax;
+		r = 0;
+		break;
+	}
+	struct mlz_err e;
+	if (pt_setregs(tid, &saved, r < 0 ? &e : err) < 0)
+		return -1;
+	if (r < 0 && err->kind == MLZ_E_NONE)
+		mlz_error(err, "cannot run system call %ld in thread %d", nr, tid);
+	return r;
 }
 
 int target_regs(struct target *t, pid_t tid, struct user_regs_struct *regs, struct mlz_err *err)
