@@ -10,6 +10,7 @@
 
 struct target;
 struct sym;
+struct tracer;
 
 enum session_mode { MODE_ATTACH, MODE_RUN };
 
@@ -17,6 +18,7 @@ struct session {
 	enum session_mode mode;
 	struct target *target; /* NULL only before attach */
 	struct sym *sym;       /* created on first use */
+	struct tracer *tracer; /* allocation tracing, NULL with --no-trace */
 	bool json;             /* --json given on the command line */
 	bool interactive;      /* a REPL on a terminal */
 	int sigfd;             /* signalfd: SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT */
@@ -48,6 +50,12 @@ int session_stop(struct session *s, struct mlz_err *err);
 int session_resume(struct session *s, struct mlz_err *err);
 /* The symbol table, created or refreshed for the current address space; NULL on error. */
 struct sym *session_sym(struct session *s, struct mlz_err *err);
+
+/*
+ * Start allocation tracing: hooks go in now (attach) or once the dynamic
+ * linker has loaded the libraries (a program that has yet to exec).
+ */
+int session_start_tracing(struct session *s, struct mlz_err *err);
 
 /* Detach from a live target (cleanup registry first); 0 when nothing is left attached. */
 int session_detach(struct session *s, struct mlz_err *err);

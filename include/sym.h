@@ -50,6 +50,24 @@ int sym_refresh(struct sym *s, struct mlz_err *err);
  * an exact PC (frame 0, or a frame a signal interrupted). Returns the count, or -1.
  */
 int sym_unwind(struct sym *s, int tid, uint64_t *pcs, bool *caller, int max, struct mlz_err *err);
+struct user_regs_struct;
+/*
+ * The same from registers the caller already has (a thread stopped at a trap),
+ * copying copy_bytes of its stack in one read to serve the unwinder from.
+ */
+int sym_unwind_regs(struct sym *s, int tid, const struct user_regs_struct *regs, size_t copy_bytes, uint64_t *pcs,
+		    bool *caller, int max, struct mlz_err *err);
+/* A word of the stack copy of the last unwind at addr, if it holds it. */
+bool sym_stack_word(const struct sym *s, uint64_t addr, uint64_t *val);
+
+/*
+ * Look up each of names[0..n) as a defined global function or object in the
+ * target's modules, in the dynamic linker's search order (link map; the
+ * executable first). addrs[k] gets the runtime address or 0, modules[k] the
+ * module's basename (owned by libdwfl).
+ */
+int sym_find_symbols(struct sym *s, const char *const *names, size_t n, uint64_t *addrs, const char **modules);
+
 /* Resolve pc (caller = true for a return address: looked up at pc - 1). Never NULL. */
 const struct sym_pc *sym_lookup(struct sym *s, uint64_t pc, bool caller);
 void sym_free(struct sym *s);

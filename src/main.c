@@ -223,6 +223,9 @@ int main(int argc, char **argv)
 		return EXIT_FATAL;
 	}
 
+	if (session_start_tracing(&s, &err) < 0)
+		fprintf(stderr, "mlyze: allocation tracing is off: %s\n", err.msg);
+
 	struct run_tally tally = { 0 };
 	if (cli.nitems)
 		batch_run(&s, cli.items, cli.nitems, &tally);

@@ -12,6 +12,7 @@
 #include "session.h"
 #include "sym.h"
 #include "target.h"
+#include "tracer.h"
 
 static void default_notify(struct session *s, const char *line)
 {
@@ -41,6 +42,10 @@ int session_init(struct session *s, struct mlz_err *err)
 
 void session_release(struct session *s)
 {
+	if (s->tracer && s->target)
+		s->target->hooks = (struct target_hooks){ 0 };
+	tracer_free(s->tracer);
+	s->tracer = NULL;
 	sym_free(s->sym);
 	s->sym = NULL;
 	target_free(s->target);
@@ -87,6 +92,14 @@ static int read_signals(struct session *s)
 	return r;
 }
 
+/* Work the trap handler left for the event loop: installing hooks once libraries are loaded. */
+static void service_tracer(struct session *s)
+{
+	struct mlz_err err;
+	if (s->tracer && s->tracer->want_install && tracer_install_pending(s->tracer, &err) < 0)
+		strbuf_addf(&s->target->notices, "allocation tracing is off: %s\n", err.msg);
+}
+
 int session_serve(struct session *s, int timeout_ms, bool watch_stdin)
 {
 	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
@@ -107,6 +120,7 @@ int session_serve(struct session *s, int timeout_ms, bool watch_stdin)
 		int sig = n > 0 && (fds[0].revents & POLLIN) ? read_signals(s) : 0;
 		if (s->target)
 			target_poll(s->target);
+		service_tracer(s);
 		session_flush_notices(s);
 		if (sig < 0)
 			return -1;
@@ -121,6 +135,7 @@ int session_need_live(struct session *s, struct mlz_err *err)
 {
 	if (s->target)
 		target_poll(s->target);
+	service_tracer(s);
 	if (!s->target || !target_alive(s->target))
 		return target_gone_error(s->target, err);
 	return 0;
@@ -161,4 +176,21 @@ int session_detach(struct session *s, struct mlz_err *err)
 	if (!s->target || !target_alive(s->target))
 		return 0;
 	return target_detach(s->target, err);
+}
+
+int session_start_tracing(struct session *s, struct mlz_err *err)
+{
+	struct sym *sym = session_sym(s, err);
+	if (!sym)
+		return -1;
+	s->tracer = tracer_new(s->target, sym);
+	if (s->mode == MODE_RUN)
+		return 0; /* the exec event hooks the dynamic linker; libc is not loaded yet */
+	if (target_stop(s->target, err) < 0)
+		return -1;
+	int r = tracer_install(s->tracer, err);
+	struct mlz_err e2;
+	if (target_resume(s->target, r < 0 ? &e2 : err) < 0)
+		return -1;
+	return r;
 }

@@ -24,17 +24,17 @@ test_expect_success 'the command table as JSON, from a target that is gone' '
 
 test_expect_success '--help lists every command of the table with its usage' '
 	"$MLYZE" --help >help &&
-	while read -r u; do grep -qF "  $u " help || { echo "missing in --help: $u"; exit 1; }; done <usages
+	while read -r u; do grep -qF "  $u " help || { echo "missing in --help: $u"; return 1; }; done <usages
 '
 
 test_expect_success 'the man page names every command usage, option and exit status of --help' '
 	man_text >man.txt &&
-	while read -r u; do grep -qF "$u" man.txt || { echo "missing in mlyze.1: $u"; exit 1; }; done <usages &&
+	while read -r u; do grep -qF "$u" man.txt || { echo "missing in mlyze.1: $u"; return 1; }; done <usages &&
 	sed -n "s/^  \(-[-a-zA-Z, ]*[a-zA-Z]\)\( [A-Z]*\)\?  .*/\1\2/p" help >options &&
 	test "$(wc -l <options)" -ge 5 &&
-	while read -r o; do grep -qF -- "$o" man.txt || { echo "missing in mlyze.1: $o"; exit 1; }; done <options &&
+	while read -r o; do grep -qF -- "$o" man.txt || { echo "missing in mlyze.1: $o"; return 1; }; done <options &&
 	sed -n "/^\.SH \"\?EXIT STATUS/,/^\.SH/p" man.txt >exit.txt &&
-	for code in 0 1 2 64 128+N; do grep -qw -- "$code" exit.txt || { echo "exit status $code undocumented"; exit 1; }; done
+	for code in 0 1 2 64 128+N; do grep -qw -- "$code" exit.txt || { echo "exit status $code undocumented"; return 1; }; done
 '
 
 test_expect_success 'every command is documented with help CMD, and in the README' '
@@ -42,7 +42,7 @@ test_expect_success 'every command is documented with help CMD, and in the READM
 	jq -r ".result.commands[] | select(.help | length < 40) | .name" out >short &&
 	test_must_be_empty short &&
 	jq -r ".result.commands[].name" out >names &&
-	while read -r n; do grep -q "\`$n" "$SRC_ROOT/README.md" || { echo "missing in README: $n"; exit 1; }; done <names
+	while read -r n; do grep -q "\`$n" "$SRC_ROOT/README.md" || { echo "missing in README: $n"; return 1; }; done <names
 '
 
 test_expect_success 'help for an unknown command suggests the nearest' '

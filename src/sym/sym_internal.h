@@ -21,7 +21,8 @@ struct sym {
 	struct user_regs_struct regs;
 	uint8_t *stack_copy;
 	uint64_t stack_base;
-	size_t stack_len;
+	size_t stack_len;     /* what memory_read may serve (0 outside an unwind) */
+	size_t stack_valid;   /* what the copy holds, kept after the unwind for sym_stack_word */
 
 	/* PC -> resolution cache: open addressing on the looked-up address. */
 	struct sym_pc **cache;

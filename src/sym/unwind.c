@@ -31,16 +31,35 @@ static int on_frame(Dwfl_Frame *frame, void *arg)
 
 int sym_unwind(struct sym *s, int tid, uint64_t *pcs, bool *caller, int max, struct mlz_err *err)
 {
+	struct user_regs_struct regs;
+	if (target_regs(s->target, tid, &regs, err) < 0)
+		return -1;
+	return sym_unwind_regs(s, tid, &regs, STACK_COPY, pcs, caller, max, err);
+}
+
+bool sym_stack_word(const struct sym *s, uint64_t addr, uint64_t *val)
+{
+	if (addr < s->stack_base || addr + 8 > s->stack_base + s->stack_valid)
+		return false;
+	memcpy(val, s->stack_copy + (addr - s->stack_base), 8);
+	return true;
+}
+
+int sym_unwind_regs(struct sym *s, int tid, const struct user_regs_struct *regs, size_t copy_bytes, uint64_t *pcs,
+		    bool *caller, int max, struct mlz_err *err)
+{
 	if (max <= 0)
 		return 0;
-	if (target_regs(s->target, tid, &s->regs, err) < 0)
-		return -1;
+	s->regs = *regs;
 	s->regs_tid = tid;
+	if (copy_bytes > STACK_COPY)
+		copy_bytes = STACK_COPY;
 	if (!s->stack_copy)
 		s->stack_copy = xmalloc(STACK_COPY);
 	s->stack_base = s->regs.rsp;
-	ssize_t got = target_read(s->target, s->stack_base, s->stack_copy, STACK_COPY);
+	ssize_t got = target_read(s->target, s->stack_base, s->stack_copy, copy_bytes);
 	s->stack_len = got > 0 ? (size_t)got : 0;
+	s->stack_valid = s->stack_len;
 
 	struct unwind_ctx u = { .pcs = pcs, .caller = caller, .max = max };
 	int r = dwfl_getthread_frames(s->dwfl, tid, on_frame, &u);

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* blocks.h - the live-block table (address -> size, stack, sequence) and the deduplicated stacks. */
+#ifndef MLZ_BLOCKS_H
+#define MLZ_BLOCKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * One live block in 24 bytes: the thread that allocated it is part of its
+ * stack id (stacks are deduplicated per thread), and its time follows from its
+ * sequence number through the clock index below.
+ */
+struct block {
+	uint64_t addr;
+	uint64_t size : 40;   /* requested bytes (blocks of 1 TiB and more are clamped) */
+	uint64_t seq_hi : 24;
+	uint32_t stack;       /* stack id, see struct stacktab */
+	uint32_t seq_lo;
+};
+
+#define BLOCK_MAX_SIZE ((1ull << 40) - 1)
+
+static inline uint64_t block_seq(const struct block *b) { return ((uint64_t)b->seq_hi << 32) | b->seq_lo; }
+
+/*
+ * Open addressing with linear probing and backward-shift deletion (no
+ * tombstones), on a capacity that grows by a quarter, so the table stays
+ * between 64 % and 80 % full: 30 to 38 bytes per live block.
+ */
+struct blocktab {
+	struct block *v;
+	size_t cap, n;
+	uint64_t bytes; /* sum of live sizes */
+};
+
+/* Insert or replace (a missed free) the block at addr; returns true if it replaced one. */
+bool blocktab_put(struct blocktab *bt, uint64_t addr, uint64_t size, uint32_t stack, uint64_t seq);
+/* Remove the block at addr into *out (may be NULL); false if there was none. */
+bool blocktab_del(struct blocktab *bt, uint64_t addr, struct block *out);
+const struct block *blocktab_get(const struct blocktab *bt, uint64_t addr);
+void blocktab_clear(struct blocktab *bt);
+/* Bytes of memory the table itself holds. */
+size_t blocktab_memory(const struct blocktab *bt);
+/* Visit every block (order unspecified). */
+#define BLOCKTAB_FOREACH(bt, b) \
+	for (const struct block *b = (bt)->v; (bt)->v && b < (bt)->v + (bt)->cap; b++) \
+		if (b->addr)
+
+/*
+ * Stacks: each distinct (thread index, PCs) gets an id. PCs are raw: pcs[0] is
+ * the allocator entry, the others return addresses (looked up at pc - 1).
+ */
+struct stack_rec {
+	uint64_t off;   /* into pcs */
+	uint32_t hash;
+	uint16_t depth;
+	uint16_t tidx;  /* index of the thread in struct stacktab.tids */
+};
+
+struct stacktab {
+	uint64_t *pcs;
+	size_t npcs, pcs_alloc;
+	struct stack_rec *recs;
+	size_t n, alloc;
+	uint32_t *index; /* open addressing over ids + 1 (0 = empty) */
+	size_t index_cap;
+	int *tids;       /* thread index -> tid */
+	size_t ntids, tids_alloc;
+};
+
+/* The id of the stack (deduplicated). */
+uint32_t stacktab_intern(struct stacktab *st, uint16_t tidx, const uint64_t *pcs, int depth);
+/* The thread index of tid, allocated on first use. */
+uint16_t stacktab_thread(struct stacktab *st, int tid);
+static inline const uint64_t *stacktab_pcs(const struct stacktab *st, uint32_t id, int *depth)
+{
+	*depth = st->recs[id].depth;
+	return st->pcs + st->recs[id].off;
+}
+size_t stacktab_memory(const struct stacktab *st);
+void stacktab_release(struct stacktab *st);
+
+/*
+ * Time of events from their sequence numbers: one (seq, time) pair whenever a
+ * new 100 ms tick sees an event, so the time of any event is exact to its tick.
+ */
+struct clockidx {
+	struct { uint64_t seq; uint32_t tick; } *v;
+	size_t n, alloc;
+};
+#define CLOCK_TICK_MS 100
+void clockidx_note(struct clockidx *c, uint64_t seq, uint32_t tick);
+/* The tick of the event with sequence number seq. */
+uint32_t clockidx_tick(const struct clockidx *c, uint64_t seq);
+void clockidx_release(struct clockidx *c);
+
+#endif

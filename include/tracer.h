@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* tracer.h - allocation tracing: breakpoints on the allocator, events into the live-block table. */
+#ifndef MLZ_TRACER_H
+#define MLZ_TRACER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "blocks.h"
+#include "bp.h"
+#include "err.h"
+
+struct target;
+struct sym;
+
+/*
+ * Usage:
+ *	struct tracer *tr = tracer_new(t, sym);    // registers target hooks
+ *	tracer_install(tr, &err);                  // target stopped: int3 on every entry point
+ *	... target_poll() runs the traps ...
+ *	tracer_drain(tr);                          // results trampolines stored since
+ *	tr->blocks, tr->stacks                     // the live set
+ *	target_detach(t)                           // the cleanup registry undoes everything
+ *	tracer_free(tr);
+ */
+enum alloc_kind {
+	AK_MALLOC, AK_CALLOC, AK_REALLOC, AK_REALLOCARRAY, AK_POSIX_MEMALIGN, AK_ALIGNED_ALLOC,
+	AK_MEMALIGN, AK_VALLOC, AK_PVALLOC, AK_FREE,
+	AK_NKINDS,
+	AK_DLSTATE = AK_NKINDS, /* the dynamic linker's _dl_debug_state: libraries were (un)loaded */
+};
+
+extern const char *const alloc_kind_names[AK_NKINDS];
+
+struct tracer_stats {
+	uint64_t calls[AK_NKINDS];  /* traps at each entry, nested ones included */
+	uint64_t nested;            /* entries inside another traced call (not counted twice) */
+	uint64_t traps;             /* every trap handled (entries and return traps) */
+	uint64_t return_traps;      /* returns caught by a trap (no trampoline left) */
+	uint64_t unknown_frees;     /* frees of blocks not seen allocated (from before attach) */
+	uint64_t replaced;          /* allocations at an address already live (a free we missed) */
+	uint64_t abandoned;         /* traced calls that never returned (longjmp out of an allocator) */
+	uint64_t failed;            /* calls that returned NULL or an error */
+	uint64_t ns_trap;           /* time spent in mlyze handling traps */
+	uint64_t ns_unwind;         /* of which unwinding */
+	uint64_t ns_tables;         /* of which the block and stack tables */
+	uint64_t peak_bytes, peak_blocks;
+};
+
+struct tthread;
+
+struct tracer {
+	struct target *t;
+	struct sym *sym;
+	bool installed;
+	bool want_install;   /* the dynamic linker finished loading: install at the next chance */
+	char *module;        /* where the allocator lives, for messages */
+	uint64_t entry[AK_NKINDS];
+	uint64_t r_debug;
+	uint64_t syscall_insn;
+	struct scratch sc;
+	struct bptab bps;
+	int cleanup_unmap, cleanup_fixup;
+
+	/* Return trampolines: instance i at code tr_code + 32 i, its data at tr_data + 32 i. */
+	uint64_t tr_code, tr_data, trap_ret;
+	uint32_t ninst, next_inst;
+	uint32_t *free_inst;
+	size_t nfree, free_alloc;
+
+	struct tthread *th;
+	size_t nth, th_alloc;
+
+	struct blocktab blocks;
+	struct stacktab stacks;
+	struct clockidx clock;
+	uint64_t seq;
+	int64_t t0_ms;       /* monotonic ms at attach: ticks count from here */
+	int max_depth;
+	struct tracer_stats st;
+
+	/* The process is about to end and its memory still exists: take the last snapshot. */
+	void (*on_process_exit)(void *arg);
+	void *exit_arg;
+	bool emergency;      /* cleanup runs from the crash handler: leave the scratch mapped */
+};
+
+struct tracer *tracer_new(struct target *t, struct sym *sym);
+/* Find the allocator and put breakpoints on it; the target must be stopped. */
+int tracer_install(struct tracer *tr, struct mlz_err *err);
+/* If the dynamic linker asked for it, stop, install and resume. */
+int tracer_install_pending(struct tracer *tr, struct mlz_err *err);
+/* Account for every call whose result a trampoline stored since the last look. */
+void tracer_drain(struct tracer *tr);
+/* Milliseconds since tracing began, in clock ticks of the block table. */
+uint32_t tracer_tick_now(const struct tracer *tr);
+/* Bytes mlyze holds for the tables. */
+size_t tracer_memory(const struct tracer *tr);
+void tracer_free(struct tracer *tr);
+
+#endif

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* blocktab.c - live blocks by address: linear probing, backward-shift deletion, 24-byte entries. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "blocks.h"
+#include "xalloc.h"
+
+static inline size_t slot_of(uint64_t addr, size_t cap)
+{
+	/* Blocks are 16-byte aligned: mix the rest, then map onto [0, cap) without a modulo. */
+	uint64_t h = (addr >> 4) * 0x9E3779B97F4A7C15ull;
+	return (size_t)(((unsigned __int128)h * cap) >> 64);
+}
+
+static void place(struct block *v, size_t cap, const struct block *b)
+{
+	size_t i = slot_of(b->addr, cap);
+	while (v[i].addr)
+		i = i + 1 == cap ? 0 : i + 1;
+	v[i] = *b;
+}
+
+static void grow(struct blocktab *bt)
+{
+	size_t ncap = bt->cap ? bt->cap + bt->cap / 4 : 1024;
+	struct block *nv = xcalloc(ncap, sizeof(*nv));
+	for (size_t i = 0; i < bt->cap; i++)
+		if (bt->v[i].addr)
+			place(nv, ncap, &bt->v[i]);
+	free(bt->v);
+	bt->v = nv;
+	bt->cap = ncap;
+}
+
+static struct block *find(const struct blocktab *bt, uint64_t addr)
+{
+	if (!bt->cap)
+		return NULL;
+	size_t i = slot_of(addr, bt->cap);
+	while (bt->v[i].addr) {
+		if (bt->v[i].addr == addr)
+			return &bt->v[i];
+		i = i + 1 == bt->cap ? 0 : i + 1;
+	}
+	return NULL;
+}
+
+bool blocktab_put(struct blocktab *bt, uint64_t addr, uint64_t size, uint32_t stack, uint64_t seq)
+{
+	if (size > BLOCK_MAX_SIZE)
+		size = BLOCK_MAX_SIZE;
+	struct block b = { .addr = addr, .size = size, .seq_hi = (uint32_t)(seq >> 32), .stack = stack,
+			   .seq_lo = (uint32_t)seq };
+	struct block *old = find(bt, addr);
+	if (old) {
+		bt->bytes += size - old->size;
+		*old = b;
+		return true;
+	}
+	if ((bt->n + 1) * 5 > bt->cap * 4)
+		grow(bt);
+	place(bt->v, bt->cap, &b);
+	bt->n++;
+	bt->bytes += size;
+	return false;
+}
+
+bool blocktab_del(struct blocktab *bt, uint64_t addr, struct block *out)
+{
+	struct block *b = find(bt, addr);
+	if (!b)
+		return false;
+	if (out)
+		*out = *b;
+	bt->bytes -= b->size;
+	bt->n--;
+	/* Backward shift: pull later entries of the run into the hole if their home allows. */
+	size_t hole = (size_t)(b - bt->v), i = hole;
+	for (;;) {
+		i = i + 1 == bt->cap ? 0 : i + 1;
+		if (!bt->v[i].addr)
+			break;
+		size_t home = slot_of(bt->v[i].addr, bt->cap);
+		/* Entry i may move to hole iff home is not in (hole, i] cyclically. */
+		bool between = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
+		if (!between) {
+			bt->v[hole] = bt->v[i];
+			hole = i;
+		}
+	}
+	memset(&bt->v[hole], 0, sizeof(bt->v[hole]));
+	return true;
+}
+
+const struct block *blocktab_get(const struct blocktab *bt, uint64_t addr)
+{
+	return find(bt, addr);
+}
+
+void blocktab_clear(struct blocktab *bt)
+{
+	free(bt->v);
+	*bt = (struct blocktab){ 0 };
+}
+
+size_t blocktab_memory(const struct blocktab *bt)
+{
+	return bt->cap * sizeof(struct block);
+}

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* breakpoint.c - int3 breakpoints with out-of-line slots, registered for cleanup before they are written. */
+#include <string.h>
+
+#include "bp.h"
+#include "ool.h"
+#include "target.h"
+#include "xalloc.h"
+
+int bp_insert(struct target *t, struct bptab *bt, struct scratch *sc, uint64_t addr, int kind, struct mlz_err *err)
+{
+	if (bp_find(bt, addr))
+		return 0;
+	uint8_t code[16];
+	if (target_read(t, addr, code, sizeof(code)) != (ssize_t)sizeof(code))
+		return mlz_error(err, "cannot read the code at 0x%llx", (unsigned long long)addr);
+	if (code[0] == 0xcc)
+		return mlz_error(err, "0x%llx already holds a breakpoint (another tracer?)", (unsigned long long)addr);
+	uint64_t slot = scratch_take(sc, OOL_SLOT);
+	if (!slot)
+		return mlz_error(err, "the scratch area is full");
+	uint8_t out[OOL_SLOT];
+	size_t outlen;
+	int len = ool_build(code, sizeof(code), addr, slot, out, &outlen, err);
+	if (len < 0)
+		return -1;
+	if (target_write(t, slot, out, outlen, err) < 0)
+		return -1;
+	struct bp b = { .addr = addr, .ool = slot, .len = (uint8_t)len, .kind = kind };
+	memcpy(b.orig, code, sizeof(b.orig));
+	/* The undo is registered before the byte is written: no exit path can miss it. */
+	b.cleanup_id = cleanup_add_bytes(&t->cleanup, addr, code, 1);
+	static const uint8_t int3 = 0xcc;
+	if (target_write(t, addr, &int3, 1, err) < 0) {
+		cleanup_forget(&t->cleanup, b.cleanup_id);
+		return -1;
+	}
+	ALLOC_GROW(bt->v, bt->n + 1, bt->alloc);
+	bt->v[bt->n++] = b;
+	return 0;
+}
+
+const struct bp *bp_find(const struct bptab *bt, uint64_t addr)
+{
+	for (size_t i = 0; i < bt->n; i++)
+		if (bt->v[i].addr == addr)
+			return &bt->v[i];
+	return NULL;
+}
+
+int bp_remove_all(struct target *t, struct bptab *bt, struct mlz_err *err)
+{
+	int r = 0;
+	for (size_t i = bt->n; i-- > 0;) {
+		if (target_write(t, bt->v[i].addr, bt->v[i].orig, 1, err) < 0)
+			r = -1;
+		else
+			cleanup_forget(&t->cleanup, bt->v[i].cleanup_id);
+	}
+	bt->n = 0;
+	return r;
+}
+
+void bp_restore_in(pid_t pid, const struct bptab *bt)
+{
+	struct mlz_err err;
+	for (size_t i = 0; i < bt->n; i++)
+		target_write_pid(pid, bt->v[i].addr, bt->v[i].orig, 1, &err);
+}
+
+void bp_forget_all(struct bptab *bt)
+{
+	bt->n = 0;
+}

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* cmd-stats.c - `stats`: what tracing costs and what it has seen. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "jv.h"
+#include "proc.h"
+#include "session.h"
+#include "strbuf.h"
+#include "target.h"
+#include "tracer.h"
+
+static int64_t own_rss(void)
+{
+	char *s = read_text_file("/proc/self/status");
+	char *p = s ? strstr(s, "\nVmRSS:") : NULL;
+	int64_t kb = p ? strtoll(p + 7, NULL, 10) : -1;
+	free(s);
+	return kb < 0 ? -1 : kb * 1024;
+}
+
+static int exec(struct cmd_ctx *c)
+{
+	struct tracer *tr = c->s->tracer;
+	if (!tr)
+		return mlz_error(&c->err, "allocation tracing is off");
+	tracer_drain(tr);
+	const struct tracer_stats *st = &tr->st;
+	struct jv *r = jv_object();
+	jv_set(r, "tracing", jv_bool(tr->installed));
+	jv_set(r, "allocator", jv_string(tr->module));
+	struct jv *ev = jv_set(r, "events", jv_object());
+	uint64_t events = 0;
+	for (int k = 0; k < AK_NKINDS; k++) {
+		jv_set(ev, alloc_kind_names[k], jv_int((int64_t)st->calls[k]));
+		events += st->calls[k];
+	}
+	jv_set(r, "events_total", jv_int((int64_t)events));
+	jv_set(r, "nested", jv_int((int64_t)st->nested));
+	jv_set(r, "traps", jv_int((int64_t)st->traps));
+	jv_set(r, "return_traps", jv_int((int64_t)st->return_traps));
+	jv_set(r, "unknown_frees", jv_int((int64_t)st->unknown_frees));
+	jv_set(r, "replaced", jv_int((int64_t)st->replaced));
+	jv_set(r, "abandoned", jv_int((int64_t)st->abandoned));
+	jv_set(r, "failed", jv_int((int64_t)st->failed));
+	double secs = (double)tracer_tick_now(tr) * CLOCK_TICK_MS / 1000.0;
+	jv_set(r, "seconds", jv_double(secs));
+	jv_set(r, "traps_per_second", jv_double(secs > 0 ? st->traps / secs : 0));
+	struct jv *cost = jv_set(r, "ns_per_event", jv_object());
+	double n = st->traps ? (double)st->traps : 1;
+	jv_set(cost, "in_mlyze", jv_double(st->ns_trap / n));
+	jv_set(cost, "unwinding", jv_double(st->ns_unwind / n));
+	jv_set(cost, "tables", jv_double(st->ns_tables / n));
+	jv_set(r, "threads", jv_int((int64_t)c->s->target->nthreads));
+	jv_set(r, "live_blocks", jv_int((int64_t)tr->blocks.n));
+	jv_set(r, "live_bytes", jv_int((int64_t)tr->blocks.bytes));
+	jv_set(r, "stacks", jv_int((int64_t)tr->stacks.n));
+	jv_set(r, "table_bytes", jv_int((int64_t)tracer_memory(tr)));
+	jv_set(r, "table_bytes_per_block",
+	       jv_double(tr->blocks.n ? (double)blocktab_memory(&tr->blocks) / tr->blocks.n : 0));
+	jv_set(r, "mlyze_rss", jv_int(own_rss()));
+	c->result = r;
+	return 0;
+}
+
+static void text(const struct jv *r, struct strbuf *out)
+{
+	const struct jv *ev = jv_get(r, "events");
+	strbuf_addf(out, "allocator   %s (%s)\n", jv_get_str(r, "allocator", "?"),
+		    jv_get(r, "tracing")->u.b ? "hooked" : "not hooked");
+	strbuf_addstr(out, "events     ");
+	for (size_t i = 0; i < jv_len(ev); i++)
+		if (jv_at(ev, i)->u.i)
+			strbuf_addf(out, " %s %" PRId64, ev->u.c.keys[i], jv_at(ev, i)->u.i);
+	strbuf_addf(out, "\ntraps       %" PRId64 " (%.0f/s), %" PRId64 " nested, %" PRId64 " returns by trap\n",
+		    jv_get_int(r, "traps", 0), jv_get(r, "traps_per_second")->u.d, jv_get_int(r, "nested", 0),
+		    jv_get_int(r, "return_traps", 0));
+	const struct jv *cost = jv_get(r, "ns_per_event");
+	strbuf_addf(out, "cost        %.2f us per trap in mlyze (unwinding %.2f, tables %.2f)\n",
+		    jv_get(cost, "in_mlyze")->u.d / 1000, jv_get(cost, "unwinding")->u.d / 1000,
+		    jv_get(cost, "tables")->u.d / 1000);
+	strbuf_addf(out, "live        %" PRId64 " blocks, %" PRId64 " bytes, %" PRId64 " stacks\n",
+		    jv_get_int(r, "live_blocks", 0), jv_get_int(r, "live_bytes", 0), jv_get_int(r, "stacks", 0));
+	strbuf_addf(out, "oddities    %" PRId64 " frees of unknown blocks, %" PRId64 " replaced, %" PRId64
+			 " abandoned calls, %" PRId64 " failed calls\n",
+		    jv_get_int(r, "unknown_frees", 0), jv_get_int(r, "replaced", 0), jv_get_int(r, "abandoned", 0),
+		    jv_get_int(r, "failed", 0));
+	strbuf_addf(out, "memory      %" PRId64 " bytes of tables (%.1f per live block), mlyze RSS %" PRId64 " KiB\n",
+		    jv_get_int(r, "table_bytes", 0), jv_get(r, "table_bytes_per_block")->u.d,
+		    jv_get_int(r, "mlyze_rss", 0) / 1024);
+}
+
+const struct cmd_entry cmd_stats_entry = {
+	.name = "stats",
+	.usage = "stats",
+	.summary = "tracing: events by kind, traps per second, cost per event, tables, mlyze's RSS",
+	.help = "Counts the allocator calls seen since attach by entry point, the traps mlyze handled and how "
+		"many per second, the time mlyze spent per trap (and how much of it went to unwinding the stack "
+		"and to the tables), the live blocks and distinct stacks it tracks, the memory its tables take "
+		"per live block, and its own RSS. Also counts oddities: frees of blocks allocated before attach, "
+		"calls that failed, calls that never returned.",
+	.max_args = 0,
+	.exec = exec,
+	.text = text,
+};

@@ -1,0 +1,599 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* tracer.c - allocation traps: entries recorded with their stacks, results caught by return trampolines. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#include "blocks.h"
+#include "bp.h"
+#include "ool.h"
+#include "ptrace.h"
+#include "sym.h"
+#include "target.h"
+#include "tracer.h"
+#include "xalloc.h"
+
+const char *const alloc_kind_names[AK_NKINDS] = {
+	"malloc", "calloc", "realloc", "reallocarray", "posix_memalign", "aligned_alloc",
+	"memalign", "valloc", "pvalloc", "free",
+};
+
+/* A trampoline's result slot holds this until the call returns: no pointer or errno looks like it. */
+#define SENTINEL 0x5eed5eed5eed5eedull
+#define INST_SIZE 32
+#define NINST 1024
+/* Bytes of stack copied at each traced allocation for the unwinder. */
+#define TRAP_STACK_COPY 4096
+#define DEFAULT_MAX_DEPTH 32
+#define MAX_MAX_DEPTH 256
+
+/* A traced call in progress: its arguments, where it returns, and how its result comes back. */
+struct pending {
+	bool active;
+	uint8_t kind;
+	int inst;           /* trampoline instance, or -1: the return traps at trap_ret */
+	uint64_t entry_rsp; /* rsp at entry: the slot holding the return address */
+	uint64_t ret;       /* the original return address */
+	uint64_t a0, a1, a2;
+	uint32_t stack;
+	uint32_t tick;
+};
+
+struct tthread {
+	pid_t tid;
+	uint16_t tidx;
+	int inst;           /* its own trampoline instance (-1 before the first call) */
+	struct pending p;
+};
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+uint32_t tracer_tick_now(const struct tracer *tr)
+{
+	return (uint32_t)((mono_ns() / 1000000 - tr->t0_ms) / CLOCK_TICK_MS);
+}
+
+static struct tthread *tthread_find(struct tracer *tr, pid_t tid)
+{
+	for (size_t i = 0; i < tr->nth; i++)
+		if (tr->th[i].tid == tid)
+			return &tr->th[i];
+	return NULL;
+}
+
+static struct tthread *tthread_get(struct tracer *tr, pid_t tid)
+{
+	struct tthread *tt = tthread_find(tr, tid);
+	if (tt)
+		return tt;
+	ALLOC_GROW(tr->th, tr->nth + 1, tr->th_alloc);
+	tt = &tr->th[tr->nth++];
+	*tt = (struct tthread){ .tid = tid, .tidx = stacktab_thread(&tr->stacks, tid), .inst = -1 };
+	return tt;
+}
+
+static void tthread_forget(struct tracer *tr, pid_t tid)
+{
+	struct tthread *tt = tthread_find(tr, tid);
+	if (!tt)
+		return;
+	if (tt->inst >= 0) {
+		ALLOC_GROW(tr->free_inst, tr->nfree + 1, tr->free_alloc);
+		tr->free_inst[tr->nfree++] = (uint32_t)tt->inst;
+	}
+	*tt = tr->th[--tr->nth];
+}
+
+static uint64_t inst_code(const struct tracer *tr, int i) { return tr->tr_code + (uint64_t)i * INST_SIZE; }
+static uint64_t inst_data(const struct tracer *tr, int i) { return tr->tr_data + (uint64_t)i * INST_SIZE; }
+
+/* --- the live set --- */
+
+static void note_peak(struct tracer *tr)
+{
+	if (tr->blocks.bytes > tr->st.peak_bytes) {
+		tr->st.peak_bytes = tr->blocks.bytes;
+		tr->st.peak_blocks = tr->blocks.n;
+	}
+}
+
+static void add_block(struct tracer *tr, uint64_t addr, uint64_t size, uint32_t stack, uint32_t tick)
+{
+	uint64_t seq = ++tr->seq;
+	clockidx_note(&tr->clock, seq, tick);
+	if (blocktab_put(&tr->blocks, addr, size, stack, seq))
+		tr->st.replaced++;
+	note_peak(tr);
+}
+
+static void del_block(struct tracer *tr, uint64_t addr)
+{
+	if (!blocktab_del(&tr->blocks, addr, NULL))
+		tr->st.unknown_frees++;
+}
+
+/* A traced call returned `result` (and, for posix_memalign, stored `result2`): apply it to the live set. */
+static void complete(struct tracer *tr, struct tthread *tt, uint64_t result, uint64_t result2)
+{
+	struct pending *p = &tt->p;
+	int64_t t0 = mono_ns();
+	p->active = false;
+	uint64_t size;
+	switch (p->kind) {
+	case AK_MALLOC:
+	case AK_VALLOC:
+	case AK_PVALLOC:
+		if (!result)
+			break;
+		add_block(tr, result, p->a0, p->stack, p->tick);
+		goto done;
+	case AK_CALLOC:
+		if (!result || __builtin_mul_overflow(p->a0, p->a1, &size))
+			break;
+		add_block(tr, result, size, p->stack, p->tick);
+		goto done;
+	case AK_ALIGNED_ALLOC:
+	case AK_MEMALIGN:
+		if (!result)
+			break;
+		add_block(tr, result, p->a1, p->stack, p->tick);
+		goto done;
+	case AK_POSIX_MEMALIGN:
+		if ((int)result != 0)
+			break;
+		add_block(tr, result2, p->a2, p->stack, p->tick);
+		goto done;
+	case AK_REALLOC:
+	case AK_REALLOCARRAY:
+		if (p->kind == AK_REALLOC)
+			size = p->a1;
+		else if (__builtin_mul_overflow(p->a1, p->a2, &size))
+			break;
+		if (result) {
+			if (p->a0)
+				blocktab_del(&tr->blocks, p->a0, NULL);
+			add_block(tr, result, size, p->stack, p->tick);
+			goto done;
+		}
+		/* glibc's realloc(p, 0) frees p and returns NULL; other NULLs leave p alone. */
+		if (size == 0 && p->a0) {
+			del_block(tr, p->a0);
+			goto done;
+		}
+		break;
+	}
+	tr->st.failed++;
+done:
+	tr->st.ns_tables += mono_ns() - t0;
+}
+
+void tracer_drain(struct tracer *tr)
+{
+	enum { BATCH = 256 };
+	struct iovec local[BATCH], remote[BATCH];
+	uint64_t buf[BATCH][4];
+	struct tthread *who[BATCH];
+	size_t i = 0;
+	while (i < tr->nth) {
+		size_t k = 0;
+		for (; i < tr->nth && k < BATCH; i++) {
+			struct tthread *tt = &tr->th[i];
+			if (!tt->p.active || tt->p.inst < 0)
+				continue;
+			local[k] = (struct iovec){ buf[k], sizeof(buf[k]) };
+			remote[k] = (struct iovec){ (void *)inst_data(tr, tt->p.inst), sizeof(buf[k]) };
+			who[k++] = tt;
+		}
+		if (!k)
+			break;
+		ssize_t got = process_vm_readv(tr->t->pid, local, k, remote, k, 0);
+		if (got != (ssize_t)(k * sizeof(buf[0])))
+			return; /* the process is going away */
+		/* The trampoline stores result2 before result, so a result seen means both are there. */
+		for (size_t j = 0; j < k; j++)
+			if (buf[j][0] != SENTINEL)
+				complete(tr, who[j], buf[j][0], buf[j][3]);
+	}
+}
+
+/* --- traps --- */
+
+static int write2(struct tracer *tr, uint64_t a, const void *pa, size_t la, uint64_t b, const void *pb, size_t lb)
+{
+	struct iovec local[2] = { { (void *)pa, la }, { (void *)pb, lb } };
+	struct iovec remote[2] = { { (void *)a, la }, { (void *)b, lb } };
+	ssize_t n = process_vm_writev(tr->t->pid, local, lb ? 2 : 1, remote, lb ? 2 : 1, 0);
+	return n == (ssize_t)(la + lb) ? 0 : -1;
+}
+
+/* Entry of an allocating call: record the call and its stack, and catch its return. */
+static void capture(struct tracer *tr, struct tthread *tt, int kind, const struct user_regs_struct *regs, uint64_t at)
+{
+	uint64_t pcs[MAX_MAX_DEPTH];
+	bool caller[MAX_MAX_DEPTH];
+	struct user_regs_struct r = *regs;
+	struct mlz_err err;
+	int64_t t0 = mono_ns();
+	r.rip = at; /* unwind from the entry as if the int3 were not there */
+	int n = sym_unwind_regs(tr->sym, tt->tid, &r, TRAP_STACK_COPY, pcs, caller, tr->max_depth, &err);
+	if (n <= 0) {
+		pcs[0] = at;
+		n = 1;
+	}
+	/* A frame a signal interrupted is stored one byte on, so pc - 1 finds its instruction. */
+	for (int i = 1; i < n; i++)
+		if (!caller[i])
+			pcs[i]++;
+	int64_t t1 = mono_ns();
+	tr->st.ns_unwind += t1 - t0;
+
+	uint64_t ret;
+	if (!sym_stack_word(tr->sym, regs->rsp, &ret) && target_read(tr->t, regs->rsp, &ret, 8) != 8)
+		return; /* no stack to swap: let the call go unrecorded rather than harm it */
+	struct pending *p = &tt->p;
+	*p = (struct pending){
+		.active = true, .kind = (uint8_t)kind, .entry_rsp = regs->rsp, .ret = ret,
+		.a0 = regs->rdi, .a1 = regs->rsi, .a2 = regs->rdx,
+		.stack = stacktab_intern(&tr->stacks, tt->tidx, pcs, n), .tick = tracer_tick_now(tr),
+	};
+	tr->st.ns_tables += mono_ns() - t1;
+
+	if (tt->inst < 0) {
+		if (tr->nfree)
+			tt->inst = (int)tr->free_inst[--tr->nfree];
+		else if (tr->next_inst < tr->ninst)
+			tt->inst = (int)tr->next_inst++;
+	}
+	p->inst = tt->inst;
+	if (p->inst >= 0) {
+		uint64_t d = inst_data(tr, p->inst), c = inst_code(tr, p->inst);
+		/* memptr: where posix_memalign leaves the pointer; the others read their own result2 slot. */
+		uint64_t data[4] = { SENTINEL, ret, kind == AK_POSIX_MEMALIGN ? regs->rdi : d + 24, 0 };
+		if (write2(tr, d, data, sizeof(data), regs->rsp, &c, 8) == 0)
+			return;
+	} else if (write2(tr, regs->rsp, &tr->trap_ret, 8, 0, NULL, 0) == 0) {
+		return;
+	}
+	p->active = false; /* the stack could not be written: the call runs untraced */
+}
+
+/* A return caught at trap_ret: no trampoline was free for this thread. */
+static int on_return_trap(struct tracer *tr, pid_t tid, struct user_regs_struct *regs)
+{
+	struct tthread *tt = tthread_find(tr, tid);
+	if (!tt || !tt->p.active || tt->p.inst >= 0 || regs->rsp != tt->p.entry_rsp + 8)
+		return 0;
+	uint64_t result2 = 0;
+	if (tt->p.kind == AK_POSIX_MEMALIGN && (int)regs->rax == 0)
+		target_read(tr->t, tt->p.a0, &result2, 8);
+	uint64_t ret = tt->p.ret;
+	complete(tr, tt, regs->rax, result2);
+	regs->rip = ret;
+	tr->st.return_traps++;
+	return 1;
+}
+
+static bool is_vfork_child(const struct target *t, pid_t tid)
+{
+	for (size_t i = 0; i < t->nchildren; i++)
+		if (t->children[i].pid == tid)
+			return true;
+	return false;
+}
+
+static int on_sigtrap(void *arg, struct target *t, pid_t tid, struct user_regs_struct *regs)
+{
+	struct tracer *tr = arg;
+	int64_t t0 = mono_ns();
+	uint64_t at = regs->rip - 1;
+	struct mlz_err err;
+	int r = 1;
+
+	if (tr->trap_ret && at == tr->trap_ret) {
+		if (!on_return_trap(tr, tid, regs))
+			return 0;
+		goto resume;
+	}
+	const struct bp *b = bp_find(&tr->bps, at);
+	if (!b)
+		return 0;
+	regs->rip = b->ool;
+	if (is_vfork_child(t, tid))
+		goto resume; /* it runs in our memory but is not the process we trace */
+	if (b->kind == AK_DLSTATE) {
+		/* r_state RT_CONSISTENT (0): the libraries are in place; install before anything runs. */
+		int32_t state = -1;
+		if (!tr->installed && tr->r_debug && target_read(t, tr->r_debug + 24, &state, 4) == 4 && state == 0) {
+			tr->want_install = true;
+			r = 2;
+		}
+		goto resume;
+	}
+	tr->st.traps++;
+	tr->st.calls[b->kind]++;
+	tracer_drain(tr);
+	struct tthread *tt = tthread_get(tr, tid);
+	if (tt->p.active) {
+		if (tt->p.entry_rsp > regs->rsp) {
+			tr->st.nested++; /* realloc calling malloc, say: counted once */
+			goto resume;
+		}
+		tt->p.active = false; /* its frame is gone: it never returned */
+		tr->st.abandoned++;
+	}
+	if (b->kind == AK_FREE) {
+		int64_t t1 = mono_ns();
+		if (regs->rdi)
+			del_block(tr, regs->rdi);
+		tr->st.ns_tables += mono_ns() - t1;
+	} else {
+		capture(tr, tt, b->kind, regs, at);
+	}
+resume:
+	if (target_setregs(t, tid, regs, &err) < 0)
+		return 0;
+	tr->st.ns_trap += mono_ns() - t0;
+	return r;
+}
+
+/* --- process life --- */
+
+static void on_fork_child(void *arg, struct target *t, pid_t child)
+{
+	(void)t;
+	struct tracer *tr = arg;
+	bp_restore_in(child, &tr->bps);
+}
+
+static void on_thread_exit(void *arg, struct target *t, pid_t tid, bool last)
+{
+	(void)t;
+	struct tracer *tr = arg;
+	tracer_drain(tr);
+	tthread_forget(tr, tid);
+	if (last && tr->on_process_exit)
+		tr->on_process_exit(tr->exit_arg);
+}
+
+static void reset(struct tracer *tr)
+{
+	bp_forget_all(&tr->bps);
+	tr->sc = (struct scratch){ 0 };
+	tr->installed = false;
+	tr->want_install = false;
+	tr->nth = 0;
+	tr->nfree = 0;
+	tr->next_inst = tr->ninst = 0;
+	tr->tr_code = tr->tr_data = tr->trap_ret = 0;
+	tr->r_debug = 0;
+	tr->syscall_insn = 0;
+	/* The old image's heap is gone with it; snapshots keep what was recorded. */
+	blocktab_clear(&tr->blocks);
+}
+
+static int hook_dynamic_linker(struct tracer *tr, struct mlz_err *err);
+
+static void on_exec(void *arg, struct target *t)
+{
+	struct tracer *tr = arg;
+	struct mlz_err err;
+	reset(tr);
+	if (tracer_install(tr, &err) == 0 || hook_dynamic_linker(tr, &err) == 0)
+		return;
+	strbuf_addf(&t->notices, "allocation tracing is off in the new program: %s\n", err.msg);
+}
+
+/* --- install --- */
+
+/* Undo what the tracer changed beyond breakpoint bytes: threads mid-call, swapped return addresses. */
+static int fixup_threads(void *arg)
+{
+	struct tracer *tr = arg;
+	struct target *t = tr->t;
+	int failed = 0;
+	for (size_t i = 0; i < t->nthreads; i++) {
+		struct thread *th = &t->threads[i];
+		struct user_regs_struct regs;
+		if (th->tid <= 0 || pt_getregs(th->tid, &regs, NULL) < 0)
+			continue;
+		uint64_t rip = regs.rip, nrip = rip;
+		for (size_t k = 0; k < tr->bps.n; k++) {
+			const struct bp *b = &tr->bps.v[k];
+			if (rip == b->addr + 1 && th->pending_sig == SIGTRAP) {
+				nrip = b->addr; /* at our int3, not yet handled: run the real instruction */
+				th->pending_sig = 0;
+			} else if (rip == b->ool) {
+				nrip = b->addr;
+			} else if (rip > b->ool && rip < b->ool + OOL_SLOT) {
+				uint64_t dest; /* at one of the slot's absolute jumps: take it */
+				if (target_read(t, rip + 6, &dest, 8) == 8)
+					nrip = dest;
+			}
+		}
+		struct tthread *tt = tthread_find(tr, th->tid);
+		if (tt && tt->p.active) {
+			if (tt->p.inst >= 0 && rip >= inst_code(tr, tt->p.inst) && rip < inst_code(tr, tt->p.inst) + INST_SIZE)
+				nrip = tt->p.ret; /* inside its trampoline: finish the return */
+			else if (rip == tr->trap_ret + 1)
+				nrip = tt->p.ret, th->pending_sig = 0;
+			uint64_t slot, want = tt->p.inst >= 0 ? inst_code(tr, tt->p.inst) : tr->trap_ret;
+			if (target_read(t, tt->p.entry_rsp, &slot, 8) == 8 && slot == want &&
+			    target_write(t, tt->p.entry_rsp, &tt->p.ret, 8, NULL) < 0)
+				failed++;
+		}
+		if (nrip != rip) {
+			regs.rip = nrip;
+			if (pt_setregs(th->tid, &regs, NULL) < 0)
+				failed++;
+		}
+	}
+	return failed ? -1 : 0;
+}
+
+static int unmap_scratch(void *arg)
+{
+	struct tracer *tr = arg;
+	struct mlz_err err;
+	if (tr->emergency || !tr->sc.size)
+		return 0; /* from the crash handler: a page left mapped harms nothing */
+	pid_t tid = target_stopped_thread(tr->t);
+	if (!tid)
+		return 0;
+	return scratch_unmap(tr->t, tid, tr->syscall_insn, &tr->sc, &err);
+}
+
+/* The trampoline of instance i: store where posix_memalign put the pointer, the result, and return. */
+static void trampoline_code(uint8_t out[INST_SIZE], uint64_t c, uint64_t d)
+{
+	uint8_t *o = out;
+	int32_t rel;
+	memset(out, 0xcc, INST_SIZE);
+	o[0] = 0x4c, o[1] = 0x8b, o[2] = 0x1d; /* mov D+16(%rip), %r11 */
+	rel = (int32_t)(d + 16 - (c + 7));
+	memcpy(o + 3, &rel, 4);
+	o[7] = 0x4d, o[8] = 0x8b, o[9] = 0x1b; /* mov (%r11), %r11 */
+	o[10] = 0x4c, o[11] = 0x89, o[12] = 0x1d; /* mov %r11, D+24(%rip) */
+	rel = (int32_t)(d + 24 - (c + 17));
+	memcpy(o + 13, &rel, 4);
+	o[17] = 0x48, o[18] = 0x89, o[19] = 0x05; /* mov %rax, D+0(%rip): the result, last */
+	rel = (int32_t)(d - (c + 24));
+	memcpy(o + 20, &rel, 4);
+	o[24] = 0xff, o[25] = 0x25; /* jmp *D+8(%rip) */
+	rel = (int32_t)(d + 8 - (c + 30));
+	memcpy(o + 26, &rel, 4);
+}
+
+static int make_scratch(struct tracer *tr, uint64_t near, struct mlz_err *err)
+{
+	if (tr->sc.size)
+		return scratch_reaches(&tr->sc, near, near + 1) ? 0 : mlz_error(err, "the allocator is out of reach");
+	pid_t tid = target_stopped_thread(tr->t);
+	if (!tid)
+		return mlz_error(err, "no stopped thread to map the scratch area with");
+	if (!tr->syscall_insn && !(tr->syscall_insn = find_syscall_insn(tr->t)))
+		return mlz_error(err, "no syscall instruction found in the process's code");
+	size_t code = 4096 + NINST * INST_SIZE, data = NINST * INST_SIZE;
+	if (scratch_map(tr->t, tid, tr->syscall_insn, near, near + 1, code, data, &tr->sc, err) < 0)
+		return -1;
+	tr->cleanup_unmap = cleanup_add_func(&tr->t->cleanup, unmap_scratch, tr);
+	tr->cleanup_fixup = cleanup_add_func(&tr->t->cleanup, fixup_threads, tr);
+	/* trap_ret is one of the int3 bytes the code part is filled with. */
+	tr->trap_ret = scratch_take(&tr->sc, 16);
+	tr->tr_code = scratch_take(&tr->sc, NINST * INST_SIZE);
+	tr->tr_data = tr->sc.data;
+	tr->ninst = NINST;
+	uint8_t *code_bytes = xmalloc(NINST * INST_SIZE);
+	for (int i = 0; i < NINST; i++)
+		trampoline_code(code_bytes + i * INST_SIZE, inst_code(tr, i), inst_data(tr, i));
+	int r = target_write(tr->t, tr->tr_code, code_bytes, NINST * INST_SIZE, err);
+	free(code_bytes);
+	return r;
+}
+
+static const char *const lookup_names[] = {
+	"malloc", "calloc", "realloc", "reallocarray", "posix_memalign", "aligned_alloc",
+	"memalign", "valloc", "pvalloc", "free", "_r_debug", "_dl_debug_state",
+};
+
+int tracer_install(struct tracer *tr, struct mlz_err *err)
+{
+	enum { N = sizeof(lookup_names) / sizeof(lookup_names[0]) };
+	uint64_t addrs[N];
+	const char *mods[N];
+	if (sym_refresh(tr->sym, err) < 0)
+		return -1;
+	sym_find_symbols(tr->sym, lookup_names, N, addrs, mods);
+	tr->r_debug = addrs[AK_NKINDS];
+	if (!addrs[AK_MALLOC] || !addrs[AK_FREE])
+		return mlz_error(err, "no malloc and free in the process's symbols");
+	free(tr->module);
+	tr->module = xstrdup(mods[AK_MALLOC]);
+	if (make_scratch(tr, addrs[AK_MALLOC], err) < 0)
+		return -1;
+	for (int k = 0; k < AK_NKINDS; k++) {
+		tr->entry[k] = addrs[k];
+		/* memalign and aligned_alloc may be one function: one breakpoint serves both. */
+		if (addrs[k] && !bp_find(&tr->bps, addrs[k]) &&
+		    bp_insert(tr->t, &tr->bps, &tr->sc, addrs[k], k, err) < 0) {
+			char msg[sizeof(err->msg)];
+			snprintf(msg, sizeof(msg), "%s", err->msg);
+			return mlz_error(err, "cannot hook %s: %s", alloc_kind_names[k], msg);
+		}
+	}
+	tr->installed = true;
+	return 0;
+}
+
+/* Before libc is loaded (a program just exec'd): wait for the dynamic linker to finish loading. */
+static int hook_dynamic_linker(struct tracer *tr, struct mlz_err *err)
+{
+	enum { N = sizeof(lookup_names) / sizeof(lookup_names[0]) };
+	uint64_t addrs[N];
+	const char *mods[N];
+	if (sym_refresh(tr->sym, err) < 0)
+		return -1;
+	sym_find_symbols(tr->sym, lookup_names, N, addrs, mods);
+	tr->r_debug = addrs[AK_NKINDS];
+	uint64_t dl = addrs[AK_NKINDS + 1];
+	if (!dl || !tr->r_debug)
+		return mlz_error(err, "no dynamic linker breakpoint (_dl_debug_state) to wait for libraries with");
+	if (make_scratch(tr, dl, err) < 0)
+		return -1;
+	return bp_insert(tr->t, &tr->bps, &tr->sc, dl, AK_DLSTATE, err);
+}
+
+int tracer_install_pending(struct tracer *tr, struct mlz_err *err)
+{
+	if (!tr->want_install || !target_alive(tr->t))
+		return 0;
+	tr->want_install = false;
+	if (target_stop(tr->t, err) < 0)
+		return -1;
+	int r = tracer_install(tr, err);
+	struct mlz_err e2;
+	target_resume(tr->t, &e2);
+	return r;
+}
+
+struct tracer *tracer_new(struct target *t, struct sym *sym)
+{
+	struct tracer *tr = xcalloc(1, sizeof(*tr));
+	tr->t = t;
+	tr->sym = sym;
+	tr->max_depth = DEFAULT_MAX_DEPTH;
+	tr->t0_ms = mono_ns() / 1000000;
+	t->hooks = (struct target_hooks){
+		.arg = tr, .on_sigtrap = on_sigtrap, .on_fork_child = on_fork_child,
+		.on_exec = on_exec, .on_thread_exit = on_thread_exit,
+	};
+	return tr;
+}
+
+size_t tracer_memory(const struct tracer *tr)
+{
+	return blocktab_memory(&tr->blocks) + stacktab_memory(&tr->stacks) + tr->clock.alloc * 16 +
+	       tr->th_alloc * sizeof(*tr->th);
+}
+
+void tracer_free(struct tracer *tr)
+{
+	if (!tr)
+		return;
+	blocktab_clear(&tr->blocks);
+	stacktab_release(&tr->stacks);
+	clockidx_release(&tr->clock);
+	free(tr->bps.v);
+	free(tr->th);
+	free(tr->free_inst);
+	free(tr->module);
+	free(tr);
+}
