@@ -79,6 +79,10 @@ demo: deps
 	$(MAKE) mlyze fixtures
 	bash tests/demo.sh
 
+# The command lists of the man page and the README come from the command table.
+docs: mlyze
+	bash docs/gen-docs.sh
+
 install: mlyze
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 mlyze $(DESTDIR)$(PREFIX)/bin/mlyze
@@ -88,6 +92,6 @@ clean:
 	rm -rf build mlyze
 	$(MAKE) -C fixtures clean
 
-.PHONY: all mlyze deps check unit demo install clean fixtures
+.PHONY: all mlyze deps check unit demo docs install clean fixtures
 
 -include $(OBJS:.o=.d) $(UNIT_BINS:=.d)

@@ -35,8 +35,9 @@ struct blocktab {
 	uint64_t bytes; /* sum of live sizes */
 };
 
-/* Insert or replace (a missed free) the block at addr; returns true if it replaced one. */
-bool blocktab_put(struct blocktab *bt, uint64_t addr, uint64_t size, uint32_t stack, uint64_t seq);
+/* Insert or replace (a missed free) the block at addr; returns true if it replaced one, then in *old. */
+bool blocktab_put(struct blocktab *bt, uint64_t addr, uint64_t size, uint32_t stack, uint64_t seq,
+		  struct block *old);
 /* Remove the block at addr into *out (may be NULL); false if there was none. */
 bool blocktab_del(struct blocktab *bt, uint64_t addr, struct block *out);
 const struct block *blocktab_get(const struct blocktab *bt, uint64_t addr);
@@ -81,6 +82,21 @@ static inline const uint64_t *stacktab_pcs(const struct stacktab *st, uint32_t i
 }
 size_t stacktab_memory(const struct stacktab *st);
 void stacktab_release(struct stacktab *st);
+
+/* Live count and bytes of one stack: the unit every grouping (site, function, file) adds up. */
+struct stack_live {
+	uint64_t bytes;
+	uint64_t count;
+};
+
+/* A copy of per-stack figures: one per snapshot, growth point, phase boundary and the peak. */
+struct by_stack {
+	struct stack_live *v;
+	size_t n;           /* stacks known when it was taken */
+	uint64_t bytes, count;
+};
+void by_stack_copy(struct by_stack *dst, const struct stack_live *src, size_t n, uint64_t bytes, uint64_t count);
+void by_stack_release(struct by_stack *b);
 
 /*
  * Time of events from their sequence numbers: one (seq, time) pair whenever a

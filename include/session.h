@@ -6,7 +6,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "blocks.h"
 #include "err.h"
+#include "group.h"
+#include "snapshot.h"
 
 struct target;
 struct sym;
@@ -19,6 +22,10 @@ struct session {
 	struct target *target; /* NULL only before attach */
 	struct sym *sym;       /* created on first use */
 	struct tracer *tracer; /* allocation tracing, NULL with --no-trace */
+	struct snapshots snaps;
+	struct keys keys;        /* group keys (site ids) for the whole session */
+	struct by_stack growth;  /* the live set at the last `growth` */
+	bool growth_taken;
 	bool json;             /* --json given on the command line */
 	bool interactive;      /* a REPL on a terminal */
 	int sigfd;             /* signalfd: SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT */
@@ -48,7 +55,9 @@ int session_need_live(struct session *s, struct mlz_err *err);
 /* Stop every thread and make the symbols current; undo with session_resume(). */
 int session_stop(struct session *s, struct mlz_err *err);
 int session_resume(struct session *s, struct mlz_err *err);
-/* The symbol table, created or refreshed for the current address space; NULL on error. */
+/* The tracer, or an error saying tracing is off; NULL then. */
+struct tracer *session_tracer(struct session *s, struct mlz_err *err);
+/* The symbol table, created or refreshed for the current address space (as last known once the process is gone); NULL on error. */
 struct sym *session_sym(struct session *s, struct mlz_err *err);
 
 /*

@@ -68,6 +68,12 @@ bool sym_stack_word(const struct sym *s, uint64_t addr, uint64_t *val);
  */
 int sym_find_symbols(struct sym *s, const char *const *names, size_t n, uint64_t *addrs, const char **modules);
 
+/*
+ * Let the owner of swapped return addresses translate stack words the
+ * unwinder reads: filter(arg, addr, &val) may replace val and return true.
+ */
+void sym_set_word_filter(struct sym *s, bool (*filter)(void *arg, uint64_t addr, uint64_t *val), void *arg);
+
 /* Resolve pc (caller = true for a return address: looked up at pc - 1). Never NULL. */
 const struct sym_pc *sym_lookup(struct sym *s, uint64_t pc, bool caller);
 void sym_free(struct sym *s);

@@ -50,6 +50,15 @@ struct tracer_stats {
 
 struct tthread;
 
+/* A phase from one `mark` to the next: its own peak counts from its own start. */
+struct phase {
+	char *name;
+	uint32_t start_tick, end_tick;
+	bool open;
+	struct by_stack start, end;  /* end is filled when the phase closes */
+	uint64_t peak_bytes;         /* highest live bytes during the phase */
+};
+
 struct tracer {
 	struct target *t;
 	struct sym *sym;
@@ -74,6 +83,13 @@ struct tracer {
 
 	struct blocktab blocks;
 	struct stacktab stacks;
+	struct stack_live *live;  /* per stack id: what of it is live now */
+	size_t live_alloc;
+	struct by_stack peak;     /* the live set at the high-water mark */
+	bool peak_pending;        /* a new high since peak was copied: copy before the next decrease */
+	uint32_t peak_tick;
+	struct phase *phases;
+	size_t nphases, phases_alloc;
 	struct clockidx clock;
 	uint64_t seq;
 	int64_t t0_ms;       /* monotonic ms at attach: ticks count from here */
@@ -95,6 +111,14 @@ int tracer_install_pending(struct tracer *tr, struct mlz_err *err);
 void tracer_drain(struct tracer *tr);
 /* Milliseconds since tracing began, in clock ticks of the block table. */
 uint32_t tracer_tick_now(const struct tracer *tr);
+/* Make tr->peak the live set at the high-water mark (it may still be now). */
+void tracer_sync_peak(struct tracer *tr);
+/* Forget the peak: the high-water mark starts again from now. */
+void tracer_reset_peak(struct tracer *tr);
+/* Close the open phase (if any) and start one named name. */
+void tracer_mark(struct tracer *tr, const char *name);
+/* The per-stack live figures now, as a by_stack (caller releases). */
+void tracer_live_copy(struct tracer *tr, struct by_stack *out);
 /* Bytes mlyze holds for the tables. */
 size_t tracer_memory(const struct tracer *tr);
 void tracer_free(struct tracer *tr);

@@ -32,6 +32,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: mlyze [OPTIONS] attach PID\n"
 		"       mlyze [OPTIONS] run [--] PROGRAM [ARGS...]\n"
+		"       mlyze [--json] help [CMD]\n"
 		"\n"
 		"A heap inspector for running Linux x86-64 processes: attach to a process (or launch one),\n"
 		"then inspect its threads, stacks and memory from a REPL or a script.\n"
@@ -39,6 +40,7 @@ static void usage(FILE *f)
 		"modes:\n"
 		"  attach PID        trace the running process PID (all its threads)\n"
 		"  run PROGRAM ARGS  start PROGRAM under mlyze; mlyze exits with its exit status\n"
+		"  help [CMD]        the commands, or one command, without a process\n"
 		"\n"
 		"options:\n"
 		"  -e CMD            run CMD (repeatable; with -x, in the order given)\n"
@@ -105,6 +107,7 @@ static void install_crash_handlers(struct session *s)
 
 struct cli {
 	enum session_mode mode;
+	bool help_mode;
 	const char *pid_arg;
 	char **prog_argv;
 	struct script_item *items;
@@ -139,12 +142,17 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 		} else if (a[0] == '-' && a[1]) {
 			die_usage("unknown option '%s'", a);
 		} else if (!have_mode) {
+			if (!strcmp(a, "help")) {
+				c->help_mode = true;
+				c->pid_arg = i + 1 < argc ? argv[i + 1] : NULL;
+				return;
+			}
 			if (!strcmp(a, "attach"))
 				c->mode = MODE_ATTACH;
 			else if (!strcmp(a, "run"))
 				c->mode = MODE_RUN;
 			else
-				die_usage("unknown mode '%s' (expected 'attach' or 'run')", a);
+				die_usage("unknown mode '%s' (expected 'attach', 'run' or 'help')", a);
 			have_mode = true;
 		} else if (c->mode == MODE_ATTACH && !c->pid_arg) {
 			c->pid_arg = a;
@@ -207,6 +215,13 @@ int main(int argc, char **argv)
 	parse_cli(argc, argv, &cli);
 	s.mode = cli.mode;
 	s.json = cli.json;
+	if (cli.help_mode) {
+		char *line = xasprintf("help %s", cli.pid_arg ? cli.pid_arg : "");
+		enum cmd_outcome o = cmd_run_line(&s, line);
+		free(line);
+		free(cli.items);
+		return o == CMD_OK ? EXIT_OK : EXIT_USAGE;
+	}
 	install_crash_handlers(&s);
 	if (session_init(&s, &err) < 0) {
 		fprintf(stderr, "mlyze: %s\n", err.msg);

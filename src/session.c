@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proc.h"
 #include "session.h"
 #include "sym.h"
 #include "target.h"
@@ -46,6 +47,9 @@ void session_release(struct session *s)
 		s->target->hooks = (struct target_hooks){ 0 };
 	tracer_free(s->tracer);
 	s->tracer = NULL;
+	snapshots_release(&s->snaps);
+	keys_release(&s->keys);
+	by_stack_release(&s->growth);
 	sym_free(s->sym);
 	s->sym = NULL;
 	target_free(s->target);
@@ -147,7 +151,32 @@ struct sym *session_sym(struct session *s, struct mlz_err *err)
 		s->sym = sym_new(s->target, err);
 		return s->sym;
 	}
+	if (!target_alive(s->target))
+		return s->sym; /* what was last mapped still symbolizes what was recorded */
 	return sym_refresh(s->sym, err) < 0 ? NULL : s->sym;
+}
+
+struct tracer *session_tracer(struct session *s, struct mlz_err *err)
+{
+	if (!s->tracer)
+		mlz_error(err, "allocation tracing is off");
+	else if (target_alive(s->target))
+		tracer_drain(s->tracer);
+	return s->tracer;
+}
+
+/* The process is about to end with its memory still there: keep its last live set. */
+static void on_process_exit(void *arg)
+{
+	struct session *s = arg;
+	struct proc_mem m;
+	struct mlz_err err;
+	proc_memory(s->target->pid, &m, &err);
+	if (!snapshot_take(&s->snaps, s->tracer, "exit", m.rss, &err))
+		strbuf_addf(&s->target->notices, "no exit snapshot: %s\n", err.msg);
+	else
+		strbuf_addf(&s->target->notices, "process %d is exiting: took snapshot 'exit' (%zu live blocks)\n",
+			    s->target->pid, s->tracer->blocks.n);
 }
 
 int session_stop(struct session *s, struct mlz_err *err)
@@ -184,6 +213,8 @@ int session_start_tracing(struct session *s, struct mlz_err *err)
 	if (!sym)
 		return -1;
 	s->tracer = tracer_new(s->target, sym);
+	s->tracer->on_process_exit = on_process_exit;
+	s->tracer->exit_arg = s;
 	if (s->mode == MODE_RUN)
 		return 0; /* the exec event hooks the dynamic linker; libc is not loaded yet */
 	if (target_stop(s->target, err) < 0)

@@ -45,6 +45,18 @@ test_expect_success 'every command is documented with help CMD, and in the READM
 	while read -r n; do grep -q "\`$n" "$SRC_ROOT/README.md" || { echo "missing in README: $n"; return 1; }; done <names
 '
 
+test_expect_success 'the command lists of mlyze.1 and README.md are generated from the table (make docs)' '
+	mkdir -p gen/docs && cp "$SRC_ROOT/docs/mlyze.1" gen/docs/ && cp "$SRC_ROOT/README.md" gen/ &&
+	bash "$SRC_ROOT/docs/gen-docs.sh" "$MLYZE" "$TRASH/gen" &&
+	test_cmp "$SRC_ROOT/docs/mlyze.1" gen/docs/mlyze.1 &&
+	test_cmp "$SRC_ROOT/README.md" gen/README.md
+'
+
+test_expect_success 'help works without a process' '
+	"$MLYZE" help bt >out && grep -x "usage: bt \[TID|all\] \[--depth N\]" out &&
+	test_expect_code 64 "$MLYZE" help nosuch 2>err
+'
+
 test_expect_success 'help for an unknown command suggests the nearest' '
 	"$MLYZE" run -e "sleep 0.2" -e "help thraeds" -- true >out 2>err &&
 	grep -x "error: unknown command '"'"'thraeds'"'"'; did you mean '"'"'threads'"'"'?" err

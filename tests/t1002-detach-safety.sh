@@ -107,8 +107,7 @@ test_expect_success 'quit detaches; later commands do not run' '
 test_expect_success 'a target that exits while attached: told, commands answer with an error, exit 0' '
 	fixture_start fx-ticker "$TRASH/truth.json" 3 50 7 && tpid=$FIXTURE_PID &&
 	"$MLYZE" attach $tpid --json -e "sleep 1" -e bt -e info >out 2>err &&
-	echo "mlyze: process $tpid exited with status 7" >expect &&
-	test_cmp expect err &&
+	grep -x "mlyze: process $tpid exited with status 7" err &&
 	jq -s -e ".[1] == {command: \"bt\", ok: false, error: \"process $tpid exited with status 7\"}" out &&
 	jq -s -e ".[2].result.state == \"exited\" and .[2].result.exit == \"exited with status 7\"" out
 '
@@ -118,8 +117,7 @@ test_expect_success 'a target killed by a signal while attached is reported so' 
 	{ "$MLYZE" attach $tpid -e "sleep 0.8" -e info >out 2>err & } &&
 	mpid=$! && sleep 0.3 && kill -KILL $tpid &&
 	wait $mpid &&
-	echo "mlyze: process $tpid was killed by signal 9 (SIGKILL)" >expect &&
-	test_cmp expect err &&
+	grep -x "mlyze: process $tpid was killed by signal 9 (SIGKILL)" err &&
 	grep "^state  *exited (was killed by signal 9 (SIGKILL))" out
 '
 

@@ -46,7 +46,8 @@ static struct block *find(const struct blocktab *bt, uint64_t addr)
 	return NULL;
 }
 
-bool blocktab_put(struct blocktab *bt, uint64_t addr, uint64_t size, uint32_t stack, uint64_t seq)
+bool blocktab_put(struct blocktab *bt, uint64_t addr, uint64_t size, uint32_t stack, uint64_t seq,
+		  struct block *prev)
 {
 	if (size > BLOCK_MAX_SIZE)
 		size = BLOCK_MAX_SIZE;
@@ -54,6 +55,8 @@ bool blocktab_put(struct blocktab *bt, uint64_t addr, uint64_t size, uint32_t st
 			   .seq_lo = (uint32_t)seq };
 	struct block *old = find(bt, addr);
 	if (old) {
+		if (prev)
+			*prev = *old;
 		bt->bytes += size - old->size;
 		*old = b;
 		return true;
@@ -107,4 +110,23 @@ void blocktab_clear(struct blocktab *bt)
 size_t blocktab_memory(const struct blocktab *bt)
 {
 	return bt->cap * sizeof(struct block);
+}
+
+void by_stack_copy(struct by_stack *dst, const struct stack_live *src, size_t n, uint64_t bytes, uint64_t count)
+{
+	if (dst->n < n || !dst->v) {
+		free(dst->v);
+		dst->v = xcalloc(n ? n : 1, sizeof(*dst->v));
+	}
+	if (n)
+		memcpy(dst->v, src, n * sizeof(*src));
+	dst->n = n;
+	dst->bytes = bytes;
+	dst->count = count;
+}
+
+void by_stack_release(struct by_stack *b)
+{
+	free(b->v);
+	*b = (struct by_stack){ 0 };
 }

@@ -98,27 +98,95 @@ static uint64_t inst_data(const struct tracer *tr, int i) { return tr->tr_data +
 
 /* --- the live set --- */
 
-static void note_peak(struct tracer *tr)
+static struct stack_live *live_of(struct tracer *tr, uint32_t stack)
 {
-	if (tr->blocks.bytes > tr->st.peak_bytes) {
-		tr->st.peak_bytes = tr->blocks.bytes;
-		tr->st.peak_blocks = tr->blocks.n;
+	if (stack >= tr->live_alloc) {
+		size_t old = tr->live_alloc;
+		ALLOC_GROW(tr->live, (size_t)stack + 1, tr->live_alloc);
+		memset(tr->live + old, 0, (tr->live_alloc - old) * sizeof(*tr->live));
 	}
+	return &tr->live[stack];
+}
+
+void tracer_live_copy(struct tracer *tr, struct by_stack *out)
+{
+	size_t n = tr->stacks.n;
+	if (n)
+		live_of(tr, (uint32_t)(n - 1));
+	by_stack_copy(out, tr->live, n, tr->blocks.bytes, tr->blocks.n);
+}
+
+/* The live set is about to shrink: if it stands at a new high, keep it as the peak first. */
+static void before_decrease(struct tracer *tr)
+{
+	if (!tr->peak_pending)
+		return;
+	tracer_live_copy(tr, &tr->peak);
+	tr->peak_pending = false;
+}
+
+static void after_increase(struct tracer *tr)
+{
+	uint64_t b = tr->blocks.bytes;
+	if (b > tr->st.peak_bytes) {
+		tr->st.peak_bytes = b;
+		tr->st.peak_blocks = tr->blocks.n;
+		tr->peak_tick = tracer_tick_now(tr);
+		tr->peak_pending = true;
+	}
+	if (tr->nphases && b > tr->phases[tr->nphases - 1].peak_bytes)
+		tr->phases[tr->nphases - 1].peak_bytes = b;
+}
+
+void tracer_sync_peak(struct tracer *tr)
+{
+	before_decrease(tr);
+}
+
+void tracer_reset_peak(struct tracer *tr)
+{
+	tr->st.peak_bytes = tr->blocks.bytes;
+	tr->st.peak_blocks = tr->blocks.n;
+	tr->peak_tick = tracer_tick_now(tr);
+	tracer_live_copy(tr, &tr->peak);
+	tr->peak_pending = false;
+}
+
+static void unlive(struct tracer *tr, const struct block *b)
+{
+	struct stack_live *l = live_of(tr, b->stack);
+	l->bytes -= b->size;
+	l->count--;
 }
 
 static void add_block(struct tracer *tr, uint64_t addr, uint64_t size, uint32_t stack, uint32_t tick)
 {
 	uint64_t seq = ++tr->seq;
+	struct block old;
 	clockidx_note(&tr->clock, seq, tick);
-	if (blocktab_put(&tr->blocks, addr, size, stack, seq))
+	if (blocktab_get(&tr->blocks, addr))
+		before_decrease(tr);
+	if (blocktab_put(&tr->blocks, addr, size, stack, seq, &old)) {
 		tr->st.replaced++;
-	note_peak(tr);
+		unlive(tr, &old);
+	}
+	struct stack_live *l = live_of(tr, stack);
+	l->bytes += size > BLOCK_MAX_SIZE ? BLOCK_MAX_SIZE : size;
+	l->count++;
+	after_increase(tr);
 }
 
 static void del_block(struct tracer *tr, uint64_t addr)
 {
-	if (!blocktab_del(&tr->blocks, addr, NULL))
+	struct block b;
+	const struct block *cur = blocktab_get(&tr->blocks, addr);
+	if (!cur) {
 		tr->st.unknown_frees++;
+		return;
+	}
+	before_decrease(tr);
+	blocktab_del(&tr->blocks, addr, &b);
+	unlive(tr, &b);
 }
 
 /* A traced call returned `result` (and, for posix_memalign, stored `result2`): apply it to the live set. */
@@ -159,8 +227,8 @@ static void complete(struct tracer *tr, struct tthread *tt, uint64_t result, uin
 		else if (__builtin_mul_overflow(p->a1, p->a2, &size))
 			break;
 		if (result) {
-			if (p->a0)
-				blocktab_del(&tr->blocks, p->a0, NULL);
+			if (p->a0 && blocktab_get(&tr->blocks, p->a0))
+				del_block(tr, p->a0);
 			add_block(tr, result, size, p->stack, p->tick);
 			goto done;
 		}
@@ -239,6 +307,8 @@ static void capture(struct tracer *tr, struct tthread *tt, int kind, const struc
 	uint64_t ret;
 	if (!sym_stack_word(tr->sym, regs->rsp, &ret) && target_read(tr->t, regs->rsp, &ret, 8) != 8)
 		return; /* no stack to swap: let the call go unrecorded rather than harm it */
+	if (ret >= tr->sc.base && ret < tr->sc.base + tr->sc.size)
+		return; /* already one of ours: swapping again would loop */
 	struct pending *p = &tt->p;
 	*p = (struct pending){
 		.active = true, .kind = (uint8_t)kind, .entry_rsp = regs->rsp, .ret = ret,
@@ -282,6 +352,43 @@ static int on_return_trap(struct tracer *tr, pid_t tid, struct user_regs_struct 
 	return 1;
 }
 
+/* The address a pending call's return was swapped for. */
+static uint64_t swapped_ret(const struct tracer *tr, const struct pending *p)
+{
+	return p->inst >= 0 ? inst_code(tr, p->inst) : tr->trap_ret;
+}
+
+/*
+ * Is this entry inside the thread's pending traced call? Deeper on the stack,
+ * yes; at the very same stack slot only if that slot still holds our swapped
+ * return address: a tail call (reallocarray jumping to realloc). A call at or
+ * above the pending one's frame otherwise means that frame was left by longjmp.
+ */
+static bool is_nested(struct tracer *tr, const struct tthread *tt, const struct user_regs_struct *regs)
+{
+	if (tt->p.entry_rsp > regs->rsp)
+		return true;
+	uint64_t slot;
+	return tt->p.entry_rsp == regs->rsp && target_read(tr->t, regs->rsp, &slot, 8) == 8 &&
+	       slot == swapped_ret(tr, &tt->p);
+}
+
+/* For the unwinder: a swapped return address on a stack reads as the original one. */
+static bool unswap_word(void *arg, uint64_t addr, uint64_t *val)
+{
+	struct tracer *tr = arg;
+	if (*val < tr->sc.base || *val >= tr->sc.base + tr->sc.size)
+		return false;
+	for (size_t i = 0; i < tr->nth; i++) {
+		const struct pending *p = &tr->th[i].p;
+		if (p->active && p->entry_rsp == addr && *val == swapped_ret(tr, p)) {
+			*val = p->ret;
+			return true;
+		}
+	}
+	return false;
+}
+
 static bool is_vfork_child(const struct target *t, pid_t tid)
 {
 	for (size_t i = 0; i < t->nchildren; i++)
@@ -323,7 +430,7 @@ static int on_sigtrap(void *arg, struct target *t, pid_t tid, struct user_regs_s
 	tracer_drain(tr);
 	struct tthread *tt = tthread_get(tr, tid);
 	if (tt->p.active) {
-		if (tt->p.entry_rsp > regs->rsp) {
+		if (is_nested(tr, tt, regs)) {
 			tr->st.nested++; /* realloc calling malloc, say: counted once */
 			goto resume;
 		}
@@ -378,6 +485,8 @@ static void reset(struct tracer *tr)
 	tr->syscall_insn = 0;
 	/* The old image's heap is gone with it; snapshots keep what was recorded. */
 	blocktab_clear(&tr->blocks);
+	if (tr->live)
+		memset(tr->live, 0, tr->live_alloc * sizeof(*tr->live));
 }
 
 static int hook_dynamic_linker(struct tracer *tr, struct mlz_err *err);
@@ -390,6 +499,22 @@ static void on_exec(void *arg, struct target *t)
 	if (tracer_install(tr, &err) == 0 || hook_dynamic_linker(tr, &err) == 0)
 		return;
 	strbuf_addf(&t->notices, "allocation tracing is off in the new program: %s\n", err.msg);
+}
+
+void tracer_mark(struct tracer *tr, const char *name)
+{
+	uint32_t now = tracer_tick_now(tr);
+	tracer_drain(tr);
+	if (tr->nphases && tr->phases[tr->nphases - 1].open) {
+		struct phase *p = &tr->phases[tr->nphases - 1];
+		tracer_live_copy(tr, &p->end);
+		p->end_tick = now;
+		p->open = false;
+	}
+	ALLOC_GROW(tr->phases, tr->nphases + 1, tr->phases_alloc);
+	struct phase *p = &tr->phases[tr->nphases++];
+	*p = (struct phase){ .name = xstrdup(name), .start_tick = now, .open = true, .peak_bytes = tr->blocks.bytes };
+	tracer_live_copy(tr, &p->start);
 }
 
 /* --- install --- */
@@ -425,7 +550,7 @@ static int fixup_threads(void *arg)
 				nrip = tt->p.ret; /* inside its trampoline: finish the return */
 			else if (rip == tr->trap_ret + 1)
 				nrip = tt->p.ret, th->pending_sig = 0;
-			uint64_t slot, want = tt->p.inst >= 0 ? inst_code(tr, tt->p.inst) : tr->trap_ret;
+			uint64_t slot, want = swapped_ret(tr, &tt->p);
 			if (target_read(t, tt->p.entry_rsp, &slot, 8) == 8 && slot == want &&
 			    target_write(t, tt->p.entry_rsp, &tt->p.ret, 8, NULL) < 0)
 				failed++;
@@ -571,6 +696,8 @@ struct tracer *tracer_new(struct target *t, struct sym *sym)
 	tr->sym = sym;
 	tr->max_depth = DEFAULT_MAX_DEPTH;
 	tr->t0_ms = mono_ns() / 1000000;
+	tracer_mark(tr, "attach");
+	sym_set_word_filter(sym, unswap_word, tr);
 	t->hooks = (struct target_hooks){
 		.arg = tr, .on_sigtrap = on_sigtrap, .on_fork_child = on_fork_child,
 		.on_exec = on_exec, .on_thread_exit = on_thread_exit,
@@ -581,7 +708,7 @@ struct tracer *tracer_new(struct target *t, struct sym *sym)
 size_t tracer_memory(const struct tracer *tr)
 {
 	return blocktab_memory(&tr->blocks) + stacktab_memory(&tr->stacks) + tr->clock.alloc * 16 +
-	       tr->th_alloc * sizeof(*tr->th);
+	       tr->th_alloc * sizeof(*tr->th) + tr->live_alloc * sizeof(*tr->live) + tr->peak.n * sizeof(*tr->peak.v);
 }
 
 void tracer_free(struct tracer *tr)
@@ -591,6 +718,14 @@ void tracer_free(struct tracer *tr)
 	blocktab_clear(&tr->blocks);
 	stacktab_release(&tr->stacks);
 	clockidx_release(&tr->clock);
+	free(tr->live);
+	by_stack_release(&tr->peak);
+	for (size_t i = 0; i < tr->nphases; i++) {
+		free(tr->phases[i].name);
+		by_stack_release(&tr->phases[i].start);
+		by_stack_release(&tr->phases[i].end);
+	}
+	free(tr->phases);
 	free(tr->bps.v);
 	free(tr->th);
 	free(tr->free_inst);

@@ -52,11 +52,16 @@ static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *a
 	(void)dwfl;
 	struct sym *s = arg;
 	/* Most reads of an unwind fall in the stack copy taken when the unwind began. */
-	if (addr >= s->stack_base && addr + 8 <= s->stack_base + s->stack_len) {
+	if (addr >= s->stack_base && addr + 8 <= s->stack_base + s->stack_len)
 		memcpy(result, s->stack_copy + (addr - s->stack_base), 8);
-		return true;
+	else if (target_read(s->target, addr, result, 8) != 8)
+		return false;
+	if (s->word_filter) {
+		uint64_t v = *result;
+		if (s->word_filter(s->word_filter_arg, addr, &v))
+			*result = v;
 	}
-	return target_read(s->target, addr, result, 8) == 8;
+	return true;
 }
 
 static bool set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
@@ -180,4 +185,10 @@ void sym_free(struct sym *s)
 	free(s->maps_text);
 	free(s->stack_copy);
 	free(s);
+}
+
+void sym_set_word_filter(struct sym *s, bool (*filter)(void *arg, uint64_t addr, uint64_t *val), void *arg)
+{
+	s->word_filter = filter;
+	s->word_filter_arg = arg;
 }

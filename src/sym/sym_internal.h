@@ -24,6 +24,9 @@ struct sym {
 	size_t stack_len;     /* what memory_read may serve (0 outside an unwind) */
 	size_t stack_valid;   /* what the copy holds, kept after the unwind for sym_stack_word */
 
+	bool (*word_filter)(void *arg, uint64_t addr, uint64_t *val);
+	void *word_filter_arg;
+
 	/* PC -> resolution cache: open addressing on the looked-up address. */
 	struct sym_pc **cache;
 	size_t cache_n, cache_cap;

@@ -70,7 +70,7 @@ static void find_ambiguous(void **state)
 	const struct cmd_entry *e = cmd_find("q", &err);
 	assert_non_null(e);
 	assert_null(cmd_find("", &err));
-	assert_true(strncmp(err.msg, "ambiguous command '', could be: info, threads", 44) == 0);
+	assert_true(strncmp(err.msg, "ambiguous command '', could be: snapshot, snapshots", 50) == 0);
 }
 
 static void parse_options(void **state)

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* group.h - live figures per stack, added up by allocation site, function, file or whole stack. */
+#ifndef MLZ_GROUP_H
+#define MLZ_GROUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "blocks.h"
+#include "err.h"
+
+struct jv;
+struct strbuf;
+struct sym;
+struct tracer;
+
+enum group_by { BY_SITE, BY_FUNCTION, BY_FILE, BY_STACK, BY_NKINDS };
+
+int group_by_parse(const char *word, enum group_by *by, struct mlz_err *err);
+extern const char *const group_by_names[BY_NKINDS];
+
+/*
+ * What a stack is grouped under: for site, function and file, the first frame
+ * that is not the allocator itself (nor operator new, nor a libc function
+ * that allocates for its caller, like strdup); for stack, its PCs whatever the
+ * thread. Keys get small ids that stay the same for the whole session, so
+ * `blocks --site ID` can name a site `top` printed.
+ */
+struct group_key {
+	char *function, *file, *module;
+	int line;
+	uint32_t stack;  /* a stack that has this key (the whole stack for BY_STACK) */
+};
+
+struct keytab {
+	struct group_key *v;
+	size_t n, alloc;
+	char **strs;     /* the text each key is deduplicated by */
+	uint32_t *index; /* open addressing over ids + 1 */
+	size_t index_cap;
+	int32_t *memo;   /* stack id -> key id, -1 unknown */
+	size_t memo_n;
+};
+
+struct keys {
+	struct keytab tab[BY_NKINDS];
+};
+
+/* The key id of stack under by (memoized). */
+uint32_t keys_of_stack(struct keys *k, struct sym *sym, const struct tracer *tr, uint32_t stack, enum group_by by);
+/* Every distinct key among the frames of stack (for --cumulative); returns the count written. */
+size_t keys_all_frames(struct keys *k, struct sym *sym, const struct tracer *tr, uint32_t stack, enum group_by by,
+		       uint32_t *out, size_t max);
+const struct group_key *keys_get(const struct keys *k, enum group_by by, uint32_t id);
+void keys_release(struct keys *k);
+
+struct group {
+	uint32_t key;
+	int64_t count_a, bytes_a, count_b, bytes_b;
+};
+
+struct grouping_opts {
+	enum group_by by;
+	bool cumulative;
+	const char *filter; /* glob on function, file or its basename; NULL for all */
+	long top;           /* 0 for all */
+};
+
+/*
+ * Groups of the difference b - a (a may be NULL: all of b), sorted by size
+ * difference, then count difference, descending. *n gets the count; caller frees.
+ */
+struct group *group_compare(struct keys *k, struct sym *sym, const struct tracer *tr, const struct by_stack *a,
+			    const struct by_stack *b, const struct grouping_opts *o, size_t *n);
+
+/* Append groups as JSON objects to array out; with_diff adds count_diff and size_diff. */
+void groups_to_jv(struct keys *k, struct sym *sym, const struct tracer *tr, enum group_by by,
+		  const struct group *g, size_t n, bool with_diff, struct jv *out);
+/* Render a JSON array of groups (as groups_to_jv made) as a table. */
+void groups_text(const struct jv *groups, bool with_diff, struct strbuf *out);
+
+#endif

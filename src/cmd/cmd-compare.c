@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* cmd-compare.c - `compare A B`: what grew between two snapshots, by site, function, file or stack. */
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "cmd.h"
+#include "grouping.h"
+#include "jv.h"
+#include "session.h"
+#include "strbuf.h"
+
+static int exec(struct cmd_ctx *c)
+{
+	struct grouping_opts o;
+	if (grouping_parse(c, &o) < 0)
+		return -1;
+	struct by_stack ta = { 0 }, tb = { 0 };
+	const struct by_stack *a = by_stack_named(c, c->args->argv[0], &ta);
+	const struct by_stack *b = a ? by_stack_named(c, c->args->argv[1], &tb) : NULL;
+	struct sym *sym = b ? session_sym(c->s, &c->err) : NULL;
+	if (!sym) {
+		by_stack_release(&ta);
+		by_stack_release(&tb);
+		return -1;
+	}
+	size_t n;
+	struct group *g = group_compare(&c->s->keys, sym, c->s->tracer, a, b, &o, &n);
+	struct jv *r = jv_object();
+	jv_set(r, "a", jv_string(c->args->argv[0]));
+	jv_set(r, "b", jv_string(c->args->argv[1]));
+	jv_set(r, "by", jv_string(group_by_names[o.by]));
+	jv_set(r, "count", jv_int((int64_t)b->count));
+	jv_set(r, "count_diff", jv_int((int64_t)b->count - (int64_t)a->count));
+	jv_set(r, "size", jv_int((int64_t)b->bytes));
+	jv_set(r, "size_diff", jv_int((int64_t)b->bytes - (int64_t)a->bytes));
+	groups_to_jv(&c->s->keys, sym, c->s->tracer, o.by, g, n, true, jv_set(r, "groups", jv_array()));
+	free(g);
+	by_stack_release(&ta);
+	by_stack_release(&tb);
+	c->result = r;
+	return 0;
+}
+
+static void text(const struct jv *r, struct strbuf *out)
+{
+	strbuf_addf(out, "%s -> %s: %+" PRId64 " bytes, %+" PRId64 " blocks (now %" PRId64 " bytes in %" PRId64
+			 " blocks), by %s\n",
+		    jv_get_str(r, "a", ""), jv_get_str(r, "b", ""), jv_get_int(r, "size_diff", 0),
+		    jv_get_int(r, "count_diff", 0), jv_get_int(r, "size", 0), jv_get_int(r, "count", 0),
+		    jv_get_str(r, "by", ""));
+	groups_text(jv_get(r, "groups"), true, out);
+}
+
+static const struct cmd_opt opts[] = { GROUPING_OPTS, { NULL, NULL, NULL } };
+
+const struct cmd_entry cmd_compare_entry = {
+	.name = "compare",
+	.usage = "compare A B [--by site|function|file|stack] [--top N] [--filter GLOB] [--cumulative]",
+	.summary = "what grew from snapshot A to snapshot B (or 'now'), largest growth first",
+	.help = "Adds up the live blocks of two snapshots (the name 'now' is the live set) by allocation site "
+		"(the first frame outside the allocator: function and file:line), by function, by file, or by "
+		"whole stack, and lists each group's count and requested bytes in B with the difference from A, "
+		"sorted by the difference in bytes, largest first (Python's tracemalloc compare_to).",
+	.opts = opts,
+	.min_args = 2,
+	.max_args = 2,
+	.exec = exec,
+	.text = text,
+};

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* cmd-growth.c - `growth`: what grew since the previous `growth` (objgraph's show_growth). */
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "cmd.h"
+#include "grouping.h"
+#include "jv.h"
+#include "session.h"
+#include "strbuf.h"
+
+static int exec(struct cmd_ctx *c)
+{
+	struct grouping_opts o;
+	if (grouping_parse(c, &o) < 0)
+		return -1;
+	struct by_stack now = { 0 };
+	const struct by_stack *b = by_stack_named(c, "now", &now);
+	struct sym *sym = b ? session_sym(c->s, &c->err) : NULL;
+	if (!sym) {
+		by_stack_release(&now);
+		return -1;
+	}
+	size_t n;
+	/* Before the first call, growth counts from attach (an empty set). */
+	const struct by_stack *a = c->s->growth_taken ? &c->s->growth : NULL;
+	struct group *g = group_compare(&c->s->keys, sym, c->s->tracer, a, b, &o, &n);
+	size_t kept = 0;
+	for (size_t i = 0; i < n; i++)
+		if (g[i].bytes_b > g[i].bytes_a || g[i].count_b > g[i].count_a)
+			g[kept++] = g[i];
+	struct jv *r = jv_object();
+	jv_set(r, "since", jv_string(c->s->growth_taken ? "previous growth" : "attach"));
+	jv_set(r, "by", jv_string(group_by_names[o.by]));
+	jv_set(r, "size_diff", jv_int((int64_t)b->bytes - (int64_t)(a ? a->bytes : 0)));
+	jv_set(r, "count_diff", jv_int((int64_t)b->count - (int64_t)(a ? a->count : 0)));
+	groups_to_jv(&c->s->keys, sym, c->s->tracer, o.by, g, kept, true, jv_set(r, "groups", jv_array()));
+	free(g);
+	by_stack_release(&c->s->growth);
+	c->s->growth = now; /* this call's live set is the next call's start */
+	c->s->growth_taken = true;
+	c->result = r;
+	return 0;
+}
+
+static void text(const struct jv *r, struct strbuf *out)
+{
+	strbuf_addf(out, "since %s: %+" PRId64 " bytes, %+" PRId64 " blocks; groups that grew:\n",
+		    jv_get_str(r, "since", ""), jv_get_int(r, "size_diff", 0), jv_get_int(r, "count_diff", 0));
+	groups_text(jv_get(r, "groups"), true, out);
+}
+
+static const struct cmd_opt opts[] = { GROUPING_OPTS, { NULL, NULL, NULL } };
+
+const struct cmd_entry cmd_growth_entry = {
+	.name = "growth",
+	.usage = "growth [--by site|function|file|stack] [--top N] [--filter GLOB] [--cumulative]",
+	.summary = "the groups that grew since the previous growth (from attach the first time)",
+	.help = "Compares the live set now with the live set at the previous 'growth' (at attach for the "
+		"first one) and lists only the groups whose bytes or count grew, largest growth first "
+		"(objgraph's show_growth). Each call moves the starting point to now.",
+	.opts = opts,
+	.max_args = 0,
+	.exec = exec,
+	.text = text,
+};

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* cmd-snapshot.c - `snapshot [NAME]`: keep the live set, its totals and the process RSS. */
+#include <inttypes.h>
+
+#include "cmd.h"
+#include "jv.h"
+#include "proc.h"
+#include "session.h"
+#include "snapshot.h"
+#include "strbuf.h"
+#include "target.h"
+#include "tracer.h"
+
+struct jv *snapshot_jv(const struct snapshot *s)
+{
+	struct jv *o = jv_object();
+	jv_set(o, "name", jv_string(s->name));
+	jv_set(o, "seconds", jv_double(s->tick * (CLOCK_TICK_MS / 1000.0)));
+	jv_set(o, "blocks", jv_int((int64_t)s->by.count));
+	jv_set(o, "bytes", jv_int((int64_t)s->by.bytes));
+	jv_set(o, "rss", s->rss >= 0 ? jv_int(s->rss) : jv_null());
+	jv_set(o, "events", jv_int((int64_t)s->seq));
+	return o;
+}
+
+void snapshot_text_line(const struct jv *o, struct strbuf *out)
+{
+	strbuf_addf(out, "%-12s %8.1f s %10" PRId64 " blocks %14" PRId64 " bytes", jv_get_str(o, "name", ""),
+		    jv_get(o, "seconds")->u.d, jv_get_int(o, "blocks", 0), jv_get_int(o, "bytes", 0));
+	if (jv_get(o, "rss")->kind == JV_INT)
+		strbuf_addf(out, "   RSS %" PRId64 " KiB", jv_get_int(o, "rss", 0) / 1024);
+	strbuf_addch(out, '\n');
+}
+
+static int exec(struct cmd_ctx *c)
+{
+	struct tracer *tr = session_tracer(c->s, &c->err);
+	if (!tr)
+		return -1;
+	struct proc_mem m = { .rss = -1 };
+	struct mlz_err ignored;
+	if (target_alive(c->s->target))
+		proc_memory(c->s->target->pid, &m, &ignored);
+	const struct snapshot *s =
+		snapshot_take(&c->s->snaps, tr, c->args->argc ? c->args->argv[0] : NULL, m.rss, &c->err);
+	if (!s)
+		return -1;
+	c->result = snapshot_jv(s);
+	return 0;
+}
+
+static void text(const struct jv *r, struct strbuf *out)
+{
+	snapshot_text_line(r, out);
+}
+
+const struct cmd_entry cmd_snapshot_entry = {
+	.name = "snapshot",
+	.usage = "snapshot [NAME]",
+	.summary = "keep the live blocks (traced since attach) under NAME, with the process RSS",
+	.help = "Copies the set of live blocks mlyze traced since attach (address, requested size, allocation "
+		"stack, thread, sequence number, time) with its totals and the process's RSS at that moment. "
+		"Without NAME the snapshot is called s1, s2, ... The name 'now' is reserved for the live set. "
+		"Snapshots stay after the process ends; when it exits mlyze takes one named 'exit'.",
+	.max_args = 1,
+	.exec = exec,
+	.text = text,
+};

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* cmd-top.c - `top`: the live set now, grouped, largest first. */
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "cmd.h"
+#include "grouping.h"
+#include "jv.h"
+#include "session.h"
+#include "strbuf.h"
+
+static int exec(struct cmd_ctx *c)
+{
+	struct grouping_opts o;
+	if (grouping_parse(c, &o) < 0)
+		return -1;
+	struct by_stack now = { 0 };
+	const struct by_stack *b = by_stack_named(c, "now", &now);
+	struct sym *sym = b ? session_sym(c->s, &c->err) : NULL;
+	if (!sym) {
+		by_stack_release(&now);
+		return -1;
+	}
+	size_t n;
+	struct group *g = group_compare(&c->s->keys, sym, c->s->tracer, NULL, b, &o, &n);
+	struct jv *r = jv_object();
+	jv_set(r, "by", jv_string(group_by_names[o.by]));
+	jv_set(r, "count", jv_int((int64_t)b->count));
+	jv_set(r, "size", jv_int((int64_t)b->bytes));
+	groups_to_jv(&c->s->keys, sym, c->s->tracer, o.by, g, n, false, jv_set(r, "groups", jv_array()));
+	free(g);
+	by_stack_release(&now);
+	c->result = r;
+	return 0;
+}
+
+static void text(const struct jv *r, struct strbuf *out)
+{
+	strbuf_addf(out, "%" PRId64 " bytes live in %" PRId64 " blocks traced since attach, by %s\n",
+		    jv_get_int(r, "size", 0), jv_get_int(r, "count", 0), jv_get_str(r, "by", ""));
+	groups_text(jv_get(r, "groups"), false, out);
+}
+
+static const struct cmd_opt opts[] = { GROUPING_OPTS, { NULL, NULL, NULL } };
+
+const struct cmd_entry cmd_top_entry = {
+	.name = "top",
+	.usage = "top [--by site|function|file|stack] [--top N] [--filter GLOB] [--cumulative]",
+	.summary = "the live blocks now, grouped by site, function, file or stack, largest first",
+	.help = "Adds up the blocks live now (traced since attach) by allocation site, function, file or "
+		"stack, largest first. After the process exited this is what it never freed: heaptrack's "
+		"'leaked' report.",
+	.opts = opts,
+	.max_args = 0,
+	.exec = exec,
+	.text = text,
+};

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* grouping.c - option parsing and set lookup shared by top, compare and growth. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grouping.h"
+#include "session.h"
+#include "snapshot.h"
+#include "tracer.h"
+
+int parse_count(struct cmd_ctx *c, const char *opt, const char *value, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(value, &end, 0);
+	if (errno || *end || v < 0 || end == value)
+		return mlz_error_kind(&c->err, MLZ_E_USAGE, "%s takes a number, not '%s'", opt, value);
+	*out = v;
+	return 0;
+}
+
+int grouping_parse(struct cmd_ctx *c, struct grouping_opts *o)
+{
+	*o = (struct grouping_opts){ .by = BY_SITE, .top = 20 };
+	const char *v;
+	if ((v = cmd_optval(c->args, "--by")) && group_by_parse(v, &o->by, &c->err) < 0)
+		return -1;
+	if ((v = cmd_optval(c->args, "--top")) && parse_count(c, "--top", v, &o->top) < 0)
+		return -1;
+	o->filter = cmd_optval(c->args, "--filter");
+	o->cumulative = cmd_has(c->args, "--cumulative");
+	return 0;
+}
+
+const struct by_stack *by_stack_named(struct cmd_ctx *c, const char *name, struct by_stack *tmp)
+{
+	if (!strcmp(name, "now")) {
+		struct tracer *tr = session_tracer(c->s, &c->err);
+		if (!tr)
+			return NULL;
+		tracer_live_copy(tr, tmp);
+		return tmp;
+	}
+	const struct snapshot *s = snapshot_find(&c->s->snaps, name);
+	if (!s) {
+		mlz_error(&c->err, "no snapshot named '%s' (see 'snapshots')", name);
+		return NULL;
+	}
+	return &s->by;
+}

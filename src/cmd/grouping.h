@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* grouping.h - the --by/--top/--filter/--cumulative options shared by top, compare and growth. */
+#ifndef MLZ_GROUPING_H
+#define MLZ_GROUPING_H
+
+#include "cmd.h"
+#include "group.h"
+
+#define GROUPING_OPTS \
+	{ "--by", "KEY", "group by site (function and file:line), function, file or stack (default site)" }, \
+	{ "--top", "N", "show the first N groups (default 20, 0 for all)" }, \
+	{ "--filter", "GLOB", "only groups whose function, file or file name matches GLOB" }, \
+	{ "--cumulative", NULL, "count each block under every frame of its stack, not just the site" }
+
+/* Fill o from the command's options; 0 or -1 with c->err set. */
+int grouping_parse(struct cmd_ctx *c, struct grouping_opts *o);
+/* Parse a non-negative integer option value; 0 or -1 with c->err set. */
+int parse_count(struct cmd_ctx *c, const char *opt, const char *value, long *out);
+/* The live set now or a snapshot's, by name ("now" is the live set); NULL with c->err set. */
+const struct by_stack *by_stack_named(struct cmd_ctx *c, const char *name, struct by_stack *tmp);
+
+#endif

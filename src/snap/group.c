@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* group.c - adding per-stack figures up by site, function, file or stack, and comparing two sets. */
+#include <fnmatch.h>
+#include <stdio.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "group.h"
+#include "jv.h"
+#include "strbuf.h"
+#include "sym.h"
+#include "tracer.h"
+#include "xalloc.h"
+
+const char *const group_by_names[BY_NKINDS] = { "site", "function", "file", "stack" };
+
+int group_by_parse(const char *word, enum group_by *by, struct mlz_err *err)
+{
+	for (int i = 0; i < BY_NKINDS; i++) {
+		if (!strcmp(word, group_by_names[i])) {
+			*by = (enum group_by)i;
+			return 0;
+		}
+	}
+	return mlz_error_kind(err, MLZ_E_USAGE, "--by takes site, function, file or stack, not '%s'", word);
+}
+
+/* Frames that allocate on behalf of their caller: the site is further out. */
+static bool is_allocator_frame(const struct sym_pc *r, const struct sym_frame *f)
+{
+	const char *m = r->module ? r->module : "";
+	const char *fn = f->function ? f->function : "";
+	return !strncmp(m, "libc.so", 7) || !strncmp(m, "libstdc++", 9) || !strncmp(fn, "operator new", 12) ||
+	       !strncmp(fn, "operator delete", 15);
+}
+
+static uint32_t hash_str(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+static void index_put(struct keytab *t, uint32_t id)
+{
+	size_t i = hash_str(t->strs[id]) & (t->index_cap - 1);
+	while (t->index[i])
+		i = (i + 1) & (t->index_cap - 1);
+	t->index[i] = id + 1;
+}
+
+/* The id of the key with text str (and these fields), made on first sight. */
+static uint32_t intern(struct keytab *t, const char *str, const char *function, const char *file, const char *module,
+		       int line, uint32_t stack)
+{
+	uint32_t h = hash_str(str);
+	if (t->index_cap) {
+		for (size_t i = h & (t->index_cap - 1); t->index[i]; i = (i + 1) & (t->index_cap - 1))
+			if (!strcmp(t->strs[t->index[i] - 1], str))
+				return t->index[i] - 1;
+	}
+	size_t alloc = t->alloc;
+	ALLOC_GROW(t->v, t->n + 1, t->alloc);
+	if (alloc != t->alloc)
+		t->strs = xrealloc(t->strs, t->alloc * sizeof(*t->strs));
+	uint32_t id = (uint32_t)t->n++;
+	t->strs[id] = xstrdup(str);
+	t->v[id] = (struct group_key){
+		.function = function ? xstrdup(function) : NULL, .file = file ? xstrdup(file) : NULL,
+		.module = module ? xstrdup(module) : NULL, .line = line, .stack = stack,
+	};
+	if (t->n * 2 > t->index_cap) {
+		free(t->index);
+		t->index_cap = t->index_cap ? t->index_cap * 2 : 256;
+		t->index = xcalloc(t->index_cap, sizeof(*t->index));
+		for (uint32_t k = 0; k < t->n; k++)
+			index_put(t, k);
+	} else {
+		index_put(t, id);
+	}
+	return id;
+}
+
+static uint32_t key_of_frame(struct keytab *t, enum group_by by, const struct sym_pc *r, const struct sym_frame *f,
+			     uint32_t stack)
+{
+	char buf[64];
+	const char *fn = f->function;
+	if (!fn) { /* no symbol: the code address in its module stands for the function */
+		snprintf(buf, sizeof(buf), "0x%" PRIx64, r->module_offset);
+		fn = buf;
+	}
+	struct strbuf sb = STRBUF_INIT;
+	if (by == BY_FILE)
+		strbuf_addstr(&sb, f->file ? f->file : "??");
+	else if (by == BY_FUNCTION)
+		strbuf_addf(&sb, "%s\x1f%s", fn, r->module ? r->module : "");
+	else
+		strbuf_addf(&sb, "%s\x1f%s\x1f%d\x1f%s", fn, f->file ? f->file : "", f->line, r->module ? r->module : "");
+	uint32_t id = by == BY_FILE ? intern(t, strbuf_str(&sb), NULL, f->file ? f->file : "??", NULL, 0, stack)
+		      : by == BY_FUNCTION ? intern(t, strbuf_str(&sb), fn, NULL, r->module, 0, stack)
+					  : intern(t, strbuf_str(&sb), fn, f->file, r->module, f->line, stack);
+	strbuf_release(&sb);
+	return id;
+}
+
+/* Calls fn for each source frame of stack past the allocator's own; stops when fn returns false. */
+static void walk_frames(struct sym *sym, const struct tracer *tr, uint32_t stack,
+			bool (*fn)(void *arg, const struct sym_pc *r, const struct sym_frame *f), void *arg)
+{
+	int depth;
+	const uint64_t *pcs = stacktab_pcs(&tr->stacks, stack, &depth);
+	bool outside = false;
+	const struct sym_pc *last_r = NULL;
+	const struct sym_frame *last_f = NULL;
+	for (int i = 1; i < depth; i++) {
+		const struct sym_pc *r = sym_lookup(sym, pcs[i], true);
+		for (size_t k = 0; k < r->nframes; k++) {
+			last_r = r;
+			last_f = &r->frames[k];
+			if (!outside && is_allocator_frame(r, &r->frames[k]))
+				continue;
+			outside = true;
+			if (!fn(arg, r, &r->frames[k]))
+				return;
+		}
+	}
+	if (!outside) { /* every frame allocates: the outermost one is the site */
+		if (!last_r) {
+			last_r = sym_lookup(sym, pcs[0], false);
+			last_f = &last_r->frames[0];
+		}
+		fn(arg, last_r, last_f);
+	}
+}
+
+struct first_ctx {
+	struct keytab *t;
+	enum group_by by;
+	uint32_t stack, id;
+};
+
+static bool take_first(void *arg, const struct sym_pc *r, const struct sym_frame *f)
+{
+	struct first_ctx *c = arg;
+	c->id = key_of_frame(c->t, c->by, r, f, c->stack);
+	return false;
+}
+
+uint32_t keys_of_stack(struct keys *k, struct sym *sym, const struct tracer *tr, uint32_t stack, enum group_by by)
+{
+	struct keytab *t = &k->tab[by];
+	if (stack >= t->memo_n) {
+		size_t n = tr->stacks.n > stack ? tr->stacks.n : (size_t)stack + 1;
+		t->memo = xrealloc(t->memo, n * sizeof(*t->memo));
+		for (size_t i = t->memo_n; i < n; i++)
+			t->memo[i] = -1;
+		t->memo_n = n;
+	}
+	if (t->memo[stack] >= 0)
+		return (uint32_t)t->memo[stack];
+	uint32_t id;
+	if (by == BY_STACK) {
+		/* The same PCs from another thread are the same stack. */
+		int depth;
+		const uint64_t *pcs = stacktab_pcs(&tr->stacks, stack, &depth);
+		struct strbuf sb = STRBUF_INIT;
+		for (int i = 0; i < depth; i++)
+			strbuf_addf(&sb, "%" PRIx64 ",", pcs[i]);
+		struct first_ctx c = { .t = &k->tab[BY_SITE], .by = BY_SITE, .stack = stack };
+		walk_frames(sym, tr, stack, take_first, &c);
+		const struct group_key *site = &k->tab[BY_SITE].v[c.id];
+		id = intern(t, strbuf_str(&sb), site->function, site->file, site->module, site->line, stack);
+		strbuf_release(&sb);
+	} else {
+		struct first_ctx c = { .t = t, .by = by, .stack = stack };
+		walk_frames(sym, tr, stack, take_first, &c);
+		id = c.id;
+	}
+	t->memo[stack] = (int32_t)id;
+	return id;
+}
+
+struct all_ctx {
+	struct keytab *t;
+	enum group_by by;
+	uint32_t stack;
+	uint32_t *out;
+	size_t n, max;
+};
+
+static bool take_all(void *arg, const struct sym_pc *r, const struct sym_frame *f)
+{
+	struct all_ctx *c = arg;
+	uint32_t id = key_of_frame(c->t, c->by, r, f, c->stack);
+	for (size_t i = 0; i < c->n; i++)
+		if (c->out[i] == id)
+			return true;
+	if (c->n < c->max)
+		c->out[c->n++] = id;
+	return c->n < c->max;
+}
+
+size_t keys_all_frames(struct keys *k, struct sym *sym, const struct tracer *tr, uint32_t stack, enum group_by by,
+		       uint32_t *out, size_t max)
+{
+	if (by == BY_STACK) {
+		out[0] = keys_of_stack(k, sym, tr, stack, by);
+		return 1;
+	}
+	struct all_ctx c = { .t = &k->tab[by], .by = by, .stack = stack, .out = out, .max = max };
+	walk_frames(sym, tr, stack, take_all, &c);
+	return c.n;
+}
+
+const struct group_key *keys_get(const struct keys *k, enum group_by by, uint32_t id)
+{
+	return id < k->tab[by].n ? &k->tab[by].v[id] : NULL;
+}
+
+void keys_release(struct keys *k)
+{
+	for (int b = 0; b < BY_NKINDS; b++) {
+		struct keytab *t = &k->tab[b];
+		for (size_t i = 0; i < t->n; i++) {
+			free(t->strs[i]);
+			free(t->v[i].function);
+			free(t->v[i].file);
+			free(t->v[i].module);
+		}
+		free(t->strs);
+		free(t->v);
+		free(t->index);
+		free(t->memo);
+	}
+	memset(k, 0, sizeof(*k));
+}
+
+static bool passes(const struct group_key *key, const char *filter)
+{
+	if (!filter)
+		return true;
+	const char *base = key->file && strrchr(key->file, '/') ? strrchr(key->file, '/') + 1 : key->file;
+	return (key->function && !fnmatch(filter, key->function, 0)) || (key->file && !fnmatch(filter, key->file, 0)) ||
+	       (base && !fnmatch(filter, base, 0));
+}
+
+static int cmp_groups(const void *pa, const void *pb)
+{
+	const struct group *a = pa, *b = pb;
+	int64_t da = a->bytes_b - a->bytes_a, db = b->bytes_b - b->bytes_a;
+	if (da != db)
+		return da > db ? -1 : 1;
+	int64_t ca = a->count_b - a->count_a, cb = b->count_b - b->count_a;
+	if (ca != cb)
+		return ca > cb ? -1 : 1;
+	if (a->bytes_b != b->bytes_b)
+		return a->bytes_b > b->bytes_b ? -1 : 1;
+	return a->key < b->key ? -1 : a->key > b->key;
+}
+
+struct group *group_compare(struct keys *k, struct sym *sym, const struct tracer *tr, const struct by_stack *a,
+			    const struct by_stack *b, const struct grouping_opts *o, size_t *n)
+{
+	size_t nstacks = b->n > (a ? a->n : 0) ? b->n : a->n;
+	struct group *g = NULL;
+	size_t ng = 0, galloc = 0;
+	int32_t *slot = NULL; /* key id -> index in g */
+	size_t nslot = 0;
+	uint32_t keys[64];
+
+	for (size_t s = 0; s < nstacks; s++) {
+		struct stack_live la = a && s < a->n ? a->v[s] : (struct stack_live){ 0 };
+		struct stack_live lb = s < b->n ? b->v[s] : (struct stack_live){ 0 };
+		if (!la.count && !lb.count)
+			continue;
+		size_t nk = o->cumulative ? keys_all_frames(k, sym, tr, (uint32_t)s, o->by, keys, 64)
+					  : (keys[0] = keys_of_stack(k, sym, tr, (uint32_t)s, o->by), 1);
+		for (size_t i = 0; i < nk; i++) {
+			uint32_t key = keys[i];
+			if (key >= nslot) {
+				size_t nn = k->tab[o->by].n;
+				slot = xrealloc(slot, nn * sizeof(*slot));
+				for (size_t j = nslot; j < nn; j++)
+					slot[j] = -1;
+				nslot = nn;
+			}
+			if (slot[key] < 0) {
+				ALLOC_GROW(g, ng + 1, galloc);
+				g[ng] = (struct group){ .key = key };
+				slot[key] = (int32_t)ng++;
+			}
+			struct group *x = &g[slot[key]];
+			x->count_a += (int64_t)la.count;
+			x->bytes_a += (int64_t)la.bytes;
+			x->count_b += (int64_t)lb.count;
+			x->bytes_b += (int64_t)lb.bytes;
+		}
+	}
+	free(slot);
+	/* Drop groups the filter rejects and those with nothing in either set. */
+	size_t kept = 0;
+	for (size_t i = 0; i < ng; i++) {
+		if (!passes(keys_get(k, o->by, g[i].key), o->filter))
+			continue;
+		if (!g[i].count_a && !g[i].count_b && !g[i].bytes_a && !g[i].bytes_b)
+			continue;
+		g[kept++] = g[i];
+	}
+	qsort(g, kept, sizeof(*g), cmp_groups);
+	if (o->top > 0 && (size_t)o->top < kept)
+		kept = (size_t)o->top;
+	*n = kept;
+	return g;
+}
+
+static void stack_to_jv(struct sym *sym, const struct tracer *tr, uint32_t stack, struct jv *arr)
+{
+	int depth;
+	const uint64_t *pcs = stacktab_pcs(&tr->stacks, stack, &depth);
+	for (int i = 0; i < depth; i++) {
+		const struct sym_pc *r = sym_lookup(sym, pcs[i], i > 0);
+		for (size_t k = 0; k < r->nframes; k++) {
+			struct jv *f = jv_push(arr, jv_object());
+			jv_set(f, "pc", jv_addr(pcs[i]));
+			jv_set(f, "function", jv_string(r->frames[k].function));
+			jv_set(f, "file", jv_string(r->frames[k].file));
+			jv_set(f, "line", r->frames[k].line ? jv_int(r->frames[k].line) : jv_null());
+			jv_set(f, "module", jv_string(r->module));
+		}
+	}
+}
+
+void groups_to_jv(struct keys *k, struct sym *sym, const struct tracer *tr, enum group_by by,
+		  const struct group *g, size_t n, bool with_diff, struct jv *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct group_key *key = keys_get(k, by, g[i].key);
+		struct jv *o = jv_push(out, jv_object());
+		jv_set(o, "id", jv_int(g[i].key));
+		if (by != BY_FILE) {
+			jv_set(o, "function", jv_string(key->function));
+			jv_set(o, "module", jv_string(key->module));
+		}
+		if (by != BY_FUNCTION) {
+			jv_set(o, "file", jv_string(key->file));
+			jv_set(o, "line", key->line ? jv_int(key->line) : jv_null());
+		}
+		if (by == BY_STACK)
+			stack_to_jv(sym, tr, key->stack, jv_set(o, "stack", jv_array()));
+		jv_set(o, "count", jv_int(g[i].count_b));
+		if (with_diff)
+			jv_set(o, "count_diff", jv_int(g[i].count_b - g[i].count_a));
+		jv_set(o, "size", jv_int(g[i].bytes_b));
+		if (with_diff)
+			jv_set(o, "size_diff", jv_int(g[i].bytes_b - g[i].bytes_a));
+	}
+}
+
+static const char *base(const char *path)
+{
+	const char *b = path ? strrchr(path, '/') : NULL;
+	return b ? b + 1 : path;
+}
+
+void groups_text(const struct jv *groups, bool with_diff, struct strbuf *out)
+{
+	if (with_diff)
+		strbuf_addf(out, "%5s %12s %12s %9s %9s  %s\n", "ID", "SIZE", "+SIZE", "COUNT", "+COUNT", "WHERE");
+	else
+		strbuf_addf(out, "%5s %12s %9s  %s\n", "ID", "SIZE", "COUNT", "WHERE");
+	for (size_t i = 0; i < jv_len(groups); i++) {
+		const struct jv *o = jv_at(groups, i);
+		strbuf_addf(out, "%5" PRId64 " %12" PRId64, jv_get_int(o, "id", 0), jv_get_int(o, "size", 0));
+		if (with_diff)
+			strbuf_addf(out, " %+12" PRId64, jv_get_int(o, "size_diff", 0));
+		strbuf_addf(out, " %9" PRId64, jv_get_int(o, "count", 0));
+		if (with_diff)
+			strbuf_addf(out, " %+9" PRId64, jv_get_int(o, "count_diff", 0));
+		const char *fn = jv_get_str(o, "function", NULL), *file = jv_get_str(o, "file", NULL);
+		strbuf_addstr(out, "  ");
+		if (fn)
+			strbuf_addstr(out, fn);
+		if (file && jv_get(o, "line") && jv_get(o, "line")->kind == JV_INT)
+			strbuf_addf(out, "%s%s:%" PRId64, fn ? " at " : "", base(file), jv_get_int(o, "line", 0));
+		else if (file)
+			strbuf_addf(out, "%s%s", fn ? " in " : "", base(file));
+		else if (jv_get_str(o, "module", NULL))
+			strbuf_addf(out, " (%s)", jv_get_str(o, "module", ""));
+		strbuf_addch(out, '\n');
+		const struct jv *stack = jv_get(o, "stack");
+		for (size_t f = 0; f < jv_len(stack); f++) {
+			const struct jv *fr = jv_at(stack, f);
+			strbuf_addf(out, "%47s#%-2zu %s", "", f, jv_get_str(fr, "function", "??"));
+			if (jv_get_str(fr, "file", NULL))
+				strbuf_addf(out, " at %s:%" PRId64, base(jv_get_str(fr, "file", "")), jv_get_int(fr, "line", 0));
+			strbuf_addch(out, '\n');
+		}
+	}
+}
