@@ -54,8 +54,12 @@ static void usage(FILE *f)
 		"script, on quit, on end of input, and on SIGINT (scripts), SIGTERM, SIGHUP or SIGQUIT.\n"
 		"\n"
 		"commands:\n");
-	for (const struct cmd_entry *const *e = cmd_table; *e; e++)
-		fprintf(f, "  %-26s %s\n", (*e)->usage, (*e)->summary);
+	for (const struct cmd_entry *const *e = cmd_table; *e; e++) {
+		if (strlen((*e)->usage) > 26) /* a long usage gets a line of its own */
+			fprintf(f, "  %s\n  %-26s %s\n", (*e)->usage, "", (*e)->summary);
+		else
+			fprintf(f, "  %-26s %s\n", (*e)->usage, (*e)->summary);
+	}
 	fprintf(f,
 		"\n"
 		"exit status:\n"

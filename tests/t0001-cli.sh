@@ -24,7 +24,7 @@ test_expect_success 'the command table as JSON, from a target that is gone' '
 
 test_expect_success '--help lists every command of the table with its usage' '
 	"$MLYZE" --help >help &&
-	while read -r u; do grep -qF "  $u " help || { echo "missing in --help: $u"; return 1; }; done <usages
+	while read -r u; do grep -qF "  $u" help || { echo "missing in --help: $u"; return 1; }; done <usages
 '
 
 test_expect_success 'the man page names every command usage, option and exit status of --help' '

@@ -96,7 +96,11 @@ static void text(const struct jv *r, struct strbuf *out)
 	strbuf_addstr(out, "commands (each also takes --json; 'help CMD' for more):\n");
 	for (size_t i = 0; i < jv_len(list); i++) {
 		const struct jv *c = jv_at(list, i);
-		strbuf_addf(out, "  %-26s %s\n", jv_get_str(c, "usage", ""), jv_get_str(c, "summary", ""));
+		const char *u = jv_get_str(c, "usage", "");
+		if (strlen(u) > 26) /* a long usage gets a line of its own */
+			strbuf_addf(out, "  %s\n  %-26s %s\n", u, "", jv_get_str(c, "summary", ""));
+		else
+			strbuf_addf(out, "  %-26s %s\n", u, jv_get_str(c, "summary", ""));
 	}
 }
 

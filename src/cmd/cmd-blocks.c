@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* cmd-blocks.c - `blocks`: the live blocks one by one, filtered by site and size. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "grouping.h"
+#include "jv.h"
+#include "session.h"
+#include "strbuf.h"
+#include "tracer.h"
+#include "xalloc.h"
+
+static int cmp_addr(const void *a, const void *b)
+{
+	uint64_t x = (*(const struct block *const *)a)->addr, y = (*(const struct block *const *)b)->addr;
+	return (x > y) - (x < y);
+}
+
+/* One block as JSON: where it is, how big, who allocated it, when. */
+struct jv *block_jv(struct session *s, struct sym *sym, const struct block *b)
+{
+	struct tracer *tr = s->tracer;
+	struct jv *o = jv_object();
+	uint32_t site = keys_of_stack(&s->keys, sym, tr, b->stack, BY_SITE);
+	const struct group_key *k = keys_get(&s->keys, BY_SITE, site);
+	jv_set(o, "address", jv_addr(b->addr));
+	jv_set(o, "size", jv_int((int64_t)b->size));
+	jv_set(o, "site", jv_int(site));
+	jv_set(o, "function", jv_string(k->function));
+	jv_set(o, "file", jv_string(k->file));
+	jv_set(o, "line", k->line ? jv_int(k->line) : jv_null());
+	jv_set(o, "tid", jv_int(tr->stacks.tids[tr->stacks.recs[b->stack].tidx]));
+	jv_set(o, "seq", jv_int((int64_t)block_seq(b)));
+	uint32_t tick = clockidx_tick(&tr->clock, block_seq(b));
+	jv_set(o, "age", jv_double((double)(tracer_tick_now(tr) - tick) * CLOCK_TICK_MS / 1000.0));
+	return o;
+}
+
+static int exec(struct cmd_ctx *c)
+{
+	struct tracer *tr = session_tracer(c->s, &c->err);
+	struct sym *sym = tr ? session_sym(c->s, &c->err) : NULL;
+	if (!sym)
+		return -1;
+	long site = -1, min = 0, max = -1, limit = 50;
+	const char *v;
+	if ((v = cmd_optval(c->args, "--site")) && parse_count(c, "--site", v, &site) < 0)
+		return -1;
+	if ((v = cmd_optval(c->args, "--min-size")) && parse_count(c, "--min-size", v, &min) < 0)
+		return -1;
+	if ((v = cmd_optval(c->args, "--max-size")) && parse_count(c, "--max-size", v, &max) < 0)
+		return -1;
+	if ((v = cmd_optval(c->args, "--limit")) && parse_count(c, "--limit", v, &limit) < 0)
+		return -1;
+
+	const struct block **sel = xmalloc((tr->blocks.n ? tr->blocks.n : 1) * sizeof(*sel));
+	size_t n = 0;
+	uint64_t bytes = 0;
+	BLOCKTAB_FOREACH(&tr->blocks, b) {
+		if (b->size < (uint64_t)min || (max >= 0 && b->size > (uint64_t)max))
+			continue;
+		if (site >= 0 && keys_of_stack(&c->s->keys, sym, tr, b->stack, BY_SITE) != (uint32_t)site)
+			continue;
+		sel[n++] = b;
+		bytes += b->size;
+	}
+	qsort(sel, n, sizeof(*sel), cmp_addr);
+	struct jv *r = jv_object();
+	jv_set(r, "count", jv_int((int64_t)n));
+	jv_set(r, "bytes", jv_int((int64_t)bytes));
+	struct jv *list = jv_set(r, "blocks", jv_array());
+	for (size_t i = 0; i < n && (limit == 0 || i < (size_t)limit); i++)
+		jv_push(list, block_jv(c->s, sym, sel[i]));
+	free(sel);
+	c->result = r;
+	return 0;
+}
+
+static void text(const struct jv *r, struct strbuf *out)
+{
+	const struct jv *list = jv_get(r, "blocks");
+	strbuf_addf(out, "%" PRId64 " blocks, %" PRId64 " bytes", jv_get_int(r, "count", 0), jv_get_int(r, "bytes", 0));
+	if ((int64_t)jv_len(list) < jv_get_int(r, "count", 0))
+		strbuf_addf(out, " (first %zu shown; --limit 0 for all)", jv_len(list));
+	strbuf_addf(out, "\n%-16s %10s %5s %8s %8s  %s\n", "ADDRESS", "SIZE", "SITE", "TID", "AGE", "ALLOCATED IN");
+	for (size_t i = 0; i < jv_len(list); i++) {
+		const struct jv *o = jv_at(list, i);
+		const char *file = jv_get_str(o, "file", NULL);
+		const char *b = file && strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+		strbuf_addf(out, "%-16s %10" PRId64 " %5" PRId64 " %8" PRId64 " %7.1fs  %s", jv_get_str(o, "address", ""),
+			    jv_get_int(o, "size", 0), jv_get_int(o, "site", 0), jv_get_int(o, "tid", 0),
+			    jv_get(o, "age")->u.d, jv_get_str(o, "function", "??"));
+		if (b)
+			strbuf_addf(out, " at %s:%" PRId64, b, jv_get_int(o, "line", 0));
+		strbuf_addch(out, '\n');
+	}
+}
+
+static const struct cmd_opt opts[] = {
+	{ "--site", "ID", "only blocks of this allocation site (the ID top and compare print)" },
+	{ "--min-size", "N", "only blocks of at least N bytes" },
+	{ "--max-size", "N", "only blocks of at most N bytes" },
+	{ "--limit", "N", "show at most N blocks (default 50, 0 for all)" },
+	{ NULL, NULL, NULL },
+};
+
+const struct cmd_entry cmd_blocks_entry = {
+	.name = "blocks",
+	.usage = "blocks [--site ID] [--min-size N] [--max-size N] [--limit N]",
+	.summary = "the live blocks one by one: address, size, site, thread, age",
+	.help = "Lists the blocks live now (traced since attach) by address, with their requested size, "
+		"allocation site (its ID as in top and compare), the thread that allocated them and their age. "
+		"The count and bytes cover every block that passes the filters, not only those shown.",
+	.opts = opts,
+	.max_args = 0,
+	.exec = exec,
+	.text = text,
+};

@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* cmd-mark.c - `mark NAME`: end the current phase and start one called NAME. */
+#include "cmd.h"
+#include "jv.h"
+#include "session.h"
+#include "strbuf.h"
+#include "tracer.h"
+
+static int exec(struct cmd_ctx *c)
+{
+	struct tracer *tr = session_tracer(c->s, &c->err);
+	if (!tr)
+		return -1;
+	tracer_mark(tr, c->args->argv[0]);
+	c->result = jv_object();
+	jv_set(c->result, "phase", jv_string(c->args->argv[0]));
+	jv_set(c->result, "seconds", jv_double(tr->phases[tr->nphases - 1].start_tick * (CLOCK_TICK_MS / 1000.0)));
+	return 0;
+}
+
+static void text(const struct jv *r, struct strbuf *out)
+{
+	strbuf_addf(out, "phase '%s' starts at %.1f s\n", jv_get_str(r, "phase", ""), jv_get(r, "seconds")->u.d);
+}
+
+const struct cmd_entry cmd_mark_entry = {
+	.name = "mark",
+	.usage = "mark NAME",
+	.summary = "end the current phase and start one called NAME",
+	.help = "Closes the current phase (the first one, 'attach', starts when tracing does) and starts a "
+		"new one called NAME. 'phases' reports each phase's own figures.",
+	.min_args = 1,
+	.max_args = 1,
+	.exec = exec,
+	.text = text,
+};

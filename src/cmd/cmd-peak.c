@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* cmd-peak.c - `peak`: the high-water mark of traced live bytes and what was live then (massif's peak). */
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "cmd.h"
+#include "grouping.h"
+#include "jv.h"
+#include "session.h"
+#include "strbuf.h"
+#include "tracer.h"
+
+static int exec(struct cmd_ctx *c)
+{
+	struct tracer *tr = session_tracer(c->s, &c->err);
+	struct sym *sym = tr ? session_sym(c->s, &c->err) : NULL;
+	if (!sym)
+		return -1;
+	struct grouping_opts o;
+	if (grouping_parse(c, &o) < 0)
+		return -1;
+	if (cmd_has(c->args, "--reset"))
+		tracer_reset_peak(tr);
+	tracer_sync_peak(tr);
+	struct jv *r = jv_object();
+	jv_set(r, "bytes", jv_int((int64_t)tr->st.peak_bytes));
+	jv_set(r, "blocks", jv_int((int64_t)tr->st.peak_blocks));
+	jv_set(r, "seconds", jv_double(tr->peak_tick * (CLOCK_TICK_MS / 1000.0)));
+	jv_set(r, "now_bytes", jv_int((int64_t)tr->blocks.bytes));
+	size_t n;
+	struct group *g = group_compare(&c->s->keys, sym, tr, NULL, &tr->peak, &o, &n);
+	groups_to_jv(&c->s->keys, sym, tr, o.by, g, n, false, jv_set(r, "groups", jv_array()));
+	free(g);
+	c->result = r;
+	return 0;
+}
+
+static void text(const struct jv *r, struct strbuf *out)
+{
+	strbuf_addf(out, "peak: %" PRId64 " bytes in %" PRId64 " blocks at %.1f s (now %" PRId64 " bytes)\n",
+		    jv_get_int(r, "bytes", 0), jv_get_int(r, "blocks", 0), jv_get(r, "seconds")->u.d,
+		    jv_get_int(r, "now_bytes", 0));
+	groups_text(jv_get(r, "groups"), false, out);
+}
+
+static const struct cmd_opt opts[] = {
+	{ "--reset", NULL, "start the high-water mark again from the live set now" },
+	GROUPING_OPTS,
+	{ NULL, NULL, NULL },
+};
+
+const struct cmd_entry cmd_peak_entry = {
+	.name = "peak",
+	.usage = "peak [--reset] [--by site|function|file|stack] [--top N]",
+	.summary = "the high-water mark of traced live bytes and the sites live at that moment",
+	.help = "Shows the most bytes that were live at once (of the blocks traced since attach, or since "
+		"'peak --reset'), when that was, and the live set at that exact moment grouped by site "
+		"(massif's peak snapshot). The figures are exact: the live set is copied just before the "
+		"first free that follows a new high.",
+	.opts = opts,
+	.max_args = 0,
+	.exec = exec,
+	.text = text,
+};

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* cmd-show.c - `show ADDR`: one block: size, allocation stack, age and its first bytes. */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "group.h"
+#include "jv.h"
+#include "session.h"
+#include "strbuf.h"
+#include "sym.h"
+#include "target.h"
+#include "tracer.h"
+
+#define DUMP_BYTES 64
+
+struct jv *block_jv(struct session *s, struct sym *sym, const struct block *b);
+
+/* The live block that starts at addr, else the one that contains it. */
+static const struct block *find_block(const struct tracer *tr, uint64_t addr)
+{
+	const struct block *b = blocktab_get(&tr->blocks, addr);
+	if (b)
+		return b;
+	BLOCKTAB_FOREACH(&tr->blocks, x)
+		if (addr > x->addr && addr < x->addr + x->size)
+			return x;
+	return NULL;
+}
+
+static int exec(struct cmd_ctx *c)
+{
+	struct tracer *tr = session_tracer(c->s, &c->err);
+	struct sym *sym = tr ? session_sym(c->s, &c->err) : NULL;
+	if (!sym)
+		return -1;
+	char *end;
+	errno = 0;
+	uint64_t addr = strtoull(c->args->argv[0], &end, 0);
+	if (errno || *end)
+		return mlz_error_kind(&c->err, MLZ_E_USAGE, "show: '%s' is not an address", c->args->argv[0]);
+	const struct block *b = find_block(tr, addr);
+	if (!b)
+		return mlz_error(&c->err, "no live traced block at 0x%" PRIx64, addr);
+	struct jv *r = block_jv(c->s, sym, b);
+	int depth;
+	const uint64_t *pcs = stacktab_pcs(&tr->stacks, b->stack, &depth);
+	struct jv *stack = jv_set(r, "stack", jv_array());
+	for (int i = 0; i < depth; i++) {
+		const struct sym_pc *p = sym_lookup(sym, pcs[i], i > 0);
+		for (size_t k = 0; k < p->nframes; k++) {
+			struct jv *f = jv_push(stack, jv_object());
+			jv_set(f, "pc", jv_addr(pcs[i]));
+			jv_set(f, "function", jv_string(p->frames[k].function));
+			jv_set(f, "file", jv_string(p->frames[k].file));
+			jv_set(f, "line", p->frames[k].line ? jv_int(p->frames[k].line) : jv_null());
+			jv_set(f, "module", jv_string(p->module));
+		}
+	}
+	uint8_t bytes[DUMP_BYTES];
+	size_t want = b->size < DUMP_BYTES ? b->size : DUMP_BYTES;
+	ssize_t got = target_alive(c->s->target) ? target_read(c->s->target, b->addr, bytes, want) : -1;
+	if (got >= 0) {
+		struct strbuf hex = STRBUF_INIT;
+		for (ssize_t i = 0; i < got; i++)
+			strbuf_addf(&hex, "%02x", bytes[i]);
+		jv_set(r, "bytes", jv_string(strbuf_str(&hex)));
+		strbuf_release(&hex);
+	} else {
+		jv_set(r, "bytes", jv_null()); /* the process is gone: its memory with it */
+	}
+	c->result = r;
+	return 0;
+}
+
+static void text(const struct jv *r, struct strbuf *out)
+{
+	strbuf_addf(out, "block %s: %" PRId64 " bytes, site %" PRId64 ", thread %" PRId64 ", allocated %.1f s ago (event %" PRId64 ")\n",
+		    jv_get_str(r, "address", ""), jv_get_int(r, "size", 0), jv_get_int(r, "site", 0),
+		    jv_get_int(r, "tid", 0), jv_get(r, "age")->u.d, jv_get_int(r, "seq", 0));
+	const struct jv *stack = jv_get(r, "stack");
+	for (size_t i = 0; i < jv_len(stack); i++) {
+		const struct jv *f = jv_at(stack, i);
+		const char *file = jv_get_str(f, "file", NULL);
+		const char *b = file && strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+		strbuf_addf(out, "  #%-2zu %s", i, jv_get_str(f, "function", "??"));
+		if (b)
+			strbuf_addf(out, " at %s:%" PRId64, b, jv_get_int(f, "line", 0));
+		else if (jv_get_str(f, "module", NULL))
+			strbuf_addf(out, " (%s)", jv_get_str(f, "module", ""));
+		strbuf_addch(out, '\n');
+	}
+	const char *hex = jv_get_str(r, "bytes", NULL);
+	if (!hex) {
+		strbuf_addstr(out, "  (contents gone with the process)\n");
+		return;
+	}
+	size_t n = strlen(hex) / 2;
+	for (size_t off = 0; off < n; off += 16) {
+		strbuf_addf(out, "  %04zx ", off);
+		char ascii[17] = { 0 };
+		for (size_t i = 0; i < 16; i++) {
+			if (off + i < n) {
+				unsigned v;
+				sscanf(hex + 2 * (off + i), "%2x", &v);
+				strbuf_addf(out, " %02x", v);
+				ascii[i] = isprint((int)v) ? (char)v : '.';
+			} else {
+				strbuf_addstr(out, "   ");
+			}
+		}
+		strbuf_addf(out, "  %s\n", ascii);
+	}
+}
+
+const struct cmd_entry cmd_show_entry = {
+	.name = "show",
+	.usage = "show ADDR",
+	.summary = "one live block: size, allocation stack with file:line, age, first bytes",
+	.help = "Shows the live traced block that starts at or contains ADDR: its requested size, its "
+		"allocation site and full allocation stack with file:line, the thread that allocated it, its "
+		"age, and a hexdump of its first 64 bytes (read from the process while it runs).",
+	.min_args = 1,
+	.max_args = 1,
+	.exec = exec,
+	.text = text,
+};

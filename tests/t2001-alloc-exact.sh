@@ -1,0 +1,96 @@
+#!/bin/bash
+# Allocation tracing counts exactly: fx-alloc allocates known counts and bytes per function through
+# every allocator entry point of the installed glibc (each one run out of line from the scratch
+# page, posix_memalign's RIP-relative first instruction included); compare --by function must give
+# those figures, to the byte.
+
+test_description='exact counts and bytes per function through every entry point'
+. "$(dirname "$0")/lib/test-lib.sh"
+
+expected_output () { printf "%s\n" ready "step1 misaligned=0" step2 step3; }
+
+# step N: signal fx-alloc and wait until it printed its line for step N
+step () {
+	kill -USR1 $apid && wait_for_line "$TRASH/fx-alloc.out" "^step$1" 5
+}
+
+test_expect_success 'without mlyze: the reference run' '
+	fixture_start fx-alloc "$TRASH/truth.json" && apid=$FIXTURE_PID &&
+	step 1 && step 2 && step 3 && wait $apid &&
+	expected_output >expect && test_cmp expect fx-alloc.out
+'
+
+test_expect_success 'traced: snapshots around each step, then questions on the recorded data' '
+	fixture_start fx-alloc "$TRASH/truth.json" && apid=$FIXTURE_PID &&
+	{ "$MLYZE" attach $apid --json -e "snapshot a" -e "sleep 1.2" -e "snapshot b" -e "sleep 1.2" \
+		-e "snapshot c" -e "sleep 1.5" -e snapshots -e stats \
+		-e "compare a b --by function --top 0" -e "compare b c --by function --top 0" \
+		-e "compare c exit --top 0" -e "top --by function --top 0" -e "blocks --limit 0" \
+		-e "top --top 0" >out 2>err & } && mpid=$! &&
+	sleep 0.5 && step 1 && sleep 1.2 && step 2 && sleep 1.2 && step 3 &&
+	wait $mpid && { wait $apid; code=$?; } &&
+	test "$code" = 0 &&
+	expected_output >expect && test_cmp expect fx-alloc.out
+'
+
+# result CMD: the result of the command line CMD from out, as a JSON document
+result () {
+	jq -c --arg c "$1" "select(.command == \$c)" out
+}
+
+test_expect_success 'the fixture ended while traced: exit snapshot taken, its status told' '
+	grep -x "mlyze: process $apid exited with status 0" err &&
+	grep -x "mlyze: process $apid is exiting: took snapshot '"'"'exit'"'"' (12 live blocks)" err &&
+	result snapshots | jq -e ".result.snapshots | map(.name) == [\"a\", \"b\", \"c\", \"exit\"]"
+'
+
+# groups CMD: the groups of a compare or top result as compact lines
+groups () {
+	result "$1" | jq -c ".result.groups[] | [.function, .count, .count_diff, .size, .size_diff]"
+}
+
+test_expect_success 'compare a b --by function: every function, exact counts and bytes, largest growth first' '
+	groups "compare a b --by function --top 0" >actual &&
+	cat >expect <<-\EOF &&
+	["fx_pvalloc",1,1,5000,5000]
+	["fx_small",10,10,1000,1000]
+	["fx_calloc",5,5,1000,1000]
+	["fx_valloc",1,1,1000,1000]
+	["fx_reallocarray",1,1,300,300]
+	["fx_aligned_alloc",1,1,256,256]
+	["fx_realloc_chain",1,1,160,160]
+	["fx_posix_memalign",1,1,100,100]
+	["fx_memalign",1,1,48,48]
+	EOF
+	test_cmp expect actual
+'
+
+test_expect_success 'compare b c: the frees of step 2 as negative growth' '
+	groups "compare b c --by function --top 0" | grep "fx_small\|fx_calloc" >actual &&
+	cat >expect <<-\EOF &&
+	["fx_small",5,-5,500,-500]
+	["fx_calloc",0,-5,0,-1000]
+	EOF
+	test_cmp expect actual &&
+	result "compare b c --by function --top 0" | jq -e ".result.size_diff == -1500 and .result.count_diff == -10"
+'
+
+test_expect_success 'sites carry file:line; the exit snapshot holds what was never freed' '
+	result "compare c exit --top 0" | jq -e ".result.size_diff == 0 and .result.size == 7364 and .result.count == 12" &&
+	result "top --top 0" | jq -e "[.result.groups[] | select(.function == \"fx_small\")][0] |
+		(.file | endswith(\"fixtures/fx-alloc.c\")) and .line == $(grep -n "hold(malloc(100))" "$FIXTURES/fx-alloc.c" | cut -d: -f1)"
+'
+
+test_expect_success 'stats: every entry point counted, nested calls once, nothing odd' '
+	result stats | jq -c ".result.events" >actual &&
+	result stats | jq -e ".result.unknown_frees == 0 and .result.replaced == 0 and .result.abandoned == 0" &&
+	jq -e ".calloc == 5 and .realloc == 6 and .reallocarray == 1 and .posix_memalign == 1 and .valloc == 1 and .pvalloc == 1" actual
+'
+
+test_expect_success 'blocks lists each live block with its site; their sizes add up' '
+	result "blocks --limit 0" | jq -e ".result.count == 12 and .result.bytes == 7364 and
+		([.result.blocks[].size] | add) == 7364 and
+		([.result.blocks[] | select(.function == \"fx_pvalloc\")] | length == 1 and .[0].size == 5000)"
+'
+
+test_done
