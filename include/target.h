@@ -85,6 +85,9 @@ struct target {
 	size_t nchildren, children_alloc;
 	struct target_hooks hooks;
 	uint64_t nevents;      /* wait events handled, for stats */
+	/* Resume the next thread on mlyze's own CPU (see resume_thread); reset after each resume. */
+	bool resume_here;
+	int my_policy;         /* mlyze's own scheduling policy, -1 until read */
 };
 
 /* Seize every thread of pid. Errors say why (no such process, zombie, EPERM reasons). */

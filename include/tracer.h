@@ -46,6 +46,7 @@ struct tracer_stats {
 	uint64_t ns_unwind;         /* of which unwinding */
 	uint64_t ns_tables;         /* of which the block and stack tables */
 	uint64_t peak_bytes, peak_blocks;
+	uint64_t migrations;        /* times mlyze moved itself to a trapping thread's CPU */
 };
 
 struct tthread;
@@ -67,6 +68,8 @@ struct tracer {
 	char *module;        /* where the allocator lives, for messages */
 	uint64_t entry[AK_NKINDS];
 	uint64_t r_debug;
+	int64_t rseq_cpu_off;  /* thread pointer + this = rseq cpu_id, -1 without rseq */
+	int my_cpu;            /* the CPU mlyze pinned itself to, -1 none */
 	uint64_t syscall_insn;
 	struct scratch sc;
 	struct bptab bps;

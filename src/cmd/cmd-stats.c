@@ -44,6 +44,7 @@ static int exec(struct cmd_ctx *c)
 	jv_set(r, "unknown_frees", jv_int((int64_t)st->unknown_frees));
 	jv_set(r, "replaced", jv_int((int64_t)st->replaced));
 	jv_set(r, "abandoned", jv_int((int64_t)st->abandoned));
+	jv_set(r, "cpu_moves", jv_int((int64_t)st->migrations));
 	jv_set(r, "failed", jv_int((int64_t)st->failed));
 	double secs = (double)tracer_tick_now(tr) * CLOCK_TICK_MS / 1000.0;
 	jv_set(r, "seconds", jv_double(secs));

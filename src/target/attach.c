@@ -94,6 +94,7 @@ static struct target *target_new(pid_t pid)
 	struct target *t = xcalloc(1, sizeof(*t));
 	t->pid = pid;
 	t->memfd = -1;
+	t->my_policy = -1;
 	t->state = TARGET_RUNNING;
 	return t;
 }

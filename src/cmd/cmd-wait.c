@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* cmd-wait.c - `wait [SECONDS]`: serve the process until it ends (for scripts that report at exit). */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "cmd.h"
+#include "jv.h"
+#include "session.h"
+#include "strbuf.h"
+#include "target.h"
+
+static int exec(struct cmd_ctx *c)
+{
+	double secs = -1;
+	if (c->args->argc) {
+		char *end;
+		errno = 0;
+		secs = strtod(c->args->argv[0], &end);
+		if (errno || *end || !(secs >= 0))
+			return mlz_error_kind(&c->err, MLZ_E_USAGE, "wait: '%s' is not a number of seconds",
+					      c->args->argv[0]);
+	}
+	struct target *t = c->s->target;
+	int r = 0;
+	if (secs < 0) {
+		while (target_alive(t) && (r = session_serve(c->s, -1, false)) >= 0)
+			;
+	} else if (target_alive(t)) {
+		r = session_serve(c->s, (int)llround(secs * 1000), false);
+	}
+	if (r < 0)
+		return mlz_error_kind(&c->err, MLZ_E_INTERRUPTED, "wait interrupted");
+	c->result = jv_object();
+	jv_set(c->result, "ended", jv_bool(!target_alive(t)));
+	return 0;
+}
+
+static void text(const struct jv *r, struct strbuf *out)
+{
+	strbuf_addstr(out, jv_get(r, "ended")->u.b ? "the process has ended\n" : "the process still runs\n");
+}
+
+const struct cmd_entry cmd_wait_entry = {
+	.name = "wait",
+	.usage = "wait [SECONDS]",
+	.summary = "serve the process until it ends (or SECONDS pass)",
+	.help = "Lets the process run, tracing it, until it exits or is killed, or until SECONDS have passed. "
+		"A script can then report on what was recorded, for example 'mlyze run -e wait -e top -- PROG' "
+		"lists what PROG never freed. Ctrl-C ends the wait.",
+	.max_args = 1,
+	.exec = exec,
+	.text = text,
+};
