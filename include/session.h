@@ -41,12 +41,16 @@ struct session {
 int session_init(struct session *s, struct mlz_err *err);
 void session_release(struct session *s);
 
+enum serve_flags {
+	SERVE_STDIN = 1 << 0,     /* return 1 as soon as stdin has input */
+	SERVE_UNTIL_GONE = 1 << 1, /* return 0 as soon as the process has ended */
+};
 /*
- * Serve the target for up to timeout_ms (-1: until something happens), and
- * return early when stdin (if watch_stdin) has input: 1 on input, 0 on
- * timeout, -1 when Ctrl-C, SIGTERM or SIGHUP arrived.
+ * Serve the target (trap events, signals, news) for up to timeout_ms (-1: no
+ * limit). Returns 1 on input, 0 on timeout or end of the process, -1 when
+ * Ctrl-C, SIGTERM, SIGHUP or SIGQUIT arrived.
  */
-int session_serve(struct session *s, int timeout_ms, bool watch_stdin);
+int session_serve(struct session *s, int timeout_ms, unsigned flags);
 /* Pass on the target's news (exit, exec) through s->notify. */
 void session_flush_notices(struct session *s);
 

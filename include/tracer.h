@@ -65,6 +65,7 @@ struct tracer {
 	struct sym *sym;
 	bool installed;
 	bool want_install;   /* the dynamic linker finished loading: install at the next chance */
+	unsigned execs;      /* programs the process exec'd since attach */
 	char *module;        /* where the allocator lives, for messages */
 	uint64_t entry[AK_NKINDS];
 	uint64_t r_debug;

@@ -196,7 +196,7 @@ static pid_t parse_pid(const char *s)
 static void wait_for_program(struct session *s)
 {
 	while (target_alive(s->target) && !s->fatal_signal) {
-		session_serve(s, -1, false);
+		session_serve(s, -1, SERVE_UNTIL_GONE);
 		s->interrupted = false; /* the terminal's Ctrl-C went to the program too: its business */
 	}
 }

@@ -104,8 +104,9 @@ static void service_tracer(struct session *s)
 		strbuf_addf(&s->target->notices, "allocation tracing is off: %s\n", err.msg);
 }
 
-int session_serve(struct session *s, int timeout_ms, bool watch_stdin)
+int session_serve(struct session *s, int timeout_ms, unsigned flags)
 {
+	bool watch_stdin = flags & SERVE_STDIN;
 	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
 	for (;;) {
 		struct pollfd fds[2] = { { s->sigfd, POLLIN, 0 }, { 0, POLLIN, 0 } };
@@ -130,7 +131,7 @@ int session_serve(struct session *s, int timeout_ms, bool watch_stdin)
 			return -1;
 		if (watch_stdin && n > 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)))
 			return 1;
-		if (timeout_ms < 0 && s->target && !target_alive(s->target))
+		if ((flags & SERVE_UNTIL_GONE) && s->target && !target_alive(s->target))
 			return 0;
 	}
 }

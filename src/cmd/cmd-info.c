@@ -9,6 +9,7 @@
 #include "session.h"
 #include "strbuf.h"
 #include "target.h"
+#include "tracer.h"
 
 static int exec(struct cmd_ctx *c)
 {
@@ -48,8 +49,14 @@ static int exec(struct cmd_ctx *c)
 	}
 	struct jv *tr = jv_set(r, "tracing", jv_object());
 	jv_set(tr, "threads", jv_bool(target_alive(t)));
-	jv_set(tr, "allocations", jv_bool(false));
-	jv_set(tr, "patched_bytes", jv_int((int64_t)cleanup_pending(&t->cleanup)));
+	struct tracer *trc = s->tracer;
+	jv_set(tr, "allocations", jv_bool(trc && trc->installed && target_alive(t)));
+	if (trc && trc->installed && target_alive(t)) {
+		jv_set(tr, "allocator", jv_string(trc->module));
+		jv_set(tr, "breakpoints", jv_int((int64_t)trc->bps.n));
+		jv_set(tr, "scratch", jv_addr(trc->sc.base));
+	}
+	jv_set(tr, "changes_to_undo", jv_int((int64_t)cleanup_pending(&t->cleanup)));
 	c->result = r;
 	return 0;
 }
@@ -76,9 +83,9 @@ static void text(const struct jv *r, struct strbuf *out)
 	mem_line(out, "pss", jv_get(mem, "pss"));
 	mem_line(out, "swap", jv_get(mem, "swap"));
 	const struct jv *tr = jv_get(r, "tracing");
-	strbuf_addf(out, "%-10s threads %s, allocations %s, %" PRId64 " patched bytes to restore\n", "tracing",
+	strbuf_addf(out, "%-10s threads %s, allocations %s, %" PRId64 " changes to undo at detach\n", "tracing",
 		    jv_get(tr, "threads")->u.b ? "on" : "off", jv_get(tr, "allocations")->u.b ? "on" : "off",
-		    jv_get_int(tr, "patched_bytes", 0));
+		    jv_get_int(tr, "changes_to_undo", 0));
 }
 
 const struct cmd_entry cmd_info_entry = {

@@ -16,7 +16,7 @@ static int exec(struct cmd_ctx *c)
 	double secs = strtod(w, &end);
 	if (errno || *end || !(secs >= 0) || secs > 1e6)
 		return mlz_error_kind(&c->err, MLZ_E_USAGE, "sleep: '%s' is not a number of seconds", w);
-	if (session_serve(c->s, (int)llround(secs * 1000), false) < 0)
+	if (session_serve(c->s, (int)llround(secs * 1000), 0) < 0)
 		return mlz_error_kind(&c->err, MLZ_E_INTERRUPTED, "sleep interrupted");
 	c->result = jv_object();
 	jv_set(c->result, "seconds", jv_double(secs));

@@ -100,8 +100,9 @@ const struct cmd_entry cmd_stats_entry = {
 	.help = "Counts the allocator calls seen since attach by entry point, the traps mlyze handled and how "
 		"many per second, the time mlyze spent per trap (and how much of it went to unwinding the stack "
 		"and to the tables), the live blocks and distinct stacks it tracks, the memory its tables take "
-		"per live block, and its own RSS. Also counts oddities: frees of blocks allocated before attach, "
-		"calls that failed, calls that never returned.",
+		"per live block, and its own RSS. Also counts oddities: frees of addresses not traced live "
+		"(allocated before attach, or cached chunks glibc hands back when a thread exits), calls that "
+		"failed, calls that never returned (left by longjmp).",
 	.max_args = 0,
 	.exec = exec,
 	.text = text,

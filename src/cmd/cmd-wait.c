@@ -24,10 +24,10 @@ static int exec(struct cmd_ctx *c)
 	struct target *t = c->s->target;
 	int r = 0;
 	if (secs < 0) {
-		while (target_alive(t) && (r = session_serve(c->s, -1, false)) >= 0)
+		while (target_alive(t) && (r = session_serve(c->s, -1, SERVE_UNTIL_GONE)) >= 0)
 			;
 	} else if (target_alive(t)) {
-		r = session_serve(c->s, (int)llround(secs * 1000), false);
+		r = session_serve(c->s, (int)llround(secs * 1000), SERVE_UNTIL_GONE);
 	}
 	if (r < 0)
 		return mlz_error_kind(&c->err, MLZ_E_INTERRUPTED, "wait interrupted");

@@ -523,6 +523,8 @@ static void on_exec(void *arg, struct target *t)
 	struct tracer *tr = arg;
 	struct mlz_err err;
 	reset(tr);
+	if (!t->launching)
+		tr->execs++;
 	if (tracer_install(tr, &err) == 0 || hook_dynamic_linker(tr, &err) == 0)
 		return;
 	strbuf_addf(&t->notices, "allocation tracing is off in the new program: %s\n", err.msg);
@@ -720,6 +722,9 @@ int tracer_install_pending(struct tracer *tr, struct mlz_err *err)
 	int r = tracer_install(tr, err);
 	struct mlz_err e2;
 	target_resume(tr->t, &e2);
+	if (r == 0 && tr->execs)
+		strbuf_addf(&tr->t->notices, "allocation tracing resumed in the new program (allocator in %s)\n",
+			    tr->module);
 	return r;
 }
 

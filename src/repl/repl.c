@@ -145,7 +145,7 @@ void repl_run(struct session *s, struct run_tally *tally)
 	rl_callback_handler_install(R.prompt, on_line);
 
 	while (!s->quit && !s->fatal_signal) {
-		int r = session_serve(s, 1000, true);
+		int r = session_serve(s, 1000, SERVE_STDIN);
 		if (r == 1) {
 			rl_callback_read_char();
 		} else if (r < 0 && s->interrupted) {

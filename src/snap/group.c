@@ -31,7 +31,8 @@ static bool is_allocator_frame(const struct sym_pc *r, const struct sym_frame *f
 {
 	const char *m = r->module ? r->module : "";
 	const char *fn = f->function ? f->function : "";
-	return !strncmp(m, "libc.so", 7) || !strncmp(m, "libstdc++", 9) || !strncmp(fn, "operator new", 12) ||
+	return !strncmp(m, "libc.so", 7) || !strncmp(m, "ld-linux", 8) || !strncmp(m, "libstdc++", 9) ||
+	       !strncmp(fn, "operator new", 12) ||
 	       !strncmp(fn, "operator delete", 15);
 }
 

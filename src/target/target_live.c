@@ -354,6 +354,46 @@ static void drop_vanished(struct target *t)
 	}
 }
 
+/* Decimal digits of v into buf, for building /proc paths where snprintf is off limits (crash handler). */
+static char *put_num(char *buf, long v)
+{
+	char tmp[24];
+	int n = 0;
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	while (n)
+		*buf++ = tmp[--n];
+	return buf;
+}
+
+/*
+ * Whether tid has a SIGTRAP queued that it has not reported yet: an int3 it
+ * hit just as we interrupted it. Left queued, it would kill the thread once
+ * detached. Only system calls, so the crash handler may use it.
+ */
+static bool sigtrap_queued(pid_t pid, pid_t tid)
+{
+	char path[64] = "/proc/", buf[2048], *p = path + 6;
+	p = put_num(p, pid);
+	memcpy(p, "/task/", 6);
+	p = put_num(p + 6, tid);
+	memcpy(p, "/status", 8);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	char *line = strstr(buf, "\nSigPnd:");
+	if (!line)
+		return false;
+	unsigned long long mask = strtoull(line + 9, NULL, 16);
+	return mask & (1ull << (SIGTRAP - 1));
+}
+
 /* How long a thread may take to reach a stop (one stuck in uninterruptible sleep never does). */
 #define STOP_TIMEOUT_S 10
 
@@ -394,6 +434,24 @@ static int wait_all_stopped(struct target *t, struct mlz_err *err)
 	return 0;
 }
 
+/* Let threads with a queued SIGTRAP report it (and the trap be handled) before they count as stopped. */
+static bool release_queued_traps(struct target *t)
+{
+	bool any = false;
+	for (size_t i = 0; i < t->nthreads; i++) {
+		struct thread *th = &t->threads[i];
+		if (!th->stopped || th->group_stop || th->exiting || !sigtrap_queued(t->pid, th->tid))
+			continue;
+		struct mlz_err e;
+		if (pt_cont(th->tid, th->pending_sig, &e) == 0) {
+			th->stopped = false;
+			th->pending_sig = 0;
+			any = true;
+		}
+	}
+	return any;
+}
+
 int target_stop(struct target *t, struct mlz_err *err)
 {
 	if (t->state == TARGET_STOPPED)
@@ -405,7 +463,10 @@ int target_stop(struct target *t, struct mlz_err *err)
 		if (!t->threads[i].stopped)
 			pt_interrupt(t->threads[i].tid, &e); /* ESRCH: its exit event will tell */
 	}
-	if (wait_all_stopped(t, err) < 0) {
+	int r = wait_all_stopped(t, err);
+	for (int round = 0; r == 0 && round < 16 && target_alive(t) && release_queued_traps(t); round++)
+		r = wait_all_stopped(t, err);
+	if (r < 0) {
 		/* Let the ones that stopped go on; the late one's stop is resumed when it comes. */
 		for (size_t i = 0; i < t->nthreads; i++)
 			if (t->threads[i].stopped)
@@ -509,6 +570,30 @@ void target_emergency_detach(struct target *t)
 		if (r < 0)
 			break;
 		nanosleep(&tick, NULL);
+	}
+	/* A trap still queued must be reported, so the cleanup sees the thread at it and rewinds it. */
+	for (int round = 0; round < 4; round++) {
+		bool any = false;
+		for (size_t i = 0; i < t->nthreads; i++) {
+			struct thread *th = &t->threads[i];
+			if (th->tid <= 0 || th->pending_sig || !th->stopped || th->group_stop ||
+			    !sigtrap_queued(t->pid, th->tid) || pt_cont(th->tid, 0, NULL) < 0)
+				continue;
+			struct pt_event ev;
+			for (int ms = 0; ms < 500; ms++) {
+				if (pt_wait(th->tid, WNOHANG, &ev, NULL) == 1) {
+					if (ev.kind == PT_SIGNAL)
+						th->pending_sig = ev.sig;
+					if (ev.kind == PT_EXITED || ev.kind == PT_KILLED)
+						th->tid = -1;
+					break;
+				}
+				nanosleep(&tick, NULL);
+			}
+			any = true;
+		}
+		if (!any)
+			break;
 	}
 	cleanup_run(&t->cleanup, write_cb, t);
 	for (size_t i = 0; i < t->nthreads; i++)

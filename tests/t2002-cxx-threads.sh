@@ -1,0 +1,44 @@
+#!/bin/bash
+# C++ new/delete are seen through malloc/free with operator new's caller as the site, and four
+# threads allocating at the same moment are all counted exactly.
+
+test_description='C++ new/delete and concurrent threads'
+. "$(dirname "$0")/lib/test-lib.sh"
+
+result () { jq -c --arg c "$1" "select(.command == \$c)" out; }
+groups () { result "$1" | jq -c ".result.groups[] | [.function, .count, .size]"; }
+
+test_expect_success 'C++: new, new[] and delete by function, exact' '
+	fixture_start fx-cxx-alloc "$TRASH/truth.json" && pid=$FIXTURE_PID &&
+	{ "$MLYZE" attach $pid --json -e "sleep 1" -e "top --by function --top 0" -e "top --by stack --top 0" \
+		-e quit >out 2>err & } && mpid=$! &&
+	sleep 0.3 && kill -USR1 $pid && wait_for_line fx-cxx-alloc.out "^done" &&
+	wait $mpid &&
+	groups "top --by function --top 0" >actual &&
+	printf "%s\n" "[\"make_nodes\",5,240]" "[\"make_array\",1,100]" >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success 'C++: operator new stands between malloc and its caller in the stack' '
+	result "top --by stack --top 0" | jq -e ".result.groups[] | select(.function == \"make_nodes\") |
+		[.stack[].function] | .[1] == \"operator new(unsigned long)\" and .[2] == \"make_nodes\""
+'
+
+test_expect_success 'four threads allocating at once: every block counted, per thread function' '
+	fixture_start fx-mt-alloc "$TRASH/mt.json" && pid=$FIXTURE_PID &&
+	{ "$MLYZE" attach $pid --json -e "sleep 1.5" -e "top --by function --top 0" -e stats -e quit >out 2>err & } &&
+	mpid=$! &&
+	sleep 0.3 && kill -USR1 $pid && wait_for_line fx-mt-alloc.out "^done" &&
+	wait $mpid &&
+	groups "top --by function --top 0" | grep fx_work >actual &&
+	cat >expect <<-\EOF &&
+	["fx_work_d",400,25600]
+	["fx_work_c",300,14400]
+	["fx_work_b",200,6400]
+	["fx_work_a",100,1600]
+	EOF
+	test_cmp expect actual &&
+	result stats | jq -e ".result.events.malloc == 2000 and .result.replaced == 0 and .result.abandoned == 0"
+'
+
+test_done

@@ -1,0 +1,49 @@
+#!/bin/bash
+# The process's whole life under tracing: fork, vfork and posix_spawn children never meet a
+# breakpoint, exec is followed and hooked again, signals arrive unchanged.
+
+test_description='fork, vfork, posix_spawn, exec and signals while traced'
+. "$(dirname "$0")/lib/test-lib.sh"
+
+test_expect_success 'fork, vfork and posix_spawn children run normally (reference without mlyze)' '
+	fixture_start fx-fork "$TRASH/ref.json" && pid=$FIXTURE_PID &&
+	kill -USR1 $pid && wait_for_line fx-fork.out "^fork=" && kill -USR1 $pid && wait $pid &&
+	printf "%s\n" ready "fork=11 vfork=13 spawn=13" >expect && test_cmp expect fx-fork.out
+'
+
+test_expect_success 'the same children, the same output, while traced' '
+	fixture_start fx-fork "$TRASH/f.json" && pid=$FIXTURE_PID &&
+	{ "$MLYZE" attach $pid --json -e "sleep 1.5" -e "top --top 0" -e "stats" >out 2>err & } && mpid=$! &&
+	sleep 0.3 && kill -USR1 $pid && wait_for_line fx-fork.out "^fork=" &&
+	wait $mpid && kill -USR1 $pid && { wait $pid; code=$?; } && test $code = 0 &&
+	test_cmp expect fx-fork.out &&
+	jq -s -e ".[1].result.groups | map([.size, .count]) == [[222, 1], [111, 1]]" out &&
+	jq -s -e ".[2].result.unknown_frees == 0" out
+'
+
+test_expect_success 'exec: the new program is hooked again, and mlyze says so' '
+	fixture_start fx-exec "$TRASH/e.json" && pid=$FIXTURE_PID &&
+	{ "$MLYZE" attach $pid --json -e "sleep 1.5" -e "top --by function --top 0" >out 2>err & } && mpid=$! &&
+	sleep 0.3 && kill -USR1 $pid && wait_for_line fx-exec.out "^after exec" &&
+	wait $mpid && kill -USR1 $pid && wait $pid &&
+	grep -x "mlyze: process $pid executed a new program: $FIXTURES/fx-exec" err &&
+	grep -x "mlyze: allocation tracing resumed in the new program (allocator in libc.so.6)" err &&
+	jq -e "[.result.groups[] | select(.function == \"fx_after_exec\")] == [{id: .result.groups[] | select(.function == \"fx_after_exec\") | .id, function: \"fx_after_exec\", module: \"fx-exec\", count: 6, size: 420}]" out
+'
+
+test_expect_success 'signals: every SIGALRM and SIGUSR1 reaches its handler while tracing' '
+	fixture_start fx-signals "$TRASH/s.json" "$TRASH/go" && pid=$FIXTURE_PID &&
+	{ "$MLYZE" attach $pid --json -e wait -e stats >out 2>err & } && mpid=$! &&
+	sleep 0.3 && touch go && wait $mpid && { wait $pid; code=$?; } && test $code = 0 &&
+	printf "%s\n" ready "usr1=25 sent=25 alrm>=40:yes" >expect && test_cmp expect fx-signals.out &&
+	jq -s -e ".[1].result | .events.malloc > 1000 and .replaced == 0 and .abandoned == 0" out
+'
+
+test_expect_success 'run mode traces a library constructor that allocates before main' '
+	"$MLYZE" run --json -e wait -e "top --by function --top 0" -- "$FIXTURES/fx-ctor" >out 2>err &&
+	grep -x "ctor blocks present" out &&
+	grep "^{" out | jq -c ".result.groups? // empty | .[] | select(.function == \"fx_ctor_alloc\") | [.count, .size]" >actual &&
+	echo "[3,369]" >expect && test_cmp expect actual
+'
+
+test_done
