@@ -79,6 +79,12 @@ demo: deps
 	$(MAKE) mlyze fixtures
 	bash tests/demo.sh
 
+# Benchmarks (not part of check): mlyze against a bare int3 round trip measured in the same run.
+bench: deps
+	$(MAKE) mlyze fixtures
+	$(MAKE) -C bench
+	bash bench/run.sh $(BENCH_ARGS)
+
 # The command lists of the man page and the README come from the command table.
 docs: mlyze
 	bash docs/gen-docs.sh
@@ -91,7 +97,8 @@ install: mlyze
 clean:
 	rm -rf build mlyze
 	$(MAKE) -C fixtures clean
+	$(MAKE) -C bench clean
 
-.PHONY: all mlyze deps check unit demo docs install clean fixtures
+.PHONY: all mlyze deps check unit demo docs bench install clean fixtures
 
 -include $(OBJS:.o=.d) $(UNIT_BINS:=.d)

@@ -23,7 +23,9 @@ struct run_tally {
 void repl_run(struct session *s, struct run_tally *tally);
 /* Run -e commands and -x files in order; stops early on quit, Ctrl-C or SIGTERM/SIGHUP. */
 void batch_run(struct session *s, const struct script_item *items, int n, struct run_tally *tally);
-/* Run every line of f as a command. */
+/* Run every line of f (a script file) as a command. */
 void batch_run_stream(struct session *s, FILE *f, struct run_tally *tally);
+/* Run the lines of stdin as they come, serving the target while waiting for them. */
+void batch_run_stdin(struct session *s, struct run_tally *tally);
 
 #endif

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,6 +217,12 @@ int main(int argc, char **argv)
 	struct mlz_err err = { 0 };
 
 	ensure_std_fds();
+	/*
+	 * A fixed mmap threshold: glibc would otherwise raise it as mlyze frees its
+	 * grown tables, keep the next ones on the heap, and hold the freed ones in
+	 * RSS; mlyze's memory per traced block would then count every old table.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	parse_cli(argc, argv, &cli);
 	s.mode = cli.mode;
 	s.json = cli.json;
@@ -252,7 +259,7 @@ int main(int argc, char **argv)
 		s.interactive = true;
 		repl_run(&s, &tally);
 	} else if (cli.mode == MODE_ATTACH)
-		batch_run_stream(&s, stdin, &tally);
+		batch_run_stdin(&s, &tally);
 
 	bool script_interrupted = !s.interactive && s.interrupted;
 	if (cli.mode == MODE_RUN && !s.quit && !script_interrupted)

@@ -93,4 +93,12 @@ test_expect_success 'blocks lists each live block with its site; their sizes add
 		([.result.blocks[] | select(.function == \"fx_pvalloc\")] | length == 1 and .[0].size == 5000)"
 '
 
+test_expect_success 'a script on a slow pipe: the target is served while mlyze waits for the next line' '
+	fixture_start fx-alloc "$TRASH/truth2.json" && apid=$FIXTURE_PID &&
+	{ echo "snapshot a"; sleep 0.5; kill -USR1 $apid; sleep 1; echo "compare a now --by function --top 0 --json"; } |
+		"$MLYZE" attach $apid >pipe.out 2>pipe.err &&
+	grep -q "^step1" fx-alloc.out &&
+	grep "^{" pipe.out | jq -e ".result.size_diff == 8864 and .result.count_diff == 22"
+'
+
 test_done

@@ -4,10 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "repl.h"
 #include "session.h"
+#include "strbuf.h"
+#include "xalloc.h"
 
 static bool should_stop(const struct session *s)
 {
@@ -31,6 +34,40 @@ void batch_run_stream(struct session *s, FILE *f, struct run_tally *tally)
 	while (!should_stop(s) && getline(&line, &cap, f) > 0)
 		count(tally, cmd_run_line(s, line));
 	free(line);
+}
+
+void batch_run_stdin(struct session *s, struct run_tally *tally)
+{
+	/*
+	 * Lines may come slowly (a pipe from another program): the target must
+	 * be served while mlyze waits for the next one, so no blocking getline.
+	 */
+	struct strbuf buf = STRBUF_INIT;
+	bool eof = false;
+	while (!should_stop(s)) {
+		char *nl = buf.len ? memchr(buf.buf, '\n', buf.len) : NULL;
+		if (nl || (eof && buf.len)) {
+			size_t n = nl ? (size_t)(nl - buf.buf) + 1 : buf.len;
+			char *line = xstrndup(buf.buf, n);
+			memmove(buf.buf, buf.buf + n, buf.len - n);
+			buf.len -= n;
+			buf.buf[buf.len] = '\0';
+			count(tally, cmd_run_line(s, line));
+			free(line);
+			continue;
+		}
+		if (eof)
+			break;
+		if (session_serve(s, -1, SERVE_STDIN) != 1)
+			continue;
+		char chunk[4096];
+		ssize_t got = read(0, chunk, sizeof(chunk));
+		if (got > 0)
+			strbuf_add(&buf, chunk, (size_t)got);
+		else if (got == 0 || errno != EINTR)
+			eof = true;
+	}
+	strbuf_release(&buf);
 }
 
 void batch_run(struct session *s, const struct script_item *items, int n, struct run_tally *tally)

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# `make bench`: mlyze's cost per traced event against a bare out-of-line int3 round trip, measured in
+# the same run (these machines are noisy: only ratios within one run mean anything), its memory per
+# live block, and the workloads of ../shared/bench run under it. Not part of `make check`.
+#
+# usage: bench/run.sh [--quick]   (--quick: smaller runs, and no 8 x 1M stress)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+b=$root/bench
+mlyze=$root/mlyze
+quick=${1:-}
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+
+n_churn=200000
+n_hold=1000000
+n_stress=1000000
+[ "$quick" = --quick ] && { n_churn=50000; n_hold=200000; n_stress=0; }
+
+kv () { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" | tail -n1; }
+line () { printf '%-44s %s\n' "$1" "$2"; }
+
+# attach_run PROG ARGS...: start PROG with -w START, attach mlyze (wait, then stats), start it.
+# Leaves the workload's stderr in $work/prog.err and mlyze's JSON in $work/mlyze.json.
+attach_run () {
+	rm -f "$work/start"
+	"$@" -w "$work/start" 2>"$work/prog.err" &
+	local pid=$!
+	for _ in $(seq 100); do grep -q '^ready' "$work/prog.err" && break; sleep 0.05; done
+	"$mlyze" attach $pid --json -e wait -e stats >"$work/mlyze.json" 2>"$work/mlyze.err" &
+	local mpid=$!
+	sleep 0.5
+	touch "$work/start"
+	wait $mpid
+	wait $pid || true
+}
+stat () { jq -r "select(.command == \"stats\") | .result.$1" "$work/mlyze.json"; }
+
+echo "== the physical limit: one int3 round trip, displaced instruction run out of line (ptlimits)"
+bare_same=$("$b/ptlimits" -m oool -c same -n 200000 | kv us_per_call)
+bare_any=$("$b/ptlimits" -m oool -n 50000 | kv us_per_call)
+line "bare round trip, same CPU" "$bare_same us"
+line "bare round trip, CPUs as the scheduler likes" "$bare_any us"
+
+echo "== churn: malloc/free pairs in a tight loop, traced by mlyze (attach)"
+untraced=$("$b/churn" -n 2000000 2>&1 | kv ns_per_event)
+attach_run "$b/churn" -n $n_churn
+per_event_us=$(kv ns_per_event <"$work/prog.err" | awk '{printf "%.2f", $1 / 1000}')
+traps=$(stat traps)
+line "untraced" "$untraced ns per event"
+line "traced: wall time per event" "$per_event_us us"
+line "ratio to the bare same-CPU round trip" "$(awk -v a="$per_event_us" -v b="$bare_same" 'BEGIN {printf "%.2f", a / b}')"
+line "  in mlyze per trap (handler)" "$(stat ns_per_event.in_mlyze | awk '{printf "%.2f us", $1 / 1000}')"
+line "  of which unwinding (per trap)" "$(stat ns_per_event.unwinding | awk '{printf "%.2f us", $1 / 1000}')"
+line "  of which tables (per trap)" "$(stat ns_per_event.tables | awk '{printf "%.2f us", $1 / 1000}')"
+line "  traps, CPU moves of mlyze" "$traps, $(stat cpu_moves)"
+
+echo "== memory per live block: hold -n $n_hold keeps that many blocks"
+rm -f "$work/start"
+"$b/hold" -n $n_hold -w "$work/start" 2>"$work/prog.err" &
+hpid=$!
+for _ in $(seq 100); do grep -q '^ready' "$work/prog.err" && break; sleep 0.05; done
+coproc M { "$mlyze" attach $hpid --json; }
+sleep 0.5
+echo stats >&"${M[1]}"
+read -r st0 <&"${M[0]}"
+touch "$work/start"
+for _ in $(seq 6000); do grep -q '^held' "$work/prog.err" && break; sleep 0.1; done
+echo stats >&"${M[1]}"
+read -r st <&"${M[0]}"
+exec {M[1]}>&-
+wait "$M_PID" || true
+kill $hpid 2>/dev/null || true
+line "live blocks traced" "$(jq .result.live_blocks <<<"$st")"
+line "block table bytes per live block" "$(jq '.result.table_bytes_per_block * 100 | round / 100' <<<"$st")"
+line "all tables per live block" "$(jq '.result.table_bytes / .result.live_blocks * 100 | round / 100' <<<"$st")"
+line "mlyze RSS growth per live block" "$(jq -n --argjson a "$st0" --argjson b "$st" '($b.result.mlyze_rss - $a.result.mlyze_rss) / $b.result.live_blocks * 100 | round / 100')"
+line "mlyze RSS before / after" "$(jq -n --argjson a "$st0" --argjson b "$st" '"\($a.result.mlyze_rss / 1048576 | floor) MiB / \($b.result.mlyze_rss / 1048576 | floor) MiB"' -r)"
+
+echo "== mixed -r 1: 4 threads; its leaks reported as unfreed since start (run mode)"
+"$b/mixed" -r 1 2>"$work/ref.err" >/dev/null
+"$mlyze" run --json -e wait -e "top --top 0" -e "top --by stack --top 0" -- "$b/mixed" -r 1 >"$work/mixed.json" 2>"$work/mixed.err"
+ref=$(grep '^result' "$work/ref.err" | sed 's/ elapsed_s=.*//')
+got=$(grep '^result' "$work/mixed.err" | sed 's/ elapsed_s=.*//')
+line "output (counts) the same as untraced" "$([ "$ref" = "$got" ] && echo yes || echo "NO: $got")"
+line "mixed says it leaked" "$(kv leaked_blocks <"$work/mixed.err") blocks, $(kv leaked_bytes <"$work/mixed.err") bytes"
+line "mlyze: live at exit" "$(jq -r 'select(.command == "top --top 0") | "\(.result.count) blocks, \(.result.size) bytes"' "$work/mixed.json")"
+line "  of which glibc's per-thread TLS vectors" "$(jq -r 'select(.command == "top --by stack --top 0") | [.result.groups[] | select(any(.stack[]; .function == "allocate_dtv"))] | "\(map(.count) | add // 0) blocks, \(map(.size) | add // 0) bytes"' "$work/mixed.json")"
+line "  allocated by mixed itself" "$(jq -r 'select(.command == "top --by stack --top 0") | [.result.groups[] | select(all(.stack[]; .function != "allocate_dtv"))] | "\(map(.count) | add // 0) blocks, \(map(.size) | add // 0) bytes"' "$work/mixed.json")"
+
+echo "== steady: 10k allocations per second; attached from second 2 to 7"
+"$b/steady" -t 8 >"$work/steady.out" 2>"$work/steady.err" &
+spid=$!
+sleep 2
+"$mlyze" attach $spid -e "sleep 5" -e detach >/dev/null 2>&1
+wait $spid || true
+awk '/^t=/ { split($2, a, "="); printf "  second %-3s allocs %s %s %s\n", substr($1, 3), a[2], $4, $5 }' "$work/steady.out"
+
+if [ "$n_stress" -gt 0 ]; then
+	echo "== stress: 8 threads x $n_stress malloc/free pairs, traced from the start"
+	rm -f "$work/st.json"*
+	"$root/fixtures/fx-stress" "$work/st.json" 8 $n_stress >"$work/st.out" &
+	spid=$!
+	for _ in $(seq 100); do grep -q '^ready' "$work/st.out" && break; sleep 0.05; done
+	"$mlyze" attach $spid --json -e "wait" -e "top --by function --top 0" -e stats >"$work/st.json.mlyze" 2>/dev/null &
+	mpid=$!
+	sleep 0.5
+	start=$(date +%s.%N)
+	kill -USR1 $spid
+	for _ in $(seq 20000); do [ -f "$work/st.json.done" ] && break; sleep 0.1; done
+	end=$(date +%s.%N)
+	kill -USR1 $spid
+	wait $mpid || true
+	line "fixture holds" "$(jq -c '[.blocks, .bytes]' "$work/st.json.done"), bad=$(jq .bad "$work/st.json.done")"
+	line "mlyze: fx_stress_worker live" "$(jq -c 'select(.command | startswith("top")) | .result.groups[] | select(.function == "fx_stress_worker") | [.count, .size]' "$work/st.json.mlyze")"
+	line "malloc events seen / made" "$(jq 'select(.command == "stats") | .result.events.malloc' "$work/st.json.mlyze") / $(jq .mallocs "$work/st.json.done")"
+	line "time traced" "$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.1f s", b - a}')"
+fi
