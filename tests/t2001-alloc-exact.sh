@@ -26,6 +26,7 @@ test_expect_success 'traced: snapshots around each step, then questions on the r
 		-e "snapshot c" -e "sleep 1.5" -e snapshots -e stats \
 		-e "compare a b --by function --top 0" -e "compare b c --by function --top 0" \
 		-e "compare c exit --top 0" -e "top --by function --top 0" -e "blocks --limit 0" \
+		-e "compare a b --by function --cumulative --top 3" -e "compare a b --by stack --top 1" \
 		-e "top --top 0" >out 2>err & } && mpid=$! &&
 	sleep 0.5 && step 1 && sleep 1.2 && step 2 && sleep 1.2 && step 3 &&
 	wait $mpid && { wait $apid; code=$?; } &&
@@ -91,6 +92,18 @@ test_expect_success 'blocks lists each live block with its site; their sizes add
 	result "blocks --limit 0" | jq -e ".result.count == 12 and .result.bytes == 7364 and
 		([.result.blocks[].size] | add) == 7364 and
 		([.result.blocks[] | select(.function == \"fx_pvalloc\")] | length == 1 and .[0].size == 5000)"
+'
+
+test_expect_success '--cumulative counts a block under every function of its stack; --by stack gives the stack' '
+	groups "compare a b --by function --cumulative --top 3" >actual &&
+	cat >expect <<-\EOF &&
+	["main",22,22,8864,8864]
+	["__libc_start_call_main",22,22,8864,8864]
+	["__libc_start_main_impl",22,22,8864,8864]
+	EOF
+	test_cmp expect actual &&
+	result "compare a b --by stack --top 1" | jq -e ".result.groups[0] | .size == 5000 and
+		([.stack[].function] | index(\"fx_pvalloc\") == 1)"
 '
 
 test_expect_success 'a script on a slow pipe: the target is served while mlyze waits for the next line' '

@@ -12,15 +12,11 @@
 static int exec(struct cmd_ctx *c)
 {
 	struct grouping_opts o;
-	if (grouping_parse(c, &o) < 0)
-		return -1;
 	struct by_stack now = { 0 };
-	const struct by_stack *b = by_stack_named(c, "now", &now);
-	struct sym *sym = b ? session_sym(c->s, &c->err) : NULL;
-	if (!sym) {
-		by_stack_release(&now);
+	struct sym *sym = grouping_now(c, &o, &now);
+	if (!sym)
 		return -1;
-	}
+	const struct by_stack *b = &now;
 	size_t n;
 	/* Before the first call, growth counts from attach (an empty set). */
 	const struct by_stack *a = c->s->growth_taken ? &c->s->growth : NULL;

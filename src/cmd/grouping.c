@@ -49,3 +49,13 @@ const struct by_stack *by_stack_named(struct cmd_ctx *c, const char *name, struc
 	}
 	return &s->by;
 }
+
+struct sym *grouping_now(struct cmd_ctx *c, struct grouping_opts *o, struct by_stack *now)
+{
+	if (grouping_parse(c, o) < 0 || !by_stack_named(c, "now", now))
+		return NULL;
+	struct sym *sym = session_sym(c->s, &c->err);
+	if (!sym)
+		by_stack_release(now);
+	return sym;
+}

@@ -19,4 +19,7 @@ int parse_count(struct cmd_ctx *c, const char *opt, const char *value, long *out
 /* The live set now or a snapshot's, by name ("now" is the live set); NULL with c->err set. */
 const struct by_stack *by_stack_named(struct cmd_ctx *c, const char *name, struct by_stack *tmp);
 
+/* Options parsed and the live set copied into *now (released on failure); the symbols, or NULL. */
+struct sym *grouping_now(struct cmd_ctx *c, struct grouping_opts *o, struct by_stack *now);
+
 #endif

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "blocks.h"
+#include "proc.h"
 #include "bp.h"
 #include "ool.h"
 #include "ptrace.h"
@@ -658,11 +659,37 @@ static const char *const lookup_names[] = {
 	"memalign", "valloc", "pvalloc", "free", "_r_debug", "_dl_debug_state", "__rseq_offset", "__rseq_size",
 };
 
+/*
+ * With a CET shadow stack a `ret` checks its return address against a copy
+ * the program cannot write: a swapped one kills the thread. The kernel says
+ * so in "x86_Thread_features: shstk".
+ */
+static bool has_shadow_stack(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	char *s = read_text_file(path);
+	char *line = s ? strstr(s, "\nx86_Thread_features:") : NULL;
+	bool on = false;
+	if (line) {
+		char *end = strchr(line + 1, '\n');
+		if (end)
+			*end = '\0';
+		on = strstr(line, "shstk") != NULL;
+	}
+	free(s);
+	return on;
+}
+
 int tracer_install(struct tracer *tr, struct mlz_err *err)
 {
 	enum { N = sizeof(lookup_names) / sizeof(lookup_names[0]) };
 	uint64_t addrs[N];
 	const char *mods[N];
+	if (has_shadow_stack(tr->t->pid))
+		return mlz_error(err, "process %d runs with a CET shadow stack, where a swapped return address "
+				      "kills the thread; allocation tracing is not available for it (threads, "
+				      "bt and maps still work)", tr->t->pid);
 	if (sym_refresh(tr->sym, err) < 0)
 		return -1;
 	sym_find_symbols(tr->sym, lookup_names, N, addrs, mods);
