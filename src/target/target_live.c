@@ -452,12 +452,9 @@ static bool release_queued_traps(struct target *t)
 	return any;
 }
 
-int target_stop(struct target *t, struct mlz_err *err)
+/* Interrupt every thread and wait until each is stopped with no trap in flight; -1 after the deadline. */
+static int stop_all(struct target *t, struct mlz_err *err)
 {
-	if (t->state == TARGET_STOPPED)
-		return 0;
-	if (!target_alive(t))
-		return target_gone_error(t, err);
 	for (size_t i = 0; i < t->nthreads; i++) {
 		struct mlz_err e;
 		if (!t->threads[i].stopped)
@@ -466,6 +463,16 @@ int target_stop(struct target *t, struct mlz_err *err)
 	int r = wait_all_stopped(t, err);
 	for (int round = 0; r == 0 && round < 16 && target_alive(t) && release_queued_traps(t); round++)
 		r = wait_all_stopped(t, err);
+	return r;
+}
+
+int target_stop(struct target *t, struct mlz_err *err)
+{
+	if (t->state == TARGET_STOPPED)
+		return 0;
+	if (!target_alive(t))
+		return target_gone_error(t, err);
+	int r = stop_all(t, err);
 	if (r < 0) {
 		/* Let the ones that stopped go on; the late one's stop is resumed when it comes. */
 		for (size_t i = 0; i < t->nthreads; i++)
@@ -523,14 +530,22 @@ int target_detach(struct target *t, struct mlz_err *err)
 {
 	if (!target_alive(t))
 		return t->state == TARGET_DETACHED ? 0 : target_gone_error(t, err);
-	if (target_stop(t, err) < 0)
-		return -1;
+	/*
+	 * A thread that will not stop (stuck in the kernel) must not keep the
+	 * others from being restored: its code is written back all the same, and
+	 * it finds the original bytes when it returns to user space.
+	 */
+	struct mlz_err stop_err = { 0 };
+	bool all_stopped = t->state == TARGET_STOPPED || stop_all(t, &stop_err) == 0;
+	if (!target_alive(t))
+		return target_gone_error(t, err);
 	int failed = cleanup_run(&t->cleanup, write_cb, t);
 	for (size_t i = 0; i < t->nthreads; i++) {
 		struct thread *th = &t->threads[i];
 		struct mlz_err e;
 		/* A group-stopped thread stays stopped after detach; anything else gets its signal. */
-		pt_detach(th->tid, th->group_stop ? 0 : th->pending_sig, &e);
+		if (th->stopped)
+			pt_detach(th->tid, th->group_stop ? 0 : th->pending_sig, &e);
 	}
 	detach_children(t);
 	t->nthreads = 0;
@@ -538,6 +553,9 @@ int target_detach(struct target *t, struct mlz_err *err)
 	if (failed)
 		return mlz_error(err, "detached from process %d, but %d change(s) could not be undone", t->pid,
 				 failed);
+	if (!all_stopped)
+		return mlz_error(err, "restored process %d, but %s: it stays traced until mlyze exits", t->pid,
+				 stop_err.msg);
 	return 0;
 }
 
