@@ -7,6 +7,7 @@
 #include "cmd.h"
 #include "grouping.h"
 #include "jv.h"
+#include "render.h"
 #include "session.h"
 #include "strbuf.h"
 #include "tracer.h"

@@ -9,6 +9,7 @@
 #include "cmd.h"
 #include "group.h"
 #include "jv.h"
+#include "render.h"
 #include "session.h"
 #include "strbuf.h"
 #include "sym.h"
@@ -16,8 +17,6 @@
 #include "tracer.h"
 
 #define DUMP_BYTES 64
-
-struct jv *block_jv(struct session *s, struct sym *sym, const struct block *b);
 
 /* The live block that starts at addr, else the one that contains it. */
 static const struct block *find_block(const struct tracer *tr, uint64_t addr)

@@ -4,6 +4,7 @@
 
 #include "cmd.h"
 #include "jv.h"
+#include "render.h"
 #include "proc.h"
 #include "session.h"
 #include "snapshot.h"

@@ -2,12 +2,10 @@
 /* cmd-snapshots.c - `snapshots`: the snapshots taken so far. */
 #include "cmd.h"
 #include "jv.h"
+#include "render.h"
 #include "session.h"
 #include "snapshot.h"
 #include "strbuf.h"
-
-struct jv *snapshot_jv(const struct snapshot *s);
-void snapshot_text_line(const struct jv *o, struct strbuf *out);
 
 static int exec(struct cmd_ctx *c)
 {

@@ -246,33 +246,57 @@ done:
 	tr->st.ns_tables += mono_ns() - t0;
 }
 
-void tracer_drain(struct tracer *tr)
+/*
+ * Read the result slots of every outstanding trampoline and apply the calls
+ * that returned. On the trap path one more small read (extra, len bytes at
+ * extra_addr) rides in the same process_vm_readv: each system call there is
+ * paid by every allocation of the target. Returns whether extra was read.
+ */
+static bool drain_with(struct tracer *tr, uint64_t extra_addr, void *extra, size_t len)
 {
 	enum { BATCH = 256 };
-	struct iovec local[BATCH], remote[BATCH];
+	struct iovec local[BATCH + 1], remote[BATCH + 1];
 	uint64_t buf[BATCH][4];
 	struct tthread *who[BATCH];
 	size_t i = 0;
-	while (i < tr->nth) {
-		size_t k = 0;
+	bool first = true, got_extra = false;
+	while (i < tr->nth || (first && extra)) {
+		size_t k = 0, x = first && extra ? 1 : 0;
+		if (x) {
+			local[0] = (struct iovec){ extra, len };
+			remote[0] = (struct iovec){ (void *)extra_addr, len };
+		}
 		for (; i < tr->nth && k < BATCH; i++) {
 			struct tthread *tt = &tr->th[i];
 			if (!tt->p.active || tt->p.inst < 0)
 				continue;
-			local[k] = (struct iovec){ buf[k], sizeof(buf[k]) };
-			remote[k] = (struct iovec){ (void *)inst_data(tr, tt->p.inst), sizeof(buf[k]) };
+			local[x + k] = (struct iovec){ buf[k], sizeof(buf[k]) };
+			remote[x + k] = (struct iovec){ (void *)inst_data(tr, tt->p.inst), sizeof(buf[k]) };
 			who[k++] = tt;
 		}
-		if (!k)
+		first = false;
+		if (!k && !x)
 			break;
-		ssize_t got = process_vm_readv(tr->t->pid, local, k, remote, k, 0);
-		if (got != (ssize_t)(k * sizeof(buf[0])))
-			return; /* the process is going away */
+		ssize_t want = (ssize_t)(k * sizeof(buf[0]) + (x ? len : 0));
+		if (process_vm_readv(tr->t->pid, local, x + k, remote, x + k, 0) != want) {
+			if (!x)
+				return got_extra; /* the process is going away */
+			/* The extra read failed (an unreadable address): drain without it. */
+			drain_with(tr, 0, NULL, 0);
+			return false;
+		}
+		got_extra |= x;
 		/* The trampoline stores result2 before result, so a result seen means both are there. */
 		for (size_t j = 0; j < k; j++)
 			if (buf[j][0] != SENTINEL)
 				complete(tr, who[j], buf[j][0], buf[j][3]);
 	}
+	return got_extra;
+}
+
+void tracer_drain(struct tracer *tr)
+{
+	drain_with(tr, 0, NULL, 0);
 }
 
 /* --- traps --- */
@@ -406,12 +430,8 @@ static bool is_vfork_child(const struct target *t, pid_t tid)
  * thread trapped on, read from the thread's rseq area, so the thread, resumed
  * from there, tends to stay there too.
  */
-static void follow_cpu(struct tracer *tr, const struct user_regs_struct *regs)
+static void follow_cpu(struct tracer *tr, uint32_t cpu)
 {
-	uint32_t cpu;
-	if (tr->rseq_cpu_off < 0 || !regs->fs_base ||
-	    target_read(tr->t, regs->fs_base + (uint64_t)tr->rseq_cpu_off, &cpu, 4) != 4)
-		return;
 	if ((int)cpu == tr->my_cpu || cpu >= CPU_SETSIZE)
 		return;
 	cpu_set_t set;
@@ -453,8 +473,14 @@ static int on_sigtrap(void *arg, struct target *t, pid_t tid, struct user_regs_s
 	}
 	tr->st.traps++;
 	tr->st.calls[b->kind]++;
-	follow_cpu(tr, regs);
-	tracer_drain(tr);
+	/* Where the thread ran comes with the drain read: one system call for both. */
+	uint32_t cpu;
+	if (tr->rseq_cpu_off >= 0 && regs->fs_base) {
+		if (drain_with(tr, regs->fs_base + (uint64_t)tr->rseq_cpu_off, &cpu, sizeof(cpu)))
+			follow_cpu(tr, cpu);
+	} else {
+		tracer_drain(tr);
+	}
 	struct tthread *tt = tthread_get(tr, tid);
 	if (tt->p.active) {
 		if (is_nested(tr, tt, regs)) {
