@@ -34,6 +34,9 @@ struct proc_mem {
 };
 int proc_memory(pid_t pid, struct proc_mem *m, struct mlz_err *err);
 
+/* Bytes of [start, end) resident in RAM, from /proc/PID/pagemap's present bits; -1 if unreadable. */
+int64_t proc_resident(pid_t pid, uint64_t start, uint64_t end);
+
 /* One line of /proc/PID/maps. */
 struct map_entry {
 	uint64_t start, end, offset;

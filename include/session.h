@@ -27,6 +27,7 @@ struct session {
 	struct by_stack growth;  /* the live set at the last `growth` */
 	bool growth_taken;
 	bool json;             /* --json given on the command line */
+	const char *debug_dir; /* --debug-dir: where to look for separate debug files instead */
 	bool interactive;      /* a REPL on a terminal */
 	int sigfd;             /* signalfd: SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT */
 	bool interrupted;      /* Ctrl-C arrived while a command ran */

@@ -41,7 +41,8 @@ struct sym_pc {
 	struct sym_frame *frames;
 };
 
-struct sym *sym_new(struct target *t, struct mlz_err *err);
+/* debug_dir replaces the places separate debug files are searched (NULL: /usr/lib/debug and beside the file). */
+struct sym *sym_new(struct target *t, const char *debug_dir, struct mlz_err *err);
 /* Re-read the module list if the address space changed (dlopen, exec). */
 int sym_refresh(struct sym *s, struct mlz_err *err);
 /*
@@ -67,6 +68,16 @@ bool sym_stack_word(const struct sym *s, uint64_t addr, uint64_t *val);
  * module's basename (owned by libdwfl).
  */
 int sym_find_symbols(struct sym *s, const char *const *names, size_t n, uint64_t *addrs, const char **modules);
+
+/*
+ * Symbols of the module whose file has basename module, locals and TLS
+ * included (from its .symtab or its separate debug file): values[k] gets the
+ * runtime address, or for a TLS symbol its offset in the module's TLS block;
+ * 0 when absent. Returns how many were found.
+ */
+int sym_module_symbols(struct sym *s, const char *module, const char *const *names, size_t n, uint64_t *values);
+/* The module's TLS module id (as the dynamic linker numbers startup objects) and block size; -1 without TLS. */
+int sym_module_tls(struct sym *s, const char *module, size_t *modid, uint64_t *memsz);
 
 /*
  * Let the owner of swapped return addresses translate stack words the

@@ -11,6 +11,7 @@
 
 #include "cleanup.h"
 #include "err.h"
+#include "memsrc.h"
 #include "strbuf.h"
 
 /*
@@ -107,6 +108,8 @@ void target_free(struct target *t);
 
 /* Read up to len bytes at addr; returns bytes read (short at an unmapped page) or -1. */
 ssize_t target_read(struct target *t, uint64_t addr, void *buf, size_t len);
+/* The same reads for code that takes any memory source (the heap walker). */
+struct memsrc target_memsrc(struct target *t);
 /* Write len bytes at addr, even into read-only text (word-wise PTRACE_POKEDATA). */
 int target_write(struct target *t, uint64_t addr, const void *buf, size_t len, struct mlz_err *err);
 /* Registers of a stopped thread. */

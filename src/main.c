@@ -47,6 +47,9 @@ static void usage(FILE *f)
 		"  -e CMD            run CMD (repeatable; with -x, in the order given)\n"
 		"  -x FILE           run the commands in FILE, one per line\n"
 		"  --json            print each command's result as one JSON object per line\n"
+		"  --debug-dir DIR   look for separate debug files (by build-id) under DIR instead of\n"
+		"                    /usr/lib/debug; a directory without them makes mlyze find glibc's\n"
+		"                    heap state by searching libc's data\n"
 		"  -h, --help        show this help and exit\n"
 		"  -V, --version     show the version and exit\n"
 		"\n"
@@ -118,6 +121,7 @@ struct cli {
 	struct script_item *items;
 	int nitems;
 	bool json;
+	const char *debug_dir;
 };
 
 static void parse_cli(int argc, char **argv, struct cli *c)
@@ -134,6 +138,10 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 			exit(EXIT_OK);
 		} else if (!strcmp(a, "--json")) {
 			c->json = true;
+		} else if (!strcmp(a, "--debug-dir")) {
+			if (i + 1 >= argc)
+				die_usage("option '%s' needs an argument", a);
+			c->debug_dir = argv[++i];
 		} else if (!strcmp(a, "-e") || !strcmp(a, "-x")) {
 			if (i + 1 >= argc)
 				die_usage("option '%s' needs an argument", a);
@@ -226,6 +234,7 @@ int main(int argc, char **argv)
 	parse_cli(argc, argv, &cli);
 	s.mode = cli.mode;
 	s.json = cli.json;
+	s.debug_dir = cli.debug_dir;
 	if (cli.help_mode) {
 		char *line = xasprintf("help %s", cli.pid_arg ? cli.pid_arg : "");
 		enum cmd_outcome o = cmd_run_line(&s, line);

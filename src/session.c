@@ -149,7 +149,7 @@ int session_need_live(struct session *s, struct mlz_err *err)
 struct sym *session_sym(struct session *s, struct mlz_err *err)
 {
 	if (!s->sym) {
-		s->sym = sym_new(s->target, err);
+		s->sym = sym_new(s->target, s->debug_dir, err);
 		return s->sym;
 	}
 	if (!target_alive(s->target))

@@ -16,4 +16,15 @@ void snapshot_text_line(const struct jv *o, struct strbuf *out);
 /* One live block: address, size, site, thread, sequence number, age (caller frees). */
 struct jv *block_jv(struct session *s, struct sym *sym, const struct block *b);
 
+/* Heap walks: {"chunks", "bytes"}, glibc's mallinfo2 fields, every chunk kind as keys of o. */
+struct heap_count;
+struct heap_mallinfo;
+struct jv *heap_count_jv(const struct heap_count *c);
+struct jv *heap_mallinfo_jv(const struct heap_mallinfo *mi);
+void heap_kinds_jv(struct jv *o, const struct heap_count *by_kind);
+void heap_kinds_text(const struct jv *o, struct strbuf *out);
+struct heap_report;
+struct jv *heap_problems_jv(const struct heap_report *r);
+void heap_problems_text(const struct jv *o, struct strbuf *out);
+
 #endif

@@ -13,14 +13,6 @@
 #include "target.h"
 #include "xalloc.h"
 
-static char *debuginfo_path;
-
-static const Dwfl_Callbacks proc_callbacks = {
-	.find_elf = dwfl_linux_proc_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
-	.debuginfo_path = &debuginfo_path,
-};
-
 /* Thread callbacks: threads and registers come from the target, never from libdwfl's ptrace. */
 static pid_t next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
 {
@@ -105,7 +97,13 @@ static int report(struct sym *s, struct mlz_err *err)
 
 static int open_dwfl(struct sym *s, struct mlz_err *err)
 {
-	s->dwfl = dwfl_begin(&proc_callbacks);
+	/* Per sym, since --debug-dir changes where separate debug files are looked for. */
+	s->callbacks = (Dwfl_Callbacks){
+		.find_elf = dwfl_linux_proc_find_elf,
+		.find_debuginfo = dwfl_standard_find_debuginfo,
+		.debuginfo_path = &s->debuginfo_path,
+	};
+	s->dwfl = dwfl_begin(&s->callbacks);
 	if (!s->dwfl)
 		return mlz_error(err, "libdwfl: %s", dwfl_errmsg(-1));
 	if (report(s, err) < 0)
@@ -136,10 +134,11 @@ static char *module_maps(pid_t pid)
 	return strbuf_detach(&sb);
 }
 
-struct sym *sym_new(struct target *t, struct mlz_err *err)
+struct sym *sym_new(struct target *t, const char *debug_dir, struct mlz_err *err)
 {
 	struct sym *s = xcalloc(1, sizeof(*s));
 	s->target = t;
+	s->debuginfo_path = debug_dir ? xstrdup(debug_dir) : NULL;
 	if (open_dwfl(s, err) < 0) {
 		sym_free(s);
 		return NULL;
@@ -182,6 +181,7 @@ void sym_free(struct sym *s)
 		dwfl_end(s->dwfl);
 	symcache_clear(s);
 	free(s->cache);
+	free(s->debuginfo_path);
 	free(s->maps_text);
 	free(s->stack_copy);
 	free(s);

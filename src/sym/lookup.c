@@ -67,22 +67,16 @@ static void search_module(Dwfl_Module *mod, const char *const *names, size_t n, 
 	}
 }
 
-int sym_find_symbols(struct sym *s, const char *const *names, size_t n, uint64_t *addrs, const char **modules)
+/* Every module, those in the link map first and in its order (the executable, preloads, dependencies). */
+static void modules_in_link_order(struct sym *s, struct mods *m)
 {
-	struct mods m = { 0 };
-	dwfl_getmodules(s->dwfl, collect, &m, 0);
-	for (size_t k = 0; k < n; k++) {
-		addrs[k] = 0;
-		modules[k] = NULL;
-	}
-
-	/* The link map gives the lookup order: the executable, preloads, then dependencies. */
+	dwfl_getmodules(s->dwfl, collect, m, 0);
 	size_t placed = 0; /* modules moved to the front, in link-map order */
 	uint64_t r_debug = 0;
 	const char *rd_mod;
 	const char *rd_name = "_r_debug";
-	for (size_t i = 0; i < m.n && !r_debug; i++)
-		search_module(m.v[i], &rd_name, 1, &r_debug, &rd_mod);
+	for (size_t i = 0; i < m->n && !r_debug; i++)
+		search_module(m->v[i], &rd_name, 1, &r_debug, &rd_mod);
 	uint64_t lm = 0;
 	if (r_debug && target_read(s->target, r_debug + R_MAP, &lm, 8) == 8) {
 		for (int guard = 0; lm && guard < 4096; guard++) {
@@ -92,13 +86,110 @@ int sym_find_symbols(struct sym *s, const char *const *names, size_t n, uint64_t
 				break;
 			Dwfl_Module *mod = ld ? dwfl_addrmodule(s->dwfl, ld) : NULL;
 			if (mod)
-				move_first(&m, &placed, mod);
+				move_first(m, &placed, mod);
 			lm = next;
 		}
 	}
+}
+
+int sym_find_symbols(struct sym *s, const char *const *names, size_t n, uint64_t *addrs, const char **modules)
+{
+	struct mods m = { 0 };
+	for (size_t k = 0; k < n; k++) {
+		addrs[k] = 0;
+		modules[k] = NULL;
+	}
 	/* Without a link map (a static program) the maps order serves: the executable is alone. */
+	modules_in_link_order(s, &m);
 	for (size_t i = 0; i < m.n; i++)
 		search_module(m.v[i], names, n, addrs, modules);
 	free(m.v);
 	return 0;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = path ? strrchr(path, '/') : NULL;
+	return slash ? slash + 1 : path;
+}
+
+static Dwfl_Module *module_named(struct sym *s, const char *base)
+{
+	struct mods m = { 0 };
+	Dwfl_Module *found = NULL;
+	dwfl_getmodules(s->dwfl, collect, &m, 0);
+	for (size_t i = 0; i < m.n && !found; i++) {
+		const char *name = dwfl_module_info(m.v[i], NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+		if (name && !strcmp(base_name(name), base))
+			found = m.v[i];
+	}
+	free(m.v);
+	return found;
+}
+
+int sym_module_symbols(struct sym *s, const char *module, const char *const *names, size_t n, uint64_t *values)
+{
+	Dwfl_Module *mod = module_named(s, module);
+	int found = 0;
+	for (size_t k = 0; k < n; k++)
+		values[k] = 0;
+	if (!mod)
+		return 0;
+	int count = dwfl_module_getsymtab(mod);
+	for (int i = 1; i < count; i++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		const char *name = dwfl_module_getsym_info(mod, i, &sym, &addr, NULL, NULL, NULL);
+		if (!name || sym.st_shndx == SHN_UNDEF)
+			continue;
+		for (size_t k = 0; k < n; k++) {
+			if (!values[k] && !strcmp(name, names[k])) {
+				/* A TLS symbol's value is its offset in the module's TLS block, not an address. */
+				values[k] = GELF_ST_TYPE(sym.st_info) == STT_TLS ? sym.st_value : addr;
+				found++;
+			}
+		}
+	}
+	return found;
+}
+
+static bool module_tls(Dwfl_Module *mod, uint64_t *memsz)
+{
+	GElf_Addr bias;
+	Elf *elf = dwfl_module_getelf(mod, &bias);
+	size_t nph;
+	if (!elf || elf_getphdrnum(elf, &nph) != 0)
+		return false;
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_TLS) {
+			*memsz = ph.p_memsz;
+			return true;
+		}
+	}
+	return false;
+}
+
+int sym_module_tls(struct sym *s, const char *module, size_t *modid, uint64_t *memsz)
+{
+	/* The dynamic linker numbers the TLS of the objects loaded at startup in link-map order, from 1. */
+	struct mods m = { 0 };
+	int ret = -1;
+	size_t id = 0;
+	modules_in_link_order(s, &m);
+	for (size_t i = 0; i < m.n; i++) {
+		uint64_t sz;
+		if (!module_tls(m.v[i], &sz))
+			continue;
+		id++;
+		const char *name = dwfl_module_info(m.v[i], NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+		if (name && !strcmp(base_name(name), module)) {
+			*modid = id;
+			*memsz = sz;
+			ret = 0;
+			break;
+		}
+	}
+	free(m.v);
+	return ret;
 }

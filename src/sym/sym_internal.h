@@ -12,6 +12,8 @@
 struct sym {
 	struct target *target;
 	Dwfl *dwfl;
+	Dwfl_Callbacks callbacks;
+	char *debuginfo_path; /* libdwfl's search path for separate debug files; NULL: its default */
 	unsigned generation;  /* target generation the modules were reported for */
 	char *maps_text;      /* the module lines of /proc/PID/maps when modules were last reported */
 	size_t next_thread;   /* next_thread callback's cursor */

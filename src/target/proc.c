@@ -188,6 +188,32 @@ int proc_memory(pid_t pid, struct proc_mem *m, struct mlz_err *err)
 	return 0;
 }
 
+int64_t proc_resident(pid_t pid, uint64_t start, uint64_t end)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int64_t pages = 0;
+	uint64_t buf[4096];
+	for (uint64_t page = start / 4096; page < (end + 4095) / 4096;) {
+		uint64_t want = (end + 4095) / 4096 - page;
+		if (want > sizeof(buf) / 8)
+			want = sizeof(buf) / 8;
+		ssize_t n = pread(fd, buf, want * 8, (off_t)(page * 8));
+		if (n <= 0) {
+			pages = -1;
+			break;
+		}
+		for (ssize_t i = 0; i < n / 8; i++)
+			pages += (int64_t)(buf[i] >> 63); /* bit 63: present in RAM */
+		page += (uint64_t)n / 8;
+	}
+	close(fd);
+	return pages < 0 ? -1 : pages * 4096;
+}
+
 int maps_parse(const char *text, struct maps *m, struct mlz_err *err)
 {
 	const char *line = text;

@@ -655,6 +655,16 @@ ssize_t target_read(struct target *t, uint64_t addr, void *buf, size_t len)
 	return pread(t->memfd, buf, len, (off_t)addr);
 }
 
+static ssize_t memsrc_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	return target_read(ctx, addr, buf, len);
+}
+
+struct memsrc target_memsrc(struct target *t)
+{
+	return (struct memsrc){ memsrc_read, t };
+}
+
 /* Whole aligned words through POKEDATA, merging the bytes around the range. */
 static int poke_bytes(pid_t tid, uint64_t addr, const void *buf, size_t len, struct mlz_err *err)
 {

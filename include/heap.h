@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* heap.h - glibc malloc (ptmalloc2) as it lies in memory: arenas, chunks, free lists, mallinfo2. */
+#ifndef MLZ_HEAP_H
+#define MLZ_HEAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "err.h"
+#include "memsrc.h"
+
+struct maps;
+
+/*
+ * Usage:
+ *	struct glibc_where w;            // from glibc_locate() (session layer) or by hand
+ *	struct heap_report r;
+ *	heap_walk(&mem, &maps, &w, visit, arg, &r, &err);
+ *	... r.arenas, r.mi, r.problems ...
+ *	heap_report_release(&r);
+ * The walk never trusts the image: every list is bounded, every chunk checked,
+ * and the first impossible chunk of a heap ends that heap's walk with a problem.
+ */
+
+/* What a chunk is, told from the chunk headers and glibc's free lists. */
+enum chunk_kind {
+	CK_INUSE,    /* handed out by malloc and not freed */
+	CK_INTERNAL, /* in use by the allocator itself: a thread's tcache_perthread_struct */
+	CK_TCACHE,   /* freed into a thread's tcache (looks in use to the chunk headers) */
+	CK_FAST,     /* freed into a fastbin (looks in use too) */
+	CK_BIN,      /* free in the unsorted, a small or a large bin */
+	CK_TOP,      /* an arena's top chunk */
+	CK_MMAPPED,  /* a chunk of its own mmap, in use */
+	CK_NKINDS
+};
+const char *chunk_kind_name(enum chunk_kind k);
+
+struct heap_count {
+	uint64_t chunks, bytes; /* bytes are chunk sizes, headers included */
+};
+
+/* glibc's own mallinfo2 fields, with its definitions. */
+struct heap_mallinfo {
+	uint64_t arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblks, uordblks, fordblks, keepcost;
+};
+
+/* One address range the walk covered: the main heap (brk) or a heap of a thread arena. */
+struct heap_range {
+	uint64_t start, end;
+};
+
+struct heap_arena {
+	uint64_t addr;
+	bool main;
+	uint64_t system_mem, max_system_mem, attached_threads;
+	uint64_t top, top_size;
+	struct heap_range *heaps;
+	size_t nheaps;
+	struct heap_count kind[CK_NKINDS]; /* from the chunk walk (no CK_MMAPPED here) */
+	/* From the free lists, as mallinfo2 walks them. */
+	struct heap_count fastbins, unsorted, smallbins, largebins;
+	struct heap_mallinfo mi; /* this arena's share (hblks, hblkhd, keepcost only in the main arena) */
+	bool complete;           /* every heap walked to its end */
+};
+
+struct heap_problem {
+	uint64_t addr;
+	char what[160];
+};
+
+/* Where glibc keeps its state, found by glibc_locate() from symbols or by the heuristics below. */
+struct glibc_where {
+	char version[16];      /* "2.36" */
+	uint64_t main_arena;   /* &main_arena */
+	uint64_t mp;           /* &mp_ (struct malloc_par) */
+	const char *how;       /* "debug symbols" or "heuristic" (static strings) */
+	size_t nthreads;
+	struct glibc_thread {
+		pid_t tid;
+		uint64_t tcache; /* the thread's tcache_perthread_struct (user pointer), 0 if it has none */
+	} *threads;
+};
+
+struct heap_report {
+	struct heap_arena *arenas;
+	size_t narenas;
+	struct heap_count mmapped; /* mmapped chunks found in anonymous mappings */
+	uint64_t n_mmaps, mmapped_mem; /* glibc's count of them (mp_) */
+	struct heap_mallinfo mi;       /* what mallinfo2() returns */
+	struct heap_count total[CK_NKINDS];
+	struct heap_problem *problems;
+	size_t nproblems, problems_alloc;
+};
+
+/* Called for every chunk the walk finds, in address order within each heap. */
+typedef void (*heap_chunk_fn)(void *arg, uint64_t chunk, uint64_t size, enum chunk_kind kind, size_t arena);
+
+/*
+ * Walk every arena, heap, free list and mmapped chunk. maps lists the image's
+ * mappings (for mmapped chunks and bounds). Problems in the image are recorded
+ * in r->problems and the walk goes on where it can; -1 only when the arenas
+ * themselves cannot be read.
+ */
+int heap_walk(const struct memsrc *m, const struct maps *maps, const struct glibc_where *w, heap_chunk_fn fn,
+	      void *arg, struct heap_report *r, struct mlz_err *err);
+void heap_report_release(struct heap_report *r);
+
+/* Heuristics for an image without libc's debug symbols; each returns 0 when nothing valid is found. */
+/* A struct malloc_state in [lo, hi) whose arena list closes and whose bins are sane. */
+uint64_t glibc_find_main_arena(const struct memsrc *m, uint64_t lo, uint64_t hi);
+/* A struct malloc_par in [lo, hi) consistent with main_arena. */
+uint64_t glibc_find_mp(const struct memsrc *m, uint64_t lo, uint64_t hi, uint64_t main_arena);
+/* In a thread's libc TLS block [lo, hi): the word that points at its tcache_perthread_struct, or 0. */
+uint64_t glibc_find_tcache_slot(const struct memsrc *m, uint64_t lo, uint64_t hi);
+
+/* Layouts this walker knows: glibc 2.35 to 2.40 on x86-64. */
+bool glibc_version_supported(const char *version);
+
+struct session;
+/*
+ * Find glibc's malloc state in the session's process (stopped): the module
+ * malloc binds to must be glibc's (else an error naming the allocator), its
+ * version supported, main_arena and mp_ from debug symbols or heuristics, and
+ * each thread's tcache. Release with glibc_where_release.
+ */
+int glibc_locate(struct session *s, const struct maps *maps, const struct memsrc *m, struct glibc_where *w,
+		 struct mlz_err *err);
+void glibc_where_release(struct glibc_where *w);
+
+/* What one heap walk of the session's process gives beyond the report. */
+struct heap_take {
+	struct glibc_where where;
+	double stopped_ms;    /* how long the process was stopped for the walk */
+	int64_t rss;          /* resident bytes of the arenas' heaps, -1 when unknown */
+	int64_t *arena_rss;   /* per arena, -1 when unknown */
+};
+/* Stop the process, locate, walk (fn per chunk), resume. */
+int heap_take(struct session *s, heap_chunk_fn fn, void *arg, struct heap_report *r, struct heap_take *h,
+	      struct mlz_err *err);
+void heap_take_release(struct heap_take *h);
+
+#endif

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* memsrc.h - where a process image's bytes come from: a live process or a core file, read alike. */
+#ifndef MLZ_MEMSRC_H
+#define MLZ_MEMSRC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/*
+ * The heap walker and its locators read memory only through this, so they run
+ * the same on a live process, a core file and (for fuzzing) a bare buffer.
+ * read returns the bytes read (short at an unmapped page) or -1.
+ */
+struct memsrc {
+	ssize_t (*read)(void *ctx, uint64_t addr, void *buf, size_t len);
+	void *ctx;
+};
+
+static inline bool mem_read(const struct memsrc *m, uint64_t addr, void *buf, size_t len)
+{
+	return m->read(m->ctx, addr, buf, len) == (ssize_t)len;
+}
+
+static inline bool mem_word(const struct memsrc *m, uint64_t addr, uint64_t *val)
+{
+	return mem_read(m, addr, val, 8);
+}
+
+#endif

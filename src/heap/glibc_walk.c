@@ -1,0 +1,540 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/*
+ * glibc_walk.c - every arena, heap, free list and mmapped chunk of a glibc heap,
+ * read through a memsrc. Nothing in the image is trusted: lists are walked
+ * with a step budget derived from the arena's size, chunks are checked before
+ * they are stepped over, and a heap's walk ends at its first impossible chunk
+ * with a problem that names it, keeping what was found before.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "glibc_layout.h"
+#include "heap.h"
+#include "proc.h"
+#include "xalloc.h"
+
+#define MAX_PROBLEMS 64
+#define MAX_ARENAS 4096
+#define MAX_HEAPS 4096
+#define WINDOW (1u << 20)
+#define PAGE 4096ull
+
+static const char *const kind_names[CK_NKINDS] = {
+	[CK_INUSE] = "in use", [CK_INTERNAL] = "allocator", [CK_TCACHE] = "tcache", [CK_FAST] = "fastbin",
+	[CK_BIN] = "bin",      [CK_TOP] = "top",            [CK_MMAPPED] = "mmapped",
+};
+
+const char *chunk_kind_name(enum chunk_kind k)
+{
+	return k < CK_NKINDS ? kind_names[k] : "?";
+}
+
+/* Chunk address -> kind, for the chunks the free lists name (few next to the chunks walked). */
+struct kindset {
+	uint64_t *keys;
+	uint8_t *vals;
+	size_t n, cap;
+};
+
+static size_t slot_of(uint64_t key, size_t cap)
+{
+	return (size_t)((key >> 4) * 0x9E3779B97F4A7C15ull >> 20) & (cap - 1);
+}
+
+static int set_get(const struct kindset *s, uint64_t key)
+{
+	if (!s->cap)
+		return -1;
+	for (size_t i = slot_of(key, s->cap);; i = (i + 1) & (s->cap - 1)) {
+		if (s->keys[i] == key)
+			return s->vals[i];
+		if (!s->keys[i])
+			return -1;
+	}
+}
+
+static void set_put(struct kindset *s, uint64_t key, uint8_t val)
+{
+	if ((s->n + 1) * 2 > s->cap) {
+		struct kindset g = { .cap = s->cap ? s->cap * 2 : 256 };
+		g.keys = xcalloc(g.cap, sizeof(*g.keys));
+		g.vals = xcalloc(g.cap, 1);
+		for (size_t i = 0; i < s->cap; i++)
+			if (s->keys[i])
+				set_put(&g, s->keys[i], s->vals[i]);
+		free(s->keys);
+		free(s->vals);
+		*s = g;
+	}
+	size_t i = slot_of(key, s->cap);
+	while (s->keys[i] && s->keys[i] != key)
+		i = (i + 1) & (s->cap - 1);
+	if (!s->keys[i])
+		s->n++;
+	s->keys[i] = key;
+	s->vals[i] = val;
+}
+
+struct walker {
+	const struct memsrc *m;
+	const struct maps *maps;
+	const struct glibc_where *w;
+	struct heap_report *r;
+	heap_chunk_fn fn;
+	void *arg;
+	struct kindset listed; /* chunks named by a tcache or a fastbin, and the tcache structs */
+	uint8_t *win;          /* a window of the heap being walked */
+	uint64_t win_base;
+	size_t win_len;
+};
+
+__attribute__((format(printf, 3, 4))) static void problem(struct heap_report *r, uint64_t addr, const char *fmt, ...)
+{
+	if (r->nproblems >= MAX_PROBLEMS)
+		return;
+	ALLOC_GROW(r->problems, r->nproblems + 1, r->problems_alloc);
+	struct heap_problem *p = &r->problems[r->nproblems++];
+	p->addr = addr;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(p->what, sizeof(p->what), fmt, ap);
+	va_end(ap);
+}
+
+/* A word of the heap, through the window: one read per megabyte instead of one per chunk. */
+static bool heap_word(struct walker *k, uint64_t addr, uint64_t end, uint64_t *val)
+{
+	if (addr >= k->win_base && addr + 8 <= k->win_base + k->win_len) {
+		memcpy(val, k->win + (addr - k->win_base), 8);
+		return true;
+	}
+	if (addr + 8 > end)
+		return false;
+	size_t want = end - addr < WINDOW ? (size_t)(end - addr) : WINDOW;
+	ssize_t n = k->m->read(k->m->ctx, addr, k->win, want);
+	k->win_base = addr;
+	k->win_len = n > 0 ? (size_t)n : 0;
+	if (k->win_len < 8)
+		return false;
+	memcpy(val, k->win, 8);
+	return true;
+}
+
+static uint64_t chunk_size(uint64_t hdr)
+{
+	return hdr & ~SIZE_BITS;
+}
+
+/* Fastbin i holds chunks of 32 + 16 i bytes; the list is mangled (safe-linking). */
+static void walk_fastbins(struct walker *k, struct heap_arena *a, const uint8_t *ms, uint64_t budget)
+{
+	for (int i = 0; i < NFASTBINS; i++) {
+		uint64_t p;
+		memcpy(&p, ms + MS_FASTBINS + 8 * i, 8);
+		for (uint64_t steps = 0; p; steps++) {
+			uint64_t hdr, fd;
+			if (steps > budget) {
+				problem(k->r, a->addr, "fastbin %d of arena 0x%llx does not end (a cycle)", i,
+					(unsigned long long)a->addr);
+				break;
+			}
+			if ((p & ALIGN_MASK) || !mem_word(k->m, p + 8, &hdr) || !mem_word(k->m, p + 16, &fd)) {
+				problem(k->r, p, "fastbin %d of arena 0x%llx leads to an unreadable or misaligned chunk", i,
+					(unsigned long long)a->addr);
+				break;
+			}
+			if (set_get(&k->listed, p) >= 0) {
+				problem(k->r, p, "chunk is in two free lists (fastbin %d)", i);
+				break;
+			}
+			set_put(&k->listed, p, CK_FAST);
+			a->fastbins.chunks++;
+			a->fastbins.bytes += chunk_size(hdr);
+			p = REVEAL_PTR(p + 16, fd);
+		}
+	}
+}
+
+/* Bins 1 (unsorted) to 127, walked backwards from their headers as mallinfo2 does. */
+static void walk_bins(struct walker *k, struct heap_arena *a, const uint8_t *ms, uint64_t budget)
+{
+	for (int i = 1; i < NBINS; i++) {
+		uint64_t head = a->addr + MS_BINS + 16 * (i - 1) - 16, p;
+		memcpy(&p, ms + MS_BINS + 16 * (i - 1) + 8, 8); /* head->bk */
+		struct heap_count *c = i == 1 ? &a->unsorted : i < 64 ? &a->smallbins : &a->largebins;
+		for (uint64_t steps = 0; p != head; steps++) {
+			uint64_t hdr;
+			if (steps > budget) {
+				problem(k->r, head, "bin %d of arena 0x%llx does not return to its head (a cycle)", i,
+					(unsigned long long)a->addr);
+				break;
+			}
+			if ((p & ALIGN_MASK) || !mem_word(k->m, p + 8, &hdr) || !mem_word(k->m, p + 24, &p)) {
+				problem(k->r, p, "bin %d of arena 0x%llx leads to an unreadable or misaligned chunk", i,
+					(unsigned long long)a->addr);
+				break;
+			}
+			c->chunks++;
+			c->bytes += chunk_size(hdr);
+		}
+	}
+}
+
+/* Each thread's tcache: counts[i] chunks of 32 + 16 i bytes, next pointers mangled. */
+static void walk_tcaches(struct walker *k)
+{
+	for (size_t t = 0; t < k->w->nthreads; t++) {
+		const struct glibc_thread *th = &k->w->threads[t];
+		uint8_t tc[TC_SIZE];
+		uint64_t hdr;
+		if (!th->tcache)
+			continue;
+		if (!mem_word(k->m, th->tcache - 8, &hdr) || chunk_size(hdr) != TC_CHUNK ||
+		    !mem_read(k->m, th->tcache, tc, sizeof(tc))) {
+			problem(k->r, th->tcache, "the tcache of thread %d is not a readable 0x%x-byte chunk", th->tid,
+				TC_CHUNK);
+			continue;
+		}
+		set_put(&k->listed, th->tcache - 16, CK_INTERNAL);
+		for (int i = 0; i < TCACHE_BINS; i++) {
+			uint16_t count;
+			uint64_t e, n = 0;
+			memcpy(&count, tc + 2 * i, 2);
+			memcpy(&e, tc + TC_ENTRIES + 8 * i, 8);
+			for (; e && n <= count; n++) {
+				uint64_t c = e - 16, next;
+				if ((e & ALIGN_MASK) || !mem_word(k->m, c + 8, &hdr) || !mem_word(k->m, e, &next)) {
+					problem(k->r, e, "tcache bin %d of thread %d leads to an unreadable or misaligned entry",
+						i, th->tid);
+					break;
+				}
+				if (chunk_size(hdr) != MINSIZE + 16ull * i) {
+					problem(k->r, c, "tcache bin %d of thread %d holds a chunk of 0x%llx bytes", i, th->tid,
+						(unsigned long long)chunk_size(hdr));
+					break;
+				}
+				if (set_get(&k->listed, c) >= 0) {
+					problem(k->r, c, "chunk is in two free lists (tcache bin %d of thread %d)", i, th->tid);
+					break;
+				}
+				set_put(&k->listed, c, CK_TCACHE);
+				e = REVEAL_PTR(e, next);
+			}
+			if (n != count)
+				problem(k->r, th->tcache, "tcache bin %d of thread %d: its count says %u, its list holds %s%llu",
+					i, th->tid, count, n > count ? "more than " : "", (unsigned long long)(n > count ? count : n));
+		}
+	}
+}
+
+static void emit(struct walker *k, struct heap_arena *a, size_t ai, uint64_t p, uint64_t size, enum chunk_kind kind)
+{
+	a->kind[kind].chunks++;
+	a->kind[kind].bytes += size;
+	if (k->fn)
+		k->fn(k->arg, p, size, kind, ai);
+}
+
+/*
+ * Chunks from start up to top (the heap holding the arena's top) or to the
+ * fencepost glibc leaves at the end of a heap it grew out of. Returns whether
+ * the walk got there.
+ */
+static bool walk_heap(struct walker *k, struct heap_arena *a, size_t ai, uint64_t start, uint64_t end, uint64_t top)
+{
+	uint64_t p = start, limit = top ? top : end;
+	while (p < limit) {
+		uint64_t hdr, next_hdr, foot;
+		if (!heap_word(k, p + 8, end, &hdr)) {
+			problem(k->r, p, "cannot read the chunk header");
+			return false;
+		}
+		uint64_t size = chunk_size(hdr);
+		if (!top && size == CHUNK_HDR)
+			return true; /* the fencepost of a heap the arena grew out of */
+		if (size < MINSIZE || (size & ALIGN_MASK) || size > limit - p) {
+			problem(k->r, p, "impossible chunk size 0x%llx (the heap ends at 0x%llx)", (unsigned long long)size,
+				(unsigned long long)limit);
+			return false;
+		}
+		if (hdr & IS_MMAPPED) {
+			problem(k->r, p, "a chunk inside an arena's heap has the mmapped bit");
+			return false;
+		}
+		uint64_t next = p + size;
+		bool in_use = true;
+		if (next + 16 <= end) {
+			if (!heap_word(k, next + 8, end, &next_hdr)) {
+				problem(k->r, next, "cannot read the chunk header");
+				return false;
+			}
+			in_use = next_hdr & PREV_INUSE;
+		}
+		int listed = set_get(&k->listed, p);
+		enum chunk_kind kind = listed >= 0 ? (enum chunk_kind)listed : in_use ? CK_INUSE : CK_BIN;
+		if (!in_use) {
+			if (listed >= 0)
+				problem(k->r, p, "a chunk in a %s is free to its neighbour too", chunk_kind_name(kind));
+			if (!heap_word(k, next, end, &foot) || foot != size) {
+				problem(k->r, p, "free chunk of 0x%llx bytes, but the next chunk's prev_size says 0x%llx",
+					(unsigned long long)size, (unsigned long long)foot);
+				return false;
+			}
+		}
+		emit(k, a, ai, p, size, kind);
+		p = next;
+	}
+	if (top) {
+		if (p != top) {
+			problem(k->r, p, "the walk passed the top chunk at 0x%llx", (unsigned long long)top);
+			return false;
+		}
+		emit(k, a, ai, top, a->top_size, CK_TOP);
+	}
+	return true;
+}
+
+/* First chunk after a header of n bytes at base, as glibc aligns it (chunk2mem on 16). */
+static uint64_t first_chunk(uint64_t after)
+{
+	uint64_t mis = (after + CHUNK_HDR) & ALIGN_MASK;
+	return mis ? after + 16 - mis : after;
+}
+
+static void add_heap(struct heap_arena *a, uint64_t start, uint64_t end)
+{
+	a->heaps = xrealloc(a->heaps, (a->nheaps + 1) * sizeof(*a->heaps));
+	a->heaps[a->nheaps++] = (struct heap_range){ start, end };
+}
+
+static void walk_main_heap(struct walker *k, struct heap_arena *a, size_t ai, uint64_t sbrk_base, uint32_t flags)
+{
+	if (!a->system_mem)
+		return; /* nothing allocated from it yet */
+	uint64_t end = a->top + a->top_size;
+	if (!sbrk_base || sbrk_base > a->top) {
+		problem(k->r, a->addr, "the main arena's top (0x%llx) is not above sbrk_base (0x%llx)",
+			(unsigned long long)a->top, (unsigned long long)sbrk_base);
+		return;
+	}
+	add_heap(a, sbrk_base, end);
+	a->complete = walk_heap(k, a, ai, first_chunk(sbrk_base), end, a->top);
+	if (!a->complete && (flags & NONCONTIGUOUS_BIT))
+		problem(k->r, a->addr, "the main arena is not contiguous: only its first region was walked");
+}
+
+/* A thread arena's heaps: 64 MiB-aligned, each with a heap_info, chained from the top's. */
+static void walk_thread_heaps(struct walker *k, struct heap_arena *a, size_t ai)
+{
+	uint64_t hs[MAX_HEAPS], sizes[MAX_HEAPS];
+	size_t n = 0;
+	for (uint64_t h = a->top & ~(HEAP_MAX_SIZE - 1); h && n < MAX_HEAPS;) {
+		uint64_t hi[3];
+		if (!mem_read(k->m, h, hi, sizeof(hi)) || hi[HI_AR_PTR / 8] != a->addr || hi[HI_SIZE / 8] > HEAP_MAX_SIZE ||
+		    (hi[HI_PREV / 8] & (HEAP_MAX_SIZE - 1))) {
+			problem(k->r, h, "no heap_info of arena 0x%llx here", (unsigned long long)a->addr);
+			return;
+		}
+		hs[n] = h;
+		sizes[n++] = hi[HI_SIZE / 8];
+		h = hi[HI_PREV / 8];
+	}
+	a->complete = true;
+	for (size_t i = n; i-- > 0;) { /* oldest first: address order within the arena's life */
+		uint64_t h = hs[i], start = h + HI_SIZEOF;
+		if (a->addr == h + HI_SIZEOF)
+			start = first_chunk(a->addr + MS_SIZE); /* the arena's first heap holds the arena */
+		add_heap(a, h, h + sizes[i]);
+		if (!walk_heap(k, a, ai, start, h + sizes[i], i == 0 ? a->top : 0))
+			a->complete = false;
+	}
+}
+
+static bool in_heaps(const struct heap_report *r, uint64_t p, uint64_t *skip_to)
+{
+	for (size_t i = 0; i < r->narenas; i++) {
+		const struct heap_arena *a = &r->arenas[i];
+		for (size_t j = 0; j < a->nheaps; j++) {
+			/* a thread heap reserves HEAP_MAX_SIZE; only its front is read-write */
+			uint64_t end = a->main ? a->heaps[j].end : a->heaps[j].start + HEAP_MAX_SIZE;
+			if (p >= a->heaps[j].start && p < end) {
+				*skip_to = end;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/*
+ * mmapped chunks live in anonymous read-write mappings, each at the start of
+ * its own mmap (glibc's alignment offset is 0 unless memalign asked for more):
+ * a header with prev_size 0 and exactly IS_MMAPPED set, a page-multiple size.
+ */
+static void find_mmapped(struct walker *k)
+{
+	for (size_t i = 0; i < k->maps->n; i++) {
+		const struct map_entry *e = &k->maps->v[i];
+		if (e->path[0] || e->perms[0] != 'r' || e->perms[1] != 'w')
+			continue;
+		for (uint64_t p = e->start; p < e->end;) {
+			uint64_t hdr[2], skip;
+			if (in_heaps(k->r, p, &skip)) {
+				p = skip;
+				continue;
+			}
+			if (mem_read(k->m, p, hdr, sizeof(hdr)) && hdr[0] == 0 && (hdr[1] & SIZE_BITS) == IS_MMAPPED &&
+			    chunk_size(hdr[1]) >= PAGE && !(hdr[1] & (PAGE - 1) & ~SIZE_BITS) &&
+			    chunk_size(hdr[1]) <= e->end - p) {
+				uint64_t size = chunk_size(hdr[1]);
+				k->r->mmapped.chunks++;
+				k->r->mmapped.bytes += size;
+				if (k->fn)
+					k->fn(k->arg, p, size, CK_MMAPPED, (size_t)-1);
+				p += size;
+			} else {
+				p += PAGE;
+			}
+		}
+	}
+}
+
+static void add_mallinfo(struct heap_mallinfo *to, const struct heap_mallinfo *a)
+{
+	to->arena += a->arena;
+	to->ordblks += a->ordblks;
+	to->smblks += a->smblks;
+	to->fsmblks += a->fsmblks;
+	to->uordblks += a->uordblks;
+	to->fordblks += a->fordblks;
+	to->hblks += a->hblks;
+	to->hblkhd += a->hblkhd;
+	to->keepcost += a->keepcost;
+}
+
+/* glibc's int_mallinfo for one arena, from the lists walked. */
+static void arena_mallinfo(struct heap_arena *a, const struct heap_report *r)
+{
+	uint64_t bins = a->unsorted.bytes + a->smallbins.bytes + a->largebins.bytes;
+	uint64_t avail = a->top_size + a->fastbins.bytes + bins;
+	a->mi.smblks = a->fastbins.chunks;
+	a->mi.ordblks = 1 + a->unsorted.chunks + a->smallbins.chunks + a->largebins.chunks;
+	a->mi.fordblks = avail;
+	a->mi.uordblks = a->system_mem - avail;
+	a->mi.arena = a->system_mem;
+	a->mi.fsmblks = a->fastbins.bytes;
+	if (a->main) {
+		a->mi.hblks = r->n_mmaps;
+		a->mi.hblkhd = r->mmapped_mem;
+		a->mi.keepcost = a->top_size;
+	}
+}
+
+/* The arena list from main_arena: each arena's lists, in the order glibc links them. */
+static int read_arenas(struct walker *k, uint8_t *ms_main, struct mlz_err *err)
+{
+	struct heap_report *r = k->r;
+	uint64_t addr = k->w->main_arena;
+	uint8_t *ms = xmalloc(MS_SIZE);
+	size_t alloc = 0;
+	while (r->narenas < MAX_ARENAS) {
+		if (!mem_read(k->m, addr, ms, MS_SIZE)) {
+			if (!r->narenas) {
+				free(ms);
+				return mlz_error(err, "cannot read main_arena at 0x%llx", (unsigned long long)addr);
+			}
+			problem(r, addr, "the arena list leads to unreadable memory");
+			break;
+		}
+		if (!r->narenas)
+			memcpy(ms_main, ms, MS_SIZE);
+		ALLOC_GROW(r->arenas, r->narenas + 1, alloc);
+		struct heap_arena *a = &r->arenas[r->narenas++];
+		memset(a, 0, sizeof(*a));
+		a->addr = addr;
+		a->main = addr == k->w->main_arena;
+		memcpy(&a->top, ms + MS_TOP, 8);
+		memcpy(&a->attached_threads, ms + MS_ATTACHED, 8);
+		memcpy(&a->system_mem, ms + MS_SYSTEM_MEM, 8);
+		memcpy(&a->max_system_mem, ms + MS_MAX_SYSTEM_MEM, 8);
+		uint64_t hdr = 0;
+		if (a->system_mem && !mem_word(k->m, a->top + 8, &hdr))
+			problem(r, a->top, "cannot read the top chunk of arena 0x%llx", (unsigned long long)addr);
+		a->top_size = chunk_size(hdr);
+		uint64_t budget = a->system_mem / MINSIZE + 2; /* no list can hold more chunks than that */
+		walk_fastbins(k, a, ms, budget);
+		walk_bins(k, a, ms, budget);
+		memcpy(&addr, ms + MS_NEXT, 8);
+		if (addr == k->w->main_arena)
+			break;
+		for (size_t i = 0; i < r->narenas; i++) {
+			if (r->arenas[i].addr == addr) {
+				problem(r, addr, "the arena list loops without returning to main_arena");
+				addr = 0;
+			}
+		}
+		if (!addr)
+			break;
+	}
+	free(ms);
+	return 0;
+}
+
+int heap_walk(const struct memsrc *m, const struct maps *maps, const struct glibc_where *w, heap_chunk_fn fn,
+	      void *arg, struct heap_report *r, struct mlz_err *err)
+{
+	struct walker k = { .m = m, .maps = maps, .w = w, .r = r, .fn = fn, .arg = arg };
+	uint8_t mp[MP_SIZE], ms_main[MS_SIZE] = { 0 };
+	memset(r, 0, sizeof(*r));
+	if (!mem_read(m, w->mp, mp, sizeof(mp)))
+		return mlz_error(err, "cannot read glibc's malloc parameters (mp_) at 0x%llx", (unsigned long long)w->mp);
+	int32_t n_mmaps;
+	uint64_t sbrk_base;
+	memcpy(&n_mmaps, mp + MP_N_MMAPS, 4);
+	memcpy(&r->mmapped_mem, mp + MP_MMAPPED_MEM, 8);
+	memcpy(&sbrk_base, mp + MP_SBRK_BASE, 8);
+	r->n_mmaps = n_mmaps > 0 ? (uint64_t)n_mmaps : 0;
+	if (read_arenas(&k, ms_main, err) < 0)
+		return -1;
+	walk_tcaches(&k);
+
+	k.win = xmalloc(WINDOW);
+	for (size_t i = 0; i < r->narenas; i++) {
+		struct heap_arena *a = &r->arenas[i];
+		uint32_t flags;
+		memcpy(&flags, ms_main + MS_FLAGS, 4);
+		if (a->main)
+			walk_main_heap(&k, a, i, sbrk_base, flags);
+		else
+			walk_thread_heaps(&k, a, i);
+		arena_mallinfo(a, r);
+		add_mallinfo(&r->mi, &a->mi);
+		for (int c = 0; c < CK_NKINDS; c++) {
+			r->total[c].chunks += a->kind[c].chunks;
+			r->total[c].bytes += a->kind[c].bytes;
+		}
+	}
+	free(k.win);
+	if (maps)
+		find_mmapped(&k);
+	r->total[CK_MMAPPED] = r->mmapped;
+	if (maps && (r->mmapped.chunks != r->n_mmaps || r->mmapped.bytes != r->mmapped_mem))
+		problem(r, 0, "found %llu mmapped chunks (%llu bytes) where glibc counts %llu (%llu bytes)",
+			(unsigned long long)r->mmapped.chunks, (unsigned long long)r->mmapped.bytes,
+			(unsigned long long)r->n_mmaps, (unsigned long long)r->mmapped_mem);
+	free(k.listed.keys);
+	free(k.listed.vals);
+	return 0;
+}
+
+void heap_report_release(struct heap_report *r)
+{
+	for (size_t i = 0; i < r->narenas; i++)
+		free(r->arenas[i].heaps);
+	free(r->arenas);
+	free(r->problems);
+	memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* heap_take.c - one walk of the session's heap: stop every thread, locate glibc, walk, resume, time it. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "heap.h"
+#include "proc.h"
+#include "session.h"
+#include "target.h"
+#include "xalloc.h"
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Resident bytes of each arena's heaps (pagemap), read while the process is running again. */
+static void heap_rss(pid_t pid, const struct heap_report *r, struct heap_take *h)
+{
+	h->arena_rss = xcalloc(r->narenas ? r->narenas : 1, sizeof(*h->arena_rss));
+	h->rss = 0;
+	for (size_t i = 0; i < r->narenas; i++) {
+		for (size_t j = 0; j < r->arenas[i].nheaps && h->arena_rss[i] >= 0; j++) {
+			int64_t b = proc_resident(pid, r->arenas[i].heaps[j].start, r->arenas[i].heaps[j].end);
+			h->arena_rss[i] = b < 0 ? -1 : h->arena_rss[i] + b;
+		}
+		h->rss = h->rss < 0 || h->arena_rss[i] < 0 ? -1 : h->rss + h->arena_rss[i];
+	}
+}
+
+int heap_take(struct session *s, heap_chunk_fn fn, void *arg, struct heap_report *r, struct heap_take *h,
+	      struct mlz_err *err)
+{
+	memset(h, 0, sizeof(*h));
+	memset(r, 0, sizeof(*r));
+	double t0 = now_ms();
+	if (session_stop(s, err) < 0)
+		return -1;
+	struct maps maps = { 0 };
+	struct memsrc m = target_memsrc(s->target);
+	int ret = proc_maps(s->target->pid, &maps, err);
+	if (ret == 0)
+		ret = glibc_locate(s, &maps, &m, &h->where, err);
+	if (ret == 0)
+		ret = heap_walk(&m, &maps, &h->where, fn, arg, r, err);
+	maps_release(&maps);
+	struct mlz_err e2;
+	if (session_resume(s, ret < 0 ? &e2 : err) < 0)
+		ret = -1;
+	h->stopped_ms = now_ms() - t0;
+	if (ret == 0)
+		heap_rss(s->target->pid, r, h);
+	return ret;
+}
+
+void heap_take_release(struct heap_take *h)
+{
+	glibc_where_release(&h->where);
+	free(h->arena_rss);
+	memset(h, 0, sizeof(*h));
+}
