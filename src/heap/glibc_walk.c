@@ -39,9 +39,10 @@ struct kindset {
 	size_t n, cap;
 };
 
+/* Fibonacci hashing: the product's top bits, which every bit of the key reaches. */
 static size_t slot_of(uint64_t key, size_t cap)
 {
-	return (size_t)((key >> 4) * 0x9E3779B97F4A7C15ull >> 20) & (cap - 1);
+	return (size_t)(((key >> 4) * 0x9E3779B97F4A7C15ull) >> (64 - __builtin_ctzll(cap)));
 }
 
 static int set_get(const struct kindset *s, uint64_t key)
@@ -85,7 +86,13 @@ struct walker {
 	struct heap_report *r;
 	heap_chunk_fn fn;
 	void *arg;
-	struct kindset listed; /* chunks named by a tcache or a fastbin, and the tcache structs */
+	struct kindset listed; /* chunks named by a free list (a repeat is a cycle), and the tcache structs */
+	/* The same sorted by address, met in step with the chunk walk (no random lookups). */
+	struct listed_chunk {
+		uint64_t addr;
+		enum chunk_kind kind;
+	} *sorted;
+	size_t nsorted, cursor;
 	uint8_t *win;          /* a window of the heap being walked */
 	uint64_t win_base;
 	size_t win_len;
@@ -123,6 +130,35 @@ static bool heap_word(struct walker *k, uint64_t addr, uint64_t end, uint64_t *v
 	return true;
 }
 
+static int by_addr(const void *a, const void *b)
+{
+	uint64_t x = ((const struct listed_chunk *)a)->addr, y = ((const struct listed_chunk *)b)->addr;
+	return x < y ? -1 : x > y;
+}
+
+static void sort_listed(struct walker *k)
+{
+	k->sorted = xmalloc((k->listed.n ? k->listed.n : 1) * sizeof(*k->sorted));
+	for (size_t i = 0; i < k->listed.cap; i++)
+		if (k->listed.keys[i])
+			k->sorted[k->nsorted++] = (struct listed_chunk){ k->listed.keys[i], k->listed.vals[i] };
+	qsort(k->sorted, k->nsorted, sizeof(*k->sorted), by_addr);
+}
+
+/* Where a heap starting at start meets the sorted list: the walk then only moves forward. */
+static void seek_listed(struct walker *k, uint64_t start)
+{
+	size_t lo = 0, hi = k->nsorted;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (k->sorted[mid].addr < start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	k->cursor = lo;
+}
+
 static uint64_t chunk_size(uint64_t hdr)
 {
 	return hdr & ~SIZE_BITS;
@@ -135,13 +171,13 @@ static void walk_fastbins(struct walker *k, struct heap_arena *a, const uint8_t 
 		uint64_t p;
 		memcpy(&p, ms + MS_FASTBINS + 8 * i, 8);
 		for (uint64_t steps = 0; p; steps++) {
-			uint64_t hdr, fd;
+			uint64_t hdr_fd[2], hdr, fd;
 			if (steps > budget) {
 				problem(k->r, a->addr, "fastbin %d of arena 0x%llx does not end (a cycle)", i,
 					(unsigned long long)a->addr);
 				break;
 			}
-			if ((p & ALIGN_MASK) || !mem_word(k->m, p + 8, &hdr) || !mem_word(k->m, p + 16, &fd)) {
+			if ((p & ALIGN_MASK) || !mem_read(k->m, p + 8, hdr_fd, sizeof(hdr_fd))) {
 				problem(k->r, p, "fastbin %d of arena 0x%llx leads to an unreadable or misaligned chunk", i,
 					(unsigned long long)a->addr);
 				break;
@@ -150,6 +186,8 @@ static void walk_fastbins(struct walker *k, struct heap_arena *a, const uint8_t 
 				problem(k->r, p, "chunk is in two free lists (fastbin %d)", i);
 				break;
 			}
+			hdr = hdr_fd[0];
+			fd = hdr_fd[1];
 			set_put(&k->listed, p, CK_FAST);
 			a->fastbins.chunks++;
 			a->fastbins.bytes += chunk_size(hdr);
@@ -166,19 +204,26 @@ static void walk_bins(struct walker *k, struct heap_arena *a, const uint8_t *ms,
 		memcpy(&p, ms + MS_BINS + 16 * (i - 1) + 8, 8); /* head->bk */
 		struct heap_count *c = i == 1 ? &a->unsorted : i < 64 ? &a->smallbins : &a->largebins;
 		for (uint64_t steps = 0; p != head; steps++) {
-			uint64_t hdr;
+			uint64_t w[3]; /* size, fd, bk */
 			if (steps > budget) {
 				problem(k->r, head, "bin %d of arena 0x%llx does not return to its head (a cycle)", i,
 					(unsigned long long)a->addr);
 				break;
 			}
-			if ((p & ALIGN_MASK) || !mem_word(k->m, p + 8, &hdr) || !mem_word(k->m, p + 24, &p)) {
+			if ((p & ALIGN_MASK) || !mem_read(k->m, p + 8, w, sizeof(w))) {
 				problem(k->r, p, "bin %d of arena 0x%llx leads to an unreadable or misaligned chunk", i,
 					(unsigned long long)a->addr);
 				break;
 			}
+			if (set_get(&k->listed, p) >= 0) {
+				problem(k->r, p, "chunk is in two free lists, or bin %d of arena 0x%llx loops", i,
+					(unsigned long long)a->addr);
+				break;
+			}
+			set_put(&k->listed, p, CK_BIN);
 			c->chunks++;
-			c->bytes += chunk_size(hdr);
+			c->bytes += chunk_size(w[0]);
+			p = w[2];
 		}
 	}
 }
@@ -246,6 +291,7 @@ static void emit(struct walker *k, struct heap_arena *a, size_t ai, uint64_t p, 
 static bool walk_heap(struct walker *k, struct heap_arena *a, size_t ai, uint64_t start, uint64_t end, uint64_t top)
 {
 	uint64_t p = start, limit = top ? top : end;
+	seek_listed(k, start);
 	while (p < limit) {
 		uint64_t hdr, next_hdr, foot;
 		if (!heap_word(k, p + 8, end, &hdr)) {
@@ -253,8 +299,8 @@ static bool walk_heap(struct walker *k, struct heap_arena *a, size_t ai, uint64_
 			return false;
 		}
 		uint64_t size = chunk_size(hdr);
-		if (!top && size == CHUNK_HDR)
-			return true; /* the fencepost of a heap the arena grew out of */
+		if (!top && (size == CHUNK_HDR || size == 0))
+			return true; /* the fenceposts of a heap the arena grew out of (0 when its old top was tiny) */
 		if (size < MINSIZE || (size & ALIGN_MASK) || size > limit - p) {
 			problem(k->r, p, "impossible chunk size 0x%llx (the heap ends at 0x%llx)", (unsigned long long)size,
 				(unsigned long long)limit);
@@ -273,11 +319,13 @@ static bool walk_heap(struct walker *k, struct heap_arena *a, size_t ai, uint64_
 			}
 			in_use = next_hdr & PREV_INUSE;
 		}
-		int listed = set_get(&k->listed, p);
-		enum chunk_kind kind = listed >= 0 ? (enum chunk_kind)listed : in_use ? CK_INUSE : CK_BIN;
+		while (k->cursor < k->nsorted && k->sorted[k->cursor].addr < p)
+			k->cursor++;
+		bool listed = k->cursor < k->nsorted && k->sorted[k->cursor].addr == p;
+		enum chunk_kind kind = in_use ? CK_INUSE : CK_BIN;
+		if (listed && in_use)
+			kind = k->sorted[k->cursor].kind; /* a tcache or fastbin chunk, or a tcache struct */
 		if (!in_use) {
-			if (listed >= 0)
-				problem(k->r, p, "a chunk in a %s is free to its neighbour too", chunk_kind_name(kind));
 			if (!heap_word(k, next, end, &foot) || foot != size) {
 				problem(k->r, p, "free chunk of 0x%llx bytes, but the next chunk's prev_size says 0x%llx",
 					(unsigned long long)size, (unsigned long long)foot);
@@ -500,6 +548,7 @@ int heap_walk(const struct memsrc *m, const struct maps *maps, const struct glib
 	if (read_arenas(&k, ms_main, err) < 0)
 		return -1;
 	walk_tcaches(&k);
+	sort_listed(&k);
 
 	k.win = xmalloc(WINDOW);
 	for (size_t i = 0; i < r->narenas; i++) {
@@ -527,6 +576,7 @@ int heap_walk(const struct memsrc *m, const struct maps *maps, const struct glib
 			(unsigned long long)r->n_mmaps, (unsigned long long)r->mmapped_mem);
 	free(k.listed.keys);
 	free(k.listed.vals);
+	free(k.sorted);
 	return 0;
 }
 
