@@ -15,7 +15,8 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 n_churn=200000
 n_hold=1000000
 n_stress=1000000
-[ "$quick" = --quick ] && { n_churn=50000; n_hold=200000; n_stress=0; }
+n_big=10000000
+[ "$quick" = --quick ] && { n_churn=50000; n_hold=200000; n_stress=0; n_big=1000000; }
 
 kv () { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" | tail -n1; }
 line () { printf '%-44s %s\n' "$1" "$2"; }
@@ -95,6 +96,24 @@ sleep 2
 "$mlyze" attach $spid -e "sleep 5" -e detach >/dev/null 2>&1
 wait $spid || true
 awk '/^t=/ { split($2, a, "="); printf "  second %-3s allocs %s %s %s\n", substr($1, 3), a[2], $4, $5 }' "$work/steady.out"
+
+echo "== bigheap -n $n_big: blocks in two arenas, built before attach; heap and a snapshot walk them"
+"$b/bigheap" -n $n_big -o "$work/bh.txt" >/dev/null 2>&1 &
+bpid=$!
+for _ in $(seq 1200); do [ -s "$work/bh.txt" ] && break; sleep 0.1; done
+"$mlyze" attach $bpid --json -e stats -e heap -e "snapshot s" -e stats >"$work/bh.json" 2>"$work/bh.err"
+kill $bpid 2>/dev/null || true
+bh () { jq -r "select(.command == \"$1\") | .result | $2" "$work/bh.json" | head -n1; }
+truth=$(sed -n 's/^arena=/arena=/p' "$work/bh.txt")
+mine=$(bh heap '.mallinfo | "arena=\(.arena) ordblks=\(.ordblks) smblks=\(.smblks) hblks=\(.hblks) hblkhd=\(.hblkhd) fsmblks=\(.fsmblks) uordblks=\(.uordblks) fordblks=\(.fordblks) keepcost=\(.keepcost)"')
+line "bigheap's own mallinfo2()" "$truth"
+line "heap: mallinfo equal to it" "$([ "$truth" = "$mine" ] && echo yes || echo "NO: $mine")"
+line "chunks walked (heap)" "$(bh heap '.in_use.chunks + .tcache.chunks + .fastbins.chunks + .bins.chunks + .top.chunks + .allocator.chunks + .mmapped.chunks')"
+line "heap: process stopped" "$(bh heap '.stopped_ms | round') ms"
+line "heap: walk throughput" "$(bh heap '"\((.in_use.chunks + .fastbins.chunks + .bins.chunks) / .stopped_ms / 1000 | . * 10 | round / 10) M chunks/s, \(.system_mem / .stopped_ms / 1000 | round) MB/s"')"
+line "snapshot: blocks (untraced: built before attach)" "$(bh 'snapshot s' '.untraced_blocks')"
+line "snapshot: process stopped" "$(bh 'snapshot s' '.stopped_ms | round') ms"
+line "mlyze memory per walked block (RSS growth)" "$(jq -s '(map(select(.command == "stats")) | (.[1].result.mlyze_rss - .[0].result.mlyze_rss)) / (map(select(.command == "snapshot s"))[0].result.untraced_blocks) * 100 | round / 100' "$work/bh.json") bytes"
 
 if [ "$n_stress" -gt 0 ]; then
 	echo "== stress: 8 threads x $n_stress malloc/free pairs, traced from the start"

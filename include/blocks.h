@@ -89,11 +89,23 @@ struct stack_live {
 	uint64_t count;
 };
 
+/*
+ * Blocks the heap walk found that tracing never saw (allocated before attach,
+ * or with tracing off) have no stack: they are added up by size class, the
+ * usable size's power of two: class c holds 2^(c+4)+1 .. 2^(c+5) bytes (c 0: 1..32).
+ */
+#define UNTRACED_CLASSES 40
+unsigned untraced_class(uint64_t size);
+/* "33-64" for class 1. */
+void untraced_class_label(unsigned cls, char *buf, size_t len);
+
 /* A copy of per-stack figures: one per snapshot, growth point, phase boundary and the peak. */
 struct by_stack {
 	struct stack_live *v;
 	size_t n;           /* stacks known when it was taken */
-	uint64_t bytes, count;
+	uint64_t bytes, count; /* all of it, untraced included */
+	struct stack_live untraced[UNTRACED_CLASSES];
+	bool walked;        /* the untraced figures come from a heap walk */
 };
 void by_stack_copy(struct by_stack *dst, const struct stack_live *src, size_t n, uint64_t bytes, uint64_t count);
 void by_stack_release(struct by_stack *b);

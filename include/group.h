@@ -29,8 +29,11 @@ extern const char *const group_by_names[BY_NKINDS];
 struct group_key {
 	char *function, *file, *module;
 	int line;
-	uint32_t stack;  /* a stack that has this key (the whole stack for BY_STACK) */
+	uint32_t stack;  /* a stack that has this key (the whole stack for BY_STACK); NO_STACK for untraced */
+	char *size_class; /* untraced blocks of this usable size ("33-64"), else NULL */
 };
+#define NO_STACK UINT32_MAX
+#define UNTRACED_NAME "<before attach>"
 
 struct keytab {
 	struct group_key *v;
@@ -51,6 +54,8 @@ uint32_t keys_of_stack(struct keys *k, struct sym *sym, const struct tracer *tr,
 /* Every distinct key among the frames of stack (for --cumulative); returns the count written. */
 size_t keys_all_frames(struct keys *k, struct sym *sym, const struct tracer *tr, uint32_t stack, enum group_by by,
 		       uint32_t *out, size_t max);
+/* The key of the untraced blocks of size class cls. */
+uint32_t keys_of_class(struct keys *k, enum group_by by, unsigned cls);
 const struct group_key *keys_get(const struct keys *k, enum group_by by, uint32_t id);
 void keys_release(struct keys *k);
 
@@ -73,6 +78,12 @@ struct grouping_opts {
 struct group *group_compare(struct keys *k, struct sym *sym, const struct tracer *tr, const struct by_stack *a,
 			    const struct by_stack *b, const struct grouping_opts *o, size_t *n);
 
+/*
+ * Untraced blocks are compared only when both sets come from a heap walk
+ * (a is NULL for a set on its own); totals then include them, else not.
+ */
+bool by_stack_untraced_comparable(const struct by_stack *a, const struct by_stack *b);
+void by_stack_totals(const struct by_stack *b, bool untraced, int64_t *count, int64_t *bytes);
 /* Append groups as JSON objects to array out; with_diff adds count_diff and size_diff. */
 void groups_to_jv(struct keys *k, struct sym *sym, const struct tracer *tr, enum group_by by,
 		  const struct group *g, size_t n, bool with_diff, struct jv *out);

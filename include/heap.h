@@ -94,7 +94,7 @@ struct heap_report {
 	size_t nproblems, problems_alloc;
 };
 
-/* Called for every chunk the walk finds, in address order within each heap. */
+/* Called for every chunk the walk finds (mmapped ones too), in address order. */
 typedef void (*heap_chunk_fn)(void *arg, uint64_t chunk, uint64_t size, enum chunk_kind kind, size_t arena);
 
 /*
@@ -128,6 +128,8 @@ struct session;
 int glibc_locate(struct session *s, const struct maps *maps, const struct memsrc *m, struct glibc_where *w,
 		 struct mlz_err *err);
 void glibc_where_release(struct glibc_where *w);
+/* Load what glibc_locate needs from files (libc's symbols) while the process still runs. */
+void glibc_prepare(struct session *s);
 
 /* What one heap walk of the session's process gives beyond the report. */
 struct heap_take {
@@ -136,7 +138,10 @@ struct heap_take {
 	int64_t rss;          /* resident bytes of the arenas' heaps, -1 when unknown */
 	int64_t *arena_rss;   /* per arena, -1 when unknown */
 };
-/* Stop the process, locate, walk (fn per chunk), resume. */
+/* Locate and walk (fn per chunk) in a process the caller has stopped. */
+int heap_walk_stopped(struct session *s, heap_chunk_fn fn, void *arg, struct heap_report *r, struct heap_take *h,
+		      struct mlz_err *err);
+/* Stop the process, locate, walk (fn per chunk), resume; then the heaps' residency. */
 int heap_take(struct session *s, heap_chunk_fn fn, void *arg, struct heap_report *r, struct heap_take *h,
 	      struct mlz_err *err);
 void heap_take_release(struct heap_take *h);

@@ -67,9 +67,11 @@ struct sym *session_sym(struct session *s, struct mlz_err *err);
 
 /*
  * Start allocation tracing: hooks go in now (attach) or once the dynamic
- * linker has loaded the libraries (a program that has yet to exec).
+ * linker has loaded the libraries (a program that has yet to exec). Without
+ * install (--no-trace) only the empty tables are made: snapshots then hold
+ * what heap walks find, and nothing is written into the process.
  */
-int session_start_tracing(struct session *s, struct mlz_err *err);
+int session_start_tracing(struct session *s, bool install, struct mlz_err *err);
 
 /* Detach from a live target (cleanup registry first); 0 when nothing is left attached. */
 int session_detach(struct session *s, struct mlz_err *err);

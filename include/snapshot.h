@@ -3,6 +3,7 @@
 #ifndef MLZ_SNAPSHOT_H
 #define MLZ_SNAPSHOT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -11,13 +12,47 @@
 
 struct tracer;
 
+/* A live block only the heap walk knows: no stack, and its usable size (its chunk less the header). */
+struct wblock {
+	uint64_t addr;
+	uint32_t units; /* chunk bytes / 16, WBLOCK_MMAPPED for a chunk of its own mmap */
+} __attribute__((packed));
+#define WBLOCK_MMAPPED 0x80000000u
+static inline uint64_t wblock_size(const struct wblock *w)
+{
+	uint64_t chunk = (uint64_t)(w->units & ~WBLOCK_MMAPPED) << 4;
+	return chunk - ((w->units & WBLOCK_MMAPPED) ? 16 : 8);
+}
+
+/* The untraced blocks of one heap walk, in address order, in a mapping of their own. */
+struct untraced {
+	struct wblock *v;
+	size_t n, alloc;
+	size_t map_bytes;
+	bool walked;     /* false: the heap was not walked, note says why */
+	double stopped_ms; /* how long the process was stopped for the walk and the copy */
+	char note[512];
+};
+/*
+ * Append a block. The array grows by mremap in a mapping that asks for huge
+ * pages: filling it is what the process waits for during a walk, and faulting
+ * 2 MiB at a time is several times faster than 4 KiB at a time.
+ */
+void untraced_push(struct untraced *u, uint64_t addr, uint32_t units);
+/* Give back the unused tail once the walk is over. */
+void untraced_trim(struct untraced *u);
+/* Add u's blocks to by, per size class and to the totals. */
+void untraced_add(const struct untraced *u, struct by_stack *by);
+void untraced_release(struct untraced *u);
+
 struct snapshot {
 	char *name;
 	uint32_t tick;        /* when, in clock ticks since attach */
 	int64_t rss;          /* the process's RSS then, -1 if unknown */
 	uint64_t seq;         /* events seen by then */
-	struct block *blocks; /* the live blocks, by address */
+	struct block *blocks; /* the traced live blocks, by address */
 	size_t n;
+	struct untraced walked; /* the live blocks only the heap walk found, why not, how long it took */
 	struct by_stack by;   /* the same, added up per stack */
 };
 
@@ -28,8 +63,10 @@ struct snapshots {
 };
 
 /* Copy the tracer's live set as a snapshot called name (NULL: the next sN). Returns it, or NULL. */
-const struct snapshot *snapshot_take(struct snapshots *ss, struct tracer *tr, const char *name, int64_t rss,
-				     struct mlz_err *err);
+struct snapshot *snapshot_take(struct snapshots *ss, struct tracer *tr, const char *name, int64_t rss,
+			       struct mlz_err *err);
+/* Add the untraced blocks of the heap walk made at the same stop (they move into s). */
+void snapshot_add_untraced(struct snapshot *s, struct untraced *u);
 const struct snapshot *snapshot_find(const struct snapshots *ss, const char *name);
 /* The block of snapshot s that contains addr, or NULL. */
 const struct block *snapshot_block_at(const struct snapshot *s, uint64_t addr);

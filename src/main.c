@@ -47,6 +47,8 @@ static void usage(FILE *f)
 		"  -e CMD            run CMD (repeatable; with -x, in the order given)\n"
 		"  -x FILE           run the commands in FILE, one per line\n"
 		"  --json            print each command's result as one JSON object per line\n"
+		"  --no-trace        do not trace allocations (nothing is written into the process);\n"
+		"                    snapshots, top and compare then see what heap walks find\n"
 		"  --debug-dir DIR   look for separate debug files (by build-id) under DIR instead of\n"
 		"                    /usr/lib/debug; a directory without them makes mlyze find glibc's\n"
 		"                    heap state by searching libc's data\n"
@@ -122,6 +124,7 @@ struct cli {
 	int nitems;
 	bool json;
 	const char *debug_dir;
+	bool no_trace;
 };
 
 static void parse_cli(int argc, char **argv, struct cli *c)
@@ -138,6 +141,8 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 			exit(EXIT_OK);
 		} else if (!strcmp(a, "--json")) {
 			c->json = true;
+		} else if (!strcmp(a, "--no-trace")) {
+			c->no_trace = true;
 		} else if (!strcmp(a, "--debug-dir")) {
 			if (i + 1 >= argc)
 				die_usage("option '%s' needs an argument", a);
@@ -258,7 +263,7 @@ int main(int argc, char **argv)
 		return EXIT_FATAL;
 	}
 
-	if (session_start_tracing(&s, &err) < 0)
+	if (session_start_tracing(&s, !cli.no_trace, &err) < 0)
 		fprintf(stderr, "mlyze: allocation tracing is off: %s\n", err.msg);
 
 	struct run_tally tally = { 0 };

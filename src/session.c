@@ -208,12 +208,17 @@ int session_detach(struct session *s, struct mlz_err *err)
 	return target_detach(s->target, err);
 }
 
-int session_start_tracing(struct session *s, struct mlz_err *err)
+int session_start_tracing(struct session *s, bool install, struct mlz_err *err)
 {
 	struct sym *sym = session_sym(s, err);
 	if (!sym)
 		return -1;
 	s->tracer = tracer_new(s->target, sym);
+	if (!install) {
+		/* --no-trace: the tables exist (empty) for snapshots of heap walks; nothing goes into the target. */
+		s->target->hooks = (struct target_hooks){ 0 };
+		return 0;
+	}
 	s->tracer->on_process_exit = on_process_exit;
 	s->tracer->exit_arg = s;
 	if (s->mode == MODE_RUN)

@@ -47,7 +47,7 @@ test_expect_success 'the fixture ended while traced: exit snapshot taken, its st
 
 # groups CMD: the groups of a compare or top result as compact lines
 groups () {
-	result "$1" | jq -c ".result.groups[] | [.function, .count, .count_diff, .size, .size_diff]"
+	result "$1" | jq -c ".result.groups[] | select(.function != \"<before attach>\") | [.function, .count, .count_diff, .size, .size_diff]"
 }
 
 test_expect_success 'compare a b --by function: every function, exact counts and bytes, largest growth first' '

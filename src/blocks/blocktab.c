@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /* blocktab.c - live blocks by address: linear probing, backward-shift deletion, 24-byte entries. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,6 +124,21 @@ void by_stack_copy(struct by_stack *dst, const struct stack_live *src, size_t n,
 	dst->n = n;
 	dst->bytes = bytes;
 	dst->count = count;
+	memset(dst->untraced, 0, sizeof(dst->untraced));
+	dst->walked = false;
+}
+
+unsigned untraced_class(uint64_t size)
+{
+	unsigned c = 0;
+	while (c + 1 < UNTRACED_CLASSES && size > (32ull << c))
+		c++;
+	return c;
+}
+
+void untraced_class_label(unsigned cls, char *buf, size_t len)
+{
+	snprintf(buf, len, "%llu-%llu", cls ? (16ull << cls) + 1 : 1ull, 32ull << cls);
 }
 
 void by_stack_release(struct by_stack *b)

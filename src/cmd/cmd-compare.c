@@ -29,10 +29,16 @@ static int exec(struct cmd_ctx *c)
 	jv_set(r, "a", jv_string(c->args->argv[0]));
 	jv_set(r, "b", jv_string(c->args->argv[1]));
 	jv_set(r, "by", jv_string(group_by_names[o.by]));
-	jv_set(r, "count", jv_int((int64_t)b->count));
-	jv_set(r, "count_diff", jv_int((int64_t)b->count - (int64_t)a->count));
-	jv_set(r, "size", jv_int((int64_t)b->bytes));
-	jv_set(r, "size_diff", jv_int((int64_t)b->bytes - (int64_t)a->bytes));
+	bool untraced = by_stack_untraced_comparable(a, b);
+	int64_t ca, ba, cb, bb;
+	by_stack_totals(a, untraced, &ca, &ba);
+	by_stack_totals(b, untraced, &cb, &bb);
+	jv_set(r, "count", jv_int(cb));
+	jv_set(r, "count_diff", jv_int(cb - ca));
+	jv_set(r, "size", jv_int(bb));
+	jv_set(r, "size_diff", jv_int(bb - ba));
+	/* Blocks allocated before attach count only when both sides walked the heap. */
+	jv_set(r, "untraced", jv_bool(untraced));
 	groups_to_jv(&c->s->keys, sym, c->s->tracer, o.by, g, n, true, jv_set(r, "groups", jv_array()));
 	free(g);
 	by_stack_release(&ta);
@@ -48,6 +54,8 @@ static void text(const struct jv *r, struct strbuf *out)
 		    jv_get_str(r, "a", ""), jv_get_str(r, "b", ""), jv_get_int(r, "size_diff", 0),
 		    jv_get_int(r, "count_diff", 0), jv_get_int(r, "size", 0), jv_get_int(r, "count", 0),
 		    jv_get_str(r, "by", ""));
+	if (!jv_get(r, "untraced")->u.b)
+		strbuf_addstr(out, "(traced blocks only: one side has no heap walk for the blocks from before attach)\n");
 	groups_text(jv_get(r, "groups"), true, out);
 }
 

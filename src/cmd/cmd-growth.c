@@ -3,6 +3,8 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
+#include <string.h>
+
 #include "cmd.h"
 #include "grouping.h"
 #include "jv.h"
@@ -18,8 +20,17 @@ static int exec(struct cmd_ctx *c)
 		return -1;
 	const struct by_stack *b = &now;
 	size_t n;
-	/* Before the first call, growth counts from attach (an empty set). */
-	const struct by_stack *a = c->s->growth_taken ? &c->s->growth : NULL;
+	/*
+	 * Before the first call, growth counts from attach: nothing traced, and the
+	 * untraced blocks (allocated before attach) as they are now.
+	 */
+	struct by_stack at_attach = { 0 };
+	memcpy(at_attach.untraced, now.untraced, sizeof(now.untraced));
+	for (int i = 0; i < UNTRACED_CLASSES; i++) {
+		at_attach.count += now.untraced[i].count;
+		at_attach.bytes += now.untraced[i].bytes;
+	}
+	const struct by_stack *a = c->s->growth_taken ? &c->s->growth : &at_attach;
 	struct group *g = group_compare(&c->s->keys, sym, c->s->tracer, a, b, &o, &n);
 	size_t kept = 0;
 	for (size_t i = 0; i < n; i++)
@@ -28,8 +39,8 @@ static int exec(struct cmd_ctx *c)
 	struct jv *r = jv_object();
 	jv_set(r, "since", jv_string(c->s->growth_taken ? "previous growth" : "attach"));
 	jv_set(r, "by", jv_string(group_by_names[o.by]));
-	jv_set(r, "size_diff", jv_int((int64_t)b->bytes - (int64_t)(a ? a->bytes : 0)));
-	jv_set(r, "count_diff", jv_int((int64_t)b->count - (int64_t)(a ? a->count : 0)));
+	jv_set(r, "size_diff", jv_int((int64_t)b->bytes - (int64_t)a->bytes));
+	jv_set(r, "count_diff", jv_int((int64_t)b->count - (int64_t)a->count));
 	groups_to_jv(&c->s->keys, sym, c->s->tracer, o.by, g, kept, true, jv_set(r, "groups", jv_array()));
 	free(g);
 	by_stack_release(&c->s->growth);

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 
 #include "cmd.h"
+#include "grouping.h"
 #include "jv.h"
 #include "render.h"
 #include "proc.h"
@@ -19,6 +20,17 @@ struct jv *snapshot_jv(const struct snapshot *s)
 	jv_set(o, "seconds", jv_double(s->tick * (CLOCK_TICK_MS / 1000.0)));
 	jv_set(o, "blocks", jv_int((int64_t)s->by.count));
 	jv_set(o, "bytes", jv_int((int64_t)s->by.bytes));
+	uint64_t ucount = 0, ubytes = 0;
+	for (int i = 0; i < UNTRACED_CLASSES; i++) {
+		ucount += s->by.untraced[i].count;
+		ubytes += s->by.untraced[i].bytes;
+	}
+	jv_set(o, "untraced_blocks", jv_int((int64_t)ucount));
+	jv_set(o, "untraced_bytes", jv_int((int64_t)ubytes));
+	jv_set(o, "heap_walked", jv_bool(s->by.walked));
+	if (s->walked.note[0])
+		jv_set(o, "heap_note", jv_string(s->walked.note));
+	jv_set(o, "stopped_ms", jv_double(s->walked.stopped_ms));
 	jv_set(o, "rss", s->rss >= 0 ? jv_int(s->rss) : jv_null());
 	jv_set(o, "events", jv_int((int64_t)s->seq));
 	return o;
@@ -30,7 +42,24 @@ void snapshot_text_line(const struct jv *o, struct strbuf *out)
 		    jv_get(o, "seconds")->u.d, jv_get_int(o, "blocks", 0), jv_get_int(o, "bytes", 0));
 	if (jv_get(o, "rss")->kind == JV_INT)
 		strbuf_addf(out, "   RSS %" PRId64 " KiB", jv_get_int(o, "rss", 0) / 1024);
+	if (jv_get_int(o, "untraced_blocks", 0))
+		strbuf_addf(out, "   (%" PRId64 " from before attach)", jv_get_int(o, "untraced_blocks", 0));
 	strbuf_addch(out, '\n');
+}
+
+struct take_ctx {
+	struct cmd_ctx *c;
+	struct tracer *tr;
+	struct untraced *u;
+	int64_t rss;
+	struct snapshot *taken;
+};
+
+static void take(void *arg)
+{
+	struct take_ctx *x = arg;
+	x->taken = snapshot_take(&x->c->s->snaps, x->tr, x->c->args->argc ? x->c->args->argv[0] : NULL, x->rss,
+				 &x->c->err);
 }
 
 static int exec(struct cmd_ctx *c)
@@ -42,11 +71,15 @@ static int exec(struct cmd_ctx *c)
 	struct mlz_err ignored;
 	if (target_alive(c->s->target))
 		proc_memory(c->s->target->pid, &m, &ignored);
-	const struct snapshot *s =
-		snapshot_take(&c->s->snaps, tr, c->args->argc ? c->args->argv[0] : NULL, m.rss, &c->err);
-	if (!s)
+	struct untraced u;
+	struct take_ctx x = { c, tr, &u, m.rss, NULL };
+	int r = live_set_take(c->s, &u, take, &x, &c->err);
+	if (x.taken)
+		snapshot_add_untraced(x.taken, &u); /* adding up per size class needs no stopped process */
+	untraced_release(&u);
+	if (r < 0 || !x.taken)
 		return -1;
-	c->result = snapshot_jv(s);
+	c->result = snapshot_jv(x.taken);
 	return 0;
 }
 

@@ -21,8 +21,12 @@ static int exec(struct cmd_ctx *c)
 	struct group *g = group_compare(&c->s->keys, sym, c->s->tracer, NULL, b, &o, &n);
 	struct jv *r = jv_object();
 	jv_set(r, "by", jv_string(group_by_names[o.by]));
+	int64_t tc, tb;
+	by_stack_totals(b, false, &tc, &tb);
 	jv_set(r, "count", jv_int((int64_t)b->count));
 	jv_set(r, "size", jv_int((int64_t)b->bytes));
+	jv_set(r, "untraced_count", jv_int((int64_t)b->count - tc));
+	jv_set(r, "untraced_size", jv_int((int64_t)b->bytes - tb));
 	groups_to_jv(&c->s->keys, sym, c->s->tracer, o.by, g, n, false, jv_set(r, "groups", jv_array()));
 	free(g);
 	by_stack_release(&now);
@@ -32,8 +36,12 @@ static int exec(struct cmd_ctx *c)
 
 static void text(const struct jv *r, struct strbuf *out)
 {
-	strbuf_addf(out, "%" PRId64 " bytes live in %" PRId64 " blocks traced since attach, by %s\n",
-		    jv_get_int(r, "size", 0), jv_get_int(r, "count", 0), jv_get_str(r, "by", ""));
+	strbuf_addf(out, "%" PRId64 " bytes live in %" PRId64 " blocks", jv_get_int(r, "size", 0),
+		    jv_get_int(r, "count", 0));
+	if (jv_get_int(r, "untraced_count", 0))
+		strbuf_addf(out, " (%" PRId64 " bytes in %" PRId64 " from before attach)", jv_get_int(r, "untraced_size", 0),
+			    jv_get_int(r, "untraced_count", 0));
+	strbuf_addf(out, ", by %s\n", jv_get_str(r, "by", ""));
 	groups_text(jv_get(r, "groups"), false, out);
 }
 

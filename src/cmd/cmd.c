@@ -14,12 +14,12 @@
 extern const struct cmd_entry cmd_info_entry, cmd_threads_entry, cmd_maps_entry, cmd_bt_entry,
 	cmd_sleep_entry, cmd_detach_entry, cmd_quit_entry, cmd_help_entry, cmd_stats_entry, cmd_snapshot_entry,
 	cmd_snapshots_entry, cmd_compare_entry, cmd_top_entry, cmd_growth_entry, cmd_blocks_entry, cmd_show_entry,
-	cmd_peak_entry, cmd_mark_entry, cmd_phases_entry, cmd_set_entry, cmd_wait_entry, cmd_heap_entry, cmd_arenas_entry;
+	cmd_peak_entry, cmd_mark_entry, cmd_phases_entry, cmd_set_entry, cmd_wait_entry, cmd_heap_entry, cmd_arenas_entry, cmd_check_entry;
 
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_snapshot_entry, &cmd_snapshots_entry, &cmd_compare_entry, &cmd_growth_entry, &cmd_top_entry,
 	&cmd_blocks_entry, &cmd_show_entry, &cmd_peak_entry, &cmd_mark_entry, &cmd_phases_entry, &cmd_stats_entry,
-	&cmd_set_entry, &cmd_heap_entry, &cmd_arenas_entry,
+	&cmd_set_entry, &cmd_heap_entry, &cmd_arenas_entry, &cmd_check_entry,
 	&cmd_info_entry, &cmd_threads_entry, &cmd_bt_entry, &cmd_maps_entry,
 	&cmd_sleep_entry, &cmd_wait_entry, &cmd_detach_entry, &cmd_quit_entry, &cmd_help_entry,
 	NULL,
@@ -142,17 +142,18 @@ const char *cmd_optval(const struct cmd_args *a, const char *name)
 	return v;
 }
 
-static void print_json(const char *line, const struct jv *result, const struct mlz_err *err)
+/* A failed command may still have a result (what `check` found wrong): it is printed with the error. */
+static void print_json(const char *line, bool ok, const struct jv *result, const struct mlz_err *err)
 {
 	struct strbuf sb = STRBUF_INIT;
 	strbuf_addstr(&sb, "{\"command\": ");
 	json_quote(&sb, line);
-	if (result) {
-		strbuf_addstr(&sb, ", \"ok\": true, \"result\": ");
-		jv_dump(result, &sb);
-	} else {
-		strbuf_addstr(&sb, ", \"ok\": false, \"error\": ");
+	strbuf_addstr(&sb, ok ? ", \"ok\": true" : ", \"ok\": false, \"error\": ");
+	if (!ok)
 		json_quote(&sb, err->msg);
+	if (result) {
+		strbuf_addstr(&sb, ", \"result\": ");
+		jv_dump(result, &sb);
 	}
 	strbuf_addstr(&sb, "}\n");
 	fputs(strbuf_str(&sb), stdout);
@@ -206,17 +207,16 @@ enum cmd_outcome cmd_run_line(struct session *s, const char *line)
 	trim(line, &start, &len);
 	char *shown = xstrndup(start, len);
 	if (json) {
-		print_json(shown, r == 0 ? ctx.result : NULL, &ctx.err);
-	} else if (r == 0) {
+		print_json(shown, r == 0, ctx.result, &ctx.err);
+	} else {
 		struct strbuf out = STRBUF_INIT;
-		if (e->text)
+		if (e && e->text && ctx.result)
 			e->text(ctx.result, &out);
 		fputs(strbuf_str(&out), stdout);
 		fflush(stdout);
 		strbuf_release(&out);
-	} else {
-		fflush(stdout);
-		fprintf(stderr, "error: %s\n", ctx.err.msg);
+		if (r < 0)
+			fprintf(stderr, "error: %s\n", ctx.err.msg);
 	}
 	free(shown);
 	free(args.argv);

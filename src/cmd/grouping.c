@@ -33,14 +33,30 @@ int grouping_parse(struct cmd_ctx *c, struct grouping_opts *o)
 	return 0;
 }
 
+struct now_ctx {
+	struct tracer *tr;
+	struct by_stack *out;
+};
+
+static void copy_now(void *arg)
+{
+	struct now_ctx *x = arg;
+	tracer_live_copy(x->tr, x->out);
+}
+
 const struct by_stack *by_stack_named(struct cmd_ctx *c, const char *name, struct by_stack *tmp)
 {
 	if (!strcmp(name, "now")) {
 		struct tracer *tr = session_tracer(c->s, &c->err);
+		struct untraced u;
 		if (!tr)
 			return NULL;
-		tracer_live_copy(tr, tmp);
-		return tmp;
+		struct now_ctx x = { tr, tmp };
+		int r = live_set_take(c->s, &u, copy_now, &x, &c->err);
+		if (r == 0)
+			untraced_add(&u, tmp);
+		untraced_release(&u);
+		return r < 0 ? NULL : tmp;
 	}
 	const struct snapshot *s = snapshot_find(&c->s->snaps, name);
 	if (!s) {

@@ -17,6 +17,14 @@ int grouping_parse(struct cmd_ctx *c, struct grouping_opts *o);
 /* Parse a non-negative integer option value; 0 or -1 with c->err set. */
 int parse_count(struct cmd_ctx *c, const char *opt, const char *value, long *out);
 /* The live set now or a snapshot's, by name ("now" is the live set); NULL with c->err set. */
+struct untraced;
+/*
+ * Stop the process, walk its heap for the blocks tracing has not seen (into
+ * u), call take(arg) while it is still stopped, resume. When the heap cannot
+ * be walked u->note says why and take still runs.
+ */
+int live_set_take(struct session *s, struct untraced *u, void (*take)(void *arg), void *arg, struct mlz_err *err);
+
 const struct by_stack *by_stack_named(struct cmd_ctx *c, const char *name, struct by_stack *tmp);
 
 /* Options parsed and the live set copied into *now (released on failure); the symbols, or NULL. */

@@ -179,6 +179,21 @@ int glibc_locate(struct session *s, const struct maps *maps, const struct memsrc
 	return 0;
 }
 
+void glibc_prepare(struct session *s)
+{
+	/* libdwfl reads a module's symbol table (libc's debug file: megabytes) on first use. */
+	struct mlz_err ignored;
+	struct sym *sym = session_sym(s, &ignored);
+	const char *names[] = { "malloc" }, *module;
+	const char *syms[] = { "main_arena" };
+	uint64_t addr, val;
+	if (!sym)
+		return;
+	sym_find_symbols(sym, names, 1, &addr, &module);
+	if (addr && is_glibc(module))
+		sym_module_symbols(sym, module, syms, 1, &val);
+}
+
 void glibc_where_release(struct glibc_where *w)
 {
 	free(w->threads);

@@ -358,46 +358,60 @@ static void add_heap(struct heap_arena *a, uint64_t start, uint64_t end)
 	a->heaps[a->nheaps++] = (struct heap_range){ start, end };
 }
 
-static void walk_main_heap(struct walker *k, struct heap_arena *a, size_t ai, uint64_t sbrk_base, uint32_t flags)
+/* One stretch of chunks to walk: the main arena's brk heap, or one heap of a thread arena. */
+struct segment {
+	size_t arena;
+	uint64_t start, end; /* first chunk; end of the heap */
+	uint64_t top;        /* the arena's top if this heap holds it, else 0 */
+};
+
+struct plan {
+	struct segment *v;
+	size_t n, alloc;
+	struct mchunk {
+		uint64_t addr, size;
+	} *mm;               /* mmapped chunks found */
+	size_t nmm, mm_alloc;
+};
+
+static void plan_add(struct plan *pl, size_t arena, uint64_t start, uint64_t end, uint64_t top)
+{
+	ALLOC_GROW(pl->v, pl->n + 1, pl->alloc);
+	pl->v[pl->n++] = (struct segment){ arena, start, end, top };
+}
+
+static void plan_main_heap(struct walker *k, struct plan *pl, struct heap_arena *a, size_t ai, uint64_t sbrk_base)
 {
 	if (!a->system_mem)
 		return; /* nothing allocated from it yet */
-	uint64_t end = a->top + a->top_size;
 	if (!sbrk_base || sbrk_base > a->top) {
 		problem(k->r, a->addr, "the main arena's top (0x%llx) is not above sbrk_base (0x%llx)",
 			(unsigned long long)a->top, (unsigned long long)sbrk_base);
+		a->complete = false;
 		return;
 	}
-	add_heap(a, sbrk_base, end);
-	a->complete = walk_heap(k, a, ai, first_chunk(sbrk_base), end, a->top);
-	if (!a->complete && (flags & NONCONTIGUOUS_BIT))
-		problem(k->r, a->addr, "the main arena is not contiguous: only its first region was walked");
+	add_heap(a, sbrk_base, a->top + a->top_size);
+	plan_add(pl, ai, first_chunk(sbrk_base), a->top + a->top_size, a->top);
 }
 
 /* A thread arena's heaps: 64 MiB-aligned, each with a heap_info, chained from the top's. */
-static void walk_thread_heaps(struct walker *k, struct heap_arena *a, size_t ai)
+static void plan_thread_heaps(struct walker *k, struct plan *pl, struct heap_arena *a, size_t ai)
 {
-	uint64_t hs[MAX_HEAPS], sizes[MAX_HEAPS];
 	size_t n = 0;
-	for (uint64_t h = a->top & ~(HEAP_MAX_SIZE - 1); h && n < MAX_HEAPS;) {
+	for (uint64_t h = a->top & ~(HEAP_MAX_SIZE - 1); h; n++) {
 		uint64_t hi[3];
-		if (!mem_read(k->m, h, hi, sizeof(hi)) || hi[HI_AR_PTR / 8] != a->addr || hi[HI_SIZE / 8] > HEAP_MAX_SIZE ||
-		    (hi[HI_PREV / 8] & (HEAP_MAX_SIZE - 1))) {
+		if (n >= MAX_HEAPS || !mem_read(k->m, h, hi, sizeof(hi)) || hi[HI_AR_PTR / 8] != a->addr ||
+		    hi[HI_SIZE / 8] > HEAP_MAX_SIZE || (hi[HI_PREV / 8] & (HEAP_MAX_SIZE - 1))) {
 			problem(k->r, h, "no heap_info of arena 0x%llx here", (unsigned long long)a->addr);
+			a->complete = false;
 			return;
 		}
-		hs[n] = h;
-		sizes[n++] = hi[HI_SIZE / 8];
-		h = hi[HI_PREV / 8];
-	}
-	a->complete = true;
-	for (size_t i = n; i-- > 0;) { /* oldest first: address order within the arena's life */
-		uint64_t h = hs[i], start = h + HI_SIZEOF;
+		uint64_t start = h + HI_SIZEOF;
 		if (a->addr == h + HI_SIZEOF)
 			start = first_chunk(a->addr + MS_SIZE); /* the arena's first heap holds the arena */
-		add_heap(a, h, h + sizes[i]);
-		if (!walk_heap(k, a, ai, start, h + sizes[i], i == 0 ? a->top : 0))
-			a->complete = false;
+		add_heap(a, h, h + hi[HI_SIZE / 8]);
+		plan_add(pl, ai, start, h + hi[HI_SIZE / 8], n == 0 ? a->top : 0);
+		h = hi[HI_PREV / 8];
 	}
 }
 
@@ -422,7 +436,7 @@ static bool in_heaps(const struct heap_report *r, uint64_t p, uint64_t *skip_to)
  * its own mmap (glibc's alignment offset is 0 unless memalign asked for more):
  * a header with prev_size 0 and exactly IS_MMAPPED set, a page-multiple size.
  */
-static void find_mmapped(struct walker *k)
+static void find_mmapped(struct walker *k, struct plan *pl)
 {
 	for (size_t i = 0; i < k->maps->n; i++) {
 		const struct map_entry *e = &k->maps->v[i];
@@ -437,17 +451,47 @@ static void find_mmapped(struct walker *k)
 			if (mem_read(k->m, p, hdr, sizeof(hdr)) && hdr[0] == 0 && (hdr[1] & SIZE_BITS) == IS_MMAPPED &&
 			    chunk_size(hdr[1]) >= PAGE && !(hdr[1] & (PAGE - 1) & ~SIZE_BITS) &&
 			    chunk_size(hdr[1]) <= e->end - p) {
-				uint64_t size = chunk_size(hdr[1]);
-				k->r->mmapped.chunks++;
-				k->r->mmapped.bytes += size;
-				if (k->fn)
-					k->fn(k->arg, p, size, CK_MMAPPED, (size_t)-1);
-				p += size;
+				ALLOC_GROW(pl->mm, pl->nmm + 1, pl->mm_alloc);
+				pl->mm[pl->nmm++] = (struct mchunk){ p, chunk_size(hdr[1]) };
+				p += chunk_size(hdr[1]);
 			} else {
 				p += PAGE;
 			}
 		}
 	}
+}
+
+static int by_start(const void *a, const void *b)
+{
+	uint64_t x = ((const struct segment *)a)->start, y = ((const struct segment *)b)->start;
+	return x < y ? -1 : x > y;
+}
+
+static void emit_mmapped(struct walker *k, const struct plan *pl, size_t *next, uint64_t below)
+{
+	for (; *next < pl->nmm && pl->mm[*next].addr < below; (*next)++) {
+		k->r->mmapped.chunks++;
+		k->r->mmapped.bytes += pl->mm[*next].size;
+		if (k->fn)
+			k->fn(k->arg, pl->mm[*next].addr, pl->mm[*next].size, CK_MMAPPED, (size_t)-1);
+	}
+}
+
+/* Every segment and mmapped chunk, in address order, so a consumer gets one sorted stream. */
+static void walk_plan(struct walker *k, struct plan *pl)
+{
+	size_t mm = 0;
+	qsort(pl->v, pl->n, sizeof(*pl->v), by_start);
+	k->win = xmalloc(WINDOW);
+	for (size_t i = 0; i < pl->n; i++) {
+		const struct segment *sg = &pl->v[i];
+		struct heap_arena *a = &k->r->arenas[sg->arena];
+		emit_mmapped(k, pl, &mm, sg->start);
+		if (!walk_heap(k, a, sg->arena, sg->start, sg->end, sg->top))
+			a->complete = false;
+	}
+	emit_mmapped(k, pl, &mm, UINT64_MAX);
+	free(k->win);
 }
 
 static void add_mallinfo(struct heap_mallinfo *to, const struct heap_mallinfo *a)
@@ -550,15 +594,26 @@ int heap_walk(const struct memsrc *m, const struct maps *maps, const struct glib
 	walk_tcaches(&k);
 	sort_listed(&k);
 
-	k.win = xmalloc(WINDOW);
+	struct plan pl = { 0 };
 	for (size_t i = 0; i < r->narenas; i++) {
 		struct heap_arena *a = &r->arenas[i];
-		uint32_t flags;
-		memcpy(&flags, ms_main + MS_FLAGS, 4);
+		a->complete = true;
 		if (a->main)
-			walk_main_heap(&k, a, i, sbrk_base, flags);
+			plan_main_heap(&k, &pl, a, i, sbrk_base);
 		else
-			walk_thread_heaps(&k, a, i);
+			plan_thread_heaps(&k, &pl, a, i);
+	}
+	if (maps)
+		find_mmapped(&k, &pl);
+	walk_plan(&k, &pl);
+	free(pl.v);
+	free(pl.mm);
+	uint32_t flags;
+	memcpy(&flags, ms_main + MS_FLAGS, 4);
+	for (size_t i = 0; i < r->narenas; i++) {
+		struct heap_arena *a = &r->arenas[i];
+		if (a->main && !a->complete && (flags & NONCONTIGUOUS_BIT))
+			problem(r, a->addr, "the main arena is not contiguous: only its first region was walked");
 		arena_mallinfo(a, r);
 		add_mallinfo(&r->mi, &a->mi);
 		for (int c = 0; c < CK_NKINDS; c++) {
@@ -566,9 +621,6 @@ int heap_walk(const struct memsrc *m, const struct maps *maps, const struct glib
 			r->total[c].bytes += a->kind[c].bytes;
 		}
 	}
-	free(k.win);
-	if (maps)
-		find_mmapped(&k);
 	r->total[CK_MMAPPED] = r->mmapped;
 	if (maps && (r->mmapped.chunks != r->n_mmaps || r->mmapped.bytes != r->mmapped_mem))
 		problem(r, 0, "found %llu mmapped chunks (%llu bytes) where glibc counts %llu (%llu bytes)",

@@ -31,14 +31,11 @@ static void heap_rss(pid_t pid, const struct heap_report *r, struct heap_take *h
 	}
 }
 
-int heap_take(struct session *s, heap_chunk_fn fn, void *arg, struct heap_report *r, struct heap_take *h,
-	      struct mlz_err *err)
+int heap_walk_stopped(struct session *s, heap_chunk_fn fn, void *arg, struct heap_report *r, struct heap_take *h,
+		      struct mlz_err *err)
 {
 	memset(h, 0, sizeof(*h));
 	memset(r, 0, sizeof(*r));
-	double t0 = now_ms();
-	if (session_stop(s, err) < 0)
-		return -1;
 	struct maps maps = { 0 };
 	struct memsrc m = target_memsrc(s->target);
 	int ret = proc_maps(s->target->pid, &maps, err);
@@ -47,6 +44,19 @@ int heap_take(struct session *s, heap_chunk_fn fn, void *arg, struct heap_report
 	if (ret == 0)
 		ret = heap_walk(&m, &maps, &h->where, fn, arg, r, err);
 	maps_release(&maps);
+	return ret;
+}
+
+int heap_take(struct session *s, heap_chunk_fn fn, void *arg, struct heap_report *r, struct heap_take *h,
+	      struct mlz_err *err)
+{
+	memset(h, 0, sizeof(*h));
+	memset(r, 0, sizeof(*r));
+	glibc_prepare(s);
+	double t0 = now_ms();
+	if (session_stop(s, err) < 0)
+		return -1;
+	int ret = heap_walk_stopped(s, fn, arg, r, h, err);
 	struct mlz_err e2;
 	if (session_resume(s, ret < 0 ? &e2 : err) < 0)
 		ret = -1;

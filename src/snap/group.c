@@ -216,6 +216,19 @@ size_t keys_all_frames(struct keys *k, struct sym *sym, const struct tracer *tr,
 	return c.n;
 }
 
+uint32_t keys_of_class(struct keys *k, enum group_by by, unsigned cls)
+{
+	char str[64], label[48];
+	snprintf(str, sizeof(str), "\001untraced %u", cls); /* no file path or PC list starts so */
+	struct keytab *t = &k->tab[by];
+	uint32_t id = intern(t, str, UNTRACED_NAME, by == BY_FILE ? UNTRACED_NAME : NULL, NULL, 0, NO_STACK);
+	if (!t->v[id].size_class) {
+		untraced_class_label(cls, label, sizeof(label));
+		t->v[id].size_class = xstrdup(label);
+	}
+	return id;
+}
+
 const struct group_key *keys_get(const struct keys *k, enum group_by by, uint32_t id)
 {
 	return id < k->tab[by].n ? &k->tab[by].v[id] : NULL;
@@ -230,6 +243,7 @@ void keys_release(struct keys *k)
 			free(t->v[i].function);
 			free(t->v[i].file);
 			free(t->v[i].module);
+			free(t->v[i].size_class);
 		}
 		free(t->strs);
 		free(t->v);
@@ -262,6 +276,21 @@ static int cmp_groups(const void *pa, const void *pb)
 	return a->key < b->key ? -1 : a->key > b->key;
 }
 
+bool by_stack_untraced_comparable(const struct by_stack *a, const struct by_stack *b)
+{
+	return b->walked && (!a || a->walked);
+}
+
+void by_stack_totals(const struct by_stack *b, bool untraced, int64_t *count, int64_t *bytes)
+{
+	*count = (int64_t)b->count;
+	*bytes = (int64_t)b->bytes;
+	for (int i = 0; !untraced && i < UNTRACED_CLASSES; i++) {
+		*count -= (int64_t)b->untraced[i].count;
+		*bytes -= (int64_t)b->untraced[i].bytes;
+	}
+}
+
 struct group *group_compare(struct keys *k, struct sym *sym, const struct tracer *tr, const struct by_stack *a,
 			    const struct by_stack *b, const struct grouping_opts *o, size_t *n)
 {
@@ -272,13 +301,25 @@ struct group *group_compare(struct keys *k, struct sym *sym, const struct tracer
 	size_t nslot = 0;
 	uint32_t keys[64];
 
-	for (size_t s = 0; s < nstacks; s++) {
-		struct stack_live la = a && s < a->n ? a->v[s] : (struct stack_live){ 0 };
-		struct stack_live lb = s < b->n ? b->v[s] : (struct stack_live){ 0 };
+	size_t nclasses = by_stack_untraced_comparable(a, b) ? UNTRACED_CLASSES : 0;
+	for (size_t s = 0; s < nstacks + nclasses; s++) {
+		struct stack_live la = { 0 }, lb = { 0 };
+		size_t nk;
+		if (s < nstacks) {
+			la = a && s < a->n ? a->v[s] : la;
+			lb = s < b->n ? b->v[s] : lb;
+		} else {
+			la = a ? a->untraced[s - nstacks] : la;
+			lb = b->untraced[s - nstacks];
+		}
 		if (!la.count && !lb.count)
 			continue;
-		size_t nk = o->cumulative ? keys_all_frames(k, sym, tr, (uint32_t)s, o->by, keys, 64)
-					  : (keys[0] = keys_of_stack(k, sym, tr, (uint32_t)s, o->by), 1);
+		if (s >= nstacks)
+			nk = (keys[0] = keys_of_class(k, o->by, (unsigned)(s - nstacks)), 1);
+		else if (o->cumulative)
+			nk = keys_all_frames(k, sym, tr, (uint32_t)s, o->by, keys, 64);
+		else
+			nk = (keys[0] = keys_of_stack(k, sym, tr, (uint32_t)s, o->by), 1);
 		for (size_t i = 0; i < nk; i++) {
 			uint32_t key = keys[i];
 			if (key >= nslot) {
@@ -349,8 +390,13 @@ void groups_to_jv(struct keys *k, struct sym *sym, const struct tracer *tr, enum
 			jv_set(o, "file", jv_string(key->file));
 			jv_set(o, "line", key->line ? jv_int(key->line) : jv_null());
 		}
-		if (by == BY_STACK)
-			stack_to_jv(sym, tr, key->stack, jv_set(o, "stack", jv_array()));
+		if (key->size_class)
+			jv_set(o, "size_class", jv_string(key->size_class));
+		if (by == BY_STACK) {
+			struct jv *st = jv_set(o, "stack", jv_array());
+			if (key->stack != NO_STACK)
+				stack_to_jv(sym, tr, key->stack, st);
+		}
 		jv_set(o, "count", jv_int(g[i].count_b));
 		if (with_diff)
 			jv_set(o, "count_diff", jv_int(g[i].count_b - g[i].count_a));
@@ -390,6 +436,8 @@ void groups_text(const struct jv *groups, bool with_diff, struct strbuf *out)
 			strbuf_addf(out, "%s%s", fn ? " in " : "", base(file));
 		else if (jv_get_str(o, "module", NULL))
 			strbuf_addf(out, " (%s)", jv_get_str(o, "module", ""));
+		if (jv_get_str(o, "size_class", NULL))
+			strbuf_addf(out, " %s bytes", jv_get_str(o, "size_class", ""));
 		strbuf_addch(out, '\n');
 		const struct jv *stack = jv_get(o, "stack");
 		for (size_t f = 0; f < jv_len(stack); f++) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /* snapshot.c - named copies of the live set: blocks sorted by address plus per-stack totals. */
 #include <stdio.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,8 +15,64 @@ static int cmp_addr(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-const struct snapshot *snapshot_take(struct snapshots *ss, struct tracer *tr, const char *name, int64_t rss,
-				     struct mlz_err *err)
+void untraced_add(const struct untraced *u, struct by_stack *by)
+{
+	for (size_t i = 0; i < u->n; i++) {
+		uint64_t size = wblock_size(&u->v[i]);
+		struct stack_live *l = &by->untraced[untraced_class(size)];
+		l->count++;
+		l->bytes += size;
+		by->count++;
+		by->bytes += size;
+	}
+	by->walked = u->walked;
+}
+
+#define HUGE_PAGE (2u << 20)
+
+void untraced_push(struct untraced *u, uint64_t addr, uint32_t units)
+{
+	if (u->n == u->alloc) {
+		size_t bytes = u->map_bytes ? u->map_bytes * 2 : HUGE_PAGE;
+		void *p = u->v ? mremap(u->v, u->map_bytes, bytes, MREMAP_MAYMOVE)
+			       : mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			BUG("out of memory for %zu bytes of walked blocks", bytes);
+		madvise(p, bytes, MADV_HUGEPAGE); /* a hint: without THP it is 4 KiB pages */
+		u->v = p;
+		u->map_bytes = bytes;
+		u->alloc = bytes / sizeof(*u->v);
+	}
+	u->v[u->n++] = (struct wblock){ addr, units };
+}
+
+void untraced_trim(struct untraced *u)
+{
+	size_t need = (u->n * sizeof(*u->v) + 4095) & ~(size_t)4095;
+	if (!u->v || need >= u->map_bytes)
+		return;
+	if (!need) {
+		munmap(u->v, u->map_bytes);
+		u->v = NULL;
+		u->map_bytes = u->alloc = 0;
+		return;
+	}
+	void *p = mremap(u->v, u->map_bytes, need, 0);
+	if (p != MAP_FAILED) {
+		u->map_bytes = need;
+		u->alloc = need / sizeof(*u->v);
+	}
+}
+
+void untraced_release(struct untraced *u)
+{
+	if (u->v)
+		munmap(u->v, u->map_bytes);
+	memset(u, 0, sizeof(*u));
+}
+
+struct snapshot *snapshot_take(struct snapshots *ss, struct tracer *tr, const char *name, int64_t rss,
+			       struct mlz_err *err)
 {
 	char autoname[32];
 	if (!name) {
@@ -40,6 +97,13 @@ const struct snapshot *snapshot_take(struct snapshots *ss, struct tracer *tr, co
 	qsort(s->blocks, s->n, sizeof(*s->blocks), cmp_addr);
 	tracer_live_copy(tr, &s->by);
 	return s;
+}
+
+void snapshot_add_untraced(struct snapshot *s, struct untraced *u)
+{
+	untraced_add(u, &s->by);
+	s->walked = *u;
+	memset(u, 0, sizeof(*u));
 }
 
 const struct snapshot *snapshot_find(const struct snapshots *ss, const char *name)
@@ -71,6 +135,7 @@ void snapshots_release(struct snapshots *ss)
 	for (size_t i = 0; i < ss->n; i++) {
 		free(ss->v[i].name);
 		free(ss->v[i].blocks);
+		untraced_release(&ss->v[i].walked);
 		by_stack_release(&ss->v[i].by);
 	}
 	free(ss->v);

@@ -1,0 +1,64 @@
+#!/bin/bash
+# Snapshots hold every live block: traced ones with their stacks, and those the heap walk finds
+# that tracing never saw (allocated before attach), by size class under <before attach>.
+
+test_description='blocks from before attach, --no-trace and check'
+. "$(dirname "$0")/lib/test-lib.sh"
+
+result () { jq -c --arg c "$1" "select(.command == \$c) | .result" "${2:-out}"; }
+untraced_groups () {
+	result "$1" | jq -c ".groups[] | select(.function == \"<before attach>\" and .count_diff != 0) |
+		[.size_class, .count_diff, .size_diff]"
+}
+
+# fx-heap frees ten of its blocks on SIGUSR1: usable sizes 24, 40, 56, ... 168.
+printf "%s\n" '["1-32",-1,-24]' '["33-64",-2,-96]' '["129-256",-3,-456]' '["65-128",-4,-384]' | sort >expect.freed
+
+test_expect_success 'blocks allocated before attach and freed after: negative growth by size class' '
+	fixture_start fx-heap "$TRASH/truth.json" && pid=$FIXTURE_PID &&
+	{ "$MLYZE" attach $pid --json -e "snapshot a" -e heap -e "sleep 1.2" -e "snapshot b" -e "compare a b --top 0" \
+		>out 2>err & } && mpid=$! &&
+	sleep 0.6 && kill -USR1 $pid && wait_for_line fx-heap.out "^freed" && wait $mpid &&
+	untraced_groups "compare a b --top 0" | sort >actual &&
+	test_cmp expect.freed actual &&
+	result "compare a b --top 0" | jq -e ".untraced and .count_diff == -10 and .size_diff == -960"
+'
+
+test_expect_success 'the untraced blocks of a snapshot are the in-use chunks of the walk, sizes exact' '
+	result heap | jq -c "[.in_use.chunks + .mmapped.chunks,
+		.in_use.bytes - 8 * .in_use.chunks + .mmapped.bytes - 16 * .mmapped.chunks]" >expect &&
+	result "snapshot a" | jq -c "[.untraced_blocks, .untraced_bytes]" >actual &&
+	test_cmp expect actual &&
+	result "snapshot a" | jq -e ".heap_walked and .blocks == .untraced_blocks"
+'
+
+test_expect_success 'growth from attach leaves blocks from before attach out' '
+	"$MLYZE" attach $pid --json -e growth >out2 2>err &&
+	result growth out2 | jq -e ".size_diff == 0 and .groups == []"
+'
+
+test_expect_success '--no-trace: nothing written into the process, the same untraced figures' '
+	fixture_stop $pid &&
+	fixture_start fx-heap "$TRASH/t2.json" && pid=$FIXTURE_PID &&
+	cat /proc/$pid/maps >maps.before &&
+	{ "$MLYZE" --no-trace attach $pid --json -e "snapshot a" -e stats -e "sleep 1.2" -e "snapshot b" \
+		-e "compare a b --top 0" -e quit >out 2>err & } && mpid=$! &&
+	sleep 0.6 && cat /proc/$pid/maps >maps.during && kill -USR1 $pid && wait_for_line fx-heap.out "^freed" &&
+	wait $mpid && test_must_be_empty err &&
+	test_cmp maps.before maps.during &&
+	result stats | jq -e ".tracing == false and .events_total == 0" &&
+	untraced_groups "compare a b --top 0" | sort >actual &&
+	test_cmp expect.freed actual &&
+	fixture_stop $pid
+'
+
+test_expect_success 'check: every traced live block is an in-use chunk that fits' '
+	fixture_start fx-mt-alloc "$TRASH/mt.json" && pid=$FIXTURE_PID &&
+	{ "$MLYZE" attach $pid --json -e "sleep 1.5" -e check -e "top --top 0" >out 2>err & } && mpid=$! &&
+	sleep 0.3 && kill -USR1 $pid && wait_for_line fx-mt-alloc.out "^done" && wait $mpid &&
+	result check | jq -e ".traced >= 1000 and .ok == .traced and .bad == 0 and .heap_complete" &&
+	result "top --top 0" | jq -e "[.groups[] | select(.function != \"<before attach>\") | .count] | add >= 1000" &&
+	fixture_stop $pid
+'
+
+test_done
