@@ -8,7 +8,7 @@
 
 PREFIX ?= /usr/local
 CC ?= gcc
-PKGS = libdw capstone readline
+PKGS = libdw libelf capstone readline
 VERSION = 0.1.0
 
 # Objects of the sanitizer build live apart, so switching never mixes them.

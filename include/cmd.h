@@ -12,7 +12,8 @@ struct session;
 struct strbuf;
 
 enum cmd_flags {
-	CMD_NEEDS_LIVE = 1 << 0, /* answers only while the process runs */
+	CMD_NEEDS_LIVE = 1 << 0, /* answers only while the process exists */
+	CMD_CORE_OK = 1 << 1,    /* answers on a core file too */
 };
 
 struct cmd_opt {

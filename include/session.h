@@ -15,7 +15,7 @@ struct target;
 struct sym;
 struct tracer;
 
-enum session_mode { MODE_ATTACH, MODE_RUN };
+enum session_mode { MODE_ATTACH, MODE_RUN, MODE_CORE };
 
 struct session {
 	enum session_mode mode;

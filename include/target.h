@@ -12,6 +12,7 @@
 #include "cleanup.h"
 #include "err.h"
 #include "memsrc.h"
+#include "proc.h"
 #include "strbuf.h"
 
 /*
@@ -89,12 +90,21 @@ struct target {
 	/* Resume the next thread on mlyze's own CPU (see resume_thread); reset after each resume. */
 	bool resume_here;
 	int my_policy;         /* mlyze's own scheduling policy, -1 until read */
+	struct core *core;     /* a core file: a target that never runs (stop and resume do nothing) */
 };
 
 /* Seize every thread of pid. Errors say why (no such process, zombie, EPERM reasons). */
 struct target *target_attach(pid_t pid, struct mlz_err *err);
 /* Fork and exec argv under tracing; the target is running (stopped at nothing) on return. */
 struct target *target_launch(char *const argv[], struct mlz_err *err);
+
+struct core;
+/* A core file as a stopped target: threads and registers from its notes, memory from its segments. */
+struct target *target_open_core(const char *path, const char *exe, struct mlz_err *err);
+/* The mappings of the target (/proc/PID/maps, or a core's segments). */
+int target_maps(struct target *t, struct maps *m, struct mlz_err *err);
+/* The name of a thread (comm), or of the process for a core file. */
+void target_thread_name(struct target *t, pid_t tid, char *buf, size_t len);
 
 /* Handle every pending event without blocking. Returns the number handled. */
 int target_poll(struct target *t);

@@ -33,6 +33,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: mlyze [OPTIONS] attach PID\n"
 		"       mlyze [OPTIONS] run [--] PROGRAM [ARGS...]\n"
+		"       mlyze [OPTIONS] core CORE [EXE]\n"
 		"       mlyze [--json] help [CMD]\n"
 		"\n"
 		"A heap inspector for running Linux x86-64 processes: attach to a process (or launch one),\n"
@@ -41,6 +42,7 @@ static void usage(FILE *f)
 		"modes:\n"
 		"  attach PID        trace the running process PID (all its threads)\n"
 		"  run PROGRAM ARGS  start PROGRAM under mlyze; mlyze exits with its exit status\n"
+		"  core CORE [EXE]   inspect the core file CORE (EXE: the program, if not where it was)\n"
 		"  help [CMD]        the commands, or one command, without a process\n"
 		"\n"
 		"options:\n"
@@ -119,6 +121,7 @@ struct cli {
 	enum session_mode mode;
 	bool help_mode;
 	const char *pid_arg;
+	const char *core_path, *core_exe;
 	char **prog_argv;
 	struct script_item *items;
 	int nitems;
@@ -169,11 +172,15 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 				c->mode = MODE_ATTACH;
 			else if (!strcmp(a, "run"))
 				c->mode = MODE_RUN;
+			else if (!strcmp(a, "core"))
+				c->mode = MODE_CORE;
 			else
-				die_usage("unknown mode '%s' (expected 'attach', 'run' or 'help')", a);
+				die_usage("unknown mode '%s' (expected 'attach', 'run', 'core' or 'help')", a);
 			have_mode = true;
 		} else if (c->mode == MODE_ATTACH && !c->pid_arg) {
 			c->pid_arg = a;
+		} else if (c->mode == MODE_CORE && (!c->core_path || !c->core_exe)) {
+			*(c->core_path ? &c->core_exe : &c->core_path) = a;
 		} else if (c->mode == MODE_RUN) {
 			c->prog_argv = argv + i; /* the program's own options follow it */
 			return;
@@ -182,7 +189,7 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 		}
 	}
 	if (!have_mode)
-		die_usage("%s", "no mode given (expected 'attach PID' or 'run PROGRAM')");
+		die_usage("%s", "no mode given (expected 'attach PID', 'run PROGRAM' or 'core CORE')");
 	/* A script that cannot be read is found before anything touches the target. */
 	for (int i = 0; i < c->nitems; i++) {
 		if (c->items[i].kind == SCRIPT_FILE && access(c->items[i].value, R_OK) != 0) {
@@ -192,6 +199,8 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 	}
 	if (c->mode == MODE_ATTACH && !c->pid_arg)
 		die_usage("%s", "attach: no process id given");
+	if (c->mode == MODE_CORE && !c->core_path)
+		die_usage("%s", "core: no core file given");
 	if (c->mode == MODE_RUN && !c->prog_argv)
 		die_usage("%s", "run: no program given");
 }
@@ -254,6 +263,8 @@ int main(int argc, char **argv)
 	}
 	if (cli.mode == MODE_ATTACH)
 		s.target = target_attach(parse_pid(cli.pid_arg), &err);
+	else if (cli.mode == MODE_CORE)
+		s.target = target_open_core(cli.core_path, cli.core_exe, &err);
 	else
 		s.target = target_launch(cli.prog_argv, &err);
 	if (!s.target) {
@@ -263,7 +274,8 @@ int main(int argc, char **argv)
 		return EXIT_FATAL;
 	}
 
-	if (session_start_tracing(&s, !cli.no_trace, &err) < 0)
+	/* A core gets the (empty) tables only: its snapshots hold what the heap walk finds. */
+	if (session_start_tracing(&s, cli.mode != MODE_CORE && !cli.no_trace, &err) < 0)
 		fprintf(stderr, "mlyze: allocation tracing is off: %s\n", err.msg);
 
 	struct run_tally tally = { 0 };
@@ -272,7 +284,7 @@ int main(int argc, char **argv)
 	else if (isatty(0)) {
 		s.interactive = true;
 		repl_run(&s, &tally);
-	} else if (cli.mode == MODE_ATTACH)
+	} else if (cli.mode != MODE_RUN)
 		batch_run_stdin(&s, &tally);
 
 	bool script_interrupted = !s.interactive && s.interrupted;

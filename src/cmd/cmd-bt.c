@@ -26,7 +26,7 @@ static int thread_jv(struct cmd_ctx *c, struct sym *sym, pid_t tid, uint64_t *pc
 	if (n < 0)
 		return -1;
 	char name[64];
-	proc_comm(c->s->target->pid, tid, name, sizeof(name));
+	target_thread_name(c->s->target, tid, name, sizeof(name));
 	struct jv *th = jv_push(threads, jv_object());
 	jv_set(th, "tid", jv_int(tid));
 	jv_set(th, "name", jv_string(name));
@@ -55,7 +55,8 @@ static int exec(struct cmd_ctx *c)
 	if (d && (depth = atoi(d)) <= 0)
 		return mlz_error_kind(&c->err, MLZ_E_USAGE, "bt: --depth takes a positive number, not '%s'", d);
 	bool all = which && !strcmp(which, "all");
-	pid_t tid = s->target->pid;
+	/* A core's first thread is the one that received the fatal signal, as gdb shows it. */
+	pid_t tid = s->target->core ? s->target->threads[0].tid : s->target->pid;
 	if (which && !all && parse_tid(c, which, &tid) < 0)
 		return -1;
 
@@ -123,7 +124,7 @@ const struct cmd_entry cmd_bt_entry = {
 		"information a frame falls back to the ELF symbol, then to module+offset.",
 	.opts = opts,
 	.max_args = 1,
-	.flags = CMD_NEEDS_LIVE,
+	.flags = CMD_NEEDS_LIVE | CMD_CORE_OK,
 	.exec = exec,
 	.text = text,
 };

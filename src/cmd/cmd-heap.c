@@ -88,7 +88,7 @@ const struct cmd_entry cmd_heap_entry = {
 		"impossible chunk; problems names it and the figures cover what was walked.",
 	.opts = opts,
 	.max_args = 0,
-	.flags = CMD_NEEDS_LIVE,
+	.flags = CMD_NEEDS_LIVE | CMD_CORE_OK,
 	.exec = exec,
 	.text = text,
 };

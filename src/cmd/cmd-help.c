@@ -114,6 +114,7 @@ const struct cmd_entry cmd_help_entry = {
 		"usage, what it does and its options. Commands may be shortened to a unique prefix.",
 	.opts = opts,
 	.max_args = 1,
+	.flags = CMD_CORE_OK,
 	.exec = exec,
 	.text = text,
 };

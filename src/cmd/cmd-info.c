@@ -3,7 +3,10 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
+#include <string.h>
+
 #include "cmd.h"
+#include "core.h"
 #include "jv.h"
 #include "proc.h"
 #include "session.h"
@@ -24,14 +27,21 @@ static int exec(struct cmd_ctx *c)
 	};
 	struct jv *r = jv_object();
 	jv_set(r, "pid", jv_int(t->pid));
-	jv_set(r, "mode", jv_string(s->mode == MODE_RUN ? "run" : "attach"));
-	jv_set(r, "state", jv_string(states[t->state]));
+	jv_set(r, "mode", jv_string(s->mode == MODE_RUN ? "run" : s->mode == MODE_CORE ? "core" : "attach"));
+	jv_set(r, "state", jv_string(t->core ? "core file" : states[t->state]));
 	if (t->state == TARGET_EXITED) {
 		char how[96];
 		target_describe_exit(t, how, sizeof(how));
 		jv_set(r, "exit", jv_string(how));
 	}
-	if (target_alive(t)) {
+	if (t->core) {
+		jv_set(r, "core", jv_string(t->core->path));
+		jv_set(r, "name", jv_string(t->core->name));
+		jv_set(r, "args", jv_string(t->core->args));
+		jv_set(r, "threads", jv_int((int64_t)t->nthreads));
+		int sig = t->core->threads[0].cursig;
+		jv_set(r, "signal", sig ? jv_stringf("SIG%s", sigabbrev_np(sig) ? sigabbrev_np(sig) : "?") : jv_null());
+	} else if (target_alive(t)) {
 		char *exe = proc_exe(t->pid);
 		char comm[64];
 		proc_comm(t->pid, 0, comm, sizeof(comm));
@@ -48,7 +58,7 @@ static int exec(struct cmd_ctx *c)
 		jv_set(mem, "swap", m.swap >= 0 ? jv_int(m.swap) : jv_null());
 	}
 	struct jv *tr = jv_set(r, "tracing", jv_object());
-	jv_set(tr, "threads", jv_bool(target_alive(t)));
+	jv_set(tr, "threads", jv_bool(target_alive(t) && !t->core));
 	struct tracer *trc = s->tracer;
 	jv_set(tr, "allocations", jv_bool(trc && trc->installed && target_alive(t)));
 	if (trc && trc->installed && target_alive(t)) {
@@ -78,6 +88,13 @@ static void text(const struct jv *r, struct strbuf *out)
 	strbuf_addf(out, ", %s mode\n", jv_get_str(r, "mode", ""));
 	if (jv_get(r, "threads"))
 		strbuf_addf(out, "%-10s %" PRId64 "\n", "threads", jv_get_int(r, "threads", 0));
+	if (jv_get_str(r, "core", NULL)) {
+		strbuf_addf(out, "%-10s %s (%s: %s)\n", "core", jv_get_str(r, "core", ""), jv_get_str(r, "name", ""),
+			    jv_get_str(r, "args", ""));
+		if (jv_get_str(r, "signal", NULL))
+			strbuf_addf(out, "%-10s %s\n", "signal", jv_get_str(r, "signal", ""));
+		return;
+	}
 	const struct jv *mem = jv_get(r, "memory");
 	mem_line(out, "rss", jv_get(mem, "rss"));
 	mem_line(out, "pss", jv_get(mem, "pss"));
@@ -94,8 +111,10 @@ const struct cmd_entry cmd_info_entry = {
 	.summary = "the process: pid, program, state, threads, RSS/PSS/swap, tracing state",
 	.help = "Shows the process id, its program, whether it runs, exited (and how) or was detached, its "
 		"thread count, its resident, proportional and swapped memory from /proc/PID/smaps_rollup, and "
-		"what mlyze has in place in it. Works after the process has ended.",
+		"what mlyze has in place in it. Works after the process has ended. On a core file: the core, the "
+		"program's name and arguments, its threads and the signal that ended it.",
 	.max_args = 0,
+	.flags = CMD_CORE_OK,
 	.exec = exec,
 	.text = text,
 };

@@ -13,7 +13,7 @@
 static int exec(struct cmd_ctx *c)
 {
 	struct maps m = { 0 };
-	if (proc_maps(c->s->target->pid, &m, &c->err) < 0)
+	if (target_maps(c->s->target, &m, &c->err) < 0)
 		return -1;
 	struct jv *r = jv_object();
 	struct jv *list = jv_set(r, "maps", jv_array());
@@ -56,7 +56,7 @@ const struct cmd_entry cmd_maps_entry = {
 	.help = "Lists /proc/PID/maps: each mapping's start and end address, size, permissions, file "
 		"offset and path ([heap], [stack], anonymous, or the mapped file).",
 	.max_args = 0,
-	.flags = CMD_NEEDS_LIVE,
+	.flags = CMD_NEEDS_LIVE | CMD_CORE_OK,
 	.exec = exec,
 	.text = text,
 };

@@ -124,6 +124,7 @@ const struct cmd_entry cmd_show_entry = {
 		"age, and a hexdump of its first 64 bytes (read from the process while it runs).",
 	.min_args = 1,
 	.max_args = 1,
+	.flags = CMD_CORE_OK,
 	.exec = exec,
 	.text = text,
 };

@@ -69,7 +69,7 @@ static int exec(struct cmd_ctx *c)
 		return -1;
 	struct proc_mem m = { .rss = -1 };
 	struct mlz_err ignored;
-	if (target_alive(c->s->target))
+	if (target_alive(c->s->target) && !c->s->target->core)
 		proc_memory(c->s->target->pid, &m, &ignored);
 	struct untraced u;
 	struct take_ctx x = { c, tr, &u, m.rss, NULL };
@@ -97,6 +97,7 @@ const struct cmd_entry cmd_snapshot_entry = {
 		"Without NAME the snapshot is called s1, s2, ... The name 'now' is reserved for the live set. "
 		"Snapshots stay after the process ends; when it exits mlyze takes one named 'exit'.",
 	.max_args = 1,
+	.flags = CMD_CORE_OK,
 	.exec = exec,
 	.text = text,
 };

@@ -194,7 +194,9 @@ enum cmd_outcome cmd_run_line(struct session *s, const char *line)
 	if (e && cmd_parse_args(e, argc, argv, &args, &ctx.err) == 0) {
 		ctx.args = &args;
 		s->interrupted = false;
-		if (!(e->flags & CMD_NEEDS_LIVE) || session_need_live(s, &ctx.err) == 0)
+		if (s->mode == MODE_CORE && !(e->flags & CMD_CORE_OK))
+			mlz_error(&ctx.err, "'%s' needs a live process; this is a core file", e->name);
+		else if (!(e->flags & CMD_NEEDS_LIVE) || session_need_live(s, &ctx.err) == 0)
 			r = e->exec(&ctx);
 		if (r == 0 && !ctx.result)
 			ctx.result = jv_object();

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core.h"
 #include "heap.h"
 #include "proc.h"
 #include "session.h"
@@ -38,12 +39,29 @@ int heap_walk_stopped(struct session *s, heap_chunk_fn fn, void *arg, struct hea
 	memset(r, 0, sizeof(*r));
 	struct maps maps = { 0 };
 	struct memsrc m = target_memsrc(s->target);
-	int ret = proc_maps(s->target->pid, &maps, err);
+	int ret = target_maps(s->target, &maps, err);
 	if (ret == 0)
 		ret = glibc_locate(s, &maps, &m, &h->where, err);
 	if (ret == 0)
 		ret = heap_walk(&m, &maps, &h->where, fn, arg, r, err);
 	maps_release(&maps);
+	size_t missing = s->target->core ? core_undumped_writable(s->target->core) : 0;
+	if (missing && (ret < 0 || r->nproblems)) {
+		/* Say what the core lacks and how to get it next time. */
+		char hint[160];
+		snprintf(hint, sizeof(hint),
+			 "the core lacks %zu writable mappings: coredump_filter must include bit 0 (anonymous private "
+			 "memory; 0x33 is the default)", missing);
+		if (ret < 0) {
+			char was[300];
+			snprintf(was, sizeof(was), "%.299s", err->msg);
+			mlz_error(err, "%s; %s", was, hint);
+		} else {
+			ALLOC_GROW(r->problems, r->nproblems + 1, r->problems_alloc);
+			r->problems[r->nproblems] = (struct heap_problem){ 0 };
+			memcpy(r->problems[r->nproblems++].what, hint, sizeof(hint));
+		}
+	}
 	return ret;
 }
 
@@ -61,8 +79,10 @@ int heap_take(struct session *s, heap_chunk_fn fn, void *arg, struct heap_report
 	if (session_resume(s, ret < 0 ? &e2 : err) < 0)
 		ret = -1;
 	h->stopped_ms = now_ms() - t0;
-	if (ret == 0)
+	if (ret == 0 && !s->target->core)
 		heap_rss(s->target->pid, r, h);
+	else
+		h->rss = -1; /* a core has no residency */
 	return ret;
 }
 

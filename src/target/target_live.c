@@ -14,6 +14,7 @@
 
 #include "proc.h"
 #include "ptrace.h"
+#include "core.h"
 #include "target.h"
 #include "xalloc.h"
 
@@ -323,6 +324,8 @@ static void handle_event(struct target *t, const struct pt_event *ev, bool stopp
 
 int target_poll(struct target *t)
 {
+	if (t->core)
+		return 0;
 	struct pt_event ev;
 	struct mlz_err err;
 	int n = 0;
@@ -468,6 +471,8 @@ static int stop_all(struct target *t, struct mlz_err *err)
 
 int target_stop(struct target *t, struct mlz_err *err)
 {
+	if (t->core)
+		return 0; /* a core is always stopped */
 	if (t->state == TARGET_STOPPED)
 		return 0;
 	if (!target_alive(t))
@@ -488,6 +493,8 @@ int target_stop(struct target *t, struct mlz_err *err)
 
 int target_resume(struct target *t, struct mlz_err *err)
 {
+	if (t->core)
+		return 0;
 	if (t->state == TARGET_RUNNING)
 		return 0;
 	if (!target_alive(t))
@@ -528,6 +535,8 @@ static int write_cb(void *ctx, uint64_t addr, const void *buf, size_t len)
 
 int target_detach(struct target *t, struct mlz_err *err)
 {
+	if (t->core)
+		return 0;
 	if (!target_alive(t))
 		return t->state == TARGET_DETACHED ? 0 : target_gone_error(t, err);
 	/*
@@ -562,6 +571,8 @@ int target_detach(struct target *t, struct mlz_err *err)
 /* Runs in a fatal-signal handler: no allocation, no stdio, bounded waits. */
 void target_emergency_detach(struct target *t)
 {
+	if (t->core)
+		return;
 	if (!target_alive(t))
 		return;
 	for (size_t i = 0; i < t->nthreads; i++)
@@ -626,6 +637,8 @@ void target_free(struct target *t)
 		return;
 	if (t->memfd >= 0)
 		close(t->memfd);
+	if (t->core)
+		core_close(t->core);
 	free(t->threads);
 	free(t->children);
 	strbuf_release(&t->notices);
@@ -645,6 +658,8 @@ static int open_memfd(struct target *t)
 
 ssize_t target_read(struct target *t, uint64_t addr, void *buf, size_t len)
 {
+	if (t->core)
+		return core_read(t->core, addr, buf, len);
 	struct iovec local = { buf, len }, remote = { (void *)addr, len };
 	ssize_t n = process_vm_readv(t->pid, &local, 1, &remote, 1, 0);
 	if (n >= 0 || (errno != EPERM && errno != ENOSYS))
@@ -686,6 +701,8 @@ static int poke_bytes(pid_t tid, uint64_t addr, const void *buf, size_t len, str
 
 int target_write(struct target *t, uint64_t addr, const void *buf, size_t len, struct mlz_err *err)
 {
+	if (t->core)
+		return mlz_error(err, "a core file cannot be written to");
 	/* /proc/PID/mem writes even read-only text for its tracer, in one call. */
 	int fd = open_memfd(t);
 	if (fd >= 0 && pwrite(fd, buf, len, (off_t)addr) == (ssize_t)len)
@@ -709,6 +726,8 @@ int target_write_pid(pid_t pid, uint64_t addr, const void *buf, size_t len, stru
 
 int target_setregs(struct target *t, pid_t tid, const struct user_regs_struct *regs, struct mlz_err *err)
 {
+	if (t->core)
+		return mlz_error(err, "a core file's registers cannot be changed");
 	(void)t;
 	return pt_setregs(tid, regs, err);
 }
@@ -776,7 +795,49 @@ int target_inject_syscall(struct target *t, pid_t tid, uint64_t insn, long nr, c
 
 int target_regs(struct target *t, pid_t tid, struct user_regs_struct *regs, struct mlz_err *err)
 {
+	if (t->core) {
+		for (size_t i = 0; i < t->core->nthreads; i++) {
+			if (t->core->threads[i].tid == tid) {
+				*regs = t->core->threads[i].regs;
+				return 0;
+			}
+		}
+		return mlz_error(err, "no thread %d in the core file", tid);
+	}
 	if (!target_alive(t))
 		return target_gone_error(t, err);
 	return pt_getregs(tid, regs, err);
+}
+
+struct target *target_open_core(const char *path, const char *exe, struct mlz_err *err)
+{
+	struct core *c = core_open(path, exe, err);
+	if (!c)
+		return NULL;
+	struct target *t = xcalloc(1, sizeof(*t));
+	t->pid = c->pid;
+	t->memfd = -1;
+	t->my_policy = -1;
+	t->state = TARGET_STOPPED;
+	t->core = c;
+	for (size_t i = 0; i < c->nthreads; i++) {
+		ALLOC_GROW(t->threads, t->nthreads + 1, t->alloc);
+		t->threads[t->nthreads++] = (struct thread){ .tid = c->threads[i].tid, .stopped = true };
+	}
+	return t;
+}
+
+int target_maps(struct target *t, struct maps *m, struct mlz_err *err)
+{
+	if (t->core)
+		return core_maps(t->core, m);
+	return proc_maps(t->pid, m, err);
+}
+
+void target_thread_name(struct target *t, pid_t tid, char *buf, size_t len)
+{
+	if (t->core)
+		snprintf(buf, len, "%s", t->core->name); /* a core names the process only */
+	else
+		proc_comm(t->pid, tid, buf, len);
 }
