@@ -106,6 +106,12 @@ int target_maps(struct target *t, struct maps *m, struct mlz_err *err);
 /* The name of a thread (comm), or of the process for a core file. */
 void target_thread_name(struct target *t, pid_t tid, char *buf, size_t len);
 
+/*
+ * Write the stopped process as an ELF core at path (gdb and `mlyze core` read
+ * it), with the original bytes where mlyze put breakpoints; *bytes gets its size.
+ */
+int target_dump(struct target *t, const char *path, uint64_t *bytes, struct mlz_err *err);
+
 /* Handle every pending event without blocking. Returns the number handled. */
 int target_poll(struct target *t);
 int target_stop(struct target *t, struct mlz_err *err);

@@ -51,6 +51,25 @@ test_expect_success 'gcore without debug symbols: the same heap' '
 	test_cmp expect actual
 '
 
+test_expect_success 'dump: a core of the traced process that gdb and mlyze core read' '
+	fixture_start fx-heap "$TRASH/d.json" && pid=$FIXTURE_PID &&
+	"$MLYZE" attach $pid --json -e "dump $TRASH/dumped" -e "bt all" >live 2>err &&
+	test_must_be_empty err && kill -0 $pid && test_path_is_sleeping $pid &&
+	"$MLYZE" core dumped "$FIXTURES/fx-heap" --json -e heap -e "bt all" >out 2>err &&
+	jq -S .mallinfo "$TRASH/d.json" >expect &&
+	result heap | jq -S .mallinfo >actual &&
+	test_cmp expect actual &&
+	result "bt all" live | jq -c "[.threads[] | [.tid, [.frames[].function]]]" >expect &&
+	result "bt all" | jq -c "[.threads[] | [.tid, [.frames[].function]]]" >actual &&
+	test_cmp expect actual &&
+	gdb -nx -batch -c dumped "$FIXTURES/fx-heap" -ex "info threads" -ex "thread 1" -ex bt \
+		-ex "printf \"first byte of malloc %d\\n\", *(unsigned char *)malloc" >gdb.out 2>&1 &&
+	grep -E "^#[0-9]+ .* in main \(" gdb.out &&
+	test $(grep -cE "^[ *] +[0-9]+ +Thread " gdb.out) = 2 &&
+	grep "^first byte of malloc" gdb.out >byte && ! grep -q " 204$" byte &&
+	fixture_stop $pid
+'
+
 test_expect_success 'a command that needs a live process says so' '
 	test_expect_code 1 "$MLYZE" core $gc -e wait -e check -e info >out 2>err &&
 	cat >expect <<-\EOF &&

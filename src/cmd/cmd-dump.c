@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* cmd-dump.c - `dump FILE`: write the process as a core file that gdb and `mlyze core` read. */
+#include <inttypes.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "jv.h"
+#include "session.h"
+#include "strbuf.h"
+#include "target.h"
+
+static int exec(struct cmd_ctx *c)
+{
+	struct timespec t0, t1;
+	uint64_t bytes = 0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (session_stop(c->s, &c->err) < 0)
+		return -1;
+	int r = target_dump(c->s->target, c->args->argv[0], &bytes, &c->err);
+	struct mlz_err e2;
+	if (session_resume(c->s, r < 0 ? &e2 : &c->err) < 0)
+		r = -1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (r < 0)
+		return -1;
+	c->result = jv_object();
+	jv_set(c->result, "file", jv_string(c->args->argv[0]));
+	jv_set(c->result, "bytes", jv_int((int64_t)bytes));
+	jv_set(c->result, "stopped_ms",
+	       jv_double((double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6));
+	return 0;
+}
+
+static void text(const struct jv *r, struct strbuf *out)
+{
+	strbuf_addf(out, "wrote %s (%" PRId64 " bytes); the process was stopped %.0f ms\n", jv_get_str(r, "file", ""),
+		    jv_get_int(r, "bytes", 0), jv_get(r, "stopped_ms")->u.d);
+}
+
+static const struct cmd_opt opts[] = { { NULL } };
+
+const struct cmd_entry cmd_dump_entry = {
+	.name = "dump",
+	.usage = "dump FILE",
+	.summary = "write the process as a core file (gdb and 'mlyze core' read it)",
+	.help = "Stops the process and writes it to FILE as an ELF core: the process and each thread's "
+		"registers in notes, the auxiliary vector, the mapped files, and the contents of every readable "
+		"mapping (pages that cannot be read are written as zeros). Where mlyze put a breakpoint the core "
+		"holds the original code. The process runs on afterwards.",
+	.opts = opts,
+	.min_args = 1,
+	.max_args = 1,
+	.flags = CMD_NEEDS_LIVE,
+	.exec = exec,
+	.text = text,
+};

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/*
+ * dump.c - write a stopped live process as an ELF core that gdb and
+ * `mlyze core` read: NT_PRPSINFO, one NT_PRSTATUS per thread, NT_AUXV and
+ * NT_FILE in a PT_NOTE, then one PT_LOAD per mapping with the contents of
+ * every readable one (pages that cannot be read are written as zeros).
+ */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/procfs.h>
+#include <unistd.h>
+
+#include "proc.h"
+#include "strbuf.h"
+#include "target.h"
+#include "xalloc.h"
+
+#define PAGE 4096u
+#define CHUNK (1u << 20)
+
+static void note(struct strbuf *sb, uint32_t type, const void *desc, size_t len)
+{
+	static const char name[8] = "CORE";
+	uint32_t hdr[3] = { 5, (uint32_t)len, type };
+	static const char pad[4];
+	strbuf_add(sb, hdr, sizeof(hdr));
+	strbuf_add(sb, name, 8); /* "CORE\0" padded to 4 */
+	strbuf_add(sb, desc, len);
+	strbuf_add(sb, pad, (4 - len % 4) % 4);
+}
+
+static char *read_proc(pid_t pid, const char *what, size_t *len)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, what);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct strbuf sb = STRBUF_INIT;
+	char buf[4096];
+	ssize_t n;
+	if (fd < 0)
+		return NULL;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		strbuf_add(&sb, buf, (size_t)n);
+	close(fd);
+	*len = sb.len;
+	return strbuf_detach(&sb);
+}
+
+static void build_notes(struct target *t, const struct maps *m, struct strbuf *sb)
+{
+	struct elf_prpsinfo ps = { 0 };
+	ps.pr_pid = t->pid;
+	ps.pr_state = 0;
+	ps.pr_sname = 'R';
+	proc_comm(t->pid, 0, ps.pr_fname, sizeof(ps.pr_fname));
+	size_t len = 0;
+	char *cmdline = read_proc(t->pid, "cmdline", &len);
+	for (size_t i = 0; cmdline && i < len && i + 1 < sizeof(ps.pr_psargs); i++)
+		ps.pr_psargs[i] = cmdline[i] ? cmdline[i] : ' ';
+	free(cmdline);
+	note(sb, NT_PRPSINFO, &ps, sizeof(ps));
+
+	for (size_t i = 0; i < t->nthreads; i++) {
+		struct elf_prstatus st = { 0 };
+		struct user_regs_struct regs;
+		struct mlz_err ignored;
+		if (target_regs(t, t->threads[i].tid, &regs, &ignored) < 0)
+			continue;
+		st.pr_pid = t->threads[i].tid;
+		st.pr_ppid = 0;
+		memcpy(st.pr_reg, &regs, sizeof(regs));
+		note(sb, NT_PRSTATUS, &st, sizeof(st));
+	}
+
+	char *auxv = read_proc(t->pid, "auxv", &len);
+	if (auxv)
+		note(sb, NT_AUXV, auxv, len);
+	free(auxv);
+
+	/* NT_FILE: count, page size, {start, end, page offset} per file mapping, then the names. */
+	struct strbuf files = STRBUF_INIT, names = STRBUF_INIT;
+	uint64_t count = 0, page = PAGE;
+	for (size_t i = 0; i < m->n; i++) {
+		if (m->v[i].path[0] != '/')
+			continue;
+		uint64_t v[3] = { m->v[i].start, m->v[i].end, m->v[i].offset / PAGE };
+		strbuf_add(&files, v, sizeof(v));
+		strbuf_add(&names, m->v[i].path, strlen(m->v[i].path) + 1);
+		count++;
+	}
+	struct strbuf desc = STRBUF_INIT;
+	strbuf_add(&desc, &count, 8);
+	strbuf_add(&desc, &page, 8);
+	strbuf_add(&desc, files.buf, files.len);
+	strbuf_add(&desc, names.buf, names.len);
+	note(sb, NT_FILE, desc.buf, desc.len);
+	strbuf_release(&desc);
+	strbuf_release(&files);
+	strbuf_release(&names);
+}
+
+/* Contents of a mapping: what reads, page by page where a larger read fails; zeros for the rest. */
+static int write_mapping(struct target *t, int fd, uint64_t start, uint64_t end, off_t off, uint8_t *buf,
+			 struct mlz_err *err)
+{
+	for (uint64_t a = start; a < end;) {
+		size_t n = end - a < CHUNK ? (size_t)(end - a) : CHUNK;
+		ssize_t got = target_read(t, a, buf, n);
+		if (got < (ssize_t)n) {
+			/* a page that faults (beyond a file's end, a guard): read the rest one page at a time */
+			size_t have = got > 0 ? (size_t)got & ~(size_t)(PAGE - 1) : 0;
+			for (size_t p = have; p < n; p += PAGE) {
+				size_t want = n - p < PAGE ? n - p : PAGE;
+				if (target_read(t, a + p, buf + p, want) != (ssize_t)want)
+					memset(buf + p, 0, want);
+			}
+		}
+		/* mlyze's breakpoints are not the program's: the core gets the original bytes */
+		for (size_t i = 0; i < t->cleanup.n; i++) {
+			const struct cleanup_entry *ce = &t->cleanup.v[i];
+			if (!ce->active || ce->kind != CLEANUP_BYTES)
+				continue;
+			for (size_t b = 0; b < ce->len; b++)
+				if (ce->addr + b >= a && ce->addr + b < a + n)
+					buf[ce->addr + b - a] = ce->orig[b];
+		}
+		if (pwrite(fd, buf, n, off) != (ssize_t)n)
+			return mlz_error_errno(err, errno, "cannot write the core file");
+		a += n;
+		off += (off_t)n;
+	}
+	return 0;
+}
+
+static bool dumpable(const struct map_entry *e)
+{
+	/* [vvar] is kernel data no read reaches; --- mappings (guards, reserved heap space) hold nothing. */
+	return e->perms[0] == 'r' && strcmp(e->path, "[vvar]") != 0 && strcmp(e->path, "[vvar_vclock]") != 0;
+}
+
+int target_dump(struct target *t, const char *path, uint64_t *bytes, struct mlz_err *err)
+{
+	struct maps m = { 0 };
+	if (target_maps(t, &m, err) < 0)
+		return -1;
+	struct strbuf notes = STRBUF_INIT;
+	build_notes(t, &m, &notes);
+
+	size_t phnum = 1 + m.n;
+	uint64_t off = sizeof(Elf64_Ehdr) + phnum * sizeof(Elf64_Phdr);
+	Elf64_Phdr *ph = xcalloc(phnum, sizeof(*ph));
+	ph[0] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_offset = off, .p_filesz = notes.len, .p_align = 4 };
+	off = (off + notes.len + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+	for (size_t i = 0; i < m.n; i++) {
+		const struct map_entry *e = &m.v[i];
+		uint64_t size = e->end - e->start;
+		ph[1 + i] = (Elf64_Phdr){
+			.p_type = PT_LOAD, .p_offset = off, .p_vaddr = e->start, .p_memsz = size,
+			.p_filesz = dumpable(e) ? size : 0, .p_align = PAGE,
+			.p_flags = (e->perms[0] == 'r' ? PF_R : 0) | (e->perms[1] == 'w' ? PF_W : 0) |
+				   (e->perms[2] == 'x' ? PF_X : 0),
+		};
+		off += ph[1 + i].p_filesz;
+	}
+	Elf64_Ehdr eh = {
+		.e_ident = { ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3, ELFCLASS64, ELFDATA2LSB, EV_CURRENT, ELFOSABI_NONE },
+		.e_type = ET_CORE, .e_machine = EM_X86_64, .e_version = EV_CURRENT, .e_phoff = sizeof(Elf64_Ehdr),
+		.e_ehsize = sizeof(Elf64_Ehdr), .e_phentsize = sizeof(Elf64_Phdr), .e_phnum = (Elf64_Half)phnum,
+	};
+
+	int ret = -1;
+	uint8_t *buf = NULL;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		mlz_error_errno(err, errno, "cannot create '%s'", path);
+		goto out;
+	}
+	if (pwrite(fd, &eh, sizeof(eh), 0) != sizeof(eh) ||
+	    pwrite(fd, ph, phnum * sizeof(*ph), sizeof(eh)) != (ssize_t)(phnum * sizeof(*ph)) ||
+	    pwrite(fd, notes.buf, notes.len, (off_t)ph[0].p_offset) != (ssize_t)notes.len) {
+		mlz_error_errno(err, errno, "cannot write '%s'", path);
+		goto out;
+	}
+	buf = xmalloc(CHUNK);
+	for (size_t i = 0; i < m.n; i++) {
+		if (ph[1 + i].p_filesz &&
+		    write_mapping(t, fd, m.v[i].start, m.v[i].end, (off_t)ph[1 + i].p_offset, buf, err) < 0)
+			goto out;
+	}
+	if (ftruncate(fd, (off_t)off) < 0) {
+		mlz_error_errno(err, errno, "cannot write '%s'", path);
+		goto out;
+	}
+	*bytes = off;
+	ret = 0;
+out:
+	if (fd >= 0 && close(fd) < 0 && ret == 0)
+		ret = mlz_error_errno(err, errno, "cannot write '%s'", path);
+	free(buf);
+	free(ph);
+	strbuf_release(&notes);
+	maps_release(&m);
+	return ret;
+}
