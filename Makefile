@@ -5,6 +5,7 @@
 # make deps       install the Debian packages mlyze needs (as root), else print the command
 # make install    PREFIX=/usr/local: the binary and the man page
 # make bench      benchmarks (not part of check)
+# make fuzz       libFuzzer targets for the core reader and the heap walker (FUZZ_SECONDS each)
 
 PREFIX ?= /usr/local
 CC ?= gcc
@@ -69,6 +70,11 @@ deps:
 		echo "  apt-get install $$missing"; exit 1; \
 	fi
 
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash fuzz/run.sh
+
+FUZZ_SECONDS ?= 180
+
 check: deps
 	$(MAKE) mlyze fixtures unit
 	MLYZE=$(CURDIR)/mlyze bash tests/run.sh $(UNIT_BINS) --
@@ -99,6 +105,6 @@ clean:
 	$(MAKE) -C fixtures clean
 	$(MAKE) -C bench clean
 
-.PHONY: all mlyze deps check unit demo docs bench install clean fixtures
+.PHONY: all mlyze deps check unit demo docs bench fuzz install clean fixtures
 
 -include $(OBJS:.o=.d) $(UNIT_BINS:=.d)

@@ -18,7 +18,9 @@ man=$(jq -r '
 
 md=$(jq -r '
 	.result.commands[] |
-	"| `\(.usage | gsub("\\|"; "\\|"))` | \(.summary)\(if .needs_live_process then "" else " (works after the process ended)" end) |"
+	([(if .needs_live_process then empty else "after the process ended" end),
+	  (if .core_files then "on core files" else empty end)] | join(" and ")) as $where |
+	"| `\(.usage | gsub("\\|"; "\\|"))` | \(.summary)\(if $where == "" then "" else " (works \($where))" end) |"
 ' <<<"$json")
 
 # replace_between FILE BEGIN END TEXT: swap the lines strictly between the markers for TEXT

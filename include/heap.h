@@ -54,6 +54,7 @@ struct heap_range {
 struct heap_arena {
 	uint64_t addr;
 	bool main;
+	uint32_t mutex;          /* non-zero: a thread holds the arena's lock (it is inside malloc) */
 	uint64_t system_mem, max_system_mem, attached_threads;
 	uint64_t top, top_size;
 	struct heap_range *heaps;

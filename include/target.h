@@ -141,6 +141,13 @@ int target_write_pid(pid_t pid, uint64_t addr, const void *buf, size_t len, stru
  */
 int target_inject_syscall(struct target *t, pid_t tid, uint64_t insn, long nr, const long args[6], long *ret,
 			  struct mlz_err *err);
+/*
+ * Call the function at func with up to six integer args in the stopped thread
+ * tid (the others stay stopped); *ret gets rax. Registers are restored after.
+ * The caller must know the function cannot block on a lock a stopped thread holds.
+ */
+int target_inject_call(struct target *t, pid_t tid, uint64_t func, const long args[6], long *ret, int timeout_ms,
+		       struct mlz_err *err);
 /* Some stopped thread of the target to inject into, or 0. */
 pid_t target_stopped_thread(const struct target *t);
 

@@ -32,6 +32,19 @@ test_expect_success 'the untraced blocks of a snapshot are the in-use chunks of 
 	result "snapshot a" | jq -e ".heap_walked and .blocks == .untraced_blocks"
 '
 
+test_expect_success 'show: a block from before attach, found by the heap walk (addresses from gdb)' '
+	gdb -nx -batch -p $pid -ex "printf \"ADDRS %lu %lu %lu\\n\", built[0].keep[20], built[0].mmapped[0], built[0].big[0]" \
+		2>/dev/null | sed -n "s/^ADDRS //p" >addrs &&
+	read keep mm big <addrs &&
+	"$MLYZE" attach $pid --json -e "show $((keep + 7))" -e "show $mm" >out3 2>err &&
+	result "show $((keep + 7))" out3 | jq -c "[.address, .size, .state, .traced, .chunk_size]" >actual &&
+	echo "[\"$(printf 0x%x $keep)\",328,\"in use\",false,336]" >expect &&
+	test_cmp expect actual &&
+	result "show $mm" out3 | jq -c "[.size, .state, .chunk_size]" >actual &&
+	echo "[200688,\"mmapped\",200704]" >expect &&
+	test_cmp expect actual
+'
+
 test_expect_success 'growth from attach leaves blocks from before attach out' '
 	"$MLYZE" attach $pid --json -e growth >out2 2>err &&
 	result growth out2 | jq -e ".size_diff == 0 and .groups == []"

@@ -74,13 +74,14 @@ static int exec(struct cmd_ctx *c)
 		free(x.v);
 		return -1;
 	}
-	qsort(x.v, x.n, sizeof(*x.v), by_addr);
+	if (x.n > 1)
+		qsort(x.v, x.n, sizeof(*x.v), by_addr);
 	struct jv *o = jv_object();
 	struct jv *bad = jv_array();
 	size_t ok = 0, nbad = 0;
 	BLOCKTAB_FOREACH(&tr->blocks, b) {
 		struct found key = { .addr = b->addr };
-		const struct found *f = bsearch(&key, x.v, x.n, sizeof(*x.v), by_addr);
+		const struct found *f = x.n ? bsearch(&key, x.v, x.n, sizeof(*x.v), by_addr) : NULL;
 		const char *why = f ? misfit(f, b->size) : "no chunk starts there";
 		if (!why) {
 			ok++;

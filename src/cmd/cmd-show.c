@@ -8,6 +8,7 @@
 
 #include "cmd.h"
 #include "group.h"
+#include "heap.h"
 #include "jv.h"
 #include "render.h"
 #include "session.h"
@@ -30,6 +31,68 @@ static const struct block *find_block(const struct tracer *tr, uint64_t addr)
 	return NULL;
 }
 
+/* The chunk of the heap walk that holds addr (in its user part). */
+struct chunk_find {
+	uint64_t addr;
+	uint64_t chunk, size;
+	enum chunk_kind kind;
+	bool found;
+};
+
+static void find_chunk(void *arg, uint64_t chunk, uint64_t size, enum chunk_kind kind, size_t arena)
+{
+	(void)arena;
+	struct chunk_find *f = arg;
+	if (!f->found && f->addr >= chunk + 16 && f->addr < chunk + size) {
+		*f = (struct chunk_find){ f->addr, chunk, size, kind, true };
+	}
+}
+
+static void add_bytes(struct cmd_ctx *c, struct jv *r, uint64_t addr, uint64_t size)
+{
+	uint8_t bytes[DUMP_BYTES];
+	size_t want = size < DUMP_BYTES ? size : DUMP_BYTES;
+	ssize_t got = target_alive(c->s->target) ? target_read(c->s->target, addr, bytes, want) : -1;
+	if (got >= 0) {
+		struct strbuf hex = STRBUF_INIT;
+		for (ssize_t i = 0; i < got; i++)
+			strbuf_addf(&hex, "%02x", bytes[i]);
+		jv_set(r, "bytes", jv_string(strbuf_str(&hex)));
+		strbuf_release(&hex);
+	} else {
+		jv_set(r, "bytes", jv_null()); /* the process is gone: its memory with it */
+	}
+}
+
+/* No traced block there: what the heap walk says of addr (a block from before attach, or free memory). */
+static int show_untraced(struct cmd_ctx *c, uint64_t addr)
+{
+	struct chunk_find f = { .addr = addr };
+	struct heap_report r;
+	struct heap_take h;
+	if (!target_alive(c->s->target))
+		return mlz_error(&c->err, "no live traced block at 0x%" PRIx64, addr);
+	int ret = heap_take(c->s, find_chunk, &f, &r, &h, &c->err);
+	heap_report_release(&r);
+	heap_take_release(&h);
+	if (ret < 0)
+		return -1;
+	if (!f.found)
+		return mlz_error(&c->err, "0x%" PRIx64 " is in no traced block and in no chunk of glibc's heap", addr);
+	bool mm = f.kind == CK_MMAPPED;
+	struct jv *o = jv_object();
+	jv_set(o, "address", jv_addr(f.chunk + 16));
+	jv_set(o, "size", jv_int((int64_t)(f.size - (mm ? 16 : 8)))); /* usable bytes: the request is unknown */
+	jv_set(o, "traced", jv_bool(false));
+	jv_set(o, "state", jv_string(chunk_kind_name(f.kind)));
+	jv_set(o, "chunk", jv_addr(f.chunk));
+	jv_set(o, "chunk_size", jv_int((int64_t)f.size));
+	jv_set(o, "stack", jv_array());
+	add_bytes(c, o, f.chunk + 16, f.size - (mm ? 16 : 8));
+	c->result = o;
+	return 0;
+}
+
 static int exec(struct cmd_ctx *c)
 {
 	struct tracer *tr = session_tracer(c->s, &c->err);
@@ -43,8 +106,9 @@ static int exec(struct cmd_ctx *c)
 		return mlz_error_kind(&c->err, MLZ_E_USAGE, "show: '%s' is not an address", c->args->argv[0]);
 	const struct block *b = find_block(tr, addr);
 	if (!b)
-		return mlz_error(&c->err, "no live traced block at 0x%" PRIx64, addr);
+		return show_untraced(c, addr);
 	struct jv *r = block_jv(c->s, sym, b);
+	jv_set(r, "traced", jv_bool(true));
 	int depth;
 	const uint64_t *pcs = stacktab_pcs(&tr->stacks, b->stack, &depth);
 	struct jv *stack = jv_set(r, "stack", jv_array());
@@ -59,25 +123,20 @@ static int exec(struct cmd_ctx *c)
 			jv_set(f, "module", jv_string(p->module));
 		}
 	}
-	uint8_t bytes[DUMP_BYTES];
-	size_t want = b->size < DUMP_BYTES ? b->size : DUMP_BYTES;
-	ssize_t got = target_alive(c->s->target) ? target_read(c->s->target, b->addr, bytes, want) : -1;
-	if (got >= 0) {
-		struct strbuf hex = STRBUF_INIT;
-		for (ssize_t i = 0; i < got; i++)
-			strbuf_addf(&hex, "%02x", bytes[i]);
-		jv_set(r, "bytes", jv_string(strbuf_str(&hex)));
-		strbuf_release(&hex);
-	} else {
-		jv_set(r, "bytes", jv_null()); /* the process is gone: its memory with it */
-	}
+	add_bytes(c, r, b->addr, b->size);
 	c->result = r;
 	return 0;
 }
 
 static void text(const struct jv *r, struct strbuf *out)
 {
-	strbuf_addf(out, "block %s: %" PRId64 " bytes, site %" PRId64 ", thread %" PRId64 ", allocated %.1f s ago (event %" PRId64 ")\n",
+	if (!jv_get(r, "traced")->u.b)
+		strbuf_addf(out, "block %s: %" PRId64 " usable bytes, %s, not traced (allocated before attach); chunk %s of %" PRId64
+				 " bytes\n",
+			    jv_get_str(r, "address", ""), jv_get_int(r, "size", 0), jv_get_str(r, "state", "?"),
+			    jv_get_str(r, "chunk", ""), jv_get_int(r, "chunk_size", 0));
+	else
+		strbuf_addf(out, "block %s: %" PRId64 " bytes, site %" PRId64 ", thread %" PRId64 ", allocated %.1f s ago (event %" PRId64 ")\n",
 		    jv_get_str(r, "address", ""), jv_get_int(r, "size", 0), jv_get_int(r, "site", 0),
 		    jv_get_int(r, "tid", 0), jv_get(r, "age")->u.d, jv_get_int(r, "seq", 0));
 	const struct jv *stack = jv_get(r, "stack");
@@ -121,7 +180,9 @@ const struct cmd_entry cmd_show_entry = {
 	.summary = "one live block: size, allocation stack with file:line, age, first bytes",
 	.help = "Shows the live traced block that starts at or contains ADDR: its requested size, its "
 		"allocation site and full allocation stack with file:line, the thread that allocated it, its "
-		"age, and a hexdump of its first 64 bytes (read from the process while it runs).",
+		"age, and a hexdump of its first 64 bytes (read from the process while it runs). An address "
+		"no traced block holds is looked up in a heap walk (on a core file too): the chunk that holds "
+		"it, its usable size, whether it is in use or free (tcache, fastbin, bin, top), and its bytes.",
 	.min_args = 1,
 	.max_args = 1,
 	.flags = CMD_CORE_OK,

@@ -91,9 +91,13 @@ static void text(const struct jv *r, struct strbuf *out)
 const struct cmd_entry cmd_snapshot_entry = {
 	.name = "snapshot",
 	.usage = "snapshot [NAME]",
-	.summary = "keep the live blocks (traced since attach) under NAME, with the process RSS",
+	.summary = "keep every live block under NAME (traced ones with their stacks), with the process RSS",
 	.help = "Copies the set of live blocks mlyze traced since attach (address, requested size, allocation "
-		"stack, thread, sequence number, time) with its totals and the process's RSS at that moment. "
+		"stack, thread, sequence number, time) with its totals and the process's RSS at that moment, and "
+		"walks glibc's heap at the same stop for the blocks tracing has not seen (allocated before "
+		"attach, or all of them with --no-trace or on a core): those are kept at 12 bytes each and "
+		"grouped by usable size as '<before attach>' in top and compare. The process is stopped for "
+		"the walk (about 0.1 s per million blocks). "
 		"Without NAME the snapshot is called s1, s2, ... The name 'now' is reserved for the live set. "
 		"Snapshots stay after the process ends; when it exits mlyze takes one named 'exit'.",
 	.max_args = 1,

@@ -83,11 +83,12 @@ uint64_t glibc_find_main_arena(const struct memsrc *m, uint64_t lo, uint64_t hi)
 		if (word_at(buf + off) != self || word_at(buf + off + 8) != self)
 			continue;
 		for (uint64_t i = 0; i < NBINS - 1 && !found; i++) {
-			uint64_t base = lo + off - MS_BINS - 16 * i;
-			if (base < lo || base + MS_SIZE > hi)
+			/* in offsets from lo, so nothing wraps */
+			if (off < MS_BINS + 16 * i || off - MS_BINS - 16 * i + MS_SIZE > hi - lo)
 				continue;
-			if (valid_arena(m, base, buf + (base - lo)))
-				found = base;
+			uint64_t boff = off - MS_BINS - 16 * i;
+			if (valid_arena(m, lo + boff, buf + boff))
+				found = lo + boff;
 		}
 	}
 	free(buf);

@@ -114,6 +114,8 @@ __attribute__((format(printf, 3, 4))) static void problem(struct heap_report *r,
 /* A word of the heap, through the window: one read per megabyte instead of one per chunk. */
 static bool heap_word(struct walker *k, uint64_t addr, uint64_t end, uint64_t *val)
 {
+	if (addr > UINT64_MAX - 16)
+		return false;
 	if (addr >= k->win_base && addr + 8 <= k->win_base + k->win_len) {
 		memcpy(val, k->win + (addr - k->win_base), 8);
 		return true;
@@ -442,7 +444,7 @@ static void find_mmapped(struct walker *k, struct plan *pl)
 		const struct map_entry *e = &k->maps->v[i];
 		if (e->path[0] || e->perms[0] != 'r' || e->perms[1] != 'w')
 			continue;
-		for (uint64_t p = e->start; p < e->end;) {
+		for (uint64_t p = e->start; p < e->end && p >= e->start;) { /* p >= start: no wrap at the top */
 			uint64_t hdr[2], skip;
 			if (in_heaps(k->r, p, &skip)) {
 				p = skip;
@@ -481,7 +483,8 @@ static void emit_mmapped(struct walker *k, const struct plan *pl, size_t *next, 
 static void walk_plan(struct walker *k, struct plan *pl)
 {
 	size_t mm = 0;
-	qsort(pl->v, pl->n, sizeof(*pl->v), by_start);
+	if (pl->n > 1)
+		qsort(pl->v, pl->n, sizeof(*pl->v), by_start);
 	k->win = xmalloc(WINDOW);
 	for (size_t i = 0; i < pl->n; i++) {
 		const struct segment *sg = &pl->v[i];
@@ -548,6 +551,7 @@ static int read_arenas(struct walker *k, uint8_t *ms_main, struct mlz_err *err)
 		memset(a, 0, sizeof(*a));
 		a->addr = addr;
 		a->main = addr == k->w->main_arena;
+		memcpy(&a->mutex, ms + MS_MUTEX, 4);
 		memcpy(&a->top, ms + MS_TOP, 8);
 		memcpy(&a->attached_threads, ms + MS_ATTACHED, 8);
 		memcpy(&a->system_mem, ms + MS_SYSTEM_MEM, 8);

@@ -351,7 +351,8 @@ struct group *group_compare(struct keys *k, struct sym *sym, const struct tracer
 			continue;
 		g[kept++] = g[i];
 	}
-	qsort(g, kept, sizeof(*g), cmp_groups);
+	if (kept > 1)
+		qsort(g, kept, sizeof(*g), cmp_groups);
 	if (o->top > 0 && (size_t)o->top < kept)
 		kept = (size_t)o->top;
 	*n = kept;

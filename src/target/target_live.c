@@ -809,6 +809,101 @@ int target_regs(struct target *t, pid_t tid, struct user_regs_struct *regs, stru
 	return pt_getregs(tid, regs, err);
 }
 
+/*
+ * Call func(args) in the stopped thread tid, as gdb's inferior calls do but
+ * without a dummy frame in its text: the return address is 0, so the return
+ * faults, and that SIGSEGV at rip 0 (never delivered) marks the end. Other
+ * threads stay stopped; signals for tid meanwhile are kept for later; a trap
+ * of ours (a breakpoint inside the call) is served by the hooks. Every register
+ * is restored after, and a call that does not return in time is abandoned.
+ */
+int target_inject_call(struct target *t, pid_t tid, uint64_t func, const long args[6], long *ret, int timeout_ms,
+		       struct mlz_err *err)
+{
+	struct user_regs_struct saved, regs;
+	if (t->core)
+		return mlz_error(err, "a core file cannot run code");
+	if (pt_getregs(tid, &saved, err) < 0)
+		return -1;
+	/* below the red zone, 16-aligned, then the return address: rsp % 16 == 8 as after a call */
+	uint64_t sp = ((saved.rsp - 1024) & ~15ull) - 8, zero = 0;
+	if (target_write(t, sp, &zero, 8, err) < 0)
+		return -1;
+	regs = saved;
+	regs.rip = func;
+	regs.rsp = sp;
+	regs.rdi = args[0];
+	regs.rsi = args[1];
+	regs.rdx = args[2];
+	regs.rcx = args[3];
+	regs.r8 = args[4];
+	regs.r9 = args[5];
+	regs.rax = 0;
+	regs.orig_rax = -1; /* no syscall restart applies to the call */
+	if (pt_setregs(tid, &regs, err) < 0)
+		return -1;
+	struct thread *th = find_thread(t, tid);
+	int r = -1;
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int sig = 0;
+	bool running = false;
+	for (;;) {
+		struct pt_event ev;
+		if (!running) {
+			if (pt_cont(tid, sig, err) < 0)
+				break;
+			running = true;
+			sig = 0;
+		}
+		int w = pt_wait(tid, WNOHANG, &ev, err);
+		if (w < 0)
+			break;
+		if (w == 0) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 > timeout_ms) {
+				mlz_error(err, "the call in thread %d did not return within %d ms; abandoned", tid, timeout_ms);
+				pt_interrupt(tid, NULL);
+				struct mlz_err ignored;
+				while (pt_wait(tid, 0, &ev, &ignored) == 1 && ev.kind != PT_INTERRUPT && ev.kind != PT_SIGNAL &&
+				       ev.kind != PT_GROUP_STOP && ev.kind != PT_EXITED && ev.kind != PT_KILLED)
+					pt_cont(tid, 0, &ignored);
+				break;
+			}
+			struct timespec nap = { 0, 200000 };
+			nanosleep(&nap, NULL);
+			continue;
+		}
+		running = false;
+		if (ev.kind == PT_EXITED || ev.kind == PT_KILLED) {
+			handle_event(t, &ev, true);
+			return target_gone_error(t, err);
+		}
+		if (ev.kind != PT_SIGNAL)
+			continue; /* event stops (clone, ...) of the call: resume */
+		if (pt_getregs(tid, &regs, err) < 0)
+			break;
+		if (ev.sig == SIGSEGV && regs.rip == 0) {
+			*ret = (long)regs.rax;
+			r = 0;
+			break;
+		}
+		if (ev.sig == SIGTRAP && t->hooks.on_sigtrap && t->hooks.on_sigtrap(t->hooks.arg, t, tid, &regs))
+			continue; /* a breakpoint of ours, served */
+		if (ev.sig == SIGSEGV || ev.sig == SIGBUS || ev.sig == SIGILL || ev.sig == SIGFPE) {
+			mlz_error(err, "the call in thread %d faulted (signal %d at 0x%llx); abandoned", tid, ev.sig,
+				  (unsigned long long)regs.rip);
+			break;
+		}
+		if (th)
+			th->pending_sig = ev.sig; /* the program's signal: delivered after the call */
+	}
+	struct mlz_err e;
+	if (pt_setregs(tid, &saved, r < 0 ? &e : err) < 0)
+		return -1;
+	return r;
+}
+
 struct target *target_open_core(const char *path, const char *exe, struct mlz_err *err)
 {
 	struct core *c = core_open(path, exe, err);

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* cmd-trim.c - `trim`: call malloc_trim(0) inside the process and say how much RSS it gave back. */
+#include <inttypes.h>
+
+#include "cmd.h"
+#include "heap.h"
+#include "jv.h"
+#include "proc.h"
+#include "session.h"
+#include "strbuf.h"
+#include "sym.h"
+#include "target.h"
+
+#define CALL_TIMEOUT_MS 10000
+
+static int64_t rss_now(pid_t pid)
+{
+	struct proc_mem m;
+	struct mlz_err ignored;
+	return proc_memory(pid, &m, &ignored) == 0 ? m.rss : -1;
+}
+
+/* Stopped: every arena unlocked, or an error naming the one a thread holds. */
+static int arenas_unlocked(struct session *s, struct mlz_err *err)
+{
+	struct heap_report r;
+	struct heap_take h;
+	int ret = heap_walk_stopped(s, NULL, NULL, &r, &h, err);
+	for (size_t i = 0; ret == 0 && i < r.narenas; i++)
+		if (r.arenas[i].mutex)
+			ret = mlz_error(err,
+					"arena 0x%llx is locked (a thread is inside malloc or free): trim not attempted; "
+					"try again",
+					(unsigned long long)r.arenas[i].addr);
+	heap_report_release(&r);
+	heap_take_release(&h);
+	return ret;
+}
+
+static int exec(struct cmd_ctx *c)
+{
+	struct session *s = c->s;
+	struct target *t = s->target;
+	struct sym *sym = session_sym(s, &c->err);
+	if (!sym)
+		return -1;
+	const char *names[] = { "malloc_trim" }, *module;
+	uint64_t fn;
+	sym_find_symbols(sym, names, 1, &fn, &module);
+	if (!fn)
+		return mlz_error(&c->err, "no malloc_trim in this process");
+	glibc_prepare(s);
+	int64_t before = rss_now(t->pid);
+	if (session_stop(s, &c->err) < 0)
+		return -1;
+	long ret = 0;
+	int r = arenas_unlocked(s, &c->err);
+	if (r == 0)
+		r = target_inject_call(t, t->threads[0].tid, fn, (const long[6]){ 0 }, &ret, CALL_TIMEOUT_MS, &c->err);
+	struct mlz_err e2;
+	if (session_resume(s, r < 0 ? &e2 : &c->err) < 0)
+		r = -1;
+	if (r < 0)
+		return -1;
+	int64_t after = rss_now(t->pid);
+	struct jv *o = jv_object();
+	jv_set(o, "released", jv_bool(ret != 0)); /* malloc_trim's own answer */
+	jv_set(o, "rss_before", before >= 0 ? jv_int(before) : jv_null());
+	jv_set(o, "rss_after", after >= 0 ? jv_int(after) : jv_null());
+	jv_set(o, "rss_returned", before >= 0 && after >= 0 ? jv_int(before - after) : jv_null());
+	jv_set(o, "thread", jv_int(t->threads[0].tid));
+	c->result = o;
+	return 0;
+}
+
+static void text(const struct jv *o, struct strbuf *out)
+{
+	if (jv_get(o, "rss_returned")->kind == JV_INT)
+		strbuf_addf(out, "malloc_trim(0) %s; RSS %" PRId64 " KiB -> %" PRId64 " KiB (%" PRId64 " KiB given back)\n",
+			    jv_get(o, "released")->u.b ? "released memory" : "found nothing to release",
+			    jv_get_int(o, "rss_before", 0) / 1024, jv_get_int(o, "rss_after", 0) / 1024,
+			    jv_get_int(o, "rss_returned", 0) / 1024);
+	else
+		strbuf_addf(out, "malloc_trim(0) %s\n", jv_get(o, "released")->u.b ? "released memory" : "found nothing");
+}
+
+static const struct cmd_opt opts[] = { { NULL } };
+
+const struct cmd_entry cmd_trim_entry = {
+	.name = "trim",
+	.usage = "trim",
+	.summary = "call malloc_trim(0) in the process and show the RSS it gave back",
+	.help = "Stops the process, checks that no thread holds an arena's lock (a thread inside malloc or "
+		"free would make the call wait for ever; then trim is not attempted), and calls glibc's "
+		"malloc_trim(0) in the first thread, which returns free memory in the middle of the heaps to "
+		"the kernel as well as the top. Every register is restored after and the process resumes. "
+		"Shows whether glibc released anything and the process's RSS before and after.",
+	.opts = opts,
+	.max_args = 0,
+	.flags = CMD_NEEDS_LIVE,
+	.exec = exec,
+	.text = text,
+};
