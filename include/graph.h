@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* graph.h - who points at whom: live blocks, roots, a pointer scan, and memcheck's leak classes. */
+#ifndef MLZ_GRAPH_H
+#define MLZ_GRAPH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "memsrc.h"
+
+/*
+ * Usage:
+ *	struct graph g = { 0 };
+ *	graph_build(&g, &in, &err);    // every block and root scanned, word by word
+ *	graph_classify(&g);            // reachable, possibly, indirectly, definitely lost
+ *	... g.state[i], graph_find(&g, addr) ...
+ *	graph_release(&g);
+ * Edges are kept both ways (CSR arrays) so queries after the scan are instant.
+ */
+
+enum root_kind { ROOT_REGISTER, ROOT_STACK, ROOT_DATA, ROOT_TLS };
+
+/* Where roots are: a range of memory (a stack from its pointer, a module's data, TLS) or a register. */
+struct root_range {
+	uint64_t lo, hi;
+	enum root_kind kind;
+	int thread;          /* index into the caller's thread list, -1 for data */
+};
+struct root_reg {
+	uint64_t value;
+	int thread;
+	int reg;             /* index in struct user_regs_struct, by 8-byte words */
+};
+
+struct graph_input {
+	const struct memsrc *m;
+	const uint64_t *addr;  /* live blocks, sorted by address (user pointers) */
+	const uint64_t *size;  /* their usable sizes */
+	size_t n;
+	const struct root_range *ranges;
+	size_t nranges;
+	const struct root_reg *regs;
+	size_t nregs;
+};
+
+/* A pointer from a root into a block. */
+struct root_ref {
+	uint64_t where;      /* the word's address, or the register's index */
+	uint32_t block;
+	uint8_t kind;        /* enum root_kind */
+	bool interior;
+	int16_t thread;
+};
+
+enum leak_state { LEAK_REACHABLE, LEAK_POSSIBLY, LEAK_INDIRECTLY, LEAK_DEFINITELY, LEAK_NSTATES };
+extern const char *const leak_state_names[LEAK_NSTATES];
+
+struct graph {
+	size_t n;
+	uint64_t *addr, *size;        /* copies of the input's blocks */
+	uint32_t *out_off, *out;      /* start pointers from block i: out[out_off[i] .. out_off[i + 1]) */
+	uint32_t *in_off, *in;        /* the same reversed */
+	uint32_t *iout_off, *iout;    /* interior pointers from block i */
+	uint32_t *iin_off, *iin;
+	struct root_ref *roots;
+	size_t nroots;
+	uint8_t *state;               /* enum leak_state, after graph_classify */
+	uint64_t words_scanned;
+};
+
+int graph_build(struct graph *g, const struct graph_input *in, struct mlz_err *err);
+/* memcheck's classes: reachable from roots by start pointers; possibly (an interior pointer on the
+ * way); the rest in cliques, each led by a definitely lost block, the others indirectly lost. */
+void graph_classify(struct graph *g);
+/* The block that holds addr (its start or inside it), or -1. */
+long graph_find(const struct graph *g, uint64_t addr);
+void graph_release(struct graph *g);
+
+struct session;
+/* Stop the process, walk its heap, gather its roots, build and classify the graph, resume. */
+int graph_take(struct session *s, struct graph *g, struct mlz_err *err);
+
+#endif

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/*
+ * graph_take.c - the graph of the session's process: its live blocks from a
+ * heap walk, and its roots: every thread's registers, its stack from the
+ * stack pointer less the red zone to the end of the stack mapping, the main
+ * thread's TLS mapping, and every module's writable data less glibc's own
+ * malloc state (main_arena, mp_), which is not a root.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/user.h>
+
+#include "../heap/glibc_layout.h"
+#include "graph.h"
+#include "heap.h"
+#include "proc.h"
+#include "session.h"
+#include "target.h"
+#include "tracer.h"
+#include "xalloc.h"
+
+#define RED_ZONE 128
+
+struct blocks {
+	uint64_t *addr, *size;
+	size_t n, alloc;
+};
+
+static void collect(void *arg, uint64_t chunk, uint64_t size, enum chunk_kind kind, size_t arena)
+{
+	(void)arena;
+	struct blocks *b = arg;
+	if (kind != CK_INUSE && kind != CK_MMAPPED)
+		return;
+	if (b->n == b->alloc) {
+		b->alloc = b->alloc ? b->alloc * 2 : 4096;
+		b->addr = xrealloc(b->addr, b->alloc * sizeof(*b->addr));
+		b->size = xrealloc(b->size, b->alloc * sizeof(*b->size));
+	}
+	b->addr[b->n] = chunk + 16;
+	b->size[b->n++] = size - (kind == CK_MMAPPED ? 16 : 8); /* usable bytes */
+}
+
+struct ranges {
+	struct root_range *v;
+	size_t n, alloc;
+};
+
+/* Add [lo, hi) less the holes (sorted, disjoint) that fall in it. */
+static void add_range(struct ranges *r, uint64_t lo, uint64_t hi, enum root_kind kind, int thread,
+		      const uint64_t (*holes)[2], size_t nholes)
+{
+	for (size_t h = 0; h < nholes && lo < hi; h++) {
+		if (holes[h][1] <= lo || holes[h][0] >= hi)
+			continue;
+		if (holes[h][0] > lo) {
+			ALLOC_GROW(r->v, r->n + 1, r->alloc);
+			r->v[r->n++] = (struct root_range){ lo, holes[h][0], kind, thread };
+		}
+		lo = holes[h][1];
+	}
+	if (lo < hi) {
+		ALLOC_GROW(r->v, r->n + 1, r->alloc);
+		r->v[r->n++] = (struct root_range){ lo, hi, kind, thread };
+	}
+}
+
+static void module_data(const struct maps *m, const uint64_t (*holes)[2], size_t nholes, struct ranges *r)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		const struct map_entry *e = &m->v[i];
+		if (e->path[0] != '/' || e->perms[0] != 'r' || e->perms[1] != 'w')
+			continue;
+		add_range(r, e->start, e->end, ROOT_DATA, -1, holes, nholes);
+		/* the module's .bss continues in the anonymous mapping right after its data */
+		if (i + 1 < m->n && !m->v[i + 1].path[0] && m->v[i + 1].start == e->end && m->v[i + 1].perms[1] == 'w')
+			add_range(r, m->v[i + 1].start, m->v[i + 1].end, ROOT_DATA, -1, holes, nholes);
+	}
+}
+
+int graph_take(struct session *s, struct graph *g, struct mlz_err *err)
+{
+	glibc_prepare(s);
+	if (session_stop(s, err) < 0)
+		return -1;
+	if (s->tracer)
+		tracer_drain(s->tracer); /* results still in the trampolines are blocks too */
+	struct blocks b = { 0 };
+	struct heap_report rep;
+	struct heap_take h;
+	struct maps maps = { 0 };
+	struct ranges r = { 0 };
+	struct root_reg *regs = NULL;
+	size_t nregs = 0;
+	struct target *t = s->target;
+	struct memsrc m = target_memsrc(t);
+	int ret = heap_walk_stopped(s, collect, &b, &rep, &h, err);
+	if (ret == 0)
+		ret = target_maps(t, &maps, err);
+	if (ret == 0) {
+		uint64_t holes[2][2] = { { h.where.mp, h.where.mp + MP_SIZE },
+					 { h.where.main_arena, h.where.main_arena + MS_SIZE } };
+		if (holes[0][0] > holes[1][0]) {
+			uint64_t tmp[2] = { holes[0][0], holes[0][1] };
+			memcpy(holes[0], holes[1], sizeof(tmp));
+			memcpy(holes[1], tmp, sizeof(tmp));
+		}
+		module_data(&maps, (const uint64_t(*)[2])holes, 2, &r);
+		regs = xcalloc(t->nthreads * (sizeof(struct user_regs_struct) / 8) + 1, sizeof(*regs));
+		for (size_t i = 0; i < t->nthreads; i++) {
+			struct user_regs_struct ur;
+			struct mlz_err ignored;
+			if (target_regs(t, t->threads[i].tid, &ur, &ignored) < 0)
+				continue;
+			const uint64_t *w = (const uint64_t *)&ur;
+			for (size_t k = 0; k < sizeof(ur) / 8; k++)
+				regs[nregs++] = (struct root_reg){ w[k], (int)i, (int)k };
+			const struct map_entry *st = maps_find(&maps, ur.rsp - RED_ZONE);
+			if (st)
+				add_range(&r, ur.rsp - RED_ZONE, st->end, ROOT_STACK, (int)i, NULL, 0);
+			/* A thread's TLS lies at the top of its stack mapping; the main thread's is a mapping of its own. */
+			const struct map_entry *tls = maps_find(&maps, ur.fs_base);
+			if (tls && tls != st && !tls->path[0])
+				add_range(&r, tls->start, tls->end, ROOT_TLS, (int)i, NULL, 0);
+		}
+		struct graph_input in = { &m, b.addr, b.size, b.n, r.v, r.n, regs, nregs };
+		ret = graph_build(g, &in, err);
+		if (ret == 0)
+			graph_classify(g);
+	}
+	struct mlz_err e2;
+	if (session_resume(s, ret < 0 ? &e2 : err) < 0)
+		ret = -1;
+	heap_report_release(&rep);
+	heap_take_release(&h);
+	maps_release(&maps);
+	free(r.v);
+	free(regs);
+	free(b.addr);
+	free(b.size);
+	return ret;
+}

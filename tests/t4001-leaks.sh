@@ -1,0 +1,55 @@
+#!/bin/bash
+# leaks: memcheck's classes on a paused process with a known graph, against valgrind memcheck run
+# on the same program to its exit (where the block held only by main's frame is lost too: the one
+# expected difference), live, traced from the start, and from a core.
+
+test_description='leaks: definitely, indirectly, possibly lost'
+. "$(dirname "$0")/lib/test-lib.sh"
+
+result () { jq -c --arg c "$1" "select(.command == \$c) | .result" "${2:-out}"; }
+counts () { result leaks "$1" | jq -c "[.definitely_lost.blocks, .indirectly_lost.blocks, .possibly_lost.blocks]"; }
+test_lazy_prereq VALGRIND 'valgrind --version >/dev/null 2>&1'
+
+test_expect_success 'attached after the fact: 3 definitely, 5 indirectly, 1 possibly lost' '
+	fixture_start fx-graph "$TRASH/g.json" && pid=$FIXTURE_PID &&
+	"$MLYZE" attach $pid --json -e leaks >out 2>err &&
+	test_must_be_empty err &&
+	echo "[3,5,1]" >expect && counts out >actual && test_cmp expect actual &&
+	result leaks | jq -e ".reachable.blocks >= 6 and .blocks == .reachable.blocks + 9"
+'
+
+test_expect_success 'the same from a core of the paused process' '
+	gcore -o "$TRASH/g" $pid >/dev/null 2>&1 &&
+	"$MLYZE" core g.$pid --json -e leaks >out2 2>err &&
+	counts out2 >actual && test_cmp expect actual &&
+	fixture_stop $pid
+'
+
+test_expect_success 'traced from the start (run): requested sizes, grouped by allocation site' '
+	"$MLYZE" run --json -e "sleep 1" -e leaks -e detach -- "$FIXTURES/fx-graph" "$TRASH/r.json" >out3 2>err &
+	mpid=$! &&
+	test_poll_ 10 test -s "$TRASH/r.json" && sleep 1.5 &&
+	kill -USR1 $(jq .pid "$TRASH/r.json") && wait $mpid &&
+	grep "^{" out3 >out3.json && mv out3.json out3 &&
+	counts out3 >actual && test_cmp expect actual &&
+	result leaks out3 | jq -c "[.definitely_lost.bytes, .indirectly_lost.bytes, .possibly_lost.bytes]" >actual &&
+	echo "[176,176,64]" >expect.bytes && test_cmp expect.bytes actual &&
+	result leaks out3 | jq -c "[.groups[] | [.class, .function, .blocks, .bytes]]" >actual &&
+	echo "[[\"definitely lost\",\"cluster\",2,128],[\"definitely lost\",\"drop_cycle\",1,48],[\"indirectly lost\",\"cluster\",4,128],[\"indirectly lost\",\"drop_cycle\",1,48],[\"possibly lost\",\"make_interior\",1,64]]" >expect.groups &&
+	test_cmp expect.groups actual
+'
+
+test_expect_success VALGRIND 'valgrind memcheck agrees (plus the block main held, lost once main returns)' '
+	valgrind --leak-check=full "$FIXTURES/fx-graph" "$TRASH/v.json" >v.out 2>v.err &
+	vpid=$! &&
+	test_poll_ 60 test -s "$TRASH/v.json" &&
+	kill -USR1 $(jq .pid "$TRASH/v.json") && wait $vpid &&
+	lost () { sed -n "s/.*$1: [0-9,]* bytes in \([0-9,]*\) blocks.*/\1/p" v.err | tr -d ,; } &&
+	echo "[$(( $(lost "definitely lost") - 1 )),$(lost "indirectly lost"),$(lost "possibly lost")]" >actual &&
+	echo "[3,5,1]" >expect && test_cmp expect actual &&
+	lostb () { sed -n "s/.*$1: \([0-9,]*\) bytes in.*/\1/p" v.err | tr -d ,; } &&
+	echo "[$(( $(lostb "definitely lost") - 80 )),$(lostb "indirectly lost"),$(lostb "possibly lost")]" >actual &&
+	test_cmp expect.bytes actual
+'
+
+test_done
