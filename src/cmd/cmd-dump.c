@@ -46,7 +46,9 @@ const struct cmd_entry cmd_dump_entry = {
 	.help = "Stops the process and writes it to FILE as an ELF core: the process and each thread's "
 		"registers in notes, the auxiliary vector, the mapped files, and the contents of every readable "
 		"mapping (pages that cannot be read are written as zeros). Where mlyze put a breakpoint the core "
-		"holds the original code. The process runs on afterwards.",
+		"holds the original code; its scratch mapping is in the core as one more mapping, and a thread "
+		"inside an allocator call at that moment has mlyze's trampoline as its return address. The "
+		"process runs on afterwards.",
 	.opts = opts,
 	.min_args = 1,
 	.max_args = 1,
