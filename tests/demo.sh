@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`: start a small "server" that leaks slowly, attach mlyze to it in batch mode, and show a
-# real session: snapshots, growth by file:line, one stack, one block, the peak, what tracing cost.
+# real session: snapshots, growth by file:line, one stack, one block, the peak, what tracing cost,
+# the glibc heap and leaks.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
@@ -31,9 +32,12 @@ jq -r '.result | "show \(.address): \(.size) bytes allocated \(.age) s ago by th
 exec {SESSION[1]}>&-
 wait "$SESSION_PID" 2>/dev/null || true
 
+show "mlyze attach $demo -e heap -e leaks    # the whole glibc heap; what no root reaches"
+"$root/mlyze" attach "$demo" -e heap -e leaks
+
 show "mlyze run -e wait -e 'top --by function' -- fixtures/fx-demo TRUTH 2    # what it never freed"
 "$root/mlyze" run -e wait -e 'top --by function' -- "$root/fixtures/fx-demo" "$work/t2.json" 2
 
 printf '\nThe demo server ran on untouched (TracerPid now: %s).\n' \
 	"$(awk '/^TracerPid:/ {print $2}' /proc/$demo/status)"
-printf 'Not built yet: back-reference chains and leak classes (issue 5), heap walking (issue 4).\n'
+printf 'Not built yet: back-reference chains and paths to roots (issue 5).\n'
