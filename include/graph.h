@@ -67,6 +67,7 @@ struct graph {
 	struct root_ref *roots;
 	size_t nroots;
 	uint8_t *state;               /* enum leak_state, after graph_classify */
+	uint32_t *root_off, *root_idx; /* the roots that point into block i: roots[root_idx[root_off[i] ..]] */
 	uint64_t words_scanned;
 };
 
@@ -78,8 +79,21 @@ void graph_classify(struct graph *g);
 long graph_find(const struct graph *g, uint64_t addr);
 void graph_release(struct graph *g);
 
+/*
+ * The shortest chain from a root to block target over start and interior
+ * pointers: *root gets the root's index, chain the blocks from the first one
+ * a root points at to target (caller frees). Returns the chain's length, 0
+ * when no root reaches it, -1 for a bad target.
+ */
+long graph_path(const struct graph *g, uint32_t target, size_t *root, uint32_t **chain);
+
 struct session;
 /* Stop the process, walk its heap, gather its roots, build and classify the graph, resume. */
 int graph_take(struct session *s, struct graph *g, struct mlz_err *err);
+/*
+ * The session's graph: the last one while it still holds (a core never
+ * changes; a traced process that has not allocated or freed since), else a new one.
+ */
+struct graph *session_graph(struct session *s, struct mlz_err *err);
 
 #endif

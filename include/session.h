@@ -14,6 +14,7 @@
 struct target;
 struct sym;
 struct tracer;
+struct graph;
 
 enum session_mode { MODE_ATTACH, MODE_RUN, MODE_CORE };
 
@@ -26,6 +27,8 @@ struct session {
 	struct keys keys;        /* group keys (site ids) for the whole session */
 	struct by_stack growth;  /* the live set at the last `growth` */
 	bool growth_taken;
+	struct graph *graph;     /* the last reference graph, reused while it still holds (session_graph) */
+	uint64_t graph_seq;      /* the tracer's event count when it was built */
 	bool json;             /* --json given on the command line */
 	const char *debug_dir; /* --debug-dir: where to look for separate debug files instead */
 	bool interactive;      /* a REPL on a terminal */

@@ -58,6 +58,10 @@ struct user_regs_struct;
  */
 int sym_unwind_regs(struct sym *s, int tid, const struct user_regs_struct *regs, size_t copy_bytes, uint64_t *pcs,
 		    bool *caller, int max, struct mlz_err *err);
+/* sym_unwind with each frame's stack pointer in sps (0 where unknown). */
+int sym_unwind_sps(struct sym *s, int tid, uint64_t *pcs, bool *caller, uint64_t *sps, int max, struct mlz_err *err);
+/* The ELF symbol (a global or static variable) covering addr, its offset and module; NULL if none. */
+const char *sym_data_symbol(struct sym *s, uint64_t addr, uint64_t *offset, const char **module);
 /* A word of the stack copy of the last unwind at addr, if it holds it. */
 bool sym_stack_word(const struct sym *s, uint64_t addr, uint64_t *val);
 

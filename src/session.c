@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "proc.h"
+#include "graph.h"
 #include "session.h"
 #include "sym.h"
 #include "target.h"
@@ -48,6 +49,9 @@ void session_release(struct session *s)
 	tracer_free(s->tracer);
 	s->tracer = NULL;
 	snapshots_release(&s->snaps);
+	if (s->graph)
+		graph_release(s->graph);
+	free(s->graph);
 	keys_release(&s->keys);
 	by_stack_release(&s->growth);
 	sym_free(s->sym);

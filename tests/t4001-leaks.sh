@@ -18,10 +18,33 @@ test_expect_success 'attached after the fact: 3 definitely, 5 indirectly, 1 poss
 	result leaks | jq -e ".reachable.blocks >= 6 and .blocks == .reachable.blocks + 9"
 '
 
+test_expect_success 'path: from a global, a stack frame, TLS, an interior pointer (addresses from gdb)' '
+	gdb -nx -batch -p $pid -ex "printf \"N %p\\n\", g_list->next->next" 2>/dev/null | sed -n "s/^N //p" >n1 &&
+	n1=$(cat n1) &&
+	"$MLYZE" attach $pid --json -e "path $n1" -e "path $(jq -r .stack "$TRASH/g.json")" \
+		-e "path $(jq -r .tls "$TRASH/g.json")" -e "path $(( $(jq -r .interior "$TRASH/g.json") + 30 ))" \
+		-e "refs $(jq -r .list "$TRASH/g.json")" -e "backrefs $n1 --depth 3 --dot $TRASH/b.dot" >out4 2>err &&
+	test_must_be_empty err &&
+	result "path $n1" out4 | jq -c "[.chain[] | [.kind, .symbol, .module, .offset]]" >actual &&
+	echo "[[\"global\",\"g_list\",\"fx-graph\",0],[\"block\",null,null,0],[\"block\",null,null,0],[\"block\",null,null,null]]" >expect.path &&
+	test_cmp expect.path actual &&
+	result "path $n1" out4 | jq -e --arg a "$n1" ".chain[3].address == \$a and .chain[1].address == \"$(jq -r .list "$TRASH/g.json")\"" &&
+	result "path $(jq -r .stack "$TRASH/g.json")" out4 | jq -e ".chain[0] | .kind == \"stack\" and .function == \"main\" and
+		(.file | endswith(\"fx-graph.c\")) and .thread == $pid" &&
+	result "path $(jq -r .tls "$TRASH/g.json")" out4 | jq -e ".chain[0] | .kind == \"tls\" and .thread == $pid" &&
+	result "path $(( $(jq -r .interior "$TRASH/g.json") + 30 ))" out4 | jq -e ".chain[0] | .kind == \"global\" and
+		.symbol == \"g_interior\" and .interior" &&
+	result "refs $(jq -r .list "$TRASH/g.json")" out4 | jq -e ".refs | length == 1 and .[0].offset == 0 and .[0].interior == false" &&
+	result "backrefs $n1 --depth 3 --dot $TRASH/b.dot" out4 | jq -e "[.referrers[] | select(.from.symbol == \"g_list\") | .depth] == [3]" &&
+	grep -q "^digraph backrefs" b.dot
+'
+
 test_expect_success 'the same from a core of the paused process' '
 	gcore -o "$TRASH/g" $pid >/dev/null 2>&1 &&
-	"$MLYZE" core g.$pid --json -e leaks >out2 2>err &&
+	"$MLYZE" core g.$pid --json -e leaks -e "path $n1" >out2 2>err &&
 	counts out2 >actual && test_cmp expect actual &&
+	result "path $n1" out2 | jq -c "[.chain[] | [.kind, .symbol, .module, .offset]]" >actual &&
+	test_cmp expect.path actual &&
 	fixture_stop $pid
 '
 

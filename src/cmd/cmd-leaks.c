@@ -48,9 +48,10 @@ static int exec(struct cmd_ctx *c)
 	struct sym *sym = session_sym(s, &c->err);
 	if (!sym)
 		return -1;
-	struct graph g;
-	if (graph_take(s, &g, &c->err) < 0)
+	struct graph *gp = session_graph(s, &c->err);
+	if (!gp)
 		return -1;
+	const struct graph g = *gp;
 	struct { uint64_t blocks, bytes; } tot[LEAK_NSTATES] = { { 0, 0 } };
 	struct lgroup *grp = NULL;
 	size_t ng = 0, galloc = 0;
@@ -101,7 +102,6 @@ static int exec(struct cmd_ctx *c)
 		jv_set(x, "bytes", jv_int((int64_t)grp[k].bytes));
 	}
 	free(grp);
-	graph_release(&g);
 	c->result = o;
 	return 0;
 }

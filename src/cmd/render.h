@@ -3,6 +3,8 @@
 #ifndef MLZ_RENDER_H
 #define MLZ_RENDER_H
 
+#include <stdint.h>
+
 struct block;
 struct jv;
 struct session;
@@ -26,5 +28,16 @@ void heap_kinds_text(const struct jv *o, struct strbuf *out);
 struct heap_report;
 struct jv *heap_problems_jv(const struct heap_report *r);
 void heap_problems_text(const struct jv *o, struct strbuf *out);
+
+/* The reference graph's pieces: a block, a root (with symbol or stack frame), a step of a chain. */
+struct graph;
+struct root_ref;
+struct jv *graph_block_jv(struct session *s, struct sym *sym, const struct graph *g, uint32_t i);
+struct jv *graph_root_jv(struct session *s, struct sym *sym, const struct root_ref *r);
+long graph_pointer_offset(struct session *s, const struct graph *g, uint32_t i, uint32_t j);
+void graph_step_text(const struct jv *o, struct strbuf *out);
+struct cmd_ctx;
+/* The block of g that holds the address word names, or -1 with an error in c. */
+long graph_block_arg(struct cmd_ctx *c, const struct graph *g, const char *word, const char *cmd);
 
 #endif

@@ -187,6 +187,18 @@ int graph_build(struct graph *g, const struct graph_input *in, struct mlz_err *e
 	to_csr(&s.start, g->n, false, &g->in_off, &g->in);
 	to_csr(&s.interior, g->n, true, &g->iout_off, &g->iout);
 	to_csr(&s.interior, g->n, false, &g->iin_off, &g->iin);
+	/* roots by the block they point into */
+	g->root_off = xcalloc(g->n + 1, sizeof(*g->root_off));
+	g->root_idx = xmalloc((g->nroots ? g->nroots : 1) * sizeof(*g->root_idx));
+	for (size_t r = 0; r < g->nroots; r++)
+		g->root_off[g->roots[r].block + 1]++;
+	for (size_t i = 0; i < g->n; i++)
+		g->root_off[i + 1] += g->root_off[i];
+	uint32_t *fill = xmalloc((g->n ? g->n : 1) * sizeof(*fill));
+	memcpy(fill, g->root_off, g->n * sizeof(*fill));
+	for (size_t r = 0; r < g->nroots; r++)
+		g->root_idx[fill[g->roots[r].block]++] = (uint32_t)r;
+	free(fill);
 	free(s.start.from);
 	free(s.start.to);
 	free(s.interior.from);
@@ -260,6 +272,64 @@ void graph_classify(struct graph *g)
 	free(stack);
 }
 
+long graph_path(const struct graph *g, uint32_t target, size_t *root, uint32_t **chain)
+{
+	if (target >= g->n)
+		return -1;
+	/* Backwards from target, breadth first: the first block a root points at closes the shortest chain. */
+	uint32_t *next = xmalloc(g->n * sizeof(*next)); /* towards target; UINT32_MAX: not seen */
+	uint32_t *queue = xmalloc(g->n * sizeof(*queue));
+	memset(next, 0xff, g->n * sizeof(*next));
+	size_t head = 0, tail = 0;
+	long found = -1;
+	next[target] = target;
+	queue[tail++] = target;
+	while (head < tail && found < 0) {
+		uint32_t i = queue[head++];
+		if (g->root_off[i] != g->root_off[i + 1]) {
+			/* a start pointer from a root beats an interior one */
+			size_t best = g->root_idx[g->root_off[i]];
+			for (uint32_t k = g->root_off[i]; k < g->root_off[i + 1]; k++)
+				if (!g->roots[g->root_idx[k]].interior) {
+					best = g->root_idx[k];
+					break;
+				}
+			*root = best;
+			found = i;
+			break;
+		}
+		for (int pass = 0; pass < 2; pass++) {
+			const uint32_t *off = pass ? g->iin_off : g->in_off, *ent = pass ? g->iin : g->in;
+			for (uint32_t e = off[i]; e < off[i + 1]; e++) {
+				uint32_t j = ent[e];
+				if (next[j] != UINT32_MAX)
+					continue;
+				next[j] = i;
+				queue[tail++] = j;
+			}
+		}
+	}
+	long len = 0;
+	*chain = NULL;
+	if (found >= 0) {
+		for (uint32_t i = (uint32_t)found;; i = next[i]) {
+			len++;
+			if (i == target)
+				break;
+		}
+		*chain = xmalloc((size_t)len * sizeof(**chain));
+		long k = 0;
+		for (uint32_t i = (uint32_t)found;; i = next[i]) {
+			(*chain)[k++] = i;
+			if (i == target)
+				break;
+		}
+	}
+	free(next);
+	free(queue);
+	return len;
+}
+
 void graph_release(struct graph *g)
 {
 	free(g->addr);
@@ -273,6 +343,8 @@ void graph_release(struct graph *g)
 	free(g->iin_off);
 	free(g->iin);
 	free(g->roots);
+	free(g->root_off);
+	free(g->root_idx);
 	free(g->state);
 	memset(g, 0, sizeof(*g));
 }

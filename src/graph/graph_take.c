@@ -140,3 +140,24 @@ int graph_take(struct session *s, struct graph *g, struct mlz_err *err)
 	free(b.size);
 	return ret;
 }
+
+struct graph *session_graph(struct session *s, struct mlz_err *err)
+{
+	struct tracer *tr = s->tracer;
+	if (tr && tr->installed && target_alive(s->target) && !s->target->core)
+		tracer_drain(tr);
+	bool holds = s->graph && (s->target->core || (tr && tr->installed && tr->seq == s->graph_seq));
+	if (holds)
+		return s->graph;
+	if (s->graph)
+		graph_release(s->graph);
+	else
+		s->graph = xcalloc(1, sizeof(*s->graph));
+	if (graph_take(s, s->graph, err) < 0) {
+		free(s->graph);
+		s->graph = NULL;
+		return NULL;
+	}
+	s->graph_seq = tr ? tr->seq : 0;
+	return s->graph;
+}

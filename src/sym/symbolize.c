@@ -198,3 +198,21 @@ const struct sym_pc *sym_lookup(struct sym *s, uint64_t pc, bool caller)
 	cache_put(s, r);
 	return r;
 }
+
+const char *sym_data_symbol(struct sym *s, uint64_t addr, uint64_t *offset, const char **module)
+{
+	Dwfl_Module *mod = s->dwfl ? dwfl_addrmodule(s->dwfl, addr) : NULL;
+	*offset = 0;
+	*module = NULL;
+	if (!mod)
+		return NULL;
+	const char *name = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+	const char *base = name ? strrchr(name, '/') : NULL;
+	*module = base ? base + 1 : name;
+	GElf_Off off;
+	GElf_Sym esym;
+	const char *sym = dwfl_module_addrinfo(mod, addr, &off, &esym, NULL, NULL, NULL);
+	if (sym)
+		*offset = off;
+	return sym;
+}

@@ -13,6 +13,7 @@
 struct unwind_ctx {
 	uint64_t *pcs;
 	bool *caller;
+	uint64_t *sps; /* each frame's stack pointer, when asked for */
 	int n, max;
 };
 
@@ -25,6 +26,10 @@ static int on_frame(Dwfl_Frame *frame, void *arg)
 		return DWARF_CB_ABORT;
 	if (u->caller)
 		u->caller[u->n] = !activation;
+	if (u->sps) {
+		Dwarf_Word sp = 0;
+		u->sps[u->n] = dwfl_frame_reg(frame, 7, &sp) == 0 ? sp : 0; /* DWARF 7: rsp */
+	}
 	u->pcs[u->n++] = pc;
 	return u->n < u->max ? DWARF_CB_OK : DWARF_CB_ABORT;
 }
@@ -45,9 +50,29 @@ bool sym_stack_word(const struct sym *s, uint64_t addr, uint64_t *val)
 	return true;
 }
 
+static int unwind(struct sym *s, int tid, const struct user_regs_struct *regs, size_t copy_bytes, struct unwind_ctx *u,
+		  struct mlz_err *err);
+
 int sym_unwind_regs(struct sym *s, int tid, const struct user_regs_struct *regs, size_t copy_bytes, uint64_t *pcs,
 		    bool *caller, int max, struct mlz_err *err)
 {
+	struct unwind_ctx u = { .pcs = pcs, .caller = caller, .max = max };
+	return unwind(s, tid, regs, copy_bytes, &u, err);
+}
+
+int sym_unwind_sps(struct sym *s, int tid, uint64_t *pcs, bool *caller, uint64_t *sps, int max, struct mlz_err *err)
+{
+	struct user_regs_struct regs;
+	struct unwind_ctx u = { .pcs = pcs, .caller = caller, .sps = sps, .max = max };
+	if (target_regs(s->target, tid, &regs, err) < 0)
+		return -1;
+	return unwind(s, tid, &regs, STACK_COPY, &u, err);
+}
+
+static int unwind(struct sym *s, int tid, const struct user_regs_struct *regs, size_t copy_bytes, struct unwind_ctx *u,
+		  struct mlz_err *err)
+{
+	int max = u->max;
 	if (max <= 0)
 		return 0;
 	s->regs = *regs;
@@ -61,11 +86,10 @@ int sym_unwind_regs(struct sym *s, int tid, const struct user_regs_struct *regs,
 	s->stack_len = got > 0 ? (size_t)got : 0;
 	s->stack_valid = s->stack_len;
 
-	struct unwind_ctx u = { .pcs = pcs, .caller = caller, .max = max };
-	int r = dwfl_getthread_frames(s->dwfl, tid, on_frame, &u);
+	int r = dwfl_getthread_frames(s->dwfl, tid, on_frame, u);
 	s->stack_len = 0;
 	/* A stack that ends in an unreadable or unknown frame still gives what was found. */
-	if (r != 0 && u.n == 0)
+	if (r != 0 && u->n == 0)
 		return mlz_error(err, "cannot unwind thread %d: %s", tid, dwfl_errmsg(-1));
-	return u.n;
+	return u->n;
 }

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* cmd-backrefs.c - `backrefs ADDR`: who points at a block, transitively (objgraph's show_backrefs). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "graph.h"
+#include "grouping.h"
+#include "jv.h"
+#include "render.h"
+#include "session.h"
+#include "strbuf.h"
+#include "sym.h"
+#include "target.h"
+#include "xalloc.h"
+
+/* One referrer: a block (from >= 0) or a root (root >= 0) pointing at block `to`. */
+struct ref {
+	long from, root;
+	uint32_t to;
+	bool interior;
+	int depth;
+};
+
+static void write_dot(FILE *f, const struct graph *g, const struct ref *r, size_t n, uint32_t target)
+{
+	fprintf(f, "digraph backrefs {\n  node [shape=box, fontname=monospace];\n");
+	fprintf(f, "  b%u [label=\"0x%" PRIx64 "\\n%" PRIu64 " bytes\", style=bold];\n", target, g->addr[target],
+		g->size[target]);
+	for (size_t k = 0; k < n; k++) {
+		if (r[k].from >= 0)
+			fprintf(f, "  b%ld [label=\"0x%" PRIx64 "\\n%" PRIu64 " bytes\"];\n  b%ld -> b%u%s;\n", r[k].from,
+				g->addr[r[k].from], g->size[r[k].from], r[k].from, r[k].to,
+				r[k].interior ? " [style=dashed]" : "");
+		else
+			fprintf(f, "  r%ld [label=\"root 0x%" PRIx64 "\", shape=ellipse];\n  r%ld -> b%u%s;\n", r[k].root,
+				g->roots[r[k].root].where, r[k].root, r[k].to, r[k].interior ? " [style=dashed]" : "");
+	}
+	fprintf(f, "}\n");
+}
+
+static int exec(struct cmd_ctx *c)
+{
+	long depth = 1, limit = 50;
+	const char *v;
+	if ((v = cmd_optval(c->args, "--depth")) && parse_count(c, "--depth", v, &depth) < 0)
+		return -1;
+	if ((v = cmd_optval(c->args, "--limit")) && parse_count(c, "--limit", v, &limit) < 0)
+		return -1;
+	const char *dot = cmd_optval(c->args, "--dot");
+	struct sym *sym = session_sym(c->s, &c->err);
+	struct graph *g = sym ? session_graph(c->s, &c->err) : NULL;
+	if (!g)
+		return -1;
+	long target = graph_block_arg(c, g, c->args->argv[0], "backrefs");
+	if (target < 0)
+		return -1;
+	/* breadth first over incoming edges, to depth, at most limit referrers */
+	uint32_t *queue = xmalloc(g->n * sizeof(*queue));
+	int *level = xmalloc(g->n * sizeof(*level));
+	memset(level, 0xff, g->n * sizeof(*level));
+	struct ref *refs = NULL;
+	size_t nrefs = 0, alloc = 0, head = 0, tail = 0;
+	bool truncated = false;
+	level[target] = 0;
+	queue[tail++] = (uint32_t)target;
+	while (head < tail && !truncated) {
+		uint32_t i = queue[head++];
+		if (level[i] >= depth)
+			continue;
+		for (uint32_t k = g->root_off[i]; k < g->root_off[i + 1] && !truncated; k++) {
+			ALLOC_GROW(refs, nrefs + 1, alloc);
+			refs[nrefs++] = (struct ref){ -1, g->root_idx[k], i, g->roots[g->root_idx[k]].interior, level[i] + 1 };
+			truncated = limit && (long)nrefs >= limit;
+		}
+		for (int pass = 0; pass < 2 && !truncated; pass++) {
+			const uint32_t *off = pass ? g->iin_off : g->in_off, *ent = pass ? g->iin : g->in;
+			for (uint32_t e = off[i]; e < off[i + 1] && !truncated; e++) {
+				uint32_t j = ent[e];
+				ALLOC_GROW(refs, nrefs + 1, alloc);
+				refs[nrefs++] = (struct ref){ (long)j, -1, i, pass == 1, level[i] + 1 };
+				truncated = limit && (long)nrefs >= limit;
+				if (level[j] < 0) {
+					level[j] = level[i] + 1;
+					queue[tail++] = j;
+				}
+			}
+		}
+	}
+	int ret = 0;
+	if (dot) {
+		FILE *f = fopen(dot, "w");
+		if (!f) {
+			ret = mlz_error_errno(&c->err, errno, "cannot write '%s'", dot);
+		} else {
+			write_dot(f, g, refs, nrefs, (uint32_t)target);
+			if (fclose(f) != 0)
+				ret = mlz_error_errno(&c->err, errno, "cannot write '%s'", dot);
+		}
+	}
+	bool stopped = ret == 0 && target_alive(c->s->target) && session_stop(c->s, &c->err) == 0;
+	struct jv *o = ret == 0 ? jv_object() : NULL;
+	if (o) {
+		jv_set(o, "block", graph_block_jv(c->s, sym, g, (uint32_t)target));
+		struct jv *a = jv_set(o, "referrers", jv_array());
+		for (size_t k = 0; k < nrefs; k++) {
+			struct jv *x = jv_push(a, jv_object());
+			jv_set(x, "depth", jv_int(refs[k].depth));
+			jv_set(x, "to", jv_addr(g->addr[refs[k].to]));
+			jv_set(x, "interior", jv_bool(refs[k].interior));
+			jv_set(x, "from", refs[k].from >= 0 ? graph_block_jv(c->s, sym, g, (uint32_t)refs[k].from)
+							 : graph_root_jv(c->s, sym, &g->roots[refs[k].root]));
+		}
+		jv_set(o, "truncated", jv_bool(truncated));
+		if (dot)
+			jv_set(o, "dot", jv_string(dot));
+	}
+	if (stopped)
+		session_resume(c->s, &c->err);
+	free(queue);
+	free(level);
+	free(refs);
+	c->result = o;
+	return ret;
+}
+
+static void text(const struct jv *o, struct strbuf *out)
+{
+	graph_step_text(jv_get(o, "block"), out);
+	const struct jv *a = jv_get(o, "referrers");
+	strbuf_addf(out, " is pointed at by:\n");
+	for (size_t k = 0; k < jv_len(a); k++) {
+		const struct jv *x = jv_at(a, k);
+		strbuf_addf(out, "%*s", 2 * (int)jv_get_int(x, "depth", 1), "");
+		graph_step_text(jv_get(x, "from"), out);
+		strbuf_addf(out, " -> %s%s\n", jv_get_str(x, "to", "?"), jv_get(x, "interior")->u.b ? " [interior]" : "");
+	}
+	if (jv_get(o, "truncated")->u.b)
+		strbuf_addstr(out, "(more: raise --limit)\n");
+	if (jv_get_str(o, "dot", NULL))
+		strbuf_addf(out, "graph written to %s (render with: dot -Tsvg %s)\n", jv_get_str(o, "dot", ""),
+			    jv_get_str(o, "dot", ""));
+}
+
+static const struct cmd_opt opts[] = {
+	{ "--depth", "N", "follow referrers of referrers up to N steps (default 1)" },
+	{ "--limit", "N", "list at most N referrers (default 50, 0 for all)" },
+	{ "--dot", "FILE", "also write the referrers as a Graphviz graph to FILE" },
+	{ NULL, NULL, NULL },
+};
+
+const struct cmd_entry cmd_backrefs_entry = {
+	.name = "backrefs",
+	.usage = "backrefs ADDR [--depth N] [--limit N] [--dot FILE]",
+	.summary = "who points at the block at ADDR, transitively (objgraph's show_backrefs)",
+	.help = "Lists the blocks and roots that point at the live block holding ADDR, then (with --depth) "
+		"those that point at them, breadth first, each with its depth and whether its pointer is an "
+		"interior one. --dot writes the same as a Graphviz digraph (dashed edges are interior pointers).",
+	.opts = opts,
+	.min_args = 1,
+	.max_args = 1,
+	.flags = CMD_NEEDS_LIVE | CMD_CORE_OK,
+	.exec = exec,
+	.text = text,
+};

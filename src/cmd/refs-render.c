@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* refs-render.c - blocks and roots of the reference graph as JSON and text, for path, refs and backrefs. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/user.h>
+
+#include "cmd.h"
+#include "graph.h"
+#include "group.h"
+#include "jv.h"
+#include "render.h"
+#include "session.h"
+#include "strbuf.h"
+#include "sym.h"
+#include "target.h"
+#include "tracer.h"
+#include "xalloc.h"
+
+#define MAX_FRAMES 64
+
+static const char *const reg_names[] = {
+	"r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx", "rdx", "rsi",
+	"rdi", "orig_rax", "rip", "cs", "eflags", "rsp", "ss", "fs_base", "gs_base", "ds", "es", "fs", "gs",
+};
+static const char *const root_kind_names[] = {
+	[ROOT_REGISTER] = "register", [ROOT_STACK] = "stack", [ROOT_DATA] = "global", [ROOT_TLS] = "tls",
+};
+
+struct jv *graph_block_jv(struct session *s, struct sym *sym, const struct graph *g, uint32_t i)
+{
+	struct jv *o = jv_object();
+	jv_set(o, "kind", jv_string("block"));
+	jv_set(o, "address", jv_addr(g->addr[i]));
+	const struct block *b = s->tracer && s->tracer->blocks.n ? blocktab_get(&s->tracer->blocks, g->addr[i]) : NULL;
+	jv_set(o, "size", jv_int((int64_t)(b ? b->size : g->size[i])));
+	jv_set(o, "traced", jv_bool(b != NULL));
+	if (b) {
+		uint32_t key = keys_of_stack(&s->keys, sym, s->tracer, b->stack, BY_SITE);
+		const struct group_key *k = keys_get(&s->keys, BY_SITE, key);
+		jv_set(o, "function", jv_string(k->function));
+		jv_set(o, "file", jv_string(k->file));
+		jv_set(o, "line", k->line ? jv_int(k->line) : jv_null());
+	}
+	if (g->state)
+		jv_set(o, "class", jv_string(leak_state_names[g->state[i]]));
+	return o;
+}
+
+/* The frame of thread tid whose part of the stack holds addr. */
+static void stack_frame(struct session *s, struct sym *sym, pid_t tid, uint64_t addr, struct jv *o)
+{
+	uint64_t pcs[MAX_FRAMES], sps[MAX_FRAMES];
+	bool caller[MAX_FRAMES];
+	struct mlz_err err;
+	int n = sym_unwind_sps(sym, tid, pcs, caller, sps, MAX_FRAMES, &err);
+	int f = -1;
+	for (int i = 0; i < n; i++)
+		if (sps[i] && sps[i] <= addr + 128) /* the red zone below the innermost frame belongs to it */
+			f = i;
+	(void)s;
+	if (f < 0)
+		return;
+	const struct sym_pc *p = sym_lookup(sym, pcs[f], caller[f]);
+	const struct sym_frame *fr = &p->frames[p->nframes - 1]; /* the real (outermost) function at that pc */
+	jv_set(o, "frame", jv_int(f));
+	jv_set(o, "function", jv_string(fr->function));
+	jv_set(o, "file", jv_string(fr->file));
+	jv_set(o, "line", fr->line ? jv_int(fr->line) : jv_null());
+}
+
+struct jv *graph_root_jv(struct session *s, struct sym *sym, const struct root_ref *r)
+{
+	struct jv *o = jv_object();
+	jv_set(o, "kind", jv_string(root_kind_names[r->kind]));
+	pid_t tid = r->thread >= 0 && (size_t)r->thread < s->target->nthreads ? s->target->threads[r->thread].tid : 0;
+	if (r->kind == ROOT_REGISTER) {
+		jv_set(o, "thread", jv_int(tid));
+		jv_set(o, "register", jv_string(r->where < sizeof(reg_names) / sizeof(reg_names[0]) ? reg_names[r->where] : "?"));
+	} else {
+		jv_set(o, "address", jv_addr(r->where));
+		if (r->kind != ROOT_DATA)
+			jv_set(o, "thread", jv_int(tid));
+		if (r->kind == ROOT_STACK)
+			stack_frame(s, sym, tid, r->where, o);
+		if (r->kind == ROOT_DATA || r->kind == ROOT_TLS) {
+			uint64_t off;
+			const char *module;
+			const char *name = sym_data_symbol(sym, r->where, &off, &module);
+			jv_set(o, "symbol", jv_string(name));
+			if (name)
+				jv_set(o, "offset", jv_int((int64_t)off));
+			jv_set(o, "module", jv_string(module));
+		}
+	}
+	jv_set(o, "interior", jv_bool(r->interior));
+	return o;
+}
+
+/* Where inside block i the first pointer into block j sits, or -1. */
+long graph_pointer_offset(struct session *s, const struct graph *g, uint32_t i, uint32_t j)
+{
+	size_t len = g->size[i] & ~(uint64_t)7;
+	uint8_t *buf = xmalloc(len ? len : 8);
+	ssize_t got = target_read(s->target, g->addr[i], buf, len);
+	long found = -1;
+	for (ssize_t off = 0; off + 8 <= got && found < 0; off += 8) {
+		uint64_t v;
+		memcpy(&v, buf + off, 8);
+		if (v >= g->addr[j] && v < g->addr[j] + (g->size[j] ? g->size[j] : 1))
+			found = off;
+	}
+	free(buf);
+	return found;
+}
+
+void graph_step_text(const struct jv *o, struct strbuf *out)
+{
+	const char *kind = jv_get_str(o, "kind", "?");
+	if (!strcmp(kind, "block")) {
+		strbuf_addf(out, "block %s (%" PRId64 " bytes", jv_get_str(o, "address", "?"), jv_get_int(o, "size", 0));
+		if (jv_get_str(o, "function", NULL)) {
+			const char *file = jv_get_str(o, "file", NULL);
+			const char *b = file && strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+			strbuf_addf(out, ", from %s", jv_get_str(o, "function", ""));
+			if (b && jv_get(o, "line")->kind == JV_INT)
+				strbuf_addf(out, " at %s:%" PRId64, b, jv_get_int(o, "line", 0));
+		} else {
+			strbuf_addstr(out, ", allocated before attach");
+		}
+		strbuf_addch(out, ')');
+		if (jv_get(o, "offset"))
+			strbuf_addf(out, ", at offset %" PRId64, jv_get_int(o, "offset", 0));
+	} else if (!strcmp(kind, "register")) {
+		strbuf_addf(out, "register %s of thread %" PRId64, jv_get_str(o, "register", "?"), jv_get_int(o, "thread", 0));
+	} else if (!strcmp(kind, "stack")) {
+		strbuf_addf(out, "stack of thread %" PRId64 " at %s", jv_get_int(o, "thread", 0), jv_get_str(o, "address", "?"));
+		if (jv_get(o, "frame"))
+			strbuf_addf(out, ", frame #%" PRId64 " %s", jv_get_int(o, "frame", 0), jv_get_str(o, "function", "??"));
+		if (jv_get_str(o, "file", NULL) && jv_get(o, "line")->kind == JV_INT) {
+			const char *file = jv_get_str(o, "file", "");
+			strbuf_addf(out, " at %s:%" PRId64, strrchr(file, '/') ? strrchr(file, '/') + 1 : file,
+				    jv_get_int(o, "line", 0));
+		}
+	} else {
+		strbuf_addf(out, "%s %s", kind, jv_get_str(o, "address", "?"));
+		if (jv_get_str(o, "symbol", NULL))
+			strbuf_addf(out, " (%s+%" PRId64 " in %s)", jv_get_str(o, "symbol", ""), jv_get_int(o, "offset", 0),
+				    jv_get_str(o, "module", "?"));
+		else if (jv_get_str(o, "module", NULL))
+			strbuf_addf(out, " (in %s)", jv_get_str(o, "module", ""));
+		if (jv_get(o, "thread"))
+			strbuf_addf(out, " of thread %" PRId64, jv_get_int(o, "thread", 0));
+	}
+	if (jv_get(o, "interior") && jv_get(o, "interior")->u.b)
+		strbuf_addstr(out, " [interior pointer]");
+}
+
+/* The block that holds ADDR in the session's graph, or -1 with an error. */
+long graph_block_arg(struct cmd_ctx *c, const struct graph *g, const char *word, const char *cmd)
+{
+	char *end;
+	errno = 0;
+	uint64_t addr = strtoull(word, &end, 0);
+	if (errno || *end || end == word)
+		return mlz_error_kind(&c->err, MLZ_E_USAGE, "%s: '%s' is not an address", cmd, word);
+	long i = graph_find(g, addr);
+	if (i < 0)
+		return mlz_error(&c->err, "0x%" PRIx64 " is in no live block", addr);
+	return i;
+}
+
