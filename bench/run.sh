@@ -101,7 +101,9 @@ echo "== bigheap -n $n_big: blocks in two arenas, built before attach; heap and 
 "$b/bigheap" -n $n_big -o "$work/bh.txt" >/dev/null 2>&1 &
 bpid=$!
 for _ in $(seq 1200); do [ -s "$work/bh.txt" ] && break; sleep 0.1; done
-"$mlyze" attach $bpid --json -e stats -e heap -e "snapshot s" -e stats >"$work/bh.json" 2>"$work/bh.err"
+deep=$(sed -n 's/.*deep_sample=\(0x[0-9a-f]*\).*/\1/p' "$work/bh.txt")
+"$mlyze" attach $bpid --json -e stats -e heap -e "snapshot s" -e stats -e leaks -e stats -e "path $deep" \
+	>"$work/bh.json" 2>"$work/bh.err"
 kill $bpid 2>/dev/null || true
 bh () { jq -r "select(.command == \"$1\") | .result | $2" "$work/bh.json" | head -n1; }
 truth=$(sed -n 's/^arena=/arena=/p' "$work/bh.txt")
@@ -114,6 +116,11 @@ line "heap: walk throughput" "$(bh heap '"\((.in_use.chunks + .fastbins.chunks +
 line "snapshot: blocks (untraced: built before attach)" "$(bh 'snapshot s' '.untraced_blocks')"
 line "snapshot: process stopped" "$(bh 'snapshot s' '.stopped_ms | round') ms"
 line "mlyze memory per walked block (RSS growth)" "$(jq -s '(map(select(.command == "stats")) | (.[1].result.mlyze_rss - .[0].result.mlyze_rss)) / (map(select(.command == "snapshot s"))[0].result.untraced_blocks) * 100 | round / 100' "$work/bh.json") bytes"
+line "bigheap's truth: reachable, leaked direct/indirect" "$(sed -n 's/.*reachable=\([0-9]*\) leaked_direct=\([0-9]*\) leaked_indirect=\([0-9]*\).*/\1, \2 \/ \3/p' "$work/bh.txt")"
+line "leaks: reachable, definitely / indirectly (possibly)" "$(bh leaks '"\(.reachable.blocks), \(.definitely_lost.blocks) / \(.indirectly_lost.blocks) (\(.possibly_lost.blocks))"')"
+line "leaks: walk + graph, process stopped" "$(bh leaks '.graph_stopped_ms | round') ms"
+line "leaks: mlyze memory per block (RSS growth)" "$(jq -s '(map(select(.command == "stats")) | (.[2].result.mlyze_rss - .[1].result.mlyze_rss)) / (map(select(.command == "leaks"))[0].result.blocks) * 100 | round / 100' "$work/bh.json") bytes"
+line "path to a block 1000 deep, after leaks" "$(bh "path $deep" '"\(.ms * 10 | round / 10) ms, \(.chain | length) steps"')"
 
 if [ "$n_stress" -gt 0 ]; then
 	echo "== stress: 8 threads x $n_stress malloc/free pairs, traced from the start"

@@ -36,8 +36,8 @@ struct root_reg {
 
 struct graph_input {
 	const struct memsrc *m;
-	const uint64_t *addr;  /* live blocks, sorted by address (user pointers) */
-	const uint64_t *size;  /* their usable sizes */
+	uint64_t *addr;        /* live blocks, sorted by address (user pointers); the graph takes them over */
+	uint32_t *size;        /* their usable sizes (clamped to 4 GiB), taken over too */
 	size_t n;
 	const struct root_range *ranges;
 	size_t nranges;
@@ -57,19 +57,41 @@ struct root_ref {
 enum leak_state { LEAK_REACHABLE, LEAK_POSSIBLY, LEAK_INDIRECTLY, LEAK_DEFINITELY, LEAK_NSTATES };
 extern const char *const leak_state_names[LEAK_NSTATES];
 
+/* An interior pointer: rare, so kept as pairs (sorted both ways) rather than per-block offsets. */
+struct gedge {
+	uint32_t from, to;
+};
+
+/*
+ * 21 bytes per block (address, size, two CSR offsets, state) and 8 per start
+ * pointer: bigheap's 10M blocks fit in about 300 MB.
+ */
 struct graph {
 	size_t n;
-	uint64_t *addr, *size;        /* copies of the input's blocks */
+	uint64_t *addr;
+	uint32_t *size;
 	uint32_t *out_off, *out;      /* start pointers from block i: out[out_off[i] .. out_off[i + 1]) */
 	uint32_t *in_off, *in;        /* the same reversed */
-	uint32_t *iout_off, *iout;    /* interior pointers from block i */
-	uint32_t *iin_off, *iin;
-	struct root_ref *roots;
+	struct gedge *ifrom, *ito;    /* interior pointers sorted by source, and by target */
+	size_t ninterior;
+	struct root_ref *roots;       /* sorted by block */
 	size_t nroots;
 	uint8_t *state;               /* enum leak_state, after graph_classify */
-	uint32_t *root_off, *root_idx; /* the roots that point into block i: roots[root_idx[root_off[i] ..]] */
 	uint64_t words_scanned;
+	double stopped_ms;            /* graph_take: how long the process was stopped to build it */
+	uint32_t *page_first;         /* per page of each run: the first block that may hold an address there */
+	struct grun {
+		uint64_t lo, hi;      /* a stretch of blocks without a gap of a page or more */
+		size_t page0;         /* its first entry in page_first */
+	} *runs;
+	size_t nruns;
 };
+
+/* The roots that point into block i: roots[*first .. *first + count). */
+size_t graph_roots_of(const struct graph *g, uint32_t i, size_t *first);
+/* Interior pointers into block i: g->ito[*first .. *first + count); out of it: g->ifrom[...]. */
+size_t graph_interior_in(const struct graph *g, uint32_t i, size_t *first);
+size_t graph_interior_out(const struct graph *g, uint32_t i, size_t *first);
 
 int graph_build(struct graph *g, const struct graph_input *in, struct mlz_err *err);
 /* memcheck's classes: reachable from roots by start pointers; possibly (an interior pointer on the

@@ -28,11 +28,11 @@ struct ref {
 static void write_dot(FILE *f, const struct graph *g, const struct ref *r, size_t n, uint32_t target)
 {
 	fprintf(f, "digraph backrefs {\n  node [shape=box, fontname=monospace];\n");
-	fprintf(f, "  b%u [label=\"0x%" PRIx64 "\\n%" PRIu64 " bytes\", style=bold];\n", target, g->addr[target],
+	fprintf(f, "  b%u [label=\"0x%" PRIx64 "\\n%" PRIu32 " bytes\", style=bold];\n", target, g->addr[target],
 		g->size[target]);
 	for (size_t k = 0; k < n; k++) {
 		if (r[k].from >= 0)
-			fprintf(f, "  b%ld [label=\"0x%" PRIx64 "\\n%" PRIu64 " bytes\"];\n  b%ld -> b%u%s;\n", r[k].from,
+			fprintf(f, "  b%ld [label=\"0x%" PRIx64 "\\n%" PRIu32 " bytes\"];\n  b%ld -> b%u%s;\n", r[k].from,
 				g->addr[r[k].from], g->size[r[k].from], r[k].from, r[k].to,
 				r[k].interior ? " [style=dashed]" : "");
 		else
@@ -71,22 +71,22 @@ static int exec(struct cmd_ctx *c)
 		uint32_t i = queue[head++];
 		if (level[i] >= depth)
 			continue;
-		for (uint32_t k = g->root_off[i]; k < g->root_off[i + 1] && !truncated; k++) {
+		size_t rf, nr = graph_roots_of(g, i, &rf);
+		for (size_t k = rf; k < rf + nr && !truncated; k++) {
 			ALLOC_GROW(refs, nrefs + 1, alloc);
-			refs[nrefs++] = (struct ref){ -1, g->root_idx[k], i, g->roots[g->root_idx[k]].interior, level[i] + 1 };
+			refs[nrefs++] = (struct ref){ -1, (long)k, i, g->roots[k].interior, level[i] + 1 };
 			truncated = limit && (long)nrefs >= limit;
 		}
-		for (int pass = 0; pass < 2 && !truncated; pass++) {
-			const uint32_t *off = pass ? g->iin_off : g->in_off, *ent = pass ? g->iin : g->in;
-			for (uint32_t e = off[i]; e < off[i + 1] && !truncated; e++) {
-				uint32_t j = ent[e];
-				ALLOC_GROW(refs, nrefs + 1, alloc);
-				refs[nrefs++] = (struct ref){ (long)j, -1, i, pass == 1, level[i] + 1 };
-				truncated = limit && (long)nrefs >= limit;
-				if (level[j] < 0) {
-					level[j] = level[i] + 1;
-					queue[tail++] = j;
-				}
+		size_t f, ni = graph_interior_in(g, i, &f);
+		for (size_t e = g->in_off[i]; e < g->in_off[i + 1] + ni && !truncated; e++) {
+			bool interior = e >= g->in_off[i + 1];
+			uint32_t j = interior ? g->ito[f + (e - g->in_off[i + 1])].from : g->in[e];
+			ALLOC_GROW(refs, nrefs + 1, alloc);
+			refs[nrefs++] = (struct ref){ (long)j, -1, i, interior, level[i] + 1 };
+			truncated = limit && (long)nrefs >= limit;
+			if (level[j] < 0) {
+				level[j] = level[i] + 1;
+				queue[tail++] = j;
 			}
 		}
 	}

@@ -86,6 +86,7 @@ static int exec(struct cmd_ctx *c)
 	jv_set(o, "blocks", jv_int((int64_t)g.n));
 	jv_set(o, "roots", jv_int((int64_t)g.nroots));
 	jv_set(o, "words_scanned", jv_int((int64_t)g.words_scanned));
+	jv_set(o, "graph_stopped_ms", jv_double(g.stopped_ms)); /* when this graph was built (it may be reused) */
 	struct jv *ga = jv_set(o, "groups", jv_array());
 	for (size_t k = 0; k < ng; k++) {
 		const struct group_key *key = keys_get(&s->keys, by_size ? BY_SITE : by, grp[k].key);

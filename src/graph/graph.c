@@ -18,44 +18,99 @@ const char *const leak_state_names[LEAK_NSTATES] = {
 	[LEAK_INDIRECTLY] = "indirectly lost", [LEAK_DEFINITELY] = "definitely lost",
 };
 
-long graph_find(const struct graph *g, uint64_t addr)
+#define PAGE_SHIFT 12
+
+/* Binary search over blocks [lo, hi) for the last one starting at or below addr. */
+static long find_in(const struct graph *g, size_t lo, size_t hi, uint64_t addr)
 {
-	size_t lo = 0, hi = g->n;
-	while (lo < hi) { /* the last block starting at or below addr */
+	size_t first = lo;
+	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		if (g->addr[mid] <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (!lo)
-		return -1;
-	size_t i = lo - 1;
-	return addr < g->addr[i] + (g->size[i] ? g->size[i] : 1) ? (long)i : -1;
+	if (lo == first)
+		return first ? (long)first - 1 : -1;
+	return (long)lo - 1;
 }
 
-/* Edges as they are found: pairs, turned into CSR arrays at the end. */
-struct pairs {
-	uint32_t *from, *to;
-	size_t n, alloc;
-};
-
-static void pair_add(struct pairs *p, uint32_t from, uint32_t to)
+long graph_find(const struct graph *g, uint64_t addr)
 {
-	if (p->n == p->alloc) {
-		p->alloc = p->alloc ? p->alloc * 2 : 1024;
-		p->from = xrealloc(p->from, p->alloc * sizeof(*p->from));
-		p->to = xrealloc(p->to, p->alloc * sizeof(*p->to));
+	if (!g->n)
+		return -1;
+	long i;
+	/* the run, then its page table narrow the search to the blocks of one page */
+	size_t lo = 0, hi = g->nruns;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (g->runs[mid].hi <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	p->from[p->n] = from;
-	p->to[p->n++] = to;
+	if (lo < g->nruns && addr >= g->runs[lo].lo) {
+		const struct grun *r = &g->runs[lo];
+		size_t page = r->page0 + ((addr - r->lo) >> PAGE_SHIFT);
+		size_t a = g->page_first[page], b = g->page_first[page + 1] + 1;
+		if (b > g->n)
+			b = g->n;
+		i = find_in(g, a, b, addr);
+	} else {
+		i = find_in(g, 0, g->n, addr);
+	}
+	if (i < 0)
+		return -1;
+	return addr < g->addr[i] + (g->size[i] ? g->size[i] : 1) ? i : -1;
+}
+
+/*
+ * Runs: stretches of blocks with no gap of a page or more. Each gets a table
+ * with, per page, the first block whose end lies in or after that page, so a
+ * lookup searches a handful of blocks instead of all of them.
+ */
+static void build_index(struct graph *g)
+{
+	size_t alloc = 0, pages = 0;
+	for (size_t i = 0; i < g->n;) {
+		uint64_t lo = g->addr[i] & ~((1ull << PAGE_SHIFT) - 1), hi = g->addr[i] + g->size[i];
+		size_t j = i + 1;
+		while (j < g->n && g->addr[j] < hi + (1ull << PAGE_SHIFT)) {
+			if (g->addr[j] + g->size[j] > hi)
+				hi = g->addr[j] + g->size[j];
+			j++;
+		}
+		hi = (hi + (1ull << PAGE_SHIFT) - 1) & ~((1ull << PAGE_SHIFT) - 1);
+		ALLOC_GROW(g->runs, g->nruns + 1, alloc);
+		g->runs[g->nruns++] = (struct grun){ lo, hi, pages };
+		pages += ((hi - lo) >> PAGE_SHIFT) + 1;
+		i = j;
+	}
+	g->page_first = xmalloc((pages + 1) * sizeof(*g->page_first));
+	size_t b = 0;
+	for (size_t r = 0; r < g->nruns; r++) {
+		const struct grun *run = &g->runs[r];
+		size_t npages = ((run->hi - run->lo) >> PAGE_SHIFT) + 1;
+		for (size_t p = 0; p < npages; p++) {
+			uint64_t page_lo = run->lo + ((uint64_t)p << PAGE_SHIFT);
+			/* the last block starting at or below the page: it may reach into it */
+			while (b + 1 < g->n && g->addr[b + 1] <= page_lo)
+				b++;
+			g->page_first[run->page0 + p] = (uint32_t)b;
+		}
+	}
+	g->page_first[pages] = (uint32_t)(g->n ? g->n - 1 : 0);
 }
 
 struct scan {
 	struct graph *g;
 	const struct memsrc *m;
-	struct pairs start, interior;
-	uint64_t lo, hi; /* the range every block lies in: a cheap first filter */
+	uint32_t *out;              /* start pointers, in block order: the CSR entries as they come */
+	size_t nout, out_alloc;
+	struct gedge *interior;
+	size_t ninterior, interior_alloc;
+	uint64_t lo, hi;            /* the range every block lies in: a cheap first filter */
 	size_t roots_alloc;
 	uint8_t *win;
 };
@@ -76,10 +131,15 @@ static void word(struct scan *s, uint64_t where, uint64_t v, long from, const st
 	if (j < 0 || j == from)
 		return;
 	bool interior = v != s->g->addr[j];
-	if (r)
+	if (r) {
 		add_root(s, where, j, interior, r->kind, r->thread);
-	else
-		pair_add(interior ? &s->interior : &s->start, (uint32_t)from, (uint32_t)j);
+	} else if (interior) {
+		ALLOC_GROW(s->interior, s->ninterior + 1, s->interior_alloc);
+		s->interior[s->ninterior++] = (struct gedge){ (uint32_t)from, (uint32_t)j };
+	} else {
+		ALLOC_GROW(s->out, s->nout + 1, s->out_alloc);
+		s->out[s->nout++] = (uint32_t)j;
+	}
 }
 
 /* The words of [lo, hi), read a window at a time; unreadable parts are skipped. */
@@ -103,13 +163,14 @@ static void scan_range(struct scan *s, uint64_t lo, uint64_t hi, long from, cons
 	}
 }
 
-/* Blocks in address order: one read covers many neighbours. */
+/* Blocks in address order: one read covers many neighbours; out_off[i] is set as block i begins. */
 static void scan_blocks(struct scan *s)
 {
 	struct graph *g = s->g;
 	uint64_t base = 0;
 	size_t have = 0;
 	for (size_t i = 0; i < g->n; i++) {
+		g->out_off[i] = (uint32_t)s->nout;
 		uint64_t a = g->addr[i], len = g->size[i] & ~7ull;
 		if (len > WINDOW / 2) {
 			scan_range(s, a, a + len, (long)i, NULL);
@@ -134,47 +195,99 @@ static void scan_blocks(struct scan *s)
 		}
 		g->words_scanned += len / 8;
 	}
+	g->out_off[g->n] = (uint32_t)s->nout;
 }
 
-/* CSR of pairs by their first member (by_from) or second: offsets n + 1, entries p->n. */
-static void to_csr(const struct pairs *p, size_t n, bool by_from, uint32_t **off_out, uint32_t **ent_out)
+/* The incoming CSR from the outgoing one: a counting sort by target. */
+static void reverse_csr(struct graph *g)
 {
-	uint32_t *off = xcalloc(n + 1, sizeof(*off));
-	uint32_t *ent = xmalloc((p->n ? p->n : 1) * sizeof(*ent));
-	const uint32_t *key = by_from ? p->from : p->to, *val = by_from ? p->to : p->from;
-	for (size_t k = 0; k < p->n; k++)
-		off[key[k] + 1]++;
-	for (size_t i = 0; i < n; i++)
-		off[i + 1] += off[i];
-	uint32_t *fill = xmalloc((n ? n : 1) * sizeof(*fill));
-	memcpy(fill, off, n * sizeof(*fill));
-	for (size_t k = 0; k < p->n; k++)
-		ent[fill[key[k]]++] = val[k];
+	size_t ne = g->out_off[g->n];
+	g->in_off = xcalloc(g->n + 1, sizeof(*g->in_off));
+	g->in = xmalloc((ne ? ne : 1) * sizeof(*g->in));
+	for (size_t e = 0; e < ne; e++)
+		g->in_off[g->out[e] + 1]++;
+	for (size_t i = 0; i < g->n; i++)
+		g->in_off[i + 1] += g->in_off[i];
+	uint32_t *fill = xmalloc((g->n ? g->n : 1) * sizeof(*fill));
+	memcpy(fill, g->in_off, g->n * sizeof(*fill));
+	for (size_t i = 0; i < g->n; i++)
+		for (uint32_t e = g->out_off[i]; e < g->out_off[i + 1]; e++)
+			g->in[fill[g->out[e]]++] = (uint32_t)i;
 	free(fill);
-	*off_out = off;
-	*ent_out = ent;
+}
+
+static int by_from(const void *a, const void *b)
+{
+	const struct gedge *x = a, *y = b;
+	return x->from != y->from ? (x->from < y->from ? -1 : 1) : (x->to < y->to ? -1 : x->to > y->to);
+}
+
+static int by_to(const void *a, const void *b)
+{
+	const struct gedge *x = a, *y = b;
+	return x->to != y->to ? (x->to < y->to ? -1 : 1) : (x->from < y->from ? -1 : x->from > y->from);
+}
+
+static int root_by_block(const void *a, const void *b)
+{
+	const struct root_ref *x = a, *y = b;
+	if (x->block != y->block)
+		return x->block < y->block ? -1 : 1;
+	return x->interior - y->interior; /* start pointers first */
+}
+
+/* [first, first + count) of the entries of a sorted array whose key equals k. */
+#define EQUAL_RANGE(arr, n, field, k, first)                                                      \
+	({                                                                                         \
+		size_t lo_ = 0, hi_ = (n);                                                         \
+		while (lo_ < hi_) {                                                                \
+			size_t mid_ = lo_ + (hi_ - lo_) / 2;                                       \
+			if ((arr)[mid_].field < (k))                                               \
+				lo_ = mid_ + 1;                                                    \
+			else                                                                       \
+				hi_ = mid_;                                                        \
+		}                                                                                  \
+		size_t end_ = lo_;                                                                 \
+		while (end_ < (n) && (arr)[end_].field == (k))                                     \
+			end_++;                                                                    \
+		*(first) = lo_;                                                                    \
+		end_ - lo_;                                                                        \
+	})
+
+size_t graph_roots_of(const struct graph *g, uint32_t i, size_t *first)
+{
+	return EQUAL_RANGE(g->roots, g->nroots, block, i, first);
+}
+
+size_t graph_interior_in(const struct graph *g, uint32_t i, size_t *first)
+{
+	return EQUAL_RANGE(g->ito, g->ninterior, to, i, first);
+}
+
+size_t graph_interior_out(const struct graph *g, uint32_t i, size_t *first)
+{
+	return EQUAL_RANGE(g->ifrom, g->ninterior, from, i, first);
 }
 
 int graph_build(struct graph *g, const struct graph_input *in, struct mlz_err *err)
 {
 	memset(g, 0, sizeof(*g));
+	g->n = in->n;
+	g->addr = in->addr; /* taken over */
+	g->size = in->size;
 	if (in->n > UINT32_MAX - 1)
 		return mlz_error(err, "too many blocks for the graph (%zu)", in->n);
-	g->n = in->n;
-	g->addr = xmalloc((in->n ? in->n : 1) * sizeof(*g->addr));
-	g->size = xmalloc((in->n ? in->n : 1) * sizeof(*g->size));
-	if (in->n) {
-		memcpy(g->addr, in->addr, in->n * sizeof(*g->addr));
-		memcpy(g->size, in->size, in->n * sizeof(*g->size));
-	}
 	for (size_t i = 1; i < in->n; i++)
 		if (g->addr[i] < g->addr[i - 1])
 			return mlz_error(err, "the blocks are not sorted by address");
+	build_index(g);
 	struct scan s = { .g = g, .m = in->m, .win = xmalloc(WINDOW) };
 	if (in->n) {
 		s.lo = g->addr[0];
-		s.hi = g->addr[in->n - 1] + g->size[in->n - 1];
+		for (size_t r = 0; r < g->nruns; r++)
+			s.hi = g->runs[r].hi > s.hi ? g->runs[r].hi : s.hi;
 	}
+	g->out_off = xmalloc((g->n + 1) * sizeof(*g->out_off));
 	scan_blocks(&s);
 	for (size_t i = 0; i < in->nranges; i++)
 		scan_range(&s, in->ranges[i].lo, in->ranges[i].hi, -1, &in->ranges[i]);
@@ -183,26 +296,18 @@ int graph_build(struct graph *g, const struct graph_input *in, struct mlz_err *e
 		word(&s, (uint64_t)in->regs[i].reg, in->regs[i].value, -1, &r);
 	}
 	free(s.win);
-	to_csr(&s.start, g->n, true, &g->out_off, &g->out);
-	to_csr(&s.start, g->n, false, &g->in_off, &g->in);
-	to_csr(&s.interior, g->n, true, &g->iout_off, &g->iout);
-	to_csr(&s.interior, g->n, false, &g->iin_off, &g->iin);
-	/* roots by the block they point into */
-	g->root_off = xcalloc(g->n + 1, sizeof(*g->root_off));
-	g->root_idx = xmalloc((g->nroots ? g->nroots : 1) * sizeof(*g->root_idx));
-	for (size_t r = 0; r < g->nroots; r++)
-		g->root_off[g->roots[r].block + 1]++;
-	for (size_t i = 0; i < g->n; i++)
-		g->root_off[i + 1] += g->root_off[i];
-	uint32_t *fill = xmalloc((g->n ? g->n : 1) * sizeof(*fill));
-	memcpy(fill, g->root_off, g->n * sizeof(*fill));
-	for (size_t r = 0; r < g->nroots; r++)
-		g->root_idx[fill[g->roots[r].block]++] = (uint32_t)r;
-	free(fill);
-	free(s.start.from);
-	free(s.start.to);
-	free(s.interior.from);
-	free(s.interior.to);
+	g->out = s.nout ? xrealloc(s.out, s.nout * sizeof(*s.out)) : (free(s.out), xmalloc(sizeof(*g->out)));
+	reverse_csr(g);
+	g->ninterior = s.ninterior;
+	g->ifrom = s.interior ? s.interior : xmalloc(sizeof(*g->ifrom));
+	g->ito = xmalloc((s.ninterior ? s.ninterior : 1) * sizeof(*g->ito));
+	if (s.ninterior) {
+		memcpy(g->ito, g->ifrom, s.ninterior * sizeof(*g->ito));
+		qsort(g->ifrom, s.ninterior, sizeof(*g->ifrom), by_from);
+		qsort(g->ito, s.ninterior, sizeof(*g->ito), by_to);
+	}
+	if (g->nroots > 1)
+		qsort(g->roots, g->nroots, sizeof(*g->roots), root_by_block);
 	return 0;
 }
 
@@ -241,8 +346,9 @@ void graph_classify(struct graph *g)
 		bool definite = g->state[i] == LEAK_REACHABLE;
 		for (uint32_t e = g->out_off[i]; e < g->out_off[i + 1]; e++)
 			MARK(g->out[e], definite);
-		for (uint32_t e = g->iout_off[i]; e < g->iout_off[i + 1]; e++)
-			MARK(g->iout[e], false);
+		size_t f, k = graph_interior_out(g, i, &f);
+		for (size_t e = f; e < f + k; e++)
+			MARK(g->ifrom[e].to, false);
 	}
 #undef MARK
 	for (size_t b = 0; b < g->n; b++) {
@@ -253,10 +359,11 @@ void graph_classify(struct graph *g)
 		stack[sp++] = (uint32_t)b;
 		while (sp) {
 			uint32_t i = stack[--sp];
-			for (int pass = 0; pass < 2; pass++) {
-				const uint32_t *off = pass ? g->iout_off : g->out_off, *ent = pass ? g->iout : g->out;
-				for (uint32_t e = off[i]; e < off[i + 1]; e++) {
-					uint32_t j = ent[e];
+			size_t f, k = graph_interior_out(g, i, &f);
+			for (size_t e = g->out_off[i]; e < g->out_off[i + 1] + k; e++) {
+				{
+					/* start pointers, then the interior ones */
+					uint32_t j = e < g->out_off[i + 1] ? g->out[e] : g->ifrom[f + (e - g->out_off[i + 1])].to;
 					if (j == b)
 						continue;
 					if (g->state[j] == UNREACHED) {
@@ -286,27 +393,19 @@ long graph_path(const struct graph *g, uint32_t target, size_t *root, uint32_t *
 	queue[tail++] = target;
 	while (head < tail && found < 0) {
 		uint32_t i = queue[head++];
-		if (g->root_off[i] != g->root_off[i + 1]) {
-			/* a start pointer from a root beats an interior one */
-			size_t best = g->root_idx[g->root_off[i]];
-			for (uint32_t k = g->root_off[i]; k < g->root_off[i + 1]; k++)
-				if (!g->roots[g->root_idx[k]].interior) {
-					best = g->root_idx[k];
-					break;
-				}
-			*root = best;
+		size_t rf;
+		if (graph_roots_of(g, i, &rf)) {
+			*root = rf; /* sorted with start pointers first: one of those if there is one */
 			found = i;
 			break;
 		}
-		for (int pass = 0; pass < 2; pass++) {
-			const uint32_t *off = pass ? g->iin_off : g->in_off, *ent = pass ? g->iin : g->in;
-			for (uint32_t e = off[i]; e < off[i + 1]; e++) {
-				uint32_t j = ent[e];
-				if (next[j] != UINT32_MAX)
-					continue;
-				next[j] = i;
-				queue[tail++] = j;
-			}
+		size_t f, k = graph_interior_in(g, i, &f);
+		for (size_t e = g->in_off[i]; e < g->in_off[i + 1] + k; e++) {
+			uint32_t j = e < g->in_off[i + 1] ? g->in[e] : g->ito[f + (e - g->in_off[i + 1])].from;
+			if (next[j] != UINT32_MAX)
+				continue;
+			next[j] = i;
+			queue[tail++] = j;
 		}
 	}
 	long len = 0;
@@ -338,13 +437,11 @@ void graph_release(struct graph *g)
 	free(g->out);
 	free(g->in_off);
 	free(g->in);
-	free(g->iout_off);
-	free(g->iout);
-	free(g->iin_off);
-	free(g->iin);
+	free(g->ifrom);
+	free(g->ito);
 	free(g->roots);
-	free(g->root_off);
-	free(g->root_idx);
 	free(g->state);
+	free(g->page_first);
+	free(g->runs);
 	memset(g, 0, sizeof(*g));
 }

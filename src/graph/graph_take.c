@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/user.h>
+#include <time.h>
 
 #include "../heap/glibc_layout.h"
 #include "graph.h"
@@ -22,7 +23,8 @@
 #define RED_ZONE 128
 
 struct blocks {
-	uint64_t *addr, *size;
+	uint64_t *addr;
+	uint32_t *size;
 	size_t n, alloc;
 };
 
@@ -38,7 +40,8 @@ static void collect(void *arg, uint64_t chunk, uint64_t size, enum chunk_kind ki
 		b->size = xrealloc(b->size, b->alloc * sizeof(*b->size));
 	}
 	b->addr[b->n] = chunk + 16;
-	b->size[b->n++] = size - (kind == CK_MMAPPED ? 16 : 8); /* usable bytes */
+	uint64_t usable = size - (kind == CK_MMAPPED ? 16 : 8);
+	b->size[b->n++] = usable > UINT32_MAX ? UINT32_MAX : (uint32_t)usable; /* a block of 4 GiB+ is scanned in part */
 }
 
 struct ranges {
@@ -78,9 +81,17 @@ static void module_data(const struct maps *m, const uint64_t (*holes)[2], size_t
 	}
 }
 
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 int graph_take(struct session *s, struct graph *g, struct mlz_err *err)
 {
 	glibc_prepare(s);
+	double t0 = now_ms();
 	if (session_stop(s, err) < 0)
 		return -1;
 	if (s->tracer)
@@ -123,14 +134,22 @@ int graph_take(struct session *s, struct graph *g, struct mlz_err *err)
 			if (tls && tls != st && !tls->path[0])
 				add_range(&r, tls->start, tls->end, ROOT_TLS, (int)i, NULL, 0);
 		}
+		/* exact sizes before the graph takes the arrays over: they stay for its life */
+		if (b.n) {
+			b.addr = xrealloc(b.addr, b.n * sizeof(*b.addr));
+			b.size = xrealloc(b.size, b.n * sizeof(*b.size));
+		}
 		struct graph_input in = { &m, b.addr, b.size, b.n, r.v, r.n, regs, nregs };
 		ret = graph_build(g, &in, err);
+		b.addr = NULL;
+		b.size = NULL;
 		if (ret == 0)
 			graph_classify(g);
 	}
 	struct mlz_err e2;
 	if (session_resume(s, ret < 0 ? &e2 : err) < 0)
 		ret = -1;
+	g->stopped_ms = now_ms() - t0;
 	heap_report_release(&rep);
 	heap_take_release(&h);
 	maps_release(&maps);
