@@ -9,17 +9,6 @@
 #include "session.h"
 #include "strbuf.h"
 
-struct jv *heap_problems_jv(const struct heap_report *r)
-{
-	struct jv *a = jv_array();
-	for (size_t i = 0; i < r->nproblems; i++) {
-		struct jv *p = jv_push(a, jv_object());
-		jv_set(p, "address", jv_addr(r->problems[i].addr));
-		jv_set(p, "what", jv_string(r->problems[i].what));
-	}
-	return a;
-}
-
 static int exec(struct cmd_ctx *c)
 {
 	struct heap_report r;

@@ -62,6 +62,17 @@ void heap_kinds_text(const struct jv *o, struct strbuf *out)
 	}
 }
 
+struct jv *heap_problems_jv(const struct heap_report *r)
+{
+	struct jv *a = jv_array();
+	for (size_t i = 0; i < r->nproblems; i++) {
+		struct jv *p = jv_push(a, jv_object());
+		jv_set(p, "address", jv_addr(r->problems[i].addr));
+		jv_set(p, "what", jv_string(r->problems[i].what));
+	}
+	return a;
+}
+
 void heap_problems_text(const struct jv *o, struct strbuf *out)
 {
 	const struct jv *p = jv_get(o, "problems");
