@@ -36,7 +36,11 @@ test_expect_success 'path: from a global, a stack frame, TLS, an interior pointe
 		.symbol == \"g_interior\" and .interior" &&
 	result "refs $(jq -r .list "$TRASH/g.json")" out4 | jq -e ".refs | length == 1 and .[0].offset == 0 and .[0].interior == false" &&
 	result "backrefs $n1 --depth 3 --dot $TRASH/b.dot" out4 | jq -e "[.referrers[] | select(.from.symbol == \"g_list\") | .depth] == [3]" &&
-	grep -q "^digraph backrefs" b.dot
+	grep -q "^digraph backrefs" b.dot &&
+	"$MLYZE" attach $pid --json -e "show $(jq -r .list "$TRASH/g.json")" >out5 2>err &&
+	result "show $(jq -r .list "$TRASH/g.json")" out5 | jq -e ".class == \"reachable\" and
+		([.referrers[] | select(.kind == \"global\") | .symbol] == [\"g_list\"]) and
+		(.references | length == 1 and .[0].kind == \"block\" and .[0].interior == false)"
 '
 
 test_expect_success 'the same from a core of the paused process' '

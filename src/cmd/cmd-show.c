@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "graph.h"
 #include "group.h"
 #include "heap.h"
 #include "jv.h"
@@ -64,6 +65,43 @@ static void add_bytes(struct cmd_ctx *c, struct jv *r, uint64_t addr, uint64_t s
 	}
 }
 
+#define MAX_REFS 20
+
+/* The block's place in the reference graph: what points at it, what it points at (the first MAX_REFS). */
+static void add_refs(struct cmd_ctx *c, struct sym *sym, struct jv *o, uint64_t addr)
+{
+	struct mlz_err err = { 0 };
+	struct graph *g = session_graph(c->s, &err);
+	long i = g ? graph_find(g, addr) : -1;
+	if (i < 0) {
+		jv_set(o, "references_note", jv_string(g ? "not in the reference graph" : err.msg));
+		return;
+	}
+	/* a stack slot is named by unwinding its thread: stopped for that */
+	bool stopped = session_stop(c->s, &err) == 0;
+	struct jv *in = jv_set(o, "referrers", jv_array()), *out = jv_set(o, "references", jv_array());
+	size_t rf, nr = graph_roots_of(g, (uint32_t)i, &rf);
+	for (size_t k = rf; k < rf + nr && jv_len(in) < MAX_REFS; k++)
+		jv_push(in, graph_root_jv(c->s, sym, &g->roots[k]));
+	size_t f, ni = graph_interior_in(g, (uint32_t)i, &f);
+	for (size_t e = g->in_off[i]; e < g->in_off[i + 1] + ni && jv_len(in) < MAX_REFS; e++) {
+		bool interior = e >= g->in_off[i + 1];
+		uint32_t j = interior ? g->ito[f + (e - g->in_off[i + 1])].from : g->in[e];
+		struct jv *x = jv_push(in, graph_block_jv(c->s, sym, g, j));
+		jv_set(x, "interior", jv_bool(interior));
+	}
+	ni = graph_interior_out(g, (uint32_t)i, &f);
+	for (size_t e = g->out_off[i]; e < g->out_off[i + 1] + ni && jv_len(out) < MAX_REFS; e++) {
+		bool interior = e >= g->out_off[i + 1];
+		uint32_t j = interior ? g->ifrom[f + (e - g->out_off[i + 1])].to : g->out[e];
+		struct jv *x = jv_push(out, graph_block_jv(c->s, sym, g, j));
+		jv_set(x, "interior", jv_bool(interior));
+	}
+	jv_set(o, "class", jv_string(leak_state_names[g->state[i]]));
+	if (stopped)
+		session_resume(c->s, &err);
+}
+
 /* No traced block there: what the heap walk says of addr (a block from before attach, or free memory). */
 static int show_untraced(struct cmd_ctx *c, uint64_t addr)
 {
@@ -89,6 +127,9 @@ static int show_untraced(struct cmd_ctx *c, uint64_t addr)
 	jv_set(o, "chunk_size", jv_int((int64_t)f.size));
 	jv_set(o, "stack", jv_array());
 	add_bytes(c, o, f.chunk + 16, f.size - (mm ? 16 : 8));
+	struct sym *sym = session_sym(c->s, &c->err);
+	if (sym && f.kind != CK_TCACHE && f.kind != CK_FAST && f.kind != CK_BIN && f.kind != CK_TOP)
+		add_refs(c, sym, o, f.chunk + 16);
 	c->result = o;
 	return 0;
 }
@@ -124,6 +165,8 @@ static int exec(struct cmd_ctx *c)
 		}
 	}
 	add_bytes(c, r, b->addr, b->size);
+	if (target_alive(c->s->target))
+		add_refs(c, sym, r, b->addr);
 	c->result = r;
 	return 0;
 }
@@ -150,6 +193,21 @@ static void text(const struct jv *r, struct strbuf *out)
 		else if (jv_get_str(f, "module", NULL))
 			strbuf_addf(out, " (%s)", jv_get_str(f, "module", ""));
 		strbuf_addch(out, '\n');
+	}
+	const struct jv *in = jv_get(r, "referrers"), *outr = jv_get(r, "references");
+	if (in) {
+		strbuf_addf(out, "  %s; pointed at by %zu, points at %zu\n", jv_get_str(r, "class", "?"), jv_len(in),
+			    jv_len(outr));
+		for (size_t k = 0; k < jv_len(in); k++) {
+			strbuf_addstr(out, "    <- ");
+			graph_step_text(jv_at(in, k), out);
+			strbuf_addch(out, '\n');
+		}
+		for (size_t k = 0; k < jv_len(outr); k++) {
+			strbuf_addstr(out, "    -> ");
+			graph_step_text(jv_at(outr, k), out);
+			strbuf_addch(out, '\n');
+		}
 	}
 	const char *hex = jv_get_str(r, "bytes", NULL);
 	if (!hex) {
@@ -182,7 +240,9 @@ const struct cmd_entry cmd_show_entry = {
 		"allocation site and full allocation stack with file:line, the thread that allocated it, its "
 		"age, and a hexdump of its first 64 bytes (read from the process while it runs). An address "
 		"no traced block holds is looked up in a heap walk (on a core file too): the chunk that holds "
-		"it, its usable size, whether it is in use or free (tcache, fastbin, bin, top), and its bytes.",
+		"it, its usable size, whether it is in use or free (tcache, fastbin, bin, top), and its bytes. "
+		"A live block also shows its leak class, what points at it (roots and blocks) and what it points "
+		"at (the first 20 of each), from the reference graph of leaks and path.",
 	.min_args = 1,
 	.max_args = 1,
 	.flags = CMD_CORE_OK,
