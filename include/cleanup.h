@@ -36,10 +36,12 @@ typedef int (*cleanup_write_fn)(void *ctx, uint64_t addr, const void *buf, size_
 struct cleanup {
 	struct cleanup_entry *v;
 	size_t n, alloc;
+	bool running; /* cleanup_run is undoing: nothing may be added (the array must not move) */
 };
 
 /* Register original bytes at addr (len <= 16); returns an id for cleanup_forget(). */
 int cleanup_add_bytes(struct cleanup *c, uint64_t addr, const void *orig, size_t len);
+/* -1 while cleanup_run runs: an undo that itself needs undoing (an injected call) is not registered. */
 int cleanup_add_func(struct cleanup *c, int (*fn)(void *), void *arg);
 /* The change was undone by its owner: drop the entry. */
 void cleanup_forget(struct cleanup *c, int id);

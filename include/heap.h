@@ -36,6 +36,11 @@ enum chunk_kind {
 	CK_NKINDS
 };
 const char *chunk_kind_name(enum chunk_kind k);
+/* What a chunk of size bytes gives its user: the next chunk's prev_size too, unless it is mmapped. */
+static inline uint64_t chunk_usable(uint64_t size, enum chunk_kind kind)
+{
+	return size - (kind == CK_MMAPPED ? 16 : 8);
+}
 
 struct heap_count {
 	uint64_t chunks, bytes; /* bytes are chunk sizes, headers included */

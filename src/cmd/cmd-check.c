@@ -55,7 +55,9 @@ static const char *misfit(const struct found *f, uint64_t req)
 	if (f->kind != CK_INUSE && f->kind != CK_MMAPPED)
 		return "the chunk is free";
 	if (f->kind == CK_MMAPPED)
-		return f->size - 16 >= req && f->size - 16 - req < 2 * 4096 ? NULL : "the mmapped chunk's size does not fit";
+		return chunk_usable(f->size, f->kind) >= req && chunk_usable(f->size, f->kind) - req < 2 * 4096
+			       ? NULL
+			       : "the mmapped chunk's size does not fit";
 	/* memalign and realloc may leave a chunk up to MINSIZE - 16 larger than asked */
 	uint64_t nb = request2size(req);
 	return f->size >= nb && f->size < nb + 32 ? NULL : "the chunk's size does not fit";

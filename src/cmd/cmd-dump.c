@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /* cmd-dump.c - `dump FILE`: write the process as a core file that gdb and `mlyze core` read. */
 #include <inttypes.h>
-#include <time.h>
 
+#include "clock.h"
 #include "cmd.h"
 #include "jv.h"
 #include "session.h"
@@ -11,23 +11,21 @@
 
 static int exec(struct cmd_ctx *c)
 {
-	struct timespec t0, t1;
 	uint64_t bytes = 0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	double t0 = mono_ms();
 	if (session_stop(c->s, &c->err) < 0)
 		return -1;
 	int r = target_dump(c->s->target, c->args->argv[0], &bytes, &c->err);
 	struct mlz_err e2;
 	if (session_resume(c->s, r < 0 ? &e2 : &c->err) < 0)
 		r = -1;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double stopped = mono_ms() - t0;
 	if (r < 0)
 		return -1;
 	c->result = jv_object();
 	jv_set(c->result, "file", jv_string(c->args->argv[0]));
 	jv_set(c->result, "bytes", jv_int((int64_t)bytes));
-	jv_set(c->result, "stopped_ms",
-	       jv_double((double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6));
+	jv_set(c->result, "stopped_ms", jv_double(stopped));
 	return 0;
 }
 

@@ -2,8 +2,8 @@
 /* cmd-path.c - `path ADDR`: the shortest chain of references from a root to a block (find_backref_chain). */
 #include <inttypes.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "clock.h"
 #include "cmd.h"
 #include "graph.h"
 #include "jv.h"
@@ -12,16 +12,9 @@
 #include "strbuf.h"
 #include "sym.h"
 
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 static int exec(struct cmd_ctx *c)
 {
-	double t0 = now_ms();
+	double t0 = mono_ms();
 	struct sym *sym = session_sym(c->s, &c->err);
 	struct graph *g = sym ? session_graph(c->s, &c->err) : NULL;
 	if (!g)
@@ -52,7 +45,7 @@ static int exec(struct cmd_ctx *c)
 	free(chain);
 	c->result = o;
 	int r = len > 0 ? session_resume(c->s, &c->err) : 0;
-	jv_set(o, "ms", jv_double(now_ms() - t0)); /* the query, with the graph's build if it was not reused */
+	jv_set(o, "ms", jv_double(mono_ms() - t0)); /* the query, with the graph's build if it was not reused */
 	return r;
 }
 

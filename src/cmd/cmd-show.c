@@ -117,16 +117,15 @@ static int show_untraced(struct cmd_ctx *c, uint64_t addr)
 		return -1;
 	if (!f.found)
 		return mlz_error(&c->err, "0x%" PRIx64 " is in no traced block and in no chunk of glibc's heap", addr);
-	bool mm = f.kind == CK_MMAPPED;
 	struct jv *o = jv_object();
 	jv_set(o, "address", jv_addr(f.chunk + 16));
-	jv_set(o, "size", jv_int((int64_t)(f.size - (mm ? 16 : 8)))); /* usable bytes: the request is unknown */
+	jv_set(o, "size", jv_int((int64_t)chunk_usable(f.size, f.kind))); /* usable bytes: the request is unknown */
 	jv_set(o, "traced", jv_bool(false));
 	jv_set(o, "state", jv_string(chunk_kind_name(f.kind)));
 	jv_set(o, "chunk", jv_addr(f.chunk));
 	jv_set(o, "chunk_size", jv_int((int64_t)f.size));
 	jv_set(o, "stack", jv_array());
-	add_bytes(c, o, f.chunk + 16, f.size - (mm ? 16 : 8));
+	add_bytes(c, o, f.chunk + 16, chunk_usable(f.size, f.kind));
 	struct sym *sym = session_sym(c->s, &c->err);
 	if (sym && f.kind != CK_TCACHE && f.kind != CK_FAST && f.kind != CK_BIN && f.kind != CK_TOP)
 		add_refs(c, sym, o, f.chunk + 16);

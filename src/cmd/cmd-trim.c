@@ -54,9 +54,14 @@ static int exec(struct cmd_ctx *c)
 	if (session_stop(s, &c->err) < 0)
 		return -1;
 	long ret = 0;
-	int r = arenas_unlocked(s, &c->err);
+	pid_t tid = 0;
+	/* a thread the call can run in: not held in a group-stop (SIGSTOP) or on its way out */
+	for (size_t i = 0; i < t->nthreads && !tid; i++)
+		if (!t->threads[i].group_stop && !t->threads[i].exiting)
+			tid = t->threads[i].tid;
+	int r = tid ? arenas_unlocked(s, &c->err) : mlz_error(&c->err, "no thread can run the call (all are stopped by a signal)");
 	if (r == 0)
-		r = target_inject_call(t, t->threads[0].tid, fn, (const long[6]){ 0 }, &ret, CALL_TIMEOUT_MS, &c->err);
+		r = target_inject_call(t, tid, fn, (const long[6]){ 0 }, &ret, CALL_TIMEOUT_MS, &c->err);
 	struct mlz_err e2;
 	if (session_resume(s, r < 0 ? &e2 : &c->err) < 0)
 		r = -1;
@@ -68,7 +73,7 @@ static int exec(struct cmd_ctx *c)
 	jv_set(o, "rss_before", before >= 0 ? jv_int(before) : jv_null());
 	jv_set(o, "rss_after", after >= 0 ? jv_int(after) : jv_null());
 	jv_set(o, "rss_returned", before >= 0 && after >= 0 ? jv_int(before - after) : jv_null());
-	jv_set(o, "thread", jv_int(t->threads[0].tid));
+	jv_set(o, "thread", jv_int(tid));
 	c->result = o;
 	return 0;
 }
@@ -92,7 +97,7 @@ const struct cmd_entry cmd_trim_entry = {
 	.summary = "call malloc_trim(0) in the process and show the RSS it gave back",
 	.help = "Stops the process, checks that no thread holds an arena's lock (a thread inside malloc or "
 		"free would make the call wait for ever; then trim is not attempted), and calls glibc's "
-		"malloc_trim(0) in the first thread, which returns free memory in the middle of the heaps to "
+		"malloc_trim(0) in the first thread not stopped by a signal, which returns free memory in the middle of the heaps to "
 		"the kernel as well as the top. Every register is restored after and the process resumes. "
 		"Shows whether glibc released anything and the process's RSS before and after.",
 	.opts = opts,

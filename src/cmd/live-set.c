@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "grouping.h"
 #include "heap.h"
 #include "session.h"
@@ -45,9 +45,8 @@ int live_set_take(struct session *s, struct untraced *u, void (*take)(void *arg)
 		take(arg);
 		return 0;
 	}
-	struct timespec t0, t1;
 	glibc_prepare(s);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	double t0 = mono_ms();
 	if (session_stop(s, err) < 0)
 		return -1;
 	if (s->tracer)
@@ -66,9 +65,8 @@ int live_set_take(struct session *s, struct untraced *u, void (*take)(void *arg)
 			snprintf(u->note, sizeof(u->note), "the heap walk stopped early: %s at 0x%llx", r.problems[0].what,
 				 (unsigned long long)r.problems[0].addr);
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
 	/* the time so far, for the snapshot; resuming adds the same few microseconds to every take */
-	u->stopped_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	u->stopped_ms = mono_ms() - t0;
 	take(arg);
 	heap_report_release(&r);
 	heap_take_release(&h);

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/user.h>
-#include <time.h>
 
 #include "../heap/glibc_layout.h"
+#include "clock.h"
 #include "graph.h"
 #include "heap.h"
 #include "proc.h"
@@ -40,7 +40,7 @@ static void collect(void *arg, uint64_t chunk, uint64_t size, enum chunk_kind ki
 		b->size = xrealloc(b->size, b->alloc * sizeof(*b->size));
 	}
 	b->addr[b->n] = chunk + 16;
-	uint64_t usable = size - (kind == CK_MMAPPED ? 16 : 8);
+	uint64_t usable = chunk_usable(size, kind);
 	b->size[b->n++] = usable > UINT32_MAX ? UINT32_MAX : (uint32_t)usable; /* a block of 4 GiB+ is scanned in part */
 }
 
@@ -81,17 +81,10 @@ static void module_data(const struct maps *m, const uint64_t (*holes)[2], size_t
 	}
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 int graph_take(struct session *s, struct graph *g, struct mlz_err *err)
 {
 	glibc_prepare(s);
-	double t0 = now_ms();
+	double t0 = mono_ms();
 	if (session_stop(s, err) < 0)
 		return -1;
 	if (s->tracer)
@@ -149,7 +142,7 @@ int graph_take(struct session *s, struct graph *g, struct mlz_err *err)
 	struct mlz_err e2;
 	if (session_resume(s, ret < 0 ? &e2 : err) < 0)
 		ret = -1;
-	g->stopped_ms = now_ms() - t0;
+	g->stopped_ms = mono_ms() - t0;
 	heap_report_release(&rep);
 	heap_take_release(&h);
 	maps_release(&maps);

@@ -2,21 +2,14 @@
 /* heap_take.c - one walk of the session's heap: stop every thread, locate glibc, walk, resume, time it. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "core.h"
 #include "heap.h"
 #include "proc.h"
 #include "session.h"
 #include "target.h"
 #include "xalloc.h"
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 /* Resident bytes of each arena's heaps (pagemap), read while the process is running again. */
 static void heap_rss(pid_t pid, const struct heap_report *r, struct heap_take *h)
@@ -71,14 +64,14 @@ int heap_take(struct session *s, heap_chunk_fn fn, void *arg, struct heap_report
 	memset(h, 0, sizeof(*h));
 	memset(r, 0, sizeof(*r));
 	glibc_prepare(s);
-	double t0 = now_ms();
+	double t0 = mono_ms();
 	if (session_stop(s, err) < 0)
 		return -1;
 	int ret = heap_walk_stopped(s, fn, arg, r, h, err);
 	struct mlz_err e2;
 	if (session_resume(s, ret < 0 ? &e2 : err) < 0)
 		ret = -1;
-	h->stopped_ms = now_ms() - t0;
+	h->stopped_ms = mono_ms() - t0;
 	if (ret == 0 && !s->target->core)
 		heap_rss(s->target->pid, r, h);
 	else

@@ -26,6 +26,8 @@ int cleanup_add_bytes(struct cleanup *c, uint64_t addr, const void *orig, size_t
 
 int cleanup_add_func(struct cleanup *c, int (*fn)(void *), void *arg)
 {
+	if (c->running)
+		return -1;
 	return add(c, (struct cleanup_entry){ .kind = CLEANUP_FUNC, .fn = fn, .arg = arg });
 }
 
@@ -50,6 +52,7 @@ size_t cleanup_pending(const struct cleanup *c)
 int cleanup_run(struct cleanup *c, cleanup_write_fn write, void *ctx)
 {
 	int failed = 0;
+	c->running = true;
 	for (size_t i = c->n; i-- > 0;) {
 		struct cleanup_entry *e = &c->v[i];
 		if (!e->active)
@@ -60,6 +63,7 @@ int cleanup_run(struct cleanup *c, cleanup_write_fn write, void *ctx)
 		e->active = false;
 	}
 	c->n = 0;
+	c->running = false;
 	return failed;
 }
 

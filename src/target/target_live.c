@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -740,25 +741,70 @@ pid_t target_stopped_thread(const struct target *t)
 	return 0;
 }
 
+/*
+ * A thread running code of mlyze's choosing (an injected system call or
+ * function call): its own registers are kept in the cleanup registry while it
+ * does, so a crash of mlyze in the middle still puts them back before detaching.
+ */
+struct injection {
+	pid_t tid;
+	struct user_regs_struct saved;
+	int cleanup_id;
+};
+
+static int restore_injected(void *arg)
+{
+	struct injection *in = arg;
+	return pt_setregs(in->tid, &in->saved, NULL); /* system calls only: safe from the crash handler */
+}
+
+/*
+ * Save tid's registers into *in, register their restore, and give it regs
+ * (from the saved ones) with args set. No allocation: the undo path itself
+ * injects system calls (unmapping the scratch area), from the crash handler too.
+ */
+static int inject_begin(struct target *t, struct injection *in, pid_t tid, struct user_regs_struct *regs,
+			const long args[6], bool syscall_abi, struct mlz_err *err)
+{
+	in->tid = tid;
+	in->cleanup_id = -1;
+	if (pt_getregs(tid, &in->saved, err) < 0)
+		return -1;
+	*regs = in->saved;
+	regs->rdi = args[0];
+	regs->rsi = args[1];
+	regs->rdx = args[2];
+	*(syscall_abi ? &regs->r10 : &regs->rcx) = args[3]; /* the one register the two ABIs differ in */
+	regs->r8 = args[4];
+	regs->r9 = args[5];
+	/* No syscall restart may apply to our state; the saved one restarts as it would have. */
+	regs->orig_rax = -1;
+	in->cleanup_id = cleanup_add_func(&t->cleanup, restore_injected, in);
+	return 0;
+}
+
+/* Put the thread's own registers back and drop the registry entry. */
+static int inject_end(struct target *t, struct injection *in, struct mlz_err *err)
+{
+	int r = pt_setregs(in->tid, &in->saved, err);
+	if (in->cleanup_id >= 0)
+		cleanup_forget(&t->cleanup, in->cleanup_id);
+	return r;
+}
+
 int target_inject_syscall(struct target *t, pid_t tid, uint64_t insn, long nr, const long args[6], long *ret,
 			  struct mlz_err *err)
 {
-	struct user_regs_struct saved, regs;
-	if (pt_getregs(tid, &saved, err) < 0)
+	struct user_regs_struct regs;
+	struct injection inj, *in = &inj;
+	if (inject_begin(t, in, tid, &regs, args, true, err) < 0)
 		return -1;
-	regs = saved;
 	regs.rip = insn;
 	regs.rax = nr;
-	regs.rdi = args[0];
-	regs.rsi = args[1];
-	regs.rdx = args[2];
-	regs.r10 = args[3];
-	regs.r8 = args[4];
-	regs.r9 = args[5];
-	/* No syscall restart may apply to our state; the saved one restarts as it would have. */
-	regs.orig_rax = -1;
-	if (pt_setregs(tid, &regs, err) < 0)
+	if (pt_setregs(tid, &regs, err) < 0) {
+		inject_end(t, in, NULL);
 		return -1;
+	}
 	int r = -1;
 	for (int tries = 0; tries < 100; tries++) {
 		struct pt_event ev;
@@ -766,6 +812,7 @@ int target_inject_syscall(struct target *t, pid_t tid, uint64_t insn, long nr, c
 			break;
 		if (ev.kind == PT_EXITED || ev.kind == PT_KILLED) {
 			handle_event(t, &ev, true);
+			inject_end(t, in, NULL);
 			return target_gone_error(t, err);
 		}
 		if (ev.kind == PT_SIGNAL && ev.sig != SIGTRAP) {
@@ -786,7 +833,7 @@ int target_inject_syscall(struct target *t, pid_t tid, uint64_t insn, long nr, c
 		break;
 	}
 	struct mlz_err e;
-	if (pt_setregs(tid, &saved, r < 0 ? &e : err) < 0)
+	if (inject_end(t, in, r < 0 ? &e : err) < 0)
 		return -1;
 	if (r < 0 && err->kind == MLZ_E_NONE)
 		mlz_error(err, "cannot run system call %ld in thread %d", nr, tid);
@@ -820,29 +867,23 @@ int target_regs(struct target *t, pid_t tid, struct user_regs_struct *regs, stru
 int target_inject_call(struct target *t, pid_t tid, uint64_t func, const long args[6], long *ret, int timeout_ms,
 		       struct mlz_err *err)
 {
-	struct user_regs_struct saved, regs;
+	struct user_regs_struct regs;
 	if (t->core)
 		return mlz_error(err, "a core file cannot run code");
-	if (pt_getregs(tid, &saved, err) < 0)
+	struct injection inj, *in = &inj;
+	if (inject_begin(t, in, tid, &regs, args, false, err) < 0)
 		return -1;
 	/* below the red zone, 16-aligned, then the return address: rsp % 16 == 8 as after a call */
-	uint64_t sp = ((saved.rsp - 1024) & ~15ull) - 8, zero = 0;
-	if (target_write(t, sp, &zero, 8, err) < 0)
-		return -1;
-	regs = saved;
+	uint64_t sp = ((in->saved.rsp - 1024) & ~15ull) - 8, zero = 0;
 	regs.rip = func;
 	regs.rsp = sp;
-	regs.rdi = args[0];
-	regs.rsi = args[1];
-	regs.rdx = args[2];
-	regs.rcx = args[3];
-	regs.r8 = args[4];
-	regs.r9 = args[5];
 	regs.rax = 0;
-	regs.orig_rax = -1; /* no syscall restart applies to the call */
-	if (pt_setregs(tid, &regs, err) < 0)
+	if (target_write(t, sp, &zero, 8, err) < 0 || pt_setregs(tid, &regs, err) < 0) {
+		inject_end(t, in, NULL);
 		return -1;
+	}
 	struct thread *th = find_thread(t, tid);
+	int requeue[8], nrequeue = 0; /* signals that found the thread's pending slot taken */
 	int r = -1;
 	struct timespec t0, now;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -877,6 +918,7 @@ int target_inject_call(struct target *t, pid_t tid, uint64_t func, const long ar
 		running = false;
 		if (ev.kind == PT_EXITED || ev.kind == PT_KILLED) {
 			handle_event(t, &ev, true);
+			inject_end(t, in, NULL);
 			return target_gone_error(t, err);
 		}
 		if (ev.kind != PT_SIGNAL)
@@ -895,12 +937,17 @@ int target_inject_call(struct target *t, pid_t tid, uint64_t func, const long ar
 				  (unsigned long long)regs.rip);
 			break;
 		}
-		if (th)
-			th->pending_sig = ev.sig; /* the program's signal: delivered after the call */
+		/* the program's signal: delivered after the call, none lost */
+		if (th && !th->pending_sig)
+			th->pending_sig = ev.sig;
+		else if (nrequeue < (int)(sizeof(requeue) / sizeof(requeue[0])))
+			requeue[nrequeue++] = ev.sig;
 	}
 	struct mlz_err e;
-	if (pt_setregs(tid, &saved, r < 0 ? &e : err) < 0)
+	if (inject_end(t, in, r < 0 ? &e : err) < 0)
 		return -1;
+	for (int k = 0; k < nrequeue; k++)
+		syscall(SYS_tgkill, t->pid, tid, requeue[k]); /* pending again, for the thread to get as it resumes */
 	return r;
 }
 
