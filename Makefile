@@ -38,7 +38,7 @@ UNIT_SRCS = $(wildcard tests/unit/test-*.c)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
 DEB_PKGS = gcc g++ binutils make pkg-config libdw-dev libelf-dev libcapstone-dev libreadline-dev libcmocka-dev \
-	jq gdb procps util-linux libc6-dbg libjemalloc2 valgrind
+	jq gdb procps util-linux libc6-dbg libjemalloc2 valgrind time
 
 all: mlyze
 

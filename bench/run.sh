@@ -104,7 +104,12 @@ for _ in $(seq 1200); do [ -s "$work/bh.txt" ] && break; sleep 0.1; done
 deep=$(sed -n 's/.*deep_sample=\(0x[0-9a-f]*\).*/\1/p' "$work/bh.txt")
 "$mlyze" attach $bpid --json -e stats -e heap -e "snapshot s" -e stats -e leaks -e stats -e "path $deep" \
 	>"$work/bh.json" 2>"$work/bh.err"
+"$mlyze" attach $bpid -e "dump $work/bh.core" >/dev/null 2>&1
 kill $bpid 2>/dev/null || true
+# The same questions post mortem; /usr/bin/time's maximum RSS is all of mlyze's memory, start-up included.
+/usr/bin/time -f %M -o "$work/bhc.rss" "$mlyze" core "$work/bh.core" "$b/bigheap" --json -e leaks -e "path $deep" \
+	>"$work/bhc.json" 2>"$work/bhc.err"
+rm -f "$work/bh.core"
 bh () { jq -r "select(.command == \"$1\") | .result | $2" "$work/bh.json" | head -n1; }
 truth=$(sed -n 's/^arena=/arena=/p' "$work/bh.txt")
 mine=$(bh heap '.mallinfo | "arena=\(.arena) ordblks=\(.ordblks) smblks=\(.smblks) hblks=\(.hblks) hblkhd=\(.hblkhd) fsmblks=\(.fsmblks) uordblks=\(.uordblks) fordblks=\(.fordblks) keepcost=\(.keepcost)"')
@@ -118,9 +123,17 @@ line "snapshot: process stopped" "$(bh 'snapshot s' '.stopped_ms | round') ms"
 line "mlyze memory per walked block (RSS growth)" "$(jq -s '(map(select(.command == "stats")) | (.[1].result.mlyze_rss - .[0].result.mlyze_rss)) / (map(select(.command == "snapshot s"))[0].result.untraced_blocks) * 100 | round / 100' "$work/bh.json") bytes"
 line "bigheap's truth: reachable, leaked direct/indirect" "$(sed -n 's/.*reachable=\([0-9]*\) leaked_direct=\([0-9]*\) leaked_indirect=\([0-9]*\).*/\1, \2 \/ \3/p' "$work/bh.txt")"
 line "leaks: reachable, definitely / indirectly (possibly)" "$(bh leaks '"\(.reachable.blocks), \(.definitely_lost.blocks) / \(.indirectly_lost.blocks) (\(.possibly_lost.blocks))"')"
+lost_truth=$(sed -n 's/.*leaked_direct=\([0-9]*\) leaked_indirect=\([0-9]*\).*/\1 \2 0/p' "$work/bh.txt")
+line "leaks: lost blocks equal to the truth" "$([ "$(bh leaks '"\(.definitely_lost.blocks) \(.indirectly_lost.blocks) \(.possibly_lost.blocks)"')" = "$lost_truth" ] && echo yes || echo NO)"
 line "leaks: walk + graph, process stopped" "$(bh leaks '.graph_stopped_ms | round') ms"
 line "leaks: mlyze memory per block (RSS growth)" "$(jq -s '(map(select(.command == "stats")) | (.[2].result.mlyze_rss - .[1].result.mlyze_rss)) / (map(select(.command == "leaks"))[0].result.blocks) * 100 | round / 100' "$work/bh.json") bytes"
 line "path to a block 1000 deep, after leaks" "$(bh "path $deep" '"\(.ms * 10 | round / 10) ms, \(.chain | length) steps"')"
+bhc () { jq -r "select(.command == \"$1\") | .result | $2" "$work/bhc.json" | head -n1; }
+line "core: leaks, reachable, definitely / indirectly (possibly)" "$(bhc leaks '"\(.reachable.blocks), \(.definitely_lost.blocks) / \(.indirectly_lost.blocks) (\(.possibly_lost.blocks))"')"
+line "core: lost blocks equal to the truth" "$([ "$(bhc leaks '"\(.definitely_lost.blocks) \(.indirectly_lost.blocks) \(.possibly_lost.blocks)"')" = "$lost_truth" ] && echo yes || echo NO)"
+line "core: walk + graph" "$(bhc leaks '.graph_stopped_ms | round') ms"
+line "core: mlyze's maximum RSS per block" "$(jq -n --argjson kib "$(cat "$work/bhc.rss")" --argjson n "$(bhc leaks .blocks)" '$kib * 1024 / $n * 100 | round / 100') bytes"
+line "core: path to the block 1000 deep" "$(bhc "path $deep" '"\(.ms * 10 | round / 10) ms, \(.chain | length) steps"')"
 
 if [ "$n_stress" -gt 0 ]; then
 	echo "== stress: 8 threads x $n_stress malloc/free pairs, traced from the start"

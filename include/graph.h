@@ -20,9 +20,10 @@
  * Edges are kept both ways (CSR arrays) so queries after the scan are instant.
  */
 
-enum root_kind { ROOT_REGISTER, ROOT_STACK, ROOT_DATA, ROOT_TLS };
+enum root_kind { ROOT_REGISTER, ROOT_STACK, ROOT_DATA, ROOT_TLS, ROOT_MAPPING };
 
-/* Where roots are: a range of memory (a stack from its pointer, a module's data, TLS) or a register. */
+/* Where roots are: a range of memory (a stack from its pointer, a module's data, TLS, another
+   anonymous mapping) or a register. */
 struct root_range {
 	uint64_t lo, hi;
 	enum root_kind kind;

@@ -27,7 +27,7 @@ struct maps;
 /* What a chunk is, told from the chunk headers and glibc's free lists. */
 enum chunk_kind {
 	CK_INUSE,    /* handed out by malloc and not freed */
-	CK_INTERNAL, /* in use by the allocator itself: a thread's tcache_perthread_struct */
+	CK_INTERNAL, /* in use by the allocator itself: a tcache_perthread_struct, a heap's fencepost */
 	CK_TCACHE,   /* freed into a thread's tcache (looks in use to the chunk headers) */
 	CK_FAST,     /* freed into a fastbin (looks in use too) */
 	CK_BIN,      /* free in the unsorted, a small or a large bin */

@@ -142,7 +142,8 @@ const struct cmd_entry cmd_leaks_entry = {
 	.summary = "blocks no root reaches, as memcheck classes them: definitely, indirectly, possibly lost",
 	.help = "Walks the heap with the process stopped and scans every live block and every root (each "
 		"thread's registers, its stack from the stack pointer less the red zone, the main thread's TLS, "
-		"every module's writable data; glibc's malloc state is not a root) word by word. A block reached "
+		"every module's writable data, every other anonymous writable mapping that holds no heap; "
+		"glibc's malloc state is not a root) word by word. A block reached "
 		"from a root by start pointers is still reachable; through an interior pointer somewhere on the "
 		"way, possibly lost; the others are lost, in cliques: a block no other lost block points to is "
 		"definitely lost, the blocks reachable only from it indirectly lost. Bytes are requested sizes "

@@ -72,7 +72,7 @@ const struct cmd_entry cmd_path_entry = {
 	.summary = "the shortest chain of references from a root to the block at ADDR",
 	.help = "Finds the shortest chain from a root to the live block that holds ADDR (any address inside "
 		"it), as objgraph's find_backref_chain: the root first (a global with its symbol, offset and "
-		"module; a stack slot with its thread, frame, function and file:line; a register; TLS), then "
+		"module; a stack slot with its thread, frame, function and file:line; a register; TLS; an anonymous mapping), then "
 		"each block with its size, allocation site when traced, and the offset of the pointer inside "
 		"it that leads on. A block no root reaches says so, with its leak class. The graph is built by "
 		"the first of leaks, path, refs and backrefs and reused while the process has not allocated or "

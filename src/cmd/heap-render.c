@@ -37,7 +37,7 @@ static const struct {
 	const char *key, *label;
 } kinds[] = {
 	{ CK_INUSE, "in_use", "in use" },
-	{ CK_INTERNAL, "allocator", "allocator's own (tcache structs)" },
+	{ CK_INTERNAL, "allocator", "allocator's own (tcache structs, fenceposts)" },
 	{ CK_TCACHE, "tcache", "free in tcache" },
 	{ CK_FAST, "fastbins", "free in fastbins" },
 	{ CK_BIN, "bins", "free in bins" },

@@ -26,6 +26,7 @@ static const char *const reg_names[] = {
 };
 static const char *const root_kind_names[] = {
 	[ROOT_REGISTER] = "register", [ROOT_STACK] = "stack", [ROOT_DATA] = "global", [ROOT_TLS] = "tls",
+	[ROOT_MAPPING] = "mapping",
 };
 
 struct jv *graph_block_jv(struct session *s, struct sym *sym, const struct graph *g, uint32_t i)
@@ -80,7 +81,7 @@ struct jv *graph_root_jv(struct session *s, struct sym *sym, const struct root_r
 		jv_set(o, "register", jv_string(r->where < sizeof(reg_names) / sizeof(reg_names[0]) ? reg_names[r->where] : "?"));
 	} else {
 		jv_set(o, "address", jv_addr(r->where));
-		if (r->kind != ROOT_DATA)
+		if (r->kind == ROOT_STACK || r->kind == ROOT_TLS)
 			jv_set(o, "thread", jv_int(tid));
 		if (r->kind == ROOT_STACK)
 			stack_frame(s, sym, tid, r->where, o);
@@ -144,7 +145,7 @@ void graph_step_text(const struct jv *o, struct strbuf *out)
 				    jv_get_int(o, "line", 0));
 		}
 	} else {
-		strbuf_addf(out, "%s %s", kind, jv_get_str(o, "address", "?"));
+		strbuf_addf(out, "%s %s", strcmp(kind, "mapping") ? kind : "anonymous mapping at", jv_get_str(o, "address", "?"));
 		if (jv_get_str(o, "symbol", NULL))
 			strbuf_addf(out, " (%s+%" PRId64 " in %s)", jv_get_str(o, "symbol", ""), jv_get_int(o, "offset", 0),
 				    jv_get_str(o, "module", "?"));

@@ -122,6 +122,18 @@ static void add_root(struct scan *s, uint64_t where, long j, bool interior, enum
 	g->roots[g->nroots++] = (struct root_ref){ where, (uint32_t)j, (uint8_t)kind, interior, (int16_t)thread };
 }
 
+/*
+ * Whether where is the dtv field of a glibc thread control block (tcbhead_t:
+ * tcb, dtv, self, with tcb == self == the block's address). glibc keeps its
+ * pointer 16 bytes into the dtv's block (dtv[-1] holds the length): counted as
+ * a start pointer, where memcheck calls every thread's dtv possibly lost.
+ */
+static bool dtv_of_tcb(const struct memsrc *m, uint64_t where)
+{
+	uint64_t tcb, self;
+	return mem_word(m, where - 8, &tcb) && tcb == where - 8 && mem_word(m, where + 8, &self) && self == where - 8;
+}
+
 /* One word at where (value v): a pointer into a block becomes an edge from `from`, or a root. */
 static void word(struct scan *s, uint64_t where, uint64_t v, long from, const struct root_range *r)
 {
@@ -131,6 +143,8 @@ static void word(struct scan *s, uint64_t where, uint64_t v, long from, const st
 	if (j < 0 || j == from)
 		return;
 	bool interior = v != s->g->addr[j];
+	if (r && interior && v == s->g->addr[j] + 16 && dtv_of_tcb(s->m, where))
+		interior = false;
 	if (r) {
 		add_root(s, where, j, interior, r->kind, r->thread);
 	} else if (interior) {

@@ -3,14 +3,16 @@
  * graph_take.c - the graph of the session's process: its live blocks from a
  * heap walk, and its roots: every thread's registers, its stack from the
  * stack pointer less the red zone to the end of the stack mapping, the main
- * thread's TLS mapping, and every module's writable data less glibc's own
- * malloc state (main_arena, mp_), which is not a root.
+ * thread's TLS mapping, every module's writable data less glibc's own
+ * malloc state (main_arena, mp_), which is not a root, and every other
+ * anonymous writable mapping that holds no heap.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/user.h>
 
 #include "../heap/glibc_layout.h"
+#include "bp.h"
 #include "clock.h"
 #include "graph.h"
 #include "heap.h"
@@ -81,6 +83,46 @@ static void module_data(const struct maps *m, const uint64_t (*holes)[2], size_t
 	}
 }
 
+static bool overlaps(uint64_t lo, uint64_t hi, uint64_t a, uint64_t b)
+{
+	return lo < b && a < hi;
+}
+
+/*
+ * The anonymous writable mappings no other root covers, as memcheck scans all
+ * of a client's memory: a program's own mmap'd pools keep blocks alive, and so
+ * does glibc's cache of exited threads' stacks (their thread control blocks).
+ * Not an arena's heap nor a mapping holding a block (mmapped chunks are
+ * blocks), not mlyze's scratch area, and not a thread's stack (scanned from
+ * its stack pointer only: below it is dead).
+ */
+static void anon_mappings(const struct maps *m, const struct blocks *b, const struct heap_report *rep,
+			  const struct scratch *sc, struct ranges *r)
+{
+	size_t nfixed = r->n;
+	for (size_t i = 0; i < m->n; i++) {
+		const struct map_entry *e = &m->v[i];
+		if (e->path[0] || e->perms[0] != 'r' || e->perms[1] != 'w')
+			continue;
+		bool skip = sc && overlaps(e->start, e->end, sc->base, sc->base + sc->size);
+		for (size_t k = 0; k < nfixed && !skip; k++)
+			skip = overlaps(e->start, e->end, r->v[k].lo, r->v[k].hi);
+		for (size_t a = 0; a < rep->narenas && !skip; a++)
+			for (size_t h = 0; h < rep->arenas[a].nheaps && !skip; h++)
+				skip = overlaps(e->start, e->end, rep->arenas[a].heaps[h].start, rep->arenas[a].heaps[h].end);
+		size_t lo = 0, hi = b->n; /* the first block at or above the mapping's start */
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (b->addr[mid] < e->start)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (!skip && !(lo < b->n && b->addr[lo] < e->end))
+			add_range(r, e->start, e->end, ROOT_MAPPING, -1, NULL, 0);
+	}
+}
+
 int graph_take(struct session *s, struct graph *g, struct mlz_err *err)
 {
 	glibc_prepare(s);
@@ -127,6 +169,7 @@ int graph_take(struct session *s, struct graph *g, struct mlz_err *err)
 			if (tls && tls != st && !tls->path[0])
 				add_range(&r, tls->start, tls->end, ROOT_TLS, (int)i, NULL, 0);
 		}
+		anon_mappings(&maps, &b, &rep, s->tracer && s->tracer->sc.size ? &s->tracer->sc : NULL, &r);
 		/* exact sizes before the graph takes the arrays over: they stay for its life */
 		if (b.n) {
 			b.addr = xrealloc(b.addr, b.n * sizeof(*b.addr));

@@ -327,6 +327,8 @@ static bool walk_heap(struct walker *k, struct heap_arena *a, size_t ai, uint64_
 		enum chunk_kind kind = in_use ? CK_INUSE : CK_BIN;
 		if (listed && in_use)
 			kind = k->sorted[k->cursor].kind; /* a tcache or fastbin chunk, or a tcache struct */
+		else if (!top && in_use && size == 2 * CHUNK_HDR && next + 16 <= end && chunk_size(next_hdr) == 0)
+			kind = CK_INTERNAL; /* sysmalloc's fencepost when the old top was too small to free */
 		if (!in_use) {
 			if (!heap_word(k, next, end, &foot) || foot != size) {
 				problem(k->r, p, "free chunk of 0x%llx bytes, but the next chunk's prev_size says 0x%llx",
