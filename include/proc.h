@@ -13,6 +13,14 @@
 /* The whole of a (small) file as a NUL-terminated string, or NULL with errno set; caller frees. */
 char *read_text_file(const char *path);
 
+/*
+ * Whether the process runs with a CET shadow stack, where a `ret` checks its
+ * return address against a copy the program cannot write ("x86_Thread_features:
+ * shstk" in its status). MLYZE_ASSUME_SHADOW_STACK=1 says yes, for tests on
+ * machines without one.
+ */
+bool proc_has_shadow_stack(pid_t pid);
+
 /* One state letter from /proc/PID/stat ('R', 'S', 'Z', ...), or 0 if the process is gone. */
 char proc_state(pid_t pid, pid_t tid);
 /* Whether pid is a kernel thread (PF_KTHREAD), which no one may trace. */

@@ -29,6 +29,7 @@ enum alloc_kind {
 	AK_MEMALIGN, AK_VALLOC, AK_PVALLOC, AK_FREE,
 	AK_NKINDS,
 	AK_DLSTATE = AK_NKINDS, /* the dynamic linker's _dl_debug_state: libraries were (un)loaded */
+	AK_RETSITE,             /* a return site: where a traced call returns (shadow-stack mode) */
 };
 
 extern const char *const alloc_kind_names[AK_NKINDS];
@@ -37,7 +38,9 @@ struct tracer_stats {
 	uint64_t calls[AK_NKINDS];  /* traps at each entry, nested ones included */
 	uint64_t nested;            /* entries inside another traced call (not counted twice) */
 	uint64_t traps;             /* every trap handled (entries and return traps) */
-	uint64_t return_traps;      /* returns caught by a trap (no trampoline left) */
+	uint64_t return_traps;      /* returns caught by a trap (no trampoline left, or a return site) */
+	uint64_t site_passes;       /* return-site traps by code not returning from a traced call */
+	uint64_t uncaught;          /* traced calls whose return site could not take a breakpoint */
 	uint64_t unknown_frees;     /* frees of blocks not seen allocated (from before attach) */
 	uint64_t replaced;          /* allocations at an address already live (a free we missed) */
 	uint64_t abandoned;         /* traced calls that never returned (longjmp out of an allocator) */
@@ -74,6 +77,17 @@ struct tracer {
 	uint64_t syscall_insn;
 	struct scratch sc;
 	struct bptab bps;
+	/*
+	 * With a CET shadow stack a swapped return address kills the thread:
+	 * returns are caught by an int3 at the return address instead, one more
+	 * trap per call. MLYZE_ASSUME_SHADOW_STACK=1 forces it (for tests).
+	 */
+	bool return_sites;
+	size_t nsites;       /* return-site breakpoints in bps */
+	struct scratch *far; /* more areas for the out-of-line slots of return sites sc cannot reach */
+	size_t nfar, far_alloc;
+	uint64_t *no_site;   /* return sites where no breakpoint fits: not tried again */
+	size_t nno_site, no_site_alloc;
 	int cleanup_unmap, cleanup_fixup;
 
 	/* Return trampolines: instance i at code tr_code + 32 i, its data at tr_data + 32 i. */

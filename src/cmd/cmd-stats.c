@@ -41,6 +41,11 @@ static int exec(struct cmd_ctx *c)
 	jv_set(r, "nested", jv_int((int64_t)st->nested));
 	jv_set(r, "traps", jv_int((int64_t)st->traps));
 	jv_set(r, "return_traps", jv_int((int64_t)st->return_traps));
+	/* How results come back: trampolines, or (a CET shadow stack) breakpoints at return sites. */
+	jv_set(r, "returns_by", jv_string(tr->return_sites ? "return-site breakpoints" : "trampolines"));
+	jv_set(r, "return_sites", jv_int((int64_t)tr->nsites));
+	jv_set(r, "return_site_passes", jv_int((int64_t)st->site_passes));
+	jv_set(r, "uncaught_returns", jv_int((int64_t)st->uncaught));
 	jv_set(r, "unknown_frees", jv_int((int64_t)st->unknown_frees));
 	jv_set(r, "replaced", jv_int((int64_t)st->replaced));
 	jv_set(r, "abandoned", jv_int((int64_t)st->abandoned));
@@ -78,6 +83,11 @@ static void text(const struct jv *r, struct strbuf *out)
 	strbuf_addf(out, "\ntraps       %" PRId64 " (%.0f/s), %" PRId64 " nested, %" PRId64 " returns by trap\n",
 		    jv_get_int(r, "traps", 0), jv_get(r, "traps_per_second")->u.d, jv_get_int(r, "nested", 0),
 		    jv_get_int(r, "return_traps", 0));
+	if (jv_get_int(r, "return_sites", 0) || jv_get_int(r, "uncaught_returns", 0))
+		strbuf_addf(out, "returns     by breakpoints at %" PRId64 " return sites (a shadow stack), %" PRId64
+				 " traps by other code there, %" PRId64 " calls untraced (no breakpoint fits)\n",
+			    jv_get_int(r, "return_sites", 0), jv_get_int(r, "return_site_passes", 0),
+			    jv_get_int(r, "uncaught_returns", 0));
 	const struct jv *cost = jv_get(r, "ns_per_event");
 	strbuf_addf(out, "cost        %.2f us per trap in mlyze (unwinding %.2f, tables %.2f)\n",
 		    jv_get(cost, "in_mlyze")->u.d / 1000, jv_get(cost, "unwinding")->u.d / 1000,
@@ -102,7 +112,10 @@ const struct cmd_entry cmd_stats_entry = {
 		"and to the tables), the live blocks and distinct stacks it tracks, the memory its tables take "
 		"per live block, and its own RSS. Also counts oddities: frees of addresses not traced live "
 		"(allocated before attach, or cached chunks glibc hands back when a thread exits), calls that "
-		"failed, calls that never returned (left by longjmp).",
+		"failed, calls that never returned (left by longjmp). In a process with a CET shadow stack, "
+		"results are caught by breakpoints at the return sites rather than trampolines: it says how "
+		"many, how often other code ran through them, and how many calls went untraced because no "
+		"breakpoint fits their return site.",
 	.max_args = 0,
 	.exec = exec,
 	.text = text,

@@ -309,6 +309,41 @@ static int write2(struct tracer *tr, uint64_t a, const void *pa, size_t la, uint
 	return n == (ssize_t)(la + lb) ? 0 : -1;
 }
 
+/* Code bytes of an area mapped for return sites far from the allocator. */
+#define FAR_AREA (64 * 1024)
+
+/*
+ * Shadow-stack mode: an int3 at the return address, inserted at the first call
+ * that returns there and kept like the entries. Other code running through it
+ * traps too, and goes on out of line. The displaced instruction's slot must
+ * reach its RIP-relative operand: an area near the allocator serves libc, and
+ * an executable mapped far from it gets an area of its own.
+ */
+static bool catch_at_site(struct tracer *tr, pid_t tid, uint64_t ret)
+{
+	struct mlz_err err;
+	if (bp_find(&tr->bps, ret))
+		return true;
+	for (size_t i = 0; i < tr->nno_site; i++)
+		if (tr->no_site[i] == ret)
+			return false;
+	for (size_t i = 0; i <= tr->nfar; i++) {
+		struct scratch *a = i ? &tr->far[i - 1] : &tr->sc;
+		if (scratch_reaches(a, ret, ret + 16) && bp_insert(tr->t, &tr->bps, a, ret, AK_RETSITE, &err) == 0)
+			goto inserted;
+	}
+	ALLOC_GROW(tr->far, tr->nfar + 1, tr->far_alloc);
+	if (scratch_map(tr->t, tid, tr->syscall_insn, ret, ret + 16, FAR_AREA, 0, &tr->far[tr->nfar], &err) == 0 &&
+	    bp_insert(tr->t, &tr->bps, &tr->far[tr->nfar++], ret, AK_RETSITE, &err) == 0)
+		goto inserted;
+	ALLOC_GROW(tr->no_site, tr->nno_site + 1, tr->no_site_alloc);
+	tr->no_site[tr->nno_site++] = ret;
+	return false;
+inserted:
+	tr->nsites++;
+	return true;
+}
+
 /* Entry of an allocating call: record the call and its stack, and catch its return. */
 static void capture(struct tracer *tr, struct tthread *tt, int kind, const struct user_regs_struct *regs, uint64_t at)
 {
@@ -343,6 +378,14 @@ static void capture(struct tracer *tr, struct tthread *tt, int kind, const struc
 	};
 	tr->st.ns_tables += mono_ns() - t1;
 
+	if (tr->return_sites) {
+		p->inst = -1;
+		if (catch_at_site(tr, tt->tid, ret))
+			return;
+		tr->st.uncaught++;
+		p->active = false; /* no breakpoint fits there: the call runs untraced, and stats says so */
+		return;
+	}
 	if (tt->inst < 0) {
 		if (tr->nfree)
 			tt->inst = (int)tr->free_inst[--tr->nfree];
@@ -362,18 +405,23 @@ static void capture(struct tracer *tr, struct tthread *tt, int kind, const struc
 	p->active = false; /* the stack could not be written: the call runs untraced */
 }
 
-/* A return caught at trap_ret: no trampoline was free for this thread. */
-static int on_return_trap(struct tracer *tr, pid_t tid, struct user_regs_struct *regs)
+/*
+ * A return caught by a trap: at trap_ret (no trampoline was free for this
+ * thread) or at a return site (shadow-stack mode, site = its address). Only
+ * the thread's own pending call returning to that frame counts.
+ */
+static int on_return_trap(struct tracer *tr, pid_t tid, struct user_regs_struct *regs, uint64_t site)
 {
 	struct tthread *tt = tthread_find(tr, tid);
-	if (!tt || !tt->p.active || tt->p.inst >= 0 || regs->rsp != tt->p.entry_rsp + 8)
+	if (!tt || !tt->p.active || tt->p.inst >= 0 || regs->rsp != tt->p.entry_rsp + 8 || (site && site != tt->p.ret))
 		return 0;
 	uint64_t result2 = 0;
 	if (tt->p.kind == AK_POSIX_MEMALIGN && (int)regs->rax == 0)
 		target_read(tr->t, tt->p.a0, &result2, 8);
 	uint64_t ret = tt->p.ret;
 	complete(tr, tt, regs->rax, result2);
-	regs->rip = ret;
+	if (!site)
+		regs->rip = ret;
 	tr->st.return_traps++;
 	return 1;
 }
@@ -381,6 +429,8 @@ static int on_return_trap(struct tracer *tr, pid_t tid, struct user_regs_struct 
 /* The address a pending call's return was swapped for. */
 static uint64_t swapped_ret(const struct tracer *tr, const struct pending *p)
 {
+	if (tr->return_sites)
+		return p->ret; /* nothing was swapped */
 	return p->inst >= 0 ? inst_code(tr, p->inst) : tr->trap_ret;
 }
 
@@ -452,7 +502,7 @@ static int on_sigtrap(void *arg, struct target *t, pid_t tid, struct user_regs_s
 	int r = 1;
 
 	if (tr->trap_ret && at == tr->trap_ret) {
-		if (!on_return_trap(tr, tid, regs))
+		if (!on_return_trap(tr, tid, regs, 0))
 			return 0;
 		goto resume;
 	}
@@ -462,6 +512,12 @@ static int on_sigtrap(void *arg, struct target *t, pid_t tid, struct user_regs_s
 	regs->rip = b->ool;
 	if (is_vfork_child(t, tid))
 		goto resume; /* it runs in our memory but is not the process we trace */
+	if (b->kind == AK_RETSITE) {
+		tr->st.traps++;
+		if (!on_return_trap(tr, tid, regs, at))
+			tr->st.site_passes++;
+		goto resume;
+	}
 	if (b->kind == AK_DLSTATE) {
 		/* r_state RT_CONSISTENT (0): the libraries are in place; install before anything runs. */
 		int32_t state = -1;
@@ -528,6 +584,9 @@ static void on_thread_exit(void *arg, struct target *t, pid_t tid, bool last)
 static void reset(struct tracer *tr)
 {
 	bp_forget_all(&tr->bps);
+	tr->nsites = 0;
+	tr->nfar = 0;
+	tr->nno_site = 0;
 	tr->sc = (struct scratch){ 0 };
 	tr->installed = false;
 	tr->want_install = false;
@@ -607,7 +666,7 @@ static int fixup_threads(void *arg)
 			else if (rip == tr->trap_ret + 1)
 				nrip = tt->p.ret, th->pending_sig = 0;
 			uint64_t slot, want = swapped_ret(tr, &tt->p);
-			if (target_read(t, tt->p.entry_rsp, &slot, 8) == 8 && slot == want &&
+			if (!tr->return_sites && target_read(t, tt->p.entry_rsp, &slot, 8) == 8 && slot == want &&
 			    target_write(t, tt->p.entry_rsp, &tt->p.ret, 8, NULL) < 0)
 				failed++;
 		}
@@ -620,6 +679,7 @@ static int fixup_threads(void *arg)
 	return failed ? -1 : 0;
 }
 
+/* Registered before fixup_threads, so it runs after it: no thread is left in a slot here. */
 static int unmap_scratch(void *arg)
 {
 	struct tracer *tr = arg;
@@ -629,7 +689,13 @@ static int unmap_scratch(void *arg)
 	pid_t tid = target_stopped_thread(tr->t);
 	if (!tid)
 		return 0;
-	return scratch_unmap(tr->t, tid, tr->syscall_insn, &tr->sc, &err);
+	int r = 0;
+	for (size_t i = 0; i < tr->nfar; i++)
+		if (tr->far[i].size && scratch_unmap(tr->t, tid, tr->syscall_insn, &tr->far[i], &err) < 0)
+			r = -1;
+	if (scratch_unmap(tr->t, tid, tr->syscall_insn, &tr->sc, &err) < 0)
+		r = -1;
+	return r;
 }
 
 /* The trampoline of instance i: store where posix_memalign put the pointer, the result, and return. */
@@ -685,37 +751,12 @@ static const char *const lookup_names[] = {
 	"memalign", "valloc", "pvalloc", "free", "_r_debug", "_dl_debug_state", "__rseq_offset", "__rseq_size",
 };
 
-/*
- * With a CET shadow stack a `ret` checks its return address against a copy
- * the program cannot write: a swapped one kills the thread. The kernel says
- * so in "x86_Thread_features: shstk".
- */
-static bool has_shadow_stack(pid_t pid)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	char *s = read_text_file(path);
-	char *line = s ? strstr(s, "\nx86_Thread_features:") : NULL;
-	bool on = false;
-	if (line) {
-		char *end = strchr(line + 1, '\n');
-		if (end)
-			*end = '\0';
-		on = strstr(line, "shstk") != NULL;
-	}
-	free(s);
-	return on;
-}
-
 int tracer_install(struct tracer *tr, struct mlz_err *err)
 {
 	enum { N = sizeof(lookup_names) / sizeof(lookup_names[0]) };
 	uint64_t addrs[N];
 	const char *mods[N];
-	if (has_shadow_stack(tr->t->pid))
-		return mlz_error(err, "process %d runs with a CET shadow stack, where a swapped return address "
-				      "kills the thread; allocation tracing is not available for it (threads, "
-				      "bt and maps still work)", tr->t->pid);
+	tr->return_sites = proc_has_shadow_stack(tr->t->pid);
 	if (sym_refresh(tr->sym, err) < 0)
 		return -1;
 	sym_find_symbols(tr->sym, lookup_names, N, addrs, mods);
@@ -821,6 +862,8 @@ void tracer_free(struct tracer *tr)
 	}
 	free(tr->phases);
 	free(tr->bps.v);
+	free(tr->far);
+	free(tr->no_site);
 	free(tr->th);
 	free(tr->free_inst);
 	free(tr->module);

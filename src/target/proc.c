@@ -278,3 +278,23 @@ void maps_release(struct maps *m)
 	m->v = NULL;
 	m->n = m->alloc = 0;
 }
+
+bool proc_has_shadow_stack(pid_t pid)
+{
+	const char *force = getenv("MLYZE_ASSUME_SHADOW_STACK");
+	if (force && !strcmp(force, "1"))
+		return true;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	char *s = read_text_file(path);
+	char *line = s ? strstr(s, "\nx86_Thread_features:") : NULL;
+	bool on = false;
+	if (line) {
+		char *end = strchr(line + 1, '\n');
+		if (end)
+			*end = '\0';
+		on = strstr(line, "shstk") != NULL;
+	}
+	free(s);
+	return on;
+}

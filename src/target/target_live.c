@@ -870,6 +870,9 @@ int target_inject_call(struct target *t, pid_t tid, uint64_t func, const long ar
 	struct user_regs_struct regs;
 	if (t->core)
 		return mlz_error(err, "a core file cannot run code");
+	/* The call returns to 0, an address its shadow stack does not hold: the thread would die. */
+	if (proc_has_shadow_stack(t->pid))
+		return mlz_error(err, "process %d runs with a CET shadow stack: mlyze cannot call into it", t->pid);
 	struct injection inj, *in = &inj;
 	if (inject_begin(t, in, tid, &regs, args, false, err) < 0)
 		return -1;
