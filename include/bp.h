@@ -62,6 +62,8 @@ struct bptab {
 int bp_insert(struct target *t, struct bptab *bt, struct scratch *sc, uint64_t addr, int kind, struct mlz_err *err);
 /* The breakpoint at addr, or NULL. */
 const struct bp *bp_find(const struct bptab *bt, uint64_t addr);
+/* Forget the breakpoint at addr without writing: its code is gone. */
+void bp_drop(struct target *t, struct bptab *bt, uint64_t addr);
 /* Put back every original byte (target stopped) and forget them. */
 int bp_remove_all(struct target *t, struct bptab *bt, struct mlz_err *err);
 /* Write the original bytes of every breakpoint into another process (a fork child). */

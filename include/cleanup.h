@@ -25,13 +25,18 @@ struct cleanup_entry {
 	bool active;
 	uint64_t addr;
 	uint8_t orig[16];
+	uint8_t patched[16]; /* what mlyze wrote there: restored only while it is still there */
 	size_t len;
 	int (*fn)(void *arg);
 	void *arg;
 };
 
-/* How cleanup writes bytes into the target: returns 0 or -1. */
-typedef int (*cleanup_write_fn)(void *ctx, uint64_t addr, const void *buf, size_t len);
+/*
+ * How cleanup puts bytes back into the target: orig where patched still is
+ * (code unloaded since, and something else mapped there, is left alone).
+ * Returns 0 or -1.
+ */
+typedef int (*cleanup_write_fn)(void *ctx, uint64_t addr, const void *orig, const void *patched, size_t len);
 
 struct cleanup {
 	struct cleanup_entry *v;
@@ -39,8 +44,8 @@ struct cleanup {
 	bool running; /* cleanup_run is undoing: nothing may be added (the array must not move) */
 };
 
-/* Register original bytes at addr (len <= 16); returns an id for cleanup_forget(). */
-int cleanup_add_bytes(struct cleanup *c, uint64_t addr, const void *orig, size_t len);
+/* Register original bytes at addr and what replaces them (len <= 16); returns an id for cleanup_forget(). */
+int cleanup_add_bytes(struct cleanup *c, uint64_t addr, const void *orig, const void *patched, size_t len);
 /* -1 while cleanup_run runs: an undo that itself needs undoing (an injected call) is not registered. */
 int cleanup_add_func(struct cleanup *c, int (*fn)(void *), void *arg);
 /* The change was undone by its owner: drop the entry. */

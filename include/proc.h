@@ -42,6 +42,12 @@ struct proc_mem {
 };
 int proc_memory(pid_t pid, struct proc_mem *m, struct mlz_err *err);
 
+/*
+ * Calls fn for each run of pages of [start, end) that hold data (present in
+ * RAM or swapped out), from /proc/PID/pagemap; the others read as zeros.
+ * Returns -1 if pagemap cannot be opened (fn not called) or read to the end.
+ */
+int proc_data_runs(pid_t pid, uint64_t start, uint64_t end, void (*fn)(void *arg, uint64_t lo, uint64_t hi), void *arg);
 /* Bytes of [start, end) resident in RAM, from /proc/PID/pagemap's present bits; -1 if unreadable. */
 int64_t proc_resident(pid_t pid, uint64_t start, uint64_t end);
 

@@ -55,13 +55,14 @@ test_expect_success '--no-trace: nothing written into the process, the same untr
 	fixture_start fx-heap "$TRASH/t2.json" && pid=$FIXTURE_PID &&
 	cat /proc/$pid/maps >maps.before &&
 	{ "$MLYZE" --no-trace attach $pid --json -e "snapshot a" -e stats -e "sleep 1.2" -e "snapshot b" \
-		-e "compare a b --top 0" -e quit >out 2>err & } && mpid=$! &&
+		-e "compare a b --top 0" -e "top --top 0" -e quit >out 2>err & } && mpid=$! &&
 	sleep 0.6 && cat /proc/$pid/maps >maps.during && kill -USR1 $pid && wait_for_line fx-heap.out "^freed" &&
 	wait $mpid && test_must_be_empty err &&
 	test_cmp maps.before maps.during &&
 	result stats | jq -e ".tracing == false and .events_total == 0" &&
 	untraced_groups "compare a b --top 0" | sort >actual &&
 	test_cmp expect.freed actual &&
+	result "top --top 0" | jq -e ".count == .untraced_count and .count > 0" &&
 	fixture_stop $pid
 '
 

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /* breakpoint.c - int3 breakpoints with out-of-line slots, registered for cleanup before they are written. */
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bp.h"
 #include "ool.h"
@@ -16,21 +19,22 @@ int bp_insert(struct target *t, struct bptab *bt, struct scratch *sc, uint64_t a
 		return mlz_error(err, "cannot read the code at 0x%llx", (unsigned long long)addr);
 	if (code[0] == 0xcc)
 		return mlz_error(err, "0x%llx already holds a breakpoint (another tracer?)", (unsigned long long)addr);
+	size_t used = sc->code_used;
 	uint64_t slot = scratch_take(sc, OOL_SLOT);
 	if (!slot)
 		return mlz_error(err, "the scratch area is full");
 	uint8_t out[OOL_SLOT];
 	size_t outlen;
 	int len = ool_build(code, sizeof(code), addr, slot, out, &outlen, err);
-	if (len < 0)
+	if (len < 0 || target_write(t, slot, out, outlen, err) < 0) {
+		sc->code_used = used; /* the slot goes back */
 		return -1;
-	if (target_write(t, slot, out, outlen, err) < 0)
-		return -1;
+	}
 	struct bp b = { .addr = addr, .ool = slot, .len = (uint8_t)len, .kind = kind };
 	memcpy(b.orig, code, sizeof(b.orig));
 	/* The undo is registered before the byte is written: no exit path can miss it. */
-	b.cleanup_id = cleanup_add_bytes(&t->cleanup, addr, code, 1);
 	static const uint8_t int3 = 0xcc;
+	b.cleanup_id = cleanup_add_bytes(&t->cleanup, addr, code, &int3, 1);
 	if (target_write(t, addr, &int3, 1, err) < 0) {
 		cleanup_forget(&t->cleanup, b.cleanup_id);
 		return -1;
@@ -48,11 +52,25 @@ const struct bp *bp_find(const struct bptab *bt, uint64_t addr)
 	return NULL;
 }
 
+void bp_drop(struct target *t, struct bptab *bt, uint64_t addr)
+{
+	for (size_t i = 0; i < bt->n; i++) {
+		if (bt->v[i].addr == addr) {
+			cleanup_forget(&t->cleanup, bt->v[i].cleanup_id);
+			bt->v[i] = bt->v[--bt->n];
+			return;
+		}
+	}
+}
+
 int bp_remove_all(struct target *t, struct bptab *bt, struct mlz_err *err)
 {
 	int r = 0;
 	for (size_t i = bt->n; i-- > 0;) {
-		if (target_write(t, bt->v[i].addr, bt->v[i].orig, 1, err) < 0)
+		uint8_t now;
+		if (target_read(t, bt->v[i].addr, &now, 1) == 1 && now != 0xcc)
+			cleanup_forget(&t->cleanup, bt->v[i].cleanup_id); /* unloaded: something else lies there now */
+		else if (target_write(t, bt->v[i].addr, bt->v[i].orig, 1, err) < 0)
 			r = -1;
 		else
 			cleanup_forget(&t->cleanup, bt->v[i].cleanup_id);
@@ -64,8 +82,17 @@ int bp_remove_all(struct target *t, struct bptab *bt, struct mlz_err *err)
 void bp_restore_in(pid_t pid, const struct bptab *bt)
 {
 	struct mlz_err err;
-	for (size_t i = 0; i < bt->n; i++)
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	for (size_t i = 0; i < bt->n; i++) {
+		uint8_t now;
+		if (fd >= 0 && pread(fd, &now, 1, (off_t)bt->v[i].addr) == 1 && now != 0xcc)
+			continue; /* unloaded since: not ours to write */
 		target_write_pid(pid, bt->v[i].addr, bt->v[i].orig, 1, &err);
+	}
+	if (fd >= 0)
+		close(fd);
 }
 
 void bp_forget_all(struct bptab *bt)

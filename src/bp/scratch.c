@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /* scratch.c - a scratch area mapped into the target near the code it serves, by injected mmap. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -17,6 +18,8 @@
 
 #define PAGE 4096ull
 #define REACH (1ull << 31)
+/* Above the brk heap's end, what a scratch area leaves it to grow into. */
+#define BRK_ROOM (4ull << 30)
 
 uint64_t find_syscall_insn(struct target *t)
 {
@@ -51,9 +54,37 @@ bool scratch_reaches(const struct scratch *sc, uint64_t lo, uint64_t hi)
 	return span_hi - span_lo < REACH - PAGE;
 }
 
-/* Candidate addresses for size bytes in the gaps of the maps, nearest to [near, near_end) first. */
-static size_t candidates(const struct maps *m, uint64_t near, uint64_t near_end, uint64_t size, uint64_t *out,
-			 size_t max)
+/*
+ * Where the brk heap grows next: the end of [heap], or before the first sbrk
+ * the kernel's start_brk (field 47 of /proc/PID/stat). 0 if unknown.
+ */
+static uint64_t brk_now(pid_t pid, const struct maps *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (!strcmp(m->v[i].path, "[heap]"))
+			return m->v[i].end;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	char *s = read_text_file(path);
+	char *p = s ? strrchr(s, ')') : NULL;
+	uint64_t brk = 0;
+	for (int field = 2; p && *p; p++) {
+		if (*p == ' ' && ++field == 47) {
+			brk = strtoull(p + 1, NULL, 10);
+			break;
+		}
+	}
+	free(s);
+	return brk;
+}
+
+/*
+ * Candidate addresses for size bytes in the gaps of the maps, nearest to
+ * [near, near_end) first. Never just above the brk heap: a mapping there would
+ * make the program's next sbrk fail.
+ */
+static size_t candidates(const struct maps *m, uint64_t brk, uint64_t near, uint64_t near_end, uint64_t size,
+			 uint64_t *out, size_t max)
 {
 	size_t n = 0;
 	uint64_t prev_end = 0x10000;
@@ -64,6 +95,11 @@ static size_t candidates(const struct maps *m, uint64_t near, uint64_t near_end,
 		/* Leave a guard page on each side of the gap. */
 		if (gap_hi <= gap_lo || gap_hi - gap_lo < size + 2 * PAGE)
 			continue;
+		if (brk && gap_lo <= brk && brk < gap_hi) {
+			if (gap_hi - brk < BRK_ROOM + size + PAGE)
+				continue;
+			gap_lo = brk + BRK_ROOM; /* the heap's room to grow stays free */
+		}
 		uint64_t c = gap_hi <= near ? gap_hi - PAGE - size : gap_lo + PAGE;
 		uint64_t lo = c < near ? c : near, hi = c + size > near_end ? c + size : near_end;
 		if (hi - lo < REACH - PAGE)
@@ -93,7 +129,7 @@ int scratch_map(struct target *t, pid_t tid, uint64_t insn, uint64_t near, uint6
 	if (proc_maps(t->pid, &m, err) < 0)
 		return -1;
 	uint64_t cands[64];
-	size_t n = candidates(&m, near, near_end, size, cands, 64);
+	size_t n = candidates(&m, brk_now(t->pid, &m), near, near_end, size, cands, 64);
 	maps_release(&m);
 	for (size_t i = 0; i < n; i++) {
 		long ret;
@@ -111,19 +147,26 @@ int scratch_map(struct target *t, pid_t tid, uint64_t insn, uint64_t near, uint6
 		/* The code part becomes read+execute; /proc/PID/mem still writes it for us. */
 		const long mp[6] = { (long)cands[i], (long)code_size, PROT_READ | PROT_EXEC, 0, 0, 0 };
 		if (target_inject_syscall(t, tid, insn, SYS_mprotect, mp, &ret, err) < 0)
-			return -1;
-		if (ret != 0)
-			return mlz_error(err, "mprotect of the scratch area failed: %s", strerror((int)-ret));
-		*sc = (struct scratch){
+			ret = -1;
+		else if (ret != 0)
+			mlz_error(err, "mprotect of the scratch area failed: %s", strerror((int)-ret));
+		struct scratch made = {
 			.base = cands[i], .size = size, .code = cands[i], .code_size = code_size,
 			.data = cands[i] + code_size, .data_size = data_size,
 		};
 		/* Fill the code part with int3 so a stray jump into it traps instead of running garbage. */
 		uint8_t *fill = xmalloc(code_size);
 		memset(fill, 0xcc, code_size);
-		int r = target_write(t, sc->code, fill, code_size, err);
+		if (ret == 0 && target_write(t, made.code, fill, code_size, err) < 0)
+			ret = -1;
 		free(fill);
-		return r;
+		if (ret != 0) { /* not left behind half made */
+			struct mlz_err ignored;
+			scratch_unmap(t, tid, insn, &made, &ignored);
+			return -1;
+		}
+		*sc = made;
+		return 0;
 	}
 	return mlz_error(err, "no room for a scratch area within 2 GiB of 0x%llx", (unsigned long long)near);
 }

@@ -28,6 +28,8 @@ struct blocks {
 	uint64_t *addr;
 	uint32_t *size;
 	size_t n, alloc;
+	uint64_t (*mmapped)[2]; /* the extents of mmapped chunks, in address order */
+	size_t nmmapped, mmapped_alloc;
 };
 
 static void collect(void *arg, uint64_t chunk, uint64_t size, enum chunk_kind kind, size_t arena)
@@ -44,6 +46,11 @@ static void collect(void *arg, uint64_t chunk, uint64_t size, enum chunk_kind ki
 	b->addr[b->n] = chunk + 16;
 	uint64_t usable = chunk_usable(size, kind);
 	b->size[b->n++] = usable > UINT32_MAX ? UINT32_MAX : (uint32_t)usable; /* a block of 4 GiB+ is scanned in part */
+	if (kind == CK_MMAPPED) {
+		ALLOC_GROW(b->mmapped, b->nmmapped + 1, b->mmapped_alloc);
+		b->mmapped[b->nmmapped][0] = chunk;
+		b->mmapped[b->nmmapped++][1] = chunk + size;
+	}
 }
 
 struct ranges {
@@ -88,38 +95,90 @@ static bool overlaps(uint64_t lo, uint64_t hi, uint64_t a, uint64_t b)
 	return lo < b && a < hi;
 }
 
+static int by_start(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+	return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+/*
+ * What root ranges leave out: glibc's malloc state (main_arena and mp_ in
+ * libc's data), and what an anonymous root mapping may share with memory that
+ * is not a root, since the kernel merges adjacent anonymous mappings: the
+ * arenas' heaps, mmapped chunks (blocks, scanned as blocks) and mlyze's
+ * scratch areas. Sorted by address.
+ */
+static uint64_t (*root_holes(struct session *s, const struct blocks *b, const struct heap_report *rep,
+			     const struct glibc_where *w, size_t *n))[2]
+{
+	uint64_t (*holes)[2] = NULL;
+	size_t nholes = 0, halloc = 0;
+	ALLOC_GROW(holes, 2, halloc);
+	holes[nholes][0] = w->mp;
+	holes[nholes++][1] = w->mp + MP_SIZE;
+	holes[nholes][0] = w->main_arena;
+	holes[nholes++][1] = w->main_arena + MS_SIZE;
+	for (size_t a = 0; a < rep->narenas; a++)
+		for (size_t h = 0; h < rep->arenas[a].nheaps; h++) {
+			ALLOC_GROW(holes, nholes + 1, halloc);
+			holes[nholes][0] = rep->arenas[a].heaps[h].start;
+			holes[nholes++][1] = rep->arenas[a].heaps[h].end;
+		}
+	for (size_t i = 0; i < b->nmmapped; i++) {
+		ALLOC_GROW(holes, nholes + 1, halloc);
+		memcpy(holes[nholes++], b->mmapped[i], sizeof(holes[0]));
+	}
+	struct tracer *tr = s->tracer;
+	for (size_t i = 0; tr && i <= tr->nfar; i++) {
+		const struct scratch *sc = i ? &tr->far[i - 1] : &tr->sc;
+		if (sc->size) {
+			ALLOC_GROW(holes, nholes + 1, halloc);
+			holes[nholes][0] = sc->base;
+			holes[nholes++][1] = sc->base + sc->size;
+		}
+	}
+	if (nholes > 1)
+		qsort(holes, nholes, sizeof(*holes), by_start);
+	*n = nholes;
+	return holes;
+}
+
+struct anon_scan {
+	struct ranges *r;
+	const uint64_t (*holes)[2];
+	size_t nholes;
+};
+
+static void add_data_run(void *arg, uint64_t lo, uint64_t hi)
+{
+	struct anon_scan *a = arg;
+	add_range(a->r, lo, hi, ROOT_MAPPING, -1, a->holes, a->nholes);
+}
+
 /*
  * The anonymous writable mappings no other root covers, as memcheck scans all
  * of a client's memory: a program's own mmap'd pools keep blocks alive, and so
  * does glibc's cache of exited threads' stacks (their thread control blocks).
- * Not an arena's heap nor a mapping holding a block (mmapped chunks are
- * blocks), not mlyze's scratch area, and not a thread's stack (scanned from
- * its stack pointer only: below it is dead).
+ * Less the holes; a mapping that holds a thread's stack is left out whole
+ * (below the stack pointer is dead). Live, only pages that hold data are read:
+ * a large sparse reservation costs neither time nor the process's page tables.
  */
-static void anon_mappings(const struct maps *m, const struct blocks *b, const struct heap_report *rep,
-			  const struct scratch *sc, struct ranges *r)
+static void anon_mappings(struct session *s, const struct maps *m, const uint64_t (*holes)[2], size_t nholes,
+			  struct ranges *r)
 {
 	size_t nfixed = r->n;
+	struct anon_scan as = { r, holes, nholes };
 	for (size_t i = 0; i < m->n; i++) {
 		const struct map_entry *e = &m->v[i];
 		if (e->path[0] || e->perms[0] != 'r' || e->perms[1] != 'w')
 			continue;
-		bool skip = sc && overlaps(e->start, e->end, sc->base, sc->base + sc->size);
+		bool skip = false;
 		for (size_t k = 0; k < nfixed && !skip; k++)
 			skip = overlaps(e->start, e->end, r->v[k].lo, r->v[k].hi);
-		for (size_t a = 0; a < rep->narenas && !skip; a++)
-			for (size_t h = 0; h < rep->arenas[a].nheaps && !skip; h++)
-				skip = overlaps(e->start, e->end, rep->arenas[a].heaps[h].start, rep->arenas[a].heaps[h].end);
-		size_t lo = 0, hi = b->n; /* the first block at or above the mapping's start */
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			if (b->addr[mid] < e->start)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (!skip && !(lo < b->n && b->addr[lo] < e->end))
-			add_range(r, e->start, e->end, ROOT_MAPPING, -1, NULL, 0);
+		if (skip)
+			continue;
+		if (s->target->core || proc_data_runs(s->target->pid, e->start, e->end, add_data_run, &as) < 0)
+			add_range(r, e->start, e->end, ROOT_MAPPING, -1, holes, nholes);
 	}
 }
 
@@ -144,14 +203,9 @@ int graph_take(struct session *s, struct graph *g, struct mlz_err *err)
 	if (ret == 0)
 		ret = target_maps(t, &maps, err);
 	if (ret == 0) {
-		uint64_t holes[2][2] = { { h.where.mp, h.where.mp + MP_SIZE },
-					 { h.where.main_arena, h.where.main_arena + MS_SIZE } };
-		if (holes[0][0] > holes[1][0]) {
-			uint64_t tmp[2] = { holes[0][0], holes[0][1] };
-			memcpy(holes[0], holes[1], sizeof(tmp));
-			memcpy(holes[1], tmp, sizeof(tmp));
-		}
-		module_data(&maps, (const uint64_t(*)[2])holes, 2, &r);
+		size_t nholes;
+		uint64_t (*holes)[2] = root_holes(s, &b, &rep, &h.where, &nholes);
+		module_data(&maps, (const uint64_t(*)[2])holes, nholes, &r);
 		regs = xcalloc(t->nthreads * (sizeof(struct user_regs_struct) / 8) + 1, sizeof(*regs));
 		for (size_t i = 0; i < t->nthreads; i++) {
 			struct user_regs_struct ur;
@@ -167,9 +221,10 @@ int graph_take(struct session *s, struct graph *g, struct mlz_err *err)
 			/* A thread's TLS lies at the top of its stack mapping; the main thread's is a mapping of its own. */
 			const struct map_entry *tls = maps_find(&maps, ur.fs_base);
 			if (tls && tls != st && !tls->path[0])
-				add_range(&r, tls->start, tls->end, ROOT_TLS, (int)i, NULL, 0);
+				add_range(&r, tls->start, tls->end, ROOT_TLS, (int)i, (const uint64_t(*)[2])holes, nholes);
 		}
-		anon_mappings(&maps, &b, &rep, s->tracer && s->tracer->sc.size ? &s->tracer->sc : NULL, &r);
+		anon_mappings(s, &maps, (const uint64_t(*)[2])holes, nholes, &r);
+		free(holes);
 		/* exact sizes before the graph takes the arrays over: they stay for its life */
 		if (b.n) {
 			b.addr = xrealloc(b.addr, b.n * sizeof(*b.addr));
@@ -193,6 +248,7 @@ int graph_take(struct session *s, struct graph *g, struct mlz_err *err)
 	free(regs);
 	free(b.addr);
 	free(b.size);
+	free(b.mmapped);
 	return ret;
 }
 

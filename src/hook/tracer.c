@@ -322,11 +322,18 @@ static int write2(struct tracer *tr, uint64_t a, const void *pa, size_t la, uint
 static bool catch_at_site(struct tracer *tr, pid_t tid, uint64_t ret)
 {
 	struct mlz_err err;
-	if (bp_find(&tr->bps, ret))
-		return true;
+	const struct bp *b = bp_find(&tr->bps, ret);
+	if (b)
+		return b->kind == AK_RETSITE; /* an entry right after a call: never seen, but not ours to move */
 	for (size_t i = 0; i < tr->nno_site; i++)
 		if (tr->no_site[i] == ret)
 			return false;
+	/* Whether it can run out of line at all (placed at itself, every operand reaches). */
+	uint8_t code[16], out[OOL_SLOT];
+	size_t outlen;
+	if (target_read(tr->t, ret, code, sizeof(code)) != (ssize_t)sizeof(code) ||
+	    ool_build(code, sizeof(code), ret, ret, out, &outlen, &err) < 0)
+		goto no_site;
 	for (size_t i = 0; i <= tr->nfar; i++) {
 		struct scratch *a = i ? &tr->far[i - 1] : &tr->sc;
 		if (scratch_reaches(a, ret, ret + 16) && bp_insert(tr->t, &tr->bps, a, ret, AK_RETSITE, &err) == 0)
@@ -336,12 +343,28 @@ static bool catch_at_site(struct tracer *tr, pid_t tid, uint64_t ret)
 	if (scratch_map(tr->t, tid, tr->syscall_insn, ret, ret + 16, FAR_AREA, 0, &tr->far[tr->nfar], &err) == 0 &&
 	    bp_insert(tr->t, &tr->bps, &tr->far[tr->nfar++], ret, AK_RETSITE, &err) == 0)
 		goto inserted;
+no_site:
 	ALLOC_GROW(tr->no_site, tr->nno_site + 1, tr->no_site_alloc);
 	tr->no_site[tr->nno_site++] = ret;
 	return false;
 inserted:
 	tr->nsites++;
 	return true;
+}
+
+/*
+ * A call that never came back through its return site: if the code there is
+ * gone (a library unloaded), the breakpoint is forgotten, to be set again when
+ * a call returns there.
+ */
+static void recheck_site(struct tracer *tr, uint64_t ret)
+{
+	const struct bp *b = bp_find(&tr->bps, ret);
+	uint8_t now;
+	if (b && b->kind == AK_RETSITE && target_read(tr->t, ret, &now, 1) == 1 && now != 0xcc) {
+		bp_drop(tr->t, &tr->bps, ret);
+		tr->nsites--;
+	}
 }
 
 /* Entry of an allocating call: record the call and its stack, and catch its return. */
@@ -440,13 +463,17 @@ static uint64_t swapped_ret(const struct tracer *tr, const struct pending *p)
  * return address: a tail call (reallocarray jumping to realloc). A call at or
  * above the pending one's frame otherwise means that frame was left by longjmp.
  */
-static bool is_nested(struct tracer *tr, const struct tthread *tt, const struct user_regs_struct *regs)
+static bool is_nested(struct tracer *tr, const struct tthread *tt, const struct user_regs_struct *regs, int kind)
 {
 	if (tt->p.entry_rsp > regs->rsp)
 		return true;
+	if (tt->p.entry_rsp != regs->rsp)
+		return false;
+	/* Return sites swap nothing: a tail call enters another function, a new call the same one. */
+	if (tr->return_sites && kind == tt->p.kind)
+		return false;
 	uint64_t slot;
-	return tt->p.entry_rsp == regs->rsp && target_read(tr->t, regs->rsp, &slot, 8) == 8 &&
-	       slot == swapped_ret(tr, &tt->p);
+	return target_read(tr->t, regs->rsp, &slot, 8) == 8 && slot == swapped_ret(tr, &tt->p);
 }
 
 /* For the unwinder: a swapped return address on a stack reads as the original one. */
@@ -510,15 +537,16 @@ static int on_sigtrap(void *arg, struct target *t, pid_t tid, struct user_regs_s
 	if (!b)
 		return 0;
 	regs->rip = b->ool;
+	int kind = b->kind; /* b points into the table, which inserting a return site may move */
 	if (is_vfork_child(t, tid))
 		goto resume; /* it runs in our memory but is not the process we trace */
-	if (b->kind == AK_RETSITE) {
+	if (kind == AK_RETSITE) {
 		tr->st.traps++;
 		if (!on_return_trap(tr, tid, regs, at))
 			tr->st.site_passes++;
 		goto resume;
 	}
-	if (b->kind == AK_DLSTATE) {
+	if (kind == AK_DLSTATE) {
 		/* r_state RT_CONSISTENT (0): the libraries are in place; install before anything runs. */
 		int32_t state = -1;
 		if (!tr->installed && tr->r_debug && target_read(t, tr->r_debug + 24, &state, 4) == 4 && state == 0) {
@@ -528,7 +556,7 @@ static int on_sigtrap(void *arg, struct target *t, pid_t tid, struct user_regs_s
 		goto resume;
 	}
 	tr->st.traps++;
-	tr->st.calls[b->kind]++;
+	tr->st.calls[kind]++;
 	/* Where the thread ran comes with the drain read: one system call for both. */
 	uint32_t cpu;
 	if (tr->rseq_cpu_off >= 0 && regs->fs_base) {
@@ -539,20 +567,22 @@ static int on_sigtrap(void *arg, struct target *t, pid_t tid, struct user_regs_s
 	}
 	struct tthread *tt = tthread_get(tr, tid);
 	if (tt->p.active) {
-		if (is_nested(tr, tt, regs)) {
+		if (is_nested(tr, tt, regs, kind)) {
 			tr->st.nested++; /* realloc calling malloc, say: counted once */
 			goto resume;
 		}
 		tt->p.active = false; /* its frame is gone: it never returned */
 		tr->st.abandoned++;
+		if (tr->return_sites)
+			recheck_site(tr, tt->p.ret);
 	}
-	if (b->kind == AK_FREE) {
+	if (kind == AK_FREE) {
 		int64_t t1 = mono_ns();
 		if (regs->rdi)
 			del_block(tr, regs->rdi);
 		tr->st.ns_tables += mono_ns() - t1;
 	} else {
-		capture(tr, tt, b->kind, regs, at);
+		capture(tr, tt, kind, regs, at);
 	}
 resume:
 	if (target_setregs(t, tid, regs, &err) < 0)

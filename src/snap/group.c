@@ -294,7 +294,7 @@ void by_stack_totals(const struct by_stack *b, bool untraced, int64_t *count, in
 struct group *group_compare(struct keys *k, struct sym *sym, const struct tracer *tr, const struct by_stack *a,
 			    const struct by_stack *b, const struct grouping_opts *o, size_t *n)
 {
-	size_t nstacks = b->n > (a ? a->n : 0) ? b->n : a->n;
+	size_t an = a ? a->n : 0, nstacks = b->n > an ? b->n : an; /* a is NULL for top */
 	struct group *g = NULL;
 	size_t ng = 0, galloc = 0;
 	int32_t *slot = NULL; /* key id -> index in g */

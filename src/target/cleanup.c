@@ -15,12 +15,13 @@ static int add(struct cleanup *c, struct cleanup_entry e)
 	return (int)c->n++;
 }
 
-int cleanup_add_bytes(struct cleanup *c, uint64_t addr, const void *orig, size_t len)
+int cleanup_add_bytes(struct cleanup *c, uint64_t addr, const void *orig, const void *patched, size_t len)
 {
 	struct cleanup_entry e = { .kind = CLEANUP_BYTES, .addr = addr, .len = len };
 	if (len > sizeof(e.orig))
 		BUG("cleanup entry of %zu bytes", len);
 	memcpy(e.orig, orig, len);
+	memcpy(e.patched, patched, len);
 	return add(c, e);
 }
 
@@ -57,7 +58,7 @@ int cleanup_run(struct cleanup *c, cleanup_write_fn write, void *ctx)
 		struct cleanup_entry *e = &c->v[i];
 		if (!e->active)
 			continue;
-		int r = e->kind == CLEANUP_BYTES ? write(ctx, e->addr, e->orig, e->len) : e->fn(e->arg);
+		int r = e->kind == CLEANUP_BYTES ? write(ctx, e->addr, e->orig, e->patched, e->len) : e->fn(e->arg);
 		if (r < 0)
 			failed++;
 		e->active = false;

@@ -188,6 +188,38 @@ int proc_memory(pid_t pid, struct proc_mem *m, struct mlz_err *err)
 	return 0;
 }
 
+int proc_data_runs(pid_t pid, uint64_t start, uint64_t end, void (*fn)(void *arg, uint64_t lo, uint64_t hi), void *arg)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	uint64_t buf[4096], run = 0, last = end / 4096;
+	bool in_run = false;
+	int r = 0;
+	for (uint64_t page = start / 4096; page < last;) {
+		uint64_t want = last - page < sizeof(buf) / 8 ? last - page : sizeof(buf) / 8;
+		ssize_t n = pread(fd, buf, want * 8, (off_t)(page * 8));
+		if (n <= 0) {
+			r = -1;
+			break;
+		}
+		for (ssize_t i = 0; i < n / 8; i++, page++) {
+			bool data = buf[i] >> 62; /* bit 63 present, bit 62 swapped */
+			if (data && !in_run)
+				run = page;
+			else if (!data && in_run)
+				fn(arg, run * 4096, page * 4096);
+			in_run = data;
+		}
+	}
+	if (r == 0 && in_run)
+		fn(arg, run * 4096, last * 4096);
+	close(fd);
+	return r;
+}
+
 int64_t proc_resident(pid_t pid, uint64_t start, uint64_t end)
 {
 	char path[64];

@@ -263,6 +263,8 @@ static void handle_event(struct target *t, const struct pt_event *ev, bool stopp
 			    t->hooks.on_sigtrap(t->hooks.arg, t, th->tid, &regs))
 				break; /* ours: nothing to deliver */
 			th = find_thread(t, ev->tid);
+			if (!th)
+				break; /* it exited while the handler injected a system call */
 		}
 		th->pending_sig = ev->sig;
 		break;
@@ -305,6 +307,10 @@ static void handle_event(struct target *t, const struct pt_event *ev, bool stopp
 		th = find_thread(t, ev->tid);
 		t->generation++;
 		cleanup_release(&t->cleanup); /* what it would restore is gone with the old image */
+		if (t->memfd >= 0) { /* /proc/PID/mem opened before the exec still means the old memory */
+			close(t->memfd);
+			t->memfd = -1;
+		}
 		if (t->hooks.on_exec)
 			t->hooks.on_exec(t->hooks.arg, t);
 		th = find_thread(t, ev->tid);
@@ -529,9 +535,12 @@ static void detach_children(struct target *t)
 	t->nchildren = 0;
 }
 
-static int write_cb(void *ctx, uint64_t addr, const void *buf, size_t len)
+static int write_cb(void *ctx, uint64_t addr, const void *orig, const void *patched, size_t len)
 {
-	return target_write(ctx, addr, buf, len, NULL);
+	uint8_t now[16];
+	if (len <= sizeof(now) && target_read(ctx, addr, now, len) == (ssize_t)len && memcmp(now, patched, len) != 0)
+		return 0; /* not ours any more: the code was unloaded and something else lies there */
+	return target_write(ctx, addr, orig, len, NULL);
 }
 
 int target_detach(struct target *t, struct mlz_err *err)

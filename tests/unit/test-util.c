@@ -99,10 +99,12 @@ struct writes {
 	int n;
 };
 
-static int record(void *ctx, uint64_t addr, const void *buf, size_t len)
+static int record(void *ctx, uint64_t addr, const void *buf, const void *patched, size_t len)
 {
 	struct writes *w = ctx;
 	(void)len;
+	if (*(const uint8_t *)patched != 0xcc)
+		return -1; /* every entry here says what replaced the bytes */
 	w->addr[w->n] = addr;
 	w->first[w->n++] = *(const uint8_t *)buf;
 	return addr == 0xbad ? -1 : 0;
@@ -121,12 +123,12 @@ static void cleanup_order(void **state)
 	(void)state;
 	struct cleanup c = { 0 };
 	struct writes w = { 0 };
-	uint8_t a = 0x55, b = 0x48, d = 0x90;
-	int ia = cleanup_add_bytes(&c, 0x1000, &a, 1);
-	cleanup_add_bytes(&c, 0x2000, &b, 1);
-	int id = cleanup_add_bytes(&c, 0x3000, &d, 1);
+	uint8_t a = 0x55, b = 0x48, d = 0x90, cc = 0xcc;
+	int ia = cleanup_add_bytes(&c, 0x1000, &a, &cc, 1);
+	cleanup_add_bytes(&c, 0x2000, &b, &cc, 1);
+	int id = cleanup_add_bytes(&c, 0x3000, &d, &cc, 1);
 	cleanup_add_func(&c, count_func, NULL);
-	cleanup_add_bytes(&c, 0xbad, &d, 1);
+	cleanup_add_bytes(&c, 0xbad, &d, &cc, 1);
 	cleanup_forget(&c, id);
 	assert_int_equal(cleanup_pending(&c), 4);
 	/* Newest first, forgotten entries skipped, failures counted. */
