@@ -56,6 +56,14 @@ line "  of which unwinding (per trap)" "$(stat ns_per_event.unwinding | awk '{pr
 line "  of which tables (per trap)" "$(stat ns_per_event.tables | awk '{printf "%.2f us", $1 / 1000}')"
 line "  traps, CPU moves of mlyze" "$traps, $(stat cpu_moves)"
 
+echo "== churn again, returns caught by breakpoints at the return sites (the CET shadow-stack way)"
+MLYZE_ASSUME_SHADOW_STACK=1 attach_run "$b/churn" -n $n_churn
+site_us=$(kv ns_per_event <"$work/prog.err" | awk '{printf "%.2f", $1 / 1000}')
+line "traced: wall time per event" "$site_us us"
+line "ratio to the bare same-CPU round trip" "$(awk -v a="$site_us" -v b="$bare_same" 'BEGIN {printf "%.2f", a / b}')"
+line "  traps per event (entries and returns)" "$(awk -v t="$(stat traps)" -v e="$(stat events_total)" 'BEGIN {printf "%.2f", t / e}')"
+line "  return sites, calls untraced" "$(stat return_sites), $(stat uncaught_returns)"
+
 echo "== memory per live block: hold -n $n_hold keeps that many blocks"
 rm -f "$work/start"
 "$b/hold" -n $n_hold -w "$work/start" 2>"$work/prog.err" &

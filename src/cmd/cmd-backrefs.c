@@ -59,22 +59,24 @@ static int exec(struct cmd_ctx *c)
 	if (target < 0)
 		return -1;
 	/* breadth first over incoming edges, to depth, at most limit referrers */
-	uint32_t *queue = xmalloc(g->n * sizeof(*queue));
-	int *level = xmalloc(g->n * sizeof(*level));
-	memset(level, 0xff, g->n * sizeof(*level));
+	uint32_t *queue = NULL;
+	struct graph_seen level; /* each block's depth */
+	graph_seen_init(&level);
 	struct ref *refs = NULL;
-	size_t nrefs = 0, alloc = 0, head = 0, tail = 0;
+	size_t nrefs = 0, alloc = 0, head = 0, tail = 0, qalloc = 0;
 	bool truncated = false;
-	level[target] = 0;
+	graph_seen_add(&level, (uint32_t)target, 0);
+	ALLOC_GROW(queue, tail + 1, qalloc);
 	queue[tail++] = (uint32_t)target;
 	while (head < tail && !truncated) {
 		uint32_t i = queue[head++];
-		if (level[i] >= depth)
+		int li = (int)graph_seen_get(&level, i);
+		if (li >= depth)
 			continue;
 		size_t rf, nr = graph_roots_of(g, i, &rf);
 		for (size_t k = rf; k < rf + nr && !truncated; k++) {
 			ALLOC_GROW(refs, nrefs + 1, alloc);
-			refs[nrefs++] = (struct ref){ -1, (long)k, i, g->roots[k].interior, level[i] + 1 };
+			refs[nrefs++] = (struct ref){ -1, (long)k, i, g->roots[k].interior, li + 1 };
 			truncated = limit && (long)nrefs >= limit;
 		}
 		size_t f, ni = graph_interior_in(g, i, &f);
@@ -82,10 +84,10 @@ static int exec(struct cmd_ctx *c)
 			bool interior = e >= g->in_off[i + 1];
 			uint32_t j = interior ? g->ito[f + (e - g->in_off[i + 1])].from : g->in[e];
 			ALLOC_GROW(refs, nrefs + 1, alloc);
-			refs[nrefs++] = (struct ref){ (long)j, -1, i, interior, level[i] + 1 };
+			refs[nrefs++] = (struct ref){ (long)j, -1, i, interior, li + 1 };
 			truncated = limit && (long)nrefs >= limit;
-			if (level[j] < 0) {
-				level[j] = level[i] + 1;
+			if (graph_seen_add(&level, j, (uint32_t)li + 1)) {
+				ALLOC_GROW(queue, tail + 1, qalloc);
 				queue[tail++] = j;
 			}
 		}
@@ -121,7 +123,7 @@ static int exec(struct cmd_ctx *c)
 	if (stopped)
 		session_resume(c->s, &c->err);
 	free(queue);
-	free(level);
+	graph_seen_release(&level);
 	free(refs);
 	c->result = o;
 	return ret;

@@ -393,17 +393,69 @@ void graph_classify(struct graph *g)
 	free(stack);
 }
 
+static size_t seen_slot(const struct graph_seen *h, uint32_t key)
+{
+	size_t i = ((uint64_t)key * 0x9e3779b97f4a7c15ull) >> 20 & h->mask;
+	while (h->v[i][0] != UINT32_MAX && h->v[i][0] != key)
+		i = (i + 1) & h->mask;
+	return i;
+}
+
+static void seen_alloc(struct graph_seen *h, size_t cap)
+{
+	h->mask = cap - 1;
+	h->n = 0;
+	h->v = xmalloc(cap * sizeof(*h->v));
+	memset(h->v, 0xff, cap * sizeof(*h->v));
+}
+
+void graph_seen_init(struct graph_seen *h)
+{
+	seen_alloc(h, 1024);
+}
+
+bool graph_seen_add(struct graph_seen *h, uint32_t block, uint32_t value)
+{
+	if (2 * (h->n + 1) > h->mask + 1) {
+		struct graph_seen old = *h;
+		seen_alloc(h, 2 * (old.mask + 1));
+		for (size_t i = 0; i <= old.mask; i++)
+			if (old.v[i][0] != UINT32_MAX)
+				graph_seen_add(h, old.v[i][0], old.v[i][1]);
+		free(old.v);
+	}
+	size_t i = seen_slot(h, block);
+	if (h->v[i][0] == block)
+		return false;
+	h->v[i][0] = block;
+	h->v[i][1] = value;
+	h->n++;
+	return true;
+}
+
+uint32_t graph_seen_get(const struct graph_seen *h, uint32_t block)
+{
+	return h->v[seen_slot(h, block)][1]; /* an empty slot holds UINT32_MAX */
+}
+
+void graph_seen_release(struct graph_seen *h)
+{
+	free(h->v);
+	h->v = NULL;
+}
+
 long graph_path(const struct graph *g, uint32_t target, size_t *root, uint32_t **chain)
 {
 	if (target >= g->n)
 		return -1;
 	/* Backwards from target, breadth first: the first block a root points at closes the shortest chain. */
-	uint32_t *next = xmalloc(g->n * sizeof(*next)); /* towards target; UINT32_MAX: not seen */
-	uint32_t *queue = xmalloc(g->n * sizeof(*queue));
-	memset(next, 0xff, g->n * sizeof(*next));
-	size_t head = 0, tail = 0;
+	struct graph_seen seen;
+	graph_seen_init(&seen);
+	uint32_t *queue = NULL;
+	size_t head = 0, tail = 0, qalloc = 0;
 	long found = -1;
-	next[target] = target;
+	graph_seen_add(&seen, target, target);
+	ALLOC_GROW(queue, tail + 1, qalloc);
 	queue[tail++] = target;
 	while (head < tail && found < 0) {
 		uint32_t i = queue[head++];
@@ -416,29 +468,29 @@ long graph_path(const struct graph *g, uint32_t target, size_t *root, uint32_t *
 		size_t f, k = graph_interior_in(g, i, &f);
 		for (size_t e = g->in_off[i]; e < g->in_off[i + 1] + k; e++) {
 			uint32_t j = e < g->in_off[i + 1] ? g->in[e] : g->ito[f + (e - g->in_off[i + 1])].from;
-			if (next[j] != UINT32_MAX)
+			if (!graph_seen_add(&seen, j, i))
 				continue;
-			next[j] = i;
+			ALLOC_GROW(queue, tail + 1, qalloc);
 			queue[tail++] = j;
 		}
 	}
 	long len = 0;
 	*chain = NULL;
 	if (found >= 0) {
-		for (uint32_t i = (uint32_t)found;; i = next[i]) {
+		for (uint32_t i = (uint32_t)found;; i = graph_seen_get(&seen, i)) {
 			len++;
 			if (i == target)
 				break;
 		}
 		*chain = xmalloc((size_t)len * sizeof(**chain));
 		long k = 0;
-		for (uint32_t i = (uint32_t)found;; i = next[i]) {
+		for (uint32_t i = (uint32_t)found;; i = graph_seen_get(&seen, i)) {
 			(*chain)[k++] = i;
 			if (i == target)
 				break;
 		}
 	}
-	free(next);
+	graph_seen_release(&seen);
 	free(queue);
 	return len;
 }
