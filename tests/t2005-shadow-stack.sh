@@ -3,7 +3,8 @@
 # are caught by breakpoints at the return sites instead. This machine kind has no shadow stacks, so
 # MLYZE_ASSUME_SHADOW_STACK=1 makes mlyze take that path; fx-retsite has return sites that test it
 # (a RIP-relative store in an executable far from libc, code passing through a return site, a return
-# site that cannot run out of line), and the exactness and safety tests run again in that mode.
+# site that cannot run out of line, a brk heap that must still grow), and the exactness and safety
+# tests run again in that mode.
 
 test_description='shadow-stack mode: returns caught by return-site breakpoints'
 . "$(dirname "$0")/lib/test-lib.sh"
@@ -20,11 +21,11 @@ test_expect_success 'the reference run, without mlyze' '
 # traced [ENV...]: fx-retsite traced across its step, then detached; out holds the JSON.
 traced () {
 	fixture_start fx-retsite "$TRASH/t.json" && pid=$FIXTURE_PID &&
-	cp /proc/$pid/maps maps.before &&
+	grep -v "\[heap\]" /proc/$pid/maps >maps.before && # the heap grows by sbrk in its step
 	{ env "$@" "$MLYZE" attach $pid --json -e "snapshot a" -e "sleep 1" -e "snapshot b" \
 		-e "compare a b --by function --top 0" -e stats -e detach >out 2>err & } && mpid=$! &&
 	sleep 0.4 && kill -USR1 $pid && wait $mpid && test_must_be_empty err &&
-	cp /proc/$pid/maps maps.after && test_cmp maps.before maps.after &&
+	grep -v "\[heap\]" /proc/$pid/maps >maps.after && test_cmp maps.before maps.after &&
 	kill -USR1 $pid && { wait $pid; code=$?; } && test "$code" = 0 &&
 	test_cmp expect.out fx-retsite.out
 }
@@ -42,6 +43,17 @@ test_expect_success 'the same with trampolines: the return onto a call is caught
 	result stats | jq -e ".returns_by == \"trampolines\" and .return_sites == 0 and .uncaught_returns == 0" &&
 	echo "[5,500]" >expect && fn rip_site >actual && test_cmp expect actual &&
 	echo "[1,24]" >expect && fn call_site >actual && test_cmp expect actual
+'
+
+test_expect_success 'without address randomization the brk heap still grows: no area just above it' '
+	rm -f "$TRASH/r.json" &&
+	{ setarch -R "$FIXTURES/fx-retsite" "$TRASH/r.json" >r.out 2>r.err & } && rpid=$! &&
+	test_poll_ 10 test -s "$TRASH/r.json" && test_poll_ 10 grep -qx ready r.out &&
+	{ MLYZE_ASSUME_SHADOW_STACK=1 "$MLYZE" attach $rpid --json -e "sleep 1" -e stats -e detach >out 2>err & } &&
+	mpid=$! && sleep 0.4 && kill -USR1 $rpid && wait $mpid && test_must_be_empty err &&
+	result stats | jq -e ".return_sites == 1" &&
+	kill -USR1 $rpid && wait $rpid &&
+	test_cmp expect.out r.out && test_must_be_empty r.err
 '
 
 test_expect_success 'trim refuses: its call would return where the shadow stack says it must not' '
