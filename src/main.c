@@ -77,7 +77,11 @@ static void usage(FILE *f)
 		"  2   mlyze could not attach, launch or restore the process\n"
 		"  64  usage error\n"
 		"  128+N  mlyze ended on signal N after detaching\n"
-		"  in run mode, the program's exit status (128+N if signal N killed it)\n");
+		"  in run mode, the program's exit status (128+N if signal N killed it)\n"
+		"\n"
+		"environment:\n"
+		"  MLYZE_ASSUME_SHADOW_STACK=1  trace as with a CET shadow stack (breakpoints at return\n"
+		"      sites, no trim), as mlyze does by itself when the process has one; for tests\n");
 }
 
 static _Noreturn void die_usage(const char *fmt, const char *arg)

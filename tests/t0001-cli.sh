@@ -27,14 +27,19 @@ test_expect_success '--help lists every command of the table with its usage' '
 	while read -r u; do grep -qF "  $u" help || { echo "missing in --help: $u"; return 1; }; done <usages
 '
 
-test_expect_success 'the man page names every command usage, option and exit status of --help' '
+test_expect_success 'the man page names every command usage, option, exit status and variable of --help' '
 	man_text >man.txt &&
 	while read -r u; do grep -qF "$u" man.txt || { echo "missing in mlyze.1: $u"; return 1; }; done <usages &&
 	sed -n "s/^  \(-[-a-zA-Z, ]*[a-zA-Z]\)\( [A-Z]*\)\?  .*/\1\2/p" help >options &&
 	test "$(wc -l <options)" -ge 5 &&
 	while read -r o; do grep -qF -- "$o" man.txt || { echo "missing in mlyze.1: $o"; return 1; }; done <options &&
 	sed -n "/^\.SH \"\?EXIT STATUS/,/^\.SH/p" man.txt >exit.txt &&
-	for code in 0 1 2 64 128+N; do grep -qw -- "$code" exit.txt || { echo "exit status $code undocumented"; return 1; }; done
+	for code in 0 1 2 64 128+N; do grep -qw -- "$code" exit.txt || { echo "exit status $code undocumented"; return 1; }; done &&
+	grep -o "^  MLYZE_[A-Z_]*" help | sed "s/^  //" >envs && test -s envs &&
+	while read -r v; do
+		grep -qF "$v" man.txt || { echo "missing in mlyze.1: $v"; return 1; }
+		grep -qF "$v" "$SRC_ROOT/README.md" || { echo "missing in README.md: $v"; return 1; }
+	done <envs
 '
 
 test_expect_success 'every command is documented with help CMD, and in the README' '
