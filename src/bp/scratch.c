@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /* scratch.c - a scratch area mapped into the target near the code it serves, by injected mmap. */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -63,19 +62,7 @@ static uint64_t brk_now(pid_t pid, const struct maps *m)
 	for (size_t i = 0; i < m->n; i++)
 		if (!strcmp(m->v[i].path, "[heap]"))
 			return m->v[i].end;
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	char *s = read_text_file(path);
-	char *p = s ? strrchr(s, ')') : NULL;
-	uint64_t brk = 0;
-	for (int field = 2; p && *p; p++) {
-		if (*p == ' ' && ++field == 47) {
-			brk = strtoull(p + 1, NULL, 10);
-			break;
-		}
-	}
-	free(s);
-	return brk;
+	return proc_stat_field(pid, 47); /* start_brk */
 }
 
 /*

@@ -75,18 +75,27 @@ static char *status_line(pid_t pid, const char *field)
 	return NULL;
 }
 
-bool proc_is_kernel_thread(pid_t pid)
+uint64_t proc_stat_field(pid_t pid, int n)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	char *s = read_text_file(path);
+	/* The command name (field 2) may hold spaces and parentheses: count from the last ')'. */
 	char *p = s ? strrchr(s, ')') : NULL;
-	unsigned long flags = 0;
-	/* After the command name: state ppid pgrp session tty_nr tpgid flags. */
-	if (p)
-		sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags);
+	uint64_t v = 0;
+	for (int field = 2; p && *p; p++) {
+		if (*p == ' ' && ++field == n) {
+			v = strtoull(p + 1, NULL, 10);
+			break;
+		}
+	}
 	free(s);
-	return flags & 0x00200000; /* PF_KTHREAD */
+	return v;
+}
+
+bool proc_is_kernel_thread(pid_t pid)
+{
+	return proc_stat_field(pid, 9) & 0x00200000; /* flags: PF_KTHREAD */
 }
 
 long proc_status_field(pid_t pid, const char *field)
@@ -316,17 +325,8 @@ bool proc_has_shadow_stack(pid_t pid)
 	const char *force = getenv("MLYZE_ASSUME_SHADOW_STACK");
 	if (force && !strcmp(force, "1"))
 		return true;
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	char *s = read_text_file(path);
-	char *line = s ? strstr(s, "\nx86_Thread_features:") : NULL;
-	bool on = false;
-	if (line) {
-		char *end = strchr(line + 1, '\n');
-		if (end)
-			*end = '\0';
-		on = strstr(line, "shstk") != NULL;
-	}
-	free(s);
+	char *v = status_line(pid, "x86_Thread_features");
+	bool on = v && strstr(v, "shstk");
+	free(v);
 	return on;
 }
