@@ -11,9 +11,15 @@ struct jv;
 struct session;
 struct strbuf;
 
+/*
+ * What a command needs of the target; the dispatcher refuses the rest with
+ * one message, so exec never checks. None: answers anywhere, also once the
+ * process has ended.
+ */
 enum cmd_flags {
-	CMD_NEEDS_LIVE = 1 << 0, /* answers only while the process exists */
-	CMD_CORE_OK = 1 << 1,    /* answers on a core file too */
+	CMD_NEEDS_IMAGE = 1 << 0,   /* reads memory or registers: a core, or a process that still exists */
+	CMD_NEEDS_PROCESS = 1 << 1, /* acts on a process that still exists: stops, writes or calls into it */
+	CMD_NEEDS_EVENTS = 1 << 2,  /* follows a process's events (time, allocations): not a core */
 };
 
 struct cmd_opt {

@@ -58,8 +58,10 @@ int session_serve(struct session *s, int timeout_ms, unsigned flags);
 /* Pass on the target's news (exit, exec) through s->notify. */
 void session_flush_notices(struct session *s);
 
-/* Fail with MLZ_E_GONE unless the target is alive. */
-int session_need_live(struct session *s, struct mlz_err *err);
+/* Fail with MLZ_E_GONE unless the image can be read (a core, or a process that exists). */
+int session_need_image(struct session *s, struct mlz_err *err);
+/* Fail with MLZ_E_GONE unless the process exists and runs (or is stopped by us). */
+int session_need_process(struct session *s, struct mlz_err *err);
 /* Stop every thread and make the symbols current; undo with session_resume(). */
 int session_stop(struct session *s, struct mlz_err *err);
 int session_resume(struct session *s, struct mlz_err *err);

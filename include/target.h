@@ -33,6 +33,8 @@ enum target_state {
 };
 
 struct target;
+struct target_ops;
+struct core;
 
 struct thread {
 	pid_t tid;
@@ -90,7 +92,19 @@ struct target {
 	/* Resume the next thread on mlyze's own CPU (see resume_thread); reset after each resume. */
 	bool resume_here;
 	int my_policy;         /* mlyze's own scheduling policy, -1 until read */
-	struct core *core;     /* a core file: a target that never runs (stop and resume do nothing) */
+	const struct target_ops *ops; /* a live process or a core file: private to src/target/ */
+	struct core *core;     /* a core file's image (private to src/target/; see target_core()) */
+};
+
+/* What `info` shows of the process; strings are borrowed from the target but exe, which is owned. */
+struct target_facts {
+	char name[64];           /* the program's name (comm) */
+	char *exe;               /* its executable's path, live; NULL else */
+	const char *core;        /* a core file's path, NULL live */
+	const char *args;        /* a core's command line, NULL live */
+	int signal;              /* the signal that ended a core's process, 0 none */
+	size_t missing_writable; /* writable mappings a core lacks (coredump_filter) */
+	int64_t rss, pss, swap;  /* bytes, -1 unknown */
 };
 
 /* Seize every thread of pid. Errors say why (no such process, zombie, EPERM reasons). */
@@ -105,6 +119,18 @@ struct target *target_open_core(const char *path, const char *exe, struct mlz_er
 int target_maps(struct target *t, struct maps *m, struct mlz_err *err);
 /* The name of a thread (comm), or of the process for a core file. */
 void target_thread_name(struct target *t, pid_t tid, char *buf, size_t len);
+/* A thread's scheduler state ('R', 'S', 'D', 't', ...), 0 where unknown (a core, a thread gone). */
+char target_thread_state(struct target *t, pid_t tid);
+/* The process facts `info` shows; release with target_facts_release(). */
+void target_facts(struct target *t, struct target_facts *f);
+void target_facts_release(struct target_facts *f);
+/* Resident bytes in [lo, hi) (pagemap), -1 unknown (a core). */
+int64_t target_resident(struct target *t, uint64_t lo, uint64_t hi);
+/* fn on each run of pages in [lo, hi) that hold data; -1 when unknown: then all of it may. */
+int target_data_runs(struct target *t, uint64_t lo, uint64_t hi, void (*fn)(void *arg, uint64_t lo, uint64_t hi),
+		     void *arg);
+/* The core file behind t, NULL for a process: for libdwfl, which reports a core's modules from the file. */
+const struct core *target_core(const struct target *t);
 
 /*
  * Write the stopped process as an ELF core at path (gdb and `mlyze core` read
@@ -151,7 +177,19 @@ int target_inject_call(struct target *t, pid_t tid, uint64_t func, const long ar
 /* Some stopped thread of the target to inject into, or 0. */
 pid_t target_stopped_thread(const struct target *t);
 
-bool target_alive(const struct target *t);
+/*
+ * The two questions callers ask. Readable: the image can be read now (a core,
+ * or a process that has neither ended nor been let go). Runs: it is a process
+ * that exists and runs (or is stopped by us): it can be stopped, written,
+ * called into. target_is_process() says whether the kind of target ever runs.
+ */
+bool target_readable(const struct target *t);
+bool target_runs(const struct target *t);
+bool target_is_process(const struct target *t);
+/* "process" or "core file", for messages. */
+const char *target_kind(const struct target *t);
+/* "running", "stopped", "exited", "detached", or "core file". */
+const char *target_state_name(const struct target *t);
 /* An error of kind MLZ_E_GONE saying how the process ended; returns -1. */
 int target_gone_error(const struct target *t, struct mlz_err *err);
 /* "exited with status 3" / "was killed by signal 9 (SIGKILL)" into buf. */

@@ -222,7 +222,7 @@ static pid_t parse_pid(const char *s)
 /* In run mode the program's end is mlyze's end: wait for it unless the user quit. */
 static void wait_for_program(struct session *s)
 {
-	while (target_alive(s->target) && !s->fatal_signal) {
+	while (target_runs(s->target) && !s->fatal_signal) {
 		session_serve(s, -1, SERVE_UNTIL_GONE);
 		s->interrupted = false; /* the terminal's Ctrl-C went to the program too: its business */
 	}

@@ -135,19 +135,29 @@ int session_serve(struct session *s, int timeout_ms, unsigned flags)
 			return -1;
 		if (watch_stdin && n > 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)))
 			return 1;
-		if ((flags & SERVE_UNTIL_GONE) && s->target && !target_alive(s->target))
+		if ((flags & SERVE_UNTIL_GONE) && s->target && !target_runs(s->target))
 			return 0;
 	}
 }
 
-int session_need_live(struct session *s, struct mlz_err *err)
+/* Handle what happened meanwhile, so the answer to "is it there" is current. */
+static void catch_up(struct session *s)
 {
 	if (s->target)
 		target_poll(s->target);
 	service_tracer(s);
-	if (!s->target || !target_alive(s->target))
-		return target_gone_error(s->target, err);
-	return 0;
+}
+
+int session_need_image(struct session *s, struct mlz_err *err)
+{
+	catch_up(s);
+	return target_readable(s->target) ? 0 : target_gone_error(s->target, err);
+}
+
+int session_need_process(struct session *s, struct mlz_err *err)
+{
+	catch_up(s);
+	return target_runs(s->target) ? 0 : target_gone_error(s->target, err);
 }
 
 struct sym *session_sym(struct session *s, struct mlz_err *err)
@@ -156,7 +166,7 @@ struct sym *session_sym(struct session *s, struct mlz_err *err)
 		s->sym = sym_new(s->target, s->debug_dir, err);
 		return s->sym;
 	}
-	if (!target_alive(s->target))
+	if (!target_runs(s->target))
 		return s->sym; /* what was last mapped still symbolizes what was recorded */
 	return sym_refresh(s->sym, err) < 0 ? NULL : s->sym;
 }
@@ -165,7 +175,7 @@ struct tracer *session_tracer(struct session *s, struct mlz_err *err)
 {
 	if (!s->tracer)
 		mlz_error(err, "allocation tracing is off");
-	else if (target_alive(s->target))
+	else if (target_runs(s->target))
 		tracer_drain(s->tracer);
 	return s->tracer;
 }
@@ -174,10 +184,11 @@ struct tracer *session_tracer(struct session *s, struct mlz_err *err)
 static void on_process_exit(void *arg)
 {
 	struct session *s = arg;
-	struct proc_mem m;
+	struct target_facts f;
 	struct mlz_err err;
-	proc_memory(s->target->pid, &m, &err);
-	if (!snapshot_take(&s->snaps, s->tracer, "exit", m.rss, &err))
+	target_facts(s->target, &f);
+	target_facts_release(&f);
+	if (!snapshot_take(&s->snaps, s->tracer, "exit", f.rss, &err))
 		strbuf_addf(&s->target->notices, "no exit snapshot: %s\n", err.msg);
 	else
 		strbuf_addf(&s->target->notices, "process %d is exiting: took snapshot 'exit' (%zu live blocks)\n",
@@ -186,7 +197,7 @@ static void on_process_exit(void *arg)
 
 int session_stop(struct session *s, struct mlz_err *err)
 {
-	if (session_need_live(s, err) < 0)
+	if (session_need_image(s, err) < 0)
 		return -1;
 	if (target_stop(s->target, err) < 0)
 		return -1;
@@ -200,14 +211,14 @@ int session_stop(struct session *s, struct mlz_err *err)
 
 int session_resume(struct session *s, struct mlz_err *err)
 {
-	if (!s->target || !target_alive(s->target))
+	if (!target_runs(s->target))
 		return 0;
 	return target_resume(s->target, err);
 }
 
 int session_detach(struct session *s, struct mlz_err *err)
 {
-	if (!s->target || !target_alive(s->target))
+	if (!target_runs(s->target))
 		return 0;
 	return target_detach(s->target, err);
 }

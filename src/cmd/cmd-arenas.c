@@ -89,7 +89,7 @@ const struct cmd_entry cmd_arenas_entry = {
 		"unsorted, small and large bins) as mallinfo2 counts them, and its share of the mallinfo2 figures.",
 	.opts = opts,
 	.max_args = 0,
-	.flags = CMD_NEEDS_LIVE | CMD_CORE_OK,
+	.flags = CMD_NEEDS_IMAGE,
 	.exec = exec,
 	.text = text,
 };

@@ -103,7 +103,7 @@ static int exec(struct cmd_ctx *c)
 				ret = mlz_error_errno(&c->err, errno, "cannot write '%s'", dot);
 		}
 	}
-	bool stopped = ret == 0 && target_alive(c->s->target) && session_stop(c->s, &c->err) == 0;
+	bool stopped = ret == 0 && target_runs(c->s->target) && session_stop(c->s, &c->err) == 0;
 	struct jv *o = ret == 0 ? jv_object() : NULL;
 	if (o) {
 		jv_set(o, "block", graph_block_jv(c->s, sym, g, (uint32_t)target));
@@ -164,7 +164,7 @@ const struct cmd_entry cmd_backrefs_entry = {
 	.opts = opts,
 	.min_args = 1,
 	.max_args = 1,
-	.flags = CMD_NEEDS_LIVE | CMD_CORE_OK,
+	.flags = CMD_NEEDS_IMAGE,
 	.exec = exec,
 	.text = text,
 };

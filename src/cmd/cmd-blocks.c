@@ -116,7 +116,6 @@ const struct cmd_entry cmd_blocks_entry = {
 		"The count and bytes cover every block that passes the filters, not only those shown.",
 	.opts = opts,
 	.max_args = 0,
-	.flags = CMD_CORE_OK,
 	.exec = exec,
 	.text = text,
 };

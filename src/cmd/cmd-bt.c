@@ -56,7 +56,7 @@ static int exec(struct cmd_ctx *c)
 		return mlz_error_kind(&c->err, MLZ_E_USAGE, "bt: --depth takes a positive number, not '%s'", d);
 	bool all = which && !strcmp(which, "all");
 	/* A core's first thread is the one that received the fatal signal, as gdb shows it. */
-	pid_t tid = s->target->core ? s->target->threads[0].tid : s->target->pid;
+	pid_t tid = target_is_process(s->target) ? s->target->pid : s->target->threads[0].tid;
 	if (which && !all && parse_tid(c, which, &tid) < 0)
 		return -1;
 
@@ -124,7 +124,7 @@ const struct cmd_entry cmd_bt_entry = {
 		"information a frame falls back to the ELF symbol, then to module+offset.",
 	.opts = opts,
 	.max_args = 1,
-	.flags = CMD_NEEDS_LIVE | CMD_CORE_OK,
+	.flags = CMD_NEEDS_IMAGE,
 	.exec = exec,
 	.text = text,
 };

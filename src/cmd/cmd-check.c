@@ -146,7 +146,7 @@ const struct cmd_entry cmd_check_entry = {
 		"if any does not: a sign of a missed event or of a heap the walker misreads.",
 	.opts = opts,
 	.max_args = 0,
-	.flags = CMD_NEEDS_LIVE,
+	.flags = CMD_NEEDS_PROCESS,
 	.exec = exec,
 	.text = text,
 };

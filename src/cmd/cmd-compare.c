@@ -72,7 +72,6 @@ const struct cmd_entry cmd_compare_entry = {
 	.opts = opts,
 	.min_args = 2,
 	.max_args = 2,
-	.flags = CMD_CORE_OK,
 	.exec = exec,
 	.text = text,
 };

@@ -32,7 +32,7 @@ const struct cmd_entry cmd_detach_entry = {
 		"every thread, passing on any signal that was about to be delivered. The process runs on "
 		"as if mlyze had never been there. The session stays open for what was recorded.",
 	.max_args = 0,
-	.flags = CMD_NEEDS_LIVE,
+	.flags = CMD_NEEDS_PROCESS,
 	.exec = exec,
 	.text = text,
 };

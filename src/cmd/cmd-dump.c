@@ -50,7 +50,7 @@ const struct cmd_entry cmd_dump_entry = {
 	.opts = opts,
 	.min_args = 1,
 	.max_args = 1,
-	.flags = CMD_NEEDS_LIVE,
+	.flags = CMD_NEEDS_PROCESS,
 	.exec = exec,
 	.text = text,
 };

@@ -68,7 +68,6 @@ const struct cmd_entry cmd_growth_entry = {
 		"(objgraph's show_growth). Each call moves the starting point to now.",
 	.opts = opts,
 	.max_args = 0,
-	.flags = CMD_CORE_OK,
 	.exec = exec,
 	.text = text,
 };

@@ -77,7 +77,7 @@ const struct cmd_entry cmd_heap_entry = {
 		"impossible chunk; problems names it and the figures cover what was walked.",
 	.opts = opts,
 	.max_args = 0,
-	.flags = CMD_NEEDS_LIVE | CMD_CORE_OK,
+	.flags = CMD_NEEDS_IMAGE,
 	.exec = exec,
 	.text = text,
 };

@@ -22,8 +22,8 @@ static struct jv *one(const struct cmd_entry *e)
 		jv_set(x, "arg", jv_string(op->arg));
 		jv_set(x, "help", jv_string(op->help));
 	}
-	jv_set(o, "needs_live_process", jv_bool(e->flags & CMD_NEEDS_LIVE));
-	jv_set(o, "core_files", jv_bool(e->flags & CMD_CORE_OK));
+	jv_set(o, "needs_live_process", jv_bool(e->flags & (CMD_NEEDS_IMAGE | CMD_NEEDS_PROCESS)));
+	jv_set(o, "core_files", jv_bool(!(e->flags & (CMD_NEEDS_PROCESS | CMD_NEEDS_EVENTS))));
 	return o;
 }
 
@@ -115,7 +115,6 @@ const struct cmd_entry cmd_help_entry = {
 		"usage, what it does and its options. Commands may be shortened to a unique prefix.",
 	.opts = opts,
 	.max_args = 1,
-	.flags = CMD_CORE_OK,
 	.exec = exec,
 	.text = text,
 };

@@ -21,47 +21,39 @@ static int exec(struct cmd_ctx *c)
 	if (!t)
 		return target_gone_error(t, &c->err);
 	target_poll(t);
-	static const char *const states[] = {
-		[TARGET_RUNNING] = "running", [TARGET_STOPPED] = "stopped",
-		[TARGET_EXITED] = "exited", [TARGET_DETACHED] = "detached",
-	};
 	struct jv *r = jv_object();
 	jv_set(r, "pid", jv_int(t->pid));
 	jv_set(r, "mode", jv_string(s->mode == MODE_RUN ? "run" : s->mode == MODE_CORE ? "core" : "attach"));
-	jv_set(r, "state", jv_string(t->core ? "core file" : states[t->state]));
+	jv_set(r, "state", jv_string(target_state_name(t)));
 	if (t->state == TARGET_EXITED) {
 		char how[96];
 		target_describe_exit(t, how, sizeof(how));
 		jv_set(r, "exit", jv_string(how));
 	}
-	if (t->core) {
-		jv_set(r, "core", jv_string(t->core->path));
-		jv_set(r, "name", jv_string(t->core->name));
-		jv_set(r, "args", jv_string(t->core->args));
+	struct target_facts f;
+	target_facts(t, &f);
+	if (f.core) {
+		jv_set(r, "core", jv_string(f.core));
+		jv_set(r, "name", jv_string(f.name));
+		jv_set(r, "args", jv_string(f.args));
 		jv_set(r, "threads", jv_int((int64_t)t->nthreads));
-		int sig = t->core->threads[0].cursig;
+		int sig = f.signal;
 		jv_set(r, "signal", sig ? jv_stringf("SIG%s", sigabbrev_np(sig) ? sigabbrev_np(sig) : "?") : jv_null());
-	} else if (target_alive(t)) {
-		char *exe = proc_exe(t->pid);
-		char comm[64];
-		proc_comm(t->pid, 0, comm, sizeof(comm));
-		jv_set(r, "exe", jv_string(exe));
-		jv_set(r, "name", jv_string(comm));
-		free(exe);
+	} else if (target_runs(t)) {
+		jv_set(r, "exe", jv_string(f.exe));
+		jv_set(r, "name", jv_string(f.name));
 		jv_set(r, "threads", jv_int((int64_t)t->nthreads));
-		struct proc_mem m;
-		struct mlz_err ignored;
-		proc_memory(t->pid, &m, &ignored);
 		struct jv *mem = jv_set(r, "memory", jv_object());
-		jv_set(mem, "rss", m.rss >= 0 ? jv_int(m.rss) : jv_null());
-		jv_set(mem, "pss", m.pss >= 0 ? jv_int(m.pss) : jv_null());
-		jv_set(mem, "swap", m.swap >= 0 ? jv_int(m.swap) : jv_null());
+		jv_set(mem, "rss", f.rss >= 0 ? jv_int(f.rss) : jv_null());
+		jv_set(mem, "pss", f.pss >= 0 ? jv_int(f.pss) : jv_null());
+		jv_set(mem, "swap", f.swap >= 0 ? jv_int(f.swap) : jv_null());
 	}
+	target_facts_release(&f);
 	struct jv *tr = jv_set(r, "tracing", jv_object());
-	jv_set(tr, "threads", jv_bool(target_alive(t) && !t->core));
+	jv_set(tr, "threads", jv_bool(target_runs(t)));
 	struct tracer *trc = s->tracer;
-	jv_set(tr, "allocations", jv_bool(trc && trc->installed && target_alive(t)));
-	if (trc && trc->installed && target_alive(t)) {
+	jv_set(tr, "allocations", jv_bool(trc && trc->installed && target_runs(t)));
+	if (trc && trc->installed && target_runs(t)) {
 		jv_set(tr, "allocator", jv_string(trc->module));
 		jv_set(tr, "breakpoints", jv_int((int64_t)trc->bps.n));
 		jv_set(tr, "scratch", jv_addr(trc->sc.base));
@@ -114,7 +106,6 @@ const struct cmd_entry cmd_info_entry = {
 		"what mlyze has in place in it. Works after the process has ended. On a core file: the core, the "
 		"program's name and arguments, its threads and the signal that ended it.",
 	.max_args = 0,
-	.flags = CMD_CORE_OK,
 	.exec = exec,
 	.text = text,
 };

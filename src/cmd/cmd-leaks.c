@@ -151,7 +151,7 @@ const struct cmd_entry cmd_leaks_entry = {
 		"site (traced) or size class (untraced).",
 	.opts = opts,
 	.max_args = 0,
-	.flags = CMD_NEEDS_LIVE | CMD_CORE_OK,
+	.flags = CMD_NEEDS_IMAGE,
 	.exec = exec,
 	.text = text,
 };

@@ -56,7 +56,7 @@ const struct cmd_entry cmd_maps_entry = {
 	.help = "Lists /proc/PID/maps: each mapping's start and end address, size, permissions, file "
 		"offset and path ([heap], [stack], anonymous, or the mapped file).",
 	.max_args = 0,
-	.flags = CMD_NEEDS_LIVE | CMD_CORE_OK,
+	.flags = CMD_NEEDS_IMAGE,
 	.exec = exec,
 	.text = text,
 };

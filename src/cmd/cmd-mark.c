@@ -31,6 +31,7 @@ const struct cmd_entry cmd_mark_entry = {
 		"new one called NAME. 'phases' reports each phase's own figures.",
 	.min_args = 1,
 	.max_args = 1,
+	.flags = CMD_NEEDS_EVENTS,
 	.exec = exec,
 	.text = text,
 };

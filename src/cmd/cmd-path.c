@@ -80,7 +80,7 @@ const struct cmd_entry cmd_path_entry = {
 	.opts = opts,
 	.min_args = 1,
 	.max_args = 1,
-	.flags = CMD_NEEDS_LIVE | CMD_CORE_OK,
+	.flags = CMD_NEEDS_IMAGE,
 	.exec = exec,
 	.text = text,
 };

@@ -59,6 +59,7 @@ const struct cmd_entry cmd_peak_entry = {
 		"first free that follows a new high.",
 	.opts = opts,
 	.max_args = 0,
+	.flags = CMD_NEEDS_EVENTS,
 	.exec = exec,
 	.text = text,
 };

@@ -79,6 +79,7 @@ const struct cmd_entry cmd_phases_entry = {
 		"--top says otherwise).",
 	.opts = opts,
 	.max_args = 0,
+	.flags = CMD_NEEDS_EVENTS,
 	.exec = exec,
 	.text = text,
 };

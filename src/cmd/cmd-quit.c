@@ -17,6 +17,5 @@ const struct cmd_entry cmd_quit_entry = {
 	.help = "Ends the session. A process still traced is detached first, exactly as by 'detach'. "
 		"End of input (Ctrl-D) does the same.",
 	.max_args = 0,
-	.flags = CMD_CORE_OK,
 	.exec = exec,
 };

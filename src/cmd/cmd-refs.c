@@ -25,7 +25,7 @@ static int exec(struct cmd_ctx *c)
 		return -1;
 	size_t len = g->size[i] & ~(uint64_t)7;
 	uint8_t *buf = xmalloc(len ? len : 8);
-	ssize_t got = target_alive(c->s->target) ? target_read(c->s->target, g->addr[i], buf, len) : -1;
+	ssize_t got = target_readable(c->s->target) ? target_read(c->s->target, g->addr[i], buf, len) : -1;
 	struct jv *o = jv_object();
 	jv_set(o, "block", graph_block_jv(c->s, sym, g, (uint32_t)i));
 	struct jv *refs = jv_set(o, "refs", jv_array());
@@ -70,7 +70,7 @@ const struct cmd_entry cmd_refs_entry = {
 	.opts = opts,
 	.min_args = 1,
 	.max_args = 1,
-	.flags = CMD_NEEDS_LIVE | CMD_CORE_OK,
+	.flags = CMD_NEEDS_IMAGE,
 	.exec = exec,
 	.text = text,
 };

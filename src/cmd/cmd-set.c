@@ -47,7 +47,6 @@ const struct cmd_entry cmd_set_entry = {
 		"many frames are recorded for each allocation from now on: deeper stacks tell sites apart "
 		"better, shallower ones cost less per allocation.",
 	.max_args = 2,
-	.flags = CMD_CORE_OK,
 	.exec = exec,
 	.text = text,
 };

@@ -53,7 +53,7 @@ static void add_bytes(struct cmd_ctx *c, struct jv *r, uint64_t addr, uint64_t s
 {
 	uint8_t bytes[DUMP_BYTES];
 	size_t want = size < DUMP_BYTES ? size : DUMP_BYTES;
-	ssize_t got = target_alive(c->s->target) ? target_read(c->s->target, addr, bytes, want) : -1;
+	ssize_t got = target_readable(c->s->target) ? target_read(c->s->target, addr, bytes, want) : -1;
 	if (got >= 0) {
 		struct strbuf hex = STRBUF_INIT;
 		for (ssize_t i = 0; i < got; i++)
@@ -108,7 +108,7 @@ static int show_untraced(struct cmd_ctx *c, uint64_t addr)
 	struct chunk_find f = { .addr = addr };
 	struct heap_report r;
 	struct heap_take h;
-	if (!target_alive(c->s->target))
+	if (!target_readable(c->s->target))
 		return mlz_error(&c->err, "no live traced block at 0x%" PRIx64, addr);
 	int ret = heap_take(c->s, find_chunk, &f, &r, &h, &c->err);
 	heap_report_release(&r);
@@ -164,7 +164,7 @@ static int exec(struct cmd_ctx *c)
 		}
 	}
 	add_bytes(c, r, b->addr, b->size);
-	if (target_alive(c->s->target))
+	if (target_readable(c->s->target))
 		add_refs(c, sym, r, b->addr);
 	c->result = r;
 	return 0;
@@ -244,7 +244,6 @@ const struct cmd_entry cmd_show_entry = {
 		"at (the first 20 of each), from the reference graph of leaks and path.",
 	.min_args = 1,
 	.max_args = 1,
-	.flags = CMD_CORE_OK,
 	.exec = exec,
 	.text = text,
 };

@@ -31,5 +31,6 @@ const struct cmd_entry cmd_sleep_entry = {
 		"events. Ctrl-C ends the wait early.",
 	.min_args = 1,
 	.max_args = 1,
+	.flags = CMD_NEEDS_EVENTS,
 	.exec = exec,
 };

@@ -67,12 +67,11 @@ static int exec(struct cmd_ctx *c)
 	struct tracer *tr = session_tracer(c->s, &c->err);
 	if (!tr)
 		return -1;
-	struct proc_mem m = { .rss = -1 };
-	struct mlz_err ignored;
-	if (target_alive(c->s->target) && !c->s->target->core)
-		proc_memory(c->s->target->pid, &m, &ignored);
+	struct target_facts f;
+	target_facts(c->s->target, &f);
+	target_facts_release(&f);
 	struct untraced u;
-	struct take_ctx x = { c, tr, &u, m.rss, NULL };
+	struct take_ctx x = { c, tr, &u, f.rss, NULL };
 	int r = live_set_take(c->s, &u, take, &x, &c->err);
 	if (x.taken)
 		snapshot_add_untraced(x.taken, &u); /* adding up per size class needs no stopped process */
@@ -101,7 +100,6 @@ const struct cmd_entry cmd_snapshot_entry = {
 		"Without NAME the snapshot is called s1, s2, ... The name 'now' is reserved for the live set. "
 		"Snapshots stay after the process ends; when it exits mlyze takes one named 'exit'.",
 	.max_args = 1,
-	.flags = CMD_CORE_OK,
 	.exec = exec,
 	.text = text,
 };

@@ -117,6 +117,7 @@ const struct cmd_entry cmd_stats_entry = {
 		"many, how often other code ran through them, and how many calls went untraced because no "
 		"breakpoint fits their return site.",
 	.max_args = 0,
+	.flags = CMD_NEEDS_EVENTS,
 	.exec = exec,
 	.text = text,
 };

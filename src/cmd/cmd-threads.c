@@ -24,7 +24,7 @@ static int exec(struct cmd_ctx *c)
 	char states[n + 1];
 	for (size_t i = 0; i < n; i++) {
 		tids[i] = t->threads[i].tid;
-		states[i] = t->core ? 0 : proc_state(t->pid, tids[i]);
+		states[i] = target_thread_state(t, tids[i]);
 	}
 	if (session_stop(s, &c->err) < 0) {
 		jv_free(r);
@@ -74,7 +74,7 @@ const struct cmd_entry cmd_threads_entry = {
 		"their name (comm), their state letter from /proc as it was before mlyze stopped them "
 		"(R running, S sleeping, D disk wait, T stopped, t traced), and the function they are in.",
 	.max_args = 0,
-	.flags = CMD_NEEDS_LIVE | CMD_CORE_OK,
+	.flags = CMD_NEEDS_IMAGE,
 	.exec = exec,
 	.text = text,
 };

@@ -56,7 +56,6 @@ const struct cmd_entry cmd_top_entry = {
 		"'leaked' report.",
 	.opts = opts,
 	.max_args = 0,
-	.flags = CMD_CORE_OK,
 	.exec = exec,
 	.text = text,
 };

@@ -13,11 +13,12 @@
 
 #define CALL_TIMEOUT_MS 10000
 
-static int64_t rss_now(pid_t pid)
+static int64_t rss_now(struct target *t)
 {
-	struct proc_mem m;
-	struct mlz_err ignored;
-	return proc_memory(pid, &m, &ignored) == 0 ? m.rss : -1;
+	struct target_facts f;
+	target_facts(t, &f);
+	target_facts_release(&f);
+	return f.rss;
 }
 
 /* Stopped: every arena unlocked, or an error naming the one a thread holds. */
@@ -50,7 +51,7 @@ static int exec(struct cmd_ctx *c)
 	if (!fn)
 		return mlz_error(&c->err, "no malloc_trim in this process");
 	glibc_prepare(s);
-	int64_t before = rss_now(t->pid);
+	int64_t before = rss_now(t);
 	if (session_stop(s, &c->err) < 0)
 		return -1;
 	long ret = 0;
@@ -67,7 +68,7 @@ static int exec(struct cmd_ctx *c)
 		r = -1;
 	if (r < 0)
 		return -1;
-	int64_t after = rss_now(t->pid);
+	int64_t after = rss_now(t);
 	struct jv *o = jv_object();
 	jv_set(o, "released", jv_bool(ret != 0)); /* malloc_trim's own answer */
 	jv_set(o, "rss_before", before >= 0 ? jv_int(before) : jv_null());
@@ -102,7 +103,7 @@ const struct cmd_entry cmd_trim_entry = {
 		"Shows whether glibc released anything and the process's RSS before and after.",
 	.opts = opts,
 	.max_args = 0,
-	.flags = CMD_NEEDS_LIVE,
+	.flags = CMD_NEEDS_PROCESS,
 	.exec = exec,
 	.text = text,
 };

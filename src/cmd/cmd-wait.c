@@ -24,15 +24,15 @@ static int exec(struct cmd_ctx *c)
 	struct target *t = c->s->target;
 	int r = 0;
 	if (secs < 0) {
-		while (target_alive(t) && (r = session_serve(c->s, -1, SERVE_UNTIL_GONE)) >= 0)
+		while (target_runs(t) && (r = session_serve(c->s, -1, SERVE_UNTIL_GONE)) >= 0)
 			;
-	} else if (target_alive(t)) {
+	} else if (target_runs(t)) {
 		r = session_serve(c->s, (int)llround(secs * 1000), SERVE_UNTIL_GONE);
 	}
 	if (r < 0)
 		return mlz_error_kind(&c->err, MLZ_E_INTERRUPTED, "wait interrupted");
 	c->result = jv_object();
-	jv_set(c->result, "ended", jv_bool(!target_alive(t)));
+	jv_set(c->result, "ended", jv_bool(!target_runs(t)));
 	return 0;
 }
 
@@ -49,6 +49,7 @@ const struct cmd_entry cmd_wait_entry = {
 		"A script can then report on what was recorded, for example 'mlyze run -e wait -e top -- PROG' "
 		"lists what PROG never freed. Ctrl-C ends the wait.",
 	.max_args = 1,
+	.flags = CMD_NEEDS_EVENTS,
 	.exec = exec,
 	.text = text,
 };

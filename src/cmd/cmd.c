@@ -172,6 +172,18 @@ static void trim(const char *line, const char **start, int *len)
 	*len = (int)(end - p);
 }
 
+/* Refuse, with one message, a command that the target cannot serve; 0 to run it. */
+static int check_needs(struct session *s, const struct cmd_entry *e, struct mlz_err *err)
+{
+	if ((e->flags & (CMD_NEEDS_PROCESS | CMD_NEEDS_EVENTS)) && !target_is_process(s->target))
+		return mlz_error(err, "'%s' needs a live process; this is a %s", e->name, target_kind(s->target));
+	if (e->flags & CMD_NEEDS_PROCESS)
+		return session_need_process(s, err);
+	if (e->flags & CMD_NEEDS_IMAGE)
+		return session_need_image(s, err);
+	return 0;
+}
+
 enum cmd_outcome cmd_run_line(struct session *s, const char *line)
 {
 	int argc = 0;
@@ -194,9 +206,7 @@ enum cmd_outcome cmd_run_line(struct session *s, const char *line)
 	if (e && cmd_parse_args(e, argc, argv, &args, &ctx.err) == 0) {
 		ctx.args = &args;
 		s->interrupted = false;
-		if (s->mode == MODE_CORE && !(e->flags & CMD_CORE_OK))
-			mlz_error(&ctx.err, "'%s' needs a live process; this is a core file", e->name);
-		else if (!(e->flags & CMD_NEEDS_LIVE) || session_need_live(s, &ctx.err) == 0)
+		if (check_needs(s, e, &ctx.err) == 0)
 			r = e->exec(&ctx);
 		if (r == 0 && !ctx.result)
 			ctx.result = jv_object();

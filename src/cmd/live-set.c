@@ -40,7 +40,7 @@ static void collect_untraced(void *arg, uint64_t chunk, uint64_t size, enum chun
 int live_set_take(struct session *s, struct untraced *u, void (*take)(void *arg), void *arg, struct mlz_err *err)
 {
 	memset(u, 0, sizeof(*u));
-	if (!target_alive(s->target)) {
+	if (!target_readable(s->target)) {
 		snprintf(u->note, sizeof(u->note), "the process has ended: only traced blocks are known");
 		take(arg);
 		return 0;

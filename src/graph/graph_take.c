@@ -177,7 +177,7 @@ static void anon_mappings(struct session *s, const struct maps *m, const uint64_
 			skip = overlaps(e->start, e->end, r->v[k].lo, r->v[k].hi);
 		if (skip)
 			continue;
-		if (s->target->core || proc_data_runs(s->target->pid, e->start, e->end, add_data_run, &as) < 0)
+		if (target_data_runs(s->target, e->start, e->end, add_data_run, &as) < 0)
 			add_range(r, e->start, e->end, ROOT_MAPPING, -1, holes, nholes);
 	}
 }
@@ -255,9 +255,9 @@ int graph_take(struct session *s, struct graph *g, struct mlz_err *err)
 struct graph *session_graph(struct session *s, struct mlz_err *err)
 {
 	struct tracer *tr = s->tracer;
-	if (tr && tr->installed && target_alive(s->target) && !s->target->core)
+	if (tr && tr->installed && target_runs(s->target))
 		tracer_drain(tr);
-	bool holds = s->graph && (s->target->core || (tr && tr->installed && tr->seq == s->graph_seq));
+	bool holds = s->graph && (!target_is_process(s->target) || (tr && tr->installed && tr->seq == s->graph_seq));
 	if (holds)
 		return s->graph;
 	if (s->graph)

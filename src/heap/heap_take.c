@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "clock.h"
-#include "core.h"
 #include "heap.h"
 #include "proc.h"
 #include "session.h"
@@ -12,13 +11,13 @@
 #include "xalloc.h"
 
 /* Resident bytes of each arena's heaps (pagemap), read while the process is running again. */
-static void heap_rss(pid_t pid, const struct heap_report *r, struct heap_take *h)
+static void heap_rss(struct target *t, const struct heap_report *r, struct heap_take *h)
 {
 	h->arena_rss = xcalloc(r->narenas ? r->narenas : 1, sizeof(*h->arena_rss));
 	h->rss = 0;
 	for (size_t i = 0; i < r->narenas; i++) {
 		for (size_t j = 0; j < r->arenas[i].nheaps && h->arena_rss[i] >= 0; j++) {
-			int64_t b = proc_resident(pid, r->arenas[i].heaps[j].start, r->arenas[i].heaps[j].end);
+			int64_t b = target_resident(t, r->arenas[i].heaps[j].start, r->arenas[i].heaps[j].end);
 			h->arena_rss[i] = b < 0 ? -1 : h->arena_rss[i] + b;
 		}
 		h->rss = h->rss < 0 || h->arena_rss[i] < 0 ? -1 : h->rss + h->arena_rss[i];
@@ -38,7 +37,10 @@ int heap_walk_stopped(struct session *s, heap_chunk_fn fn, void *arg, struct hea
 	if (ret == 0)
 		ret = heap_walk(&m, &maps, &h->where, fn, arg, r, err);
 	maps_release(&maps);
-	size_t missing = s->target->core ? core_undumped_writable(s->target->core) : 0;
+	struct target_facts f;
+	target_facts(s->target, &f);
+	target_facts_release(&f);
+	size_t missing = f.missing_writable;
 	if (missing && (ret < 0 || r->nproblems)) {
 		/* Say what the core lacks and how to get it next time. */
 		char hint[160];
@@ -72,10 +74,10 @@ int heap_take(struct session *s, heap_chunk_fn fn, void *arg, struct heap_report
 	if (session_resume(s, ret < 0 ? &e2 : err) < 0)
 		ret = -1;
 	h->stopped_ms = mono_ms() - t0;
-	if (ret == 0 && !s->target->core)
-		heap_rss(s->target->pid, r, h);
+	if (ret == 0)
+		heap_rss(s->target, r, h); /* -1 where unknown: a core has no residency */
 	else
-		h->rss = -1; /* a core has no residency */
+		h->rss = -1;
 	return ret;
 }
 

@@ -838,7 +838,7 @@ static int hook_dynamic_linker(struct tracer *tr, struct mlz_err *err)
 
 int tracer_install_pending(struct tracer *tr, struct mlz_err *err)
 {
-	if (!tr->want_install || !target_alive(tr->t))
+	if (!tr->want_install || !target_runs(tr->t))
 		return 0;
 	tr->want_install = false;
 	if (target_stop(tr->t, err) < 0)

@@ -89,9 +89,9 @@ static const Dwfl_Thread_Callbacks thread_callbacks = {
 static int report(struct sym *s, struct mlz_err *err)
 {
 	dwfl_report_begin(s->dwfl);
-	if (s->target->core) {
+	const struct core *c = target_core(s->target);
+	if (c) {
 		/* The modules from the core's NT_FILE note and link map; ELF files found by build-id or path. */
-		const struct core *c = s->target->core;
 		int n = dwfl_core_file_report(s->dwfl, c->elf, c->exe);
 		if (dwfl_report_end(s->dwfl, NULL, NULL) != 0 || n < 0)
 			return mlz_error(err, "cannot read the module list of core file '%s': %s", c->path, dwfl_errmsg(-1));
@@ -108,7 +108,7 @@ static int open_dwfl(struct sym *s, struct mlz_err *err)
 {
 	/* Per sym, since --debug-dir changes where separate debug files are looked for. */
 	s->callbacks = (Dwfl_Callbacks){
-		.find_elf = s->target->core ? dwfl_build_id_find_elf : dwfl_linux_proc_find_elf,
+		.find_elf = target_core(s->target) ? dwfl_build_id_find_elf : dwfl_linux_proc_find_elf,
 		.find_debuginfo = dwfl_standard_find_debuginfo,
 		.debuginfo_path = &s->debuginfo_path,
 	};
@@ -152,13 +152,13 @@ struct sym *sym_new(struct target *t, const char *debug_dir, struct mlz_err *err
 		sym_free(s);
 		return NULL;
 	}
-	s->maps_text = t->core ? NULL : module_maps(t->pid);
+	s->maps_text = target_core(t) ? NULL : module_maps(t->pid);
 	return s;
 }
 
 int sym_refresh(struct sym *s, struct mlz_err *err)
 {
-	if (s->target->core)
+	if (target_core(s->target))
 		return 0; /* a core's modules never change */
 	if (s->generation != s->target->generation) {
 		/* A new program image: nothing of the old modules or cache holds. */

@@ -11,6 +11,7 @@
 #include "proc.h"
 #include "ptrace.h"
 #include "target.h"
+#include "target_ops.h"
 #include "xalloc.h"
 
 void attach_explain_eperm(const struct eperm_facts *f, char *buf, size_t len)
@@ -96,6 +97,7 @@ static struct target *target_new(pid_t pid)
 	t->memfd = -1;
 	t->my_policy = -1;
 	t->state = TARGET_RUNNING;
+	t->ops = &target_live_ops;
 	return t;
 }
 
@@ -238,7 +240,7 @@ struct target *target_launch(char *const argv[], struct mlz_err *err)
 	if (n == sizeof(e)) {
 		mlz_error_errno(err, e, "cannot run '%s'", argv[0]);
 		/* The child is exiting with 127: reap it so no zombie stays behind. */
-		while (target_alive(t))
+		while (target_runs(t))
 			if (target_poll(t) == 0)
 				usleep(1000);
 		target_free(t);

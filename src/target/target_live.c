@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -15,11 +14,17 @@
 
 #include "proc.h"
 #include "ptrace.h"
-#include "core.h"
 #include "target.h"
+#include "target_ops.h"
 #include "xalloc.h"
 
-static struct thread *find_thread(struct target *t, pid_t tid)
+/* The process exists: it has not ended and we have not let go of it. */
+static bool exists(const struct target *t)
+{
+	return t->state == TARGET_RUNNING || t->state == TARGET_STOPPED;
+}
+
+struct thread *target_find_thread(struct target *t, pid_t tid)
 {
 	for (size_t i = 0; i < t->nthreads; i++)
 		if (t->threads[i].tid == tid)
@@ -42,31 +47,6 @@ static void remove_thread(struct target *t, pid_t tid)
 			return;
 		}
 	}
-}
-
-bool target_alive(const struct target *t)
-{
-	return t && (t->state == TARGET_RUNNING || t->state == TARGET_STOPPED);
-}
-
-void target_describe_exit(const struct target *t, char *buf, size_t len)
-{
-	int st = t->exit_status;
-	if (WIFSIGNALED(st))
-		snprintf(buf, len, "was killed by signal %d (SIG%s)", WTERMSIG(st), sigabbrev_np(WTERMSIG(st)));
-	else
-		snprintf(buf, len, "exited with status %d", WEXITSTATUS(st));
-}
-
-int target_gone_error(const struct target *t, struct mlz_err *err)
-{
-	char how[96];
-	if (!t)
-		return mlz_error_kind(err, MLZ_E_GONE, "no process");
-	if (t->state == TARGET_DETACHED)
-		return mlz_error_kind(err, MLZ_E_GONE, "detached from process %d", t->pid);
-	target_describe_exit(t, how, sizeof(how));
-	return mlz_error_kind(err, MLZ_E_GONE, "process %d %s", t->pid, how);
 }
 
 static void process_ended(struct target *t, int status)
@@ -228,9 +208,9 @@ static bool all_exiting(const struct target *t)
  * resumed at once, with the signal passed on unchanged; while stopping, stops
  * are kept and signals saved to deliver at resume.
  */
-static void handle_event(struct target *t, const struct pt_event *ev, bool stopping)
+void live_handle_event(struct target *t, const struct pt_event *ev, bool stopping)
 {
-	struct thread *th = find_thread(t, ev->tid);
+	struct thread *th = target_find_thread(t, ev->tid);
 	t->nevents++;
 
 	if (!th) {
@@ -262,7 +242,7 @@ static void handle_event(struct target *t, const struct pt_event *ev, bool stopp
 			if (pt_getregs(th->tid, &regs, &e) == 0 &&
 			    t->hooks.on_sigtrap(t->hooks.arg, t, th->tid, &regs))
 				break; /* ours: nothing to deliver */
-			th = find_thread(t, ev->tid);
+			th = target_find_thread(t, ev->tid);
 			if (!th)
 				break; /* it exited while the handler injected a system call */
 		}
@@ -272,10 +252,10 @@ static void handle_event(struct target *t, const struct pt_event *ev, bool stopp
 		th->group_stop = true;
 		break;
 	case PT_CLONE:
-		if (!find_thread(t, (pid_t)ev->msg)) {
+		if (!target_find_thread(t, (pid_t)ev->msg)) {
 			struct thread *child = add_thread(t, (pid_t)ev->msg);
 			child->stopped = false; /* its first stop is on its way */
-			th = find_thread(t, ev->tid);
+			th = target_find_thread(t, ev->tid);
 		}
 		break;
 	case PT_FORK:
@@ -287,14 +267,14 @@ static void handle_event(struct target *t, const struct pt_event *ev, bool stopp
 		c->parent = ev->tid;
 		c->vfork = ev->kind == PT_VFORK;
 		settle_child(t, c);
-		th = find_thread(t, ev->tid);
+		th = target_find_thread(t, ev->tid);
 		break;
 	}
 	case PT_EXIT:
 		th->exiting = true;
 		if (t->hooks.on_thread_exit)
 			t->hooks.on_thread_exit(t->hooks.arg, t, th->tid, all_exiting(t));
-		th = find_thread(t, ev->tid);
+		th = target_find_thread(t, ev->tid);
 		break;
 	case PT_EXEC:
 		/* Every other thread died in the exec; the leader now runs the new program. */
@@ -304,7 +284,7 @@ static void handle_event(struct target *t, const struct pt_event *ev, bool stopp
 			else
 				i++;
 		}
-		th = find_thread(t, ev->tid);
+		th = target_find_thread(t, ev->tid);
 		t->generation++;
 		cleanup_release(&t->cleanup); /* what it would restore is gone with the old image */
 		if (t->memfd >= 0) { /* /proc/PID/mem opened before the exec still means the old memory */
@@ -313,7 +293,7 @@ static void handle_event(struct target *t, const struct pt_event *ev, bool stopp
 		}
 		if (t->hooks.on_exec)
 			t->hooks.on_exec(t->hooks.arg, t);
-		th = find_thread(t, ev->tid);
+		th = target_find_thread(t, ev->tid);
 		if (t->launching) {
 			t->launching = false; /* the exec of `run` itself is no news */
 		} else {
@@ -329,15 +309,13 @@ static void handle_event(struct target *t, const struct pt_event *ev, bool stopp
 		resume_thread(t, th);
 }
 
-int target_poll(struct target *t)
+static int live_poll(struct target *t)
 {
-	if (t->core)
-		return 0;
 	struct pt_event ev;
 	struct mlz_err err;
 	int n = 0;
-	while (target_alive(t) && pt_wait(-1, WNOHANG, &ev, &err) == 1) {
-		handle_event(t, &ev, t->state == TARGET_STOPPED);
+	while (exists(t) && pt_wait(-1, WNOHANG, &ev, &err) == 1) {
+		live_handle_event(t, &ev, t->state == TARGET_STOPPED);
 		n++;
 	}
 	return n;
@@ -415,12 +393,12 @@ static int wait_all_stopped(struct target *t, struct mlz_err *err)
 	sigaddset(&chld, SIGCHLD);
 	struct timespec start, now;
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (target_alive(t) && count_running(t) > 0) {
+	while (exists(t) && count_running(t) > 0) {
 		struct pt_event ev;
 		struct mlz_err e;
 		int r = pt_wait(-1, WNOHANG, &ev, &e);
 		if (r == 1) {
-			handle_event(t, &ev, true);
+			live_handle_event(t, &ev, true);
 			continue;
 		}
 		if (r < 0) { /* ECHILD: nothing left to wait for */
@@ -471,18 +449,16 @@ static int stop_all(struct target *t, struct mlz_err *err)
 			pt_interrupt(t->threads[i].tid, &e); /* ESRCH: its exit event will tell */
 	}
 	int r = wait_all_stopped(t, err);
-	for (int round = 0; r == 0 && round < 16 && target_alive(t) && release_queued_traps(t); round++)
+	for (int round = 0; r == 0 && round < 16 && exists(t) && release_queued_traps(t); round++)
 		r = wait_all_stopped(t, err);
 	return r;
 }
 
-int target_stop(struct target *t, struct mlz_err *err)
+static int live_stop(struct target *t, struct mlz_err *err)
 {
-	if (t->core)
-		return 0; /* a core is always stopped */
 	if (t->state == TARGET_STOPPED)
 		return 0;
-	if (!target_alive(t))
+	if (!exists(t))
 		return target_gone_error(t, err);
 	int r = stop_all(t, err);
 	if (r < 0) {
@@ -492,19 +468,17 @@ int target_stop(struct target *t, struct mlz_err *err)
 				resume_thread(t, &t->threads[i]);
 		return -1;
 	}
-	if (!target_alive(t))
+	if (!exists(t))
 		return target_gone_error(t, err);
 	t->state = TARGET_STOPPED;
 	return 0;
 }
 
-int target_resume(struct target *t, struct mlz_err *err)
+static int live_resume(struct target *t, struct mlz_err *err)
 {
-	if (t->core)
-		return 0;
 	if (t->state == TARGET_RUNNING)
 		return 0;
-	if (!target_alive(t))
+	if (!exists(t))
 		return target_gone_error(t, err);
 	t->state = TARGET_RUNNING;
 	for (size_t i = 0; i < t->nthreads; i++)
@@ -543,11 +517,9 @@ static int write_cb(void *ctx, uint64_t addr, const void *orig, const void *patc
 	return target_write(ctx, addr, orig, len, NULL);
 }
 
-int target_detach(struct target *t, struct mlz_err *err)
+static int live_detach(struct target *t, struct mlz_err *err)
 {
-	if (t->core)
-		return 0;
-	if (!target_alive(t))
+	if (!exists(t))
 		return t->state == TARGET_DETACHED ? 0 : target_gone_error(t, err);
 	/*
 	 * A thread that will not stop (stuck in the kernel) must not keep the
@@ -556,7 +528,7 @@ int target_detach(struct target *t, struct mlz_err *err)
 	 */
 	struct mlz_err stop_err = { 0 };
 	bool all_stopped = t->state == TARGET_STOPPED || stop_all(t, &stop_err) == 0;
-	if (!target_alive(t))
+	if (!exists(t))
 		return target_gone_error(t, err);
 	int failed = cleanup_run(&t->cleanup, write_cb, t);
 	for (size_t i = 0; i < t->nthreads; i++) {
@@ -579,11 +551,9 @@ int target_detach(struct target *t, struct mlz_err *err)
 }
 
 /* Runs in a fatal-signal handler: no allocation, no stdio, bounded waits. */
-void target_emergency_detach(struct target *t)
+static void live_emergency_detach(struct target *t)
 {
-	if (t->core)
-		return;
-	if (!target_alive(t))
+	if (!exists(t))
 		return;
 	for (size_t i = 0; i < t->nthreads; i++)
 		if (!t->threads[i].stopped)
@@ -593,7 +563,7 @@ void target_emergency_detach(struct target *t)
 		struct pt_event ev;
 		int r;
 		while ((r = pt_wait(-1, WNOHANG, &ev, NULL)) == 1) {
-			struct thread *th = find_thread(t, ev.tid);
+			struct thread *th = target_find_thread(t, ev.tid);
 			if (!th)
 				continue;
 			if (ev.kind == PT_EXITED || ev.kind == PT_KILLED) {
@@ -641,21 +611,6 @@ void target_emergency_detach(struct target *t)
 	t->state = TARGET_DETACHED;
 }
 
-void target_free(struct target *t)
-{
-	if (!t)
-		return;
-	if (t->memfd >= 0)
-		close(t->memfd);
-	if (t->core)
-		core_close(t->core);
-	free(t->threads);
-	free(t->children);
-	strbuf_release(&t->notices);
-	cleanup_release(&t->cleanup);
-	free(t);
-}
-
 static int open_memfd(struct target *t)
 {
 	if (t->memfd < 0) {
@@ -666,10 +621,8 @@ static int open_memfd(struct target *t)
 	return t->memfd;
 }
 
-ssize_t target_read(struct target *t, uint64_t addr, void *buf, size_t len)
+static ssize_t live_read(struct target *t, uint64_t addr, void *buf, size_t len)
 {
-	if (t->core)
-		return core_read(t->core, addr, buf, len);
 	struct iovec local = { buf, len }, remote = { (void *)addr, len };
 	ssize_t n = process_vm_readv(t->pid, &local, 1, &remote, 1, 0);
 	if (n >= 0 || (errno != EPERM && errno != ENOSYS))
@@ -678,16 +631,6 @@ ssize_t target_read(struct target *t, uint64_t addr, void *buf, size_t len)
 	if (open_memfd(t) < 0)
 		return -1;
 	return pread(t->memfd, buf, len, (off_t)addr);
-}
-
-static ssize_t memsrc_read(void *ctx, uint64_t addr, void *buf, size_t len)
-{
-	return target_read(ctx, addr, buf, len);
-}
-
-struct memsrc target_memsrc(struct target *t)
-{
-	return (struct memsrc){ memsrc_read, t };
 }
 
 /* Whole aligned words through POKEDATA, merging the bytes around the range. */
@@ -709,10 +652,8 @@ static int poke_bytes(pid_t tid, uint64_t addr, const void *buf, size_t len, str
 	return 0;
 }
 
-int target_write(struct target *t, uint64_t addr, const void *buf, size_t len, struct mlz_err *err)
+static int live_write(struct target *t, uint64_t addr, const void *buf, size_t len, struct mlz_err *err)
 {
-	if (t->core)
-		return mlz_error(err, "a core file cannot be written to");
 	/* /proc/PID/mem writes even read-only text for its tracer, in one call. */
 	int fd = open_memfd(t);
 	if (fd >= 0 && pwrite(fd, buf, len, (off_t)addr) == (ssize_t)len)
@@ -734,264 +675,85 @@ int target_write_pid(pid_t pid, uint64_t addr, const void *buf, size_t len, stru
 	return poke_bytes(pid, addr, buf, len, err);
 }
 
-int target_setregs(struct target *t, pid_t tid, const struct user_regs_struct *regs, struct mlz_err *err)
+static int live_setregs(struct target *t, pid_t tid, const struct user_regs_struct *regs, struct mlz_err *err)
 {
-	if (t->core)
-		return mlz_error(err, "a core file's registers cannot be changed");
 	(void)t;
 	return pt_setregs(tid, regs, err);
 }
 
-pid_t target_stopped_thread(const struct target *t)
+static int live_regs(struct target *t, pid_t tid, struct user_regs_struct *regs, struct mlz_err *err)
 {
-	for (size_t i = 0; i < t->nthreads; i++)
-		if (t->threads[i].stopped && !t->threads[i].exiting && !t->threads[i].group_stop)
-			return t->threads[i].tid;
-	return 0;
-}
-
-/*
- * A thread running code of mlyze's choosing (an injected system call or
- * function call): its own registers are kept in the cleanup registry while it
- * does, so a crash of mlyze in the middle still puts them back before detaching.
- */
-struct injection {
-	pid_t tid;
-	struct user_regs_struct saved;
-	int cleanup_id;
-};
-
-static int restore_injected(void *arg)
-{
-	struct injection *in = arg;
-	return pt_setregs(in->tid, &in->saved, NULL); /* system calls only: safe from the crash handler */
-}
-
-/*
- * Save tid's registers into *in, register their restore, and give it regs
- * (from the saved ones) with args set. No allocation: the undo path itself
- * injects system calls (unmapping the scratch area), from the crash handler too.
- */
-static int inject_begin(struct target *t, struct injection *in, pid_t tid, struct user_regs_struct *regs,
-			const long args[6], bool syscall_abi, struct mlz_err *err)
-{
-	in->tid = tid;
-	in->cleanup_id = -1;
-	if (pt_getregs(tid, &in->saved, err) < 0)
-		return -1;
-	*regs = in->saved;
-	regs->rdi = args[0];
-	regs->rsi = args[1];
-	regs->rdx = args[2];
-	*(syscall_abi ? &regs->r10 : &regs->rcx) = args[3]; /* the one register the two ABIs differ in */
-	regs->r8 = args[4];
-	regs->r9 = args[5];
-	/* No syscall restart may apply to our state; the saved one restarts as it would have. */
-	regs->orig_rax = -1;
-	in->cleanup_id = cleanup_add_func(&t->cleanup, restore_injected, in);
-	return 0;
-}
-
-/* Put the thread's own registers back and drop the registry entry. */
-static int inject_end(struct target *t, struct injection *in, struct mlz_err *err)
-{
-	int r = pt_setregs(in->tid, &in->saved, err);
-	if (in->cleanup_id >= 0)
-		cleanup_forget(&t->cleanup, in->cleanup_id);
-	return r;
-}
-
-int target_inject_syscall(struct target *t, pid_t tid, uint64_t insn, long nr, const long args[6], long *ret,
-			  struct mlz_err *err)
-{
-	struct user_regs_struct regs;
-	struct injection inj, *in = &inj;
-	if (inject_begin(t, in, tid, &regs, args, true, err) < 0)
-		return -1;
-	regs.rip = insn;
-	regs.rax = nr;
-	if (pt_setregs(tid, &regs, err) < 0) {
-		inject_end(t, in, NULL);
-		return -1;
-	}
-	int r = -1;
-	for (int tries = 0; tries < 100; tries++) {
-		struct pt_event ev;
-		if (pt_singlestep(tid, 0, err) < 0 || pt_wait(tid, 0, &ev, err) != 1)
-			break;
-		if (ev.kind == PT_EXITED || ev.kind == PT_KILLED) {
-			handle_event(t, &ev, true);
-			inject_end(t, in, NULL);
-			return target_gone_error(t, err);
-		}
-		if (ev.kind == PT_SIGNAL && ev.sig != SIGTRAP) {
-			/* A signal came first: keep it for later delivery and step again. */
-			struct thread *th = find_thread(t, tid);
-			if (th)
-				th->pending_sig = ev.sig;
-			continue;
-		}
-		if (ev.kind != PT_SIGNAL)
-			continue;
-		if (pt_getregs(tid, &regs, err) < 0)
-			break;
-		if (regs.rip != insn + 2)
-			continue;
-		*ret = (long)regs.rax;
-		r = 0;
-		break;
-	}
-	struct mlz_err e;
-	if (inject_end(t, in, r < 0 ? &e : err) < 0)
-		return -1;
-	if (r < 0 && err->kind == MLZ_E_NONE)
-		mlz_error(err, "cannot run system call %ld in thread %d", nr, tid);
-	return r;
-}
-
-int target_regs(struct target *t, pid_t tid, struct user_regs_struct *regs, struct mlz_err *err)
-{
-	if (t->core) {
-		for (size_t i = 0; i < t->core->nthreads; i++) {
-			if (t->core->threads[i].tid == tid) {
-				*regs = t->core->threads[i].regs;
-				return 0;
-			}
-		}
-		return mlz_error(err, "no thread %d in the core file", tid);
-	}
-	if (!target_alive(t))
+	if (!exists(t))
 		return target_gone_error(t, err);
 	return pt_getregs(tid, regs, err);
 }
 
-/*
- * Call func(args) in the stopped thread tid, as gdb's inferior calls do but
- * without a dummy frame in its text: the return address is 0, so the return
- * faults, and that SIGSEGV at rip 0 (never delivered) marks the end. Other
- * threads stay stopped; signals for tid meanwhile are kept for later; a trap
- * of ours (a breakpoint inside the call) is served by the hooks. Every register
- * is restored after, and a call that does not return in time is abandoned.
- */
-int target_inject_call(struct target *t, pid_t tid, uint64_t func, const long args[6], long *ret, int timeout_ms,
-		       struct mlz_err *err)
+static int live_maps(struct target *t, struct maps *m, struct mlz_err *err)
 {
-	struct user_regs_struct regs;
-	if (t->core)
-		return mlz_error(err, "a core file cannot run code");
-	/* The call returns to 0, an address its shadow stack does not hold: the thread would die. */
-	if (proc_has_shadow_stack(t->pid))
-		return mlz_error(err, "process %d runs with a CET shadow stack: mlyze cannot call into it", t->pid);
-	struct injection inj, *in = &inj;
-	if (inject_begin(t, in, tid, &regs, args, false, err) < 0)
-		return -1;
-	/* below the red zone, 16-aligned, then the return address: rsp % 16 == 8 as after a call */
-	uint64_t sp = ((in->saved.rsp - 1024) & ~15ull) - 8, zero = 0;
-	regs.rip = func;
-	regs.rsp = sp;
-	regs.rax = 0;
-	if (target_write(t, sp, &zero, 8, err) < 0 || pt_setregs(tid, &regs, err) < 0) {
-		inject_end(t, in, NULL);
-		return -1;
-	}
-	struct thread *th = find_thread(t, tid);
-	int requeue[8], nrequeue = 0; /* signals that found the thread's pending slot taken */
-	int r = -1;
-	struct timespec t0, now;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	int sig = 0;
-	bool running = false;
-	for (;;) {
-		struct pt_event ev;
-		if (!running) {
-			if (pt_cont(tid, sig, err) < 0)
-				break;
-			running = true;
-			sig = 0;
-		}
-		int w = pt_wait(tid, WNOHANG, &ev, err);
-		if (w < 0)
-			break;
-		if (w == 0) {
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 > timeout_ms) {
-				mlz_error(err, "the call in thread %d did not return within %d ms; abandoned", tid, timeout_ms);
-				pt_interrupt(tid, NULL);
-				struct mlz_err ignored;
-				while (pt_wait(tid, 0, &ev, &ignored) == 1 && ev.kind != PT_INTERRUPT && ev.kind != PT_SIGNAL &&
-				       ev.kind != PT_GROUP_STOP && ev.kind != PT_EXITED && ev.kind != PT_KILLED)
-					pt_cont(tid, 0, &ignored);
-				break;
-			}
-			struct timespec nap = { 0, 200000 };
-			nanosleep(&nap, NULL);
-			continue;
-		}
-		running = false;
-		if (ev.kind == PT_EXITED || ev.kind == PT_KILLED) {
-			handle_event(t, &ev, true);
-			inject_end(t, in, NULL);
-			return target_gone_error(t, err);
-		}
-		if (ev.kind != PT_SIGNAL)
-			continue; /* event stops (clone, ...) of the call: resume */
-		if (pt_getregs(tid, &regs, err) < 0)
-			break;
-		if (ev.sig == SIGSEGV && regs.rip == 0) {
-			*ret = (long)regs.rax;
-			r = 0;
-			break;
-		}
-		if (ev.sig == SIGTRAP && t->hooks.on_sigtrap && t->hooks.on_sigtrap(t->hooks.arg, t, tid, &regs))
-			continue; /* a breakpoint of ours, served */
-		if (ev.sig == SIGSEGV || ev.sig == SIGBUS || ev.sig == SIGILL || ev.sig == SIGFPE) {
-			mlz_error(err, "the call in thread %d faulted (signal %d at 0x%llx); abandoned", tid, ev.sig,
-				  (unsigned long long)regs.rip);
-			break;
-		}
-		/* the program's signal: delivered after the call, none lost */
-		if (th && !th->pending_sig)
-			th->pending_sig = ev.sig;
-		else if (nrequeue < (int)(sizeof(requeue) / sizeof(requeue[0])))
-			requeue[nrequeue++] = ev.sig;
-	}
-	struct mlz_err e;
-	if (inject_end(t, in, r < 0 ? &e : err) < 0)
-		return -1;
-	for (int k = 0; k < nrequeue; k++)
-		syscall(SYS_tgkill, t->pid, tid, requeue[k]); /* pending again, for the thread to get as it resumes */
-	return r;
-}
-
-struct target *target_open_core(const char *path, const char *exe, struct mlz_err *err)
-{
-	struct core *c = core_open(path, exe, err);
-	if (!c)
-		return NULL;
-	struct target *t = xcalloc(1, sizeof(*t));
-	t->pid = c->pid;
-	t->memfd = -1;
-	t->my_policy = -1;
-	t->state = TARGET_STOPPED;
-	t->core = c;
-	for (size_t i = 0; i < c->nthreads; i++) {
-		ALLOC_GROW(t->threads, t->nthreads + 1, t->alloc);
-		t->threads[t->nthreads++] = (struct thread){ .tid = c->threads[i].tid, .stopped = true };
-	}
-	return t;
-}
-
-int target_maps(struct target *t, struct maps *m, struct mlz_err *err)
-{
-	if (t->core)
-		return core_maps(t->core, m);
 	return proc_maps(t->pid, m, err);
 }
 
-void target_thread_name(struct target *t, pid_t tid, char *buf, size_t len)
+static void live_thread_name(struct target *t, pid_t tid, char *buf, size_t len)
 {
-	if (t->core)
-		snprintf(buf, len, "%s", t->core->name); /* a core names the process only */
-	else
-		proc_comm(t->pid, tid, buf, len);
+	proc_comm(t->pid, tid, buf, len);
 }
+
+static char live_thread_state(struct target *t, pid_t tid)
+{
+	return exists(t) ? proc_state(t->pid, tid) : 0;
+}
+
+static void live_facts(struct target *t, struct target_facts *f)
+{
+	if (!exists(t))
+		return;
+	f->exe = proc_exe(t->pid);
+	proc_comm(t->pid, 0, f->name, sizeof(f->name));
+	struct proc_mem m;
+	struct mlz_err ignored;
+	if (proc_memory(t->pid, &m, &ignored) == 0) {
+		f->rss = m.rss;
+		f->pss = m.pss;
+		f->swap = m.swap;
+	}
+}
+
+static int64_t live_resident(struct target *t, uint64_t lo, uint64_t hi)
+{
+	return proc_resident(t->pid, lo, hi);
+}
+
+static int live_data_runs(struct target *t, uint64_t lo, uint64_t hi, void (*fn)(void *arg, uint64_t lo, uint64_t hi),
+			  void *arg)
+{
+	return proc_data_runs(t->pid, lo, hi, fn, arg);
+}
+
+static void live_release(struct target *t)
+{
+	if (t->memfd >= 0)
+		close(t->memfd);
+	t->memfd = -1;
+	free(t->children);
+}
+
+const struct target_ops target_live_ops = {
+	.kind = "process",
+	.runs = true,
+	.poll = live_poll,
+	.stop = live_stop,
+	.resume = live_resume,
+	.detach = live_detach,
+	.emergency_detach = live_emergency_detach,
+	.read = live_read,
+	.write = live_write,
+	.regs = live_regs,
+	.setregs = live_setregs,
+	.maps = live_maps,
+	.thread_name = live_thread_name,
+	.thread_state = live_thread_state,
+	.facts = live_facts,
+	.resident = live_resident,
+	.data_runs = live_data_runs,
+	.release = live_release,
+};

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* inject.c - running a system call or a function call of mlyze's choosing in a stopped thread of the process. */
+#include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <stdio.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proc.h"
+#include "ptrace.h"
+#include "target.h"
+#include "target_ops.h"
+
+/*
+ * A thread running code of mlyze's choosing (an injected system call or
+ * function call): its own registers are kept in the cleanup registry while it
+ * does, so a crash of mlyze in the middle still puts them back before detaching.
+ */
+struct injection {
+	pid_t tid;
+	struct user_regs_struct saved;
+	int cleanup_id;
+};
+
+static int restore_injected(void *arg)
+{
+	struct injection *in = arg;
+	return pt_setregs(in->tid, &in->saved, NULL); /* system calls only: safe from the crash handler */
+}
+
+/*
+ * Save tid's registers into *in, register their restore, and give it regs
+ * (from the saved ones) with args set. No allocation: the undo path itself
+ * injects system calls (unmapping the scratch area), from the crash handler too.
+ */
+static int inject_begin(struct target *t, struct injection *in, pid_t tid, struct user_regs_struct *regs,
+			const long args[6], bool syscall_abi, struct mlz_err *err)
+{
+	in->tid = tid;
+	in->cleanup_id = -1;
+	if (pt_getregs(tid, &in->saved, err) < 0)
+		return -1;
+	*regs = in->saved;
+	regs->rdi = args[0];
+	regs->rsi = args[1];
+	regs->rdx = args[2];
+	*(syscall_abi ? &regs->r10 : &regs->rcx) = args[3]; /* the one register the two ABIs differ in */
+	regs->r8 = args[4];
+	regs->r9 = args[5];
+	/* No syscall restart may apply to our state; the saved one restarts as it would have. */
+	regs->orig_rax = -1;
+	in->cleanup_id = cleanup_add_func(&t->cleanup, restore_injected, in);
+	return 0;
+}
+
+/* Put the thread's own registers back and drop the registry entry. */
+static int inject_end(struct target *t, struct injection *in, struct mlz_err *err)
+{
+	int r = pt_setregs(in->tid, &in->saved, err);
+	if (in->cleanup_id >= 0)
+		cleanup_forget(&t->cleanup, in->cleanup_id);
+	return r;
+}
+
+int target_inject_syscall(struct target *t, pid_t tid, uint64_t insn, long nr, const long args[6], long *ret,
+			  struct mlz_err *err)
+{
+	struct user_regs_struct regs;
+	struct injection inj, *in = &inj;
+	if (inject_begin(t, in, tid, &regs, args, true, err) < 0)
+		return -1;
+	regs.rip = insn;
+	regs.rax = nr;
+	if (pt_setregs(tid, &regs, err) < 0) {
+		inject_end(t, in, NULL);
+		return -1;
+	}
+	int r = -1;
+	for (int tries = 0; tries < 100; tries++) {
+		struct pt_event ev;
+		if (pt_singlestep(tid, 0, err) < 0 || pt_wait(tid, 0, &ev, err) != 1)
+			break;
+		if (ev.kind == PT_EXITED || ev.kind == PT_KILLED) {
+			live_handle_event(t, &ev, true);
+			inject_end(t, in, NULL);
+			return target_gone_error(t, err);
+		}
+		if (ev.kind == PT_SIGNAL && ev.sig != SIGTRAP) {
+			/* A signal came first: keep it for later delivery and step again. */
+			struct thread *th = target_find_thread(t, tid);
+			if (th)
+				th->pending_sig = ev.sig;
+			continue;
+		}
+		if (ev.kind != PT_SIGNAL)
+			continue;
+		if (pt_getregs(tid, &regs, err) < 0)
+			break;
+		if (regs.rip != insn + 2)
+			continue;
+		*ret = (long)regs.rax;
+		r = 0;
+		break;
+	}
+	struct mlz_err e;
+	if (inject_end(t, in, r < 0 ? &e : err) < 0)
+		return -1;
+	if (r < 0 && err->kind == MLZ_E_NONE)
+		mlz_error(err, "cannot run system call %ld in thread %d", nr, tid);
+	return r;
+}
+
+/*
+ * Call func(args) in the stopped thread tid, as gdb's inferior calls do but
+ * without a dummy frame in its text: the return address is 0, so the return
+ * faults, and that SIGSEGV at rip 0 (never delivered) marks the end. Other
+ * threads stay stopped; signals for tid meanwhile are kept for later; a trap
+ * of ours (a breakpoint inside the call) is served by the hooks. Every register
+ * is restored after, and a call that does not return in time is abandoned.
+ */
+int target_inject_call(struct target *t, pid_t tid, uint64_t func, const long args[6], long *ret, int timeout_ms,
+		       struct mlz_err *err)
+{
+	struct user_regs_struct regs;
+	if (!t->ops->runs)
+		return mlz_error(err, "a %s cannot run code", t->ops->kind);
+	/* The call returns to 0, an address its shadow stack does not hold: the thread would die. */
+	if (proc_has_shadow_stack(t->pid))
+		return mlz_error(err, "process %d runs with a CET shadow stack: mlyze cannot call into it", t->pid);
+	struct injection inj, *in = &inj;
+	if (inject_begin(t, in, tid, &regs, args, false, err) < 0)
+		return -1;
+	/* below the red zone, 16-aligned, then the return address: rsp % 16 == 8 as after a call */
+	uint64_t sp = ((in->saved.rsp - 1024) & ~15ull) - 8, zero = 0;
+	regs.rip = func;
+	regs.rsp = sp;
+	regs.rax = 0;
+	if (target_write(t, sp, &zero, 8, err) < 0 || pt_setregs(tid, &regs, err) < 0) {
+		inject_end(t, in, NULL);
+		return -1;
+	}
+	struct thread *th = target_find_thread(t, tid);
+	int requeue[8], nrequeue = 0; /* signals that found the thread's pending slot taken */
+	int r = -1;
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int sig = 0;
+	bool running = false;
+	for (;;) {
+		struct pt_event ev;
+		if (!running) {
+			if (pt_cont(tid, sig, err) < 0)
+				break;
+			running = true;
+			sig = 0;
+		}
+		int w = pt_wait(tid, WNOHANG, &ev, err);
+		if (w < 0)
+			break;
+		if (w == 0) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 > timeout_ms) {
+				mlz_error(err, "the call in thread %d did not return within %d ms; abandoned", tid, timeout_ms);
+				pt_interrupt(tid, NULL);
+				struct mlz_err ignored;
+				while (pt_wait(tid, 0, &ev, &ignored) == 1 && ev.kind != PT_INTERRUPT && ev.kind != PT_SIGNAL &&
+				       ev.kind != PT_GROUP_STOP && ev.kind != PT_EXITED && ev.kind != PT_KILLED)
+					pt_cont(tid, 0, &ignored);
+				break;
+			}
+			struct timespec nap = { 0, 200000 };
+			nanosleep(&nap, NULL);
+			continue;
+		}
+		running = false;
+		if (ev.kind == PT_EXITED || ev.kind == PT_KILLED) {
+			live_handle_event(t, &ev, true);
+			inject_end(t, in, NULL);
+			return target_gone_error(t, err);
+		}
+		if (ev.kind != PT_SIGNAL)
+			continue; /* event stops (clone, ...) of the call: resume */
+		if (pt_getregs(tid, &regs, err) < 0)
+			break;
+		if (ev.sig == SIGSEGV && regs.rip == 0) {
+			*ret = (long)regs.rax;
+			r = 0;
+			break;
+		}
+		if (ev.sig == SIGTRAP && t->hooks.on_sigtrap && t->hooks.on_sigtrap(t->hooks.arg, t, tid, &regs))
+			continue; /* a breakpoint of ours, served */
+		if (ev.sig == SIGSEGV || ev.sig == SIGBUS || ev.sig == SIGILL || ev.sig == SIGFPE) {
+			mlz_error(err, "the call in thread %d faulted (signal %d at 0x%llx); abandoned", tid, ev.sig,
+				  (unsigned long long)regs.rip);
+			break;
+		}
+		/* the program's signal: delivered after the call, none lost */
+		if (th && !th->pending_sig)
+			th->pending_sig = ev.sig;
+		else if (nrequeue < (int)(sizeof(requeue) / sizeof(requeue[0])))
+			requeue[nrequeue++] = ev.sig;
+	}
+	struct mlz_err e;
+	if (inject_end(t, in, r < 0 ? &e : err) < 0)
+		return -1;
+	for (int k = 0; k < nrequeue; k++)
+		syscall(SYS_tgkill, t->pid, tid, requeue[k]); /* pending again, for the thread to get as it resumes */
+	return r;
+}

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* target.c - the one interface to what is inspected: each call goes to the live process's or the core's ops. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "target.h"
+#include "target_ops.h"
+
+bool target_readable(const struct target *t)
+{
+	return t && (!t->ops->runs || t->state == TARGET_RUNNING || t->state == TARGET_STOPPED);
+}
+
+bool target_runs(const struct target *t)
+{
+	return t && t->ops->runs && (t->state == TARGET_RUNNING || t->state == TARGET_STOPPED);
+}
+
+bool target_is_process(const struct target *t)
+{
+	return t && t->ops->runs;
+}
+
+const char *target_kind(const struct target *t)
+{
+	return t ? t->ops->kind : "process";
+}
+
+const char *target_state_name(const struct target *t)
+{
+	static const char *const states[] = {
+		[TARGET_RUNNING] = "running", [TARGET_STOPPED] = "stopped",
+		[TARGET_EXITED] = "exited", [TARGET_DETACHED] = "detached",
+	};
+	return t->ops->runs ? states[t->state] : t->ops->kind;
+}
+
+void target_describe_exit(const struct target *t, char *buf, size_t len)
+{
+	int st = t->exit_status;
+	if (WIFSIGNALED(st))
+		snprintf(buf, len, "was killed by signal %d (SIG%s)", WTERMSIG(st), sigabbrev_np(WTERMSIG(st)));
+	else
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(st));
+}
+
+int target_gone_error(const struct target *t, struct mlz_err *err)
+{
+	char how[96];
+	if (!t)
+		return mlz_error_kind(err, MLZ_E_GONE, "no process");
+	if (t->state == TARGET_DETACHED)
+		return mlz_error_kind(err, MLZ_E_GONE, "detached from process %d", t->pid);
+	target_describe_exit(t, how, sizeof(how));
+	return mlz_error_kind(err, MLZ_E_GONE, "process %d %s", t->pid, how);
+}
+
+int target_poll(struct target *t)
+{
+	return t->ops->poll(t);
+}
+
+int target_stop(struct target *t, struct mlz_err *err)
+{
+	return t->ops->stop(t, err);
+}
+
+int target_resume(struct target *t, struct mlz_err *err)
+{
+	return t->ops->resume(t, err);
+}
+
+int target_detach(struct target *t, struct mlz_err *err)
+{
+	return t->ops->detach(t, err);
+}
+
+void target_emergency_detach(struct target *t)
+{
+	t->ops->emergency_detach(t);
+}
+
+ssize_t target_read(struct target *t, uint64_t addr, void *buf, size_t len)
+{
+	return t->ops->read(t, addr, buf, len);
+}
+
+int target_write(struct target *t, uint64_t addr, const void *buf, size_t len, struct mlz_err *err)
+{
+	return t->ops->write(t, addr, buf, len, err);
+}
+
+int target_regs(struct target *t, pid_t tid, struct user_regs_struct *regs, struct mlz_err *err)
+{
+	return t->ops->regs(t, tid, regs, err);
+}
+
+int target_setregs(struct target *t, pid_t tid, const struct user_regs_struct *regs, struct mlz_err *err)
+{
+	return t->ops->setregs(t, tid, regs, err);
+}
+
+int target_maps(struct target *t, struct maps *m, struct mlz_err *err)
+{
+	return t->ops->maps(t, m, err);
+}
+
+void target_thread_name(struct target *t, pid_t tid, char *buf, size_t len)
+{
+	t->ops->thread_name(t, tid, buf, len);
+}
+
+char target_thread_state(struct target *t, pid_t tid)
+{
+	return t->ops->thread_state(t, tid);
+}
+
+void target_facts(struct target *t, struct target_facts *f)
+{
+	*f = (struct target_facts){ .rss = -1, .pss = -1, .swap = -1 };
+	t->ops->facts(t, f);
+}
+
+void target_facts_release(struct target_facts *f)
+{
+	free(f->exe);
+	f->exe = NULL;
+}
+
+int64_t target_resident(struct target *t, uint64_t lo, uint64_t hi)
+{
+	return t->ops->resident(t, lo, hi);
+}
+
+int target_data_runs(struct target *t, uint64_t lo, uint64_t hi, void (*fn)(void *arg, uint64_t lo, uint64_t hi),
+		     void *arg)
+{
+	return t->ops->data_runs(t, lo, hi, fn, arg);
+}
+
+static ssize_t memsrc_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	return target_read(ctx, addr, buf, len);
+}
+
+struct memsrc target_memsrc(struct target *t)
+{
+	return (struct memsrc){ memsrc_read, t };
+}
+
+pid_t target_stopped_thread(const struct target *t)
+{
+	for (size_t i = 0; i < t->nthreads; i++)
+		if (t->threads[i].stopped && !t->threads[i].exiting && !t->threads[i].group_stop)
+			return t->threads[i].tid;
+	return 0;
+}
+
+const struct core *target_core(const struct target *t)
+{
+	return t->core;
+}
+
+void target_free(struct target *t)
+{
+	if (!t)
+		return;
+	t->ops->release(t);
+	free(t->threads);
+	strbuf_release(&t->notices);
+	cleanup_release(&t->cleanup);
+	free(t);
+}

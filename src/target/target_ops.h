@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * target_ops.h - private to src/target/: what each kind of target (a live
+ * process, a core file) implements behind the functions of target.h.
+ */
+#ifndef MLZ_TARGET_OPS_H
+#define MLZ_TARGET_OPS_H
+
+#include "ptrace.h"
+#include "target.h"
+
+struct target_ops {
+	const char *kind; /* "process", "core file": for messages */
+	bool runs;        /* a process: it runs, stops, and ends; a core never runs */
+	int (*poll)(struct target *t);
+	int (*stop)(struct target *t, struct mlz_err *err);
+	int (*resume)(struct target *t, struct mlz_err *err);
+	int (*detach)(struct target *t, struct mlz_err *err);
+	void (*emergency_detach)(struct target *t);
+	ssize_t (*read)(struct target *t, uint64_t addr, void *buf, size_t len);
+	int (*write)(struct target *t, uint64_t addr, const void *buf, size_t len, struct mlz_err *err);
+	int (*regs)(struct target *t, pid_t tid, struct user_regs_struct *regs, struct mlz_err *err);
+	int (*setregs)(struct target *t, pid_t tid, const struct user_regs_struct *regs, struct mlz_err *err);
+	int (*maps)(struct target *t, struct maps *m, struct mlz_err *err);
+	void (*thread_name)(struct target *t, pid_t tid, char *buf, size_t len);
+	char (*thread_state)(struct target *t, pid_t tid);
+	void (*facts)(struct target *t, struct target_facts *f);
+	int64_t (*resident)(struct target *t, uint64_t lo, uint64_t hi);
+	int (*data_runs)(struct target *t, uint64_t lo, uint64_t hi, void (*fn)(void *arg, uint64_t lo, uint64_t hi),
+			 void *arg);
+	void (*release)(struct target *t);
+};
+
+extern const struct target_ops target_live_ops, target_core_ops;
+
+/* The thread tid of a live target, or NULL. */
+struct thread *target_find_thread(struct target *t, pid_t tid);
+/* Account for one wait event of a live target (see target_live.c). */
+void live_handle_event(struct target *t, const struct pt_event *ev, bool stopping);
+
+#endif
