@@ -126,13 +126,19 @@ void graph_release(struct graph *g);
  */
 long graph_path(const struct graph *g, uint32_t target, size_t *root, uint32_t **chain);
 
-struct session;
-/* Stop the process, walk its heap, gather its roots, build and classify the graph, resume. */
-int graph_take(struct session *s, struct graph *g, struct mlz_err *err);
+struct target;
+struct sym;
+/* What the graph of a target leaves out beyond the allocator's own memory. */
+struct graph_take_opts {
+	const uint64_t (*skip)[2]; /* areas that are not the program's: mlyze's scratch areas */
+	size_t nskip;
+};
 /*
- * The session's graph: the last one while it still holds (a core never
- * changes; a traced process that has not allocated or freed since), else a new one.
+ * The graph of a target the caller holds still (or a core): its blocks from a
+ * heap walk and its roots (registers, stacks, TLS, modules' data, anonymous
+ * writable mappings), built and classified.
  */
-struct graph *session_graph(struct session *s, struct mlz_err *err);
+int graph_take(struct target *t, struct sym *sym, const struct graph_take_opts *o, struct graph *g,
+	       struct mlz_err *err);
 
 #endif

@@ -12,7 +12,7 @@
 struct jv;
 struct strbuf;
 struct sym;
-struct tracer;
+struct stacktab;
 
 enum group_by { BY_SITE, BY_FUNCTION, BY_FILE, BY_STACK, BY_NKINDS };
 
@@ -50,9 +50,9 @@ struct keys {
 };
 
 /* The key id of stack under by (memoized). */
-uint32_t keys_of_stack(struct keys *k, struct sym *sym, const struct tracer *tr, uint32_t stack, enum group_by by);
+uint32_t keys_of_stack(struct keys *k, struct sym *sym, const struct stacktab *stacks, uint32_t stack, enum group_by by);
 /* Every distinct key among the frames of stack (for --cumulative); returns the count written. */
-size_t keys_all_frames(struct keys *k, struct sym *sym, const struct tracer *tr, uint32_t stack, enum group_by by,
+size_t keys_all_frames(struct keys *k, struct sym *sym, const struct stacktab *stacks, uint32_t stack, enum group_by by,
 		       uint32_t *out, size_t max);
 /* The key of the untraced blocks of size class cls. */
 uint32_t keys_of_class(struct keys *k, enum group_by by, unsigned cls);
@@ -75,7 +75,7 @@ struct grouping_opts {
  * Groups of the difference b - a (a may be NULL: all of b), sorted by size
  * difference, then count difference, descending. *n gets the count; caller frees.
  */
-struct group *group_compare(struct keys *k, struct sym *sym, const struct tracer *tr, const struct by_stack *a,
+struct group *group_compare(struct keys *k, struct sym *sym, const struct stacktab *stacks, const struct by_stack *a,
 			    const struct by_stack *b, const struct grouping_opts *o, size_t *n);
 
 /*
@@ -85,7 +85,7 @@ struct group *group_compare(struct keys *k, struct sym *sym, const struct tracer
 bool by_stack_untraced_comparable(const struct by_stack *a, const struct by_stack *b);
 void by_stack_totals(const struct by_stack *b, bool untraced, int64_t *count, int64_t *bytes);
 /* Append groups as JSON objects to array out; with_diff adds count_diff and size_diff. */
-void groups_to_jv(struct keys *k, struct sym *sym, const struct tracer *tr, enum group_by by,
+void groups_to_jv(struct keys *k, struct sym *sym, const struct stacktab *stacks, enum group_by by,
 		  const struct group *g, size_t n, bool with_diff, struct jv *out);
 /* Render a JSON array of groups (as groups_to_jv made) as a table. */
 void groups_text(const struct jv *groups, bool with_diff, struct strbuf *out);

@@ -15,7 +15,7 @@ struct maps;
 
 /*
  * Usage:
- *	struct glibc_where w;            // from glibc_locate() (session layer) or by hand
+ *	struct glibc_where w;            // from glibc_locate() or by hand
  *	struct heap_report r;
  *	heap_walk(&mem, &maps, &w, visit, arg, &r, &err);
  *	... r.arenas, r.mi, r.problems ...
@@ -124,32 +124,34 @@ uint64_t glibc_find_tcache_slot(const struct memsrc *m, uint64_t lo, uint64_t hi
 /* Layouts this walker knows: glibc 2.35 to 2.40 on x86-64. */
 bool glibc_version_supported(const char *version);
 
-struct session;
+struct target;
+struct sym;
 /*
- * Find glibc's malloc state in the session's process (stopped): the module
+ * Find glibc's malloc state in a process held still (or a core): the module
  * malloc binds to must be glibc's (else an error naming the allocator), its
  * version supported, main_arena and mp_ from debug symbols or heuristics, and
  * each thread's tcache. Release with glibc_where_release.
  */
-int glibc_locate(struct session *s, const struct maps *maps, const struct memsrc *m, struct glibc_where *w,
-		 struct mlz_err *err);
+int glibc_locate(struct target *t, struct sym *sym, const struct maps *maps, const struct memsrc *m,
+		 struct glibc_where *w, struct mlz_err *err);
 void glibc_where_release(struct glibc_where *w);
+/* Where glibc keeps its own malloc state (main_arena, mp_) into out[0..1]: not a root. Returns 2. */
+size_t glibc_state_ranges(const struct glibc_where *w, uint64_t (*out)[2]);
 /* Load what glibc_locate needs from files (libc's symbols) while the process still runs. */
-void glibc_prepare(struct session *s);
+void glibc_prepare(struct sym *sym);
 
-/* What one heap walk of the session's process gives beyond the report. */
+/* What one heap walk of a target gives beyond the report. */
 struct heap_take {
 	struct glibc_where where;
 	double stopped_ms;    /* how long the process was stopped for the walk */
 	int64_t rss;          /* resident bytes of the arenas' heaps, -1 when unknown */
 	int64_t *arena_rss;   /* per arena, -1 when unknown */
 };
-/* Locate and walk (fn per chunk) in a process the caller has stopped. */
-int heap_walk_stopped(struct session *s, heap_chunk_fn fn, void *arg, struct heap_report *r, struct heap_take *h,
-		      struct mlz_err *err);
-/* Stop the process, locate, walk (fn per chunk), resume; then the heaps' residency. */
-int heap_take(struct session *s, heap_chunk_fn fn, void *arg, struct heap_report *r, struct heap_take *h,
-	      struct mlz_err *err);
+/* Locate and walk (fn per chunk) a target the caller holds still. */
+int heap_walk_target(struct target *t, struct sym *sym, heap_chunk_fn fn, void *arg, struct heap_report *r,
+		     struct heap_take *h, struct mlz_err *err);
+/* The resident bytes of each arena's heaps into h (pagemap), read while the process runs again. */
+void heap_residency(struct target *t, const struct heap_report *r, struct heap_take *h);
 void heap_take_release(struct heap_take *h);
 
 #endif

@@ -9,6 +9,8 @@
 #include "blocks.h"
 #include "err.h"
 #include "group.h"
+#include "heap.h"
+#include "liveset.h"
 #include "snapshot.h"
 
 struct target;
@@ -22,13 +24,16 @@ struct session {
 	enum session_mode mode;
 	struct target *target; /* NULL only before attach */
 	struct sym *sym;       /* created on first use */
-	struct tracer *tracer; /* allocation tracing, NULL with --no-trace */
+	struct liveset live;   /* every traced block; empty on a core and with --no-trace */
+	struct tracer *tracer; /* the breakpoint tracer feeding live; NULL on a core and with --no-trace */
 	struct snapshots snaps;
 	struct keys keys;        /* group keys (site ids) for the whole session */
 	struct by_stack growth;  /* the live set at the last `growth` */
 	bool growth_taken;
 	struct graph *graph;     /* the last reference graph, reused while it still holds (session_graph) */
-	uint64_t graph_seq;      /* the tracer's event count when it was built */
+	uint64_t graph_changes;  /* the live set's change count when it was built */
+	int paused;              /* session_pause depth */
+	double pause_t0;         /* when the outermost pause stopped the process */
 	bool json;             /* --json given on the command line */
 	const char *debug_dir; /* --debug-dir: where to look for separate debug files instead */
 	bool interactive;      /* a REPL on a terminal */
@@ -62,11 +67,18 @@ void session_flush_notices(struct session *s);
 int session_need_image(struct session *s, struct mlz_err *err);
 /* Fail with MLZ_E_GONE unless the process exists and runs (or is stopped by us). */
 int session_need_process(struct session *s, struct mlz_err *err);
-/* Stop every thread and make the symbols current; undo with session_resume(). */
-int session_stop(struct session *s, struct mlz_err *err);
-int session_resume(struct session *s, struct mlz_err *err);
-/* The tracer, or an error saying tracing is off; NULL then. */
-struct tracer *session_tracer(struct session *s, struct mlz_err *err);
+/*
+ * Hold the image still for one analysis: stop every thread (nothing to stop
+ * on a core), make the symbols current, and account for every event the
+ * source still holds. Pauses nest; session_unpause() resumes at the
+ * outermost and gives how long the process was stopped (ms may be NULL). Its
+ * result must be checked: a process left stopped is an error. The command
+ * dispatcher unpauses a target a command left paused and reports it.
+ */
+int session_pause(struct session *s, struct mlz_err *err);
+int session_unpause(struct session *s, double *ms, struct mlz_err *err);
+/* The live set, with every event up to now accounted for. */
+struct liveset *session_live(struct session *s);
 /* The symbol table, created or refreshed for the current address space (as last known once the process is gone); NULL on error. */
 struct sym *session_sym(struct session *s, struct mlz_err *err);
 
@@ -77,6 +89,17 @@ struct sym *session_sym(struct session *s, struct mlz_err *err);
  * what heap walks find, and nothing is written into the process.
  */
 int session_start_tracing(struct session *s, bool install, struct mlz_err *err);
+
+/* Load what a heap walk reads from files (libc's symbols) while the process still runs: the pause is the walk only. */
+void session_prepare_walk(struct session *s);
+/*
+ * Walk the heap (fn per chunk) with the process paused, then read the heaps'
+ * residency with it running again; h->stopped_ms says how long it was stopped.
+ */
+int session_heap(struct session *s, heap_chunk_fn fn, void *arg, struct heap_report *r, struct heap_take *h,
+		 struct mlz_err *err);
+/* The reference graph: the last one while the live set has not changed since (a core's always holds). */
+struct graph *session_graph(struct session *s, struct mlz_err *err);
 
 /* Detach from a live target (cleanup registry first); 0 when nothing is left attached. */
 int session_detach(struct session *s, struct mlz_err *err);

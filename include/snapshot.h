@@ -10,7 +10,7 @@
 #include "blocks.h"
 #include "err.h"
 
-struct tracer;
+struct liveset;
 
 /* A live block only the heap walk knows: no stack, and its usable size (its chunk less the header). */
 struct wblock {
@@ -62,8 +62,8 @@ struct snapshots {
 	unsigned auto_names;  /* for unnamed snapshots: s1, s2, ... */
 };
 
-/* Copy the tracer's live set as a snapshot called name (NULL: the next sN). Returns it, or NULL. */
-struct snapshot *snapshot_take(struct snapshots *ss, struct tracer *tr, const char *name, int64_t rss,
+/* Copy the live set (synced first) as a snapshot called name (NULL: the next sN). Returns it, or NULL. */
+struct snapshot *snapshot_take(struct snapshots *ss, struct liveset *ls, const char *name, int64_t rss,
 			       struct mlz_err *err);
 /* Add the untraced blocks of the heap walk made at the same stop (they move into s). */
 void snapshot_add_untraced(struct snapshot *s, struct untraced *u);

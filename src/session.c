@@ -9,8 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "proc.h"
-#include "graph.h"
 #include "session.h"
 #include "sym.h"
 #include "target.h"
@@ -48,6 +48,7 @@ void session_release(struct session *s)
 		s->target->hooks = (struct target_hooks){ 0 };
 	tracer_free(s->tracer);
 	s->tracer = NULL;
+	liveset_release(&s->live);
 	snapshots_release(&s->snaps);
 	if (s->graph)
 		graph_release(s->graph);
@@ -171,13 +172,10 @@ struct sym *session_sym(struct session *s, struct mlz_err *err)
 	return sym_refresh(s->sym, err) < 0 ? NULL : s->sym;
 }
 
-struct tracer *session_tracer(struct session *s, struct mlz_err *err)
+struct liveset *session_live(struct session *s)
 {
-	if (!s->tracer)
-		mlz_error(err, "allocation tracing is off");
-	else if (target_runs(s->target))
-		tracer_drain(s->tracer);
-	return s->tracer;
+	liveset_sync(&s->live);
+	return &s->live;
 }
 
 /* The process is about to end with its memory still there: keep its last live set. */
@@ -188,17 +186,22 @@ static void on_process_exit(void *arg)
 	struct mlz_err err;
 	target_facts(s->target, &f);
 	target_facts_release(&f);
-	if (!snapshot_take(&s->snaps, s->tracer, "exit", f.rss, &err))
+	if (!snapshot_take(&s->snaps, &s->live, "exit", f.rss, &err))
 		strbuf_addf(&s->target->notices, "no exit snapshot: %s\n", err.msg);
 	else
 		strbuf_addf(&s->target->notices, "process %d is exiting: took snapshot 'exit' (%zu live blocks)\n",
-			    s->target->pid, s->tracer->blocks.n);
+			    s->target->pid, s->live.blocks.n);
 }
 
-int session_stop(struct session *s, struct mlz_err *err)
+int session_pause(struct session *s, struct mlz_err *err)
 {
+	if (s->paused) {
+		s->paused++;
+		return 0;
+	}
 	if (session_need_image(s, err) < 0)
 		return -1;
+	double t0 = mono_ms();
 	if (target_stop(s->target, err) < 0)
 		return -1;
 	if (!session_sym(s, err)) {
@@ -206,14 +209,22 @@ int session_stop(struct session *s, struct mlz_err *err)
 		target_resume(s->target, &ignored);
 		return -1;
 	}
+	liveset_sync(&s->live); /* results still held by the source are blocks too */
+	s->paused = 1;
+	s->pause_t0 = t0;
 	return 0;
 }
 
-int session_resume(struct session *s, struct mlz_err *err)
+int session_unpause(struct session *s, double *ms, struct mlz_err *err)
 {
-	if (!target_runs(s->target))
+	if (!s->paused)
 		return 0;
-	return target_resume(s->target, err);
+	if (--s->paused)
+		return 0;
+	int r = target_runs(s->target) ? target_resume(s->target, err) : 0;
+	if (ms)
+		*ms = mono_ms() - s->pause_t0;
+	return r;
 }
 
 int session_detach(struct session *s, struct mlz_err *err)
@@ -228,12 +239,10 @@ int session_start_tracing(struct session *s, bool install, struct mlz_err *err)
 	struct sym *sym = session_sym(s, err);
 	if (!sym)
 		return -1;
-	s->tracer = tracer_new(s->target, sym);
-	if (!install) {
-		/* --no-trace: the tables exist (empty) for snapshots of heap walks; nothing goes into the target. */
-		s->target->hooks = (struct target_hooks){ 0 };
-		return 0;
-	}
+	liveset_init(&s->live);
+	if (!install)
+		return 0; /* a core, --no-trace: the live set stays empty and snapshots hold what heap walks find */
+	s->tracer = tracer_new(s->target, sym, &s->live);
 	s->tracer->on_process_exit = on_process_exit;
 	s->tracer->exit_arg = s;
 	if (s->mode == MODE_RUN)

@@ -40,7 +40,7 @@ static int exec(struct cmd_ctx *c)
 {
 	struct heap_report r;
 	struct heap_take h;
-	if (heap_take(c->s, NULL, NULL, &r, &h, &c->err) < 0) {
+	if (session_heap(c->s, NULL, NULL, &r, &h, &c->err) < 0) {
 		heap_take_release(&h);
 		return -1;
 	}

@@ -103,7 +103,7 @@ static int exec(struct cmd_ctx *c)
 				ret = mlz_error_errno(&c->err, errno, "cannot write '%s'", dot);
 		}
 	}
-	bool stopped = ret == 0 && target_runs(c->s->target) && session_stop(c->s, &c->err) == 0;
+	bool stopped = ret == 0 && target_runs(c->s->target) && session_pause(c->s, &c->err) == 0;
 	struct jv *o = ret == 0 ? jv_object() : NULL;
 	if (o) {
 		jv_set(o, "block", graph_block_jv(c->s, sym, g, (uint32_t)target));
@@ -120,8 +120,11 @@ static int exec(struct cmd_ctx *c)
 		if (dot)
 			jv_set(o, "dot", jv_string(dot));
 	}
-	if (stopped)
-		session_resume(c->s, &c->err);
+	if (stopped && session_unpause(c->s, NULL, &c->err) < 0) {
+		jv_free(o);
+		o = NULL;
+		ret = -1;
+	}
 	free(queue);
 	graph_seen_release(&level);
 	free(refs);

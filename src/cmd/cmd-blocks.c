@@ -10,7 +10,7 @@
 #include "render.h"
 #include "session.h"
 #include "strbuf.h"
-#include "tracer.h"
+#include "liveset.h"
 #include "xalloc.h"
 
 static int cmp_addr(const void *a, const void *b)
@@ -22,9 +22,9 @@ static int cmp_addr(const void *a, const void *b)
 /* One block as JSON: where it is, how big, who allocated it, when. */
 struct jv *block_jv(struct session *s, struct sym *sym, const struct block *b)
 {
-	struct tracer *tr = s->tracer;
+	const struct liveset *ls = &s->live;
 	struct jv *o = jv_object();
-	uint32_t site = keys_of_stack(&s->keys, sym, tr, b->stack, BY_SITE);
+	uint32_t site = keys_of_stack(&s->keys, sym, &ls->stacks, b->stack, BY_SITE);
 	const struct group_key *k = keys_get(&s->keys, BY_SITE, site);
 	jv_set(o, "address", jv_addr(b->addr));
 	jv_set(o, "size", jv_int((int64_t)b->size));
@@ -32,17 +32,17 @@ struct jv *block_jv(struct session *s, struct sym *sym, const struct block *b)
 	jv_set(o, "function", jv_string(k->function));
 	jv_set(o, "file", jv_string(k->file));
 	jv_set(o, "line", k->line ? jv_int(k->line) : jv_null());
-	jv_set(o, "tid", jv_int(tr->stacks.tids[tr->stacks.recs[b->stack].tidx]));
+	jv_set(o, "tid", jv_int(liveset_block_tid(ls, b)));
 	jv_set(o, "seq", jv_int((int64_t)block_seq(b)));
-	uint32_t tick = clockidx_tick(&tr->clock, block_seq(b));
-	jv_set(o, "age", jv_double((double)(tracer_tick_now(tr) - tick) * CLOCK_TICK_MS / 1000.0));
+	uint32_t tick = clockidx_tick(&ls->clock, block_seq(b));
+	jv_set(o, "age", jv_double((double)(liveset_tick_now(ls) - tick) * CLOCK_TICK_MS / 1000.0));
 	return o;
 }
 
 static int exec(struct cmd_ctx *c)
 {
-	struct tracer *tr = session_tracer(c->s, &c->err);
-	struct sym *sym = tr ? session_sym(c->s, &c->err) : NULL;
+	struct liveset *ls = session_live(c->s);
+	struct sym *sym = session_sym(c->s, &c->err);
 	if (!sym)
 		return -1;
 	long site = -1, min = 0, max = -1, limit = 50;
@@ -56,13 +56,13 @@ static int exec(struct cmd_ctx *c)
 	if ((v = cmd_optval(c->args, "--limit")) && parse_count(c, "--limit", v, &limit) < 0)
 		return -1;
 
-	const struct block **sel = xmalloc((tr->blocks.n ? tr->blocks.n : 1) * sizeof(*sel));
+	const struct block **sel = xmalloc((ls->blocks.n ? ls->blocks.n : 1) * sizeof(*sel));
 	size_t n = 0;
 	uint64_t bytes = 0;
-	BLOCKTAB_FOREACH(&tr->blocks, b) {
+	BLOCKTAB_FOREACH(&ls->blocks, b) {
 		if (b->size < (uint64_t)min || (max >= 0 && b->size > (uint64_t)max))
 			continue;
-		if (site >= 0 && keys_of_stack(&c->s->keys, sym, tr, b->stack, BY_SITE) != (uint32_t)site)
+		if (site >= 0 && keys_of_stack(&c->s->keys, sym, &ls->stacks, b->stack, BY_SITE) != (uint32_t)site)
 			continue;
 		sel[n++] = b;
 		bytes += b->size;

@@ -60,7 +60,7 @@ static int exec(struct cmd_ctx *c)
 	if (which && !all && parse_tid(c, which, &tid) < 0)
 		return -1;
 
-	if (session_stop(s, &c->err) < 0)
+	if (session_pause(s, &c->err) < 0)
 		return -1;
 	struct target *t = s->target;
 	uint64_t *pcs = xmalloc(depth * sizeof(*pcs));
@@ -80,7 +80,7 @@ static int exec(struct cmd_ctx *c)
 	free(pcs);
 	free(caller);
 	struct mlz_err rerr;
-	if (session_resume(s, &rerr) < 0 && ret == 0) {
+	if (session_unpause(s, NULL, &rerr) < 0 && ret == 0) {
 		c->err = rerr;
 		ret = -1;
 	}

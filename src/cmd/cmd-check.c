@@ -9,7 +9,7 @@
 #include "jv.h"
 #include "session.h"
 #include "strbuf.h"
-#include "tracer.h"
+#include "liveset.h"
 #include "xalloc.h"
 
 #define MAX_REPORTED 20
@@ -65,13 +65,11 @@ static const char *misfit(const struct found *f, uint64_t req)
 
 static int exec(struct cmd_ctx *c)
 {
-	struct tracer *tr = session_tracer(c->s, &c->err);
-	if (!tr)
-		return -1;
-	struct check_ctx x = { .traced = &tr->blocks };
+	struct liveset *ls = session_live(c->s);
+	struct check_ctx x = { .traced = &ls->blocks };
 	struct heap_report r;
 	struct heap_take h;
-	if (heap_take(c->s, note_chunk, &x, &r, &h, &c->err) < 0) {
+	if (session_heap(c->s, note_chunk, &x, &r, &h, &c->err) < 0) {
 		heap_take_release(&h);
 		free(x.v);
 		return -1;
@@ -81,7 +79,7 @@ static int exec(struct cmd_ctx *c)
 	struct jv *o = jv_object();
 	struct jv *bad = jv_array();
 	size_t ok = 0, nbad = 0;
-	BLOCKTAB_FOREACH(&tr->blocks, b) {
+	BLOCKTAB_FOREACH(&ls->blocks, b) {
 		struct found key = { .addr = b->addr };
 		const struct found *f = x.n ? bsearch(&key, x.v, x.n, sizeof(*x.v), by_addr) : NULL;
 		const char *why = f ? misfit(f, b->size) : "no chunk starts there";
@@ -101,7 +99,7 @@ static int exec(struct cmd_ctx *c)
 	bool complete = r.nproblems == 0;
 	for (size_t i = 0; i < r.narenas; i++)
 		complete = complete && r.arenas[i].complete;
-	jv_set(o, "traced", jv_int((int64_t)tr->blocks.n));
+	jv_set(o, "traced", jv_int((int64_t)ls->blocks.n));
 	jv_set(o, "ok", jv_int((int64_t)ok));
 	jv_set(o, "bad", jv_int((int64_t)nbad));
 	jv_set(o, "heap_complete", jv_bool(complete));
@@ -112,7 +110,7 @@ static int exec(struct cmd_ctx *c)
 	heap_take_release(&h);
 	if (nbad)
 		return mlz_error(&c->err, "%zu of %zu traced blocks are not in-use chunks of a fitting size", nbad,
-				 (size_t)tr->blocks.n);
+				 (size_t)ls->blocks.n);
 	return 0;
 }
 

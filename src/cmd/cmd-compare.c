@@ -24,7 +24,7 @@ static int exec(struct cmd_ctx *c)
 		return -1;
 	}
 	size_t n;
-	struct group *g = group_compare(&c->s->keys, sym, c->s->tracer, a, b, &o, &n);
+	struct group *g = group_compare(&c->s->keys, sym, &c->s->live.stacks, a, b, &o, &n);
 	struct jv *r = jv_object();
 	jv_set(r, "a", jv_string(c->args->argv[0]));
 	jv_set(r, "b", jv_string(c->args->argv[1]));
@@ -39,7 +39,7 @@ static int exec(struct cmd_ctx *c)
 	jv_set(r, "size_diff", jv_int(bb - ba));
 	/* Blocks allocated before attach count only when both sides walked the heap. */
 	jv_set(r, "untraced", jv_bool(untraced));
-	groups_to_jv(&c->s->keys, sym, c->s->tracer, o.by, g, n, true, jv_set(r, "groups", jv_array()));
+	groups_to_jv(&c->s->keys, sym, &c->s->live.stacks, o.by, g, n, true, jv_set(r, "groups", jv_array()));
 	free(g);
 	by_stack_release(&ta);
 	by_stack_release(&tb);

@@ -12,14 +12,13 @@
 static int exec(struct cmd_ctx *c)
 {
 	uint64_t bytes = 0;
-	double t0 = mono_ms();
-	if (session_stop(c->s, &c->err) < 0)
+	double stopped;
+	if (session_pause(c->s, &c->err) < 0)
 		return -1;
 	int r = target_dump(c->s->target, c->args->argv[0], &bytes, &c->err);
 	struct mlz_err e2;
-	if (session_resume(c->s, r < 0 ? &e2 : &c->err) < 0)
+	if (session_unpause(c->s, &stopped, r < 0 ? &e2 : &c->err) < 0)
 		r = -1;
-	double stopped = mono_ms() - t0;
 	if (r < 0)
 		return -1;
 	c->result = jv_object();

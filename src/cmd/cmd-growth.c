@@ -31,7 +31,7 @@ static int exec(struct cmd_ctx *c)
 		at_attach.bytes += now.untraced[i].bytes;
 	}
 	const struct by_stack *a = c->s->growth_taken ? &c->s->growth : &at_attach;
-	struct group *g = group_compare(&c->s->keys, sym, c->s->tracer, a, b, &o, &n);
+	struct group *g = group_compare(&c->s->keys, sym, &c->s->live.stacks, a, b, &o, &n);
 	size_t kept = 0;
 	for (size_t i = 0; i < n; i++)
 		if (g[i].bytes_b > g[i].bytes_a || g[i].count_b > g[i].count_a)
@@ -41,7 +41,7 @@ static int exec(struct cmd_ctx *c)
 	jv_set(r, "by", jv_string(group_by_names[o.by]));
 	jv_set(r, "size_diff", jv_int((int64_t)b->bytes - (int64_t)a->bytes));
 	jv_set(r, "count_diff", jv_int((int64_t)b->count - (int64_t)a->count));
-	groups_to_jv(&c->s->keys, sym, c->s->tracer, o.by, g, kept, true, jv_set(r, "groups", jv_array()));
+	groups_to_jv(&c->s->keys, sym, &c->s->live.stacks, o.by, g, kept, true, jv_set(r, "groups", jv_array()));
 	free(g);
 	by_stack_release(&c->s->growth);
 	c->s->growth = now; /* this call's live set is the next call's start */

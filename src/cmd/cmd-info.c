@@ -12,7 +12,7 @@
 #include "session.h"
 #include "strbuf.h"
 #include "target.h"
-#include "tracer.h"
+#include "liveset.h"
 
 static int exec(struct cmd_ctx *c)
 {
@@ -51,12 +51,13 @@ static int exec(struct cmd_ctx *c)
 	target_facts_release(&f);
 	struct jv *tr = jv_set(r, "tracing", jv_object());
 	jv_set(tr, "threads", jv_bool(target_runs(t)));
-	struct tracer *trc = s->tracer;
-	jv_set(tr, "allocations", jv_bool(trc && trc->installed && target_runs(t)));
-	if (trc && trc->installed && target_runs(t)) {
-		jv_set(tr, "allocator", jv_string(trc->module));
-		jv_set(tr, "breakpoints", jv_int((int64_t)trc->bps.n));
-		jv_set(tr, "scratch", jv_addr(trc->sc.base));
+	struct source_info si;
+	liveset_source_info(&s->live, &si);
+	jv_set(tr, "allocations", jv_bool(si.active));
+	if (si.active) {
+		jv_set(tr, "allocator", jv_string(si.allocator));
+		jv_set(tr, "breakpoints", jv_int((int64_t)si.breakpoints));
+		jv_set(tr, "scratch", jv_addr(si.scratch));
 	}
 	jv_set(tr, "changes_to_undo", jv_int((int64_t)cleanup_pending(&t->cleanup)));
 	c->result = r;

@@ -10,7 +10,7 @@
 #include "jv.h"
 #include "session.h"
 #include "strbuf.h"
-#include "tracer.h"
+#include "liveset.h"
 #include "xalloc.h"
 
 static const char *const class_keys[LEAK_NSTATES] = {
@@ -44,7 +44,7 @@ static int exec(struct cmd_ctx *c)
 		return -1;
 	if (by == BY_STACK || by == BY_FILE)
 		return mlz_error_kind(&c->err, MLZ_E_USAGE, "leaks: --by takes site, function or size");
-	struct tracer *tr = s->tracer;
+	const struct liveset *ls = &s->live;
 	struct sym *sym = session_sym(s, &c->err);
 	if (!sym)
 		return -1;
@@ -56,14 +56,14 @@ static int exec(struct cmd_ctx *c)
 	struct lgroup *grp = NULL;
 	size_t ng = 0, galloc = 0;
 	for (size_t i = 0; i < g.n; i++) {
-		const struct block *b = tr && tr->blocks.n ? blocktab_get(&tr->blocks, g.addr[i]) : NULL;
+		const struct block *b = ls->blocks.n ? blocktab_get(&ls->blocks, g.addr[i]) : NULL;
 		uint64_t bytes = b ? b->size : g.size[i]; /* requested when traced, else usable */
 		uint8_t st = g.state[i];
 		tot[st].blocks++;
 		tot[st].bytes += bytes;
 		if (st == LEAK_REACHABLE)
 			continue;
-		uint32_t key = b && !by_size ? keys_of_stack(&s->keys, sym, tr, b->stack, by)
+		uint32_t key = b && !by_size ? keys_of_stack(&s->keys, sym, &ls->stacks, b->stack, by)
 					     : keys_of_class(&s->keys, by_size ? BY_SITE : by, untraced_class(bytes));
 		size_t k = 0;
 		while (k < ng && (grp[k].key != key || grp[k].state != st))

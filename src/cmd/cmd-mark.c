@@ -4,17 +4,15 @@
 #include "jv.h"
 #include "session.h"
 #include "strbuf.h"
-#include "tracer.h"
+#include "liveset.h"
 
 static int exec(struct cmd_ctx *c)
 {
-	struct tracer *tr = session_tracer(c->s, &c->err);
-	if (!tr)
-		return -1;
-	tracer_mark(tr, c->args->argv[0]);
+	struct liveset *ls = session_live(c->s);
+	liveset_mark(ls, c->args->argv[0]);
 	c->result = jv_object();
 	jv_set(c->result, "phase", jv_string(c->args->argv[0]));
-	jv_set(c->result, "seconds", jv_double(tr->phases[tr->nphases - 1].start_tick * (CLOCK_TICK_MS / 1000.0)));
+	jv_set(c->result, "seconds", jv_double(ls->phases[ls->nphases - 1].start_tick * (CLOCK_TICK_MS / 1000.0)));
 	return 0;
 }
 

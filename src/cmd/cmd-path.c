@@ -26,7 +26,7 @@ static int exec(struct cmd_ctx *c)
 	uint32_t *chain;
 	long len = graph_path(g, (uint32_t)target, &root, &chain);
 	/* naming a stack slot's frame unwinds its thread: stopped again for that */
-	if (len > 0 && session_stop(c->s, &c->err) < 0) {
+	if (len > 0 && session_pause(c->s, &c->err) < 0) {
 		free(chain);
 		return -1;
 	}
@@ -44,7 +44,7 @@ static int exec(struct cmd_ctx *c)
 	}
 	free(chain);
 	c->result = o;
-	int r = len > 0 ? session_resume(c->s, &c->err) : 0;
+	int r = len > 0 ? session_unpause(c->s, NULL, &c->err) : 0;
 	jv_set(o, "ms", jv_double(mono_ms() - t0)); /* the query, with the graph's build if it was not reused */
 	return r;
 }

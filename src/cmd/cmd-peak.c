@@ -8,28 +8,28 @@
 #include "jv.h"
 #include "session.h"
 #include "strbuf.h"
-#include "tracer.h"
+#include "liveset.h"
 
 static int exec(struct cmd_ctx *c)
 {
-	struct tracer *tr = session_tracer(c->s, &c->err);
-	struct sym *sym = tr ? session_sym(c->s, &c->err) : NULL;
+	struct liveset *ls = session_live(c->s);
+	struct sym *sym = session_sym(c->s, &c->err);
 	if (!sym)
 		return -1;
 	struct grouping_opts o;
 	if (grouping_parse(c, &o) < 0)
 		return -1;
 	if (cmd_has(c->args, "--reset"))
-		tracer_reset_peak(tr);
-	tracer_sync_peak(tr);
+		liveset_reset_peak(ls);
+	liveset_sync_peak(ls);
 	struct jv *r = jv_object();
-	jv_set(r, "bytes", jv_int((int64_t)tr->st.peak_bytes));
-	jv_set(r, "blocks", jv_int((int64_t)tr->st.peak_blocks));
-	jv_set(r, "seconds", jv_double(tr->peak_tick * (CLOCK_TICK_MS / 1000.0)));
-	jv_set(r, "now_bytes", jv_int((int64_t)tr->blocks.bytes));
+	jv_set(r, "bytes", jv_int((int64_t)ls->peak_bytes));
+	jv_set(r, "blocks", jv_int((int64_t)ls->peak_blocks));
+	jv_set(r, "seconds", jv_double(ls->peak_tick * (CLOCK_TICK_MS / 1000.0)));
+	jv_set(r, "now_bytes", jv_int((int64_t)ls->blocks.bytes));
 	size_t n;
-	struct group *g = group_compare(&c->s->keys, sym, tr, NULL, &tr->peak, &o, &n);
-	groups_to_jv(&c->s->keys, sym, tr, o.by, g, n, false, jv_set(r, "groups", jv_array()));
+	struct group *g = group_compare(&c->s->keys, sym, &ls->stacks, NULL, &ls->peak, &o, &n);
+	groups_to_jv(&c->s->keys, sym, &ls->stacks, o.by, g, n, false, jv_set(r, "groups", jv_array()));
 	free(g);
 	c->result = r;
 	return 0;

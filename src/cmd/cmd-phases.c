@@ -8,12 +8,12 @@
 #include "jv.h"
 #include "session.h"
 #include "strbuf.h"
-#include "tracer.h"
+#include "liveset.h"
 
 static int exec(struct cmd_ctx *c)
 {
-	struct tracer *tr = session_tracer(c->s, &c->err);
-	struct sym *sym = tr ? session_sym(c->s, &c->err) : NULL;
+	struct liveset *ls = session_live(c->s);
+	struct sym *sym = session_sym(c->s, &c->err);
 	if (!sym)
 		return -1;
 	struct grouping_opts o;
@@ -22,12 +22,12 @@ static int exec(struct cmd_ctx *c)
 	if (!cmd_optval(c->args, "--top"))
 		o.top = 3;
 	struct by_stack now = { 0 };
-	tracer_live_copy(tr, &now);
-	uint32_t tick = tracer_tick_now(tr);
+	liveset_copy(ls, &now);
+	uint32_t tick = liveset_tick_now(ls);
 	struct jv *r = jv_object();
 	struct jv *list = jv_set(r, "phases", jv_array());
-	for (size_t i = 0; i < tr->nphases; i++) {
-		const struct phase *p = &tr->phases[i];
+	for (size_t i = 0; i < ls->nphases; i++) {
+		const struct phase *p = &ls->phases[i];
 		const struct by_stack *end = p->open ? &now : &p->end;
 		struct jv *ph = jv_push(list, jv_object());
 		jv_set(ph, "name", jv_string(p->name));
@@ -39,12 +39,12 @@ static int exec(struct cmd_ctx *c)
 		jv_set(ph, "delta_blocks", jv_int((int64_t)end->count - (int64_t)p->start.count));
 		jv_set(ph, "peak_above_start", jv_int((int64_t)p->peak_bytes - (int64_t)p->start.bytes));
 		size_t n;
-		struct group *g = group_compare(&c->s->keys, sym, tr, &p->start, end, &o, &n);
+		struct group *g = group_compare(&c->s->keys, sym, &ls->stacks, &p->start, end, &o, &n);
 		size_t kept = 0;
 		for (size_t k = 0; k < n; k++)
 			if (g[k].bytes_b > g[k].bytes_a)
 				g[kept++] = g[k];
-		groups_to_jv(&c->s->keys, sym, tr, o.by, g, kept, true, jv_set(ph, "groups", jv_array()));
+		groups_to_jv(&c->s->keys, sym, &ls->stacks, o.by, g, kept, true, jv_set(ph, "groups", jv_array()));
 		free(g);
 	}
 	by_stack_release(&now);

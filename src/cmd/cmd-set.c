@@ -8,13 +8,11 @@
 #include "jv.h"
 #include "session.h"
 #include "strbuf.h"
-#include "tracer.h"
+#include "liveset.h"
 
 static int exec(struct cmd_ctx *c)
 {
-	struct tracer *tr = session_tracer(c->s, &c->err);
-	if (!tr)
-		return -1;
+	struct liveset *ls = session_live(c->s);
 	if (c->args->argc == 1)
 		return mlz_error_kind(&c->err, MLZ_E_USAGE, "set: '%s' needs a value (usage: set [NAME VALUE])",
 				      c->args->argv[0]);
@@ -27,10 +25,10 @@ static int exec(struct cmd_ctx *c)
 			return -1;
 		if (v < 1 || v > 256)
 			return mlz_error_kind(&c->err, MLZ_E_USAGE, "set: max-stack-depth is 1 to 256, not %ld", v);
-		tr->max_depth = (int)v;
+		ls->max_depth = (int)v;
 	}
 	c->result = jv_object();
-	jv_set(c->result, "max-stack-depth", jv_int(tr->max_depth));
+	jv_set(c->result, "max-stack-depth", jv_int(ls->max_depth));
 	return 0;
 }
 

@@ -16,17 +16,17 @@
 #include "strbuf.h"
 #include "sym.h"
 #include "target.h"
-#include "tracer.h"
+#include "liveset.h"
 
 #define DUMP_BYTES 64
 
 /* The live block that starts at addr, else the one that contains it. */
-static const struct block *find_block(const struct tracer *tr, uint64_t addr)
+static const struct block *find_block(const struct liveset *ls, uint64_t addr)
 {
-	const struct block *b = blocktab_get(&tr->blocks, addr);
+	const struct block *b = blocktab_get(&ls->blocks, addr);
 	if (b)
 		return b;
-	BLOCKTAB_FOREACH(&tr->blocks, x)
+	BLOCKTAB_FOREACH(&ls->blocks, x)
 		if (addr > x->addr && addr < x->addr + x->size)
 			return x;
 	return NULL;
@@ -67,18 +67,21 @@ static void add_bytes(struct cmd_ctx *c, struct jv *r, uint64_t addr, uint64_t s
 
 #define MAX_REFS 20
 
-/* The block's place in the reference graph: what points at it, what it points at (the first MAX_REFS). */
-static void add_refs(struct cmd_ctx *c, struct sym *sym, struct jv *o, uint64_t addr)
+/*
+ * The block's place in the reference graph: what points at it, what it points
+ * at (the first MAX_REFS). Fails only if the process cannot be resumed.
+ */
+static int add_refs(struct cmd_ctx *c, struct sym *sym, struct jv *o, uint64_t addr)
 {
 	struct mlz_err err = { 0 };
 	struct graph *g = session_graph(c->s, &err);
 	long i = g ? graph_find(g, addr) : -1;
 	if (i < 0) {
 		jv_set(o, "references_note", jv_string(g ? "not in the reference graph" : err.msg));
-		return;
+		return 0;
 	}
 	/* a stack slot is named by unwinding its thread: stopped for that */
-	bool stopped = session_stop(c->s, &err) == 0;
+	bool stopped = session_pause(c->s, &err) == 0;
 	struct jv *in = jv_set(o, "referrers", jv_array()), *out = jv_set(o, "references", jv_array());
 	size_t rf, nr = graph_roots_of(g, (uint32_t)i, &rf);
 	for (size_t k = rf; k < rf + nr && jv_len(in) < MAX_REFS; k++)
@@ -98,8 +101,7 @@ static void add_refs(struct cmd_ctx *c, struct sym *sym, struct jv *o, uint64_t 
 		jv_set(x, "interior", jv_bool(interior));
 	}
 	jv_set(o, "class", jv_string(leak_state_names[g->state[i]]));
-	if (stopped)
-		session_resume(c->s, &err);
+	return stopped ? session_unpause(c->s, NULL, &c->err) : 0;
 }
 
 /* No traced block there: what the heap walk says of addr (a block from before attach, or free memory). */
@@ -110,7 +112,7 @@ static int show_untraced(struct cmd_ctx *c, uint64_t addr)
 	struct heap_take h;
 	if (!target_readable(c->s->target))
 		return mlz_error(&c->err, "no live traced block at 0x%" PRIx64, addr);
-	int ret = heap_take(c->s, find_chunk, &f, &r, &h, &c->err);
+	int ret = session_heap(c->s, find_chunk, &f, &r, &h, &c->err);
 	heap_report_release(&r);
 	heap_take_release(&h);
 	if (ret < 0)
@@ -127,16 +129,19 @@ static int show_untraced(struct cmd_ctx *c, uint64_t addr)
 	jv_set(o, "stack", jv_array());
 	add_bytes(c, o, f.chunk + 16, chunk_usable(f.size, f.kind));
 	struct sym *sym = session_sym(c->s, &c->err);
-	if (sym && f.kind != CK_TCACHE && f.kind != CK_FAST && f.kind != CK_BIN && f.kind != CK_TOP)
-		add_refs(c, sym, o, f.chunk + 16);
+	if (sym && f.kind != CK_TCACHE && f.kind != CK_FAST && f.kind != CK_BIN && f.kind != CK_TOP &&
+	    add_refs(c, sym, o, f.chunk + 16) < 0) {
+		jv_free(o);
+		return -1;
+	}
 	c->result = o;
 	return 0;
 }
 
 static int exec(struct cmd_ctx *c)
 {
-	struct tracer *tr = session_tracer(c->s, &c->err);
-	struct sym *sym = tr ? session_sym(c->s, &c->err) : NULL;
+	struct liveset *ls = session_live(c->s);
+	struct sym *sym = session_sym(c->s, &c->err);
 	if (!sym)
 		return -1;
 	char *end;
@@ -144,13 +149,13 @@ static int exec(struct cmd_ctx *c)
 	uint64_t addr = strtoull(c->args->argv[0], &end, 0);
 	if (errno || *end)
 		return mlz_error_kind(&c->err, MLZ_E_USAGE, "show: '%s' is not an address", c->args->argv[0]);
-	const struct block *b = find_block(tr, addr);
+	const struct block *b = find_block(ls, addr);
 	if (!b)
 		return show_untraced(c, addr);
 	struct jv *r = block_jv(c->s, sym, b);
 	jv_set(r, "traced", jv_bool(true));
 	int depth;
-	const uint64_t *pcs = stacktab_pcs(&tr->stacks, b->stack, &depth);
+	const uint64_t *pcs = stacktab_pcs(&ls->stacks, b->stack, &depth);
 	struct jv *stack = jv_set(r, "stack", jv_array());
 	for (int i = 0; i < depth; i++) {
 		const struct sym_pc *p = sym_lookup(sym, pcs[i], i > 0);
@@ -164,8 +169,10 @@ static int exec(struct cmd_ctx *c)
 		}
 	}
 	add_bytes(c, r, b->addr, b->size);
-	if (target_readable(c->s->target))
-		add_refs(c, sym, r, b->addr);
+	if (target_readable(c->s->target) && add_refs(c, sym, r, b->addr) < 0) {
+		jv_free(r);
+		return -1;
+	}
 	c->result = r;
 	return 0;
 }

@@ -11,7 +11,7 @@
 #include "snapshot.h"
 #include "strbuf.h"
 #include "target.h"
-#include "tracer.h"
+#include "liveset.h"
 
 struct jv *snapshot_jv(const struct snapshot *s)
 {
@@ -49,7 +49,7 @@ void snapshot_text_line(const struct jv *o, struct strbuf *out)
 
 struct take_ctx {
 	struct cmd_ctx *c;
-	struct tracer *tr;
+	struct liveset *ls;
 	struct untraced *u;
 	int64_t rss;
 	struct snapshot *taken;
@@ -58,20 +58,18 @@ struct take_ctx {
 static void take(void *arg)
 {
 	struct take_ctx *x = arg;
-	x->taken = snapshot_take(&x->c->s->snaps, x->tr, x->c->args->argc ? x->c->args->argv[0] : NULL, x->rss,
+	x->taken = snapshot_take(&x->c->s->snaps, x->ls, x->c->args->argc ? x->c->args->argv[0] : NULL, x->rss,
 				 &x->c->err);
 }
 
 static int exec(struct cmd_ctx *c)
 {
-	struct tracer *tr = session_tracer(c->s, &c->err);
-	if (!tr)
-		return -1;
+	struct liveset *ls = session_live(c->s);
 	struct target_facts f;
 	target_facts(c->s->target, &f);
 	target_facts_release(&f);
 	struct untraced u;
-	struct take_ctx x = { c, tr, &u, f.rss, NULL };
+	struct take_ctx x = { c, ls, &u, f.rss, NULL };
 	int r = live_set_take(c->s, &u, take, &x, &c->err);
 	if (x.taken)
 		snapshot_add_untraced(x.taken, &u); /* adding up per size class needs no stopped process */

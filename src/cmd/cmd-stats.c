@@ -10,7 +10,7 @@
 #include "session.h"
 #include "strbuf.h"
 #include "target.h"
-#include "tracer.h"
+#include "liveset.h"
 
 static int64_t own_rss(void)
 {
@@ -23,14 +23,12 @@ static int64_t own_rss(void)
 
 static int exec(struct cmd_ctx *c)
 {
-	struct tracer *tr = c->s->tracer;
-	if (!tr)
-		return mlz_error(&c->err, "allocation tracing is off");
-	tracer_drain(tr);
-	const struct tracer_stats *st = &tr->st;
+	struct liveset *ls = session_live(c->s);
+	struct source_info si, *st = &si;
+	bool traced = liveset_source_info(ls, &si);
 	struct jv *r = jv_object();
-	jv_set(r, "tracing", jv_bool(tr->installed));
-	jv_set(r, "allocator", jv_string(tr->module));
+	jv_set(r, "tracing", jv_bool(traced && si.installed));
+	jv_set(r, "allocator", jv_string(si.allocator));
 	struct jv *ev = jv_set(r, "events", jv_object());
 	uint64_t events = 0;
 	for (int k = 0; k < AK_NKINDS; k++) {
@@ -42,16 +40,16 @@ static int exec(struct cmd_ctx *c)
 	jv_set(r, "traps", jv_int((int64_t)st->traps));
 	jv_set(r, "return_traps", jv_int((int64_t)st->return_traps));
 	/* How results come back: trampolines, or (a CET shadow stack) breakpoints at return sites. */
-	jv_set(r, "returns_by", jv_string(tr->return_sites ? "return-site breakpoints" : "trampolines"));
-	jv_set(r, "return_sites", jv_int((int64_t)tr->nsites));
+	jv_set(r, "returns_by", jv_string(si.returns_by ? si.returns_by : "trampolines"));
+	jv_set(r, "return_sites", jv_int((int64_t)si.return_sites));
 	jv_set(r, "return_site_passes", jv_int((int64_t)st->site_passes));
 	jv_set(r, "uncaught_returns", jv_int((int64_t)st->uncaught));
-	jv_set(r, "unknown_frees", jv_int((int64_t)st->unknown_frees));
-	jv_set(r, "replaced", jv_int((int64_t)st->replaced));
+	jv_set(r, "unknown_frees", jv_int((int64_t)ls->unknown_frees));
+	jv_set(r, "replaced", jv_int((int64_t)ls->replaced));
 	jv_set(r, "abandoned", jv_int((int64_t)st->abandoned));
 	jv_set(r, "cpu_moves", jv_int((int64_t)st->migrations));
 	jv_set(r, "failed", jv_int((int64_t)st->failed));
-	double secs = (double)tracer_tick_now(tr) * CLOCK_TICK_MS / 1000.0;
+	double secs = (double)liveset_tick_now(ls) * CLOCK_TICK_MS / 1000.0;
 	jv_set(r, "seconds", jv_double(secs));
 	jv_set(r, "traps_per_second", jv_double(secs > 0 ? st->traps / secs : 0));
 	struct jv *cost = jv_set(r, "ns_per_event", jv_object());
@@ -60,12 +58,12 @@ static int exec(struct cmd_ctx *c)
 	jv_set(cost, "unwinding", jv_double(st->ns_unwind / n));
 	jv_set(cost, "tables", jv_double(st->ns_tables / n));
 	jv_set(r, "threads", jv_int((int64_t)c->s->target->nthreads));
-	jv_set(r, "live_blocks", jv_int((int64_t)tr->blocks.n));
-	jv_set(r, "live_bytes", jv_int((int64_t)tr->blocks.bytes));
-	jv_set(r, "stacks", jv_int((int64_t)tr->stacks.n));
-	jv_set(r, "table_bytes", jv_int((int64_t)tracer_memory(tr)));
+	jv_set(r, "live_blocks", jv_int((int64_t)ls->blocks.n));
+	jv_set(r, "live_bytes", jv_int((int64_t)ls->blocks.bytes));
+	jv_set(r, "stacks", jv_int((int64_t)ls->stacks.n));
+	jv_set(r, "table_bytes", jv_int((int64_t)(liveset_memory(ls) + si.memory)));
 	jv_set(r, "table_bytes_per_block",
-	       jv_double(tr->blocks.n ? (double)blocktab_memory(&tr->blocks) / tr->blocks.n : 0));
+	       jv_double(ls->blocks.n ? (double)blocktab_memory(&ls->blocks) / ls->blocks.n : 0));
 	jv_set(r, "mlyze_rss", jv_int(own_rss()));
 	c->result = r;
 	return 0;

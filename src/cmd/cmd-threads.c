@@ -26,7 +26,7 @@ static int exec(struct cmd_ctx *c)
 		tids[i] = t->threads[i].tid;
 		states[i] = target_thread_state(t, tids[i]);
 	}
-	if (session_stop(s, &c->err) < 0) {
+	if (session_pause(s, &c->err) < 0) {
 		jv_free(r);
 		return -1;
 	}
@@ -45,7 +45,10 @@ static int exec(struct cmd_ctx *c)
 		if (target_regs(t, tid, &regs, &c->err) == 0)
 			frames_to_jv(s->sym, (uint64_t[]){ regs.rip }, NULL, 1, jv_set(o, "frames", jv_array()));
 	}
-	session_resume(s, &c->err);
+	if (session_unpause(s, NULL, &c->err) < 0) {
+		jv_free(r);
+		return -1;
+	}
 	c->result = r;
 	return 0;
 }

@@ -18,7 +18,7 @@ static int exec(struct cmd_ctx *c)
 		return -1;
 	const struct by_stack *b = &now;
 	size_t n;
-	struct group *g = group_compare(&c->s->keys, sym, c->s->tracer, NULL, b, &o, &n);
+	struct group *g = group_compare(&c->s->keys, sym, &c->s->live.stacks, NULL, b, &o, &n);
 	struct jv *r = jv_object();
 	jv_set(r, "by", jv_string(group_by_names[o.by]));
 	int64_t tc, tb;
@@ -27,7 +27,7 @@ static int exec(struct cmd_ctx *c)
 	jv_set(r, "size", jv_int((int64_t)b->bytes));
 	jv_set(r, "untraced_count", jv_int((int64_t)b->count - tc));
 	jv_set(r, "untraced_size", jv_int((int64_t)b->bytes - tb));
-	groups_to_jv(&c->s->keys, sym, c->s->tracer, o.by, g, n, false, jv_set(r, "groups", jv_array()));
+	groups_to_jv(&c->s->keys, sym, &c->s->live.stacks, o.by, g, n, false, jv_set(r, "groups", jv_array()));
 	free(g);
 	by_stack_release(&now);
 	c->result = r;

@@ -26,7 +26,7 @@ static int arenas_unlocked(struct session *s, struct mlz_err *err)
 {
 	struct heap_report r;
 	struct heap_take h;
-	int ret = heap_walk_stopped(s, NULL, NULL, &r, &h, err);
+	int ret = heap_walk_target(s->target, s->sym, NULL, NULL, &r, &h, err);
 	for (size_t i = 0; ret == 0 && i < r.narenas; i++)
 		if (r.arenas[i].mutex)
 			ret = mlz_error(err,
@@ -50,9 +50,9 @@ static int exec(struct cmd_ctx *c)
 	sym_find_symbols(sym, names, 1, &fn, &module);
 	if (!fn)
 		return mlz_error(&c->err, "no malloc_trim in this process");
-	glibc_prepare(s);
+	session_prepare_walk(s);
 	int64_t before = rss_now(t);
-	if (session_stop(s, &c->err) < 0)
+	if (session_pause(s, &c->err) < 0)
 		return -1;
 	long ret = 0;
 	pid_t tid = 0;
@@ -64,7 +64,7 @@ static int exec(struct cmd_ctx *c)
 	if (r == 0)
 		r = target_inject_call(t, tid, fn, (const long[6]){ 0 }, &ret, CALL_TIMEOUT_MS, &c->err);
 	struct mlz_err e2;
-	if (session_resume(s, r < 0 ? &e2 : &c->err) < 0)
+	if (session_unpause(s, NULL, r < 0 ? &e2 : &c->err) < 0)
 		r = -1;
 	if (r < 0)
 		return -1;

@@ -172,6 +172,22 @@ static void trim(const char *line, const char **start, int *len)
 	*len = (int)(end - p);
 }
 
+/* A command that left the process paused is a bug: resume it and say so, whatever the command answered. */
+static int unpause_left(struct session *s, const struct cmd_entry *e, int r, struct cmd_ctx *ctx)
+{
+	struct mlz_err err;
+	s->paused = 1;
+	if (session_unpause(s, NULL, &err) < 0)
+		mlz_error(&ctx->err, "'%s' left the process stopped, and it could not be resumed: %s", e->name, err.msg);
+	else
+		mlz_error(&ctx->err, "'%s' left the process stopped; it was resumed", e->name);
+	if (r == 0) {
+		jv_free(ctx->result);
+		ctx->result = NULL;
+	}
+	return -1;
+}
+
 /* Refuse, with one message, a command that the target cannot serve; 0 to run it. */
 static int check_needs(struct session *s, const struct cmd_entry *e, struct mlz_err *err)
 {
@@ -208,6 +224,8 @@ enum cmd_outcome cmd_run_line(struct session *s, const char *line)
 		s->interrupted = false;
 		if (check_needs(s, e, &ctx.err) == 0)
 			r = e->exec(&ctx);
+		if (s->paused)
+			r = unpause_left(s, e, r, &ctx);
 		if (r == 0 && !ctx.result)
 			ctx.result = jv_object();
 	}

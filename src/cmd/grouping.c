@@ -7,7 +7,7 @@
 #include "grouping.h"
 #include "session.h"
 #include "snapshot.h"
-#include "tracer.h"
+#include "liveset.h"
 
 int parse_count(struct cmd_ctx *c, const char *opt, const char *value, long *out)
 {
@@ -34,24 +34,22 @@ int grouping_parse(struct cmd_ctx *c, struct grouping_opts *o)
 }
 
 struct now_ctx {
-	struct tracer *tr;
+	struct liveset *ls;
 	struct by_stack *out;
 };
 
 static void copy_now(void *arg)
 {
 	struct now_ctx *x = arg;
-	tracer_live_copy(x->tr, x->out);
+	liveset_copy(x->ls, x->out);
 }
 
 const struct by_stack *by_stack_named(struct cmd_ctx *c, const char *name, struct by_stack *tmp)
 {
 	if (!strcmp(name, "now")) {
-		struct tracer *tr = session_tracer(c->s, &c->err);
+		struct liveset *ls = session_live(c->s);
 		struct untraced u;
-		if (!tr)
-			return NULL;
-		struct now_ctx x = { tr, tmp };
+		struct now_ctx x = { ls, tmp };
 		int r = live_set_take(c->s, &u, copy_now, &x, &c->err);
 		if (r == 0)
 			untraced_add(&u, tmp);

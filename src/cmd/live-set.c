@@ -8,13 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
 #include "grouping.h"
 #include "heap.h"
 #include "session.h"
 #include "snapshot.h"
 #include "target.h"
-#include "tracer.h"
+#include "liveset.h"
 #include "xalloc.h"
 
 struct collect {
@@ -45,17 +44,14 @@ int live_set_take(struct session *s, struct untraced *u, void (*take)(void *arg)
 		take(arg);
 		return 0;
 	}
-	glibc_prepare(s);
-	double t0 = mono_ms();
-	if (session_stop(s, err) < 0)
+	session_prepare_walk(s);
+	if (session_pause(s, err) < 0)
 		return -1;
-	if (s->tracer)
-		tracer_drain(s->tracer); /* so every block allocated by now counts as traced */
 	struct heap_report r;
 	struct heap_take h;
 	struct mlz_err werr = { 0 };
-	struct collect c = { s->tracer ? &s->tracer->blocks : NULL, u };
-	if (heap_walk_stopped(s, collect_untraced, &c, &r, &h, &werr) < 0) {
+	struct collect c = { &s->live.blocks, u };
+	if (heap_walk_target(s->target, s->sym, collect_untraced, &c, &r, &h, &werr) < 0) {
 		u->n = 0;
 		untraced_trim(u);
 		snprintf(u->note, sizeof(u->note), "%s", werr.msg);
@@ -65,12 +61,10 @@ int live_set_take(struct session *s, struct untraced *u, void (*take)(void *arg)
 			snprintf(u->note, sizeof(u->note), "the heap walk stopped early: %s at 0x%llx", r.problems[0].what,
 				 (unsigned long long)r.problems[0].addr);
 	}
-	/* the time so far, for the snapshot; resuming adds the same few microseconds to every take */
-	u->stopped_ms = mono_ms() - t0;
 	take(arg);
 	heap_report_release(&r);
 	heap_take_release(&h);
-	int ret = session_resume(s, err);
+	int ret = session_unpause(s, &u->stopped_ms, err);
 	untraced_trim(u); /* 12 bytes per block from here on */
 	return ret;
 }

@@ -15,7 +15,7 @@
 #include "strbuf.h"
 #include "sym.h"
 #include "target.h"
-#include "tracer.h"
+#include "liveset.h"
 #include "xalloc.h"
 
 #define MAX_FRAMES 64
@@ -34,11 +34,11 @@ struct jv *graph_block_jv(struct session *s, struct sym *sym, const struct graph
 	struct jv *o = jv_object();
 	jv_set(o, "kind", jv_string("block"));
 	jv_set(o, "address", jv_addr(g->addr[i]));
-	const struct block *b = s->tracer && s->tracer->blocks.n ? blocktab_get(&s->tracer->blocks, g->addr[i]) : NULL;
+	const struct block *b = s->live.blocks.n ? blocktab_get(&s->live.blocks, g->addr[i]) : NULL;
 	jv_set(o, "size", jv_int((int64_t)(b ? b->size : g->size[i])));
 	jv_set(o, "traced", jv_bool(b != NULL));
 	if (b) {
-		uint32_t key = keys_of_stack(&s->keys, sym, s->tracer, b->stack, BY_SITE);
+		uint32_t key = keys_of_stack(&s->keys, sym, &s->live.stacks, b->stack, BY_SITE);
 		const struct group_key *k = keys_get(&s->keys, BY_SITE, key);
 		jv_set(o, "function", jv_string(k->function));
 		jv_set(o, "file", jv_string(k->file));

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /*
- * graph_take.c - the graph of the session's process: its live blocks from a
+ * graph_take.c - the graph of a process held still, or of a core: its live blocks from a
  * heap walk, and its roots: every thread's registers, its stack from the
  * stack pointer less the red zone to the end of the stack mapping, the main
  * thread's TLS mapping, every module's writable data less glibc's own
@@ -11,15 +11,10 @@
 #include <string.h>
 #include <sys/user.h>
 
-#include "../heap/glibc_layout.h"
-#include "bp.h"
-#include "clock.h"
 #include "graph.h"
 #include "heap.h"
 #include "proc.h"
-#include "session.h"
 #include "target.h"
-#include "tracer.h"
 #include "xalloc.h"
 
 #define RED_ZONE 128
@@ -108,16 +103,13 @@ static int by_start(const void *a, const void *b)
  * arenas' heaps, mmapped chunks (blocks, scanned as blocks) and mlyze's
  * scratch areas. Sorted by address.
  */
-static uint64_t (*root_holes(struct session *s, const struct blocks *b, const struct heap_report *rep,
+static uint64_t (*root_holes(const struct graph_take_opts *o, const struct blocks *b, const struct heap_report *rep,
 			     const struct glibc_where *w, size_t *n))[2]
 {
 	uint64_t (*holes)[2] = NULL;
 	size_t nholes = 0, halloc = 0;
 	ALLOC_GROW(holes, 2, halloc);
-	holes[nholes][0] = w->mp;
-	holes[nholes++][1] = w->mp + MP_SIZE;
-	holes[nholes][0] = w->main_arena;
-	holes[nholes++][1] = w->main_arena + MS_SIZE;
+	nholes = glibc_state_ranges(w, holes);
 	for (size_t a = 0; a < rep->narenas; a++)
 		for (size_t h = 0; h < rep->arenas[a].nheaps; h++) {
 			ALLOC_GROW(holes, nholes + 1, halloc);
@@ -128,14 +120,9 @@ static uint64_t (*root_holes(struct session *s, const struct blocks *b, const st
 		ALLOC_GROW(holes, nholes + 1, halloc);
 		memcpy(holes[nholes++], b->mmapped[i], sizeof(holes[0]));
 	}
-	struct tracer *tr = s->tracer;
-	for (size_t i = 0; tr && i <= tr->nfar; i++) {
-		const struct scratch *sc = i ? &tr->far[i - 1] : &tr->sc;
-		if (sc->size) {
-			ALLOC_GROW(holes, nholes + 1, halloc);
-			holes[nholes][0] = sc->base;
-			holes[nholes++][1] = sc->base + sc->size;
-		}
+	for (size_t i = 0; i < o->nskip; i++) {
+		ALLOC_GROW(holes, nholes + 1, halloc);
+		memcpy(holes[nholes++], o->skip[i], sizeof(holes[0]));
 	}
 	if (nholes > 1)
 		qsort(holes, nholes, sizeof(*holes), by_start);
@@ -163,7 +150,7 @@ static void add_data_run(void *arg, uint64_t lo, uint64_t hi)
  * (below the stack pointer is dead). Live, only pages that hold data are read:
  * a large sparse reservation costs neither time nor the process's page tables.
  */
-static void anon_mappings(struct session *s, const struct maps *m, const uint64_t (*holes)[2], size_t nholes,
+static void anon_mappings(struct target *t, const struct maps *m, const uint64_t (*holes)[2], size_t nholes,
 			  struct ranges *r)
 {
 	size_t nfixed = r->n;
@@ -177,19 +164,14 @@ static void anon_mappings(struct session *s, const struct maps *m, const uint64_
 			skip = overlaps(e->start, e->end, r->v[k].lo, r->v[k].hi);
 		if (skip)
 			continue;
-		if (target_data_runs(s->target, e->start, e->end, add_data_run, &as) < 0)
+		if (target_data_runs(t, e->start, e->end, add_data_run, &as) < 0)
 			add_range(r, e->start, e->end, ROOT_MAPPING, -1, holes, nholes);
 	}
 }
 
-int graph_take(struct session *s, struct graph *g, struct mlz_err *err)
+int graph_take(struct target *t, struct sym *sym, const struct graph_take_opts *o, struct graph *g,
+	       struct mlz_err *err)
 {
-	glibc_prepare(s);
-	double t0 = mono_ms();
-	if (session_stop(s, err) < 0)
-		return -1;
-	if (s->tracer)
-		tracer_drain(s->tracer); /* results still in the trampolines are blocks too */
 	struct blocks b = { 0 };
 	struct heap_report rep;
 	struct heap_take h;
@@ -197,14 +179,13 @@ int graph_take(struct session *s, struct graph *g, struct mlz_err *err)
 	struct ranges r = { 0 };
 	struct root_reg *regs = NULL;
 	size_t nregs = 0;
-	struct target *t = s->target;
 	struct memsrc m = target_memsrc(t);
-	int ret = heap_walk_stopped(s, collect, &b, &rep, &h, err);
+	int ret = heap_walk_target(t, sym, collect, &b, &rep, &h, err);
 	if (ret == 0)
 		ret = target_maps(t, &maps, err);
 	if (ret == 0) {
 		size_t nholes;
-		uint64_t (*holes)[2] = root_holes(s, &b, &rep, &h.where, &nholes);
+		uint64_t (*holes)[2] = root_holes(o, &b, &rep, &h.where, &nholes);
 		module_data(&maps, (const uint64_t(*)[2])holes, nholes, &r);
 		regs = xcalloc(t->nthreads * (sizeof(struct user_regs_struct) / 8) + 1, sizeof(*regs));
 		for (size_t i = 0; i < t->nthreads; i++) {
@@ -223,7 +204,7 @@ int graph_take(struct session *s, struct graph *g, struct mlz_err *err)
 			if (tls && tls != st && !tls->path[0])
 				add_range(&r, tls->start, tls->end, ROOT_TLS, (int)i, (const uint64_t(*)[2])holes, nholes);
 		}
-		anon_mappings(s, &maps, (const uint64_t(*)[2])holes, nholes, &r);
+		anon_mappings(t, &maps, (const uint64_t(*)[2])holes, nholes, &r);
 		free(holes);
 		/* exact sizes before the graph takes the arrays over: they stay for its life */
 		if (b.n) {
@@ -237,10 +218,6 @@ int graph_take(struct session *s, struct graph *g, struct mlz_err *err)
 		if (ret == 0)
 			graph_classify(g);
 	}
-	struct mlz_err e2;
-	if (session_resume(s, ret < 0 ? &e2 : err) < 0)
-		ret = -1;
-	g->stopped_ms = mono_ms() - t0;
 	heap_report_release(&rep);
 	heap_take_release(&h);
 	maps_release(&maps);
@@ -250,25 +227,4 @@ int graph_take(struct session *s, struct graph *g, struct mlz_err *err)
 	free(b.size);
 	free(b.mmapped);
 	return ret;
-}
-
-struct graph *session_graph(struct session *s, struct mlz_err *err)
-{
-	struct tracer *tr = s->tracer;
-	if (tr && tr->installed && target_runs(s->target))
-		tracer_drain(tr);
-	bool holds = s->graph && (!target_is_process(s->target) || (tr && tr->installed && tr->seq == s->graph_seq));
-	if (holds)
-		return s->graph;
-	if (s->graph)
-		graph_release(s->graph);
-	else
-		s->graph = xcalloc(1, sizeof(*s->graph));
-	if (graph_take(s, s->graph, err) < 0) {
-		free(s->graph);
-		s->graph = NULL;
-		return NULL;
-	}
-	s->graph_seq = tr ? tr->seq : 0;
-	return s->graph;
 }

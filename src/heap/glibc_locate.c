@@ -13,9 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "glibc_layout.h"
 #include "heap.h"
 #include "proc.h"
-#include "session.h"
 #include "sym.h"
 #include "target.h"
 #include "xalloc.h"
@@ -107,13 +107,10 @@ static uint64_t tls_block(const struct memsrc *m, uint64_t fs_base, size_t modid
 	return block;
 }
 
-int glibc_locate(struct session *s, const struct maps *maps, const struct memsrc *m, struct glibc_where *w,
-		 struct mlz_err *err)
+int glibc_locate(struct target *t, struct sym *sym, const struct maps *maps, const struct memsrc *m,
+		 struct glibc_where *w, struct mlz_err *err)
 {
 	memset(w, 0, sizeof(*w));
-	struct sym *sym = session_sym(s, err);
-	if (!sym)
-		return -1;
 	const char *names[] = { "malloc" };
 	uint64_t addr;
 	const char *module;
@@ -160,7 +157,6 @@ int glibc_locate(struct session *s, const struct maps *maps, const struct memsrc
 	uint64_t tls_size;
 	if (sym_module_tls(sym, base_name(e->path), &modid, &tls_size) < 0)
 		return 0; /* no TLS: no tcache to find (the walk says what it could not label) */
-	struct target *t = s->target;
 	w->threads = xcalloc(t->nthreads ? t->nthreads : 1, sizeof(*w->threads));
 	for (size_t i = 0; i < t->nthreads; i++) {
 		struct user_regs_struct regs;
@@ -179,11 +175,9 @@ int glibc_locate(struct session *s, const struct maps *maps, const struct memsrc
 	return 0;
 }
 
-void glibc_prepare(struct session *s)
+void glibc_prepare(struct sym *sym)
 {
 	/* libdwfl reads a module's symbol table (libc's debug file: megabytes) on first use. */
-	struct mlz_err ignored;
-	struct sym *sym = session_sym(s, &ignored);
 	const char *names[] = { "malloc" }, *module;
 	const char *syms[] = { "main_arena" };
 	uint64_t addr, val;
@@ -192,6 +186,15 @@ void glibc_prepare(struct session *s)
 	sym_find_symbols(sym, names, 1, &addr, &module);
 	if (addr && is_glibc(module))
 		sym_module_symbols(sym, module, syms, 1, &val);
+}
+
+size_t glibc_state_ranges(const struct glibc_where *w, uint64_t (*out)[2])
+{
+	out[0][0] = w->mp;
+	out[0][1] = w->mp + MP_SIZE;
+	out[1][0] = w->main_arena;
+	out[1][1] = w->main_arena + MS_SIZE;
+	return 2;
 }
 
 void glibc_where_release(struct glibc_where *w)

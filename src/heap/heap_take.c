@@ -1,17 +1,15 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-/* heap_take.c - one walk of the session's heap: stop every thread, locate glibc, walk, resume, time it. */
+/* heap_take.c - one walk of a target's heap: locate glibc, walk, say what a core lacks; the heaps' residency. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
 #include "heap.h"
 #include "proc.h"
-#include "session.h"
 #include "target.h"
 #include "xalloc.h"
 
 /* Resident bytes of each arena's heaps (pagemap), read while the process is running again. */
-static void heap_rss(struct target *t, const struct heap_report *r, struct heap_take *h)
+void heap_residency(struct target *t, const struct heap_report *r, struct heap_take *h)
 {
 	h->arena_rss = xcalloc(r->narenas ? r->narenas : 1, sizeof(*h->arena_rss));
 	h->rss = 0;
@@ -24,21 +22,21 @@ static void heap_rss(struct target *t, const struct heap_report *r, struct heap_
 	}
 }
 
-int heap_walk_stopped(struct session *s, heap_chunk_fn fn, void *arg, struct heap_report *r, struct heap_take *h,
-		      struct mlz_err *err)
+int heap_walk_target(struct target *t, struct sym *sym, heap_chunk_fn fn, void *arg, struct heap_report *r,
+		     struct heap_take *h, struct mlz_err *err)
 {
 	memset(h, 0, sizeof(*h));
 	memset(r, 0, sizeof(*r));
 	struct maps maps = { 0 };
-	struct memsrc m = target_memsrc(s->target);
-	int ret = target_maps(s->target, &maps, err);
+	struct memsrc m = target_memsrc(t);
+	int ret = target_maps(t, &maps, err);
 	if (ret == 0)
-		ret = glibc_locate(s, &maps, &m, &h->where, err);
+		ret = glibc_locate(t, sym, &maps, &m, &h->where, err);
 	if (ret == 0)
 		ret = heap_walk(&m, &maps, &h->where, fn, arg, r, err);
 	maps_release(&maps);
 	struct target_facts f;
-	target_facts(s->target, &f);
+	target_facts(t, &f);
 	target_facts_release(&f);
 	size_t missing = f.missing_writable;
 	if (missing && (ret < 0 || r->nproblems)) {
@@ -57,27 +55,6 @@ int heap_walk_stopped(struct session *s, heap_chunk_fn fn, void *arg, struct hea
 			memcpy(r->problems[r->nproblems++].what, hint, sizeof(hint));
 		}
 	}
-	return ret;
-}
-
-int heap_take(struct session *s, heap_chunk_fn fn, void *arg, struct heap_report *r, struct heap_take *h,
-	      struct mlz_err *err)
-{
-	memset(h, 0, sizeof(*h));
-	memset(r, 0, sizeof(*r));
-	glibc_prepare(s);
-	double t0 = mono_ms();
-	if (session_stop(s, err) < 0)
-		return -1;
-	int ret = heap_walk_stopped(s, fn, arg, r, h, err);
-	struct mlz_err e2;
-	if (session_resume(s, ret < 0 ? &e2 : err) < 0)
-		ret = -1;
-	h->stopped_ms = mono_ms() - t0;
-	if (ret == 0)
-		heap_rss(s->target, r, h); /* -1 where unknown: a core has no residency */
-	else
-		h->rss = -1;
 	return ret;
 }
 

@@ -19,10 +19,6 @@
 #include "tracer.h"
 #include "xalloc.h"
 
-const char *const alloc_kind_names[AK_NKINDS] = {
-	"malloc", "calloc", "realloc", "reallocarray", "posix_memalign", "aligned_alloc",
-	"memalign", "valloc", "pvalloc", "free",
-};
 
 /* A trampoline's result slot holds this until the call returns: no pointer or errno looks like it. */
 #define SENTINEL 0x5eed5eed5eed5eedull
@@ -30,7 +26,6 @@ const char *const alloc_kind_names[AK_NKINDS] = {
 #define NINST 1024
 /* Bytes of stack copied at each traced allocation for the unwinder. */
 #define TRAP_STACK_COPY 4096
-#define DEFAULT_MAX_DEPTH 32
 #define MAX_MAX_DEPTH 256
 
 /* A traced call in progress: its arguments, where it returns, and how its result comes back. */
@@ -59,10 +54,6 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-uint32_t tracer_tick_now(const struct tracer *tr)
-{
-	return (uint32_t)((mono_ns() / 1000000 - tr->t0_ms) / CLOCK_TICK_MS);
-}
 
 static struct tthread *tthread_find(struct tracer *tr, pid_t tid)
 {
@@ -79,7 +70,7 @@ static struct tthread *tthread_get(struct tracer *tr, pid_t tid)
 		return tt;
 	ALLOC_GROW(tr->th, tr->nth + 1, tr->th_alloc);
 	tt = &tr->th[tr->nth++];
-	*tt = (struct tthread){ .tid = tid, .tidx = stacktab_thread(&tr->stacks, tid), .inst = -1 };
+	*tt = (struct tthread){ .tid = tid, .tidx = liveset_thread(tr->ls, tid), .inst = -1 };
 	return tt;
 }
 
@@ -98,97 +89,16 @@ static void tthread_forget(struct tracer *tr, pid_t tid)
 static uint64_t inst_code(const struct tracer *tr, int i) { return tr->tr_code + (uint64_t)i * INST_SIZE; }
 static uint64_t inst_data(const struct tracer *tr, int i) { return tr->tr_data + (uint64_t)i * INST_SIZE; }
 
-/* --- the live set --- */
-
-static struct stack_live *live_of(struct tracer *tr, uint32_t stack)
-{
-	if (stack >= tr->live_alloc) {
-		size_t old = tr->live_alloc;
-		ALLOC_GROW(tr->live, (size_t)stack + 1, tr->live_alloc);
-		memset(tr->live + old, 0, (tr->live_alloc - old) * sizeof(*tr->live));
-	}
-	return &tr->live[stack];
-}
-
-void tracer_live_copy(struct tracer *tr, struct by_stack *out)
-{
-	size_t n = tr->stacks.n;
-	if (n)
-		live_of(tr, (uint32_t)(n - 1));
-	by_stack_copy(out, tr->live, n, tr->blocks.bytes, tr->blocks.n);
-}
-
-/* The live set is about to shrink: if it stands at a new high, keep it as the peak first. */
-static void before_decrease(struct tracer *tr)
-{
-	if (!tr->peak_pending)
-		return;
-	tracer_live_copy(tr, &tr->peak);
-	tr->peak_pending = false;
-}
-
-static void after_increase(struct tracer *tr)
-{
-	uint64_t b = tr->blocks.bytes;
-	if (b > tr->st.peak_bytes) {
-		tr->st.peak_bytes = b;
-		tr->st.peak_blocks = tr->blocks.n;
-		tr->peak_tick = tracer_tick_now(tr);
-		tr->peak_pending = true;
-	}
-	if (tr->nphases && b > tr->phases[tr->nphases - 1].peak_bytes)
-		tr->phases[tr->nphases - 1].peak_bytes = b;
-}
-
-void tracer_sync_peak(struct tracer *tr)
-{
-	before_decrease(tr);
-}
-
-void tracer_reset_peak(struct tracer *tr)
-{
-	tr->st.peak_bytes = tr->blocks.bytes;
-	tr->st.peak_blocks = tr->blocks.n;
-	tr->peak_tick = tracer_tick_now(tr);
-	tracer_live_copy(tr, &tr->peak);
-	tr->peak_pending = false;
-}
-
-static void unlive(struct tracer *tr, const struct block *b)
-{
-	struct stack_live *l = live_of(tr, b->stack);
-	l->bytes -= b->size;
-	l->count--;
-}
+/* --- into the live set --- */
 
 static void add_block(struct tracer *tr, uint64_t addr, uint64_t size, uint32_t stack, uint32_t tick)
 {
-	uint64_t seq = ++tr->seq;
-	struct block old;
-	clockidx_note(&tr->clock, seq, tick);
-	if (blocktab_get(&tr->blocks, addr))
-		before_decrease(tr);
-	if (blocktab_put(&tr->blocks, addr, size, stack, seq, &old)) {
-		tr->st.replaced++;
-		unlive(tr, &old);
-	}
-	struct stack_live *l = live_of(tr, stack);
-	l->bytes += size > BLOCK_MAX_SIZE ? BLOCK_MAX_SIZE : size;
-	l->count++;
-	after_increase(tr);
+	liveset_add(tr->ls, addr, size, stack, tick);
 }
 
 static void del_block(struct tracer *tr, uint64_t addr)
 {
-	struct block b;
-	const struct block *cur = blocktab_get(&tr->blocks, addr);
-	if (!cur) {
-		tr->st.unknown_frees++;
-		return;
-	}
-	before_decrease(tr);
-	blocktab_del(&tr->blocks, addr, &b);
-	unlive(tr, &b);
+	liveset_remove(tr->ls, addr);
 }
 
 /* A traced call returned `result` (and, for posix_memalign, stored `result2`): apply it to the live set. */
@@ -229,7 +139,7 @@ static void complete(struct tracer *tr, struct tthread *tt, uint64_t result, uin
 		else if (__builtin_mul_overflow(p->a1, p->a2, &size))
 			break;
 		if (result) {
-			if (p->a0 && blocktab_get(&tr->blocks, p->a0))
+			if (p->a0 && blocktab_get(&tr->ls->blocks, p->a0))
 				del_block(tr, p->a0);
 			add_block(tr, result, size, p->stack, p->tick);
 			goto done;
@@ -376,7 +286,7 @@ static void capture(struct tracer *tr, struct tthread *tt, int kind, const struc
 	struct mlz_err err;
 	int64_t t0 = mono_ns();
 	r.rip = at; /* unwind from the entry as if the int3 were not there */
-	int n = sym_unwind_regs(tr->sym, tt->tid, &r, TRAP_STACK_COPY, pcs, caller, tr->max_depth, &err);
+	int n = sym_unwind_regs(tr->sym, tt->tid, &r, TRAP_STACK_COPY, pcs, caller, tr->ls->max_depth, &err);
 	if (n <= 0) {
 		pcs[0] = at;
 		n = 1;
@@ -397,7 +307,7 @@ static void capture(struct tracer *tr, struct tthread *tt, int kind, const struc
 	*p = (struct pending){
 		.active = true, .kind = (uint8_t)kind, .entry_rsp = regs->rsp, .ret = ret,
 		.a0 = regs->rdi, .a1 = regs->rsi, .a2 = regs->rdx,
-		.stack = stacktab_intern(&tr->stacks, tt->tidx, pcs, n), .tick = tracer_tick_now(tr),
+		.stack = liveset_stack(tr->ls, tt->tidx, pcs, n), .tick = liveset_tick_now(tr->ls),
 	};
 	tr->st.ns_tables += mono_ns() - t1;
 
@@ -627,9 +537,7 @@ static void reset(struct tracer *tr)
 	tr->r_debug = 0;
 	tr->syscall_insn = 0;
 	/* The old image's heap is gone with it; snapshots keep what was recorded. */
-	blocktab_clear(&tr->blocks);
-	if (tr->live)
-		memset(tr->live, 0, tr->live_alloc * sizeof(*tr->live));
+	liveset_forget_blocks(tr->ls);
 }
 
 static int hook_dynamic_linker(struct tracer *tr, struct mlz_err *err);
@@ -644,22 +552,6 @@ static void on_exec(void *arg, struct target *t)
 	if (tracer_install(tr, &err) == 0 || hook_dynamic_linker(tr, &err) == 0)
 		return;
 	strbuf_addf(&t->notices, "allocation tracing is off in the new program: %s\n", err.msg);
-}
-
-void tracer_mark(struct tracer *tr, const char *name)
-{
-	uint32_t now = tracer_tick_now(tr);
-	tracer_drain(tr);
-	if (tr->nphases && tr->phases[tr->nphases - 1].open) {
-		struct phase *p = &tr->phases[tr->nphases - 1];
-		tracer_live_copy(tr, &p->end);
-		p->end_tick = now;
-		p->open = false;
-	}
-	ALLOC_GROW(tr->phases, tr->nphases + 1, tr->phases_alloc);
-	struct phase *p = &tr->phases[tr->nphases++];
-	*p = (struct phase){ .name = xstrdup(name), .start_tick = now, .open = true, .peak_bytes = tr->blocks.bytes };
-	tracer_live_copy(tr, &p->start);
 }
 
 /* --- install --- */
@@ -852,50 +744,82 @@ int tracer_install_pending(struct tracer *tr, struct mlz_err *err)
 	return r;
 }
 
-struct tracer *tracer_new(struct target *t, struct sym *sym)
+static void source_drain(void *arg)
+{
+	struct tracer *tr = arg;
+	if (tr->installed && target_runs(tr->t))
+		tracer_drain(tr);
+}
+
+static void source_info(void *arg, struct source_info *out)
+{
+	struct tracer *tr = arg;
+	const struct tracer_stats *st = &tr->st;
+	out->installed = tr->installed;
+	out->active = tr->installed && target_runs(tr->t);
+	out->allocator = tr->module;
+	memcpy(out->calls, st->calls, sizeof(out->calls));
+	out->nested = st->nested;
+	out->traps = st->traps;
+	out->return_traps = st->return_traps;
+	out->returns_by = tr->return_sites ? "return-site breakpoints" : "trampolines";
+	out->return_sites = tr->nsites;
+	out->site_passes = st->site_passes;
+	out->uncaught = st->uncaught;
+	out->abandoned = st->abandoned;
+	out->failed = st->failed;
+	out->migrations = st->migrations;
+	out->ns_trap = st->ns_trap;
+	out->ns_unwind = st->ns_unwind;
+	out->ns_tables = st->ns_tables;
+	out->breakpoints = tr->bps.n;
+	out->scratch = tr->sc.base;
+	/* every area mapped into the process: the scratch area and the far ones */
+	tr->nareas = 0;
+	for (size_t i = 0; i <= tr->nfar; i++) {
+		const struct scratch *sc = i ? &tr->far[i - 1] : &tr->sc;
+		if (!sc->size)
+			continue;
+		ALLOC_GROW(tr->areas, tr->nareas + 1, tr->areas_alloc);
+		tr->areas[tr->nareas][0] = sc->base;
+		tr->areas[tr->nareas++][1] = sc->base + sc->size;
+	}
+	out->areas = (const uint64_t(*)[2])tr->areas;
+	out->nareas = tr->nareas;
+	out->memory = tr->th_alloc * sizeof(*tr->th) + tr->bps.alloc * sizeof(*tr->bps.v);
+}
+
+static const struct source_ops tracer_source = { source_drain, source_info };
+
+struct tracer *tracer_new(struct target *t, struct sym *sym, struct liveset *ls)
 {
 	struct tracer *tr = xcalloc(1, sizeof(*tr));
 	tr->t = t;
 	tr->sym = sym;
-	tr->max_depth = DEFAULT_MAX_DEPTH;
+	tr->ls = ls;
 	tr->my_cpu = -1;
 	tr->rseq_cpu_off = -1;
-	tr->t0_ms = mono_ns() / 1000000;
-	tracer_mark(tr, "attach");
 	sym_set_word_filter(sym, unswap_word, tr);
 	t->hooks = (struct target_hooks){
 		.arg = tr, .on_sigtrap = on_sigtrap, .on_fork_child = on_fork_child,
 		.on_exec = on_exec, .on_thread_exit = on_thread_exit,
 	};
+	liveset_attach_source(ls, &tracer_source, tr);
 	return tr;
-}
-
-size_t tracer_memory(const struct tracer *tr)
-{
-	return blocktab_memory(&tr->blocks) + stacktab_memory(&tr->stacks) + tr->clock.alloc * 16 +
-	       tr->th_alloc * sizeof(*tr->th) + tr->live_alloc * sizeof(*tr->live) + tr->peak.n * sizeof(*tr->peak.v);
 }
 
 void tracer_free(struct tracer *tr)
 {
 	if (!tr)
 		return;
-	blocktab_clear(&tr->blocks);
-	stacktab_release(&tr->stacks);
-	clockidx_release(&tr->clock);
-	free(tr->live);
-	by_stack_release(&tr->peak);
-	for (size_t i = 0; i < tr->nphases; i++) {
-		free(tr->phases[i].name);
-		by_stack_release(&tr->phases[i].start);
-		by_stack_release(&tr->phases[i].end);
-	}
-	free(tr->phases);
+	if (tr->ls->src_arg == tr)
+		liveset_detach_source(tr->ls);
 	free(tr->bps.v);
 	free(tr->far);
 	free(tr->no_site);
 	free(tr->th);
 	free(tr->free_inst);
 	free(tr->module);
+	free(tr->areas);
 	free(tr);
 }

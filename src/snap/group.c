@@ -10,7 +10,7 @@
 #include "jv.h"
 #include "strbuf.h"
 #include "sym.h"
-#include "tracer.h"
+#include "blocks.h"
 #include "xalloc.h"
 
 const char *const group_by_names[BY_NKINDS] = { "site", "function", "file", "stack" };
@@ -108,11 +108,11 @@ static uint32_t key_of_frame(struct keytab *t, enum group_by by, const struct sy
 }
 
 /* Calls fn for each source frame of stack past the allocator's own; stops when fn returns false. */
-static void walk_frames(struct sym *sym, const struct tracer *tr, uint32_t stack,
+static void walk_frames(struct sym *sym, const struct stacktab *stacks, uint32_t stack,
 			bool (*fn)(void *arg, const struct sym_pc *r, const struct sym_frame *f), void *arg)
 {
 	int depth;
-	const uint64_t *pcs = stacktab_pcs(&tr->stacks, stack, &depth);
+	const uint64_t *pcs = stacktab_pcs(stacks, stack, &depth);
 	bool outside = false;
 	const struct sym_pc *last_r = NULL;
 	const struct sym_frame *last_f = NULL;
@@ -150,11 +150,11 @@ static bool take_first(void *arg, const struct sym_pc *r, const struct sym_frame
 	return false;
 }
 
-uint32_t keys_of_stack(struct keys *k, struct sym *sym, const struct tracer *tr, uint32_t stack, enum group_by by)
+uint32_t keys_of_stack(struct keys *k, struct sym *sym, const struct stacktab *stacks, uint32_t stack, enum group_by by)
 {
 	struct keytab *t = &k->tab[by];
 	if (stack >= t->memo_n) {
-		size_t n = tr->stacks.n > stack ? tr->stacks.n : (size_t)stack + 1;
+		size_t n = stacks->n > stack ? stacks->n : (size_t)stack + 1;
 		t->memo = xrealloc(t->memo, n * sizeof(*t->memo));
 		for (size_t i = t->memo_n; i < n; i++)
 			t->memo[i] = -1;
@@ -166,18 +166,18 @@ uint32_t keys_of_stack(struct keys *k, struct sym *sym, const struct tracer *tr,
 	if (by == BY_STACK) {
 		/* The same PCs from another thread are the same stack. */
 		int depth;
-		const uint64_t *pcs = stacktab_pcs(&tr->stacks, stack, &depth);
+		const uint64_t *pcs = stacktab_pcs(stacks, stack, &depth);
 		struct strbuf sb = STRBUF_INIT;
 		for (int i = 0; i < depth; i++)
 			strbuf_addf(&sb, "%" PRIx64 ",", pcs[i]);
 		struct first_ctx c = { .t = &k->tab[BY_SITE], .by = BY_SITE, .stack = stack };
-		walk_frames(sym, tr, stack, take_first, &c);
+		walk_frames(sym, stacks, stack, take_first, &c);
 		const struct group_key *site = &k->tab[BY_SITE].v[c.id];
 		id = intern(t, strbuf_str(&sb), site->function, site->file, site->module, site->line, stack);
 		strbuf_release(&sb);
 	} else {
 		struct first_ctx c = { .t = t, .by = by, .stack = stack };
-		walk_frames(sym, tr, stack, take_first, &c);
+		walk_frames(sym, stacks, stack, take_first, &c);
 		id = c.id;
 	}
 	t->memo[stack] = (int32_t)id;
@@ -204,15 +204,15 @@ static bool take_all(void *arg, const struct sym_pc *r, const struct sym_frame *
 	return c->n < c->max;
 }
 
-size_t keys_all_frames(struct keys *k, struct sym *sym, const struct tracer *tr, uint32_t stack, enum group_by by,
+size_t keys_all_frames(struct keys *k, struct sym *sym, const struct stacktab *stacks, uint32_t stack, enum group_by by,
 		       uint32_t *out, size_t max)
 {
 	if (by == BY_STACK) {
-		out[0] = keys_of_stack(k, sym, tr, stack, by);
+		out[0] = keys_of_stack(k, sym, stacks, stack, by);
 		return 1;
 	}
 	struct all_ctx c = { .t = &k->tab[by], .by = by, .stack = stack, .out = out, .max = max };
-	walk_frames(sym, tr, stack, take_all, &c);
+	walk_frames(sym, stacks, stack, take_all, &c);
 	return c.n;
 }
 
@@ -291,7 +291,7 @@ void by_stack_totals(const struct by_stack *b, bool untraced, int64_t *count, in
 	}
 }
 
-struct group *group_compare(struct keys *k, struct sym *sym, const struct tracer *tr, const struct by_stack *a,
+struct group *group_compare(struct keys *k, struct sym *sym, const struct stacktab *stacks, const struct by_stack *a,
 			    const struct by_stack *b, const struct grouping_opts *o, size_t *n)
 {
 	size_t an = a ? a->n : 0, nstacks = b->n > an ? b->n : an; /* a is NULL for top */
@@ -317,9 +317,9 @@ struct group *group_compare(struct keys *k, struct sym *sym, const struct tracer
 		if (s >= nstacks)
 			nk = (keys[0] = keys_of_class(k, o->by, (unsigned)(s - nstacks)), 1);
 		else if (o->cumulative)
-			nk = keys_all_frames(k, sym, tr, (uint32_t)s, o->by, keys, 64);
+			nk = keys_all_frames(k, sym, stacks, (uint32_t)s, o->by, keys, 64);
 		else
-			nk = (keys[0] = keys_of_stack(k, sym, tr, (uint32_t)s, o->by), 1);
+			nk = (keys[0] = keys_of_stack(k, sym, stacks, (uint32_t)s, o->by), 1);
 		for (size_t i = 0; i < nk; i++) {
 			uint32_t key = keys[i];
 			if (key >= nslot) {
@@ -359,10 +359,10 @@ struct group *group_compare(struct keys *k, struct sym *sym, const struct tracer
 	return g;
 }
 
-static void stack_to_jv(struct sym *sym, const struct tracer *tr, uint32_t stack, struct jv *arr)
+static void stack_to_jv(struct sym *sym, const struct stacktab *stacks, uint32_t stack, struct jv *arr)
 {
 	int depth;
-	const uint64_t *pcs = stacktab_pcs(&tr->stacks, stack, &depth);
+	const uint64_t *pcs = stacktab_pcs(stacks, stack, &depth);
 	for (int i = 0; i < depth; i++) {
 		const struct sym_pc *r = sym_lookup(sym, pcs[i], i > 0);
 		for (size_t k = 0; k < r->nframes; k++) {
@@ -376,7 +376,7 @@ static void stack_to_jv(struct sym *sym, const struct tracer *tr, uint32_t stack
 	}
 }
 
-void groups_to_jv(struct keys *k, struct sym *sym, const struct tracer *tr, enum group_by by,
+void groups_to_jv(struct keys *k, struct sym *sym, const struct stacktab *stacks, enum group_by by,
 		  const struct group *g, size_t n, bool with_diff, struct jv *out)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -396,7 +396,7 @@ void groups_to_jv(struct keys *k, struct sym *sym, const struct tracer *tr, enum
 		if (by == BY_STACK) {
 			struct jv *st = jv_set(o, "stack", jv_array());
 			if (key->stack != NO_STACK)
-				stack_to_jv(sym, tr, key->stack, st);
+				stack_to_jv(sym, stacks, key->stack, st);
 		}
 		jv_set(o, "count", jv_int(g[i].count_b));
 		if (with_diff)

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "snapshot.h"
-#include "tracer.h"
+#include "liveset.h"
 #include "xalloc.h"
 
 static int cmp_addr(const void *a, const void *b)
@@ -71,7 +71,7 @@ void untraced_release(struct untraced *u)
 	memset(u, 0, sizeof(*u));
 }
 
-struct snapshot *snapshot_take(struct snapshots *ss, struct tracer *tr, const char *name, int64_t rss,
+struct snapshot *snapshot_take(struct snapshots *ss, struct liveset *ls, const char *name, int64_t rss,
 			       struct mlz_err *err)
 {
 	char autoname[32];
@@ -87,15 +87,15 @@ struct snapshot *snapshot_take(struct snapshots *ss, struct tracer *tr, const ch
 		mlz_error_kind(err, MLZ_E_USAGE, "'now' names the live set, not a snapshot");
 		return NULL;
 	}
-	tracer_drain(tr);
+	liveset_sync(ls);
 	ALLOC_GROW(ss->v, ss->n + 1, ss->alloc);
 	struct snapshot *s = &ss->v[ss->n++];
-	*s = (struct snapshot){ .name = xstrdup(name), .tick = tracer_tick_now(tr), .rss = rss, .seq = tr->seq };
-	s->blocks = xmalloc((tr->blocks.n ? tr->blocks.n : 1) * sizeof(*s->blocks));
-	BLOCKTAB_FOREACH(&tr->blocks, b)
+	*s = (struct snapshot){ .name = xstrdup(name), .tick = liveset_tick_now(ls), .rss = rss, .seq = ls->seq };
+	s->blocks = xmalloc((ls->blocks.n ? ls->blocks.n : 1) * sizeof(*s->blocks));
+	BLOCKTAB_FOREACH(&ls->blocks, b)
 		s->blocks[s->n++] = *b;
 	qsort(s->blocks, s->n, sizeof(*s->blocks), cmp_addr);
-	tracer_live_copy(tr, &s->by);
+	liveset_copy(ls, &s->by);
 	return s;
 }
 

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * liveset.h - the live set: every traced block with its stack, the peak, the
+ * phases and the clock, fed by an event source and read by every analysis.
+ */
+#ifndef MLZ_LIVESET_H
+#define MLZ_LIVESET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "blocks.h"
+
+/*
+ * Usage:
+ *	struct liveset ls;
+ *	liveset_init(&ls);                           // empty; phase 'attach' open
+ *	// an event source (the breakpoint tracer) writes:
+ *	liveset_attach_source(&ls, &my_source_ops, me);
+ *	uint32_t st = liveset_stack(&ls, liveset_thread(&ls, tid), pcs, depth);
+ *	liveset_add(&ls, addr, size, st, tick);  liveset_remove(&ls, addr);
+ *	// readers first account for what the source still holds:
+ *	liveset_sync(&ls);  ls.blocks, ls.stacks, liveset_copy(&ls, &by)
+ *	liveset_release(&ls);
+ * A core or a --no-trace session has a live set and no source.
+ */
+
+enum alloc_kind {
+	AK_MALLOC, AK_CALLOC, AK_REALLOC, AK_REALLOCARRAY, AK_POSIX_MEMALIGN, AK_ALIGNED_ALLOC,
+	AK_MEMALIGN, AK_VALLOC, AK_PVALLOC, AK_FREE,
+	AK_NKINDS,
+};
+
+extern const char *const alloc_kind_names[AK_NKINDS];
+
+/* What an event source says of itself, for `stats` and `info`; strings are borrowed from the source. */
+struct source_info {
+	bool installed;            /* its hooks are in place (the process may have ended since) */
+	bool active;               /* events are being recorded now: installed, and the process runs */
+	const char *allocator;     /* the module whose allocator is hooked, NULL before */
+	uint64_t calls[AK_NKINDS]; /* calls seen at each entry, nested ones included */
+	uint64_t nested;           /* entries inside another traced call (not counted twice) */
+	uint64_t traps;            /* every trap handled (entries and return traps) */
+	uint64_t return_traps;     /* returns caught by a trap */
+	const char *returns_by;    /* how results come back */
+	uint64_t return_sites;     /* return-site breakpoints in place */
+	uint64_t site_passes;      /* return-site traps by code not returning from a traced call */
+	uint64_t uncaught;         /* traced calls whose return could not be caught */
+	uint64_t abandoned;        /* traced calls that never returned (longjmp out of an allocator) */
+	uint64_t failed;           /* calls that returned NULL or an error */
+	uint64_t migrations;       /* times mlyze moved itself to a trapping thread's CPU */
+	uint64_t ns_trap, ns_unwind, ns_tables; /* time in mlyze handling traps, of which unwinding, tables */
+	uint64_t breakpoints;      /* breakpoints in place */
+	uint64_t scratch;          /* the address of mlyze's scratch area, 0 none */
+	const uint64_t (*areas)[2]; /* every area mlyze mapped into the process: not the program's memory */
+	size_t nareas;
+	size_t memory;             /* bytes the source itself holds */
+};
+
+struct source_ops {
+	/* Account for every event the source holds but has not written yet. */
+	void (*drain)(void *arg);
+	void (*info)(void *arg, struct source_info *out);
+};
+
+/* A phase from one `mark` to the next: its own peak counts from its own start. */
+struct phase {
+	char *name;
+	uint32_t start_tick, end_tick;
+	bool open;
+	struct by_stack start, end;  /* end is filled when the phase closes */
+	uint64_t peak_bytes;         /* highest live bytes during the phase */
+};
+
+struct liveset {
+	struct blocktab blocks;
+	struct stacktab stacks;
+	struct stack_live *live;  /* per stack id: what of it is live now */
+	size_t live_alloc;
+	struct by_stack peak;     /* the live set at the high-water mark */
+	bool peak_pending;        /* a new high since peak was copied: copy before the next decrease */
+	uint32_t peak_tick;
+	uint64_t peak_bytes, peak_blocks;
+	struct phase *phases;
+	size_t nphases, phases_alloc;
+	struct clockidx clock;
+	uint64_t seq;             /* allocations so far: each block's sequence number */
+	uint64_t changes;         /* allocations, frees and forgettings: what was built at a count still holds */
+	int64_t t0_ms;            /* monotonic ms at the start: ticks count from here */
+	uint64_t replaced;        /* allocations at an address already live (a free we missed) */
+	uint64_t unknown_frees;   /* frees of blocks not seen allocated (from before attach) */
+	int max_depth;            /* frames a source records per stack */
+	const struct source_ops *src;
+	void *src_arg;
+};
+
+void liveset_init(struct liveset *ls);
+void liveset_release(struct liveset *ls);
+
+/* For an event source: from now on, readers drain it through ops. */
+void liveset_attach_source(struct liveset *ls, const struct source_ops *ops, void *arg);
+void liveset_detach_source(struct liveset *ls);
+/* What the source says of itself; false (and *out zeroed) without one. */
+bool liveset_source_info(const struct liveset *ls, struct source_info *out);
+
+/* --- writing (event sources) --- */
+/* The index of thread tid in the stacks (a source keeps it per thread: looking it up is a search). */
+uint16_t liveset_thread(struct liveset *ls, int tid);
+/* The id of a stack of the thread with index tidx (deduplicated). */
+uint32_t liveset_stack(struct liveset *ls, uint16_t tidx, const uint64_t *pcs, int depth);
+/* A block of size bytes allocated at addr from stack at tick; replaces a live one (a missed free). */
+void liveset_add(struct liveset *ls, uint64_t addr, uint64_t size, uint32_t stack, uint32_t tick);
+/* The block at addr was freed; false if it was not live (then counted as an unknown free). */
+bool liveset_remove(struct liveset *ls, uint64_t addr);
+/* The program image was replaced (exec): its blocks are gone; snapshots keep what was recorded. */
+void liveset_forget_blocks(struct liveset *ls);
+
+/* --- reading --- */
+/* Account for every event up to now (what the source still holds). */
+void liveset_sync(struct liveset *ls);
+/* Milliseconds since the start, in clock ticks. */
+uint32_t liveset_tick_now(const struct liveset *ls);
+/* The per-stack live figures now (caller releases). */
+void liveset_copy(struct liveset *ls, struct by_stack *out);
+/* The tid that allocated the block (its stack's thread). */
+int liveset_block_tid(const struct liveset *ls, const struct block *b);
+/* Make ls->peak the live set at the high-water mark (it may still be now). */
+void liveset_sync_peak(struct liveset *ls);
+/* Forget the peak: the high-water mark starts again from now. */
+void liveset_reset_peak(struct liveset *ls);
+/* Close the open phase (if any) and start one named name. */
+void liveset_mark(struct liveset *ls, const char *name);
+/* Bytes the live set holds. */
+size_t liveset_memory(const struct liveset *ls);
+
+#endif
