@@ -150,6 +150,17 @@ void target_free(struct target *t);
 
 /* Read up to len bytes at addr; returns bytes read (short at an unmapped page) or -1. */
 ssize_t target_read(struct target *t, uint64_t addr, void *buf, size_t len);
+/*
+ * Scattered reads in one call: remote[i] into local[i] (the two lists pair up
+ * and each pair has one length). Returns the bytes read, which stop at the
+ * first unreadable range, or -1.
+ */
+struct iovec;
+ssize_t target_readv(struct target *t, const struct iovec *local, const struct iovec *remote, size_t n);
+/* Scattered writes in one call, the same way; returns the bytes written or -1. */
+ssize_t target_writev(struct target *t, const struct iovec *local, const struct iovec *remote, size_t n);
+/* Read from another process of ours (a fork child) by its /proc/PID/mem. */
+ssize_t target_read_pid(pid_t pid, uint64_t addr, void *buf, size_t len);
 /* The same reads for code that takes any memory source (the heap walker). */
 struct memsrc target_memsrc(struct target *t);
 /* Write len bytes at addr, even into read-only text (word-wise PTRACE_POKEDATA). */

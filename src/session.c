@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "graph.h"
 #include "proc.h"
 #include "session.h"
 #include "sym.h"

@@ -82,17 +82,12 @@ int bp_remove_all(struct target *t, struct bptab *bt, struct mlz_err *err)
 void bp_restore_in(pid_t pid, const struct bptab *bt)
 {
 	struct mlz_err err;
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	for (size_t i = 0; i < bt->n; i++) {
 		uint8_t now;
-		if (fd >= 0 && pread(fd, &now, 1, (off_t)bt->v[i].addr) == 1 && now != 0xcc)
+		if (target_read_pid(pid, bt->v[i].addr, &now, 1) == 1 && now != 0xcc)
 			continue; /* unloaded since: not ours to write */
 		target_write_pid(pid, bt->v[i].addr, bt->v[i].orig, 1, &err);
 	}
-	if (fd >= 0)
-		close(fd);
 }
 
 void bp_forget_all(struct bptab *bt)

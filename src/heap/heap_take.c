@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /* heap_take.c - one walk of a target's heap: locate glibc, walk, say what a core lacks; the heaps' residency. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -188,7 +188,7 @@ static bool drain_with(struct tracer *tr, uint64_t extra_addr, void *extra, size
 		if (!k && !x)
 			break;
 		ssize_t want = (ssize_t)(k * sizeof(buf[0]) + (x ? len : 0));
-		if (process_vm_readv(tr->t->pid, local, x + k, remote, x + k, 0) != want) {
+		if (target_readv(tr->t, local, remote, x + k) != want) {
 			if (!x)
 				return got_extra; /* the process is going away */
 			/* The extra read failed (an unreadable address): drain without it. */
@@ -215,7 +215,7 @@ static int write2(struct tracer *tr, uint64_t a, const void *pa, size_t la, uint
 {
 	struct iovec local[2] = { { (void *)pa, la }, { (void *)pb, lb } };
 	struct iovec remote[2] = { { (void *)a, la }, { (void *)b, lb } };
-	ssize_t n = process_vm_writev(tr->t->pid, local, lb ? 2 : 1, remote, lb ? 2 : 1, 0);
+	ssize_t n = target_writev(tr->t, local, remote, lb ? 2 : 1);
 	return n == (ssize_t)(la + lb) ? 0 : -1;
 }
 
@@ -565,7 +565,7 @@ static int fixup_threads(void *arg)
 	for (size_t i = 0; i < t->nthreads; i++) {
 		struct thread *th = &t->threads[i];
 		struct user_regs_struct regs;
-		if (th->tid <= 0 || pt_getregs(th->tid, &regs, NULL) < 0)
+		if (th->tid <= 0 || target_regs(t, th->tid, &regs, NULL) < 0)
 			continue;
 		uint64_t rip = regs.rip, nrip = rip;
 		for (size_t k = 0; k < tr->bps.n; k++) {
@@ -594,7 +594,7 @@ static int fixup_threads(void *arg)
 		}
 		if (nrip != rip) {
 			regs.rip = nrip;
-			if (pt_setregs(th->tid, &regs, NULL) < 0)
+			if (target_setregs(t, th->tid, &regs, NULL) < 0)
 				failed++;
 		}
 	}

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 
 #include "target.h"
@@ -86,6 +87,16 @@ void target_emergency_detach(struct target *t)
 ssize_t target_read(struct target *t, uint64_t addr, void *buf, size_t len)
 {
 	return t->ops->read(t, addr, buf, len);
+}
+
+ssize_t target_readv(struct target *t, const struct iovec *local, const struct iovec *remote, size_t n)
+{
+	return t->ops->readv(t, local, remote, n);
+}
+
+ssize_t target_writev(struct target *t, const struct iovec *local, const struct iovec *remote, size_t n)
+{
+	return t->ops->writev(t, local, remote, n);
 }
 
 int target_write(struct target *t, uint64_t addr, const void *buf, size_t len, struct mlz_err *err)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /* target_core.c - a core file as a target: always stopped, never runs, read-only. */
+#include <errno.h>
 #include <signal.h>
+#include <sys/uio.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,6 +32,27 @@ static void core_no_detach(struct target *t)
 static ssize_t core_t_read(struct target *t, uint64_t addr, void *buf, size_t len)
 {
 	return core_read(t->core, addr, buf, len);
+}
+
+static ssize_t core_readv(struct target *t, const struct iovec *local, const struct iovec *remote, size_t n)
+{
+	ssize_t total = 0;
+	for (size_t i = 0; i < n; i++) {
+		ssize_t k = core_read(t->core, (uint64_t)remote[i].iov_base, local[i].iov_base, local[i].iov_len);
+		if (k < 0)
+			return total ? total : -1;
+		total += k;
+		if ((size_t)k < local[i].iov_len)
+			break;
+	}
+	return total;
+}
+
+static ssize_t core_writev(struct target *t, const struct iovec *local, const struct iovec *remote, size_t n)
+{
+	(void)t, (void)local, (void)remote, (void)n;
+	errno = EROFS;
+	return -1;
 }
 
 static int core_t_write(struct target *t, uint64_t addr, const void *buf, size_t len, struct mlz_err *err)
@@ -112,6 +135,8 @@ const struct target_ops target_core_ops = {
 	.emergency_detach = core_no_detach,
 	.read = core_t_read,
 	.write = core_t_write,
+	.readv = core_readv,
+	.writev = core_writev,
 	.regs = core_regs,
 	.setregs = core_setregs,
 	.maps = core_t_maps,

@@ -633,6 +633,52 @@ static ssize_t live_read(struct target *t, uint64_t addr, void *buf, size_t len)
 	return pread(t->memfd, buf, len, (off_t)addr);
 }
 
+/* The pairs one at a time, for when process_vm_readv/writev is refused. */
+static ssize_t by_pairs(struct target *t, const struct iovec *local, const struct iovec *remote, size_t n, bool write)
+{
+	if (open_memfd(t) < 0)
+		return -1;
+	ssize_t total = 0;
+	for (size_t i = 0; i < n; i++) {
+		ssize_t k = write ? pwrite(t->memfd, local[i].iov_base, local[i].iov_len, (off_t)remote[i].iov_base)
+				  : pread(t->memfd, local[i].iov_base, local[i].iov_len, (off_t)remote[i].iov_base);
+		if (k < 0)
+			return total ? total : -1;
+		total += k;
+		if ((size_t)k < local[i].iov_len)
+			break;
+	}
+	return total;
+}
+
+static ssize_t live_readv(struct target *t, const struct iovec *local, const struct iovec *remote, size_t n)
+{
+	ssize_t r = process_vm_readv(t->pid, local, n, remote, n, 0);
+	if (r >= 0 || (errno != EPERM && errno != ENOSYS))
+		return r;
+	return by_pairs(t, local, remote, n, false);
+}
+
+static ssize_t live_writev(struct target *t, const struct iovec *local, const struct iovec *remote, size_t n)
+{
+	ssize_t r = process_vm_writev(t->pid, local, n, remote, n, 0);
+	if (r >= 0 || (errno != EPERM && errno != ENOSYS))
+		return r;
+	return by_pairs(t, local, remote, n, true);
+}
+
+ssize_t target_read_pid(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = pread(fd, buf, len, (off_t)addr);
+	close(fd);
+	return n;
+}
+
 /* Whole aligned words through POKEDATA, merging the bytes around the range. */
 static int poke_bytes(pid_t tid, uint64_t addr, const void *buf, size_t len, struct mlz_err *err)
 {
@@ -747,6 +793,8 @@ const struct target_ops target_live_ops = {
 	.emergency_detach = live_emergency_detach,
 	.read = live_read,
 	.write = live_write,
+	.readv = live_readv,
+	.writev = live_writev,
 	.regs = live_regs,
 	.setregs = live_setregs,
 	.maps = live_maps,

@@ -19,6 +19,8 @@ struct target_ops {
 	void (*emergency_detach)(struct target *t);
 	ssize_t (*read)(struct target *t, uint64_t addr, void *buf, size_t len);
 	int (*write)(struct target *t, uint64_t addr, const void *buf, size_t len, struct mlz_err *err);
+	ssize_t (*readv)(struct target *t, const struct iovec *local, const struct iovec *remote, size_t n);
+	ssize_t (*writev)(struct target *t, const struct iovec *local, const struct iovec *remote, size_t n);
 	int (*regs)(struct target *t, pid_t tid, struct user_regs_struct *regs, struct mlz_err *err);
 	int (*setregs)(struct target *t, pid_t tid, const struct user_regs_struct *regs, struct mlz_err *err);
 	int (*maps)(struct target *t, struct maps *m, struct mlz_err *err);
