@@ -40,4 +40,3 @@ show "mlyze run -e wait -e 'top --by function' -- fixtures/fx-demo TRUTH 2    # 
 
 printf '\nThe demo server ran on untouched (TracerPid now: %s).\n' \
 	"$(awk '/^TracerPid:/ {print $2}' /proc/$demo/status)"
-printf 'Not built yet: back-reference chains and paths to roots (issue 5).\n'
