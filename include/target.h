@@ -92,6 +92,8 @@ struct target {
 	/* Resume the next thread on mlyze's own CPU (see resume_thread); reset after each resume. */
 	bool resume_here;
 	int my_policy;         /* mlyze's own scheduling policy, -1 until read */
+	bool quiet;            /* the machine ran nothing but mlyze when last sampled */
+	double quiet_at;       /* when that was (monotonic ms) */
 	const struct target_ops *ops; /* a live process or a core file: private to src/target/ */
 	struct core *core;     /* a core file's image (private to src/target/; see target_core()) */
 };
@@ -138,7 +140,11 @@ const struct core *target_core(const struct target *t);
  */
 int target_dump(struct target *t, const char *path, uint64_t *bytes, struct mlz_err *err);
 
-/* Handle every pending event without blocking. Returns the number handled. */
+/*
+ * Handle pending events without blocking, for at most a few milliseconds.
+ * Returns 1 when the time ran out with events perhaps still pending (poll
+ * again soon), 0 when none is left.
+ */
 int target_poll(struct target *t);
 int target_stop(struct target *t, struct mlz_err *err);
 int target_resume(struct target *t, struct mlz_err *err);

@@ -114,10 +114,11 @@ int session_serve(struct session *s, int timeout_ms, unsigned flags)
 {
 	bool watch_stdin = flags & SERVE_STDIN;
 	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	bool more = false; /* the last round of events ran out of time: look again at once */
 	for (;;) {
 		struct pollfd fds[2] = { { s->sigfd, POLLIN, 0 }, { 0, POLLIN, 0 } };
 		/* Wake up now and then even without SIGCHLD: one signal may stand for several events. */
-		int wait = 250;
+		int wait = more ? 0 : 250;
 		if (deadline >= 0) {
 			int64_t left = deadline - now_ms();
 			if (left <= 0)
@@ -129,8 +130,7 @@ int session_serve(struct session *s, int timeout_ms, unsigned flags)
 		if (n < 0 && errno != EINTR)
 			return 0;
 		int sig = n > 0 && (fds[0].revents & POLLIN) ? read_signals(s) : 0;
-		if (s->target)
-			target_poll(s->target);
+		more = s->target && target_poll(s->target) > 0;
 		service_tracer(s);
 		session_flush_notices(s);
 		if (sig < 0)

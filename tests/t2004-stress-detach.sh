@@ -19,6 +19,21 @@ test_expect_success '8 threads x 20000 malloc/free pairs: the live set is what t
 	result stats | jq -e ".result.events.malloc == $(jq .mallocs st.json.done) and .result.replaced == 0 and .result.abandoned == 0"
 '
 
+# Four threads trapping without pause on two CPUs once kept mlyze in its event loop for minutes
+# (and, counted as idle while resuming a thread, starved it): commands must still end on time.
+test_expect_success 'a 4-thread storm: sleeps end on time, stats and detach answer' '
+	fixture_start fx-stress "$TRASH/lat.json" 4 1000000000 && pid=$FIXTURE_PID &&
+	{ "$MLYZE" attach $pid --json -e "sleep 0.5" -e "sleep 1" -e "sleep 1" -e stats -e detach >out 2>err & } &&
+	mpid=$! && sleep 0.3 && kill -USR1 $pid && start=$(date +%s) &&
+	for i in $(seq 300); do kill -0 $mpid 2>/dev/null || break; sleep 0.1; done &&
+	took=$(( $(date +%s) - start )) && echo "took $took s" &&
+	! kill -0 $mpid 2>/dev/null && wait $mpid &&
+	test $took -le 20 &&
+	result stats | jq -e ".result.traps > 0" &&
+	result detach | jq -e ".ok" &&
+	kill -0 $pid
+'
+
 # storm_then ACTION: start a long storm, attach, let it run traced, do ACTION (which ends mlyze),
 # then check the fixture finishes untraced with intact data.
 storm_then () {

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "proc.h"
 #include "ptrace.h"
 #include "target.h"
@@ -64,8 +65,29 @@ static void process_ended(struct target *t, int status)
  * previous one if that is busy, and mlyze is running on it while it resumes
  * the thread. Counted as idle (SCHED_IDLE) for that one call, mlyze keeps the
  * thread on their shared CPU, where a trap round trip costs a tenth of one
- * across CPUs.
+ * across CPUs. But while idle, mlyze runs only when nothing else wants its
+ * CPU: with other threads of the target running, or any other load, it would
+ * be starved for as long as that lasts, and every trapped thread with it. So
+ * the trick is used only when the machine runs nothing but mlyze (sampled
+ * from /proc/loadavg every 100 ms) and every other thread of the target waits.
  */
+static bool here_is_safe(struct target *t)
+{
+	for (size_t i = 0; i < t->nthreads; i++)
+		if (!t->threads[i].stopped)
+			return false;
+	double now = mono_ms();
+	if (now - t->quiet_at >= 100) {
+		char *s = read_text_file("/proc/loadavg");
+		long running = 0;
+		/* "0.20 0.18 0.12 1/80 11206": the fourth field counts runnable tasks, mlyze among them */
+		t->quiet = s && sscanf(s, "%*s %*s %*s %ld/", &running) == 1 && running <= 1;
+		free(s);
+		t->quiet_at = now;
+	}
+	return t->quiet;
+}
+
 static void cont_here(struct target *t, pid_t tid, int sig, struct mlz_err *e)
 {
 	struct sched_param sp = { 0 };
@@ -85,7 +107,7 @@ static void resume_thread(struct target *t, struct thread *th)
 	struct mlz_err e;
 	if (th->group_stop)
 		pt_listen(th->tid, &e);
-	else if (t->resume_here)
+	else if (t->resume_here && here_is_safe(t))
 		cont_here(t, th->tid, th->pending_sig, &e);
 	else
 		pt_cont(th->tid, th->pending_sig, &e);
@@ -309,16 +331,24 @@ void live_handle_event(struct target *t, const struct pt_event *ev, bool stoppin
 		resume_thread(t, th);
 }
 
+/*
+ * Threads that trap without pause (several allocating on every CPU) keep the
+ * queue from ever emptying: serve it in rounds of at most POLL_BUDGET_MS, so
+ * the event loop gets back to signals, input and deadlines in between.
+ */
+#define POLL_BUDGET_MS 20
+
 static int live_poll(struct target *t)
 {
 	struct pt_event ev;
 	struct mlz_err err;
-	int n = 0;
-	while (exists(t) && pt_wait(-1, WNOHANG, &ev, &err) == 1) {
+	double t0 = mono_ms();
+	for (int n = 1; exists(t) && pt_wait(-1, WNOHANG, &ev, &err) == 1; n++) {
 		live_handle_event(t, &ev, t->state == TARGET_STOPPED);
-		n++;
+		if (n % 32 == 0 && mono_ms() - t0 >= POLL_BUDGET_MS)
+			return 1;
 	}
-	return n;
+	return 0;
 }
 
 static size_t count_running(const struct target *t)
