@@ -316,6 +316,12 @@ test_path_is_sleeping () {
 	test "$tracer" = 0 || { echo "process $1 is traced by $tracer" >&2; return 1; }
 }
 
+# result CMD [FILE]: the "result" of each --json answer to the command line CMD, exactly as
+# typed ("top --by function --top 0"), in FILE (default: out), one compact JSON line each.
+result () {
+	jq -c --arg c "$1" 'select(.command == $c) | .result' "${2:-out}"
+}
+
 # Succeeds when FILE exists and is empty; shows it otherwise.
 test_must_be_empty () {
 	test -f "$1" || { echo "'$1' does not exist" >&2; return 1; }
