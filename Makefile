@@ -26,8 +26,9 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN = -Wall -Wextra -Wshadow -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
+# Only include/ is on the path: a private header (src/cmd/render.h) is found next to its includers.
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -DMLYZE_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) $(SANFLAGS) \
-	-Iinclude -Isrc/sym -Isrc/cmd $(PKG_CFLAGS) -MMD -MP
+	-Iinclude $(PKG_CFLAGS) -MMD -MP
 LDLIBS = $(PKG_LIBS) -lstdc++ -lm
 
 SRCS = $(wildcard src/*.c src/*/*.c)

@@ -24,6 +24,23 @@ test_expect_success 'test_expect_code wants the exact code' '
 	! test_expect_code 3 true
 '
 
+test_expect_success 'test_expect_failure marks a known breakage TODO, and its end too' '
+	(
+		test_expect_failure "still broken" false &&
+		test_expect_failure "fixed meanwhile" true &&
+		test_expect_failure NEVER_SET_PREREQ "skipped" false &&
+		echo "broken $test_broken_, fixed $test_fixed_, failed $test_failed_, skipped $test_skipped_"
+	) >out &&
+	sed "s/ok [0-9]*/ok N/" out >actual &&
+	cat >expect <<-\EOF &&
+	not ok N - still broken # TODO known breakage
+	ok N - fixed meanwhile # TODO known breakage vanished
+	ok N # skip skipped (missing NEVER_SET_PREREQ)
+	broken 1, fixed 1, failed 0, skipped 1
+	EOF
+	test_cmp expect actual
+'
+
 test_set_prereq HAVE_IT
 test_expect_success HAVE_IT 'a test with a met prereq runs' '
 	test_have_prereq HAVE_IT && ! test_have_prereq !HAVE_IT
@@ -125,13 +142,14 @@ test_expect_success GDB,JQ 'gdb sees fx-threads where its truth says' '
 '
 
 test_expect_success 'run.sh tallies TAP, crashes and timeouts' '
-	printf "echo 1..4; echo ok 1 - a; echo not ok 2 - b; echo \"ok 3 # skip c\"; echo \"not ok 4 # SKIP d\"\n" >mixed.sh &&
+	printf "echo 1..6; echo ok 1 - a; echo not ok 2 - b; echo \"ok 3 # skip c\"; echo \"not ok 4 # SKIP d\"\n" >mixed.sh &&
+	printf "echo \"not ok 5 - e # TODO known breakage\"; echo \"ok 6 - f # TODO known breakage vanished\"\n" >>mixed.sh &&
 	printf "echo ok 1 - a; exit 3\n" >crash.sh &&
 	printf "echo ok 1 - a; exec sleep 30\n" >slow.sh &&
 	printf "#!/bin/sh\ntest \"\$CMOCKA_MESSAGE_OUTPUT\" = TAP && echo ok 1 - env\n" >unit &&
 	chmod +x unit &&
 	test_expect_code 1 "$TEST_DIRECTORY/run.sh" unit -- mixed.sh crash.sh >out &&
-	test "$(tail -n 1 out)" = "3 passed, 2 failed, 2 skipped" &&
+	test "$(tail -n 1 out)" = "3 passed, 2 failed, 4 skipped" &&
 	grep -x "# crash.sh exited with status 3" out &&
 	test_expect_code 1 env TEST_TIMEOUT=1 "$TEST_DIRECTORY/run.sh" -- slow.sh >out &&
 	grep -x "# slow.sh timed out" out &&

@@ -34,20 +34,15 @@ test_expect_success 'traced: snapshots around each step, then questions on the r
 	expected_output >expect && test_cmp expect fx-alloc.out
 '
 
-# result CMD: the result of the command line CMD from out, as a JSON document
-result () {
-	jq -c --arg c "$1" "select(.command == \$c)" out
-}
-
 test_expect_success 'the fixture ended while traced: exit snapshot taken, its status told' '
 	grep -x "mlyze: process $apid exited with status 0" err &&
 	grep -x "mlyze: process $apid is exiting: took snapshot '"'"'exit'"'"' (12 live blocks)" err &&
-	result snapshots | jq -e ".result.snapshots | map(.name) == [\"a\", \"b\", \"c\", \"exit\"]"
+	result snapshots | jq -e ".snapshots | map(.name) == [\"a\", \"b\", \"c\", \"exit\"]"
 '
 
 # groups CMD: the groups of a compare or top result as compact lines
 groups () {
-	result "$1" | jq -c ".result.groups[] | select(.function != \"<before attach>\") | [.function, .count, .count_diff, .size, .size_diff]"
+	result "$1" | jq -c ".groups[] | select(.function != \"<before attach>\") | [.function, .count, .count_diff, .size, .size_diff]"
 }
 
 test_expect_success 'compare a b --by function: every function, exact counts and bytes, largest growth first' '
@@ -73,25 +68,25 @@ test_expect_success 'compare b c: the frees of step 2 as negative growth' '
 	["fx_calloc",0,-5,0,-1000]
 	EOF
 	test_cmp expect actual &&
-	result "compare b c --by function --top 0" | jq -e ".result.size_diff == -1500 and .result.count_diff == -10"
+	result "compare b c --by function --top 0" | jq -e ".size_diff == -1500 and .count_diff == -10"
 '
 
 test_expect_success 'sites carry file:line; the exit snapshot holds what was never freed' '
-	result "compare c exit --top 0" | jq -e ".result.size_diff == 0 and .result.size == 7364 and .result.count == 12" &&
-	result "top --top 0" | jq -e "[.result.groups[] | select(.function == \"fx_small\")][0] |
+	result "compare c exit --top 0" | jq -e ".size_diff == 0 and .size == 7364 and .count == 12" &&
+	result "top --top 0" | jq -e "[.groups[] | select(.function == \"fx_small\")][0] |
 		(.file | endswith(\"fixtures/fx-alloc.c\")) and .line == $(grep -n "hold(malloc(100))" "$FIXTURES/fx-alloc.c" | cut -d: -f1)"
 '
 
 test_expect_success 'stats: every entry point counted, nested calls once, nothing odd' '
-	result stats | jq -c ".result.events" >actual &&
-	result stats | jq -e ".result.unknown_frees == 0 and .result.replaced == 0 and .result.abandoned == 0" &&
+	result stats | jq -c ".events" >actual &&
+	result stats | jq -e ".unknown_frees == 0 and .replaced == 0 and .abandoned == 0" &&
 	jq -e ".calloc == 5 and .realloc == 6 and .reallocarray == 1 and .posix_memalign == 1 and .valloc == 1 and .pvalloc == 1" actual
 '
 
 test_expect_success 'blocks lists each live block with its site; their sizes add up' '
-	result "blocks --limit 0" | jq -e ".result.count == 12 and .result.bytes == 7364 and
-		([.result.blocks[].size] | add) == 7364 and
-		([.result.blocks[] | select(.function == \"fx_pvalloc\")] | length == 1 and .[0].size == 5000)"
+	result "blocks --limit 0" | jq -e ".count == 12 and .bytes == 7364 and
+		([.blocks[].size] | add) == 7364 and
+		([.blocks[] | select(.function == \"fx_pvalloc\")] | length == 1 and .[0].size == 5000)"
 '
 
 test_expect_success '--cumulative counts a block under every function of its stack; --by stack gives the stack' '
@@ -102,7 +97,7 @@ test_expect_success '--cumulative counts a block under every function of its sta
 	["__libc_start_main_impl",22,22,8864,8864]
 	EOF
 	test_cmp expect actual &&
-	result "compare a b --by stack --top 1" | jq -e ".result.groups[0] | .size == 5000 and
+	result "compare a b --by stack --top 1" | jq -e ".groups[0] | .size == 5000 and
 		([.stack[].function] | index(\"fx_pvalloc\") == 1)"
 '
 

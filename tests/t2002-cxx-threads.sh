@@ -5,8 +5,7 @@
 test_description='C++ new/delete and concurrent threads'
 . "$(dirname "$0")/lib/test-lib.sh"
 
-result () { jq -c --arg c "$1" "select(.command == \$c)" out; }
-groups () { result "$1" | jq -c ".result.groups[] | select(.function != \"<before attach>\") | [.function, .count, .size]"; }
+groups () { result "$1" | jq -c ".groups[] | select(.function != \"<before attach>\") | [.function, .count, .size]"; }
 
 test_expect_success 'C++: new, new[] and delete by function, exact' '
 	fixture_start fx-cxx-alloc "$TRASH/truth.json" && pid=$FIXTURE_PID &&
@@ -20,7 +19,7 @@ test_expect_success 'C++: new, new[] and delete by function, exact' '
 '
 
 test_expect_success 'C++: operator new stands between malloc and its caller in the stack' '
-	result "top --by stack --top 0" | jq -e ".result.groups[] | select(.function == \"make_nodes\") |
+	result "top --by stack --top 0" | jq -e ".groups[] | select(.function == \"make_nodes\") |
 		[.stack[].function] | .[1] == \"operator new(unsigned long)\" and .[2] == \"make_nodes\""
 '
 
@@ -38,7 +37,7 @@ test_expect_success 'four threads allocating at once: every block counted, per t
 	["fx_work_a",100,1600]
 	EOF
 	test_cmp expect actual &&
-	result stats | jq -e ".result.events.malloc == 2000 and .result.replaced == 0 and .result.abandoned == 0"
+	result stats | jq -e ".events.malloc == 2000 and .replaced == 0 and .abandoned == 0"
 '
 
 test_done

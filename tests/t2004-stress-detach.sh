@@ -5,18 +5,16 @@
 test_description='allocation storms: no lost event, safe exits mid-storm'
 . "$(dirname "$0")/lib/test-lib.sh"
 
-result () { jq -c --arg c "$1" "select(.command == \$c)" out; }
-
 test_expect_success '8 threads x 20000 malloc/free pairs: the live set is what the fixture holds' '
 	fixture_start fx-stress "$TRASH/st.json" 8 20000 && pid=$FIXTURE_PID &&
 	{ "$MLYZE" attach $pid --json -e "wait 240" -e "top --by function --top 0" -e stats >out 2>err & } &&
 	mpid=$! && sleep 0.3 && kill -USR1 $pid &&
 	wait_for_line fx-stress.out "^done" 240 && kill -USR1 $pid && wait $mpid &&
 	test "$(jq .bad st.json.done)" = 0 &&
-	result "top --by function --top 0" | jq -c ".result.groups[] | select(.function == \"fx_stress_worker\") | [.count, .size]" >actual &&
+	result "top --by function --top 0" | jq -c ".groups[] | select(.function == \"fx_stress_worker\") | [.count, .size]" >actual &&
 	jq -c "[.blocks, .bytes]" st.json.done >expect &&
 	test_cmp expect actual &&
-	result stats | jq -e ".result.events.malloc == $(jq .mallocs st.json.done) and .result.replaced == 0 and .result.abandoned == 0"
+	result stats | jq -e ".events.malloc == $(jq .mallocs st.json.done) and .replaced == 0 and .abandoned == 0"
 '
 
 # Four threads trapping without pause on two CPUs once kept mlyze in its event loop for minutes

@@ -9,7 +9,6 @@
 test_description='shadow-stack mode: returns caught by return-site breakpoints'
 . "$(dirname "$0")/lib/test-lib.sh"
 
-result () { jq -c --arg c "$1" "select(.command == \$c) | .result" out; }
 fn () { result "compare a b --by function --top 0" | jq -c "[.groups[] | select(.function == \"$1\") | .count, .size]"; }
 
 test_expect_success 'the reference run, without mlyze' '

@@ -6,8 +6,6 @@
 test_description='heap and arenas: glibc malloc walked live'
 . "$(dirname "$0")/lib/test-lib.sh"
 
-result () { jq -c --arg c "$1" "select(.command == \$c) | .result" "${2:-out}"; }
-
 test_expect_success 'the layouts mlyze assumes are those in the DWARF of the installed libc' '
 	layout () { echo $(( $(sed -n "s/^#define $1 \([0-9a-fx]*\).*/\1/p" "$SRC_ROOT/src/heap/glibc_layout.h") )); } &&
 	set -- MS_TOP "&((struct malloc_state *)0)->top" MS_BINS "&((struct malloc_state *)0)->bins" \

@@ -5,7 +5,6 @@
 test_description='blocks from before attach, --no-trace and check'
 . "$(dirname "$0")/lib/test-lib.sh"
 
-result () { jq -c --arg c "$1" "select(.command == \$c) | .result" "${2:-out}"; }
 untraced_groups () {
 	result "$1" | jq -c ".groups[] | select(.function == \"<before attach>\" and .count_diff != 0) |
 		[.size_class, .count_diff, .size_diff]"

@@ -5,7 +5,6 @@
 test_description='core files: gcore, kernel cores, bad cores'
 . "$(dirname "$0")/lib/test-lib.sh"
 
-result () { jq -c --arg c "$1" "select(.command == \$c) | .result" "${2:-out}"; }
 # The kernel writes plain core files here only when core_pattern names a file, not a program.
 test_lazy_prereq KERNEL_CORE 'p=$(cat /proc/sys/kernel/core_pattern) && case $p in *"|"*|*/*) false;; esac'
 strip_live () { jq -S "del(.found_by, .stopped_ms, .heap_rss, .arenas[]?.rss)"; }

@@ -5,8 +5,6 @@
 test_description='trim: an injected malloc_trim(0)'
 . "$(dirname "$0")/lib/test-lib.sh"
 
-result () { jq -c --arg c "$1" "select(.command == \$c) | .result" "${2:-out}"; }
-
 test_expect_success 'trim gives back the 16 MB free() kept, and the heap works after' '
 	fixture_start fx-trim "$TRASH/t.json" && pid=$FIXTURE_PID &&
 	"$MLYZE" attach $pid --json -e trim -e heap >out 2>err &&

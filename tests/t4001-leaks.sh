@@ -7,7 +7,6 @@
 test_description='leaks: definitely, indirectly, possibly lost'
 . "$(dirname "$0")/lib/test-lib.sh"
 
-result () { jq -c --arg c "$1" "select(.command == \$c) | .result" "${2:-out}"; }
 counts () { result leaks "$1" | jq -c "[.definitely_lost.blocks, .indirectly_lost.blocks, .possibly_lost.blocks]"; }
 test_lazy_prereq VALGRIND 'valgrind --version >/dev/null 2>&1'
 
