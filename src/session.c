@@ -11,7 +11,6 @@
 
 #include "clock.h"
 #include "graph.h"
-#include "proc.h"
 #include "session.h"
 #include "sym.h"
 #include "target.h"

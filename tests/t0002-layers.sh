@@ -9,9 +9,7 @@ layers () {
 	bash "$SRC_ROOT/tests/lib/layers.sh" "$@"
 }
 
-# Known breakage until the refactor that moves commands, heap and graph off the tracer, the
-# session and target->core lands; then this becomes test_expect_success.
-test_expect_failure 'the source tree keeps the allowed dependencies' '
+test_expect_success 'the source tree keeps the allowed dependencies' '
 	layers "$SRC_ROOT"
 '
 

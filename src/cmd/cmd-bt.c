@@ -8,7 +8,6 @@
 #include "cmd.h"
 #include "frames.h"
 #include "jv.h"
-#include "proc.h"
 #include "session.h"
 #include "strbuf.h"
 #include "sym.h"

@@ -6,9 +6,7 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "core.h"
 #include "jv.h"
-#include "proc.h"
 #include "session.h"
 #include "strbuf.h"
 #include "target.h"

@@ -6,7 +6,6 @@
 #include "grouping.h"
 #include "jv.h"
 #include "render.h"
-#include "proc.h"
 #include "session.h"
 #include "snapshot.h"
 #include "strbuf.h"

@@ -13,7 +13,6 @@
 
 #include "graph.h"
 #include "heap.h"
-#include "proc.h"
 #include "target.h"
 #include "xalloc.h"
 

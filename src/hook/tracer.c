@@ -13,7 +13,6 @@
 #include "proc.h"
 #include "bp.h"
 #include "ool.h"
-#include "ptrace.h"
 #include "sym.h"
 #include "target.h"
 #include "tracer.h"
