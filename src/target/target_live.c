@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "proc.h"
 #include "ptrace.h"
 #include "core.h"
@@ -413,8 +414,7 @@ static int wait_all_stopped(struct target *t, struct mlz_err *err)
 	sigset_t chld;
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
-	struct timespec start, now;
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	int64_t start_s = mono_ns() / 1000000000; /* compared in the clock's whole seconds (9 to 10 s), as it always was */
 	while (target_alive(t) && count_running(t) > 0) {
 		struct pt_event ev;
 		struct mlz_err e;
@@ -428,8 +428,7 @@ static int wait_all_stopped(struct target *t, struct mlz_err *err)
 				process_ended(t, 0);
 			break;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - start.tv_sec >= STOP_TIMEOUT_S) {
+		if (mono_ns() / 1000000000 - start_s >= STOP_TIMEOUT_S) {
 			for (size_t i = 0; i < t->nthreads; i++)
 				if (!t->threads[i].stopped)
 					return mlz_error(err, "thread %d did not stop within %d s (state %c)",
@@ -897,8 +896,7 @@ int target_inject_call(struct target *t, pid_t tid, uint64_t func, const long ar
 	struct thread *th = find_thread(t, tid);
 	int requeue[8], nrequeue = 0; /* signals that found the thread's pending slot taken */
 	int r = -1;
-	struct timespec t0, now;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int64_t t0 = mono_ns();
 	int sig = 0;
 	bool running = false;
 	for (;;) {
@@ -913,8 +911,7 @@ int target_inject_call(struct target *t, pid_t tid, uint64_t func, const long ar
 		if (w < 0)
 			break;
 		if (w == 0) {
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 > timeout_ms) {
+			if ((mono_ns() - t0) / 1000000 > timeout_ms) {
 				mlz_error(err, "the call in thread %d did not return within %d ms; abandoned", tid, timeout_ms);
 				pt_interrupt(tid, NULL);
 				struct mlz_err ignored;
