@@ -64,8 +64,6 @@ int bp_insert(struct target *t, struct bptab *bt, struct scratch *sc, uint64_t a
 const struct bp *bp_find(const struct bptab *bt, uint64_t addr);
 /* Forget the breakpoint at addr without writing: its code is gone. */
 void bp_drop(struct target *t, struct bptab *bt, uint64_t addr);
-/* Put back every original byte (target stopped) and forget them. */
-int bp_remove_all(struct target *t, struct bptab *bt, struct mlz_err *err);
 /* Write the original bytes of every breakpoint into another process (a fork child). */
 void bp_restore_in(pid_t pid, const struct bptab *bt);
 /* Forget every breakpoint without writing (the address space is gone). */

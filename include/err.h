@@ -27,7 +27,6 @@ int mlz_error_kind(struct mlz_err *e, enum mlz_errkind kind, const char *fmt, ..
 /* The same, appending ": strerror(errnum)" and recording errnum. */
 int mlz_error_errno(struct mlz_err *e, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-void mlz_err_clear(struct mlz_err *e);
 
 /* An invariant mlyze itself broke: abort with file:line (the crash handler still detaches). */
 #define BUG(...) mlz_bug(__FILE__, __LINE__, __VA_ARGS__)

@@ -88,22 +88,6 @@ struct graph {
 	size_t nruns;
 };
 
-/*
- * A set of blocks with a value each, sized to what a search visits rather
- * than to the graph: clearing an array of 10M entries cost a query more than
- * the search itself.
- */
-struct graph_seen {
-	uint32_t (*v)[2]; /* {block, value}; block UINT32_MAX: empty */
-	size_t mask, n;
-};
-void graph_seen_init(struct graph_seen *h);
-/* Add block with value unless it is there; returns whether it was added. */
-bool graph_seen_add(struct graph_seen *h, uint32_t block, uint32_t value);
-/* Its value, UINT32_MAX if absent. */
-uint32_t graph_seen_get(const struct graph_seen *h, uint32_t block);
-void graph_seen_release(struct graph_seen *h);
-
 /* The roots that point into block i: roots[*first .. *first + count). */
 size_t graph_roots_of(const struct graph *g, uint32_t i, size_t *first);
 /* Interior pointers into block i: g->ito[*first .. *first + count); out of it: g->ifrom[...]. */

@@ -64,7 +64,4 @@ int pt_pokedata(pid_t tid, uint64_t addr, uint64_t word, struct mlz_err *err);
  */
 int pt_wait(pid_t tid, int flags, struct pt_event *ev, struct mlz_err *err);
 
-/* Name of a pt_kind, for messages and tests. */
-const char *pt_kind_name(enum pt_kind kind);
-
 #endif

@@ -68,8 +68,6 @@ struct snapshot *snapshot_take(struct snapshots *ss, struct liveset *ls, const c
 /* Add the untraced blocks of the heap walk made at the same stop (they move into s). */
 void snapshot_add_untraced(struct snapshot *s, struct untraced *u);
 const struct snapshot *snapshot_find(const struct snapshots *ss, const char *name);
-/* The block of snapshot s that contains addr, or NULL. */
-const struct block *snapshot_block_at(const struct snapshot *s, uint64_t addr);
 void snapshots_release(struct snapshots *ss);
 
 #endif

@@ -17,7 +17,6 @@ void strbuf_add(struct strbuf *sb, const void *data, size_t len);
 void strbuf_addstr(struct strbuf *sb, const char *s);
 void strbuf_addch(struct strbuf *sb, char c);
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void strbuf_reset(struct strbuf *sb);
 /* The buffer's text, "" when empty; owned by sb. */
 const char *strbuf_str(const struct strbuf *sb);
 /* Hand the buffer to the caller (who frees it) and leave sb empty. */

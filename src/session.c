@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -77,13 +76,6 @@ void session_flush_notices(struct session *s)
 		s->exit_reported = true;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Read the signalfd; returns -1 if a signal asks the current work to end. */
 static int read_signals(struct session *s)
 {
@@ -112,14 +104,14 @@ static void service_tracer(struct session *s)
 int session_serve(struct session *s, int timeout_ms, unsigned flags)
 {
 	bool watch_stdin = flags & SERVE_STDIN;
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int64_t deadline = timeout_ms < 0 ? -1 : mono_ns() / 1000000 + timeout_ms;
 	bool more = false; /* the last round of events ran out of time: look again at once */
 	for (;;) {
 		struct pollfd fds[2] = { { s->sigfd, POLLIN, 0 }, { 0, POLLIN, 0 } };
 		/* Wake up now and then even without SIGCHLD: one signal may stand for several events. */
 		int wait = more ? 0 : 250;
 		if (deadline >= 0) {
-			int64_t left = deadline - now_ms();
+			int64_t left = deadline - mono_ns() / 1000000;
 			if (left <= 0)
 				return 0;
 			if (left < wait)

@@ -63,22 +63,6 @@ void bp_drop(struct target *t, struct bptab *bt, uint64_t addr)
 	}
 }
 
-int bp_remove_all(struct target *t, struct bptab *bt, struct mlz_err *err)
-{
-	int r = 0;
-	for (size_t i = bt->n; i-- > 0;) {
-		uint8_t now;
-		if (target_read(t, bt->v[i].addr, &now, 1) == 1 && now != 0xcc)
-			cleanup_forget(&t->cleanup, bt->v[i].cleanup_id); /* unloaded: something else lies there now */
-		else if (target_write(t, bt->v[i].addr, bt->v[i].orig, 1, err) < 0)
-			r = -1;
-		else
-			cleanup_forget(&t->cleanup, bt->v[i].cleanup_id);
-	}
-	bt->n = 0;
-	return r;
-}
-
 void bp_restore_in(pid_t pid, const struct bptab *bt)
 {
 	struct mlz_err err;

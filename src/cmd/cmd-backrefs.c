@@ -15,6 +15,7 @@
 #include "strbuf.h"
 #include "sym.h"
 #include "target.h"
+#include "u64map.h"
 #include "xalloc.h"
 
 /* One referrer: a block (from >= 0) or a root (root >= 0) pointing at block `to`. */
@@ -60,17 +61,19 @@ static int exec(struct cmd_ctx *c)
 		return -1;
 	/* breadth first over incoming edges, to depth, at most limit referrers */
 	uint32_t *queue = NULL;
-	struct graph_seen level; /* each block's depth */
-	graph_seen_init(&level);
+	struct u64map level; /* each block's depth, for the blocks visited */
+	u64map_init(&level);
 	struct ref *refs = NULL;
 	size_t nrefs = 0, alloc = 0, head = 0, tail = 0, qalloc = 0;
 	bool truncated = false;
-	graph_seen_add(&level, (uint32_t)target, 0);
+	u64map_add(&level, (uint64_t)target, 0);
 	ALLOC_GROW(queue, tail + 1, qalloc);
 	queue[tail++] = (uint32_t)target;
 	while (head < tail && !truncated) {
 		uint32_t i = queue[head++];
-		int li = (int)graph_seen_get(&level, i);
+		uint64_t d = 0;
+		u64map_get(&level, i, &d); /* every queued block has its depth */
+		int li = (int)d;
 		if (li >= depth)
 			continue;
 		size_t rf, nr = graph_roots_of(g, i, &rf);
@@ -86,7 +89,7 @@ static int exec(struct cmd_ctx *c)
 			ALLOC_GROW(refs, nrefs + 1, alloc);
 			refs[nrefs++] = (struct ref){ (long)j, -1, i, interior, li + 1 };
 			truncated = limit && (long)nrefs >= limit;
-			if (graph_seen_add(&level, j, (uint32_t)li + 1)) {
+			if (u64map_add(&level, j, (uint64_t)li + 1)) {
 				ALLOC_GROW(queue, tail + 1, qalloc);
 				queue[tail++] = j;
 			}
@@ -126,7 +129,7 @@ static int exec(struct cmd_ctx *c)
 		ret = -1;
 	}
 	free(queue);
-	graph_seen_release(&level);
+	u64map_release(&level);
 	free(refs);
 	c->result = o;
 	return ret;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "graph.h"
+#include "u64map.h"
 #include "xalloc.h"
 
 #define WINDOW (1u << 20)
@@ -393,68 +394,29 @@ void graph_classify(struct graph *g)
 	free(stack);
 }
 
-static size_t seen_slot(const struct graph_seen *h, uint32_t key)
+/* The block the search reached block i from: one step towards the target. */
+static uint32_t next_of(const struct u64map *seen, uint32_t i)
 {
-	size_t i = ((uint64_t)key * 0x9e3779b97f4a7c15ull) >> 20 & h->mask;
-	while (h->v[i][0] != UINT32_MAX && h->v[i][0] != key)
-		i = (i + 1) & h->mask;
-	return i;
-}
-
-static void seen_alloc(struct graph_seen *h, size_t cap)
-{
-	h->mask = cap - 1;
-	h->n = 0;
-	h->v = xmalloc(cap * sizeof(*h->v));
-	memset(h->v, 0xff, cap * sizeof(*h->v));
-}
-
-void graph_seen_init(struct graph_seen *h)
-{
-	seen_alloc(h, 1024);
-}
-
-bool graph_seen_add(struct graph_seen *h, uint32_t block, uint32_t value)
-{
-	if (2 * (h->n + 1) > h->mask + 1) {
-		struct graph_seen old = *h;
-		seen_alloc(h, 2 * (old.mask + 1));
-		for (size_t i = 0; i <= old.mask; i++)
-			if (old.v[i][0] != UINT32_MAX)
-				graph_seen_add(h, old.v[i][0], old.v[i][1]);
-		free(old.v);
-	}
-	size_t i = seen_slot(h, block);
-	if (h->v[i][0] == block)
-		return false;
-	h->v[i][0] = block;
-	h->v[i][1] = value;
-	h->n++;
-	return true;
-}
-
-uint32_t graph_seen_get(const struct graph_seen *h, uint32_t block)
-{
-	return h->v[seen_slot(h, block)][1]; /* an empty slot holds UINT32_MAX */
-}
-
-void graph_seen_release(struct graph_seen *h)
-{
-	free(h->v);
-	h->v = NULL;
+	uint64_t from = 0;
+	u64map_get(seen, i, &from); /* every block on the chain was visited */
+	return (uint32_t)from;
 }
 
 long graph_path(const struct graph *g, uint32_t target, size_t *root, uint32_t **chain)
 {
 	if (target >= g->n)
 		return -1;
-	/* Backwards from target, breadth first: the first block a root points at closes the shortest chain. */
-	struct graph_seen seen;
-	graph_seen_init(&seen);
+	/*
+	 * Backwards from target, breadth first: the first block a root points at closes the shortest chain.
+	 * seen maps each visited block to the block it was reached from; a hash map, sized to what the
+	 * search visits: clearing an array as large as the graph (10M blocks) cost more than the search.
+	 */
+	struct u64map seen;
+	u64map_init(&seen);
 	uint32_t *queue = NULL;
 	size_t head = 0, tail = 0, qalloc = 0;
 	long found = -1;
-	graph_seen_add(&seen, target, target);
+	u64map_add(&seen, target, target);
 	ALLOC_GROW(queue, tail + 1, qalloc);
 	queue[tail++] = target;
 	while (head < tail && found < 0) {
@@ -468,7 +430,7 @@ long graph_path(const struct graph *g, uint32_t target, size_t *root, uint32_t *
 		size_t f, k = graph_interior_in(g, i, &f);
 		for (size_t e = g->in_off[i]; e < g->in_off[i + 1] + k; e++) {
 			uint32_t j = e < g->in_off[i + 1] ? g->in[e] : g->ito[f + (e - g->in_off[i + 1])].from;
-			if (!graph_seen_add(&seen, j, i))
+			if (!u64map_add(&seen, j, i))
 				continue;
 			ALLOC_GROW(queue, tail + 1, qalloc);
 			queue[tail++] = j;
@@ -477,20 +439,20 @@ long graph_path(const struct graph *g, uint32_t target, size_t *root, uint32_t *
 	long len = 0;
 	*chain = NULL;
 	if (found >= 0) {
-		for (uint32_t i = (uint32_t)found;; i = graph_seen_get(&seen, i)) {
+		for (uint32_t i = (uint32_t)found;; i = next_of(&seen, i)) {
 			len++;
 			if (i == target)
 				break;
 		}
 		*chain = xmalloc((size_t)len * sizeof(**chain));
 		long k = 0;
-		for (uint32_t i = (uint32_t)found;; i = graph_seen_get(&seen, i)) {
+		for (uint32_t i = (uint32_t)found;; i = next_of(&seen, i)) {
 			(*chain)[k++] = i;
 			if (i == target)
 				break;
 		}
 	}
-	graph_seen_release(&seen);
+	u64map_release(&seen);
 	free(queue);
 	return len;
 }

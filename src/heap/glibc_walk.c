@@ -14,6 +14,7 @@
 #include "glibc_layout.h"
 #include "heap.h"
 #include "proc.h"
+#include "u64map.h"
 #include "xalloc.h"
 
 #define MAX_PROBLEMS 64
@@ -32,53 +33,6 @@ const char *chunk_kind_name(enum chunk_kind k)
 	return k < CK_NKINDS ? kind_names[k] : "?";
 }
 
-/* Chunk address -> kind, for the chunks the free lists name (few next to the chunks walked). */
-struct kindset {
-	uint64_t *keys;
-	uint8_t *vals;
-	size_t n, cap;
-};
-
-/* Fibonacci hashing: the product's top bits, which every bit of the key reaches. */
-static size_t slot_of(uint64_t key, size_t cap)
-{
-	return (size_t)(((key >> 4) * 0x9E3779B97F4A7C15ull) >> (64 - __builtin_ctzll(cap)));
-}
-
-static int set_get(const struct kindset *s, uint64_t key)
-{
-	if (!s->cap)
-		return -1;
-	for (size_t i = slot_of(key, s->cap);; i = (i + 1) & (s->cap - 1)) {
-		if (s->keys[i] == key)
-			return s->vals[i];
-		if (!s->keys[i])
-			return -1;
-	}
-}
-
-static void set_put(struct kindset *s, uint64_t key, uint8_t val)
-{
-	if ((s->n + 1) * 2 > s->cap) {
-		struct kindset g = { .cap = s->cap ? s->cap * 2 : 256 };
-		g.keys = xcalloc(g.cap, sizeof(*g.keys));
-		g.vals = xcalloc(g.cap, 1);
-		for (size_t i = 0; i < s->cap; i++)
-			if (s->keys[i])
-				set_put(&g, s->keys[i], s->vals[i]);
-		free(s->keys);
-		free(s->vals);
-		*s = g;
-	}
-	size_t i = slot_of(key, s->cap);
-	while (s->keys[i] && s->keys[i] != key)
-		i = (i + 1) & (s->cap - 1);
-	if (!s->keys[i])
-		s->n++;
-	s->keys[i] = key;
-	s->vals[i] = val;
-}
-
 struct walker {
 	const struct memsrc *m;
 	const struct maps *maps;
@@ -86,7 +40,8 @@ struct walker {
 	struct heap_report *r;
 	heap_chunk_fn fn;
 	void *arg;
-	struct kindset listed; /* chunks named by a free list (a repeat is a cycle), and the tcache structs */
+	/* chunk address -> kind, of the chunks a free list names (a repeat is a cycle) and the tcache structs */
+	struct u64map listed;
 	/* The same sorted by address, met in step with the chunk walk (no random lookups). */
 	struct listed_chunk {
 		uint64_t addr;
@@ -141,9 +96,9 @@ static int by_addr(const void *a, const void *b)
 static void sort_listed(struct walker *k)
 {
 	k->sorted = xmalloc((k->listed.n ? k->listed.n : 1) * sizeof(*k->sorted));
-	for (size_t i = 0; i < k->listed.cap; i++)
-		if (k->listed.keys[i])
-			k->sorted[k->nsorted++] = (struct listed_chunk){ k->listed.keys[i], k->listed.vals[i] };
+	uint64_t addr, kind;
+	for (size_t it = 0; u64map_next(&k->listed, &it, &addr, &kind);)
+		k->sorted[k->nsorted++] = (struct listed_chunk){ addr, (enum chunk_kind)kind };
 	qsort(k->sorted, k->nsorted, sizeof(*k->sorted), by_addr);
 }
 
@@ -184,13 +139,13 @@ static void walk_fastbins(struct walker *k, struct heap_arena *a, const uint8_t 
 					(unsigned long long)a->addr);
 				break;
 			}
-			if (set_get(&k->listed, p) >= 0) {
+			if (u64map_get(&k->listed, p, NULL)) {
 				problem(k->r, p, "chunk is in two free lists (fastbin %d)", i);
 				break;
 			}
 			hdr = hdr_fd[0];
 			fd = hdr_fd[1];
-			set_put(&k->listed, p, CK_FAST);
+			u64map_put(&k->listed, p, CK_FAST);
 			a->fastbins.chunks++;
 			a->fastbins.bytes += chunk_size(hdr);
 			p = REVEAL_PTR(p + 16, fd);
@@ -217,12 +172,12 @@ static void walk_bins(struct walker *k, struct heap_arena *a, const uint8_t *ms,
 					(unsigned long long)a->addr);
 				break;
 			}
-			if (set_get(&k->listed, p) >= 0) {
+			if (u64map_get(&k->listed, p, NULL)) {
 				problem(k->r, p, "chunk is in two free lists, or bin %d of arena 0x%llx loops", i,
 					(unsigned long long)a->addr);
 				break;
 			}
-			set_put(&k->listed, p, CK_BIN);
+			u64map_put(&k->listed, p, CK_BIN);
 			c->chunks++;
 			c->bytes += chunk_size(w[0]);
 			p = w[2];
@@ -245,7 +200,7 @@ static void walk_tcaches(struct walker *k)
 				TC_CHUNK);
 			continue;
 		}
-		set_put(&k->listed, th->tcache - 16, CK_INTERNAL);
+		u64map_put(&k->listed, th->tcache - 16, CK_INTERNAL);
 		for (int i = 0; i < TCACHE_BINS; i++) {
 			uint16_t count;
 			uint64_t e, n = 0;
@@ -263,11 +218,11 @@ static void walk_tcaches(struct walker *k)
 						(unsigned long long)chunk_size(hdr));
 					break;
 				}
-				if (set_get(&k->listed, c) >= 0) {
+				if (u64map_get(&k->listed, c, NULL)) {
 					problem(k->r, c, "chunk is in two free lists (tcache bin %d of thread %d)", i, th->tid);
 					break;
 				}
-				set_put(&k->listed, c, CK_TCACHE);
+				u64map_put(&k->listed, c, CK_TCACHE);
 				e = REVEAL_PTR(e, next);
 			}
 			if (n != count)
@@ -632,8 +587,7 @@ int heap_walk(const struct memsrc *m, const struct maps *maps, const struct glib
 		problem(r, 0, "found %llu mmapped chunks (%llu bytes) where glibc counts %llu (%llu bytes)",
 			(unsigned long long)r->mmapped.chunks, (unsigned long long)r->mmapped.bytes,
 			(unsigned long long)r->n_mmaps, (unsigned long long)r->mmapped_mem);
-	free(k.listed.keys);
-	free(k.listed.vals);
+	u64map_release(&k.listed);
 	free(k.sorted);
 	return 0;
 }

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
-#include <time.h>
 
 #include "blocks.h"
+#include "clock.h"
 #include "proc.h"
 #include "bp.h"
 #include "ool.h"
@@ -45,13 +45,6 @@ struct tthread {
 	int inst;           /* its own trampoline instance (-1 before the first call) */
 	struct pending p;
 };
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 
 static struct tthread *tthread_find(struct tracer *tr, pid_t tid)

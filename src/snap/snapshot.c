@@ -114,22 +114,6 @@ const struct snapshot *snapshot_find(const struct snapshots *ss, const char *nam
 	return NULL;
 }
 
-const struct block *snapshot_block_at(const struct snapshot *s, uint64_t addr)
-{
-	size_t lo = 0, hi = s->n;
-	while (lo < hi) { /* the last block starting at or below addr */
-		size_t mid = (lo + hi) / 2;
-		if (s->blocks[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (!lo)
-		return NULL;
-	const struct block *b = &s->blocks[lo - 1];
-	return addr < b->addr + (b->size ? b->size : 1) ? b : NULL;
-}
-
 void snapshots_release(struct snapshots *ss)
 {
 	for (size_t i = 0; i < ss->n; i++) {

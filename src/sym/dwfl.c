@@ -191,7 +191,8 @@ void sym_free(struct sym *s)
 	if (s->dwfl)
 		dwfl_end(s->dwfl);
 	symcache_clear(s);
-	free(s->cache);
+	u64map_release(&s->cache[0]);
+	u64map_release(&s->cache[1]);
 	free(s->debuginfo_path);
 	free(s->maps_text);
 	free(s->stack_copy);

@@ -8,6 +8,7 @@
 #include <sys/user.h>
 
 #include "sym.h"
+#include "u64map.h"
 
 struct sym {
 	struct target *target;
@@ -29,9 +30,12 @@ struct sym {
 	bool (*word_filter)(void *arg, uint64_t addr, uint64_t *val);
 	void *word_filter_arg;
 
-	/* PC -> resolution cache: open addressing on the looked-up address. */
-	struct sym_pc **cache;
-	size_t cache_n, cache_cap;
+	/*
+	 * PC -> its struct sym_pc (owned here), one map for PCs looked up as
+	 * they are ([0]) and one for return addresses ([1]): the same PC resolves
+	 * differently as a caller's (at pc-1).
+	 */
+	struct u64map cache[2];
 };
 
 void symcache_clear(struct sym *s);

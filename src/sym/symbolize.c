@@ -148,54 +148,23 @@ static void free_pc(struct sym_pc *r)
 
 void symcache_clear(struct sym *s)
 {
-	for (size_t i = 0; i < s->cache_cap; i++)
-		if (s->cache[i])
-			free_pc(s->cache[i]);
-	if (s->cache)
-		memset(s->cache, 0, s->cache_cap * sizeof(*s->cache));
-	s->cache_n = 0;
-}
-
-static size_t slot_of(uint64_t pc, size_t cap)
-{
-	return (size_t)((pc * 0x9E3779B97F4A7C15ull) >> 20) & (cap - 1);
-}
-
-static void cache_put(struct sym *s, struct sym_pc *r)
-{
-	if ((s->cache_n + 1) * 2 > s->cache_cap) {
-		size_t ncap = s->cache_cap ? s->cache_cap * 2 : 1024;
-		struct sym_pc **n = xcalloc(ncap, sizeof(*n));
-		for (size_t i = 0; i < s->cache_cap; i++) {
-			if (!s->cache[i])
-				continue;
-			size_t j = slot_of(s->cache[i]->pc, ncap);
-			while (n[j])
-				j = (j + 1) & (ncap - 1);
-			n[j] = s->cache[i];
-		}
-		free(s->cache);
-		s->cache = n;
-		s->cache_cap = ncap;
+	for (int c = 0; c < 2; c++) {
+		uint64_t pc, r;
+		for (size_t it = 0; u64map_next(&s->cache[c], &it, &pc, &r);)
+			free_pc((struct sym_pc *)(uintptr_t)r);
+		u64map_clear(&s->cache[c]);
 	}
-	size_t j = slot_of(r->pc, s->cache_cap);
-	while (s->cache[j])
-		j = (j + 1) & (s->cache_cap - 1);
-	s->cache[j] = r;
-	s->cache_n++;
 }
 
 const struct sym_pc *sym_lookup(struct sym *s, uint64_t pc, bool caller)
 {
-	if (s->cache_cap) {
-		for (size_t j = slot_of(pc, s->cache_cap); s->cache[j]; j = (j + 1) & (s->cache_cap - 1))
-			if (s->cache[j]->pc == pc && s->cache[j]->caller == caller)
-				return s->cache[j];
-	}
+	uint64_t cached;
+	if (u64map_get(&s->cache[caller], pc, &cached))
+		return (const struct sym_pc *)(uintptr_t)cached;
 	/* A return address may be the first byte of the next line or function: look up the call. */
 	struct sym_pc *r = resolve(s, pc, caller && pc ? pc - 1 : pc);
 	r->caller = caller;
-	cache_put(s, r);
+	u64map_put(&s->cache[caller], pc, (uintptr_t)r);
 	return r;
 }
 

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "proc.h"
 #include "ptrace.h"
 #include "target.h"
@@ -144,8 +145,7 @@ int target_inject_call(struct target *t, pid_t tid, uint64_t func, const long ar
 	struct thread *th = target_find_thread(t, tid);
 	int requeue[8], nrequeue = 0; /* signals that found the thread's pending slot taken */
 	int r = -1;
-	struct timespec t0, now;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int64_t t0 = mono_ns();
 	int sig = 0;
 	bool running = false;
 	for (;;) {
@@ -160,8 +160,7 @@ int target_inject_call(struct target *t, pid_t tid, uint64_t func, const long ar
 		if (w < 0)
 			break;
 		if (w == 0) {
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 > timeout_ms) {
+			if ((mono_ns() - t0) / 1000000 > timeout_ms) {
 				mlz_error(err, "the call in thread %d did not return within %d ms; abandoned", tid, timeout_ms);
 				pt_interrupt(tid, NULL);
 				struct mlz_err ignored;

@@ -115,14 +115,3 @@ int pt_wait(pid_t tid, int flags, struct pt_event *ev, struct mlz_err *err)
 	}
 	return 1;
 }
-
-const char *pt_kind_name(enum pt_kind kind)
-{
-	static const char *const names[] = {
-		[PT_EXITED] = "exited", [PT_KILLED] = "killed", [PT_SIGNAL] = "signal",
-		[PT_GROUP_STOP] = "group-stop", [PT_INTERRUPT] = "interrupt", [PT_CLONE] = "clone",
-		[PT_FORK] = "fork", [PT_VFORK] = "vfork", [PT_VFORK_DONE] = "vfork-done",
-		[PT_EXEC] = "exec", [PT_EXIT] = "exit", [PT_OTHER] = "other",
-	};
-	return kind <= PT_OTHER ? names[kind] : "?";
-}

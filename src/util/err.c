@@ -48,13 +48,6 @@ int mlz_error_errno(struct mlz_err *e, int errnum, const char *fmt, ...)
 	return -1;
 }
 
-void mlz_err_clear(struct mlz_err *e)
-{
-	e->kind = MLZ_E_NONE;
-	e->errnum = 0;
-	e->msg[0] = '\0';
-}
-
 void mlz_bug(const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;

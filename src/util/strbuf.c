@@ -42,13 +42,6 @@ void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 	sb->len += n;
 }
 
-void strbuf_reset(struct strbuf *sb)
-{
-	sb->len = 0;
-	if (sb->buf)
-		sb->buf[0] = '\0';
-}
-
 const char *strbuf_str(const struct strbuf *sb) { return sb->buf ? sb->buf : ""; }
 
 char *strbuf_detach(struct strbuf *sb)
