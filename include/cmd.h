@@ -72,7 +72,8 @@ const char *cmd_optval(const struct cmd_args *a, const char *name);
 enum cmd_outcome { CMD_OK, CMD_FAILED, CMD_GONE, CMD_EMPTY };
 /*
  * Lex, find, parse, run and print one line: the result to stdout (text, or one
- * JSON object per line with --json), errors to stderr in text mode.
+ * JSON object per line with --json), errors to stderr in text mode. When stdout
+ * cannot be written, s->output_errno says why and later lines print nothing.
  */
 enum cmd_outcome cmd_run_line(struct session *s, const char *line);
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /* cmd.c - the command table, lookup by name/alias/prefix, option parsing and running one line. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,8 +143,24 @@ const char *cmd_optval(const struct cmd_args *a, const char *name)
 	return v;
 }
 
+/*
+ * Results go to stdout and nowhere else: once it cannot take them (the reader
+ * of a pipe went away, a full disk, a closed descriptor) the session records
+ * why, and no further command runs. SIGPIPE is ignored, so a closed pipe is
+ * EPIPE here rather than a death that would skip the detach.
+ */
+static void emit(struct session *s, const char *text)
+{
+	if (s->output_errno)
+		return;
+	errno = 0;
+	if (fputs(text, stdout) == EOF || fflush(stdout) == EOF || ferror(stdout))
+		s->output_errno = errno ? errno : EIO;
+}
+
 /* A failed command may still have a result (what `check` found wrong): it is printed with the error. */
-static void print_json(const char *line, bool ok, const struct jv *result, const struct mlz_err *err)
+static void print_json(struct session *s, const char *line, bool ok, const struct jv *result,
+		       const struct mlz_err *err)
 {
 	struct strbuf sb = STRBUF_INIT;
 	strbuf_addstr(&sb, "{\"command\": ");
@@ -156,8 +173,7 @@ static void print_json(const char *line, bool ok, const struct jv *result, const
 		jv_dump(result, &sb);
 	}
 	strbuf_addstr(&sb, "}\n");
-	fputs(strbuf_str(&sb), stdout);
-	fflush(stdout);
+	emit(s, strbuf_str(&sb));
 	strbuf_release(&sb);
 }
 
@@ -209,13 +225,12 @@ enum cmd_outcome cmd_run_line(struct session *s, const char *line)
 	trim(line, &start, &len);
 	char *shown = xstrndup(start, len);
 	if (json) {
-		print_json(shown, r == 0, ctx.result, &ctx.err);
+		print_json(s, shown, r == 0, ctx.result, &ctx.err);
 	} else {
 		struct strbuf out = STRBUF_INIT;
 		if (e && e->text && ctx.result)
 			e->text(ctx.result, &out);
-		fputs(strbuf_str(&out), stdout);
-		fflush(stdout);
+		emit(s, strbuf_str(&out));
 		strbuf_release(&out);
 		if (r < 0)
 			fprintf(stderr, "error: %s\n", ctx.err.msg);
