@@ -239,10 +239,8 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 
 static pid_t parse_pid(const char *s)
 {
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v <= 0 || v > INT_MAX)
+	uint64_t v;
+	if (cmd_parse_u64(s, INT_MAX, &v) < 0 || v == 0)
 		die_usage("'%s' is not a process id", s);
 	return (pid_t)v;
 }

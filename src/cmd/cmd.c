@@ -79,7 +79,7 @@ static const struct cmd_opt *find_opt(const struct cmd_entry *e, const char *nam
 
 int cmd_parse_args(const struct cmd_entry *e, int argc, char **argv, struct cmd_args *a, struct mlz_err *err)
 {
-	*a = (struct cmd_args){ .argv = xcalloc(argc, sizeof(char *)) };
+	*a = (struct cmd_args){ .cmd = e->name, .argv = xcalloc(argc, sizeof(char *)) };
 	bool only_positional = false;
 	for (int i = 1; i < argc; i++) {
 		char *w = argv[i];
@@ -141,6 +141,82 @@ const char *cmd_optval(const struct cmd_args *a, const char *name)
 		if (!strcmp(a->opt[i].name, name))
 			v = a->opt[i].value;
 	return v;
+}
+
+int cmd_parse_u64(const char *word, uint64_t max, uint64_t *out)
+{
+	const char *p = word;
+	unsigned base = 10;
+	bool over = false;
+	uint64_t v = 0;
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		base = 16;
+		p += 2;
+	}
+	if (!*p)
+		return -1;
+	/* Every character is looked at, so "99999999999999999999x" is junk, not too large. */
+	for (; *p; p++) {
+		unsigned d;
+		if (*p >= '0' && *p <= '9')
+			d = (unsigned)(*p - '0');
+		else if (base == 16 && *p >= 'a' && *p <= 'f')
+			d = (unsigned)(*p - 'a' + 10);
+		else if (base == 16 && *p >= 'A' && *p <= 'F')
+			d = (unsigned)(*p - 'A' + 10);
+		else
+			return -1;
+		if (v > (UINT64_MAX - d) / base)
+			over = true;
+		else
+			v = v * base + d;
+	}
+	if (over || v > max)
+		return -2;
+	*out = v;
+	return 0;
+}
+
+int cmd_number(const char *cmd, const char *what, const char *word, long min, long max, long *out,
+	       struct mlz_err *err)
+{
+	uint64_t v;
+	int r = cmd_parse_u64(word, (uint64_t)max, &v);
+	if (r == -1)
+		return mlz_error_kind(err, MLZ_E_USAGE, "%s: %s expects a number, not '%s'", cmd, what, word);
+	if (r < 0 || v < (uint64_t)min)
+		return mlz_error_kind(err, MLZ_E_USAGE, "%s: %s expects a number from %ld to %ld, not '%s'", cmd, what,
+				      min, max, word);
+	*out = (long)v;
+	return 0;
+}
+
+int cmd_optnum(const struct cmd_args *a, const char *name, long min, long max, long *out, struct mlz_err *err)
+{
+	const char *v = cmd_optval(a, name);
+	if (!v)
+		return 0;
+	char what[64];
+	snprintf(what, sizeof(what), "option '%s'", name);
+	return cmd_number(a->cmd, what, v, min, max, out, err);
+}
+
+int cmd_parse_seconds(const char *word, double max, double *out)
+{
+	size_t digits = strspn(word, "0123456789");
+	const char *p = word + digits;
+	if (*p == '.') {
+		size_t frac = strspn(p + 1, "0123456789");
+		digits += frac;
+		p += 1 + frac;
+	}
+	if (!digits || *p)
+		return -1;
+	double v = strtod(word, NULL);
+	if (!(v <= max))
+		return -2;
+	*out = v;
+	return 0;
 }
 
 /*
