@@ -66,8 +66,13 @@ const struct bp *bp_find(const struct bptab *bt, uint64_t addr);
 void bp_drop(struct target *t, struct bptab *bt, uint64_t addr);
 /* Put back every original byte (target stopped) and forget them. */
 int bp_remove_all(struct target *t, struct bptab *bt, struct mlz_err *err);
-/* Write the original bytes of every breakpoint into another process (a fork child). */
-void bp_restore_in(pid_t pid, const struct bptab *bt);
+/*
+ * Write the original bytes of every breakpoint into another process (a fork
+ * child, with a copy of the target's memory), where an int3 of ours still is.
+ * Returns 0, or -1 when some int3 is left there (the process would die of
+ * SIGTRAP on reaching it) with err naming the first address and the reason.
+ */
+int bp_restore_in(pid_t pid, const struct bptab *bt, struct mlz_err *err);
 /* Forget every breakpoint without writing (the address space is gone). */
 void bp_forget_all(struct bptab *bt);
 
