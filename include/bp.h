@@ -64,8 +64,13 @@ int bp_insert(struct target *t, struct bptab *bt, struct scratch *sc, uint64_t a
 const struct bp *bp_find(const struct bptab *bt, uint64_t addr);
 /* Forget the breakpoint at addr without writing: its code is gone. */
 void bp_drop(struct target *t, struct bptab *bt, uint64_t addr);
-/* Write the original bytes of every breakpoint into another process (a fork child). */
-void bp_restore_in(pid_t pid, const struct bptab *bt);
+/*
+ * Write the original bytes of every breakpoint into another process (a fork
+ * child, with a copy of the target's memory), where an int3 of ours still is.
+ * Returns 0, or -1 when some int3 is left there (the process would die of
+ * SIGTRAP on reaching it) with err naming the first address and the reason.
+ */
+int bp_restore_in(pid_t pid, const struct bptab *bt, struct mlz_err *err);
 /* Forget every breakpoint without writing (the address space is gone). */
 void bp_forget_all(struct bptab *bt);
 

@@ -4,6 +4,7 @@
 #define MLZ_CMD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "err.h"
 
@@ -31,6 +32,7 @@ struct cmd_opt {
 #define CMD_MAX_OPTS 16
 
 struct cmd_args {
+	const char *cmd; /* the command's name, for messages */
 	int argc;    /* positional arguments only */
 	char **argv; /* words borrowed from the lexed line, in an array the caller frees */
 	int nopt;
@@ -74,11 +76,35 @@ bool cmd_has(const struct cmd_args *a, const char *name);
 /* The option's value, or NULL. */
 const char *cmd_optval(const struct cmd_args *a, const char *name);
 
+/*
+ * Every number a user types goes through here. The whole word must be
+ * decimal digits, or hexadecimal digits after 0x: no sign (no number mlyze
+ * takes is negative), no spaces, nothing after the digits, not empty.
+ * Returns 0 with *out set, -1 when word is not a number, -2 when it is one
+ * larger than max.
+ */
+int cmd_parse_u64(const char *word, uint64_t max, uint64_t *out);
+/*
+ * word as a number from min to max (0 <= min <= max), or -1 with the usage
+ * error "CMD: WHAT expects a number[ from MIN to MAX], not 'WORD'".
+ */
+int cmd_number(const char *cmd, const char *what, const char *word, long min, long max, long *out,
+	       struct mlz_err *err);
+/* Option name's value through cmd_number; *out is left as it is when the option was not given. */
+int cmd_optnum(const struct cmd_args *a, const char *name, long min, long max, long *out, struct mlz_err *err);
+/*
+ * Seconds as decimal digits with at most one '.' (what strtod would take
+ * besides, such as "", " 1", "1e3", "0x1p3" or "inf", is refused). 0, -1 when
+ * word is not such a number, -2 when it is more than max.
+ */
+int cmd_parse_seconds(const char *word, double max, double *out);
+
 /* Outcome of one command line, for the exit status. */
 enum cmd_outcome { CMD_OK, CMD_FAILED, CMD_GONE, CMD_EMPTY };
 /*
  * Lex, find, parse, run and print one line: the result to stdout (text, or one
- * JSON object per line with --json), errors to stderr in text mode.
+ * JSON object per line with --json), errors to stderr in text mode. When stdout
+ * cannot be written, s->output_errno says why and later lines print nothing.
  */
 enum cmd_outcome cmd_run_line(struct session *s, const char *line);
 

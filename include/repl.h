@@ -21,7 +21,7 @@ struct run_tally {
 
 /* The readline REPL on a terminal, until quit, EOF, SIGTERM or SIGHUP. */
 void repl_run(struct session *s, struct run_tally *tally);
-/* Run -e commands and -x files in order; stops early on quit, Ctrl-C or SIGTERM/SIGHUP. */
+/* Run -e commands and -x files in order; stops early on quit, Ctrl-C, SIGTERM/SIGHUP or unwritable stdout. */
 void batch_run(struct session *s, const struct script_item *items, int n, struct run_tally *tally);
 /* Run every line of f (a script file) as a command. */
 void batch_run_stream(struct session *s, FILE *f, struct run_tally *tally);

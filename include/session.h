@@ -41,6 +41,7 @@ struct session {
 	bool interrupted;      /* Ctrl-C arrived while a command ran */
 	int fatal_signal;      /* SIGTERM, SIGHUP or SIGQUIT arrived: end the session cleanly */
 	bool quit;             /* `quit` was run */
+	int output_errno;      /* stdout could not be written (errno): run no more commands */
 	bool exit_reported;    /* the user was told the process ended */
 	/* How news (the process ended, exec) reaches the user; the REPL redraws its prompt. */
 	void (*notify)(struct session *s, const char *line);

@@ -65,8 +65,13 @@ struct target_hooks {
 	 * with target_setregs), 0 to deliver SIGTRAP to the thread.
 	 */
 	int (*on_sigtrap)(void *arg, struct target *t, pid_t tid, struct user_regs_struct *regs);
-	/* A fork child's first stop: undo in its memory what must not run there. */
-	void (*on_fork_child)(void *arg, struct target *t, pid_t child);
+	/*
+	 * A fork child, stopped: undo in its memory what must not run there.
+	 * Return 0 when it may be let go, -1 when that could not be done: it
+	 * then stays traced, its traps served as a vfork child's, until it
+	 * execs or exits (or mlyze detaches, which asks again first).
+	 */
+	int (*on_fork_child)(void *arg, struct target *t, pid_t child);
 	/* The address space was replaced by exec: nothing patched survives. */
 	void (*on_exec)(void *arg, struct target *t);
 	/* tid stopped at its exit; last says no other thread will run again. */

@@ -26,6 +26,7 @@ enum {
 	EXIT_PARTIAL = 1, /* a command failed */
 	EXIT_FATAL = 2,   /* could not attach or launch, or could not restore the target */
 	EXIT_USAGE = 64,
+	EXIT_PIPE = 128 + SIGPIPE, /* stdout's reader went away: what a shell shows for git and its pager */
 };
 
 static void usage(FILE *f)
@@ -73,15 +74,42 @@ static void usage(FILE *f)
 		"exit status:\n"
 		"  0   every command succeeded (a command refused because the process had ended or was\n"
 		"      detached counts as success)\n"
-		"  1   at least one command failed\n"
+		"  1   at least one command failed, or results could not be written to stdout\n"
 		"  2   mlyze could not attach, launch or restore the process\n"
 		"  64  usage error\n"
+		"  141 stdout is a pipe whose reader went away (128+SIGPIPE): mlyze ran no more\n"
+		"      commands, detached and stopped without a message\n"
 		"  128+N  mlyze ended on signal N after detaching\n"
 		"  in run mode, the program's exit status (128+N if signal N killed it)\n"
 		"\n"
 		"environment:\n"
 		"  MLYZE_ASSUME_SHADOW_STACK=1  trace as with a CET shadow stack (breakpoints at return\n"
 		"      sites, no trim), as mlyze does by itself when the process has one; for tests\n");
+}
+
+/*
+ * The exit status for output that could not be written (errnum), given the
+ * status it would have had. A reader that went away is no error to report:
+ * status 141, silently, as if SIGPIPE had ended mlyze (it is ignored so that
+ * mlyze detaches first). Any other error is said, with status 1. A failure
+ * to restore the process (status 2) outranks both.
+ */
+static int output_failed(int errnum, int code)
+{
+	if (errnum != EPIPE)
+		fprintf(stderr, "mlyze: error: cannot write output: %s\n", strerror(errnum));
+	if (code == EXIT_FATAL)
+		return code;
+	return errnum == EPIPE ? EXIT_PIPE : EXIT_PARTIAL;
+}
+
+/* Exit after --help or --version, with what writing them to stdout did. */
+static _Noreturn void exit_printed(void)
+{
+	errno = 0;
+	if (fflush(stdout) == EOF || ferror(stdout))
+		exit(output_failed(errno ? errno : EIO, EXIT_OK));
+	exit(EXIT_OK);
 }
 
 static _Noreturn void die_usage(const char *fmt, const char *arg)
@@ -142,10 +170,10 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 		const char *a = argv[i];
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);
-			exit(EXIT_OK);
+			exit_printed();
 		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
 			printf("mlyze %s\n", MLYZE_VERSION);
-			exit(EXIT_OK);
+			exit_printed();
 		} else if (!strcmp(a, "--json")) {
 			c->json = true;
 		} else if (!strcmp(a, "--no-trace")) {
@@ -211,10 +239,8 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 
 static pid_t parse_pid(const char *s)
 {
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v <= 0 || v > INT_MAX)
+	uint64_t v;
+	if (cmd_parse_u64(s, INT_MAX, &v) < 0 || v == 0)
 		die_usage("'%s' is not a process id", s);
 	return (pid_t)v;
 }
@@ -228,11 +254,15 @@ static void wait_for_program(struct session *s)
 	}
 }
 
-/* A closed stdin/stdout/stderr would be taken by the next open(), e.g. the signalfd: fill them. */
+/*
+ * A closed stdin/stdout/stderr would be taken by the next open(), e.g. the
+ * signalfd: fill them. stdout gets /dev/null opened for reading, so writing
+ * results still fails with EBADF, as on the closed descriptor, and is reported.
+ */
 static void ensure_std_fds(void)
 {
 	for (int fd = 0; fd < 3; fd++)
-		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", fd ? O_WRONLY : O_RDONLY) < 0)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", fd == 2 ? O_WRONLY : O_RDONLY) < 0)
 			exit(EXIT_FATAL);
 }
 
@@ -258,7 +288,8 @@ int main(int argc, char **argv)
 		enum cmd_outcome o = cmd_run_line(&s, line);
 		free(line);
 		free(cli.items);
-		return o == CMD_OK ? EXIT_OK : EXIT_USAGE;
+		int code = o == CMD_OK ? EXIT_OK : EXIT_USAGE;
+		return s.output_errno ? output_failed(s.output_errno, code) : code;
 	}
 	install_crash_handlers(&s);
 	if (session_init(&s, &err) < 0) {
@@ -292,7 +323,8 @@ int main(int argc, char **argv)
 		batch_run_stdin(&s, &tally);
 
 	bool script_interrupted = !s.interactive && s.interrupted;
-	if (cli.mode == MODE_RUN && !s.quit && !script_interrupted)
+	/* With nowhere to print, there is no reason to stay for the program's end. */
+	if (cli.mode == MODE_RUN && !s.quit && !script_interrupted && !s.output_errno)
 		wait_for_program(&s);
 
 	int code = tally.failed || tally.error ? EXIT_PARTIAL : EXIT_OK;
@@ -301,11 +333,13 @@ int main(int argc, char **argv)
 		code = EXIT_FATAL;
 	}
 	session_flush_notices(&s);
+	if (s.output_errno)
+		code = output_failed(s.output_errno, code);
 	if (s.fatal_signal)
 		code = 128 + s.fatal_signal;
 	else if (script_interrupted)
 		code = 128 + SIGINT;
-	else if (cli.mode == MODE_RUN && s.target->state == TARGET_EXITED) {
+	else if (cli.mode == MODE_RUN && !s.output_errno && s.target->state == TARGET_EXITED) {
 		int st = s.target->exit_status;
 		code = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
 	}

@@ -79,4 +79,19 @@ test_expect_success 'threads created and libraries loaded after attach are seen'
 	test_cmp expect actual
 '
 
+# jq 1.6 turns ill-formed input into U+FFFD by itself, so the raw output is checked with iconv first.
+test_expect_success JQ 'a thread name and a mapped path that are not UTF-8 are U+FFFD in JSON' '
+	fixture_start fx-badname "$TRASH/bad.json" && bpid=$FIXTURE_PID &&
+	printf "\377\376 bad\n" >expect && cmp expect /proc/$bpid/comm &&
+	"$MLYZE" --json attach $bpid -e threads -e maps >out &&
+	iconv -f UTF-8 -t UTF-8 out >/dev/null &&
+	grep -F "\"name\": \"\\ufffd\\ufffd bad\"" out &&
+	jq -e -s "length == 2 and all(.ok)" out &&
+	jq -r ".result.threads? // empty | .[].name" out >actual &&
+	printf "\357\277\275\357\277\275 bad\n" >expect && test_cmp expect actual &&
+	jq -r ".result.maps? // empty | .[].path | select(endswith(\".map\"))" out >actual &&
+	printf "%s.\357\277\275\357\277\275.map\n" "$TRASH/bad.json" >expect && test_cmp expect actual &&
+	test_path_is_sleeping $bpid
+'
+
 test_done

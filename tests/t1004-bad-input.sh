@@ -94,6 +94,34 @@ test_expect_success 'bad arguments: bt with a non-number, sleep with garbage' '
 	test_cmp expect err
 '
 
+# A command's usage error fails that command (status 1, the script goes on), as for bt --deep above;
+# 64 is for the command line itself.
+test_expect_success 'numbers with junk, signs, nothing or too many digits name the option and the value' '
+	test_expect_code 1 "$MLYZE" attach $pid -e "bt --depth 5x" -e "bt --depth=-1" -e "bt --depth 0" \
+		-e "bt --depth 99999999999999999999" -e "blocks --min-size=" -e "set max-stack-depth 4k" \
+		-e "sleep 1e3" -e "show -1" -e "info --json" >out 2>err &&
+	cat >expect <<-\EOF &&
+	error: bt: option '"'"'--depth'"'"' expects a number, not '"'"'5x'"'"'
+	error: bt: option '"'"'--depth'"'"' expects a number, not '"'"'-1'"'"'
+	error: bt: option '"'"'--depth'"'"' expects a number from 1 to 1000000, not '"'"'0'"'"'
+	error: bt: option '"'"'--depth'"'"' expects a number from 1 to 1000000, not '"'"'99999999999999999999'"'"'
+	error: blocks: option '"'"'--min-size'"'"' expects a number, not '"'"''"'"'
+	error: set: max-stack-depth expects a number, not '"'"'4k'"'"'
+	error: sleep: '"'"'1e3'"'"' is not a number of seconds
+	error: show: '"'"'-1'"'"' is not an address
+	EOF
+	test_cmp expect err &&
+	jq -e ".ok" out
+'
+
+test_expect_success 'a process id with junk, a sign, spaces or too many digits: usage error 64' '
+	for bad in 5x +5 " 5" "" 0x 99999999999999999999 2147483648 0; do
+		test_expect_code 64 "$MLYZE" attach "$bad" -e info >out 2>err &&
+		printf "%s\n" "mlyze: '"'"'$bad'"'"' is not a process id" "try '"'"'mlyze --help'"'"'" >expect &&
+		test_cmp expect err && test_must_be_empty out || return 1
+	done
+'
+
 test_expect_success 'a bad command-line option, no mode, an unknown mode' '
 	test_expect_code 64 "$MLYZE" --frobnicate attach $pid 2>err &&
 	head -n1 err >actual && echo "mlyze: unknown option '"'"'--frobnicate'"'"'" >expect && test_cmp expect actual &&

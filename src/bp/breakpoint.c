@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /* breakpoint.c - int3 breakpoints with out-of-line slots, registered for cleanup before they are written. */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -63,15 +64,31 @@ void bp_drop(struct target *t, struct bptab *bt, uint64_t addr)
 	}
 }
 
-void bp_restore_in(pid_t pid, const struct bptab *bt)
+int bp_restore_in(pid_t pid, const struct bptab *bt, struct mlz_err *err)
 {
-	struct mlz_err err;
+	size_t failed = 0;
+	uint64_t first = 0;
+	struct mlz_err why = { 0 };
 	for (size_t i = 0; i < bt->n; i++) {
 		uint8_t now;
-		if (target_read_pid(pid, bt->v[i].addr, &now, 1) == 1 && now != 0xcc)
-			continue; /* unloaded since: not ours to write */
-		target_write_pid(pid, bt->v[i].addr, bt->v[i].orig, 1, &err);
+		errno = 0;
+		ssize_t n = target_read_pid(pid, bt->v[i].addr, &now, 1);
+		if (n < 0 && errno == ENOENT)
+			return 0; /* gone, and its memory with it */
+		if (n == 1 && now != 0xcc)
+			continue; /* unloaded since, something else there: not ours to write */
+		if (n == 0 || (n < 0 && errno == EIO))
+			continue; /* no memory left (it exited), or nothing mapped there (unloaded) */
+		struct mlz_err e;
+		if (target_write_pid(pid, bt->v[i].addr, bt->v[i].orig, 1, &e) < 0 && failed++ == 0) {
+			first = bt->v[i].addr;
+			why = e;
+		}
 	}
+	if (failed)
+		return mlz_error(err, "cannot restore %zu of %zu breakpoints in process %d, the first at 0x%llx: %s",
+				 failed, bt->n, pid, (unsigned long long)first, why.msg);
+	return 0;
 }
 
 void bp_forget_all(struct bptab *bt)

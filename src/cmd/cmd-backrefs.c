@@ -2,6 +2,7 @@
 /* cmd-backrefs.c - `backrefs ADDR`: who points at a block, transitively (objgraph's show_backrefs). */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,10 +47,8 @@ static void write_dot(FILE *f, const struct graph *g, const struct ref *r, size_
 static int exec(struct cmd_ctx *c)
 {
 	long depth = 1, limit = 50;
-	const char *v;
-	if ((v = cmd_optval(c->args, "--depth")) && parse_count(c, "--depth", v, &depth) < 0)
-		return -1;
-	if ((v = cmd_optval(c->args, "--limit")) && parse_count(c, "--limit", v, &limit) < 0)
+	if (cmd_optnum(c->args, "--depth", 0, LONG_MAX, &depth, &c->err) < 0 ||
+	    cmd_optnum(c->args, "--limit", 0, LONG_MAX, &limit, &c->err) < 0)
 		return -1;
 	const char *dot = cmd_optval(c->args, "--dot");
 	struct sym *sym = session_sym(c->s, &c->err);

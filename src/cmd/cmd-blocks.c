@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /* cmd-blocks.c - `blocks`: the live blocks one by one, filtered by site and size. */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,14 +47,10 @@ static int exec(struct cmd_ctx *c)
 	if (!sym)
 		return -1;
 	long site = -1, min = 0, max = -1, limit = 50;
-	const char *v;
-	if ((v = cmd_optval(c->args, "--site")) && parse_count(c, "--site", v, &site) < 0)
-		return -1;
-	if ((v = cmd_optval(c->args, "--min-size")) && parse_count(c, "--min-size", v, &min) < 0)
-		return -1;
-	if ((v = cmd_optval(c->args, "--max-size")) && parse_count(c, "--max-size", v, &max) < 0)
-		return -1;
-	if ((v = cmd_optval(c->args, "--limit")) && parse_count(c, "--limit", v, &limit) < 0)
+	if (cmd_optnum(c->args, "--site", 0, UINT32_MAX, &site, &c->err) < 0 || /* site ids are 32-bit */
+	    cmd_optnum(c->args, "--min-size", 0, LONG_MAX, &min, &c->err) < 0 ||
+	    cmd_optnum(c->args, "--max-size", 0, LONG_MAX, &max, &c->err) < 0 ||
+	    cmd_optnum(c->args, "--limit", 0, LONG_MAX, &limit, &c->err) < 0)
 		return -1;
 
 	const struct block **sel = xmalloc((ls->blocks.n ? ls->blocks.n : 1) * sizeof(*sel));

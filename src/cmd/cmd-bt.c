@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /* cmd-bt.c - `bt [TID|all]`: call stacks of stopped threads, with inlined frames and file:line. */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include "xalloc.h"
 
 #define DEFAULT_DEPTH 64
+#define MAX_DEPTH 1000000 /* deeper than any stack a default 8 MiB limit allows */
 
 extern const struct cmd_entry cmd_bt_entry;
 
@@ -35,10 +35,8 @@ static int thread_jv(struct cmd_ctx *c, struct sym *sym, pid_t tid, uint64_t *pc
 
 static int parse_tid(struct cmd_ctx *c, const char *word, pid_t *tid)
 {
-	char *end;
-	errno = 0;
-	long v = strtol(word, &end, 10);
-	if (errno || *end || v <= 0 || v > 0x3fffffff)
+	uint64_t v;
+	if (cmd_parse_u64(word, 0x3fffffff, &v) < 0 || v == 0) /* FUTEX_TID_MASK: no tid is larger */
 		return mlz_error_kind(&c->err, MLZ_E_USAGE, "bt: '%s' is not a thread id (usage: %s)", word,
 				      cmd_bt_entry.usage);
 	*tid = (pid_t)v;
@@ -49,10 +47,9 @@ static int exec(struct cmd_ctx *c)
 {
 	struct session *s = c->s;
 	const char *which = c->args->argc ? c->args->argv[0] : NULL;
-	int depth = DEFAULT_DEPTH;
-	const char *d = cmd_optval(c->args, "--depth");
-	if (d && (depth = atoi(d)) <= 0)
-		return mlz_error_kind(&c->err, MLZ_E_USAGE, "bt: --depth takes a positive number, not '%s'", d);
+	long depth = DEFAULT_DEPTH;
+	if (cmd_optnum(c->args, "--depth", 1, MAX_DEPTH, &depth, &c->err) < 0)
+		return -1;
 	bool all = which && !strcmp(which, "all");
 	/* A core's first thread is the one that received the fatal signal, as gdb shows it. */
 	pid_t tid = target_is_process(s->target) ? s->target->pid : s->target->threads[0].tid;
@@ -72,7 +69,7 @@ static int exec(struct cmd_ctx *c)
 		if (!all && t->threads[i].tid != tid)
 			continue;
 		found = true;
-		ret = thread_jv(c, s->sym, t->threads[i].tid, pcs, caller, depth, threads);
+		ret = thread_jv(c, s->sym, t->threads[i].tid, pcs, caller, (int)depth, threads);
 	}
 	if (!found && ret == 0)
 		ret = mlz_error(&c->err, "no thread %d in process %d", tid, t->pid);

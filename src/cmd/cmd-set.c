@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "grouping.h"
 #include "jv.h"
 #include "session.h"
 #include "strbuf.h"
@@ -21,10 +20,8 @@ static int exec(struct cmd_ctx *c)
 		if (strcmp(c->args->argv[0], "max-stack-depth"))
 			return mlz_error_kind(&c->err, MLZ_E_USAGE, "set: unknown setting '%s' (settings: max-stack-depth)",
 					      c->args->argv[0]);
-		if (parse_count(c, "max-stack-depth", c->args->argv[1], &v) < 0)
+		if (cmd_number("set", "max-stack-depth", c->args->argv[1], 1, 256, &v, &c->err) < 0)
 			return -1;
-		if (v < 1 || v > 256)
-			return mlz_error_kind(&c->err, MLZ_E_USAGE, "set: max-stack-depth is 1 to 256, not %ld", v);
 		ls->max_depth = (int)v;
 	}
 	c->result = jv_object();

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /* cmd-show.c - `show ADDR`: one block: size, allocation stack, age and its first bytes. */
 #include <ctype.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,10 +143,8 @@ static int exec(struct cmd_ctx *c)
 	struct sym *sym = session_sym(c->s, &c->err);
 	if (!sym)
 		return -1;
-	char *end;
-	errno = 0;
-	uint64_t addr = strtoull(c->args->argv[0], &end, 0);
-	if (errno || *end)
+	uint64_t addr;
+	if (cmd_parse_u64(c->args->argv[0], UINT64_MAX, &addr) < 0)
 		return mlz_error_kind(&c->err, MLZ_E_USAGE, "show: '%s' is not an address", c->args->argv[0]);
 	const struct block *b = find_block(ls, addr);
 	if (!b)

@@ -1,20 +1,21 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /* cmd-sleep.c - `sleep SECONDS`: let the target run while mlyze keeps serving it (for scripts). */
-#include <errno.h>
 #include <math.h>
-#include <stdlib.h>
 
 #include "cmd.h"
 #include "jv.h"
 #include "session.h"
 
+#define MAX_SECONDS 1000000 /* in milliseconds it still fits session_serve's int */
+
 static int exec(struct cmd_ctx *c)
 {
 	const char *w = c->args->argv[0];
-	char *end;
-	errno = 0;
-	double secs = strtod(w, &end);
-	if (errno || *end || !(secs >= 0) || secs > 1e6)
+	double secs;
+	int r = cmd_parse_seconds(w, MAX_SECONDS, &secs);
+	if (r == -2)
+		return mlz_error_kind(&c->err, MLZ_E_USAGE, "sleep: '%s' is more than %d seconds", w, MAX_SECONDS);
+	if (r < 0)
 		return mlz_error_kind(&c->err, MLZ_E_USAGE, "sleep: '%s' is not a number of seconds", w);
 	if (session_serve(c->s, (int)llround(secs * 1000), 0) < 0)
 		return mlz_error_kind(&c->err, MLZ_E_INTERRUPTED, "sleep interrupted");

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /* cmd-wait.c - `wait [SECONDS]`: serve the process until it ends (for scripts that report at exit). */
-#include <errno.h>
 #include <math.h>
-#include <stdlib.h>
 
 #include "cmd.h"
 #include "jv.h"
@@ -10,16 +8,19 @@
 #include "strbuf.h"
 #include "target.h"
 
+#define MAX_SECONDS 1000000 /* in milliseconds it still fits session_serve's int */
+
 static int exec(struct cmd_ctx *c)
 {
 	double secs = -1;
 	if (c->args->argc) {
-		char *end;
-		errno = 0;
-		secs = strtod(c->args->argv[0], &end);
-		if (errno || *end || !(secs >= 0))
-			return mlz_error_kind(&c->err, MLZ_E_USAGE, "wait: '%s' is not a number of seconds",
-					      c->args->argv[0]);
+		const char *w = c->args->argv[0];
+		int r = cmd_parse_seconds(w, MAX_SECONDS, &secs);
+		if (r == -2)
+			return mlz_error_kind(&c->err, MLZ_E_USAGE, "wait: '%s' is more than %d seconds", w,
+					      MAX_SECONDS);
+		if (r < 0)
+			return mlz_error_kind(&c->err, MLZ_E_USAGE, "wait: '%s' is not a number of seconds", w);
 	}
 	struct target *t = c->s->target;
 	int r = 0;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /* cmd.c - the command table, lookup by name/alias/prefix, option parsing and running one line. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,7 +79,7 @@ static const struct cmd_opt *find_opt(const struct cmd_entry *e, const char *nam
 
 int cmd_parse_args(const struct cmd_entry *e, int argc, char **argv, struct cmd_args *a, struct mlz_err *err)
 {
-	*a = (struct cmd_args){ .argv = xcalloc(argc, sizeof(char *)) };
+	*a = (struct cmd_args){ .cmd = e->name, .argv = xcalloc(argc, sizeof(char *)) };
 	bool only_positional = false;
 	for (int i = 1; i < argc; i++) {
 		char *w = argv[i];
@@ -142,8 +143,100 @@ const char *cmd_optval(const struct cmd_args *a, const char *name)
 	return v;
 }
 
+int cmd_parse_u64(const char *word, uint64_t max, uint64_t *out)
+{
+	const char *p = word;
+	unsigned base = 10;
+	bool over = false;
+	uint64_t v = 0;
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		base = 16;
+		p += 2;
+	}
+	if (!*p)
+		return -1;
+	/* Every character is looked at, so "99999999999999999999x" is junk, not too large. */
+	for (; *p; p++) {
+		unsigned d;
+		if (*p >= '0' && *p <= '9')
+			d = (unsigned)(*p - '0');
+		else if (base == 16 && *p >= 'a' && *p <= 'f')
+			d = (unsigned)(*p - 'a' + 10);
+		else if (base == 16 && *p >= 'A' && *p <= 'F')
+			d = (unsigned)(*p - 'A' + 10);
+		else
+			return -1;
+		if (v > (UINT64_MAX - d) / base)
+			over = true;
+		else
+			v = v * base + d;
+	}
+	if (over || v > max)
+		return -2;
+	*out = v;
+	return 0;
+}
+
+int cmd_number(const char *cmd, const char *what, const char *word, long min, long max, long *out,
+	       struct mlz_err *err)
+{
+	uint64_t v;
+	int r = cmd_parse_u64(word, (uint64_t)max, &v);
+	if (r == -1)
+		return mlz_error_kind(err, MLZ_E_USAGE, "%s: %s expects a number, not '%s'", cmd, what, word);
+	if (r < 0 || v < (uint64_t)min)
+		return mlz_error_kind(err, MLZ_E_USAGE, "%s: %s expects a number from %ld to %ld, not '%s'", cmd, what,
+				      min, max, word);
+	*out = (long)v;
+	return 0;
+}
+
+int cmd_optnum(const struct cmd_args *a, const char *name, long min, long max, long *out, struct mlz_err *err)
+{
+	const char *v = cmd_optval(a, name);
+	if (!v)
+		return 0;
+	char what[64];
+	snprintf(what, sizeof(what), "option '%s'", name);
+	return cmd_number(a->cmd, what, v, min, max, out, err);
+}
+
+int cmd_parse_seconds(const char *word, double max, double *out)
+{
+	size_t digits = strspn(word, "0123456789");
+	const char *p = word + digits;
+	if (*p == '.') {
+		size_t frac = strspn(p + 1, "0123456789");
+		digits += frac;
+		p += 1 + frac;
+	}
+	if (!digits || *p)
+		return -1;
+	double v = strtod(word, NULL);
+	if (!(v <= max))
+		return -2;
+	*out = v;
+	return 0;
+}
+
+/*
+ * Results go to stdout and nowhere else: once it cannot take them (the reader
+ * of a pipe went away, a full disk, a closed descriptor) the session records
+ * why, and no further command runs. SIGPIPE is ignored, so a closed pipe is
+ * EPIPE here rather than a death that would skip the detach.
+ */
+static void emit(struct session *s, const char *text)
+{
+	if (s->output_errno)
+		return;
+	errno = 0;
+	if (fputs(text, stdout) == EOF || fflush(stdout) == EOF || ferror(stdout))
+		s->output_errno = errno ? errno : EIO;
+}
+
 /* A failed command may still have a result (what `check` found wrong): it is printed with the error. */
-static void print_json(const char *line, bool ok, const struct jv *result, const struct mlz_err *err)
+static void print_json(struct session *s, const char *line, bool ok, const struct jv *result,
+		       const struct mlz_err *err)
 {
 	struct strbuf sb = STRBUF_INIT;
 	strbuf_addstr(&sb, "{\"command\": ");
@@ -156,8 +249,7 @@ static void print_json(const char *line, bool ok, const struct jv *result, const
 		jv_dump(result, &sb);
 	}
 	strbuf_addstr(&sb, "}\n");
-	fputs(strbuf_str(&sb), stdout);
-	fflush(stdout);
+	emit(s, strbuf_str(&sb));
 	strbuf_release(&sb);
 }
 
@@ -237,13 +329,12 @@ enum cmd_outcome cmd_run_line(struct session *s, const char *line)
 	trim(line, &start, &len);
 	char *shown = xstrndup(start, len);
 	if (json) {
-		print_json(shown, r == 0, ctx.result, &ctx.err);
+		print_json(s, shown, r == 0, ctx.result, &ctx.err);
 	} else {
 		struct strbuf out = STRBUF_INIT;
 		if (e && e->text && ctx.result)
 			e->text(ctx.result, &out);
-		fputs(strbuf_str(&out), stdout);
-		fflush(stdout);
+		emit(s, strbuf_str(&out));
 		strbuf_release(&out);
 		if (r < 0)
 			fprintf(stderr, "error: %s\n", ctx.err.msg);

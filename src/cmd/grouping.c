@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /* grouping.c - option parsing and set lookup shared by top, compare and growth. */
-#include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,24 +9,13 @@
 #include "snapshot.h"
 #include "liveset.h"
 
-int parse_count(struct cmd_ctx *c, const char *opt, const char *value, long *out)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(value, &end, 0);
-	if (errno || *end || v < 0 || end == value)
-		return mlz_error_kind(&c->err, MLZ_E_USAGE, "%s takes a number, not '%s'", opt, value);
-	*out = v;
-	return 0;
-}
-
 int grouping_parse(struct cmd_ctx *c, struct grouping_opts *o)
 {
 	*o = (struct grouping_opts){ .by = BY_SITE, .top = 20 };
 	const char *v;
 	if ((v = cmd_optval(c->args, "--by")) && group_by_parse(v, &o->by, &c->err) < 0)
 		return -1;
-	if ((v = cmd_optval(c->args, "--top")) && parse_count(c, "--top", v, &o->top) < 0)
+	if (cmd_optnum(c->args, "--top", 0, LONG_MAX, &o->top, &c->err) < 0)
 		return -1;
 	o->filter = cmd_optval(c->args, "--filter");
 	o->cumulative = cmd_has(c->args, "--cumulative");

@@ -14,8 +14,6 @@
 
 /* Fill o from the command's options; 0 or -1 with c->err set. */
 int grouping_parse(struct cmd_ctx *c, struct grouping_opts *o);
-/* Parse a non-negative integer option value; 0 or -1 with c->err set. */
-int parse_count(struct cmd_ctx *c, const char *opt, const char *value, long *out);
 /* The live set now or a snapshot's, by name ("now" is the live set); NULL with c->err set. */
 struct untraced;
 /*

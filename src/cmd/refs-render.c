@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /* refs-render.c - blocks and roots of the reference graph as JSON and text, for path, refs and backrefs. */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,10 +160,8 @@ void graph_step_text(const struct jv *o, struct strbuf *out)
 /* The block that holds ADDR in the session's graph, or -1 with an error. */
 long graph_block_arg(struct cmd_ctx *c, const struct graph *g, const char *word, const char *cmd)
 {
-	char *end;
-	errno = 0;
-	uint64_t addr = strtoull(word, &end, 0);
-	if (errno || *end || end == word)
+	uint64_t addr;
+	if (cmd_parse_u64(word, UINT64_MAX, &addr) < 0)
 		return mlz_error_kind(&c->err, MLZ_E_USAGE, "%s: '%s' is not an address", cmd, word);
 	long i = graph_find(g, addr);
 	if (i < 0)

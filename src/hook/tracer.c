@@ -394,6 +394,7 @@ static bool unswap_word(void *arg, uint64_t addr, uint64_t *val)
 	return false;
 }
 
+/* A child mlyze holds: a vfork child, or a fork child whose breakpoints could not be taken out. */
 static bool is_vfork_child(const struct target *t, pid_t tid)
 {
 	for (size_t i = 0; i < t->nchildren; i++)
@@ -441,7 +442,7 @@ static int on_sigtrap(void *arg, struct target *t, pid_t tid, struct user_regs_s
 	regs->rip = b->ool;
 	int kind = b->kind; /* b points into the table, which inserting a return site may move */
 	if (is_vfork_child(t, tid))
-		goto resume; /* it runs in our memory but is not the process we trace */
+		goto resume; /* it runs in our memory (or a fork child in a copy of it) but is not the process we trace */
 	if (kind == AK_RETSITE) {
 		tr->st.traps++;
 		if (!on_return_trap(tr, tid, regs, at))
@@ -496,11 +497,16 @@ resume:
 
 /* --- process life --- */
 
-static void on_fork_child(void *arg, struct target *t, pid_t child)
+static int on_fork_child(void *arg, struct target *t, pid_t child)
 {
-	(void)t;
 	struct tracer *tr = arg;
-	bp_restore_in(child, &tr->bps);
+	struct mlz_err err;
+	if (bp_restore_in(child, &tr->bps, &err) == 0)
+		return 0;
+	/* Let go with an int3 in it, it would die of SIGTRAP at its next allocation. */
+	strbuf_addf(&t->notices, "fork child %d keeps breakpoints of mlyze (%s): mlyze serves its traps while attached\n",
+		    child, err.msg);
+	return -1;
 }
 
 static void on_thread_exit(void *arg, struct target *t, pid_t tid, bool last)

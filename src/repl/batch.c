@@ -14,7 +14,7 @@
 
 static bool should_stop(const struct session *s)
 {
-	return s->quit || s->fatal_signal || s->interrupted;
+	return s->quit || s->fatal_signal || s->interrupted || s->output_errno;
 }
 
 static void count(struct run_tally *t, enum cmd_outcome o)

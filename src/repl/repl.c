@@ -144,7 +144,7 @@ void repl_run(struct session *s, struct run_tally *tally)
 	rl_attempted_completion_function = complete;
 	rl_callback_handler_install(R.prompt, on_line);
 
-	while (!s->quit && !s->fatal_signal) {
+	while (!s->quit && !s->fatal_signal && !s->output_errno) {
 		int r = session_serve(s, 1000, SERVE_STDIN);
 		if (r == 1) {
 			rl_callback_read_char();

@@ -145,16 +145,15 @@ static void remove_child(struct target *t, pid_t pid)
 /*
  * A fork child is made safe (our breakpoints taken out of its copy of the
  * memory) and let go. A vfork child shares the target's memory, so it stays
- * ours, its traps served, until it execs or exits.
+ * ours, its traps served, until it execs or exits; so does a fork child that
+ * could not be made safe.
  */
 static void settle_child(struct target *t, struct child *c)
 {
 	struct mlz_err e;
 	if (!c->known || !c->stopped)
 		return;
-	if (!c->vfork) {
-		if (t->hooks.on_fork_child)
-			t->hooks.on_fork_child(t->hooks.arg, t, c->pid);
+	if (!c->vfork && (!t->hooks.on_fork_child || t->hooks.on_fork_child(t->hooks.arg, t, c->pid) == 0)) {
 		pt_detach(c->pid, 0, &e);
 		remove_child(t, c->pid);
 		return;
@@ -531,6 +530,8 @@ static void detach_children(struct target *t)
 				usleep(1000);
 			}
 		}
+		if (c->stopped && !c->vfork && t->hooks.on_fork_child)
+			t->hooks.on_fork_child(t->hooks.arg, t, c->pid); /* a fork child held with our int3s: try again */
 		if (c->stopped)
 			pt_detach(c->pid, 0, &e);
 	}

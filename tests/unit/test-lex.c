@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /* test-lex.c - command-line splitting, command lookup and option parsing. */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -114,6 +115,95 @@ static void parse_options(void **state)
 	free(a.argv);
 }
 
+/* Every number typed goes through cmd_parse_u64: whole words only, no sign, no overflow. */
+static void parse_numbers(void **state)
+{
+	(void)state;
+	uint64_t v = 7;
+	assert_int_equal(cmd_parse_u64("0", 10, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(cmd_parse_u64("0042", 100, &v), 0); /* leading zeros are decimal, not octal */
+	assert_int_equal(v, 42);
+	assert_int_equal(cmd_parse_u64("0x7fFF0010", UINT64_MAX, &v), 0);
+	assert_int_equal(v, 0x7fff0010);
+	assert_int_equal(cmd_parse_u64("18446744073709551615", UINT64_MAX, &v), 0);
+	assert_true(v == UINT64_MAX);
+	assert_int_equal(cmd_parse_u64("0xffffffffffffffff", UINT64_MAX, &v), 0);
+	assert_true(v == UINT64_MAX);
+	v = 7;
+	static const char *const junk[] = { "", "5x", "x5", " 5", "5 ", "-5", "+5", "-0", "0x", "0xg", "1e3",
+					    "5.0", "0b101", "ff", "99999999999999999999x" };
+	for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++)
+		assert_int_equal(cmd_parse_u64(junk[i], UINT64_MAX, &v), -1);
+	assert_int_equal(cmd_parse_u64("18446744073709551616", UINT64_MAX, &v), -2);
+	assert_int_equal(cmd_parse_u64("0x10000000000000000", UINT64_MAX, &v), -2);
+	assert_int_equal(cmd_parse_u64("99999999999999999999999", UINT64_MAX, &v), -2);
+	assert_int_equal(cmd_parse_u64("11", 10, &v), -2);
+	assert_int_equal(v, 7); /* untouched on failure */
+
+	struct mlz_err err;
+	long n = 64;
+	assert_int_equal(cmd_number("set", "max-stack-depth", "256", 1, 256, &n, &err), 0);
+	assert_int_equal(n, 256);
+	assert_int_equal(cmd_number("set", "max-stack-depth", "257", 1, 256, &n, &err), -1);
+	assert_int_equal(err.kind, MLZ_E_USAGE);
+	assert_string_equal(err.msg, "set: max-stack-depth expects a number from 1 to 256, not '257'");
+	assert_int_equal(cmd_number("set", "max-stack-depth", "0", 1, 256, &n, &err), -1);
+	assert_string_equal(err.msg, "set: max-stack-depth expects a number from 1 to 256, not '0'");
+	assert_int_equal(n, 256);
+
+	/* Options: the command and the option named, the value quoted as typed; absent leaves the default. */
+	const struct cmd_entry *bt = cmd_find("bt", &err);
+	struct cmd_args a;
+	char *v1[] = { "bt", "--depth", "5x", NULL };
+	assert_int_equal(cmd_parse_args(bt, 3, v1, &a, &err), 0);
+	assert_int_equal(cmd_optnum(&a, "--depth", 1, 100, &n, &err), -1);
+	assert_int_equal(err.kind, MLZ_E_USAGE);
+	assert_string_equal(err.msg, "bt: option '--depth' expects a number, not '5x'");
+	free(a.argv);
+	char *v2[] = { "bt", "--depth=", NULL };
+	assert_int_equal(cmd_parse_args(bt, 2, v2, &a, &err), 0);
+	assert_int_equal(cmd_optnum(&a, "--depth", 1, 100, &n, &err), -1);
+	assert_string_equal(err.msg, "bt: option '--depth' expects a number, not ''");
+	free(a.argv);
+	char *v3[] = { "bt", "--depth", "-3", NULL };
+	assert_int_equal(cmd_parse_args(bt, 3, v3, &a, &err), 0);
+	assert_int_equal(cmd_optnum(&a, "--depth", 1, 100, &n, &err), -1);
+	assert_string_equal(err.msg, "bt: option '--depth' expects a number, not '-3'");
+	free(a.argv);
+	char *v4[] = { "bt", "--depth", "99999999999999999999", NULL };
+	assert_int_equal(cmd_parse_args(bt, 3, v4, &a, &err), 0);
+	assert_int_equal(cmd_optnum(&a, "--depth", 1, LONG_MAX, &n, &err), -1);
+	assert_string_equal(err.msg, "bt: option '--depth' expects a number from 1 to 9223372036854775807, "
+				     "not '99999999999999999999'");
+	free(a.argv);
+	char *v5[] = { "bt", "--depth=0x10", NULL };
+	assert_int_equal(cmd_parse_args(bt, 2, v5, &a, &err), 0);
+	assert_int_equal(cmd_optnum(&a, "--depth", 1, 100, &n, &err), 0);
+	assert_int_equal(n, 16);
+	free(a.argv);
+	char *v6[] = { "bt", NULL };
+	assert_int_equal(cmd_parse_args(bt, 1, v6, &a, &err), 0);
+	n = 64;
+	assert_int_equal(cmd_optnum(&a, "--depth", 1, 100, &n, &err), 0);
+	assert_int_equal(n, 64);
+	free(a.argv);
+
+	double secs = -1;
+	assert_int_equal(cmd_parse_seconds("1.5", 10, &secs), 0);
+	assert_true(secs == 1.5);
+	assert_int_equal(cmd_parse_seconds(".25", 10, &secs), 0);
+	assert_true(secs == 0.25);
+	assert_int_equal(cmd_parse_seconds("3.", 10, &secs), 0);
+	assert_true(secs == 3);
+	static const char *const bad_secs[] = { "", ".", " 1", "1 ", "-1", "+1", "1e3", "0x1p3", "inf", "nan",
+						"1.2.3", "soon" };
+	for (size_t i = 0; i < sizeof(bad_secs) / sizeof(bad_secs[0]); i++)
+		assert_int_equal(cmd_parse_seconds(bad_secs[i], 10, &secs), -1);
+	assert_int_equal(cmd_parse_seconds("10.5", 10, &secs), -2);
+	assert_true(secs == 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -122,6 +212,7 @@ int main(void)
 		cmocka_unit_test(find_commands),
 		cmocka_unit_test(find_ambiguous),
 		cmocka_unit_test(parse_options),
+		cmocka_unit_test(parse_numbers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

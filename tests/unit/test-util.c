@@ -38,6 +38,37 @@ static void json_render(void **state)
 	jv_free(o);
 }
 
+/* Valid UTF-8 passes through; each byte of an invalid sequence becomes U+FFFD, so jq accepts it. */
+static void json_utf8(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"" },
+		{ "\xc2\x80\xdf\xbf\xed\x9f\xbf\xee\x80\x80\xf4\x8f\xbf\xbf", /* the edges of each range */
+		  "\"\xc2\x80\xdf\xbf\xed\x9f\xbf\xee\x80\x80\xf4\x8f\xbf\xbf\"" },
+		{ "\xff\xfe bad", "\"\\ufffd\\ufffd bad\"" },
+		{ "\x80x", "\"\\ufffdx\"" },                                 /* a lone continuation byte */
+		{ "\xc0\xaf\xc1\xbf", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"" },  /* overlong 2-byte forms */
+		{ "\xe0\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\"" },             /* overlong '/' in 3 bytes */
+		{ "\xf0\x8f\xbf\xbf", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"" }, /* overlong U+FFFF */
+		{ "\xed\xa0\x80\xed\xbf\xbf", /* surrogates U+D800 and U+DFFF */
+		  "\"\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\"" },
+		{ "\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"" }, /* U+110000 */
+		{ "\xf5\xf8\xfe", "\"\\ufffd\\ufffd\\ufffd\"" },             /* lead bytes that never occur */
+		{ "a\xe2\x82", "\"a\\ufffd\\ufffd\"" },                        /* truncated at the end */
+		{ "\xe2\x82z\xf0\x9f\x98", "\"\\ufffd\\ufffdz\\ufffd\\ufffd\\ufffd\"" }, /* truncated inside */
+		{ "\xe2\xe2\x82\xac", "\"\\ufffd\xe2\x82\xac\"" },            /* a valid sequence right after */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct strbuf sb = STRBUF_INIT;
+		json_quote(&sb, cases[i].in);
+		assert_string_equal(strbuf_str(&sb), cases[i].out);
+		strbuf_release(&sb);
+	}
+}
+
 static void maps_lines(void **state)
 {
 	(void)state;
@@ -148,6 +179,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(json_render),
+		cmocka_unit_test(json_utf8),
 		cmocka_unit_test(maps_lines),
 		cmocka_unit_test(eperm_reasons),
 		cmocka_unit_test(cleanup_order),
