@@ -36,7 +36,7 @@ static struct jv *arena_jv(const struct heap_arena *a, int64_t rss)
 	return o;
 }
 
-static int exec(struct cmd_ctx *c)
+static int cmd_arenas_exec(struct cmd_ctx *c)
 {
 	struct heap_report r;
 	struct heap_take h;
@@ -55,7 +55,7 @@ static int exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void text(const struct jv *o, struct strbuf *out)
+static void cmd_arenas_text(const struct jv *o, struct strbuf *out)
 {
 	const struct jv *as = jv_get(o, "arenas");
 	for (size_t i = 0; i < jv_len(as); i++) {
@@ -90,6 +90,6 @@ const struct cmd_entry cmd_arenas_entry = {
 	.opts = opts,
 	.max_args = 0,
 	.flags = CMD_NEEDS_IMAGE,
-	.exec = exec,
-	.text = text,
+	.exec = cmd_arenas_exec,
+	.text = cmd_arenas_text,
 };

@@ -44,7 +44,7 @@ static void write_dot(FILE *f, const struct graph *g, const struct ref *r, size_
 	fprintf(f, "}\n");
 }
 
-static int exec(struct cmd_ctx *c)
+static int cmd_backrefs_exec(struct cmd_ctx *c)
 {
 	long depth = 1, limit = 50;
 	if (cmd_optnum(c->args, "--depth", 0, LONG_MAX, &depth, &c->err) < 0 ||
@@ -134,7 +134,7 @@ static int exec(struct cmd_ctx *c)
 	return ret;
 }
 
-static void text(const struct jv *o, struct strbuf *out)
+static void cmd_backrefs_text(const struct jv *o, struct strbuf *out)
 {
 	graph_step_text(jv_get(o, "block"), out);
 	const struct jv *a = jv_get(o, "referrers");
@@ -170,6 +170,6 @@ const struct cmd_entry cmd_backrefs_entry = {
 	.min_args = 1,
 	.max_args = 1,
 	.flags = CMD_NEEDS_IMAGE,
-	.exec = exec,
-	.text = text,
+	.exec = cmd_backrefs_exec,
+	.text = cmd_backrefs_text,
 };

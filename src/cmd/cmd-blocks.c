@@ -40,7 +40,7 @@ struct jv *block_jv(struct session *s, struct sym *sym, const struct block *b)
 	return o;
 }
 
-static int exec(struct cmd_ctx *c)
+static int cmd_blocks_exec(struct cmd_ctx *c)
 {
 	struct liveset *ls = session_live(c->s);
 	struct sym *sym = session_sym(c->s, &c->err);
@@ -76,7 +76,7 @@ static int exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void text(const struct jv *r, struct strbuf *out)
+static void cmd_blocks_text(const struct jv *r, struct strbuf *out)
 {
 	const struct jv *list = jv_get(r, "blocks");
 	strbuf_addf(out, "%" PRId64 " blocks, %" PRId64 " bytes", jv_get_int(r, "count", 0), jv_get_int(r, "bytes", 0));
@@ -113,6 +113,6 @@ const struct cmd_entry cmd_blocks_entry = {
 		"The count and bytes cover every block that passes the filters, not only those shown.",
 	.opts = opts,
 	.max_args = 0,
-	.exec = exec,
-	.text = text,
+	.exec = cmd_blocks_exec,
+	.text = cmd_blocks_text,
 };

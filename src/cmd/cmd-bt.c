@@ -43,7 +43,7 @@ static int parse_tid(struct cmd_ctx *c, const char *word, pid_t *tid)
 	return 0;
 }
 
-static int exec(struct cmd_ctx *c)
+static int cmd_bt_exec(struct cmd_ctx *c)
 {
 	struct session *s = c->s;
 	const char *which = c->args->argc ? c->args->argv[0] : NULL;
@@ -88,7 +88,7 @@ static int exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void text(const struct jv *r, struct strbuf *out)
+static void cmd_bt_text(const struct jv *r, struct strbuf *out)
 {
 	const struct jv *threads = jv_get(r, "threads");
 	for (size_t i = 0; i < jv_len(threads); i++) {
@@ -121,6 +121,6 @@ const struct cmd_entry cmd_bt_entry = {
 	.opts = opts,
 	.max_args = 1,
 	.flags = CMD_NEEDS_IMAGE,
-	.exec = exec,
-	.text = text,
+	.exec = cmd_bt_exec,
+	.text = cmd_bt_text,
 };

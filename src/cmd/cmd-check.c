@@ -63,7 +63,7 @@ static const char *misfit(const struct found *f, uint64_t req)
 	return f->size >= nb && f->size < nb + 32 ? NULL : "the chunk's size does not fit";
 }
 
-static int exec(struct cmd_ctx *c)
+static int cmd_check_exec(struct cmd_ctx *c)
 {
 	struct liveset *ls = session_live(c->s);
 	struct check_ctx x = { .traced = &ls->blocks };
@@ -114,7 +114,7 @@ static int exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void text(const struct jv *o, struct strbuf *out)
+static void cmd_check_text(const struct jv *o, struct strbuf *out)
 {
 	strbuf_addf(out, "%" PRId64 " traced live blocks: %" PRId64 " are in-use chunks of a fitting size, %" PRId64
 			 " are not%s\n",
@@ -145,6 +145,6 @@ const struct cmd_entry cmd_check_entry = {
 	.opts = opts,
 	.max_args = 0,
 	.flags = CMD_NEEDS_PROCESS,
-	.exec = exec,
-	.text = text,
+	.exec = cmd_check_exec,
+	.text = cmd_check_text,
 };

@@ -9,7 +9,7 @@
 #include "session.h"
 #include "strbuf.h"
 
-static int exec(struct cmd_ctx *c)
+static int cmd_compare_exec(struct cmd_ctx *c)
 {
 	struct grouping_opts o;
 	if (grouping_parse(c, &o) < 0)
@@ -47,7 +47,7 @@ static int exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void text(const struct jv *r, struct strbuf *out)
+static void cmd_compare_text(const struct jv *r, struct strbuf *out)
 {
 	strbuf_addf(out, "%s -> %s: %+" PRId64 " bytes, %+" PRId64 " blocks (now %" PRId64 " bytes in %" PRId64
 			 " blocks), by %s\n",
@@ -72,6 +72,6 @@ const struct cmd_entry cmd_compare_entry = {
 	.opts = opts,
 	.min_args = 2,
 	.max_args = 2,
-	.exec = exec,
-	.text = text,
+	.exec = cmd_compare_exec,
+	.text = cmd_compare_text,
 };

@@ -8,7 +8,7 @@
 #include "strbuf.h"
 #include "target.h"
 
-static int exec(struct cmd_ctx *c)
+static int cmd_detach_exec(struct cmd_ctx *c)
 {
 	pid_t pid = c->s->target->pid;
 	if (session_detach(c->s, &c->err) < 0)
@@ -19,7 +19,7 @@ static int exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void text(const struct jv *r, struct strbuf *out)
+static void cmd_detach_text(const struct jv *r, struct strbuf *out)
 {
 	strbuf_addf(out, "detached from process %" PRId64 "; it runs on\n", jv_get_int(r, "pid", 0));
 }
@@ -33,6 +33,6 @@ const struct cmd_entry cmd_detach_entry = {
 		"as if mlyze had never been there. The session stays open for what was recorded.",
 	.max_args = 0,
 	.flags = CMD_NEEDS_PROCESS,
-	.exec = exec,
-	.text = text,
+	.exec = cmd_detach_exec,
+	.text = cmd_detach_text,
 };

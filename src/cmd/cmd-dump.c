@@ -9,7 +9,7 @@
 #include "strbuf.h"
 #include "target.h"
 
-static int exec(struct cmd_ctx *c)
+static int cmd_dump_exec(struct cmd_ctx *c)
 {
 	uint64_t bytes = 0;
 	double stopped;
@@ -28,7 +28,7 @@ static int exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void text(const struct jv *r, struct strbuf *out)
+static void cmd_dump_text(const struct jv *r, struct strbuf *out)
 {
 	strbuf_addf(out, "wrote %s (%" PRId64 " bytes); the process was stopped %.0f ms\n", jv_get_str(r, "file", ""),
 		    jv_get_int(r, "bytes", 0), jv_get(r, "stopped_ms")->u.d);
@@ -50,6 +50,6 @@ const struct cmd_entry cmd_dump_entry = {
 	.min_args = 1,
 	.max_args = 1,
 	.flags = CMD_NEEDS_PROCESS,
-	.exec = exec,
-	.text = text,
+	.exec = cmd_dump_exec,
+	.text = cmd_dump_text,
 };

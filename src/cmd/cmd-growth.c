@@ -11,7 +11,7 @@
 #include "session.h"
 #include "strbuf.h"
 
-static int exec(struct cmd_ctx *c)
+static int cmd_growth_exec(struct cmd_ctx *c)
 {
 	struct grouping_opts o;
 	struct by_stack now = { 0 };
@@ -50,7 +50,7 @@ static int exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void text(const struct jv *r, struct strbuf *out)
+static void cmd_growth_text(const struct jv *r, struct strbuf *out)
 {
 	strbuf_addf(out, "since %s: %+" PRId64 " bytes, %+" PRId64 " blocks; groups that grew:\n",
 		    jv_get_str(r, "since", ""), jv_get_int(r, "size_diff", 0), jv_get_int(r, "count_diff", 0));
@@ -68,6 +68,6 @@ const struct cmd_entry cmd_growth_entry = {
 		"(objgraph's show_growth). Each call moves the starting point to now.",
 	.opts = opts,
 	.max_args = 0,
-	.exec = exec,
-	.text = text,
+	.exec = cmd_growth_exec,
+	.text = cmd_growth_text,
 };

@@ -9,7 +9,7 @@
 #include "session.h"
 #include "strbuf.h"
 
-static int exec(struct cmd_ctx *c)
+static int cmd_heap_exec(struct cmd_ctx *c)
 {
 	struct heap_report r;
 	struct heap_take h;
@@ -41,7 +41,7 @@ static int exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void text(const struct jv *o, struct strbuf *out)
+static void cmd_heap_text(const struct jv *o, struct strbuf *out)
 {
 	strbuf_addf(out, "glibc %s malloc: %" PRId64 " arena(s), main_arena at %s (%s); stopped %.1f ms\n",
 		    jv_get_str(o, "glibc", "?"), jv_get_int(o, "arenas", 0), jv_get_str(o, "main_arena", "?"),
@@ -78,6 +78,6 @@ const struct cmd_entry cmd_heap_entry = {
 	.opts = opts,
 	.max_args = 0,
 	.flags = CMD_NEEDS_IMAGE,
-	.exec = exec,
-	.text = text,
+	.exec = cmd_heap_exec,
+	.text = cmd_heap_text,
 };

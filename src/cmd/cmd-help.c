@@ -27,7 +27,7 @@ static struct jv *one(const struct cmd_entry *e)
 	return o;
 }
 
-static int exec(struct cmd_ctx *c)
+static int cmd_help_exec(struct cmd_ctx *c)
 {
 	if (c->args->argc) {
 		const struct cmd_entry *e = cmd_find(c->args->argv[0], &c->err);
@@ -72,7 +72,7 @@ static void wrap(struct strbuf *out, const char *text, int indent)
 	strbuf_addch(out, '\n');
 }
 
-static void text(const struct jv *r, struct strbuf *out)
+static void cmd_help_text(const struct jv *r, struct strbuf *out)
 {
 	const struct jv *e = jv_get(r, "command");
 	if (e) {
@@ -115,6 +115,6 @@ const struct cmd_entry cmd_help_entry = {
 		"usage, what it does and its options. Commands may be shortened to a unique prefix.",
 	.opts = opts,
 	.max_args = 1,
-	.exec = exec,
-	.text = text,
+	.exec = cmd_help_exec,
+	.text = cmd_help_text,
 };

@@ -12,7 +12,7 @@
 #include "target.h"
 #include "liveset.h"
 
-static int exec(struct cmd_ctx *c)
+static int cmd_info_exec(struct cmd_ctx *c)
 {
 	struct session *s = c->s;
 	struct target *t = s->target;
@@ -68,7 +68,7 @@ static void mem_line(struct strbuf *out, const char *label, const struct jv *v)
 		strbuf_addf(out, "%-10s %" PRId64 " KiB\n", label, v->u.i / 1024);
 }
 
-static void text(const struct jv *r, struct strbuf *out)
+static void cmd_info_text(const struct jv *r, struct strbuf *out)
 {
 	strbuf_addf(out, "%-10s %" PRId64 "\n", "pid", jv_get_int(r, "pid", 0));
 	if (jv_get_str(r, "exe", NULL))
@@ -105,6 +105,6 @@ const struct cmd_entry cmd_info_entry = {
 		"what mlyze has in place in it. Works after the process has ended. On a core file: the core, the "
 		"program's name and arguments, its threads and the signal that ended it.",
 	.max_args = 0,
-	.exec = exec,
-	.text = text,
+	.exec = cmd_info_exec,
+	.text = cmd_info_text,
 };

@@ -34,7 +34,7 @@ static int by_bytes(const void *a, const void *b)
 	return x->key < y->key ? -1 : x->key > y->key;
 }
 
-static int exec(struct cmd_ctx *c)
+static int cmd_leaks_exec(struct cmd_ctx *c)
 {
 	struct session *s = c->s;
 	const char *byname = cmd_optval(c->args, "--by");
@@ -107,7 +107,7 @@ static int exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void text(const struct jv *o, struct strbuf *out)
+static void cmd_leaks_text(const struct jv *o, struct strbuf *out)
 {
 	static const char *const order[] = { "definitely_lost", "indirectly_lost", "possibly_lost", "reachable" };
 	static const char *const label[] = { "definitely lost", "indirectly lost", "possibly lost", "still reachable" };
@@ -152,6 +152,6 @@ const struct cmd_entry cmd_leaks_entry = {
 	.opts = opts,
 	.max_args = 0,
 	.flags = CMD_NEEDS_IMAGE,
-	.exec = exec,
-	.text = text,
+	.exec = cmd_leaks_exec,
+	.text = cmd_leaks_text,
 };

@@ -10,7 +10,7 @@
 #include "strbuf.h"
 #include "target.h"
 
-static int exec(struct cmd_ctx *c)
+static int cmd_maps_exec(struct cmd_ctx *c)
 {
 	struct maps m = { 0 };
 	if (target_maps(c->s->target, &m, &c->err) < 0)
@@ -31,7 +31,7 @@ static int exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void text(const struct jv *r, struct strbuf *out)
+static void cmd_maps_text(const struct jv *r, struct strbuf *out)
 {
 	const struct jv *list = jv_get(r, "maps");
 	strbuf_addf(out, "%-18s %-18s %8s %-5s %-10s %s\n", "START", "END", "SIZE", "PERM", "OFFSET", "PATH");
@@ -57,6 +57,6 @@ const struct cmd_entry cmd_maps_entry = {
 		"offset and path ([heap], [stack], anonymous, or the mapped file).",
 	.max_args = 0,
 	.flags = CMD_NEEDS_IMAGE,
-	.exec = exec,
-	.text = text,
+	.exec = cmd_maps_exec,
+	.text = cmd_maps_text,
 };

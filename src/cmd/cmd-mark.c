@@ -6,7 +6,7 @@
 #include "strbuf.h"
 #include "liveset.h"
 
-static int exec(struct cmd_ctx *c)
+static int cmd_mark_exec(struct cmd_ctx *c)
 {
 	struct liveset *ls = session_live(c->s);
 	liveset_mark(ls, c->args->argv[0]);
@@ -16,7 +16,7 @@ static int exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void text(const struct jv *r, struct strbuf *out)
+static void cmd_mark_text(const struct jv *r, struct strbuf *out)
 {
 	strbuf_addf(out, "phase '%s' starts at %.1f s\n", jv_get_str(r, "phase", ""), jv_get(r, "seconds")->u.d);
 }
@@ -30,6 +30,6 @@ const struct cmd_entry cmd_mark_entry = {
 	.min_args = 1,
 	.max_args = 1,
 	.flags = CMD_NEEDS_EVENTS,
-	.exec = exec,
-	.text = text,
+	.exec = cmd_mark_exec,
+	.text = cmd_mark_text,
 };

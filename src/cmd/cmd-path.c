@@ -12,7 +12,7 @@
 #include "strbuf.h"
 #include "sym.h"
 
-static int exec(struct cmd_ctx *c)
+static int cmd_path_exec(struct cmd_ctx *c)
 {
 	double t0 = mono_ms();
 	struct sym *sym = session_sym(c->s, &c->err);
@@ -49,7 +49,7 @@ static int exec(struct cmd_ctx *c)
 	return r;
 }
 
-static void text(const struct jv *o, struct strbuf *out)
+static void cmd_path_text(const struct jv *o, struct strbuf *out)
 {
 	const struct jv *steps = jv_get(o, "chain");
 	if (!jv_get(o, "reachable")->u.b) {
@@ -81,6 +81,6 @@ const struct cmd_entry cmd_path_entry = {
 	.min_args = 1,
 	.max_args = 1,
 	.flags = CMD_NEEDS_IMAGE,
-	.exec = exec,
-	.text = text,
+	.exec = cmd_path_exec,
+	.text = cmd_path_text,
 };

@@ -10,7 +10,7 @@
 #include "strbuf.h"
 #include "liveset.h"
 
-static int exec(struct cmd_ctx *c)
+static int cmd_peak_exec(struct cmd_ctx *c)
 {
 	struct liveset *ls = session_live(c->s);
 	struct sym *sym = session_sym(c->s, &c->err);
@@ -35,7 +35,7 @@ static int exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void text(const struct jv *r, struct strbuf *out)
+static void cmd_peak_text(const struct jv *r, struct strbuf *out)
 {
 	strbuf_addf(out, "peak: %" PRId64 " bytes in %" PRId64 " blocks at %.1f s (now %" PRId64 " bytes)\n",
 		    jv_get_int(r, "bytes", 0), jv_get_int(r, "blocks", 0), jv_get(r, "seconds")->u.d,
@@ -60,6 +60,6 @@ const struct cmd_entry cmd_peak_entry = {
 	.opts = opts,
 	.max_args = 0,
 	.flags = CMD_NEEDS_EVENTS,
-	.exec = exec,
-	.text = text,
+	.exec = cmd_peak_exec,
+	.text = cmd_peak_text,
 };

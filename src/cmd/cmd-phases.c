@@ -10,7 +10,7 @@
 #include "strbuf.h"
 #include "liveset.h"
 
-static int exec(struct cmd_ctx *c)
+static int cmd_phases_exec(struct cmd_ctx *c)
 {
 	struct liveset *ls = session_live(c->s);
 	struct sym *sym = session_sym(c->s, &c->err);
@@ -52,7 +52,7 @@ static int exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void text(const struct jv *r, struct strbuf *out)
+static void cmd_phases_text(const struct jv *r, struct strbuf *out)
 {
 	const struct jv *list = jv_get(r, "phases");
 	for (size_t i = 0; i < jv_len(list); i++) {
@@ -80,6 +80,6 @@ const struct cmd_entry cmd_phases_entry = {
 	.opts = opts,
 	.max_args = 0,
 	.flags = CMD_NEEDS_EVENTS,
-	.exec = exec,
-	.text = text,
+	.exec = cmd_phases_exec,
+	.text = cmd_phases_text,
 };

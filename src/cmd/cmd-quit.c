@@ -3,7 +3,7 @@
 #include "cmd.h"
 #include "session.h"
 
-static int exec(struct cmd_ctx *c)
+static int cmd_quit_exec(struct cmd_ctx *c)
 {
 	c->s->quit = true;
 	return 0;
@@ -17,5 +17,5 @@ const struct cmd_entry cmd_quit_entry = {
 	.help = "Ends the session. A process still traced is detached first, exactly as by 'detach'. "
 		"End of input (Ctrl-D) does the same.",
 	.max_args = 0,
-	.exec = exec,
+	.exec = cmd_quit_exec,
 };

@@ -14,7 +14,7 @@
 #include "target.h"
 #include "xalloc.h"
 
-static int exec(struct cmd_ctx *c)
+static int cmd_refs_exec(struct cmd_ctx *c)
 {
 	struct sym *sym = session_sym(c->s, &c->err);
 	struct graph *g = sym ? session_graph(c->s, &c->err) : NULL;
@@ -45,7 +45,7 @@ static int exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void text(const struct jv *o, struct strbuf *out)
+static void cmd_refs_text(const struct jv *o, struct strbuf *out)
 {
 	graph_step_text(jv_get(o, "block"), out);
 	const struct jv *refs = jv_get(o, "refs");
@@ -71,6 +71,6 @@ const struct cmd_entry cmd_refs_entry = {
 	.min_args = 1,
 	.max_args = 1,
 	.flags = CMD_NEEDS_IMAGE,
-	.exec = exec,
-	.text = text,
+	.exec = cmd_refs_exec,
+	.text = cmd_refs_text,
 };

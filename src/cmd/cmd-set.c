@@ -9,7 +9,7 @@
 #include "strbuf.h"
 #include "liveset.h"
 
-static int exec(struct cmd_ctx *c)
+static int cmd_set_exec(struct cmd_ctx *c)
 {
 	struct liveset *ls = session_live(c->s);
 	if (c->args->argc == 1)
@@ -29,7 +29,7 @@ static int exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void text(const struct jv *r, struct strbuf *out)
+static void cmd_set_text(const struct jv *r, struct strbuf *out)
 {
 	strbuf_addf(out, "max-stack-depth %" PRId64 "\n", jv_get_int(r, "max-stack-depth", 0));
 }
@@ -42,6 +42,6 @@ const struct cmd_entry cmd_set_entry = {
 		"many frames are recorded for each allocation from now on: deeper stacks tell sites apart "
 		"better, shallower ones cost less per allocation.",
 	.max_args = 2,
-	.exec = exec,
-	.text = text,
+	.exec = cmd_set_exec,
+	.text = cmd_set_text,
 };

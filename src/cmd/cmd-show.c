@@ -137,7 +137,7 @@ static int show_untraced(struct cmd_ctx *c, uint64_t addr)
 	return 0;
 }
 
-static int exec(struct cmd_ctx *c)
+static int cmd_show_exec(struct cmd_ctx *c)
 {
 	struct liveset *ls = session_live(c->s);
 	struct sym *sym = session_sym(c->s, &c->err);
@@ -174,7 +174,7 @@ static int exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void text(const struct jv *r, struct strbuf *out)
+static void cmd_show_text(const struct jv *r, struct strbuf *out)
 {
 	if (!jv_get(r, "traced")->u.b)
 		strbuf_addf(out, "block %s: %" PRId64 " usable bytes, %s, not traced (allocated before attach); chunk %s of %" PRId64
@@ -248,6 +248,6 @@ const struct cmd_entry cmd_show_entry = {
 		"at (the first 20 of each), from the reference graph of leaks and path.",
 	.min_args = 1,
 	.max_args = 1,
-	.exec = exec,
-	.text = text,
+	.exec = cmd_show_exec,
+	.text = cmd_show_text,
 };

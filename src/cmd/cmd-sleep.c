@@ -8,7 +8,7 @@
 
 #define MAX_SECONDS 1000000 /* in milliseconds it still fits session_serve's int */
 
-static int exec(struct cmd_ctx *c)
+static int cmd_sleep_exec(struct cmd_ctx *c)
 {
 	const char *w = c->args->argv[0];
 	double secs;
@@ -33,5 +33,5 @@ const struct cmd_entry cmd_sleep_entry = {
 	.min_args = 1,
 	.max_args = 1,
 	.flags = CMD_NEEDS_EVENTS,
-	.exec = exec,
+	.exec = cmd_sleep_exec,
 };

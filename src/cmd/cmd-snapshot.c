@@ -61,7 +61,7 @@ static void take(void *arg)
 				 &x->c->err);
 }
 
-static int exec(struct cmd_ctx *c)
+static int cmd_snapshot_exec(struct cmd_ctx *c)
 {
 	struct liveset *ls = session_live(c->s);
 	struct target_facts f;
@@ -79,7 +79,7 @@ static int exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void text(const struct jv *r, struct strbuf *out)
+static void cmd_snapshot_text(const struct jv *r, struct strbuf *out)
 {
 	snapshot_text_line(r, out);
 }
@@ -97,6 +97,6 @@ const struct cmd_entry cmd_snapshot_entry = {
 		"Without NAME the snapshot is called s1, s2, ... The name 'now' is reserved for the live set. "
 		"Snapshots stay after the process ends; when it exits mlyze takes one named 'exit'.",
 	.max_args = 1,
-	.exec = exec,
-	.text = text,
+	.exec = cmd_snapshot_exec,
+	.text = cmd_snapshot_text,
 };

@@ -7,7 +7,7 @@
 #include "snapshot.h"
 #include "strbuf.h"
 
-static int exec(struct cmd_ctx *c)
+static int cmd_snapshots_exec(struct cmd_ctx *c)
 {
 	c->result = jv_object();
 	struct jv *list = jv_set(c->result, "snapshots", jv_array());
@@ -16,7 +16,7 @@ static int exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void text(const struct jv *r, struct strbuf *out)
+static void cmd_snapshots_text(const struct jv *r, struct strbuf *out)
 {
 	const struct jv *list = jv_get(r, "snapshots");
 	if (!jv_len(list))
@@ -32,6 +32,6 @@ const struct cmd_entry cmd_snapshots_entry = {
 	.help = "Lists every snapshot taken in this session with the time it was taken (seconds since attach), "
 		"its live blocks and requested bytes, and the process's RSS at that moment.",
 	.max_args = 0,
-	.exec = exec,
-	.text = text,
+	.exec = cmd_snapshots_exec,
+	.text = cmd_snapshots_text,
 };

@@ -21,7 +21,7 @@ static int64_t own_rss(void)
 	return kb < 0 ? -1 : kb * 1024;
 }
 
-static int exec(struct cmd_ctx *c)
+static int cmd_stats_exec(struct cmd_ctx *c)
 {
 	struct liveset *ls = session_live(c->s);
 	struct source_info si, *st = &si;
@@ -69,7 +69,7 @@ static int exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void text(const struct jv *r, struct strbuf *out)
+static void cmd_stats_text(const struct jv *r, struct strbuf *out)
 {
 	const struct jv *ev = jv_get(r, "events");
 	strbuf_addf(out, "allocator   %s (%s)\n", jv_get_str(r, "allocator", "?"),
@@ -116,6 +116,6 @@ const struct cmd_entry cmd_stats_entry = {
 		"breakpoint fits their return site.",
 	.max_args = 0,
 	.flags = CMD_NEEDS_EVENTS,
-	.exec = exec,
-	.text = text,
+	.exec = cmd_stats_exec,
+	.text = cmd_stats_text,
 };

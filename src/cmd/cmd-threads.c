@@ -10,7 +10,7 @@
 #include "sym.h"
 #include "target.h"
 
-static int exec(struct cmd_ctx *c)
+static int cmd_threads_exec(struct cmd_ctx *c)
 {
 	struct session *s = c->s;
 	struct target *t = s->target;
@@ -52,7 +52,7 @@ static int exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void text(const struct jv *r, struct strbuf *out)
+static void cmd_threads_text(const struct jv *r, struct strbuf *out)
 {
 	const struct jv *list = jv_get(r, "threads");
 	strbuf_addf(out, "%8s  %-16s %-5s %s\n", "TID", "NAME", "STATE", "WHERE");
@@ -77,6 +77,6 @@ const struct cmd_entry cmd_threads_entry = {
 		"(R running, S sleeping, D disk wait, T stopped, t traced), and the function they are in.",
 	.max_args = 0,
 	.flags = CMD_NEEDS_IMAGE,
-	.exec = exec,
-	.text = text,
+	.exec = cmd_threads_exec,
+	.text = cmd_threads_text,
 };

@@ -9,7 +9,7 @@
 #include "session.h"
 #include "strbuf.h"
 
-static int exec(struct cmd_ctx *c)
+static int cmd_top_exec(struct cmd_ctx *c)
 {
 	struct grouping_opts o;
 	struct by_stack now = { 0 };
@@ -34,7 +34,7 @@ static int exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void text(const struct jv *r, struct strbuf *out)
+static void cmd_top_text(const struct jv *r, struct strbuf *out)
 {
 	strbuf_addf(out, "%" PRId64 " bytes live in %" PRId64 " blocks", jv_get_int(r, "size", 0),
 		    jv_get_int(r, "count", 0));
@@ -56,6 +56,6 @@ const struct cmd_entry cmd_top_entry = {
 		"'leaked' report.",
 	.opts = opts,
 	.max_args = 0,
-	.exec = exec,
-	.text = text,
+	.exec = cmd_top_exec,
+	.text = cmd_top_text,
 };

@@ -37,7 +37,7 @@ static int arenas_unlocked(struct session *s, struct mlz_err *err)
 	return ret;
 }
 
-static int exec(struct cmd_ctx *c)
+static int cmd_trim_exec(struct cmd_ctx *c)
 {
 	struct session *s = c->s;
 	struct target *t = s->target;
@@ -78,7 +78,7 @@ static int exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void text(const struct jv *o, struct strbuf *out)
+static void cmd_trim_text(const struct jv *o, struct strbuf *out)
 {
 	if (jv_get(o, "rss_returned")->kind == JV_INT)
 		strbuf_addf(out, "malloc_trim(0) %s; RSS %" PRId64 " KiB -> %" PRId64 " KiB (%" PRId64 " KiB given back)\n",
@@ -103,6 +103,6 @@ const struct cmd_entry cmd_trim_entry = {
 	.opts = opts,
 	.max_args = 0,
 	.flags = CMD_NEEDS_PROCESS,
-	.exec = exec,
-	.text = text,
+	.exec = cmd_trim_exec,
+	.text = cmd_trim_text,
 };

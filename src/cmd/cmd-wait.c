@@ -10,7 +10,7 @@
 
 #define MAX_SECONDS 1000000 /* in milliseconds it still fits session_serve's int */
 
-static int exec(struct cmd_ctx *c)
+static int cmd_wait_exec(struct cmd_ctx *c)
 {
 	double secs = -1;
 	if (c->args->argc) {
@@ -37,7 +37,7 @@ static int exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void text(const struct jv *r, struct strbuf *out)
+static void cmd_wait_text(const struct jv *r, struct strbuf *out)
 {
 	strbuf_addstr(out, jv_get(r, "ended")->u.b ? "the process has ended\n" : "the process still runs\n");
 }
@@ -51,6 +51,6 @@ const struct cmd_entry cmd_wait_entry = {
 		"lists what PROG never freed. Ctrl-C ends the wait.",
 	.max_args = 1,
 	.flags = CMD_NEEDS_EVENTS,
-	.exec = exec,
-	.text = text,
+	.exec = cmd_wait_exec,
+	.text = cmd_wait_text,
 };
