@@ -216,10 +216,24 @@ static bool is_our_thread(const struct target *t, pid_t tid)
 	return access(path, F_OK) == 0;
 }
 
+static bool sig_queued(pid_t pid, pid_t tid, int sig);
+
+/*
+ * A thread that will not report an exit stop of its own: gone, a zombie, or
+ * with SIGKILL pending, as every other thread is once one calls exit_group
+ * (a thread killed so may skip PTRACE_EVENT_EXIT).
+ */
+static bool thread_dying(const struct target *t, pid_t tid)
+{
+	char st = proc_state(t->pid, tid);
+	return st == 0 || st == 'Z' || st == 'X' || sig_queued(t->pid, tid, SIGKILL);
+}
+
+/* No thread will run user code again: the last chance to read the process's memory as it ends. */
 static bool all_exiting(const struct target *t)
 {
 	for (size_t i = 0; i < t->nthreads; i++)
-		if (!t->threads[i].exiting)
+		if (!t->threads[i].exiting && !thread_dying(t, t->threads[i].tid))
 			return false;
 	return true;
 }
@@ -385,11 +399,12 @@ static char *put_num(char *buf, long v)
 }
 
 /*
- * Whether tid has a SIGTRAP queued that it has not reported yet: an int3 it
- * hit just as we interrupted it. Left queued, it would kill the thread once
- * detached. Only system calls, so the crash handler may use it.
+ * Whether tid has signal sig queued that it has not reported yet: a SIGTRAP
+ * from an int3 it hit just as we interrupted it (left queued, it would kill
+ * the thread once detached), or the SIGKILL of a group exit. Only system
+ * calls, so the crash handler may use it.
  */
-static bool sigtrap_queued(pid_t pid, pid_t tid)
+static bool sig_queued(pid_t pid, pid_t tid, int sig)
 {
 	char path[64] = "/proc/", buf[2048], *p = path + 6;
 	p = put_num(p, pid);
@@ -408,7 +423,7 @@ static bool sigtrap_queued(pid_t pid, pid_t tid)
 	if (!line)
 		return false;
 	unsigned long long mask = strtoull(line + 9, NULL, 16);
-	return mask & (1ull << (SIGTRAP - 1));
+	return mask & (1ull << (sig - 1));
 }
 
 /* How long a thread may take to reach a stop (one stuck in uninterruptible sleep never does). */
@@ -455,7 +470,7 @@ static bool release_queued_traps(struct target *t)
 	bool any = false;
 	for (size_t i = 0; i < t->nthreads; i++) {
 		struct thread *th = &t->threads[i];
-		if (!th->stopped || th->group_stop || th->exiting || !sigtrap_queued(t->pid, th->tid))
+		if (!th->stopped || th->group_stop || th->exiting || !sig_queued(t->pid, th->tid, SIGTRAP))
 			continue;
 		struct mlz_err e;
 		if (pt_cont(th->tid, th->pending_sig, &e) == 0) {
@@ -615,7 +630,7 @@ static void live_emergency_detach(struct target *t)
 		for (size_t i = 0; i < t->nthreads; i++) {
 			struct thread *th = &t->threads[i];
 			if (th->tid <= 0 || th->pending_sig || !th->stopped || th->group_stop ||
-			    !sigtrap_queued(t->pid, th->tid) || pt_cont(th->tid, 0, NULL) < 0)
+			    !sig_queued(t->pid, th->tid, SIGTRAP) || pt_cont(th->tid, 0, NULL) < 0)
 				continue;
 			struct pt_event ev;
 			for (int ms = 0; ms < 500; ms++) {
