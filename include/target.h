@@ -41,6 +41,7 @@ struct thread {
 	bool stopped;    /* in a ptrace-stop right now */
 	bool group_stop; /* that stop is a group-stop: resume with LISTEN, not CONT */
 	bool exiting;    /* reported PTRACE_EVENT_EXIT */
+	bool at_trap;    /* stopped at a SIGTRAP that mlyze is handling right now */
 	int pending_sig; /* signal to deliver at resume (signal-delivery-stop) */
 };
 

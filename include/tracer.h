@@ -91,7 +91,6 @@ struct tracer {
 	/* The process is about to end and its memory still exists: take the last snapshot. */
 	void (*on_process_exit)(void *arg);
 	void *exit_arg;
-	bool emergency;      /* cleanup runs from the crash handler: leave the scratch mapped */
 };
 
 /* A tracer that writes into ls and registers as its event source; nothing is installed yet. */

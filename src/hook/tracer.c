@@ -568,7 +568,7 @@ static int fixup_threads(void *arg)
 		uint64_t rip = regs.rip, nrip = rip;
 		for (size_t k = 0; k < tr->bps.n; k++) {
 			const struct bp *b = &tr->bps.v[k];
-			if (rip == b->addr + 1 && th->pending_sig == SIGTRAP) {
+			if (rip == b->addr + 1 && (th->pending_sig == SIGTRAP || th->at_trap)) {
 				nrip = b->addr; /* at our int3, not yet handled: run the real instruction */
 				th->pending_sig = 0;
 			} else if (rip == b->ool) {
@@ -579,11 +579,19 @@ static int fixup_threads(void *arg)
 					nrip = dest;
 			}
 		}
+		if (tr->ninst && rip >= tr->tr_code && rip < inst_code(tr, (int)tr->ninst)) {
+			/*
+			 * Inside a trampoline: finish the return to where its data says. The call
+			 * may be over for the tracer (its result drained) while the thread is still
+			 * at the final jump, so this does not depend on a pending call.
+			 */
+			uint64_t ret;
+			if (target_read(t, inst_data(tr, (int)((rip - tr->tr_code) / INST_SIZE)) + 8, &ret, 8) == 8)
+				nrip = ret;
+		}
 		struct tthread *tt = tthread_find(tr, th->tid);
 		if (tt && tt->p.active) {
-			if (tt->p.inst >= 0 && rip >= inst_code(tr, tt->p.inst) && rip < inst_code(tr, tt->p.inst) + INST_SIZE)
-				nrip = tt->p.ret; /* inside its trampoline: finish the return */
-			else if (rip == tr->trap_ret + 1)
+			if (rip == tr->trap_ret + 1)
 				nrip = tt->p.ret, th->pending_sig = 0;
 			uint64_t slot, want = swapped_ret(tr, &tt->p);
 			if (!tr->return_sites && target_read(t, tt->p.entry_rsp, &slot, 8) == 8 && slot == want &&
@@ -604,8 +612,8 @@ static int unmap_scratch(void *arg)
 {
 	struct tracer *tr = arg;
 	struct mlz_err err;
-	if (tr->emergency || !tr->sc.size)
-		return 0; /* from the crash handler: a page left mapped harms nothing */
+	if (!tr->sc.size)
+		return 0;
 	pid_t tid = target_stopped_thread(tr->t);
 	if (!tid)
 		return 0;

@@ -274,12 +274,17 @@ void live_handle_event(struct target *t, const struct pt_event *ev, bool stoppin
 		if (ev->sig == SIGTRAP && t->hooks.on_sigtrap) {
 			struct user_regs_struct regs;
 			struct mlz_err e;
-			if (pt_getregs(th->tid, &regs, &e) == 0 &&
-			    t->hooks.on_sigtrap(t->hooks.arg, t, th->tid, &regs))
-				break; /* ours: nothing to deliver */
+			/* Until handled, a crash of mlyze must rewind it to the int3's address (fixup). */
+			th->at_trap = true;
+			bool ours = pt_getregs(th->tid, &regs, &e) == 0 &&
+				    t->hooks.on_sigtrap(t->hooks.arg, t, th->tid, &regs);
+			/* the handler may have injected a system call: the thread list may have moved */
 			th = target_find_thread(t, ev->tid);
 			if (!th)
-				break; /* it exited while the handler injected a system call */
+				break; /* it exited meanwhile */
+			th->at_trap = false;
+			if (ours)
+				break; /* nothing to deliver */
 		}
 		th->pending_sig = ev->sig;
 		break;
