@@ -30,8 +30,10 @@ static int cmd_dump_exec(struct cmd_ctx *c)
 
 static void cmd_dump_text(const struct jv *r, struct strbuf *out)
 {
-	strbuf_addf(out, "wrote %s (%" PRId64 " bytes); the process was stopped %.0f ms\n", jv_get_str(r, "file", ""),
-		    jv_get_int(r, "bytes", 0), jv_get(r, "stopped_ms")->u.d);
+	strbuf_addstr(out, "wrote ");
+	strbuf_add_escaped(out, jv_get_str(r, "file", ""));
+	strbuf_addf(out, " (%" PRId64 " bytes); the process was stopped %.0f ms\n", jv_get_int(r, "bytes", 0),
+		    jv_get(r, "stopped_ms")->u.d);
 }
 
 static const struct cmd_opt opts[] = {

@@ -37,8 +37,12 @@ struct jv *snapshot_jv(const struct snapshot *s)
 
 void snapshot_text_line(const struct jv *o, struct strbuf *out)
 {
-	strbuf_addf(out, "%-12s %8.1f s %10" PRId64 " blocks %14" PRId64 " bytes", jv_get_str(o, "name", ""),
-		    jv_get(o, "seconds")->u.d, jv_get_int(o, "blocks", 0), jv_get_int(o, "bytes", 0));
+	size_t at = out->len;
+	strbuf_add_escaped(out, jv_get_str(o, "name", ""));
+	while (out->len - at < 12)
+		strbuf_addch(out, ' ');
+	strbuf_addf(out, " %8.1f s %10" PRId64 " blocks %14" PRId64 " bytes", jv_get(o, "seconds")->u.d,
+		    jv_get_int(o, "blocks", 0), jv_get_int(o, "bytes", 0));
 	if (jv_get(o, "rss")->kind == JV_INT)
 		strbuf_addf(out, "   RSS %" PRId64 " KiB", jv_get_int(o, "rss", 0) / 1024);
 	if (jv_get_int(o, "untraced_blocks", 0))

@@ -234,6 +234,17 @@ static void emit(struct session *s, const char *text)
 		s->output_errno = errno ? errno : EIO;
 }
 
+/* A failed line in text mode; the message may quote the target's names, so it is escaped as results are. */
+static void print_error(const char *msg)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addstr(&sb, "error: ");
+	strbuf_add_escaped(&sb, msg);
+	strbuf_addch(&sb, '\n');
+	fputs(strbuf_str(&sb), stderr);
+	strbuf_release(&sb);
+}
+
 /* A failed command may still have a result (what `check` found wrong): it is printed with the error. */
 static void print_json(struct session *s, const char *line, bool ok, const struct jv *result,
 		       const struct mlz_err *err)
@@ -337,7 +348,7 @@ enum cmd_outcome cmd_run_line(struct session *s, const char *line)
 		emit(s, strbuf_str(&out));
 		strbuf_release(&out);
 		if (r < 0)
-			fprintf(stderr, "error: %s\n", ctx.err.msg);
+			print_error(ctx.err.msg);
 	}
 	free(shown);
 	free(args.argv);
