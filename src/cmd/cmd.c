@@ -303,6 +303,20 @@ static int check_needs(struct session *s, const struct cmd_entry *e, struct mlz_
 	return 0;
 }
 
+enum cmd_outcome cmd_fail_line(struct session *s, const char *line, const struct mlz_err *err)
+{
+	const char *start;
+	int len;
+	trim(line, &start, &len);
+	char *shown = xstrndup(start, len);
+	if (s->json)
+		print_json(s, shown, false, NULL, err);
+	else
+		print_error(err->msg);
+	free(shown);
+	return CMD_FAILED;
+}
+
 enum cmd_outcome cmd_run_line(struct session *s, const char *line)
 {
 	int argc = 0;
