@@ -184,7 +184,7 @@ static void on_process_exit(void *arg)
 	struct mlz_err err;
 	target_facts(s->target, &f);
 	target_facts_release(&f);
-	if (!snapshot_take(&s->snaps, &s->live, "exit", f.rss, &err))
+	if (!snapshot_take(&s->snaps, &s->live, "exit", false, f.rss, &err))
 		strbuf_addf(&s->target->notices, "no exit snapshot: %s\n", err.msg);
 	else
 		strbuf_addf(&s->target->notices, "process %d is exiting: took snapshot 'exit' (%zu live blocks)\n",
