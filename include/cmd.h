@@ -107,6 +107,11 @@ enum cmd_outcome { CMD_OK, CMD_FAILED, CMD_GONE, CMD_EMPTY };
  * cannot be written, s->output_errno says why and later lines print nothing.
  */
 enum cmd_outcome cmd_run_line(struct session *s, const char *line);
+/*
+ * A line that could not be run at all (a script line with a NUL byte): err
+ * printed as cmd_run_line prints a failed command's; returns CMD_FAILED.
+ */
+enum cmd_outcome cmd_fail_line(struct session *s, const char *line, const struct mlz_err *err);
 
 /* Split a command line into words (quotes, backslashes, # comments); 0 or -1. */
 int lex_line(const char *line, int *argc, char ***argv, struct mlz_err *err);

@@ -62,8 +62,12 @@ struct snapshots {
 	unsigned auto_names;  /* for unnamed snapshots: s1, s2, ... */
 };
 
-/* Copy the live set (synced first) as a snapshot called name (NULL: the next sN). Returns it, or NULL. */
-struct snapshot *snapshot_take(struct snapshots *ss, struct liveset *ls, const char *name, int64_t rss,
+/*
+ * Copy the live set (synced first) as a snapshot called name (NULL: the next
+ * sN), the last of ss. A snapshot of that name already there is an error, or
+ * with replace is dropped once the new one is taken. Returns it, or NULL.
+ */
+struct snapshot *snapshot_take(struct snapshots *ss, struct liveset *ls, const char *name, bool replace, int64_t rss,
 			       struct mlz_err *err);
 /* Add the untraced blocks of the heap walk made at the same stop (they move into s). */
 void snapshot_add_untraced(struct snapshot *s, struct untraced *u);

@@ -17,6 +17,17 @@ void strbuf_add(struct strbuf *sb, const void *data, size_t len);
 void strbuf_addstr(struct strbuf *sb, const char *s);
 void strbuf_addch(struct strbuf *sb, char c);
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * Append s escaped for a terminal, the one rule of all text output: a
+ * backslash becomes \\; tab, newline, carriage return and ESC become \t,
+ * \n, \r and \e; every other byte below 0x20, DEL (0x7f), each byte of a
+ * C1 control (U+0080..U+009F) and each byte that is not part of well-formed
+ * UTF-8 becomes \xNN (two lowercase hex digits). Well-formed UTF-8 text
+ * otherwise stays as it is.
+ */
+void strbuf_add_escaped(struct strbuf *sb, const char *s);
+/* The length of the well-formed UTF-8 sequence at p, or 0 when none starts there. */
+size_t utf8_len(const unsigned char *p);
 /* The buffer's text, "" when empty; owned by sb. */
 const char *strbuf_str(const struct strbuf *sb);
 /* Hand the buffer to the caller (who frees it) and leave sb empty. */

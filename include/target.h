@@ -143,8 +143,11 @@ const struct core *target_core(const struct target *t);
 /*
  * Write the stopped process as an ELF core at path (gdb and `mlyze core` read
  * it), with the original bytes where mlyze put breakpoints; *bytes gets its size.
+ * The core is written to a temporary file of mode 0600 in path's directory and
+ * renamed to path when whole; on failure nothing is left. A symbolic link at
+ * path is refused, an existing file unless force.
  */
-int target_dump(struct target *t, const char *path, uint64_t *bytes, struct mlz_err *err);
+int target_dump(struct target *t, const char *path, bool force, uint64_t *bytes, struct mlz_err *err);
 
 /*
  * Handle pending events without blocking, for at most a few milliseconds.

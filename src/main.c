@@ -13,6 +13,7 @@
 #include "cmd.h"
 #include "repl.h"
 #include "session.h"
+#include "strbuf.h"
 #include "target.h"
 #include "xalloc.h"
 
@@ -110,6 +111,17 @@ static _Noreturn void exit_printed(void)
 	if (fflush(stdout) == EOF || ferror(stdout))
 		exit(output_failed(errno ? errno : EIO, EXIT_OK));
 	exit(EXIT_OK);
+}
+
+/* "mlyze: PREFIXMSG": an attach error may quote another process's name, escaped as all text output is. */
+static void print_err(const char *prefix, const char *msg)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addf(&sb, "mlyze: %s", prefix);
+	strbuf_add_escaped(&sb, msg);
+	strbuf_addch(&sb, '\n');
+	fputs(strbuf_str(&sb), stderr);
+	strbuf_release(&sb);
 }
 
 static _Noreturn void die_usage(const char *fmt, const char *arg)
@@ -293,7 +305,7 @@ int main(int argc, char **argv)
 	}
 	install_crash_handlers(&s);
 	if (session_init(&s, &err) < 0) {
-		fprintf(stderr, "mlyze: %s\n", err.msg);
+		print_err("", err.msg);
 		return EXIT_FATAL;
 	}
 	if (cli.mode == MODE_ATTACH)
@@ -303,7 +315,7 @@ int main(int argc, char **argv)
 	else
 		s.target = target_launch(cli.prog_argv, &err);
 	if (!s.target) {
-		fprintf(stderr, "mlyze: %s\n", err.msg);
+		print_err("", err.msg);
 		session_release(&s);
 		free(cli.items);
 		return EXIT_FATAL;
@@ -311,7 +323,7 @@ int main(int argc, char **argv)
 
 	/* A core gets the (empty) tables only: its snapshots hold what the heap walk finds. */
 	if (session_start_tracing(&s, cli.mode != MODE_CORE && !cli.no_trace, &err) < 0)
-		fprintf(stderr, "mlyze: allocation tracing is off: %s\n", err.msg);
+		print_err("allocation tracing is off: ", err.msg);
 
 	struct run_tally tally = { 0 };
 	if (cli.nitems)
@@ -329,7 +341,7 @@ int main(int argc, char **argv)
 
 	int code = tally.failed || tally.error ? EXIT_PARTIAL : EXIT_OK;
 	if (session_detach(&s, &err) < 0) {
-		fprintf(stderr, "mlyze: %s\n", err.msg);
+		print_err("", err.msg);
 		code = EXIT_FATAL;
 	}
 	session_flush_notices(&s);

@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "graph.h"
 #include "session.h"
+#include "strbuf.h"
 #include "sym.h"
 #include "target.h"
 #include "tracer.h"
@@ -69,8 +70,13 @@ void session_flush_notices(struct session *s)
 	if (!t || !t->notices.len)
 		return;
 	char *text = strbuf_detach(&t->notices);
-	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
-		s->notify(s, line);
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		/* notices name the target's programs and libraries, which may hold escape sequences */
+		struct strbuf shown = STRBUF_INIT;
+		strbuf_add_escaped(&shown, line);
+		s->notify(s, strbuf_str(&shown));
+		strbuf_release(&shown);
+	}
 	free(text);
 	if (t->state == TARGET_EXITED)
 		s->exit_reported = true;
@@ -178,7 +184,7 @@ static void on_process_exit(void *arg)
 	struct mlz_err err;
 	target_facts(s->target, &f);
 	target_facts_release(&f);
-	if (!snapshot_take(&s->snaps, &s->live, "exit", f.rss, &err))
+	if (!snapshot_take(&s->snaps, &s->live, "exit", false, f.rss, &err))
 		strbuf_addf(&s->target->notices, "no exit snapshot: %s\n", err.msg);
 	else
 		strbuf_addf(&s->target->notices, "process %d is exiting: took snapshot 'exit' (%zu live blocks)\n",

@@ -94,4 +94,28 @@ test_expect_success JQ 'a thread name and a mapped path that are not UTF-8 are U
 	test_path_is_sleeping $bpid
 '
 
+# A target chooses its thread names and file names: text output must not hand its escape sequences
+# to the terminal. The fixture runs as a copy whose own name changes the colour.
+test_expect_success 'text output escapes control characters in thread names, paths and the executable' '
+	red=$(printf "fx-\033[31mred") && cp "$FIXTURES/fx-escname" "$TRASH/$red" &&
+	FIXTURES=$TRASH fixture_start "$red" "$TRASH/esc.json" && epid=$FIXTURE_PID &&
+	"$MLYZE" attach $epid -e threads -e maps -e info -e "bt all" >out 2>err &&
+	test_must_be_empty err &&
+	! grep -q -e "$(printf "\033")" -e "$(printf "\007")" -e "$(printf "\302\233")" -e "$(printf "\377")" out &&
+	grep -E "^ *$epid  \\\\e\]0;pwned\\\\x07x +[A-Za-z] " out &&
+	grep -Fx "thread $epid (\\e]0;pwned\\x07x):" out &&
+	grep -F " $TRASH/esc.json.\\e[31m\\xc2\\x9b\\\\\\t\\xff.map" out &&
+	grep -Fx "exe        $TRASH/fx-\\e[31mred" out &&
+	test_path_is_sleeping $epid
+'
+
+test_expect_success 'names echoed back and error messages are escaped the same way' '
+	test_expect_code 1 "$MLYZE" attach $epid -e "$(printf "mark p\033[2J")" -e "$(printf "compare \033c now")" \
+		>out 2>err &&
+	echo "phase '"'"'p\\e[2J'"'"' starts at T s" >expect && sed "s/ at [0-9.]* s\$/ at T s/" out >actual &&
+	test_cmp expect actual &&
+	echo "error: no snapshot named '"'"'\\ec'"'"' (see '"'"'snapshots'"'"')" >expect && test_cmp expect err &&
+	test_path_is_sleeping $epid
+'
+
 test_done

@@ -149,6 +149,27 @@ test_expect_success 'a script file runs line by line, comments and blank lines s
 	jq -s -e "length == 2 and .[0].command == \"info --json\" and .[1].command == \"threads --json\"" out
 '
 
+# A NUL byte ends a C string: the rest of the line ("--json" here) would silently be lost.
+test_expect_success 'a script line with a NUL byte fails with its line number, the script goes on' '
+	printf "info --json\n# two\nthreads\000 --json\nthreads --json\n" >nul-script &&
+	test_expect_code 1 "$MLYZE" attach $pid -x nul-script >out 2>err &&
+	echo "error: line 3: contains a NUL byte" >expect &&
+	test_cmp expect err &&
+	jq -s -e "length == 2 and .[0].command == \"info --json\" and .[1].command == \"threads --json\"" out
+'
+
+test_expect_success 'the same on stdin, and in JSON mode a JSON error' '
+	printf "info --json\nbt\000 all\nthreads --json\n" >nul-input &&
+	test_expect_code 1 "$MLYZE" attach $pid <nul-input >out 2>err &&
+	echo "error: line 2: contains a NUL byte" >expect &&
+	test_cmp expect err &&
+	jq -s -e "length == 2 and .[0].command == \"info --json\" and .[1].command == \"threads --json\"" out &&
+	test_expect_code 1 "$MLYZE" --json attach $pid <nul-input >out 2>err &&
+	test_must_be_empty err &&
+	jq -s -e ".[1] == {command: \"bt\", ok: false, error: \"line 2: contains a NUL byte\"} and
+		(map(.ok) == [true, false, true])" out
+'
+
 test_expect_success 'after all that the target is untouched' '
 	test_path_is_sleeping $pid
 '

@@ -65,6 +65,29 @@ test_expect_success '--no-trace: nothing written into the process, the same untr
 	fixture_stop $pid
 '
 
+test_expect_success 'snapshot NAME again fails and names --force; --force drops the old one and takes it anew' '
+	fixture_start fx-heap "$TRASH/t3.json" && pid=$FIXTURE_PID &&
+	{ "$MLYZE" attach $pid --json -e "snapshot a" -e "snapshot b" -e "sleep 1.2" -e "snapshot a" \
+		-e "snapshot --force a" -e "snapshot --force now" -e snapshots -e "compare b a --top 0" \
+		>out 2>err & } && mpid=$! &&
+	sleep 0.6 && kill -USR1 $pid && wait_for_line fx-heap.out "^freed" &&
+	test_expect_code 1 wait $mpid && test_must_be_empty err &&
+	jq -c "select(.command == \"snapshot a\" or .command == \"snapshot --force now\") | [.command, .ok, .error]" \
+		out >actual &&
+	cat >expect <<-\EOF &&
+	["snapshot a",true,null]
+	["snapshot a",false,"a snapshot named '"'"'a'"'"' exists already; --force replaces it"]
+	["snapshot --force now",false,"'"'"'now'"'"' names the live set, not a snapshot"]
+	EOF
+	test_cmp expect actual &&
+	result "snapshot --force a" | jq -e ".name == \"a\" and .untraced_blocks > 0" &&
+	result snapshots | jq -e ".snapshots | map(.name) == [\"b\", \"a\"]" &&
+	result "compare b a --top 0" | jq -e ".count_diff == -10 and .size_diff == -960" &&
+	untraced_groups "compare b a --top 0" | sort >actual &&
+	test_cmp expect.freed actual &&
+	fixture_stop $pid
+'
+
 test_expect_success 'check: every traced live block is an in-use chunk that fits' '
 	fixture_start fx-mt-alloc "$TRASH/mt.json" && pid=$FIXTURE_PID &&
 	{ "$MLYZE" attach $pid --json -e "sleep 1.5" -e check -e "top --top 0" >out 2>err & } && mpid=$! &&

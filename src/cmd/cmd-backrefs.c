@@ -147,9 +147,13 @@ static void cmd_backrefs_text(const struct jv *o, struct strbuf *out)
 	}
 	if (jv_get(o, "truncated")->u.b)
 		strbuf_addstr(out, "(more: raise --limit)\n");
-	if (jv_get_str(o, "dot", NULL))
-		strbuf_addf(out, "graph written to %s (render with: dot -Tsvg %s)\n", jv_get_str(o, "dot", ""),
-			    jv_get_str(o, "dot", ""));
+	if (jv_get_str(o, "dot", NULL)) {
+		strbuf_addstr(out, "graph written to ");
+		strbuf_add_escaped(out, jv_get_str(o, "dot", ""));
+		strbuf_addstr(out, " (render with: dot -Tsvg ");
+		strbuf_add_escaped(out, jv_get_str(o, "dot", ""));
+		strbuf_addstr(out, ")\n");
+	}
 }
 
 static const struct cmd_opt opts[] = {

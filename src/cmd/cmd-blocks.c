@@ -87,11 +87,15 @@ static void cmd_blocks_text(const struct jv *r, struct strbuf *out)
 		const struct jv *o = jv_at(list, i);
 		const char *file = jv_get_str(o, "file", NULL);
 		const char *b = file && strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
-		strbuf_addf(out, "%-16s %10" PRId64 " %5" PRId64 " %8" PRId64 " %7.1fs  %s", jv_get_str(o, "address", ""),
+		strbuf_addf(out, "%-16s %10" PRId64 " %5" PRId64 " %8" PRId64 " %7.1fs  ", jv_get_str(o, "address", ""),
 			    jv_get_int(o, "size", 0), jv_get_int(o, "site", 0), jv_get_int(o, "tid", 0),
-			    jv_get(o, "age")->u.d, jv_get_str(o, "function", "??"));
-		if (b)
-			strbuf_addf(out, " at %s:%" PRId64, b, jv_get_int(o, "line", 0));
+			    jv_get(o, "age")->u.d);
+		strbuf_add_escaped(out, jv_get_str(o, "function", "??"));
+		if (b) {
+			strbuf_addstr(out, " at ");
+			strbuf_add_escaped(out, b);
+			strbuf_addf(out, ":%" PRId64, jv_get_int(o, "line", 0));
+		}
 		strbuf_addch(out, '\n');
 	}
 }

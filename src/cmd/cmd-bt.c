@@ -95,7 +95,9 @@ static void cmd_bt_text(const struct jv *r, struct strbuf *out)
 		const struct jv *th = jv_at(threads, i);
 		if (i)
 			strbuf_addch(out, '\n');
-		strbuf_addf(out, "thread %" PRId64 " (%s):\n", jv_get_int(th, "tid", 0), jv_get_str(th, "name", ""));
+		strbuf_addf(out, "thread %" PRId64 " (", jv_get_int(th, "tid", 0));
+		strbuf_add_escaped(out, jv_get_str(th, "name", ""));
+		strbuf_addstr(out, "):\n");
 		const struct jv *frames = jv_get(th, "frames");
 		for (size_t k = 0; k < jv_len(frames); k++) {
 			strbuf_addf(out, "  #%-2zu ", k);

@@ -49,9 +49,12 @@ static int cmd_compare_exec(struct cmd_ctx *c)
 
 static void cmd_compare_text(const struct jv *r, struct strbuf *out)
 {
-	strbuf_addf(out, "%s -> %s: %+" PRId64 " bytes, %+" PRId64 " blocks (now %" PRId64 " bytes in %" PRId64
+	strbuf_add_escaped(out, jv_get_str(r, "a", ""));
+	strbuf_addstr(out, " -> ");
+	strbuf_add_escaped(out, jv_get_str(r, "b", ""));
+	strbuf_addf(out, ": %+" PRId64 " bytes, %+" PRId64 " blocks (now %" PRId64 " bytes in %" PRId64
 			 " blocks), by %s\n",
-		    jv_get_str(r, "a", ""), jv_get_str(r, "b", ""), jv_get_int(r, "size_diff", 0),
+		    jv_get_int(r, "size_diff", 0),
 		    jv_get_int(r, "count_diff", 0), jv_get_int(r, "size", 0), jv_get_int(r, "count", 0),
 		    jv_get_str(r, "by", ""));
 	if (!jv_get(r, "untraced")->u.b)

@@ -15,7 +15,7 @@ static int cmd_dump_exec(struct cmd_ctx *c)
 	double stopped;
 	if (session_pause(c->s, &c->err) < 0)
 		return -1;
-	int r = target_dump(c->s->target, c->args->argv[0], &bytes, &c->err);
+	int r = target_dump(c->s->target, c->args->argv[0], cmd_has(c->args, "--force"), &bytes, &c->err);
 	struct mlz_err e2;
 	if (session_unpause(c->s, &stopped, r < 0 ? &e2 : &c->err) < 0)
 		r = -1;
@@ -30,22 +30,30 @@ static int cmd_dump_exec(struct cmd_ctx *c)
 
 static void cmd_dump_text(const struct jv *r, struct strbuf *out)
 {
-	strbuf_addf(out, "wrote %s (%" PRId64 " bytes); the process was stopped %.0f ms\n", jv_get_str(r, "file", ""),
-		    jv_get_int(r, "bytes", 0), jv_get(r, "stopped_ms")->u.d);
+	strbuf_addstr(out, "wrote ");
+	strbuf_add_escaped(out, jv_get_str(r, "file", ""));
+	strbuf_addf(out, " (%" PRId64 " bytes); the process was stopped %.0f ms\n", jv_get_int(r, "bytes", 0),
+		    jv_get(r, "stopped_ms")->u.d);
 }
 
-static const struct cmd_opt opts[] = { { NULL } };
+static const struct cmd_opt opts[] = {
+	{ "--force", NULL, "replace FILE if it exists (never a symbolic link)" },
+	{ NULL, NULL, NULL },
+};
 
 const struct cmd_entry cmd_dump_entry = {
 	.name = "dump",
-	.usage = "dump FILE",
+	.usage = "dump FILE [--force]",
 	.summary = "write the process as a core file (gdb and 'mlyze core' read it)",
 	.help = "Stops the process and writes it to FILE as an ELF core: the process and each thread's "
 		"registers in notes, the auxiliary vector, the mapped files, and the contents of every readable "
 		"mapping (pages that cannot be read are written as zeros). Where mlyze put a breakpoint the core "
 		"holds the original code; its scratch mapping is in the core as one more mapping, and a thread "
 		"inside an allocator call at that moment has mlyze's trampoline as its return address. The "
-		"process runs on afterwards.",
+		"process runs on afterwards. The core holds the process's memory, so it is written to a new file "
+		"of mode 0600 next to FILE that takes FILE's name only once it is complete: a failed dump (a full "
+		"disk) leaves nothing behind. An existing FILE is replaced only with --force; a symbolic link at "
+		"FILE is always refused.",
 	.opts = opts,
 	.min_args = 1,
 	.max_args = 1,

@@ -52,8 +52,10 @@ static int cmd_growth_exec(struct cmd_ctx *c)
 
 static void cmd_growth_text(const struct jv *r, struct strbuf *out)
 {
-	strbuf_addf(out, "since %s: %+" PRId64 " bytes, %+" PRId64 " blocks; groups that grew:\n",
-		    jv_get_str(r, "since", ""), jv_get_int(r, "size_diff", 0), jv_get_int(r, "count_diff", 0));
+	strbuf_addstr(out, "since ");
+	strbuf_add_escaped(out, jv_get_str(r, "since", ""));
+	strbuf_addf(out, ": %+" PRId64 " bytes, %+" PRId64 " blocks; groups that grew:\n", jv_get_int(r, "size_diff", 0),
+		    jv_get_int(r, "count_diff", 0));
 	groups_text(jv_get(r, "groups"), true, out);
 }
 

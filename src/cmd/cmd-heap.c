@@ -43,8 +43,10 @@ static int cmd_heap_exec(struct cmd_ctx *c)
 
 static void cmd_heap_text(const struct jv *o, struct strbuf *out)
 {
-	strbuf_addf(out, "glibc %s malloc: %" PRId64 " arena(s), main_arena at %s (%s); stopped %.1f ms\n",
-		    jv_get_str(o, "glibc", "?"), jv_get_int(o, "arenas", 0), jv_get_str(o, "main_arena", "?"),
+	strbuf_addstr(out, "glibc ");
+	strbuf_add_escaped(out, jv_get_str(o, "glibc", "?"));
+	strbuf_addf(out, " malloc: %" PRId64 " arena(s), main_arena at %s (%s); stopped %.1f ms\n",
+		    jv_get_int(o, "arenas", 0), jv_get_str(o, "main_arena", "?"),
 		    jv_get_str(o, "found_by", "?"), jv_get(o, "stopped_ms")->u.d);
 	heap_kinds_text(o, out);
 	const struct jv *mi = jv_get(o, "mallinfo");

@@ -71,8 +71,11 @@ static void mem_line(struct strbuf *out, const char *label, const struct jv *v)
 static void cmd_info_text(const struct jv *r, struct strbuf *out)
 {
 	strbuf_addf(out, "%-10s %" PRId64 "\n", "pid", jv_get_int(r, "pid", 0));
-	if (jv_get_str(r, "exe", NULL))
-		strbuf_addf(out, "%-10s %s\n", "exe", jv_get_str(r, "exe", ""));
+	if (jv_get_str(r, "exe", NULL)) {
+		strbuf_addf(out, "%-10s ", "exe");
+		strbuf_add_escaped(out, jv_get_str(r, "exe", ""));
+		strbuf_addch(out, '\n');
+	}
 	strbuf_addf(out, "%-10s %s", "state", jv_get_str(r, "state", ""));
 	if (jv_get_str(r, "exit", NULL))
 		strbuf_addf(out, " (%s)", jv_get_str(r, "exit", ""));
@@ -80,8 +83,13 @@ static void cmd_info_text(const struct jv *r, struct strbuf *out)
 	if (jv_get(r, "threads"))
 		strbuf_addf(out, "%-10s %" PRId64 "\n", "threads", jv_get_int(r, "threads", 0));
 	if (jv_get_str(r, "core", NULL)) {
-		strbuf_addf(out, "%-10s %s (%s: %s)\n", "core", jv_get_str(r, "core", ""), jv_get_str(r, "name", ""),
-			    jv_get_str(r, "args", ""));
+		strbuf_addf(out, "%-10s ", "core");
+		strbuf_add_escaped(out, jv_get_str(r, "core", ""));
+		strbuf_addstr(out, " (");
+		strbuf_add_escaped(out, jv_get_str(r, "name", ""));
+		strbuf_addstr(out, ": ");
+		strbuf_add_escaped(out, jv_get_str(r, "args", ""));
+		strbuf_addstr(out, ")\n");
 		if (jv_get_str(r, "signal", NULL))
 			strbuf_addf(out, "%-10s %s\n", "signal", jv_get_str(r, "signal", ""));
 		return;

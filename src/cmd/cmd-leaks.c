@@ -121,10 +121,14 @@ static void cmd_leaks_text(const struct jv *o, struct strbuf *out)
 		const struct jv *x = jv_at(ga, k);
 		const char *file = jv_get_str(x, "file", NULL);
 		const char *base = file && strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
-		strbuf_addf(out, "  %-16s %10" PRId64 " bytes %6" PRId64 " blocks  %s", jv_get_str(x, "class", ""),
-			    jv_get_int(x, "bytes", 0), jv_get_int(x, "blocks", 0), jv_get_str(x, "function", "??"));
-		if (base && jv_get(x, "line") && jv_get(x, "line")->kind == JV_INT)
-			strbuf_addf(out, " at %s:%" PRId64, base, jv_get_int(x, "line", 0));
+		strbuf_addf(out, "  %-16s %10" PRId64 " bytes %6" PRId64 " blocks  ", jv_get_str(x, "class", ""),
+			    jv_get_int(x, "bytes", 0), jv_get_int(x, "blocks", 0));
+		strbuf_add_escaped(out, jv_get_str(x, "function", "??"));
+		if (base && jv_get(x, "line") && jv_get(x, "line")->kind == JV_INT) {
+			strbuf_addstr(out, " at ");
+			strbuf_add_escaped(out, base);
+			strbuf_addf(out, ":%" PRId64, jv_get_int(x, "line", 0));
+		}
 		if (jv_get_str(x, "size_class", NULL))
 			strbuf_addf(out, " %s bytes", jv_get_str(x, "size_class", ""));
 		strbuf_addch(out, '\n');

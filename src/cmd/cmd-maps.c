@@ -43,9 +43,10 @@ static void cmd_maps_text(const struct jv *r, struct strbuf *out)
 			snprintf(sz, sizeof(sz), "%" PRId64 "M", size >> 20);
 		else
 			snprintf(sz, sizeof(sz), "%" PRId64 "K", size >> 10);
-		strbuf_addf(out, "%-18s %-18s %8s %-5s %-10s %s\n", jv_get_str(o, "start", ""),
-			    jv_get_str(o, "end", ""), sz, jv_get_str(o, "perms", ""), jv_get_str(o, "offset", ""),
-			    jv_get_str(o, "path", ""));
+		strbuf_addf(out, "%-18s %-18s %8s %-5s %-10s ", jv_get_str(o, "start", ""), jv_get_str(o, "end", ""), sz,
+			    jv_get_str(o, "perms", ""), jv_get_str(o, "offset", ""));
+		strbuf_add_escaped(out, jv_get_str(o, "path", ""));
+		strbuf_addch(out, '\n');
 	}
 }
 

@@ -18,7 +18,9 @@ static int cmd_mark_exec(struct cmd_ctx *c)
 
 static void cmd_mark_text(const struct jv *r, struct strbuf *out)
 {
-	strbuf_addf(out, "phase '%s' starts at %.1f s\n", jv_get_str(r, "phase", ""), jv_get(r, "seconds")->u.d);
+	strbuf_addstr(out, "phase '");
+	strbuf_add_escaped(out, jv_get_str(r, "phase", ""));
+	strbuf_addf(out, "' starts at %.1f s\n", jv_get(r, "seconds")->u.d);
 }
 
 const struct cmd_entry cmd_mark_entry = {

@@ -57,9 +57,11 @@ static void cmd_phases_text(const struct jv *r, struct strbuf *out)
 	const struct jv *list = jv_get(r, "phases");
 	for (size_t i = 0; i < jv_len(list); i++) {
 		const struct jv *p = jv_at(list, i);
-		strbuf_addf(out, "%sphase '%s' from %.1f s for %.1f s%s: live %+" PRId64 " bytes (%+" PRId64
+		strbuf_addstr(out, i ? "\nphase '" : "phase '");
+		strbuf_add_escaped(out, jv_get_str(p, "name", ""));
+		strbuf_addf(out, "' from %.1f s for %.1f s%s: live %+" PRId64 " bytes (%+" PRId64
 				 " blocks), its own peak %+" PRId64 " bytes above its start\n",
-			    i ? "\n" : "", jv_get_str(p, "name", ""), jv_get(p, "start")->u.d, jv_get(p, "seconds")->u.d,
+			    jv_get(p, "start")->u.d, jv_get(p, "seconds")->u.d,
 			    jv_get(p, "end")->kind == JV_NULL ? " (open)" : "", jv_get_int(p, "delta_bytes", 0),
 			    jv_get_int(p, "delta_blocks", 0), jv_get_int(p, "peak_above_start", 0));
 		if (jv_len(jv_get(p, "groups")))

@@ -190,11 +190,17 @@ static void cmd_show_text(const struct jv *r, struct strbuf *out)
 		const struct jv *f = jv_at(stack, i);
 		const char *file = jv_get_str(f, "file", NULL);
 		const char *b = file && strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
-		strbuf_addf(out, "  #%-2zu %s", i, jv_get_str(f, "function", "??"));
-		if (b)
-			strbuf_addf(out, " at %s:%" PRId64, b, jv_get_int(f, "line", 0));
-		else if (jv_get_str(f, "module", NULL))
-			strbuf_addf(out, " (%s)", jv_get_str(f, "module", ""));
+		strbuf_addf(out, "  #%-2zu ", i);
+		strbuf_add_escaped(out, jv_get_str(f, "function", "??"));
+		if (b) {
+			strbuf_addstr(out, " at ");
+			strbuf_add_escaped(out, b);
+			strbuf_addf(out, ":%" PRId64, jv_get_int(f, "line", 0));
+		} else if (jv_get_str(f, "module", NULL)) {
+			strbuf_addstr(out, " (");
+			strbuf_add_escaped(out, jv_get_str(f, "module", ""));
+			strbuf_addch(out, ')');
+		}
 		strbuf_addch(out, '\n');
 	}
 	const struct jv *in = jv_get(r, "referrers"), *outr = jv_get(r, "references");

@@ -37,8 +37,12 @@ struct jv *snapshot_jv(const struct snapshot *s)
 
 void snapshot_text_line(const struct jv *o, struct strbuf *out)
 {
-	strbuf_addf(out, "%-12s %8.1f s %10" PRId64 " blocks %14" PRId64 " bytes", jv_get_str(o, "name", ""),
-		    jv_get(o, "seconds")->u.d, jv_get_int(o, "blocks", 0), jv_get_int(o, "bytes", 0));
+	size_t at = out->len;
+	strbuf_add_escaped(out, jv_get_str(o, "name", ""));
+	while (out->len - at < 12)
+		strbuf_addch(out, ' ');
+	strbuf_addf(out, " %8.1f s %10" PRId64 " blocks %14" PRId64 " bytes", jv_get(o, "seconds")->u.d,
+		    jv_get_int(o, "blocks", 0), jv_get_int(o, "bytes", 0));
 	if (jv_get(o, "rss")->kind == JV_INT)
 		strbuf_addf(out, "   RSS %" PRId64 " KiB", jv_get_int(o, "rss", 0) / 1024);
 	if (jv_get_int(o, "untraced_blocks", 0))
@@ -57,12 +61,17 @@ struct take_ctx {
 static void take(void *arg)
 {
 	struct take_ctx *x = arg;
-	x->taken = snapshot_take(&x->c->s->snaps, x->ls, x->c->args->argc ? x->c->args->argv[0] : NULL, x->rss,
-				 &x->c->err);
+	x->taken = snapshot_take(&x->c->s->snaps, x->ls, x->c->args->argc ? x->c->args->argv[0] : NULL,
+				 cmd_has(x->c->args, "--force"), x->rss, &x->c->err);
 }
 
 static int cmd_snapshot_exec(struct cmd_ctx *c)
 {
+	const char *name = c->args->argc ? c->args->argv[0] : NULL;
+	/* before the process is stopped for nothing */
+	if (name && !cmd_has(c->args, "--force") && snapshot_find(&c->s->snaps, name))
+		return mlz_error_kind(&c->err, MLZ_E_USAGE, "a snapshot named '%s' exists already; --force replaces it",
+				      name);
 	struct liveset *ls = session_live(c->s);
 	struct target_facts f;
 	target_facts(c->s->target, &f);
@@ -84,9 +93,14 @@ static void cmd_snapshot_text(const struct jv *r, struct strbuf *out)
 	snapshot_text_line(r, out);
 }
 
+static const struct cmd_opt opts[] = {
+	{ "--force", NULL, "replace the snapshot NAME if there is one" },
+	{ NULL, NULL, NULL },
+};
+
 const struct cmd_entry cmd_snapshot_entry = {
 	.name = "snapshot",
-	.usage = "snapshot [NAME]",
+	.usage = "snapshot [NAME] [--force]",
 	.summary = "keep every live block under NAME (traced ones with their stacks), with the process RSS",
 	.help = "Copies the set of live blocks mlyze traced since attach (address, requested size, allocation "
 		"stack, thread, sequence number, time) with its totals and the process's RSS at that moment, and "
@@ -95,7 +109,10 @@ const struct cmd_entry cmd_snapshot_entry = {
 		"grouped by usable size as '<before attach>' in top and compare. The process is stopped for "
 		"the walk (about 0.1 s per million blocks). "
 		"Without NAME the snapshot is called s1, s2, ... The name 'now' is reserved for the live set. "
-		"Snapshots stay after the process ends; when it exits mlyze takes one named 'exit'.",
+		"Snapshots stay after the process ends; when it exits mlyze takes one named 'exit'. "
+		"A NAME already taken is refused unless --force is given: then the old snapshot is dropped and "
+		"the new one, taken under the same name, comes last in 'snapshots'.",
+	.opts = opts,
 	.max_args = 1,
 	.exec = cmd_snapshot_exec,
 	.text = cmd_snapshot_text,

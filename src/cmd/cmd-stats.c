@@ -72,8 +72,9 @@ static int cmd_stats_exec(struct cmd_ctx *c)
 static void cmd_stats_text(const struct jv *r, struct strbuf *out)
 {
 	const struct jv *ev = jv_get(r, "events");
-	strbuf_addf(out, "allocator   %s (%s)\n", jv_get_str(r, "allocator", "?"),
-		    jv_get(r, "tracing")->u.b ? "hooked" : "not hooked");
+	strbuf_addstr(out, "allocator   ");
+	strbuf_add_escaped(out, jv_get_str(r, "allocator", "?"));
+	strbuf_addf(out, " (%s)\n", jv_get(r, "tracing")->u.b ? "hooked" : "not hooked");
 	strbuf_addstr(out, "events     ");
 	for (size_t i = 0; i < jv_len(ev); i++)
 		if (jv_at(ev, i)->u.i)

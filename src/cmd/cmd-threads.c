@@ -58,8 +58,12 @@ static void cmd_threads_text(const struct jv *r, struct strbuf *out)
 	strbuf_addf(out, "%8s  %-16s %-5s %s\n", "TID", "NAME", "STATE", "WHERE");
 	for (size_t i = 0; i < jv_len(list); i++) {
 		const struct jv *th = jv_at(list, i);
-		strbuf_addf(out, "%8" PRId64 "  %-16s %-5s ", jv_get_int(th, "tid", 0), jv_get_str(th, "name", ""),
-			    jv_get_str(th, "state", "?"));
+		strbuf_addf(out, "%8" PRId64 "  ", jv_get_int(th, "tid", 0));
+		size_t at = out->len;
+		strbuf_add_escaped(out, jv_get_str(th, "name", ""));
+		while (out->len - at < 16)
+			strbuf_addch(out, ' ');
+		strbuf_addf(out, " %-5s ", jv_get_str(th, "state", "?"));
 		const struct jv *frames = jv_get(th, "frames");
 		if (jv_len(frames))
 			frame_text(jv_at(frames, jv_len(frames) - 1), out);

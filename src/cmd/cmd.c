@@ -234,6 +234,17 @@ static void emit(struct session *s, const char *text)
 		s->output_errno = errno ? errno : EIO;
 }
 
+/* A failed line in text mode; the message may quote the target's names, so it is escaped as results are. */
+static void print_error(const char *msg)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addstr(&sb, "error: ");
+	strbuf_add_escaped(&sb, msg);
+	strbuf_addch(&sb, '\n');
+	fputs(strbuf_str(&sb), stderr);
+	strbuf_release(&sb);
+}
+
 /* A failed command may still have a result (what `check` found wrong): it is printed with the error. */
 static void print_json(struct session *s, const char *line, bool ok, const struct jv *result,
 		       const struct mlz_err *err)
@@ -292,6 +303,20 @@ static int check_needs(struct session *s, const struct cmd_entry *e, struct mlz_
 	return 0;
 }
 
+enum cmd_outcome cmd_fail_line(struct session *s, const char *line, const struct mlz_err *err)
+{
+	const char *start;
+	int len;
+	trim(line, &start, &len);
+	char *shown = xstrndup(start, len);
+	if (s->json)
+		print_json(s, shown, false, NULL, err);
+	else
+		print_error(err->msg);
+	free(shown);
+	return CMD_FAILED;
+}
+
 enum cmd_outcome cmd_run_line(struct session *s, const char *line)
 {
 	int argc = 0;
@@ -337,7 +362,7 @@ enum cmd_outcome cmd_run_line(struct session *s, const char *line)
 		emit(s, strbuf_str(&out));
 		strbuf_release(&out);
 		if (r < 0)
-			fprintf(stderr, "error: %s\n", ctx.err.msg);
+			print_error(ctx.err.msg);
 	}
 	free(shown);
 	free(args.argv);

@@ -41,12 +41,18 @@ void frame_text(const struct jv *f, struct strbuf *out)
 	strbuf_addf(out, "%-18s ", jv_get_str(f, "pc", "?"));
 	if (jv_get(f, "inlined"))
 		strbuf_addstr(out, "[inlined] ");
-	strbuf_addf(out, "%s", fn ? fn : "??");
-	if (file)
-		strbuf_addf(out, " at %s:%" PRId64, base(file), jv_get_int(f, "line", 0));
-	else if (mod && fn)
-		strbuf_addf(out, " from %s", mod);
-	else if (mod)
-		strbuf_addf(out, " (%s+%s)", mod, jv_get_str(f, "module_offset", "?"));
+	strbuf_add_escaped(out, fn ? fn : "??");
+	if (file) {
+		strbuf_addstr(out, " at ");
+		strbuf_add_escaped(out, base(file));
+		strbuf_addf(out, ":%" PRId64, jv_get_int(f, "line", 0));
+	} else if (mod && fn) {
+		strbuf_addstr(out, " from ");
+		strbuf_add_escaped(out, mod);
+	} else if (mod) {
+		strbuf_addstr(out, " (");
+		strbuf_add_escaped(out, mod);
+		strbuf_addf(out, "+%s)", jv_get_str(f, "module_offset", "?"));
+	}
 	strbuf_addch(out, '\n');
 }

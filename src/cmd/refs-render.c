@@ -123,9 +123,13 @@ void graph_step_text(const struct jv *o, struct strbuf *out)
 		if (jv_get_str(o, "function", NULL)) {
 			const char *file = jv_get_str(o, "file", NULL);
 			const char *b = file && strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
-			strbuf_addf(out, ", from %s", jv_get_str(o, "function", ""));
-			if (b && jv_get(o, "line")->kind == JV_INT)
-				strbuf_addf(out, " at %s:%" PRId64, b, jv_get_int(o, "line", 0));
+			strbuf_addstr(out, ", from ");
+			strbuf_add_escaped(out, jv_get_str(o, "function", ""));
+			if (b && jv_get(o, "line")->kind == JV_INT) {
+				strbuf_addstr(out, " at ");
+				strbuf_add_escaped(out, b);
+				strbuf_addf(out, ":%" PRId64, jv_get_int(o, "line", 0));
+			}
 		} else {
 			strbuf_addstr(out, ", allocated before attach");
 		}
@@ -136,20 +140,29 @@ void graph_step_text(const struct jv *o, struct strbuf *out)
 		strbuf_addf(out, "register %s of thread %" PRId64, jv_get_str(o, "register", "?"), jv_get_int(o, "thread", 0));
 	} else if (!strcmp(kind, "stack")) {
 		strbuf_addf(out, "stack of thread %" PRId64 " at %s", jv_get_int(o, "thread", 0), jv_get_str(o, "address", "?"));
-		if (jv_get(o, "frame"))
-			strbuf_addf(out, ", frame #%" PRId64 " %s", jv_get_int(o, "frame", 0), jv_get_str(o, "function", "??"));
+		if (jv_get(o, "frame")) {
+			strbuf_addf(out, ", frame #%" PRId64 " ", jv_get_int(o, "frame", 0));
+			strbuf_add_escaped(out, jv_get_str(o, "function", "??"));
+		}
 		if (jv_get_str(o, "file", NULL) && jv_get(o, "line")->kind == JV_INT) {
 			const char *file = jv_get_str(o, "file", "");
-			strbuf_addf(out, " at %s:%" PRId64, strrchr(file, '/') ? strrchr(file, '/') + 1 : file,
-				    jv_get_int(o, "line", 0));
+			strbuf_addstr(out, " at ");
+			strbuf_add_escaped(out, strrchr(file, '/') ? strrchr(file, '/') + 1 : file);
+			strbuf_addf(out, ":%" PRId64, jv_get_int(o, "line", 0));
 		}
 	} else {
 		strbuf_addf(out, "%s %s", strcmp(kind, "mapping") ? kind : "anonymous mapping at", jv_get_str(o, "address", "?"));
-		if (jv_get_str(o, "symbol", NULL))
-			strbuf_addf(out, " (%s+%" PRId64 " in %s)", jv_get_str(o, "symbol", ""), jv_get_int(o, "offset", 0),
-				    jv_get_str(o, "module", "?"));
-		else if (jv_get_str(o, "module", NULL))
-			strbuf_addf(out, " (in %s)", jv_get_str(o, "module", ""));
+		if (jv_get_str(o, "symbol", NULL)) {
+			strbuf_addstr(out, " (");
+			strbuf_add_escaped(out, jv_get_str(o, "symbol", ""));
+			strbuf_addf(out, "+%" PRId64 " in ", jv_get_int(o, "offset", 0));
+			strbuf_add_escaped(out, jv_get_str(o, "module", "?"));
+			strbuf_addch(out, ')');
+		} else if (jv_get_str(o, "module", NULL)) {
+			strbuf_addstr(out, " (in ");
+			strbuf_add_escaped(out, jv_get_str(o, "module", ""));
+			strbuf_addch(out, ')');
+		}
 		if (jv_get(o, "thread"))
 			strbuf_addf(out, " of thread %" PRId64, jv_get_int(o, "thread", 0));
 	}

@@ -17,6 +17,19 @@ static bool should_stop(const struct session *s)
 	return s->quit || s->fatal_signal || s->interrupted || s->output_errno;
 }
 
+/*
+ * One script line of len bytes. A NUL byte would end the line as a C string
+ * and silently drop what follows it, so such a line fails with its number.
+ */
+static enum cmd_outcome run_script_line(struct session *s, const char *line, size_t len, unsigned long lineno)
+{
+	if (!memchr(line, '\0', len))
+		return cmd_run_line(s, line);
+	struct mlz_err err;
+	mlz_error(&err, "line %lu: contains a NUL byte", lineno);
+	return cmd_fail_line(s, line, &err);
+}
+
 static void count(struct run_tally *t, enum cmd_outcome o)
 {
 	if (o == CMD_OK)
@@ -31,8 +44,10 @@ void batch_run_stream(struct session *s, FILE *f, struct run_tally *tally)
 {
 	char *line = NULL;
 	size_t cap = 0;
-	while (!should_stop(s) && getline(&line, &cap, f) > 0)
-		count(tally, cmd_run_line(s, line));
+	ssize_t len;
+	unsigned long lineno = 0;
+	while (!should_stop(s) && (len = getline(&line, &cap, f)) > 0)
+		count(tally, run_script_line(s, line, (size_t)len, ++lineno));
 	free(line);
 }
 
@@ -44,15 +59,18 @@ void batch_run_stdin(struct session *s, struct run_tally *tally)
 	 */
 	struct strbuf buf = STRBUF_INIT;
 	bool eof = false;
+	unsigned long lineno = 0;
 	while (!should_stop(s)) {
 		char *nl = buf.len ? memchr(buf.buf, '\n', buf.len) : NULL;
 		if (nl || (eof && buf.len)) {
 			size_t n = nl ? (size_t)(nl - buf.buf) + 1 : buf.len;
-			char *line = xstrndup(buf.buf, n);
+			char *line = xmalloc(n + 1); /* all n bytes: a NUL among them must be seen */
+			memcpy(line, buf.buf, n);
+			line[n] = '\0';
 			memmove(buf.buf, buf.buf + n, buf.len - n);
 			buf.len -= n;
 			buf.buf[buf.len] = '\0';
-			count(tally, cmd_run_line(s, line));
+			count(tally, run_script_line(s, line, n, ++lineno));
 			free(line);
 			continue;
 		}

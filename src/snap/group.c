@@ -430,22 +430,32 @@ void groups_text(const struct jv *groups, bool with_diff, struct strbuf *out)
 		const char *fn = jv_get_str(o, "function", NULL), *file = jv_get_str(o, "file", NULL);
 		strbuf_addstr(out, "  ");
 		if (fn)
-			strbuf_addstr(out, fn);
-		if (file && jv_get(o, "line") && jv_get(o, "line")->kind == JV_INT)
-			strbuf_addf(out, "%s%s:%" PRId64, fn ? " at " : "", base(file), jv_get_int(o, "line", 0));
-		else if (file)
-			strbuf_addf(out, "%s%s", fn ? " in " : "", base(file));
-		else if (jv_get_str(o, "module", NULL))
-			strbuf_addf(out, " (%s)", jv_get_str(o, "module", ""));
+			strbuf_add_escaped(out, fn);
+		if (file && jv_get(o, "line") && jv_get(o, "line")->kind == JV_INT) {
+			strbuf_addstr(out, fn ? " at " : "");
+			strbuf_add_escaped(out, base(file));
+			strbuf_addf(out, ":%" PRId64, jv_get_int(o, "line", 0));
+		} else if (file) {
+			strbuf_addstr(out, fn ? " in " : "");
+			strbuf_add_escaped(out, base(file));
+		} else if (jv_get_str(o, "module", NULL)) {
+			strbuf_addstr(out, " (");
+			strbuf_add_escaped(out, jv_get_str(o, "module", ""));
+			strbuf_addch(out, ')');
+		}
 		if (jv_get_str(o, "size_class", NULL))
 			strbuf_addf(out, " %s bytes", jv_get_str(o, "size_class", ""));
 		strbuf_addch(out, '\n');
 		const struct jv *stack = jv_get(o, "stack");
 		for (size_t f = 0; f < jv_len(stack); f++) {
 			const struct jv *fr = jv_at(stack, f);
-			strbuf_addf(out, "%47s#%-2zu %s", "", f, jv_get_str(fr, "function", "??"));
-			if (jv_get_str(fr, "file", NULL))
-				strbuf_addf(out, " at %s:%" PRId64, base(jv_get_str(fr, "file", "")), jv_get_int(fr, "line", 0));
+			strbuf_addf(out, "%47s#%-2zu ", "", f);
+			strbuf_add_escaped(out, jv_get_str(fr, "function", "??"));
+			if (jv_get_str(fr, "file", NULL)) {
+				strbuf_addstr(out, " at ");
+				strbuf_add_escaped(out, base(jv_get_str(fr, "file", "")));
+				strbuf_addf(out, ":%" PRId64, jv_get_int(fr, "line", 0));
+			}
 			strbuf_addch(out, '\n');
 		}
 	}

@@ -71,22 +71,32 @@ void untraced_release(struct untraced *u)
 	memset(u, 0, sizeof(*u));
 }
 
-struct snapshot *snapshot_take(struct snapshots *ss, struct liveset *ls, const char *name, int64_t rss,
+static void snapshot_release(struct snapshot *s)
+{
+	free(s->name);
+	free(s->blocks);
+	untraced_release(&s->walked);
+	by_stack_release(&s->by);
+}
+
+struct snapshot *snapshot_take(struct snapshots *ss, struct liveset *ls, const char *name, bool replace, int64_t rss,
 			       struct mlz_err *err)
 {
 	char autoname[32];
+	const struct snapshot *old = name ? snapshot_find(ss, name) : NULL;
 	if (!name) {
 		do
 			snprintf(autoname, sizeof(autoname), "s%u", ++ss->auto_names);
 		while (snapshot_find(ss, autoname));
 		name = autoname;
-	} else if (snapshot_find(ss, name)) {
+	} else if (old && !replace) {
 		mlz_error_kind(err, MLZ_E_USAGE, "a snapshot named '%s' exists already", name);
 		return NULL;
 	} else if (!strcmp(name, "now")) {
 		mlz_error_kind(err, MLZ_E_USAGE, "'now' names the live set, not a snapshot");
 		return NULL;
 	}
+	size_t old_at = old ? (size_t)(old - ss->v) : 0;
 	liveset_sync(ls);
 	ALLOC_GROW(ss->v, ss->n + 1, ss->alloc);
 	struct snapshot *s = &ss->v[ss->n++];
@@ -96,6 +106,12 @@ struct snapshot *snapshot_take(struct snapshots *ss, struct liveset *ls, const c
 		s->blocks[s->n++] = *b;
 	qsort(s->blocks, s->n, sizeof(*s->blocks), cmp_addr);
 	liveset_copy(ls, &s->by);
+	if (old) {
+		/* the old one leaves the list; the new one stays last, as the newest always is */
+		snapshot_release(&ss->v[old_at]);
+		memmove(&ss->v[old_at], &ss->v[old_at + 1], (ss->n - old_at - 1) * sizeof(*ss->v));
+		s = &ss->v[--ss->n - 1];
+	}
 	return s;
 }
 
@@ -116,12 +132,8 @@ const struct snapshot *snapshot_find(const struct snapshots *ss, const char *nam
 
 void snapshots_release(struct snapshots *ss)
 {
-	for (size_t i = 0; i < ss->n; i++) {
-		free(ss->v[i].name);
-		free(ss->v[i].blocks);
-		untraced_release(&ss->v[i].walked);
-		by_stack_release(&ss->v[i].by);
-	}
+	for (size_t i = 0; i < ss->n; i++)
+		snapshot_release(&ss->v[i]);
 	free(ss->v);
 	memset(ss, 0, sizeof(*ss));
 }

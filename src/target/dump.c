@@ -4,6 +4,8 @@
  * `mlyze core` read: NT_PRPSINFO, one NT_PRSTATUS per thread, NT_AUXV and
  * NT_FILE in a PT_NOTE, then one PT_LOAD per mapping with the contents of
  * every readable one (pages that cannot be read are written as zeros).
+ * The core holds the process's memory, so it goes to a temporary file of
+ * mode 0600 next to FILE that takes FILE's name only once it is whole.
  */
 #include <elf.h>
 #include <errno.h>
@@ -12,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/procfs.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "proc.h"
@@ -103,9 +106,28 @@ static void build_notes(struct target *t, const struct maps *m, struct strbuf *s
 	strbuf_release(&names);
 }
 
+/* Every byte, or -1 with errno set: a full disk first shows as a short write, which sets no errno. */
+static int write_all(int fd, const void *buf, size_t len, off_t off)
+{
+	const char *p = buf;
+	while (len) {
+		ssize_t n = pwrite(fd, p, len, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}
+
 /* Contents of a mapping: what reads, page by page where a larger read fails; zeros for the rest. */
-static int write_mapping(struct target *t, int fd, uint64_t start, uint64_t end, off_t off, uint8_t *buf,
-			 struct mlz_err *err)
+static int write_mapping(struct target *t, int fd, uint64_t start, uint64_t end, off_t off, uint8_t *buf)
 {
 	for (uint64_t a = start; a < end;) {
 		size_t n = end - a < CHUNK ? (size_t)(end - a) : CHUNK;
@@ -128,8 +150,8 @@ static int write_mapping(struct target *t, int fd, uint64_t start, uint64_t end,
 				if (ce->addr + b >= a && ce->addr + b < a + n)
 					buf[ce->addr + b - a] = ce->orig[b];
 		}
-		if (pwrite(fd, buf, n, off) != (ssize_t)n)
-			return mlz_error_errno(err, errno, "cannot write the core file");
+		if (write_all(fd, buf, n, off) < 0)
+			return -1;
 		a += n;
 		off += (off_t)n;
 	}
@@ -142,21 +164,51 @@ static bool dumpable(const struct map_entry *e)
 	return e->perms[0] == 'r' && strcmp(e->path, "[vvar]") != 0 && strcmp(e->path, "[vvar_vclock]") != 0;
 }
 
-int target_dump(struct target *t, const char *path, uint64_t *bytes, struct mlz_err *err)
+/*
+ * Refuse what dump must not replace: a symbolic link ever (whoever planted it
+ * chose where the process's memory would go), an existing file unless forced.
+ */
+static int check_target_path(const char *path, bool force, struct mlz_err *err)
 {
-	struct maps m = { 0 };
-	if (target_maps(t, &m, err) < 0)
-		return -1;
-	struct strbuf notes = STRBUF_INIT;
-	build_notes(t, &m, &notes);
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : mlz_error_errno(err, errno, "cannot write '%s'", path);
+	if (S_ISLNK(st.st_mode))
+		return mlz_error(err, "'%s' is a symbolic link; dump does not write through one or replace it, "
+				 "even with --force", path);
+	if (S_ISDIR(st.st_mode))
+		return mlz_error_errno(err, EISDIR, "cannot write '%s'", path);
+	if (!force)
+		return mlz_error(err, "'%s' exists already; --force replaces it", path);
+	return 0;
+}
 
-	size_t phnum = 1 + m.n;
+/* A new file next to path ("DIR/.NAME.XXXXXX", O_EXCL, mode 0600), so that rename() can put it in place. */
+static int create_temp(const char *path, char **tmp, struct mlz_err *err)
+{
+	const char *slash = strrchr(path, '/');
+	int dirlen = slash ? (int)(slash - path + 1) : 0;
+	*tmp = xasprintf("%.*s.%s.XXXXXX", dirlen, path, path + dirlen);
+	int fd = mkostemp(*tmp, O_CLOEXEC);
+	if (fd < 0) {
+		mlz_error_errno(err, errno, "cannot create '%s'", path);
+		free(*tmp);
+		*tmp = NULL;
+	}
+	return fd;
+}
+
+/* The whole core into fd: headers, notes, then each mapping; *bytes is where it ends. */
+static int write_core(struct target *t, int fd, const struct maps *m, const struct strbuf *notes, const char *path,
+		      uint64_t *bytes, struct mlz_err *err)
+{
+	size_t phnum = 1 + m->n;
 	uint64_t off = sizeof(Elf64_Ehdr) + phnum * sizeof(Elf64_Phdr);
 	Elf64_Phdr *ph = xcalloc(phnum, sizeof(*ph));
-	ph[0] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_offset = off, .p_filesz = notes.len, .p_align = 4 };
-	off = (off + notes.len + PAGE - 1) & ~(uint64_t)(PAGE - 1);
-	for (size_t i = 0; i < m.n; i++) {
-		const struct map_entry *e = &m.v[i];
+	ph[0] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_offset = off, .p_filesz = notes->len, .p_align = 4 };
+	off = (off + notes->len + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+	for (size_t i = 0; i < m->n; i++) {
+		const struct map_entry *e = &m->v[i];
 		uint64_t size = e->end - e->start;
 		ph[1 + i] = (Elf64_Phdr){
 			.p_type = PT_LOAD, .p_offset = off, .p_vaddr = e->start, .p_memsz = size,
@@ -174,34 +226,74 @@ int target_dump(struct target *t, const char *path, uint64_t *bytes, struct mlz_
 
 	int ret = -1;
 	uint8_t *buf = NULL;
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		mlz_error_errno(err, errno, "cannot create '%s'", path);
+	if (write_all(fd, &eh, sizeof(eh), 0) < 0 || write_all(fd, ph, phnum * sizeof(*ph), sizeof(eh)) < 0 ||
+	    write_all(fd, notes->buf, notes->len, (off_t)ph[0].p_offset) < 0)
 		goto out;
-	}
-	if (pwrite(fd, &eh, sizeof(eh), 0) != sizeof(eh) ||
-	    pwrite(fd, ph, phnum * sizeof(*ph), sizeof(eh)) != (ssize_t)(phnum * sizeof(*ph)) ||
-	    pwrite(fd, notes.buf, notes.len, (off_t)ph[0].p_offset) != (ssize_t)notes.len) {
-		mlz_error_errno(err, errno, "cannot write '%s'", path);
-		goto out;
-	}
 	buf = xmalloc(CHUNK);
-	for (size_t i = 0; i < m.n; i++) {
+	for (size_t i = 0; i < m->n; i++)
 		if (ph[1 + i].p_filesz &&
-		    write_mapping(t, fd, m.v[i].start, m.v[i].end, (off_t)ph[1 + i].p_offset, buf, err) < 0)
+		    write_mapping(t, fd, m->v[i].start, m->v[i].end, (off_t)ph[1 + i].p_offset, buf) < 0)
 			goto out;
-	}
-	if (ftruncate(fd, (off_t)off) < 0) {
-		mlz_error_errno(err, errno, "cannot write '%s'", path);
+	if (ftruncate(fd, (off_t)off) < 0)
 		goto out;
-	}
 	*bytes = off;
 	ret = 0;
 out:
-	if (fd >= 0 && close(fd) < 0 && ret == 0)
-		ret = mlz_error_errno(err, errno, "cannot write '%s'", path);
+	if (ret < 0)
+		mlz_error_errno(err, errno, "cannot write '%s'", path);
 	free(buf);
 	free(ph);
+	return ret;
+}
+
+/*
+ * Without force the name must still be free when the core is whole:
+ * RENAME_NOREPLACE keeps a file created meanwhile; a filesystem without it
+ * gets the plain rename after the check at the start.
+ */
+static int put_in_place(const char *tmp, const char *path, bool force)
+{
+	if (!force) {
+		if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+			return 0;
+		if (errno != EINVAL && errno != ENOSYS)
+			return -1;
+	}
+	return rename(tmp, path);
+}
+
+int target_dump(struct target *t, const char *path, bool force, uint64_t *bytes, struct mlz_err *err)
+{
+	if (check_target_path(path, force, err) < 0)
+		return -1;
+	struct maps m = { 0 };
+	if (target_maps(t, &m, err) < 0)
+		return -1;
+	struct strbuf notes = STRBUF_INIT;
+	build_notes(t, &m, &notes);
+
+	int ret = -1;
+	char *tmp = NULL;
+	int fd = create_temp(path, &tmp, err);
+	if (fd < 0)
+		goto out;
+	if (write_core(t, fd, &m, &notes, path, bytes, err) < 0) {
+		close(fd);
+	} else if (close(fd) < 0) {
+		mlz_error_errno(err, errno, "cannot write '%s'", path);
+	} else if (put_in_place(tmp, path, force) < 0) {
+		if (errno == EEXIST)
+			mlz_error(err, "'%s' exists already; --force replaces it", path);
+		else
+			mlz_error_errno(err, errno, "cannot write '%s'", path);
+	} else {
+		ret = 0;
+	}
+	/* a partial core is no core: never leave one behind, least of all on a full disk */
+	if (ret < 0)
+		unlink(tmp);
+out:
+	free(tmp);
 	strbuf_release(&notes);
 	maps_release(&m);
 	return ret;

@@ -130,42 +130,6 @@ void jv_free(struct jv *v)
 	free(v);
 }
 
-/*
- * The length of the well-formed UTF-8 sequence at p (RFC 3629's table: no
- * overlong forms, no surrogates, nothing above U+10FFFF), or 0 when p starts
- * none. A truncated sequence is ill-formed: the NUL ending the string is no
- * continuation byte, so nothing past it is read.
- */
-static size_t utf8_len(const unsigned char *p)
-{
-	unsigned char lo = 0x80, hi = 0xbf; /* the range of the second byte */
-	size_t n;
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4;
-	else
-		return 0; /* a continuation byte, or a lead byte of an overlong or too large form */
-	if (p[0] == 0xe0)
-		lo = 0xa0; /* below: overlong */
-	else if (p[0] == 0xed)
-		hi = 0x9f; /* above: the surrogates U+D800..U+DFFF */
-	else if (p[0] == 0xf0)
-		lo = 0x90; /* below: overlong */
-	else if (p[0] == 0xf4)
-		hi = 0x8f; /* above: beyond U+10FFFF */
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
-
 void json_quote(struct strbuf *sb, const char *s)
 {
 	strbuf_addch(sb, '"');

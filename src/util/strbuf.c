@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /* strbuf.c - growable string buffer used by every text and JSON writer. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,4 +58,76 @@ void strbuf_release(struct strbuf *sb)
 	free(sb->buf);
 	sb->buf = NULL;
 	sb->len = sb->alloc = 0;
+}
+
+/*
+ * The length of the well-formed UTF-8 sequence at p (RFC 3629's table: no
+ * overlong forms, no surrogates, nothing above U+10FFFF), or 0 when p starts
+ * none. A truncated sequence is ill-formed: the NUL ending the string is no
+ * continuation byte, so nothing past it is read.
+ */
+size_t utf8_len(const unsigned char *p)
+{
+	unsigned char lo = 0x80, hi = 0xbf; /* the range of the second byte */
+	size_t n;
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4;
+	else
+		return 0; /* a continuation byte, or a lead byte of an overlong or too large form */
+	if (p[0] == 0xe0)
+		lo = 0xa0; /* below: overlong */
+	else if (p[0] == 0xed)
+		hi = 0x9f; /* above: the surrogates U+D800..U+DFFF */
+	else if (p[0] == 0xf0)
+		lo = 0x90; /* below: overlong */
+	else if (p[0] == 0xf4)
+		hi = 0x8f; /* above: beyond U+10FFFF */
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+/*
+ * Thread names, paths and symbols are the target's bytes: printed raw, an
+ * escape sequence among them would drive the user's terminal (retitle it,
+ * recolour it, move the cursor, or worse on some terminals).
+ */
+void strbuf_add_escaped(struct strbuf *sb, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		size_t n = utf8_len(p);
+		/* U+0080..U+009F, as C2 80..C2 9F: C1 controls (CSI is C2 9B) that some terminals obey */
+		bool c1 = n == 2 && p[0] == 0xc2 && p[1] <= 0x9f;
+		if (n > 1 && !c1) {
+			strbuf_add(sb, p, n);
+			p += n;
+			continue;
+		}
+		if (c1)
+			strbuf_addf(sb, "\\x%02x\\x%02x", p[0], p[1]);
+		else if (*p == '\\')
+			strbuf_addstr(sb, "\\\\");
+		else if (*p == '\t')
+			strbuf_addstr(sb, "\\t");
+		else if (*p == '\n')
+			strbuf_addstr(sb, "\\n");
+		else if (*p == '\r')
+			strbuf_addstr(sb, "\\r");
+		else if (*p == 0x1b)
+			strbuf_addstr(sb, "\\e");
+		else if (*p < 0x20 || *p >= 0x7f)
+			strbuf_addf(sb, "\\x%02x", *p); /* other controls, DEL, bytes of no well-formed sequence */
+		else
+			strbuf_addch(sb, (char)*p);
+		p += c1 ? 2 : 1;
+	}
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-/* test-util.c - JSON values, /proc maps parsing, EPERM diagnosis and the cleanup registry. */
+/* test-util.c - JSON values, escaped text, /proc maps parsing, EPERM diagnosis and the cleanup registry. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -64,6 +64,33 @@ static void json_utf8(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct strbuf sb = STRBUF_INIT;
 		json_quote(&sb, cases[i].in);
+		assert_string_equal(strbuf_str(&sb), cases[i].out);
+		strbuf_release(&sb);
+	}
+}
+
+/* Text output: controls, C1 controls, DEL, backslashes and ill-formed bytes escaped; UTF-8 text kept. */
+static void text_escaped(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "plain /usr/lib/libc.so.6 [heap]", "plain /usr/lib/libc.so.6 [heap]" },
+		{ "\x1b]0;pwned\x07x", "\\e]0;pwned\\x07x" },   /* a window title (OSC ... BEL) */
+		{ "a\tb\nc\rd\\e", "a\\tb\\nc\\rd\\\\e" },
+		{ "\x01\x1f\x7f", "\\x01\\x1f\\x7f" },
+		{ "\xc2\x9b" "31m", "\\xc2\\x9b31m" },            /* CSI as a C1 control */
+		{ "\xc2\x80\xc2\x9f\xc2\xa0", "\\xc2\\x80\\xc2\\x9f\xc2\xa0" }, /* C1's edges; U+00A0 is text */
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80" },
+		{ "\xff\xfe bad", "\\xff\\xfe bad" },
+		{ "\x9b", "\\x9b" },                              /* a lone continuation byte */
+		{ "a\xe2\x82", "a\\xe2\\x82" },                   /* truncated at the end */
+		{ "", "" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct strbuf sb = STRBUF_INIT;
+		strbuf_add_escaped(&sb, cases[i].in);
 		assert_string_equal(strbuf_str(&sb), cases[i].out);
 		strbuf_release(&sb);
 	}
@@ -180,6 +207,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(json_render),
 		cmocka_unit_test(json_utf8),
+		cmocka_unit_test(text_escaped),
 		cmocka_unit_test(maps_lines),
 		cmocka_unit_test(eperm_reasons),
 		cmocka_unit_test(cleanup_order),

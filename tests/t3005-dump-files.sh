@@ -1,0 +1,75 @@
+#!/bin/bash
+# dump FILE as a file writer: never through a symbolic link, never over a file unless told to, only
+# readable by its owner, and nothing half-written left behind when the disk fills up.
+
+test_description='dump: symbolic links, existing files, modes, a full disk'
+. "$(dirname "$0")/lib/test-lib.sh"
+
+# A filesystem that fills up after 1 MiB, where a core of any process does not fit.
+test_lazy_prereq SMALL_TMPFS '
+	test "$(id -u)" = 0 && mkdir probe && mount -t tmpfs -o size=1m tmpfs probe && umount probe
+'
+
+test_expect_success 'setup: a process to dump' '
+	fixture_start fx-heap "$TRASH/truth.json" && echo $FIXTURE_PID >pid
+'
+pid=$(cat "$TRASH/pid" 2>/dev/null)
+
+test_expect_success 'a new file: an ELF core that only its owner can read' '
+	(umask 0 && "$MLYZE" attach $pid --json -e "dump new.core" >out 2>err) &&
+	test_must_be_empty err &&
+	result "dump new.core" | jq -e ".file == \"new.core\" and .bytes > 0" &&
+	test "$(stat -c %a new.core)" = 600 &&
+	printf "\177ELF" >expect && head -c 4 new.core >actual && cmp expect actual &&
+	"$MLYZE" core new.core -e info >info.out 2>err && grep -x "pid        $pid" info.out
+'
+
+test_expect_success 'a symbolic link is refused, with --force too, and what it points at is untouched' '
+	echo precious >target && ln -s target link &&
+	test_expect_code 1 "$MLYZE" attach $pid -e "dump link" -e "dump --force link" -e info >out 2>err &&
+	cat >expect <<-\EOF &&
+	error: '"'"'link'"'"' is a symbolic link; dump does not write through one or replace it, even with --force
+	error: '"'"'link'"'"' is a symbolic link; dump does not write through one or replace it, even with --force
+	EOF
+	test_cmp expect err &&
+	echo precious >expect && test_cmp expect target && test -h link &&
+	grep -x "pid        $pid" out
+'
+
+test_expect_success 'an existing file is refused without --force, left as it was' '
+	echo old >old.core && chmod 644 old.core &&
+	test_expect_code 1 "$MLYZE" attach $pid -e "dump old.core" >out 2>err &&
+	echo "error: '"'"'old.core'"'"' exists already; --force replaces it" >expect &&
+	test_cmp expect err &&
+	echo old >expect && test_cmp expect old.core && test "$(stat -c %a old.core)" = 644
+'
+
+test_expect_success 'with --force it is replaced by a core with mode 0600, no temporary file left' '
+	"$MLYZE" attach $pid -e "dump --force old.core" >out 2>err &&
+	test_must_be_empty err &&
+	grep "^wrote old.core (" out &&
+	test "$(stat -c %a old.core)" = 600 &&
+	printf "\177ELF" >expect && head -c 4 old.core >actual && cmp expect actual &&
+	! ls -A | grep "old\.core."
+'
+
+test_expect_success SMALL_TMPFS 'a full disk: the error says so, no partial file is left, the process runs on' '
+	mkdir full && mount -t tmpfs -o size=1m tmpfs full &&
+	{
+		test_expect_code 1 "$MLYZE" attach $pid -e "dump full/c.core" -e info >out 2>err &&
+		echo "error: cannot write '"'"'full/c.core'"'"': No space left on device" >expect &&
+		test_cmp expect err &&
+		ls -A full >left && test_must_be_empty left &&
+		grep -x "pid        $pid" out &&
+		test_path_is_sleeping $pid
+	}
+	status=$?
+	umount full
+	test $status = 0
+'
+
+test_expect_success 'the process was never harmed' '
+	test_path_is_sleeping $pid && fixture_stop $pid
+'
+
+test_done
