@@ -58,9 +58,9 @@ test_expect_success 'the same from a core of the paused process' '
 '
 
 test_expect_success 'traced from the start (run): requested sizes, grouped by allocation site' '
-	"$MLYZE" run --json -e "sleep 1" -e leaks -e detach -- "$FIXTURES/fx-graph" "$TRASH/r.json" >out3 2>err &
+	"$MLYZE" run --json -e "sleep 3" -e leaks -e detach -- "$FIXTURES/fx-graph" "$TRASH/r.json" >out3 2>err &
 	mpid=$! &&
-	test_poll_ 10 test -s "$TRASH/r.json" && sleep 1.5 &&
+	test_poll_ 10 test -s "$TRASH/r.json" && sleep 3.5 &&
 	kill -USR1 $(jq .pid "$TRASH/r.json") && wait $mpid &&
 	grep "^{" out3 >out3.json && mv out3.json out3 &&
 	counts out3 >actual && test_cmp expect actual &&
