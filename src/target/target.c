@@ -152,6 +152,21 @@ int target_data_runs(struct target *t, uint64_t lo, uint64_t hi, void (*fn)(void
 	return t->ops->data_runs(t, lo, hi, fn, arg);
 }
 
+ssize_t target_by_pairs(struct target *t, const struct iovec *local, const struct iovec *remote, size_t n,
+			ssize_t (*io)(struct target *t, void *buf, size_t len, uint64_t addr))
+{
+	ssize_t total = 0;
+	for (size_t i = 0; i < n; i++) {
+		ssize_t k = io(t, local[i].iov_base, local[i].iov_len, (uint64_t)remote[i].iov_base);
+		if (k < 0)
+			return total ? total : -1;
+		total += k;
+		if ((size_t)k < local[i].iov_len)
+			break;
+	}
+	return total;
+}
+
 static ssize_t memsrc_read(void *ctx, uint64_t addr, void *buf, size_t len)
 {
 	return target_read(ctx, addr, buf, len);

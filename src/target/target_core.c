@@ -34,18 +34,14 @@ static ssize_t core_t_read(struct target *t, uint64_t addr, void *buf, size_t le
 	return core_read(t->core, addr, buf, len);
 }
 
+static ssize_t core_read_one(struct target *t, void *buf, size_t len, uint64_t addr)
+{
+	return core_read(t->core, addr, buf, len);
+}
+
 static ssize_t core_readv(struct target *t, const struct iovec *local, const struct iovec *remote, size_t n)
 {
-	ssize_t total = 0;
-	for (size_t i = 0; i < n; i++) {
-		ssize_t k = core_read(t->core, (uint64_t)remote[i].iov_base, local[i].iov_base, local[i].iov_len);
-		if (k < 0)
-			return total ? total : -1;
-		total += k;
-		if ((size_t)k < local[i].iov_len)
-			break;
-	}
-	return total;
+	return target_by_pairs(t, local, remote, n, core_read_one);
 }
 
 static ssize_t core_writev(struct target *t, const struct iovec *local, const struct iovec *remote, size_t n)

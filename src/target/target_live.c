@@ -683,21 +683,14 @@ static ssize_t live_read(struct target *t, uint64_t addr, void *buf, size_t len)
 }
 
 /* The pairs one at a time, for when process_vm_readv/writev is refused. */
-static ssize_t by_pairs(struct target *t, const struct iovec *local, const struct iovec *remote, size_t n, bool write)
+static ssize_t memfd_read(struct target *t, void *buf, size_t len, uint64_t addr)
 {
-	if (open_memfd(t) < 0)
-		return -1;
-	ssize_t total = 0;
-	for (size_t i = 0; i < n; i++) {
-		ssize_t k = write ? pwrite(t->memfd, local[i].iov_base, local[i].iov_len, (off_t)remote[i].iov_base)
-				  : pread(t->memfd, local[i].iov_base, local[i].iov_len, (off_t)remote[i].iov_base);
-		if (k < 0)
-			return total ? total : -1;
-		total += k;
-		if ((size_t)k < local[i].iov_len)
-			break;
-	}
-	return total;
+	return open_memfd(t) < 0 ? -1 : pread(t->memfd, buf, len, (off_t)addr);
+}
+
+static ssize_t memfd_write(struct target *t, void *buf, size_t len, uint64_t addr)
+{
+	return open_memfd(t) < 0 ? -1 : pwrite(t->memfd, buf, len, (off_t)addr);
 }
 
 static ssize_t live_readv(struct target *t, const struct iovec *local, const struct iovec *remote, size_t n)
@@ -705,7 +698,7 @@ static ssize_t live_readv(struct target *t, const struct iovec *local, const str
 	ssize_t r = process_vm_readv(t->pid, local, n, remote, n, 0);
 	if (r >= 0 || (errno != EPERM && errno != ENOSYS))
 		return r;
-	return by_pairs(t, local, remote, n, false);
+	return target_by_pairs(t, local, remote, n, memfd_read);
 }
 
 static ssize_t live_writev(struct target *t, const struct iovec *local, const struct iovec *remote, size_t n)
@@ -713,7 +706,7 @@ static ssize_t live_writev(struct target *t, const struct iovec *local, const st
 	ssize_t r = process_vm_writev(t->pid, local, n, remote, n, 0);
 	if (r >= 0 || (errno != EPERM && errno != ENOSYS))
 		return r;
-	return by_pairs(t, local, remote, n, true);
+	return target_by_pairs(t, local, remote, n, memfd_write);
 }
 
 ssize_t target_read_pid(pid_t pid, uint64_t addr, void *buf, size_t len)

@@ -35,6 +35,14 @@ struct target_ops {
 
 extern const struct target_ops target_live_ops, target_core_ops;
 
+/*
+ * Scattered I/O one pair at a time, for when it cannot be done in one call:
+ * io moves len bytes between buf and addr. Stops at the first short transfer;
+ * returns the bytes moved, or -1 if the first failed.
+ */
+ssize_t target_by_pairs(struct target *t, const struct iovec *local, const struct iovec *remote, size_t n,
+			ssize_t (*io)(struct target *t, void *buf, size_t len, uint64_t addr));
+
 /* The thread tid of a live target, or NULL. */
 struct thread *target_find_thread(struct target *t, pid_t tid);
 /* Account for one wait event of a live target (see target_live.c). */
