@@ -239,6 +239,26 @@ static bool all_exiting(const struct target *t)
 }
 
 /*
+ * A SIGTRAP stop: the tracer's, or the program's own. Returns true when there
+ * is nothing to deliver (ours, or the thread exited meanwhile); *th is found
+ * again, since the handler may inject system calls and the thread list move.
+ */
+static bool serve_trap(struct target *t, struct thread **th)
+{
+	struct user_regs_struct regs;
+	struct mlz_err e;
+	pid_t tid = (*th)->tid;
+	/* Until handled, a crash of mlyze must rewind it to the int3's address (fixup). */
+	(*th)->at_trap = true;
+	bool ours = pt_getregs(tid, &regs, &e) == 0 && t->hooks.on_sigtrap(t->hooks.arg, t, tid, &regs);
+	*th = target_find_thread(t, tid);
+	if (!*th)
+		return true;
+	(*th)->at_trap = false;
+	return ours;
+}
+
+/*
  * Account for one wait event. While running (stopping == false) every stop is
  * resumed at once, with the signal passed on unchanged; while stopping, stops
  * are kept and signals saved to deliver at resume.
@@ -271,21 +291,8 @@ void live_handle_event(struct target *t, const struct pt_event *ev, bool stoppin
 	th->group_stop = false;
 	switch (ev->kind) {
 	case PT_SIGNAL:
-		if (ev->sig == SIGTRAP && t->hooks.on_sigtrap) {
-			struct user_regs_struct regs;
-			struct mlz_err e;
-			/* Until handled, a crash of mlyze must rewind it to the int3's address (fixup). */
-			th->at_trap = true;
-			bool ours = pt_getregs(th->tid, &regs, &e) == 0 &&
-				    t->hooks.on_sigtrap(t->hooks.arg, t, th->tid, &regs);
-			/* the handler may have injected a system call: the thread list may have moved */
-			th = target_find_thread(t, ev->tid);
-			if (!th)
-				break; /* it exited meanwhile */
-			th->at_trap = false;
-			if (ours)
-				break; /* nothing to deliver */
-		}
+		if (ev->sig == SIGTRAP && t->hooks.on_sigtrap && serve_trap(t, &th))
+			break; /* ours, or the thread is gone: nothing to deliver */
 		th->pending_sig = ev->sig;
 		break;
 	case PT_GROUP_STOP:
