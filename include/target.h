@@ -42,6 +42,7 @@ struct thread {
 	bool group_stop; /* that stop is a group-stop: resume with LISTEN, not CONT */
 	bool exiting;    /* reported PTRACE_EVENT_EXIT */
 	bool at_trap;    /* stopped at a SIGTRAP that mlyze is handling right now */
+	bool held;       /* let go with LISTEN in a group-stop: stopped by a signal (SIGSTOP), not by us */
 	int pending_sig; /* signal to deliver at resume (signal-delivery-stop) */
 };
 
@@ -214,7 +215,7 @@ bool target_runs(const struct target *t);
 bool target_is_process(const struct target *t);
 /* "process" or "core file", for messages. */
 const char *target_kind(const struct target *t);
-/* "running", "stopped", "exited", "detached", or "core file". */
+/* "running", "stopped" (by mlyze), "stopped by a signal" (SIGSTOP), "exited", "detached", or "core file". */
 const char *target_state_name(const struct target *t);
 /* An error of kind MLZ_E_GONE saying how the process ended; returns -1. */
 int target_gone_error(const struct target *t, struct mlz_err *err);

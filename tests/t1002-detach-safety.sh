@@ -49,10 +49,11 @@ test_expect_success 'group-stop while attached: SIGSTOP stops it, commands still
 	finish_ticker 0 0
 '
 
-test_expect_success 'detach while group-stopped leaves it stopped until SIGCONT' '
+test_expect_success 'detach while group-stopped: info says so, and it stays stopped until SIGCONT' '
 	start_ticker &&
 	kill -STOP $tpid && sleep 0.1 &&
 	"$MLYZE" attach $tpid -e info -e detach >out 2>err &&
+	grep "^state  *stopped by a signal, attach mode\$" out &&
 	sleep 0.2 && test "$(proc_state $tpid)" = T &&
 	kill -CONT $tpid &&
 	finish_ticker 0 0

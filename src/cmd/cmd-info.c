@@ -108,7 +108,7 @@ const struct cmd_entry cmd_info_entry = {
 	.name = "info",
 	.usage = "info",
 	.summary = "the process: pid, program, state, threads, RSS/PSS/swap, tracing state",
-	.help = "Shows the process id, its program, whether it runs, exited (and how) or was detached, its "
+	.help = "Shows the process id, its program, whether it runs, is stopped by a signal (SIGSTOP), exited (and how) or was detached, its "
 		"thread count, its resident, proportional and swapped memory from /proc/PID/smaps_rollup, and "
 		"what mlyze has in place in it. Works after the process has ended. On a core file: the core, the "
 		"program's name and arguments, its threads and the signal that ended it.",

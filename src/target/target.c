@@ -36,7 +36,12 @@ const char *target_state_name(const struct target *t)
 		[TARGET_RUNNING] = "running", [TARGET_STOPPED] = "stopped",
 		[TARGET_EXITED] = "exited", [TARGET_DETACHED] = "detached",
 	};
-	return t->ops->runs ? states[t->state] : t->ops->kind;
+	if (!t->ops->runs)
+		return t->ops->kind;
+	bool held = t->state == TARGET_RUNNING && t->nthreads;
+	for (size_t i = 0; held && i < t->nthreads; i++)
+		held = t->threads[i].held;
+	return held ? "stopped by a signal" : states[t->state];
 }
 
 void target_describe_exit(const struct target *t, char *buf, size_t len)

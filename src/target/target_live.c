@@ -105,6 +105,7 @@ static void cont_here(struct target *t, pid_t tid, int sig, struct mlz_err *e)
 static void resume_thread(struct target *t, struct thread *th)
 {
 	struct mlz_err e;
+	th->held = th->group_stop;
 	if (th->group_stop)
 		pt_listen(th->tid, &e);
 	else if (t->resume_here && here_is_safe(t))
@@ -289,6 +290,7 @@ void live_handle_event(struct target *t, const struct pt_event *ev, bool stoppin
 
 	th->stopped = true;
 	th->group_stop = false;
+	th->held = false;
 	switch (ev->kind) {
 	case PT_SIGNAL:
 		if (ev->sig == SIGTRAP && t->hooks.on_sigtrap && serve_trap(t, &th))
