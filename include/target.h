@@ -64,7 +64,10 @@ struct target_hooks {
 	/*
 	 * A SIGTRAP stop of tid (a target thread or a vfork child) with its
 	 * registers. Return 1 if the trap was ours (regs may have been changed
-	 * with target_setregs), 0 to deliver SIGTRAP to the thread.
+	 * with target_setregs), 0 to deliver SIGTRAP to the thread, 2 if ours and
+	 * the thread must stay stopped until the layers above have acted (the
+	 * tracer's install once the dynamic linker has loaded the libraries: the
+	 * stop of every thread for it resumes this one too).
 	 */
 	int (*on_sigtrap)(void *arg, struct target *t, pid_t tid, struct user_regs_struct *regs);
 	/*

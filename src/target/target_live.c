@@ -240,21 +240,23 @@ static bool all_exiting(const struct target *t)
 }
 
 /*
- * A SIGTRAP stop: the tracer's, or the program's own. Returns true when there
- * is nothing to deliver (ours, or the thread exited meanwhile); *th is found
- * again, since the handler may inject system calls and the thread list move.
+ * A SIGTRAP stop: the tracer's, or the program's own. Returns 0 to deliver it,
+ * 1 when there is nothing to deliver (ours, or the thread exited meanwhile),
+ * 2 when it is ours and the thread must stay stopped until the event loop has
+ * done what the handler asked. *th is found again, since the handler may
+ * inject system calls and the thread list move.
  */
-static bool serve_trap(struct target *t, struct thread **th)
+static int serve_trap(struct target *t, struct thread **th)
 {
 	struct user_regs_struct regs;
 	struct mlz_err e;
 	pid_t tid = (*th)->tid;
 	/* Until handled, a crash of mlyze must rewind it to the int3's address (fixup). */
 	(*th)->at_trap = true;
-	bool ours = pt_getregs(tid, &regs, &e) == 0 && t->hooks.on_sigtrap(t->hooks.arg, t, tid, &regs);
+	int ours = pt_getregs(tid, &regs, &e) == 0 ? t->hooks.on_sigtrap(t->hooks.arg, t, tid, &regs) : 0;
 	*th = target_find_thread(t, tid);
 	if (!*th)
-		return true;
+		return 1;
 	(*th)->at_trap = false;
 	return ours;
 }
@@ -266,6 +268,7 @@ static bool serve_trap(struct target *t, struct thread **th)
  */
 void live_handle_event(struct target *t, const struct pt_event *ev, bool stopping)
 {
+	int hold = 0; /* 2: a trap whose handler wants the thread kept stopped */
 	struct thread *th = target_find_thread(t, ev->tid);
 	t->nevents++;
 
@@ -293,7 +296,7 @@ void live_handle_event(struct target *t, const struct pt_event *ev, bool stoppin
 	th->held = false;
 	switch (ev->kind) {
 	case PT_SIGNAL:
-		if (ev->sig == SIGTRAP && t->hooks.on_sigtrap && serve_trap(t, &th))
+		if (ev->sig == SIGTRAP && t->hooks.on_sigtrap && (hold = serve_trap(t, &th)))
 			break; /* ours, or the thread is gone: nothing to deliver */
 		th->pending_sig = ev->sig;
 		break;
@@ -354,7 +357,7 @@ void live_handle_event(struct target *t, const struct pt_event *ev, bool stoppin
 	default:
 		break;
 	}
-	if (!stopping && th)
+	if (!stopping && th && hold != 2)
 		resume_thread(t, th);
 }
 
