@@ -151,6 +151,7 @@ test_expect_success 'an allow-all filter: tracing counts exactly, trim works, de
 	mappings >maps.before &&
 	rm -f cmd && mkfifo cmd && exec 7<>cmd &&
 	{ "$MLYZE" attach $pid --json <cmd >out 2>err & } && mpid=$! &&
+	test_fixture_pids_="$test_fixture_pids_ $mpid" && # should a step fail, mlyze would wait for input
 	echo stats >&7 && test_poll_ 10 grep -q "\"command\": \"stats\"" out &&
 	ask alloc allocated 1 &&
 	printf "%s\n" "top --by function --top 0" stats trim quit >&7 &&
