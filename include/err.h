@@ -11,6 +11,7 @@ enum mlz_errkind {
 	MLZ_E_USAGE,       /* the user typed something malformed */
 	MLZ_E_GONE,        /* the target process no longer exists */
 	MLZ_E_INTERRUPTED, /* the user pressed Ctrl-C */
+	MLZ_E_REFUSED,     /* mlyze would not do it: the process's seccomp filtering forbids it, or may */
 };
 
 struct mlz_err {

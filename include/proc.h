@@ -35,6 +35,12 @@ long proc_status_uid(pid_t pid, int which);
 void proc_comm(pid_t pid, pid_t tid, char *buf, size_t len);
 /* readlink of /proc/PID/exe; caller frees; NULL if unreadable. */
 char *proc_exe(pid_t pid);
+/*
+ * A thread's seccomp mode (0 none, 1 strict, 2 filter) and its number of
+ * filters (-1 when the kernel, before 5.9, does not say), from
+ * /proc/PID/task/TID/status; 0, or -1 when the thread is gone. Allocates nothing.
+ */
+int proc_seccomp(pid_t pid, pid_t tid, int *mode, long *nfilters);
 /* Thread ids of pid from /proc/PID/task, sorted; caller frees *tids. Returns count or -1. */
 int proc_tids(pid_t pid, pid_t **tids);
 

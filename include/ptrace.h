@@ -57,6 +57,15 @@ int pt_getregs(pid_t tid, struct user_regs_struct *regs, struct mlz_err *err);
 int pt_setregs(pid_t tid, const struct user_regs_struct *regs, struct mlz_err *err);
 /* Write one aligned word of the tracee's memory (works on read-only text). */
 int pt_pokedata(pid_t tid, uint64_t addr, uint64_t word, struct mlz_err *err);
+/*
+ * Filter number index (0: the oldest) of the stopped thread tid, as the
+ * classic BPF it was installed as, into buf (NULL: only its length). Returns
+ * the number of instructions, or -1 with err->errnum ENOENT past the newest,
+ * EINVAL when the thread is not in filter mode, EACCES when mlyze lacks
+ * CAP_SYS_ADMIN or runs under seccomp itself.
+ */
+struct sock_filter;
+long pt_seccomp_filter(pid_t tid, unsigned long index, struct sock_filter *buf, struct mlz_err *err);
 
 /*
  * Wait for an event of tid (-1: any) with waitpid(__WALL | flags) and decode it.

@@ -35,6 +35,7 @@ enum target_state {
 struct target;
 struct target_ops;
 struct core;
+struct seccomp_cache;
 
 struct thread {
 	pid_t tid;
@@ -106,6 +107,7 @@ struct target {
 	double quiet_at;       /* when that was (monotonic ms) */
 	const struct target_ops *ops; /* a live process or a core file: private to src/target/ */
 	struct core *core;     /* a core file's image (private to src/target/; see target_core()) */
+	struct seccomp_cache *seccomp; /* the seccomp filters last read (private to src/target/seccomp_check.c) */
 };
 
 /* What `info` shows of the process; strings are borrowed from the target but exe, which is owned. */
@@ -193,17 +195,36 @@ int target_write_pid(pid_t pid, uint64_t addr, const void *buf, size_t len, stru
 /*
  * Run system call nr with args in the stopped thread tid, by pointing it at a
  * `syscall` instruction at insn and stepping once; every register is restored
- * after. *ret is the kernel's return value (-errno on failure).
+ * after. *ret is the kernel's return value (-errno on failure). A call the
+ * thread's seccomp filtering would not let through as asked (a kill, a trap,
+ * an errno...), or that cannot be checked, is not made: the error is then of
+ * kind MLZ_E_REFUSED and says why ("process N's seccomp filter kills mmap").
  */
 int target_inject_syscall(struct target *t, pid_t tid, uint64_t insn, long nr, const long args[6], long *ret,
 			  struct mlz_err *err);
 /*
+ * A system call a function may make, for the seccomp check before mlyze calls
+ * it: bit k of known says args[k] is what the function passes (the others and
+ * the instruction pointer are unknown); errno_ok says it copes with the call
+ * failing.
+ */
+struct syscall_spec {
+	long nr;
+	unsigned known;
+	long args[6];
+	bool errno_ok;
+};
+
+/*
  * Call the function at func with up to six integer args in the stopped thread
  * tid (the others stay stopped); *ret gets rax. Registers are restored after.
- * The caller must know the function cannot block on a lock a stopped thread holds.
+ * The caller must know the function cannot block on a lock a stopped thread holds,
+ * and name in may the system calls it can make: unless the thread's seccomp
+ * filtering lets each through whatever its unknown arguments, the call is not
+ * made (MLZ_E_REFUSED).
  */
-int target_inject_call(struct target *t, pid_t tid, uint64_t func, const long args[6], long *ret, int timeout_ms,
-		       struct mlz_err *err);
+int target_inject_call(struct target *t, pid_t tid, uint64_t func, const long args[6], const struct syscall_spec *may,
+		       size_t nmay, long *ret, int timeout_ms, struct mlz_err *err);
 /* Some stopped thread of the target to inject into, or 0. */
 pid_t target_stopped_thread(const struct target *t);
 

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /* cmd-trim.c - `trim`: call malloc_trim(0) inside the process and say how much RSS it gave back. */
 #include <inttypes.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 
 #include "cmd.h"
 #include "heap.h"
@@ -11,6 +14,24 @@
 #include "target.h"
 
 #define CALL_TIMEOUT_MS 10000
+
+/*
+ * What malloc_trim may ask of the kernel (glibc 2.35-2.40), for the seccomp
+ * check: madvise(MADV_DONTNEED) on free pages (mtrim, shrink_heap), brk to
+ * shrink the main heap (systrim), munmap of a thread arena's empty heap
+ * (heap_trim), mmap(PROT_NONE, MAP_FIXED) where heaps shrink that way, and
+ * the one look at /proc/sys/vm/overcommit_memory that decides it, whose
+ * failure glibc takes in its stride.
+ */
+static const struct syscall_spec trim_syscalls[] = {
+	{ SYS_madvise, 1u << 2, { 0, 0, MADV_DONTNEED } },
+	{ SYS_brk },
+	{ SYS_munmap },
+	{ SYS_mmap, 0x3cu, { 0, 0, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0 } },
+	{ SYS_openat, .errno_ok = true },
+	{ SYS_read, .errno_ok = true },
+	{ SYS_close, .errno_ok = true },
+};
 
 static int64_t rss_now(struct target *t)
 {
@@ -60,8 +81,15 @@ static int cmd_trim_exec(struct cmd_ctx *c)
 		if (!t->threads[i].group_stop && !t->threads[i].exiting)
 			tid = t->threads[i].tid;
 	int r = tid ? arenas_unlocked(s, &c->err) : mlz_error(&c->err, "no thread can run the call (all are stopped by a signal)");
-	if (r == 0)
-		r = target_inject_call(t, tid, fn, (const long[6]){ 0 }, &ret, CALL_TIMEOUT_MS, &c->err);
+	if (r == 0) {
+		r = target_inject_call(t, tid, fn, (const long[6]){ 0 }, trim_syscalls,
+				       sizeof(trim_syscalls) / sizeof(trim_syscalls[0]), &ret, CALL_TIMEOUT_MS, &c->err);
+		if (r < 0 && c->err.kind == MLZ_E_REFUSED) {
+			char why[sizeof(c->err.msg)];
+			snprintf(why, sizeof(why), "%s", c->err.msg);
+			mlz_error_kind(&c->err, MLZ_E_REFUSED, "%s, which malloc_trim may call: trim not attempted", why);
+		}
+	}
 	struct mlz_err e2;
 	if (session_unpause(s, NULL, r < 0 ? &e2 : &c->err) < 0)
 		r = -1;
@@ -99,7 +127,10 @@ const struct cmd_entry cmd_trim_entry = {
 		"free would make the call wait for ever; then trim is not attempted), and calls glibc's "
 		"malloc_trim(0) in the first thread not stopped by a signal, which returns free memory in the middle of the heaps to "
 		"the kernel as well as the top. Every register is restored after and the process resumes. "
-		"Shows whether glibc released anything and the process's RSS before and after.",
+		"Shows whether glibc released anything and the process's RSS before and after. In a process under "
+		"seccomp, trim is refused unless the filter (strict mode never does) lets through, whatever their "
+		"arguments, every system call malloc_trim may make: madvise, brk, munmap and mmap, and openat, "
+		"read and close, which may fail but not kill.",
 	.opts = opts,
 	.max_args = 0,
 	.flags = CMD_NEEDS_PROCESS,

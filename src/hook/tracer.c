@@ -618,11 +618,22 @@ static int unmap_scratch(void *arg)
 	if (!tid)
 		return 0;
 	int r = 0;
-	for (size_t i = 0; i < tr->nfar; i++)
-		if (tr->far[i].size && scratch_unmap(tr->t, tid, tr->syscall_insn, &tr->far[i], &err) < 0)
+	for (size_t i = 0; i <= tr->nfar; i++) {
+		struct scratch *sc = i < tr->nfar ? &tr->far[i] : &tr->sc; /* the main area last */
+		if (!sc->size || scratch_unmap(tr->t, tid, tr->syscall_insn, sc, &err) == 0)
+			continue;
+		if (err.kind != MLZ_E_REFUSED) {
 			r = -1;
-	if (scratch_unmap(tr->t, tid, tr->syscall_insn, &tr->sc, &err) < 0)
-		r = -1;
+			continue;
+		}
+		/*
+		 * An munmap the process's seccomp filter would punish is not made:
+		 * with the breakpoints out and every thread off our code, an
+		 * unused mapping harms nothing, a killed process does.
+		 */
+		strbuf_addf(&tr->t->notices, "%s: the scratch area 0x%llx-0x%llx stays mapped, unused\n", err.msg,
+			    (unsigned long long)sc->base, (unsigned long long)(sc->base + sc->size));
+	}
 	return r;
 }
 
@@ -657,8 +668,16 @@ static int make_scratch(struct tracer *tr, uint64_t near, struct mlz_err *err)
 	if (!tr->syscall_insn && !(tr->syscall_insn = find_syscall_insn(tr->t)))
 		return mlz_error(err, "no syscall instruction found in the process's code");
 	size_t code = 4096 + NINST * INST_SIZE, data = NINST * INST_SIZE;
-	if (scratch_map(tr->t, tid, tr->syscall_insn, near, near + 1, code, data, &tr->sc, err) < 0)
+	if (scratch_map(tr->t, tid, tr->syscall_insn, near, near + 1, code, data, &tr->sc, err) < 0) {
+		if (err->kind == MLZ_E_REFUSED) { /* the process's seccomp filter: say what still works */
+			char why[sizeof(err->msg)];
+			snprintf(why, sizeof(why), "%s", err->msg);
+			mlz_error_kind(err, MLZ_E_REFUSED,
+				       "%s: tracing needs it; heap walks, stacks and cores still work (as with --no-trace)",
+				       why);
+		}
 		return -1;
+	}
 	tr->cleanup_unmap = cleanup_add_func(&tr->t->cleanup, unmap_scratch, tr);
 	tr->cleanup_fixup = cleanup_add_func(&tr->t->cleanup, fixup_threads, tr);
 	/* trap_ret is one of the int3 bytes the code part is filled with. */

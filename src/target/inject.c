@@ -70,6 +70,9 @@ int target_inject_syscall(struct target *t, pid_t tid, uint64_t insn, long nr, c
 {
 	struct user_regs_struct regs;
 	struct injection inj, *in = &inj;
+	/* The kernel's seccomp_data holds the address after the instruction, as a real call's would. */
+	if (seccomp_check_syscall(t, tid, nr, args, insn + 2, err) < 0)
+		return -1;
 	if (inject_begin(t, in, tid, &regs, args, true, err) < 0)
 		return -1;
 	regs.rip = insn;
@@ -121,8 +124,8 @@ int target_inject_syscall(struct target *t, pid_t tid, uint64_t insn, long nr, c
  * of ours (a breakpoint inside the call) is served by the hooks. Every register
  * is restored after, and a call that does not return in time is abandoned.
  */
-int target_inject_call(struct target *t, pid_t tid, uint64_t func, const long args[6], long *ret, int timeout_ms,
-		       struct mlz_err *err)
+int target_inject_call(struct target *t, pid_t tid, uint64_t func, const long args[6], const struct syscall_spec *may,
+		       size_t nmay, long *ret, int timeout_ms, struct mlz_err *err)
 {
 	struct user_regs_struct regs;
 	if (!t->ops->runs)
@@ -130,6 +133,8 @@ int target_inject_call(struct target *t, pid_t tid, uint64_t func, const long ar
 	/* The call returns to 0, an address its shadow stack does not hold: the thread would die. */
 	if (proc_has_shadow_stack(t->pid))
 		return mlz_error(err, "process %d runs with a CET shadow stack: mlyze cannot call into it", t->pid);
+	if (seccomp_check_calls(t, tid, may, nmay, err) < 0)
+		return -1;
 	struct injection inj, *in = &inj;
 	if (inject_begin(t, in, tid, &regs, args, false, err) < 0)
 		return -1;

@@ -330,3 +330,35 @@ bool proc_has_shadow_stack(pid_t pid)
 	free(v);
 	return on;
 }
+
+/*
+ * Read into a buffer on the stack, not through read_text_file: the check
+ * before an injected system call runs on every detach path, and a thread's
+ * status ends long after its Seccomp lines.
+ */
+int proc_seccomp(pid_t pid, pid_t tid, int *mode, long *nfilters)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	size_t len = 0;
+	ssize_t n;
+	while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			close(fd);
+			return -1;
+		}
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = 0;
+	/* No line at all: a kernel without CONFIG_SECCOMP, where nothing is filtered. */
+	const char *m = strstr(buf, "\nSeccomp:"), *f = strstr(buf, "\nSeccomp_filters:");
+	*mode = m ? (int)strtol(m + strlen("\nSeccomp:"), NULL, 10) : 0;
+	*nfilters = f ? strtol(f + strlen("\nSeccomp_filters:"), NULL, 10) : -1;
+	return 0;
+}

@@ -64,6 +64,12 @@ int pt_pokedata(pid_t tid, uint64_t addr, uint64_t word, struct mlz_err *err)
 	return ptrace(PTRACE_POKEDATA, tid, (void *)addr, (void *)word) < 0 ? fail(err, "PTRACE_POKEDATA", tid) : 0;
 }
 
+long pt_seccomp_filter(pid_t tid, unsigned long index, struct sock_filter *buf, struct mlz_err *err)
+{
+	long n = ptrace(PTRACE_SECCOMP_GET_FILTER, tid, (void *)index, buf);
+	return n < 0 ? fail(err, "PTRACE_SECCOMP_GET_FILTER", tid) : n;
+}
+
 static bool is_stop_signal(int sig)
 {
 	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;

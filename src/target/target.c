@@ -200,6 +200,7 @@ void target_free(struct target *t)
 	if (!t)
 		return;
 	t->ops->release(t);
+	seccomp_cache_free(t);
 	free(t->threads);
 	strbuf_release(&t->notices);
 	cleanup_release(&t->cleanup);

@@ -48,4 +48,16 @@ struct thread *target_find_thread(struct target *t, pid_t tid);
 /* Account for one wait event of a live target (see target_live.c). */
 void live_handle_event(struct target *t, const struct pt_event *ev, bool stopping);
 
+/*
+ * The seccomp checks before an injection (seccomp_check.c), on the stopped
+ * thread tid: 0 when the call gets through, else -1 with err of kind
+ * MLZ_E_REFUSED saying why (or MLZ_E_GONE). A system call is judged exactly,
+ * ip being the address after its `syscall` instruction; a function's
+ * possible calls whatever their unknown arguments.
+ */
+int seccomp_check_syscall(struct target *t, pid_t tid, long nr, const long args[6], uint64_t ip, struct mlz_err *err);
+int seccomp_check_calls(struct target *t, pid_t tid, const struct syscall_spec *calls, size_t n, struct mlz_err *err);
+/* Forget the filters read (the target is freed). */
+void seccomp_cache_free(struct target *t);
+
 #endif
