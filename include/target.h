@@ -103,6 +103,7 @@ struct target {
 	/* Resume the next thread on mlyze's own CPU (see resume_thread); reset after each resume. */
 	bool resume_here;
 	int my_policy;         /* mlyze's own scheduling policy, -1 until read */
+	bool emergency;        /* detaching from the crash handler: nothing may allocate or inject */
 	bool quiet;            /* the machine ran nothing but mlyze when last sampled */
 	double quiet_at;       /* when that was (monotonic ms) */
 	const struct target_ops *ops; /* a live process or a core file: private to src/target/ */

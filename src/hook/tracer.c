@@ -612,7 +612,11 @@ static int unmap_scratch(void *arg)
 {
 	struct tracer *tr = arg;
 	struct mlz_err err;
-	if (!tr->sc.size)
+	/*
+	 * From the crash handler no call is injected (checking it against a seccomp
+	 * filter may allocate): the area stays, harmless, with no thread in it.
+	 */
+	if (tr->t->emergency || !tr->sc.size)
 		return 0;
 	pid_t tid = target_stopped_thread(tr->t);
 	if (!tid)

@@ -665,6 +665,7 @@ static void live_emergency_detach(struct target *t)
 		if (!any)
 			break;
 	}
+	t->emergency = true;
 	cleanup_run(&t->cleanup, write_cb, t);
 	for (size_t i = 0; i < t->nthreads; i++)
 		if (t->threads[i].tid > 0)
