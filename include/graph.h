@@ -40,7 +40,7 @@ struct graph_input {
 	uint64_t *addr;        /* live blocks, sorted by address (user pointers); the graph takes them over */
 	uint32_t *size;        /* their usable sizes (clamped to 4 GiB), taken over too */
 	size_t n;
-	const struct root_range *ranges;
+	const struct root_range *ranges; /* each within one mapping: a range is read up to its first unreadable byte */
 	size_t nranges;
 	const struct root_reg *regs;
 	size_t nregs;

@@ -168,6 +168,34 @@ static void anon_mappings(struct target *t, const struct maps *m, const uint64_t
 	}
 }
 
+/*
+ * Every root range cut to the mappings it lies in, and split where it crosses
+ * unmapped space, so graph_build's scan, which ends a range at its first
+ * unreadable byte, goes on at the next mapping in one step. Maps are sorted by
+ * start; where a damaged core's mappings overlap, the first one wins, so no
+ * byte is scanned twice.
+ */
+static void clamp_to_maps(struct ranges *r, const struct maps *m)
+{
+	struct ranges out = { 0 };
+	for (size_t i = 0; i < r->n; i++) {
+		uint64_t at = r->v[i].lo, hi = r->v[i].hi;
+		for (size_t k = 0; k < m->n && m->v[k].start < hi && at < hi; k++) {
+			if (m->v[k].end <= at)
+				continue;
+			uint64_t lo = m->v[k].start > at ? m->v[k].start : at;
+			uint64_t end = m->v[k].end < hi ? m->v[k].end : hi;
+			ALLOC_GROW(out.v, out.n + 1, out.alloc);
+			out.v[out.n] = r->v[i];
+			out.v[out.n].lo = lo;
+			out.v[out.n++].hi = end;
+			at = end;
+		}
+	}
+	free(r->v);
+	*r = out;
+}
+
 int graph_take(struct target *t, struct sym *sym, const struct graph_take_opts *o, struct graph *g,
 	       struct mlz_err *err)
 {
@@ -205,6 +233,7 @@ int graph_take(struct target *t, struct sym *sym, const struct graph_take_opts *
 		}
 		anon_mappings(t, &maps, (const uint64_t(*)[2])holes, nholes, &r);
 		free(holes);
+		clamp_to_maps(&r, &maps);
 		/* exact sizes before the graph takes the arrays over: they stay for its life */
 		if (b.n) {
 			b.addr = xrealloc(b.addr, b.n * sizeof(*b.addr));

@@ -407,7 +407,9 @@ static void find_mmapped(struct walker *k, struct plan *pl)
 				p = skip;
 				continue;
 			}
-			if (mem_read(k->m, p, hdr, sizeof(hdr)) && hdr[0] == 0 && (hdr[1] & SIZE_BITS) == IS_MMAPPED &&
+			if (!mem_read(k->m, p, hdr, sizeof(hdr)))
+				break; /* the rest of the mapping is unreadable too (a core left it out): not 2^35 tries */
+			if (hdr[0] == 0 && (hdr[1] & SIZE_BITS) == IS_MMAPPED &&
 			    chunk_size(hdr[1]) >= PAGE && !(hdr[1] & (PAGE - 1) & ~SIZE_BITS) &&
 			    chunk_size(hdr[1]) <= e->end - p) {
 				ALLOC_GROW(pl->mm, pl->nmm + 1, pl->mm_alloc);

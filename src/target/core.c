@@ -265,7 +265,13 @@ fail:
 	return NULL;
 }
 
-/* Bytes of a file mapping that the core did not dump, read from the file (text, read-only data). */
+/*
+ * Bytes of a file mapping that the core did not dump, read from the file
+ * (text, read-only data). As mmap does, the page that holds the file's end is
+ * filled with zeros and the pages past it cannot be read (SIGBUS in the
+ * process): a damaged core's file mapping of 2^47 bytes is then as short as
+ * its file, not 2^47 bytes of zeros to scan.
+ */
 static ssize_t read_from_file(struct core *c, uint64_t addr, void *buf, size_t len)
 {
 	for (size_t i = 0; i < c->nfiles; i++) {
@@ -276,13 +282,23 @@ static ssize_t read_from_file(struct core *c, uint64_t addr, void *buf, size_t l
 			/* The program may have been named on the command line (it moved, or is elsewhere). */
 			const char *p = c->exe && c->exe_path && !strcmp(f->path, c->exe_path) ? c->exe : f->path;
 			f->fd = open(p, O_RDONLY | O_CLOEXEC);
+			struct stat st;
+			if (f->fd >= 0 && fstat(f->fd, &st) == 0)
+				f->size = (uint64_t)st.st_size;
+			else if (f->fd >= 0)
+				close(f->fd), f->fd = -1;
 			if (f->fd < 0)
 				f->fd = -2; /* tried: missing */
 		}
 		if (f->fd < 0)
 			return -1;
+		uint64_t at = f->offset + (addr - f->start), mapped = (f->size + 4095) & ~4095ull;
+		if (at >= mapped || at < f->offset)
+			return -1; /* past the page of the file's end (or an offset that wrapped) */
 		size_t n = len < f->end - addr ? len : (size_t)(f->end - addr);
-		ssize_t got = pread(f->fd, buf, n, (off_t)(f->offset + (addr - f->start)));
+		if (n > mapped - at)
+			n = (size_t)(mapped - at);
+		ssize_t got = pread(f->fd, buf, n, (off_t)at);
 		if (got < (ssize_t)n && got >= 0)
 			memset((char *)buf + got, 0, n - (size_t)got); /* past the end of the file: zeros, as mmap gives */
 		return got < 0 ? -1 : (ssize_t)n;
