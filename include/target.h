@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <sys/user.h>
 
+#include "cancel.h"
 #include "cleanup.h"
 #include "err.h"
 #include "memsrc.h"
@@ -142,8 +143,9 @@ const struct core *target_core(const struct target *t);
 /*
  * Write the stopped process as an ELF core at path (gdb and `mlyze core` read
  * it), with the original bytes where mlyze put breakpoints; *bytes gets its size.
+ * A dump cancel ends fails with MLZ_E_INTERRUPTED and leaves no file.
  */
-int target_dump(struct target *t, const char *path, uint64_t *bytes, struct mlz_err *err);
+int target_dump(struct target *t, const char *path, uint64_t *bytes, struct cancel *cancel, struct mlz_err *err);
 
 /*
  * Handle pending events without blocking, for at most a few milliseconds.

@@ -14,6 +14,7 @@
 #include <sys/procfs.h>
 #include <unistd.h>
 
+#include "cancel.h"
 #include "proc.h"
 #include "strbuf.h"
 #include "target.h"
@@ -105,9 +106,11 @@ static void build_notes(struct target *t, const struct maps *m, struct strbuf *s
 
 /* Contents of a mapping: what reads, page by page where a larger read fails; zeros for the rest. */
 static int write_mapping(struct target *t, int fd, uint64_t start, uint64_t end, off_t off, uint8_t *buf,
-			 struct mlz_err *err)
+			 struct cancel *cancel, struct mlz_err *err)
 {
 	for (uint64_t a = start; a < end;) {
+		if (cancel_poll(cancel, CANCEL_BATCH)) /* a megabyte read and written: the clock each time */
+			return cancel_error(err);
 		size_t n = end - a < CHUNK ? (size_t)(end - a) : CHUNK;
 		ssize_t got = target_read(t, a, buf, n);
 		if (got < (ssize_t)n) {
@@ -142,7 +145,7 @@ static bool dumpable(const struct map_entry *e)
 	return e->perms[0] == 'r' && strcmp(e->path, "[vvar]") != 0 && strcmp(e->path, "[vvar_vclock]") != 0;
 }
 
-int target_dump(struct target *t, const char *path, uint64_t *bytes, struct mlz_err *err)
+int target_dump(struct target *t, const char *path, uint64_t *bytes, struct cancel *cancel, struct mlz_err *err)
 {
 	struct maps m = { 0 };
 	if (target_maps(t, &m, err) < 0)
@@ -188,8 +191,11 @@ int target_dump(struct target *t, const char *path, uint64_t *bytes, struct mlz_
 	buf = xmalloc(CHUNK);
 	for (size_t i = 0; i < m.n; i++) {
 		if (ph[1 + i].p_filesz &&
-		    write_mapping(t, fd, m.v[i].start, m.v[i].end, (off_t)ph[1 + i].p_offset, buf, err) < 0)
+		    write_mapping(t, fd, m.v[i].start, m.v[i].end, (off_t)ph[1 + i].p_offset, buf, cancel, err) < 0) {
+			if (cancelled(cancel))
+				unlink(path); /* half a core would read as a damaged one */
 			goto out;
+		}
 	}
 	if (ftruncate(fd, (off_t)off) < 0) {
 		mlz_error_errno(err, errno, "cannot write '%s'", path);
