@@ -116,11 +116,13 @@ long graph_path(const struct graph *g, uint32_t target, size_t *root, uint32_t *
 
 struct target;
 struct sym;
+struct glibc_where;
 /* What the graph of a target leaves out beyond the allocator's own memory. */
 struct graph_take_opts {
 	const uint64_t (*skip)[2]; /* areas that are not the program's: mlyze's scratch areas */
 	size_t nskip;
 	struct cancel *cancel;     /* asked through the walk, the scan and the classes; NULL never */
+	const struct glibc_where *where; /* glibc's state when known (fuzzing): not located, sym unused */
 };
 /*
  * The graph of a target the caller holds still (or a core): its blocks from a

@@ -137,6 +137,8 @@ struct sym;
 int glibc_locate(struct target *t, struct sym *sym, const struct maps *maps, const struct memsrc *m,
 		 struct glibc_where *w, struct mlz_err *err);
 void glibc_where_release(struct glibc_where *w);
+/* A copy of w that glibc_where_release frees. */
+void glibc_where_copy(struct glibc_where *to, const struct glibc_where *w);
 /* Where glibc keeps its own malloc state (main_arena, mp_) into out[0..1]: not a root. Returns 2. */
 size_t glibc_state_ranges(const struct glibc_where *w, uint64_t (*out)[2]);
 /* Load what glibc_locate needs from files (libc's symbols) while the process still runs. */
@@ -152,6 +154,7 @@ struct heap_take {
 /* How a walk of a target is made. */
 struct heap_take_opts {
 	struct cancel *cancel; /* asked now and then: a walk it ends fails with MLZ_E_INTERRUPTED; NULL never */
+	const struct glibc_where *where; /* glibc's state when the caller knows it (fuzzing): not located, sym unused */
 };
 /* Locate and walk (fn per chunk) a target the caller holds still; o may be NULL. */
 int heap_walk_target(struct target *t, struct sym *sym, const struct heap_take_opts *o, heap_chunk_fn fn, void *arg,

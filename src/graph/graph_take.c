@@ -207,7 +207,7 @@ int graph_take(struct target *t, struct sym *sym, const struct graph_take_opts *
 	struct root_reg *regs = NULL;
 	size_t nregs = 0;
 	struct memsrc m = target_memsrc(t);
-	struct heap_take_opts ho = { o->cancel };
+	struct heap_take_opts ho = { o->cancel, o->where };
 	int ret = heap_walk_target(t, sym, &ho, collect, &b, &rep, &h, err);
 	if (ret == 0)
 		ret = target_maps(t, &maps, err);

@@ -31,7 +31,9 @@ int heap_walk_target(struct target *t, struct sym *sym, const struct heap_take_o
 	struct maps maps = { 0 };
 	struct memsrc m = target_memsrc(t);
 	int ret = target_maps(t, &maps, err);
-	if (ret == 0)
+	if (ret == 0 && o && o->where)
+		glibc_where_copy(&h->where, o->where);
+	else if (ret == 0)
 		ret = glibc_locate(t, sym, &maps, &m, &h->where, err);
 	if (ret == 0)
 		ret = heap_walk(&m, &maps, &h->where, o ? o->cancel : NULL, fn, arg, r, err);
