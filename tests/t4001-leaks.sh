@@ -79,7 +79,7 @@ regs_of () {
 		head -n1 | cut -d: -f1) + 20 + 112 ))
 }
 
-test_expect_success 'a damaged core answers at once: a stack segment of 2^44 bytes, bogus stack and TLS pointers' '
+test_expect_success 'a damaged core answers at once: a stack segment of 2^44 bytes, one that wraps, bogus stack and TLS pointers' '
 	r=$(regs_of g.$pid) && rsp=$(u64_at g.$pid $((r + 8 * 19))) &&
 	cp g.$pid huge && for o in $(loads_of huge); do
 		v=$(u64_at huge $((o + 16))) m=$(u64_at huge $((o + 40))) &&
@@ -87,6 +87,12 @@ test_expect_success 'a damaged core answers at once: a stack segment of 2^44 byt
 	done &&
 	"$MLYZE" core huge --json -e leaks >out7 2>err &&
 	counts out7 >actual && test_cmp expect actual &&
+	cp huge wraps && for o in $(loads_of wraps); do
+		v=$(u64_at wraps $((o + 16))) m=$(u64_at wraps $((o + 40))) &&
+		if (( m == 0x100000000000 )); then put_u64 wraps $((o + 40)) $(( -v + 4096 )); fi || return 1
+	done &&
+	"$MLYZE" core wraps --json -e leaks >out7w 2>err &&
+	counts out7w >actual && test_cmp expect actual &&
 	cp g.$pid bogus && put_u64 bogus $((r + 8 * 19)) -1 && put_u64 bogus $((r + 8 * 21)) 0x7ffffffff000 &&
 	"$MLYZE" core bogus --json -e leaks >out8 2>err &&
 	result leaks out8 | jq -e ".blocks >= $(result leaks out7 | jq .blocks)"

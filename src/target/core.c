@@ -64,6 +64,8 @@ static int parse_nt_file(struct core *c, const uint8_t *d, size_t len, struct ml
 		size_t n = strnlen(name, (size_t)(end - name));
 		if (name + n >= end)
 			return mlz_error(err, "'%s': its NT_FILE note is malformed", c->path);
+		if (v[1] < v[0])
+			v[1] = v[0]; /* an end below its start (damaged): an empty mapping, not one that wraps */
 		c->files[c->nfiles++] = (struct core_file){ v[0], v[1], v[2] * page, xstrndup(name, n), -1 };
 		name += n + 1;
 	}
@@ -238,8 +240,9 @@ struct core *core_open(const char *path, const char *exe, struct mlz_err *err)
 			goto fail;
 		}
 		if (ph.p_type == PT_LOAD) {
-			c->loads[c->nloads++] = (struct core_load){ ph.p_vaddr, ph.p_memsz, ph.p_offset, ph.p_filesz,
-								     ph.p_flags };
+			/* a damaged size that runs past the top of the address space ends there: every end stays above its start */
+			uint64_t memsz = ph.p_memsz > UINT64_MAX - ph.p_vaddr ? UINT64_MAX - ph.p_vaddr : ph.p_memsz;
+			c->loads[c->nloads++] = (struct core_load){ ph.p_vaddr, memsz, ph.p_offset, ph.p_filesz, ph.p_flags };
 		} else if (ph.p_type == PT_NOTE) {
 			Elf_Data *d = elf_getdata_rawchunk(c->elf, (int64_t)ph.p_offset, ph.p_filesz, ELF_T_NHDR);
 			if (!d) {
