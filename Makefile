@@ -5,7 +5,8 @@
 # make deps       install the Debian packages mlyze needs (as root), else print the command
 # make install    PREFIX=/usr/local: the binary and the man page
 # make bench      benchmarks (not part of check)
-# make fuzz       libFuzzer targets for the core reader and the heap walker (FUZZ_SECONDS each)
+# make fuzz       libFuzzer targets: the core reader, the heap walker, leaks on a core (FUZZ_SECONDS each;
+#                 installs clang and libFuzzer as root, as make deps does)
 
 PREFIX ?= /usr/local
 CC ?= gcc
@@ -40,6 +41,21 @@ UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
 DEB_PKGS = gcc g++ binutils make pkg-config libdw-dev libelf-dev libcapstone-dev libreadline-dev libcmocka-dev \
 	jq gdb procps util-linux libc6-dbg libjemalloc2 valgrind time
+# Only `make fuzz` needs these: clang, and libFuzzer's runtime (libclang_rt.fuzzer), which clang does not pull in.
+FUZZ_PKGS = clang libclang-rt-dev
+
+# $(call install_pkgs,PACKAGES): install the missing ones as root, else print the command and fail.
+define install_pkgs
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+		echo "installing: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else \
+		echo "mlyze needs these Debian packages; run as root:"; \
+		echo "  apt-get install $$missing"; exit 1; \
+	fi
+endef
 
 all: mlyze
 
@@ -61,20 +77,17 @@ fixtures:
 	$(MAKE) -C fixtures
 
 deps:
-	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
-	if [ -z "$$missing" ]; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ]; then \
-		echo "installing: $$missing"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	else \
-		echo "mlyze needs these Debian packages; run as root:"; \
-		echo "  apt-get install $$missing"; exit 1; \
-	fi
+	$(call install_pkgs,$(DEB_PKGS))
 
-fuzz: deps
-	FUZZ_SECONDS=$(FUZZ_SECONDS) bash fuzz/run.sh
+fuzz-deps: deps
+	$(call install_pkgs,$(FUZZ_PKGS))
+
+# make fuzz FUZZ_SECONDS=60 [FUZZ_TARGETS="core walk leaks"]: each target for that long.
+fuzz: fuzz-deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" bash fuzz/run.sh
 
 FUZZ_SECONDS ?= 180
+FUZZ_TARGETS ?= core walk leaks
 
 check: deps
 	$(MAKE) mlyze fixtures unit
@@ -106,6 +119,6 @@ clean:
 	$(MAKE) -C fixtures clean
 	$(MAKE) -C bench clean
 
-.PHONY: all mlyze deps check unit demo docs bench fuzz install clean fixtures
+.PHONY: all mlyze deps fuzz-deps check unit demo docs bench fuzz install clean fixtures
 
 -include $(OBJS:.o=.d) $(UNIT_BINS:=.d)

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /* fuzz-core.c - libFuzzer target: any bytes as a core file; the reader must answer or refuse, never crash. */
-#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/mman.h>

@@ -75,7 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct heap_report r;
 	struct mlz_err err;
 	uint64_t chunks = 0;
-	if (heap_walk(&m, &maps, &w, visit, &chunks, &r, &err) == 0)
+	if (heap_walk(&m, &maps, &w, NULL, visit, &chunks, &r, &err) == 0)
 		heap_report_release(&r);
 	if (im.n) {
 		uint64_t lo = im.r[0].addr, hi = lo + im.r[0].len;

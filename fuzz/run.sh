@@ -1,24 +1,66 @@
 #!/usr/bin/env bash
-# `make fuzz`: build the two libFuzzer targets with clang, seed them, run each for FUZZ_SECONDS
-# (default 180) and print how many executions ran and whether anything crashed. Not part of check.
+# `make fuzz`: build the libFuzzer targets with clang (mlyze's sources under ASan and UBSan, with
+# libFuzzer's coverage), seed them, run each for FUZZ_SECONDS (default 180) and print how many
+# inputs ran and whether anything failed. Inputs under fuzz/corpus/TARGET/ (crashes and hangs
+# found before, now fixed) are replayed first, so they stay fixed. Not part of check.
+#   FUZZ_SECONDS=60 FUZZ_TARGETS="core leaks" bash fuzz/run.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=$root/build/fuzz
 secs=${FUZZ_SECONDS:-180}
-mkdir -p "$out/corpus-core" "$out/corpus-walk" "$out/seeds"
-flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE -I$root/include $(pkg-config --cflags libdw libelf)"
-libs="$(pkg-config --libs libelf)"
-util="$root/src/util/err.c $root/src/util/xalloc.c $root/src/util/strbuf.c $root/src/target/proc.c"
-clang $flags -o "$out/fuzz-core" "$root/fuzz/fuzz-core.c" "$root/src/target/core.c" $util $libs
-clang $flags -o "$out/fuzz-walk" "$root/fuzz/fuzz-walk.c" "$root/src/heap/glibc_walk.c" "$root/src/heap/glibc_find.c" $util
-clang -g -O1 -D_GNU_SOURCE -I"$root/include" -o "$out/mkseed" "$root/fuzz/mkseed.c" "$root/src/heap/glibc_find.c" $util
-"$out/mkseed" "$out/seeds"
-cp "$out/seeds/seed-core" "$out/corpus-core/"
-cp "$out/seeds/seed-walk" "$out/corpus-walk/"
-for t in core walk; do
-	echo "== fuzz-$t for $secs s"
-	"$out/fuzz-$t" -max_total_time="$secs" -max_len=262144 -timeout=10 -print_final_stats=1 -artifact_prefix="$out/" "$out/corpus-$t" \
-		2>"$out/fuzz-$t.log" || { tail -n 40 "$out/fuzz-$t.log"; exit 1; }
-	grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$out/fuzz-$t.log"
-	echo "corpus: $(ls "$out/corpus-$t" | wc -l) inputs"
+targets=${FUZZ_TARGETS:-core walk leaks}
+pkgs="libdw libelf capstone readline"
+cflags="-g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -std=gnu11 -I$root/include $(pkg-config --cflags $pkgs)"
+san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
+libs="$(pkg-config --libs $pkgs) -lstdc++ -lm"
+mkdir -p "$out/obj" "$out/seeds"
+
+# mlyze without main.c, instrumented for coverage; a source newer than its object (or any header
+# newer than it) is compiled again.
+newest_header=$(ls -t "$root"/include/*.h "$root"/src/*/*.h | head -n1)
+objs=()
+todo=()
+for src in "$root"/src/*.c "$root"/src/*/*.c; do
+	case $src in */src/main.c) continue ;; esac
+	obj=$out/obj/$(echo "${src#$root/src/}" | tr / -).o
+	objs+=("$obj")
+	if ! test "$obj" -nt "$src" || ! test "$obj" -nt "$newest_header"; then
+		todo+=("$src $obj")
+	fi
 done
+if test ${#todo[@]} -gt 0; then
+	echo "== compiling ${#todo[@]} sources with clang"
+	printf '%s\n' "${todo[@]}" |
+		xargs -P "$(nproc)" -L 1 sh -c 'clang $0 -c -o "$2" "$1"' "$cflags $san -fsanitize=fuzzer-no-link"
+fi
+for t in $targets; do
+	clang $cflags $san -fsanitize=fuzzer -o "$out/fuzz-$t" "$root/fuzz/fuzz-$t.c" "${objs[@]}" $libs
+done
+clang $cflags -o "$out/mkseed" "$root/fuzz/mkseed.c" "$root/src/heap/glibc_find.c" "$root/src/util/err.c" \
+	"$root/src/util/xalloc.c"
+"$out/mkseed" "$out/seeds"
+
+status=0
+for t in $targets; do
+	corpus=$out/corpus-$t
+	mkdir -p "$corpus"
+	cp "$out/seeds/seed-$t" "$corpus/"
+	regress=$root/fuzz/corpus/$t
+	if test -d "$regress" && test -n "$(ls -A "$regress")"; then
+		echo "== fuzz-$t: replaying $(ls "$regress" | wc -l) inputs of fuzz/corpus/$t"
+		"$out/fuzz-$t" -runs=0 -timeout=10 "$regress"/* >"$out/fuzz-$t.replay.log" 2>&1 ||
+			{ tail -n 40 "$out/fuzz-$t.replay.log"; status=1; continue; }
+		cp "$regress"/* "$corpus/"
+	fi
+	echo "== fuzz-$t for $secs s"
+	if "$out/fuzz-$t" -max_total_time="$secs" -max_len=262144 -timeout=10 -rss_limit_mb=4096 \
+		-print_final_stats=1 -artifact_prefix="$out/$t-" "$corpus" 2>"$out/fuzz-$t.log"; then
+		grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$out/fuzz-$t.log"
+		echo "corpus: $(ls "$corpus" | wc -l) inputs"
+	else
+		tail -n 40 "$out/fuzz-$t.log"
+		echo "fuzz-$t failed: the input is in $out/$t-*"
+		status=1
+	fi
+done
+exit $status

@@ -27,6 +27,7 @@ struct core_file {
 	uint64_t start, end, offset; /* offset in the file, in bytes */
 	char *path;
 	int fd;                      /* -1 not opened yet, -2 missing */
+	uint64_t size;               /* the file's size once opened: the pages past its end cannot be read */
 };
 
 struct core_thread {

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cancel.h"
 #include "err.h"
 #include "memsrc.h"
 
@@ -14,7 +15,7 @@
  * Usage:
  *	struct graph g = { 0 };
  *	graph_build(&g, &in, &err);    // every block and root scanned, word by word
- *	graph_classify(&g);            // reachable, possibly, indirectly, definitely lost
+ *	graph_classify(&g, cancel);    // reachable, possibly, indirectly, definitely lost
  *	... g.state[i], graph_find(&g, addr) ...
  *	graph_release(&g);
  * Edges are kept both ways (CSR arrays) so queries after the scan are instant.
@@ -40,10 +41,11 @@ struct graph_input {
 	uint64_t *addr;        /* live blocks, sorted by address (user pointers); the graph takes them over */
 	uint32_t *size;        /* their usable sizes (clamped to 4 GiB), taken over too */
 	size_t n;
-	const struct root_range *ranges;
+	const struct root_range *ranges; /* each within one mapping: a range is read up to its first unreadable byte */
 	size_t nranges;
 	const struct root_reg *regs;
 	size_t nregs;
+	struct cancel *cancel; /* asked as the scan goes: NULL never ends it */
 };
 
 /* A pointer from a root into a block. */
@@ -94,10 +96,12 @@ size_t graph_roots_of(const struct graph *g, uint32_t i, size_t *first);
 size_t graph_interior_in(const struct graph *g, uint32_t i, size_t *first);
 size_t graph_interior_out(const struct graph *g, uint32_t i, size_t *first);
 
+/* On failure (a cancel ended it: MLZ_E_INTERRUPTED) g is released, the block arrays with it. */
 int graph_build(struct graph *g, const struct graph_input *in, struct mlz_err *err);
 /* memcheck's classes: reachable from roots by start pointers; possibly (an interior pointer on the
- * way); the rest in cliques, each led by a definitely lost block, the others indirectly lost. */
-void graph_classify(struct graph *g);
+ * way); the rest in cliques, each led by a definitely lost block, the others indirectly lost.
+ * Returns -1 when cancel ended it (g->state is then incomplete), else 0. */
+int graph_classify(struct graph *g, struct cancel *cancel);
 /* The block that holds addr (its start or inside it), or -1. */
 long graph_find(const struct graph *g, uint64_t addr);
 void graph_release(struct graph *g);
@@ -112,15 +116,19 @@ long graph_path(const struct graph *g, uint32_t target, size_t *root, uint32_t *
 
 struct target;
 struct sym;
+struct glibc_where;
 /* What the graph of a target leaves out beyond the allocator's own memory. */
 struct graph_take_opts {
 	const uint64_t (*skip)[2]; /* areas that are not the program's: mlyze's scratch areas */
 	size_t nskip;
+	struct cancel *cancel;     /* asked through the walk, the scan and the classes; NULL never */
+	const struct glibc_where *where; /* glibc's state when known (fuzzing): not located, sym unused */
 };
 /*
  * The graph of a target the caller holds still (or a core): its blocks from a
  * heap walk and its roots (registers, stacks, TLS, modules' data, anonymous
- * writable mappings), built and classified.
+ * writable mappings), built and classified. -1 with MLZ_E_INTERRUPTED when
+ * the cancel ended it; g is then released.
  */
 int graph_take(struct target *t, struct sym *sym, const struct graph_take_opts *o, struct graph *g,
 	       struct mlz_err *err);

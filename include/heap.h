@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cancel.h"
 #include "err.h"
 #include "memsrc.h"
 
@@ -17,7 +18,7 @@ struct maps;
  * Usage:
  *	struct glibc_where w;            // from glibc_locate() or by hand
  *	struct heap_report r;
- *	heap_walk(&mem, &maps, &w, visit, arg, &r, &err);
+ *	heap_walk(&mem, &maps, &w, cancel, visit, arg, &r, &err);
  *	... r.arenas, r.mi, r.problems ...
  *	heap_report_release(&r);
  * The walk never trusts the image: every list is bounded, every chunk checked,
@@ -106,11 +107,12 @@ typedef void (*heap_chunk_fn)(void *arg, uint64_t chunk, uint64_t size, enum chu
 /*
  * Walk every arena, heap, free list and mmapped chunk. maps lists the image's
  * mappings (for mmapped chunks and bounds). Problems in the image are recorded
- * in r->problems and the walk goes on where it can; -1 only when the arenas
- * themselves cannot be read.
+ * in r->problems and the walk goes on where it can; -1 when the arenas
+ * themselves cannot be read, or when cancel ended the walk (MLZ_E_INTERRUPTED;
+ * r is then empty). cancel may be NULL.
  */
-int heap_walk(const struct memsrc *m, const struct maps *maps, const struct glibc_where *w, heap_chunk_fn fn,
-	      void *arg, struct heap_report *r, struct mlz_err *err);
+int heap_walk(const struct memsrc *m, const struct maps *maps, const struct glibc_where *w, struct cancel *cancel,
+	      heap_chunk_fn fn, void *arg, struct heap_report *r, struct mlz_err *err);
 void heap_report_release(struct heap_report *r);
 
 /* Heuristics for an image without libc's debug symbols; each returns 0 when nothing valid is found. */
@@ -135,6 +137,8 @@ struct sym;
 int glibc_locate(struct target *t, struct sym *sym, const struct maps *maps, const struct memsrc *m,
 		 struct glibc_where *w, struct mlz_err *err);
 void glibc_where_release(struct glibc_where *w);
+/* A copy of w that glibc_where_release frees. */
+void glibc_where_copy(struct glibc_where *to, const struct glibc_where *w);
 /* Where glibc keeps its own malloc state (main_arena, mp_) into out[0..1]: not a root. Returns 2. */
 size_t glibc_state_ranges(const struct glibc_where *w, uint64_t (*out)[2]);
 /* Load what glibc_locate needs from files (libc's symbols) while the process still runs. */
@@ -147,9 +151,14 @@ struct heap_take {
 	int64_t rss;          /* resident bytes of the arenas' heaps, -1 when unknown */
 	int64_t *arena_rss;   /* per arena, -1 when unknown */
 };
-/* Locate and walk (fn per chunk) a target the caller holds still. */
-int heap_walk_target(struct target *t, struct sym *sym, heap_chunk_fn fn, void *arg, struct heap_report *r,
-		     struct heap_take *h, struct mlz_err *err);
+/* How a walk of a target is made. */
+struct heap_take_opts {
+	struct cancel *cancel; /* asked now and then: a walk it ends fails with MLZ_E_INTERRUPTED; NULL never */
+	const struct glibc_where *where; /* glibc's state when the caller knows it (fuzzing): not located, sym unused */
+};
+/* Locate and walk (fn per chunk) a target the caller holds still; o may be NULL. */
+int heap_walk_target(struct target *t, struct sym *sym, const struct heap_take_opts *o, heap_chunk_fn fn, void *arg,
+		     struct heap_report *r, struct heap_take *h, struct mlz_err *err);
 /* The resident bytes of each arena's heaps into h (pagemap), read while the process runs again. */
 void heap_residency(struct target *t, const struct heap_report *r, struct heap_take *h);
 void heap_take_release(struct heap_take *h);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "blocks.h"
+#include "cancel.h"
 #include "err.h"
 #include "group.h"
 #include "heap.h"
@@ -40,6 +41,7 @@ struct session {
 	int sigfd;             /* signalfd: SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT */
 	bool interrupted;      /* Ctrl-C arrived while a command ran */
 	int fatal_signal;      /* SIGTERM, SIGHUP or SIGQUIT arrived: end the session cleanly */
+	struct cancel cancel;  /* what session_cancel() hands to the long loops of one analysis */
 	bool quit;             /* `quit` was run */
 	int output_errno;      /* stdout could not be written (errno): run no more commands */
 	bool exit_reported;    /* the user was told the process ended */
@@ -101,6 +103,14 @@ int session_heap(struct session *s, heap_chunk_fn fn, void *arg, struct heap_rep
 		 struct mlz_err *err);
 /* The reference graph: the last one while the live set has not changed since (a core's always holds). */
 struct graph *session_graph(struct session *s, struct mlz_err *err);
+
+/*
+ * For the long loops of one analysis (heap walk, graph, dump), which cannot
+ * see the signalfd: a check that takes a pending SIGINT, SIGTERM, SIGHUP or
+ * SIGQUIT without waiting and records it (interrupted, fatal_signal) as the
+ * event loop does. Reset on each call; owned by the session.
+ */
+struct cancel *session_cancel(struct session *s);
 
 /* Detach from a live target (cleanup registry first); 0 when nothing is left attached. */
 int session_detach(struct session *s, struct mlz_err *err);

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <sys/user.h>
 
+#include "cancel.h"
 #include "cleanup.h"
 #include "err.h"
 #include "memsrc.h"
@@ -152,9 +153,11 @@ const struct core *target_core(const struct target *t);
  * it), with the original bytes where mlyze put breakpoints; *bytes gets its size.
  * The core is written to a temporary file of mode 0600 in path's directory and
  * renamed to path when whole; on failure nothing is left. A symbolic link at
- * path is refused, an existing file unless force.
+ * path is refused, an existing file unless force. A dump cancel ends fails
+ * with MLZ_E_INTERRUPTED and leaves no file.
  */
-int target_dump(struct target *t, const char *path, bool force, uint64_t *bytes, struct mlz_err *err);
+int target_dump(struct target *t, const char *path, bool force, uint64_t *bytes, struct cancel *cancel,
+		struct mlz_err *err);
 
 /*
  * Handle pending events without blocking, for at most a few milliseconds.

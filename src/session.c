@@ -82,21 +82,55 @@ void session_flush_notices(struct session *s)
 		s->exit_reported = true;
 }
 
+/* Record a signal taken from the pending set; returns -1 if it asks the current work to end. */
+static int note_signal(struct session *s, int signo)
+{
+	if (signo == SIGINT) {
+		s->interrupted = true;
+		return -1;
+	}
+	if (signo == SIGTERM || signo == SIGHUP || signo == SIGQUIT) {
+		s->fatal_signal = signo;
+		return -1;
+	}
+	return 0;
+}
+
 /* Read the signalfd; returns -1 if a signal asks the current work to end. */
 static int read_signals(struct session *s)
 {
 	struct signalfd_siginfo si;
 	int r = 0;
-	while (read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGINT) {
-			s->interrupted = true;
+	while (read(s->sigfd, &si, sizeof(si)) == sizeof(si))
+		if (note_signal(s, (int)si.ssi_signo) < 0)
 			r = -1;
-		} else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP || si.ssi_signo == SIGQUIT) {
-			s->fatal_signal = (int)si.ssi_signo;
-			r = -1;
-		}
-	}
 	return r;
+}
+
+/*
+ * The cancel check: the signals that end work, taken without waiting. SIGCHLD
+ * is left pending for the event loop and target_stop, which wait for it.
+ */
+static bool signals_end_work(void *arg)
+{
+	struct session *s = arg;
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	const struct timespec now = { 0, 0 };
+	int signo;
+	while ((signo = sigtimedwait(&set, NULL, &now)) > 0)
+		note_signal(s, signo);
+	return s->interrupted || s->fatal_signal;
+}
+
+struct cancel *session_cancel(struct session *s)
+{
+	s->cancel = (struct cancel){ .check = signals_end_work, .arg = s };
+	return &s->cancel;
 }
 
 /* Work the trap handler left for the event loop: installing hooks once libraries are loaded. */

@@ -30,7 +30,8 @@ int session_heap(struct session *s, heap_chunk_fn fn, void *arg, struct heap_rep
 		*h = (struct heap_take){ .rss = -1 };
 		return -1;
 	}
-	int ret = heap_walk_target(s->target, s->sym, fn, arg, r, h, err);
+	struct heap_take_opts o = { session_cancel(s) };
+	int ret = heap_walk_target(s->target, s->sym, &o, fn, arg, r, h, err);
 	struct mlz_err e2;
 	if (session_unpause(s, &h->stopped_ms, ret < 0 ? &e2 : err) < 0)
 		ret = -1;
@@ -54,7 +55,7 @@ struct graph *session_graph(struct session *s, struct mlz_err *err)
 		graph_release(s->graph);
 	else
 		s->graph = xcalloc(1, sizeof(*s->graph));
-	struct graph_take_opts o = { si.areas, si.nareas };
+	struct graph_take_opts o = { si.areas, si.nareas, session_cancel(s) };
 	session_prepare_walk(s);
 	int ret = session_pause(s, err);
 	if (ret == 0) {

@@ -57,6 +57,59 @@ test_expect_success 'the same from a core of the paused process' '
 	fixture_stop $pid
 '
 
+# Damaging a core: a little-endian u64 at an offset, read and written with od and dd.
+u64_at () { echo $(( 0x$(od -An -t x8 -j "$2" -N 8 "$1" | tr -d " ") )); }
+put_u64 () {
+	local b= i
+	for i in 0 1 2 3 4 5 6 7; do b=$b$(printf '\\x%02x' $(( ($3 >> (8 * i)) & 255 ))); done
+	printf "$b" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+# The offset of each PT_LOAD's program header in CORE.
+loads_of () {
+	local phoff phnum i o
+	phoff=$(u64_at "$1" 32) phnum=$(( 0x$(od -An -t x2 -j 56 -N 2 "$1" | tr -d " ") ))
+	for ((i = 0; i < phnum; i++)); do
+		o=$((phoff + 56 * i))
+		test $(( 0x$(od -An -t x4 -j $o -N 4 "$1" | tr -d " ") )) = 1 && echo $o
+	done
+}
+# The offset of the first thread's registers (pr_reg in NT_PRSTATUS: namesz 5, descsz 336, type 1).
+regs_of () {
+	echo $(( $(LC_ALL=C grep -obUaP "\x05\x00\x00\x00\x50\x01\x00\x00\x01\x00\x00\x00CORE\x00" "$1" |
+		head -n1 | cut -d: -f1) + 20 + 112 ))
+}
+
+test_expect_success 'a damaged core answers at once: a stack segment of 2^44 bytes, one that wraps, bogus stack and TLS pointers' '
+	r=$(regs_of g.$pid) && rsp=$(u64_at g.$pid $((r + 8 * 19))) &&
+	cp g.$pid huge && for o in $(loads_of huge); do
+		v=$(u64_at huge $((o + 16))) m=$(u64_at huge $((o + 40))) &&
+		if (( rsp >= v && rsp - v < m )); then put_u64 huge $((o + 40)) 0x100000000000; fi || return 1
+	done &&
+	"$MLYZE" core huge --json -e leaks >out7 2>err &&
+	counts out7 >actual && test_cmp expect actual &&
+	cp huge wraps && for o in $(loads_of wraps); do
+		v=$(u64_at wraps $((o + 16))) m=$(u64_at wraps $((o + 40))) &&
+		if (( m == 0x100000000000 )); then put_u64 wraps $((o + 40)) $(( -v + 4096 )); fi || return 1
+	done &&
+	"$MLYZE" core wraps --json -e leaks >out7w 2>err &&
+	counts out7w >actual && test_cmp expect actual &&
+	cp g.$pid bogus && put_u64 bogus $((r + 8 * 19)) -1 && put_u64 bogus $((r + 8 * 21)) 0x7ffffffff000 &&
+	"$MLYZE" core bogus --json -e leaks >out8 2>err &&
+	result leaks out8 | jq -e ".blocks >= $(result leaks out7 | jq .blocks)"
+'
+
+test_expect_success 'a damaged core whose mapped files and segments all span 2^44 bytes ends too' '
+	cp g.$pid spans &&
+	f=$(( $(LC_ALL=C grep -obUaP "\x05\x00\x00\x00[\x00-\xff]{4}\x45\x4c\x49\x46CORE\x00" spans |
+		head -n1 | cut -d: -f1) + 20 )) && n=$(u64_at spans $f) && test $n -gt 3 &&
+	for ((i = 0; i < n; i++)); do
+		put_u64 spans $((f + 16 + 24 * i + 8)) $(( $(u64_at spans $((f + 16 + 24 * i))) + 0x100000000000 )) || return 1
+	done &&
+	for o in $(loads_of spans); do put_u64 spans $((o + 40)) 0x100000000000 || return 1; done &&
+	"$MLYZE" core spans --json -e leaks >out9 2>err &&
+	result leaks out9 | jq -e ".blocks >= 0"
+'
+
 test_expect_success 'traced from the start (run): requested sizes, grouped by allocation site' '
 	"$MLYZE" run --json -e "sleep 3" -e leaks -e detach -- "$FIXTURES/fx-graph" "$TRASH/r.json" >out3 2>err &
 	mpid=$! &&

@@ -15,7 +15,8 @@ static int cmd_dump_exec(struct cmd_ctx *c)
 	double stopped;
 	if (session_pause(c->s, &c->err) < 0)
 		return -1;
-	int r = target_dump(c->s->target, c->args->argv[0], cmd_has(c->args, "--force"), &bytes, &c->err);
+	int r = target_dump(c->s->target, c->args->argv[0], cmd_has(c->args, "--force"), &bytes, session_cancel(c->s),
+			    &c->err);
 	struct mlz_err e2;
 	if (session_unpause(c->s, &stopped, r < 0 ? &e2 : &c->err) < 0)
 		r = -1;

@@ -46,7 +46,8 @@ static int arenas_unlocked(struct session *s, struct mlz_err *err)
 {
 	struct heap_report r;
 	struct heap_take h;
-	int ret = heap_walk_target(s->target, s->sym, NULL, NULL, &r, &h, err);
+	struct heap_take_opts o = { session_cancel(s) };
+	int ret = heap_walk_target(s->target, s->sym, &o, NULL, NULL, &r, &h, err);
 	for (size_t i = 0; ret == 0 && i < r.narenas; i++)
 		if (r.arenas[i].mutex)
 			ret = mlz_error(err,

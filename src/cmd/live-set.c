@@ -51,7 +51,17 @@ int live_set_take(struct session *s, struct untraced *u, void (*take)(void *arg)
 	struct heap_take h;
 	struct mlz_err werr = { 0 };
 	struct collect c = { &s->live.blocks, u };
-	if (heap_walk_target(s->target, s->sym, collect_untraced, &c, &r, &h, &werr) < 0) {
+	struct heap_take_opts o = { session_cancel(s) };
+	if (heap_walk_target(s->target, s->sym, &o, collect_untraced, &c, &r, &h, &werr) < 0) {
+		if (werr.kind == MLZ_E_INTERRUPTED) { /* the user ended the command, not just the walk */
+			heap_report_release(&r);
+			heap_take_release(&h);
+			untraced_release(u);
+			struct mlz_err e2;
+			session_unpause(s, NULL, &e2);
+			*err = werr;
+			return -1;
+		}
 		u->n = 0;
 		untraced_trim(u);
 		snprintf(u->note, sizeof(u->note), "%s", werr.msg);

@@ -114,6 +114,7 @@ struct scan {
 	uint64_t lo, hi;            /* the range every block lies in: a cheap first filter */
 	size_t roots_alloc;
 	uint8_t *win;
+	struct cancel *cancel;
 };
 
 static void add_root(struct scan *s, uint64_t where, long j, bool interior, enum root_kind kind, int thread)
@@ -157,17 +158,23 @@ static void word(struct scan *s, uint64_t where, uint64_t v, long from, const st
 	}
 }
 
-/* The words of [lo, hi), read a window at a time; unreadable parts are skipped. */
+/*
+ * The words of [lo, hi), read a window at a time, up to the first unreadable
+ * byte: what follows it in the same mapping is unreadable too (past a mapped
+ * file's end, what a core left out), and the caller gives each mapping a range
+ * of its own. Stepping page by page instead made a damaged core's bogus bound
+ * (a segment of 2^47 bytes) cost 2^35 failed reads.
+ */
 static void scan_range(struct scan *s, uint64_t lo, uint64_t hi, long from, const struct root_range *r)
 {
 	lo = (lo + 7) & ~7ull;
 	while (lo < hi && hi - lo >= 8) {
 		size_t want = hi - lo < WINDOW ? (size_t)(hi - lo) : WINDOW;
+		if (cancel_poll(s->cancel, CANCEL_BATCH)) /* a window is a megabyte: the clock each time */
+			return;
 		ssize_t got = s->m->read(s->m->ctx, lo, s->win, want);
-		if (got < 8) {
-			lo = (lo | 4095) + 1; /* an unreadable page: on to the next */
-			continue;
-		}
+		if (got < 8)
+			return;
 		for (size_t off = 0; off + 8 <= (size_t)got; off += 8) {
 			uint64_t v;
 			memcpy(&v, s->win + off, 8);
@@ -187,6 +194,8 @@ static void scan_blocks(struct scan *s)
 	for (size_t i = 0; i < g->n; i++) {
 		g->out_off[i] = (uint32_t)s->nout;
 		uint64_t a = g->addr[i], len = g->size[i] & ~7ull;
+		if (cancel_poll(s->cancel, 1 + (uint32_t)(len >> 9))) /* graph_build then drops it all */
+			return;
 		if (len > WINDOW / 2) {
 			scan_range(s, a, a + len, (long)i, NULL);
 			have = 0;
@@ -290,13 +299,18 @@ int graph_build(struct graph *g, const struct graph_input *in, struct mlz_err *e
 	g->n = in->n;
 	g->addr = in->addr; /* taken over */
 	g->size = in->size;
-	if (in->n > UINT32_MAX - 1)
+	if (in->n > UINT32_MAX - 1) {
+		graph_release(g);
 		return mlz_error(err, "too many blocks for the graph (%zu)", in->n);
-	for (size_t i = 1; i < in->n; i++)
-		if (g->addr[i] < g->addr[i - 1])
+	}
+	for (size_t i = 1; i < in->n; i++) {
+		if (g->addr[i] < g->addr[i - 1]) {
+			graph_release(g);
 			return mlz_error(err, "the blocks are not sorted by address");
+		}
+	}
 	build_index(g);
-	struct scan s = { .g = g, .m = in->m, .win = xmalloc(WINDOW) };
+	struct scan s = { .g = g, .m = in->m, .win = xmalloc(WINDOW), .cancel = in->cancel };
 	if (in->n) {
 		s.lo = g->addr[0];
 		for (size_t r = 0; r < g->nruns; r++)
@@ -304,13 +318,19 @@ int graph_build(struct graph *g, const struct graph_input *in, struct mlz_err *e
 	}
 	g->out_off = xmalloc((g->n + 1) * sizeof(*g->out_off));
 	scan_blocks(&s);
-	for (size_t i = 0; i < in->nranges; i++)
+	for (size_t i = 0; i < in->nranges && !cancelled(s.cancel); i++)
 		scan_range(&s, in->ranges[i].lo, in->ranges[i].hi, -1, &in->ranges[i]);
 	for (size_t i = 0; i < in->nregs; i++) {
 		struct root_range r = { 0, 0, ROOT_REGISTER, in->regs[i].thread };
 		word(&s, (uint64_t)in->regs[i].reg, in->regs[i].value, -1, &r);
 	}
 	free(s.win);
+	if (cancelled(s.cancel)) {
+		free(s.out);
+		free(s.interior);
+		graph_release(g);
+		return cancel_error(err);
+	}
 	g->out = s.nout ? xrealloc(s.out, s.nout * sizeof(*s.out)) : (free(s.out), xmalloc(sizeof(*g->out)));
 	reverse_csr(g);
 	g->ninterior = s.ninterior;
@@ -334,7 +354,7 @@ int graph_build(struct graph *g, const struct graph_input *in, struct mlz_err *e
  * lead cliques: everything a leader reaches that is unreached joins its
  * clique as indirectly lost, a former leader included.
  */
-void graph_classify(struct graph *g)
+int graph_classify(struct graph *g, struct cancel *cancel)
 {
 	enum { UNREACHED = 255 };
 	free(g->state);
@@ -356,7 +376,7 @@ void graph_classify(struct graph *g)
 	} while (0)
 	for (size_t r = 0; r < g->nroots; r++)
 		MARK(g->roots[r].block, !g->roots[r].interior);
-	while (sp) {
+	while (sp && !cancel_poll(cancel, 1)) {
 		uint32_t i = stack[--sp];
 		bool definite = g->state[i] == LEAK_REACHABLE;
 		for (uint32_t e = g->out_off[i]; e < g->out_off[i + 1]; e++)
@@ -366,13 +386,13 @@ void graph_classify(struct graph *g)
 			MARK(g->ifrom[e].to, false);
 	}
 #undef MARK
-	for (size_t b = 0; b < g->n; b++) {
+	for (size_t b = 0; b < g->n && !cancelled(cancel); b++) {
 		if (g->state[b] != UNREACHED)
 			continue;
 		g->state[b] = LEAK_DEFINITELY; /* a leader, until another leader reaches it */
 		sp = 0;
 		stack[sp++] = (uint32_t)b;
-		while (sp) {
+		while (sp && !cancel_poll(cancel, 1)) {
 			uint32_t i = stack[--sp];
 			size_t f, k = graph_interior_out(g, i, &f);
 			for (size_t e = g->out_off[i]; e < g->out_off[i + 1] + k; e++) {
@@ -392,6 +412,7 @@ void graph_classify(struct graph *g)
 		}
 	}
 	free(stack);
+	return cancelled(cancel) ? -1 : 0;
 }
 
 /* The block the search reached block i from: one step towards the target. */

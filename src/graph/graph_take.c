@@ -150,11 +150,11 @@ static void add_data_run(void *arg, uint64_t lo, uint64_t hi)
  * a large sparse reservation costs neither time nor the process's page tables.
  */
 static void anon_mappings(struct target *t, const struct maps *m, const uint64_t (*holes)[2], size_t nholes,
-			  struct ranges *r)
+			  struct ranges *r, struct cancel *cancel)
 {
 	size_t nfixed = r->n;
 	struct anon_scan as = { r, holes, nholes };
-	for (size_t i = 0; i < m->n; i++) {
+	for (size_t i = 0; i < m->n && !cancel_poll(cancel, 64); i++) { /* 64: a mapping's pagemap is a read */
 		const struct map_entry *e = &m->v[i];
 		if (e->path[0] || e->perms[0] != 'r' || e->perms[1] != 'w')
 			continue;
@@ -168,6 +168,34 @@ static void anon_mappings(struct target *t, const struct maps *m, const uint64_t
 	}
 }
 
+/*
+ * Every root range cut to the mappings it lies in, and split where it crosses
+ * unmapped space, so graph_build's scan, which ends a range at its first
+ * unreadable byte, goes on at the next mapping in one step. Maps are sorted by
+ * start; where a damaged core's mappings overlap, the first one wins, so no
+ * byte is scanned twice.
+ */
+static void clamp_to_maps(struct ranges *r, const struct maps *m)
+{
+	struct ranges out = { 0 };
+	for (size_t i = 0; i < r->n; i++) {
+		uint64_t at = r->v[i].lo, hi = r->v[i].hi;
+		for (size_t k = 0; k < m->n && m->v[k].start < hi && at < hi; k++) {
+			if (m->v[k].end <= at)
+				continue;
+			uint64_t lo = m->v[k].start > at ? m->v[k].start : at;
+			uint64_t end = m->v[k].end < hi ? m->v[k].end : hi;
+			ALLOC_GROW(out.v, out.n + 1, out.alloc);
+			out.v[out.n] = r->v[i];
+			out.v[out.n].lo = lo;
+			out.v[out.n++].hi = end;
+			at = end;
+		}
+	}
+	free(r->v);
+	*r = out;
+}
+
 int graph_take(struct target *t, struct sym *sym, const struct graph_take_opts *o, struct graph *g,
 	       struct mlz_err *err)
 {
@@ -179,7 +207,8 @@ int graph_take(struct target *t, struct sym *sym, const struct graph_take_opts *
 	struct root_reg *regs = NULL;
 	size_t nregs = 0;
 	struct memsrc m = target_memsrc(t);
-	int ret = heap_walk_target(t, sym, collect, &b, &rep, &h, err);
+	struct heap_take_opts ho = { o->cancel, o->where };
+	int ret = heap_walk_target(t, sym, &ho, collect, &b, &rep, &h, err);
 	if (ret == 0)
 		ret = target_maps(t, &maps, err);
 	if (ret == 0) {
@@ -203,19 +232,22 @@ int graph_take(struct target *t, struct sym *sym, const struct graph_take_opts *
 			if (tls && tls != st && !tls->path[0])
 				add_range(&r, tls->start, tls->end, ROOT_TLS, (int)i, (const uint64_t(*)[2])holes, nholes);
 		}
-		anon_mappings(t, &maps, (const uint64_t(*)[2])holes, nholes, &r);
+		anon_mappings(t, &maps, (const uint64_t(*)[2])holes, nholes, &r, o->cancel);
 		free(holes);
+		clamp_to_maps(&r, &maps);
 		/* exact sizes before the graph takes the arrays over: they stay for its life */
 		if (b.n) {
 			b.addr = xrealloc(b.addr, b.n * sizeof(*b.addr));
 			b.size = xrealloc(b.size, b.n * sizeof(*b.size));
 		}
-		struct graph_input in = { &m, b.addr, b.size, b.n, r.v, r.n, regs, nregs };
+		struct graph_input in = { &m, b.addr, b.size, b.n, r.v, r.n, regs, nregs, o->cancel };
 		ret = graph_build(g, &in, err);
 		b.addr = NULL;
 		b.size = NULL;
-		if (ret == 0)
-			graph_classify(g);
+		if (ret == 0 && graph_classify(g, o->cancel) < 0) {
+			graph_release(g);
+			ret = cancel_error(err);
+		}
 	}
 	heap_report_release(&rep);
 	heap_take_release(&h);

@@ -197,6 +197,14 @@ size_t glibc_state_ranges(const struct glibc_where *w, uint64_t (*out)[2])
 	return 2;
 }
 
+void glibc_where_copy(struct glibc_where *to, const struct glibc_where *w)
+{
+	*to = *w;
+	to->threads = xmalloc((w->nthreads ? w->nthreads : 1) * sizeof(*to->threads));
+	if (w->nthreads)
+		memcpy(to->threads, w->threads, w->nthreads * sizeof(*to->threads));
+}
+
 void glibc_where_release(struct glibc_where *w)
 {
 	free(w->threads);

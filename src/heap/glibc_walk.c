@@ -37,6 +37,7 @@ struct walker {
 	const struct memsrc *m;
 	const struct maps *maps;
 	const struct glibc_where *w;
+	struct cancel *cancel; /* asked in every long loop; once it says stop, each loop ends */
 	struct heap_report *r;
 	heap_chunk_fn fn;
 	void *arg;
@@ -127,7 +128,7 @@ static void walk_fastbins(struct walker *k, struct heap_arena *a, const uint8_t 
 	for (int i = 0; i < NFASTBINS; i++) {
 		uint64_t p;
 		memcpy(&p, ms + MS_FASTBINS + 8 * i, 8);
-		for (uint64_t steps = 0; p; steps++) {
+		for (uint64_t steps = 0; p && !cancel_poll(k->cancel, 16); steps++) {
 			uint64_t hdr_fd[2], hdr, fd;
 			if (steps > budget) {
 				problem(k->r, a->addr, "fastbin %d of arena 0x%llx does not end (a cycle)", i,
@@ -160,7 +161,7 @@ static void walk_bins(struct walker *k, struct heap_arena *a, const uint8_t *ms,
 		uint64_t head = a->addr + MS_BINS + 16 * (i - 1) - 16, p;
 		memcpy(&p, ms + MS_BINS + 16 * (i - 1) + 8, 8); /* head->bk */
 		struct heap_count *c = i == 1 ? &a->unsorted : i < 64 ? &a->smallbins : &a->largebins;
-		for (uint64_t steps = 0; p != head; steps++) {
+		for (uint64_t steps = 0; p != head && !cancel_poll(k->cancel, 16); steps++) {
 			uint64_t w[3]; /* size, fd, bk */
 			if (steps > budget) {
 				problem(k->r, head, "bin %d of arena 0x%llx does not return to its head (a cycle)", i,
@@ -250,6 +251,8 @@ static bool walk_heap(struct walker *k, struct heap_arena *a, size_t ai, uint64_
 	uint64_t p = start, limit = top ? top : end;
 	seek_listed(k, start);
 	while (p < limit) {
+		if (cancel_poll(k->cancel, 1))
+			return false;
 		uint64_t hdr, next_hdr, foot;
 		if (!heap_word(k, p + 8, end, &hdr)) {
 			problem(k->r, p, "cannot read the chunk header");
@@ -403,11 +406,15 @@ static void find_mmapped(struct walker *k, struct plan *pl)
 			continue;
 		for (uint64_t p = e->start; p < e->end && p >= e->start;) { /* p >= start: no wrap at the top */
 			uint64_t hdr[2], skip;
+			if (cancel_poll(k->cancel, 16))
+				return;
 			if (in_heaps(k->r, p, &skip)) {
 				p = skip;
 				continue;
 			}
-			if (mem_read(k->m, p, hdr, sizeof(hdr)) && hdr[0] == 0 && (hdr[1] & SIZE_BITS) == IS_MMAPPED &&
+			if (!mem_read(k->m, p, hdr, sizeof(hdr)))
+				break; /* the rest of the mapping is unreadable too (a core left it out): not 2^35 tries */
+			if (hdr[0] == 0 && (hdr[1] & SIZE_BITS) == IS_MMAPPED &&
 			    chunk_size(hdr[1]) >= PAGE && !(hdr[1] & (PAGE - 1) & ~SIZE_BITS) &&
 			    chunk_size(hdr[1]) <= e->end - p) {
 				ALLOC_GROW(pl->mm, pl->nmm + 1, pl->mm_alloc);
@@ -536,10 +543,10 @@ static int read_arenas(struct walker *k, uint8_t *ms_main, struct mlz_err *err)
 	return 0;
 }
 
-int heap_walk(const struct memsrc *m, const struct maps *maps, const struct glibc_where *w, heap_chunk_fn fn,
-	      void *arg, struct heap_report *r, struct mlz_err *err)
+int heap_walk(const struct memsrc *m, const struct maps *maps, const struct glibc_where *w, struct cancel *cancel,
+	      heap_chunk_fn fn, void *arg, struct heap_report *r, struct mlz_err *err)
 {
-	struct walker k = { .m = m, .maps = maps, .w = w, .r = r, .fn = fn, .arg = arg };
+	struct walker k = { .m = m, .maps = maps, .w = w, .cancel = cancel, .r = r, .fn = fn, .arg = arg };
 	uint8_t mp[MP_SIZE], ms_main[MS_SIZE] = { 0 };
 	memset(r, 0, sizeof(*r));
 	if (!mem_read(m, w->mp, mp, sizeof(mp)))
@@ -589,6 +596,10 @@ int heap_walk(const struct memsrc *m, const struct maps *maps, const struct glib
 			(unsigned long long)r->n_mmaps, (unsigned long long)r->mmapped_mem);
 	u64map_release(&k.listed);
 	free(k.sorted);
+	if (cancelled(cancel)) {
+		heap_report_release(r); /* figures of half a walk would only mislead */
+		return cancel_error(err);
+	}
 	return 0;
 }
 

@@ -23,24 +23,26 @@ void heap_residency(struct target *t, const struct heap_report *r, struct heap_t
 	}
 }
 
-int heap_walk_target(struct target *t, struct sym *sym, heap_chunk_fn fn, void *arg, struct heap_report *r,
-		     struct heap_take *h, struct mlz_err *err)
+int heap_walk_target(struct target *t, struct sym *sym, const struct heap_take_opts *o, heap_chunk_fn fn, void *arg,
+		     struct heap_report *r, struct heap_take *h, struct mlz_err *err)
 {
 	memset(h, 0, sizeof(*h));
 	memset(r, 0, sizeof(*r));
 	struct maps maps = { 0 };
 	struct memsrc m = target_memsrc(t);
 	int ret = target_maps(t, &maps, err);
-	if (ret == 0)
+	if (ret == 0 && o && o->where)
+		glibc_where_copy(&h->where, o->where);
+	else if (ret == 0)
 		ret = glibc_locate(t, sym, &maps, &m, &h->where, err);
 	if (ret == 0)
-		ret = heap_walk(&m, &maps, &h->where, fn, arg, r, err);
+		ret = heap_walk(&m, &maps, &h->where, o ? o->cancel : NULL, fn, arg, r, err);
 	maps_release(&maps);
 	struct target_facts f;
 	target_facts(t, &f);
 	target_facts_release(&f);
 	size_t missing = f.missing_writable;
-	if (missing && (ret < 0 || r->nproblems)) {
+	if (missing && ((ret < 0 && err->kind != MLZ_E_INTERRUPTED) || r->nproblems)) {
 		/* Say what the core lacks and how to get it next time. */
 		char hint[160];
 		snprintf(hint, sizeof(hint),

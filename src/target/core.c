@@ -64,6 +64,8 @@ static int parse_nt_file(struct core *c, const uint8_t *d, size_t len, struct ml
 		size_t n = strnlen(name, (size_t)(end - name));
 		if (name + n >= end)
 			return mlz_error(err, "'%s': its NT_FILE note is malformed", c->path);
+		if (v[1] < v[0])
+			v[1] = v[0]; /* an end below its start (damaged): an empty mapping, not one that wraps */
 		c->files[c->nfiles++] = (struct core_file){ v[0], v[1], v[2] * page, xstrndup(name, n), -1 };
 		name += n + 1;
 	}
@@ -238,8 +240,9 @@ struct core *core_open(const char *path, const char *exe, struct mlz_err *err)
 			goto fail;
 		}
 		if (ph.p_type == PT_LOAD) {
-			c->loads[c->nloads++] = (struct core_load){ ph.p_vaddr, ph.p_memsz, ph.p_offset, ph.p_filesz,
-								     ph.p_flags };
+			/* a damaged size that runs past the top of the address space ends there: every end stays above its start */
+			uint64_t memsz = ph.p_memsz > UINT64_MAX - ph.p_vaddr ? UINT64_MAX - ph.p_vaddr : ph.p_memsz;
+			c->loads[c->nloads++] = (struct core_load){ ph.p_vaddr, memsz, ph.p_offset, ph.p_filesz, ph.p_flags };
 		} else if (ph.p_type == PT_NOTE) {
 			Elf_Data *d = elf_getdata_rawchunk(c->elf, (int64_t)ph.p_offset, ph.p_filesz, ELF_T_NHDR);
 			if (!d) {
@@ -265,7 +268,13 @@ fail:
 	return NULL;
 }
 
-/* Bytes of a file mapping that the core did not dump, read from the file (text, read-only data). */
+/*
+ * Bytes of a file mapping that the core did not dump, read from the file
+ * (text, read-only data). As mmap does, the page that holds the file's end is
+ * filled with zeros and the pages past it cannot be read (SIGBUS in the
+ * process): a damaged core's file mapping of 2^47 bytes is then as short as
+ * its file, not 2^47 bytes of zeros to scan.
+ */
 static ssize_t read_from_file(struct core *c, uint64_t addr, void *buf, size_t len)
 {
 	for (size_t i = 0; i < c->nfiles; i++) {
@@ -276,13 +285,23 @@ static ssize_t read_from_file(struct core *c, uint64_t addr, void *buf, size_t l
 			/* The program may have been named on the command line (it moved, or is elsewhere). */
 			const char *p = c->exe && c->exe_path && !strcmp(f->path, c->exe_path) ? c->exe : f->path;
 			f->fd = open(p, O_RDONLY | O_CLOEXEC);
+			struct stat st;
+			if (f->fd >= 0 && fstat(f->fd, &st) == 0)
+				f->size = (uint64_t)st.st_size;
+			else if (f->fd >= 0)
+				close(f->fd), f->fd = -1;
 			if (f->fd < 0)
 				f->fd = -2; /* tried: missing */
 		}
 		if (f->fd < 0)
 			return -1;
+		uint64_t at = f->offset + (addr - f->start), mapped = (f->size + 4095) & ~4095ull;
+		if (at >= mapped || at < f->offset)
+			return -1; /* past the page of the file's end (or an offset that wrapped) */
 		size_t n = len < f->end - addr ? len : (size_t)(f->end - addr);
-		ssize_t got = pread(f->fd, buf, n, (off_t)(f->offset + (addr - f->start)));
+		if (n > mapped - at)
+			n = (size_t)(mapped - at);
+		ssize_t got = pread(f->fd, buf, n, (off_t)at);
 		if (got < (ssize_t)n && got >= 0)
 			memset((char *)buf + got, 0, n - (size_t)got); /* past the end of the file: zeros, as mmap gives */
 		return got < 0 ? -1 : (ssize_t)n;

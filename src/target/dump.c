@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cancel.h"
 #include "proc.h"
 #include "strbuf.h"
 #include "target.h"
@@ -126,10 +127,16 @@ static int write_all(int fd, const void *buf, size_t len, off_t off)
 	return 0;
 }
 
-/* Contents of a mapping: what reads, page by page where a larger read fails; zeros for the rest. */
-static int write_mapping(struct target *t, int fd, uint64_t start, uint64_t end, off_t off, uint8_t *buf)
+/*
+ * Contents of a mapping: what reads, page by page where a larger read fails;
+ * zeros for the rest. -1 with errno on a write error, -2 when cancelled.
+ */
+static int write_mapping(struct target *t, int fd, uint64_t start, uint64_t end, off_t off, uint8_t *buf,
+			 struct cancel *cancel)
 {
 	for (uint64_t a = start; a < end;) {
+		if (cancel_poll(cancel, CANCEL_BATCH)) /* a megabyte read and written: the clock each time */
+			return -2;
 		size_t n = end - a < CHUNK ? (size_t)(end - a) : CHUNK;
 		ssize_t got = target_read(t, a, buf, n);
 		if (got < (ssize_t)n) {
@@ -200,7 +207,7 @@ static int create_temp(const char *path, char **tmp, struct mlz_err *err)
 
 /* The whole core into fd: headers, notes, then each mapping; *bytes is where it ends. */
 static int write_core(struct target *t, int fd, const struct maps *m, const struct strbuf *notes, const char *path,
-		      uint64_t *bytes, struct mlz_err *err)
+		      uint64_t *bytes, struct cancel *cancel, struct mlz_err *err)
 {
 	size_t phnum = 1 + m->n;
 	uint64_t off = sizeof(Elf64_Ehdr) + phnum * sizeof(Elf64_Phdr);
@@ -230,10 +237,17 @@ static int write_core(struct target *t, int fd, const struct maps *m, const stru
 	    write_all(fd, notes->buf, notes->len, (off_t)ph[0].p_offset) < 0)
 		goto out;
 	buf = xmalloc(CHUNK);
-	for (size_t i = 0; i < m->n; i++)
-		if (ph[1 + i].p_filesz &&
-		    write_mapping(t, fd, m->v[i].start, m->v[i].end, (off_t)ph[1 + i].p_offset, buf) < 0)
+	for (size_t i = 0; i < m->n; i++) {
+		int w = ph[1 + i].p_filesz ? write_mapping(t, fd, m->v[i].start, m->v[i].end,
+							    (off_t)ph[1 + i].p_offset, buf, cancel) : 0;
+		if (w == -2) {
+			free(buf);
+			free(ph);
+			return cancel_error(err);
+		}
+		if (w < 0)
 			goto out;
+	}
 	if (ftruncate(fd, (off_t)off) < 0)
 		goto out;
 	*bytes = off;
@@ -262,7 +276,8 @@ static int put_in_place(const char *tmp, const char *path, bool force)
 	return rename(tmp, path);
 }
 
-int target_dump(struct target *t, const char *path, bool force, uint64_t *bytes, struct mlz_err *err)
+int target_dump(struct target *t, const char *path, bool force, uint64_t *bytes, struct cancel *cancel,
+		struct mlz_err *err)
 {
 	if (check_target_path(path, force, err) < 0)
 		return -1;
@@ -277,7 +292,7 @@ int target_dump(struct target *t, const char *path, bool force, uint64_t *bytes,
 	int fd = create_temp(path, &tmp, err);
 	if (fd < 0)
 		goto out;
-	if (write_core(t, fd, &m, &notes, path, bytes, err) < 0) {
+	if (write_core(t, fd, &m, &notes, path, bytes, cancel, err) < 0) {
 		close(fd);
 	} else if (close(fd) < 0) {
 		mlz_error_errno(err, errno, "cannot write '%s'", path);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-/* test-util.c - JSON values, escaped text, /proc maps parsing, EPERM diagnosis and the cleanup registry. */
+/* test-util.c - JSON values, escaped text, /proc maps parsing, EPERM diagnosis, the cleanup registry, the cancel check. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "cancel.h"
 #include "cleanup.h"
 #include "jv.h"
 #include "proc.h"
@@ -202,6 +203,43 @@ static void cleanup_order(void **state)
 	cleanup_release(&c);
 }
 
+static int checks;
+static bool says_stop;
+static bool count_check(void *arg)
+{
+	(void)arg;
+	checks++;
+	return says_stop;
+}
+
+/* The check is asked once a batch of work is done, at most once per period, and its stop sticks. */
+static void cancel_polling(void **state)
+{
+	(void)state;
+	assert_false(cancel_poll(NULL, CANCEL_BATCH)); /* no owner: never stops */
+	assert_false(cancelled(NULL));
+	struct cancel c = { count_check, NULL };
+	for (unsigned i = 0; i + 1 < CANCEL_BATCH; i++)
+		assert_false(cancel_poll(&c, 1));
+	assert_int_equal(checks, 0); /* a counter, not a system call per block */
+	assert_false(cancel_poll(&c, 1));
+	assert_int_equal(checks, 1);
+	assert_false(cancel_poll(&c, CANCEL_BATCH));
+	assert_int_equal(checks, 1); /* within the period: the clock only */
+	says_stop = true;
+	c.due_ns = 0; /* as if the period had passed */
+	assert_true(cancel_poll(&c, CANCEL_BATCH));
+	assert_int_equal(checks, 2);
+	says_stop = false;
+	assert_true(cancel_poll(&c, 1));
+	assert_true(cancelled(&c));
+	assert_int_equal(checks, 2);
+	struct mlz_err err;
+	assert_int_equal(cancel_error(&err), -1);
+	assert_int_equal(err.kind, MLZ_E_INTERRUPTED);
+	assert_string_equal(err.msg, "interrupted");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -211,6 +249,7 @@ int main(void)
 		cmocka_unit_test(maps_lines),
 		cmocka_unit_test(eperm_reasons),
 		cmocka_unit_test(cleanup_order),
+		cmocka_unit_test(cancel_polling),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
