@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /* inject.c - running a system call or a function call of mlyze's choosing in a stopped thread of the process. */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <stdio.h>
@@ -13,6 +15,7 @@
 #include "ptrace.h"
 #include "target.h"
 #include "target_ops.h"
+#include "xalloc.h"
 
 /*
  * A thread running code of mlyze's choosing (an injected system call or
@@ -148,7 +151,8 @@ int target_inject_call(struct target *t, pid_t tid, uint64_t func, const long ar
 		return -1;
 	}
 	struct thread *th = target_find_thread(t, tid);
-	int requeue[8], nrequeue = 0; /* signals that found the thread's pending slot taken */
+	int *requeue = NULL; /* signals that found the thread's pending slot taken, in arrival order */
+	size_t nrequeue = 0, requeue_alloc = 0;
 	int r = -1;
 	int64_t t0 = mono_ns();
 	int sig = 0;
@@ -203,13 +207,19 @@ int target_inject_call(struct target *t, pid_t tid, uint64_t func, const long ar
 		/* the program's signal: delivered after the call, none lost */
 		if (th && !th->pending_sig)
 			th->pending_sig = ev.sig;
-		else if (nrequeue < (int)(sizeof(requeue) / sizeof(requeue[0])))
+		else {
+			ALLOC_GROW(requeue, nrequeue + 1, requeue_alloc);
 			requeue[nrequeue++] = ev.sig;
+		}
 	}
 	struct mlz_err e;
 	if (inject_end(t, in, r < 0 ? &e : err) < 0)
-		return -1;
-	for (int k = 0; k < nrequeue; k++)
-		syscall(SYS_tgkill, t->pid, tid, requeue[k]); /* pending again, for the thread to get as it resumes */
+		r = -1;
+	/* Pending again, for the thread to get as it resumes; one that cannot be is news, not a silent loss. */
+	for (size_t k = 0; k < nrequeue; k++)
+		if (syscall(SYS_tgkill, t->pid, tid, requeue[k]) < 0)
+			strbuf_addf(&t->notices, "signal %d for thread %d, held during a call, could not be sent again: %s\n",
+				    requeue[k], tid, strerror(errno));
+	free(requeue);
 	return r;
 }
