@@ -90,6 +90,7 @@ struct liveset {
 	int64_t t0_ms;            /* monotonic ms at the start: ticks count from here */
 	uint64_t replaced;        /* allocations at an address already live (a free we missed) */
 	uint64_t unknown_frees;   /* frees of blocks not seen allocated (from before attach) */
+	uint64_t allocator_frees; /* frees of blocks not seen allocated, by the allocator itself (tcache at thread exit) */
 	int max_depth;            /* frames a source records per stack */
 	const struct source_ops *src;
 	void *src_arg;
@@ -111,8 +112,11 @@ uint16_t liveset_thread(struct liveset *ls, int tid);
 uint32_t liveset_stack(struct liveset *ls, uint16_t tidx, const uint64_t *pcs, int depth);
 /* A block of size bytes allocated at addr from stack at tick; replaces a live one (a missed free). */
 void liveset_add(struct liveset *ls, uint64_t addr, uint64_t size, uint32_t stack, uint32_t tick);
-/* The block at addr was freed; false if it was not live (then counted as an unknown free). */
-bool liveset_remove(struct liveset *ls, uint64_t addr);
+/*
+ * The block at addr was freed; false if it was not live: then counted as an
+ * unknown free, or, when the allocator itself freed it (own), apart.
+ */
+bool liveset_remove(struct liveset *ls, uint64_t addr, bool own);
 /* The program image was replaced (exec): its blocks are gone; snapshots keep what was recorded. */
 void liveset_forget_blocks(struct liveset *ls);
 

@@ -54,6 +54,7 @@ struct tracer {
 	bool want_install;   /* the dynamic linker finished loading: install at the next chance */
 	unsigned execs;      /* programs the process exec'd since attach */
 	char *module;        /* where the allocator lives, for messages */
+	uint64_t alloc_lo, alloc_hi; /* its executable mappings: frees called from there are its own */
 	uint64_t entry[AK_NKINDS];
 	uint64_t r_debug;
 	int64_t rseq_cpu_off;  /* thread pointer + this = rseq cpu_id, -1 without rseq */

@@ -40,4 +40,16 @@ test_expect_success 'four threads allocating at once: every block counted, per t
 	result stats | jq -e ".events.malloc == 2000 and .replaced == 0 and .abandoned == 0"
 '
 
+# Each thread frees into its tcache; as it exits glibc empties that cache with free() of blocks the
+# program had already freed. Traced from the start, those are the allocator's own frees, not
+# frees of unknown blocks.
+test_expect_success 'frees glibc makes as a thread exits are counted apart, not as unknown' '
+	{ "$MLYZE" run --json -e "sleep 0.5" -e "wait 60" -e stats -- "$FIXTURES/fx-mt-alloc" "$TRASH/mt.json" >out 2>err & } &&
+	mpid=$! && test_poll_ 10 test -s "$TRASH/mt.json" && pid=$(jq .pid "$TRASH/mt.json") &&
+	sleep 0.7 && kill -USR1 $pid &&
+	test_poll_ 30 grep -qx done out && kill -USR1 $pid && wait $mpid &&
+	grep "^{" out >out.json && mv out.json out &&
+	result stats | jq -e ".unknown_frees == 0 and .allocator_frees > 0 and .allocator_frees < 100"
+'
+
 test_done

@@ -153,11 +153,11 @@ void liveset_add(struct liveset *ls, uint64_t addr, uint64_t size, uint32_t stac
 	after_increase(ls);
 }
 
-bool liveset_remove(struct liveset *ls, uint64_t addr)
+bool liveset_remove(struct liveset *ls, uint64_t addr, bool own)
 {
 	struct block b;
 	if (!blocktab_get(&ls->blocks, addr)) {
-		ls->unknown_frees++;
+		(*(own ? &ls->allocator_frees : &ls->unknown_frees))++;
 		return false;
 	}
 	ls->changes++;

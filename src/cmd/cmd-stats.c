@@ -45,6 +45,7 @@ static int cmd_stats_exec(struct cmd_ctx *c)
 	jv_set(r, "return_site_passes", jv_int((int64_t)st->site_passes));
 	jv_set(r, "uncaught_returns", jv_int((int64_t)st->uncaught));
 	jv_set(r, "unknown_frees", jv_int((int64_t)ls->unknown_frees));
+	jv_set(r, "allocator_frees", jv_int((int64_t)ls->allocator_frees));
 	jv_set(r, "replaced", jv_int((int64_t)ls->replaced));
 	jv_set(r, "abandoned", jv_int((int64_t)st->abandoned));
 	jv_set(r, "cpu_moves", jv_int((int64_t)st->migrations));
@@ -97,6 +98,9 @@ static void cmd_stats_text(const struct jv *r, struct strbuf *out)
 			 " abandoned calls, %" PRId64 " failed calls\n",
 		    jv_get_int(r, "unknown_frees", 0), jv_get_int(r, "replaced", 0), jv_get_int(r, "abandoned", 0),
 		    jv_get_int(r, "failed", 0));
+	if (jv_get_int(r, "allocator_frees", 0))
+		strbuf_addf(out, "allocator   %" PRId64 " frees of its own cached blocks (a thread's tcache, emptied as it exits)\n",
+			    jv_get_int(r, "allocator_frees", 0));
 	strbuf_addf(out, "memory      %" PRId64 " bytes of tables (%.1f per live block), mlyze RSS %" PRId64 " KiB\n",
 		    jv_get_int(r, "table_bytes", 0), jv_get(r, "table_bytes_per_block")->u.d,
 		    jv_get_int(r, "mlyze_rss", 0) / 1024);

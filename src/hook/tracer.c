@@ -88,9 +88,18 @@ static void add_block(struct tracer *tr, uint64_t addr, uint64_t size, uint32_t 
 	liveset_add(tr->ls, addr, size, stack, tick);
 }
 
-static void del_block(struct tracer *tr, uint64_t addr)
+/*
+ * A free; rsp (0: unknown) is the free's own stack pointer. A free of a block
+ * never seen allocated that returns into the allocator's own library is not
+ * the program's (glibc emptying an exiting thread's tcache): it is counted
+ * apart. Only then is the return address read, so known frees cost nothing more.
+ */
+static void del_block(struct tracer *tr, uint64_t addr, uint64_t rsp)
 {
-	liveset_remove(tr->ls, addr);
+	uint64_t ret;
+	bool own = rsp && tr->alloc_hi && !blocktab_get(&tr->ls->blocks, addr) &&
+		   target_read(tr->t, rsp, &ret, 8) == 8 && ret >= tr->alloc_lo && ret < tr->alloc_hi;
+	liveset_remove(tr->ls, addr, own);
 }
 
 /* A traced call returned `result` (and, for posix_memalign, stored `result2`): apply it to the live set. */
@@ -132,13 +141,13 @@ static void complete(struct tracer *tr, struct tthread *tt, uint64_t result, uin
 			break;
 		if (result) {
 			if (p->a0 && blocktab_get(&tr->ls->blocks, p->a0))
-				del_block(tr, p->a0);
+				del_block(tr, p->a0, 0);
 			add_block(tr, result, size, p->stack, p->tick);
 			goto done;
 		}
 		/* glibc's realloc(p, 0) frees p and returns NULL; other NULLs leave p alone. */
 		if (size == 0 && p->a0) {
-			del_block(tr, p->a0);
+			del_block(tr, p->a0, 0);
 			goto done;
 		}
 		break;
@@ -482,7 +491,7 @@ static int on_sigtrap(void *arg, struct target *t, pid_t tid, struct user_regs_s
 	if (kind == AK_FREE) {
 		int64_t t1 = mono_ns();
 		if (regs->rdi)
-			del_block(tr, regs->rdi);
+			del_block(tr, regs->rdi, regs->rsp);
 		tr->st.ns_tables += mono_ns() - t1;
 	} else {
 		capture(tr, tt, kind, regs, at);
@@ -702,6 +711,27 @@ static const char *const lookup_names[] = {
 	"memalign", "valloc", "pvalloc", "free", "_r_debug", "_dl_debug_state", "__rseq_offset", "__rseq_size",
 };
 
+/* The executable mappings of the file free is in: frees called from there are the allocator's own. */
+static void allocator_text(struct tracer *tr, uint64_t free_addr)
+{
+	struct maps m = { 0 };
+	struct mlz_err ignored;
+	tr->alloc_lo = tr->alloc_hi = 0;
+	if (target_maps(tr->t, &m, &ignored) < 0)
+		return;
+	const struct map_entry *f = maps_find(&m, free_addr);
+	for (size_t i = 0; f && f->path[0] && i < m.n; i++) {
+		const struct map_entry *e = &m.v[i];
+		if (e->perms[2] != 'x' || strcmp(e->path, f->path))
+			continue;
+		if (!tr->alloc_hi || e->start < tr->alloc_lo)
+			tr->alloc_lo = e->start;
+		if (e->end > tr->alloc_hi)
+			tr->alloc_hi = e->end;
+	}
+	maps_release(&m);
+}
+
 int tracer_install(struct tracer *tr, struct mlz_err *err)
 {
 	enum { N = sizeof(lookup_names) / sizeof(lookup_names[0]) };
@@ -723,6 +753,7 @@ int tracer_install(struct tracer *tr, struct mlz_err *err)
 		return mlz_error(err, "no malloc and free in the process's symbols");
 	free(tr->module);
 	tr->module = xstrdup(mods[AK_MALLOC]);
+	allocator_text(tr, addrs[AK_FREE]);
 	if (make_scratch(tr, addrs[AK_MALLOC], err) < 0)
 		return -1;
 	for (int k = 0; k < AK_NKINDS; k++) {
