@@ -112,11 +112,10 @@ uint16_t liveset_thread(struct liveset *ls, int tid);
 uint32_t liveset_stack(struct liveset *ls, uint16_t tidx, const uint64_t *pcs, int depth);
 /* A block of size bytes allocated at addr from stack at tick; replaces a live one (a missed free). */
 void liveset_add(struct liveset *ls, uint64_t addr, uint64_t size, uint32_t stack, uint32_t tick);
-/*
- * The block at addr was freed; false if it was not live: then counted as an
- * unknown free, or, when the allocator itself freed it (own), apart.
- */
-bool liveset_remove(struct liveset *ls, uint64_t addr, bool own);
+/* The block at addr was freed; false if it was not live (the source then says whose free it was). */
+bool liveset_remove(struct liveset *ls, uint64_t addr);
+/* A free of a block never seen allocated: the program's (unknown), or the allocator's own (own). */
+void liveset_unknown_free(struct liveset *ls, bool own);
 /* The program image was replaced (exec): its blocks are gone; snapshots keep what was recorded. */
 void liveset_forget_blocks(struct liveset *ls);
 

@@ -153,18 +153,21 @@ void liveset_add(struct liveset *ls, uint64_t addr, uint64_t size, uint32_t stac
 	after_increase(ls);
 }
 
-bool liveset_remove(struct liveset *ls, uint64_t addr, bool own)
+bool liveset_remove(struct liveset *ls, uint64_t addr)
 {
 	struct block b;
-	if (!blocktab_get(&ls->blocks, addr)) {
-		(*(own ? &ls->allocator_frees : &ls->unknown_frees))++;
+	if (!blocktab_get(&ls->blocks, addr))
 		return false;
-	}
 	ls->changes++;
 	before_decrease(ls);
 	blocktab_del(&ls->blocks, addr, &b);
 	unlive(ls, &b);
 	return true;
+}
+
+void liveset_unknown_free(struct liveset *ls, bool own)
+{
+	(*(own ? &ls->allocator_frees : &ls->unknown_frees))++;
 }
 
 void liveset_forget_blocks(struct liveset *ls)

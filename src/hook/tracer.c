@@ -97,9 +97,11 @@ static void add_block(struct tracer *tr, uint64_t addr, uint64_t size, uint32_t 
 static void del_block(struct tracer *tr, uint64_t addr, uint64_t rsp)
 {
 	uint64_t ret;
-	bool own = rsp && tr->alloc_hi && !blocktab_get(&tr->ls->blocks, addr) &&
-		   target_read(tr->t, rsp, &ret, 8) == 8 && ret >= tr->alloc_lo && ret < tr->alloc_hi;
-	liveset_remove(tr->ls, addr, own);
+	if (liveset_remove(tr->ls, addr))
+		return;
+	bool own = rsp && tr->alloc_hi && target_read(tr->t, rsp, &ret, 8) == 8 && ret >= tr->alloc_lo &&
+		   ret < tr->alloc_hi;
+	liveset_unknown_free(tr->ls, own);
 }
 
 /* A traced call returned `result` (and, for posix_memalign, stored `result2`): apply it to the live set. */
@@ -140,8 +142,8 @@ static void complete(struct tracer *tr, struct tthread *tt, uint64_t result, uin
 		else if (__builtin_mul_overflow(p->a1, p->a2, &size))
 			break;
 		if (result) {
-			if (p->a0 && blocktab_get(&tr->ls->blocks, p->a0))
-				del_block(tr, p->a0, 0);
+			if (p->a0)
+				liveset_remove(tr->ls, p->a0); /* an unknown old block is not a free to count */
 			add_block(tr, result, size, p->stack, p->tick);
 			goto done;
 		}

@@ -73,9 +73,6 @@ static void process_ended(struct target *t, int status)
  */
 static bool here_is_safe(struct target *t)
 {
-	for (size_t i = 0; i < t->nthreads; i++)
-		if (!t->threads[i].stopped)
-			return false;
 	double now = mono_ms();
 	if (now - t->quiet_at >= 100) {
 		char *s = read_text_file("/proc/loadavg");
@@ -85,7 +82,12 @@ static bool here_is_safe(struct target *t)
 		free(s);
 		t->quiet_at = now;
 	}
-	return t->quiet;
+	if (!t->quiet)
+		return false; /* the usual answer under load: no need to look at every thread each trap */
+	for (size_t i = 0; i < t->nthreads; i++)
+		if (!t->threads[i].stopped)
+			return false;
+	return true;
 }
 
 static void cont_here(struct target *t, pid_t tid, int sig, struct mlz_err *e)
