@@ -44,11 +44,12 @@ test_expect_success 'four threads allocating at once: every block counted, per t
 # program had already freed. Traced from the start, those are the allocator's own frees, not
 # frees of unknown blocks.
 test_expect_success 'frees glibc makes as a thread exits are counted apart, not as unknown' '
-	{ "$MLYZE" run --json -e "sleep 0.5" -e "wait 60" -e stats -- "$FIXTURES/fx-mt-alloc" "$TRASH/mt.json" >out 2>err & } &&
-	mpid=$! && test_poll_ 10 test -s "$TRASH/mt.json" && pid=$(jq .pid "$TRASH/mt.json") &&
+	rm -f "$TRASH/mt-run.json" &&
+	{ "$MLYZE" run --json -e "sleep 0.5" -e "wait 60" -e stats -- "$FIXTURES/fx-mt-alloc" "$TRASH/mt-run.json" >out 2>err & } &&
+	mpid=$! && test_poll_ 10 test -s "$TRASH/mt-run.json" && pid=$(jq .pid "$TRASH/mt-run.json") &&
 	sleep 0.7 &&
 	for i in $(seq 30); do kill -USR1 $pid; test_poll_ 2 grep -qx done out && break; done &&
-	grep -qx done out &&
+	{ grep -qx done out || { cat out err; false; }; } &&
 	for i in $(seq 30); do kill -USR1 $pid 2>/dev/null || break; sleep 1; done &&
 	wait $mpid &&
 	grep "^{" out >out.json && mv out.json out &&
