@@ -33,7 +33,7 @@ ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -DMLYZE_VERSION='"$(VERSION)"' $(WARN) $(C
 LDLIBS = $(PKG_LIBS) -lstdc++ -lm
 
 SRCS = $(wildcard src/*.c src/*/*.c)
-OBJS = $(SRCS:%.c=$(B)/%.o)
+OBJS = $(SRCS:%.c=$(B)/%.o) $(B)/src/agent/blob.o
 LIB_OBJS = $(filter-out $(B)/src/main.o,$(OBJS))
 
 UNIT_SRCS = $(wildcard tests/unit/test-*.c)
@@ -68,6 +68,28 @@ $(B)/mlyze: $(OBJS)
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The agent mlyze injects: freestanding, one flat image with no relocations (payload.lds), built
+# without the sanitizers (it runs in the target) and embedded into mlyze by blob.S.
+AGENT_CFLAGS = -std=gnu11 -O2 -fPIC -ffreestanding -fno-builtin -fno-stack-protector -fno-asynchronous-unwind-tables \
+	-fno-unwind-tables -fcf-protection=none -fno-tree-loop-distribute-patterns -mgeneral-regs-only \
+	-fvisibility=hidden $(WARN) -Iinclude
+$(B)/agent/%.o: src/agent/payload/%.c include/agent_abi.h
+	@mkdir -p $(dir $@)
+	$(CC) $(AGENT_CFLAGS) -c -o $@ $<
+$(B)/agent/%.o: src/agent/payload/%.S
+	@mkdir -p $(dir $@)
+	$(CC) $(AGENT_CFLAGS) -c -o $@ $<
+$(B)/agent/agent.bin: $(B)/agent/thunk.o $(B)/agent/agent.o src/agent/payload/payload.lds
+	ld -static -nostdlib -T src/agent/payload/payload.lds -o $(B)/agent/agent.elf $(B)/agent/thunk.o $(B)/agent/agent.o
+	@# It must need no loader: no GOT, PLT or relocations, the thunk at 0, the control block at its place.
+	@! readelf -SW $(B)/agent/agent.elf | grep -E '\.(got|plt|rela|dynamic)' || { echo "agent: needs relocation"; exit 1; }
+	@nm $(B)/agent/agent.elf | grep -q '^0000000000000000 [tT] agent_thunk$$' || { echo "agent: thunk not at 0"; exit 1; }
+	@nm $(B)/agent/agent.elf | grep -q '^0000000000010000 [bB] agent_ctl$$' || { echo "agent: ctl misplaced"; exit 1; }
+	objcopy -O binary -j .text -j .rodata -j .data $(B)/agent/agent.elf $@
+$(B)/src/agent/blob.o: src/agent/blob.S $(B)/agent/agent.bin
+	@mkdir -p $(dir $@)
+	$(CC) -DAGENT_BIN='"$(B)/agent/agent.bin"' -c -o $@ $<
 
 $(B)/tests/test-%: tests/unit/test-%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)

@@ -38,6 +38,7 @@ extern const char *const alloc_kind_names[AK_NKINDS];
 struct source_info {
 	bool installed;            /* its hooks are in place (the process may have ended since) */
 	bool active;               /* events are being recorded now: installed, and the process runs */
+	const char *mode;          /* how: "breakpoints" or "agent" */
 	const char *allocator;     /* the module whose allocator is hooked, NULL before */
 	uint64_t calls[AK_NKINDS]; /* calls seen at each entry, nested ones included */
 	uint64_t nested;           /* entries inside another traced call (not counted twice) */
@@ -49,6 +50,9 @@ struct source_info {
 	uint64_t uncaught;         /* traced calls whose return could not be caught */
 	uint64_t abandoned;        /* traced calls that never returned (longjmp out of an allocator) */
 	uint64_t failed;           /* calls that returned NULL or an error */
+	uint64_t lost;             /* events the source could not record (a full ring): figures miss them */
+	uint64_t stacks_cut;       /* stacks whose copy ended at a bound (an unknown stack's page) */
+	uint64_t ns_drain;         /* time in mlyze reading recorded events (agent) */
 	uint64_t migrations;       /* times mlyze moved itself to a trapping thread's CPU */
 	uint64_t ns_trap, ns_unwind, ns_tables; /* time in mlyze handling traps, of which unwinding, tables */
 	uint64_t breakpoints;      /* breakpoints in place */
@@ -116,6 +120,14 @@ void liveset_add(struct liveset *ls, uint64_t addr, uint64_t size, uint32_t stac
 bool liveset_remove(struct liveset *ls, uint64_t addr);
 /* A free of a block never seen allocated: the program's (unknown), or the allocator's own (own). */
 void liveset_unknown_free(struct liveset *ls, bool own);
+/* An allocating call that returned: its kind, arguments and results (posix_memalign's block in result2). */
+struct alloc_call {
+	int kind; /* enum alloc_kind, not AK_FREE */
+	uint64_t a0, a1, a2;
+	uint64_t result, result2;
+};
+/* Apply a returned call to the set (its block, from stack at tick); false if it failed (NULL, an error). */
+bool liveset_apply(struct liveset *ls, const struct alloc_call *c, uint32_t stack, uint32_t tick);
 /* The program image was replaced (exec): its blocks are gone; snapshots keep what was recorded. */
 void liveset_forget_blocks(struct liveset *ls);
 

@@ -17,6 +17,7 @@
 struct target;
 struct sym;
 struct tracer;
+struct agent;
 struct graph;
 
 enum session_mode { MODE_ATTACH, MODE_RUN, MODE_CORE };
@@ -27,6 +28,8 @@ struct session {
 	struct sym *sym;       /* created on first use */
 	struct liveset live;   /* every traced block; empty on a core and with --no-trace */
 	struct tracer *tracer; /* the breakpoint tracer feeding live; NULL on a core and with --no-trace */
+	struct agent *agent;   /* or the agent (--agent); never both */
+	bool use_agent;        /* --agent: record through an injected agent, falling back to breakpoints */
 	struct snapshots snaps;
 	struct keys keys;        /* group keys (site ids) for the whole session */
 	struct by_stack growth;  /* the live set at the last `growth` */

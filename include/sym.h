@@ -58,6 +58,13 @@ struct user_regs_struct;
  */
 int sym_unwind_regs(struct sym *s, int tid, const struct user_regs_struct *regs, size_t copy_bytes, uint64_t *pcs,
 		    bool *caller, int max, struct mlz_err *err);
+/*
+ * The same from registers and a copy of the top of the stack taken earlier
+ * (by an agent in the process): nothing beyond the copy is read, since the
+ * thread has run on, and the thread need not exist any more.
+ */
+int sym_unwind_copy(struct sym *s, int tid, const struct user_regs_struct *regs, const void *stack, size_t len,
+		    uint64_t *pcs, bool *caller, int max, struct mlz_err *err);
 /* sym_unwind with each frame's stack pointer in sps (0 where unknown). */
 int sym_unwind_sps(struct sym *s, int tid, uint64_t *pcs, bool *caller, uint64_t *sps, int max, struct mlz_err *err);
 /* The ELF symbol (a global or static variable) covering addr, its offset and module; NULL if none. */
@@ -72,6 +79,9 @@ bool sym_stack_word(const struct sym *s, uint64_t addr, uint64_t *val);
  * module's basename (owned by libdwfl).
  */
 int sym_find_symbols(struct sym *s, const char *const *names, size_t n, uint64_t *addrs, const char **modules);
+
+/* The extent [lo, hi) of the function symbol covering addr, from its ELF size; false if unknown. */
+bool sym_function_extent(struct sym *s, uint64_t addr, uint64_t *lo, uint64_t *hi);
 
 /*
  * Symbols of the module whose file has basename module, locals and TLS

@@ -133,6 +133,8 @@ struct core;
 struct target *target_open_core(const char *path, const char *exe, struct mlz_err *err);
 /* The mappings of the target (/proc/PID/maps, or a core's segments). */
 int target_maps(struct target *t, struct maps *m, struct mlz_err *err);
+/* The executable mappings [lo, hi) of the file mapped at addr (0, 0 if none): a module's code. */
+void target_module_text(struct target *t, uint64_t addr, uint64_t *lo, uint64_t *hi);
 /* The name of a thread (comm), or of the process for a core file. */
 void target_thread_name(struct target *t, pid_t tid, char *buf, size_t len);
 /* A thread's scheduler state ('R', 'S', 'D', 't', ...), 0 where unknown (a core, a thread gone). */

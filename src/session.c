@@ -8,6 +8,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "clock.h"
 #include "graph.h"
 #include "session.h"
@@ -44,10 +45,12 @@ int session_init(struct session *s, struct mlz_err *err)
 
 void session_release(struct session *s)
 {
-	if (s->tracer && s->target)
+	if ((s->tracer || s->agent) && s->target)
 		s->target->hooks = (struct target_hooks){ 0 };
 	tracer_free(s->tracer);
 	s->tracer = NULL;
+	agent_free(s->agent);
+	s->agent = NULL;
 	liveset_release(&s->live);
 	snapshots_release(&s->snaps);
 	if (s->graph)
@@ -148,8 +151,12 @@ int session_serve(struct session *s, int timeout_ms, unsigned flags)
 	bool more = false; /* the last round of events ran out of time: look again at once */
 	for (;;) {
 		struct pollfd fds[2] = { { s->sigfd, POLLIN, 0 }, { 0, POLLIN, 0 } };
-		/* Wake up now and then even without SIGCHLD: one signal may stand for several events. */
-		int wait = more ? 0 : 250;
+		/*
+		 * Wake up now and then even without SIGCHLD: one signal may stand for
+		 * several events. The agent's ring is read every few milliseconds, so
+		 * its writers rarely find it full.
+		 */
+		int wait = more ? 0 : s->agent && s->agent->installed ? AGENT_DRAIN_MS : 250;
 		if (deadline >= 0) {
 			int64_t left = deadline - mono_ns() / 1000000;
 			if (left <= 0)
@@ -162,6 +169,8 @@ int session_serve(struct session *s, int timeout_ms, unsigned flags)
 			return 0;
 		int sig = n > 0 && (fds[0].revents & POLLIN) ? read_signals(s) : 0;
 		more = s->target && target_poll(s->target) > 0;
+		if (s->agent)
+			agent_drain(s->agent);
 		service_tracer(s);
 		session_flush_notices(s);
 		if (sig < 0)
@@ -274,6 +283,24 @@ int session_start_tracing(struct session *s, bool install, struct mlz_err *err)
 	liveset_init(&s->live);
 	if (!install)
 		return 0; /* a core, --no-trace: the live set stays empty and snapshots hold what heap walks find */
+	if (s->use_agent) {
+		if (target_stop(s->target, err) < 0)
+			return -1;
+		s->agent = agent_new(s->target, sym, &s->live);
+		s->agent->on_process_exit = on_process_exit;
+		s->agent->exit_arg = s;
+		int r = agent_install(s->agent, err);
+		struct mlz_err e2;
+		if (r == 0)
+			return target_resume(s->target, err);
+		/* Breakpoints need no injected code beyond their scratch area: they may still work. */
+		strbuf_addf(&s->target->notices, "agent mode is off (%s): tracing with breakpoints\n", err->msg);
+		s->target->hooks = (struct target_hooks){ 0 };
+		agent_free(s->agent);
+		s->agent = NULL;
+		if (target_resume(s->target, &e2) < 0)
+			return mlz_error(err, "%s", e2.msg);
+	}
 	s->tracer = tracer_new(s->target, sym, &s->live);
 	s->tracer->on_process_exit = on_process_exit;
 	s->tracer->exit_arg = s;

@@ -170,6 +170,57 @@ void liveset_unknown_free(struct liveset *ls, bool own)
 	(*(own ? &ls->allocator_frees : &ls->unknown_frees))++;
 }
 
+bool liveset_apply(struct liveset *ls, const struct alloc_call *c, uint32_t stack, uint32_t tick)
+{
+	uint64_t size;
+	switch (c->kind) {
+	case AK_MALLOC:
+	case AK_VALLOC:
+	case AK_PVALLOC:
+		if (!c->result)
+			return false;
+		liveset_add(ls, c->result, c->a0, stack, tick);
+		return true;
+	case AK_CALLOC:
+		if (!c->result || __builtin_mul_overflow(c->a0, c->a1, &size))
+			return false;
+		liveset_add(ls, c->result, size, stack, tick);
+		return true;
+	case AK_ALIGNED_ALLOC:
+	case AK_MEMALIGN:
+		if (!c->result)
+			return false;
+		liveset_add(ls, c->result, c->a1, stack, tick);
+		return true;
+	case AK_POSIX_MEMALIGN:
+		if ((int)c->result != 0)
+			return false;
+		liveset_add(ls, c->result2, c->a2, stack, tick);
+		return true;
+	case AK_REALLOC:
+	case AK_REALLOCARRAY:
+		if (c->kind == AK_REALLOC)
+			size = c->a1;
+		else if (__builtin_mul_overflow(c->a1, c->a2, &size))
+			return false;
+		if (c->result) {
+			if (c->a0)
+				liveset_remove(ls, c->a0); /* an unknown old block is not a free to count */
+			liveset_add(ls, c->result, size, stack, tick);
+			return true;
+		}
+		/* glibc's realloc(p, 0) frees p and returns NULL; other NULLs leave p alone. */
+		if (size == 0 && c->a0) {
+			if (!liveset_remove(ls, c->a0))
+				liveset_unknown_free(ls, false);
+			return true;
+		}
+		return false;
+	default:
+		return false;
+	}
+}
+
 void liveset_forget_blocks(struct liveset *ls)
 {
 	blocktab_clear(&ls->blocks);

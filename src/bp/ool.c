@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /* ool.c - relocating one x86-64 instruction for out-of-line execution, with capstone. */
 #include <capstone/capstone.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ool.h"
+#include "target.h"
 
 /* jmp *0(%rip); .quad dest: reaches anywhere, 14 bytes. */
 static size_t emit_jmp_abs(uint8_t *out, uint64_t dest)
@@ -82,4 +84,70 @@ int ool_build(const uint8_t *code, size_t avail, uint64_t from, uint64_t to, uin
 	}
 	cs_close(&h);
 	return r;
+}
+
+/* Whether relocate() made this of a conditional jump: jcc +14; jmp *next; jmp *dest. */
+static bool is_relocated_jcc(const uint8_t *o, size_t n)
+{
+	return n == 30 && o[0] >= 0x70 && o[0] <= 0x7f && o[1] == 14 && o[2] == 0xff && o[3] == 0x25;
+}
+
+int ool_build_run(const uint8_t *code, size_t avail, uint64_t from, uint64_t to, size_t min, uint8_t *out,
+		  size_t outmax, size_t *outlen, struct mlz_err *err)
+{
+	size_t off = 0, pos = 0;
+	while (off < min) {
+		uint8_t one[OOL_SLOT];
+		size_t n;
+		int len = ool_build(code + off, avail - off, from + off, to + pos, one, &n, err);
+		if (len < 0)
+			return -1;
+		bool last = off + (size_t)len >= min;
+		if (!last) {
+			if (is_relocated_jcc(one, n))
+				memcpy(one + 2 + 6, &(uint64_t){ to + pos + n }, 8); /* not taken: on to the next one */
+			else if (n == (size_t)len + 14)
+				n = (size_t)len; /* falls through to the next one instead of jumping back */
+		}
+		if (pos + n > outmax)
+			return mlz_error(err, "the relocated entry of 0x%llx does not fit", (unsigned long long)from);
+		memcpy(out + pos, one, n);
+		pos += n;
+		off += (size_t)len;
+	}
+	*outlen = pos;
+	return (int)off;
+}
+
+uint64_t ool_jumps_into(struct target *t, uint64_t lo, uint64_t hi, uint64_t from, uint64_t to)
+{
+	if (hi <= lo || hi - lo > (1u << 20))
+		return 0;
+	size_t len = (size_t)(hi - lo);
+	uint8_t *code = malloc(len);
+	uint64_t found = 0;
+	csh h;
+	if (!code || target_read(t, lo, code, len) != (ssize_t)len || cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK) {
+		free(code);
+		return 0;
+	}
+	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
+	/* SKIPDATA: a byte that is no instruction (padding, data) does not end the scan. */
+	cs_option(h, CS_OPT_SKIPDATA, CS_OPT_ON);
+	const uint8_t *p = code;
+	size_t left = len;
+	uint64_t addr = lo;
+	cs_insn *insn = cs_malloc(h);
+	while (!found && cs_disasm_iter(h, &p, &left, &addr, insn)) {
+		if (!insn->detail || !cs_insn_group(h, insn, X86_GRP_BRANCH_RELATIVE))
+			continue;
+		const cs_x86 *x = &insn->detail->x86;
+		uint64_t dest = x->op_count && x->operands[0].type == X86_OP_IMM ? (uint64_t)x->operands[0].imm : 0;
+		if (dest > from && dest < to)
+			found = insn->address;
+	}
+	cs_free(insn, 1);
+	cs_close(&h);
+	free(code);
+	return found;
 }

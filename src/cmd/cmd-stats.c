@@ -28,6 +28,7 @@ static int cmd_stats_exec(struct cmd_ctx *c)
 	bool traced = liveset_source_info(ls, &si);
 	struct jv *r = jv_object();
 	jv_set(r, "tracing", jv_bool(traced && si.installed));
+	jv_set(r, "mode", jv_string(traced ? si.mode : NULL));
 	jv_set(r, "allocator", jv_string(si.allocator));
 	struct jv *ev = jv_set(r, "events", jv_object());
 	uint64_t events = 0;
@@ -50,12 +51,16 @@ static int cmd_stats_exec(struct cmd_ctx *c)
 	jv_set(r, "abandoned", jv_int((int64_t)st->abandoned));
 	jv_set(r, "cpu_moves", jv_int((int64_t)st->migrations));
 	jv_set(r, "failed", jv_int((int64_t)st->failed));
+	/* Events the source dropped (the agent's ring stayed full): every figure since may miss some. */
+	jv_set(r, "lost", jv_int((int64_t)st->lost));
+	jv_set(r, "stacks_cut", jv_int((int64_t)st->stacks_cut));
 	double secs = (double)liveset_tick_now(ls) * CLOCK_TICK_MS / 1000.0;
 	jv_set(r, "seconds", jv_double(secs));
 	jv_set(r, "traps_per_second", jv_double(secs > 0 ? st->traps / secs : 0));
 	struct jv *cost = jv_set(r, "ns_per_event", jv_object());
-	double n = st->traps ? (double)st->traps : 1;
-	jv_set(cost, "in_mlyze", jv_double(st->ns_trap / n));
+	/* Per trap with breakpoints; per recorded event with the agent, which never traps. */
+	double n = st->traps ? (double)st->traps : events ? (double)events : 1;
+	jv_set(cost, "in_mlyze", jv_double((st->ns_trap + st->ns_drain) / n));
 	jv_set(cost, "unwinding", jv_double(st->ns_unwind / n));
 	jv_set(cost, "tables", jv_double(st->ns_tables / n));
 	jv_set(r, "threads", jv_int((int64_t)c->s->target->nthreads));
@@ -76,6 +81,8 @@ static void cmd_stats_text(const struct jv *r, struct strbuf *out)
 	strbuf_addstr(out, "allocator   ");
 	strbuf_add_escaped(out, jv_get_str(r, "allocator", "?"));
 	strbuf_addf(out, " (%s)\n", jv_get(r, "tracing")->u.b ? "hooked" : "not hooked");
+	if (jv_get_str(r, "mode", NULL))
+		strbuf_addf(out, "mode        %s\n", jv_get_str(r, "mode", NULL));
 	strbuf_addstr(out, "events     ");
 	for (size_t i = 0; i < jv_len(ev); i++)
 		if (jv_at(ev, i)->u.i)
@@ -89,8 +96,9 @@ static void cmd_stats_text(const struct jv *r, struct strbuf *out)
 			    jv_get_int(r, "return_sites", 0), jv_get_int(r, "return_site_passes", 0),
 			    jv_get_int(r, "uncaught_returns", 0));
 	const struct jv *cost = jv_get(r, "ns_per_event");
-	strbuf_addf(out, "cost        %.2f us per trap in mlyze (unwinding %.2f, tables %.2f)\n",
-		    jv_get(cost, "in_mlyze")->u.d / 1000, jv_get(cost, "unwinding")->u.d / 1000,
+	strbuf_addf(out, "cost        %.2f us per %s in mlyze (unwinding %.2f, tables %.2f)\n",
+		    jv_get(cost, "in_mlyze")->u.d / 1000, jv_get_int(r, "traps", 0) ? "trap" : "event",
+		    jv_get(cost, "unwinding")->u.d / 1000,
 		    jv_get(cost, "tables")->u.d / 1000);
 	strbuf_addf(out, "live        %" PRId64 " blocks, %" PRId64 " bytes, %" PRId64 " stacks\n",
 		    jv_get_int(r, "live_blocks", 0), jv_get_int(r, "live_bytes", 0), jv_get_int(r, "stacks", 0));
@@ -98,6 +106,12 @@ static void cmd_stats_text(const struct jv *r, struct strbuf *out)
 			 " abandoned calls, %" PRId64 " failed calls\n",
 		    jv_get_int(r, "unknown_frees", 0), jv_get_int(r, "replaced", 0), jv_get_int(r, "abandoned", 0),
 		    jv_get_int(r, "failed", 0));
+	if (jv_get_int(r, "lost", 0))
+		strbuf_addf(out, "LOST        %" PRId64 " events the agent could not record (its ring stayed full): "
+				 "figures since attach miss them\n", jv_get_int(r, "lost", 0));
+	if (jv_get_int(r, "stacks_cut", 0))
+		strbuf_addf(out, "stacks      %" PRId64 " cut short (a stack mlyze did not know the end of)\n",
+			    jv_get_int(r, "stacks_cut", 0));
 	if (jv_get_int(r, "allocator_frees", 0))
 		strbuf_addf(out, "allocator   %" PRId64 " frees of its own cached blocks (a thread's tcache, emptied as it exits)\n",
 			    jv_get_int(r, "allocator_frees", 0));

@@ -83,11 +83,6 @@ static uint64_t inst_data(const struct tracer *tr, int i) { return tr->tr_data +
 
 /* --- into the live set --- */
 
-static void add_block(struct tracer *tr, uint64_t addr, uint64_t size, uint32_t stack, uint32_t tick)
-{
-	liveset_add(tr->ls, addr, size, stack, tick);
-}
-
 /*
  * A free; rsp (0: unknown) is the free's own stack pointer. A free of a block
  * never seen allocated that returns into the allocator's own library is not
@@ -110,52 +105,9 @@ static void complete(struct tracer *tr, struct tthread *tt, uint64_t result, uin
 	struct pending *p = &tt->p;
 	int64_t t0 = mono_ns();
 	p->active = false;
-	uint64_t size;
-	switch (p->kind) {
-	case AK_MALLOC:
-	case AK_VALLOC:
-	case AK_PVALLOC:
-		if (!result)
-			break;
-		add_block(tr, result, p->a0, p->stack, p->tick);
-		goto done;
-	case AK_CALLOC:
-		if (!result || __builtin_mul_overflow(p->a0, p->a1, &size))
-			break;
-		add_block(tr, result, size, p->stack, p->tick);
-		goto done;
-	case AK_ALIGNED_ALLOC:
-	case AK_MEMALIGN:
-		if (!result)
-			break;
-		add_block(tr, result, p->a1, p->stack, p->tick);
-		goto done;
-	case AK_POSIX_MEMALIGN:
-		if ((int)result != 0)
-			break;
-		add_block(tr, result2, p->a2, p->stack, p->tick);
-		goto done;
-	case AK_REALLOC:
-	case AK_REALLOCARRAY:
-		if (p->kind == AK_REALLOC)
-			size = p->a1;
-		else if (__builtin_mul_overflow(p->a1, p->a2, &size))
-			break;
-		if (result) {
-			if (p->a0)
-				liveset_remove(tr->ls, p->a0); /* an unknown old block is not a free to count */
-			add_block(tr, result, size, p->stack, p->tick);
-			goto done;
-		}
-		/* glibc's realloc(p, 0) frees p and returns NULL; other NULLs leave p alone. */
-		if (size == 0 && p->a0) {
-			del_block(tr, p->a0, 0);
-			goto done;
-		}
-		break;
-	}
-	tr->st.failed++;
-done:
+	const struct alloc_call c = { p->kind, p->a0, p->a1, p->a2, result, result2 };
+	if (!liveset_apply(tr->ls, &c, p->stack, p->tick))
+		tr->st.failed++;
 	tr->st.ns_tables += mono_ns() - t0;
 }
 
@@ -713,27 +665,6 @@ static const char *const lookup_names[] = {
 	"memalign", "valloc", "pvalloc", "free", "_r_debug", "_dl_debug_state", "__rseq_offset", "__rseq_size",
 };
 
-/* The executable mappings of the file free is in: frees called from there are the allocator's own. */
-static void allocator_text(struct tracer *tr, uint64_t free_addr)
-{
-	struct maps m = { 0 };
-	struct mlz_err ignored;
-	tr->alloc_lo = tr->alloc_hi = 0;
-	if (target_maps(tr->t, &m, &ignored) < 0)
-		return;
-	const struct map_entry *f = maps_find(&m, free_addr);
-	for (size_t i = 0; f && f->path[0] && i < m.n; i++) {
-		const struct map_entry *e = &m.v[i];
-		if (e->perms[2] != 'x' || strcmp(e->path, f->path))
-			continue;
-		if (!tr->alloc_hi || e->start < tr->alloc_lo)
-			tr->alloc_lo = e->start;
-		if (e->end > tr->alloc_hi)
-			tr->alloc_hi = e->end;
-	}
-	maps_release(&m);
-}
-
 int tracer_install(struct tracer *tr, struct mlz_err *err)
 {
 	enum { N = sizeof(lookup_names) / sizeof(lookup_names[0]) };
@@ -755,7 +686,8 @@ int tracer_install(struct tracer *tr, struct mlz_err *err)
 		return mlz_error(err, "no malloc and free in the process's symbols");
 	free(tr->module);
 	tr->module = xstrdup(mods[AK_MALLOC]);
-	allocator_text(tr, addrs[AK_FREE]);
+	/* frees called from the allocator's own code are its own */
+	target_module_text(tr->t, addrs[AK_FREE], &tr->alloc_lo, &tr->alloc_hi);
 	if (make_scratch(tr, addrs[AK_MALLOC], err) < 0)
 		return -1;
 	for (int k = 0; k < AK_NKINDS; k++) {
@@ -819,6 +751,7 @@ static void source_info(void *arg, struct source_info *out)
 	const struct tracer_stats *st = &tr->st;
 	out->installed = tr->installed;
 	out->active = tr->installed && target_runs(tr->t);
+	out->mode = "breakpoints";
 	out->allocator = tr->module;
 	memcpy(out->calls, st->calls, sizeof(out->calls));
 	out->nested = st->nested;

@@ -31,6 +31,11 @@ static bool get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_argp)
 {
 	(void)dwfl;
 	struct sym *s = arg;
+	/* A recorded stack: its thread may have ended since; its registers and copy are all there is. */
+	if (s->copy_only && tid == s->regs_tid) {
+		*thread_argp = s;
+		return true;
+	}
 	for (size_t i = 0; i < s->target->nthreads; i++) {
 		if (s->target->threads[i].tid == tid) {
 			*thread_argp = s;
@@ -47,7 +52,7 @@ static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *a
 	/* Most reads of an unwind fall in the stack copy taken when the unwind began. */
 	if (addr >= s->stack_base && addr + 8 <= s->stack_base + s->stack_len)
 		memcpy(result, s->stack_copy + (addr - s->stack_base), 8);
-	else if (target_read(s->target, addr, result, 8) != 8)
+	else if (s->copy_only || target_read(s->target, addr, result, 8) != 8)
 		return false;
 	if (s->word_filter) {
 		uint64_t v = *result;

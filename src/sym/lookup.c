@@ -193,3 +193,15 @@ int sym_module_tls(struct sym *s, const char *module, size_t *modid, uint64_t *m
 	free(m.v);
 	return ret;
 }
+
+bool sym_function_extent(struct sym *s, uint64_t addr, uint64_t *lo, uint64_t *hi)
+{
+	Dwfl_Module *mod = s->dwfl ? dwfl_addrmodule(s->dwfl, addr) : NULL;
+	GElf_Off off;
+	GElf_Sym esym;
+	if (!mod || !dwfl_module_addrinfo(mod, addr, &off, &esym, NULL, NULL, NULL) || !esym.st_size)
+		return false;
+	*lo = addr - off;
+	*hi = *lo + esym.st_size;
+	return true;
+}

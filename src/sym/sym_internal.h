@@ -26,6 +26,7 @@ struct sym {
 	uint64_t stack_base;
 	size_t stack_len;     /* what memory_read may serve (0 outside an unwind) */
 	size_t stack_valid;   /* what the copy holds, kept after the unwind for sym_stack_word */
+	bool copy_only;       /* the copy was taken earlier: memory beyond it has changed since, never read it */
 
 	bool (*word_filter)(void *arg, uint64_t addr, uint64_t *val);
 	void *word_filter_arg;

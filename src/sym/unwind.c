@@ -69,6 +69,18 @@ int sym_unwind_sps(struct sym *s, int tid, uint64_t *pcs, bool *caller, uint64_t
 	return unwind(s, tid, &regs, STACK_COPY, &u, err);
 }
 
+/* Unwind from s->regs over the stack copy loaded into s. */
+static int walk(struct sym *s, int tid, struct unwind_ctx *u, struct mlz_err *err)
+{
+	int r = dwfl_getthread_frames(s->dwfl, tid, on_frame, u);
+	s->stack_len = 0;
+	s->copy_only = false;
+	/* A stack that ends in an unreadable or unknown frame still gives what was found. */
+	if (r != 0 && u->n == 0)
+		return mlz_error(err, "cannot unwind thread %d: %s", tid, dwfl_errmsg(-1));
+	return u->n;
+}
+
 static int unwind(struct sym *s, int tid, const struct user_regs_struct *regs, size_t copy_bytes, struct unwind_ctx *u,
 		  struct mlz_err *err)
 {
@@ -85,11 +97,24 @@ static int unwind(struct sym *s, int tid, const struct user_regs_struct *regs, s
 	ssize_t got = target_read(s->target, s->stack_base, s->stack_copy, copy_bytes);
 	s->stack_len = got > 0 ? (size_t)got : 0;
 	s->stack_valid = s->stack_len;
+	return walk(s, tid, u, err);
+}
 
-	int r = dwfl_getthread_frames(s->dwfl, tid, on_frame, u);
-	s->stack_len = 0;
-	/* A stack that ends in an unreadable or unknown frame still gives what was found. */
-	if (r != 0 && u->n == 0)
-		return mlz_error(err, "cannot unwind thread %d: %s", tid, dwfl_errmsg(-1));
-	return u->n;
+int sym_unwind_copy(struct sym *s, int tid, const struct user_regs_struct *regs, const void *stack, size_t len,
+		    uint64_t *pcs, bool *caller, int max, struct mlz_err *err)
+{
+	struct unwind_ctx u = { .pcs = pcs, .caller = caller, .max = max };
+	if (max <= 0)
+		return 0;
+	s->regs = *regs;
+	s->regs_tid = tid;
+	if (len > STACK_COPY)
+		len = STACK_COPY;
+	if (!s->stack_copy)
+		s->stack_copy = xmalloc(STACK_COPY);
+	memcpy(s->stack_copy, stack, len);
+	s->stack_base = regs->rsp;
+	s->stack_len = s->stack_valid = len;
+	s->copy_only = true;
+	return walk(s, tid, &u, err);
 }

@@ -206,3 +206,23 @@ void target_free(struct target *t)
 	cleanup_release(&t->cleanup);
 	free(t);
 }
+
+void target_module_text(struct target *t, uint64_t addr, uint64_t *lo, uint64_t *hi)
+{
+	struct maps m = { 0 };
+	struct mlz_err ignored;
+	*lo = *hi = 0;
+	if (target_maps(t, &m, &ignored) < 0)
+		return;
+	const struct map_entry *f = maps_find(&m, addr);
+	for (size_t i = 0; f && f->path[0] && i < m.n; i++) {
+		const struct map_entry *e = &m.v[i];
+		if (e->perms[2] != 'x' || strcmp(e->path, f->path))
+			continue;
+		if (!*hi || e->start < *lo)
+			*lo = e->start;
+		if (e->end > *hi)
+			*hi = e->end;
+	}
+	maps_release(&m);
+}

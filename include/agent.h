@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* agent.h - agent mode: allocation events recorded inside the process by an injected agent, no traps. */
+#ifndef MLZ_AGENT_H
+#define MLZ_AGENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "agent_abi.h"
+#include "bp.h"
+#include "err.h"
+#include "liveset.h"
+
+struct target;
+struct sym;
+
+/*
+ * Usage:
+ *	struct agent *a = agent_new(t, sym, ls);  // registers target hooks, feeds ls
+ *	agent_install(a, &err);                   // every thread stopped: map, hook
+ *	... agent_drain(a) from the event loop: the ring into ls, with stacks ...
+ *	target_detach(t)                          // the cleanup registry unhooks and unmaps
+ *	agent_free(a);
+ *
+ * Each allocator entry jumps to the agent (a stub, then agent_thunk), which
+ * calls the original and writes a record with a copy of the caller's stack
+ * into a ring in its own memory; mlyze reads the ring with
+ * process_vm_readv and unwinds the copies with libdwfl as the breakpoint
+ * tracer does, so both modes give the same stacks. No thread ever stops for
+ * an allocation, and if mlyze dies the hooks only cost a full ring's drops.
+ */
+/* How often the event loop reads the ring while the process runs. */
+#define AGENT_DRAIN_MS 5
+
+struct agent_stats {
+	uint64_t calls[AK_NKINDS]; /* records of each kind */
+	uint64_t failed;           /* calls that returned NULL or an error */
+	uint64_t cut;              /* records whose stack copy stopped at a bound */
+	uint64_t bad;              /* records that made no sense (the ring was overwritten): reading stopped */
+	uint64_t drains;
+	uint64_t ns_drain, ns_unwind, ns_tables;
+	uint64_t lost, nested, abandoned, noslot; /* the agent's own counts, as last read */
+	uint64_t nested_kind[AK_NKINDS];
+};
+
+struct agent_hook {
+	uint64_t entry;    /* the hooked function */
+	uint64_t site;     /* where the jump is written: the entry, after an endbr64 */
+	uint64_t orig;     /* the relocated entry instructions, then a jump back */
+	int kind;
+	int cleanup_id;
+	uint8_t saved[5];  /* the bytes the jump replaced */
+};
+
+struct agent {
+	struct target *t;
+	struct sym *sym;
+	struct liveset *ls;
+	bool installed;
+	bool broken;             /* a bad record was read: the ring is no longer trusted */
+	char *module;            /* the allocator's module, for messages */
+	uint64_t alloc_lo, alloc_hi; /* its code: frees called from there are its own */
+	uint64_t syscall_insn;
+	struct scratch area;     /* the agent's mapping: code, then data */
+	uint64_t ctl, ring, ring_size, tail;
+	uint8_t *buf;            /* what one drain reads */
+	struct agent_hook hooks[AGENT_MAXHOOKS];
+	int nhooks;
+	int cleanup_unmap;
+	int64_t tid_off;
+	int last_tid;            /* liveset_thread of the last record's thread, cached */
+	uint16_t last_tidx;
+	size_t left_mapped;      /* bytes left in the process at detach (a thread was still inside) */
+	struct agent_stats st;
+	uint64_t (*areas)[2];
+	/* The process is about to end and its memory still exists: take the last snapshot. */
+	void (*on_process_exit)(void *arg);
+	void *exit_arg;
+};
+
+/* An agent that writes into ls and registers as its event source; nothing is injected yet. */
+struct agent *agent_new(struct target *t, struct sym *sym, struct liveset *ls);
+/*
+ * Inject the agent and hook the allocator; every thread must be stopped. On
+ * failure nothing stays changed and err says why (a seccomp filter that
+ * forbids mmap: MLZ_E_REFUSED).
+ */
+int agent_install(struct agent *a, struct mlz_err *err);
+/* Read what the agent recorded since the last drain into the live set. */
+void agent_drain(struct agent *a);
+void agent_free(struct agent *a);
+/* Register as the live set's event source (agent_new does). */
+void agent_attach_source(struct agent *a);
+
+#endif

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* agent_abi.h - what mlyze and the agent it injects agree on: the memory layout, the control block, the records. */
+#ifndef MLZ_AGENT_ABI_H
+#define MLZ_AGENT_ABI_H
+
+#include <stdint.h>
+
+/*
+ * The agent is one mapping in the target, placed within 2 GiB of the
+ * allocator: a code part (read+execute) and a data part (read+write).
+ *
+ *	code + 0                 agent_thunk, the code every hook jumps to (the payload, built apart)
+ *	code + AGENT_STUBS_OFF   mlyze's per-hook stubs and the relocated entry instructions
+ *	code + AGENT_DATA_OFF    struct agent_ctl, then the ring
+ *
+ * Every hooked entry starts with `jmp stub_k`; stub_k is `mov $k, %r11d; jmp
+ * agent_thunk`. The thunk calls the original through ctl.orig[k] (the
+ * displaced entry instructions, then a jump back) and records after it
+ * returns: no return address is swapped, so a shadow stack stays valid.
+ *
+ * Data is private to the process (an anonymous mapping): a fork child gets
+ * its own copy and never writes into its parent's ring. mlyze reads and
+ * writes it with process_vm_readv/writev; nothing else is shared.
+ */
+#define AGENT_MAGIC 0x31746e6567617a6cull /* "lzagent1" */
+#define AGENT_VERSION 1
+#define AGENT_STUBS_OFF 0xc000u
+#define AGENT_DATA_OFF 0x10000u
+#define AGENT_MAXHOOKS 16
+#define AGENT_SLOTS 4096         /* threads tracked by thread pointer, a power of two */
+#define AGENT_STACK_COPY 4096    /* bytes of the caller's stack copied per allocation, for the unwinder */
+
+/* A thread's nesting state, found by its thread pointer (%fs:0). */
+struct agent_slot {
+	uint64_t key;       /* the thread pointer, 0 free */
+	uint64_t outer_rsp; /* the entry stack pointer of the outermost call in progress */
+	uint32_t depth;     /* hooked calls in progress: only the outermost is recorded */
+	uint32_t pad;
+};
+
+struct agent_ctl {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t armed;             /* 0: every hook only calls the original */
+	uint64_t orig[AGENT_MAXHOOKS];  /* where each hook's original runs: its relocated entry */
+	uint64_t entry[AGENT_MAXHOOKS]; /* each hooked function's address: frame 0 of its stacks */
+	uint32_t kind[AGENT_MAXHOOKS];  /* each hook's enum alloc_kind */
+	uint64_t ring;              /* the ring's address and size (a power of two, bytes) */
+	uint64_t ring_size;
+	uint64_t main_stack_lo, main_stack_hi; /* the main thread's stack: copies never read past its end */
+	int64_t tid_off;            /* thread pointer + tid_off holds the thread's id; 0: ask the kernel */
+	uint64_t wait_ns;           /* a full ring not read for this long: drop rather than wait */
+	/* Written by the agent. */
+	uint64_t head;              /* bytes reserved in the ring, ever */
+	uint64_t lost;              /* events dropped: the ring stayed full */
+	uint64_t abandoned;         /* calls left by longjmp, found at the next call */
+	uint64_t noslot;            /* calls by a thread with no slot left (recorded, nesting unknown) */
+	uint32_t dropping;          /* a drop happened: drop at once until mlyze makes room */
+	uint32_t pad;
+	uint64_t nested[AGENT_MAXHOOKS]; /* per hook: calls inside another hooked call (recorded once, as it) */
+	/* Written by mlyze. */
+	uint64_t tail;              /* bytes consumed */
+	uint64_t heartbeat;         /* drains so far */
+	/* The agent's, per thread. */
+	struct agent_slot slots[AGENT_SLOTS];
+};
+
+/* The alloc kinds the agent treats apart (enum alloc_kind's values; mlyze asserts they agree). */
+#define AGENT_KIND_POSIX_MEMALIGN 4
+#define AGENT_KIND_FREE 9
+
+enum agent_rec_kind {
+	AREC_PAD = 0xffff, /* the rest of the ring up to its end: skip */
+};
+
+/*
+ * One record in the ring, 16-byte aligned, never split at the ring's end (a
+ * pad record fills it). pos is written last: a record is complete when its
+ * pos equals its own position in the ring, so no slot needs clearing after
+ * it is read.
+ */
+struct agent_rec {
+	uint64_t pos;       /* the record's position (head when reserved) */
+	uint32_t len;       /* bytes, header and stack included */
+	uint16_t kind;      /* enum alloc_kind, or AREC_PAD */
+	uint16_t stack_len; /* bytes of stack after the header */
+	int32_t tid;
+	uint32_t flags;
+	uint64_t a0, a1, a2;
+	uint64_t result, result2;
+	uint64_t pc;        /* the hooked function */
+	uint64_t rsp;       /* the stack pointer at its entry: the return address is there */
+	uint64_t ret;       /* that return address */
+	uint64_t rbp, rbx, r12, r13, r14, r15; /* callee-saved registers at entry, for the unwinder */
+};
+
+#define AREC_STACK_CUT 1u /* the copy stops at a bound short of AGENT_STACK_COPY */
+
+#endif

@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* agent.c - injecting the agent: its mapping, its control block, the jumps on the allocator's entries. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/user.h>
+
+#include "agent.h"
+#include "ool.h"
+#include "proc.h"
+#include "strbuf.h"
+#include "sym.h"
+#include "target.h"
+#include "xalloc.h"
+
+_Static_assert(AK_FREE == AGENT_KIND_FREE, "agent_abi.h's kinds are enum alloc_kind's");
+_Static_assert(AK_POSIX_MEMALIGN == AGENT_KIND_POSIX_MEMALIGN, "agent_abi.h's kinds are enum alloc_kind's");
+_Static_assert(AK_NKINDS <= AGENT_MAXHOOKS, "a hook per entry point");
+
+/* The flat image built from src/agent/payload/ (blob.S). */
+extern const uint8_t agent_blob[], agent_blob_end[];
+
+#define RING_SIZE (16u << 20)
+#define STUB_SIZE 16
+#define TRAMP_SIZE 128
+#define JMP_LEN 5
+/* A full ring that mlyze does not read for this long (it is gone or busy) makes the agent drop. */
+#define WAIT_NS (200u * 1000000u)
+
+static const char *const entry_names[AK_NKINDS] = {
+	"malloc", "calloc", "realloc", "reallocarray", "posix_memalign", "aligned_alloc",
+	"memalign", "valloc", "pvalloc", "free",
+};
+
+static uint64_t data_base(const struct agent *a) { return a->area.base + AGENT_DATA_OFF; }
+
+/*
+ * Where glibc keeps a thread's id in its descriptor: libc describes it for
+ * libthread_db (_thread_db_pthread_tid: bits, count, offset). It is checked
+ * against every thread; 0 (ask the kernel, a system call per record) when it
+ * does not hold.
+ */
+static int64_t find_tid_offset(struct agent *a)
+{
+	static const char *const names[] = { "_thread_db_pthread_tid" };
+	uint64_t addr;
+	const char *mod;
+	uint32_t desc[3];
+	if (sym_find_symbols(a->sym, names, 1, &addr, &mod) < 0 || !addr ||
+	    target_read(a->t, addr, desc, sizeof(desc)) != (ssize_t)sizeof(desc) || desc[0] != 32 || desc[2] > 65536)
+		return 0;
+	for (size_t i = 0; i < a->t->nthreads; i++) {
+		struct user_regs_struct r;
+		int32_t tid;
+		if (target_regs(a->t, a->t->threads[i].tid, &r, NULL) < 0 || !r.fs_base ||
+		    target_read(a->t, r.fs_base + desc[2], &tid, 4) != 4 || tid != a->t->threads[i].tid)
+			return 0;
+	}
+	return desc[2];
+}
+
+static void stack_bounds(struct agent *a, uint64_t *lo, uint64_t *hi)
+{
+	struct maps m = { 0 };
+	struct mlz_err ignored;
+	*lo = *hi = 0;
+	if (target_maps(a->t, &m, &ignored) < 0)
+		return;
+	for (size_t i = 0; i < m.n; i++)
+		if (!strcmp(m.v[i].path, "[stack]"))
+			*lo = m.v[i].start, *hi = m.v[i].end;
+	maps_release(&m);
+}
+
+/* Whether a thread runs inside [lo, hi) other than at lo: a jump written there would cut its instruction. */
+static pid_t thread_inside(struct agent *a, uint64_t lo, uint64_t hi)
+{
+	for (size_t i = 0; i < a->t->nthreads; i++) {
+		struct user_regs_struct r;
+		if (target_regs(a->t, a->t->threads[i].tid, &r, NULL) == 0 && r.rip > lo && r.rip < hi)
+			return a->t->threads[i].tid;
+	}
+	return 0;
+}
+
+/*
+ * Prepare hook k at entry: relocate the instructions the jump displaces to
+ * tramp, check nothing jumps into them, write the stub and the trampoline.
+ * The entry itself is patched later, all at once.
+ */
+static int prepare_hook(struct agent *a, int k, uint64_t entry, uint64_t stub, uint64_t tramp, struct mlz_err *err)
+{
+	struct agent_hook *h = &a->hooks[a->nhooks];
+	uint8_t code[32];
+	if (target_read(a->t, entry, code, sizeof(code)) != (ssize_t)sizeof(code))
+		return mlz_error(err, "cannot read %s at 0x%llx", entry_names[k], (unsigned long long)entry);
+	if (code[0] == 0xcc || code[0] == 0xe9)
+		return mlz_error(err, "%s at 0x%llx is already patched (another tool?)", entry_names[k],
+				 (unsigned long long)entry);
+	static const uint8_t endbr64[4] = { 0xf3, 0x0f, 0x1e, 0xfa };
+	size_t skip = memcmp(code, endbr64, 4) ? 0 : 4; /* indirect calls must still land on it */
+	uint8_t t[TRAMP_SIZE];
+	size_t tlen;
+	memcpy(t, endbr64, 4); /* the agent reaches the trampoline by an indirect call */
+	int len = ool_build_run(code + skip, sizeof(code) - skip, entry + skip, tramp + 4, JMP_LEN, t + 4,
+				sizeof(t) - 4, &tlen, err);
+	if (len < 0)
+		return -1;
+	uint64_t lo, hi, from;
+	if (sym_function_extent(a->sym, entry, &lo, &hi) &&
+	    (from = ool_jumps_into(a->t, lo, hi, entry + skip, entry + skip + (uint64_t)len)))
+		return mlz_error(err, "%s: the code at 0x%llx jumps into its first instructions", entry_names[k],
+				 (unsigned long long)from);
+	/* stub: mov $k, %r11d; jmp agent_thunk */
+	uint8_t s[STUB_SIZE];
+	memset(s, 0xcc, sizeof(s));
+	s[0] = 0x41, s[1] = 0xbb;
+	uint32_t idx = (uint32_t)a->nhooks;
+	memcpy(s + 2, &idx, 4);
+	s[6] = 0xe9;
+	int32_t rel = (int32_t)(int64_t)(a->area.code - (stub + 11));
+	memcpy(s + 7, &rel, 4);
+	if (target_write(a->t, stub, s, sizeof(s), err) < 0 || target_write(a->t, tramp, t, tlen + 4, err) < 0)
+		return -1;
+	*h = (struct agent_hook){ .entry = entry, .site = entry + skip, .orig = tramp, .kind = k, .cleanup_id = -1 };
+	memcpy(h->saved, code + skip, JMP_LEN);
+	a->nhooks++;
+	return 0;
+}
+
+/* Write the jump on every prepared entry; the undo is registered before each write. */
+static int patch_entries(struct agent *a, struct mlz_err *err)
+{
+	for (int i = 0; i < a->nhooks; i++) {
+		struct agent_hook *h = &a->hooks[i];
+		uint64_t stub = a->area.code + AGENT_STUBS_OFF + (uint64_t)i * STUB_SIZE;
+		uint8_t j[JMP_LEN] = { 0xe9 };
+		int32_t rel = (int32_t)(int64_t)(stub - (h->site + JMP_LEN));
+		memcpy(j + 1, &rel, 4);
+		h->cleanup_id = cleanup_add_bytes(&a->t->cleanup, h->site, h->saved, j, JMP_LEN);
+		if (target_write(a->t, h->site, j, JMP_LEN, err) < 0) {
+			cleanup_forget(&a->t->cleanup, h->cleanup_id);
+			h->cleanup_id = -1;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The agent's mapping goes once no thread can still be in it: none has its PC
+ * there and none is inside a hooked call (which returns through it).
+ * Registered before the entries' bytes, so it runs after they are restored.
+ * Otherwise it stays, disarmed, and detach says how much was left.
+ */
+static int unmap_area(void *arg)
+{
+	struct agent *a = arg;
+	if (a->t->emergency || !a->area.size)
+		return 0;
+	uint32_t off = 0;
+	target_write(a->t, a->ctl + offsetof(struct agent_ctl, armed), &off, 4, NULL);
+	bool busy = thread_inside(a, a->area.base - 1, a->area.base + a->area.size) != 0;
+	struct agent_slot *slots = xmalloc(sizeof(((struct agent_ctl *)0)->slots));
+	size_t n = sizeof(((struct agent_ctl *)0)->slots);
+	if (target_read(a->t, a->ctl + offsetof(struct agent_ctl, slots), slots, n) != (ssize_t)n)
+		busy = true;
+	for (size_t i = 0; !busy && i < AGENT_SLOTS; i++)
+		busy = slots[i].key && slots[i].depth;
+	free(slots);
+	pid_t tid = target_stopped_thread(a->t);
+	struct mlz_err err;
+	if (!busy && tid && scratch_unmap(a->t, tid, a->syscall_insn, &a->area, &err) == 0)
+		return 0;
+	a->left_mapped = a->area.size;
+	strbuf_addf(&a->t->notices, "the agent's %zu KiB at 0x%llx stay mapped, disarmed: %s\n", a->area.size >> 10,
+		    (unsigned long long)a->area.base,
+		    busy ? "a thread was inside an allocator call" : err.msg);
+	return 0;
+}
+
+/* Undo a half-made install: entries first, then the mapping, while every thread is still stopped. */
+static void undo(struct agent *a)
+{
+	for (int i = 0; i < a->nhooks; i++) {
+		struct agent_hook *h = &a->hooks[i];
+		if (h->cleanup_id < 0)
+			continue;
+		target_write(a->t, h->site, h->saved, JMP_LEN, NULL);
+		cleanup_forget(&a->t->cleanup, h->cleanup_id);
+	}
+	a->nhooks = 0;
+	if (a->cleanup_unmap >= 0) {
+		cleanup_forget(&a->t->cleanup, a->cleanup_unmap);
+		a->cleanup_unmap = -1;
+	}
+	pid_t tid = target_stopped_thread(a->t);
+	struct mlz_err ignored;
+	if (a->area.size && tid)
+		scratch_unmap(a->t, tid, a->syscall_insn, &a->area, &ignored);
+	a->area = (struct scratch){ 0 };
+}
+
+static int install(struct agent *a, const uint64_t *addrs, struct mlz_err *err)
+{
+	size_t blob = (size_t)(agent_blob_end - agent_blob);
+	if (blob > AGENT_STUBS_OFF)
+		return mlz_error(err, "the agent's image is too large");
+	pid_t tid = target_stopped_thread(a->t);
+	if (!tid)
+		return mlz_error(err, "no stopped thread to map the agent with");
+	if (!a->syscall_insn && !(a->syscall_insn = find_syscall_insn(a->t)))
+		return mlz_error(err, "no syscall instruction found in the process's code");
+	size_t ctl_size = (sizeof(struct agent_ctl) + 4095) & ~(size_t)4095;
+	if (scratch_map(a->t, tid, a->syscall_insn, a->alloc_lo, a->alloc_hi, AGENT_DATA_OFF, ctl_size + RING_SIZE,
+			&a->area, err) < 0)
+		return -1;
+	a->cleanup_unmap = cleanup_add_func(&a->t->cleanup, unmap_area, a);
+	if (target_write(a->t, a->area.code, agent_blob, blob, err) < 0)
+		return -1;
+	a->ctl = data_base(a);
+	a->ring = a->ctl + ctl_size;
+	a->ring_size = RING_SIZE;
+	a->tail = 0;
+	struct agent_ctl c = { .magic = AGENT_MAGIC, .version = AGENT_VERSION, .ring = a->ring, .ring_size = RING_SIZE,
+			       .tid_off = a->tid_off, .wait_ns = WAIT_NS };
+	stack_bounds(a, &c.main_stack_lo, &c.main_stack_hi);
+	uint64_t tramp = a->area.code + AGENT_STUBS_OFF + AGENT_MAXHOOKS * STUB_SIZE;
+	for (int k = 0; k < AK_NKINDS; k++) {
+		bool dup = false; /* memalign and aligned_alloc may be one function: one hook serves both */
+		for (int i = 0; i < a->nhooks; i++)
+			dup |= a->hooks[i].entry == addrs[k];
+		if (!addrs[k] || dup)
+			continue;
+		int i = a->nhooks;
+		if (prepare_hook(a, k, addrs[k], a->area.code + AGENT_STUBS_OFF + (uint64_t)i * STUB_SIZE,
+				 tramp + (uint64_t)i * TRAMP_SIZE, err) < 0)
+			return -1;
+		c.orig[i] = a->hooks[i].orig; /* its endbr64, then the displaced instructions */
+		c.entry[i] = addrs[k];
+		c.kind[i] = (uint32_t)k;
+	}
+	c.armed = 1;
+	if (target_write(a->t, a->ctl, &c, offsetof(struct agent_ctl, slots), err) < 0)
+		return -1;
+	for (int i = 0; i < a->nhooks; i++) {
+		pid_t in = thread_inside(a, a->hooks[i].site, a->hooks[i].site + JMP_LEN);
+		if (in)
+			return mlz_error(err, "thread %d is inside the first bytes of %s: try again", in,
+					 entry_names[a->hooks[i].kind]);
+	}
+	return patch_entries(a, err);
+}
+
+int agent_install(struct agent *a, struct mlz_err *err)
+{
+	uint64_t addrs[AK_NKINDS];
+	const char *mods[AK_NKINDS];
+	if (sym_refresh(a->sym, err) < 0)
+		return -1;
+	sym_find_symbols(a->sym, entry_names, AK_NKINDS, addrs, mods);
+	if (!addrs[AK_MALLOC] || !addrs[AK_FREE])
+		return mlz_error(err, "no malloc and free in the process's symbols");
+	free(a->module);
+	a->module = xstrdup(mods[AK_MALLOC]);
+	target_module_text(a->t, addrs[AK_FREE], &a->alloc_lo, &a->alloc_hi);
+	a->tid_off = find_tid_offset(a);
+	a->cleanup_unmap = -1;
+	if (install(a, addrs, err) < 0) {
+		undo(a);
+		if (err->kind == MLZ_E_REFUSED) { /* the process's seccomp filter: say what still works */
+			char why[sizeof(err->msg)];
+			snprintf(why, sizeof(why), "%s", err->msg);
+			mlz_error_kind(err, MLZ_E_REFUSED, "%s: the agent needs it", why);
+		}
+		return -1;
+	}
+	a->installed = true;
+	return 0;
+}
+
+/* --- process life --- */
+
+/* A fork child has a copy of the hooks: put its entries back before it runs. */
+static int on_fork_child(void *arg, struct target *t, pid_t child)
+{
+	struct agent *a = arg;
+	struct mlz_err err;
+	for (int i = 0; i < a->nhooks; i++) {
+		if (target_write_pid(child, a->hooks[i].site, a->hooks[i].saved, JMP_LEN, &err) < 0) {
+			strbuf_addf(&t->notices, "fork child %d keeps the agent's hooks (%s)\n", child, err.msg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void on_exec(void *arg, struct target *t)
+{
+	struct agent *a = arg;
+	/* The old image, hooks and agent are gone with it; snapshots keep what was recorded. */
+	for (int i = 0; i < a->nhooks; i++)
+		cleanup_forget(&t->cleanup, a->hooks[i].cleanup_id);
+	if (a->cleanup_unmap >= 0)
+		cleanup_forget(&t->cleanup, a->cleanup_unmap);
+	a->cleanup_unmap = -1;
+	a->nhooks = 0;
+	a->area = (struct scratch){ 0 };
+	a->installed = false;
+	a->syscall_insn = 0;
+	liveset_forget_blocks(a->ls);
+	strbuf_addf(&t->notices, "the process exec'd: agent mode does not follow it, allocation tracing is off\n");
+}
+
+static void on_thread_exit(void *arg, struct target *t, pid_t tid, bool last)
+{
+	(void)t;
+	(void)tid;
+	struct agent *a = arg;
+	agent_drain(a);
+	if (last && a->on_process_exit)
+		a->on_process_exit(a->exit_arg);
+}
+
+struct agent *agent_new(struct target *t, struct sym *sym, struct liveset *ls)
+{
+	struct agent *a = xcalloc(1, sizeof(*a));
+	a->t = t;
+	a->sym = sym;
+	a->ls = ls;
+	a->cleanup_unmap = -1;
+	a->last_tid = -1;
+	t->hooks = (struct target_hooks){
+		.arg = a, .on_fork_child = on_fork_child, .on_exec = on_exec, .on_thread_exit = on_thread_exit,
+	};
+	agent_attach_source(a);
+	return a;
+}
+
+void agent_free(struct agent *a)
+{
+	if (!a)
+		return;
+	if (a->ls->src_arg == a)
+		liveset_detach_source(a->ls);
+	free(a->module);
+	free(a->buf);
+	free(a->areas);
+	free(a);
+}

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* agent_drain.c - the agent's ring read into the live set, each allocation's stack unwound from its copy. */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+
+#include "agent.h"
+#include "clock.h"
+#include "sym.h"
+#include "target.h"
+#include "xalloc.h"
+
+#define MAX_MAX_DEPTH 256
+
+/* The counters the agent keeps, read in one piece. */
+struct counters {
+	uint64_t head, lost, abandoned, noslot;
+	uint32_t dropping, pad;
+	uint64_t nested[AGENT_MAXHOOKS];
+};
+
+_Static_assert(offsetof(struct agent_ctl, tail) - offsetof(struct agent_ctl, head) == sizeof(struct counters) &&
+		       offsetof(struct agent_ctl, nested) - offsetof(struct agent_ctl, head) ==
+			       offsetof(struct counters, nested),
+	       "struct counters mirrors agent_ctl");
+
+static uint16_t thread_index(struct agent *a, int tid)
+{
+	if (tid != a->last_tid) {
+		a->last_tid = tid;
+		a->last_tidx = liveset_thread(a->ls, tid);
+	}
+	return a->last_tidx;
+}
+
+static void apply_free(struct agent *a, const struct agent_rec *r)
+{
+	if (!r->a0 || liveset_remove(a->ls, r->a0))
+		return;
+	/* A free never seen allocated, called from the allocator's own code: glibc emptying a thread's cache. */
+	liveset_unknown_free(a->ls, r->ret >= a->alloc_lo && r->ret < a->alloc_hi);
+}
+
+static void apply_alloc(struct agent *a, const struct agent_rec *r)
+{
+	uint64_t pcs[MAX_MAX_DEPTH];
+	bool caller[MAX_MAX_DEPTH];
+	struct mlz_err err;
+	int64_t t0 = mono_ns();
+	/* The registers at the entry of the hooked function, as a trap there would have seen them. */
+	struct user_regs_struct regs = {
+		.rip = r->pc, .rsp = r->rsp, .rbp = r->rbp, .rbx = r->rbx,
+		.r12 = r->r12, .r13 = r->r13, .r14 = r->r14, .r15 = r->r15,
+	};
+	int max = a->ls->max_depth < MAX_MAX_DEPTH ? a->ls->max_depth : MAX_MAX_DEPTH;
+	int n = sym_unwind_copy(a->sym, r->tid, &regs, r + 1, r->stack_len, pcs, caller, max, &err);
+	if (n <= 0) {
+		pcs[0] = r->pc;
+		n = 1;
+	}
+	/* A frame a signal interrupted is stored one byte on, so pc - 1 finds its instruction. */
+	for (int i = 1; i < n; i++)
+		if (!caller[i])
+			pcs[i]++;
+	int64_t t1 = mono_ns();
+	a->st.ns_unwind += (uint64_t)(t1 - t0);
+	const struct alloc_call c = { r->kind, r->a0, r->a1, r->a2, r->result, r->result2 };
+	uint32_t stack = liveset_stack(a->ls, thread_index(a, r->tid), pcs, n);
+	if (!liveset_apply(a->ls, &c, stack, liveset_tick_now(a->ls)))
+		a->st.failed++;
+	a->st.ns_tables += (uint64_t)(mono_ns() - t1);
+}
+
+/*
+ * Apply the complete records of buf (len bytes read from ring position
+ * a->tail on) in order; returns the bytes consumed. A record not yet complete
+ * (its writer is still at it) ends the drain; it is read next time.
+ */
+static size_t apply_records(struct agent *a, const uint8_t *buf, size_t len)
+{
+	size_t off = 0;
+	while (len - off >= 16) {
+		const struct agent_rec *r = (const struct agent_rec *)(buf + off);
+		if (r->pos != a->tail + off)
+			break;
+		bool pad = r->kind == AREC_PAD;
+		/* Sizes come from the process: a record that cannot be right stops reading for good. */
+		if (r->len < 16 || r->len % 16 || r->len > len - off ||
+		    (!pad && (r->len < sizeof(*r) || r->kind >= AK_NKINDS || sizeof(*r) + r->stack_len > r->len))) {
+			a->st.bad++;
+			a->broken = true;
+			break;
+		}
+		if (!pad) {
+			a->st.calls[r->kind]++;
+			a->st.cut += !!(r->flags & AREC_STACK_CUT);
+			if (r->kind == AK_FREE)
+				apply_free(a, r);
+			else
+				apply_alloc(a, r);
+		}
+		off += r->len;
+	}
+	return off;
+}
+
+void agent_drain(struct agent *a)
+{
+	if (!a->installed || a->broken || !target_readable(a->t))
+		return;
+	int64_t t0 = mono_ns();
+	struct counters k;
+	if (target_read(a->t, a->ctl + offsetof(struct agent_ctl, head), &k, sizeof(k)) != (ssize_t)sizeof(k))
+		return;
+	a->st.lost = k.lost, a->st.abandoned = k.abandoned, a->st.noslot = k.noslot;
+	a->st.nested = 0;
+	for (int i = 0; i < a->nhooks; i++) {
+		a->st.nested_kind[a->hooks[i].kind] = k.nested[i];
+		a->st.nested += k.nested[i];
+	}
+	if (k.head == a->tail || k.head - a->tail > a->ring_size)
+		return;
+	if (!a->buf)
+		a->buf = xmalloc(a->ring_size);
+	size_t want = (size_t)(k.head - a->tail), at = (size_t)(a->tail & (a->ring_size - 1));
+	size_t first = want < a->ring_size - at ? want : a->ring_size - at;
+	struct iovec local[2] = { { a->buf, first }, { a->buf + first, want - first } };
+	struct iovec remote[2] = { { (void *)(a->ring + at), first }, { (void *)a->ring, want - first } };
+	if (target_readv(a->t, local, remote, want > first ? 2 : 1) != (ssize_t)want)
+		return;
+	size_t used = apply_records(a, a->buf, want);
+	a->tail += used;
+	a->st.drains++;
+	/* Room for the writers, and a sign of life. */
+	uint64_t w[2] = { a->tail, a->st.drains };
+	_Static_assert(offsetof(struct agent_ctl, heartbeat) == offsetof(struct agent_ctl, tail) + 8, "tail, heartbeat");
+	target_write(a->t, a->ctl + offsetof(struct agent_ctl, tail), w, sizeof(w), NULL);
+	a->st.ns_drain += (uint64_t)(mono_ns() - t0);
+}
+
+/* --- the event source --- */
+
+static void source_drain(void *arg)
+{
+	agent_drain(arg);
+}
+
+static void source_info(void *arg, struct source_info *out)
+{
+	struct agent *a = arg;
+	const struct agent_stats *st = &a->st;
+	out->installed = a->installed;
+	out->active = a->installed && target_runs(a->t);
+	out->mode = "agent";
+	out->allocator = a->module;
+	/* Calls at each entry, nested ones included, as the breakpoint tracer counts them. */
+	for (int k = 0; k < AK_NKINDS; k++)
+		out->calls[k] = st->calls[k] + st->nested_kind[k];
+	out->nested = st->nested;
+	out->abandoned = st->abandoned;
+	out->failed = st->failed;
+	out->lost = st->lost;
+	out->stacks_cut = st->cut;
+	out->returns_by = "the agent";
+	out->ns_unwind = st->ns_unwind;
+	out->ns_tables = st->ns_tables;
+	out->ns_drain = st->ns_drain;
+	out->scratch = a->area.base;
+	out->nareas = 0;
+	if (a->area.size) {
+		if (!a->areas)
+			a->areas = xmalloc(sizeof(*a->areas));
+		a->areas[0][0] = a->area.base;
+		a->areas[0][1] = a->area.base + a->area.size;
+		out->nareas = 1;
+	}
+	out->areas = (const uint64_t(*)[2])a->areas;
+	out->memory = a->buf ? a->ring_size : 0;
+}
+
+static const struct source_ops agent_source = { source_drain, source_info };
+
+void agent_attach_source(struct agent *a)
+{
+	liveset_attach_source(a->ls, &agent_source, a);
+}
