@@ -87,6 +87,12 @@ struct agent *agent_new(struct target *t, struct sym *sym, struct liveset *ls);
  * forbids mmap: MLZ_E_REFUSED).
  */
 int agent_install(struct agent *a, struct mlz_err *err);
+/*
+ * Before detach: stop, read the last records, put the entries back, and let
+ * the calls still inside the agent finish, so that detach can unmap it.
+ * The target is left stopped (detach resumes it).
+ */
+int agent_remove(struct agent *a, struct mlz_err *err);
 /* Read what the agent recorded since the last drain into the live set. */
 void agent_drain(struct agent *a);
 void agent_free(struct agent *a);

@@ -272,6 +272,9 @@ int session_detach(struct session *s, struct mlz_err *err)
 {
 	if (!target_runs(s->target))
 		return 0;
+	struct mlz_err e2;
+	if (s->agent && agent_remove(s->agent, &e2) < 0)
+		strbuf_addf(&s->target->notices, "the agent could not be removed before detaching: %s\n", e2.msg);
 	return target_detach(s->target, err);
 }
 

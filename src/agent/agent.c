@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/user.h>
+#include <time.h>
 
 #include "agent.h"
 #include "ool.h"
@@ -148,6 +149,20 @@ static int patch_entries(struct agent *a, struct mlz_err *err)
 	return 0;
 }
 
+/* Whether a thread (every one stopped) may still run agent code: its PC there, or inside a hooked call. */
+static bool agent_busy(struct agent *a)
+{
+	if (thread_inside(a, a->area.base - 1, a->area.base + a->area.size))
+		return true;
+	size_t n = sizeof(((struct agent_ctl *)0)->slots);
+	struct agent_slot *slots = xmalloc(n);
+	bool busy = target_read(a->t, a->ctl + offsetof(struct agent_ctl, slots), slots, n) != (ssize_t)n;
+	for (size_t i = 0; !busy && i < AGENT_SLOTS; i++)
+		busy = slots[i].key && slots[i].depth;
+	free(slots);
+	return busy;
+}
+
 /*
  * The agent's mapping goes once no thread can still be in it: none has its PC
  * there and none is inside a hooked call (which returns through it).
@@ -161,14 +176,7 @@ static int unmap_area(void *arg)
 		return 0;
 	uint32_t off = 0;
 	target_write(a->t, a->ctl + offsetof(struct agent_ctl, armed), &off, 4, NULL);
-	bool busy = thread_inside(a, a->area.base - 1, a->area.base + a->area.size) != 0;
-	struct agent_slot *slots = xmalloc(sizeof(((struct agent_ctl *)0)->slots));
-	size_t n = sizeof(((struct agent_ctl *)0)->slots);
-	if (target_read(a->t, a->ctl + offsetof(struct agent_ctl, slots), slots, n) != (ssize_t)n)
-		busy = true;
-	for (size_t i = 0; !busy && i < AGENT_SLOTS; i++)
-		busy = slots[i].key && slots[i].depth;
-	free(slots);
+	bool busy = agent_busy(a);
 	pid_t tid = target_stopped_thread(a->t);
 	struct mlz_err err;
 	if (!busy && tid && scratch_unmap(a->t, tid, a->syscall_insn, &a->area, &err) == 0)
@@ -278,6 +286,37 @@ int agent_install(struct agent *a, struct mlz_err *err)
 	}
 	a->installed = true;
 	return 0;
+}
+
+int agent_remove(struct agent *a, struct mlz_err *err)
+{
+	if (!a->installed || !target_runs(a->t))
+		return 0;
+	if (target_stop(a->t, err) < 0)
+		return -1;
+	agent_drain(a);
+	/* No new call enters the agent... */
+	for (int i = 0; i < a->nhooks; i++) {
+		struct agent_hook *h = &a->hooks[i];
+		if (h->cleanup_id >= 0 && target_write(a->t, h->site, h->saved, JMP_LEN, err) < 0)
+			return -1;
+		cleanup_forget(&a->t->cleanup, h->cleanup_id);
+		h->cleanup_id = -1;
+	}
+	a->installed = false;
+	/* ...and the calls inside it end within moments: let them, a few times over. */
+	for (int tries = 0; tries < 50 && agent_busy(a); tries++) {
+		if (target_resume(a->t, err) < 0)
+			return -1;
+		struct timespec nap = { 0, 2000000 };
+		nanosleep(&nap, NULL);
+		target_poll(a->t);
+		if (!target_runs(a->t))
+			return 0;
+		if (target_stop(a->t, err) < 0)
+			return -1;
+	}
+	return 0; /* the cleanup registry unmaps it now, or says why it stays */
 }
 
 /* --- process life --- */
