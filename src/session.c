@@ -261,7 +261,8 @@ int session_unpause(struct session *s, double *ms, struct mlz_err *err)
 
 int session_detach(struct session *s, struct mlz_err *err)
 {
-	if (!target_runs(s->target))
+	/* A process held at its exit is readable, not running: detaching lets it finish exiting. */
+	if (!target_is_process(s->target) || !target_readable(s->target))
 		return 0;
 	return target_detach(s->target, err);
 }
