@@ -249,6 +249,14 @@ pid_t target_stopped_thread(const struct target *t);
 bool target_readable(const struct target *t);
 bool target_runs(const struct target *t);
 bool target_is_process(const struct target *t);
+/* A process held at its exit (TARGET_HELD): readable, not running; detaching lets it finish exiting. */
+bool target_held(const struct target *t);
+/*
+ * The task whose memory and /proc files stand for the process: its pid, or
+ * from its last thread's exit event on that thread, since a zombie leader has
+ * no memory or mappings any more.
+ */
+pid_t target_proc_pid(const struct target *t);
 /* "process" or "core file", for messages. */
 const char *target_kind(const struct target *t);
 /* "running", "stopped" (by mlyze), "stopped by a signal" (SIGSTOP), "held at its exit", "exited", "detached", or "core file". */

@@ -199,7 +199,7 @@ struct sym *session_sym(struct session *s, struct mlz_err *err)
 		s->sym = sym_new(s->target, s->debug_dir, err);
 		return s->sym;
 	}
-	if (!target_runs(s->target))
+	if (!target_runs(s->target) && !target_held(s->target))
 		return s->sym; /* what was last mapped still symbolizes what was recorded */
 	return sym_refresh(s->sym, err) < 0 ? NULL : s->sym;
 }
@@ -261,8 +261,8 @@ int session_unpause(struct session *s, double *ms, struct mlz_err *err)
 
 int session_detach(struct session *s, struct mlz_err *err)
 {
-	/* A process held at its exit is readable, not running: detaching lets it finish exiting. */
-	if (!target_is_process(s->target) || !target_readable(s->target))
+	/* A process held at its exit does not run: detaching lets it finish exiting. */
+	if (!target_runs(s->target) && !target_held(s->target))
 		return 0;
 	return target_detach(s->target, err);
 }

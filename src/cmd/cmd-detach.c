@@ -11,7 +11,7 @@
 static int cmd_detach_exec(struct cmd_ctx *c)
 {
 	struct target *t = c->s->target;
-	bool held = !target_runs(t); /* held at its exit: letting go ends it */
+	bool held = target_held(t); /* letting go ends it */
 	if (session_detach(c->s, &c->err) < 0)
 		return -1;
 	c->result = jv_object();

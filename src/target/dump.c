@@ -21,7 +21,6 @@
 #include "proc.h"
 #include "strbuf.h"
 #include "target.h"
-#include "target_ops.h"
 #include "xalloc.h"
 
 #define PAGE 4096u
@@ -63,7 +62,7 @@ static void build_notes(struct target *t, const struct maps *m, struct strbuf *s
 	ps.pr_sname = 'R';
 	proc_comm(t->pid, 0, ps.pr_fname, sizeof(ps.pr_fname));
 	size_t len = 0;
-	char *cmdline = read_proc(live_mem_pid(t), "cmdline", &len);
+	char *cmdline = read_proc(target_proc_pid(t), "cmdline", &len);
 	for (size_t i = 0; cmdline && i < len && i + 1 < sizeof(ps.pr_psargs); i++)
 		ps.pr_psargs[i] = cmdline[i] ? cmdline[i] : ' ';
 	free(cmdline);
@@ -81,7 +80,7 @@ static void build_notes(struct target *t, const struct maps *m, struct strbuf *s
 		note(sb, NT_PRSTATUS, &st, sizeof(st));
 	}
 
-	char *auxv = read_proc(live_mem_pid(t), "auxv", &len);
+	char *auxv = read_proc(target_proc_pid(t), "auxv", &len);
 	if (auxv)
 		note(sb, NT_AUXV, auxv, len);
 	free(auxv);

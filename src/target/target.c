@@ -26,6 +26,16 @@ bool target_is_process(const struct target *t)
 	return t && t->ops->runs;
 }
 
+bool target_held(const struct target *t)
+{
+	return t && t->ops->runs && t->state == TARGET_HELD;
+}
+
+pid_t target_proc_pid(const struct target *t)
+{
+	return t->held_tid ? t->held_tid : t->pid;
+}
+
 const char *target_kind(const struct target *t)
 {
 	return t ? t->ops->kind : "process";

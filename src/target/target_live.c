@@ -31,15 +31,6 @@ static bool present(const struct target *t)
 	return exists(t) || t->state == TARGET_HELD;
 }
 
-/*
- * Whose memory and /proc files to read. From its last thread's exit event on,
- * the process may have a zombie leader, which has no memory any more
- * (process_vm_readv and /proc/PID/maps see none): that thread still has it all.
- */
-pid_t live_mem_pid(const struct target *t)
-{
-	return t->held_tid ? t->held_tid : t->pid;
-}
 
 struct thread *target_find_thread(struct target *t, pid_t tid)
 {
@@ -779,7 +770,7 @@ static int open_memfd(struct target *t)
 {
 	if (t->memfd < 0) {
 		char path[64];
-		snprintf(path, sizeof(path), "/proc/%d/mem", live_mem_pid(t));
+		snprintf(path, sizeof(path), "/proc/%d/mem", target_proc_pid(t));
 		t->memfd = open(path, O_RDWR | O_CLOEXEC);
 	}
 	return t->memfd;
@@ -788,7 +779,7 @@ static int open_memfd(struct target *t)
 static ssize_t live_read(struct target *t, uint64_t addr, void *buf, size_t len)
 {
 	struct iovec local = { buf, len }, remote = { (void *)addr, len };
-	ssize_t n = process_vm_readv(live_mem_pid(t), &local, 1, &remote, 1, 0);
+	ssize_t n = process_vm_readv(target_proc_pid(t), &local, 1, &remote, 1, 0);
 	if (n >= 0 || (errno != EPERM && errno != ENOSYS))
 		return n;
 	/* Some kernels and sandboxes refuse process_vm_readv; /proc/PID/mem serves the tracer too. */
@@ -810,7 +801,7 @@ static ssize_t memfd_write(struct target *t, void *buf, size_t len, uint64_t add
 
 static ssize_t live_readv(struct target *t, const struct iovec *local, const struct iovec *remote, size_t n)
 {
-	ssize_t r = process_vm_readv(live_mem_pid(t), local, n, remote, n, 0);
+	ssize_t r = process_vm_readv(target_proc_pid(t), local, n, remote, n, 0);
 	if (r >= 0 || (errno != EPERM && errno != ENOSYS))
 		return r;
 	return target_by_pairs(t, local, remote, n, memfd_read);
@@ -818,7 +809,7 @@ static ssize_t live_readv(struct target *t, const struct iovec *local, const str
 
 static ssize_t live_writev(struct target *t, const struct iovec *local, const struct iovec *remote, size_t n)
 {
-	ssize_t r = process_vm_writev(live_mem_pid(t), local, n, remote, n, 0);
+	ssize_t r = process_vm_writev(target_proc_pid(t), local, n, remote, n, 0);
 	if (r >= 0 || (errno != EPERM && errno != ENOSYS))
 		return r;
 	return target_by_pairs(t, local, remote, n, memfd_write);
@@ -893,7 +884,7 @@ static int live_regs(struct target *t, pid_t tid, struct user_regs_struct *regs,
 
 static int live_maps(struct target *t, struct maps *m, struct mlz_err *err)
 {
-	return proc_maps(live_mem_pid(t), m, err);
+	return proc_maps(target_proc_pid(t), m, err);
 }
 
 static void live_thread_name(struct target *t, pid_t tid, char *buf, size_t len)
@@ -910,11 +901,11 @@ static void live_facts(struct target *t, struct target_facts *f)
 {
 	if (!present(t))
 		return;
-	f->exe = proc_exe(live_mem_pid(t));
+	f->exe = proc_exe(target_proc_pid(t));
 	proc_comm(t->pid, 0, f->name, sizeof(f->name));
 	struct proc_mem m;
 	struct mlz_err ignored;
-	if (proc_memory(live_mem_pid(t), &m, &ignored) == 0) {
+	if (proc_memory(target_proc_pid(t), &m, &ignored) == 0) {
 		f->rss = m.rss;
 		f->pss = m.pss;
 		f->swap = m.swap;
@@ -923,13 +914,13 @@ static void live_facts(struct target *t, struct target_facts *f)
 
 static int64_t live_resident(struct target *t, uint64_t lo, uint64_t hi)
 {
-	return proc_resident(live_mem_pid(t), lo, hi);
+	return proc_resident(target_proc_pid(t), lo, hi);
 }
 
 static int live_data_runs(struct target *t, uint64_t lo, uint64_t hi, void (*fn)(void *arg, uint64_t lo, uint64_t hi),
 			  void *arg)
 {
-	return proc_data_runs(live_mem_pid(t), lo, hi, fn, arg);
+	return proc_data_runs(target_proc_pid(t), lo, hi, fn, arg);
 }
 
 static void live_release(struct target *t)

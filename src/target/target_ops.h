@@ -45,8 +45,6 @@ ssize_t target_by_pairs(struct target *t, const struct iovec *local, const struc
 
 /* The thread tid of a live target, or NULL. */
 struct thread *target_find_thread(struct target *t, pid_t tid);
-/* The task whose memory and /proc files stand for a live process's (its held thread's at its exit). */
-pid_t live_mem_pid(const struct target *t);
 /* Account for one wait event of a live target (see target_live.c). */
 void live_handle_event(struct target *t, const struct pt_event *ev, bool stopping);
 
