@@ -15,12 +15,15 @@ struct strbuf;
 /*
  * What a command needs of the target; the dispatcher refuses the rest with
  * one message, so exec never checks. None: answers anywhere, also once the
- * process has ended.
+ * process has ended. A process held at its exit (its last thread stopped at
+ * its exit event) has an image but does not run: IMAGE commands answer there,
+ * PROCESS ones are refused.
  */
 enum cmd_flags {
-	CMD_NEEDS_IMAGE = 1 << 0,   /* reads memory or registers: a core, or a process that still exists */
-	CMD_NEEDS_PROCESS = 1 << 1, /* acts on a process that still exists: stops, writes or calls into it */
+	CMD_NEEDS_IMAGE = 1 << 0,   /* reads memory or registers: a core, or a process that exists or is held at its exit */
+	CMD_NEEDS_PROCESS = 1 << 1, /* acts on a process that still runs: stops, writes or calls into it */
 	CMD_NEEDS_EVENTS = 1 << 2,  /* follows a process's events (time, allocations): not a core */
+	CMD_NOT_CORE = 1 << 3,      /* a process's image only, not a core's (dump, check, detach) */
 };
 
 struct cmd_opt {

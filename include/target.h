@@ -29,6 +29,7 @@
 enum target_state {
 	TARGET_RUNNING,  /* threads run; events are handled as they come */
 	TARGET_STOPPED,  /* every thread is in a ptrace-stop of ours */
+	TARGET_HELD,     /* its last thread is held at its exit event: memory intact, nothing runs again */
 	TARGET_EXITED,   /* the process is gone; exit_status says how */
 	TARGET_DETACHED, /* we let go of it; it runs on */
 };
@@ -90,7 +91,8 @@ struct target {
 	enum target_state state;
 	bool launched;   /* we forked it (`run`): its exit status is ours to report */
 	bool launching;  /* its first exec (that of `run`) is still to come */
-	int exit_status; /* raw wait status once TARGET_EXITED */
+	int exit_status; /* raw wait status once TARGET_EXITED; the status it exits with once TARGET_HELD */
+	pid_t held_tid;  /* TARGET_HELD: the thread held at its exit, whose memory and /proc files are read */
 	struct thread *threads;
 	size_t nthreads, alloc;
 	unsigned generation;   /* bumped when the address space is replaced (exec) */
@@ -169,7 +171,12 @@ int target_dump(struct target *t, const char *path, bool force, uint64_t *bytes,
 int target_poll(struct target *t);
 int target_stop(struct target *t, struct mlz_err *err);
 int target_resume(struct target *t, struct mlz_err *err);
-/* Undo every registered change and detach every thread; the process runs on as before. */
+/*
+ * Undo every registered change and detach every thread; the process runs on as
+ * before. A process held at its exit is let go instead: it finishes exiting,
+ * and its end (exit_status, TARGET_EXITED) is waited for, so its parent and
+ * `run` see the status it exits with.
+ */
 int target_detach(struct target *t, struct mlz_err *err);
 /* From a fatal-signal handler: restore and detach using only system calls. */
 void target_emergency_detach(struct target *t);
@@ -236,18 +243,27 @@ pid_t target_stopped_thread(const struct target *t);
 
 /*
  * The two questions callers ask. Readable: the image can be read now (a core,
- * or a process that has neither ended nor been let go). Runs: it is a process
- * that exists and runs (or is stopped by us): it can be stopped, written,
- * called into. target_is_process() says whether the kind of target ever runs.
+ * or a process that has neither ended nor been let go: also one held at its
+ * exit). Runs: it is a process that exists and runs (or is stopped by us): it
+ * can be stopped, written, called into. target_is_process() says whether the
+ * kind of target ever runs.
  */
 bool target_readable(const struct target *t);
 bool target_runs(const struct target *t);
 bool target_is_process(const struct target *t);
+/* A process held at its exit (TARGET_HELD): readable, not running; detaching lets it finish exiting. */
+bool target_held(const struct target *t);
+/*
+ * The task whose memory and /proc files stand for the process: its pid, or
+ * from its last thread's exit event on that thread, since a zombie leader has
+ * no memory or mappings any more.
+ */
+pid_t target_proc_pid(const struct target *t);
 /* "process" or "core file", for messages. */
 const char *target_kind(const struct target *t);
-/* "running", "stopped" (by mlyze), "stopped by a signal" (SIGSTOP), "exited", "detached", or "core file". */
+/* "running", "stopped" (by mlyze), "stopped by a signal" (SIGSTOP), "held at its exit", "exited", "detached", or "core file". */
 const char *target_state_name(const struct target *t);
-/* An error of kind MLZ_E_GONE saying how the process ended; returns -1. */
+/* An error of kind MLZ_E_GONE saying how the process ended (or that it is held at its exit); returns -1. */
 int target_gone_error(const struct target *t, struct mlz_err *err);
 /* "exited with status 3" / "was killed by signal 9 (SIGKILL)" into buf. */
 void target_describe_exit(const struct target *t, char *buf, size_t len);

@@ -24,7 +24,7 @@
 /* Exit codes (documented in --help and mlyze(1)). */
 enum {
 	EXIT_OK = 0,
-	EXIT_PARTIAL = 1, /* a command failed */
+	EXIT_PARTIAL = 1, /* a command failed, or was refused because the process is gone */
 	EXIT_FATAL = 2,   /* could not attach or launch, or could not restore the target */
 	EXIT_USAGE = 64,
 	EXIT_PIPE = 128 + SIGPIPE, /* stdout's reader went away: what a shell shows for git and its pager */
@@ -76,9 +76,9 @@ static void usage(FILE *f)
 	fprintf(f,
 		"\n"
 		"exit status:\n"
-		"  0   every command succeeded (a command refused because the process had ended or was\n"
-		"      detached counts as success)\n"
-		"  1   at least one command failed, or results could not be written to stdout\n"
+		"  0   every command succeeded\n"
+		"  1   at least one command failed (also one refused because the process had ended or\n"
+		"      was detached), or results could not be written to stdout\n"
 		"  2   mlyze could not attach, launch or restore the process\n"
 		"  64  usage error\n"
 		"  141 stdout is a pipe whose reader went away (128+SIGPIPE): mlyze ran no more\n"
@@ -348,7 +348,8 @@ int main(int argc, char **argv)
 	if (cli.mode == MODE_RUN && !s.quit && !script_interrupted && !s.output_errno)
 		wait_for_program(&s);
 
-	int code = tally.failed || tally.error ? EXIT_PARTIAL : EXIT_OK;
+	/* A command refused because the process is gone did not do what was asked: a failure like any other. */
+	int code = tally.failed || tally.gone || tally.error ? EXIT_PARTIAL : EXIT_OK;
 	if (session_detach(&s, &err) < 0) {
 		print_err("", err.msg);
 		code = EXIT_FATAL;

@@ -208,7 +208,7 @@ struct sym *session_sym(struct session *s, struct mlz_err *err)
 		s->sym = sym_new(s->target, s->debug_dir, err);
 		return s->sym;
 	}
-	if (!target_runs(s->target))
+	if (!target_runs(s->target) && !target_held(s->target))
 		return s->sym; /* what was last mapped still symbolizes what was recorded */
 	return sym_refresh(s->sym, err) < 0 ? NULL : s->sym;
 }
@@ -270,7 +270,8 @@ int session_unpause(struct session *s, double *ms, struct mlz_err *err)
 
 int session_detach(struct session *s, struct mlz_err *err)
 {
-	if (!target_runs(s->target))
+	/* A process held at its exit does not run: detaching lets it finish exiting. */
+	if (!target_runs(s->target) && !target_held(s->target))
 		return 0;
 	struct mlz_err e2;
 	if (s->agent && agent_remove(s->agent, &e2) < 0)

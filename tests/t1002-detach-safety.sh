@@ -105,12 +105,17 @@ test_expect_success 'quit detaches; later commands do not run' '
 	finish_ticker 0 0
 '
 
-test_expect_success 'a target that exits while attached: told, commands answer with an error, exit 0' '
+test_expect_success 'a target that exits while attached is held at its exit: read, refused to run, let go with its status' '
 	fixture_start fx-ticker "$TRASH/truth.json" 3 50 7 && tpid=$FIXTURE_PID &&
-	"$MLYZE" attach $tpid --json -e "sleep 1" -e bt -e info >out 2>err &&
+	test_expect_code 1 "$MLYZE" attach $tpid --json -e "sleep 1" -e bt -e info -e trim -e detach -e info >out 2>err &&
+	grep -x "mlyze: process $tpid exited with status 7: held at its exit until mlyze detaches" err &&
+	jq -s -e ".[1].ok and ([.[1].result.threads[0].frames[].function] | index(\"__run_exit_handlers\") != null)" out &&
+	jq -s -e ".[2].result.state == \"held at its exit\" and .[2].result.exit == \"exited with status 7\"" out &&
+	jq -s -e ".[3] == {command: \"trim\", ok: false, error: \"process $tpid is held at its exit (it exited with status 7)\"}" out &&
+	jq -s -e ".[4].result == {pid: $tpid, detached: true, exit: \"exited with status 7\"}" out &&
+	jq -s -e ".[5].result.state == \"exited\" and .[5].result.exit == \"exited with status 7\"" out &&
 	grep -x "mlyze: process $tpid exited with status 7" err &&
-	jq -s -e ".[1] == {command: \"bt\", ok: false, error: \"process $tpid exited with status 7\"}" out &&
-	jq -s -e ".[2].result.state == \"exited\" and .[2].result.exit == \"exited with status 7\"" out
+	{ wait $tpid; code=$?; } && test $code = 7
 '
 
 test_expect_success 'a target killed by a signal while attached is reported so' '

@@ -42,11 +42,13 @@ test_expect_success SCRIPT 'Ctrl-C at the prompt drops the line; Ctrl-D detaches
 	test_path_is_sleeping $pid
 '
 
-test_expect_success SCRIPT 'the process ending while the user types is announced' '
+test_expect_success SCRIPT 'the process ending while the user types is announced, held at its exit until quit' '
 	fixture_start fx-ticker "$TRASH/t2.json" 16 50 9 && short=$FIXTURE_PID &&
 	{ sleep 1.5; printf "info\n"; sleep 0.3; printf "quit\n"; } | repl $short &&
+	grep "^mlyze: process $short exited with status 9: held at its exit until mlyze detaches\$" out &&
+	grep "^state  *held at its exit (exited with status 9)" out &&
 	grep "^mlyze: process $short exited with status 9\$" out &&
-	grep "^state  *exited (exited with status 9)" out
+	{ wait $short; code=$?; } && test $code = 9
 '
 
 test_expect_success SCRIPT 'help and help CMD come from the command table' '

@@ -144,7 +144,7 @@ const struct cmd_entry cmd_check_entry = {
 		"if any does not: a sign of a missed event or of a heap the walker misreads.",
 	.opts = opts,
 	.max_args = 0,
-	.flags = CMD_NEEDS_PROCESS,
+	.flags = CMD_NEEDS_IMAGE | CMD_NOT_CORE,
 	.exec = cmd_check_exec,
 	.text = cmd_check_text,
 };

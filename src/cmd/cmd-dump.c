@@ -58,7 +58,7 @@ const struct cmd_entry cmd_dump_entry = {
 	.opts = opts,
 	.min_args = 1,
 	.max_args = 1,
-	.flags = CMD_NEEDS_PROCESS,
+	.flags = CMD_NEEDS_IMAGE | CMD_NOT_CORE,
 	.exec = cmd_dump_exec,
 	.text = cmd_dump_text,
 };

@@ -23,7 +23,7 @@ static struct jv *one(const struct cmd_entry *e)
 		jv_set(x, "help", jv_string(op->help));
 	}
 	jv_set(o, "needs_live_process", jv_bool(e->flags & (CMD_NEEDS_IMAGE | CMD_NEEDS_PROCESS)));
-	jv_set(o, "core_files", jv_bool(!(e->flags & (CMD_NEEDS_PROCESS | CMD_NEEDS_EVENTS))));
+	jv_set(o, "core_files", jv_bool(!(e->flags & (CMD_NEEDS_PROCESS | CMD_NEEDS_EVENTS | CMD_NOT_CORE))));
 	return o;
 }
 

@@ -23,7 +23,7 @@ static int cmd_info_exec(struct cmd_ctx *c)
 	jv_set(r, "pid", jv_int(t->pid));
 	jv_set(r, "mode", jv_string(s->mode == MODE_RUN ? "run" : s->mode == MODE_CORE ? "core" : "attach"));
 	jv_set(r, "state", jv_string(target_state_name(t)));
-	if (t->state == TARGET_EXITED) {
+	if (t->state == TARGET_EXITED || t->state == TARGET_HELD) {
 		char how[96];
 		target_describe_exit(t, how, sizeof(how));
 		jv_set(r, "exit", jv_string(how));
@@ -37,7 +37,7 @@ static int cmd_info_exec(struct cmd_ctx *c)
 		jv_set(r, "threads", jv_int((int64_t)t->nthreads));
 		int sig = f.signal;
 		jv_set(r, "signal", sig ? jv_stringf("SIG%s", sigabbrev_np(sig) ? sigabbrev_np(sig) : "?") : jv_null());
-	} else if (target_runs(t)) {
+	} else if (target_readable(t)) { /* running, stopped, or held at its exit with its memory */
 		jv_set(r, "exe", jv_string(f.exe));
 		jv_set(r, "name", jv_string(f.name));
 		jv_set(r, "threads", jv_int((int64_t)t->nthreads));
@@ -57,7 +57,8 @@ static int cmd_info_exec(struct cmd_ctx *c)
 		jv_set(tr, "breakpoints", jv_int((int64_t)si.breakpoints));
 		jv_set(tr, "scratch", jv_addr(si.scratch));
 	}
-	jv_set(tr, "changes_to_undo", jv_int((int64_t)cleanup_pending(&t->cleanup)));
+	/* Held at its exit, nothing of it runs again: letting go undoes nothing. */
+	jv_set(tr, "changes_to_undo", jv_int(t->state == TARGET_HELD ? 0 : (int64_t)cleanup_pending(&t->cleanup)));
 	c->result = r;
 	return 0;
 }
@@ -108,7 +109,8 @@ const struct cmd_entry cmd_info_entry = {
 	.name = "info",
 	.usage = "info",
 	.summary = "the process: pid, program, state, threads, RSS/PSS/swap, tracing state",
-	.help = "Shows the process id, its program, whether it runs, is stopped by a signal (SIGSTOP), exited (and how) or was detached, its "
+	.help = "Shows the process id, its program, whether it runs, is stopped by a signal (SIGSTOP), is held at its exit or exited (and "
+		"how) or was detached, its "
 		"thread count, its resident, proportional and swapped memory from /proc/PID/smaps_rollup, and "
 		"what mlyze has in place in it. Works after the process has ended. On a core file: the core, the "
 		"program's name and arguments, its threads and the signal that ended it.",

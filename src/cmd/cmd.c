@@ -294,7 +294,7 @@ static int unpause_left(struct session *s, const struct cmd_entry *e, int r, str
 /* Refuse, with one message, a command that the target cannot serve; 0 to run it. */
 static int check_needs(struct session *s, const struct cmd_entry *e, struct mlz_err *err)
 {
-	if ((e->flags & (CMD_NEEDS_PROCESS | CMD_NEEDS_EVENTS)) && !target_is_process(s->target))
+	if ((e->flags & (CMD_NEEDS_PROCESS | CMD_NEEDS_EVENTS | CMD_NOT_CORE)) && !target_is_process(s->target))
 		return mlz_error(err, "'%s' needs a live process; this is a %s", e->name, target_kind(s->target));
 	if (e->flags & CMD_NEEDS_PROCESS)
 		return session_need_process(s, err);

@@ -102,7 +102,7 @@ static int report(struct sym *s, struct mlz_err *err)
 			return mlz_error(err, "cannot read the module list of core file '%s': %s", c->path, dwfl_errmsg(-1));
 		return 0;
 	}
-	int r = dwfl_linux_proc_report(s->dwfl, s->target->pid);
+	int r = dwfl_linux_proc_report(s->dwfl, target_proc_pid(s->target));
 	if (dwfl_report_end(s->dwfl, NULL, NULL) != 0 || r != 0)
 		return mlz_error(err, "cannot read the module list of process %d: %s", s->target->pid,
 				 r > 0 ? strerror(r) : dwfl_errmsg(-1));
@@ -157,7 +157,7 @@ struct sym *sym_new(struct target *t, const char *debug_dir, struct mlz_err *err
 		sym_free(s);
 		return NULL;
 	}
-	s->maps_text = target_core(t) ? NULL : module_maps(t->pid);
+	s->maps_text = target_core(t) ? NULL : module_maps(target_proc_pid(t));
 	return s;
 }
 
@@ -175,7 +175,7 @@ int sym_refresh(struct sym *s, struct mlz_err *err)
 		if (open_dwfl(s, err) < 0)
 			return -1;
 	}
-	char *now = module_maps(s->target->pid);
+	char *now = module_maps(target_proc_pid(s->target));
 	if (!now)
 		return mlz_error_errno(err, errno, "cannot read the mappings of process %d", s->target->pid);
 	if (s->maps_text && !strcmp(now, s->maps_text)) {

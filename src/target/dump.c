@@ -62,7 +62,7 @@ static void build_notes(struct target *t, const struct maps *m, struct strbuf *s
 	ps.pr_sname = 'R';
 	proc_comm(t->pid, 0, ps.pr_fname, sizeof(ps.pr_fname));
 	size_t len = 0;
-	char *cmdline = read_proc(t->pid, "cmdline", &len);
+	char *cmdline = read_proc(target_proc_pid(t), "cmdline", &len);
 	for (size_t i = 0; cmdline && i < len && i + 1 < sizeof(ps.pr_psargs); i++)
 		ps.pr_psargs[i] = cmdline[i] ? cmdline[i] : ' ';
 	free(cmdline);
@@ -80,7 +80,7 @@ static void build_notes(struct target *t, const struct maps *m, struct strbuf *s
 		note(sb, NT_PRSTATUS, &st, sizeof(st));
 	}
 
-	char *auxv = read_proc(t->pid, "auxv", &len);
+	char *auxv = read_proc(target_proc_pid(t), "auxv", &len);
 	if (auxv)
 		note(sb, NT_AUXV, auxv, len);
 	free(auxv);

@@ -12,7 +12,8 @@
 
 bool target_readable(const struct target *t)
 {
-	return t && (!t->ops->runs || t->state == TARGET_RUNNING || t->state == TARGET_STOPPED);
+	return t && (!t->ops->runs || t->state == TARGET_RUNNING || t->state == TARGET_STOPPED ||
+		     t->state == TARGET_HELD);
 }
 
 bool target_runs(const struct target *t)
@@ -25,6 +26,16 @@ bool target_is_process(const struct target *t)
 	return t && t->ops->runs;
 }
 
+bool target_held(const struct target *t)
+{
+	return t && t->ops->runs && t->state == TARGET_HELD;
+}
+
+pid_t target_proc_pid(const struct target *t)
+{
+	return t->held_tid ? t->held_tid : t->pid;
+}
+
 const char *target_kind(const struct target *t)
 {
 	return t ? t->ops->kind : "process";
@@ -33,7 +44,7 @@ const char *target_kind(const struct target *t)
 const char *target_state_name(const struct target *t)
 {
 	static const char *const states[] = {
-		[TARGET_RUNNING] = "running", [TARGET_STOPPED] = "stopped",
+		[TARGET_RUNNING] = "running", [TARGET_STOPPED] = "stopped", [TARGET_HELD] = "held at its exit",
 		[TARGET_EXITED] = "exited", [TARGET_DETACHED] = "detached",
 	};
 	if (!t->ops->runs)
@@ -61,6 +72,8 @@ int target_gone_error(const struct target *t, struct mlz_err *err)
 	if (t->state == TARGET_DETACHED)
 		return mlz_error_kind(err, MLZ_E_GONE, "detached from process %d", t->pid);
 	target_describe_exit(t, how, sizeof(how));
+	if (t->state == TARGET_HELD)
+		return mlz_error_kind(err, MLZ_E_GONE, "process %d is held at its exit (it %s)", t->pid, how);
 	return mlz_error_kind(err, MLZ_E_GONE, "process %d %s", t->pid, how);
 }
 

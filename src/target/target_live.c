@@ -25,6 +25,13 @@ static bool exists(const struct target *t)
 	return t->state == TARGET_RUNNING || t->state == TARGET_STOPPED;
 }
 
+/* It exists, or is held at its exit: its events still come and its memory can be read. */
+static bool present(const struct target *t)
+{
+	return exists(t) || t->state == TARGET_HELD;
+}
+
+
 struct thread *target_find_thread(struct target *t, pid_t tid)
 {
 	for (size_t i = 0; i < t->nthreads; i++)
@@ -242,6 +249,25 @@ static bool all_exiting(const struct target *t)
 }
 
 /*
+ * The last thread stopped at its exit, with the process's memory still there:
+ * keep it stopped, so every command that reads the image still can, until
+ * mlyze lets go (live_detach). status is what the process exits with (the
+ * event's message: a wait status). A process killed by SIGKILL is not held:
+ * whoever sent it (the OOM killer) wants the memory back now.
+ */
+static bool hold_at_exit(struct target *t, int status)
+{
+	char how[96];
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+		return false;
+	t->state = TARGET_HELD;
+	t->exit_status = status;
+	target_describe_exit(t, how, sizeof(how));
+	strbuf_addf(&t->notices, "process %d %s: held at its exit until mlyze detaches\n", t->pid, how);
+	return true;
+}
+
+/*
  * A SIGTRAP stop: the tracer's, or the program's own. Returns 0 to deliver it,
  * 1 when there is nothing to deliver (ours, or the thread exited meanwhile),
  * 2 when it is ours and the thread must stay stopped until the event loop has
@@ -324,12 +350,18 @@ void live_handle_event(struct target *t, const struct pt_event *ev, bool stoppin
 		th = target_find_thread(t, ev->tid);
 		break;
 	}
-	case PT_EXIT:
+	case PT_EXIT: {
 		th->exiting = true;
+		bool last = t->state != TARGET_HELD && all_exiting(t);
+		if (last)
+			t->held_tid = th->tid; /* read through it from now on, also for the exit snapshot */
 		if (t->hooks.on_thread_exit)
-			t->hooks.on_thread_exit(t->hooks.arg, t, th->tid, all_exiting(t));
+			t->hooks.on_thread_exit(t->hooks.arg, t, th->tid, last);
 		th = target_find_thread(t, ev->tid);
+		if (last && th && hold_at_exit(t, (int)ev->msg))
+			hold = 2;
 		break;
+	}
 	case PT_EXEC:
 		/* Every other thread died in the exec; the leader now runs the new program. */
 		for (size_t i = 0; i < t->nthreads;) {
@@ -375,7 +407,7 @@ static int live_poll(struct target *t)
 	struct pt_event ev;
 	struct mlz_err err;
 	double t0 = mono_ms();
-	for (int n = 1; exists(t) && pt_wait(-1, WNOHANG, &ev, &err) == 1; n++) {
+	for (int n = 1; present(t) && pt_wait(-1, WNOHANG, &ev, &err) == 1; n++) {
 		live_handle_event(t, &ev, t->state == TARGET_STOPPED);
 		if (n % 32 == 0 && mono_ms() - t0 >= POLL_BUDGET_MS)
 			return 1;
@@ -517,8 +549,8 @@ static int stop_all(struct target *t, struct mlz_err *err)
 
 static int live_stop(struct target *t, struct mlz_err *err)
 {
-	if (t->state == TARGET_STOPPED)
-		return 0;
+	if (t->state == TARGET_STOPPED || t->state == TARGET_HELD)
+		return 0; /* held at its exit, nothing of it runs again */
 	if (!exists(t))
 		return target_gone_error(t, err);
 	int r = stop_all(t, err);
@@ -529,6 +561,8 @@ static int live_stop(struct target *t, struct mlz_err *err)
 				resume_thread(t, &t->threads[i]);
 		return -1;
 	}
+	if (t->state == TARGET_HELD)
+		return 0; /* it reached its exit meanwhile: as still as stopped */
 	if (!exists(t))
 		return target_gone_error(t, err);
 	t->state = TARGET_STOPPED;
@@ -537,8 +571,8 @@ static int live_stop(struct target *t, struct mlz_err *err)
 
 static int live_resume(struct target *t, struct mlz_err *err)
 {
-	if (t->state == TARGET_RUNNING)
-		return 0;
+	if (t->state == TARGET_RUNNING || t->state == TARGET_HELD)
+		return 0; /* a held thread goes on only when mlyze lets go (live_detach) */
 	if (!exists(t))
 		return target_gone_error(t, err);
 	t->state = TARGET_RUNNING;
@@ -580,8 +614,58 @@ static int write_cb(void *ctx, uint64_t addr, const void *orig, const void *patc
 	return target_write(ctx, addr, orig, len, NULL);
 }
 
+/* How long a process let go at its exit may take to end. */
+#define RELEASE_TIMEOUT_S 10
+
+/*
+ * Let a process held at its exit finish exiting, and wait for its end, so
+ * that its wait status is ours (and, for `run`, mlyze's exit status) and its
+ * parent's wait() returns it as it would have without mlyze. Nothing needs
+ * restoring: no thread of it runs user code again.
+ */
+static int release_held(struct target *t, struct mlz_err *err)
+{
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	cleanup_release(&t->cleanup);
+	detach_children(t);
+	for (size_t i = 0; i < t->nthreads; i++) {
+		struct mlz_err e;
+		if (t->threads[i].stopped && pt_cont(t->threads[i].tid, 0, &e) == 0)
+			t->threads[i].stopped = false;
+	}
+	double t0 = mono_ms();
+	while (t->state == TARGET_HELD) {
+		struct pt_event ev;
+		struct mlz_err e;
+		int r = pt_wait(-1, WNOHANG, &ev, &e);
+		if (r == 1) {
+			live_handle_event(t, &ev, false);
+			continue;
+		}
+		if (r < 0) { /* ECHILD: reaped elsewhere; the status it exited with is the one held */
+			process_ended(t, t->exit_status);
+			break;
+		}
+		if (mono_ms() - t0 >= RELEASE_TIMEOUT_S * 1000) {
+			for (size_t i = 0; i < t->nthreads; i++)
+				pt_detach(t->threads[i].tid, 0, &e);
+			t->nthreads = 0;
+			t->state = TARGET_DETACHED;
+			return mlz_error(err, "process %d did not finish exiting within %d s of being let go; detached",
+					 t->pid, RELEASE_TIMEOUT_S);
+		}
+		struct timespec ts = { 0, 200 * 1000 * 1000 };
+		sigtimedwait(&chld, NULL, &ts);
+	}
+	return 0;
+}
+
 static int live_detach(struct target *t, struct mlz_err *err)
 {
+	if (t->state == TARGET_HELD)
+		return release_held(t, err);
 	if (!exists(t))
 		return t->state == TARGET_DETACHED ? 0 : target_gone_error(t, err);
 	/*
@@ -616,6 +700,13 @@ static int live_detach(struct target *t, struct mlz_err *err)
 /* Runs in a fatal-signal handler: no allocation, no stdio, bounded waits. */
 static void live_emergency_detach(struct target *t)
 {
+	if (t->state == TARGET_HELD) { /* nothing to restore: let it finish exiting */
+		for (size_t i = 0; i < t->nthreads; i++)
+			if (t->threads[i].stopped)
+				pt_detach(t->threads[i].tid, 0, NULL);
+		t->state = TARGET_DETACHED;
+		return;
+	}
 	if (!exists(t))
 		return;
 	for (size_t i = 0; i < t->nthreads; i++)
@@ -679,7 +770,7 @@ static int open_memfd(struct target *t)
 {
 	if (t->memfd < 0) {
 		char path[64];
-		snprintf(path, sizeof(path), "/proc/%d/mem", t->pid);
+		snprintf(path, sizeof(path), "/proc/%d/mem", target_proc_pid(t));
 		t->memfd = open(path, O_RDWR | O_CLOEXEC);
 	}
 	return t->memfd;
@@ -688,7 +779,7 @@ static int open_memfd(struct target *t)
 static ssize_t live_read(struct target *t, uint64_t addr, void *buf, size_t len)
 {
 	struct iovec local = { buf, len }, remote = { (void *)addr, len };
-	ssize_t n = process_vm_readv(t->pid, &local, 1, &remote, 1, 0);
+	ssize_t n = process_vm_readv(target_proc_pid(t), &local, 1, &remote, 1, 0);
 	if (n >= 0 || (errno != EPERM && errno != ENOSYS))
 		return n;
 	/* Some kernels and sandboxes refuse process_vm_readv; /proc/PID/mem serves the tracer too. */
@@ -710,7 +801,7 @@ static ssize_t memfd_write(struct target *t, void *buf, size_t len, uint64_t add
 
 static ssize_t live_readv(struct target *t, const struct iovec *local, const struct iovec *remote, size_t n)
 {
-	ssize_t r = process_vm_readv(t->pid, local, n, remote, n, 0);
+	ssize_t r = process_vm_readv(target_proc_pid(t), local, n, remote, n, 0);
 	if (r >= 0 || (errno != EPERM && errno != ENOSYS))
 		return r;
 	return target_by_pairs(t, local, remote, n, memfd_read);
@@ -718,7 +809,7 @@ static ssize_t live_readv(struct target *t, const struct iovec *local, const str
 
 static ssize_t live_writev(struct target *t, const struct iovec *local, const struct iovec *remote, size_t n)
 {
-	ssize_t r = process_vm_writev(t->pid, local, n, remote, n, 0);
+	ssize_t r = process_vm_writev(target_proc_pid(t), local, n, remote, n, 0);
 	if (r >= 0 || (errno != EPERM && errno != ENOSYS))
 		return r;
 	return target_by_pairs(t, local, remote, n, memfd_write);
@@ -786,14 +877,14 @@ static int live_setregs(struct target *t, pid_t tid, const struct user_regs_stru
 
 static int live_regs(struct target *t, pid_t tid, struct user_regs_struct *regs, struct mlz_err *err)
 {
-	if (!exists(t))
+	if (!present(t))
 		return target_gone_error(t, err);
 	return pt_getregs(tid, regs, err);
 }
 
 static int live_maps(struct target *t, struct maps *m, struct mlz_err *err)
 {
-	return proc_maps(t->pid, m, err);
+	return proc_maps(target_proc_pid(t), m, err);
 }
 
 static void live_thread_name(struct target *t, pid_t tid, char *buf, size_t len)
@@ -803,18 +894,18 @@ static void live_thread_name(struct target *t, pid_t tid, char *buf, size_t len)
 
 static char live_thread_state(struct target *t, pid_t tid)
 {
-	return exists(t) ? proc_state(t->pid, tid) : 0;
+	return present(t) ? proc_state(t->pid, tid) : 0;
 }
 
 static void live_facts(struct target *t, struct target_facts *f)
 {
-	if (!exists(t))
+	if (!present(t))
 		return;
-	f->exe = proc_exe(t->pid);
+	f->exe = proc_exe(target_proc_pid(t));
 	proc_comm(t->pid, 0, f->name, sizeof(f->name));
 	struct proc_mem m;
 	struct mlz_err ignored;
-	if (proc_memory(t->pid, &m, &ignored) == 0) {
+	if (proc_memory(target_proc_pid(t), &m, &ignored) == 0) {
 		f->rss = m.rss;
 		f->pss = m.pss;
 		f->swap = m.swap;
@@ -823,13 +914,13 @@ static void live_facts(struct target *t, struct target_facts *f)
 
 static int64_t live_resident(struct target *t, uint64_t lo, uint64_t hi)
 {
-	return proc_resident(t->pid, lo, hi);
+	return proc_resident(target_proc_pid(t), lo, hi);
 }
 
 static int live_data_runs(struct target *t, uint64_t lo, uint64_t hi, void (*fn)(void *arg, uint64_t lo, uint64_t hi),
 			  void *arg)
 {
-	return proc_data_runs(t->pid, lo, hi, fn, arg);
+	return proc_data_runs(target_proc_pid(t), lo, hi, fn, arg);
 }
 
 static void live_release(struct target *t)
