@@ -63,7 +63,7 @@ test_expect_success 'the same stacks as breakpoint tracing, frame for frame, wit
 	traced_alloc bp.out &&
 	result stats bp.out | jq -e ".mode == \"breakpoints\" and .traps > 0" &&
 	frames bp.out >expect && frames agent.out >actual &&
-	test $(wc -l <actual) = 8 &&
+	test $(wc -l <actual) -ge 8 &&
 	test_cmp expect actual &&
 	result stats bp.out | jq -c .events >expect && result stats agent.out | jq -c .events >actual &&
 	test_cmp expect actual
