@@ -53,6 +53,7 @@ static int cmd_info_exec(struct cmd_ctx *c)
 	liveset_source_info(&s->live, &si);
 	jv_set(tr, "allocations", jv_bool(si.active));
 	if (si.active) {
+		jv_set(tr, "by", jv_string(si.mode)); /* breakpoints, or the agent */
 		jv_set(tr, "allocator", jv_string(si.allocator));
 		jv_set(tr, "breakpoints", jv_int((int64_t)si.breakpoints));
 		jv_set(tr, "scratch", jv_addr(si.scratch));
@@ -100,9 +101,11 @@ static void cmd_info_text(const struct jv *r, struct strbuf *out)
 	mem_line(out, "pss", jv_get(mem, "pss"));
 	mem_line(out, "swap", jv_get(mem, "swap"));
 	const struct jv *tr = jv_get(r, "tracing");
-	strbuf_addf(out, "%-10s threads %s, allocations %s, %" PRId64 " changes to undo at detach\n", "tracing",
-		    jv_get(tr, "threads")->u.b ? "on" : "off", jv_get(tr, "allocations")->u.b ? "on" : "off",
-		    jv_get_int(tr, "changes_to_undo", 0));
+	strbuf_addf(out, "%-10s threads %s, allocations %s", "tracing", jv_get(tr, "threads")->u.b ? "on" : "off",
+		    jv_get(tr, "allocations")->u.b ? "on" : "off");
+	if (jv_get_str(tr, "by", NULL))
+		strbuf_addf(out, " (by %s)", jv_get_str(tr, "by", ""));
+	strbuf_addf(out, ", %" PRId64 " changes to undo at detach\n", jv_get_int(tr, "changes_to_undo", 0));
 }
 
 const struct cmd_entry cmd_info_entry = {
