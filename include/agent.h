@@ -59,6 +59,10 @@ struct agent {
 	struct liveset *ls;
 	bool installed;
 	bool broken;             /* a bad record was read: the ring is no longer trusted */
+	bool want_install;       /* the dynamic linker finished loading: install at the next chance */
+	uint64_t r_debug;        /* the dynamic linker's r_debug, while waiting for it */
+	struct scratch ldsc;     /* the area of the breakpoint that waits for it */
+	struct bptab bps;        /* that breakpoint, while waiting */
 	char *module;            /* the allocator's module, for messages */
 	uint64_t alloc_lo, alloc_hi; /* its code: frees called from there are its own */
 	uint64_t syscall_insn;
@@ -67,7 +71,7 @@ struct agent {
 	uint8_t *buf;            /* what one drain reads */
 	struct agent_hook hooks[AGENT_MAXHOOKS];
 	int nhooks;
-	int cleanup_unmap;
+	int cleanup_unmap, cleanup_loader;
 	int64_t tid_off;
 	int last_tid;            /* liveset_thread of the last record's thread, cached */
 	uint16_t last_tidx;
@@ -87,6 +91,8 @@ struct agent *agent_new(struct target *t, struct sym *sym, struct liveset *ls);
  * forbids mmap: MLZ_E_REFUSED).
  */
 int agent_install(struct agent *a, struct mlz_err *err);
+/* If the dynamic linker said the libraries are loaded, stop, install and resume. */
+int agent_install_pending(struct agent *a, struct mlz_err *err);
 /*
  * Before detach: stop, read the last records, put the entries back, and let
  * the calls still inside the agent finish, so that detach can unmap it.

@@ -53,7 +53,7 @@ static void usage(FILE *f)
 		"  --json            print each command's result as one JSON object per line\n"
 		"  --no-trace        do not trace allocations (nothing is written into the process);\n"
 		"                    snapshots, top and compare then see what heap walks find\n"
-		"  --agent           (attach) record allocations through an agent injected into the\n"
+		"  --agent           record allocations through an agent injected into the\n"
 		"                    process instead of breakpoints: no trap per call; falls back to\n"
 		"                    breakpoints with the reason when the agent cannot be injected\n"
 		"  --debug-dir DIR   look for separate debug files (by build-id) under DIR instead of\n"
@@ -253,8 +253,8 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 		die_usage("%s", "core: no core file given");
 	if (c->mode == MODE_RUN && !c->prog_argv)
 		die_usage("%s", "run: no program given");
-	if (c->agent && (c->mode != MODE_ATTACH || c->no_trace))
-		die_usage("%s", "--agent traces a process mlyze attaches to (attach PID), without --no-trace");
+	if (c->agent && (c->mode == MODE_CORE || c->no_trace))
+		die_usage("%s", "--agent traces a process (attach or run), without --no-trace");
 }
 
 static pid_t parse_pid(const char *s)

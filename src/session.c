@@ -142,6 +142,8 @@ static void service_tracer(struct session *s)
 	struct mlz_err err;
 	if (s->tracer && s->tracer->want_install && tracer_install_pending(s->tracer, &err) < 0)
 		strbuf_addf(&s->target->notices, "allocation tracing is off: %s\n", err.msg);
+	if (s->agent && s->agent->want_install && agent_install_pending(s->agent, &err) < 0)
+		strbuf_addf(&s->target->notices, "allocation tracing is off: %s\n", err.msg);
 }
 
 int session_serve(struct session *s, int timeout_ms, unsigned flags)
@@ -288,11 +290,13 @@ int session_start_tracing(struct session *s, bool install, struct mlz_err *err)
 	if (!install)
 		return 0; /* a core, --no-trace: the live set stays empty and snapshots hold what heap walks find */
 	if (s->use_agent) {
-		if (target_stop(s->target, err) < 0)
-			return -1;
 		s->agent = agent_new(s->target, sym, &s->live);
 		s->agent->on_process_exit = on_process_exit;
 		s->agent->exit_arg = s;
+		if (s->mode == MODE_RUN)
+			return 0; /* the exec event waits for the dynamic linker; libc is not loaded yet */
+		if (target_stop(s->target, err) < 0)
+			return -1;
 		int r = agent_install(s->agent, err);
 		struct mlz_err e2;
 		if (r == 0)

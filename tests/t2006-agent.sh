@@ -162,9 +162,9 @@ test_expect_success 'a seccomp filter that kills mmap: no agent, and why; the pr
 	echo exit >"$TRASH/in" && { wait $pid; code=$?; } && test "$code" = 0
 '
 
-test_expect_success '--agent is for attach, with tracing' '
+test_expect_success '--agent traces a process, not a core, and not with --no-trace' '
 	test_expect_code 64 "$MLYZE" --agent core nothing 2>err &&
-	grep "agent traces a process mlyze attaches to" err &&
+	grep "agent traces a process (attach or run), without --no-trace" err &&
 	test_expect_code 64 "$MLYZE" --agent --no-trace attach 1 2>err
 '
 

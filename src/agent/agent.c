@@ -319,6 +319,121 @@ int agent_remove(struct agent *a, struct mlz_err *err)
 	return 0; /* the cleanup registry unmaps it now, or says why it stays */
 }
 
+/* --- a program that has yet to load libc (run, exec) --- */
+
+/*
+ * Before libc is loaded there is nothing to hook: an int3 on the dynamic
+ * linker's _dl_debug_state (in a small scratch area of its own) says when
+ * the libraries are in place; the thread that hit it is held until the
+ * install, which then takes the breakpoint out again.
+ */
+static int loader_cleanup(void *arg);
+
+static int watch_loader(struct agent *a, struct mlz_err *err)
+{
+	static const char *const names[] = { "_r_debug", "_dl_debug_state" };
+	uint64_t addrs[2];
+	const char *mods[2];
+	if (sym_refresh(a->sym, err) < 0)
+		return -1;
+	sym_find_symbols(a->sym, names, 2, addrs, mods);
+	a->r_debug = addrs[0];
+	if (!addrs[0] || !addrs[1])
+		return mlz_error(err, "no dynamic linker breakpoint (_dl_debug_state) to wait for libraries with");
+	pid_t tid = target_stopped_thread(a->t);
+	if (!tid)
+		return mlz_error(err, "no stopped thread to map a scratch area with");
+	if (!a->syscall_insn && !(a->syscall_insn = find_syscall_insn(a->t)))
+		return mlz_error(err, "no syscall instruction found in the process's code");
+	if (scratch_map(a->t, tid, a->syscall_insn, addrs[1], addrs[1] + 1, 4096, 0, &a->ldsc, err) < 0)
+		return -1;
+	/* Registered first, so it runs after the byte is back: a thread in the slot goes home. */
+	a->cleanup_loader = cleanup_add_func(&a->t->cleanup, loader_cleanup, a);
+	if (bp_insert(a->t, &a->bps, &a->ldsc, addrs[1], 0, err) < 0) {
+		cleanup_forget(&a->t->cleanup, a->cleanup_loader);
+		a->cleanup_loader = -1;
+		struct mlz_err ignored;
+		scratch_unmap(a->t, tid, a->syscall_insn, &a->ldsc, &ignored);
+		return -1;
+	}
+	return 0;
+}
+
+/* A thread in the breakpoint's slot (the one held for the install) goes back to the original instruction. */
+static void leave_slot(struct agent *a, const struct bp *b)
+{
+	for (size_t i = 0; i < a->t->nthreads; i++) {
+		struct user_regs_struct r;
+		pid_t tid = a->t->threads[i].tid;
+		if (target_regs(a->t, tid, &r, NULL) == 0 && r.rip >= b->ool && r.rip < b->ool + OOL_SLOT) {
+			r.rip = b->addr; /* the slot's first instruction is the displaced one: nothing ran yet */
+			target_setregs(a->t, tid, &r, NULL);
+		}
+	}
+}
+
+/* The cleanup registry's undo of watch_loader, after the byte is restored (not the area from the crash handler). */
+static int loader_cleanup(void *arg)
+{
+	struct agent *a = arg;
+	if (a->bps.n)
+		leave_slot(a, &a->bps.v[0]);
+	pid_t tid = target_stopped_thread(a->t);
+	struct mlz_err ignored;
+	if (!a->t->emergency && tid && a->ldsc.size)
+		scratch_unmap(a->t, tid, a->syscall_insn, &a->ldsc, &ignored);
+	return 0;
+}
+
+/* The libraries are loaded: the breakpoint and its area go. */
+static void unwatch_loader(struct agent *a)
+{
+	if (!a->bps.n)
+		return;
+	const struct bp *b = &a->bps.v[0];
+	leave_slot(a, b);
+	target_write(a->t, b->addr, b->orig, 1, NULL);
+	bp_drop(a->t, &a->bps, b->addr);
+	cleanup_forget(&a->t->cleanup, a->cleanup_loader);
+	a->cleanup_loader = -1;
+	pid_t tid = target_stopped_thread(a->t);
+	struct mlz_err ignored;
+	if (tid && a->ldsc.size)
+		scratch_unmap(a->t, tid, a->syscall_insn, &a->ldsc, &ignored);
+	a->ldsc = (struct scratch){ 0 };
+}
+
+static int on_sigtrap(void *arg, struct target *t, pid_t tid, struct user_regs_struct *regs)
+{
+	struct agent *a = arg;
+	const struct bp *b = a->bps.n ? &a->bps.v[0] : NULL;
+	if (!b || regs->rip - 1 != b->addr)
+		return 0;
+	regs->rip = b->ool;
+	int r = 1;
+	int32_t state = -1; /* r_state RT_CONSISTENT (0): the libraries are in place */
+	if (!a->installed && target_read(t, a->r_debug + 24, &state, 4) == 4 && state == 0) {
+		a->want_install = true;
+		r = 2;
+	}
+	struct mlz_err err;
+	return target_setregs(t, tid, regs, &err) < 0 ? 0 : r;
+}
+
+int agent_install_pending(struct agent *a, struct mlz_err *err)
+{
+	if (!a->want_install || !target_runs(a->t))
+		return 0;
+	a->want_install = false;
+	if (target_stop(a->t, err) < 0)
+		return -1;
+	unwatch_loader(a);
+	int r = agent_install(a, err);
+	struct mlz_err e2;
+	target_resume(a->t, &e2);
+	return r;
+}
+
 /* --- process life --- */
 
 /* A fork child has a copy of the hooks: put its entries back before it runs. */
@@ -338,18 +453,31 @@ static int on_fork_child(void *arg, struct target *t, pid_t child)
 static void on_exec(void *arg, struct target *t)
 {
 	struct agent *a = arg;
+	struct mlz_err err;
 	/* The old image, hooks and agent are gone with it; snapshots keep what was recorded. */
 	for (int i = 0; i < a->nhooks; i++)
 		cleanup_forget(&t->cleanup, a->hooks[i].cleanup_id);
 	if (a->cleanup_unmap >= 0)
 		cleanup_forget(&t->cleanup, a->cleanup_unmap);
-	a->cleanup_unmap = -1;
+	if (a->cleanup_loader >= 0)
+		cleanup_forget(&t->cleanup, a->cleanup_loader);
+	bp_forget_all(&a->bps);
+	a->cleanup_unmap = a->cleanup_loader = -1;
 	a->nhooks = 0;
-	a->area = (struct scratch){ 0 };
-	a->installed = false;
+	a->area = a->ldsc = (struct scratch){ 0 };
+	bool was = a->installed;
+	a->installed = a->want_install = false;
 	a->syscall_insn = 0;
+	a->tail = 0;
+	a->broken = false;
 	liveset_forget_blocks(a->ls);
-	strbuf_addf(&t->notices, "the process exec'd: agent mode does not follow it, allocation tracing is off\n");
+	/* A static program has its allocator already; a dynamic one loads it first. */
+	if (agent_install(a, &err) == 0 || watch_loader(a, &err) == 0)
+		return;
+	if (was || !t->launching)
+		strbuf_addf(&t->notices, "allocation tracing is off in the new program: %s\n", err.msg);
+	else
+		strbuf_addf(&t->notices, "allocation tracing is off: %s\n", err.msg);
 }
 
 static void on_thread_exit(void *arg, struct target *t, pid_t tid, bool last)
@@ -369,9 +497,11 @@ struct agent *agent_new(struct target *t, struct sym *sym, struct liveset *ls)
 	a->sym = sym;
 	a->ls = ls;
 	a->cleanup_unmap = -1;
+	a->cleanup_loader = -1;
 	a->last_tid = -1;
 	t->hooks = (struct target_hooks){
-		.arg = a, .on_fork_child = on_fork_child, .on_exec = on_exec, .on_thread_exit = on_thread_exit,
+		.arg = a, .on_sigtrap = on_sigtrap, .on_fork_child = on_fork_child, .on_exec = on_exec,
+		.on_thread_exit = on_thread_exit,
 	};
 	agent_attach_source(a);
 	return a;
@@ -384,6 +514,7 @@ void agent_free(struct agent *a)
 	if (a->ls->src_arg == a)
 		liveset_detach_source(a->ls);
 	free(a->module);
+	free(a->bps.v);
 	free(a->buf);
 	free(a->areas);
 	free(a);
