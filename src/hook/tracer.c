@@ -629,9 +629,13 @@ static int unmap_scratch(void *arg)
 	 */
 	if (tr->t->emergency || !tr->sc.size)
 		return 0;
-	pid_t tid = target_stopped_thread(tr->t);
-	if (!tid)
-		return 0;
+	/* A process stopped by SIGSTOP has only group-stopped threads: one of them serves, and stays stopped. */
+	pid_t tid = target_inject_thread(tr->t);
+	if (!tid) {
+		strbuf_addf(&tr->t->notices, "no stopped thread to unmap the scratch area 0x%llx-0x%llx with: it stays mapped, unused\n",
+			    (unsigned long long)tr->sc.base, (unsigned long long)(tr->sc.base + tr->sc.size));
+		return -1;
+	}
 	int r = 0;
 	for (size_t i = 0; i <= tr->nfar; i++) {
 		struct scratch *sc = i < tr->nfar ? &tr->far[i] : &tr->sc; /* the main area last */
