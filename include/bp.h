@@ -52,14 +52,30 @@ struct bp {
 struct bptab {
 	struct bp *v;
 	size_t n, alloc;
+	/*
+	 * What the code at addr is in the file it comes from, as sym_file_code()
+	 * answers: up to len bytes into buf and their count, 0 when the code
+	 * comes from no file, -1 (err set) when it cannot be known. Set by the
+	 * owner; bp_insert() patches nothing without it.
+	 */
+	int (*file_code)(void *arg, uint64_t addr, uint8_t *buf, size_t len, const char **module, struct mlz_err *err);
+	void *file_code_arg;
 };
 
 /*
  * Insert an int3 at addr: relocate the instruction there into a slot of sc,
  * register the original byte with the target's cleanup registry, write 0xcc.
  * The target must be stopped (or the thread about to run it must be).
+ * First the bytes at addr, read from the process, must be those of the file
+ * the code comes from (bt->file_code; our own int3s nearby aside): a process
+ * that changed its code, or a file that is not the one it maps (another mount
+ * namespace, a replaced library), would have an instruction decoded and an
+ * int3 written at an address that is not the function's; that is refused
+ * with an error naming the module and the address.
  */
 int bp_insert(struct target *t, struct bptab *bt, struct scratch *sc, uint64_t addr, int kind, struct mlz_err *err);
+/* That check alone, for an owner that wants to know before it inserts anything. Returns 0 or -1. */
+int bp_check(struct target *t, const struct bptab *bt, uint64_t addr, struct mlz_err *err);
 /* The breakpoint at addr, or NULL. */
 const struct bp *bp_find(const struct bptab *bt, uint64_t addr);
 /* Forget the breakpoint at addr without writing: its code is gone. */

@@ -77,5 +77,13 @@ int proc_maps(pid_t pid, struct maps *m, struct mlz_err *err);
 /* The mapping that holds addr, or NULL. */
 const struct map_entry *maps_find(const struct maps *m, uint64_t addr);
 void maps_release(struct maps *m);
+/*
+ * Open (read-only) the file mapping e of process pid maps, as the process
+ * sees it: the mapping itself through /proc/PID/map_files (needs
+ * CAP_SYS_ADMIN), else e's path under /proc/PID/root, the process's own root
+ * and mount namespace, where a container's path may name another file than
+ * mlyze's. Returns the descriptor, or -1 with errno set.
+ */
+int proc_open_mapped(pid_t pid, const struct map_entry *e);
 
 #endif

@@ -92,6 +92,15 @@ bool sym_function_extent(struct sym *s, uint64_t addr, uint64_t *lo, uint64_t *h
 int sym_module_symbols(struct sym *s, const char *module, const char *const *names, size_t n, uint64_t *values);
 /* The module's TLS module id (as the dynamic linker numbers startup objects) and block size; -1 without TLS. */
 int sym_module_tls(struct sym *s, const char *module, size_t *modid, uint64_t *memsz);
+/*
+ * The bytes (up to len) of the file libdwfl holds for the module at addr, at
+ * that address as loaded: what the code there is unless the process changed it
+ * or maps another file. Returns how many (> 0); 0 when addr lies in no module
+ * (code the process made, no file to compare with); -1 when it lies in a module
+ * with no file (none matching the process's build-id) or outside the file's
+ * loaded bytes. *module gets the module's name (owned by sym), or NULL.
+ */
+int sym_file_code(struct sym *s, uint64_t addr, uint8_t *buf, size_t len, const char **module, struct mlz_err *err);
 
 /*
  * Let the owner of swapped return addresses translate stack words the

@@ -240,6 +240,12 @@ int target_inject_call(struct target *t, pid_t tid, uint64_t func, const long ar
 		       size_t nmay, long *ret, int timeout_ms, struct mlz_err *err);
 /* Some stopped thread of the target to inject into, or 0. */
 pid_t target_stopped_thread(const struct target *t);
+/*
+ * The same, or else a thread in a group-stop (the process stopped by SIGSTOP):
+ * a system call injected there puts it back in its group-stop after. For
+ * undoing what mlyze did (unmapping the scratch area at detach); 0 if none.
+ */
+pid_t target_inject_thread(const struct target *t);
 
 /*
  * The two questions callers ask. Readable: the image can be read now (a core,

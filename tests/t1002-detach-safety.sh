@@ -97,6 +97,28 @@ test_expect_success 'end of a script on stdin detaches' '
 	finish_ticker 0 0
 '
 
+# The scratch area is unmapped by a system call run in one of the process's threads; stopped by
+# SIGSTOP, each thread sits in a group-stop, and must go back to it after, unseen by the parent.
+test_expect_success 'stopped by SIGSTOP while traced: detach unmaps what mlyze mapped, it stays stopped' '
+	fixture_start fx-stopwatch "$TRASH/truth.json" 30 50 && wpid=$FIXTURE_PID &&
+	child=$(jq .child "$TRASH/truth.json") &&
+	cat /proc/$child/maps >maps.before &&
+	{ "$MLYZE" attach $child -e "sleep 0.6" -e info -e stats -e detach >out 2>err & } &&
+	mpid=$! &&
+	sleep 0.3 && kill -STOP $child &&
+	wait $mpid &&
+	grep "^state  *stopped by a signal, attach mode\$" out &&
+	grep "^tracing .*allocations on" out &&
+	grep "^events  *malloc [1-9]" out &&
+	cat /proc/$child/maps >maps.after &&
+	test_cmp maps.before maps.after &&
+	sleep 0.2 && test "$(proc_state $child)" = T &&
+	kill -CONT $child &&
+	wait $wpid &&
+	printf "ready\nstopped 19\ncontinued\ndone 30\nexited 0\n" >expect &&
+	test_cmp expect "$TRASH/fx-stopwatch.out"
+'
+
 test_expect_success 'quit detaches; later commands do not run' '
 	start_ticker &&
 	"$MLYZE" attach $tpid -e quit -e info >out 2>err &&

@@ -26,6 +26,21 @@ test_expect_success 'a zombie' '
 	test_cmp expect err
 '
 
+# Its main thread called pthread_exit: a zombie leader, a live worker. mlyze says exactly that,
+# and the process, untouched, goes on to its end.
+test_expect_success 'a process whose main thread has exited: why not, and it runs on' '
+	fixture_start fx-leaderless "$TRASH/l.json" && lpid=$FIXTURE_PID &&
+	test "$(proc_state $lpid)" = Z &&
+	test "$(proc_state $(jq .worker l.json))" = S &&
+	test_expect_code 2 "$MLYZE" attach $lpid -e info >out 2>err &&
+	echo "mlyze: cannot attach to process $lpid: its main thread has exited (pthread_exit) while 1 other thread(s) run on; the kernel does not let an exited thread be traced, and the process'"'"'s memory and mappings cannot be read through its pid any more" >expect &&
+	test_cmp expect err && test_must_be_empty out &&
+	test "$(sed -n "s/^TracerPid:[[:space:]]*//p" /proc/$(jq .worker l.json)/status)" = 0 &&
+	kill -USR1 $lpid && wait_for_line "$TRASH/fx-leaderless.out" "^step1" 5 &&
+	kill -USR1 $lpid && wait $lpid &&
+	printf "%s\n" ready step1 step2 >expect && test_cmp expect "$TRASH/fx-leaderless.out"
+'
+
 kthread=$(for f in /proc/[0-9]*/stat; do
 	awk '{ sub(/.*\) /, ""); if (int($7 / 2097152) % 2) { split(FILENAME, p, "/"); print p[3]; exit 0 } }' "$f"
 done 2>/dev/null | head -n1)

@@ -108,6 +108,19 @@ static int prepare_hook(struct agent *a, int k, uint64_t entry, uint64_t stub, u
 				sizeof(t) - 4, &tlen, err);
 	if (len < 0)
 		return -1;
+	/*
+	 * The bytes decoded are the process's: they must be its file's too, or the
+	 * symbol's address is not this code's (another mount namespace, a library
+	 * replaced on disk, a process that rewrote its own allocator).
+	 */
+	uint8_t file[32];
+	const char *module = NULL;
+	int n = sym_file_code(a->sym, entry + skip, file, (size_t)len, &module, err);
+	if (n < 0)
+		return -1;
+	if (n < len || memcmp(file, code + skip, (size_t)len))
+		return mlz_error(err, "the code of %s at 0x%llx in %s is not what its file holds there: not patched",
+				 entry_names[k], (unsigned long long)entry, module ? module : "?");
 	uint64_t lo, hi, from;
 	if (sym_function_extent(a->sym, entry, &lo, &hi) &&
 	    (from = ool_jumps_into(a->t, lo, hi, entry + skip, entry + skip + (uint64_t)len)))

@@ -11,6 +11,45 @@
 #include "target.h"
 #include "xalloc.h"
 
+/*
+ * Whether code[0..len), read from the process at addr, is what the file holds
+ * there. Bytes under our own int3s count as the file's; the window is the one
+ * the decoder sees, wider than one instruction: two functions in one library
+ * often begin alike (endbr64, push %rbp).
+ */
+static int check_code(const struct bptab *bt, uint64_t addr, const uint8_t *code, size_t len, struct mlz_err *err)
+{
+	uint8_t file[16];
+	const char *module = NULL;
+	if (!bt->file_code)
+		return mlz_error(err, "no file to check the code at 0x%llx against: not patched", (unsigned long long)addr);
+	if (len > sizeof(file))
+		len = sizeof(file);
+	int n = bt->file_code(bt->file_code_arg, addr, file, len, &module, err);
+	if (n < 0) {
+		char why[sizeof(err->msg)];
+		snprintf(why, sizeof(why), "%s", err->msg);
+		return mlz_error(err, "%s: not patched", why);
+	}
+	for (int i = 0; i < n; i++) {
+		if (code[i] == file[i] || (i && bp_find(bt, addr + (uint64_t)i) && code[i] == 0xcc))
+			continue;
+		return mlz_error(err,
+				 "the code at 0x%llx in %s is not what its file holds there (byte %d is 0x%02x, the "
+				 "file's 0x%02x): the process changed it, or maps another file at that path; not patched",
+				 (unsigned long long)addr, module ? module : "?", i, code[i], file[i]);
+	}
+	return 0;
+}
+
+int bp_check(struct target *t, const struct bptab *bt, uint64_t addr, struct mlz_err *err)
+{
+	uint8_t code[16];
+	if (target_read(t, addr, code, sizeof(code)) != (ssize_t)sizeof(code))
+		return mlz_error(err, "cannot read the code at 0x%llx", (unsigned long long)addr);
+	return check_code(bt, addr, code, sizeof(code), err);
+}
+
 int bp_insert(struct target *t, struct bptab *bt, struct scratch *sc, uint64_t addr, int kind, struct mlz_err *err)
 {
 	if (bp_find(bt, addr))
@@ -20,6 +59,8 @@ int bp_insert(struct target *t, struct bptab *bt, struct scratch *sc, uint64_t a
 		return mlz_error(err, "cannot read the code at 0x%llx", (unsigned long long)addr);
 	if (code[0] == 0xcc)
 		return mlz_error(err, "0x%llx already holds a breakpoint (another tracer?)", (unsigned long long)addr);
+	if (check_code(bt, addr, code, sizeof(code), err) < 0)
+		return -1;
 	size_t used = sc->code_used;
 	uint64_t slot = scratch_take(sc, OOL_SLOT);
 	if (!slot)

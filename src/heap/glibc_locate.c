@@ -23,10 +23,11 @@
 #define MAX_LIBC_FILE (64u << 20)
 
 /* "2.36" from the banner every libc.so carries ("... release version 2.36."). */
-static int libc_version(const char *path, char *out, size_t len)
+static int libc_version(struct target *t, const struct map_entry *e, char *out, size_t len)
 {
 	static const char needle[] = "release version ";
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* A live process's file as it sees it (its mount namespace); a core names files on this machine. */
+	int fd = target_core(t) ? open(e->path, O_RDONLY | O_CLOEXEC) : proc_open_mapped(t->pid, e);
 	struct stat st;
 	int ret = -1;
 	if (fd < 0)
@@ -125,7 +126,7 @@ int glibc_locate(struct target *t, struct sym *sym, const struct maps *maps, con
 	const struct map_entry *e = maps_find(maps, addr);
 	if (!e || !e->path[0])
 		return mlz_error(err, "cannot find the file %s is mapped from", module);
-	if (libc_version(e->path, w->version, sizeof(w->version)) < 0)
+	if (libc_version(t, e, w->version, sizeof(w->version)) < 0)
 		return mlz_error(err, "cannot tell the glibc version of %s", e->path);
 	if (!glibc_version_supported(w->version))
 		return mlz_error(err, "glibc %s found; mlyze's heap walker knows the layouts of glibc 2.35 to 2.40",

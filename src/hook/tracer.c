@@ -581,9 +581,13 @@ static int unmap_scratch(void *arg)
 	 */
 	if (tr->t->emergency || !tr->sc.size)
 		return 0;
-	pid_t tid = target_stopped_thread(tr->t);
-	if (!tid)
-		return 0;
+	/* A process stopped by SIGSTOP has only group-stopped threads: one of them serves, and stays stopped. */
+	pid_t tid = target_inject_thread(tr->t);
+	if (!tid) {
+		strbuf_addf(&tr->t->notices, "no stopped thread to unmap the scratch area 0x%llx-0x%llx with: it stays mapped, unused\n",
+			    (unsigned long long)tr->sc.base, (unsigned long long)(tr->sc.base + tr->sc.size));
+		return -1;
+	}
 	int r = 0;
 	for (size_t i = 0; i <= tr->nfar; i++) {
 		struct scratch *sc = i < tr->nfar ? &tr->far[i] : &tr->sc; /* the main area last */
@@ -688,17 +692,30 @@ int tracer_install(struct tracer *tr, struct mlz_err *err)
 	tr->module = xstrdup(mods[AK_MALLOC]);
 	/* frees called from the allocator's own code are its own */
 	target_module_text(tr->t, addrs[AK_FREE], &tr->alloc_lo, &tr->alloc_hi);
+	/* Without malloc and free nothing is traced: their code is checked before anything is patched. */
+	static const int needed[] = { AK_MALLOC, AK_FREE };
+	for (size_t i = 0; i < 2; i++) {
+		if (bp_find(&tr->bps, addrs[needed[i]]) || bp_check(tr->t, &tr->bps, addrs[needed[i]], err) == 0)
+			continue;
+		char msg[sizeof(err->msg)];
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		return mlz_error(err, "cannot hook %s: %s", alloc_kind_names[needed[i]], msg);
+	}
 	if (make_scratch(tr, addrs[AK_MALLOC], err) < 0)
 		return -1;
 	for (int k = 0; k < AK_NKINDS; k++) {
 		tr->entry[k] = addrs[k];
 		/* memalign and aligned_alloc may be one function: one breakpoint serves both. */
-		if (addrs[k] && !bp_find(&tr->bps, addrs[k]) &&
-		    bp_insert(tr->t, &tr->bps, &tr->sc, addrs[k], k, err) < 0) {
+		if (!addrs[k] || bp_find(&tr->bps, addrs[k]) || bp_insert(tr->t, &tr->bps, &tr->sc, addrs[k], k, err) == 0)
+			continue;
+		if (k == AK_MALLOC || k == AK_FREE) {
 			char msg[sizeof(err->msg)];
 			snprintf(msg, sizeof(msg), "%s", err->msg);
 			return mlz_error(err, "cannot hook %s: %s", alloc_kind_names[k], msg);
 		}
+		/* As if the process had no such function: the others are traced, and the user is told. */
+		tr->entry[k] = 0;
+		strbuf_addf(&tr->t->notices, "%s is not traced: %s\n", alloc_kind_names[k], err->msg);
 	}
 	tr->installed = true;
 	return 0;
@@ -786,11 +803,20 @@ static void source_info(void *arg, struct source_info *out)
 
 static const struct source_ops tracer_source = { source_drain, source_info };
 
+/* For bp_insert: what the module's file holds where a breakpoint would go. */
+static int file_code(void *arg, uint64_t addr, uint8_t *buf, size_t len, const char **module, struct mlz_err *err)
+{
+	struct tracer *tr = arg;
+	return sym_file_code(tr->sym, addr, buf, len, module, err);
+}
+
 struct tracer *tracer_new(struct target *t, struct sym *sym, struct liveset *ls)
 {
 	struct tracer *tr = xcalloc(1, sizeof(*tr));
 	tr->t = t;
 	tr->sym = sym;
+	tr->bps.file_code = file_code;
+	tr->bps.file_code_arg = tr;
 	tr->ls = ls;
 	tr->my_cpu = -1;
 	tr->rseq_cpu_off = -1;

@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /* dwfl.c - the libdwfl session for a live target: module reports and our own thread callbacks. */
+#include <elf.h>
+#include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "proc.h"
 #include "strbuf.h"
@@ -91,6 +96,154 @@ static const Dwfl_Thread_Callbacks thread_callbacks = {
 	.detach = detach,
 };
 
+/*
+ * The GNU build-id of the module mapped at base, read from the process's
+ * memory: the ELF header there, its program headers, the PT_NOTE segments.
+ * Returns its length (bits get up to 64 bytes), 0 if the image has none or
+ * cannot be read.
+ */
+static size_t memory_build_id(struct target *t, uint64_t base, uint8_t bits[64])
+{
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph[64];
+	if (target_read(t, base, &eh, sizeof(eh)) != (ssize_t)sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr) || !eh.e_phnum ||
+	    eh.e_phnum > 64)
+		return 0;
+	size_t len = eh.e_phnum * sizeof(Elf64_Phdr);
+	if (target_read(t, base + eh.e_phoff, ph, len) != (ssize_t)len)
+		return 0;
+	/* base maps file offset 0: the segment that holds it gives the load bias. */
+	uint64_t bias = 0;
+	bool have_bias = false;
+	for (int i = 0; i < eh.e_phnum && !have_bias; i++)
+		if (ph[i].p_type == PT_LOAD && ph[i].p_offset == 0)
+			bias = base - (ph[i].p_vaddr & ~0xfffull), have_bias = true;
+	if (!have_bias)
+		return 0;
+	for (int i = 0; i < eh.e_phnum; i++) {
+		uint8_t notes[4096];
+		if (ph[i].p_type != PT_NOTE || !ph[i].p_filesz)
+			continue;
+		size_t n = ph[i].p_filesz < sizeof(notes) ? ph[i].p_filesz : sizeof(notes);
+		if (target_read(t, bias + ph[i].p_vaddr, notes, n) != (ssize_t)n)
+			continue;
+		size_t align = ph[i].p_align == 8 ? 8 : 4;
+		for (size_t at = 0; at + sizeof(Elf64_Nhdr) <= n;) {
+			Elf64_Nhdr nh;
+			memcpy(&nh, notes + at, sizeof(nh));
+			size_t name = at + sizeof(nh);
+			size_t desc = name + ((nh.n_namesz + align - 1) & ~(align - 1));
+			size_t next = desc + ((nh.n_descsz + align - 1) & ~(align - 1));
+			if (nh.n_namesz > n || nh.n_descsz > n || next > n || desc + nh.n_descsz > n)
+				break;
+			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 && !memcmp(notes + name, "GNU", 4) &&
+			    nh.n_descsz && nh.n_descsz <= 64) {
+				memcpy(bits, notes + desc, nh.n_descsz);
+				return nh.n_descsz;
+			}
+			at = next;
+		}
+	}
+	return 0;
+}
+
+/* bits as hex into out[129]. */
+static void hex(char *out, const uint8_t *bits, size_t len)
+{
+	for (size_t i = 0; i < len && i < 64; i++)
+		snprintf(out + 2 * i, 3, "%02x", bits[i]);
+	out[2 * (len < 64 ? len : 64)] = 0;
+}
+
+/* An ELF open on fd whose build-id is want (any, when want_len is 0), or NULL; got[129] gets the file's. */
+static Elf *elf_matching(int fd, const uint8_t *want, size_t want_len, char *got)
+{
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf)
+		return NULL;
+	const void *bits;
+	ssize_t len = dwelf_elf_gnu_build_id(elf, &bits);
+	if (!want_len || (len == (ssize_t)want_len && !memcmp(bits, want, want_len)))
+		return elf;
+	if (got[0])
+		; /* the first file refused, the process's own view, is the one to name */
+	else if (len > 0)
+		hex(got, bits, (size_t)len);
+	else
+		snprintf(got, 129, "none");
+	elf_end(elf);
+	return NULL;
+}
+
+/*
+ * libdwfl's find_elf for a live process. The path in /proc/PID/maps is the
+ * process's: in another mount namespace or root (a container, a chroot) the
+ * same path in mlyze's own namespace may be another file, whose symbols would
+ * put breakpoints in the wrong place. So the file is opened as the process
+ * sees it (proc_open_mapped: the mapping itself, else the path under
+ * /proc/PID/root); only then mlyze's own path. A file is taken only if
+ * its build-id is the one in the process's memory. None matching, the module
+ * has no file: its frames show module+offset, and no breakpoint goes there.
+ */
+static int find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base, char **file_name,
+		    Elf **elfp)
+{
+	struct sym *s = *userdata;
+	if (!s || name[0] != '/' || strstr(name, " (deleted)"))
+		return dwfl_linux_proc_find_elf(mod, userdata, name, base, file_name, elfp);
+	pid_t pid = s->target->pid;
+	uint8_t want[64];
+	size_t want_len = memory_build_id(s->target, base, want);
+	char got[129] = "";
+	for (int i = 0; i < 2; i++) {
+		struct stat st;
+		int fd = -1;
+		struct maps m = { 0 };
+		struct mlz_err ignored;
+		if (i == 0 && proc_maps(pid, &m, &ignored) == 0) {
+			const struct map_entry *e = maps_find(&m, base);
+			if (e && e->start == base && !strcmp(e->path, name))
+				fd = proc_open_mapped(pid, e);
+			maps_release(&m);
+		} else if (i == 1 && stat(name, &st) == 0 && S_ISREG(st.st_mode)) {
+			fd = open(name, O_RDONLY | O_CLOEXEC); /* not a device: opening one may block */
+		}
+		Elf *elf = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? elf_matching(fd, want, want_len, got)
+										    : NULL;
+		if (!elf) {
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		/* The process's path names it, for debug files found beside it and in messages. */
+		*file_name = xstrdup(name);
+		*elfp = elf;
+		return fd;
+	}
+	if (got[0]) {
+		char have[129];
+		hex(have, want, want_len);
+		strbuf_addf(&s->target->notices, "process %d maps '", pid);
+		strbuf_add_escaped(&s->target->notices, name);
+		strbuf_addf(&s->target->notices,
+			    "' with build-id %s, but the file mlyze can open there has build-id %s: its symbols are not used\n",
+			    have, got);
+	}
+	return -1;
+}
+
+/* Each live module gets the sym, for find_elf, before anything asks for its ELF. */
+static int set_userdata(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr start, void *arg)
+{
+	(void)mod;
+	(void)name;
+	(void)start;
+	if (!*userdata)
+		*userdata = arg;
+	return DWARF_CB_OK;
+}
+
 static int report(struct sym *s, struct mlz_err *err)
 {
 	dwfl_report_begin(s->dwfl);
@@ -106,6 +259,7 @@ static int report(struct sym *s, struct mlz_err *err)
 	if (dwfl_report_end(s->dwfl, NULL, NULL) != 0 || r != 0)
 		return mlz_error(err, "cannot read the module list of process %d: %s", s->target->pid,
 				 r > 0 ? strerror(r) : dwfl_errmsg(-1));
+	dwfl_getmodules(s->dwfl, set_userdata, s, 0);
 	return 0;
 }
 
@@ -113,7 +267,7 @@ static int open_dwfl(struct sym *s, struct mlz_err *err)
 {
 	/* Per sym, since --debug-dir changes where separate debug files are looked for. */
 	s->callbacks = (Dwfl_Callbacks){
-		.find_elf = target_core(s->target) ? dwfl_build_id_find_elf : dwfl_linux_proc_find_elf,
+		.find_elf = target_core(s->target) ? dwfl_build_id_find_elf : find_elf,
 		.find_debuginfo = dwfl_standard_find_debuginfo,
 		.debuginfo_path = &s->debuginfo_path,
 	};

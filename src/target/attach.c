@@ -157,9 +157,25 @@ struct target *target_attach(pid_t pid, struct mlz_err *err)
 		return NULL;
 	}
 	/* A leader that exited leaves a 'Z' entry while its other threads run on: not a zombie. */
-	if ((state == 'Z' || state == 'X') && proc_status_field(pid, "Threads") <= 1) {
+	long nthreads = proc_status_field(pid, "Threads");
+	if ((state == 'Z' || state == 'X') && nthreads <= 1) {
 		mlz_error(err, "cannot attach to process %d: it is a zombie (it has exited and waits for its "
 			       "parent to reap it)", pid);
+		return NULL;
+	}
+	/*
+	 * Its main thread called pthread_exit. The kernel refuses to seize that
+	 * thread (EPERM: it has no memory left), and the process's memory and
+	 * mappings are no longer reachable through its pid: /proc/PID/maps is
+	 * empty, /proc/PID/mem and process_vm_readv answer ESRCH. mlyze reaches a
+	 * process through its pid throughout, so it says so instead of blaming a
+	 * security module.
+	 */
+	if (state == 'Z' || state == 'X') {
+		mlz_error(err, "cannot attach to process %d: its main thread has exited (pthread_exit) while %ld "
+			       "other thread(s) run on; the kernel does not let an exited thread be traced, and the "
+			       "process's memory and mappings cannot be read through its pid any more",
+			  pid, nthreads - 1);
 		return NULL;
 	}
 	if (proc_is_kernel_thread(pid)) {

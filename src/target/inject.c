@@ -68,11 +68,64 @@ static int inject_end(struct target *t, struct injection *in, struct mlz_err *er
 	return r;
 }
 
+/* A signal held back: pending again for tid, as it was; one that cannot be is news, not a silent loss. */
+static void requeue_signal(struct target *t, pid_t tid, int sig)
+{
+	if (syscall(SYS_tgkill, t->pid, tid, sig) < 0)
+		strbuf_addf(&t->notices, "signal %d for thread %d, held during a call, could not be sent again: %s\n", sig,
+			    tid, strerror(errno));
+}
+
+/*
+ * Put a thread that was in a group-stop (SIGSTOP from outside) and ran an
+ * injected system call back into it. After the step it sits in a signal stop;
+ * detaching would re-stop it, but mlyze may first resume it with LISTEN, which
+ * only a group-stop takes. PTRACE_INTERRUPT then CONT: the kernel checks its
+ * job-control trap before running any user code, and reports the group-stop
+ * again, as the process is still stopped (nothing of the stop is consumed, so
+ * its parent hears nothing new). If SIGCONT came meanwhile, the thread reports
+ * an ordinary stop of ours instead, and is resumed as one.
+ */
+static int regroup(struct target *t, struct thread *th, struct mlz_err *err)
+{
+	if (pt_interrupt(th->tid, err) < 0 || pt_cont(th->tid, 0, err) < 0)
+		return -1;
+	for (int tries = 0; tries < 100; tries++) {
+		struct pt_event ev;
+		if (pt_wait(th->tid, 0, &ev, err) != 1)
+			return -1;
+		switch (ev.kind) {
+		case PT_EXITED:
+		case PT_KILLED:
+			live_handle_event(t, &ev, true);
+			return target_gone_error(t, err);
+		case PT_GROUP_STOP:
+			th->group_stop = true;
+			return 0;
+		case PT_INTERRUPT:
+			th->group_stop = false;
+			return 0;
+		case PT_SIGNAL:
+			/* Sent to a stopped process, it waits for SIGCONT, as it would untraced. */
+			requeue_signal(t, th->tid, ev.sig);
+			break;
+		default:
+			break;
+		}
+		if (pt_cont(th->tid, 0, err) < 0)
+			return -1;
+	}
+	return mlz_error(err, "thread %d does not return to its group-stop", th->tid);
+}
+
 int target_inject_syscall(struct target *t, pid_t tid, uint64_t insn, long nr, const long args[6], long *ret,
 			  struct mlz_err *err)
 {
 	struct user_regs_struct regs;
 	struct injection inj, *in = &inj;
+	struct thread *th = target_find_thread(t, tid);
+	bool group_stop = th && th->group_stop;
+	int held[8], nheld = 0;
 	/* The kernel's seccomp_data holds the address after the instruction, as a real call's would. */
 	if (seccomp_check_syscall(t, tid, nr, args, insn + 2, err) < 0)
 		return -1;
@@ -95,10 +148,16 @@ int target_inject_syscall(struct target *t, pid_t tid, uint64_t insn, long nr, c
 			return target_gone_error(t, err);
 		}
 		if (ev.kind == PT_SIGNAL && ev.sig != SIGTRAP) {
-			/* A signal came first: keep it for later delivery and step again. */
-			struct thread *th = target_find_thread(t, tid);
-			if (th)
+			/*
+			 * A signal came first: keep it for later delivery and step again. A
+			 * group-stopped thread gets it back queued, not delivered at detach.
+			 */
+			if (group_stop && nheld < (int)(sizeof(held) / sizeof(held[0])))
+				held[nheld++] = ev.sig;
+			else if (th && !group_stop)
 				th->pending_sig = ev.sig;
+			else if (group_stop)
+				requeue_signal(t, tid, ev.sig);
 			continue;
 		}
 		if (ev.kind != PT_SIGNAL)
@@ -116,6 +175,12 @@ int target_inject_syscall(struct target *t, pid_t tid, uint64_t insn, long nr, c
 		return -1;
 	if (r < 0 && err->kind == MLZ_E_NONE)
 		mlz_error(err, "cannot run system call %ld in thread %d", nr, tid);
+	if (group_stop) {
+		for (int k = 0; k < nheld; k++)
+			requeue_signal(t, tid, held[k]);
+		if (regroup(t, th, r < 0 ? &e : err) < 0)
+			return -1;
+	}
 	return r;
 }
 
@@ -215,11 +280,9 @@ int target_inject_call(struct target *t, pid_t tid, uint64_t func, const long ar
 	struct mlz_err e;
 	if (inject_end(t, in, r < 0 ? &e : err) < 0)
 		r = -1;
-	/* Pending again, for the thread to get as it resumes; one that cannot be is news, not a silent loss. */
+	/* Pending again, for the thread to get as it resumes. */
 	for (size_t k = 0; k < nrequeue; k++)
-		if (syscall(SYS_tgkill, t->pid, tid, requeue[k]) < 0)
-			strbuf_addf(&t->notices, "signal %d for thread %d, held during a call, could not be sent again: %s\n",
-				    requeue[k], tid, strerror(errno));
+		requeue_signal(t, tid, requeue[k]);
 	free(requeue);
 	return r;
 }

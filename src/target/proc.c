@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -361,4 +362,16 @@ int proc_seccomp(pid_t pid, pid_t tid, int *mode, long *nfilters)
 	*mode = m ? (int)strtol(m + strlen("\nSeccomp:"), NULL, 10) : 0;
 	*nfilters = f ? strtol(f + strlen("\nSeccomp_filters:"), NULL, 10) : -1;
 	return 0;
+}
+
+int proc_open_mapped(pid_t pid, const struct map_entry *e)
+{
+	char path[PATH_MAX + 64];
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", pid, (unsigned long long)e->start,
+		 (unsigned long long)e->end);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 || e->path[0] != '/')
+		return fd;
+	snprintf(path, sizeof(path), "/proc/%d/root%s", pid, e->path);
+	return open(path, O_RDONLY | O_CLOEXEC);
 }

@@ -203,6 +203,15 @@ pid_t target_stopped_thread(const struct target *t)
 	return 0;
 }
 
+pid_t target_inject_thread(const struct target *t)
+{
+	pid_t tid = target_stopped_thread(t);
+	for (size_t i = 0; !tid && i < t->nthreads; i++)
+		if (t->threads[i].stopped && !t->threads[i].exiting)
+			tid = t->threads[i].tid;
+	return tid;
+}
+
 const struct core *target_core(const struct target *t)
 {
 	return t->core;
