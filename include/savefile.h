@@ -26,4 +26,13 @@ int savefile_check(const char *path, bool force, const char *who, struct mlz_err
 int savefile_write(const char *path, const void *buf, size_t len, mode_t mode, bool force, const char *who,
 		   struct mlz_err *err);
 
+/*
+ * The steps of savefile_write, for a writer that streams (dump): the new
+ * file's descriptor with *tmp its name (caller frees), or -1; then, once it
+ * is written and closed, put it in place (errno set on failure, EEXIST when
+ * path was taken meanwhile without force). On failure the caller unlinks tmp.
+ */
+int savefile_create_temp(const char *path, mode_t mode, char **tmp, struct mlz_err *err);
+int savefile_put_in_place(const char *tmp, const char *path, bool force);
+
 #endif

@@ -44,8 +44,12 @@ static int write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-/* Without force the name must still be free when the file is whole; a filesystem without RENAME_NOREPLACE gets the plain rename after the check. */
-static int put_in_place(const char *tmp, const char *path, bool force)
+/*
+ * Without force the name must still be free when the file is whole:
+ * RENAME_NOREPLACE keeps a file created meanwhile; a filesystem without it
+ * gets the plain rename after the check at the start.
+ */
+int savefile_put_in_place(const char *tmp, const char *path, bool force)
 {
 	if (!force) {
 		if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
@@ -56,27 +60,43 @@ static int put_in_place(const char *tmp, const char *path, bool force)
 	return rename(tmp, path);
 }
 
+int savefile_create_temp(const char *path, mode_t mode, char **tmp, struct mlz_err *err)
+{
+	const char *slash = strrchr(path, '/');
+	int dirlen = slash ? (int)(slash - path + 1) : 0;
+	*tmp = xasprintf("%.*s.%s.XXXXXX", dirlen, path, path + dirlen);
+	int fd = mkostemp(*tmp, O_CLOEXEC); /* O_EXCL, mode 0600 */
+	if (fd >= 0 && mode != 0600 && fchmod(fd, mode) < 0) {
+		int e = errno;
+		close(fd);
+		unlink(*tmp);
+		errno = e;
+		fd = -1;
+	}
+	if (fd < 0) {
+		mlz_error_errno(err, errno, "cannot create '%s'", path);
+		free(*tmp);
+		*tmp = NULL;
+	}
+	return fd;
+}
+
 int savefile_write(const char *path, const void *buf, size_t len, mode_t mode, bool force, const char *who,
 		   struct mlz_err *err)
 {
 	if (savefile_check(path, force, who, err) < 0)
 		return -1;
-	const char *slash = strrchr(path, '/');
-	int dirlen = slash ? (int)(slash - path + 1) : 0;
-	char *tmp = xasprintf("%.*s.%s.XXXXXX", dirlen, path, path + dirlen);
-	int fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		mlz_error_errno(err, errno, "cannot create '%s'", path);
-		free(tmp);
+	char *tmp;
+	int fd = savefile_create_temp(path, mode, &tmp, err);
+	if (fd < 0)
 		return -1;
-	}
 	int ret = -1;
-	if (fchmod(fd, mode) < 0 || write_all(fd, buf, len) < 0) {
+	if (write_all(fd, buf, len) < 0) {
 		mlz_error_errno(err, errno, "cannot write '%s'", path);
 		close(fd);
 	} else if (close(fd) < 0) {
 		mlz_error_errno(err, errno, "cannot write '%s'", path);
-	} else if (put_in_place(tmp, path, force) < 0) {
+	} else if (savefile_put_in_place(tmp, path, force) < 0) {
 		if (errno == EEXIST)
 			mlz_error(err, "'%s' exists already; --force replaces it", path);
 		else
