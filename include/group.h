@@ -35,6 +35,17 @@ struct group_key {
 #define NO_STACK UINT32_MAX
 #define UNTRACED_NAME "<before attach>"
 
+struct sym_pc;
+struct sym_frame;
+/*
+ * Calls fn for each source frame of stack from its site outwards, innermost
+ * first: the allocator's own frames (as above) are skipped, and a stack that
+ * is nothing but allocator frames yields its outermost one. Frames of one PC
+ * come in a row, a suffix of r->frames. Stops when fn returns false.
+ */
+void stack_site_frames(struct sym *sym, const struct stacktab *stacks, uint32_t stack,
+		       bool (*fn)(void *arg, const struct sym_pc *r, const struct sym_frame *f), void *arg);
+
 struct keytab {
 	struct group_key *v;
 	size_t n, alloc;

@@ -108,6 +108,15 @@ int sym_file_code(struct sym *s, uint64_t addr, uint8_t *buf, size_t len, const 
  */
 void sym_set_word_filter(struct sym *s, bool (*filter)(void *arg, uint64_t addr, uint64_t *val), void *arg);
 
+/* The module (mapped ELF file) that covers an address, as profiles name it. */
+struct sym_module {
+	uint64_t start, end;  /* its address range, [start, end) */
+	const char *path;     /* its file as libdwfl reported it; owned by libdwfl, valid until the next refresh */
+	char build_id[41];    /* the GNU build-id in hex ("" when it has none); longer ids are cut to 20 bytes */
+};
+/* The module covering addr into *m; false when no module does. */
+bool sym_module_at(struct sym *s, uint64_t addr, struct sym_module *m);
+
 /* Resolve pc (caller = true for a return address: looked up at pc - 1). Never NULL. */
 const struct sym_pc *sym_lookup(struct sym *s, uint64_t pc, bool caller);
 void sym_free(struct sym *s);

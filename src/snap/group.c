@@ -107,8 +107,7 @@ static uint32_t key_of_frame(struct keytab *t, enum group_by by, const struct sy
 	return id;
 }
 
-/* Calls fn for each source frame of stack past the allocator's own; stops when fn returns false. */
-static void walk_frames(struct sym *sym, const struct stacktab *stacks, uint32_t stack,
+void stack_site_frames(struct sym *sym, const struct stacktab *stacks, uint32_t stack,
 			bool (*fn)(void *arg, const struct sym_pc *r, const struct sym_frame *f), void *arg)
 {
 	int depth;
@@ -171,13 +170,13 @@ uint32_t keys_of_stack(struct keys *k, struct sym *sym, const struct stacktab *s
 		for (int i = 0; i < depth; i++)
 			strbuf_addf(&sb, "%" PRIx64 ",", pcs[i]);
 		struct first_ctx c = { .t = &k->tab[BY_SITE], .by = BY_SITE, .stack = stack };
-		walk_frames(sym, stacks, stack, take_first, &c);
+		stack_site_frames(sym, stacks, stack, take_first, &c);
 		const struct group_key *site = &k->tab[BY_SITE].v[c.id];
 		id = intern(t, strbuf_str(&sb), site->function, site->file, site->module, site->line, stack);
 		strbuf_release(&sb);
 	} else {
 		struct first_ctx c = { .t = t, .by = by, .stack = stack };
-		walk_frames(sym, stacks, stack, take_first, &c);
+		stack_site_frames(sym, stacks, stack, take_first, &c);
 		id = c.id;
 	}
 	t->memo[stack] = (int32_t)id;
@@ -212,7 +211,7 @@ size_t keys_all_frames(struct keys *k, struct sym *sym, const struct stacktab *s
 		return 1;
 	}
 	struct all_ctx c = { .t = &k->tab[by], .by = by, .stack = stack, .out = out, .max = max };
-	walk_frames(sym, stacks, stack, take_all, &c);
+	stack_site_frames(sym, stacks, stack, take_all, &c);
 	return c.n;
 }
 

@@ -19,6 +19,7 @@
 
 #include "cancel.h"
 #include "proc.h"
+#include "savefile.h"
 #include "strbuf.h"
 #include "target.h"
 #include "xalloc.h"
@@ -171,40 +172,6 @@ static bool dumpable(const struct map_entry *e)
 	return e->perms[0] == 'r' && strcmp(e->path, "[vvar]") != 0 && strcmp(e->path, "[vvar_vclock]") != 0;
 }
 
-/*
- * Refuse what dump must not replace: a symbolic link ever (whoever planted it
- * chose where the process's memory would go), an existing file unless forced.
- */
-static int check_target_path(const char *path, bool force, struct mlz_err *err)
-{
-	struct stat st;
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : mlz_error_errno(err, errno, "cannot write '%s'", path);
-	if (S_ISLNK(st.st_mode))
-		return mlz_error(err, "'%s' is a symbolic link; dump does not write through one or replace it, "
-				 "even with --force", path);
-	if (S_ISDIR(st.st_mode))
-		return mlz_error_errno(err, EISDIR, "cannot write '%s'", path);
-	if (!force)
-		return mlz_error(err, "'%s' exists already; --force replaces it", path);
-	return 0;
-}
-
-/* A new file next to path ("DIR/.NAME.XXXXXX", O_EXCL, mode 0600), so that rename() can put it in place. */
-static int create_temp(const char *path, char **tmp, struct mlz_err *err)
-{
-	const char *slash = strrchr(path, '/');
-	int dirlen = slash ? (int)(slash - path + 1) : 0;
-	*tmp = xasprintf("%.*s.%s.XXXXXX", dirlen, path, path + dirlen);
-	int fd = mkostemp(*tmp, O_CLOEXEC);
-	if (fd < 0) {
-		mlz_error_errno(err, errno, "cannot create '%s'", path);
-		free(*tmp);
-		*tmp = NULL;
-	}
-	return fd;
-}
-
 /* The whole core into fd: headers, notes, then each mapping; *bytes is where it ends. */
 static int write_core(struct target *t, int fd, const struct maps *m, const struct strbuf *notes, const char *path,
 		      uint64_t *bytes, struct cancel *cancel, struct mlz_err *err)
@@ -260,26 +227,10 @@ out:
 	return ret;
 }
 
-/*
- * Without force the name must still be free when the core is whole:
- * RENAME_NOREPLACE keeps a file created meanwhile; a filesystem without it
- * gets the plain rename after the check at the start.
- */
-static int put_in_place(const char *tmp, const char *path, bool force)
-{
-	if (!force) {
-		if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
-			return 0;
-		if (errno != EINVAL && errno != ENOSYS)
-			return -1;
-	}
-	return rename(tmp, path);
-}
-
 int target_dump(struct target *t, const char *path, bool force, uint64_t *bytes, struct cancel *cancel,
 		struct mlz_err *err)
 {
-	if (check_target_path(path, force, err) < 0)
+	if (savefile_check(path, force, "dump", err) < 0)
 		return -1;
 	struct maps m = { 0 };
 	if (target_maps(t, &m, err) < 0)
@@ -289,14 +240,14 @@ int target_dump(struct target *t, const char *path, bool force, uint64_t *bytes,
 
 	int ret = -1;
 	char *tmp = NULL;
-	int fd = create_temp(path, &tmp, err);
+	int fd = savefile_create_temp(path, 0600, &tmp, err); /* it holds the process's memory */
 	if (fd < 0)
 		goto out;
 	if (write_core(t, fd, &m, &notes, path, bytes, cancel, err) < 0) {
 		close(fd);
 	} else if (close(fd) < 0) {
 		mlz_error_errno(err, errno, "cannot write '%s'", path);
-	} else if (put_in_place(tmp, path, force) < 0) {
+	} else if (savefile_put_in_place(tmp, path, force) < 0) {
 		if (errno == EEXIST)
 			mlz_error(err, "'%s' exists already; --force replaces it", path);
 		else

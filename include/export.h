@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* export.h - a live set, or the difference of two, in formats other tools read: folded stacks and pprof. */
+#ifndef MLZ_EXPORT_H
+#define MLZ_EXPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct by_stack;
+struct stacktab;
+struct strbuf;
+struct sym;
+
+/*
+ * Usage:
+ *	enum export_format f;
+ *	if (export_format_parse(word, &f, &err) < 0) ...
+ *	struct export_set in = { sym, stacks, base, set, "comment" };
+ *	struct strbuf out = STRBUF_INIT;
+ *	if (export_encode(f, &in, &out, &records, &err) < 0) ...
+ *	... write out.buf, out.len bytes ...; strbuf_release(&out);
+ *
+ * Each stack starts at its allocation site, as `top` groups it: the
+ * allocator's own frames (malloc, operator new, strdup...) are left out.
+ * Blocks only a heap walk found have no stack and count under one frame,
+ * "<before attach>"; with a base they count only when both sets walked the
+ * heap, as `compare` has it.
+ */
+
+enum export_format { EXPORT_FOLDED, EXPORT_PPROF, EXPORT_NFORMATS };
+extern const char *const export_format_names[EXPORT_NFORMATS];
+
+/* The format called word; a usage error naming the formats otherwise. */
+int export_format_parse(const char *word, enum export_format *f, struct mlz_err *err);
+
+struct export_set {
+	struct sym *sym;               /* symbolizes the stacks' PCs */
+	const struct stacktab *stacks; /* the session's stacks, which both sets index */
+	const struct by_stack *base;   /* NULL, or the set to subtract: the export is set - base */
+	const struct by_stack *set;
+	const char *comment;           /* what this is, for formats that keep a comment (pprof); may be NULL */
+};
+
+/*
+ * Encode in as format f, appended to out: folded is text, "frame;...;leaf
+ * BYTES" per line, outermost frame first (with a base, "STACK BASE_BYTES
+ * BYTES", the form of flamegraph.pl's differential graphs); pprof is a
+ * gzipped profile.proto with inuse_objects and inuse_space (with a base,
+ * set - base, values may be negative). *records gets the lines or samples
+ * written. Returns 0, or -1 with err set (only zlib can fail).
+ */
+int export_encode(enum export_format f, const struct export_set *in, struct strbuf *out, size_t *records,
+		  struct mlz_err *err);
+
+#endif
