@@ -60,6 +60,7 @@ struct agent {
 	bool installed;
 	bool broken;             /* a bad record was read: the ring is no longer trusted */
 	bool want_install;       /* the dynamic linker finished loading: install at the next chance */
+	unsigned execs;          /* programs the process exec'd since attach */
 	uint64_t r_debug;        /* the dynamic linker's r_debug, while waiting for it */
 	struct scratch ldsc;     /* the area of the breakpoint that waits for it */
 	struct bptab bps;        /* that breakpoint, while waiting */

@@ -152,6 +152,31 @@ test_expect_success 'fork, vfork and posix_spawn children: the same output, the 
 	result stats | jq -e ".unknown_frees == 0 and .mode == \"agent\""
 '
 
+test_expect_success 'exec: the new program gets the agent again, and mlyze says so' '
+	fixture_start fx-exec "$TRASH/e.json" && pid=$FIXTURE_PID &&
+	{ "$MLYZE" attach $pid --agent --json -e "sleep 1.5" -e "top --by function --top 0" -e stats >out 2>err & } && mpid=$! &&
+	sleep 0.3 && kill -USR1 $pid && wait_for_line fx-exec.out "^after exec" &&
+	wait $mpid && kill -USR1 $pid && wait $pid &&
+	grep -x "mlyze: allocation tracing resumed in the new program (allocator in libc.so.6, by the agent)" err &&
+	result "top --by function --top 0" | jq -c ".groups[] | select(.function == \"fx_after_exec\") | [.count, .size]" >actual &&
+	echo "[6,420]" >expect && test_cmp expect actual &&
+	result stats | jq -e ".mode == \"agent\""
+'
+
+test_expect_success 'run --agent: traced from the start, leaks by site equal to breakpoint tracing' '
+	"$MLYZE" run --agent --json -e "sleep 3" -e leaks -e stats -e detach -- "$FIXTURES/fx-graph" "$TRASH/g.json" >out 2>err &
+	mpid=$! &&
+	test_poll_ 10 test -s "$TRASH/g.json" && sleep 3.5 &&
+	kill -USR1 $(jq .pid "$TRASH/g.json") && wait $mpid &&
+	grep "^{" out >out.json && mv out.json out &&
+	result stats | jq -e ".mode == \"agent\" and .lost == 0" &&
+	result leaks | jq -c "[.definitely_lost.bytes, .indirectly_lost.bytes, .possibly_lost.bytes]" >actual &&
+	echo "[200176,216,64]" >expect && test_cmp expect actual &&
+	result leaks | jq -c "[.groups[] | [.class, .function, .blocks, .bytes]]" >actual &&
+	echo "[[\"definitely lost\",\"make_pool\",1,200000],[\"definitely lost\",\"cluster\",2,128],[\"definitely lost\",\"drop_cycle\",1,48],[\"indirectly lost\",\"cluster\",4,128],[\"indirectly lost\",\"drop_cycle\",1,48],[\"indirectly lost\",\"make_pool\",1,40],[\"possibly lost\",\"make_interior\",1,64]]" >expect &&
+	test_cmp expect actual
+'
+
 test_expect_success 'a seccomp filter that kills mmap: no agent, and why; the process lives on' '
 	rm -f "$TRASH/in" && mkfifo "$TRASH/in" &&
 	fixture_start fx-seccomp kill-mmap "$TRASH/sc.json" "$TRASH/in" && pid=$FIXTURE_PID &&

@@ -444,6 +444,9 @@ int agent_install_pending(struct agent *a, struct mlz_err *err)
 	int r = agent_install(a, err);
 	struct mlz_err e2;
 	target_resume(a->t, &e2);
+	if (r == 0 && a->execs)
+		strbuf_addf(&a->t->notices, "allocation tracing resumed in the new program (allocator in %s, by the agent)\n",
+			    a->module);
 	return r;
 }
 
@@ -467,18 +470,17 @@ static void on_exec(void *arg, struct target *t)
 {
 	struct agent *a = arg;
 	struct mlz_err err;
-	/* The old image, hooks and agent are gone with it; snapshots keep what was recorded. */
-	for (int i = 0; i < a->nhooks; i++)
-		cleanup_forget(&t->cleanup, a->hooks[i].cleanup_id);
-	if (a->cleanup_unmap >= 0)
-		cleanup_forget(&t->cleanup, a->cleanup_unmap);
-	if (a->cleanup_loader >= 0)
-		cleanup_forget(&t->cleanup, a->cleanup_loader);
+	/*
+	 * The old image, hooks and agent are gone with it (the target emptied the
+	 * cleanup registry already); snapshots keep what was recorded.
+	 */
 	bp_forget_all(&a->bps);
 	a->cleanup_unmap = a->cleanup_loader = -1;
 	a->nhooks = 0;
 	a->area = a->ldsc = (struct scratch){ 0 };
 	bool was = a->installed;
+	if (!t->launching)
+		a->execs++;
 	a->installed = a->want_install = false;
 	a->syscall_insn = 0;
 	a->tail = 0;
@@ -503,6 +505,13 @@ static void on_thread_exit(void *arg, struct target *t, pid_t tid, bool last)
 		a->on_process_exit(a->exit_arg);
 }
 
+/* What the loader breakpoint is checked against: the module's file (bp_insert). */
+static int file_code(void *arg, uint64_t addr, uint8_t *buf, size_t len, const char **module, struct mlz_err *err)
+{
+	struct agent *a = arg;
+	return sym_file_code(a->sym, addr, buf, len, module, err);
+}
+
 struct agent *agent_new(struct target *t, struct sym *sym, struct liveset *ls)
 {
 	struct agent *a = xcalloc(1, sizeof(*a));
@@ -512,6 +521,8 @@ struct agent *agent_new(struct target *t, struct sym *sym, struct liveset *ls)
 	a->cleanup_unmap = -1;
 	a->cleanup_loader = -1;
 	a->last_tid = -1;
+	a->bps.file_code = file_code;
+	a->bps.file_code_arg = a;
 	t->hooks = (struct target_hooks){
 		.arg = a, .on_sigtrap = on_sigtrap, .on_fork_child = on_fork_child, .on_exec = on_exec,
 		.on_thread_exit = on_thread_exit,
