@@ -20,6 +20,7 @@
  *                       then each module's rows; one block of memory whose
  *                       only references are byte offsets from its start, so
  *                       it may be copied anywhere (into the target) as it is;
+ *   each module's rows and its block index (below);
  *   struct unw_row      8 bytes: where a PC range's CFA is and where the
  *                       caller's rbp was saved. A row holds from its pc_off
  *                       to the next row's; rows are sorted by pc_off, and
@@ -48,11 +49,19 @@ struct unw_row {
 	int8_t rbp_off;  /* the caller's rbp is at CFA + 8 * rbp_off; 0: rbp is unchanged */
 };
 
+/*
+ * The block index: index[b] is the last row at or before offset b << UNW_BLOCK_SHIFT
+ * (0 before the first row), so a search looks only at the few rows of one
+ * block: as the kernel's ORC lookup table does. 4 bytes per KiB of module.
+ */
+#define UNW_BLOCK_SHIFT 10
+
 struct unw_module {
-	uint64_t lo, hi;   /* the module's addresses at run time: [lo, hi) */
-	uint64_t rows_off; /* byte offset of its rows from the start of the struct unw_modules */
+	uint64_t lo, hi;    /* the module's addresses at run time: [lo, hi) */
+	uint64_t rows_off;  /* byte offset of its rows from the start of the struct unw_modules */
+	uint64_t index_off; /* byte offset of its uint32_t block index */
 	uint32_t nrows;
-	uint32_t reserved;
+	uint32_t nblocks;   /* ((hi - lo - 1) >> UNW_BLOCK_SHIFT) + 1 */
 };
 
 struct unw_modules {
@@ -98,22 +107,28 @@ static inline const struct unw_module *unw_find_module(const struct unw_modules 
 static inline bool unw_find_row(const struct unw_modules *m, uint64_t pc, struct unw_row *row)
 {
 	const struct unw_module *mod = unw_find_module(m, pc);
-	if (!mod || mod->nrows == 0)
+	if (!mod || mod->nrows == 0 || pc - mod->lo > UINT32_MAX)
 		return false;
 	const struct unw_row *rows = (const struct unw_row *)((const char *)m + mod->rows_off);
 	uint32_t off = (uint32_t)(pc - mod->lo);
 	if (off < rows[0].pc_off)
 		return false;
-	/* The last row whose pc_off <= off. */
-	uint32_t lo = 0, hi = mod->nrows;
-	while (hi - lo > 1) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (rows[mid].pc_off <= off)
-			lo = mid;
-		else
-			hi = mid;
+	/*
+	 * The last row whose pc_off <= off. Written so that the compiler picks
+	 * with a conditional move: the comparisons of a search are unpredictable,
+	 * and mispredicted branches would cost more than the loads.
+	 */
+	const uint32_t *index = (const uint32_t *)((const char *)m + mod->index_off);
+	uint32_t b = off >> UNW_BLOCK_SHIFT;
+	uint32_t first = index[b], last = b + 1 < mod->nblocks ? index[b + 1] : mod->nrows - 1;
+	const struct unw_row *r = rows + first;
+	uint32_t len = last - first + 1;
+	while (len > 1) {
+		uint32_t half = len / 2;
+		r = r[half].pc_off <= off ? r + half : r;
+		len -= half;
 	}
-	*row = rows[lo];
+	*row = *r;
 	return true;
 }
 

@@ -267,6 +267,23 @@ static int cmp_mod(const void *a, const void *b)
 	return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
+static size_t nblocks(const struct modrows *m)
+{
+	return ((m->hi - m->lo - 1) >> UNW_BLOCK_SHIFT) + 1;
+}
+
+/* index[b]: the last row at or before the start of block b (0 when none is). */
+static void build_index(const struct modrows *m, uint32_t *index, uint32_t n)
+{
+	size_t k = 0;
+	for (uint32_t b = 0; b < n; b++) {
+		uint64_t at = (uint64_t)b << UNW_BLOCK_SHIFT;
+		while (k + 1 < m->n && m->v[k + 1].pc_off <= at)
+			k++;
+		index[b] = (uint32_t)k;
+	}
+}
+
 struct unw_modules *sym_unwtab_dwfl(struct Dwfl *dwfl, const char *only, struct unwtab_stats *st,
 				    struct mlz_err *err)
 {
@@ -285,24 +302,29 @@ struct unw_modules *sym_unwtab_dwfl(struct Dwfl *dwfl, const char *only, struct 
 
 	size_t size = sizeof(struct unw_modules) + b.n * sizeof(struct unw_module);
 	for (size_t i = 0; i < b.n; i++)
-		size += b.mods[i].n * sizeof(struct unw_row);
+		size += b.mods[i].n * sizeof(struct unw_row) + nblocks(&b.mods[i]) * sizeof(uint32_t);
 	struct unw_modules *m = xcalloc(1, size);
 	m->magic = UNW_MAGIC;
 	m->nmods = (uint32_t)b.n;
 	m->size = size;
 	size_t off = sizeof(struct unw_modules) + b.n * sizeof(struct unw_module);
 	for (size_t i = 0; i < b.n; i++) {
+		struct modrows *mr = &b.mods[i];
 		struct unw_module *um = &m->mods[i];
-		um->lo = b.mods[i].lo;
-		um->hi = b.mods[i].hi;
+		um->lo = mr->lo;
+		um->hi = mr->hi;
 		um->rows_off = off;
-		um->nrows = (uint32_t)b.mods[i].n;
-		memcpy((char *)m + off, b.mods[i].v, b.mods[i].n * sizeof(struct unw_row));
-		off += b.mods[i].n * sizeof(struct unw_row);
-		st->rows += b.mods[i].n;
-		for (size_t k = 0; k < b.mods[i].n; k++)
-			st->stop_rows += (b.mods[i].v[k].flags & UNW_KIND_MASK) == UNW_STOP;
-		free(b.mods[i].v);
+		um->nrows = (uint32_t)mr->n;
+		memcpy((char *)m + off, mr->v, mr->n * sizeof(struct unw_row));
+		off += mr->n * sizeof(struct unw_row);
+		um->index_off = off;
+		um->nblocks = (uint32_t)nblocks(mr);
+		build_index(mr, (uint32_t *)((char *)m + off), um->nblocks);
+		off += um->nblocks * sizeof(uint32_t);
+		st->rows += mr->n;
+		for (size_t k = 0; k < mr->n; k++)
+			st->stop_rows += (mr->v[k].flags & UNW_KIND_MASK) == UNW_STOP;
+		free(mr->v);
 	}
 	free(b.mods);
 	st->modules = b.n;
