@@ -445,6 +445,48 @@ static void windows_cut_frames(void **state)
 	free(c);
 }
 
+/*
+ * What the agent passes: the entry PC of the hooked function, with sp at its
+ * return address. Made from a copy of a real stack with the call's return
+ * address pushed (the captured PC in copy_leaf, as if it called there): the
+ * walk is that entry, then the copy's own frames. Each allocator of libc
+ * itself (not an interposer's) must have its entry row right: CFA = rsp+8.
+ */
+static void allocator_entry_frames(void **state)
+{
+	const struct self *s = *state;
+	static const char *const names[] = { "malloc", "free", "calloc", "realloc", "posix_memalign",
+					     "aligned_alloc", "memalign", "valloc", "pvalloc", "reallocarray" };
+	struct stack_copy *c = calloc(1, sizeof(*c)), *pushed = calloc(1, sizeof(*pushed));
+	uint64_t full[MAXF], pcs[MAXF];
+	void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+	assert_non_null(libc);
+	copy_deep(c, s, 3);
+	int nfull = walk_guarded(s->tab, c, c->len, true, full);
+	assert_true(nfull >= 6);
+	*pushed = *c;
+	pushed->sp = c->sp - 8;
+	memcpy(pushed->bytes, &c->pc, 8);
+	memcpy(pushed->bytes + 8, c->bytes, c->len - 8);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		void *fn = dlsym(libc, names[i]);
+		assert_non_null(fn);
+		pushed->pc = (uint64_t)(uintptr_t)fn;
+		struct unw_row r;
+		assert_true(unw_find_row(s->tab, pushed->pc, &r));
+		assert_int_equal(r.flags, UNW_CFA_RSP);
+		assert_int_equal(r.cfa_off, 8);
+		int n = walk_guarded(s->tab, pushed, c->len, true, pcs);
+		/* The last frame of the copy may be cut: the pushed word took 8 bytes of its window. */
+		assert_true(n == nfull + 1 || n == nfull);
+		assert_int_equal(pcs[0], pushed->pc);
+		assert_memory_equal(pcs + 1, full, (size_t)(n - 1) * sizeof(pcs[0]));
+	}
+	dlclose(libc);
+	free(pushed);
+	free(c);
+}
+
 /* Garbage stacks: random words and code addresses; the walk ends inside the window, whatever it finds. */
 static void garbage_stays_in_window(void **state)
 {
@@ -913,6 +955,7 @@ int main(void)
 		cmocka_unit_test(libc_frames_match_backtrace),
 		cmocka_unit_test(cache_gives_same_frames),
 		cmocka_unit_test(windows_cut_frames),
+		cmocka_unit_test(allocator_entry_frames),
 		cmocka_unit_test(garbage_stays_in_window),
 		cmocka_unit_test(rows_match_readelf),
 		cmocka_unit_test(figures),
