@@ -372,6 +372,15 @@ struct stack_copy {
 	size_t len;
 };
 
+/* Raw stack words, ASan's redzones included: a copy as the agent's walk sees the stack, not as C objects. */
+__attribute__((no_sanitize_address, noinline)) static void copy_words(uint8_t *to, uint64_t from, size_t len)
+{
+	for (size_t i = 0; i + 8 <= len; i += 8) {
+		uint64_t w = *(volatile const uint64_t *)(uintptr_t)(from + i);
+		__builtin_memcpy(to + i, &w, 8);
+	}
+}
+
 /* Capture registers and copy the stack above them; the frames of the copy are those of this call chain. */
 __attribute__((noinline)) static void copy_leaf(struct stack_copy *c, const struct self *s)
 {
@@ -381,7 +390,7 @@ __attribute__((noinline)) static void copy_leaf(struct stack_copy *c, const stru
 	c->sp = sp;
 	c->bp = bp;
 	c->len = s->stack_hi - sp < sizeof(c->bytes) ? s->stack_hi - sp : sizeof(c->bytes);
-	memcpy(c->bytes, (const void *)(uintptr_t)sp, c->len);
+	copy_words(c->bytes, sp, c->len);
 	__asm__ volatile("" ::: "memory");
 }
 
@@ -746,13 +755,18 @@ static void rows_match_readelf(void **state)
 		print_message("# readelf is not installed\n");
 		skip();
 	}
-	struct object objs[2] = { { .addr = (uint64_t)(uintptr_t)qsort_r },
+	/* libc's own qsort_r, not an interposer's (ASan has one). */
+	void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+	assert_non_null(libc);
+	struct object objs[2] = { { .addr = (uint64_t)(uintptr_t)dlsym(libc, "qsort_r") },
 				  { .addr = (uint64_t)(uintptr_t)hand_made_rules } };
+	dlclose(libc);
+	static const int at_least[2] = { 20000, 1000 };
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(dl_iterate_phdr(find_object, &objs[i]), 1);
 		int n = check_against_readelf(s->tab, &objs[i]);
 		print_message("# %s: %d rows as readelf interprets them\n", objs[i].path, n);
-		assert_true(n > 5000);
+		assert_true(n > at_least[i]);
 	}
 }
 
