@@ -88,6 +88,14 @@ const char *cmd_optval(const struct cmd_args *a, const char *name);
  */
 int cmd_parse_u64(const char *word, uint64_t max, uint64_t *out);
 /*
+ * A size: a number as cmd_parse_u64 takes it, or decimal digits followed by
+ * K, M, G or T (either case: KiB, MiB, GiB, TiB). Same returns.
+ */
+int cmd_parse_size(const char *word, uint64_t max, uint64_t *out);
+/* word as a size from min to max bytes, or -1 with a usage error as cmd_number's. */
+int cmd_size(const char *cmd, const char *what, const char *word, uint64_t min, uint64_t max, uint64_t *out,
+	     struct mlz_err *err);
+/*
  * word as a number from min to max (0 <= min <= max), or -1 with the usage
  * error "CMD: WHAT expects a number[ from MIN to MAX], not 'WORD'".
  */

@@ -29,10 +29,10 @@ extern const char *const group_by_names[BY_NKINDS];
 struct group_key {
 	char *function, *file, *module;
 	int line;
-	uint32_t stack;  /* a stack that has this key (the whole stack for BY_STACK); NO_STACK for untraced */
+	uint64_t *pcs;   /* BY_STACK: the stack's own PCs (its id may be released and reused), else NULL */
+	int depth;
 	char *size_class; /* untraced blocks of this usable size ("33-64"), else NULL */
 };
-#define NO_STACK UINT32_MAX
 #define UNTRACED_NAME "<before attach>"
 
 struct sym_pc;
@@ -54,6 +54,7 @@ struct keytab {
 	size_t index_cap;
 	int32_t *memo;   /* stack id -> key id, -1 unknown */
 	size_t memo_n;
+	uint32_t memo_epoch; /* the stacks' epoch the memo is for: a sweep may have given its ids to others */
 };
 
 struct keys {
@@ -96,7 +97,7 @@ struct group *group_compare(struct keys *k, struct sym *sym, const struct stackt
 bool by_stack_untraced_comparable(const struct by_stack *a, const struct by_stack *b);
 void by_stack_totals(const struct by_stack *b, bool untraced, int64_t *count, int64_t *bytes);
 /* Append groups as JSON objects to array out; with_diff adds count_diff and size_diff. */
-void groups_to_jv(struct keys *k, struct sym *sym, const struct stacktab *stacks, enum group_by by,
+void groups_to_jv(struct keys *k, struct sym *sym, enum group_by by,
 		  const struct group *g, size_t n, bool with_diff, struct jv *out);
 /* Render a JSON array of groups (as groups_to_jv made) as a table. */
 void groups_text(const struct jv *groups, bool with_diff, struct strbuf *out);

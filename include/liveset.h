@@ -66,7 +66,23 @@ struct source_ops {
 	/* Account for every event the source holds but has not written yet. */
 	void (*drain)(void *arg);
 	void (*info)(void *arg, struct source_info *out);
+	/* Mark the stacks of the calls it has seen start and not yet written. */
+	void (*hold)(void *arg, struct stack_holds *h);
 };
+
+/*
+ * Whoever keeps per-stack figures outside the live set (snapshots, the growth
+ * point) says which stacks they hold, so a sweep keeps those, and how many
+ * bytes they take, which count against the memory limit.
+ */
+struct holder_ops {
+	void (*hold)(void *arg, struct stack_holds *h);
+	size_t (*memory)(void *arg);
+};
+
+#define LIVESET_DEFAULT_LIMIT (256ull << 20)
+/* A sweep runs once this many new stacks were made, or as many as it kept if more. */
+#define LIVESET_SWEEP_MIN 1024
 
 /* A phase from one `mark` to the next: its own peak counts from its own start. */
 struct phase {
@@ -98,6 +114,13 @@ struct liveset {
 	int max_depth;            /* frames a source records per stack */
 	const struct source_ops *src;
 	void *src_arg;
+	const struct holder_ops *holder;
+	void *holder_arg;
+	uint64_t made_since_sweep, sweep_after; /* new stacks since the last sweep, and how many start the next */
+	size_t mem_limit;         /* bytes the tables may take before new stacks are made coarser */
+	int coarse_depth;         /* 0, or new stacks are cut to this many frames: the tables reached mem_limit */
+	uint32_t coarse_tick;     /* when that began */
+	uint64_t coarse_stacks;   /* new stacks made since, cut short */
 };
 
 void liveset_init(struct liveset *ls);
@@ -106,14 +129,26 @@ void liveset_release(struct liveset *ls);
 /* For an event source: from now on, readers drain it through ops. */
 void liveset_attach_source(struct liveset *ls, const struct source_ops *ops, void *arg);
 void liveset_detach_source(struct liveset *ls);
+void liveset_attach_holder(struct liveset *ls, const struct holder_ops *ops, void *arg);
 /* What the source says of itself; false (and *out zeroed) without one. */
 bool liveset_source_info(const struct liveset *ls, struct source_info *out);
 
 /* --- writing (event sources) --- */
 /* The index of thread tid in the stacks (a source keeps it per thread: looking it up is a search). */
 uint16_t liveset_thread(struct liveset *ls, int tid);
-/* The id of a stack of the thread with index tidx (deduplicated). */
+/*
+ * The id of a stack of the thread with index tidx (deduplicated). Making a new
+ * one may first sweep the stacks nothing holds; when the tables would grow
+ * past mem_limit even so, new stacks are cut to fewer frames from then on
+ * (coarse_depth: 8, then 2; the last level never refuses a stack).
+ */
 uint32_t liveset_stack(struct liveset *ls, uint16_t tidx, const uint64_t *pcs, int depth);
+/* Frames a source should record per stack now: max_depth, or fewer over the memory limit. */
+int liveset_depth(const struct liveset *ls);
+/* Release every stack no live block, copy of per-stack figures or call in progress holds; returns how many. */
+size_t liveset_sweep(struct liveset *ls);
+/* A new memory limit in bytes; stacks are made at full depth again until the tables reach it. */
+void liveset_set_limit(struct liveset *ls, size_t bytes);
 /* A block of size bytes allocated at addr from stack at tick; replaces a live one (a missed free). */
 void liveset_add(struct liveset *ls, uint64_t addr, uint64_t size, uint32_t stack, uint32_t tick);
 /* The block at addr was freed; false if it was not live (the source then says whose free it was). */
@@ -146,7 +181,9 @@ void liveset_sync_peak(struct liveset *ls);
 void liveset_reset_peak(struct liveset *ls);
 /* Close the open phase (if any) and start one named name. */
 void liveset_mark(struct liveset *ls, const char *name);
-/* Bytes the live set holds. */
+/* Bytes the live set's own tables hold (blocks, stacks, per-stack figures, peak, phases, clock). */
 size_t liveset_memory(const struct liveset *ls);
+/* Those and the holders' (snapshots, the growth point): what mem_limit bounds. */
+size_t liveset_table_bytes(const struct liveset *ls);
 
 #endif

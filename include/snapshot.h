@@ -72,6 +72,10 @@ struct snapshot *snapshot_take(struct snapshots *ss, struct liveset *ls, const c
 /* Add the untraced blocks of the heap walk made at the same stop (they move into s). */
 void snapshot_add_untraced(struct snapshot *s, struct untraced *u);
 const struct snapshot *snapshot_find(const struct snapshots *ss, const char *name);
+/* Mark the stacks the snapshots hold (for a sweep of the stacks). */
+void snapshots_hold(const struct snapshots *ss, struct stack_holds *h);
+/* Bytes the snapshots hold: blocks, per-stack figures, the heap walks' untraced blocks. */
+size_t snapshots_memory(const struct snapshots *ss);
 void snapshots_release(struct snapshots *ss);
 
 #endif

@@ -121,6 +121,33 @@ bool sym_module_at(struct sym *s, uint64_t addr, struct sym_module *m);
 const struct sym_pc *sym_lookup(struct sym *s, uint64_t pc, bool caller);
 void sym_free(struct sym *s);
 
+struct Dwfl;
+struct unw_modules;
+
+/* What building unwind tables (unwtab.h) found. */
+struct unwtab_stats {
+	size_t modules;   /* modules with a table */
+	size_t fdes;      /* FDEs read */
+	size_t rows;      /* rows kept, adjacent equal ones merged */
+	size_t stop_rows; /* of those, STOP rows: gaps between FDEs and rules the walker cannot follow */
+	size_t bytes;     /* the whole block */
+	int64_t build_ns;
+};
+
+/*
+ * Unwind tables (unwtab.h) of every module of the target that has .eh_frame
+ * CFI, as one block the caller frees (free()). Modules without readable CFI
+ * get no table: a walk stops at their PCs. st (may be NULL) gets figures.
+ */
+struct unw_modules *sym_unwtab(struct sym *s, struct unwtab_stats *st, struct mlz_err *err);
+/*
+ * The same from any libdwfl session (mlyze's own process in tests). only: NULL
+ * for every module, else the one whose file's basename is only, or only and a
+ * version ("libstdc++.so.6" for libstdc++.so.6.0.30); no such module is an error.
+ */
+struct unw_modules *sym_unwtab_dwfl(struct Dwfl *dwfl, const char *only, struct unwtab_stats *st,
+				    struct mlz_err *err);
+
 /* The demangled form of name (caller frees), or NULL when name is not a mangled C++ name. */
 char *sym_demangle(const char *name);
 

@@ -281,12 +281,29 @@ int session_detach(struct session *s, struct mlz_err *err)
 	return target_detach(s->target, err);
 }
 
+/* The session's copies of per-stack figures: the snapshots and the growth point. */
+static void hold_stacks(void *arg, struct stack_holds *h)
+{
+	struct session *s = arg;
+	snapshots_hold(&s->snaps, h);
+	stack_holds_by(h, &s->growth);
+}
+
+static size_t held_memory(void *arg)
+{
+	struct session *s = arg;
+	return snapshots_memory(&s->snaps) + by_stack_memory(&s->growth);
+}
+
+static const struct holder_ops session_holder = { hold_stacks, held_memory };
+
 int session_start_tracing(struct session *s, bool install, struct mlz_err *err)
 {
 	struct sym *sym = session_sym(s, err);
 	if (!sym)
 		return -1;
 	liveset_init(&s->live);
+	liveset_attach_holder(&s->live, &session_holder, s);
 	if (!install)
 		return 0; /* a core, --no-trace: the live set stays empty and snapshots hold what heap walks find */
 	if (s->use_agent) {

@@ -115,9 +115,10 @@ size_t blocktab_memory(const struct blocktab *bt)
 
 void by_stack_copy(struct by_stack *dst, const struct stack_live *src, size_t n, uint64_t bytes, uint64_t count)
 {
-	if (dst->n < n || !dst->v) {
+	if (dst->alloc < n || !dst->v) {
 		free(dst->v);
-		dst->v = xcalloc(n ? n : 1, sizeof(*dst->v));
+		dst->alloc = n ? n : 1;
+		dst->v = xcalloc(dst->alloc, sizeof(*dst->v));
 	}
 	if (n)
 		memcpy(dst->v, src, n * sizeof(*src));
@@ -139,6 +140,13 @@ unsigned untraced_class(uint64_t size)
 void untraced_class_label(unsigned cls, char *buf, size_t len)
 {
 	snprintf(buf, len, "%llu-%llu", cls ? (16ull << cls) + 1 : 1ull, 32ull << cls);
+}
+
+void stack_holds_by(struct stack_holds *h, const struct by_stack *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		if (b->v[i].count)
+			stack_holds_set(h, (uint32_t)i);
 }
 
 void by_stack_release(struct by_stack *b)

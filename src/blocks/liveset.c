@@ -19,6 +19,8 @@ void liveset_init(struct liveset *ls)
 	memset(ls, 0, sizeof(*ls));
 	ls->t0_ms = (int64_t)mono_ms();
 	ls->max_depth = DEFAULT_MAX_DEPTH;
+	ls->mem_limit = LIVESET_DEFAULT_LIMIT;
+	ls->sweep_after = LIVESET_SWEEP_MIN;
 	liveset_mark(ls, "attach");
 }
 
@@ -42,6 +44,12 @@ void liveset_attach_source(struct liveset *ls, const struct source_ops *ops, voi
 {
 	ls->src = ops;
 	ls->src_arg = arg;
+}
+
+void liveset_attach_holder(struct liveset *ls, const struct holder_ops *ops, void *arg)
+{
+	ls->holder = ops;
+	ls->holder_arg = arg;
 }
 
 void liveset_detach_source(struct liveset *ls)
@@ -130,9 +138,106 @@ uint16_t liveset_thread(struct liveset *ls, int tid)
 	return stacktab_thread(&ls->stacks, tid);
 }
 
+int liveset_depth(const struct liveset *ls)
+{
+	return ls->coarse_depth && ls->coarse_depth < ls->max_depth ? ls->coarse_depth : ls->max_depth;
+}
+
+size_t liveset_sweep(struct liveset *ls)
+{
+	struct stack_holds h = { .n = ls->stacks.n };
+	h.bits = xcalloc(h.n / 64 + 1, sizeof(*h.bits));
+	for (size_t id = 0; id < h.n && id < ls->live_alloc; id++)
+		if (ls->live[id].count)
+			stack_holds_set(&h, (uint32_t)id);
+	stack_holds_by(&h, &ls->peak);
+	for (size_t i = 0; i < ls->nphases; i++) {
+		stack_holds_by(&h, &ls->phases[i].start);
+		stack_holds_by(&h, &ls->phases[i].end);
+	}
+	if (ls->src && ls->src->hold)
+		ls->src->hold(ls->src_arg, &h);
+	if (ls->holder)
+		ls->holder->hold(ls->holder_arg, &h);
+	size_t released = stacktab_sweep(&ls->stacks, &h);
+	free(h.bits);
+	ls->made_since_sweep = 0;
+	ls->sweep_after = stacktab_count(&ls->stacks);
+	if (ls->sweep_after < LIVESET_SWEEP_MIN)
+		ls->sweep_after = LIVESET_SWEEP_MIN;
+	return released;
+}
+
+void liveset_set_limit(struct liveset *ls, size_t bytes)
+{
+	ls->mem_limit = bytes;
+	ls->coarse_depth = 0;
+	ls->coarse_stacks = 0;
+}
+
+/* Bytes the tables grow by if a stack of depth frames is made now: the stacks and the per-id arrays. */
+static size_t add_cost(const struct liveset *ls, int depth)
+{
+	size_t c = stacktab_add_cost(&ls->stacks, depth);
+	size_t id = stacktab_next_id(&ls->stacks);
+	c += (grow_alloc_nr(ls->live_alloc, id + 1) - ls->live_alloc) * sizeof(*ls->live);
+	if (ls->peak.v && id + 1 > ls->peak.alloc) /* the next copy of the peak takes one more entry */
+		c += (id + 1 - ls->peak.alloc) * sizeof(*ls->peak.v);
+	return c;
+}
+
+/* The next coarser depth below the one in force, 0 at the last. */
+static int coarser(const struct liveset *ls)
+{
+	static const int levels[] = { 8, 2 };
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if (levels[i] < liveset_depth(ls))
+			return levels[i];
+	return 0;
+}
+
 uint32_t liveset_stack(struct liveset *ls, uint16_t tidx, const uint64_t *pcs, int depth)
 {
-	return stacktab_intern(&ls->stacks, tidx, pcs, depth);
+	if (depth > liveset_depth(ls))
+		depth = liveset_depth(ls);
+	uint32_t id = stacktab_lookup(&ls->stacks, tidx, pcs, depth);
+	if (id != STACK_NONE)
+		return id;
+	if (ls->made_since_sweep >= ls->sweep_after)
+		liveset_sweep(ls);
+	/*
+	 * Past seven eighths of the limit (the last eighth is left to the live
+	 * blocks, which are never dropped) a new stack that needs the tables to
+	 * grow makes stacks coarser: a sweep first, then the next level whose
+	 * stack is there already, else the last level, where it is made.
+	 */
+	while (ls->mem_limit) {
+		size_t cost = add_cost(ls, depth);
+		if (!cost || liveset_table_bytes(ls) + cost <= ls->mem_limit - ls->mem_limit / 8)
+			break;
+		if (ls->made_since_sweep) { /* what a sweep frees may be room enough */
+			liveset_sweep(ls);
+			continue;
+		}
+		int next = coarser(ls);
+		if (!next)
+			break; /* the last level: the stack is made anyway, and the tables grow */
+		if (!ls->coarse_depth)
+			ls->coarse_tick = liveset_tick_now(ls);
+		ls->coarse_depth = next;
+		if (depth > next) {
+			depth = next;
+			id = stacktab_lookup(&ls->stacks, tidx, pcs, depth);
+			if (id != STACK_NONE)
+				return id;
+		}
+	}
+	id = stacktab_add(&ls->stacks, tidx, pcs, depth);
+	ls->made_since_sweep++;
+	if (ls->coarse_depth)
+		ls->coarse_stacks++;
+	live_of(ls, id); /* grown now, as add_cost counted */
+	return id;
 }
 
 void liveset_add(struct liveset *ls, uint64_t addr, uint64_t size, uint32_t stack, uint32_t tick)
@@ -258,6 +363,16 @@ void liveset_mark(struct liveset *ls, const char *name)
 
 size_t liveset_memory(const struct liveset *ls)
 {
-	return blocktab_memory(&ls->blocks) + stacktab_memory(&ls->stacks) + ls->clock.alloc * 16 +
-	       ls->live_alloc * sizeof(*ls->live) + ls->peak.n * sizeof(*ls->peak.v);
+	size_t m = blocktab_memory(&ls->blocks) + stacktab_memory(&ls->stacks) +
+		   ls->clock.alloc * sizeof(*ls->clock.v) + ls->live_alloc * sizeof(*ls->live) +
+		   by_stack_memory(&ls->peak) + ls->phases_alloc * sizeof(*ls->phases);
+	for (size_t i = 0; i < ls->nphases; i++)
+		m += strlen(ls->phases[i].name) + 1 + by_stack_memory(&ls->phases[i].start) +
+		     by_stack_memory(&ls->phases[i].end);
+	return m;
+}
+
+size_t liveset_table_bytes(const struct liveset *ls)
+{
+	return liveset_memory(ls) + (ls->holder ? ls->holder->memory(ls->holder_arg) : 0);
 }

@@ -39,7 +39,7 @@ static int cmd_compare_exec(struct cmd_ctx *c)
 	jv_set(r, "size_diff", jv_int(bb - ba));
 	/* Blocks allocated before attach count only when both sides walked the heap. */
 	jv_set(r, "untraced", jv_bool(untraced));
-	groups_to_jv(&c->s->keys, sym, &c->s->live.stacks, o.by, g, n, true, jv_set(r, "groups", jv_array()));
+	groups_to_jv(&c->s->keys, sym, o.by, g, n, true, jv_set(r, "groups", jv_array()));
 	free(g);
 	by_stack_release(&ta);
 	by_stack_release(&tb);

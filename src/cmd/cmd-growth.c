@@ -41,7 +41,7 @@ static int cmd_growth_exec(struct cmd_ctx *c)
 	jv_set(r, "by", jv_string(group_by_names[o.by]));
 	jv_set(r, "size_diff", jv_int((int64_t)b->bytes - (int64_t)a->bytes));
 	jv_set(r, "count_diff", jv_int((int64_t)b->count - (int64_t)a->count));
-	groups_to_jv(&c->s->keys, sym, &c->s->live.stacks, o.by, g, kept, true, jv_set(r, "groups", jv_array()));
+	groups_to_jv(&c->s->keys, sym, o.by, g, kept, true, jv_set(r, "groups", jv_array()));
 	free(g);
 	by_stack_release(&c->s->growth);
 	c->s->growth = now; /* this call's live set is the next call's start */

@@ -29,7 +29,7 @@ static int cmd_peak_exec(struct cmd_ctx *c)
 	jv_set(r, "now_bytes", jv_int((int64_t)ls->blocks.bytes));
 	size_t n;
 	struct group *g = group_compare(&c->s->keys, sym, &ls->stacks, NULL, &ls->peak, &o, &n);
-	groups_to_jv(&c->s->keys, sym, &ls->stacks, o.by, g, n, false, jv_set(r, "groups", jv_array()));
+	groups_to_jv(&c->s->keys, sym, o.by, g, n, false, jv_set(r, "groups", jv_array()));
 	free(g);
 	c->result = r;
 	return 0;

@@ -44,7 +44,7 @@ static int cmd_phases_exec(struct cmd_ctx *c)
 		for (size_t k = 0; k < n; k++)
 			if (g[k].bytes_b > g[k].bytes_a)
 				g[kept++] = g[k];
-		groups_to_jv(&c->s->keys, sym, &ls->stacks, o.by, g, kept, true, jv_set(ph, "groups", jv_array()));
+		groups_to_jv(&c->s->keys, sym, o.by, g, kept, true, jv_set(ph, "groups", jv_array()));
 		free(g);
 	}
 	by_stack_release(&now);

@@ -66,8 +66,23 @@ static int cmd_stats_exec(struct cmd_ctx *c)
 	jv_set(r, "threads", jv_int((int64_t)c->s->target->nthreads));
 	jv_set(r, "live_blocks", jv_int((int64_t)ls->blocks.n));
 	jv_set(r, "live_bytes", jv_int((int64_t)ls->blocks.bytes));
-	jv_set(r, "stacks", jv_int((int64_t)ls->stacks.n));
-	jv_set(r, "table_bytes", jv_int((int64_t)(liveset_memory(ls) + si.memory)));
+	jv_set(r, "stacks", jv_int((int64_t)stacktab_count(&ls->stacks)));
+	jv_set(r, "stacks_made", jv_int((int64_t)ls->stacks.made));
+	jv_set(r, "stacks_released", jv_int((int64_t)ls->stacks.released));
+	jv_set(r, "stack_sweeps", jv_int((int64_t)ls->stacks.sweeps));
+	jv_set(r, "stack_bytes", jv_int((int64_t)stacktab_memory(&ls->stacks)));
+	/* What the memory limit bounds: the live set's tables, the snapshots and the growth point. */
+	jv_set(r, "table_bytes", jv_int((int64_t)liveset_table_bytes(ls)));
+	jv_set(r, "memory_limit", jv_int((int64_t)ls->mem_limit));
+	if (ls->coarse_depth) {
+		struct jv *d = jv_set(r, "degraded", jv_object());
+		jv_set(d, "depth", jv_int(ls->coarse_depth));
+		jv_set(d, "since", jv_double((double)ls->coarse_tick * CLOCK_TICK_MS / 1000.0));
+		jv_set(d, "stacks", jv_int((int64_t)ls->coarse_stacks));
+	} else {
+		jv_set(r, "degraded", jv_null());
+	}
+	jv_set(r, "tracer_bytes", jv_int((int64_t)si.memory));
 	jv_set(r, "table_bytes_per_block",
 	       jv_double(ls->blocks.n ? (double)blocktab_memory(&ls->blocks) / ls->blocks.n : 0));
 	jv_set(r, "mlyze_rss", jv_int(own_rss()));
@@ -100,8 +115,12 @@ static void cmd_stats_text(const struct jv *r, struct strbuf *out)
 		    jv_get(cost, "in_mlyze")->u.d / 1000, jv_get_int(r, "traps", 0) ? "trap" : "event",
 		    jv_get(cost, "unwinding")->u.d / 1000,
 		    jv_get(cost, "tables")->u.d / 1000);
-	strbuf_addf(out, "live        %" PRId64 " blocks, %" PRId64 " bytes, %" PRId64 " stacks\n",
-		    jv_get_int(r, "live_blocks", 0), jv_get_int(r, "live_bytes", 0), jv_get_int(r, "stacks", 0));
+	strbuf_addf(out, "live        %" PRId64 " blocks, %" PRId64 " bytes\n", jv_get_int(r, "live_blocks", 0),
+		    jv_get_int(r, "live_bytes", 0));
+	strbuf_addf(out, "stacks      %" PRId64 " in the table (%" PRId64 " bytes), %" PRId64 " made, %" PRId64
+			 " released by %" PRId64 " sweeps\n",
+		    jv_get_int(r, "stacks", 0), jv_get_int(r, "stack_bytes", 0), jv_get_int(r, "stacks_made", 0),
+		    jv_get_int(r, "stacks_released", 0), jv_get_int(r, "stack_sweeps", 0));
 	strbuf_addf(out, "oddities    %" PRId64 " frees of unknown blocks, %" PRId64 " replaced, %" PRId64
 			 " abandoned calls, %" PRId64 " failed calls\n",
 		    jv_get_int(r, "unknown_frees", 0), jv_get_int(r, "replaced", 0), jv_get_int(r, "abandoned", 0),
@@ -115,9 +134,16 @@ static void cmd_stats_text(const struct jv *r, struct strbuf *out)
 	if (jv_get_int(r, "allocator_frees", 0))
 		strbuf_addf(out, "allocator   %" PRId64 " frees of its own cached blocks (a thread's tcache, emptied as it exits)\n",
 			    jv_get_int(r, "allocator_frees", 0));
-	strbuf_addf(out, "memory      %" PRId64 " bytes of tables (%.1f per live block), mlyze RSS %" PRId64 " KiB\n",
-		    jv_get_int(r, "table_bytes", 0), jv_get(r, "table_bytes_per_block")->u.d,
+	strbuf_addf(out, "memory      %" PRId64 " bytes of tables of a limit of %" PRId64 " (%.1f per live block), "
+			 "tracer %" PRId64 " bytes, mlyze RSS %" PRId64 " KiB\n",
+		    jv_get_int(r, "table_bytes", 0), jv_get_int(r, "memory_limit", 0),
+		    jv_get(r, "table_bytes_per_block")->u.d, jv_get_int(r, "tracer_bytes", 0),
 		    jv_get_int(r, "mlyze_rss", 0) / 1024);
+	const struct jv *d = jv_get(r, "degraded");
+	if (d && d->kind == JV_OBJECT)
+		strbuf_addf(out, "degraded    the tables reached the memory limit at %.1f s: new stacks are cut to %" PRId64
+				 " frames (%" PRId64 " made so)\n",
+			    jv_get(d, "since")->u.d, jv_get_int(d, "depth", 0), jv_get_int(d, "stacks", 0));
 }
 
 const struct cmd_entry cmd_stats_entry = {
@@ -126,8 +152,11 @@ const struct cmd_entry cmd_stats_entry = {
 	.summary = "tracing: events by kind, traps per second, cost per event, tables, mlyze's RSS",
 	.help = "Counts the allocator calls seen since attach by entry point, the traps mlyze handled and how "
 		"many per second, the time mlyze spent per trap (and how much of it went to unwinding the stack "
-		"and to the tables), the live blocks and distinct stacks it tracks, the memory its tables take "
-		"per live block, and its own RSS. Also counts oddities: frees of addresses not traced live "
+		"and to the tables), the live blocks it tracks, the distinct stacks in its table (those nothing "
+		"refers to any more are released by sweeps: how many and how often), the bytes its tables take "
+		"against the memory limit (set memory-limit) and per live block, and its own RSS. Past the "
+		"limit it says since when new stacks are cut short, to how many frames, and how many were made "
+		"so. Also counts oddities: frees of addresses not traced live "
 		"(allocated before attach, or cached chunks glibc hands back when a thread exits), calls that "
 		"failed, calls that never returned (left by longjmp). In a process with a CET shadow stack, "
 		"results are caught by breakpoints at the return sites rather than trampolines: it says how "

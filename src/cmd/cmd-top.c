@@ -27,7 +27,7 @@ static int cmd_top_exec(struct cmd_ctx *c)
 	jv_set(r, "size", jv_int((int64_t)b->bytes));
 	jv_set(r, "untraced_count", jv_int((int64_t)b->count - tc));
 	jv_set(r, "untraced_size", jv_int((int64_t)b->bytes - tb));
-	groups_to_jv(&c->s->keys, sym, &c->s->live.stacks, o.by, g, n, false, jv_set(r, "groups", jv_array()));
+	groups_to_jv(&c->s->keys, sym, o.by, g, n, false, jv_set(r, "groups", jv_array()));
 	free(g);
 	by_stack_release(&now);
 	c->result = r;

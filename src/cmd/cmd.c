@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /* cmd.c - the command table, lookup by name/alias/prefix, option parsing and running one line. */
+#include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +175,45 @@ int cmd_parse_u64(const char *word, uint64_t max, uint64_t *out)
 	}
 	if (over || v > max)
 		return -2;
+	*out = v;
+	return 0;
+}
+
+int cmd_parse_size(const char *word, uint64_t max, uint64_t *out)
+{
+	static const char units[] = "KMGT"; /* powers of 1024 */
+	size_t len = strlen(word);
+	char digits[64];
+	unsigned shift = 0;
+	uint64_t v;
+	if (len >= sizeof(digits))
+		return -1;
+	memcpy(digits, word, len + 1);
+	const char *u = len > 1 && isalpha((unsigned char)word[len - 1]) ? strchr(units, toupper((unsigned char)word[len - 1])) : NULL;
+	if (u) {
+		digits[len - 1] = '\0';
+		shift = 10 * (unsigned)(u - units + 1);
+	}
+	int r = cmd_parse_u64(digits, UINT64_MAX, &v);
+	if (r < 0)
+		return r;
+	if (v > (UINT64_MAX >> shift) || (v << shift) > max)
+		return -2;
+	*out = v << shift;
+	return 0;
+}
+
+int cmd_size(const char *cmd, const char *what, const char *word, uint64_t min, uint64_t max, uint64_t *out,
+	     struct mlz_err *err)
+{
+	uint64_t v;
+	int r = cmd_parse_size(word, max, &v);
+	if (r == -1)
+		return mlz_error_kind(err, MLZ_E_USAGE, "%s: %s expects a size (bytes, or a number with K, M, G or T), not '%s'",
+				      cmd, what, word);
+	if (r < 0 || v < min)
+		return mlz_error_kind(err, MLZ_E_USAGE, "%s: %s expects a size from %" PRIu64 " to %" PRIu64 " bytes, not '%s'",
+				      cmd, what, min, max, word);
 	*out = v;
 	return 0;
 }

@@ -241,7 +241,7 @@ static void capture(struct tracer *tr, struct tthread *tt, int kind, const struc
 	struct mlz_err err;
 	int64_t t0 = mono_ns();
 	r.rip = at; /* unwind from the entry as if the int3 were not there */
-	int n = sym_unwind_regs(tr->sym, tt->tid, &r, TRAP_STACK_COPY, pcs, caller, tr->ls->max_depth, &err);
+	int n = sym_unwind_regs(tr->sym, tt->tid, &r, TRAP_STACK_COPY, pcs, caller, liveset_depth(tr->ls), &err);
 	if (n <= 0) {
 		pcs[0] = at;
 		n = 1;
@@ -801,7 +801,16 @@ static void source_info(void *arg, struct source_info *out)
 	out->memory = tr->th_alloc * sizeof(*tr->th) + tr->bps.alloc * sizeof(*tr->bps.v);
 }
 
-static const struct source_ops tracer_source = { source_drain, source_info };
+/* A call whose entry was seen holds its stack until its result is written into the live set. */
+static void source_hold(void *arg, struct stack_holds *h)
+{
+	struct tracer *tr = arg;
+	for (size_t i = 0; i < tr->nth; i++)
+		if (tr->th[i].p.active)
+			stack_holds_set(h, tr->th[i].p.stack);
+}
+
+static const struct source_ops tracer_source = { source_drain, source_info, source_hold };
 
 /* For bp_insert: what the module's file holds where a breakpoint would go. */
 static int file_code(void *arg, uint64_t addr, uint8_t *buf, size_t len, const char **module, struct mlz_err *err)

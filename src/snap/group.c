@@ -54,7 +54,7 @@ static void index_put(struct keytab *t, uint32_t id)
 
 /* The id of the key with text str (and these fields), made on first sight. */
 static uint32_t intern(struct keytab *t, const char *str, const char *function, const char *file, const char *module,
-		       int line, uint32_t stack)
+		       int line, const uint64_t *pcs, int depth)
 {
 	uint32_t h = hash_str(str);
 	if (t->index_cap) {
@@ -70,8 +70,12 @@ static uint32_t intern(struct keytab *t, const char *str, const char *function, 
 	t->strs[id] = xstrdup(str);
 	t->v[id] = (struct group_key){
 		.function = function ? xstrdup(function) : NULL, .file = file ? xstrdup(file) : NULL,
-		.module = module ? xstrdup(module) : NULL, .line = line, .stack = stack,
+		.module = module ? xstrdup(module) : NULL, .line = line, .depth = pcs ? depth : 0,
 	};
+	if (pcs) {
+		t->v[id].pcs = xmalloc((depth ? depth : 1) * sizeof(*pcs));
+		memcpy(t->v[id].pcs, pcs, depth * sizeof(*pcs));
+	}
 	if (t->n * 2 > t->index_cap) {
 		free(t->index);
 		t->index_cap = t->index_cap ? t->index_cap * 2 : 256;
@@ -84,8 +88,7 @@ static uint32_t intern(struct keytab *t, const char *str, const char *function, 
 	return id;
 }
 
-static uint32_t key_of_frame(struct keytab *t, enum group_by by, const struct sym_pc *r, const struct sym_frame *f,
-			     uint32_t stack)
+static uint32_t key_of_frame(struct keytab *t, enum group_by by, const struct sym_pc *r, const struct sym_frame *f)
 {
 	char buf[64];
 	const char *fn = f->function;
@@ -100,9 +103,9 @@ static uint32_t key_of_frame(struct keytab *t, enum group_by by, const struct sy
 		strbuf_addf(&sb, "%s\x1f%s", fn, r->module ? r->module : "");
 	else
 		strbuf_addf(&sb, "%s\x1f%s\x1f%d\x1f%s", fn, f->file ? f->file : "", f->line, r->module ? r->module : "");
-	uint32_t id = by == BY_FILE ? intern(t, strbuf_str(&sb), NULL, f->file ? f->file : "??", NULL, 0, stack)
-		      : by == BY_FUNCTION ? intern(t, strbuf_str(&sb), fn, NULL, r->module, 0, stack)
-					  : intern(t, strbuf_str(&sb), fn, f->file, r->module, f->line, stack);
+	uint32_t id = by == BY_FILE ? intern(t, strbuf_str(&sb), NULL, f->file ? f->file : "??", NULL, 0, NULL, 0)
+		      : by == BY_FUNCTION ? intern(t, strbuf_str(&sb), fn, NULL, r->module, 0, NULL, 0)
+					  : intern(t, strbuf_str(&sb), fn, f->file, r->module, f->line, NULL, 0);
 	strbuf_release(&sb);
 	return id;
 }
@@ -139,19 +142,24 @@ void stack_site_frames(struct sym *sym, const struct stacktab *stacks, uint32_t 
 struct first_ctx {
 	struct keytab *t;
 	enum group_by by;
-	uint32_t stack, id;
+	uint32_t id;
 };
 
 static bool take_first(void *arg, const struct sym_pc *r, const struct sym_frame *f)
 {
 	struct first_ctx *c = arg;
-	c->id = key_of_frame(c->t, c->by, r, f, c->stack);
+	c->id = key_of_frame(c->t, c->by, r, f);
 	return false;
 }
 
 uint32_t keys_of_stack(struct keys *k, struct sym *sym, const struct stacktab *stacks, uint32_t stack, enum group_by by)
 {
 	struct keytab *t = &k->tab[by];
+	if (t->memo_epoch != stacks->epoch) { /* ids were released since: some now name other stacks */
+		for (size_t i = 0; i < t->memo_n; i++)
+			t->memo[i] = -1;
+		t->memo_epoch = stacks->epoch;
+	}
 	if (stack >= t->memo_n) {
 		size_t n = stacks->n > stack ? stacks->n : (size_t)stack + 1;
 		t->memo = xrealloc(t->memo, n * sizeof(*t->memo));
@@ -169,13 +177,13 @@ uint32_t keys_of_stack(struct keys *k, struct sym *sym, const struct stacktab *s
 		struct strbuf sb = STRBUF_INIT;
 		for (int i = 0; i < depth; i++)
 			strbuf_addf(&sb, "%" PRIx64 ",", pcs[i]);
-		struct first_ctx c = { .t = &k->tab[BY_SITE], .by = BY_SITE, .stack = stack };
+		struct first_ctx c = { .t = &k->tab[BY_SITE], .by = BY_SITE };
 		stack_site_frames(sym, stacks, stack, take_first, &c);
 		const struct group_key *site = &k->tab[BY_SITE].v[c.id];
-		id = intern(t, strbuf_str(&sb), site->function, site->file, site->module, site->line, stack);
+		id = intern(t, strbuf_str(&sb), site->function, site->file, site->module, site->line, pcs, depth);
 		strbuf_release(&sb);
 	} else {
-		struct first_ctx c = { .t = t, .by = by, .stack = stack };
+		struct first_ctx c = { .t = t, .by = by };
 		stack_site_frames(sym, stacks, stack, take_first, &c);
 		id = c.id;
 	}
@@ -186,7 +194,6 @@ uint32_t keys_of_stack(struct keys *k, struct sym *sym, const struct stacktab *s
 struct all_ctx {
 	struct keytab *t;
 	enum group_by by;
-	uint32_t stack;
 	uint32_t *out;
 	size_t n, max;
 };
@@ -194,7 +201,7 @@ struct all_ctx {
 static bool take_all(void *arg, const struct sym_pc *r, const struct sym_frame *f)
 {
 	struct all_ctx *c = arg;
-	uint32_t id = key_of_frame(c->t, c->by, r, f, c->stack);
+	uint32_t id = key_of_frame(c->t, c->by, r, f);
 	for (size_t i = 0; i < c->n; i++)
 		if (c->out[i] == id)
 			return true;
@@ -210,7 +217,7 @@ size_t keys_all_frames(struct keys *k, struct sym *sym, const struct stacktab *s
 		out[0] = keys_of_stack(k, sym, stacks, stack, by);
 		return 1;
 	}
-	struct all_ctx c = { .t = &k->tab[by], .by = by, .stack = stack, .out = out, .max = max };
+	struct all_ctx c = { .t = &k->tab[by], .by = by, .out = out, .max = max };
 	stack_site_frames(sym, stacks, stack, take_all, &c);
 	return c.n;
 }
@@ -220,7 +227,7 @@ uint32_t keys_of_class(struct keys *k, enum group_by by, unsigned cls)
 	char str[64], label[48];
 	snprintf(str, sizeof(str), "\001untraced %u", cls); /* no file path or PC list starts so */
 	struct keytab *t = &k->tab[by];
-	uint32_t id = intern(t, str, UNTRACED_NAME, by == BY_FILE ? UNTRACED_NAME : NULL, NULL, 0, NO_STACK);
+	uint32_t id = intern(t, str, UNTRACED_NAME, by == BY_FILE ? UNTRACED_NAME : NULL, NULL, 0, NULL, 0);
 	if (!t->v[id].size_class) {
 		untraced_class_label(cls, label, sizeof(label));
 		t->v[id].size_class = xstrdup(label);
@@ -243,6 +250,7 @@ void keys_release(struct keys *k)
 			free(t->v[i].file);
 			free(t->v[i].module);
 			free(t->v[i].size_class);
+			free(t->v[i].pcs);
 		}
 		free(t->strs);
 		free(t->v);
@@ -358,10 +366,8 @@ struct group *group_compare(struct keys *k, struct sym *sym, const struct stackt
 	return g;
 }
 
-static void stack_to_jv(struct sym *sym, const struct stacktab *stacks, uint32_t stack, struct jv *arr)
+static void stack_to_jv(struct sym *sym, const uint64_t *pcs, int depth, struct jv *arr)
 {
-	int depth;
-	const uint64_t *pcs = stacktab_pcs(stacks, stack, &depth);
 	for (int i = 0; i < depth; i++) {
 		const struct sym_pc *r = sym_lookup(sym, pcs[i], i > 0);
 		for (size_t k = 0; k < r->nframes; k++) {
@@ -375,7 +381,7 @@ static void stack_to_jv(struct sym *sym, const struct stacktab *stacks, uint32_t
 	}
 }
 
-void groups_to_jv(struct keys *k, struct sym *sym, const struct stacktab *stacks, enum group_by by,
+void groups_to_jv(struct keys *k, struct sym *sym, enum group_by by,
 		  const struct group *g, size_t n, bool with_diff, struct jv *out)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -394,8 +400,8 @@ void groups_to_jv(struct keys *k, struct sym *sym, const struct stacktab *stacks
 			jv_set(o, "size_class", jv_string(key->size_class));
 		if (by == BY_STACK) {
 			struct jv *st = jv_set(o, "stack", jv_array());
-			if (key->stack != NO_STACK)
-				stack_to_jv(sym, stacks, key->stack, st);
+			if (key->pcs)
+				stack_to_jv(sym, key->pcs, key->depth, st);
 		}
 		jv_set(o, "count", jv_int(g[i].count_b));
 		if (with_diff)

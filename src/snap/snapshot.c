@@ -130,6 +130,23 @@ const struct snapshot *snapshot_find(const struct snapshots *ss, const char *nam
 	return NULL;
 }
 
+void snapshots_hold(const struct snapshots *ss, struct stack_holds *h)
+{
+	for (size_t i = 0; i < ss->n; i++)
+		stack_holds_by(h, &ss->v[i].by); /* its blocks' stacks are those with a count */
+}
+
+size_t snapshots_memory(const struct snapshots *ss)
+{
+	size_t m = ss->alloc * sizeof(*ss->v);
+	for (size_t i = 0; i < ss->n; i++) {
+		const struct snapshot *s = &ss->v[i];
+		m += strlen(s->name) + 1 + (s->n ? s->n : 1) * sizeof(*s->blocks) + s->walked.map_bytes +
+		     by_stack_memory(&s->by);
+	}
+	return m;
+}
+
 void snapshots_release(struct snapshots *ss)
 {
 	for (size_t i = 0; i < ss->n; i++)

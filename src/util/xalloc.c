@@ -32,13 +32,21 @@ char *xasprintf(const char *fmt, ...)
 	return check(s);
 }
 
+size_t grow_alloc_nr(size_t alloc, size_t need)
+{
+	if (need <= alloc)
+		return alloc;
+	size_t n = alloc ? alloc : 8;
+	while (n < need)
+		n = n * 3 / 2 + 8;
+	return n;
+}
+
 void grow_array(void **p, size_t *alloc, size_t need, size_t size)
 {
 	if (need <= *alloc)
 		return;
-	size_t n = *alloc ? *alloc : 8;
-	while (n < need)
-		n = n * 3 / 2 + 8;
+	size_t n = grow_alloc_nr(*alloc, need);
 	*p = xrealloc(*p, n * size);
 	*alloc = n;
 }

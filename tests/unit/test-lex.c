@@ -152,6 +152,26 @@ static void parse_numbers(void **state)
 	assert_string_equal(err.msg, "set: max-stack-depth expects a number from 1 to 256, not '0'");
 	assert_int_equal(n, 256);
 
+	/* Sizes: plain bytes or K, M, G, T (powers of 1024, either case); the suffix alone is junk. */
+	uint64_t z = 5;
+	assert_int_equal(cmd_parse_size("64M", UINT64_MAX, &z), 0);
+	assert_int_equal(z, 64ull << 20);
+	assert_int_equal(cmd_parse_size("1g", UINT64_MAX, &z), 0);
+	assert_int_equal(z, 1ull << 30);
+	assert_int_equal(cmd_parse_size("3145728", UINT64_MAX, &z), 0);
+	assert_int_equal(z, 3145728);
+	assert_int_equal(cmd_parse_size("0x10K", UINT64_MAX, &z), 0);
+	assert_int_equal(z, 16384);
+	const char *bad[] = { "", "M", "1.5G", "2X", "-1M", "1MB", "1 M", "G1" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(cmd_parse_size(bad[i], UINT64_MAX, &z), -1);
+	assert_int_equal(cmd_parse_size("16777216T", UINT64_MAX, &z), -2); /* 2^64 */
+	assert_int_equal(cmd_parse_size("2T", 1ull << 40, &z), -2);
+	assert_int_equal(z, 16384);
+	uint64_t lim;
+	assert_int_equal(cmd_size("set", "memory-limit", "512K", 1 << 20, 1ull << 40, &lim, &err), -1);
+	assert_string_equal(err.msg, "set: memory-limit expects a size from 1048576 to 1099511627776 bytes, not '512K'");
+
 	/* Options: the command and the option named, the value quoted as typed; absent leaves the default. */
 	const struct cmd_entry *bt = cmd_find("bt", &err);
 	struct cmd_args a;
