@@ -11,6 +11,7 @@
 #include "bp.h"
 #include "err.h"
 #include "liveset.h"
+#include "u64map.h"
 
 struct target;
 struct sym;
@@ -41,6 +42,9 @@ struct agent_stats {
 	uint64_t drains;
 	uint64_t ns_drain, ns_unwind, ns_tables;
 	uint64_t lost, nested, abandoned, noslot; /* the agent's own counts, as last read */
+	uint64_t unwound_here;     /* stacks mlyze unwound from a copy (no table covered them) */
+	uint64_t stack_records;    /* new stacks the agent posted */
+	uint64_t table_bytes, table_builds; /* the unwind tables written into the process */
 	uint64_t nested_kind[AK_NKINDS];
 };
 
@@ -74,6 +78,16 @@ struct agent {
 	int nhooks;
 	int cleanup_unmap, cleanup_loader;
 	int64_t tid_off;
+	uint64_t unw[2];         /* the two regions for unwind tables */
+	int unw_which;           /* the one in use (1, 2), 0 none */
+	uint32_t max_depth;      /* what the agent was told */
+	bool tables_stale;       /* the agent met a PC no table covers */
+	uint64_t (*stk)[2];      /* agent stack id -> its frames: offset in stk_pcs, count */
+	size_t nstk, stk_alloc;
+	uint64_t *stk_pcs;
+	size_t npcs, pcs_alloc;
+	struct u64map stk_ls;    /* (agent stack id, thread index) -> the live set's stack id */
+	uint64_t stk_ls_sweeps;  /* the live set's sweep count when stk_ls was filled */
 	int last_tid;            /* liveset_thread of the last record's thread, cached */
 	uint16_t last_tidx;
 	size_t left_mapped;      /* bytes left in the process at detach (a thread was still inside) */
@@ -92,6 +106,8 @@ struct agent *agent_new(struct target *t, struct sym *sym, struct liveset *ls);
  * forbids mmap: MLZ_E_REFUSED).
  */
 int agent_install(struct agent *a, struct mlz_err *err);
+/* Rebuild the unwind tables (libraries loaded since) and hand them to the agent. 0 or -1. */
+int agent_refresh_tables(struct agent *a);
 /* If the dynamic linker said the libraries are loaded, stop, install and resume. */
 int agent_install_pending(struct agent *a, struct mlz_err *err);
 /*

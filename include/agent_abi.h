@@ -22,20 +22,36 @@
  * its own copy and never writes into its parent's ring. mlyze reads and
  * writes it with process_vm_readv/writev; nothing else is shared.
  */
-#define AGENT_MAGIC 0x31746e6567617a6cull /* "lzagent1" */
-#define AGENT_VERSION 1
+#define AGENT_MAGIC 0x32746e6567617a6cull /* "lzagent2" */
+#define AGENT_VERSION 2
 #define AGENT_STUBS_OFF 0xc000u
 #define AGENT_DATA_OFF 0x10000u
 #define AGENT_MAXHOOKS 16
-#define AGENT_SLOTS 4096         /* threads tracked by thread pointer, a power of two */
-#define AGENT_STACK_COPY 4096    /* bytes of the caller's stack copied per allocation, for the unwinder */
+#define AGENT_SLOTS 1024         /* threads tracked by thread pointer, a power of two */
+#define AGENT_STACK_COPY 4096    /* bytes of the caller's stack copied when mlyze must unwind it */
+#define AGENT_MAX_DEPTH 256      /* frames of a stack the agent unwinds, at most */
+#define AGENT_CACHE_SLOTS 256    /* a thread's cache of unwind rows by PC (unwtab.h) */
 
 /* A thread's nesting state, found by its thread pointer (%fs:0). */
 struct agent_slot {
 	uint64_t key;       /* the thread pointer, 0 free */
 	uint64_t outer_rsp; /* the entry stack pointer of the outermost call in progress */
 	uint32_t depth;     /* hooked calls in progress: only the outermost is recorded */
-	uint32_t pad;
+	uint32_t unw_seen;  /* the tables its row cache was filled from (ctl.unw_which) */
+};
+
+/*
+ * The agent's stack table: the stacks it has posted, by hash, so an event
+ * carries an id. An entry is claimed (BUSY), its stack posted to the ring,
+ * then made READY; only a READY entry is used, so a stack record always
+ * precedes the events that name it. Frames live in one array (frames).
+ */
+struct agent_stack {
+	uint64_t hash;
+	uint32_t id;
+	uint32_t state;     /* 0 free, 1 BUSY, 2 READY */
+	uint32_t off;       /* its frames: frames[off .. off + n) */
+	uint32_t n;
 };
 
 struct agent_ctl {
@@ -50,11 +66,27 @@ struct agent_ctl {
 	uint64_t main_stack_lo, main_stack_hi; /* the main thread's stack: copies never read past its end */
 	int64_t tid_off;            /* thread pointer + tid_off holds the thread's id; 0: ask the kernel */
 	uint64_t wait_ns;           /* a full ring not read for this long: drop rather than wait */
+	/*
+	 * Unwind tables (unwtab.h), in one of two regions of unw_size bytes at
+	 * unw[0] and unw[1]: unw_which is 1 or 2 for the region in use, 0 for
+	 * none (mlyze unwinds every stack from a copy). A byte, so that mlyze's
+	 * write of it is never seen half done.
+	 */
+	uint64_t unw[2], unw_size;
+	uint64_t caches;            /* AGENT_SLOTS caches of AGENT_CACHE_SLOTS rows, one per slot */
+	uint64_t stacks, stacks_mask; /* the stack table: stacks_mask + 1 entries */
+	uint64_t frames, frames_cap;  /* its frames (uint64_t each) */
+	uint32_t max_depth;         /* frames per stack, at most AGENT_MAX_DEPTH */
+	uint8_t unw_which;
+	uint8_t pad1[3];
 	/* Written by the agent. */
 	uint64_t head;              /* bytes reserved in the ring, ever */
 	uint64_t lost;              /* events dropped: the ring stayed full */
 	uint64_t abandoned;         /* calls left by longjmp, found at the next call */
 	uint64_t noslot;            /* calls by a thread with no slot left (recorded, nesting unknown) */
+	uint64_t frames_used;       /* of the frames array */
+	uint32_t next_stack;        /* the last stack id given */
+	uint32_t unknown_pcs;       /* walks that met a PC of no module: mlyze refreshes the tables */
 	uint32_t dropping;          /* a drop happened: drop at once until mlyze makes room */
 	uint32_t pad;
 	uint64_t nested[AGENT_MAXHOOKS]; /* per hook: calls inside another hooked call (recorded once, as it) */
@@ -81,19 +113,27 @@ enum agent_rec_kind {
  */
 struct agent_rec {
 	uint64_t pos;       /* the record's position (head when reserved) */
-	uint32_t len;       /* bytes, header and stack included */
-	uint16_t kind;      /* enum alloc_kind, or AREC_PAD */
-	uint16_t stack_len; /* bytes of stack after the header */
+	uint32_t len;       /* bytes, header and what follows included */
+	uint16_t kind;      /* enum alloc_kind, AREC_PAD or AREC_STACK */
+	uint16_t flags;
 	int32_t tid;
-	uint32_t flags;
-	uint64_t a0, a1, a2;
+	uint32_t stack;     /* the id of its stack (AREC_STACK: the id it defines), 0 none */
+	uint64_t a0, a1, a2;  /* AREC_STACK: a0 is the number of frames that follow */
 	uint64_t result, result2;
-	uint64_t pc;        /* the hooked function */
-	uint64_t rsp;       /* the stack pointer at its entry: the return address is there */
-	uint64_t ret;       /* that return address */
-	uint64_t rbp, rbx, r12, r13, r14, r15; /* callee-saved registers at entry, for the unwinder */
+	uint64_t ret;       /* the return address of the call */
 };
 
-#define AREC_STACK_CUT 1u /* the copy stops at a bound short of AGENT_STACK_COPY */
+/* With AREC_CTX: the registers at the hooked entry, then stack_len bytes of the stack from rsp. */
+struct agent_ctx {
+	uint64_t pc;        /* the hooked function */
+	uint64_t rsp;       /* the stack pointer at its entry: the return address is there */
+	uint64_t rbp, rbx, r12, r13, r14, r15;
+	uint32_t stack_len, pad;
+};
+
+#define AREC_STACK 0xfffe   /* kind: a new stack: its id, its frames */
+#define AREC_CTX 1u         /* an agent_ctx and a stack copy follow: mlyze unwinds this one */
+#define AREC_STACK_CUT 2u   /* the stack ends at a bound short of where it may go on */
+#define AREC_UNKNOWN_PC 4u  /* the agent's walk met a PC of no module: its tables are stale */
 
 #endif

@@ -33,6 +33,7 @@ codesum () {
 test_expect_success 'fx-alloc with --agent: every function exact, every entry point counted, nothing lost' '
 	traced_alloc agent.out --agent &&
 	result stats agent.out | jq -e ".mode == \"agent\" and .traps == 0 and .lost == 0 and .stacks_cut == 0 and
+		.unwound_by_mlyze == 0 and .unwind_table_bytes > 100000 and
 		.unknown_frees == 0 and .replaced == 0 and .abandoned == 0 and .failed == 0" &&
 	result stats agent.out | jq -e ".events | .calloc == 5 and .realloc == 6 and .reallocarray == 1 and
 		.posix_memalign == 1 and .valloc == 1 and .pvalloc == 1" &&
@@ -175,6 +176,17 @@ test_expect_success 'run --agent: traced from the start, leaks by site equal to 
 	result leaks | jq -c "[.groups[] | [.class, .function, .blocks, .bytes]]" >actual &&
 	echo "[[\"definitely lost\",\"make_pool\",1,200000],[\"definitely lost\",\"cluster\",2,128],[\"definitely lost\",\"drop_cycle\",1,48],[\"indirectly lost\",\"cluster\",4,128],[\"indirectly lost\",\"drop_cycle\",1,48],[\"indirectly lost\",\"make_pool\",1,40],[\"possibly lost\",\"make_interior\",1,64]]" >expect &&
 	test_cmp expect actual
+'
+
+test_expect_success 'a library loaded after attach allocates: its stacks unwound, the tables made again' '
+	fixture_start fx-late "$TRASH/late.json" "$FIXTURES/libfx-late.so" && pid=$FIXTURE_PID &&
+	{ "$MLYZE" attach $pid --agent --json -e "sleep 1.5" -e "top --by function --top 0" -e stats \
+		-e "sleep 0.5" -e "stats" >out 2>err & } && mpid=$! &&
+	sleep 0.3 && kill -USR1 $pid && wait_for_line fx-late.out "^late" && wait $mpid &&
+	result "top --by function --top 0" | jq -c ".groups[] | select(.function == \"fx_late_alloc\") | [.count, .size, .module]" >actual &&
+	echo "[3,231,\"libfx-late.so\"]" >expect && test_cmp expect actual &&
+	jq -s -e "map(select(.command == \"stats\"))[0].result | .unwound_by_mlyze >= 1 and .unwound_by_mlyze <= 3 and .lost == 0" out &&
+	kill $pid
 '
 
 test_expect_success 'a seccomp filter that kills mmap: no agent, and why; the process lives on' '

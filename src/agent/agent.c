@@ -13,6 +13,7 @@
 #include "strbuf.h"
 #include "sym.h"
 #include "target.h"
+#include "unwtab.h"
 #include "xalloc.h"
 
 _Static_assert(AK_FREE == AGENT_KIND_FREE, "agent_abi.h's kinds are enum alloc_kind's");
@@ -22,7 +23,12 @@ _Static_assert(AK_NKINDS <= AGENT_MAXHOOKS, "a hook per entry point");
 /* The flat image built from src/agent/payload/ (blob.S). */
 extern const uint8_t agent_blob[], agent_blob_end[];
 
+/* The data part after the control block: the ring, two regions for unwind tables, the stack table, row caches. */
 #define RING_SIZE (16u << 20)
+#define UNW_REGION (4u << 20)
+#define STACK_ENTRIES (64u << 10)
+#define FRAMES_CAP (1u << 20)
+#define CACHES_SIZE ((size_t)AGENT_SLOTS * AGENT_CACHE_SLOTS * sizeof(struct unw_cache_slot))
 #define STUB_SIZE 16
 #define TRAMP_SIZE 128
 #define JMP_LEN 5
@@ -223,6 +229,37 @@ static void undo(struct agent *a)
 	a->area = (struct scratch){ 0 };
 }
 
+/*
+ * Build the unwind tables of every module and write them into region
+ * which (1 or 2). Returns which, or 0 when they cannot be made or do not fit.
+ */
+static int publish_tables(struct agent *a, int which)
+{
+	struct mlz_err err;
+	struct unwtab_stats st;
+	struct unw_modules *m = sym_unwtab(a->sym, &st, &err);
+	if (!m)
+		return 0;
+	int r = m->size <= UNW_REGION && target_write(a->t, a->unw[which - 1], m, m->size, &err) == 0 ? which : 0;
+	a->st.table_bytes = m->size;
+	a->st.table_builds++;
+	free(m);
+	return r;
+}
+
+int agent_refresh_tables(struct agent *a)
+{
+	if (!a->installed || sym_refresh(a->sym, NULL) < 0)
+		return -1;
+	int which = publish_tables(a, a->unw_which == 1 ? 2 : 1);
+	/* One byte: the agent sees the old region or the new one, never half of a pointer. */
+	uint8_t w = (uint8_t)which;
+	if (target_write(a->t, a->ctl + offsetof(struct agent_ctl, unw_which), &w, 1, NULL) < 0)
+		return -1;
+	a->unw_which = which;
+	return 0;
+}
+
 static int install(struct agent *a, const uint64_t *addrs, struct mlz_err *err)
 {
 	size_t blob = (size_t)(agent_blob_end - agent_blob);
@@ -234,8 +271,9 @@ static int install(struct agent *a, const uint64_t *addrs, struct mlz_err *err)
 	if (!a->syscall_insn && !(a->syscall_insn = find_syscall_insn(a->t)))
 		return mlz_error(err, "no syscall instruction found in the process's code");
 	size_t ctl_size = (sizeof(struct agent_ctl) + 4095) & ~(size_t)4095;
-	if (scratch_map(a->t, tid, a->syscall_insn, a->alloc_lo, a->alloc_hi, AGENT_DATA_OFF, ctl_size + RING_SIZE,
-			&a->area, err) < 0)
+	size_t data = ctl_size + RING_SIZE + 2 * UNW_REGION + STACK_ENTRIES * sizeof(struct agent_stack) +
+		      FRAMES_CAP * sizeof(uint64_t) + CACHES_SIZE;
+	if (scratch_map(a->t, tid, a->syscall_insn, a->alloc_lo, a->alloc_hi, AGENT_DATA_OFF, data, &a->area, err) < 0)
 		return -1;
 	a->cleanup_unmap = cleanup_add_func(&a->t->cleanup, unmap_area, a);
 	if (target_write(a->t, a->area.code, agent_blob, blob, err) < 0)
@@ -245,7 +283,18 @@ static int install(struct agent *a, const uint64_t *addrs, struct mlz_err *err)
 	a->ring_size = RING_SIZE;
 	a->tail = 0;
 	struct agent_ctl c = { .magic = AGENT_MAGIC, .version = AGENT_VERSION, .ring = a->ring, .ring_size = RING_SIZE,
-			       .tid_off = a->tid_off, .wait_ns = WAIT_NS };
+			       .tid_off = a->tid_off, .wait_ns = WAIT_NS, .unw_size = UNW_REGION,
+			       .stacks_mask = STACK_ENTRIES - 1, .frames_cap = FRAMES_CAP };
+	c.unw[0] = a->ring + RING_SIZE;
+	c.unw[1] = c.unw[0] + UNW_REGION;
+	c.stacks = c.unw[1] + UNW_REGION;
+	c.frames = c.stacks + STACK_ENTRIES * sizeof(struct agent_stack);
+	c.caches = c.frames + FRAMES_CAP * sizeof(uint64_t);
+	c.max_depth = (uint32_t)(a->ls->max_depth < AGENT_MAX_DEPTH ? a->ls->max_depth : AGENT_MAX_DEPTH);
+	a->unw[0] = c.unw[0], a->unw[1] = c.unw[1];
+	a->max_depth = c.max_depth;
+	/* The tables of every module now; without them (none fit) mlyze unwinds each stack from a copy. */
+	c.unw_which = (uint8_t)publish_tables(a, 1);
 	stack_bounds(a, &c.main_stack_lo, &c.main_stack_hi);
 	uint64_t tramp = a->area.code + AGENT_STUBS_OFF + AGENT_MAXHOOKS * STUB_SIZE;
 	for (int k = 0; k < AK_NKINDS; k++) {
@@ -263,6 +312,7 @@ static int install(struct agent *a, const uint64_t *addrs, struct mlz_err *err)
 		c.kind[i] = (uint32_t)k;
 	}
 	c.armed = 1;
+	a->unw_which = c.unw_which;
 	if (target_write(a->t, a->ctl, &c, offsetof(struct agent_ctl, slots), err) < 0)
 		return -1;
 	for (int i = 0; i < a->nhooks; i++) {
@@ -485,6 +535,8 @@ static void on_exec(void *arg, struct target *t)
 	a->syscall_insn = 0;
 	a->tail = 0;
 	a->broken = false;
+	a->nstk = a->npcs = 0; /* the new agent numbers its stacks from 1 again */
+	u64map_clear(&a->stk_ls);
 	liveset_forget_blocks(a->ls);
 	/* A static program has its allocator already; a dynamic one loads it first. */
 	if (agent_install(a, &err) == 0 || watch_loader(a, &err) == 0)
@@ -539,6 +591,9 @@ void agent_free(struct agent *a)
 		liveset_detach_source(a->ls);
 	free(a->module);
 	free(a->bps.v);
+	free(a->stk);
+	free(a->stk_pcs);
+	u64map_release(&a->stk_ls);
 	free(a->buf);
 	free(a->areas);
 	free(a);

@@ -10,13 +10,15 @@
 #include "clock.h"
 #include "sym.h"
 #include "target.h"
+#include "u64map.h"
 #include "xalloc.h"
 
 #define MAX_MAX_DEPTH 256
 
 /* The counters the agent keeps, read in one piece. */
 struct counters {
-	uint64_t head, lost, abandoned, noslot;
+	uint64_t head, lost, abandoned, noslot, frames_used;
+	uint32_t next_stack, unknown_pcs;
 	uint32_t dropping, pad;
 	uint64_t nested[AGENT_MAXHOOKS];
 };
@@ -43,34 +45,107 @@ static void apply_free(struct agent *a, const struct agent_rec *r)
 	liveset_unknown_free(a->ls, r->ret >= a->alloc_lo && r->ret < a->alloc_hi);
 }
 
-static void apply_alloc(struct agent *a, const struct agent_rec *r)
+/* A new stack the agent posted: its frames, under its id. */
+static void keep_stack(struct agent *a, const struct agent_rec *r)
+{
+	size_t n = (size_t)r->a0, id = r->stack;
+	if (id >= a->nstk) {
+		size_t old = a->nstk;
+		ALLOC_GROW(a->stk, id + 1, a->stk_alloc);
+		memset(a->stk + old, 0, (id + 1 - old) * sizeof(*a->stk));
+		a->nstk = id + 1;
+	}
+	ALLOC_GROW(a->stk_pcs, a->npcs + n, a->pcs_alloc);
+	memcpy(a->stk_pcs + a->npcs, r + 1, n * 8);
+	a->stk[id][0] = a->npcs;
+	a->stk[id][1] = n;
+	a->npcs += n;
+	a->st.stack_records++;
+}
+
+/* The live set's id of the agent's stack id as this thread's; STACK_NONE if the agent never posted it. */
+static uint32_t ls_stack(struct agent *a, uint32_t id, uint16_t tidx)
+{
+	/* Ids the live set released may be given to other stacks: forget what was looked up before. */
+	if (a->stk_ls_sweeps != a->ls->stacks.epoch) {
+		u64map_clear(&a->stk_ls);
+		a->stk_ls_sweeps = a->ls->stacks.epoch;
+	}
+	uint64_t key = (uint64_t)id << 16 | tidx, v;
+	if (u64map_get(&a->stk_ls, key, &v))
+		return (uint32_t)v;
+	if (id >= a->nstk || !a->stk[id][1])
+		return STACK_NONE;
+	uint32_t st = liveset_stack(a->ls, tidx, a->stk_pcs + a->stk[id][0], (int)a->stk[id][1]);
+	/* A stack cut short for the memory limit is not the agent's stack: it is not remembered. */
+	if (!a->ls->coarse_depth && a->ls->stacks.epoch == a->stk_ls_sweeps)
+		u64map_put(&a->stk_ls, key, st);
+	return st;
+}
+
+/* The stack of an event the agent could not unwind: from the registers and copy it carries. */
+static uint32_t unwind_here(struct agent *a, const struct agent_rec *r, uint16_t tidx)
 {
 	uint64_t pcs[MAX_MAX_DEPTH];
 	bool caller[MAX_MAX_DEPTH];
 	struct mlz_err err;
-	int64_t t0 = mono_ns();
+	const struct agent_ctx *x = (const struct agent_ctx *)(r + 1);
 	/* The registers at the entry of the hooked function, as a trap there would have seen them. */
 	struct user_regs_struct regs = {
-		.rip = r->pc, .rsp = r->rsp, .rbp = r->rbp, .rbx = r->rbx,
-		.r12 = r->r12, .r13 = r->r13, .r14 = r->r14, .r15 = r->r15,
+		.rip = x->pc, .rsp = x->rsp, .rbp = x->rbp, .rbx = x->rbx,
+		.r12 = x->r12, .r13 = x->r13, .r14 = x->r14, .r15 = x->r15,
 	};
 	int max = a->ls->max_depth < MAX_MAX_DEPTH ? a->ls->max_depth : MAX_MAX_DEPTH;
-	int n = sym_unwind_copy(a->sym, r->tid, &regs, r + 1, r->stack_len, pcs, caller, max, &err);
+	int n = sym_unwind_copy(a->sym, r->tid, &regs, x + 1, x->stack_len, pcs, caller, max, &err);
 	if (n <= 0) {
-		pcs[0] = r->pc;
+		pcs[0] = x->pc;
 		n = 1;
 	}
 	/* A frame a signal interrupted is stored one byte on, so pc - 1 finds its instruction. */
 	for (int i = 1; i < n; i++)
 		if (!caller[i])
 			pcs[i]++;
+	a->st.unwound_here++;
+	return liveset_stack(a->ls, tidx, pcs, n);
+}
+
+static void apply_alloc(struct agent *a, const struct agent_rec *r)
+{
+	int64_t t0 = mono_ns();
+	uint16_t tidx = thread_index(a, r->tid);
+	uint32_t stack = r->flags & AREC_CTX ? unwind_here(a, r, tidx) : ls_stack(a, r->stack, tidx);
 	int64_t t1 = mono_ns();
 	a->st.ns_unwind += (uint64_t)(t1 - t0);
+	if (r->flags & AREC_UNKNOWN_PC)
+		a->tables_stale = true;
+	if (stack == STACK_NONE) { /* cannot be: the agent posts a stack before its events */
+		a->st.bad++;
+		return;
+	}
 	const struct alloc_call c = { r->kind, r->a0, r->a1, r->a2, r->result, r->result2 };
-	uint32_t stack = liveset_stack(a->ls, thread_index(a, r->tid), pcs, n);
 	if (!liveset_apply(a->ls, &c, stack, liveset_tick_now(a->ls)))
 		a->st.failed++;
 	a->st.ns_tables += (uint64_t)(mono_ns() - t1);
+}
+
+/* Sizes come from the process: a record that cannot be right stops reading for good. */
+static bool record_fits(const struct agent_rec *r, size_t left)
+{
+	if (r->len < 16 || r->len % 16 || r->len > left)
+		return false;
+	if (r->kind == AREC_PAD)
+		return true;
+	if (r->len < sizeof(*r))
+		return false;
+	size_t body = r->len - sizeof(*r);
+	if (r->kind == AREC_STACK)
+		return r->stack && r->a0 && r->a0 <= AGENT_MAX_DEPTH && r->a0 * 8 <= body && r->stack < (1u << 30);
+	if (r->kind >= AK_NKINDS)
+		return false;
+	if (!(r->flags & AREC_CTX))
+		return true;
+	const struct agent_ctx *x = (const struct agent_ctx *)(r + 1);
+	return body >= sizeof(*x) && x->stack_len <= body - sizeof(*x);
 }
 
 /*
@@ -85,15 +160,14 @@ static size_t apply_records(struct agent *a, const uint8_t *buf, size_t len)
 		const struct agent_rec *r = (const struct agent_rec *)(buf + off);
 		if (r->pos != a->tail + off)
 			break;
-		bool pad = r->kind == AREC_PAD;
-		/* Sizes come from the process: a record that cannot be right stops reading for good. */
-		if (r->len < 16 || r->len % 16 || r->len > len - off ||
-		    (!pad && (r->len < sizeof(*r) || r->kind >= AK_NKINDS || sizeof(*r) + r->stack_len > r->len))) {
+		if (!record_fits(r, len - off)) {
 			a->st.bad++;
 			a->broken = true;
 			break;
 		}
-		if (!pad) {
+		if (r->kind == AREC_STACK) {
+			keep_stack(a, r);
+		} else if (r->kind != AREC_PAD) {
 			a->st.calls[r->kind]++;
 			a->st.cut += !!(r->flags & AREC_STACK_CUT);
 			if (r->kind == AK_FREE)
@@ -133,6 +207,15 @@ void agent_drain(struct agent *a)
 	size_t used = apply_records(a, a->buf, want);
 	a->tail += used;
 	a->st.drains++;
+	/* Libraries loaded since the tables were made: make them again (the copies cover the meantime). */
+	if (a->tables_stale) {
+		a->tables_stale = false;
+		agent_refresh_tables(a);
+	}
+	uint32_t depth = (uint32_t)(a->ls->max_depth < AGENT_MAX_DEPTH ? a->ls->max_depth : AGENT_MAX_DEPTH);
+	if (depth != a->max_depth &&
+	    target_write(a->t, a->ctl + offsetof(struct agent_ctl, max_depth), &depth, 4, NULL) == 0)
+		a->max_depth = depth; /* set max-stack-depth */
 	/* Room for the writers, and a sign of life. */
 	uint64_t w[2] = { a->tail, a->st.drains };
 	_Static_assert(offsetof(struct agent_ctl, heartbeat) == offsetof(struct agent_ctl, tail) + 8, "tail, heartbeat");
@@ -163,6 +246,8 @@ static void source_info(void *arg, struct source_info *out)
 	out->failed = st->failed;
 	out->lost = st->lost;
 	out->stacks_cut = st->cut;
+	out->unwound_by_mlyze = st->unwound_here;
+	out->unwind_table_bytes = st->table_bytes;
 	out->returns_by = "the agent";
 	out->ns_unwind = st->ns_unwind;
 	out->ns_tables = st->ns_tables;
@@ -177,7 +262,8 @@ static void source_info(void *arg, struct source_info *out)
 		out->nareas = 1;
 	}
 	out->areas = (const uint64_t(*)[2])a->areas;
-	out->memory = a->buf ? a->ring_size : 0;
+	out->memory = (a->buf ? a->ring_size : 0) + a->stk_alloc * sizeof(*a->stk) + a->pcs_alloc * 8 +
+		      a->stk_ls.cap * sizeof(*a->stk_ls.slots);
 }
 
 static const struct source_ops agent_source = { source_drain, source_info };

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "agent_abi.h"
+#include "unwtab.h"
 
 #define HIDDEN __attribute__((visibility("hidden")))
 
@@ -121,22 +122,16 @@ uint64_t agent_enter(struct agent_frame *f)
 	return c->orig[f->idx & (AGENT_MAXHOOKS - 1)];
 }
 
-/* How far above sp the stack is certainly mapped, up to AGENT_STACK_COPY bytes. */
-static uint64_t stack_room(const struct agent_ctl *c, uint64_t sp, uint64_t tp, uint32_t *flags)
+/* Where the stack holding sp certainly ends (mapped up to there); *known false: only sp's page is sure. */
+static uint64_t stack_end(const struct agent_ctl *c, uint64_t sp, uint64_t tp, bool *known)
 {
-	uint64_t end;
+	*known = true;
 	if (sp >= c->main_stack_lo && sp < c->main_stack_hi)
-		end = c->main_stack_hi;
-	else if (sp < tp && tp - sp < (1ull << 30))
-		end = tp; /* glibc puts a thread's descriptor at the top of its own stack mapping */
-	else
-		end = (sp | 4095) + 1; /* an unknown stack: its current page only */
-	uint64_t room = end - sp;
-	if (room >= AGENT_STACK_COPY)
-		return AGENT_STACK_COPY;
-	if (end != c->main_stack_hi && end != tp)
-		*flags |= AREC_STACK_CUT; /* short of a known stack top: frames may be missing */
-	return room & ~7ull;
+		return c->main_stack_hi;
+	if (sp < tp && tp - sp < (1ull << 30))
+		return tp; /* glibc puts a thread's descriptor at the top of its own stack mapping */
+	*known = false;
+	return (sp | 4095) + 1;
 }
 
 /*
@@ -183,6 +178,138 @@ static uint64_t reserve(struct agent_ctl *c, uint32_t len)
 	}
 }
 
+/* FNV-1a over the frames, with a final mix: the stack table's key. */
+static uint64_t hash_frames(const uint64_t *pcs, int n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (int i = 0; i < n; i++) {
+		h ^= pcs[i];
+		h *= 0x100000001b3ull;
+	}
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ull;
+	return (h ^ (h >> 32)) | 1; /* never 0 */
+}
+
+static bool same_frames(const struct agent_ctl *c, const struct agent_stack *e, const uint64_t *pcs, int n)
+{
+	if (e->n != (uint32_t)n || (uint64_t)e->off + (uint64_t)n > c->frames_cap)
+		return false;
+	const uint64_t *f = (const uint64_t *)c->frames + e->off;
+	for (int i = 0; i < n; i++)
+		if (f[i] != pcs[i])
+			return false;
+	return true;
+}
+
+/* Post a stack record for a new id; false when the ring stays full. */
+static bool post_stack(struct agent_ctl *c, uint32_t id, int32_t tid, const uint64_t *pcs, int n)
+{
+	uint32_t len = (uint32_t)((sizeof(struct agent_rec) + (size_t)n * 8 + 15) & ~15ull);
+	uint64_t pos = reserve(c, len);
+	if (pos == (uint64_t)-1)
+		return false;
+	struct agent_rec *r = (struct agent_rec *)(c->ring + (pos & (c->ring_size - 1)));
+	r->len = len;
+	r->kind = AREC_STACK;
+	r->flags = 0;
+	r->tid = tid;
+	r->stack = id;
+	r->a0 = (uint64_t)n;
+	memcpy(r + 1, pcs, (size_t)n * 8);
+	__atomic_store_n(&r->pos, pos, __ATOMIC_RELEASE);
+	return true;
+}
+
+/*
+ * The id of this stack, posting it first if it is new; 0 when it could not
+ * be posted. Several threads may post the same new stack under two ids: mlyze
+ * keys stacks by their frames, so that costs a record, not a figure.
+ */
+static uint32_t stack_id(struct agent_ctl *c, int32_t tid, const uint64_t *pcs, int n)
+{
+	uint64_t h = hash_frames(pcs, n);
+	struct agent_stack *tab = (struct agent_stack *)c->stacks;
+	for (uint64_t i = 0; i <= c->stacks_mask; i++) {
+		struct agent_stack *e = &tab[(h + i) & c->stacks_mask];
+		uint32_t st = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
+		if (st == 2) {
+			if (e->hash == h && same_frames(c, e, pcs, n))
+				return e->id;
+			continue;
+		}
+		if (st == 1)
+			continue; /* being posted by another thread */
+		uint32_t zero = 0;
+		if (!__atomic_compare_exchange_n(&e->state, &zero, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			continue;
+		uint64_t off = __atomic_fetch_add(&c->frames_used, (uint64_t)n, __ATOMIC_RELAXED);
+		uint32_t id = __atomic_add_fetch(&c->next_stack, 1, __ATOMIC_RELAXED);
+		if (!post_stack(c, id, tid, pcs, n)) {
+			__atomic_store_n(&e->state, 0, __ATOMIC_RELEASE);
+			return 0;
+		}
+		if (off + (uint64_t)n > c->frames_cap) {
+			/* No room to keep its frames: the id serves this event only. */
+			__atomic_store_n(&e->state, 0, __ATOMIC_RELEASE);
+			return id;
+		}
+		memcpy((uint64_t *)c->frames + off, pcs, (size_t)n * 8);
+		e->hash = h;
+		e->id = id;
+		e->off = (uint32_t)off;
+		e->n = (uint32_t)n;
+		__atomic_store_n(&e->state, 2, __ATOMIC_RELEASE);
+		return id;
+	}
+	/* A full table: post the stack with each event. */
+	uint32_t id = __atomic_add_fetch(&c->next_stack, 1, __ATOMIC_RELAXED);
+	return post_stack(c, id, tid, pcs, n) ? id : 0;
+}
+
+/* The unwind tables in use, or NULL; a thread's row cache is emptied when they change. */
+static const struct unw_modules *tables(struct agent_ctl *c, struct agent_slot *s, struct unw_cache *cache)
+{
+	uint8_t w = __atomic_load_n(&c->unw_which, __ATOMIC_ACQUIRE);
+	if (w != 1 && w != 2)
+		return NULL;
+	if (s) {
+		uint64_t i = (uint64_t)(s - c->slots);
+		cache->slots = (struct unw_cache_slot *)(c->caches + i * AGENT_CACHE_SLOTS * sizeof(struct unw_cache_slot));
+		cache->mask = AGENT_CACHE_SLOTS - 1;
+		if (s->unw_seen != w) {
+			memset(cache->slots, 0, AGENT_CACHE_SLOTS * sizeof(struct unw_cache_slot));
+			s->unw_seen = w;
+		}
+	}
+	return (const struct unw_modules *)c->unw[w - 1];
+}
+
+/*
+ * The stack of this call, unwound here, as an id; 0 when mlyze must unwind it
+ * from a copy (no tables, or the walk met code they do not cover).
+ */
+static uint32_t own_stack(struct agent_ctl *c, struct agent_frame *f, int32_t tid, uint64_t pc, uint64_t sp,
+			  uint64_t end, uint32_t *flags)
+{
+	struct unw_cache cache = { 0, 0 };
+	const struct unw_modules *m = tables(c, f->slot, &cache);
+	if (!m)
+		return 0;
+	uint64_t pcs[AGENT_MAX_DEPTH];
+	int max = c->max_depth && c->max_depth <= AGENT_MAX_DEPTH ? (int)c->max_depth : AGENT_MAX_DEPTH;
+	int n = unw_walk_ex(m, cache.slots ? &cache : NULL, pc, sp, f->rbp, sp, end, 0, pcs, max);
+	if (n <= 0)
+		return 0;
+	/* A walk that ended in code no table covers (a library loaded since): mlyze does this one. */
+	if (n < max && !unw_find_module(m, n == 1 ? pcs[0] : pcs[n - 1] - 1)) {
+		__atomic_fetch_add(&c->unknown_pcs, 1, __ATOMIC_RELAXED);
+		*flags |= AREC_UNKNOWN_PC;
+		return 0;
+	}
+	return stack_id(c, tid, pcs, n);
+}
+
 void agent_leave(struct agent_frame *f)
 {
 	struct agent_ctl *c = &agent_ctl;
@@ -191,12 +318,24 @@ void agent_leave(struct agent_frame *f)
 		return; /* inside another hooked call: the outermost one is recorded */
 	if (!__atomic_load_n(&c->armed, __ATOMIC_ACQUIRE))
 		return;
-	uint32_t kind = c->kind[f->idx & (AGENT_MAXHOOKS - 1)];
-	uint64_t tp = thread_pointer(), sp = (uint64_t)&f->ret;
-	uint32_t flags = 0;
-	/* Frees need no stack: mlyze never keeps one for them. */
-	uint64_t copy = kind == AGENT_KIND_FREE ? 0 : stack_room(c, sp, tp, &flags);
-	uint32_t len = (uint32_t)((sizeof(struct agent_rec) + copy + 15) & ~15ull);
+	uint32_t idx = (uint32_t)f->idx & (AGENT_MAXHOOKS - 1), kind = c->kind[idx];
+	uint64_t tp = thread_pointer(), sp = (uint64_t)&f->ret, pc = c->entry[idx];
+	int32_t tid = c->tid_off ? *(const int32_t *)(tp + (uint64_t)c->tid_off) : (int32_t)sys0(SYS_gettid_);
+	uint32_t flags = 0, stack = 0;
+	uint64_t copy = 0;
+	if (kind != AGENT_KIND_FREE) { /* mlyze keeps no stack for a free */
+		bool known;
+		uint64_t end = stack_end(c, sp, tp, &known);
+		if (!known)
+			flags |= AREC_STACK_CUT;
+		stack = own_stack(c, f, tid, pc, sp, end, &flags);
+		if (!stack) {
+			flags |= AREC_CTX;
+			copy = end - sp < AGENT_STACK_COPY ? (end - sp) & ~7ull : AGENT_STACK_COPY;
+		}
+	}
+	size_t extra = flags & AREC_CTX ? sizeof(struct agent_ctx) + copy : 0;
+	uint32_t len = (uint32_t)((sizeof(struct agent_rec) + extra + 15) & ~15ull);
 	uint64_t pos = reserve(c, len);
 	if (pos == (uint64_t)-1) {
 		__atomic_fetch_add(&c->lost, 1, __ATOMIC_RELAXED);
@@ -205,18 +344,21 @@ void agent_leave(struct agent_frame *f)
 	struct agent_rec *r = (struct agent_rec *)(c->ring + (pos & (c->ring_size - 1)));
 	r->len = len;
 	r->kind = (uint16_t)kind;
-	r->stack_len = (uint16_t)copy;
-	r->tid = c->tid_off ? *(const int32_t *)(tp + (uint64_t)c->tid_off) : (int32_t)sys0(SYS_gettid_);
-	r->flags = flags;
+	r->flags = (uint16_t)flags;
+	r->tid = tid;
+	r->stack = stack;
 	r->a0 = f->rdi, r->a1 = f->rsi, r->a2 = f->rdx;
 	r->result = f->result;
 	/* posix_memalign's block is where its first argument points. */
 	r->result2 = kind == AGENT_KIND_POSIX_MEMALIGN && (int)f->result == 0 ? *(const uint64_t *)f->rdi : 0;
-	r->pc = c->entry[f->idx & (AGENT_MAXHOOKS - 1)];
-	r->rsp = sp;
 	r->ret = f->ret;
-	r->rbp = f->rbp, r->rbx = f->rbx, r->r12 = f->r12, r->r13 = f->r13, r->r14 = f->r14, r->r15 = f->r15;
-	if (copy)
-		memcpy(r + 1, (const void *)sp, copy);
+	if (flags & AREC_CTX) {
+		struct agent_ctx *x = (struct agent_ctx *)(r + 1);
+		x->pc = pc;
+		x->rsp = sp;
+		x->rbp = f->rbp, x->rbx = f->rbx, x->r12 = f->r12, x->r13 = f->r13, x->r14 = f->r14, x->r15 = f->r15;
+		x->stack_len = (uint32_t)copy;
+		memcpy(x + 1, (const void *)sp, copy);
+	}
 	__atomic_store_n(&r->pos, pos, __ATOMIC_RELEASE);
 }
