@@ -53,9 +53,10 @@ static void usage(FILE *f)
 		"  --json            print each command's result as one JSON object per line\n"
 		"  --no-trace        do not trace allocations (nothing is written into the process);\n"
 		"                    snapshots, top and compare then see what heap walks find\n"
-		"  --agent           record allocations through an agent injected into the\n"
-		"                    process instead of breakpoints: no trap per call; falls back to\n"
-		"                    breakpoints with the reason when the agent cannot be injected\n"
+		"  --agent           record allocations through an agent injected into the process\n"
+		"                    (the default): no trap per call; where it cannot go in, mlyze\n"
+		"                    traces with breakpoints and says why\n"
+		"  --breakpoints     trace with an int3 on each allocator entry instead (a trap per call)\n"
 		"  --debug-dir DIR   look for separate debug files (by build-id) under DIR instead of\n"
 		"                    /usr/lib/debug; a directory without them makes mlyze find glibc's\n"
 		"                    heap state by searching libc's data\n"
@@ -175,7 +176,7 @@ struct cli {
 	bool json;
 	const char *debug_dir;
 	bool no_trace;
-	bool agent;
+	bool agent, breakpoints;
 };
 
 static void parse_cli(int argc, char **argv, struct cli *c)
@@ -196,6 +197,8 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 			c->no_trace = true;
 		} else if (!strcmp(a, "--agent")) {
 			c->agent = true;
+		} else if (!strcmp(a, "--breakpoints")) {
+			c->breakpoints = true;
 		} else if (!strcmp(a, "--debug-dir")) {
 			if (i + 1 >= argc)
 				die_usage("option '%s' needs an argument", a);
@@ -253,8 +256,10 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 		die_usage("%s", "core: no core file given");
 	if (c->mode == MODE_RUN && !c->prog_argv)
 		die_usage("%s", "run: no program given");
-	if (c->agent && (c->mode == MODE_CORE || c->no_trace))
-		die_usage("%s", "--agent traces a process (attach or run), without --no-trace");
+	if ((c->agent || c->breakpoints) && (c->mode == MODE_CORE || c->no_trace))
+		die_usage("%s", "--agent and --breakpoints trace a process (attach or run), without --no-trace");
+	if (c->agent && c->breakpoints)
+		die_usage("%s", "--agent or --breakpoints: one way of tracing, not both");
 }
 
 static pid_t parse_pid(const char *s)
@@ -329,7 +334,7 @@ int main(int argc, char **argv)
 		return EXIT_FATAL;
 	}
 
-	s.use_agent = cli.agent;
+	s.use_agent = !cli.breakpoints; /* the agent is the default; --agent says so */
 	/* A core gets the (empty) tables only: its snapshots hold what the heap walk finds. */
 	if (session_start_tracing(&s, cli.mode != MODE_CORE && !cli.no_trace, &err) < 0)
 		print_err("allocation tracing is off: ", err.msg);

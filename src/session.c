@@ -318,13 +318,16 @@ int session_start_tracing(struct session *s, bool install, struct mlz_err *err)
 		struct mlz_err e2;
 		if (r == 0)
 			return target_resume(s->target, err);
-		/* Breakpoints need no injected code beyond their scratch area: they may still work. */
-		strbuf_addf(&s->target->notices, "agent mode is off (%s): tracing with breakpoints\n", err->msg);
+		bool no_use = s->agent->breakpoints_too;
+		if (target_resume(s->target, &e2) < 0)
+			return mlz_error(err, "%s", e2.msg);
+		if (no_use) /* a seccomp filter, code not its file's: breakpoints would be refused the same */
+			return -1;
+		/* What stopped the agent (code it cannot relocate, say) may not stop a breakpoint. */
+		strbuf_addf(&s->target->notices, "the agent cannot be used (%s): tracing with breakpoints\n", err->msg);
 		s->target->hooks = (struct target_hooks){ 0 };
 		agent_free(s->agent);
 		s->agent = NULL;
-		if (target_resume(s->target, &e2) < 0)
-			return mlz_error(err, "%s", e2.msg);
 	}
 	s->tracer = tracer_new(s->target, sym, &s->live);
 	s->tracer->on_process_exit = on_process_exit;

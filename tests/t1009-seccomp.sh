@@ -102,15 +102,24 @@ test_expect_success 'write-xor-execute (mprotect PROT_EXEC fails): the half-made
 	ask ping pong 1 && ask alloc allocated 1 && finish pong allocated
 '
 
-test_expect_success 'a filter that kills munmap: traced, then the scratch area stays, with a notice' '
+test_expect_success 'a filter that kills munmap: traced, then the agent'"'"'s area stays, disarmed, with a notice' '
 	start kill-munmap &&
 	"$MLYZE" attach $pid --json -e stats >out 2>err &&
 	result stats | jq -e ".tracing" &&
-	grep -E "^mlyze: process $pid'"'"'s seccomp filter kills munmap: the scratch area 0x[0-9a-f]+-0x[0-9a-f]+ stays mapped, unused$" err &&
+	grep -E "^mlyze: process $pid'"'"'s seccomp filter kills munmap: the agent'"'"'s area 0x[0-9a-f]+-0x[0-9a-f]+ stays mapped, disarmed$" err &&
 	test "$(wc -l <err)" = 1 &&
 	range=$(sed -E "s/.*area 0x([0-9a-f]+)-0x([0-9a-f]+) .*/\1 \2/" err) &&
 	set -- $range &&
 	grep "^$1-" /proc/$pid/maps && grep -- "-$2 " /proc/$pid/maps &&
+	test_path_is_sleeping $pid &&
+	ask ping pong 1 && ask alloc allocated 1 && finish pong allocated
+'
+
+test_expect_success 'the same with --breakpoints: the scratch area stays, unused, with a notice' '
+	start kill-munmap &&
+	"$MLYZE" attach $pid --breakpoints --json -e stats >out 2>err &&
+	grep -E "^mlyze: process $pid'"'"'s seccomp filter kills munmap: the scratch area 0x[0-9a-f]+-0x[0-9a-f]+ stays mapped, unused$" err &&
+	test "$(wc -l <err)" = 1 &&
 	test_path_is_sleeping $pid &&
 	ask ping pong 1 && ask alloc allocated 1 && finish pong allocated
 '

@@ -9,6 +9,10 @@
 test_description='shadow-stack mode: returns caught by return-site breakpoints'
 . "$(dirname "$0")/lib/test-lib.sh"
 
+# Return sites are a way of breakpoint tracing (the agent swaps no return address): every mlyze
+# here, the scripts run again included, traces with --breakpoints.
+export MLYZE_REAL=$MLYZE MLYZE=$TEST_DIRECTORY/lib/mlyze-breakpoints
+
 fn () { result "compare a b --by function --top 0" | jq -c "[.groups[] | select(.function == \"$1\") | .count, .size]"; }
 
 test_expect_success 'the reference run, without mlyze' '
@@ -62,7 +66,7 @@ test_expect_success 'trim refuses: its call would return where the shadow stack 
 	kill -USR1 $pid && wait_for_line fx-retsite.out "^done" && kill -USR1 $pid && wait $pid
 '
 
-# The exactness, fork/exec/signal and storm/detach tests, whole, in shadow-stack mode.
+# The exactness, fork/exec/signal and storm/detach tests, whole, in shadow-stack mode (breakpoints).
 for t in t2001-alloc-exact t2003-fork-exec-signals t2004-stress-detach; do
 	test_expect_success "$t passes in shadow-stack mode" "
 		MLYZE_ASSUME_SHADOW_STACK=1 bash \"\$TEST_DIRECTORY/$t.sh\" >$t.log 2>&1 ||

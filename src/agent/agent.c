@@ -107,6 +107,9 @@ static int prepare_hook(struct agent *a, int k, uint64_t entry, uint64_t stub, u
 				 (unsigned long long)entry);
 	static const uint8_t endbr64[4] = { 0xf3, 0x0f, 0x1e, 0xfa };
 	size_t skip = memcmp(code, endbr64, 4) ? 0 : 4; /* indirect calls must still land on it */
+	/* The bytes decoded are the process's; they must be its file's too (bp.h says why). */
+	if (bp_check(a->t, &a->bps, entry + skip, err) < 0)
+		return -1;
 	uint8_t t[TRAMP_SIZE];
 	size_t tlen;
 	memcpy(t, endbr64, 4); /* the agent reaches the trampoline by an indirect call */
@@ -114,17 +117,11 @@ static int prepare_hook(struct agent *a, int k, uint64_t entry, uint64_t stub, u
 				sizeof(t) - 4, &tlen, err);
 	if (len < 0)
 		return -1;
-	/*
-	 * The bytes decoded are the process's: they must be its file's too, or the
-	 * symbol's address is not this code's (another mount namespace, a library
-	 * replaced on disk, a process that rewrote its own allocator).
-	 */
+	/* bp_check saw 16 bytes; a longer displacement is checked to its end too. */
 	uint8_t file[32];
 	const char *module = NULL;
-	int n = sym_file_code(a->sym, entry + skip, file, (size_t)len, &module, err);
-	if (n < 0)
-		return -1;
-	if (n < len || memcmp(file, code + skip, (size_t)len))
+	if (len > 16 && (sym_file_code(a->sym, entry + skip, file, (size_t)len, &module, err) < len ||
+			 memcmp(file, code + skip, (size_t)len)))
 		return mlz_error(err, "the code of %s at 0x%llx in %s is not what its file holds there: not patched",
 				 entry_names[k], (unsigned long long)entry, module ? module : "?");
 	uint64_t lo, hi, from;
@@ -196,14 +193,19 @@ static int unmap_area(void *arg)
 	uint32_t off = 0;
 	target_write(a->t, a->ctl + offsetof(struct agent_ctl, armed), &off, 4, NULL);
 	bool busy = agent_busy(a);
-	pid_t tid = target_stopped_thread(a->t);
-	struct mlz_err err;
+	/* A process stopped by SIGSTOP has only group-stopped threads: one of them serves, and stays stopped. */
+	pid_t tid = target_inject_thread(a->t);
+	struct mlz_err err = { .msg = "no stopped thread to unmap it with" };
 	if (!busy && tid && scratch_unmap(a->t, tid, a->syscall_insn, &a->area, &err) == 0)
 		return 0;
 	a->left_mapped = a->area.size;
-	strbuf_addf(&a->t->notices, "the agent's %zu KiB at 0x%llx stay mapped, disarmed: %s\n", a->area.size >> 10,
-		    (unsigned long long)a->area.base,
-		    busy ? "a thread was inside an allocator call" : err.msg);
+	if (busy)
+		strbuf_addf(&a->t->notices, "the agent's area 0x%llx-0x%llx stays mapped, disarmed: a thread was inside "
+			    "an allocator call\n", (unsigned long long)a->area.base,
+			    (unsigned long long)(a->area.base + a->area.size));
+	else
+		strbuf_addf(&a->t->notices, "%s: the agent's area 0x%llx-0x%llx stays mapped, disarmed\n", err.msg,
+			    (unsigned long long)a->area.base, (unsigned long long)(a->area.base + a->area.size));
 	return 0;
 }
 
@@ -305,8 +307,13 @@ static int install(struct agent *a, const uint64_t *addrs, struct mlz_err *err)
 			continue;
 		int i = a->nhooks;
 		if (prepare_hook(a, k, addrs[k], a->area.code + AGENT_STUBS_OFF + (uint64_t)i * STUB_SIZE,
-				 tramp + (uint64_t)i * TRAMP_SIZE, err) < 0)
-			return -1;
+				 tramp + (uint64_t)i * TRAMP_SIZE, err) < 0) {
+			if (k == AK_MALLOC || k == AK_FREE)
+				return -1;
+			/* Without this one entry, the rest is still traced exactly: say which is not. */
+			strbuf_addf(&a->t->notices, "%s is not traced: %s\n", entry_names[k], err->msg);
+			continue;
+		}
 		c.orig[i] = a->hooks[i].orig; /* its endbr64, then the displaced instructions */
 		c.entry[i] = addrs[k];
 		c.kind[i] = (uint32_t)k;
@@ -338,12 +345,26 @@ int agent_install(struct agent *a, struct mlz_err *err)
 	target_module_text(a->t, addrs[AK_FREE], &a->alloc_lo, &a->alloc_hi);
 	a->tid_off = find_tid_offset(a);
 	a->cleanup_unmap = -1;
+	a->breakpoints_too = false;
+	/* Without malloc and free nothing is traced, and breakpoints would be refused there too. */
+	static const int needed[] = { AK_MALLOC, AK_FREE };
+	for (size_t i = 0; i < 2; i++) {
+		if (bp_check(a->t, &a->bps, addrs[needed[i]], err) == 0)
+			continue;
+		a->breakpoints_too = true;
+		char msg[sizeof(err->msg)];
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		return mlz_error(err, "cannot hook %s: %s", entry_names[needed[i]], msg);
+	}
 	if (install(a, addrs, err) < 0) {
 		undo(a);
-		if (err->kind == MLZ_E_REFUSED) { /* the process's seccomp filter: say what still works */
+		if (err->kind == MLZ_E_REFUSED) { /* the process's seccomp filter: breakpoints need the same call */
+			a->breakpoints_too = true;
 			char why[sizeof(err->msg)];
 			snprintf(why, sizeof(why), "%s", err->msg);
-			mlz_error_kind(err, MLZ_E_REFUSED, "%s: the agent needs it", why);
+			mlz_error_kind(err, MLZ_E_REFUSED,
+				       "%s: tracing needs it; heap walks, stacks and cores still work (as with --no-trace)",
+				       why);
 		}
 		return -1;
 	}
@@ -441,7 +462,7 @@ static int loader_cleanup(void *arg)
 	struct agent *a = arg;
 	if (a->bps.n)
 		leave_slot(a, &a->bps.v[0]);
-	pid_t tid = target_stopped_thread(a->t);
+	pid_t tid = target_inject_thread(a->t);
 	struct mlz_err ignored;
 	if (!a->t->emergency && tid && a->ldsc.size)
 		scratch_unmap(a->t, tid, a->syscall_insn, &a->ldsc, &ignored);
@@ -495,8 +516,7 @@ int agent_install_pending(struct agent *a, struct mlz_err *err)
 	struct mlz_err e2;
 	target_resume(a->t, &e2);
 	if (r == 0 && a->execs)
-		strbuf_addf(&a->t->notices, "allocation tracing resumed in the new program (allocator in %s, by the agent)\n",
-			    a->module);
+		strbuf_addf(&a->t->notices, "allocation tracing resumed in the new program (allocator in %s)\n", a->module);
 	return r;
 }
 
