@@ -43,6 +43,8 @@ DEB_PKGS = gcc g++ binutils make pkg-config libdw-dev libelf-dev libcapstone-dev
 	libcmocka-dev jq gdb procps util-linux libc6-dbg libjemalloc2 valgrind time $(TEST_PKGS)
 # Only the tests need these: go tool pprof reads what `export pprof` writes.
 TEST_PKGS = golang-go
+# Only `make bench` needs these: the peers it measures mlyze against in the same run, and a real program.
+BENCH_PKGS = heaptrack sqlite3
 # Only `make fuzz` needs these: clang, and libFuzzer's runtime (libclang_rt.fuzzer), which clang does not pull in.
 FUZZ_PKGS = clang libclang-rt-dev
 
@@ -127,7 +129,10 @@ demo: deps
 	bash tests/demo.sh
 
 # Benchmarks (not part of check): mlyze against a bare int3 round trip measured in the same run.
-bench: deps
+bench-deps: deps
+	$(call install_pkgs,$(BENCH_PKGS))
+
+bench: bench-deps
 	$(MAKE) mlyze fixtures
 	$(MAKE) -C bench
 	bash bench/run.sh $(BENCH_ARGS)
@@ -146,6 +151,6 @@ clean:
 	$(MAKE) -C fixtures clean
 	$(MAKE) -C bench clean
 
-.PHONY: all mlyze deps fuzz-deps check unit demo docs bench fuzz install clean fixtures
+.PHONY: all mlyze deps fuzz-deps bench-deps check unit demo docs bench fuzz install clean fixtures
 
 -include $(OBJS:.o=.d) $(UNIT_BINS:=.d)

@@ -22,13 +22,15 @@ kv () { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" | tail -n1; }
 line () { printf '%-44s %s\n' "$1" "$2"; }
 
 # attach_run PROG ARGS...: start PROG with -w START, attach mlyze (wait, then stats), start it.
-# Leaves the workload's stderr in $work/prog.err and mlyze's JSON in $work/mlyze.json.
+# Leaves the workload's stderr in $work/prog.err and mlyze's JSON in $work/mlyze.json. $how says how
+# mlyze traces: --agent (the default) or --breakpoints.
+how=--agent
 attach_run () {
 	rm -f "$work/start"
 	"$@" -w "$work/start" 2>"$work/prog.err" &
 	local pid=$!
 	for _ in $(seq 100); do grep -q '^ready' "$work/prog.err" && break; sleep 0.05; done
-	"$mlyze" attach $pid --json -e wait -e stats >"$work/mlyze.json" 2>"$work/mlyze.err" &
+	"$mlyze" attach $pid $how --json -e wait -e stats >"$work/mlyze.json" 2>"$work/mlyze.err" &
 	local mpid=$!
 	sleep 0.5
 	touch "$work/start"
@@ -43,12 +45,30 @@ bare_any=$("$b/ptlimits" -m oool -n 50000 | kv us_per_call)
 line "bare round trip, same CPU" "$bare_same us"
 line "bare round trip, CPUs as the scheduler likes" "$bare_any us"
 
-echo "== churn: malloc/free pairs in a tight loop, traced by mlyze (attach)"
+echo "== churn: malloc/free pairs in a tight loop; the agent (the default) against heaptrack's, one run"
 untraced=$("$b/churn" -n 2000000 2>&1 | kv ns_per_event)
+n_agent=$((n_churn * 10))
+attach_run "$b/churn" -n $n_agent
+agent_ns=$(kv ns_per_event <"$work/prog.err")
+line "untraced" "$untraced ns per event"
+line "mlyze (agent, attached): wall time per event" "$agent_ns ns"
+line "  events lost, stacks unwound by mlyze" "$(stat lost), $(stat unwound_by_mlyze)"
+line "  mlyze's own CPU per event (reading, tables)" "$(stat ns_per_event.in_mlyze | awk '{printf "%.0f ns", $1}')"
+line "  unwind tables in the process" "$(stat unwind_table_bytes) bytes"
+if command -v heaptrack >/dev/null; then
+	# heaptrack's in-process agent, injected at start (--use-inject: no LD_PRELOAD), in the same run.
+	(cd "$work" && heaptrack --use-inject -o "$work/ht" "$b/churn" -n $n_agent >/dev/null 2>"$work/ht.err") || true
+	ht_ns=$(kv ns_per_event <"$work/ht.err")
+	line "heaptrack --use-inject: wall time per event" "${ht_ns:-?} ns"
+	line "ratio mlyze agent / heaptrack (lower is better)" "$(awk -v a="$agent_ns" -v b="$ht_ns" 'BEGIN {printf "%.2f", (b ? a / b : 0)}')"
+	rm -f "$work"/ht*
+fi
+
+echo "== churn with breakpoints (--breakpoints), traced by mlyze (attach)"
+how=--breakpoints
 attach_run "$b/churn" -n $n_churn
 per_event_us=$(kv ns_per_event <"$work/prog.err" | awk '{printf "%.2f", $1 / 1000}')
 traps=$(stat traps)
-line "untraced" "$untraced ns per event"
 line "traced: wall time per event" "$per_event_us us"
 line "ratio to the bare same-CPU round trip" "$(awk -v a="$per_event_us" -v b="$bare_same" 'BEGIN {printf "%.2f", a / b}')"
 line "  in mlyze per trap (handler)" "$(stat ns_per_event.in_mlyze | awk '{printf "%.2f us", $1 / 1000}')"
@@ -64,6 +84,7 @@ line "ratio to the bare same-CPU round trip" "$(awk -v a="$site_us" -v b="$bare_
 line "  traps per event (entries and returns)" "$(awk -v t="$(stat traps)" -v e="$(stat events_total)" 'BEGIN {printf "%.2f", t / e}')"
 line "  return sites, calls untraced" "$(stat return_sites), $(stat uncaught_returns)"
 
+how=--agent
 echo "== memory per live block: hold -n $n_hold keeps that many blocks"
 rm -f "$work/start"
 "$b/hold" -n $n_hold -w "$work/start" 2>"$work/prog.err" &
@@ -96,6 +117,38 @@ line "mixed says it leaked" "$(kv leaked_blocks <"$work/mixed.err") blocks, $(kv
 line "mlyze: live at exit" "$(jq -r 'select(.command == "top --top 0") | "\(.result.count) blocks, \(.result.size) bytes"' "$work/mixed.json")"
 line "  of which glibc's per-thread TLS vectors" "$(jq -r 'select(.command == "top --by stack --top 0") | [.result.groups[] | select(any(.stack[]; .function == "allocate_dtv"))] | "\(map(.count) | add // 0) blocks, \(map(.size) | add // 0) bytes"' "$work/mixed.json")"
 line "  allocated by mixed itself" "$(jq -r 'select(.command == "top --by stack --top 0") | [.result.groups[] | select(all(.stack[]; .function != "allocate_dtv"))] | "\(map(.count) | add // 0) blocks, \(map(.size) | add // 0) bytes"' "$work/mixed.json")"
+
+echo "== mixed -r 5: 4 threads, full tracing from the start; mlyze's agent against heaptrack's, one run"
+mixed_s () { kv elapsed_s <"$1"; }
+"$b/mixed" -r 5 2>"$work/m0.err" >/dev/null
+"$mlyze" run --json -e wait -e "top --top 0" -e stats -- "$b/mixed" -r 5 >"$work/m1.json" 2>"$work/m1.err"
+line "untraced" "$(mixed_s "$work/m0.err") s"
+line "mlyze (agent)" "$(mixed_s "$work/m1.err") s, $(awk -v a="$(mixed_s "$work/m1.err")" -v b="$(mixed_s "$work/m0.err")" 'BEGIN {printf "%.1fx", a / b}')"
+line "  output the same as untraced" "$([ "$(grep '^result' "$work/m0.err" | sed 's/ elapsed_s=.*//')" = "$(grep '^result' "$work/m1.err" | sed 's/ elapsed_s=.*//')" ] && echo yes || echo NO)"
+line "  its leaks, live at exit (mixed says / mlyze, with glibc's 4 TLS vectors)" "$(kv leaked_blocks <"$work/m1.err") / $(jq -r 'select(.command == "top --top 0") | .result.count' "$work/m1.json")"
+line "  events lost" "$(jq -r 'select(.command == "stats") | .result.lost' "$work/m1.json")"
+if command -v heaptrack >/dev/null; then
+	(cd "$work" && heaptrack --use-inject -o "$work/ht" "$b/mixed" -r 5 >/dev/null 2>"$work/m2.err") || true
+	line "heaptrack --use-inject" "$(mixed_s "$work/m2.err") s, $(awk -v a="$(mixed_s "$work/m2.err")" -v b="$(mixed_s "$work/m0.err")" 'BEGIN {printf "%.1fx", a / b}')"
+	rm -f "$work"/ht*
+fi
+
+if command -v sqlite3 >/dev/null; then
+	echo "== sqlite3 (Debian's, stripped): 100k INSERTs into an in-memory table, run under each"
+	{ echo "CREATE TABLE t(a INTEGER, b TEXT);"; echo "BEGIN;"
+	  for i in $(seq 100000); do echo "INSERT INTO t VALUES($i, 'row number $i of the bench table');"; done
+	  echo "COMMIT;"; echo "SELECT count(*) FROM t;"; } >"$work/ins.sql"
+	t_of () { /usr/bin/time -f %e -o "$work/t" "$@" <"$work/ins.sql" >/dev/null 2>&1; cat "$work/t"; }
+	t0=$(t_of sqlite3 :memory:)
+	t1=$(t_of "$mlyze" run -e wait -- sqlite3 :memory:)
+	line "untraced" "$t0 s"
+	line "mlyze run (agent)" "$t1 s, $(awk -v a="$t1" -v b="$t0" 'BEGIN {printf "%.1fx", (b > 0 ? a / b : 0)}')"
+	if command -v heaptrack >/dev/null; then
+		t2=$(cd "$work" && t_of heaptrack --use-inject -o "$work/ht" sqlite3 :memory:)
+		line "heaptrack --use-inject" "$t2 s, $(awk -v a="$t2" -v b="$t0" 'BEGIN {printf "%.1fx", (b > 0 ? a / b : 0)}')"
+		rm -f "$work"/ht*
+	fi
+fi
 
 echo "== steady: 10k allocations per second; attached from second 2 to 7"
 "$b/steady" -t 8 >"$work/steady.out" 2>"$work/steady.err" &
