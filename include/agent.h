@@ -15,6 +15,7 @@
 
 struct target;
 struct sym;
+struct unw_modules;
 
 /*
  * Usage:
@@ -45,6 +46,7 @@ struct agent_stats {
 	uint64_t unwound_here;     /* stacks mlyze unwound from a copy (no table covered them) */
 	uint64_t stack_records;    /* new stacks the agent posted */
 	uint64_t table_bytes, table_builds; /* the unwind tables written into the process */
+	double install_ms;         /* how long the process was stopped for the install */
 	uint64_t nested_kind[AK_NKINDS];
 };
 
@@ -83,6 +85,7 @@ struct agent {
 	int unw_which;           /* the one in use (1, 2), 0 none */
 	uint32_t max_depth;      /* what the agent was told */
 	bool tables_stale;       /* the agent met a PC no table covers */
+	struct unw_modules *ready_tables; /* made before the stop for the install (agent_prepare) */
 	uint64_t (*stk)[2];      /* agent stack id -> its frames: offset in stk_pcs, count */
 	size_t nstk, stk_alloc;
 	uint64_t *stk_pcs;
@@ -101,6 +104,8 @@ struct agent {
 
 /* An agent that writes into ls and registers as its event source; nothing is injected yet. */
 struct agent *agent_new(struct target *t, struct sym *sym, struct liveset *ls);
+/* Build what the install needs while the process still runs, so that its stop is shorter. */
+void agent_prepare(struct agent *a);
 /*
  * Inject the agent and hook the allocator; every thread must be stopped. On
  * failure nothing stays changed and err says why (a seccomp filter that

@@ -54,6 +54,7 @@ struct source_info {
 	uint64_t stacks_cut;       /* stacks whose copy ended at a bound (an unknown stack's page) */
 	uint64_t unwound_by_mlyze; /* agent: stacks mlyze unwound from a copy, not the agent from its tables */
 	uint64_t unwind_table_bytes; /* agent: the unwind tables written into the process */
+	double install_ms;         /* agent: how long the process was stopped for its install (attach) */
 	uint64_t ns_drain;         /* time in mlyze reading recorded events (agent) */
 	uint64_t migrations;       /* times mlyze moved itself to a trapping thread's CPU */
 	uint64_t ns_trap, ns_unwind, ns_tables; /* time in mlyze handling traps, of which unwinding, tables */

@@ -312,12 +312,17 @@ int session_start_tracing(struct session *s, bool install, struct mlz_err *err)
 		s->agent->exit_arg = s;
 		if (s->mode == MODE_RUN)
 			return 0; /* the exec event waits for the dynamic linker; libc is not loaded yet */
+		agent_prepare(s->agent);
+		double t0 = mono_ms();
 		if (target_stop(s->target, err) < 0)
 			return -1;
 		int r = agent_install(s->agent, err);
 		struct mlz_err e2;
-		if (r == 0)
-			return target_resume(s->target, err);
+		if (r == 0) {
+			r = target_resume(s->target, err);
+			s->agent->st.install_ms = mono_ms() - t0;
+			return r;
+		}
 		bool no_use = s->agent->breakpoints_too;
 		if (target_resume(s->target, &e2) < 0)
 			return mlz_error(err, "%s", e2.msg);

@@ -33,7 +33,7 @@ codesum () {
 test_expect_success 'fx-alloc with --agent: every function exact, every entry point counted, nothing lost' '
 	traced_alloc agent.out --agent &&
 	result stats agent.out | jq -e ".mode == \"agent\" and .traps == 0 and .lost == 0 and .stacks_cut == 0 and
-		.unwound_by_mlyze == 0 and .unwind_table_bytes > 100000 and
+		.unwound_by_mlyze == 0 and .unwind_table_bytes > 100000 and .install_stopped_ms > 0 and
 		.unknown_frees == 0 and .replaced == 0 and .abandoned == 0 and .failed == 0" &&
 	result stats agent.out | jq -e ".events | .calloc == 5 and .realloc == 6 and .reallocarray == 1 and
 		.posix_memalign == 1 and .valloc == 1 and .pvalloc == 1" &&
@@ -135,12 +135,23 @@ kill_now () {
 	test "$(jq .bad st.json.done)" = 0 &&
 	kill -USR1 $pid && { wait $pid; code=$?; } && test $code = 0
 }
-test_expect_success 'SIGKILL of mlyze mid-storm, 5 times: the program ends with its data and status' '
-	for i in 1 2 3 4 5; do
-		fixture_start fx-stress "$TRASH/st.json" 8 300000 && pid=$FIXTURE_PID && rm -f st.json.done &&
+test_expect_success 'SIGKILL of mlyze mid-storm, 20 times: the program ends with its data and status' '
+	for i in $(seq 20); do
+		fixture_start fx-stress "$TRASH/st.json" 8 100000 && pid=$FIXTURE_PID && rm -f st.json.done &&
 		{ "$MLYZE" attach $pid --agent --json -e "sleep 30" >out 2>err & } && mpid=$! &&
-		sleep 0.3 && kill -USR1 $pid && sleep 0.$((i * 2 - 1)) && kill_now || return 1
+		sleep 0.3 && kill -USR1 $pid && sleep 0.$((i % 9 + 1)) && kill_now || return 1
 	done
+'
+
+test_expect_success 'a fork storm from four threads: no child writes into the parent'"'"'s records' '
+	fixture_start fx-forkstorm "$TRASH/fs.json" && pid=$FIXTURE_PID &&
+	{ "$MLYZE" attach $pid --json -e "wait 120" -e "top --by function --top 0" -e stats >out 2>err & } &&
+	mpid=$! && sleep 0.3 && kill -USR1 $pid &&
+	wait_for_line fx-forkstorm.out "^done" 120 && grep -x "done bad=0" fx-forkstorm.out &&
+	kill -USR1 $pid && wait $mpid &&
+	result "top --by function --top 0" | jq -c ".groups[] | select(.function == \"fx_fork_worker\") | [.count, .size]" >actual &&
+	echo "[400,19200]" >expect && test_cmp expect actual &&
+	result stats | jq -e ".mode == \"agent\" and .events.malloc == 400 and .lost == 0 and .unknown_frees == 0"
 '
 
 test_expect_success 'fork, vfork and posix_spawn children: the same output, the parent counted exactly' '

@@ -235,11 +235,21 @@ static void undo(struct agent *a)
  * Build the unwind tables of every module and write them into region
  * which (1 or 2). Returns which, or 0 when they cannot be made or do not fit.
  */
+void agent_prepare(struct agent *a)
+{
+	struct mlz_err err;
+	free(a->ready_tables);
+	a->ready_tables = sym_refresh(a->sym, &err) < 0 ? NULL : sym_unwtab(a->sym, NULL, &err);
+}
+
 static int publish_tables(struct agent *a, int which)
 {
 	struct mlz_err err;
-	struct unwtab_stats st;
-	struct unw_modules *m = sym_unwtab(a->sym, &st, &err);
+	/* Tables made while the process still ran (agent_prepare), when its modules are those still. */
+	struct unw_modules *m = a->ready_tables;
+	a->ready_tables = NULL;
+	if (!m)
+		m = sym_unwtab(a->sym, NULL, &err);
 	if (!m)
 		return 0;
 	int r = m->size <= UNW_REGION && target_write(a->t, a->unw[which - 1], m, m->size, &err) == 0 ? which : 0;
@@ -610,6 +620,7 @@ void agent_free(struct agent *a)
 	if (a->ls->src_arg == a)
 		liveset_detach_source(a->ls);
 	free(a->module);
+	free(a->ready_tables);
 	free(a->bps.v);
 	free(a->stk);
 	free(a->stk_pcs);

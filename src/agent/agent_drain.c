@@ -248,6 +248,7 @@ static void source_info(void *arg, struct source_info *out)
 	out->stacks_cut = st->cut;
 	out->unwound_by_mlyze = st->unwound_here;
 	out->unwind_table_bytes = st->table_bytes;
+	out->install_ms = st->install_ms;
 	out->returns_by = "the agent";
 	out->ns_unwind = st->ns_unwind;
 	out->ns_tables = st->ns_tables;

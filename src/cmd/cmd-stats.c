@@ -57,6 +57,7 @@ static int cmd_stats_exec(struct cmd_ctx *c)
 	/* The agent unwinds from tables mlyze made; a stack they did not cover, mlyze unwound from a copy. */
 	jv_set(r, "unwound_by_mlyze", jv_int((int64_t)st->unwound_by_mlyze));
 	jv_set(r, "unwind_table_bytes", jv_int((int64_t)st->unwind_table_bytes));
+	jv_set(r, "install_stopped_ms", jv_double(st->install_ms));
 	double secs = (double)liveset_tick_now(ls) * CLOCK_TICK_MS / 1000.0;
 	jv_set(r, "seconds", jv_double(secs));
 	jv_set(r, "traps_per_second", jv_double(secs > 0 ? st->traps / secs : 0));
