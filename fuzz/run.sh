@@ -9,7 +9,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 out=$root/build/fuzz
 secs=${FUZZ_SECONDS:-180}
 targets=${FUZZ_TARGETS:-core walk leaks}
-pkgs="libdw libelf capstone readline"
+pkgs="libdw libelf capstone readline zlib"
 cflags="-g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -std=gnu11 -I$root/include $(pkg-config --cflags $pkgs)"
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 libs="$(pkg-config --libs $pkgs) -lstdc++ -lm"
@@ -33,6 +33,10 @@ if test ${#todo[@]} -gt 0; then
 	printf '%s\n' "${todo[@]}" |
 		xargs -P "$(nproc)" -L 1 sh -c 'clang $0 -c -o "$2" "$1"' "$cflags $san -fsanitize=fuzzer-no-link"
 fi
+# The agent's image is built by make (freestanding, never instrumented) and embedded as mlyze does.
+make -C "$root" --no-print-directory build/plain/agent/agent.bin >/dev/null
+clang -c -DAGENT_BIN="\"$root/build/plain/agent/agent.bin\"" -o "$out/obj/agent-blob.o" "$root/src/agent/blob.S"
+objs+=("$out/obj/agent-blob.o")
 for t in $targets; do
 	clang $cflags $san -fsanitize=fuzzer -o "$out/fuzz-$t" "$root/fuzz/fuzz-$t.c" "${objs[@]}" $libs
 done

@@ -387,7 +387,7 @@ int agent_remove(struct agent *a, struct mlz_err *err)
 	if (!a->installed || !target_runs(a->t))
 		return 0;
 	if (target_stop(a->t, err) < 0)
-		return -1;
+		return target_runs(a->t) ? -1 : 0; /* it reached its exit meanwhile: nothing of it runs again */
 	agent_drain(a);
 	/* No new call enters the agent... */
 	for (int i = 0; i < a->nhooks; i++) {
@@ -408,7 +408,7 @@ int agent_remove(struct agent *a, struct mlz_err *err)
 		if (!target_runs(a->t))
 			return 0;
 		if (target_stop(a->t, err) < 0)
-			return -1;
+			return target_runs(a->t) ? -1 : 0;
 	}
 	return 0; /* the cleanup registry unmaps it now, or says why it stays */
 }

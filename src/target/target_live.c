@@ -675,6 +675,9 @@ static int live_detach(struct target *t, struct mlz_err *err)
 	 */
 	struct mlz_err stop_err = { 0 };
 	bool all_stopped = t->state == TARGET_STOPPED || stop_all(t, &stop_err) == 0;
+	/* It reached its exit while being stopped: nothing left to restore, let it finish. */
+	if (t->state == TARGET_HELD)
+		return release_held(t, err);
 	if (!exists(t))
 		return target_gone_error(t, err);
 	int failed = cleanup_run(&t->cleanup, write_cb, t);
