@@ -105,6 +105,7 @@ static int parse_notes(struct core *c, Elf_Data *data, struct mlz_err *err)
 			memcpy(&st, desc, sizeof(st));
 			ALLOC_GROW(c->threads, c->nthreads + 1, alloc);
 			struct core_thread *t = &c->threads[c->nthreads++];
+			*t = (struct core_thread){ 0 }; /* ALLOC_GROW does not clear: no name until a note gives one */
 			t->tid = st.pr_pid;
 			t->cursig = st.pr_cursig;
 			memcpy(&t->regs, st.pr_reg, sizeof(t->regs));
