@@ -34,7 +34,18 @@ struct core_thread {
 	pid_t tid;
 	int cursig;
 	struct user_regs_struct regs;
+	char name[16]; /* its comm from mlyze's note, "" when the core does not say */
 };
+
+/*
+ * The note `dump` adds for what a Linux core has no place for: owner "MLYZE",
+ * type NT_MLYZE_THREADS, a desc of records { int32 tid; char comm[16] } (comm
+ * NUL-padded), one per thread whose /proc/PID/task/TID/comm could be read.
+ * gdb and the kernel's readers skip notes of an owner they do not know.
+ */
+#define MLYZE_NOTE_OWNER "MLYZE"
+#define NT_MLYZE_THREADS 0x4d4c5a54 /* "MLZT", as NT_FILE is "FILE": BFD reads 1 of any owner as NT_PRSTATUS */
+#define MLYZE_THREAD_RECORD 20
 
 struct core {
 	char *path, *exe;
@@ -62,6 +73,8 @@ ssize_t core_read(struct core *c, uint64_t addr, void *buf, size_t len);
 int core_maps(const struct core *c, struct maps *m);
 /* Writable segments the kernel left out (its coredump_filter): a heap there cannot be walked. */
 size_t core_undumped_writable(const struct core *c);
+/* The name of thread tid: its own from mlyze's note, the process's for its leader; NULL if unknown. */
+const char *core_thread_name(const struct core *c, pid_t tid);
 void core_close(struct core *c);
 
 #endif

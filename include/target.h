@@ -137,8 +137,13 @@ struct target *target_open_core(const char *path, const char *exe, struct mlz_er
 int target_maps(struct target *t, struct maps *m, struct mlz_err *err);
 /* The executable mappings [lo, hi) of the file mapped at addr (0, 0 if none): a module's code. */
 void target_module_text(struct target *t, uint64_t addr, uint64_t *lo, uint64_t *hi);
-/* The name of a thread (comm), or of the process for a core file. */
-void target_thread_name(struct target *t, pid_t tid, char *buf, size_t len);
+/*
+ * The name of a thread, its comm: from /proc/PID/task/TID/comm live, from the
+ * note `dump` writes in a core, and for a core's leader from NT_PRPSINFO.
+ * False, with buf "", where it is not known (a thread gone, another thread of
+ * a kernel's or gcore's core, which record no thread names).
+ */
+bool target_thread_name(struct target *t, pid_t tid, char *buf, size_t len);
 /* A thread's scheduler state ('R', 'S', 'D', 't', ...), 0 where unknown (a core, a thread gone). */
 char target_thread_state(struct target *t, pid_t tid);
 /* The process facts `info` shows; release with target_facts_release(). */

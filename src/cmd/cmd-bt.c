@@ -25,10 +25,10 @@ static int thread_jv(struct cmd_ctx *c, struct sym *sym, pid_t tid, uint64_t *pc
 	if (n < 0)
 		return -1;
 	char name[64];
-	target_thread_name(c->s->target, tid, name, sizeof(name));
+	bool named = target_thread_name(c->s->target, tid, name, sizeof(name));
 	struct jv *th = jv_push(threads, jv_object());
 	jv_set(th, "tid", jv_int(tid));
-	jv_set(th, "name", jv_string(name));
+	jv_set(th, "name", named ? jv_string(name) : jv_null());
 	frames_to_jv(sym, pcs, caller, n, jv_set(th, "frames", jv_array()));
 	return 0;
 }
@@ -96,7 +96,7 @@ static void cmd_bt_text(const struct jv *r, struct strbuf *out)
 		if (i)
 			strbuf_addch(out, '\n');
 		strbuf_addf(out, "thread %" PRId64 " (", jv_get_int(th, "tid", 0));
-		strbuf_add_escaped(out, jv_get_str(th, "name", ""));
+		strbuf_add_escaped(out, jv_get_str(th, "name", "?")); /* null: a core that does not name it */
 		strbuf_addstr(out, "):\n");
 		const struct jv *frames = jv_get(th, "frames");
 		for (size_t k = 0; k < jv_len(frames); k++) {

@@ -36,10 +36,10 @@ static int cmd_threads_exec(struct cmd_ctx *c)
 			if (tids[k] == tid && states[k])
 				st[0] = states[k];
 		struct user_regs_struct regs;
-		target_thread_name(t, tid, name, sizeof(name));
+		bool named = target_thread_name(t, tid, name, sizeof(name));
 		struct jv *o = jv_push(list, jv_object());
 		jv_set(o, "tid", jv_int(tid));
-		jv_set(o, "name", jv_string(name));
+		jv_set(o, "name", named ? jv_string(name) : jv_null());
 		jv_set(o, "state", jv_string(st));
 		if (target_regs(t, tid, &regs, &c->err) == 0)
 			frames_to_jv(s->sym, (uint64_t[]){ regs.rip }, NULL, 1, jv_set(o, "frames", jv_array()));
@@ -60,7 +60,7 @@ static void cmd_threads_text(const struct jv *r, struct strbuf *out)
 		const struct jv *th = jv_at(list, i);
 		strbuf_addf(out, "%8" PRId64 "  ", jv_get_int(th, "tid", 0));
 		size_t at = out->len;
-		strbuf_add_escaped(out, jv_get_str(th, "name", ""));
+		strbuf_add_escaped(out, jv_get_str(th, "name", "?"));
 		while (out->len - at < 16)
 			strbuf_addch(out, ' ');
 		strbuf_addf(out, " %-5s ", jv_get_str(th, "state", "?"));
@@ -78,7 +78,9 @@ const struct cmd_entry cmd_threads_entry = {
 	.summary = "every thread: id, name, scheduler state, current function",
 	.help = "Lists the threads mlyze traces (all of them, including those created after attach) with "
 		"their name (comm), their state letter from /proc as it was before mlyze stopped them "
-		"(R running, S sleeping, D disk wait, T stopped, t traced), and the function they are in.",
+		"(R running, S sleeping, D disk wait, T stopped, t traced), and the function they are in. "
+		"On a core the names are those a core by 'dump' recorded; a core by the kernel or gcore "
+		"names only its leader (the process's comm), the other threads show '?' (null in JSON).",
 	.max_args = 0,
 	.flags = CMD_NEEDS_IMAGE,
 	.exec = cmd_threads_exec,

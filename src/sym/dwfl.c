@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-/* dwfl.c - the libdwfl session for a live target: module reports and our own thread callbacks. */
+/* dwfl.c - the libdwfl session for a live target or a core: module reports and our own thread callbacks. */
 #include <elf.h>
 #include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
@@ -233,7 +233,28 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_A
 	return -1;
 }
 
-/* Each live module gets the sym, for find_elf, before anything asks for its ELF. */
+/*
+ * libdwfl's find_elf for a core. The modules keep the names the core gives
+ * them (NT_FILE's paths, as /proc/PID/maps had them), so a program started
+ * through a symbolic link is named after the file it runs, as live; EXE from
+ * the command line only supplies that file's bytes (core_open checked its
+ * build-id), where libdwfl would have named the module after EXE.
+ */
+static int core_find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base, char **file_name,
+			 Elf **elfp)
+{
+	struct sym *s = *userdata;
+	const struct core *c = s ? target_core(s->target) : NULL;
+	if (!c || !c->exe || !c->exe_path || strcmp(name, c->exe_path) != 0)
+		return dwfl_build_id_find_elf(mod, userdata, name, base, file_name, elfp);
+	int fd = open(c->exe, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	*file_name = xstrdup(c->exe); /* where its debug files are looked for */
+	return fd;
+}
+
+/* Each module gets the sym, for find_elf, before anything asks for its ELF. */
 static int set_userdata(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr start, void *arg)
 {
 	(void)mod;
@@ -250,9 +271,10 @@ static int report(struct sym *s, struct mlz_err *err)
 	const struct core *c = target_core(s->target);
 	if (c) {
 		/* The modules from the core's NT_FILE note and link map; ELF files found by build-id or path. */
-		int n = dwfl_core_file_report(s->dwfl, c->elf, c->exe);
+		int n = dwfl_core_file_report(s->dwfl, c->elf, NULL);
 		if (dwfl_report_end(s->dwfl, NULL, NULL) != 0 || n < 0)
 			return mlz_error(err, "cannot read the module list of core file '%s': %s", c->path, dwfl_errmsg(-1));
+		dwfl_getmodules(s->dwfl, set_userdata, s, 0);
 		return 0;
 	}
 	int r = dwfl_linux_proc_report(s->dwfl, target_proc_pid(s->target));
@@ -267,7 +289,7 @@ static int open_dwfl(struct sym *s, struct mlz_err *err)
 {
 	/* Per sym, since --debug-dir changes where separate debug files are looked for. */
 	s->callbacks = (Dwfl_Callbacks){
-		.find_elf = target_core(s->target) ? dwfl_build_id_find_elf : find_elf,
+		.find_elf = target_core(s->target) ? core_find_elf : find_elf,
 		.find_debuginfo = dwfl_standard_find_debuginfo,
 		.debuginfo_path = &s->debuginfo_path,
 	};

@@ -2,7 +2,7 @@
 /*
  * core.c - an ELF core file as a target that never runs: threads and
  * registers from NT_PRSTATUS, the process from NT_PRPSINFO, file mappings
- * from NT_FILE, memory from PT_LOAD segments and, where the kernel did not
+ * from NT_FILE, thread names from mlyze's own note, memory from PT_LOAD segments and, where the kernel did not
  * dump a file-backed page, from the mapped file itself (as gdb reads text).
  * Every size and offset in the file is checked before it is used.
  */
@@ -80,6 +80,22 @@ static int parse_notes(struct core *c, Elf_Data *data, struct mlz_err *err)
 	while ((off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
 		const uint8_t *desc = (const uint8_t *)data->d_buf + desc_off;
 		const char *name = (const char *)data->d_buf + name_off;
+		if (nh.n_namesz == sizeof(MLYZE_NOTE_OWNER) && !memcmp(name, MLYZE_NOTE_OWNER, sizeof(MLYZE_NOTE_OWNER)) &&
+		    nh.n_type == NT_MLYZE_THREADS) {
+			if (nh.n_descsz % MLYZE_THREAD_RECORD)
+				return mlz_error(err, "'%s': its note of thread names is malformed", c->path);
+			/* the threads' notes come first in a core `dump` wrote; names for unknown tids are dropped */
+			for (size_t r = 0; r < nh.n_descsz; r += MLYZE_THREAD_RECORD) {
+				int32_t tid;
+				memcpy(&tid, desc + r, 4);
+				for (size_t i = 0; i < c->nthreads; i++)
+					if (c->threads[i].tid == tid) {
+						memcpy(c->threads[i].name, desc + r + 4, 15);
+						c->threads[i].name[15] = 0;
+					}
+			}
+			continue;
+		}
 		if (nh.n_namesz != 5 || memcmp(name, "CORE", 5) != 0)
 			continue; /* LINUX notes (xstate, siginfo's cousins) are not needed */
 		if (nh.n_type == NT_PRSTATUS) {
@@ -89,6 +105,7 @@ static int parse_notes(struct core *c, Elf_Data *data, struct mlz_err *err)
 			memcpy(&st, desc, sizeof(st));
 			ALLOC_GROW(c->threads, c->nthreads + 1, alloc);
 			struct core_thread *t = &c->threads[c->nthreads++];
+			*t = (struct core_thread){ 0 }; /* ALLOC_GROW does not clear: no name until a note gives one */
 			t->tid = st.pr_pid;
 			t->cursig = st.pr_cursig;
 			memcpy(&t->regs, st.pr_reg, sizeof(t->regs));
@@ -266,6 +283,15 @@ struct core *core_open(const char *path, const char *exe, struct mlz_err *err)
 fail:
 	core_free(c);
 	return NULL;
+}
+
+const char *core_thread_name(const struct core *c, pid_t tid)
+{
+	for (size_t i = 0; i < c->nthreads; i++)
+		if (c->threads[i].tid == tid && c->threads[i].name[0])
+			return c->threads[i].name;
+	/* NT_PRPSINFO's pr_fname is the comm of the thread group's leader, the kernel's and gcore's alike */
+	return tid == c->pid && c->name[0] ? c->name : NULL;
 }
 
 /*

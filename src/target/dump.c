@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /*
  * dump.c - write a stopped live process as an ELF core that gdb and
- * `mlyze core` read: NT_PRPSINFO, one NT_PRSTATUS per thread, NT_AUXV and
- * NT_FILE in a PT_NOTE, then one PT_LOAD per mapping with the contents of
+ * `mlyze core` read: NT_PRPSINFO, one NT_PRSTATUS per thread, mlyze's note
+ * of thread names, NT_AUXV and NT_FILE in a PT_NOTE, then one PT_LOAD per mapping with the contents of
  * every readable one (pages that cannot be read are written as zeros).
  * The core holds the process's memory, so it goes to a temporary file of
  * mode 0600 next to FILE that takes FILE's name only once it is whole.
@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cancel.h"
+#include "core.h"
 #include "proc.h"
 #include "savefile.h"
 #include "strbuf.h"
@@ -27,15 +28,22 @@
 #define PAGE 4096u
 #define CHUNK (1u << 20)
 
-static void note(struct strbuf *sb, uint32_t type, const void *desc, size_t len)
+/* One note: its owner's name and its desc, each NUL-padded to 4 bytes. */
+static void note_of(struct strbuf *sb, const char *owner, uint32_t type, const void *desc, size_t len)
 {
-	static const char name[8] = "CORE";
-	uint32_t hdr[3] = { 5, (uint32_t)len, type };
+	uint32_t namesz = (uint32_t)strlen(owner) + 1;
+	uint32_t hdr[3] = { namesz, (uint32_t)len, type };
 	static const char pad[4];
 	strbuf_add(sb, hdr, sizeof(hdr));
-	strbuf_add(sb, name, 8); /* "CORE\0" padded to 4 */
+	strbuf_add(sb, owner, namesz);
+	strbuf_add(sb, pad, (4 - namesz % 4) % 4);
 	strbuf_add(sb, desc, len);
 	strbuf_add(sb, pad, (4 - len % 4) % 4);
+}
+
+static void note(struct strbuf *sb, uint32_t type, const void *desc, size_t len)
+{
+	note_of(sb, "CORE", type, desc, len);
 }
 
 static char *read_proc(pid_t pid, const char *what, size_t *len)
@@ -80,6 +88,22 @@ static void build_notes(struct target *t, const struct maps *m, struct strbuf *s
 		memcpy(st.pr_reg, &regs, sizeof(regs));
 		note(sb, NT_PRSTATUS, &st, sizeof(st));
 	}
+
+	/* Each thread's name, which a Linux core has no note for, so a core shows the names live does. */
+	struct strbuf tnames = STRBUF_INIT;
+	for (size_t i = 0; i < t->nthreads; i++) {
+		char rec[MLYZE_THREAD_RECORD] = { 0 }, comm[16]; /* TASK_COMM_LEN */
+		int32_t tid = t->threads[i].tid;
+		proc_comm(t->pid, tid, comm, sizeof(comm));
+		if (!comm[0])
+			continue;
+		memcpy(rec, &tid, 4);
+		memcpy(rec + 4, comm, strnlen(comm, 15));
+		strbuf_add(&tnames, rec, sizeof(rec));
+	}
+	if (tnames.len)
+		note_of(sb, MLYZE_NOTE_OWNER, NT_MLYZE_THREADS, tnames.buf, tnames.len);
+	strbuf_release(&tnames);
 
 	char *auxv = read_proc(target_proc_pid(t), "auxv", &len);
 	if (auxv)

@@ -137,9 +137,9 @@ int target_maps(struct target *t, struct maps *m, struct mlz_err *err)
 	return t->ops->maps(t, m, err);
 }
 
-void target_thread_name(struct target *t, pid_t tid, char *buf, size_t len)
+bool target_thread_name(struct target *t, pid_t tid, char *buf, size_t len)
 {
-	t->ops->thread_name(t, tid, buf, len);
+	return t->ops->thread_name(t, tid, buf, len);
 }
 
 char target_thread_state(struct target *t, pid_t tid)

@@ -80,10 +80,11 @@ static int core_t_maps(struct target *t, struct maps *m, struct mlz_err *err)
 	return core_maps(t->core, m);
 }
 
-static void core_thread_name(struct target *t, pid_t tid, char *buf, size_t len)
+static bool core_t_thread_name(struct target *t, pid_t tid, char *buf, size_t len)
 {
-	(void)tid;
-	snprintf(buf, len, "%s", t->core->name); /* a core names the process only */
+	const char *name = core_thread_name(t->core, tid);
+	snprintf(buf, len, "%s", name ? name : "");
+	return name != NULL;
 }
 
 static char core_thread_state(struct target *t, pid_t tid)
@@ -136,7 +137,7 @@ const struct target_ops target_core_ops = {
 	.regs = core_regs,
 	.setregs = core_setregs,
 	.maps = core_t_maps,
-	.thread_name = core_thread_name,
+	.thread_name = core_t_thread_name,
 	.thread_state = core_thread_state,
 	.facts = core_facts,
 	.resident = core_resident,

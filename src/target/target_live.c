@@ -890,9 +890,10 @@ static int live_maps(struct target *t, struct maps *m, struct mlz_err *err)
 	return proc_maps(target_proc_pid(t), m, err);
 }
 
-static void live_thread_name(struct target *t, pid_t tid, char *buf, size_t len)
+static bool live_thread_name(struct target *t, pid_t tid, char *buf, size_t len)
 {
 	proc_comm(t->pid, tid, buf, len);
+	return buf[0] != 0;
 }
 
 static char live_thread_state(struct target *t, pid_t tid)

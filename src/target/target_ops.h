@@ -24,7 +24,7 @@ struct target_ops {
 	int (*regs)(struct target *t, pid_t tid, struct user_regs_struct *regs, struct mlz_err *err);
 	int (*setregs)(struct target *t, pid_t tid, const struct user_regs_struct *regs, struct mlz_err *err);
 	int (*maps)(struct target *t, struct maps *m, struct mlz_err *err);
-	void (*thread_name)(struct target *t, pid_t tid, char *buf, size_t len);
+	bool (*thread_name)(struct target *t, pid_t tid, char *buf, size_t len);
 	char (*thread_state)(struct target *t, pid_t tid);
 	void (*facts)(struct target *t, struct target_facts *f);
 	int64_t (*resident)(struct target *t, uint64_t lo, uint64_t hi);
