@@ -276,8 +276,8 @@ fixture_start () {
 	"$FIXTURES/$name" "$@" >"$TRASH/$name.out" 2>"$TRASH/$name.err" </dev/null 5>&- 6>&- &
 	FIXTURE_PID=$!
 	test_fixture_pids_="$test_fixture_pids_ $FIXTURE_PID"
-	# Stop waiting early when the fixture dies before getting ready.
-	test_poll_ 10 test_fixture_settled_ "$TRASH/$name.out" "$FIXTURE_PID"
+	# Stop waiting early when the fixture dies before getting ready; a loaded machine may take long.
+	test_poll_ 30 test_fixture_settled_ "$TRASH/$name.out" "$FIXTURE_PID"
 	if ! grep -qx ready "$TRASH/$name.out"; then
 		echo "fixture_start: $name (pid $FIXTURE_PID) never printed ready" >&2
 		sed 's/^/fixture stderr: /' "$TRASH/$name.err" >&2
