@@ -43,14 +43,18 @@ test_expect_success 'Ctrl-C ends a heap walk and a snapshot the same way' '
 	test_path_is_sleeping $pid
 '
 
+# A slow machine may finish a dump or two before the signal lands: those are whole cores, the one
+# interrupted leaves nothing, not even its temporary file.
 test_expect_success 'Ctrl-C ends dump and leaves no half-written core' '
-	"$MLYZE" --no-trace attach $pid -e "dump $TRASH/d" -e "dump $TRASH/d" -e "dump $TRASH/d" \
-		-e "dump $TRASH/d" -e "dump $TRASH/d" >out 2>err &
+	"$MLYZE" --no-trace attach $pid -e "dump $TRASH/d1" -e "dump $TRASH/d2" -e "dump $TRASH/d3" \
+		-e "dump $TRASH/d4" -e "dump $TRASH/d5" >out 2>err &
 	m=$! &&
 	signal_while_held INT $pid &&
 	test_expect_code 130 wait $m &&
 	tail -n 1 err >actual && test_cmp expect actual &&
-	! test -e d &&
+	done=$(ls d? 2>/dev/null | wc -l) && test $done -lt 5 &&
+	for i in $(seq $done); do readelf -h d$i | grep -q "Type: *CORE" || return 1; done &&
+	! test -e d$((done + 1)) && ! ls .d* 2>/dev/null &&
 	test_path_is_sleeping $pid
 '
 
