@@ -74,6 +74,7 @@ struct tracer {
 	uint64_t *no_site;   /* return sites where no breakpoint fits: not tried again */
 	size_t nno_site, no_site_alloc;
 	int cleanup_unmap, cleanup_fixup;
+	size_t unfixed;      /* threads fixup_threads could not check: the scratch area must stay */
 
 	/* Return trampolines: instance i at code tr_code + 32 i, its data at tr_data + 32 i. */
 	uint64_t tr_code, tr_data, trap_ret;

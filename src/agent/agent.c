@@ -85,8 +85,12 @@ static pid_t thread_inside(struct agent *a, uint64_t lo, uint64_t hi)
 {
 	for (size_t i = 0; i < a->t->nthreads; i++) {
 		struct user_regs_struct r;
-		if (target_regs(a->t, a->t->threads[i].tid, &r, NULL) == 0 && r.rip > lo && r.rip < hi)
-			return a->t->threads[i].tid;
+		const struct thread *th = &a->t->threads[i];
+		if (th->tid <= 0)
+			continue;
+		/* A thread not stopped, or not read, may be there: count it as inside. */
+		if (!th->stopped || target_regs(a->t, th->tid, &r, NULL) < 0 || (r.rip > lo && r.rip < hi))
+			return th->tid;
 	}
 	return 0;
 }

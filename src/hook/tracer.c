@@ -523,11 +523,17 @@ static int fixup_threads(void *arg)
 	struct tracer *tr = arg;
 	struct target *t = tr->t;
 	int failed = 0;
+	tr->unfixed = 0;
 	for (size_t i = 0; i < t->nthreads; i++) {
 		struct thread *th = &t->threads[i];
 		struct user_regs_struct regs;
-		if (th->tid <= 0 || target_regs(t, th->tid, &regs, NULL) < 0)
+		if (th->tid <= 0)
 			continue;
+		/* A thread not stopped, or not read, may be in the scratch area: it must stay mapped. */
+		if (!th->stopped || target_regs(t, th->tid, &regs, NULL) < 0) {
+			tr->unfixed++;
+			continue;
+		}
 		uint64_t rip = regs.rip, nrip = rip;
 		for (size_t k = 0; k < tr->bps.n; k++) {
 			const struct bp *b = &tr->bps.v[k];
@@ -581,6 +587,12 @@ static int unmap_scratch(void *arg)
 	 */
 	if (tr->t->emergency || !tr->sc.size)
 		return 0;
+	if (tr->unfixed) {
+		strbuf_addf(&tr->t->notices, "%zu thread(s) could not be stopped or read: the scratch area 0x%llx-0x%llx "
+			    "stays mapped, unused, in case one runs there\n", tr->unfixed, (unsigned long long)tr->sc.base,
+			    (unsigned long long)(tr->sc.base + tr->sc.size));
+		return 0;
+	}
 	/* A process stopped by SIGSTOP has only group-stopped threads: one of them serves, and stays stopped. */
 	pid_t tid = target_inject_thread(tr->t);
 	if (!tid) {
