@@ -231,14 +231,19 @@ wpid=$!
 for _ in $(seq 100); do grep -qs "^ready" "$work/soak.err" && break; sleep 0.05; done
 coproc S { exec "$mlyze" attach $wpid --json 2>"$work/soak.mlyze.err"; }
 spid=$S_PID
-: >"$work/soak.lat"; : >"$work/soak.rss"; : >"$work/soak.json"
+# bash unsets S when mlyze ends: the soak keeps copies, and a write to an mlyze that ended fails
+# instead of killing the bench with SIGPIPE
 soak_fail=
+if [ -n "${S[1]:-}" ]; then exec {s_in}>&"${S[1]}" {s_out}<&"${S[0]}"; else soak_fail="mlyze ended at once"; fi
+trap '' PIPE
+# (kill -0 would not tell: a child that exited and was not waited for yet still takes signals)
+running () { local st; st=$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null); [ -n "$st" ] && [ "$st" != Z ]; }
+: >"$work/soak.lat"; : >"$work/soak.rss"; : >"$work/soak.json"
 # soak_cmd LINE: send it, wait for its answer, note kind, milliseconds and whether it went well
 soak_cmd () {
 	local t0=$EPOCHREALTIME reply
-	echo "$1" >&"${S[1]}"
-	if ! read -r -t 300 reply <&"${S[0]}"; then
-		soak_fail="no answer to '$1'"
+	if ! echo "$1" >&$s_in 2>/dev/null || ! read -r -t 300 reply <&$s_out; then
+		soak_fail="no answer to '$1'$(running "$spid" || echo ": mlyze ended")"
 		return 1
 	fi
 	local t1=$EPOCHREALTIME
@@ -246,8 +251,12 @@ soak_cmd () {
 	printf '%s\n' "$reply" >>"$work/soak.json"
 	[ "$(jq -r '.ok' <<<"$reply")" = true ] || { soak_fail="'$1' failed: $(jq -c .error <<<"$reply")"; return 1; }
 }
-soak_rss () { echo "$1 $(awk '/^VmRSS:/ {print $2}' "/proc/$spid/status")" >>"$work/soak.rss"; }
-soak_cmd stats && soak_rss 0
+soak_rss () {
+	local kib
+	kib=$(awk '/^VmRSS:/ {print $2}' "/proc/$spid/status" 2>/dev/null) || true
+	if [ -n "$kib" ]; then echo "$1 $kib" >>"$work/soak.rss"; fi
+}
+[ -z "$soak_fail" ] && soak_cmd stats && soak_rss 0
 touch "$work/start"
 t_start=$EPOCHREALTIME
 k=0
@@ -265,10 +274,10 @@ while [ -z "$soak_fail" ]; do
 	sleep "$(awk -v a="$t_start" -v b="$EPOCHREALTIME" -v k=$k 'BEGIN {d = a + 2 * k - b; printf "%.3f", (d > 0 ? d : 0)}')"
 done
 soak_rss "$(awk -v a="$t_start" -v b="$EPOCHREALTIME" 'BEGIN {printf "%d", b - a}')"
-exec {S[1]}>&-
+[ -n "${s_in:-}" ] && exec {s_in}>&- {s_out}<&-
+[ -n "${S[1]:-}" ] && exec {S[1]}>&-
+trap - PIPE
 # end of input: mlyze detaches; if it has not within a minute, SIGTERM makes it detach and exit
-# (kill -0 would not tell: a child that exited and was not waited for yet still takes signals)
-running () { local st; st=$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null); [ -n "$st" ] && [ "$st" != Z ]; }
 for _ in $(seq 600); do running "$spid" || break; sleep 0.1; done
 running "$spid" && kill "$spid" && soak_fail="${soak_fail:-mlyze still running a minute after its input ended}"
 soak_rc=0
