@@ -4,6 +4,7 @@
 # live block, and the workloads of ../shared/bench run under it. Not part of `make check`.
 #
 # usage: bench/run.sh [--quick]   (--quick: smaller runs, and no 8 x 1M stress)
+#        SOAK_SECONDS=N bench/run.sh   (the soak's length: 600 s, 60 with --quick)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 b=$root/bench
@@ -17,6 +18,8 @@ n_hold=1000000
 n_stress=1000000
 n_big=10000000
 [ "$quick" = --quick ] && { n_churn=50000; n_hold=200000; n_stress=0; n_big=1000000; }
+soak_s=${SOAK_SECONDS:-$([ "$quick" = --quick ] && echo 60 || echo 600)}
+soak_rounds=10
 
 kv () { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" | tail -n1; }
 line () { printf '%-44s %s\n' "$1" "$2"; }
@@ -216,3 +219,83 @@ if [ "$n_stress" -gt 0 ]; then
 	line "malloc events seen / made" "$(jq 'select(.command == "stats") | .result.events.malloc' "$work/st.json.mlyze") / $(jq .mallocs "$work/st.json.done")"
 	line "time traced" "$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.1f s", b - a}')"
 fi
+
+echo "== soak: mixed -t 4 -r $soak_rounds in a loop for $soak_s s, traced (agent); snapshot, compare, leaks, heap, stats every 2 s"
+# The workload loops until killed (-L 0), one result line per loop in soak.out; mlyze reads its
+# commands from a coproc and answers each with one JSON line: a command's latency is from writing
+# it to reading its line. Two snapshot names, replaced in turn (--force), so snapshots do not pile up.
+rm -f "$work/start"
+: >"$work/soak.out"; : >"$work/ref.out"
+"$b/mixed" -t 4 -r $soak_rounds -L 0 -w "$work/start" -o "$work/soak.out" 2>"$work/soak.err" &
+wpid=$!
+for _ in $(seq 100); do grep -qs "^ready" "$work/soak.err" && break; sleep 0.05; done
+coproc S { exec "$mlyze" attach $wpid --json 2>"$work/soak.mlyze.err"; }
+spid=$S_PID
+# bash unsets S when mlyze ends: the soak keeps copies, and a write to an mlyze that ended fails
+# instead of killing the bench with SIGPIPE
+soak_fail=
+if [ -n "${S[1]:-}" ]; then exec {s_in}>&"${S[1]}" {s_out}<&"${S[0]}"; else soak_fail="mlyze ended at once"; fi
+trap '' PIPE
+# (kill -0 would not tell: a child that exited and was not waited for yet still takes signals)
+running () { local st; st=$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null); [ -n "$st" ] && [ "$st" != Z ]; }
+: >"$work/soak.lat"; : >"$work/soak.rss"; : >"$work/soak.json"
+# soak_cmd LINE: send it, wait for its answer, note kind, milliseconds and whether it went well
+soak_cmd () {
+	local t0=$EPOCHREALTIME reply
+	if ! echo "$1" >&$s_in 2>/dev/null || ! read -r -t 300 reply <&$s_out; then
+		soak_fail="no answer to '$1'$(running "$spid" || echo ": mlyze ended")"
+		return 1
+	fi
+	local t1=$EPOCHREALTIME
+	echo "${1%% *} $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", (b - a) * 1000}')" >>"$work/soak.lat"
+	printf '%s\n' "$reply" >>"$work/soak.json"
+	[ "$(jq -r '.ok' <<<"$reply")" = true ] || { soak_fail="'$1' failed: $(jq -c .error <<<"$reply")"; return 1; }
+}
+soak_rss () {
+	local kib
+	kib=$(awk '/^VmRSS:/ {print $2}' "/proc/$spid/status" 2>/dev/null) || true
+	if [ -n "$kib" ]; then echo "$1 $kib" >>"$work/soak.rss"; fi
+}
+[ -z "$soak_fail" ] && soak_cmd stats && soak_rss 0
+touch "$work/start"
+t_start=$EPOCHREALTIME
+k=0
+next_rss=10
+while [ -z "$soak_fail" ]; do
+	el=$(awk -v a="$t_start" -v b="$EPOCHREALTIME" 'BEGIN {printf "%d", b - a}')
+	[ "$el" -ge "$soak_s" ] && break
+	if [ "$el" -ge "$next_rss" ]; then soak_rss "$next_rss"; next_rss=$((next_rss + 10)); fi
+	cur=s$((k % 2))
+	soak_cmd "snapshot $cur --force" || break
+	if [ $k -gt 0 ]; then soak_cmd "compare s$(((k - 1) % 2)) $cur" || break; fi
+	soak_cmd leaks && soak_cmd heap && soak_cmd stats || break
+	k=$((k + 1))
+	# the next round 2 s after this one began (at once if this one took longer)
+	sleep "$(awk -v a="$t_start" -v b="$EPOCHREALTIME" -v k=$k 'BEGIN {d = a + 2 * k - b; printf "%.3f", (d > 0 ? d : 0)}')"
+done
+soak_rss "$(awk -v a="$t_start" -v b="$EPOCHREALTIME" 'BEGIN {printf "%d", b - a}')"
+[ -n "${s_in:-}" ] && exec {s_in}>&- {s_out}<&-
+[ -n "${S[1]:-}" ] && exec {S[1]}>&-
+trap - PIPE
+# end of input: mlyze detaches; if it has not within a minute, SIGTERM makes it detach and exit
+for _ in $(seq 600); do running "$spid" || break; sleep 0.1; done
+running "$spid" && kill "$spid" && soak_fail="${soak_fail:-mlyze still running a minute after its input ended}"
+soak_rc=0
+wait "$spid" || soak_rc=$?
+alive=$(running $wpid && echo yes || echo NO)
+kill $wpid 2>/dev/null || true
+wait $wpid 2>/dev/null || true
+loops=$(wc -l <"$work/soak.out")
+[ "$loops" -gt 0 ] && "$b/mixed" -t 4 -r $soak_rounds -L "$loops" -o "$work/ref.out" 2>/dev/null
+line "rounds of commands, failures" "$k, ${soak_fail:-none}"
+for c in snapshot compare leaks heap stats; do
+	line "  $c: median / max latency" "$(awk -v c=$c '$1 == c {print $2}' "$work/soak.lat" | sort -n |
+		awk '{v[NR] = $1} END {if (NR) printf "%.1f ms / %.1f ms (%d)", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2), v[NR], NR; else printf "none"}')"
+done
+line "mlyze VmRSS, MiB at second N" "$(awk '{t[NR] = $1; r[NR] = $2} END {for (i = 1; i <= NR; i++) if (i == 1 || i == NR || t[i] % 60 == 0) printf "%s%d: %.1f", (i > 1 ? ", " : ""), t[i], r[i] / 1024}' "$work/soak.rss")"
+line "  end (stats): live blocks, tables, stacks" "$(jq -s -r 'map(select(.command == "stats"))[-1].result | "\(.live_blocks), \(.table_bytes) bytes, \(.stacks)"' "$work/soak.json")"
+line "  events traced, lost (stats)" "$(jq -s -r 'map(select(.command == "stats"))[-1].result | "\(.events_total), \(.lost)"' "$work/soak.json")"
+line "  its stats' mlyze_rss, first / last" "$(jq -s -r 'map(select(.command == "stats")) | "\(.[0].result.mlyze_rss / 1048576 * 10 | round / 10) / \(.[-1].result.mlyze_rss / 1048576 * 10 | round / 10) MiB"' "$work/soak.json")"
+line "workload loops, ms per loop (untraced)" "$loops, $(awk '{sub(/.*elapsed_s=/, ""); s += $1} END {printf "%.0f", NR ? s / NR * 1000 : 0}' "$work/soak.out") ($(awk '{sub(/.*elapsed_s=/, ""); s += $1} END {printf "%.0f", NR ? s / NR * 1000 : 0}' "$work/ref.out"))"
+line "  output of every loop the same as untraced" "$([ "$loops" -gt 0 ] && cmp -s <(sed 's/ elapsed_s=.*//' "$work/soak.out") <(sed 's/ elapsed_s=.*//' "$work/ref.out") && echo yes || echo NO)"
+line "  mlyze's exit status; workload alive after" "$soak_rc, $alive"

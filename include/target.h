@@ -157,15 +157,24 @@ int target_data_runs(struct target *t, uint64_t lo, uint64_t hi, void (*fn)(void
 /* The core file behind t, NULL for a process: for libdwfl, which reports a core's modules from the file. */
 const struct core *target_core(const struct target *t);
 
+/* How target_dump writes: the ranges to leave out are mlyze's own areas in the process. */
+struct target_dump_opts {
+	bool force;                /* replace an existing file */
+	const uint64_t (*skip)[2]; /* [start, end) ranges that are not the program's memory, in any order */
+	size_t nskip;
+	struct cancel *cancel;
+};
+
 /*
  * Write the stopped process as an ELF core at path (gdb and `mlyze core` read
- * it), with the original bytes where mlyze put breakpoints; *bytes gets its size.
+ * it), with the original bytes where mlyze put breakpoints and no segment for
+ * any part of a mapping in o->skip; *bytes gets its size.
  * The core is written to a temporary file of mode 0600 in path's directory and
  * renamed to path when whole; on failure nothing is left. A symbolic link at
- * path is refused, an existing file unless force. A dump cancel ends fails
+ * path is refused, an existing file unless o->force. A dump cancel ends fails
  * with MLZ_E_INTERRUPTED and leaves no file.
  */
-int target_dump(struct target *t, const char *path, bool force, uint64_t *bytes, struct cancel *cancel,
+int target_dump(struct target *t, const char *path, const struct target_dump_opts *o, uint64_t *bytes,
 		struct mlz_err *err);
 
 /*

@@ -124,6 +124,56 @@ test_expect_success 'traced from the start (run): requested sizes, grouped by al
 	test_cmp expect.groups actual
 '
 
+# dump_traced HOW: fx-graph traced from the start (run, HOW the tracing), /proc/PID/maps taken once
+# it is ready (mlyze's areas are mapped from the start), then leaks, dump, info; then the same
+# process untraced (--no-trace attach) once mlyze has left, for usable sizes like the core's.
+dump_traced () {
+	rm -f "$TRASH/d.json" "$TRASH/d.core" &&
+	{ "$MLYZE" $1 run --json -e "sleep 3" -e leaks -e "dump $TRASH/d.core" -e info -e detach \
+		-- "$FIXTURES/fx-graph" "$TRASH/d.json" >dout 2>derr & } && mpid=$! &&
+	test_poll_ 10 test -s "$TRASH/d.json" && dpid=$(jq .pid "$TRASH/d.json") &&
+	cat /proc/$dpid/maps >dmaps &&
+	wait $mpid && grep "^{" dout >dlive &&
+	"$MLYZE" --no-trace attach $dpid --json -e leaks >dplain 2>err && test_must_be_empty err &&
+	kill -USR1 $dpid &&
+	"$MLYZE" core "$TRASH/d.core" "$FIXTURES/fx-graph" --json -e leaks >dcore 2>err && test_must_be_empty err
+}
+# figs FILE: [definitely, indirectly, possibly, reachable] as [blocks, bytes]
+figs () { result leaks "$1" | jq -c "[.definitely_lost, .indirectly_lost, .possibly_lost, .reachable] | map([.blocks, .bytes])"; }
+# covered ADDR: the core d.core has a PT_LOAD holding ADDR (hex, without 0x)
+covered () {
+	readelf -lW "$TRASH/d.core" | awk "\$1 == \"LOAD\" { print \$3, \$6 }" | {
+		while read -r va sz; do
+			test $((16#$1)) -ge $((va)) && test $((16#$1)) -lt $((va + sz)) && return 0
+		done
+		return 1
+	}
+}
+
+# mlyze's areas (the agent's, the breakpoints' scratch) hold the last results of malloc and the
+# recorded events: left in a core, they keep the lost blocks reachable there (all 19, before). The
+# core must give the live figures: every class's blocks as the traced process gave them, and bytes
+# (usable sizes in a core, requested ones for traced blocks live) as the same process untraced.
+# Each mapping of mlyze's area, the one at the scratch address and the one right after it, has no
+# segment in the core, while the program's mappings have theirs.
+for how in --agent --breakpoints; do
+test_expect_success "dump of a process traced from the start ($how): mlyze's areas left out, leaks as live" '
+	dump_traced '$how' &&
+	test_must_be_empty derr &&
+	result info dlive | jq -e ".tracing.by == \"${how#--}\" and .tracing.scratch != null" &&
+	figs dlive | jq -c "map(.[0])" >live.blocks && echo "[4,6,1,8]" >expect && test_cmp expect live.blocks &&
+	figs dcore | jq -c "map(.[0])" >actual && test_cmp live.blocks actual &&
+	figs dplain >plain && figs dcore >actual && test_cmp plain actual &&
+	echo "[200888,256,72]" >expect && jq -c "map(.[1])[0:3]" actual >lost.bytes && test_cmp expect lost.bytes &&
+	scratch=$(result info dlive | jq -r .tracing.scratch) && scratch=${scratch#0x} &&
+	area_end=$(sed -n "s/^$scratch-\([0-9a-f]*\) .*/\1/p" dmaps) && test -n "$area_end" &&
+	grep "^$area_end-" dmaps &&
+	! covered $scratch && ! covered $area_end &&
+	heap=$(sed -n "s/-.*\[heap\]$//p" dmaps) && covered $heap &&
+	stack=$(sed -n "s/-.*\[stack\]$//p" dmaps) && covered $stack
+'
+done
+
 test_expect_success VALGRIND 'valgrind memcheck agrees (plus the blocks main held, lost once main returns)' '
 	valgrind --leak-check=full "$FIXTURES/fx-graph" "$TRASH/v.json" >v.out 2>v.err &
 	vpid=$! &&

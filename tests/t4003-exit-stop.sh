@@ -62,9 +62,8 @@ test_expect_success 'path at exit: the list still hangs from the global g_list' 
 	test_cmp expect.path actual
 '
 
-# Untraced (--no-trace), so nothing of mlyze's is in the core (a traced process's core holds the
-# scratch mapping, whose trampoline data keeps the last results of malloc) and sizes are usable
-# sizes on both sides: the core must give exactly what the exit stop gave, and the same classes.
+# Untraced (--no-trace), so sizes are usable sizes on both sides (t4001 dumps traced processes):
+# the core must give exactly what the exit stop gave, and the same classes.
 test_expect_success 'dump at exit: mlyze core reads the core back, with the same leaks as at the exit stop' '
 	rm -f "$TRASH/g2.json" && : >later2.mlyze &&
 	{ "$MLYZE" --no-trace run --json -e wait -e leaks -e "dump $TRASH/exit.core" -x later2.mlyze \

@@ -5,6 +5,7 @@
 #include "clock.h"
 #include "cmd.h"
 #include "jv.h"
+#include "liveset.h"
 #include "session.h"
 #include "strbuf.h"
 #include "target.h"
@@ -13,10 +14,15 @@ static int cmd_dump_exec(struct cmd_ctx *c)
 {
 	uint64_t bytes = 0;
 	double stopped;
+	struct source_info si;
 	if (session_pause(c->s, &c->err) < 0)
 		return -1;
-	int r = target_dump(c->s->target, c->args->argv[0], cmd_has(c->args, "--force"), &bytes, session_cancel(c->s),
-			    &c->err);
+	/* mlyze's own areas (the agent's, the breakpoints' scratch) are not the program's memory, and
+	 * what they hold (results of malloc on their way back, recorded events) would keep blocks
+	 * reachable in the core that are lost in the process */
+	liveset_source_info(&c->s->live, &si);
+	struct target_dump_opts o = { cmd_has(c->args, "--force"), si.areas, si.nareas, session_cancel(c->s) };
+	int r = target_dump(c->s->target, c->args->argv[0], &o, &bytes, &c->err);
 	struct mlz_err e2;
 	if (session_unpause(c->s, &stopped, r < 0 ? &e2 : &c->err) < 0)
 		r = -1;
@@ -49,8 +55,9 @@ const struct cmd_entry cmd_dump_entry = {
 	.help = "Stops the process and writes it to FILE as an ELF core: the process and each thread's "
 		"registers in notes, the auxiliary vector, the mapped files, and the contents of every readable "
 		"mapping (pages that cannot be read are written as zeros). Where mlyze put a breakpoint the core "
-		"holds the original code; its scratch mapping is in the core as one more mapping, and a thread "
-		"inside an allocator call at that moment has mlyze's trampoline as its return address. The "
+		"holds the original code, and the areas mlyze mapped into the process (the agent's, the "
+		"breakpoints' scratch) are left out, so 'leaks' on the core finds what it finds live; a thread "
+		"inside an allocator call at that moment has an address in mlyze's area as its return address. The "
 		"process runs on afterwards. The core holds the process's memory, so it is written to a new file "
 		"of mode 0600 next to FILE that takes FILE's name only once it is complete: a failed dump (a full "
 		"disk) leaves nothing behind. An existing FILE is replaced only with --force; a symbolic link at "

@@ -4,6 +4,9 @@
  * `mlyze core` read: NT_PRPSINFO, one NT_PRSTATUS per thread, mlyze's note
  * of thread names, NT_AUXV and NT_FILE in a PT_NOTE, then one PT_LOAD per mapping with the contents of
  * every readable one (pages that cannot be read are written as zeros).
+ * Ranges the caller says are not the program's (mlyze's own areas) get no
+ * segment: the kernel may have merged them with the program's anonymous
+ * mappings, so a mapping is cut around them.
  * The core holds the process's memory, so it goes to a temporary file of
  * mode 0600 next to FILE that takes FILE's name only once it is whole.
  */
@@ -190,6 +193,50 @@ static int write_mapping(struct target *t, int fd, uint64_t start, uint64_t end,
 	return 0;
 }
 
+/* A PT_LOAD to be: a mapping, or the part of it outside every skipped range. */
+struct seg {
+	uint64_t start, end;
+	const struct map_entry *e;
+};
+
+static int cmp_range(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+	return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+/* m's mappings less the ranges in o->skip, in address order; *n gets how many. */
+static struct seg *segments(const struct maps *m, const struct target_dump_opts *o, size_t *n)
+{
+	uint64_t (*skip)[2] = NULL;
+	if (o->nskip) {
+		skip = xmalloc(o->nskip * sizeof(*skip));
+		memcpy(skip, o->skip, o->nskip * sizeof(*skip));
+		qsort(skip, o->nskip, sizeof(*skip), cmp_range);
+	}
+	struct seg *v = NULL;
+	size_t nv = 0, alloc = 0;
+	for (size_t i = 0; i < m->n; i++) {
+		uint64_t at = m->v[i].start, end = m->v[i].end;
+		for (size_t k = 0; k < o->nskip && at < end; k++) {
+			if (skip[k][1] <= at || skip[k][0] >= end)
+				continue;
+			if (skip[k][0] > at) {
+				ALLOC_GROW(v, nv + 1, alloc);
+				v[nv++] = (struct seg){ at, skip[k][0], &m->v[i] };
+			}
+			at = skip[k][1];
+		}
+		if (at < end) {
+			ALLOC_GROW(v, nv + 1, alloc);
+			v[nv++] = (struct seg){ at, end, &m->v[i] };
+		}
+	}
+	free(skip);
+	*n = nv;
+	return v;
+}
+
 static bool dumpable(const struct map_entry *e)
 {
 	/* [vvar] is kernel data no read reaches; --- mappings (guards, reserved heap space) hold nothing. */
@@ -197,19 +244,19 @@ static bool dumpable(const struct map_entry *e)
 }
 
 /* The whole core into fd: headers, notes, then each mapping; *bytes is where it ends. */
-static int write_core(struct target *t, int fd, const struct maps *m, const struct strbuf *notes, const char *path,
-		      uint64_t *bytes, struct cancel *cancel, struct mlz_err *err)
+static int write_core(struct target *t, int fd, const struct seg *sv, size_t nseg, const struct strbuf *notes,
+		      const char *path, uint64_t *bytes, struct cancel *cancel, struct mlz_err *err)
 {
-	size_t phnum = 1 + m->n;
+	size_t phnum = 1 + nseg;
 	uint64_t off = sizeof(Elf64_Ehdr) + phnum * sizeof(Elf64_Phdr);
 	Elf64_Phdr *ph = xcalloc(phnum, sizeof(*ph));
 	ph[0] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_offset = off, .p_filesz = notes->len, .p_align = 4 };
 	off = (off + notes->len + PAGE - 1) & ~(uint64_t)(PAGE - 1);
-	for (size_t i = 0; i < m->n; i++) {
-		const struct map_entry *e = &m->v[i];
-		uint64_t size = e->end - e->start;
+	for (size_t i = 0; i < nseg; i++) {
+		const struct map_entry *e = sv[i].e;
+		uint64_t size = sv[i].end - sv[i].start;
 		ph[1 + i] = (Elf64_Phdr){
-			.p_type = PT_LOAD, .p_offset = off, .p_vaddr = e->start, .p_memsz = size,
+			.p_type = PT_LOAD, .p_offset = off, .p_vaddr = sv[i].start, .p_memsz = size,
 			.p_filesz = dumpable(e) ? size : 0, .p_align = PAGE,
 			.p_flags = (e->perms[0] == 'r' ? PF_R : 0) | (e->perms[1] == 'w' ? PF_W : 0) |
 				   (e->perms[2] == 'x' ? PF_X : 0),
@@ -228,8 +275,8 @@ static int write_core(struct target *t, int fd, const struct maps *m, const stru
 	    write_all(fd, notes->buf, notes->len, (off_t)ph[0].p_offset) < 0)
 		goto out;
 	buf = xmalloc(CHUNK);
-	for (size_t i = 0; i < m->n; i++) {
-		int w = ph[1 + i].p_filesz ? write_mapping(t, fd, m->v[i].start, m->v[i].end,
+	for (size_t i = 0; i < nseg; i++) {
+		int w = ph[1 + i].p_filesz ? write_mapping(t, fd, sv[i].start, sv[i].end,
 							    (off_t)ph[1 + i].p_offset, buf, cancel) : 0;
 		if (w == -2) {
 			free(buf);
@@ -251,27 +298,29 @@ out:
 	return ret;
 }
 
-int target_dump(struct target *t, const char *path, bool force, uint64_t *bytes, struct cancel *cancel,
+int target_dump(struct target *t, const char *path, const struct target_dump_opts *o, uint64_t *bytes,
 		struct mlz_err *err)
 {
-	if (savefile_check(path, force, "dump", err) < 0)
+	if (savefile_check(path, o->force, "dump", err) < 0)
 		return -1;
 	struct maps m = { 0 };
 	if (target_maps(t, &m, err) < 0)
 		return -1;
 	struct strbuf notes = STRBUF_INIT;
 	build_notes(t, &m, &notes);
+	size_t nseg;
+	struct seg *sv = segments(&m, o, &nseg);
 
 	int ret = -1;
 	char *tmp = NULL;
 	int fd = savefile_create_temp(path, 0600, &tmp, err); /* it holds the process's memory */
 	if (fd < 0)
 		goto out;
-	if (write_core(t, fd, &m, &notes, path, bytes, cancel, err) < 0) {
+	if (write_core(t, fd, sv, nseg, &notes, path, bytes, o->cancel, err) < 0) {
 		close(fd);
 	} else if (close(fd) < 0) {
 		mlz_error_errno(err, errno, "cannot write '%s'", path);
-	} else if (savefile_put_in_place(tmp, path, force) < 0) {
+	} else if (savefile_put_in_place(tmp, path, o->force) < 0) {
 		if (errno == EEXIST)
 			mlz_error(err, "'%s' exists already; --force replaces it", path);
 		else
@@ -284,6 +333,7 @@ int target_dump(struct target *t, const char *path, bool force, uint64_t *bytes,
 		unlink(tmp);
 out:
 	free(tmp);
+	free(sv);
 	strbuf_release(&notes);
 	maps_release(&m);
 	return ret;
