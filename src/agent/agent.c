@@ -32,8 +32,11 @@ extern const uint8_t agent_blob[], agent_blob_end[];
 #define STUB_SIZE 16
 #define TRAMP_SIZE 128
 #define JMP_LEN 5
-/* A full ring that mlyze does not read for this long (it is gone or busy) makes the agent drop. */
-#define WAIT_NS (200u * 1000000u)
+/*
+ * A full ring that mlyze does not read for this long (it is gone, or busy with a long command
+ * that does not pause the process) makes the agent drop: long enough that a busy mlyze loses nothing.
+ */
+#define WAIT_NS (2000u * 1000000u)
 
 static const char *const entry_names[AK_NKINDS] = {
 	"malloc", "calloc", "realloc", "reallocarray", "posix_memalign", "aligned_alloc",
