@@ -145,6 +145,8 @@ install: mlyze
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 mlyze $(DESTDIR)$(PREFIX)/bin/mlyze
 	install -m 644 docs/mlyze.1 $(DESTDIR)$(PREFIX)/share/man/man1/mlyze.1
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 644 docs/mlyze.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/mlyze
 
 clean:
 	rm -rf build mlyze

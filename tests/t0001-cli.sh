@@ -51,10 +51,28 @@ test_expect_success 'every command is documented with help CMD, and in the READM
 '
 
 test_expect_success 'the command lists of mlyze.1 and README.md are generated from the table (make docs)' '
-	mkdir -p gen/docs && cp "$SRC_ROOT/docs/mlyze.1" gen/docs/ && cp "$SRC_ROOT/README.md" gen/ &&
+	mkdir -p gen/docs && cp "$SRC_ROOT/docs/mlyze.1" "$SRC_ROOT/docs/mlyze.bash" gen/docs/ &&
+	cp "$SRC_ROOT/README.md" gen/ &&
 	bash "$SRC_ROOT/docs/gen-docs.sh" "$MLYZE" "$TRASH/gen" &&
 	test_cmp "$SRC_ROOT/docs/mlyze.1" gen/docs/mlyze.1 &&
-	test_cmp "$SRC_ROOT/README.md" gen/README.md
+	test_cmp "$SRC_ROOT/README.md" gen/README.md &&
+	test_cmp "$SRC_ROOT/docs/mlyze.bash" gen/docs/mlyze.bash
+'
+
+# complete WORDS...: what bash completion offers for the last word of "mlyze WORDS...", one per line
+complete_words () {
+	bash -c ". \"$SRC_ROOT/docs/mlyze.bash\"; COMP_WORDS=(mlyze \"\$@\"); COMP_CWORD=\$#;
+		_mlyze; printf \"%s\n\" \"\${COMPREPLY[@]}\" | sort" _ "$@"
+}
+
+test_expect_success 'bash completion: options, modes, commands after -e and help, every option of --help' '
+	complete_words att >actual && echo attach >expect && test_cmp expect actual &&
+	complete_words -e snap >actual && printf "snapshot\nsnapshots\n" >expect && test_cmp expect actual &&
+	complete_words help thr >actual && echo threads >expect && test_cmp expect actual &&
+	complete_words --agent --bre >actual && echo --breakpoints >expect && test_cmp expect actual &&
+	complete_words attach $$ >actual && grep -qx "$$" actual &&
+	"$MLYZE" --help | sed -n "s/^  \(-[-a-zA-Z]*\).*/\1/p" | tr -d , >options && test -s options &&
+	while read -r o; do grep -qw -- "$o" "$SRC_ROOT/docs/mlyze.bash" || { echo "missing in mlyze.bash: $o"; return 1; }; done <options
 '
 
 test_expect_success 'help works without a process' '
@@ -67,9 +85,10 @@ test_expect_success 'help for an unknown command suggests the nearest' '
 	grep -x "error: unknown command '"'"'thraeds'"'"'; did you mean '"'"'threads'"'"'?" err
 '
 
-test_expect_success 'make install puts the binary and the man page under PREFIX' '
+test_expect_success 'make install puts the binary, the man page and the completion under PREFIX' '
 	make -s -C "$SRC_ROOT" install PREFIX="$TRASH/inst" >/dev/null &&
 	test -x inst/bin/mlyze && test -f inst/share/man/man1/mlyze.1 &&
+	test -f inst/share/bash-completion/completions/mlyze &&
 	inst/bin/mlyze --version
 '
 
