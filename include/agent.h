@@ -86,8 +86,7 @@ struct agent {
 	uint32_t max_depth;      /* what the agent was told */
 	bool tables_stale;       /* the agent met a PC no table covers */
 	struct unw_modules *ready_tables; /* made before the stop for the install (agent_prepare) */
-	uint64_t (*stk)[2];      /* agent stack id -> its frames: offset in stk_pcs, count */
-	size_t nstk, stk_alloc;
+	struct u64map stk;       /* agent stack id -> its frames: offset in stk_pcs << 16 | count */
 	uint64_t *stk_pcs;
 	size_t npcs, pcs_alloc;
 	struct u64map stk_ls;    /* (agent stack id, thread index) -> the live set's stack id */

@@ -572,7 +572,8 @@ static void on_exec(void *arg, struct target *t)
 	a->syscall_insn = 0;
 	a->tail = 0;
 	a->broken = false;
-	a->nstk = a->npcs = 0; /* the new agent numbers its stacks from 1 again */
+	u64map_clear(&a->stk); /* the new agent numbers its stacks from 1 again */
+	a->npcs = 0;
 	u64map_clear(&a->stk_ls);
 	liveset_forget_blocks(a->ls);
 	/* A static program has its allocator already; a dynamic one loads it first. */
@@ -594,13 +595,6 @@ static void on_thread_exit(void *arg, struct target *t, pid_t tid, bool last)
 		a->on_process_exit(a->exit_arg);
 }
 
-/* What the loader breakpoint is checked against: the module's file (bp_insert). */
-static int file_code(void *arg, uint64_t addr, uint8_t *buf, size_t len, const char **module, struct mlz_err *err)
-{
-	struct agent *a = arg;
-	return sym_file_code(a->sym, addr, buf, len, module, err);
-}
-
 struct agent *agent_new(struct target *t, struct sym *sym, struct liveset *ls)
 {
 	struct agent *a = xcalloc(1, sizeof(*a));
@@ -610,8 +604,8 @@ struct agent *agent_new(struct target *t, struct sym *sym, struct liveset *ls)
 	a->cleanup_unmap = -1;
 	a->cleanup_loader = -1;
 	a->last_tid = -1;
-	a->bps.file_code = file_code;
-	a->bps.file_code_arg = a;
+	a->bps.file_code = sym_file_code_cb;
+	a->bps.file_code_arg = sym;
 	t->hooks = (struct target_hooks){
 		.arg = a, .on_sigtrap = on_sigtrap, .on_fork_child = on_fork_child, .on_exec = on_exec,
 		.on_thread_exit = on_thread_exit,
@@ -629,7 +623,7 @@ void agent_free(struct agent *a)
 	free(a->module);
 	free(a->ready_tables);
 	free(a->bps.v);
-	free(a->stk);
+	u64map_release(&a->stk);
 	free(a->stk_pcs);
 	u64map_release(&a->stk_ls);
 	free(a->buf);

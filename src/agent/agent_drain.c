@@ -45,20 +45,13 @@ static void apply_free(struct agent *a, const struct agent_rec *r)
 	liveset_unknown_free(a->ls, r->ret >= a->alloc_lo && r->ret < a->alloc_hi);
 }
 
-/* A new stack the agent posted: its frames, under its id. */
+/* A new stack the agent posted: its frames, under its id (the agent keeps at most its table's worth). */
 static void keep_stack(struct agent *a, const struct agent_rec *r)
 {
-	size_t n = (size_t)r->a0, id = r->stack;
-	if (id >= a->nstk) {
-		size_t old = a->nstk;
-		ALLOC_GROW(a->stk, id + 1, a->stk_alloc);
-		memset(a->stk + old, 0, (id + 1 - old) * sizeof(*a->stk));
-		a->nstk = id + 1;
-	}
+	size_t n = (size_t)r->a0;
 	ALLOC_GROW(a->stk_pcs, a->npcs + n, a->pcs_alloc);
 	memcpy(a->stk_pcs + a->npcs, r + 1, n * 8);
-	a->stk[id][0] = a->npcs;
-	a->stk[id][1] = n;
+	u64map_put(&a->stk, r->stack, (uint64_t)a->npcs << 16 | n); /* n <= AGENT_MAX_DEPTH */
 	a->npcs += n;
 	a->st.stack_records++;
 }
@@ -74,9 +67,9 @@ static uint32_t ls_stack(struct agent *a, uint32_t id, uint16_t tidx)
 	uint64_t key = (uint64_t)id << 16 | tidx, v;
 	if (u64map_get(&a->stk_ls, key, &v))
 		return (uint32_t)v;
-	if (id >= a->nstk || !a->stk[id][1])
+	if (!u64map_get(&a->stk, id, &v))
 		return STACK_NONE;
-	uint32_t st = liveset_stack(a->ls, tidx, a->stk_pcs + a->stk[id][0], (int)a->stk[id][1]);
+	uint32_t st = liveset_stack(a->ls, tidx, a->stk_pcs + (v >> 16), (int)(v & 0xffff));
 	/* A stack cut short for the memory limit is not the agent's stack: it is not remembered. */
 	if (!a->ls->coarse_depth && a->ls->stacks.epoch == a->stk_ls_sweeps)
 		u64map_put(&a->stk_ls, key, st);
@@ -263,7 +256,7 @@ static void source_info(void *arg, struct source_info *out)
 		out->nareas = 1;
 	}
 	out->areas = (const uint64_t(*)[2])a->areas;
-	out->memory = (a->buf ? a->ring_size : 0) + a->stk_alloc * sizeof(*a->stk) + a->pcs_alloc * 8 +
+	out->memory = (a->buf ? a->ring_size : 0) + a->stk.cap * sizeof(*a->stk.slots) + a->pcs_alloc * 8 +
 		      a->stk_ls.cap * sizeof(*a->stk_ls.slots);
 }
 

@@ -223,7 +223,8 @@ static bool post_stack(struct agent_ctl *c, uint32_t id, int32_t tid, const uint
 
 /*
  * The id of this stack, posting it first if it is new; 0 when it could not
- * be posted. Several threads may post the same new stack under two ids: mlyze
+ * be posted or kept (the event then carries a copy). Every id names a kept
+ * stack, so mlyze's map of them is as bounded as the table. Several threads may post the same new stack under two ids: mlyze
  * keys stacks by their frames, so that costs a record, not a figure.
  */
 static uint32_t stack_id(struct agent_ctl *c, int32_t tid, const uint64_t *pcs, int n)
@@ -244,15 +245,15 @@ static uint32_t stack_id(struct agent_ctl *c, int32_t tid, const uint64_t *pcs, 
 		if (!__atomic_compare_exchange_n(&e->state, &zero, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 			continue;
 		uint64_t off = __atomic_fetch_add(&c->frames_used, (uint64_t)n, __ATOMIC_RELAXED);
+		if (off + (uint64_t)n > c->frames_cap) {
+			/* No room to keep its frames: mlyze unwinds this one from a copy, and no id is spent. */
+			__atomic_store_n(&e->state, 0, __ATOMIC_RELEASE);
+			return 0;
+		}
 		uint32_t id = __atomic_add_fetch(&c->next_stack, 1, __ATOMIC_RELAXED);
 		if (!post_stack(c, id, tid, pcs, n)) {
 			__atomic_store_n(&e->state, 0, __ATOMIC_RELEASE);
 			return 0;
-		}
-		if (off + (uint64_t)n > c->frames_cap) {
-			/* No room to keep its frames: the id serves this event only. */
-			__atomic_store_n(&e->state, 0, __ATOMIC_RELEASE);
-			return id;
 		}
 		memcpy((uint64_t *)c->frames + off, pcs, (size_t)n * 8);
 		e->hash = h;
@@ -262,9 +263,7 @@ static uint32_t stack_id(struct agent_ctl *c, int32_t tid, const uint64_t *pcs, 
 		__atomic_store_n(&e->state, 2, __ATOMIC_RELEASE);
 		return id;
 	}
-	/* A full table: post the stack with each event. */
-	uint32_t id = __atomic_add_fetch(&c->next_stack, 1, __ATOMIC_RELAXED);
-	return post_stack(c, id, tid, pcs, n) ? id : 0;
+	return 0; /* a full table: mlyze unwinds this one from a copy */
 }
 
 /* The unwind tables in use, or NULL; a thread's row cache is emptied when they change. */
