@@ -101,6 +101,8 @@ int sym_module_tls(struct sym *s, const char *module, size_t *modid, uint64_t *m
  * loaded bytes. *module gets the module's name (owned by sym), or NULL.
  */
 int sym_file_code(struct sym *s, uint64_t addr, uint8_t *buf, size_t len, const char **module, struct mlz_err *err);
+/* The same with the sym as a void *: what struct bptab's file_code takes (bp.h), the sym as its arg. */
+int sym_file_code_cb(void *sym, uint64_t addr, uint8_t *buf, size_t len, const char **module, struct mlz_err *err);
 
 /*
  * Let the owner of swapped return addresses translate stack words the

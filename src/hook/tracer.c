@@ -824,20 +824,13 @@ static void source_hold(void *arg, struct stack_holds *h)
 
 static const struct source_ops tracer_source = { source_drain, source_info, source_hold };
 
-/* For bp_insert: what the module's file holds where a breakpoint would go. */
-static int file_code(void *arg, uint64_t addr, uint8_t *buf, size_t len, const char **module, struct mlz_err *err)
-{
-	struct tracer *tr = arg;
-	return sym_file_code(tr->sym, addr, buf, len, module, err);
-}
-
 struct tracer *tracer_new(struct target *t, struct sym *sym, struct liveset *ls)
 {
 	struct tracer *tr = xcalloc(1, sizeof(*tr));
 	tr->t = t;
 	tr->sym = sym;
-	tr->bps.file_code = file_code;
-	tr->bps.file_code_arg = tr;
+	tr->bps.file_code = sym_file_code_cb;
+	tr->bps.file_code_arg = sym;
 	tr->ls = ls;
 	tr->my_cpu = -1;
 	tr->rseq_cpu_off = -1;

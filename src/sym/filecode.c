@@ -41,3 +41,8 @@ int sym_file_code(struct sym *s, uint64_t addr, uint8_t *buf, size_t len, const 
 	return mlz_error(err, "0x%llx is not in the loaded part of module '%s''s file", (unsigned long long)addr,
 			 name ? name : "?");
 }
+
+int sym_file_code_cb(void *sym, uint64_t addr, uint8_t *buf, size_t len, const char **module, struct mlz_err *err)
+{
+	return sym_file_code(sym, addr, buf, len, module, err);
+}
