@@ -67,6 +67,7 @@ struct agent {
 	bool broken;             /* a bad record was read: the ring is no longer trusted */
 	bool want_install;       /* the dynamic linker finished loading: install at the next chance */
 	bool breakpoints_too;    /* the last install failed for a reason that stops breakpoints as well */
+	bool own_calls_refused;  /* it failed on a system call the agent makes itself (seccomp) */
 	unsigned execs;          /* programs the process exec'd since attach */
 	uint64_t r_debug;        /* the dynamic linker's r_debug, while waiting for it */
 	struct scratch ldsc;     /* the area of the breakpoint that waits for it */

@@ -252,6 +252,12 @@ struct syscall_spec {
  */
 int target_inject_call(struct target *t, pid_t tid, uint64_t func, const long args[6], const struct syscall_spec *may,
 		       size_t nmay, long *ret, int timeout_ms, struct mlz_err *err);
+/*
+ * Whether thread tid's seccomp filtering lets each of calls through, as
+ * target_inject_call checks them: for code mlyze puts into the process that
+ * makes system calls of its own (the agent). 0, or -1 with MLZ_E_REFUSED.
+ */
+int target_calls_allowed(struct target *t, pid_t tid, const struct syscall_spec *calls, size_t n, struct mlz_err *err);
 /* Some stopped thread of the target to inject into, or 0. */
 pid_t target_stopped_thread(const struct target *t);
 /*

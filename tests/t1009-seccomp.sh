@@ -124,6 +124,17 @@ test_expect_success 'the same with --breakpoints: the scratch area stays, unused
 	ask ping pong 1 && ask alloc allocated 1 && finish pong allocated
 '
 
+test_expect_success 'a filter that kills nanosleep, which only the agent makes: breakpoints trace instead, exactly' '
+	start kill-nanosleep && ask ping pong 1 &&
+	{ "$MLYZE" attach $pid --json -e "sleep 1" -e stats -e detach <&- >out 2>err & } && mpid=$! &&
+	sleep 0.5 && ask alloc allocated 1 && wait $mpid &&
+	grep -x "mlyze: the agent cannot be used (process $pid'"'"'s seccomp filter kills nanosleep, which the agent makes): tracing with breakpoints" err &&
+	test "$(wc -l <err)" = 1 &&
+	result stats | jq -e ".mode == \"breakpoints\" and .events.malloc >= 1" &&
+	test_path_is_sleeping $pid &&
+	ask ping pong 2 && finish pong allocated pong
+'
+
 test_expect_success 'a filter that kills munmap, --no-trace: nothing mapped, nothing to say' '
 	start kill-munmap &&
 	mappings >maps.before &&

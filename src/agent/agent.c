@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/user.h>
 #include <time.h>
 
@@ -279,6 +280,29 @@ int agent_refresh_tables(struct agent *a)
 	return 0;
 }
 
+/*
+ * The system calls the agent itself makes in the process's threads: when its
+ * ring is full (clock_gettime of CLOCK_MONOTONIC, nanosleep), and gettid for
+ * each record when glibc's thread descriptor does not give the id. The
+ * process's seccomp filter must let each through, or the agent does not go in.
+ */
+static int agent_calls_allowed(struct agent *a, struct mlz_err *err)
+{
+	const struct syscall_spec calls[] = {
+		{ .nr = SYS_clock_gettime, .known = 1, .args = { CLOCK_MONOTONIC } },
+		{ .nr = SYS_nanosleep },
+		{ .nr = SYS_gettid },
+	};
+	pid_t tid = target_stopped_thread(a->t);
+	if (!tid)
+		return mlz_error(err, "no stopped thread to check the agent's system calls with");
+	if (target_calls_allowed(a->t, tid, calls, a->tid_off ? 2 : 3, err) == 0)
+		return 0;
+	char why[sizeof(err->msg)];
+	snprintf(why, sizeof(why), "%s", err->msg);
+	return mlz_error_kind(err, MLZ_E_REFUSED, "%s, which the agent makes", why);
+}
+
 static int install(struct agent *a, const uint64_t *addrs, struct mlz_err *err)
 {
 	size_t blob = (size_t)(agent_blob_end - agent_blob);
@@ -295,6 +319,10 @@ static int install(struct agent *a, const uint64_t *addrs, struct mlz_err *err)
 	if (scratch_map(a->t, tid, a->syscall_insn, a->alloc_lo, a->alloc_hi, AGENT_DATA_OFF, data, &a->area, err) < 0)
 		return -1;
 	a->cleanup_unmap = cleanup_add_func(&a->t->cleanup, unmap_area, a);
+	/* mmap passed (breakpoints need no more); the agent's own calls are its alone to need. */
+	a->own_calls_refused = agent_calls_allowed(a, err) < 0;
+	if (a->own_calls_refused)
+		return -1;
 	if (target_write(a->t, a->area.code, agent_blob, blob, err) < 0)
 		return -1;
 	a->ctl = data_base(a);
@@ -375,7 +403,7 @@ int agent_install(struct agent *a, struct mlz_err *err)
 	}
 	if (install(a, addrs, err) < 0) {
 		undo(a);
-		if (err->kind == MLZ_E_REFUSED) { /* the process's seccomp filter: breakpoints need the same call */
+		if (err->kind == MLZ_E_REFUSED && !a->own_calls_refused) { /* the process's seccomp filter: breakpoints need the same call */
 			a->breakpoints_too = true;
 			char why[sizeof(err->msg)];
 			snprintf(why, sizeof(why), "%s", err->msg);

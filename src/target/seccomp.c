@@ -310,6 +310,7 @@ const char *seccomp_syscall_name(long nr, char *buf, size_t len)
 		{ SYS_mprotect, "mprotect" }, { SYS_munmap, "munmap" }, { SYS_brk, "brk" },
 		{ SYS_madvise, "madvise" }, { SYS_openat, "openat" }, { SYS_exit, "exit" },
 		{ SYS_rt_sigreturn, "rt_sigreturn" }, { SYS_exit_group, "exit_group" },
+		{ SYS_nanosleep, "nanosleep" }, { SYS_clock_gettime, "clock_gettime" }, { SYS_gettid, "gettid" },
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (names[i].nr == nr)

@@ -248,3 +248,8 @@ void target_module_text(struct target *t, uint64_t addr, uint64_t *lo, uint64_t 
 	}
 	maps_release(&m);
 }
+
+int target_calls_allowed(struct target *t, pid_t tid, const struct syscall_spec *calls, size_t n, struct mlz_err *err)
+{
+	return seccomp_check_calls(t, tid, calls, n, err);
+}
