@@ -148,11 +148,16 @@ install: mlyze
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 644 docs/mlyze.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/mlyze
 
+# Exactly what install put there; directories are left, as they may hold other programs' files.
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/mlyze $(DESTDIR)$(PREFIX)/share/man/man1/mlyze.1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/mlyze
+
 clean:
 	rm -rf build mlyze
 	$(MAKE) -C fixtures clean
 	$(MAKE) -C bench clean
 
-.PHONY: all mlyze deps fuzz-deps bench-deps check unit demo docs bench fuzz install clean fixtures
+.PHONY: all mlyze deps fuzz-deps bench-deps check unit demo docs bench fuzz install uninstall clean fixtures
 
 -include $(OBJS:.o=.d) $(UNIT_BINS:=.d)

@@ -39,6 +39,8 @@ struct session {
 	int paused;              /* session_pause depth */
 	double pause_t0;         /* when the outermost pause stopped the process */
 	bool json;             /* --json given on the command line */
+	FILE *out;             /* where results go: stdout, or the file -o names */
+	bool stop_on_error;    /* --stop-on-error: a script ends at its first failed command */
 	const char *debug_dir; /* --debug-dir: where to look for separate debug files instead */
 	bool interactive;      /* a REPL on a terminal */
 	int sigfd;             /* signalfd: SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT */

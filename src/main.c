@@ -34,6 +34,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: mlyze [OPTIONS] attach PID\n"
+		"       mlyze [OPTIONS] -p PID\n"
 		"       mlyze [OPTIONS] run [--] PROGRAM [ARGS...]\n"
 		"       mlyze [OPTIONS] core CORE [EXE]\n"
 		"       mlyze [--json] help [CMD]\n"
@@ -50,6 +51,11 @@ static void usage(FILE *f)
 		"options:\n"
 		"  -e CMD            run CMD (repeatable; with -x, in the order given)\n"
 		"  -x FILE           run the commands in FILE, one per line\n"
+		"  -p PID            the same as 'attach PID'\n"
+		"  -o FILE           write results to FILE instead of stdout (in run mode the\n"
+		"                    program keeps stdout to itself)\n"
+		"  --stop-on-error   end a script at its first failed command, naming its FILE:LINE\n"
+		"                    (or -e #N); the exit status is then 1\n"
 		"  --json            print each command's result as one JSON object per line\n"
 		"  --no-trace        do not trace allocations (nothing is written into the process);\n"
 		"                    snapshots, top and compare then see what heap walks find\n"
@@ -62,6 +68,8 @@ static void usage(FILE *f)
 		"                    heap state by searching libc's data\n"
 		"  -h, --help        show this help and exit\n"
 		"  -V, --version     show the version and exit\n"
+		"A short option's value may follow it directly (-eCMD), a long one's after '='\n"
+		"(--debug-dir=DIR).\n"
 		"\n"
 		"Without -e or -x, a terminal on stdin gets a REPL and any other stdin is read as a script\n"
 		"(in run mode stdin is left to the program). mlyze detaches cleanly at the end of the\n"
@@ -106,6 +114,14 @@ static int output_failed(int errnum, int code)
 	if (code == EXIT_FATAL)
 		return code;
 	return errnum == EPIPE ? EXIT_PIPE : EXIT_PARTIAL;
+}
+
+/* Close -o's file; a result that could not be written is an error like stdout's. */
+static void close_output(struct session *s)
+{
+	if (s->out && fclose(s->out) == EOF && !s->output_errno)
+		s->output_errno = errno ? errno : EIO;
+	s->out = NULL;
 }
 
 /* Exit after --help or --version, with what writing them to stdout did. */
@@ -177,37 +193,80 @@ struct cli {
 	const char *debug_dir;
 	bool no_trace;
 	bool agent, breakpoints;
+	bool stop_on_error;
+	const char *out_path; /* -o: results go there, not to stdout */
 };
+
+/*
+ * The value of an option that takes one, in any of the forms gdb and valgrind
+ * users type: "-e CMD" and "-eCMD" for a short option, "--name VALUE" and
+ * "--name=VALUE" for a long one. NULL when a is not the option name. *i moves
+ * past a separate value.
+ */
+static const char *opt_value(int argc, char **argv, int *i, const char *name)
+{
+	const char *a = argv[*i];
+	size_t n = strlen(name);
+	if (strncmp(a, name, n))
+		return NULL;
+	if (a[n] == '\0') {
+		if (*i + 1 >= argc)
+			die_usage("option '%s' needs an argument", name);
+		return argv[++*i];
+	}
+	if (name[1] != '-')
+		return a + n; /* -eCMD */
+	return a[n] == '=' ? a + n + 1 : NULL; /* --name=VALUE; --namefoo is another option */
+}
+
+/* A long option that takes no value: "--json", and "--json=..." is an error. */
+static bool opt_flag(const char *a, const char *name)
+{
+	size_t n = strlen(name);
+	if (strncmp(a, name, n))
+		return false;
+	if (a[n] == '=')
+		die_usage("option '%s' takes no argument", name);
+	return a[n] == '\0';
+}
 
 static void parse_cli(int argc, char **argv, struct cli *c)
 {
 	bool have_mode = false;
+	const char *v;
 	c->items = xcalloc(argc, sizeof(*c->items));
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+		if (!strcmp(a, "-h") || opt_flag(a, "--help")) {
 			usage(stdout);
 			exit_printed();
-		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+		} else if (!strcmp(a, "-V") || opt_flag(a, "--version")) {
 			printf("mlyze %s\n", MLYZE_VERSION);
 			exit_printed();
-		} else if (!strcmp(a, "--json")) {
+		} else if (opt_flag(a, "--json")) {
 			c->json = true;
-		} else if (!strcmp(a, "--no-trace")) {
+		} else if (opt_flag(a, "--no-trace")) {
 			c->no_trace = true;
-		} else if (!strcmp(a, "--agent")) {
+		} else if (opt_flag(a, "--agent")) {
 			c->agent = true;
-		} else if (!strcmp(a, "--breakpoints")) {
+		} else if (opt_flag(a, "--breakpoints")) {
 			c->breakpoints = true;
-		} else if (!strcmp(a, "--debug-dir")) {
-			if (i + 1 >= argc)
-				die_usage("option '%s' needs an argument", a);
-			c->debug_dir = argv[++i];
-		} else if (!strcmp(a, "-e") || !strcmp(a, "-x")) {
-			if (i + 1 >= argc)
-				die_usage("option '%s' needs an argument", a);
+		} else if (opt_flag(a, "--stop-on-error")) {
+			c->stop_on_error = true;
+		} else if ((v = opt_value(argc, argv, &i, "--debug-dir"))) {
+			c->debug_dir = v;
+		} else if ((v = opt_value(argc, argv, &i, "-o"))) {
+			c->out_path = v;
+		} else if ((v = opt_value(argc, argv, &i, "-e")) || (v = opt_value(argc, argv, &i, "-x"))) {
 			c->items[c->nitems].kind = a[1] == 'e' ? SCRIPT_COMMAND : SCRIPT_FILE;
-			c->items[c->nitems++].value = argv[++i];
+			c->items[c->nitems++].value = v;
+		} else if ((v = opt_value(argc, argv, &i, "-p"))) {
+			/* gdb's and strace's spelling of "attach PID" */
+			if (have_mode)
+				die_usage("%s", "-p PID is 'attach PID': give one mode");
+			c->mode = MODE_ATTACH;
+			c->pid_arg = v;
+			have_mode = true;
 		} else if (have_mode && c->mode == MODE_RUN && !strcmp(a, "--")) {
 			if (i + 1 >= argc)
 				die_usage("%s", "run: no program given");
@@ -305,6 +364,15 @@ int main(int argc, char **argv)
 	 */
 	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	parse_cli(argc, argv, &cli);
+	if (cli.out_path) {
+		/* Close-on-exec: in run mode the program must not inherit it. */
+		int fd = open(cli.out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0 || !(s.out = fdopen(fd, "w"))) {
+			fprintf(stderr, "mlyze: cannot write '%s': %s\n", cli.out_path, strerror(errno));
+			exit(EXIT_USAGE);
+		}
+	}
+	s.stop_on_error = cli.stop_on_error;
 	s.mode = cli.mode;
 	s.json = cli.json;
 	s.debug_dir = cli.debug_dir;
@@ -313,6 +381,7 @@ int main(int argc, char **argv)
 		enum cmd_outcome o = cmd_run_line(&s, line);
 		free(line);
 		free(cli.items);
+		close_output(&s);
 		int code = o == CMD_OK ? EXIT_OK : EXIT_USAGE;
 		return s.output_errno ? output_failed(s.output_errno, code) : code;
 	}
@@ -360,6 +429,7 @@ int main(int argc, char **argv)
 		code = EXIT_FATAL;
 	}
 	session_flush_notices(&s);
+	close_output(&s);
 	if (s.output_errno)
 		code = output_failed(s.output_errno, code);
 	if (s.fatal_signal)

@@ -71,6 +71,8 @@ test_expect_success 'bash completion: options, modes, commands after -e and help
 	complete_words help thr >actual && echo threads >expect && test_cmp expect actual &&
 	complete_words --agent --bre >actual && echo --breakpoints >expect && test_cmp expect actual &&
 	complete_words attach $$ >actual && grep -qx "$$" actual &&
+	complete_words -p $$ >actual && grep -qx "$$" actual &&
+	complete_words -p 1 --sto >actual && echo --stop-on-error >expect && test_cmp expect actual &&
 	"$MLYZE" --help | sed -n "s/^  \(-[-a-zA-Z]*\).*/\1/p" | tr -d , >options && test -s options &&
 	while read -r o; do grep -qw -- "$o" "$SRC_ROOT/docs/mlyze.bash" || { echo "missing in mlyze.bash: $o"; return 1; }; done <options
 '
@@ -85,11 +87,13 @@ test_expect_success 'help for an unknown command suggests the nearest' '
 	grep -x "error: unknown command '"'"'thraeds'"'"'; did you mean '"'"'threads'"'"'?" err
 '
 
-test_expect_success 'make install puts the binary, the man page and the completion under PREFIX' '
+test_expect_success 'make install puts the binary, the man page and the completion under PREFIX; uninstall removes them' '
 	make -s -C "$SRC_ROOT" install PREFIX="$TRASH/inst" >/dev/null &&
 	test -x inst/bin/mlyze && test -f inst/share/man/man1/mlyze.1 &&
 	test -f inst/share/bash-completion/completions/mlyze &&
-	inst/bin/mlyze --version
+	inst/bin/mlyze --version &&
+	make -s -C "$SRC_ROOT" uninstall PREFIX="$TRASH/inst" >/dev/null &&
+	test -z "$(find inst -type f)"
 '
 
 test_lazy_prereq GROFF 'command -v groff >/dev/null'

@@ -261,7 +261,7 @@ int cmd_parse_seconds(const char *word, double max, double *out)
 }
 
 /*
- * Results go to stdout and nowhere else: once it cannot take them (the reader
+ * Results go to s->out (stdout, or -o's file) and nowhere else: once it cannot take them (the reader
  * of a pipe went away, a full disk, a closed descriptor) the session records
  * why, and no further command runs. SIGPIPE is ignored, so a closed pipe is
  * EPIPE here rather than a death that would skip the detach.
@@ -270,8 +270,9 @@ static void emit(struct session *s, const char *text)
 {
 	if (s->output_errno)
 		return;
+	FILE *out = s->out ? s->out : stdout;
 	errno = 0;
-	if (fputs(text, stdout) == EOF || fflush(stdout) == EOF || ferror(stdout))
+	if (fputs(text, out) == EOF || fflush(out) == EOF || ferror(out))
 		s->output_errno = errno ? errno : EIO;
 }
 

@@ -30,7 +30,14 @@ static enum cmd_outcome run_script_line(struct session *s, const char *line, siz
 	return cmd_fail_line(s, line, &err);
 }
 
-static void count(struct run_tally *t, enum cmd_outcome o)
+/*
+ * Count one command's outcome. With --stop-on-error a failed one (or one
+ * refused because the process is gone) ends the script, and the user is told
+ * where it is: FILE:LINE for a script file, "-e #N" for the Nth -e command,
+ * as a compiler names the line an error is on.
+ */
+static void count(struct session *s, struct run_tally *t, enum cmd_outcome o,
+		  const char *where, unsigned long lineno)
 {
 	if (o == CMD_OK)
 		t->ok++;
@@ -38,16 +45,35 @@ static void count(struct run_tally *t, enum cmd_outcome o)
 		t->failed++;
 	else if (o == CMD_GONE)
 		t->gone++;
+	if (!s->stop_on_error || (o != CMD_FAILED && o != CMD_GONE) || t->stopped)
+		return;
+	t->stopped = true;
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addstr(&sb, "mlyze: ");
+	if (where)
+		strbuf_add_escaped(&sb, where);
+	else
+		strbuf_addstr(&sb, "-e #");
+	strbuf_addf(&sb, "%s%lu: the first failed command; stopping (--stop-on-error)\n", where ? ":" : "", lineno);
+	fputs(strbuf_str(&sb), stderr);
+	strbuf_release(&sb);
 }
 
-void batch_run_stream(struct session *s, FILE *f, struct run_tally *tally)
+static bool should_stop_script(const struct session *s, const struct run_tally *t)
+{
+	return should_stop(s) || t->stopped;
+}
+
+void batch_run_stream(struct session *s, FILE *f, const char *name, struct run_tally *tally)
 {
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
 	unsigned long lineno = 0;
-	while (!should_stop(s) && (len = getline(&line, &cap, f)) > 0)
-		count(tally, run_script_line(s, line, (size_t)len, ++lineno));
+	while (!should_stop_script(s, tally) && (len = getline(&line, &cap, f)) > 0) {
+		lineno++;
+		count(s, tally, run_script_line(s, line, (size_t)len, lineno), name, lineno);
+	}
 	free(line);
 }
 
@@ -60,7 +86,7 @@ void batch_run_stdin(struct session *s, struct run_tally *tally)
 	struct strbuf buf = STRBUF_INIT;
 	bool eof = false;
 	unsigned long lineno = 0;
-	while (!should_stop(s)) {
+	while (!should_stop_script(s, tally)) {
 		char *nl = buf.len ? memchr(buf.buf, '\n', buf.len) : NULL;
 		if (nl || (eof && buf.len)) {
 			size_t n = nl ? (size_t)(nl - buf.buf) + 1 : buf.len;
@@ -70,7 +96,8 @@ void batch_run_stdin(struct session *s, struct run_tally *tally)
 			memmove(buf.buf, buf.buf + n, buf.len - n);
 			buf.len -= n;
 			buf.buf[buf.len] = '\0';
-			count(tally, run_script_line(s, line, n, ++lineno));
+			lineno++;
+			count(s, tally, run_script_line(s, line, n, lineno), "stdin", lineno);
 			free(line);
 			continue;
 		}
@@ -90,9 +117,11 @@ void batch_run_stdin(struct session *s, struct run_tally *tally)
 
 void batch_run(struct session *s, const struct script_item *items, int n, struct run_tally *tally)
 {
-	for (int i = 0; i < n && !should_stop(s); i++) {
+	unsigned long ncmd = 0;
+	for (int i = 0; i < n && !should_stop_script(s, tally); i++) {
 		if (items[i].kind == SCRIPT_COMMAND) {
-			count(tally, cmd_run_line(s, items[i].value));
+			ncmd++;
+			count(s, tally, cmd_run_line(s, items[i].value), NULL, ncmd);
 			continue;
 		}
 		FILE *f = fopen(items[i].value, "r");
@@ -101,7 +130,7 @@ void batch_run(struct session *s, const struct script_item *items, int n, struct
 			tally->error = 1;
 			return;
 		}
-		batch_run_stream(s, f, tally);
+		batch_run_stream(s, f, items[i].value, tally);
 		fclose(f);
 	}
 }
