@@ -4,6 +4,7 @@
 #define MLZ_CMD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -73,6 +74,26 @@ extern const struct cmd_entry *const cmd_table[];
 
 /* By exact name or alias, then unique prefix; else an error naming candidates or the nearest. */
 const struct cmd_entry *cmd_find(const char *word, struct mlz_err *err);
+/* What the next word of a command may be, for completion. */
+enum cmd_complete {
+	CMD_COMPLETE_NOTHING,   /* a value the user makes up (a number, an address, a new name) */
+	CMD_COMPLETE_WORDS,     /* one of words */
+	CMD_COMPLETE_FILES,     /* a file name */
+	CMD_COMPLETE_SNAPSHOTS, /* a snapshot's name */
+	CMD_COMPLETE_COMMANDS,  /* a command's name */
+};
+struct cmd_completion {
+	enum cmd_complete kind;
+	char **words; /* CMD_COMPLETE_WORDS: NULL-terminated, owned; release with cmd_completion_release */
+	size_t nwords;
+};
+/*
+ * What follows words[0..nwords) (the words after the command's name) on a
+ * line for e: read from e's usage line and options, so a new command or
+ * option completes without a list of its own. Returns out->kind.
+ */
+int cmd_complete_arg(const struct cmd_entry *e, int nwords, char **words, struct cmd_completion *out);
+void cmd_completion_release(struct cmd_completion *c);
 /* Split argv (argv[0] is the command) into positionals and options, checking counts. */
 int cmd_parse_args(const struct cmd_entry *e, int argc, char **argv, struct cmd_args *a, struct mlz_err *err);
 bool cmd_has(const struct cmd_args *a, const char *name);

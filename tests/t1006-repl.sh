@@ -27,6 +27,16 @@ test_expect_success SCRIPT 'tab completes commands and options; commands run; hi
 	test_path_is_sleeping $pid
 '
 
+test_expect_success SCRIPT 'tab completes snapshot names, --by values and the words a usage names' '
+	{ printf "snapshot before\n"; sleep 0.4; printf "compare bef\tno\t\n"; sleep 0.6;
+	  printf "top --by fu\t--top 1\n"; sleep 0.6; printf "bt a\t\n"; sleep 0.4; printf "quit\n"; } | repl $pid &&
+	grep -x "compare before now " .mlyze_history &&
+	grep -x "top --by function --top 1" .mlyze_history &&
+	grep -x "bt all " .mlyze_history &&
+	! grep "^error" out &&
+	test_path_is_sleeping $pid
+'
+
 test_expect_success SCRIPT 'Ctrl-C interrupts the running command, not mlyze' '
 	start=$(date +%s) &&
 	{ printf "sleep 8\n"; sleep 0.5; printf "\003"; sleep 0.3; printf "info\n"; sleep 0.3; printf "quit\n"; } | repl $pid &&

@@ -7,7 +7,7 @@
 #include "group.h"
 
 #define GROUPING_OPTS \
-	{ "--by", "KEY", "group by site (function and file:line), function, file or stack (default site)" }, \
+	{ "--by", "site|function|file|stack", "group by site (function and file:line), function, file or stack (default site)" }, \
 	{ "--top", "N", "show the first N groups (default 20, 0 for all)" }, \
 	{ "--filter", "GLOB", "only groups whose function, file or file name matches GLOB" }, \
 	{ "--cumulative", NULL, "count each block under every frame of its stack, not just the site" }

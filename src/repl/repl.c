@@ -25,6 +25,7 @@ static struct repl {
 	char prompt[64];
 	/* completion generator state */
 	const struct cmd_entry *completing;
+	struct cmd_completion arg; /* what the word being completed may be */
 	size_t gen_index;
 } R;
 
@@ -105,10 +106,30 @@ static char *option_generator(const char *text, int state)
 	return NULL;
 }
 
+/* The alternatives the usage names ("site|function|..."), or the session's snapshots and "now". */
+static char *arg_generator(const char *text, int state)
+{
+	if (!state)
+		R.gen_index = 0;
+	const struct snapshots *ss = &R.s->snaps;
+	for (;;) {
+		size_t i = R.gen_index++;
+		const char *w;
+		if (R.arg.kind == CMD_COMPLETE_WORDS)
+			w = i < R.arg.nwords ? R.arg.words[i] : NULL;
+		else
+			w = i < ss->n ? ss->v[i].name : i == ss->n ? "now" : NULL;
+		if (!w)
+			return NULL;
+		if (!strncmp(w, text, strlen(text)))
+			return xstrdup(w);
+	}
+}
+
 static char **complete(const char *text, int start, int end)
 {
 	(void)end;
-	rl_attempted_completion_over = 1; /* never fall back to file names */
+	rl_attempted_completion_over = 1; /* never fall back to file names, unless a FILE is due */
 	int first = (int)strspn(rl_line_buffer, " \t");
 	if (start <= first)
 		return rl_completion_matches(text, command_generator);
@@ -119,9 +140,32 @@ static char **complete(const char *text, int start, int end)
 	R.completing = cmd_find(word, &ignored);
 	if (text[0] == '-')
 		return rl_completion_matches(text, option_generator);
-	if (R.completing && !strcmp(R.completing->name, "help"))
-		return rl_completion_matches(text, command_generator);
-	return NULL;
+
+	/* The words between the command and the one being completed, as the command will see them. */
+	char *before = xstrndup(rl_line_buffer, (size_t)start);
+	int argc = 0;
+	char **argv = NULL;
+	char **matches = NULL;
+	if (lex_line(before, &argc, &argv, &ignored) == 0 && argc >= 1) {
+		cmd_completion_release(&R.arg);
+		switch (cmd_complete_arg(R.completing, argc - 1, argv + 1, &R.arg)) {
+		case CMD_COMPLETE_WORDS:
+		case CMD_COMPLETE_SNAPSHOTS:
+			matches = rl_completion_matches(text, arg_generator);
+			break;
+		case CMD_COMPLETE_COMMANDS:
+			matches = rl_completion_matches(text, command_generator);
+			break;
+		case CMD_COMPLETE_FILES:
+			rl_attempted_completion_over = 0; /* readline's own file name completion */
+			break;
+		case CMD_COMPLETE_NOTHING:
+			break;
+		}
+		lex_free(argc, argv);
+	}
+	free(before);
+	return matches;
 }
 
 void repl_run(struct session *s, struct run_tally *tally)
@@ -161,6 +205,7 @@ void repl_run(struct session *s, struct run_tally *tally)
 	if (R.history_file)
 		history_truncate_file(R.history_file, 1000);
 	free(R.history_file);
+	cmd_completion_release(&R.arg);
 	s->notify = saved_notify;
 	R = (struct repl){ 0 };
 }

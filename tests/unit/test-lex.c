@@ -224,6 +224,64 @@ static void parse_numbers(void **state)
 	assert_true(secs == 3);
 }
 
+/* What completes after "CMD WORDS..." (words split on spaces). */
+static int completes(const char *line, struct cmd_completion *out)
+{
+	int argc;
+	char **argv;
+	struct mlz_err err;
+	assert_int_equal(lex_line(line, &argc, &argv, &err), 0);
+	const struct cmd_entry *e = cmd_find(argv[0], &err);
+	assert_non_null(e);
+	int kind = cmd_complete_arg(e, argc - 1, argv + 1, out);
+	lex_free(argc, argv);
+	return kind;
+}
+
+static bool offers(const struct cmd_completion *c, const char *word)
+{
+	for (size_t i = 0; i < c->nwords; i++)
+		if (!strcmp(c->words[i], word))
+			return true;
+	return false;
+}
+
+static void complete_from_usage(void **state)
+{
+	(void)state;
+	struct cmd_completion c;
+	assert_int_equal(completes("compare", &c), CMD_COMPLETE_SNAPSHOTS);
+	assert_int_equal(completes("compare --by site a", &c), CMD_COMPLETE_SNAPSHOTS);
+	assert_int_equal(completes("compare a b", &c), CMD_COMPLETE_NOTHING);
+	assert_int_equal(completes("top --by", &c), CMD_COMPLETE_WORDS);
+	assert_int_equal(c.nwords, 4);
+	assert_string_equal(c.words[0], "site");
+	assert_string_equal(c.words[3], "stack");
+	assert_null(c.words[4]);
+	cmd_completion_release(&c);
+	assert_int_equal(completes("top --top 5", &c), CMD_COMPLETE_NOTHING);
+	assert_int_equal(completes("top --top", &c), CMD_COMPLETE_NOTHING); /* N: the user's number */
+	assert_int_equal(completes("leaks --by", &c), CMD_COMPLETE_WORDS);
+	assert_true(offers(&c, "size") && !offers(&c, "file"));
+	cmd_completion_release(&c);
+	assert_int_equal(completes("export", &c), CMD_COMPLETE_WORDS);
+	assert_true(offers(&c, "folded") && offers(&c, "pprof"));
+	cmd_completion_release(&c);
+	assert_int_equal(completes("export folded", &c), CMD_COMPLETE_FILES);
+	assert_int_equal(completes("export folded --force f", &c), CMD_COMPLETE_SNAPSHOTS);
+	assert_int_equal(completes("export folded f a", &c), CMD_COMPLETE_SNAPSHOTS);
+	/* "TID|all": TID is the user's number, all the one word */
+	assert_int_equal(completes("bt", &c), CMD_COMPLETE_WORDS);
+	assert_int_equal(c.nwords, 1);
+	assert_string_equal(c.words[0], "all");
+	cmd_completion_release(&c);
+	assert_int_equal(completes("bt --depth", &c), CMD_COMPLETE_NOTHING);
+	assert_int_equal(completes("help", &c), CMD_COMPLETE_COMMANDS);
+	assert_int_equal(completes("show", &c), CMD_COMPLETE_NOTHING);
+	assert_int_equal(completes("info", &c), CMD_COMPLETE_NOTHING);
+	assert_int_equal(completes("dump", &c), CMD_COMPLETE_FILES);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -233,6 +291,7 @@ int main(void)
 		cmocka_unit_test(find_ambiguous),
 		cmocka_unit_test(parse_options),
 		cmocka_unit_test(parse_numbers),
+		cmocka_unit_test(complete_from_usage),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
