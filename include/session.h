@@ -52,6 +52,16 @@ struct session {
 	bool exit_reported;    /* the user was told the process ended */
 	/* How news (the process ended, exec) reaches the user; the REPL redraws its prompt. */
 	void (*notify)(struct session *s, const char *line);
+	/*
+	 * A progress line for long work, set by the user interface when stderr is
+	 * a terminal: line is what to show in place of the last one, NULL to wipe it.
+	 */
+	void (*progress)(struct session *s, const char *line);
+	const char *running;   /* the command being run (its first word), while a text-mode command runs */
+	double running_t0;     /* when it started (mono_ms) */
+	double progress_due;   /* when the progress line may next be redrawn */
+	double progress_after; /* ms of work before a progress line shows */
+	bool progress_shown;
 };
 
 /* Block the signals the event loop reads and open the signalfd; 0 or -1. */
@@ -116,6 +126,11 @@ struct graph *session_graph(struct session *s, struct mlz_err *err);
  * event loop does. Reset on each call; owned by the session.
  */
 struct cancel *session_cancel(struct session *s);
+/*
+ * A command starts (name) or ends (NULL): work that outlasts half a second
+ * shows a progress line through s->progress, wiped at the end.
+ */
+void session_running(struct session *s, const char *name);
 
 /* Detach from a live target (cleanup registry first); 0 when nothing is left attached. */
 int session_detach(struct session *s, struct mlz_err *err);

@@ -97,7 +97,9 @@ static void usage(FILE *f)
 		"\n"
 		"environment:\n"
 		"  MLYZE_ASSUME_SHADOW_STACK=1  trace as with a CET shadow stack (breakpoints at return\n"
-		"      sites, no trim), as mlyze does by itself when the process has one; for tests\n");
+		"      sites, no trim), as mlyze does by itself when the process has one; for tests\n"
+		"  MLYZE_PROGRESS_AFTER_MS=MS  show the progress line of long work on a terminal after MS\n"
+		"      milliseconds instead of 500; for tests\n");
 }
 
 /*
@@ -150,6 +152,16 @@ static _Noreturn void die_usage(const char *fmt, const char *arg)
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, "\ntry 'mlyze --help'\n");
 	exit(EXIT_USAGE);
+}
+
+/* Long work's progress on the terminal: redrawn in place, wiped when the command ends. */
+static void show_progress(struct session *s, const char *line)
+{
+	(void)s;
+	if (line)
+		fprintf(stderr, "\rmlyze: %s\033[K", line);
+	else
+		fputs("\r\033[K", stderr);
 }
 
 /* The crash handler needs the session; nothing else reads this. */
@@ -373,6 +385,12 @@ int main(int argc, char **argv)
 		}
 	}
 	s.stop_on_error = cli.stop_on_error;
+	/* Progress lines go to a terminal only, never among JSON (a per-command --json is left out by cmd.c). */
+	if (isatty(2) && !cli.json) {
+		const char *after = getenv("MLYZE_PROGRESS_AFTER_MS");
+		s.progress = show_progress;
+		s.progress_after = after ? atof(after) : 500;
+	}
 	s.mode = cli.mode;
 	s.json = cli.json;
 	s.debug_dir = cli.debug_dir;

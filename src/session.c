@@ -111,6 +111,36 @@ static int read_signals(struct session *s)
 }
 
 /*
+ * Long work says it is alive: the cancel check runs every 20 ms inside every
+ * long loop, so it is where a progress line can be drawn without the loops
+ * knowing about it. Four times a second is enough for a clock.
+ */
+static void show_progress(struct session *s)
+{
+	if (!s->progress || !s->running)
+		return;
+	double now = mono_ms();
+	if (now - s->running_t0 < s->progress_after || now < s->progress_due)
+		return;
+	s->progress_due = now + 250;
+	char line[160];
+	snprintf(line, sizeof(line), "%s: %.1f s%s (Ctrl-C interrupts)", s->running, (now - s->running_t0) / 1000,
+		 s->paused ? ", the process is stopped" : "");
+	s->progress(s, line);
+	s->progress_shown = true;
+}
+
+void session_running(struct session *s, const char *name)
+{
+	if (!name && s->progress_shown)
+		s->progress(s, NULL);
+	s->progress_shown = false;
+	s->running = name;
+	s->running_t0 = mono_ms();
+	s->progress_due = 0;
+}
+
+/*
  * The cancel check: the signals that end work, taken without waiting. SIGCHLD
  * is left pending for the event loop and target_stop, which wait for it.
  */
@@ -127,6 +157,7 @@ static bool signals_end_work(void *arg)
 	int signo;
 	while ((signo = sigtimedwait(&set, NULL, &now)) > 0)
 		note_signal(s, signo);
+	show_progress(s);
 	return s->interrupted || s->fatal_signal;
 }
 

@@ -68,4 +68,16 @@ test_expect_success SCRIPT 'help and help CMD come from the command table' '
 	grep "^alias: backtrace\$" out
 '
 
+test_expect_success SCRIPT 'long work shows a progress line on a terminal, wiped after; never with --json or off a terminal' '
+	MLYZE_PROGRESS_AFTER_MS=0 timeout 20 script -qefc "\"$MLYZE\" --no-trace attach $pid -e leaks" /dev/null |
+		tr "\r" "\n" | sed "s/\x1b\[[?0-9;]*[a-zA-Z]//g" >out &&
+	grep -E "^mlyze: leaks: [0-9]+\.[0-9] s, the process is stopped \(Ctrl-C interrupts\)\$" out &&
+	grep "definitely lost" out &&
+	MLYZE_PROGRESS_AFTER_MS=0 timeout 20 script -qefc "\"$MLYZE\" --no-trace --json attach $pid -e leaks -e \"leaks --json\"" /dev/null >out &&
+	! grep "Ctrl-C interrupts" out &&
+	MLYZE_PROGRESS_AFTER_MS=0 "$MLYZE" --no-trace attach $pid -e leaks >out 2>err &&
+	! grep "Ctrl-C interrupts" err &&
+	test_path_is_sleeping $pid
+'
+
 test_done

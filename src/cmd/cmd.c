@@ -381,10 +381,12 @@ enum cmd_outcome cmd_run_line(struct session *s, const char *line)
 	if (e && cmd_parse_args(e, argc, argv, &args, &ctx.err) == 0) {
 		ctx.args = &args;
 		s->interrupted = false;
+		session_running(s, json ? NULL : e->name); /* never a progress line among JSON */
 		if (check_needs(s, e, &ctx.err) == 0)
 			r = e->exec(&ctx);
 		if (s->paused)
 			r = unpause_left(s, e, r, &ctx);
+		session_running(s, NULL);
 		if (r == 0 && !ctx.result)
 			ctx.result = jv_object();
 	}
