@@ -69,6 +69,13 @@ struct cmd_entry {
 	void (*text)(const struct jv *result, struct strbuf *out);
 };
 
+/*
+ * The version of every command's JSON, which `help --json` reports: raised
+ * when a key goes away or changes meaning, so a script can tell; new keys
+ * leave it as it is.
+ */
+#define CMD_JSON_SCHEMA 1
+
 /* Every command, NULL-terminated, in the order `help` lists them. */
 extern const struct cmd_entry *const cmd_table[];
 

@@ -38,7 +38,7 @@ struct jv {
 struct jv *jv_null(void);
 struct jv *jv_bool(bool b);
 struct jv *jv_int(int64_t i);
-struct jv *jv_double(double d);
+struct jv *jv_double(double d); /* written with at most three decimals: ms, seconds, ratios */
 struct jv *jv_string(const char *s); /* NULL gives JSON null */
 struct jv *jv_stringf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 struct jv *jv_addr(uint64_t addr);   /* "0x7f..." */

@@ -77,6 +77,11 @@ test_expect_success 'bash completion: options, modes, commands after -e and help
 	while read -r o; do grep -qw -- "$o" "$SRC_ROOT/docs/mlyze.bash" || { echo "missing in mlyze.bash: $o"; return 1; }; done <options
 '
 
+test_expect_success 'help --json reports the JSON schema version' '
+	"$MLYZE" --json help | jq -e ".result.schema == 1" &&
+	"$MLYZE" --json help bt | jq -e ".result.schema == 1"
+'
+
 test_expect_success 'help works without a process' '
 	"$MLYZE" help bt >out && grep -x "usage: bt \[TID|all\] \[--depth N\]" out &&
 	test_expect_code 64 "$MLYZE" help nosuch 2>err

@@ -34,10 +34,12 @@ static int cmd_help_exec(struct cmd_ctx *c)
 		if (!e)
 			return -1;
 		c->result = jv_object();
+		jv_set(c->result, "schema", jv_int(CMD_JSON_SCHEMA));
 		jv_set(c->result, "command", one(e));
 		return 0;
 	}
 	c->result = jv_object();
+	jv_set(c->result, "schema", jv_int(CMD_JSON_SCHEMA));
 	struct jv *list = jv_set(c->result, "commands", jv_array());
 	for (const struct cmd_entry *const *e = cmd_table; *e; e++)
 		jv_push(list, one(*e));

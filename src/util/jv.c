@@ -34,6 +34,28 @@ struct jv *jv_int(int64_t i)
 	return v;
 }
 
+/*
+ * A fraction as it means something: mlyze's fractions are milliseconds,
+ * seconds, nanoseconds per event and ratios, for which three decimals are
+ * more than the clock or the method gives ("12.104", not "12.1040979996324"),
+ * and trailing zeros say nothing ("1.5", "0").
+ */
+static void add_rounded(struct strbuf *sb, double d)
+{
+	char buf[512];
+	int n = snprintf(buf, sizeof(buf), "%.3f", d);
+	if (n <= 0 || (size_t)n >= sizeof(buf)) {
+		strbuf_addf(sb, "%.15g", d);
+		return;
+	}
+	while (n > 0 && buf[n - 1] == '0')
+		n--;
+	if (n > 0 && buf[n - 1] == '.')
+		n--;
+	buf[n] = '\0';
+	strbuf_addstr(sb, strcmp(buf, "-0") ? buf : "0");
+}
+
 struct jv *jv_double(double d)
 {
 	struct jv *v = new(JV_DOUBLE);
@@ -171,7 +193,7 @@ void jv_dump(const struct jv *v, struct strbuf *sb)
 	case JV_INT: strbuf_addf(sb, "%" PRId64, v->u.i); break;
 	case JV_DOUBLE:
 		if (isfinite(v->u.d))
-			strbuf_addf(sb, "%.15g", v->u.d);
+			add_rounded(sb, v->u.d);
 		else
 			strbuf_addstr(sb, "null");
 		break;

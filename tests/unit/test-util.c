@@ -27,14 +27,18 @@ static void json_render(void **state)
 	jv_push(a, jv_bool(true));
 	jv_push(a, jv_addr(0x7fff0000));
 	jv_push(a, jv_double(0.5));
+	jv_push(a, jv_double(12.1040979996324));
+	jv_push(a, jv_double(-0.0001));
+	jv_push(a, jv_double(3.0));
+	jv_push(a, jv_double(0.0005)); /* a little more than half a thousandth in binary */
 	struct strbuf sb = STRBUF_INIT;
 	jv_dump(o, &sb);
 	assert_string_equal(strbuf_str(&sb),
 			    "{\"n\": -42, \"s\": \"a\\\"b\\\\c\\n\\u0001\", \"nil\": null, "
-			    "\"a\": [true, \"0x7fff0000\", 0.5]}");
+			    "\"a\": [true, \"0x7fff0000\", 0.5, 12.104, 0, 3, 0.001]}");
 	assert_int_equal(jv_get_int(o, "n", 0), -42);
 	assert_null(jv_get(o, "missing"));
-	assert_int_equal(jv_len(a), 3);
+	assert_int_equal(jv_len(a), 7);
 	strbuf_release(&sb);
 	jv_free(o);
 }
