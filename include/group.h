@@ -99,6 +99,8 @@ void by_stack_totals(const struct by_stack *b, bool untraced, int64_t *count, in
 /* Append groups as JSON objects to array out; with_diff adds count_diff and size_diff. */
 void groups_to_jv(struct keys *k, struct sym *sym, enum group_by by,
 		  const struct group *g, size_t n, bool with_diff, struct jv *out);
+/* Where one group (an object groups_to_jv made) is: "fn at file.c:12", "fn (module)", "33-64 bytes". */
+void group_where_text(const struct jv *group, struct strbuf *out);
 /* Render a JSON array of groups (as groups_to_jv made) as a table. */
 void groups_text(const struct jv *groups, bool with_diff, struct strbuf *out);
 

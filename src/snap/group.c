@@ -418,6 +418,27 @@ static const char *base(const char *path)
 	return b ? b + 1 : path;
 }
 
+void group_where_text(const struct jv *o, struct strbuf *out)
+{
+	const char *fn = jv_get_str(o, "function", NULL), *file = jv_get_str(o, "file", NULL);
+	if (fn)
+		strbuf_add_escaped(out, fn);
+	if (file && jv_get(o, "line") && jv_get(o, "line")->kind == JV_INT) {
+		strbuf_addstr(out, fn ? " at " : "");
+		strbuf_add_escaped(out, base(file));
+		strbuf_addf(out, ":%" PRId64, jv_get_int(o, "line", 0));
+	} else if (file) {
+		strbuf_addstr(out, fn ? " in " : "");
+		strbuf_add_escaped(out, base(file));
+	} else if (jv_get_str(o, "module", NULL)) {
+		strbuf_addstr(out, " (");
+		strbuf_add_escaped(out, jv_get_str(o, "module", ""));
+		strbuf_addch(out, ')');
+	}
+	if (jv_get_str(o, "size_class", NULL))
+		strbuf_addf(out, " %s bytes", jv_get_str(o, "size_class", ""));
+}
+
 void groups_text(const struct jv *groups, bool with_diff, struct strbuf *out)
 {
 	if (with_diff)
@@ -432,24 +453,8 @@ void groups_text(const struct jv *groups, bool with_diff, struct strbuf *out)
 		strbuf_addf(out, " %9" PRId64, jv_get_int(o, "count", 0));
 		if (with_diff)
 			strbuf_addf(out, " %+9" PRId64, jv_get_int(o, "count_diff", 0));
-		const char *fn = jv_get_str(o, "function", NULL), *file = jv_get_str(o, "file", NULL);
 		strbuf_addstr(out, "  ");
-		if (fn)
-			strbuf_add_escaped(out, fn);
-		if (file && jv_get(o, "line") && jv_get(o, "line")->kind == JV_INT) {
-			strbuf_addstr(out, fn ? " at " : "");
-			strbuf_add_escaped(out, base(file));
-			strbuf_addf(out, ":%" PRId64, jv_get_int(o, "line", 0));
-		} else if (file) {
-			strbuf_addstr(out, fn ? " in " : "");
-			strbuf_add_escaped(out, base(file));
-		} else if (jv_get_str(o, "module", NULL)) {
-			strbuf_addstr(out, " (");
-			strbuf_add_escaped(out, jv_get_str(o, "module", ""));
-			strbuf_addch(out, ')');
-		}
-		if (jv_get_str(o, "size_class", NULL))
-			strbuf_addf(out, " %s bytes", jv_get_str(o, "size_class", ""));
+		group_where_text(o, out);
 		strbuf_addch(out, '\n');
 		const struct jv *stack = jv_get(o, "stack");
 		for (size_t f = 0; f < jv_len(stack); f++) {

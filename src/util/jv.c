@@ -133,6 +133,7 @@ size_t jv_len(const struct jv *c)
 }
 
 const struct jv *jv_at(const struct jv *a, size_t i) { return i < jv_len(a) ? a->u.c.items[i] : NULL; }
+struct jv *jv_last(struct jv *a) { return jv_len(a) ? a->u.c.items[jv_len(a) - 1] : NULL; }
 
 void jv_free(struct jv *v)
 {
