@@ -142,17 +142,32 @@ static bool record_fits(const struct agent_rec *r, size_t left)
 }
 
 /*
+ * A drain reads the ring a megabyte at a time: mlyze's buffer stays that
+ * size (not the ring's 16 MiB, which a full ring would make resident), and
+ * the writers get room back after each megabyte, not at the end.
+ */
+#define DRAIN_CHUNK ((size_t)1 << 20)
+/* The longest record the agent writes: an allocation with its stack copy, or a stack's frames. */
+#define REC_MAX_CTX (sizeof(struct agent_rec) + sizeof(struct agent_ctx) + AGENT_STACK_COPY)
+#define REC_MAX_STACK (sizeof(struct agent_rec) + AGENT_MAX_DEPTH * 8)
+#define REC_MAX (((REC_MAX_CTX > REC_MAX_STACK ? REC_MAX_CTX : REC_MAX_STACK) + 15) & ~(size_t)15)
+_Static_assert(REC_MAX < DRAIN_CHUNK, "a chunk holds any record");
+
+/*
  * Apply the complete records of buf (len bytes read from ring position
  * a->tail on) in order; returns the bytes consumed. A record not yet complete
- * (its writer is still at it) ends the drain; it is read next time.
+ * (its writer is still at it), or cut by the end of a chunk with more to
+ * come (more), ends the drain there; it is read next time.
  */
-static size_t apply_records(struct agent *a, const uint8_t *buf, size_t len)
+static size_t apply_records(struct agent *a, const uint8_t *buf, size_t len, bool more)
 {
 	size_t off = 0;
 	while (len - off >= 16) {
 		const struct agent_rec *r = (const struct agent_rec *)(buf + off);
 		if (r->pos != a->tail + off)
 			break;
+		if (more && r->len > len - off && r->len <= REC_MAX && r->len % 16 == 0)
+			break; /* the rest of it is in the next chunk */
 		if (!record_fits(r, len - off)) {
 			a->st.bad++;
 			a->broken = true;
@@ -190,16 +205,27 @@ void agent_drain(struct agent *a)
 	if (k.head == a->tail || k.head - a->tail > a->ring_size)
 		return;
 	if (!a->buf)
-		a->buf = xmalloc(a->ring_size);
-	size_t want = (size_t)(k.head - a->tail), at = (size_t)(a->tail & (a->ring_size - 1));
-	size_t first = want < a->ring_size - at ? want : a->ring_size - at;
-	struct iovec local[2] = { { a->buf, first }, { a->buf + first, want - first } };
-	struct iovec remote[2] = { { (void *)(a->ring + at), first }, { (void *)a->ring, want - first } };
-	if (target_readv(a->t, local, remote, want > first ? 2 : 1) != (ssize_t)want)
-		return;
-	size_t used = apply_records(a, a->buf, want);
-	a->tail += used;
-	a->st.drains++;
+		a->buf = xmalloc(DRAIN_CHUNK);
+	for (uint64_t left = k.head - a->tail; left && !a->broken;) {
+		size_t want = left < DRAIN_CHUNK ? (size_t)left : DRAIN_CHUNK;
+		size_t at = (size_t)(a->tail & (a->ring_size - 1));
+		size_t first = want < a->ring_size - at ? want : a->ring_size - at;
+		struct iovec local[2] = { { a->buf, first }, { a->buf + first, want - first } };
+		struct iovec remote[2] = { { (void *)(a->ring + at), first }, { (void *)a->ring, want - first } };
+		if (target_readv(a->t, local, remote, want > first ? 2 : 1) != (ssize_t)want)
+			return;
+		size_t used = apply_records(a, a->buf, want, want < left);
+		if (!used)
+			break;
+		a->tail += used;
+		left -= used;
+		a->st.drains++;
+		/* Room for the writers, and a sign of life. */
+		uint64_t w[2] = { a->tail, a->st.drains };
+		_Static_assert(offsetof(struct agent_ctl, heartbeat) == offsetof(struct agent_ctl, tail) + 8,
+			       "tail, heartbeat");
+		target_write(a->t, a->ctl + offsetof(struct agent_ctl, tail), w, sizeof(w), NULL);
+	}
 	/* Libraries loaded since the tables were made: make them again (the copies cover the meantime). */
 	if (a->tables_stale) {
 		a->tables_stale = false;
@@ -209,10 +235,6 @@ void agent_drain(struct agent *a)
 	if (depth != a->max_depth &&
 	    target_write(a->t, a->ctl + offsetof(struct agent_ctl, max_depth), &depth, 4, NULL) == 0)
 		a->max_depth = depth; /* set max-stack-depth */
-	/* Room for the writers, and a sign of life. */
-	uint64_t w[2] = { a->tail, a->st.drains };
-	_Static_assert(offsetof(struct agent_ctl, heartbeat) == offsetof(struct agent_ctl, tail) + 8, "tail, heartbeat");
-	target_write(a->t, a->ctl + offsetof(struct agent_ctl, tail), w, sizeof(w), NULL);
 	a->st.ns_drain += (uint64_t)(mono_ns() - t0);
 }
 
@@ -256,7 +278,7 @@ static void source_info(void *arg, struct source_info *out)
 		out->nareas = 1;
 	}
 	out->areas = (const uint64_t(*)[2])a->areas;
-	out->memory = (a->buf ? a->ring_size : 0) + a->stk.cap * sizeof(*a->stk.slots) + a->pcs_alloc * 8 +
+	out->memory = (a->buf ? DRAIN_CHUNK : 0) + a->stk.cap * sizeof(*a->stk.slots) + a->pcs_alloc * 8 +
 		      a->stk_ls.cap * sizeof(*a->stk_ls.slots);
 }
 
