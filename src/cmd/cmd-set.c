@@ -36,8 +36,8 @@ static int cmd_set_exec(struct cmd_ctx *c)
 		}
 	}
 	c->result = jv_object();
-	jv_set(c->result, "max-stack-depth", jv_int(ls->max_depth));
-	jv_set(c->result, "memory-limit", jv_int((int64_t)ls->mem_limit));
+	jv_set(c->result, "max_stack_depth", jv_int(ls->max_depth));
+	jv_set(c->result, "memory_limit", jv_int((int64_t)ls->mem_limit));
 	return 0;
 }
 
@@ -57,8 +57,8 @@ static void add_size(struct strbuf *out, uint64_t bytes)
 
 static void cmd_set_text(const struct jv *r, struct strbuf *out)
 {
-	strbuf_addf(out, "max-stack-depth %" PRId64 "\nmemory-limit ", jv_get_int(r, "max-stack-depth", 0));
-	add_size(out, (uint64_t)jv_get_int(r, "memory-limit", 0));
+	strbuf_addf(out, "max-stack-depth %" PRId64 "\nmemory-limit ", jv_get_int(r, "max_stack_depth", 0));
+	add_size(out, (uint64_t)jv_get_int(r, "memory_limit", 0));
 	strbuf_addch(out, '\n');
 }
 

@@ -1,0 +1,45 @@
+#!/bin/bash
+# One JSON vocabulary: every key of every command's answer, live and on a core, is snake_case and
+# named in docs/json.md, the one documented list.
+
+test_description='JSON keys: snake_case, every one documented'
+. "$(dirname "$0")/lib/test-lib.sh"
+
+# The names docs/json.md gives: every `word` of it that could be a key.
+grep -o '`[a-z][a-z0-9_]*`' "$SRC_ROOT/docs/json.md" | tr -d '`' | sort -u >documented
+
+test_expect_success 'every command on a traced process, then on its core' '
+	fixture_start fx-graph "$TRASH/g.json" && pid=$FIXTURE_PID &&
+	addr=$(jq -r .list "$TRASH/g.json") &&
+	"$MLYZE" --json attach $pid -e info -e threads -e bt -e "bt all" -e maps -e stats -e set \
+		-e "snapshot a" -e "snapshot b" -e snapshots -e "compare a b" -e "compare a b --by stack" \
+		-e top -e "top --by stack" -e "top --by function" -e growth -e "blocks --limit 3" \
+		-e "show $addr" -e peak -e "mark m" -e phases -e heap -e arenas -e check -e leaks \
+		-e "leaks --by size" -e "path $addr" -e "refs $addr" -e "backrefs $addr" -e trend \
+		-e "export folded $TRASH/x.folded" -e "dump $TRASH/core.x" -e "sleep 0.1" -e "wait 0.1" \
+		-e help -e "help bt" -e nosuch >live.json 2>live.err;
+	test $? = 1 &&
+	"$MLYZE" --json core core.x "$FIXTURES/fx-graph" -e info -e threads -e bt -e maps -e heap -e arenas \
+		-e leaks -e "snapshot c" -e top -e "path $addr" >core.json 2>core.err &&
+	test $(jq -s "map(select(.ok)) | length" live.json) -ge 35 &&
+	test $(jq -s "map(select(.ok)) | length" core.json) = 10 &&
+	cat live.json core.json | jq -r "[paths | .[] | strings] | .[]" | sort -u >keys &&
+	test $(wc -l <keys) -gt 150
+'
+
+test_expect_success 'every key is snake_case' '
+	grep -v "^[a-z][a-z0-9]*\(_[a-z0-9]\+\)*\$" keys >bad || true &&
+	test_must_be_empty bad
+'
+
+test_expect_success 'every key is in docs/json.md' '
+	comm -23 keys documented >undocumented &&
+	test_must_be_empty undocumented
+'
+
+test_expect_success 'fractions have at most three decimals' '
+	cat live.json core.json | grep -oE "[0-9]+\.[0-9]{4,}" >long || true &&
+	test_must_be_empty long
+'
+
+test_done
