@@ -34,5 +34,10 @@ int savefile_write(const char *path, const void *buf, size_t len, mode_t mode, b
  */
 int savefile_create_temp(const char *path, mode_t mode, char **tmp, struct mlz_err *err);
 int savefile_put_in_place(const char *tmp, const char *path, bool force);
+/*
+ * All len bytes at offset off, or -1 with errno set: a full disk first shows
+ * as a short write, which sets no errno, so ENOSPC is set then.
+ */
+int savefile_pwrite_all(int fd, const void *buf, size_t len, off_t off);
 
 #endif

@@ -135,26 +135,6 @@ static void build_notes(struct target *t, const struct maps *m, struct strbuf *s
 	strbuf_release(&names);
 }
 
-/* Every byte, or -1 with errno set: a full disk first shows as a short write, which sets no errno. */
-static int write_all(int fd, const void *buf, size_t len, off_t off)
-{
-	const char *p = buf;
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-		off += n;
-	}
-	return 0;
-}
-
 /*
  * Contents of a mapping: what reads, page by page where a larger read fails;
  * zeros for the rest. -1 with errno on a write error, -2 when cancelled.
@@ -185,7 +165,7 @@ static int write_mapping(struct target *t, int fd, uint64_t start, uint64_t end,
 				if (ce->addr + b >= a && ce->addr + b < a + n)
 					buf[ce->addr + b - a] = ce->orig[b];
 		}
-		if (write_all(fd, buf, n, off) < 0)
+		if (savefile_pwrite_all(fd, buf, n, off) < 0)
 			return -1;
 		a += n;
 		off += (off_t)n;
@@ -271,8 +251,8 @@ static int write_core(struct target *t, int fd, const struct seg *sv, size_t nse
 
 	int ret = -1;
 	uint8_t *buf = NULL;
-	if (write_all(fd, &eh, sizeof(eh), 0) < 0 || write_all(fd, ph, phnum * sizeof(*ph), sizeof(eh)) < 0 ||
-	    write_all(fd, notes->buf, notes->len, (off_t)ph[0].p_offset) < 0)
+	if (savefile_pwrite_all(fd, &eh, sizeof(eh), 0) < 0 || savefile_pwrite_all(fd, ph, phnum * sizeof(*ph), sizeof(eh)) < 0 ||
+	    savefile_pwrite_all(fd, notes->buf, notes->len, (off_t)ph[0].p_offset) < 0)
 		goto out;
 	buf = xmalloc(CHUNK);
 	for (size_t i = 0; i < nseg; i++) {

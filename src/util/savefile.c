@@ -26,11 +26,11 @@ int savefile_check(const char *path, bool force, const char *who, struct mlz_err
 	return 0;
 }
 
-/* Every byte, or -1 with errno set: a full disk first shows as a short write, which sets no errno. */
-static int write_all(int fd, const char *p, size_t len)
+int savefile_pwrite_all(int fd, const void *buf, size_t len, off_t off)
 {
+	const char *p = buf;
 	while (len) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = pwrite(fd, p, len, off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -40,6 +40,7 @@ static int write_all(int fd, const char *p, size_t len)
 		}
 		p += n;
 		len -= (size_t)n;
+		off += n;
 	}
 	return 0;
 }
@@ -91,7 +92,7 @@ int savefile_write(const char *path, const void *buf, size_t len, mode_t mode, b
 	if (fd < 0)
 		return -1;
 	int ret = -1;
-	if (write_all(fd, buf, len) < 0) {
+	if (savefile_pwrite_all(fd, buf, len, 0) < 0) {
 		mlz_error_errno(err, errno, "cannot write '%s'", path);
 		close(fd);
 	} else if (close(fd) < 0) {
