@@ -39,6 +39,7 @@ struct session {
 	int paused;              /* session_pause depth */
 	double pause_t0;         /* when the outermost pause stopped the process */
 	bool json;             /* --json given on the command line */
+	bool bytes;            /* --bytes or `set bytes on`: sizes in text as exact byte counts */
 	const char *debug_dir; /* --debug-dir: where to look for separate debug files instead */
 	bool interactive;      /* a REPL on a terminal */
 	int sigfd;             /* signalfd: SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT */

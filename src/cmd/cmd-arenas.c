@@ -55,8 +55,9 @@ static int cmd_arenas_exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void cmd_arenas_text(const struct jv *o, struct strbuf *out)
+static void cmd_arenas_text(const struct jv *o, const struct text_opts *t, struct strbuf *out)
 {
+	(void)t;
 	const struct jv *as = jv_get(o, "arenas");
 	for (size_t i = 0; i < jv_len(as); i++) {
 		const struct jv *a = jv_at(as, i), *hs = jv_get(a, "heaps"), *l = jv_get(a, "free_lists");

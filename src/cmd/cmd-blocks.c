@@ -76,8 +76,9 @@ static int cmd_blocks_exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void cmd_blocks_text(const struct jv *r, struct strbuf *out)
+static void cmd_blocks_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
+	(void)t;
 	const struct jv *list = jv_get(r, "blocks");
 	strbuf_addf(out, "%" PRId64 " blocks, %" PRId64 " bytes", jv_get_int(r, "count", 0), jv_get_int(r, "bytes", 0));
 	if ((int64_t)jv_len(list) < jv_get_int(r, "count", 0))

@@ -47,8 +47,9 @@ static int cmd_compare_exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void cmd_compare_text(const struct jv *r, struct strbuf *out)
+static void cmd_compare_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
+	(void)t;
 	strbuf_add_escaped(out, jv_get_str(r, "a", ""));
 	strbuf_addstr(out, " -> ");
 	strbuf_add_escaped(out, jv_get_str(r, "b", ""));

@@ -50,8 +50,9 @@ static int cmd_growth_exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void cmd_growth_text(const struct jv *r, struct strbuf *out)
+static void cmd_growth_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
+	(void)t;
 	strbuf_addstr(out, "since ");
 	strbuf_add_escaped(out, jv_get_str(r, "since", ""));
 	strbuf_addf(out, ": %+" PRId64 " bytes, %+" PRId64 " blocks; groups that grew:\n", jv_get_int(r, "size_diff", 0),

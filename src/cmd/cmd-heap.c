@@ -41,8 +41,9 @@ static int cmd_heap_exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void cmd_heap_text(const struct jv *o, struct strbuf *out)
+static void cmd_heap_text(const struct jv *o, const struct text_opts *t, struct strbuf *out)
 {
+	(void)t;
 	strbuf_addstr(out, "glibc ");
 	strbuf_add_escaped(out, jv_get_str(o, "glibc", "?"));
 	strbuf_addf(out, " malloc: %" PRId64 " arena(s), main_arena at %s (%s); stopped %.1f ms\n",

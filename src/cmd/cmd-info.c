@@ -70,8 +70,9 @@ static void mem_line(struct strbuf *out, const char *label, const struct jv *v)
 		strbuf_addf(out, "%-10s %" PRId64 " KiB\n", label, v->u.i / 1024);
 }
 
-static void cmd_info_text(const struct jv *r, struct strbuf *out)
+static void cmd_info_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
+	(void)t;
 	strbuf_addf(out, "%-10s %" PRId64 "\n", "pid", jv_get_int(r, "pid", 0));
 	if (jv_get_str(r, "exe", NULL)) {
 		strbuf_addf(out, "%-10s ", "exe");

@@ -35,8 +35,9 @@ static int cmd_peak_exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void cmd_peak_text(const struct jv *r, struct strbuf *out)
+static void cmd_peak_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
+	(void)t;
 	strbuf_addf(out, "peak: %" PRId64 " bytes in %" PRId64 " blocks at %.1f s (now %" PRId64 " bytes)\n",
 		    jv_get_int(r, "bytes", 0), jv_get_int(r, "blocks", 0), jv_get(r, "seconds")->u.d,
 		    jv_get_int(r, "now_bytes", 0));

@@ -52,8 +52,9 @@ static int cmd_phases_exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void cmd_phases_text(const struct jv *r, struct strbuf *out)
+static void cmd_phases_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
+	(void)t;
 	const struct jv *list = jv_get(r, "phases");
 	for (size_t i = 0; i < jv_len(list); i++) {
 		const struct jv *p = jv_at(list, i);

@@ -55,8 +55,9 @@ static void add_size(struct strbuf *out, uint64_t bytes)
 		strbuf_addch(out, units[u]);
 }
 
-static void cmd_set_text(const struct jv *r, struct strbuf *out)
+static void cmd_set_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
+	(void)t;
 	strbuf_addf(out, "max-stack-depth %" PRId64 "\nmemory-limit ", jv_get_int(r, "max-stack-depth", 0));
 	add_size(out, (uint64_t)jv_get_int(r, "memory-limit", 0));
 	strbuf_addch(out, '\n');

@@ -88,8 +88,9 @@ static int cmd_snapshot_exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void cmd_snapshot_text(const struct jv *r, struct strbuf *out)
+static void cmd_snapshot_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
+	(void)t;
 	snapshot_text_line(r, out);
 }
 

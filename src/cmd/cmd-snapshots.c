@@ -16,8 +16,9 @@ static int cmd_snapshots_exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void cmd_snapshots_text(const struct jv *r, struct strbuf *out)
+static void cmd_snapshots_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
+	(void)t;
 	const struct jv *list = jv_get(r, "snapshots");
 	if (!jv_len(list))
 		strbuf_addstr(out, "no snapshots yet\n");

@@ -94,8 +94,9 @@ static int cmd_stats_exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void cmd_stats_text(const struct jv *r, struct strbuf *out)
+static void cmd_stats_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
+	(void)t;
 	const struct jv *ev = jv_get(r, "events");
 	strbuf_addstr(out, "allocator   ");
 	strbuf_add_escaped(out, jv_get_str(r, "allocator", "?"));

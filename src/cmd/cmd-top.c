@@ -34,8 +34,9 @@ static int cmd_top_exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void cmd_top_text(const struct jv *r, struct strbuf *out)
+static void cmd_top_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
+	(void)t;
 	strbuf_addf(out, "%" PRId64 " bytes live in %" PRId64 " blocks", jv_get_int(r, "size", 0),
 		    jv_get_int(r, "count", 0));
 	if (jv_get_int(r, "untraced_count", 0))

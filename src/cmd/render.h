@@ -36,6 +36,18 @@ struct jv *graph_block_jv(struct session *s, struct sym *sym, const struct graph
 struct jv *graph_root_jv(struct session *s, struct sym *sym, const struct root_ref *r);
 long graph_pointer_offset(struct session *s, const struct graph *g, uint32_t i, uint32_t j);
 void graph_step_text(const struct jv *o, struct strbuf *out);
+/*
+ * A traced allocation's stack as memcheck's loss records show it: from the
+ * function the program called (malloc by its public name, or operator new),
+ * every frame outwards, inlined ones as their own. As JSON objects {pc,
+ * function, file, line, module, inlined} appended to arr; as frames for
+ * suppressions (names owned by sym, valid until its next refresh) in *out,
+ * which the caller frees, returning the count.
+ */
+struct supp_frame;
+void leak_stack_jv(struct sym *sym, const uint64_t *pcs, int depth, struct jv *arr);
+size_t leak_stack_supp_frames(struct sym *sym, const uint64_t *pcs, int depth, struct supp_frame **out);
+
 struct cmd_ctx;
 /* The block of g that holds the address word names, or -1 with an error in c. */
 long graph_block_arg(struct cmd_ctx *c, const struct graph *g, const char *word, const char *cmd);
