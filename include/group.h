@@ -113,6 +113,7 @@ struct grouping_opts {
 	bool cumulative;
 	const char *filter; /* glob on function, file or its basename; NULL for all */
 	long top;           /* 0 for all */
+	bool changed_only;  /* leave out groups whose count and bytes are the same in both sets */
 };
 
 /*
@@ -131,7 +132,7 @@ void by_stack_totals(const struct by_stack *b, bool untraced, int64_t *count, in
 /* Append groups as JSON objects to array out; with_diff adds count_diff and size_diff. */
 void groups_to_jv(struct keys *k, struct sym *sym, enum group_by by,
 		  const struct group *g, size_t n, bool with_diff, struct jv *out);
-/* Render a JSON array of groups (as groups_to_jv made) as a table. */
-void groups_text(const struct jv *groups, bool with_diff, struct strbuf *out);
+/* Render a JSON array of groups (as groups_to_jv made) as a table; size_flags as strbuf_add_size's. */
+void groups_text(const struct jv *groups, bool with_diff, unsigned size_flags, struct strbuf *out);
 
 #endif

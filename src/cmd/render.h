@@ -14,7 +14,7 @@ struct sym;
 
 /* A snapshot's name, time, totals and RSS as JSON (caller frees), and as one text line. */
 struct jv *snapshot_jv(const struct snapshot *s);
-void snapshot_text_line(const struct jv *o, struct strbuf *out);
+void snapshot_text_line(const struct jv *o, unsigned size_flags, struct strbuf *out);
 /* One live block: address, size, site, thread, sequence number, age (caller frees). */
 struct jv *block_jv(struct session *s, struct sym *sym, const struct block *b);
 
@@ -24,7 +24,9 @@ struct heap_mallinfo;
 struct jv *heap_count_jv(const struct heap_count *c);
 struct jv *heap_mallinfo_jv(const struct heap_mallinfo *mi);
 void heap_kinds_jv(struct jv *o, const struct heap_count *by_kind);
-void heap_kinds_text(const struct jv *o, struct strbuf *out);
+/* A table of every chunk kind of o, and one row of that table (chunks < 0: none); sz as strbuf_add_size's. */
+void heap_kinds_text(const struct jv *o, unsigned sz, struct strbuf *out);
+void heap_row_text(struct strbuf *out, const char *label, int64_t chunks, int64_t bytes, unsigned sz);
 struct heap_report;
 struct jv *heap_problems_jv(const struct heap_report *r);
 void heap_problems_text(const struct jv *o, struct strbuf *out);

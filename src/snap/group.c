@@ -431,6 +431,8 @@ struct group *group_compare(struct keys *k, struct sym *sym, const struct stackt
 			continue;
 		if (!g[i].count_a && !g[i].count_b && !g[i].bytes_a && !g[i].bytes_b)
 			continue;
+		if (o->changed_only && g[i].count_a == g[i].count_b && g[i].bytes_a == g[i].bytes_b)
+			continue;
 		g[kept++] = g[i];
 	}
 	if (kept > 1)
@@ -494,17 +496,18 @@ static const char *base(const char *path)
 	return b ? b + 1 : path;
 }
 
-void groups_text(const struct jv *groups, bool with_diff, struct strbuf *out)
+void groups_text(const struct jv *groups, bool with_diff, unsigned sz, struct strbuf *out)
 {
+	char b1[32], b2[32];
 	if (with_diff)
 		strbuf_addf(out, "%5s %12s %12s %9s %9s  %s\n", "ID", "SIZE", "+SIZE", "COUNT", "+COUNT", "WHERE");
 	else
 		strbuf_addf(out, "%5s %12s %9s  %s\n", "ID", "SIZE", "COUNT", "WHERE");
 	for (size_t i = 0; i < jv_len(groups); i++) {
 		const struct jv *o = jv_at(groups, i);
-		strbuf_addf(out, "%5" PRId64 " %12" PRId64, jv_get_int(o, "id", 0), jv_get_int(o, "size", 0));
+		strbuf_addf(out, "%5" PRId64 " %12s", jv_get_int(o, "id", 0), size_str(b1, jv_get_int(o, "size", 0), sz));
 		if (with_diff)
-			strbuf_addf(out, " %+12" PRId64, jv_get_int(o, "size_diff", 0));
+			strbuf_addf(out, " %12s", size_str(b2, jv_get_int(o, "size_diff", 0), sz | SIZE_SIGN));
 		strbuf_addf(out, " %9" PRId64, jv_get_int(o, "count", 0));
 		if (with_diff)
 			strbuf_addf(out, " %+9" PRId64, jv_get_int(o, "count_diff", 0));
