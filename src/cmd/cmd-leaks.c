@@ -76,10 +76,13 @@ static int parse_by(struct cmd_ctx *c, enum leak_by *out)
 /* Every --suppressions FILE, in the order given. */
 static int load_suppressions(struct cmd_ctx *c, struct suppressions *supp)
 {
-	for (int i = 0; i < c->args->nopt; i++)
-		if (!strcmp(c->args->opt[i].name, "--suppressions") &&
-		    suppressions_load(supp, c->args->opt[i].value, &c->err) < 0)
-			return -1;
+	for (int i = 0; i < c->args->nopt; i++) {
+		struct mlz_err e = { 0 };
+		if (strcmp(c->args->opt[i].name, "--suppressions") || suppressions_load(supp, c->args->opt[i].value, &e) == 0)
+			continue;
+		/* named by the command, as its other errors; a message of 500 bytes loses its end */
+		return mlz_error_kind(&c->err, e.kind, "leaks: %.500s", e.msg);
+	}
 	return 0;
 }
 
@@ -261,7 +264,7 @@ static void frame_line(const struct jv *f, bool first, struct strbuf *out)
 static void record_text(const struct jv *x, size_t nrec, unsigned sz, struct strbuf *out)
 {
 	strbuf_add_size(out, jv_get_int(x, "bytes", 0), sz);
-	strbuf_addf(out, " in %" PRId64 " blocks", jv_get_int(x, "blocks", 0));
+	strbuf_addf(out, "%s in %" PRId64 " blocks", sz ? " bytes" : "", jv_get_int(x, "blocks", 0));
 	if (jv_get_str(x, "size_class", NULL))
 		strbuf_addf(out, " of %s bytes, allocated before tracing began,", jv_get_str(x, "size_class", ""));
 	strbuf_addf(out, " are %s in loss record %" PRId64 " of %zu", jv_get_str(x, "class", ""),
@@ -307,7 +310,7 @@ static void cmd_leaks_text(const struct jv *o, const struct text_opts *t, struct
 		const struct jv *x = jv_get(o, order[i]);
 		strbuf_addf(out, "   %15s: ", label[i]);
 		strbuf_add_size(out, jv_get_int(x, "bytes", 0), sz);
-		strbuf_addf(out, " in %" PRId64 " blocks\n", jv_get_int(x, "blocks", 0));
+		strbuf_addf(out, "%s in %" PRId64 " blocks\n", sz ? " bytes" : "", jv_get_int(x, "blocks", 0));
 	}
 	const struct jv *sl = jv_get(o, "suppressions");
 	for (size_t i = 0; i < jv_len(sl); i++) {
