@@ -5,7 +5,8 @@
 # make deps       install the Debian packages mlyze needs (as root), else print the command
 # make install    PREFIX=/usr/local: the binary and the man page
 # make bench      benchmarks (not part of check)
-# make fuzz       libFuzzer targets: the core reader, the heap walker, leaks on a core (FUZZ_SECONDS each;
+# make fuzz       libFuzzer targets: the core reader, the heap walker, leaks on a core, suppression files
+#                 (FUZZ_SECONDS each;
 #                 installs clang and libFuzzer as root, as make deps does)
 
 PREFIX ?= /usr/local
@@ -111,12 +112,12 @@ deps:
 fuzz-deps: deps
 	$(call install_pkgs,$(FUZZ_PKGS))
 
-# make fuzz FUZZ_SECONDS=60 [FUZZ_TARGETS="core walk leaks"]: each target for that long.
+# make fuzz FUZZ_SECONDS=60 [FUZZ_TARGETS="core walk leaks supp"]: each target for that long.
 fuzz: fuzz-deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" bash fuzz/run.sh
 
 FUZZ_SECONDS ?= 180
-FUZZ_TARGETS ?= core walk leaks
+FUZZ_TARGETS ?= core walk leaks supp
 
 check: deps
 	$(MAKE) mlyze fixtures unit

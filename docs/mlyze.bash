@@ -9,11 +9,11 @@ _mlyze_commands="snapshot snapshots compare trend growth top blocks show peak ma
 _mlyze()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local opts="-e -x -p -o --json --stop-on-error --no-trace --agent --breakpoints --debug-dir -h --help -V --version"
+	local opts="-e -x -p -o --json --stop-on-error --no-trace --agent --breakpoints --alloc-fn --bytes --debug-dir -h --help -V --version"
 	local modes="attach run core help" mode="" i
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
-		-e | -x | -o | --debug-dir) ((i++)) ;;
+		-e | -x | -o | --debug-dir | --alloc-fn) ((i++)) ;;
 		-p) mode=attach; ((i++)) ;;
 		attach | run | core | help) mode=${COMP_WORDS[i]}; break ;;
 		esac
@@ -23,6 +23,7 @@ _mlyze()
 	-x | -o) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
 	-p) mapfile -t COMPREPLY < <(compgen -W "$(cd /proc && printf '%s\n' [0-9]*)" -- "$cur"); return ;;
 	--debug-dir) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
+	--alloc-fn) return ;;
 	esac
 	case $mode in
 	"")

@@ -4,7 +4,8 @@
  * format of fuzz-walk.c (libc's data, the brk heap, main_arena, mp_, the tcache); seed-core, a
  * small well-formed core (notes for one thread, the process, a mapped file; one dumped segment);
  * seed-leaks, glibc's state and a core of this process's heap in the format of fuzz-leaks.c (libc's
- * data, the used part of the brk heap, a stack whose words hold some blocks; the rest are lost).
+ * data, the used part of the brk heap, a stack whose words hold some blocks; the rest are lost);
+ * seed-supp, a valgrind suppression file with every construct fuzz-supp.c's parser knows.
  *   mkseed DIR
  */
 #include <elf.h>
@@ -256,6 +257,26 @@ static void seed_leaks(const char *dir)
 	fprintf(stderr, "seed-leaks: %zu bytes, main_arena 0x%lx\n", o.n, (unsigned long)hdr[0]);
 }
 
+static void seed_supp(const char *dir)
+{
+	static const char text[] =
+		"# valgrind --gen-suppressions=all writes these, and people edit them\n"
+		"{\n   <insert_a_suppression_name_here>\n   Memcheck:Leak\n   match-leak-kinds: definite\n"
+		"   fun:malloc\n   fun:xmalloc\n   ...\n   fun:main\n}\n"
+		"{\n   any alloc\n   Memcheck:Leak\n   match-leak-kinds: indirect,possible\n   fun:*alloc\n"
+		"   obj:*libc.so*\n   src:fx.c:40\n   fun:?ain\n}\n"
+		"{\n   other kind\n   Memcheck:Param\n   write(buf)\n   fun:write\n}\n"
+		"{\n   helgrind\n   Helgrind:Race\n   fun:f\n}\n"
+		"{\n   all\n   Memcheck,Helgrind:Leak\n   match-leak-kinds: all\n   ...\n}\n";
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/seed-supp", dir);
+	FILE *f = fopen(path, "w");
+	if (!f || fwrite(text, 1, sizeof(text) - 1, f) != sizeof(text) - 1 || fclose(f) != 0) {
+		perror(path);
+		exit(1);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -265,5 +286,6 @@ int main(int argc, char **argv)
 	seed_walk(argv[1]);
 	seed_core(argv[1]);
 	seed_leaks(argv[1]);
+	seed_supp(argv[1]);
 	return 0;
 }

@@ -9,7 +9,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=$root/build/fuzz
 secs=${FUZZ_SECONDS:-180}
-targets=${FUZZ_TARGETS:-core walk leaks}
+targets=${FUZZ_TARGETS:-core walk leaks supp}
 pkgs="libdw libelf capstone readline zlib"
 cflags="-g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -std=gnu11 -I$root/include $(pkg-config --cflags $pkgs)"
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"

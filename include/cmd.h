@@ -54,6 +54,11 @@ struct cmd_ctx {
 	struct mlz_err err;
 };
 
+/* How results are rendered as text: what the command line and settings ask. */
+struct text_opts {
+	bool bytes; /* sizes as exact byte counts (--bytes, `set bytes on`), else as 1.5 MiB */
+};
+
 struct cmd_entry {
 	const char *name;
 	const char *alias;   /* or NULL */
@@ -66,7 +71,7 @@ struct cmd_entry {
 	/* Fill ctx->result and return 0, or fill ctx->err and return -1. */
 	int (*exec)(struct cmd_ctx *ctx);
 	/* Render a result as text; NULL prints nothing. */
-	void (*text)(const struct jv *result, struct strbuf *out);
+	void (*text)(const struct jv *result, const struct text_opts *t, struct strbuf *out);
 };
 
 /*

@@ -8,6 +8,8 @@
 
 #include "err.h"
 
+struct alloc_fns;
+
 struct by_stack;
 struct stacktab;
 struct strbuf;
@@ -41,6 +43,7 @@ struct export_set {
 	const struct by_stack *base;   /* NULL, or the set to subtract: the export is set - base */
 	const struct by_stack *set;
 	const char *comment;           /* what this is, for formats that keep a comment (pprof); may be NULL */
+	const struct alloc_fns *alloc_fns; /* wrappers skipped as the allocator is, as top skips them; may be NULL */
 };
 
 /*

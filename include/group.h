@@ -35,15 +35,38 @@ struct group_key {
 };
 #define UNTRACED_NAME "<before attach>"
 
+/*
+ * Functions that allocate for their caller (valgrind's --alloc-fn): patterns
+ * with '*' and '?' (wildcard.h) on a function's name, with or without its parameter list
+ * ("operator new" matches "operator new(unsigned long)"). A frame that
+ * matches is skipped when choosing a site, as frames in libc are. gen changes
+ * with every change, so memos made under another list are dropped.
+ */
+struct alloc_fns {
+	char **v;
+	size_t n;
+	unsigned gen;
+};
+extern const char *const alloc_fns_builtin[];
+/* The built-in list of common wrappers (xmalloc, g_malloc, PyMem_Malloc, operator new...). */
+void alloc_fns_default(struct alloc_fns *a);
+/* Add pat (a copy) unless it is there; remove it (false when it was not there). */
+void alloc_fns_add(struct alloc_fns *a, const char *pat);
+bool alloc_fns_remove(struct alloc_fns *a, const char *pat);
+void alloc_fns_clear(struct alloc_fns *a);
+bool alloc_fns_match(const struct alloc_fns *a, const char *function);
+void alloc_fns_release(struct alloc_fns *a);
+
 struct sym_pc;
 struct sym_frame;
 /*
  * Calls fn for each source frame of stack from its site outwards, innermost
- * first: the allocator's own frames (as above) are skipped, and a stack that
- * is nothing but allocator frames yields its outermost one. Frames of one PC
- * come in a row, a suffix of r->frames. Stops when fn returns false.
+ * first: the allocator's own frames (as above, and those af names; af may be
+ * NULL) are skipped, and a stack that is nothing but allocator frames yields
+ * its outermost one. Frames of one PC come in a row, a suffix of r->frames.
+ * Stops when fn returns false.
  */
-void stack_site_frames(struct sym *sym, const struct stacktab *stacks, uint32_t stack,
+void stack_site_frames(struct sym *sym, const struct stacktab *stacks, uint32_t stack, const struct alloc_fns *af,
 		       bool (*fn)(void *arg, const struct sym_pc *r, const struct sym_frame *f), void *arg);
 
 struct keytab {
@@ -55,10 +78,12 @@ struct keytab {
 	int32_t *memo;   /* stack id -> key id, -1 unknown */
 	size_t memo_n;
 	uint32_t memo_epoch; /* the stacks' epoch the memo is for: a sweep may have given its ids to others */
+	unsigned memo_gen;   /* the alloc_fns generation it is for */
 };
 
 struct keys {
 	struct keytab tab[BY_NKINDS];
+	struct alloc_fns alloc_fns; /* what a site skips besides the allocator: the `alloc-fn` setting */
 };
 
 /* The key id of stack under by (memoized). */
@@ -71,6 +96,13 @@ uint32_t keys_of_class(struct keys *k, enum group_by by, unsigned cls);
 const struct group_key *keys_get(const struct keys *k, enum group_by by, uint32_t id);
 void keys_release(struct keys *k);
 
+/*
+ * A stack's frames as JSON objects {pc, function, file, line, module,
+ * inlined} appended to arr, all of them from the allocator's entry outwards,
+ * inlined frames as their own entries.
+ */
+void stack_frames_jv(struct sym *sym, const uint64_t *pcs, int depth, struct jv *arr);
+
 struct group {
 	uint32_t key;
 	int64_t count_a, bytes_a, count_b, bytes_b;
@@ -81,6 +113,7 @@ struct grouping_opts {
 	bool cumulative;
 	const char *filter; /* glob on function, file or its basename; NULL for all */
 	long top;           /* 0 for all */
+	bool changed_only;  /* leave out groups whose count and bytes are the same in both sets */
 };
 
 /*
@@ -101,7 +134,7 @@ void groups_to_jv(struct keys *k, struct sym *sym, enum group_by by,
 		  const struct group *g, size_t n, bool with_diff, struct jv *out);
 /* Where one group (an object groups_to_jv made) is: "fn at file.c:12", "fn (module)", "33-64 bytes". */
 void group_where_text(const struct jv *group, struct strbuf *out);
-/* Render a JSON array of groups (as groups_to_jv made) as a table. */
-void groups_text(const struct jv *groups, bool with_diff, struct strbuf *out);
+/* Render a JSON array of groups (as groups_to_jv made) as a table; size_flags as strbuf_add_size's. */
+void groups_text(const struct jv *groups, bool with_diff, unsigned size_flags, struct strbuf *out);
 
 #endif

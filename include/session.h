@@ -41,6 +41,7 @@ struct session {
 	bool json;             /* --json given on the command line */
 	FILE *out;             /* where results go: stdout, or the file -o names */
 	bool stop_on_error;    /* --stop-on-error: a script ends at its first failed command */
+	bool bytes;            /* --bytes or `set bytes on`: sizes in text as exact byte counts */
 	const char *debug_dir; /* --debug-dir: where to look for separate debug files instead */
 	bool interactive;      /* a REPL on a terminal */
 	int sigfd;             /* signalfd: SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT */

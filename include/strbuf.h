@@ -4,6 +4,7 @@
 #define MLZ_STRBUF_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct strbuf {
 	char *buf; /* always NUL-terminated once anything was added */
@@ -30,6 +31,17 @@ void strbuf_add_escaped(struct strbuf *sb, const char *s);
 size_t utf8_len(const unsigned char *p);
 /* The buffer's text, "" when empty; owned by sb. */
 const char *strbuf_str(const struct strbuf *sb);
+/*
+ * A size for people to read: "512 B", "1.5 KiB", "120 MiB" (binary units,
+ * rounded to three digits at most), or with exact the byte count itself.
+ * sign puts '+' before a positive figure (a difference).
+ */
+#define SIZE_EXACT 1u
+#define SIZE_SIGN 2u
+void strbuf_add_size(struct strbuf *sb, int64_t bytes, unsigned flags);
+/* The same as a string of at most 31 characters in buf, for a column of width n. */
+const char *size_str(char buf[32], int64_t bytes, unsigned flags);
+
 /* Hand the buffer to the caller (who frees it) and leave sb empty. */
 char *strbuf_detach(struct strbuf *sb);
 void strbuf_release(struct strbuf *sb);

@@ -63,6 +63,10 @@ static void usage(FILE *f)
 		"                    (the default): no trap per call; where it cannot go in, mlyze\n"
 		"                    traces with breakpoints and says why\n"
 		"  --breakpoints     trace with an int3 on each allocator entry instead (a trap per call)\n"
+		"  --alloc-fn NAME   a function that allocates for its caller, skipped when choosing a\n"
+		"                    site, as valgrind's --alloc-fn (repeatable, globs; added to the\n"
+		"                    built-in list that 'set alloc-fn' shows)\n"
+		"  --bytes           sizes in text output as exact byte counts, not 1.5 MiB\n"
 		"  --debug-dir DIR   look for separate debug files (by build-id) under DIR instead of\n"
 		"                    /usr/lib/debug; a directory without them makes mlyze find glibc's\n"
 		"                    heap state by searching libc's data\n"
@@ -207,6 +211,9 @@ struct cli {
 	bool agent, breakpoints;
 	bool stop_on_error;
 	const char *out_path; /* -o: results go there, not to stdout */
+	bool bytes;
+	const char **alloc_fns; /* --alloc-fn patterns, nalloc_fns of them */
+	int nalloc_fns;
 };
 
 /*
@@ -265,6 +272,12 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 			c->breakpoints = true;
 		} else if (opt_flag(a, "--stop-on-error")) {
 			c->stop_on_error = true;
+		} else if (opt_flag(a, "--bytes")) {
+			c->bytes = true;
+		} else if ((v = opt_value(argc, argv, &i, "--alloc-fn"))) {
+			if (!c->alloc_fns)
+				c->alloc_fns = xcalloc(argc, sizeof(*c->alloc_fns));
+			c->alloc_fns[c->nalloc_fns++] = v;
 		} else if ((v = opt_value(argc, argv, &i, "--debug-dir"))) {
 			c->debug_dir = v;
 		} else if ((v = opt_value(argc, argv, &i, "-o"))) {
@@ -408,6 +421,10 @@ int main(int argc, char **argv)
 		print_err("", err.msg);
 		return EXIT_FATAL;
 	}
+	for (int i = 0; i < cli.nalloc_fns; i++)
+		alloc_fns_add(&s.keys.alloc_fns, cli.alloc_fns[i]);
+	free(cli.alloc_fns);
+	s.bytes = cli.bytes;
 	if (cli.mode == MODE_ATTACH)
 		s.target = target_attach(parse_pid(cli.pid_arg), &err);
 	else if (cli.mode == MODE_CORE)

@@ -40,6 +40,7 @@ int session_init(struct session *s, struct mlz_err *err)
 		return mlz_error_errno(err, errno, "signalfd");
 	if (!s->notify)
 		s->notify = default_notify;
+	alloc_fns_default(&s->keys.alloc_fns);
 	return 0;
 }
 

@@ -179,7 +179,8 @@ test_expect_success 'exec: the new program gets the agent again, and mlyze says 
 '
 
 test_expect_success 'run --agent: traced from the start, leaks by site equal to breakpoint tracing' '
-	"$MLYZE" run --agent --json -e "sleep 3" -e leaks -e stats -e detach -- "$FIXTURES/fx-graph" "$TRASH/g.json" >out 2>err &
+	"$MLYZE" run --agent --json -e "sleep 3" -e leaks -e "leaks --by site --show definite,indirect,possible" -e stats \
+		-e detach -- "$FIXTURES/fx-graph" "$TRASH/g.json" >out 2>err &
 	mpid=$! &&
 	test_poll_ 10 test -s "$TRASH/g.json" && sleep 3.5 &&
 	kill -USR1 $(jq .pid "$TRASH/g.json") && wait $mpid &&
@@ -187,7 +188,7 @@ test_expect_success 'run --agent: traced from the start, leaks by site equal to 
 	result stats | jq -e ".mode == \"agent\" and .lost == 0" &&
 	result leaks | jq -c "[.definitely_lost.bytes, .indirectly_lost.bytes, .possibly_lost.bytes]" >actual &&
 	echo "[200176,216,64]" >expect && test_cmp expect actual &&
-	result leaks | jq -c "[.groups[] | [.class, .function, .blocks, .bytes]]" >actual &&
+	result "leaks --by site --show definite,indirect,possible" | jq -c "[.groups[] | [.class, .function, .blocks, .bytes]]" >actual &&
 	echo "[[\"definitely lost\",\"make_pool\",1,200000],[\"definitely lost\",\"cluster\",2,128],[\"definitely lost\",\"drop_cycle\",1,48],[\"indirectly lost\",\"cluster\",4,128],[\"indirectly lost\",\"drop_cycle\",1,48],[\"indirectly lost\",\"make_pool\",1,40],[\"possibly lost\",\"make_interior\",1,64]]" >expect &&
 	test_cmp expect actual
 '

@@ -111,7 +111,8 @@ test_expect_success 'a damaged core whose mapped files and segments all span 2^4
 '
 
 test_expect_success 'traced from the start (run): requested sizes, grouped by allocation site' '
-	"$MLYZE" run --json -e "sleep 3" -e leaks -e detach -- "$FIXTURES/fx-graph" "$TRASH/r.json" >out3 2>err &
+	"$MLYZE" run --json -e "sleep 3" -e leaks -e "leaks --by site --show definite,indirect,possible" -e detach \
+		-- "$FIXTURES/fx-graph" "$TRASH/r.json" >out3 2>err &
 	mpid=$! &&
 	test_poll_ 10 test -s "$TRASH/r.json" && sleep 3.5 &&
 	kill -USR1 $(jq .pid "$TRASH/r.json") && wait $mpid &&
@@ -119,7 +120,8 @@ test_expect_success 'traced from the start (run): requested sizes, grouped by al
 	counts out3 >actual && test_cmp expect actual &&
 	result leaks out3 | jq -c "[.definitely_lost.bytes, .indirectly_lost.bytes, .possibly_lost.bytes]" >actual &&
 	echo "[200176,216,64]" >expect.bytes && test_cmp expect.bytes actual &&
-	result leaks out3 | jq -c "[.groups[] | [.class, .function, .blocks, .bytes]]" >actual &&
+	result "leaks --by site --show definite,indirect,possible" out3 |
+		jq -c "[.groups[] | [.class, .function, .blocks, .bytes]]" >actual &&
 	echo "[[\"definitely lost\",\"make_pool\",1,200000],[\"definitely lost\",\"cluster\",2,128],[\"definitely lost\",\"drop_cycle\",1,48],[\"indirectly lost\",\"cluster\",4,128],[\"indirectly lost\",\"drop_cycle\",1,48],[\"indirectly lost\",\"make_pool\",1,40],[\"possibly lost\",\"make_interior\",1,64]]" >expect.groups &&
 	test_cmp expect.groups actual
 '

@@ -55,24 +55,27 @@ static int cmd_arenas_exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void cmd_arenas_text(const struct jv *o, struct strbuf *out)
+static void cmd_arenas_text(const struct jv *o, const struct text_opts *t, struct strbuf *out)
 {
+	unsigned sz = t->bytes ? SIZE_EXACT : 0;
 	const struct jv *as = jv_get(o, "arenas");
 	for (size_t i = 0; i < jv_len(as); i++) {
 		const struct jv *a = jv_at(as, i), *hs = jv_get(a, "heaps"), *l = jv_get(a, "free_lists");
-		strbuf_addf(out, "%sarena %s%s: %" PRId64 " bytes from the system in %zu heap(s)",
-			    i ? "\n" : "", jv_get_str(a, "address", "?"), jv_get(a, "main")->u.b ? " (main)" : "",
-			    jv_get_int(a, "system_mem", 0), jv_len(hs));
+		strbuf_addf(out, "%sarena %s%s: %zu heap(s), %" PRId64 " thread(s) attached%s\n", i ? "\n" : "",
+			    jv_get_str(a, "address", "?"), jv_get(a, "main")->u.b ? " (main)" : "", jv_len(hs),
+			    jv_get_int(a, "attached_threads", 0), jv_get(a, "complete")->u.b ? "" : " (walk incomplete)");
+		heap_kinds_text(a, sz, out);
+		heap_row_text(out, "memory from the system", -1, jv_get_int(a, "system_mem", 0), sz);
 		if (jv_get(a, "rss")->kind == JV_INT)
-			strbuf_addf(out, ", %" PRId64 " resident", jv_get_int(a, "rss", 0));
-		strbuf_addf(out, ", %" PRId64 " thread(s) attached%s\n", jv_get_int(a, "attached_threads", 0),
-			    jv_get(a, "complete")->u.b ? "" : " (walk incomplete)");
-		heap_kinds_text(a, out);
-		strbuf_addf(out, "  lists: fastbins %" PRId64 ", unsorted %" PRId64 ", small bins %" PRId64
-				 ", large bins %" PRId64 " chunks\n",
-			    jv_get_int(jv_get(l, "fastbins"), "chunks", 0), jv_get_int(jv_get(l, "unsorted"), "chunks", 0),
-			    jv_get_int(jv_get(l, "smallbins"), "chunks", 0),
-			    jv_get_int(jv_get(l, "largebins"), "chunks", 0));
+			heap_row_text(out, "of it resident", -1, jv_get_int(a, "rss", 0), sz);
+		static const char *const lists[][2] = { { "fastbins", "on the fastbin lists" },
+							{ "unsorted", "on the unsorted list" },
+							{ "smallbins", "on the small bin lists" },
+							{ "largebins", "on the large bin lists" } };
+		for (int k = 0; k < 4; k++) {
+			const struct jv *x = jv_get(l, lists[k][0]);
+			heap_row_text(out, lists[k][1], jv_get_int(x, "chunks", 0), jv_get_int(x, "bytes", 0), sz);
+		}
 	}
 	heap_problems_text(o, out);
 }

@@ -134,8 +134,9 @@ static int cmd_backrefs_exec(struct cmd_ctx *c)
 	return ret;
 }
 
-static void cmd_backrefs_text(const struct jv *o, struct strbuf *out)
+static void cmd_backrefs_text(const struct jv *o, const struct text_opts *t, struct strbuf *out)
 {
+	(void)t;
 	graph_step_text(jv_get(o, "block"), out);
 	const struct jv *a = jv_get(o, "referrers");
 	strbuf_addf(out, " is pointed at by:\n");

@@ -76,10 +76,14 @@ static int cmd_blocks_exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void cmd_blocks_text(const struct jv *r, struct strbuf *out)
+static void cmd_blocks_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
+	unsigned sz = t->bytes ? SIZE_EXACT : 0;
+	char buf[32];
 	const struct jv *list = jv_get(r, "blocks");
-	strbuf_addf(out, "%" PRId64 " blocks, %" PRId64 " bytes", jv_get_int(r, "count", 0), jv_get_int(r, "bytes", 0));
+	strbuf_addf(out, "%" PRId64 " blocks, ", jv_get_int(r, "count", 0));
+	strbuf_add_size(out, jv_get_int(r, "bytes", 0), sz);
+	strbuf_addstr(out, sz ? " bytes" : "");
 	if ((int64_t)jv_len(list) < jv_get_int(r, "count", 0))
 		strbuf_addf(out, " (first %zu shown; --limit 0 for all)", jv_len(list));
 	strbuf_addf(out, "\n%-16s %10s %5s %8s %8s  %s\n", "ADDRESS", "SIZE", "SITE", "TID", "AGE", "ALLOCATED IN");
@@ -87,8 +91,8 @@ static void cmd_blocks_text(const struct jv *r, struct strbuf *out)
 		const struct jv *o = jv_at(list, i);
 		const char *file = jv_get_str(o, "file", NULL);
 		const char *b = file && strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
-		strbuf_addf(out, "%-16s %10" PRId64 " %5" PRId64 " %8" PRId64 " %7.1fs  ", jv_get_str(o, "address", ""),
-			    jv_get_int(o, "size", 0), jv_get_int(o, "site", 0), jv_get_int(o, "tid", 0),
+		strbuf_addf(out, "%-16s %10s %5" PRId64 " %8" PRId64 " %7.1fs  ", jv_get_str(o, "address", ""),
+			    size_str(buf, jv_get_int(o, "size", 0), sz), jv_get_int(o, "site", 0), jv_get_int(o, "tid", 0),
 			    jv_get(o, "age")->u.d);
 		strbuf_add_escaped(out, jv_get_str(o, "function", "??"));
 		if (b) {

@@ -88,8 +88,9 @@ static int cmd_bt_exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void cmd_bt_text(const struct jv *r, struct strbuf *out)
+static void cmd_bt_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
+	(void)t;
 	const struct jv *threads = jv_get(r, "threads");
 	for (size_t i = 0; i < jv_len(threads); i++) {
 		const struct jv *th = jv_at(threads, i);

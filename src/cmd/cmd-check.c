@@ -114,8 +114,9 @@ static int cmd_check_exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void cmd_check_text(const struct jv *o, struct strbuf *out)
+static void cmd_check_text(const struct jv *o, const struct text_opts *t, struct strbuf *out)
 {
+	(void)t;
 	strbuf_addf(out, "%" PRId64 " traced live blocks: %" PRId64 " are in-use chunks of a fitting size, %" PRId64
 			 " are not%s\n",
 		    jv_get_int(o, "traced", 0), jv_get_int(o, "ok", 0), jv_get_int(o, "bad", 0),

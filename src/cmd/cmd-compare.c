@@ -14,6 +14,7 @@ static int cmd_compare_exec(struct cmd_ctx *c)
 	struct grouping_opts o;
 	if (grouping_parse(c, &o) < 0)
 		return -1;
+	o.changed_only = !cmd_has(c->args, "--all");
 	struct by_stack ta = { 0 }, tb = { 0 };
 	const struct by_stack *a = by_stack_named(c, c->args->argv[0], &ta);
 	const struct by_stack *b = a ? by_stack_named(c, c->args->argv[1], &tb) : NULL;
@@ -47,31 +48,38 @@ static int cmd_compare_exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void cmd_compare_text(const struct jv *r, struct strbuf *out)
+static void cmd_compare_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
+	unsigned sz = t->bytes ? SIZE_EXACT : 0;
 	strbuf_add_escaped(out, jv_get_str(r, "a", ""));
 	strbuf_addstr(out, " -> ");
 	strbuf_add_escaped(out, jv_get_str(r, "b", ""));
-	strbuf_addf(out, ": %+" PRId64 " bytes, %+" PRId64 " blocks (now %" PRId64 " bytes in %" PRId64
-			 " blocks), by %s\n",
-		    jv_get_int(r, "size_diff", 0),
-		    jv_get_int(r, "count_diff", 0), jv_get_int(r, "size", 0), jv_get_int(r, "count", 0),
+	strbuf_addstr(out, ": ");
+	strbuf_add_size(out, jv_get_int(r, "size_diff", 0), sz | SIZE_SIGN);
+	strbuf_addf(out, "%s, %+" PRId64 " blocks (now ", sz ? " bytes" : "", jv_get_int(r, "count_diff", 0));
+	strbuf_add_size(out, jv_get_int(r, "size", 0), sz);
+	strbuf_addf(out, "%s in %" PRId64 " blocks), by %s\n", sz ? " bytes" : "", jv_get_int(r, "count", 0),
 		    jv_get_str(r, "by", ""));
 	if (!jv_get(r, "untraced")->u.b)
 		strbuf_addstr(out, "(traced blocks only: one side has no heap walk for the blocks from before attach)\n");
-	groups_text(jv_get(r, "groups"), true, out);
+	groups_text(jv_get(r, "groups"), true, sz, out);
 }
 
-static const struct cmd_opt opts[] = { GROUPING_OPTS, { NULL, NULL, NULL } };
+static const struct cmd_opt opts[] = {
+	GROUPING_OPTS,
+	{ "--all", NULL, "list the groups that did not change too" },
+	{ NULL, NULL, NULL },
+};
 
 const struct cmd_entry cmd_compare_entry = {
 	.name = "compare",
-	.usage = "compare A B [--by site|function|file|stack] [--top N] [--filter GLOB] [--cumulative]",
+	.usage = "compare A B [--by site|function|file|stack] [--top N] [--filter GLOB] [--cumulative] [--all]",
 	.summary = "what grew from snapshot A to snapshot B (or 'now'), largest growth first",
 	.help = "Adds up the live blocks of two snapshots (the name 'now' is the live set) by allocation site "
 		"(the first frame outside the allocator: function and file:line), by function, by file, or by "
 		"whole stack, and lists each group's count and requested bytes in B with the difference from A, "
-		"sorted by the difference in bytes, largest first (Python's tracemalloc compare_to).",
+		"sorted by the difference in bytes, largest first (Python's tracemalloc compare_to). Groups whose "
+		"count and bytes did not change are left out unless --all.",
 	.opts = opts,
 	.min_args = 2,
 	.max_args = 2,

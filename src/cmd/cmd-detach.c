@@ -25,8 +25,9 @@ static int cmd_detach_exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void cmd_detach_text(const struct jv *r, struct strbuf *out)
+static void cmd_detach_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
+	(void)t;
 	if (jv_get_str(r, "exit", NULL))
 		strbuf_addf(out, "let process %" PRId64 " go from its exit: it %s\n", jv_get_int(r, "pid", 0),
 			    jv_get_str(r, "exit", ""));

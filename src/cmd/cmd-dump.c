@@ -35,8 +35,9 @@ static int cmd_dump_exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void cmd_dump_text(const struct jv *r, struct strbuf *out)
+static void cmd_dump_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
+	(void)t;
 	strbuf_addstr(out, "wrote ");
 	strbuf_add_escaped(out, jv_get_str(r, "file", ""));
 	strbuf_addf(out, " (%" PRId64 " bytes); the process was stopped %.0f ms\n", jv_get_int(r, "bytes", 0),

@@ -38,7 +38,7 @@ static int cmd_export_exec(struct cmd_ctx *c)
 		strbuf_addf(&comment, "mlyze: live blocks of '%s' less those of '%s'", set_name, base_name);
 	else
 		strbuf_addf(&comment, "mlyze: live blocks of '%s'", set_name);
-	struct export_set in = { sym, &c->s->live.stacks, a, b, strbuf_str(&comment) };
+	struct export_set in = { sym, &c->s->live.stacks, a, b, strbuf_str(&comment), &c->s->keys.alloc_fns };
 	size_t records;
 	ret = export_encode(f, &in, &out, &records, &c->err);
 	strbuf_release(&comment);
@@ -71,8 +71,9 @@ out:
 	return ret;
 }
 
-static void cmd_export_text(const struct jv *r, struct strbuf *out)
+static void cmd_export_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
+	(void)t;
 	bool diff = jv_get_str(r, "base", NULL) != NULL;
 	strbuf_addstr(out, "wrote ");
 	strbuf_add_escaped(out, jv_get_str(r, "file", ""));

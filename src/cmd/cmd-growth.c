@@ -50,13 +50,15 @@ static int cmd_growth_exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void cmd_growth_text(const struct jv *r, struct strbuf *out)
+static void cmd_growth_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
+	unsigned sz = t->bytes ? SIZE_EXACT : 0;
 	strbuf_addstr(out, "since ");
 	strbuf_add_escaped(out, jv_get_str(r, "since", ""));
-	strbuf_addf(out, ": %+" PRId64 " bytes, %+" PRId64 " blocks; groups that grew:\n", jv_get_int(r, "size_diff", 0),
-		    jv_get_int(r, "count_diff", 0));
-	groups_text(jv_get(r, "groups"), true, out);
+	strbuf_addstr(out, ": ");
+	strbuf_add_size(out, jv_get_int(r, "size_diff", 0), sz | SIZE_SIGN);
+	strbuf_addf(out, "%s, %+" PRId64 " blocks; groups that grew:\n", sz ? " bytes" : "", jv_get_int(r, "count_diff", 0));
+	groups_text(jv_get(r, "groups"), true, sz, out);
 }
 
 static const struct cmd_opt opts[] = { GROUPING_OPTS, { NULL, NULL, NULL } };

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /* cmd-heap.c - `heap`: the whole glibc heap by chunk kind, its memory against its use, and mallinfo2. */
 #include <inttypes.h>
+#include <string.h>
 
 #include "cmd.h"
 #include "heap.h"
@@ -41,23 +42,30 @@ static int cmd_heap_exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void cmd_heap_text(const struct jv *o, struct strbuf *out)
+static void cmd_heap_text(const struct jv *o, const struct text_opts *t, struct strbuf *out)
 {
+	unsigned sz = t->bytes ? SIZE_EXACT : 0;
 	strbuf_addstr(out, "glibc ");
 	strbuf_add_escaped(out, jv_get_str(o, "glibc", "?"));
 	strbuf_addf(out, " malloc: %" PRId64 " arena(s), main_arena at %s (%s); stopped %.1f ms\n",
 		    jv_get_int(o, "arenas", 0), jv_get_str(o, "main_arena", "?"),
 		    jv_get_str(o, "found_by", "?"), jv_get(o, "stopped_ms")->u.d);
-	heap_kinds_text(o, out);
+	heap_kinds_text(o, sz, out);
 	const struct jv *mi = jv_get(o, "mallinfo");
-	strbuf_addf(out, "arenas hold %" PRId64 " bytes from the system", jv_get_int(o, "system_mem", 0));
+	heap_row_text(out, "arenas' memory from the system", -1, jv_get_int(o, "system_mem", 0), sz);
 	if (jv_get(o, "heap_rss")->kind == JV_INT)
-		strbuf_addf(out, ", %" PRId64 " resident", jv_get_int(o, "heap_rss", 0));
-	strbuf_addf(out, "; %" PRId64 " in chunks handed out (uordblks)\n", jv_get_int(mi, "uordblks", 0));
-	strbuf_addstr(out, "mallinfo2:");
-	for (size_t i = 0; i < jv_len(mi); i++)
-		strbuf_addf(out, " %s %" PRId64, mi->u.c.keys[i], jv_at(mi, i)->u.i);
-	strbuf_addstr(out, "\n");
+		heap_row_text(out, "of it resident", -1, jv_get_int(o, "heap_rss", 0), sz);
+	heap_row_text(out, "in chunks handed out (uordblks)", -1, jv_get_int(mi, "uordblks", 0), sz);
+	strbuf_addstr(out, "mallinfo2:\n");
+	for (size_t i = 0; i < jv_len(mi); i++) {
+		const char *k = mi->u.c.keys[i];
+		bool count = !strcmp(k, "ordblks") || !strcmp(k, "smblks") || !strcmp(k, "hblks");
+		char b[32];
+		if (count) /* glibc's counts of chunks, the rest sizes */
+			strbuf_addf(out, "  %-44s %10" PRId64 "\n", k, jv_at(mi, i)->u.i);
+		else
+			strbuf_addf(out, "  %-44s %10s %12s\n", k, "", size_str(b, jv_at(mi, i)->u.i, sz));
+	}
 	heap_problems_text(o, out);
 	if (!jv_get(o, "complete")->u.b)
 		strbuf_addstr(out, "the walk is incomplete: figures cover what was walked\n");

@@ -74,8 +74,9 @@ static void wrap(struct strbuf *out, const char *text, int indent)
 	strbuf_addch(out, '\n');
 }
 
-static void cmd_help_text(const struct jv *r, struct strbuf *out)
+static void cmd_help_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
+	(void)t;
 	const struct jv *e = jv_get(r, "command");
 	if (e) {
 		strbuf_addf(out, "usage: %s\n", jv_get_str(e, "usage", ""));

@@ -64,14 +64,18 @@ static int cmd_info_exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void mem_line(struct strbuf *out, const char *label, const struct jv *v)
+static void mem_line(struct strbuf *out, const char *label, const struct jv *v, unsigned sz)
 {
-	if (v && v->kind == JV_INT)
-		strbuf_addf(out, "%-10s %" PRId64 " KiB\n", label, v->u.i / 1024);
+	if (v && v->kind == JV_INT) {
+		strbuf_addf(out, "%-10s ", label);
+		strbuf_add_size(out, v->u.i, sz);
+		strbuf_addstr(out, sz ? " bytes\n" : "\n");
+	}
 }
 
-static void cmd_info_text(const struct jv *r, struct strbuf *out)
+static void cmd_info_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
+	unsigned sz = t->bytes ? SIZE_EXACT : 0;
 	strbuf_addf(out, "%-10s %" PRId64 "\n", "pid", jv_get_int(r, "pid", 0));
 	if (jv_get_str(r, "exe", NULL)) {
 		strbuf_addf(out, "%-10s ", "exe");
@@ -97,9 +101,9 @@ static void cmd_info_text(const struct jv *r, struct strbuf *out)
 		return;
 	}
 	const struct jv *mem = jv_get(r, "memory");
-	mem_line(out, "rss", jv_get(mem, "rss"));
-	mem_line(out, "pss", jv_get(mem, "pss"));
-	mem_line(out, "swap", jv_get(mem, "swap"));
+	mem_line(out, "rss", jv_get(mem, "rss"), sz);
+	mem_line(out, "pss", jv_get(mem, "pss"), sz);
+	mem_line(out, "swap", jv_get(mem, "swap"), sz);
 	const struct jv *tr = jv_get(r, "tracing");
 	strbuf_addf(out, "%-10s threads %s, allocations %s", "tracing", jv_get(tr, "threads")->u.b ? "on" : "off",
 		    jv_get(tr, "allocations")->u.b ? "on" : "off");

@@ -31,8 +31,9 @@ static int cmd_maps_exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void cmd_maps_text(const struct jv *r, struct strbuf *out)
+static void cmd_maps_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
+	(void)t;
 	const struct jv *list = jv_get(r, "maps");
 	strbuf_addf(out, "%-18s %-18s %8s %-5s %-10s %s\n", "START", "END", "SIZE", "PERM", "OFFSET", "PATH");
 	for (size_t i = 0; i < jv_len(list); i++) {

@@ -16,8 +16,9 @@ static int cmd_mark_exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void cmd_mark_text(const struct jv *r, struct strbuf *out)
+static void cmd_mark_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
+	(void)t;
 	strbuf_addstr(out, "phase '");
 	strbuf_add_escaped(out, jv_get_str(r, "phase", ""));
 	strbuf_addf(out, "' starts at %.1f s\n", jv_get(r, "seconds")->u.d);

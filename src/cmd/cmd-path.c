@@ -49,8 +49,9 @@ static int cmd_path_exec(struct cmd_ctx *c)
 	return r;
 }
 
-static void cmd_path_text(const struct jv *o, struct strbuf *out)
+static void cmd_path_text(const struct jv *o, const struct text_opts *t, struct strbuf *out)
 {
+	(void)t;
 	const struct jv *steps = jv_get(o, "chain");
 	if (!jv_get(o, "reachable")->u.b) {
 		strbuf_addf(out, "no root reaches block %s (%s)\n", jv_get_str(jv_get(o, "block"), "address", "?"),

@@ -35,12 +35,16 @@ static int cmd_peak_exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void cmd_peak_text(const struct jv *r, struct strbuf *out)
+static void cmd_peak_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
-	strbuf_addf(out, "peak: %" PRId64 " bytes in %" PRId64 " blocks at %.1f s (now %" PRId64 " bytes)\n",
-		    jv_get_int(r, "bytes", 0), jv_get_int(r, "blocks", 0), jv_get(r, "seconds")->u.d,
-		    jv_get_int(r, "now_bytes", 0));
-	groups_text(jv_get(r, "groups"), false, out);
+	unsigned sz = t->bytes ? SIZE_EXACT : 0;
+	strbuf_addstr(out, "peak: ");
+	strbuf_add_size(out, jv_get_int(r, "bytes", 0), sz);
+	strbuf_addf(out, "%s in %" PRId64 " blocks at %.1f s (now ", sz ? " bytes" : "", jv_get_int(r, "blocks", 0),
+		    jv_get(r, "seconds")->u.d);
+	strbuf_add_size(out, jv_get_int(r, "now_bytes", 0), sz);
+	strbuf_addstr(out, sz ? " bytes)\n" : ")\n");
+	groups_text(jv_get(r, "groups"), false, sz, out);
 }
 
 static const struct cmd_opt opts[] = {

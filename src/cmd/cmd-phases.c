@@ -52,20 +52,23 @@ static int cmd_phases_exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void cmd_phases_text(const struct jv *r, struct strbuf *out)
+static void cmd_phases_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
+	unsigned sz = t->bytes ? SIZE_EXACT : 0;
 	const struct jv *list = jv_get(r, "phases");
 	for (size_t i = 0; i < jv_len(list); i++) {
 		const struct jv *p = jv_at(list, i);
 		strbuf_addstr(out, i ? "\nphase '" : "phase '");
 		strbuf_add_escaped(out, jv_get_str(p, "name", ""));
-		strbuf_addf(out, "' from %.1f s for %.1f s%s: live %+" PRId64 " bytes (%+" PRId64
-				 " blocks), its own peak %+" PRId64 " bytes above its start\n",
-			    jv_get(p, "start")->u.d, jv_get(p, "seconds")->u.d,
-			    jv_get(p, "end")->kind == JV_NULL ? " (open)" : "", jv_get_int(p, "delta_bytes", 0),
-			    jv_get_int(p, "delta_blocks", 0), jv_get_int(p, "peak_above_start", 0));
+		strbuf_addf(out, "' from %.1f s for %.1f s%s: live ", jv_get(p, "start")->u.d, jv_get(p, "seconds")->u.d,
+			    jv_get(p, "end")->kind == JV_NULL ? " (open)" : "");
+		strbuf_add_size(out, jv_get_int(p, "delta_bytes", 0), sz | SIZE_SIGN);
+		strbuf_addf(out, "%s (%+" PRId64 " blocks), its own peak ", sz ? " bytes" : "",
+			    jv_get_int(p, "delta_blocks", 0));
+		strbuf_add_size(out, jv_get_int(p, "peak_above_start", 0), sz | SIZE_SIGN);
+		strbuf_addf(out, "%s above its start\n", sz ? " bytes" : "");
 		if (jv_len(jv_get(p, "groups")))
-			groups_text(jv_get(p, "groups"), true, out);
+			groups_text(jv_get(p, "groups"), true, sz, out);
 	}
 }
 

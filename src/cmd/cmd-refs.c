@@ -45,8 +45,9 @@ static int cmd_refs_exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void cmd_refs_text(const struct jv *o, struct strbuf *out)
+static void cmd_refs_text(const struct jv *o, const struct text_opts *t, struct strbuf *out)
 {
+	(void)t;
 	graph_step_text(jv_get(o, "block"), out);
 	const struct jv *refs = jv_get(o, "refs");
 	strbuf_addf(out, " points at %zu block(s)\n", jv_len(refs));

@@ -174,8 +174,9 @@ static int cmd_show_exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void cmd_show_text(const struct jv *r, struct strbuf *out)
+static void cmd_show_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
+	(void)t;
 	if (!jv_get(r, "traced")->u.b)
 		strbuf_addf(out, "block %s: %" PRId64 " usable bytes, %s, not traced (allocated before attach); chunk %s of %" PRId64
 				 " bytes\n",

@@ -35,16 +35,17 @@ struct jv *snapshot_jv(const struct snapshot *s)
 	return o;
 }
 
-void snapshot_text_line(const struct jv *o, struct strbuf *out)
+void snapshot_text_line(const struct jv *o, unsigned sz, struct strbuf *out)
 {
+	char b1[32], b2[32];
 	size_t at = out->len;
 	strbuf_add_escaped(out, jv_get_str(o, "name", ""));
 	while (out->len - at < 12)
 		strbuf_addch(out, ' ');
-	strbuf_addf(out, " %8.1f s %10" PRId64 " blocks %14" PRId64 " bytes", jv_get(o, "seconds")->u.d,
-		    jv_get_int(o, "blocks", 0), jv_get_int(o, "bytes", 0));
+	strbuf_addf(out, " %8.1f s %10" PRId64 " blocks %14s%s", jv_get(o, "seconds")->u.d, jv_get_int(o, "blocks", 0),
+		    size_str(b1, jv_get_int(o, "bytes", 0), sz), sz ? " bytes" : "");
 	if (jv_get(o, "rss")->kind == JV_INT)
-		strbuf_addf(out, "   RSS %" PRId64 " KiB", jv_get_int(o, "rss", 0) / 1024);
+		strbuf_addf(out, "   RSS %s%s", size_str(b2, jv_get_int(o, "rss", 0), sz), sz ? " bytes" : "");
 	if (jv_get_int(o, "untraced_blocks", 0))
 		strbuf_addf(out, "   (%" PRId64 " from before attach)", jv_get_int(o, "untraced_blocks", 0));
 	strbuf_addch(out, '\n');
@@ -88,9 +89,9 @@ static int cmd_snapshot_exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void cmd_snapshot_text(const struct jv *r, struct strbuf *out)
+static void cmd_snapshot_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
-	snapshot_text_line(r, out);
+	snapshot_text_line(r, t->bytes ? SIZE_EXACT : 0, out);
 }
 
 static const struct cmd_opt opts[] = {

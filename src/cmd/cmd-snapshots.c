@@ -16,13 +16,13 @@ static int cmd_snapshots_exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void cmd_snapshots_text(const struct jv *r, struct strbuf *out)
+static void cmd_snapshots_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
 	const struct jv *list = jv_get(r, "snapshots");
 	if (!jv_len(list))
 		strbuf_addstr(out, "no snapshots yet\n");
 	for (size_t i = 0; i < jv_len(list); i++)
-		snapshot_text_line(jv_at(list, i), out);
+		snapshot_text_line(jv_at(list, i), t->bytes ? SIZE_EXACT : 0, out);
 }
 
 const struct cmd_entry cmd_snapshots_entry = {

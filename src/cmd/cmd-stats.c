@@ -94,8 +94,11 @@ static int cmd_stats_exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void cmd_stats_text(const struct jv *r, struct strbuf *out)
+static void cmd_stats_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
+	unsigned sz = t->bytes ? SIZE_EXACT : 0;
+	const char *unit = sz ? " bytes" : "";
+	char b1[32], b2[32], b3[32], b4[32];
 	const struct jv *ev = jv_get(r, "events");
 	strbuf_addstr(out, "allocator   ");
 	strbuf_add_escaped(out, jv_get_str(r, "allocator", "?"));
@@ -119,11 +122,12 @@ static void cmd_stats_text(const struct jv *r, struct strbuf *out)
 		    jv_get(cost, "in_mlyze")->u.d / 1000, jv_get_int(r, "traps", 0) ? "trap" : "event",
 		    jv_get(cost, "unwinding")->u.d / 1000,
 		    jv_get(cost, "tables")->u.d / 1000);
-	strbuf_addf(out, "live        %" PRId64 " blocks, %" PRId64 " bytes\n", jv_get_int(r, "live_blocks", 0),
-		    jv_get_int(r, "live_bytes", 0));
-	strbuf_addf(out, "stacks      %" PRId64 " in the table (%" PRId64 " bytes), %" PRId64 " made, %" PRId64
+	strbuf_addf(out, "live        %" PRId64 " blocks, %s%s\n", jv_get_int(r, "live_blocks", 0),
+		    size_str(b1, jv_get_int(r, "live_bytes", 0), sz), unit);
+	strbuf_addf(out, "stacks      %" PRId64 " in the table (%s%s), %" PRId64 " made, %" PRId64
 			 " released by %" PRId64 " sweeps\n",
-		    jv_get_int(r, "stacks", 0), jv_get_int(r, "stack_bytes", 0), jv_get_int(r, "stacks_made", 0),
+		    jv_get_int(r, "stacks", 0), size_str(b1, jv_get_int(r, "stack_bytes", 0), sz), unit,
+		    jv_get_int(r, "stacks_made", 0),
 		    jv_get_int(r, "stacks_released", 0), jv_get_int(r, "stack_sweeps", 0));
 	strbuf_addf(out, "oddities    %" PRId64 " frees of unknown blocks, %" PRId64 " replaced, %" PRId64
 			 " abandoned calls, %" PRId64 " failed calls\n",
@@ -138,11 +142,12 @@ static void cmd_stats_text(const struct jv *r, struct strbuf *out)
 	if (jv_get_int(r, "allocator_frees", 0))
 		strbuf_addf(out, "allocator   %" PRId64 " frees of its own cached blocks (a thread's tcache, emptied as it exits)\n",
 			    jv_get_int(r, "allocator_frees", 0));
-	strbuf_addf(out, "memory      %" PRId64 " bytes of tables of a limit of %" PRId64 " (%.1f per live block), "
-			 "tracer %" PRId64 " bytes, mlyze RSS %" PRId64 " KiB\n",
-		    jv_get_int(r, "table_bytes", 0), jv_get_int(r, "memory_limit", 0),
-		    jv_get(r, "table_bytes_per_block")->u.d, jv_get_int(r, "tracer_bytes", 0),
-		    jv_get_int(r, "mlyze_rss", 0) / 1024);
+	strbuf_addf(out, "memory      %s%s of tables of a limit of %s%s (%.1f bytes per live block), "
+			 "tracer %s%s, mlyze RSS %s%s\n",
+		    size_str(b1, jv_get_int(r, "table_bytes", 0), sz), unit,
+		    size_str(b2, jv_get_int(r, "memory_limit", 0), sz), unit, jv_get(r, "table_bytes_per_block")->u.d,
+		    size_str(b3, jv_get_int(r, "tracer_bytes", 0), sz), unit,
+		    size_str(b4, jv_get_int(r, "mlyze_rss", 0), sz), unit);
 	const struct jv *d = jv_get(r, "degraded");
 	if (d && d->kind == JV_OBJECT)
 		strbuf_addf(out, "degraded    the tables reached the memory limit at %.1f s: new stacks are cut to %" PRId64

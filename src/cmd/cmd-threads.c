@@ -52,8 +52,9 @@ static int cmd_threads_exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void cmd_threads_text(const struct jv *r, struct strbuf *out)
+static void cmd_threads_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
+	(void)t;
 	const struct jv *list = jv_get(r, "threads");
 	strbuf_addf(out, "%8s  %-16s %-5s %s\n", "TID", "NAME", "STATE", "WHERE");
 	for (size_t i = 0; i < jv_len(list); i++) {

@@ -34,15 +34,18 @@ static int cmd_top_exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void cmd_top_text(const struct jv *r, struct strbuf *out)
+static void cmd_top_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
-	strbuf_addf(out, "%" PRId64 " bytes live in %" PRId64 " blocks", jv_get_int(r, "size", 0),
-		    jv_get_int(r, "count", 0));
-	if (jv_get_int(r, "untraced_count", 0))
-		strbuf_addf(out, " (%" PRId64 " bytes in %" PRId64 " from before attach)", jv_get_int(r, "untraced_size", 0),
-			    jv_get_int(r, "untraced_count", 0));
+	unsigned sz = t->bytes ? SIZE_EXACT : 0;
+	strbuf_add_size(out, jv_get_int(r, "size", 0), sz);
+	strbuf_addf(out, "%s live in %" PRId64 " blocks", sz ? " bytes" : "", jv_get_int(r, "count", 0));
+	if (jv_get_int(r, "untraced_count", 0)) {
+		strbuf_addstr(out, " (");
+		strbuf_add_size(out, jv_get_int(r, "untraced_size", 0), sz);
+		strbuf_addf(out, "%s in %" PRId64 " from before attach)", sz ? " bytes" : "", jv_get_int(r, "untraced_count", 0));
+	}
 	strbuf_addf(out, ", by %s\n", jv_get_str(r, "by", ""));
-	groups_text(jv_get(r, "groups"), false, out);
+	groups_text(jv_get(r, "groups"), false, sz, out);
 }
 
 static const struct cmd_opt opts[] = { GROUPING_OPTS, { NULL, NULL, NULL } };

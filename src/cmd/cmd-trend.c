@@ -144,8 +144,10 @@ static void sparkline(const struct jv *sizes, struct strbuf *out)
 	}
 }
 
-static void cmd_trend_text(const struct jv *r, struct strbuf *out)
+static void cmd_trend_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
+	unsigned sz = t->bytes ? SIZE_EXACT : 0;
+	char b1[32], b2[32];
 	const struct jv *names = jv_get(r, "snapshots"), *groups = jv_get(r, "groups");
 	strbuf_addf(out, "%" PRId64 " groups grew in each of %" PRId64 " intervals (", jv_get_int(r, "suspects", 0),
 		    jv_get_int(r, "intervals", 0));
@@ -160,8 +162,10 @@ static void cmd_trend_text(const struct jv *r, struct strbuf *out)
 	for (size_t i = 0; i < jv_len(groups); i++) {
 		const struct jv *g = jv_at(groups, i);
 		const struct jv *gpi = jv_get(g, "growth_per_interval");
-		strbuf_addf(out, "%5" PRId64 " %+12" PRId64 " %+14.0f  ", jv_get_int(g, "id", 0), jv_get_int(g, "size_diff", 0),
-			    gpi->kind == JV_DOUBLE ? gpi->u.d : (double)gpi->u.i);
+		double per = gpi->kind == JV_DOUBLE ? gpi->u.d : (double)gpi->u.i;
+		strbuf_addf(out, "%5" PRId64 " %12s %14s  ", jv_get_int(g, "id", 0),
+			    size_str(b1, jv_get_int(g, "size_diff", 0), sz | SIZE_SIGN),
+			    size_str(b2, (int64_t)(per + (per < 0 ? -0.5 : 0.5)), sz | SIZE_SIGN));
 		sparkline(jv_get(g, "sizes"), out);
 		strbuf_addstr(out, "  ");
 		group_where_text(g, out);

@@ -107,8 +107,9 @@ static int cmd_trim_exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void cmd_trim_text(const struct jv *o, struct strbuf *out)
+static void cmd_trim_text(const struct jv *o, const struct text_opts *t, struct strbuf *out)
 {
+	(void)t;
 	if (jv_get(o, "rss_returned")->kind == JV_INT)
 		strbuf_addf(out, "malloc_trim(0) %s; RSS %" PRId64 " KiB -> %" PRId64 " KiB (%" PRId64 " KiB given back)\n",
 			    jv_get(o, "released")->u.b ? "released memory" : "found nothing to release",

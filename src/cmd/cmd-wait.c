@@ -37,8 +37,9 @@ static int cmd_wait_exec(struct cmd_ctx *c)
 	return 0;
 }
 
-static void cmd_wait_text(const struct jv *r, struct strbuf *out)
+static void cmd_wait_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
+	(void)t;
 	strbuf_addstr(out, jv_get(r, "ended")->u.b ? "the process has ended\n" : "the process still runs\n");
 }
 

@@ -402,7 +402,7 @@ enum cmd_outcome cmd_run_line(struct session *s, const char *line)
 	} else {
 		struct strbuf out = STRBUF_INIT;
 		if (e && e->text && ctx.result)
-			e->text(ctx.result, &out);
+			e->text(ctx.result, &(struct text_opts){ .bytes = s->bytes }, &out);
 		emit(s, strbuf_str(&out));
 		strbuf_release(&out);
 		if (r < 0)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /* heap-render.c - pieces of a heap walk that `heap` and `arenas` both print. */
 #include <inttypes.h>
+#include <stdio.h>
 
 #include "heap.h"
 #include "jv.h"
@@ -51,14 +52,21 @@ void heap_kinds_jv(struct jv *o, const struct heap_count *by_kind)
 		jv_set(o, kinds[i].key, heap_count_jv(&by_kind[kinds[i].kind]));
 }
 
-void heap_kinds_text(const struct jv *o, struct strbuf *out)
+void heap_row_text(struct strbuf *out, const char *label, int64_t chunks, int64_t bytes, unsigned sz)
 {
-	strbuf_addf(out, "  %-34s %10s %16s\n", "", "chunks", "bytes");
+	char c[24] = "", b[32];
+	if (chunks >= 0)
+		snprintf(c, sizeof(c), "%" PRId64, chunks);
+	strbuf_addf(out, "  %-44s %10s %12s\n", label, c, size_str(b, bytes, sz));
+}
+
+void heap_kinds_text(const struct jv *o, unsigned sz, struct strbuf *out)
+{
+	strbuf_addf(out, "  %-44s %10s %12s\n", "", "CHUNKS", sz ? "BYTES" : "SIZE");
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		const struct jv *c = jv_get(o, kinds[i].key);
 		if (c)
-			strbuf_addf(out, "  %-34s %10" PRId64 " %16" PRId64 "\n", kinds[i].label, jv_get_int(c, "chunks", 0),
-				    jv_get_int(c, "bytes", 0));
+			heap_row_text(out, kinds[i].label, jv_get_int(c, "chunks", 0), jv_get_int(c, "bytes", 0), sz);
 	}
 }
 

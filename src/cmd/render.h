@@ -14,7 +14,7 @@ struct sym;
 
 /* A snapshot's name, time, totals and RSS as JSON (caller frees), and as one text line. */
 struct jv *snapshot_jv(const struct snapshot *s);
-void snapshot_text_line(const struct jv *o, struct strbuf *out);
+void snapshot_text_line(const struct jv *o, unsigned size_flags, struct strbuf *out);
 /* One live block: address, size, site, thread, sequence number, age (caller frees). */
 struct jv *block_jv(struct session *s, struct sym *sym, const struct block *b);
 
@@ -24,7 +24,9 @@ struct heap_mallinfo;
 struct jv *heap_count_jv(const struct heap_count *c);
 struct jv *heap_mallinfo_jv(const struct heap_mallinfo *mi);
 void heap_kinds_jv(struct jv *o, const struct heap_count *by_kind);
-void heap_kinds_text(const struct jv *o, struct strbuf *out);
+/* A table of every chunk kind of o, and one row of that table (chunks < 0: none); sz as strbuf_add_size's. */
+void heap_kinds_text(const struct jv *o, unsigned sz, struct strbuf *out);
+void heap_row_text(struct strbuf *out, const char *label, int64_t chunks, int64_t bytes, unsigned sz);
 struct heap_report;
 struct jv *heap_problems_jv(const struct heap_report *r);
 void heap_problems_text(const struct jv *o, struct strbuf *out);
@@ -36,6 +38,18 @@ struct jv *graph_block_jv(struct session *s, struct sym *sym, const struct graph
 struct jv *graph_root_jv(struct session *s, struct sym *sym, const struct root_ref *r);
 long graph_pointer_offset(struct session *s, const struct graph *g, uint32_t i, uint32_t j);
 void graph_step_text(const struct jv *o, struct strbuf *out);
+/*
+ * A traced allocation's stack as memcheck's loss records show it: from the
+ * function the program called (malloc by its public name, or operator new),
+ * every frame outwards, inlined ones as their own. As JSON objects {pc,
+ * function, file, line, module, inlined} appended to arr; as frames for
+ * suppressions (names owned by sym, valid until its next refresh) in *out,
+ * which the caller frees, returning the count.
+ */
+struct supp_frame;
+void leak_stack_jv(struct sym *sym, const uint64_t *pcs, int depth, struct jv *arr);
+size_t leak_stack_supp_frames(struct sym *sym, const uint64_t *pcs, int depth, struct supp_frame **out);
+
 struct cmd_ctx;
 /* The block of g that holds the address word names, or -1 with an error in c. */
 long graph_block_arg(struct cmd_ctx *c, const struct graph *g, const char *word, const char *cmd);

@@ -51,7 +51,7 @@ static char *stack_line(const struct export_set *in, uint32_t stack)
 		return strbuf_detach(&sb);
 	}
 	struct names x = { 0 };
-	stack_site_frames(in->sym, in->stacks, stack, push_name, &x);
+	stack_site_frames(in->sym, in->stacks, stack, in->alloc_fns, push_name, &x);
 	for (size_t i = x.n; i-- > 0;) { /* outermost first */
 		add_frame(&sb, x.v[i]);
 		if (i)

@@ -233,7 +233,7 @@ static void add_sample(struct pprof *p, const struct export_value *v, uint32_t s
 		ALLOC_GROW(p->ids, 1, p->ids_alloc);
 		p->ids[p->nids++] = untraced_location(p);
 	} else {
-		stack_site_frames(p->in->sym, p->in->stacks, stack, add_frame, p);
+		stack_site_frames(p->in->sym, p->in->stacks, stack, p->in->alloc_fns, add_frame, p);
 	}
 	struct strbuf s = STRBUF_INIT;
 	pb_packed_uint64(&s, SAMPLE_LOCATION_ID, p->ids, p->nids);

@@ -10,6 +10,7 @@
 #include "jv.h"
 #include "strbuf.h"
 #include "sym.h"
+#include "wildcard.h"
 #include "blocks.h"
 #include "xalloc.h"
 
@@ -26,14 +27,84 @@ int group_by_parse(const char *word, enum group_by *by, struct mlz_err *err)
 	return mlz_error_kind(err, MLZ_E_USAGE, "--by takes site, function, file or stack, not '%s'", word);
 }
 
+/* valgrind's own defaults are malloc's family; these are the wrappers programs commonly add. */
+const char *const alloc_fns_builtin[] = {
+	"xmalloc", "xcalloc", "xrealloc", "xstrdup", "xstrndup", "xmemdup",
+	"g_malloc", "g_malloc0", "g_realloc", "g_try_malloc", "g_try_malloc0", "g_try_realloc", "g_strdup",
+	"PyMem_RawMalloc", "PyMem_RawCalloc", "PyMem_RawRealloc", "PyMem_Malloc", "PyMem_Calloc",
+	"PyMem_Realloc", "PyObject_Malloc", "PyObject_Calloc", "PyObject_Realloc",
+	"operator new", "operator new[]", "zmalloc", "zcalloc", "zrealloc", "je_malloc", "je_calloc",
+	"je_realloc", NULL,
+};
+
+void alloc_fns_default(struct alloc_fns *a)
+{
+	alloc_fns_clear(a);
+	for (const char *const *p = alloc_fns_builtin; *p; p++)
+		alloc_fns_add(a, *p);
+}
+
+void alloc_fns_add(struct alloc_fns *a, const char *pat)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (!strcmp(a->v[i], pat))
+			return;
+	a->v = xrealloc(a->v, (a->n + 1) * sizeof(*a->v));
+	a->v[a->n++] = xstrdup(pat);
+	a->gen++;
+}
+
+bool alloc_fns_remove(struct alloc_fns *a, const char *pat)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		if (strcmp(a->v[i], pat))
+			continue;
+		free(a->v[i]);
+		memmove(a->v + i, a->v + i + 1, (a->n - i - 1) * sizeof(*a->v));
+		a->n--;
+		a->gen++;
+		return true;
+	}
+	return false;
+}
+
+void alloc_fns_clear(struct alloc_fns *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->v[i]);
+	a->n = 0;
+	a->gen++;
+}
+
+bool alloc_fns_match(const struct alloc_fns *a, const char *function)
+{
+	if (!a || !function)
+		return false;
+	/* "operator new(unsigned long)" is matched as "operator new" too, as valgrind's names have no parameters. */
+	const char *paren = strchr(function, '(');
+	char *bare = paren && paren > function ? xstrndup(function, (size_t)(paren - function)) : NULL;
+	bool hit = false;
+	for (size_t i = 0; i < a->n && !hit; i++)
+		hit = wildcard_match(a->v[i], function) || (bare && wildcard_match(a->v[i], bare));
+	free(bare);
+	return hit;
+}
+
+void alloc_fns_release(struct alloc_fns *a)
+{
+	alloc_fns_clear(a);
+	free(a->v);
+	a->v = NULL;
+}
+
 /* Frames that allocate on behalf of their caller: the site is further out. */
-static bool is_allocator_frame(const struct sym_pc *r, const struct sym_frame *f)
+static bool is_allocator_frame(const struct sym_pc *r, const struct sym_frame *f, const struct alloc_fns *af)
 {
 	const char *m = r->module ? r->module : "";
 	const char *fn = f->function ? f->function : "";
 	return !strncmp(m, "libc.so", 7) || !strncmp(m, "ld-linux", 8) || !strncmp(m, "libstdc++", 9) ||
 	       !strncmp(fn, "operator new", 12) ||
-	       !strncmp(fn, "operator delete", 15);
+	       !strncmp(fn, "operator delete", 15) || alloc_fns_match(af, f->function);
 }
 
 static uint32_t hash_str(const char *s)
@@ -110,7 +181,7 @@ static uint32_t key_of_frame(struct keytab *t, enum group_by by, const struct sy
 	return id;
 }
 
-void stack_site_frames(struct sym *sym, const struct stacktab *stacks, uint32_t stack,
+void stack_site_frames(struct sym *sym, const struct stacktab *stacks, uint32_t stack, const struct alloc_fns *af,
 			bool (*fn)(void *arg, const struct sym_pc *r, const struct sym_frame *f), void *arg)
 {
 	int depth;
@@ -123,7 +194,7 @@ void stack_site_frames(struct sym *sym, const struct stacktab *stacks, uint32_t 
 		for (size_t k = 0; k < r->nframes; k++) {
 			last_r = r;
 			last_f = &r->frames[k];
-			if (!outside && is_allocator_frame(r, &r->frames[k]))
+			if (!outside && is_allocator_frame(r, &r->frames[k], af))
 				continue;
 			outside = true;
 			if (!fn(arg, r, &r->frames[k]))
@@ -155,10 +226,12 @@ static bool take_first(void *arg, const struct sym_pc *r, const struct sym_frame
 uint32_t keys_of_stack(struct keys *k, struct sym *sym, const struct stacktab *stacks, uint32_t stack, enum group_by by)
 {
 	struct keytab *t = &k->tab[by];
-	if (t->memo_epoch != stacks->epoch) { /* ids were released since: some now name other stacks */
+	/* Ids were released since (some now name other stacks), or the alloc-fn list changed. */
+	if (t->memo_epoch != stacks->epoch || t->memo_gen != k->alloc_fns.gen) {
 		for (size_t i = 0; i < t->memo_n; i++)
 			t->memo[i] = -1;
 		t->memo_epoch = stacks->epoch;
+		t->memo_gen = k->alloc_fns.gen;
 	}
 	if (stack >= t->memo_n) {
 		size_t n = stacks->n > stack ? stacks->n : (size_t)stack + 1;
@@ -178,13 +251,14 @@ uint32_t keys_of_stack(struct keys *k, struct sym *sym, const struct stacktab *s
 		for (int i = 0; i < depth; i++)
 			strbuf_addf(&sb, "%" PRIx64 ",", pcs[i]);
 		struct first_ctx c = { .t = &k->tab[BY_SITE], .by = BY_SITE };
-		stack_site_frames(sym, stacks, stack, take_first, &c);
+		stack_site_frames(sym, stacks, stack, &k->alloc_fns, take_first, &c);
 		const struct group_key *site = &k->tab[BY_SITE].v[c.id];
+		strbuf_addf(&sb, "@%" PRIu32, c.id); /* the same PCs under another alloc-fn list have another site */
 		id = intern(t, strbuf_str(&sb), site->function, site->file, site->module, site->line, pcs, depth);
 		strbuf_release(&sb);
 	} else {
 		struct first_ctx c = { .t = t, .by = by };
-		stack_site_frames(sym, stacks, stack, take_first, &c);
+		stack_site_frames(sym, stacks, stack, &k->alloc_fns, take_first, &c);
 		id = c.id;
 	}
 	t->memo[stack] = (int32_t)id;
@@ -218,7 +292,7 @@ size_t keys_all_frames(struct keys *k, struct sym *sym, const struct stacktab *s
 		return 1;
 	}
 	struct all_ctx c = { .t = &k->tab[by], .by = by, .out = out, .max = max };
-	stack_site_frames(sym, stacks, stack, take_all, &c);
+	stack_site_frames(sym, stacks, stack, &k->alloc_fns, take_all, &c);
 	return c.n;
 }
 
@@ -257,6 +331,7 @@ void keys_release(struct keys *k)
 		free(t->index);
 		free(t->memo);
 	}
+	alloc_fns_release(&k->alloc_fns);
 	memset(k, 0, sizeof(*k));
 }
 
@@ -356,6 +431,8 @@ struct group *group_compare(struct keys *k, struct sym *sym, const struct stackt
 			continue;
 		if (!g[i].count_a && !g[i].count_b && !g[i].bytes_a && !g[i].bytes_b)
 			continue;
+		if (o->changed_only && g[i].count_a == g[i].count_b && g[i].bytes_a == g[i].bytes_b)
+			continue;
 		g[kept++] = g[i];
 	}
 	if (kept > 1)
@@ -366,7 +443,7 @@ struct group *group_compare(struct keys *k, struct sym *sym, const struct stackt
 	return g;
 }
 
-static void stack_to_jv(struct sym *sym, const uint64_t *pcs, int depth, struct jv *arr)
+void stack_frames_jv(struct sym *sym, const uint64_t *pcs, int depth, struct jv *arr)
 {
 	for (int i = 0; i < depth; i++) {
 		const struct sym_pc *r = sym_lookup(sym, pcs[i], i > 0);
@@ -377,6 +454,7 @@ static void stack_to_jv(struct sym *sym, const uint64_t *pcs, int depth, struct 
 			jv_set(f, "file", jv_string(r->frames[k].file));
 			jv_set(f, "line", r->frames[k].line ? jv_int(r->frames[k].line) : jv_null());
 			jv_set(f, "module", jv_string(r->module));
+			jv_set(f, "inlined", jv_bool(r->frames[k].inlined));
 		}
 	}
 }
@@ -401,7 +479,7 @@ void groups_to_jv(struct keys *k, struct sym *sym, enum group_by by,
 		if (by == BY_STACK) {
 			struct jv *st = jv_set(o, "stack", jv_array());
 			if (key->pcs)
-				stack_to_jv(sym, key->pcs, key->depth, st);
+				stack_frames_jv(sym, key->pcs, key->depth, st);
 		}
 		jv_set(o, "count", jv_int(g[i].count_b));
 		if (with_diff)
@@ -439,17 +517,18 @@ void group_where_text(const struct jv *o, struct strbuf *out)
 		strbuf_addf(out, " %s bytes", jv_get_str(o, "size_class", ""));
 }
 
-void groups_text(const struct jv *groups, bool with_diff, struct strbuf *out)
+void groups_text(const struct jv *groups, bool with_diff, unsigned sz, struct strbuf *out)
 {
+	char b1[32], b2[32];
 	if (with_diff)
 		strbuf_addf(out, "%5s %12s %12s %9s %9s  %s\n", "ID", "SIZE", "+SIZE", "COUNT", "+COUNT", "WHERE");
 	else
 		strbuf_addf(out, "%5s %12s %9s  %s\n", "ID", "SIZE", "COUNT", "WHERE");
 	for (size_t i = 0; i < jv_len(groups); i++) {
 		const struct jv *o = jv_at(groups, i);
-		strbuf_addf(out, "%5" PRId64 " %12" PRId64, jv_get_int(o, "id", 0), jv_get_int(o, "size", 0));
+		strbuf_addf(out, "%5" PRId64 " %12s", jv_get_int(o, "id", 0), size_str(b1, jv_get_int(o, "size", 0), sz));
 		if (with_diff)
-			strbuf_addf(out, " %+12" PRId64, jv_get_int(o, "size_diff", 0));
+			strbuf_addf(out, " %12s", size_str(b2, jv_get_int(o, "size_diff", 0), sz | SIZE_SIGN));
 		strbuf_addf(out, " %9" PRId64, jv_get_int(o, "count", 0));
 		if (with_diff)
 			strbuf_addf(out, " %+9" PRId64, jv_get_int(o, "count_diff", 0));

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /* strbuf.c - growable string buffer used by every text and JSON writer. */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -130,4 +131,29 @@ void strbuf_add_escaped(struct strbuf *sb, const char *s)
 			strbuf_addch(sb, (char)*p);
 		p += c1 ? 2 : 1;
 	}
+}
+
+const char *size_str(char buf[32], int64_t bytes, unsigned flags)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	const char *sign = bytes < 0 ? "-" : (flags & SIZE_SIGN) && bytes > 0 ? "+" : "";
+	uint64_t mag = bytes < 0 ? -(uint64_t)bytes : (uint64_t)bytes;
+	if ((flags & SIZE_EXACT) || mag < 1024) {
+		snprintf(buf, 32, "%s%" PRIu64 "%s", sign, mag, flags & SIZE_EXACT ? "" : " B");
+		return buf;
+	}
+	double v = (double)mag / 1024;
+	int u = 0;
+	while (v >= 1023.95 && u < 5) { /* what would print as 1024.0 moves up a unit */
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, 32, v < 99.95 ? "%s%.1f %s" : "%s%.0f %s", sign, v, units[u]);
+	return buf;
+}
+
+void strbuf_add_size(struct strbuf *sb, int64_t bytes, unsigned flags)
+{
+	char buf[32];
+	strbuf_addstr(sb, size_str(buf, bytes, flags));
 }
