@@ -12,6 +12,7 @@
 #include "session.h"
 #include "strbuf.h"
 #include "target.h"
+#include "target.h"
 #include "xalloc.h"
 
 extern const struct cmd_entry cmd_info_entry, cmd_threads_entry, cmd_maps_entry, cmd_bt_entry,
@@ -335,6 +336,9 @@ static int unpause_left(struct session *s, const struct cmd_entry *e, int r, str
 /* Refuse, with one message, a command that the target cannot serve; 0 to run it. */
 static int check_needs(struct session *s, const struct cmd_entry *e, struct mlz_err *err)
 {
+	if ((e->flags & (CMD_NEEDS_PROCESS | CMD_NEEDS_EVENTS | CMD_NOT_CORE | CMD_NEEDS_IMAGE)) &&
+	    !target_has_image(s->target))
+		return mlz_error(err, "%s: no process: this session has only saved snapshots", e->name);
 	if ((e->flags & (CMD_NEEDS_PROCESS | CMD_NEEDS_EVENTS | CMD_NOT_CORE)) && !target_is_process(s->target))
 		return mlz_error(err, "'%s' needs a live process; this is a %s", e->name, target_kind(s->target));
 	if (e->flags & CMD_NEEDS_PROCESS)

@@ -372,7 +372,7 @@ static void stack_to_jv(struct sym *sym, const uint64_t *pcs, int depth, struct 
 		const struct sym_pc *r = sym_lookup(sym, pcs[i], i > 0);
 		for (size_t k = 0; k < r->nframes; k++) {
 			struct jv *f = jv_push(arr, jv_object());
-			jv_set(f, "pc", jv_addr(pcs[i]));
+			jv_set(f, "pc", jv_addr(r->pc)); /* a saved frame's PC in its own process */
 			jv_set(f, "function", jv_string(r->frames[k].function));
 			jv_set(f, "file", jv_string(r->frames[k].file));
 			jv_set(f, "line", r->frames[k].line ? jv_int(r->frames[k].line) : jv_null());
