@@ -49,7 +49,7 @@ void untraced_release(struct untraced *u);
 struct snap_source {
 	char *kind;       /* "process", "core file" */
 	int64_t pid;      /* 0 when unknown */
-	char *exe, *core, *host;
+	char *exe, *core_file, *host;
 	int64_t saved_at; /* when the file was written, Unix seconds */
 };
 

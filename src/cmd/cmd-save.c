@@ -48,7 +48,7 @@ static int cmd_save_exec(struct cmd_ctx *c)
 		here.kind = (char *)target_kind(c->s->target);
 		here.pid = c->s->target->pid;
 		here.exe = f.exe;
-		here.core = (char *)f.core;
+		here.core_file = (char *)f.core;
 		here.host = host;
 	}
 	here.saved_at = (int64_t)time(NULL);

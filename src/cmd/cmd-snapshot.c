@@ -38,7 +38,7 @@ struct jv *snapshot_jv(const struct snapshot *s)
 		jv_set(src, "kind", jv_string(s->src->kind));
 		jv_set(src, "pid", s->src->pid ? jv_int(s->src->pid) : jv_null());
 		jv_set(src, "exe", jv_string(s->src->exe));
-		jv_set(src, "core", jv_string(s->src->core));
+		jv_set(src, "core", jv_string(s->src->core_file));
 		jv_set(src, "host", jv_string(s->src->host));
 		jv_set(src, "saved_at", jv_int(s->src->saved_at));
 	}

@@ -151,7 +151,7 @@ static void encode_payload(const struct snapfile_in *in, struct strbuf *out)
 	put_str(&body, src ? src->kind : NULL);
 	put_s(&body, src ? src->pid : 0);
 	put_str(&body, src ? src->exe : NULL);
-	put_str(&body, src ? src->core : NULL);
+	put_str(&body, src ? src->core_file : NULL);
 	put_str(&body, src ? src->host : NULL);
 	put_s(&body, src ? src->saved_at : 0);
 	put_section(out, SEC_META, &body);
@@ -436,7 +436,7 @@ static int read_meta(struct cur *c, struct snapshot *s, uint64_t *count, uint64_
 	s->src->kind = get_str(c);
 	s->src->pid = get_s(c);
 	s->src->exe = get_str(c);
-	s->src->core = get_str(c);
+	s->src->core_file = get_str(c);
 	s->src->host = get_str(c);
 	s->src->saved_at = get_s(c);
 	if (c->bad)

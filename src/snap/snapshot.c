@@ -80,7 +80,7 @@ void snap_source_release(struct snap_source *src)
 		return;
 	free(src->kind);
 	free(src->exe);
-	free(src->core);
+	free(src->core_file);
 	free(src->host);
 	memset(src, 0, sizeof(*src));
 }
