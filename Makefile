@@ -5,7 +5,7 @@
 # make deps       install the Debian packages mlyze needs (as root), else print the command
 # make install    PREFIX=/usr/local: the binary and the man page
 # make bench      benchmarks (not part of check)
-# make fuzz       libFuzzer targets: the core reader, the heap walker, leaks on a core (FUZZ_SECONDS each;
+# make fuzz       libFuzzer targets: the core reader, the heap walker, leaks on a core, saved snapshots (FUZZ_SECONDS each;
 #                 installs clang and libFuzzer as root, as make deps does)
 
 PREFIX ?= /usr/local
