@@ -42,6 +42,17 @@ static void put_u(struct strbuf *b, uint64_t v)
 	strbuf_add(b, buf, n);
 }
 
+/* A varint at w, for loops that reserved room (10 bytes each at most); returns the end. */
+static inline uint8_t *put_raw(uint8_t *w, uint64_t v)
+{
+	while (v >= 0x80) {
+		*w++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*w++ = (uint8_t)v;
+	return w;
+}
+
 static void put_s(struct strbuf *b, int64_t v)
 {
 	put_u(b, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
@@ -218,14 +229,22 @@ static void encode_payload(const struct snapfile_in *in, struct strbuf *out)
 	 */
 	const struct untraced *u = &s->walked;
 	put_u(&body, u->n);
+	/* ten million of them: written in place, not through strbuf_add one varint at a time */
+	size_t at = body.len;
+	body.buf = xrealloc(body.buf, at + u->n * 16 + 1);
+	body.alloc = at + u->n * 16 + 1;
+	uint8_t *w = (uint8_t *)body.buf + at;
 	prev = 0;
 	for (size_t i = 0; i < u->n; i++) {
 		uint64_t a = u->v[i].addr;
-		put_s(&body, (int64_t)((a >> 4) - (prev >> 4)));
+		int64_t d = (int64_t)((a >> 4) - (prev >> 4));
 		prev = a;
 		uint32_t units = u->v[i].units;
-		put_u(&body, (uint64_t)(units & ~WBLOCK_MMAPPED) << 1 | !!(units & WBLOCK_MMAPPED));
+		w = put_raw(w, ((uint64_t)d << 1) ^ (uint64_t)(d >> 63));
+		w = put_raw(w, (uint64_t)(units & ~WBLOCK_MMAPPED) << 1 | !!(units & WBLOCK_MMAPPED));
 	}
+	body.len = (size_t)(w - (uint8_t *)body.buf);
+	body.buf[body.len] = '\0';
 	put_section(out, SEC_WALKED, &body);
 
 	/* The clock pairs up to the snapshot: the blocks' times. */
@@ -300,6 +319,8 @@ static int damaged(struct cur *c, const char *why)
 
 static uint64_t get_u(struct cur *c)
 {
+	if (c->p < c->end && *c->p < 0x80) /* the common case: one byte */
+		return *c->p++;
 	uint64_t v = 0;
 	for (int shift = 0; shift < 64; shift += 7) {
 		if (c->p >= c->end) {
