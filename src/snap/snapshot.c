@@ -178,7 +178,7 @@ size_t snapshots_memory(const struct snapshots *ss)
 	for (size_t i = 0; i < ss->n; i++) {
 		const struct snapshot *s = &ss->v[i];
 		m += strlen(s->name) + 1 + (s->n ? s->n : 1) * sizeof(*s->blocks) + s->walked.map_bytes +
-		     by_stack_memory(&s->by);
+		     by_stack_memory(&s->by) + s->clock.alloc * sizeof(*s->clock.v); /* a loaded one's clock */
 	}
 	return m;
 }
