@@ -36,8 +36,11 @@ struct sym;
 #define SNAPFILE_MAGIC "MLYZSNAP"
 #define SNAPFILE_VERSION 1
 #define SNAPFILE_HEADER 32
-/* The largest payload `load` accepts: 16 GiB, over a billion blocks. */
-#define SNAPFILE_MAX_PAYLOAD (16ull << 30)
+/*
+ * The largest payload `load` accepts: 4 GiB, some two billion walked blocks.
+ * What a small file may make the reader allocate stops there.
+ */
+#define SNAPFILE_MAX_PAYLOAD (4ull << 30)
 
 struct snapfile_in {
 	const struct snapshot *s;

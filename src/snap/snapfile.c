@@ -172,8 +172,12 @@ static void encode_payload(const struct snapfile_in *in, struct strbuf *out)
 	struct strbuf stacks = STRBUF_INIT;
 	uint32_t *local = xcalloc(by->n ? by->n : 1, sizeof(*local)); /* session stack id -> file index + 1 */
 	size_t nstacks = 0;
+	/* every stack a block names is written, whatever its figures, or the file would not read back */
+	for (size_t i = 0; i < s->n; i++)
+		if (s->blocks[i].stack < by->n)
+			local[s->blocks[i].stack] = 1;
 	for (size_t id = 0; id < by->n; id++) {
-		if (!by->v[id].count && !by->v[id].bytes)
+		if (!by->v[id].count && !by->v[id].bytes && !local[id])
 			continue;
 		int depth;
 		const uint64_t *pcs = stacktab_pcs(in->stacks, (uint32_t)id, &depth);
