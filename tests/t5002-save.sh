@@ -177,6 +177,25 @@ test_expect_success 'mlyze core: load both files, compare a b equals the live se
 	test_cmp live.top core.top
 '
 
+# A filesystem already full: the file cannot be written, and nothing of it is left.
+test_lazy_prereq SMALL_TMPFS '
+	test "$(id -u)" = 0 && mkdir probe && mount -t tmpfs -o size=1m tmpfs probe && umount probe
+'
+
+test_expect_success SMALL_TMPFS 'save on a full disk: the error says so and no partial file is left' '
+	mkdir full && mount -t tmpfs -o size=64k tmpfs full &&
+	{
+		{ head -c 1m /dev/zero >full/filler 2>/dev/null; true; } &&
+		test_expect_code 1 "$MLYZE" open b.snap -e "save full/b.snap b" >out.full 2>err.full &&
+		echo "error: cannot write '"'"'full/b.snap'"'"': No space left on device" >expect &&
+		test_cmp expect err.full &&
+		ls -A full >left && echo filler >expect && test_cmp expect left
+	}
+	ret=$?
+	umount full
+	return $ret
+'
+
 # The fuzzer's seeds (fuzz/seeds/save/) are these files: FUZZ_SEEDS=DIR keeps them.
 if test -n "$FUZZ_SEEDS"; then
 	cp "$TRASH/a.snap" "$TRASH/b.snap" "$FUZZ_SEEDS"/
