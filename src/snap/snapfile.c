@@ -405,22 +405,24 @@ static uint8_t *inflate_payload(const uint8_t *z, size_t zn, uint64_t want, cons
 	ZSTD_inBuffer in = { z, zn, 0 };
 	ZSTD_outBuffer out = { buf, cap, 0 };
 	const char *why = NULL;
+	bool zerr = false;
 	for (;;) {
 		size_t r = ZSTD_decompressStream(ds, &out, &in);
 		if (ZSTD_isError(r)) {
 			why = ZSTD_getErrorName(r);
+			zerr = true;
 			break;
 		}
 		if (r == 0) { /* the frame is complete */
 			if (in.pos != in.size)
-				why = "bytes follow the compressed data";
+				why = "has bytes after its end";
 			else if (out.pos != want)
-				why = "the payload is shorter than its header says";
+				why = "is shorter than the header says";
 			break;
 		}
 		if (out.pos == out.size) {
 			if (out.size >= want) {
-				why = "the payload is longer than its header says";
+				why = "is longer than the header says";
 				break;
 			}
 			size_t ncap = out.size * 2 < want ? out.size * 2 : (size_t)want;
@@ -428,14 +430,15 @@ static uint8_t *inflate_payload(const uint8_t *z, size_t zn, uint64_t want, cons
 			out.dst = buf;
 			out.size = ncap;
 		} else if (in.pos == in.size) {
-			why = "the compressed data ends early";
+			why = "ends early";
 			break;
 		}
 	}
 	ZSTD_freeDStream(ds);
 	if (why) {
 		free(buf);
-		mlz_error(err, "load: '%s' is damaged: %s", what, why);
+		mlz_error(err, "load: '%s' is damaged: its compressed data %s%s", what, zerr ? "does not decompress: zstd: " : "",
+			  why);
 		return NULL;
 	}
 	return buf;
