@@ -5,13 +5,13 @@
 # make deps       install the Debian packages mlyze needs (as root), else print the command
 # make install    PREFIX=/usr/local: the binary and the man page
 # make bench      benchmarks (not part of check)
-# make fuzz       libFuzzer targets: the core reader, the heap walker, leaks on a core, suppression files
-#                 (FUZZ_SECONDS each;
+# make fuzz       libFuzzer targets: the core reader, the heap walker, leaks on a core, suppression files,
+#                 saved snapshots (FUZZ_SECONDS each;
 #                 installs clang and libFuzzer as root, as make deps does)
 
 PREFIX ?= /usr/local
 CC ?= gcc
-PKGS = libdw libelf capstone readline zlib
+PKGS = libdw libelf capstone readline zlib libzstd
 VERSION = 0.1.0
 
 # Objects of the sanitizer build live apart, so switching never mixes them.
@@ -40,7 +40,7 @@ LIB_OBJS = $(filter-out $(B)/src/main.o,$(OBJS))
 UNIT_SRCS = $(wildcard tests/unit/test-*.c)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-DEB_PKGS = gcc g++ binutils make pkg-config libdw-dev libelf-dev libcapstone-dev libreadline-dev zlib1g-dev \
+DEB_PKGS = gcc g++ binutils make pkg-config libdw-dev libelf-dev libcapstone-dev libreadline-dev zlib1g-dev libzstd-dev \
 	libcmocka-dev jq gdb procps util-linux libc6-dbg libjemalloc2 valgrind time $(TEST_PKGS)
 # Only the tests need these: go tool pprof reads what `export pprof` writes.
 TEST_PKGS = golang-go

@@ -167,7 +167,9 @@ bpid=$!
 for _ in $(seq 1200); do [ -s "$work/bh.txt" ] && break; sleep 0.1; done
 deep=$(sed -n 's/.*deep_sample=\(0x[0-9a-f]*\).*/\1/p' "$work/bh.txt")
 "$mlyze" attach $bpid --json -e stats -e heap -e "snapshot s" -e stats -e leaks -e stats -e "path $deep" \
-	>"$work/bh.json" 2>"$work/bh.err"
+	-e "save $work/bh.snap s" >"$work/bh.json" 2>"$work/bh.err"
+# The saved snapshot read back with no process: how long load takes, and the same totals.
+"$mlyze" open "$work/bh.snap" --json -e "load $work/bh.snap s2" -e snapshots >"$work/bho.json" 2>"$work/bho.err"
 "$mlyze" attach $bpid -e "dump $work/bh.core" >/dev/null 2>&1
 kill $bpid 2>/dev/null || true
 # The same questions post mortem; /usr/bin/time's maximum RSS is all of mlyze's memory, start-up included.
@@ -184,6 +186,11 @@ line "heap: process stopped" "$(bh heap '.stopped_ms | round') ms"
 line "heap: walk throughput" "$(bh heap '"\((.in_use.chunks + .fastbins.chunks + .bins.chunks) / .stopped_ms / 1000 | . * 10 | round / 10) M chunks/s, \(.system_mem / .stopped_ms / 1000 | round) MB/s"')"
 line "snapshot: blocks (untraced: built before attach)" "$(bh 'snapshot s' '.untraced_blocks')"
 line "snapshot: process stopped" "$(bh 'snapshot s' '.stopped_ms | round') ms"
+line "save: the snapshot to a file (target <= 2000 ms)" "$(bh "save $work/bh.snap s" '.ms | round') ms"
+line "save: bytes on disk per walked block (target <= 4)" "$(bh "save $work/bh.snap s" '.bytes_written / .blocks * 100 | round / 100') bytes"
+line "load: the file read back (target <= 2000 ms)" "$(jq -r "select(.command == \"load $work/bh.snap s2\") | .result.ms | round" "$work/bho.json") ms"
+line "load: blocks equal to the snapshot's" "$([ "$(jq -r "select(.command == \"load $work/bh.snap s2\") | .result | \"\(.blocks) \(.bytes)\"" "$work/bho.json")" = "$(bh 'snapshot s' '"\(.blocks) \(.bytes)"')" ] && echo yes || echo NO)"
+rm -f "$work/bh.snap"
 line "mlyze memory per walked block (RSS growth)" "$(jq -s '(map(select(.command == "stats")) | (.[1].result.mlyze_rss - .[0].result.mlyze_rss)) / (map(select(.command == "snapshot s"))[0].result.untraced_blocks) * 100 | round / 100' "$work/bh.json") bytes"
 line "bigheap's truth: reachable, leaked direct/indirect" "$(sed -n 's/.*reachable=\([0-9]*\) leaked_direct=\([0-9]*\) leaked_indirect=\([0-9]*\).*/\1, \2 \/ \3/p' "$work/bh.txt")"
 line "leaks: reachable, definitely / indirectly (possibly)" "$(bh leaks '"\(.reachable.blocks), \(.definitely_lost.blocks) / \(.indirectly_lost.blocks) (\(.possibly_lost.blocks))"')"

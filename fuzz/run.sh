@@ -9,8 +9,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=$root/build/fuzz
 secs=${FUZZ_SECONDS:-180}
-targets=${FUZZ_TARGETS:-core walk leaks supp}
-pkgs="libdw libelf capstone readline zlib"
+targets=${FUZZ_TARGETS:-core walk leaks supp save}
+pkgs="libdw libelf capstone readline zlib libzstd"
 cflags="-g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -std=gnu11 -I$root/include $(pkg-config --cflags $pkgs)"
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 libs="$(pkg-config --libs $pkgs) -lstdc++ -lm"
@@ -49,7 +49,13 @@ status=0
 for t in $targets; do
 	corpus=$out/corpus-$t
 	mkdir -p "$corpus"
-	cp "$out/seeds/seed-$t" "$corpus/"
+	if test -e "$out/seeds/seed-$t"; then
+		cp "$out/seeds/seed-$t" "$corpus/"
+	fi
+	# Seeds kept in the tree (fuzz/seeds/TARGET/: files a test wrote, see tests/t5002-save.sh).
+	if test -d "$root/fuzz/seeds/$t"; then
+		cp "$root/fuzz/seeds/$t"/* "$corpus/"
+	fi
 	regress=$root/fuzz/corpus/$t
 	if test -d "$regress" && test -n "$(ls -A "$regress")"; then
 		echo "== fuzz-$t: replaying $(ls "$regress" | wc -l) inputs of fuzz/corpus/$t"

@@ -157,6 +157,14 @@ enum cmd_outcome cmd_run_line(struct session *s, const char *line);
  */
 enum cmd_outcome cmd_fail_line(struct session *s, const char *line, const struct mlz_err *err);
 
+struct snapshot;
+/*
+ * `load FILE [NAME]` without printing: the snapshot FILE holds joins the
+ * session's (as NAME, default its saved name, which must be free). Returns
+ * it, or NULL with err saying what is wrong with the file. `mlyze open` uses it.
+ */
+const struct snapshot *snapshot_load(struct session *s, const char *path, const char *name, struct mlz_err *err);
+
 /* Split a command line into words (quotes, backslashes, # comments); 0 or -1. */
 int lex_line(const char *line, int *argc, char ***argv, struct mlz_err *err);
 void lex_free(int argc, char **argv);

@@ -14,10 +14,15 @@ struct strbuf;
 struct sym;
 struct stacktab;
 
-enum group_by { BY_SITE, BY_FUNCTION, BY_FILE, BY_STACK, BY_NKINDS };
+/*
+ * BY_STACK_NAMES is BY_STACK for sets from different sessions, whose PCs
+ * cannot be compared: a stack is the sequence of its frames' names
+ * (function, file:line, module). Never parsed; printed as "stack".
+ */
+enum group_by { BY_SITE, BY_FUNCTION, BY_FILE, BY_STACK, BY_NKINDS, BY_STACK_NAMES = BY_NKINDS };
 
 int group_by_parse(const char *word, enum group_by *by, struct mlz_err *err);
-extern const char *const group_by_names[BY_NKINDS];
+extern const char *const group_by_names[BY_NKINDS + 1];
 
 /*
  * What a stack is grouped under: for site, function and file, the first frame
@@ -82,7 +87,7 @@ struct keytab {
 };
 
 struct keys {
-	struct keytab tab[BY_NKINDS];
+	struct keytab tab[BY_NKINDS + 1];
 	struct alloc_fns alloc_fns; /* what a site skips besides the allocator: the `alloc-fn` setting */
 };
 

@@ -146,6 +146,12 @@ uint16_t liveset_thread(struct liveset *ls, int tid);
  * (coarse_depth: 8, then 2; the last level never refuses a stack).
  */
 uint32_t liveset_stack(struct liveset *ls, uint16_t tidx, const uint64_t *pcs, int depth);
+/*
+ * The id of a stack of thread tid that comes from a saved snapshot (its PCs
+ * are saved ones, see sym.h): made at its full depth, never cut coarser, and
+ * never sweeping (the caller holds it through a snapshot before events run).
+ */
+uint32_t liveset_stack_saved(struct liveset *ls, int tid, const uint64_t *pcs, int depth);
 /* Frames a source should record per stack now: max_depth, or fewer over the memory limit. */
 int liveset_depth(const struct liveset *ls);
 /* Release every stack no live block, copy of per-stack figures or call in progress holds; returns how many. */

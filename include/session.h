@@ -20,7 +20,7 @@ struct tracer;
 struct agent;
 struct graph;
 
-enum session_mode { MODE_ATTACH, MODE_RUN, MODE_CORE };
+enum session_mode { MODE_ATTACH, MODE_RUN, MODE_CORE, MODE_OPEN /* saved snapshots only, no target */ };
 
 struct session {
 	enum session_mode mode;

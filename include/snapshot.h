@@ -45,6 +45,14 @@ void untraced_trim(struct untraced *u);
 void untraced_add(const struct untraced *u, struct by_stack *by);
 void untraced_release(struct untraced *u);
 
+/* Where a loaded snapshot was taken, as its file says (strings owned, NULL when unknown). */
+struct snap_source {
+	char *kind;       /* "process", "core file" */
+	int64_t pid;      /* 0 when unknown */
+	char *exe, *core_file, *host;
+	int64_t saved_at; /* when the file was written, Unix seconds */
+};
+
 struct snapshot {
 	char *name;
 	uint32_t tick;        /* when, in clock ticks since attach */
@@ -54,12 +62,23 @@ struct snapshot {
 	size_t n;
 	struct untraced walked; /* the live blocks only the heap walk found, why not, how long it took */
 	struct by_stack by;   /* the same, added up per stack */
+	/*
+	 * A loaded snapshot (`load`, `mlyze open`): the file it came from, where
+	 * it was taken, the session that took it (origin: stacks of one origin
+	 * share PCs), and the clock its blocks' times read from. NULL, 0 and an
+	 * empty clock for this session's own, which read the live set's.
+	 */
+	char *file;
+	struct snap_source *src;
+	uint64_t origin;
+	struct clockidx clock;
 };
 
 struct snapshots {
 	struct snapshot *v;
 	size_t n, alloc;
 	unsigned auto_names;  /* for unnamed snapshots: s1, s2, ... */
+	uint64_t origin;      /* this session's id in the files it saves (random, made on first use) */
 };
 
 /*
@@ -72,6 +91,12 @@ struct snapshot *snapshot_take(struct snapshots *ss, struct liveset *ls, const c
 /* Add the untraced blocks of the heap walk made at the same stop (they move into s). */
 void snapshot_add_untraced(struct snapshot *s, struct untraced *u);
 const struct snapshot *snapshot_find(const struct snapshots *ss, const char *name);
+/* Append s (moved in; s is left empty) as the last of ss; its name must be free. Returns it. */
+struct snapshot *snapshots_add(struct snapshots *ss, struct snapshot *s);
+/* This session's origin id (made on first use). */
+uint64_t snapshots_origin(struct snapshots *ss);
+void snapshot_release(struct snapshot *s);
+void snap_source_release(struct snap_source *src);
 /* Mark the stacks the snapshots hold (for a sweep of the stacks). */
 void snapshots_hold(const struct snapshots *ss, struct stack_holds *h);
 /* Bytes the snapshots hold: blocks, per-stack figures, the heap walks' untraced blocks. */

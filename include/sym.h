@@ -39,6 +39,8 @@ struct sym_pc {
 	uint64_t module_offset; /* pc - the module's load address */
 	size_t nframes;         /* >= 1 */
 	struct sym_frame *frames;
+	bool saved;             /* resolved in another session (see SYM_SAVED_BASE) */
+	uint32_t saved_module;  /* then its module's index among the saved ones, SYM_NO_MODULE for none */
 };
 
 /* debug_dir replaces the places separate debug files are searched (NULL: /usr/lib/debug and beside the file). */
@@ -118,6 +120,28 @@ struct sym_module {
 };
 /* The module covering addr into *m; false when no module does. */
 bool sym_module_at(struct sym *s, uint64_t addr, struct sym_module *m);
+/* The module of a resolved PC (at pc - 1 for a return address; a saved one's as saved); false for none. */
+bool sym_pc_module(struct sym *s, const struct sym_pc *r, struct sym_module *m);
+
+/*
+ * Frames resolved in another session (a saved snapshot's) live under PCs no
+ * x86-64 process has, from SYM_SAVED_BASE up: sym_lookup() answers them with
+ * the frames as saved and sym_module_at() with the module as saved, so every
+ * analysis reads them as it reads a live PC. Their struct sym_pc's pc is the
+ * PC in the process they came from.
+ */
+#define SYM_SAVED_BASE 0xfff0000000000000ull
+#define SYM_NO_MODULE UINT32_MAX
+static inline bool sym_pc_is_saved(uint64_t pc) { return pc >= SYM_SAVED_BASE; }
+/* A module of saved frames (deduplicated); its index. path and build_id are copied. */
+uint32_t sym_saved_module(struct sym *s, const char *path, const char *build_id, uint64_t start, uint64_t end);
+/*
+ * Register r (its pc, caller flag, module name and offset, frames; copied) as
+ * saved frames in module mod (SYM_NO_MODULE: none). The same content gives
+ * the same PC, so stacks loaded twice, or from two files of one session, are
+ * the same stacks. Returns the PC to look it up by.
+ */
+uint64_t sym_saved_pc(struct sym *s, const struct sym_pc *r, uint32_t mod);
 
 /* Resolve pc (caller = true for a return address: looked up at pc - 1). Never NULL. */
 const struct sym_pc *sym_lookup(struct sym *s, uint64_t pc, bool caller);

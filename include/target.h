@@ -133,6 +133,13 @@ struct target *target_launch(char *const argv[], struct mlz_err *err);
 struct core;
 /* A core file as a stopped target: threads and registers from its notes, memory from its segments. */
 struct target *target_open_core(const char *path, const char *exe, struct mlz_err *err);
+/*
+ * No target: a session that holds only saved snapshots (`mlyze open`). It
+ * never runs and has no image (target_has_image() is false).
+ */
+struct target *target_open_none(void);
+/* False for target_open_none()'s: nothing can be read, stopped or symbolized there. */
+bool target_has_image(const struct target *t);
 /* The mappings of the target (/proc/PID/maps, or a core's segments). */
 int target_maps(struct target *t, struct maps *m, struct mlz_err *err);
 /* The executable mappings [lo, hi) of the file mapped at addr (0, 0 if none): a module's code. */

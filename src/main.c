@@ -37,6 +37,7 @@ static void usage(FILE *f)
 		"       mlyze [OPTIONS] -p PID\n"
 		"       mlyze [OPTIONS] run [--] PROGRAM [ARGS...]\n"
 		"       mlyze [OPTIONS] core CORE [EXE]\n"
+		"       mlyze [OPTIONS] open FILE...\n"
 		"       mlyze [--json] help [CMD]\n"
 		"\n"
 		"A heap inspector for running Linux x86-64 processes: attach to a process (or launch one),\n"
@@ -46,6 +47,7 @@ static void usage(FILE *f)
 		"  attach PID        trace the running process PID (all its threads)\n"
 		"  run PROGRAM ARGS  start PROGRAM under mlyze; mlyze exits with its exit status\n"
 		"  core CORE [EXE]   inspect the core file CORE (EXE: the program, if not where it was)\n"
+		"  open FILE...      no process: the snapshots 'save' wrote to each FILE, loaded\n"
 		"  help [CMD]        the commands, or one command, without a process\n"
 		"\n"
 		"options:\n"
@@ -202,6 +204,8 @@ struct cli {
 	bool help_mode;
 	const char *pid_arg;
 	const char *core_path, *core_exe;
+	const char **open_files; /* open: the files, up to the next option or the end */
+	int nopen;
 	char **prog_argv;
 	struct script_item *items;
 	int nitems;
@@ -311,13 +315,19 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 				c->mode = MODE_RUN;
 			else if (!strcmp(a, "core"))
 				c->mode = MODE_CORE;
+			else if (!strcmp(a, "open"))
+				c->mode = MODE_OPEN;
 			else
-				die_usage("unknown mode '%s' (expected 'attach', 'run', 'core' or 'help')", a);
+				die_usage("unknown mode '%s' (expected 'attach', 'run', 'core', 'open' or 'help')", a);
 			have_mode = true;
 		} else if (c->mode == MODE_ATTACH && !c->pid_arg) {
 			c->pid_arg = a;
 		} else if (c->mode == MODE_CORE && (!c->core_path || !c->core_exe)) {
 			*(c->core_path ? &c->core_exe : &c->core_path) = a;
+		} else if (c->mode == MODE_OPEN) {
+			if (!c->open_files)
+				c->open_files = xcalloc((size_t)argc, sizeof(*c->open_files));
+			c->open_files[c->nopen++] = a;
 		} else if (c->mode == MODE_RUN) {
 			c->prog_argv = argv + i; /* the program's own options follow it */
 			return;
@@ -338,9 +348,11 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 		die_usage("%s", "attach: no process id given");
 	if (c->mode == MODE_CORE && !c->core_path)
 		die_usage("%s", "core: no core file given");
+	if (c->mode == MODE_OPEN && !c->nopen)
+		die_usage("%s", "open: no snapshot file given");
 	if (c->mode == MODE_RUN && !c->prog_argv)
 		die_usage("%s", "run: no program given");
-	if ((c->agent || c->breakpoints) && (c->mode == MODE_CORE || c->no_trace))
+	if ((c->agent || c->breakpoints) && (c->mode == MODE_CORE || c->mode == MODE_OPEN || c->no_trace))
 		die_usage("%s", "--agent and --breakpoints trace a process (attach or run), without --no-trace");
 	if (c->agent && c->breakpoints)
 		die_usage("%s", "--agent or --breakpoints: one way of tracing, not both");
@@ -429,6 +441,8 @@ int main(int argc, char **argv)
 		s.target = target_attach(parse_pid(cli.pid_arg), &err);
 	else if (cli.mode == MODE_CORE)
 		s.target = target_open_core(cli.core_path, cli.core_exe, &err);
+	else if (cli.mode == MODE_OPEN)
+		s.target = target_open_none();
 	else
 		s.target = target_launch(cli.prog_argv, &err);
 	if (!s.target) {
@@ -440,8 +454,19 @@ int main(int argc, char **argv)
 
 	s.use_agent = !cli.breakpoints; /* the agent is the default; --agent says so */
 	/* A core gets the (empty) tables only: its snapshots hold what the heap walk finds. */
-	if (session_start_tracing(&s, cli.mode != MODE_CORE && !cli.no_trace, &err) < 0)
+	bool trace = cli.mode != MODE_CORE && cli.mode != MODE_OPEN && !cli.no_trace;
+	if (session_start_tracing(&s, trace, &err) < 0)
 		print_err("allocation tracing is off: ", err.msg);
+	/* A file that cannot be read is as fatal as a core that cannot: nothing to inspect. */
+	for (int i = 0; i < cli.nopen; i++) {
+		if (!snapshot_load(&s, cli.open_files[i], NULL, &err)) {
+			print_err("", err.msg);
+			session_release(&s);
+			free(cli.items);
+			free(cli.open_files);
+			return EXIT_FATAL;
+		}
+	}
 
 	struct run_tally tally = { 0 };
 	if (cli.nitems)
@@ -477,5 +502,6 @@ int main(int argc, char **argv)
 	}
 	session_release(&s);
 	free(cli.items);
+	free(cli.open_files);
 	return code;
 }

@@ -144,7 +144,7 @@ test_expect_success 'a bad command-line option, no mode, an unknown mode' '
 	head -n1 err >actual && echo "mlyze: no mode given (expected '"'"'attach PID'"'"', '"'"'run PROGRAM'"'"' or '"'"'core CORE'"'"')" >expect &&
 	test_cmp expect actual &&
 	test_expect_code 64 "$MLYZE" debug $pid 2>err &&
-	head -n1 err >actual && echo "mlyze: unknown mode '"'"'debug'"'"' (expected '"'"'attach'"'"', '"'"'run'"'"', '"'"'core'"'"' or '"'"'help'"'"')" >expect &&
+	head -n1 err >actual && echo "mlyze: unknown mode '"'"'debug'"'"' (expected '"'"'attach'"'"', '"'"'run'"'"', '"'"'core'"'"', '"'"'open'"'"' or '"'"'help'"'"')" >expect &&
 	test_cmp expect actual &&
 	test_expect_code 64 "$MLYZE" attach 2>err &&
 	head -n1 err >actual && echo "mlyze: attach: no process id given" >expect && test_cmp expect actual &&

@@ -196,6 +196,17 @@ static int coarser(const struct liveset *ls)
 	return 0;
 }
 
+uint32_t liveset_stack_saved(struct liveset *ls, int tid, const uint64_t *pcs, int depth)
+{
+	uint16_t tidx = liveset_thread(ls, tid);
+	uint32_t id = stacktab_lookup(&ls->stacks, tidx, pcs, depth);
+	if (id == STACK_NONE) {
+		id = stacktab_add(&ls->stacks, tidx, pcs, depth);
+		live_of(ls, id);
+	}
+	return id;
+}
+
 uint32_t liveset_stack(struct liveset *ls, uint16_t tidx, const uint64_t *pcs, int depth)
 {
 	if (depth > liveset_depth(ls))

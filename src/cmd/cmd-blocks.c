@@ -12,6 +12,8 @@
 #include "session.h"
 #include "strbuf.h"
 #include "liveset.h"
+#include "snapshot.h"
+#include "target.h"
 #include "xalloc.h"
 
 static int cmp_addr(const void *a, const void *b)
@@ -20,8 +22,9 @@ static int cmp_addr(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* One block as JSON: where it is, how big, who allocated it, when. */
-struct jv *block_jv(struct session *s, struct sym *sym, const struct block *b)
+/* One block as JSON: where it is, how big, who allocated it, when (its age as of tick now in clock's times). */
+static struct jv *block_jv_at(struct session *s, struct sym *sym, const struct block *b, const struct clockidx *clock,
+			      uint32_t now)
 {
 	const struct liveset *ls = &s->live;
 	struct jv *o = jv_object();
@@ -35,17 +38,31 @@ struct jv *block_jv(struct session *s, struct sym *sym, const struct block *b)
 	jv_set(o, "line", k->line ? jv_int(k->line) : jv_null());
 	jv_set(o, "tid", jv_int(liveset_block_tid(ls, b)));
 	jv_set(o, "seq", jv_int((int64_t)block_seq(b)));
-	uint32_t tick = clockidx_tick(&ls->clock, block_seq(b));
-	jv_set(o, "age", jv_double((double)(liveset_tick_now(ls) - tick) * CLOCK_TICK_MS / 1000.0));
+	uint32_t tick = clockidx_tick(clock, block_seq(b));
+	jv_set(o, "age", jv_double((double)((int64_t)now - tick) * CLOCK_TICK_MS / 1000.0));
 	return o;
+}
+
+/* One live block as JSON. */
+struct jv *block_jv(struct session *s, struct sym *sym, const struct block *b)
+{
+	return block_jv_at(s, sym, b, &s->live.clock, liveset_tick_now(&s->live));
 }
 
 static int cmd_blocks_exec(struct cmd_ctx *c)
 {
+	const struct snapshot *snap = NULL;
+	if (c->args->argc && !(snap = snapshot_find(&c->s->snaps, c->args->argv[0])))
+		return mlz_error(&c->err, "no snapshot named '%s' (see 'snapshots')", c->args->argv[0]);
+	if (!snap && !target_has_image(c->s->target))
+		return mlz_error(&c->err, "blocks: no process: this session has only saved snapshots; "
+				 "'blocks SNAPSHOT' lists a snapshot's");
 	struct liveset *ls = session_live(c->s);
 	struct sym *sym = session_sym(c->s, &c->err);
 	if (!sym)
 		return -1;
+	/* A snapshot's blocks are in address order already; the live ones are gathered from their table. */
+	size_t total = snap ? snap->n : ls->blocks.n;
 	long site = -1, min = 0, max = -1, limit = 50;
 	if (cmd_optnum(c->args, "--site", 0, UINT32_MAX, &site, &c->err) < 0 || /* site ids are 32-bit */
 	    cmd_optnum(c->args, "--min-size", 0, LONG_MAX, &min, &c->err) < 0 ||
@@ -53,24 +70,37 @@ static int cmd_blocks_exec(struct cmd_ctx *c)
 	    cmd_optnum(c->args, "--limit", 0, LONG_MAX, &limit, &c->err) < 0)
 		return -1;
 
-	const struct block **sel = xmalloc((ls->blocks.n ? ls->blocks.n : 1) * sizeof(*sel));
+	const struct block **sel = xmalloc((total ? total : 1) * sizeof(*sel));
 	size_t n = 0;
 	uint64_t bytes = 0;
+	for (size_t i = 0; snap && i < snap->n; i++)
+		sel[n++] = &snap->blocks[i];
 	BLOCKTAB_FOREACH(&ls->blocks, b) {
+		if (snap)
+			break;
+		sel[n++] = b;
+	}
+	if (!snap)
+		qsort(sel, n, sizeof(*sel), cmp_addr);
+	size_t kept = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct block *b = sel[i];
 		if (b->size < (uint64_t)min || (max >= 0 && b->size > (uint64_t)max))
 			continue;
 		if (site >= 0 && keys_of_stack(&c->s->keys, sym, &ls->stacks, b->stack, BY_SITE) != (uint32_t)site)
 			continue;
-		sel[n++] = b;
+		sel[kept++] = b;
 		bytes += b->size;
 	}
-	qsort(sel, n, sizeof(*sel), cmp_addr);
+	n = kept;
+	const struct clockidx *clock = snap && snap->file ? &snap->clock : &ls->clock;
+	uint32_t now = snap ? snap->tick : liveset_tick_now(ls);
 	struct jv *r = jv_object();
 	jv_set(r, "count", jv_int((int64_t)n));
 	jv_set(r, "bytes", jv_int((int64_t)bytes));
 	struct jv *list = jv_set(r, "blocks", jv_array());
 	for (size_t i = 0; i < n && (limit == 0 || i < (size_t)limit); i++)
-		jv_push(list, block_jv(c->s, sym, sel[i]));
+		jv_push(list, block_jv_at(c->s, sym, sel[i], clock, now));
 	free(sel);
 	c->result = r;
 	return 0;
@@ -114,13 +144,15 @@ static const struct cmd_opt opts[] = {
 
 const struct cmd_entry cmd_blocks_entry = {
 	.name = "blocks",
-	.usage = "blocks [--site ID] [--min-size N] [--max-size N] [--limit N]",
-	.summary = "the live blocks one by one: address, size, site, thread, age",
-	.help = "Lists the blocks live now (traced since attach) by address, with their requested size, "
-		"allocation site (its ID as in top and compare), the thread that allocated them and their age. "
-		"The count and bytes cover every block that passes the filters, not only those shown.",
+	.usage = "blocks [SNAPSHOT] [--site ID] [--min-size N] [--max-size N] [--limit N]",
+	.summary = "the live blocks one by one (now, or of SNAPSHOT): address, size, site, thread, age",
+	.help = "Lists the blocks live now (traced since attach), or the traced blocks of the snapshot "
+		"SNAPSHOT (a loaded one too), by address, with their requested size, allocation site (its ID as "
+		"in top and compare), the thread that allocated them and their age (for a snapshot, at the time "
+		"it was taken). The count and bytes cover every block that passes the filters, not only those "
+		"shown.",
 	.opts = opts,
-	.max_args = 0,
+	.max_args = 1,
 	.exec = cmd_blocks_exec,
 	.text = cmd_blocks_text,
 };

@@ -25,6 +25,7 @@ static int cmd_compare_exec(struct cmd_ctx *c)
 		return -1;
 	}
 	size_t n;
+	o.by = grouping_by_for(c, o.by, c->args->argv[0], c->args->argv[1]);
 	struct group *g = group_compare(&c->s->keys, sym, &c->s->live.stacks, a, b, &o, &n);
 	struct jv *r = jv_object();
 	jv_set(r, "a", jv_string(c->args->argv[0]));
@@ -79,7 +80,9 @@ const struct cmd_entry cmd_compare_entry = {
 		"(the first frame outside the allocator: function and file:line), by function, by file, or by "
 		"whole stack, and lists each group's count and requested bytes in B with the difference from A, "
 		"sorted by the difference in bytes, largest first (Python's tracemalloc compare_to). Groups whose "
-		"count and bytes did not change are left out unless --all.",
+		"count and bytes did not change are left out unless --all. "
+		"A and B may be loaded snapshots ('load'): groups match by names, and with --by stack, when A and "
+		"B come from different sessions, stacks match by the names of their frames, not their PCs.",
 	.opts = opts,
 	.min_args = 2,
 	.max_args = 2,

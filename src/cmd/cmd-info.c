@@ -21,7 +21,7 @@ static int cmd_info_exec(struct cmd_ctx *c)
 	target_poll(t);
 	struct jv *r = jv_object();
 	jv_set(r, "pid", jv_int(t->pid));
-	jv_set(r, "mode", jv_string(s->mode == MODE_RUN ? "run" : s->mode == MODE_CORE ? "core" : "attach"));
+	jv_set(r, "mode", jv_string(s->mode == MODE_RUN ? "run" : s->mode == MODE_CORE ? "core" : s->mode == MODE_OPEN ? "open" : "attach"));
 	jv_set(r, "state", jv_string(target_state_name(t)));
 	if (t->state == TARGET_EXITED || t->state == TARGET_HELD) {
 		char how[96];

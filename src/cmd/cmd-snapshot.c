@@ -32,6 +32,16 @@ struct jv *snapshot_jv(const struct snapshot *s)
 	jv_set(o, "stopped_ms", jv_double(s->walked.stopped_ms));
 	jv_set(o, "rss", s->rss >= 0 ? jv_int(s->rss) : jv_null());
 	jv_set(o, "events", jv_int((int64_t)s->seq));
+	if (s->file) { /* loaded: where from, and where it was taken */
+		jv_set(o, "file", jv_string(s->file));
+		struct jv *src = jv_set(o, "source", jv_object());
+		jv_set(src, "kind", jv_string(s->src->kind));
+		jv_set(src, "pid", s->src->pid ? jv_int(s->src->pid) : jv_null());
+		jv_set(src, "exe", jv_string(s->src->exe));
+		jv_set(src, "core", jv_string(s->src->core_file));
+		jv_set(src, "host", jv_string(s->src->host));
+		jv_set(src, "saved_at", jv_int(s->src->saved_at));
+	}
 	return o;
 }
 
@@ -48,6 +58,10 @@ void snapshot_text_line(const struct jv *o, unsigned sz, struct strbuf *out)
 		strbuf_addf(out, "   RSS %s%s", size_str(b2, jv_get_int(o, "rss", 0), sz), sz ? " bytes" : "");
 	if (jv_get_int(o, "untraced_blocks", 0))
 		strbuf_addf(out, "   (%" PRId64 " from before attach)", jv_get_int(o, "untraced_blocks", 0));
+	if (jv_get_str(o, "file", NULL)) {
+		strbuf_addstr(out, "   from ");
+		strbuf_add_escaped(out, jv_get_str(o, "file", ""));
+	}
 	strbuf_addch(out, '\n');
 }
 
@@ -57,35 +71,47 @@ struct take_ctx {
 	struct untraced *u;
 	int64_t rss;
 	struct snapshot *taken;
+	const char *name;
+	bool force;
 };
 
 static void take(void *arg)
 {
 	struct take_ctx *x = arg;
-	x->taken = snapshot_take(&x->c->s->snaps, x->ls, x->c->args->argc ? x->c->args->argv[0] : NULL,
-				 cmd_has(x->c->args, "--force"), x->rss, &x->c->err);
+	x->taken = snapshot_take(&x->c->s->snaps, x->ls, x->name, x->force, x->rss, &x->c->err);
 }
 
-static int cmd_snapshot_exec(struct cmd_ctx *c)
+const struct snapshot *snapshot_take_now(struct cmd_ctx *c, const char *name, bool force)
 {
-	const char *name = c->args->argc ? c->args->argv[0] : NULL;
+	if (!target_has_image(c->s->target)) {
+		mlz_error(&c->err, "snapshot: no process: this session has only saved snapshots");
+		return NULL;
+	}
 	/* before the process is stopped for nothing */
-	if (name && !cmd_has(c->args, "--force") && snapshot_find(&c->s->snaps, name))
-		return mlz_error_kind(&c->err, MLZ_E_USAGE, "a snapshot named '%s' exists already; --force replaces it",
-				      name);
+	if (name && !force && snapshot_find(&c->s->snaps, name)) {
+		mlz_error_kind(&c->err, MLZ_E_USAGE, "a snapshot named '%s' exists already; --force replaces it", name);
+		return NULL;
+	}
 	struct liveset *ls = session_live(c->s);
 	struct target_facts f;
 	target_facts(c->s->target, &f);
 	target_facts_release(&f);
 	struct untraced u;
-	struct take_ctx x = { c, ls, &u, f.rss, NULL };
+	struct take_ctx x = { c, ls, &u, f.rss, NULL, name, force };
 	int r = live_set_take(c->s, &u, take, &x, &c->err);
 	if (x.taken)
 		snapshot_add_untraced(x.taken, &u); /* adding up per size class needs no stopped process */
 	untraced_release(&u);
-	if (r < 0 || !x.taken)
+	return r < 0 ? NULL : x.taken;
+}
+
+static int cmd_snapshot_exec(struct cmd_ctx *c)
+{
+	const struct snapshot *s = snapshot_take_now(c, c->args->argc ? c->args->argv[0] : NULL,
+						     cmd_has(c->args, "--force"));
+	if (!s)
 		return -1;
-	c->result = snapshot_jv(x.taken);
+	c->result = snapshot_jv(s);
 	return 0;
 }
 

@@ -13,14 +13,23 @@ static int cmd_top_exec(struct cmd_ctx *c)
 {
 	struct grouping_opts o;
 	struct by_stack now = { 0 };
-	struct sym *sym = grouping_now(c, &o, &now);
-	if (!sym)
-		return -1;
 	const struct by_stack *b = &now;
+	struct sym *sym;
+	if (c->args->argc) { /* a snapshot's */
+		if (grouping_parse(c, &o) < 0 || !(b = by_stack_named(c, c->args->argv[0], &now)))
+			return -1;
+		if (!(sym = session_sym(c->s, &c->err))) {
+			by_stack_release(&now);
+			return -1;
+		}
+	} else if (!(sym = grouping_now(c, &o, &now))) {
+		return -1;
+	}
 	size_t n;
 	struct group *g = group_compare(&c->s->keys, sym, &c->s->live.stacks, NULL, b, &o, &n);
 	struct jv *r = jv_object();
 	jv_set(r, "by", jv_string(group_by_names[o.by]));
+	jv_set(r, "snapshot", jv_string(c->args->argc ? c->args->argv[0] : "now"));
 	int64_t tc, tb;
 	by_stack_totals(b, false, &tc, &tb);
 	jv_set(r, "count", jv_int((int64_t)b->count));
@@ -52,13 +61,13 @@ static const struct cmd_opt opts[] = { GROUPING_OPTS, { NULL, NULL, NULL } };
 
 const struct cmd_entry cmd_top_entry = {
 	.name = "top",
-	.usage = "top [--by site|function|file|stack] [--top N] [--filter GLOB] [--cumulative]",
-	.summary = "the live blocks now, grouped by site, function, file or stack, largest first",
-	.help = "Adds up the blocks live now (traced since attach) by allocation site, function, file or "
-		"stack, largest first. After the process exited this is what it never freed: heaptrack's "
-		"'leaked' report.",
+	.usage = "top [SNAPSHOT] [--by site|function|file|stack] [--top N] [--filter GLOB] [--cumulative]",
+	.summary = "the live blocks now (or of SNAPSHOT), grouped by site, function, file or stack, largest first",
+	.help = "Adds up the blocks live now (traced since attach), or those of the snapshot SNAPSHOT (a loaded "
+		"one too), by allocation site, function, file or stack, largest first. After the process exited "
+		"this is what it never freed: heaptrack's 'leaked' report.",
 	.opts = opts,
-	.max_args = 0,
+	.max_args = 1,
 	.exec = cmd_top_exec,
 	.text = cmd_top_text,
 };

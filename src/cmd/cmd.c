@@ -12,17 +12,18 @@
 #include "session.h"
 #include "strbuf.h"
 #include "target.h"
+#include "target.h"
 #include "xalloc.h"
 
 extern const struct cmd_entry cmd_info_entry, cmd_threads_entry, cmd_maps_entry, cmd_bt_entry,
 	cmd_sleep_entry, cmd_detach_entry, cmd_quit_entry, cmd_help_entry, cmd_stats_entry, cmd_snapshot_entry,
 	cmd_snapshots_entry, cmd_compare_entry, cmd_trend_entry, cmd_top_entry, cmd_growth_entry, cmd_blocks_entry, cmd_show_entry,
-	cmd_peak_entry, cmd_mark_entry, cmd_phases_entry, cmd_set_entry, cmd_wait_entry, cmd_heap_entry, cmd_arenas_entry, cmd_check_entry, cmd_dump_entry, cmd_export_entry, cmd_trim_entry, cmd_leaks_entry, cmd_path_entry, cmd_refs_entry, cmd_backrefs_entry;
+	cmd_peak_entry, cmd_mark_entry, cmd_phases_entry, cmd_set_entry, cmd_wait_entry, cmd_heap_entry, cmd_arenas_entry, cmd_check_entry, cmd_dump_entry, cmd_export_entry, cmd_save_entry, cmd_load_entry, cmd_trim_entry, cmd_leaks_entry, cmd_path_entry, cmd_refs_entry, cmd_backrefs_entry;
 
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_snapshot_entry, &cmd_snapshots_entry, &cmd_compare_entry, &cmd_trend_entry, &cmd_growth_entry, &cmd_top_entry,
 	&cmd_blocks_entry, &cmd_show_entry, &cmd_peak_entry, &cmd_mark_entry, &cmd_phases_entry, &cmd_stats_entry,
-	&cmd_set_entry, &cmd_heap_entry, &cmd_arenas_entry, &cmd_check_entry, &cmd_dump_entry, &cmd_export_entry, &cmd_trim_entry, &cmd_leaks_entry, &cmd_path_entry, &cmd_refs_entry, &cmd_backrefs_entry,
+	&cmd_set_entry, &cmd_heap_entry, &cmd_arenas_entry, &cmd_check_entry, &cmd_dump_entry, &cmd_export_entry, &cmd_save_entry, &cmd_load_entry, &cmd_trim_entry, &cmd_leaks_entry, &cmd_path_entry, &cmd_refs_entry, &cmd_backrefs_entry,
 	&cmd_info_entry, &cmd_threads_entry, &cmd_bt_entry, &cmd_maps_entry,
 	&cmd_sleep_entry, &cmd_wait_entry, &cmd_detach_entry, &cmd_quit_entry, &cmd_help_entry,
 	NULL,
@@ -336,6 +337,9 @@ static int unpause_left(struct session *s, const struct cmd_entry *e, int r, str
 /* Refuse, with one message, a command that the target cannot serve; 0 to run it. */
 static int check_needs(struct session *s, const struct cmd_entry *e, struct mlz_err *err)
 {
+	if ((e->flags & (CMD_NEEDS_PROCESS | CMD_NEEDS_EVENTS | CMD_NOT_CORE | CMD_NEEDS_IMAGE)) &&
+	    !target_has_image(s->target))
+		return mlz_error(err, "%s: no process: this session has only saved snapshots", e->name);
 	if ((e->flags & (CMD_NEEDS_PROCESS | CMD_NEEDS_EVENTS | CMD_NOT_CORE)) && !target_is_process(s->target))
 		return mlz_error(err, "'%s' needs a live process; this is a %s", e->name, target_kind(s->target));
 	if (e->flags & CMD_NEEDS_PROCESS)

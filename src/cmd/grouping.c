@@ -8,6 +8,7 @@
 #include "session.h"
 #include "snapshot.h"
 #include "liveset.h"
+#include "target.h"
 
 int grouping_parse(struct cmd_ctx *c, struct grouping_opts *o)
 {
@@ -36,6 +37,10 @@ static void copy_now(void *arg)
 const struct by_stack *by_stack_named(struct cmd_ctx *c, const char *name, struct by_stack *tmp)
 {
 	if (!strcmp(name, "now")) {
+		if (!target_has_image(c->s->target)) {
+			mlz_error(&c->err, "'now': no process: this session has only saved snapshots");
+			return NULL;
+		}
 		struct liveset *ls = session_live(c->s);
 		struct untraced u;
 		struct now_ctx x = { ls, tmp };
@@ -51,6 +56,19 @@ const struct by_stack *by_stack_named(struct cmd_ctx *c, const char *name, struc
 		return NULL;
 	}
 	return &s->by;
+}
+
+uint64_t grouping_domain(struct cmd_ctx *c, const char *name)
+{
+	const struct snapshot *s = strcmp(name, "now") ? snapshot_find(&c->s->snaps, name) : NULL;
+	if (!s || !s->file)
+		return 0;
+	return s->origin ? s->origin : UINT64_MAX;
+}
+
+enum group_by grouping_by_for(struct cmd_ctx *c, enum group_by by, const char *a, const char *b)
+{
+	return by == BY_STACK && grouping_domain(c, a) != grouping_domain(c, b) ? BY_STACK_NAMES : by;
 }
 
 struct sym *grouping_now(struct cmd_ctx *c, struct grouping_opts *o, struct by_stack *now)

@@ -3,6 +3,8 @@
 #ifndef MLZ_GROUPING_H
 #define MLZ_GROUPING_H
 
+#include <stdint.h>
+
 #include "cmd.h"
 #include "group.h"
 
@@ -24,6 +26,15 @@ struct untraced;
 int live_set_take(struct session *s, struct untraced *u, void (*take)(void *arg), void *arg, struct mlz_err *err);
 
 const struct by_stack *by_stack_named(struct cmd_ctx *c, const char *name, struct by_stack *tmp);
+
+/*
+ * Where the PCs of the set name come from: 0 for this session's (the live
+ * set, its snapshots), else the session that saved a loaded one. Stacks of
+ * two domains are compared by their frames' names: grouping_by_for() gives
+ * BY_STACK_NAMES for BY_STACK then, by otherwise.
+ */
+uint64_t grouping_domain(struct cmd_ctx *c, const char *name);
+enum group_by grouping_by_for(struct cmd_ctx *c, enum group_by by, const char *a, const char *b);
 
 /* Options parsed and the live set copied into *now (released on failure); the symbols, or NULL. */
 struct sym *grouping_now(struct cmd_ctx *c, struct grouping_opts *o, struct by_stack *now);

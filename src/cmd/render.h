@@ -3,6 +3,7 @@
 #ifndef MLZ_RENDER_H
 #define MLZ_RENDER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct block;
@@ -15,6 +16,12 @@ struct sym;
 /* A snapshot's name, time, totals and RSS as JSON (caller frees), and as one text line. */
 struct jv *snapshot_jv(const struct snapshot *s);
 void snapshot_text_line(const struct jv *o, unsigned size_flags, struct strbuf *out);
+struct cmd_ctx;
+/*
+ * Take a snapshot of the live set now, as `snapshot [NAME] [--force]` does
+ * (NULL name: the next sN); it is the session's last. NULL with c->err set.
+ */
+const struct snapshot *snapshot_take_now(struct cmd_ctx *c, const char *name, bool force);
 /* One live block: address, size, site, thread, sequence number, age (caller frees). */
 struct jv *block_jv(struct session *s, struct sym *sym, const struct block *b);
 

@@ -136,11 +136,11 @@ static uint64_t function_id(struct pprof *p, const char *name, const char *file)
 	return id;
 }
 
-/* The mapping of the module at addr, 0 for none. */
-static uint64_t mapping_id(struct pprof *p, uint64_t addr)
+/* The mapping of the module of r, 0 for none. */
+static uint64_t mapping_id(struct pprof *p, const struct sym_pc *r)
 {
 	struct sym_module m;
-	if (!sym_module_at(p->in->sym, addr, &m))
+	if (!sym_pc_module(p->in->sym, r, &m))
 		return 0;
 	uint64_t id;
 	if (u64map_get(&p->map_of, m.start, &id))
@@ -170,7 +170,7 @@ static uint64_t location_id(struct pprof *p, const struct sym_pc *r, size_t firs
 	id = ++p->nlocs;
 	u64map_put(&p->locs, key, id);
 	uint64_t addr = r->caller && r->pc ? r->pc - 1 : r->pc;
-	uint64_t map = mapping_id(p, addr);
+	uint64_t map = mapping_id(p, r);
 	struct mapping *m = map ? &p->maps[map - 1] : NULL;
 	struct strbuf loc = STRBUF_INIT;
 	pb_uint64(&loc, LOCATION_ID, id);

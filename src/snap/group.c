@@ -14,7 +14,7 @@
 #include "blocks.h"
 #include "xalloc.h"
 
-const char *const group_by_names[BY_NKINDS] = { "site", "function", "file", "stack" };
+const char *const group_by_names[BY_NKINDS + 1] = { "site", "function", "file", "stack", "stack" };
 
 int group_by_parse(const char *word, enum group_by *by, struct mlz_err *err)
 {
@@ -243,7 +243,29 @@ uint32_t keys_of_stack(struct keys *k, struct sym *sym, const struct stacktab *s
 	if (t->memo[stack] >= 0)
 		return (uint32_t)t->memo[stack];
 	uint32_t id;
-	if (by == BY_STACK) {
+	if (by == BY_STACK_NAMES) {
+		/* Frames by name, each PC's in a row, as stack_to_jv prints them. */
+		int depth;
+		const uint64_t *pcs = stacktab_pcs(stacks, stack, &depth);
+		struct strbuf sb = STRBUF_INIT;
+		for (int i = 0; i < depth; i++) {
+			const struct sym_pc *r = sym_lookup(sym, pcs[i], i > 0);
+			for (size_t f = 0; f < r->nframes; f++) {
+				const struct sym_frame *fr = &r->frames[f];
+				if (fr->function)
+					strbuf_addf(&sb, "%s\x1f%s\x1f%d\x1f%s\x1e", fr->function, fr->file ? fr->file : "",
+						    fr->line, r->module ? r->module : "");
+				else /* no name: the code's place in its module names it */
+					strbuf_addf(&sb, "%s+0x%" PRIx64 "\x1e", r->module ? r->module : "", r->module_offset);
+			}
+		}
+		struct first_ctx c = { .t = &k->tab[BY_SITE], .by = BY_SITE };
+		stack_site_frames(sym, stacks, stack, &k->alloc_fns, take_first, &c);
+		const struct group_key *site = &k->tab[BY_SITE].v[c.id];
+		strbuf_addf(&sb, "@%" PRIu32, c.id); /* as for BY_STACK: the alloc-fn list chooses the site */
+		id = intern(t, strbuf_str(&sb), site->function, site->file, site->module, site->line, pcs, depth);
+		strbuf_release(&sb);
+	} else if (by == BY_STACK) {
 		/* The same PCs from another thread are the same stack. */
 		int depth;
 		const uint64_t *pcs = stacktab_pcs(stacks, stack, &depth);
@@ -287,7 +309,7 @@ static bool take_all(void *arg, const struct sym_pc *r, const struct sym_frame *
 size_t keys_all_frames(struct keys *k, struct sym *sym, const struct stacktab *stacks, uint32_t stack, enum group_by by,
 		       uint32_t *out, size_t max)
 {
-	if (by == BY_STACK) {
+	if (by == BY_STACK || by == BY_STACK_NAMES) {
 		out[0] = keys_of_stack(k, sym, stacks, stack, by);
 		return 1;
 	}
@@ -316,7 +338,7 @@ const struct group_key *keys_get(const struct keys *k, enum group_by by, uint32_
 
 void keys_release(struct keys *k)
 {
-	for (int b = 0; b < BY_NKINDS; b++) {
+	for (int b = 0; b <= BY_STACK_NAMES; b++) {
 		struct keytab *t = &k->tab[b];
 		for (size_t i = 0; i < t->n; i++) {
 			free(t->strs[i]);
@@ -449,7 +471,7 @@ void stack_frames_jv(struct sym *sym, const uint64_t *pcs, int depth, struct jv 
 		const struct sym_pc *r = sym_lookup(sym, pcs[i], i > 0);
 		for (size_t k = 0; k < r->nframes; k++) {
 			struct jv *f = jv_push(arr, jv_object());
-			jv_set(f, "pc", jv_addr(pcs[i]));
+			jv_set(f, "pc", jv_addr(r->pc)); /* a saved frame's PC in its own process */
 			jv_set(f, "function", jv_string(r->frames[k].function));
 			jv_set(f, "file", jv_string(r->frames[k].file));
 			jv_set(f, "line", r->frames[k].line ? jv_int(r->frames[k].line) : jv_null());
@@ -476,7 +498,7 @@ void groups_to_jv(struct keys *k, struct sym *sym, enum group_by by,
 		}
 		if (key->size_class)
 			jv_set(o, "size_class", jv_string(key->size_class));
-		if (by == BY_STACK) {
+		if (by == BY_STACK || by == BY_STACK_NAMES) {
 			struct jv *st = jv_set(o, "stack", jv_array());
 			if (key->pcs)
 				stack_frames_jv(sym, key->pcs, key->depth, st);

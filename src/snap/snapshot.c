@@ -4,6 +4,9 @@
 #include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "snapshot.h"
 #include "liveset.h"
@@ -71,12 +74,45 @@ void untraced_release(struct untraced *u)
 	memset(u, 0, sizeof(*u));
 }
 
-static void snapshot_release(struct snapshot *s)
+void snap_source_release(struct snap_source *src)
+{
+	if (!src)
+		return;
+	free(src->kind);
+	free(src->exe);
+	free(src->core_file);
+	free(src->host);
+	memset(src, 0, sizeof(*src));
+}
+
+void snapshot_release(struct snapshot *s)
 {
 	free(s->name);
 	free(s->blocks);
 	untraced_release(&s->walked);
 	by_stack_release(&s->by);
+	free(s->file);
+	snap_source_release(s->src);
+	free(s->src);
+	clockidx_release(&s->clock);
+	memset(s, 0, sizeof(*s));
+}
+
+struct snapshot *snapshots_add(struct snapshots *ss, struct snapshot *s)
+{
+	ALLOC_GROW(ss->v, ss->n + 1, ss->alloc);
+	ss->v[ss->n] = *s;
+	memset(s, 0, sizeof(*s));
+	return &ss->v[ss->n++];
+}
+
+uint64_t snapshots_origin(struct snapshots *ss)
+{
+	while (!ss->origin) {
+		if (getrandom(&ss->origin, sizeof(ss->origin), 0) != sizeof(ss->origin))
+			ss->origin = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL); /* a fallback: unique enough */
+	}
+	return ss->origin;
 }
 
 struct snapshot *snapshot_take(struct snapshots *ss, struct liveset *ls, const char *name, bool replace, int64_t rss,
@@ -142,7 +178,7 @@ size_t snapshots_memory(const struct snapshots *ss)
 	for (size_t i = 0; i < ss->n; i++) {
 		const struct snapshot *s = &ss->v[i];
 		m += strlen(s->name) + 1 + (s->n ? s->n : 1) * sizeof(*s->blocks) + s->walked.map_bytes +
-		     by_stack_memory(&s->by);
+		     by_stack_memory(&s->by) + s->clock.alloc * sizeof(*s->clock.v); /* a loaded one's clock */
 	}
 	return m;
 }

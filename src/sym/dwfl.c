@@ -329,6 +329,8 @@ struct sym *sym_new(struct target *t, const char *debug_dir, struct mlz_err *err
 	struct sym *s = xcalloc(1, sizeof(*s));
 	s->target = t;
 	s->debuginfo_path = debug_dir ? xstrdup(debug_dir) : NULL;
+	if (!target_has_image(t))
+		return s; /* saved snapshots only: their frames were resolved where they were saved */
 	if (open_dwfl(s, err) < 0) {
 		sym_free(s);
 		return NULL;
@@ -339,8 +341,8 @@ struct sym *sym_new(struct target *t, const char *debug_dir, struct mlz_err *err
 
 int sym_refresh(struct sym *s, struct mlz_err *err)
 {
-	if (target_core(s->target))
-		return 0; /* a core's modules never change */
+	if (target_core(s->target) || !target_has_image(s->target))
+		return 0; /* a core's modules never change; no target has none */
 	if (s->generation != s->target->generation) {
 		/* A new program image: nothing of the old modules or cache holds. */
 		dwfl_end(s->dwfl);
@@ -372,6 +374,7 @@ void sym_free(struct sym *s)
 	if (s->dwfl)
 		dwfl_end(s->dwfl);
 	symcache_clear(s);
+	sym_saved_release(s);
 	u64map_release(&s->cache[0]);
 	u64map_release(&s->cache[1]);
 	free(s->debuginfo_path);

@@ -6,6 +6,8 @@
 
 bool sym_module_at(struct sym *s, uint64_t addr, struct sym_module *m)
 {
+	if (sym_pc_is_saved(addr))
+		return sym_saved_module_at(s, addr, m);
 	Dwfl_Module *mod = s->dwfl ? dwfl_addrmodule(s->dwfl, addr) : NULL;
 	if (!mod)
 		return false;

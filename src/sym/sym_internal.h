@@ -37,7 +37,27 @@ struct sym {
 	 * differently as a caller's (at pc-1).
 	 */
 	struct u64map cache[2];
+
+	/*
+	 * Frames resolved in another session (saved snapshots, saved.c): the
+	 * entry for PC SYM_SAVED_BASE + i is saved[i]; they outlive refreshes.
+	 */
+	struct sym_pc **saved;
+	uint32_t *saved_mod;  /* the module index of each, SYM_NO_MODULE for none */
+	char **saved_keys;    /* what each is deduplicated by */
+	size_t nsaved, saved_alloc;
+	uint32_t *saved_index; /* open addressing over ids + 1 */
+	size_t saved_index_cap;
+	struct saved_module { char *path; char build_id[41]; uint64_t start, end; } *mods;
+	size_t nmods, mods_alloc;
 };
+
+/* Forget the saved frames and modules. */
+void sym_saved_release(struct sym *s);
+/* The saved entry of a PC at or above SYM_SAVED_BASE (a placeholder for one never registered). */
+const struct sym_pc *sym_saved_lookup(struct sym *s, uint64_t pc);
+/* sym_module_at() for such a PC. */
+bool sym_saved_module_at(struct sym *s, uint64_t pc, struct sym_module *m);
 
 void symcache_clear(struct sym *s);
 

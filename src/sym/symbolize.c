@@ -159,6 +159,8 @@ void symcache_clear(struct sym *s)
 const struct sym_pc *sym_lookup(struct sym *s, uint64_t pc, bool caller)
 {
 	uint64_t cached;
+	if (sym_pc_is_saved(pc))
+		return sym_saved_lookup(s, pc);
 	if (u64map_get(&s->cache[caller], pc, &cached))
 		return (const struct sym_pc *)(uintptr_t)cached;
 	/* A return address may be the first byte of the next line or function: look up the call. */

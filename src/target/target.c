@@ -12,7 +12,7 @@
 
 bool target_readable(const struct target *t)
 {
-	return t && (!t->ops->runs || t->state == TARGET_RUNNING || t->state == TARGET_STOPPED ||
+	return t && !t->ops->no_image && (!t->ops->runs || t->state == TARGET_RUNNING || t->state == TARGET_STOPPED ||
 		     t->state == TARGET_HELD);
 }
 
@@ -69,6 +69,8 @@ int target_gone_error(const struct target *t, struct mlz_err *err)
 	char how[96];
 	if (!t)
 		return mlz_error_kind(err, MLZ_E_GONE, "no process");
+	if (t->ops->no_image)
+		return mlz_error(err, "no process: this session has only saved snapshots");
 	if (t->state == TARGET_DETACHED)
 		return mlz_error_kind(err, MLZ_E_GONE, "detached from process %d", t->pid);
 	target_describe_exit(t, how, sizeof(how));

@@ -12,6 +12,7 @@
 struct target_ops {
 	const char *kind; /* "process", "core file": for messages */
 	bool runs;        /* a process: it runs, stops, and ends; a core never runs */
+	bool no_image;    /* nothing behind it at all (saved snapshots only): no memory, no threads, no modules */
 	int (*poll)(struct target *t);
 	int (*stop)(struct target *t, struct mlz_err *err);
 	int (*resume)(struct target *t, struct mlz_err *err);
@@ -33,7 +34,7 @@ struct target_ops {
 	void (*release)(struct target *t);
 };
 
-extern const struct target_ops target_live_ops, target_core_ops;
+extern const struct target_ops target_live_ops, target_core_ops, target_none_ops;
 
 /*
  * Scattered I/O one pair at a time, for when it cannot be done in one call:

@@ -259,7 +259,8 @@ static void complete_from_usage(void **state)
 	assert_string_equal(c.words[3], "stack");
 	assert_null(c.words[4]);
 	cmd_completion_release(&c);
-	assert_int_equal(completes("top --top 5", &c), CMD_COMPLETE_NOTHING);
+	assert_int_equal(completes("top --top 5", &c), CMD_COMPLETE_SNAPSHOTS); /* top [SNAPSHOT] */
+	assert_int_equal(completes("top --top 5 a", &c), CMD_COMPLETE_NOTHING);
 	assert_int_equal(completes("top --top", &c), CMD_COMPLETE_NOTHING); /* N: the user's number */
 	assert_int_equal(completes("leaks --by", &c), CMD_COMPLETE_WORDS);
 	assert_true(offers(&c, "size") && !offers(&c, "file"));
