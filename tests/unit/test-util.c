@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-/* test-util.c - JSON values, escaped text, /proc maps parsing, EPERM diagnosis, the cleanup registry, the cancel check. */
+/* test-util.c - JSON values, escaped text, human sizes, /proc maps parsing, EPERM diagnosis, the cleanup registry, the cancel check. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,10 +11,27 @@
 
 #include "cancel.h"
 #include "cleanup.h"
+#include "humansize.h"
 #include "jv.h"
 #include "proc.h"
 #include "strbuf.h"
 #include "target.h"
+
+static void human_sizes(void **state)
+{
+	(void)state;
+	char buf[HUMANSIZE_MAX];
+	assert_string_equal(human_size(0, buf), "0 B");
+	assert_string_equal(human_size(1023, buf), "1023 B");
+	assert_string_equal(human_size(1024, buf), "1.0 KiB");
+	assert_string_equal(human_size(1536, buf), "1.5 KiB");
+	assert_string_equal(human_size(-1536, buf), "-1.5 KiB");
+	assert_string_equal(human_size(1048575, buf), "1.0 MiB"); /* not "1024.0 KiB" */
+	assert_string_equal(human_size(1572864, buf), "1.5 MiB");
+	assert_string_equal(human_size((int64_t)5 << 30, buf), "5.0 GiB");
+	assert_string_equal(human_size(INT64_MIN, buf), "-8.0 EiB");
+	assert_string_equal(human_size(INT64_MAX, buf), "8.0 EiB");
+}
 
 static void json_render(void **state)
 {
@@ -243,6 +260,7 @@ static void cancel_polling(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(human_sizes),
 		cmocka_unit_test(json_render),
 		cmocka_unit_test(json_utf8),
 		cmocka_unit_test(text_escaped),
