@@ -29,7 +29,9 @@ struct sym;
  * heap, as `compare` has it.
  */
 
-enum export_format { EXPORT_FOLDED, EXPORT_PPROF, EXPORT_NFORMATS };
+/* The formats of a set (export_encode), then those of the timeline and of the reference graph. */
+enum export_format { EXPORT_FOLDED, EXPORT_PPROF, EXPORT_SVG, EXPORT_MASSIF, EXPORT_SVG_TIMELINE, EXPORT_DOT,
+		     EXPORT_NFORMATS };
 extern const char *const export_format_names[EXPORT_NFORMATS];
 
 /* The format called word; a usage error naming the formats otherwise. */

@@ -71,6 +71,22 @@ out:
 	return ret;
 }
 
+/* What a format's records are, for the text line. */
+static const char *record_noun(const char *format)
+{
+	if (!strcmp(format, "folded"))
+		return "lines";
+	if (!strcmp(format, "pprof"))
+		return "samples";
+	if (!strcmp(format, "massif"))
+		return "snapshots";
+	if (!strcmp(format, "svg-timeline"))
+		return "points";
+	if (!strcmp(format, "dot"))
+		return "referrers";
+	return "frames";
+}
+
 static void cmd_export_text(const struct jv *r, struct strbuf *out)
 {
 	bool diff = jv_get_str(r, "base", NULL) != NULL;
@@ -78,7 +94,7 @@ static void cmd_export_text(const struct jv *r, struct strbuf *out)
 	strbuf_add_escaped(out, jv_get_str(r, "file", ""));
 	strbuf_addf(out, " (%s, %" PRId64 " bytes): %" PRId64 " %s, ", jv_get_str(r, "format", ""),
 		    jv_get_int(r, "bytes_written", 0), jv_get_int(r, "records", 0),
-		    !strcmp(jv_get_str(r, "format", ""), "folded") ? "lines" : "samples");
+		    record_noun(jv_get_str(r, "format", "")));
 	strbuf_addf(out, diff ? "%+" PRId64 " bytes in %+" PRId64 " blocks from " : "%" PRId64 " bytes in %" PRId64 " blocks of ",
 		    jv_get_int(r, "size", 0), jv_get_int(r, "count", 0));
 	if (diff) {
