@@ -21,6 +21,44 @@
 #define SVG_CHAR 7.2  /* the width of a character of 12px monospace, to cut labels to fit */
 #define SVG_MIN_WIDTH 0.1 /* narrower frames (and what they call) are left out: nobody sees them */
 
+/*
+ * Click to zoom, for a browser that runs scripts (the <title>s work without):
+ * a frame clicked spans the width, its callees scaled with it, its callers
+ * kept across the top, everything beside it hidden; a click on "all" undoes
+ * it. Inline, so the file still loads nothing.
+ */
+static const char zoom_script[] =
+	"<script type=\"text/ecmascript\"><![CDATA[\n"
+	"(function () {\n"
+	"\tvar M = 10, W = 1180, C = 7.2;\n"
+	"\tvar fr = Array.prototype.slice.call(document.querySelectorAll(\"g.f\"));\n"
+	"\tfr.forEach(function (g) {\n"
+	"\t\tvar r = g.querySelector(\"rect\");\n"
+	"\t\tg.x0 = +r.getAttribute(\"x\"); g.w0 = +r.getAttribute(\"width\"); g.y0 = +r.getAttribute(\"y\");\n"
+	"\t\tg.name = g.querySelector(\"title\").textContent.split(\"\\n\")[0];\n"
+	"\t\tg.style.cursor = \"pointer\";\n"
+	"\t\tg.addEventListener(\"click\", function () { zoom(g); });\n"
+	"\t});\n"
+	"\tfunction label(g, w) {\n"
+	"\t\tvar n = Math.floor((w - 6) / C), t = g.querySelector(\"text\");\n"
+	"\t\tt.textContent = n < 3 ? \"\" : g.name.length <= n ? g.name : g.name.slice(0, n - 2) + \"..\";\n"
+	"\t}\n"
+	"\tfunction zoom(z) {\n"
+	"\t\tvar s = W / z.w0;\n"
+	"\t\tfr.forEach(function (g) {\n"
+	"\t\t\tvar inside = g.x0 + g.w0 > z.x0 + 1e-6 && g.x0 < z.x0 + z.w0 - 1e-6;\n"
+	"\t\t\tvar x, w;\n"
+	"\t\t\tif (g.y0 < z.y0) { x = M; w = W; } else { x = M + (g.x0 - z.x0) * s; w = g.w0 * s; }\n"
+	"\t\t\tg.style.display = inside ? \"\" : \"none\";\n"
+	"\t\t\tvar r = g.querySelector(\"rect\"), t = g.querySelector(\"text\");\n"
+	"\t\t\tr.setAttribute(\"x\", x.toFixed(3)); r.setAttribute(\"width\", w.toFixed(3));\n"
+	"\t\t\tt.setAttribute(\"x\", (x + 3).toFixed(2));\n"
+	"\t\t\tif (inside) label(g, w);\n"
+	"\t\t});\n"
+	"\t}\n"
+	"})();\n"
+	"]]></script>\n";
+
 struct svg {
 	const struct ftree *t;
 	bool diff;
@@ -196,10 +234,13 @@ int export_svg(const struct export_set *in, struct strbuf *out, size_t *records)
 	strbuf_addstr(out, "</text>\n");
 	strbuf_add(out, body.buf, body.len);
 	strbuf_addf(out, "<text x=\"%d\" y=\"%d\" fill=\"#555\">", SVG_MARGIN, height - 12);
-	strbuf_addstr(out, "outermost frame at the top, allocation site at the bottom; hover over a frame for its figures");
+	strbuf_addstr(out, "outermost frame at the top, allocation site at the bottom; hover over a frame for its "
+			   "figures, click to zoom in, click 'all' to zoom out");
 	if (g.hidden)
 		strbuf_addf(out, "; %zu frames narrower than %.1f px left out", g.hidden, SVG_MIN_WIDTH);
-	strbuf_addstr(out, "</text>\n</svg>\n");
+	strbuf_addstr(out, "</text>\n");
+	strbuf_addstr(out, zoom_script); /* last: it runs as it is read, and looks for the frames above */
+	strbuf_addstr(out, "</svg>\n");
 	strbuf_release(&body);
 	*records = g.frames;
 	ftree_release(&t);
