@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* export.h - a live set, or the difference of two, in formats other tools read: folded stacks and pprof. */
+/* export.h - a live set, the difference of two, or the timeline, in formats other tools read. */
 #ifndef MLZ_EXPORT_H
 #define MLZ_EXPORT_H
 
@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "timeline.h"
 
 struct alloc_fns;
 
@@ -31,7 +32,9 @@ struct sym;
  * heap, as `compare` has it.
  */
 
-enum export_format { EXPORT_FOLDED, EXPORT_PPROF, EXPORT_NFORMATS };
+/* The formats of a set (export_encode), then those of the timeline and of the reference graph. */
+enum export_format { EXPORT_FOLDED, EXPORT_PPROF, EXPORT_SVG, EXPORT_MASSIF, EXPORT_SVG_TIMELINE, EXPORT_DOT,
+		     EXPORT_NFORMATS };
 extern const char *const export_format_names[EXPORT_NFORMATS];
 
 /* The format called word; a usage error naming the formats otherwise. */
@@ -56,5 +59,28 @@ struct export_set {
  */
 int export_encode(enum export_format f, const struct export_set *in, struct strbuf *out, size_t *records,
 		  struct mlz_err *err);
+
+/*
+ * The timeline's formats. massif: valgrind massif's out format (ms_print,
+ * massif-visualizer), one massif snapshot per point, with the traced bytes
+ * (blocks from before attach are left out: they have no stack and no time),
+ * a detailed heap tree for a snapshot, empty for a mark, and the live set's
+ * peak as the "peak" snapshot when peak is not NULL. svg-timeline: a line
+ * chart of the heap in use and the RSS against time, each point named.
+ * *records gets the snapshots or points written. Neither fails.
+ */
+struct export_timeline {
+	struct sym *sym;
+	const struct stacktab *stacks;
+	const struct tl_point *points; /* by time */
+	size_t n;
+	const struct by_stack *peak;   /* the live set at its peak, or NULL */
+	uint64_t peak_bytes;
+	uint32_t peak_tick;
+	unsigned tick_ms;              /* milliseconds per tick */
+	const char *cmd, *desc;        /* the program, and what this is */
+};
+int export_massif(const struct export_timeline *in, struct strbuf *out, size_t *records);
+int export_svg_timeline(const struct export_timeline *in, struct strbuf *out, size_t *records);
 
 #endif

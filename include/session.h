@@ -13,6 +13,7 @@
 #include "heap.h"
 #include "liveset.h"
 #include "snapshot.h"
+#include "timeline.h"
 
 struct target;
 struct sym;
@@ -31,6 +32,7 @@ struct session {
 	struct agent *agent;   /* or the agent (--agent); never both */
 	bool use_agent;        /* --agent: record through an injected agent, falling back to breakpoints */
 	struct snapshots snaps;
+	struct marks marks;      /* what each `mark` recorded, for the timeline */
 	struct keys keys;        /* group keys (site ids) for the whole session */
 	struct by_stack growth;  /* the live set at the last `growth` */
 	bool growth_taken;

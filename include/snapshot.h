@@ -24,6 +24,16 @@ static inline uint64_t wblock_size(const struct wblock *w)
 	return chunk - ((w->units & WBLOCK_MMAPPED) ? 16 : 8);
 }
 
+/*
+ * glibc's heap at one walk, as mallinfo2() inside the process would give it:
+ * in_use is uordblks + hblkhd (chunks in use in the arenas and mmapped ones),
+ * free fordblks (free chunks and the tops), mmapped hblkhd.
+ */
+struct heap_use {
+	bool known; /* false: the heap was not walked */
+	uint64_t in_use, free, mmapped;
+};
+
 /* The untraced blocks of one heap walk, in address order, in a mapping of their own. */
 struct untraced {
 	struct wblock *v;
@@ -31,6 +41,7 @@ struct untraced {
 	size_t map_bytes;
 	bool walked;     /* false: the heap was not walked, note says why */
 	double stopped_ms; /* how long the process was stopped for the walk and the copy */
+	struct heap_use heap; /* the heap's own figures at the walk */
 	char note[512];
 };
 /*

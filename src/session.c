@@ -54,6 +54,7 @@ void session_release(struct session *s)
 	s->agent = NULL;
 	liveset_release(&s->live);
 	snapshots_release(&s->snaps);
+	marks_release(&s->marks);
 	if (s->graph)
 		graph_release(s->graph);
 	free(s->graph);

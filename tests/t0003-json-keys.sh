@@ -16,14 +16,18 @@ test_expect_success 'every command on a traced process, then on its core' '
 		-e top -e "top --by stack" -e "top --by function" -e growth -e "blocks --limit 3" \
 		-e "show $addr" -e peak -e "mark m" -e phases -e heap -e arenas -e check -e leaks \
 		-e "leaks --by size" -e "path $addr" -e "refs $addr" -e "backrefs $addr" -e trend \
-		-e "export folded $TRASH/x.folded" -e "dump $TRASH/core.x" -e "sleep 0.1" -e "wait 0.1" \
-		-e help -e "help bt" -e nosuch >live.json 2>live.err;
+		-e "export folded $TRASH/x.folded" -e "export svg $TRASH/x.svg a b" -e "export massif $TRASH/x.massif" \
+		-e "export dot $TRASH/x.dot $addr" -e timeline -e "save $TRASH/a.snap a" -e "load $TRASH/a.snap a2" \
+		-e "compare a2 b --by stack" -e "top a2" -e "blocks a2 --limit 2" \
+		-e "dump $TRASH/core.x" -e "sleep 0.1" -e "wait 0.1" -e help -e "help bt" -e nosuch >live.json 2>live.err;
 	test $? = 1 &&
+	"$MLYZE" --json open a.snap -e snapshots -e info -e "top a" -e "compare a a" >open.json 2>open.err &&
 	"$MLYZE" --json core core.x "$FIXTURES/fx-graph" -e info -e threads -e bt -e maps -e heap -e arenas \
 		-e leaks -e "snapshot c" -e top -e "path $addr" >core.json 2>core.err &&
-	test $(jq -s "map(select(.ok)) | length" live.json) -ge 35 &&
+	test $(jq -s "map(select(.ok)) | length" live.json) -ge 45 &&
+	test $(jq -s "map(select(.ok)) | length" open.json) = 4 &&
 	test $(jq -s "map(select(.ok)) | length" core.json) = 10 &&
-	cat live.json core.json | jq -r "[paths | .[] | strings] | .[]" | sort -u >keys &&
+	cat live.json core.json open.json | jq -r "[paths | .[] | strings] | .[]" | sort -u >keys &&
 	test $(wc -l <keys) -gt 150
 '
 
@@ -38,7 +42,7 @@ test_expect_success 'every key is in docs/json.md' '
 '
 
 test_expect_success 'fractions have at most three decimals' '
-	cat live.json core.json | grep -oE "[0-9]+\.[0-9]{4,}" >long || true &&
+	cat live.json core.json open.json | grep -oE "[0-9]+\.[0-9]{4,}" >long || true &&
 	test_must_be_empty long
 '
 

@@ -173,17 +173,17 @@ test_expect_success 'a symbolic link is refused, with --force too; what it point
 
 test_expect_success 'a bad format, an unknown snapshot, a directory: clear errors, no file' '
 	mkdir dir &&
-	test_expect_code 1 "$MLYZE" core fx-alloc.core -e "export svg x.svg" -e "export folded x.folded nosuch" \
+	test_expect_code 1 "$MLYZE" core fx-alloc.core -e "export png x.png" -e "export folded x.folded nosuch" \
 		-e "export folded x.folded a nosuch" -e "export folded dir --force" -e "export pprof" >out 2>err &&
 	cat >expect <<-\EOF &&
-	error: export: unknown format '"'"'svg'"'"' (folded or pprof)
+	error: export: unknown format '"'"'png'"'"' (folded, pprof, svg, massif, svg-timeline or dot)
 	error: no snapshot named '"'"'nosuch'"'"' (see '"'"'snapshots'"'"')
 	error: no snapshot named '"'"'a'"'"' (see '"'"'snapshots'"'"')
 	error: cannot write '"'"'dir'"'"': Is a directory
 	EOF
 	head -n 4 err >actual && test_cmp expect actual &&
 	grep "^error: export: " err | tail -n 1 | grep "argument" &&
-	! test -e x.svg && ! test -e x.folded && test_must_be_empty out
+	! test -e x.png && ! test -e x.folded && test_must_be_empty out
 '
 
 # A filesystem already full: the export cannot be written.

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backrefs.h"
 #include "cmd.h"
 #include "graph.h"
 #include "grouping.h"
@@ -16,33 +17,6 @@
 #include "strbuf.h"
 #include "sym.h"
 #include "target.h"
-#include "u64map.h"
-#include "xalloc.h"
-
-/* One referrer: a block (from >= 0) or a root (root >= 0) pointing at block `to`. */
-struct ref {
-	long from, root;
-	uint32_t to;
-	bool interior;
-	int depth;
-};
-
-static void write_dot(FILE *f, const struct graph *g, const struct ref *r, size_t n, uint32_t target)
-{
-	fprintf(f, "digraph backrefs {\n  node [shape=box, fontname=monospace];\n");
-	fprintf(f, "  b%u [label=\"0x%" PRIx64 "\\n%" PRIu32 " bytes\", style=bold];\n", target, g->addr[target],
-		g->size[target]);
-	for (size_t k = 0; k < n; k++) {
-		if (r[k].from >= 0)
-			fprintf(f, "  b%ld [label=\"0x%" PRIx64 "\\n%" PRIu32 " bytes\"];\n  b%ld -> b%u%s;\n", r[k].from,
-				g->addr[r[k].from], g->size[r[k].from], r[k].from, r[k].to,
-				r[k].interior ? " [style=dashed]" : "");
-		else
-			fprintf(f, "  r%ld [label=\"root 0x%" PRIx64 "\", shape=ellipse];\n  r%ld -> b%u%s;\n", r[k].root,
-				g->roots[r[k].root].where, r[k].root, r[k].to, r[k].interior ? " [style=dashed]" : "");
-	}
-	fprintf(f, "}\n");
-}
 
 static int cmd_backrefs_exec(struct cmd_ctx *c)
 {
@@ -58,52 +32,22 @@ static int cmd_backrefs_exec(struct cmd_ctx *c)
 	long target = graph_block_arg(c, g, c->args->argv[0], "backrefs");
 	if (target < 0)
 		return -1;
-	/* breadth first over incoming edges, to depth, at most limit referrers */
-	uint32_t *queue = NULL;
-	struct u64map level; /* each block's depth, for the blocks visited */
-	u64map_init(&level);
-	struct ref *refs = NULL;
-	size_t nrefs = 0, alloc = 0, head = 0, tail = 0, qalloc = 0;
-	bool truncated = false;
-	u64map_add(&level, (uint64_t)target, 0);
-	ALLOC_GROW(queue, tail + 1, qalloc);
-	queue[tail++] = (uint32_t)target;
-	while (head < tail && !truncated) {
-		uint32_t i = queue[head++];
-		uint64_t d = 0;
-		u64map_get(&level, i, &d); /* every queued block has its depth */
-		int li = (int)d;
-		if (li >= depth)
-			continue;
-		size_t rf, nr = graph_roots_of(g, i, &rf);
-		for (size_t k = rf; k < rf + nr && !truncated; k++) {
-			ALLOC_GROW(refs, nrefs + 1, alloc);
-			refs[nrefs++] = (struct ref){ -1, (long)k, i, g->roots[k].interior, li + 1 };
-			truncated = limit && (long)nrefs >= limit;
-		}
-		size_t f, ni = graph_interior_in(g, i, &f);
-		for (size_t e = g->in_off[i]; e < g->in_off[i + 1] + ni && !truncated; e++) {
-			bool interior = e >= g->in_off[i + 1];
-			uint32_t j = interior ? g->ito[f + (e - g->in_off[i + 1])].from : g->in[e];
-			ALLOC_GROW(refs, nrefs + 1, alloc);
-			refs[nrefs++] = (struct ref){ (long)j, -1, i, interior, li + 1 };
-			truncated = limit && (long)nrefs >= limit;
-			if (u64map_add(&level, j, (uint64_t)li + 1)) {
-				ALLOC_GROW(queue, tail + 1, qalloc);
-				queue[tail++] = j;
-			}
-		}
-	}
+	size_t nrefs;
+	bool truncated;
+	struct ref *refs = backrefs_find(g, (uint32_t)target, depth, limit, &nrefs, &truncated);
 	int ret = 0;
 	if (dot) {
+		struct strbuf sb = STRBUF_INIT;
+		backrefs_dot(g, refs, nrefs, (uint32_t)target, &sb);
 		FILE *f = fopen(dot, "w");
 		if (!f) {
 			ret = mlz_error_errno(&c->err, errno, "cannot write '%s'", dot);
 		} else {
-			write_dot(f, g, refs, nrefs, (uint32_t)target);
-			if (fclose(f) != 0)
+			bool short_write = fwrite(sb.buf, 1, sb.len, f) != sb.len;
+			if (fclose(f) != 0 || short_write)
 				ret = mlz_error_errno(&c->err, errno, "cannot write '%s'", dot);
 		}
+		strbuf_release(&sb);
 	}
 	bool stopped = ret == 0 && target_runs(c->s->target) && session_pause(c->s, &c->err) == 0;
 	struct jv *o = ret == 0 ? jv_object() : NULL;
@@ -127,8 +71,6 @@ static int cmd_backrefs_exec(struct cmd_ctx *c)
 		o = NULL;
 		ret = -1;
 	}
-	free(queue);
-	u64map_release(&level);
 	free(refs);
 	c->result = o;
 	return ret;

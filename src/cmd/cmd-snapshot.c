@@ -30,6 +30,9 @@ struct jv *snapshot_jv(const struct snapshot *s)
 	if (s->walked.note[0])
 		jv_set(o, "heap_note", jv_string(s->walked.note));
 	jv_set(o, "stopped_ms", jv_double(s->walked.stopped_ms));
+	jv_set(o, "heap_in_use", s->walked.heap.known ? jv_int((int64_t)s->walked.heap.in_use) : jv_null());
+	jv_set(o, "heap_free", s->walked.heap.known ? jv_int((int64_t)s->walked.heap.free) : jv_null());
+	jv_set(o, "mmapped", s->walked.heap.known ? jv_int((int64_t)s->walked.heap.mmapped) : jv_null());
 	jv_set(o, "rss", s->rss >= 0 ? jv_int(s->rss) : jv_null());
 	jv_set(o, "events", jv_int((int64_t)s->seq));
 	if (s->file) { /* loaded: where from, and where it was taken */

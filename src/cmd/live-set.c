@@ -67,6 +67,7 @@ int live_set_take(struct session *s, struct untraced *u, void (*take)(void *arg)
 		snprintf(u->note, sizeof(u->note), "%s", werr.msg);
 	} else {
 		u->walked = true;
+		u->heap = (struct heap_use){ true, r.mi.uordblks + r.mi.hblkhd, r.mi.fordblks, r.mi.hblkhd };
 		if (r.nproblems)
 			snprintf(u->note, sizeof(u->note), "the heap walk stopped early: %s at 0x%llx", r.problems[0].what,
 				 (unsigned long long)r.problems[0].addr);

@@ -22,6 +22,15 @@ struct cmd_ctx;
  * (NULL name: the next sN); it is the session's last. NULL with c->err set.
  */
 const struct snapshot *snapshot_take_now(struct cmd_ctx *c, const char *name, bool force);
+/*
+ * A moment of the timeline (a snapshot or a mark) as JSON: name, kind,
+ * seconds, live blocks and bytes, glibc's heap in use, free and mmapped (null
+ * when not walked), RSS (null when unknown), note; and its figures as text
+ * ("heap 1.5 MiB in use, ...; RSS 3.2 MiB"), without a newline.
+ */
+struct tl_point;
+struct jv *tl_point_jv(const struct tl_point *p);
+void moment_text(const struct jv *o, unsigned size_flags, struct strbuf *out);
 /* One live block: address, size, site, thread, sequence number, age (caller frees). */
 struct jv *block_jv(struct session *s, struct sym *sym, const struct block *b);
 

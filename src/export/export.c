@@ -8,7 +8,7 @@
 #include "group.h"
 #include "sym.h"
 
-const char *const export_format_names[EXPORT_NFORMATS] = { "folded", "pprof" };
+const char *const export_format_names[EXPORT_NFORMATS] = { "folded", "pprof", "svg", "massif", "svg-timeline", "dot" };
 
 int export_format_parse(const char *word, enum export_format *f, struct mlz_err *err)
 {
@@ -18,7 +18,7 @@ int export_format_parse(const char *word, enum export_format *f, struct mlz_err 
 			return 0;
 		}
 	}
-	return mlz_error_kind(err, MLZ_E_USAGE, "export: unknown format '%s' (folded or pprof)", word);
+	return mlz_error_kind(err, MLZ_E_USAGE, "export: unknown format '%s' (folded, pprof, svg, massif, svg-timeline or dot)", word);
 }
 
 static size_t nstacks(const struct export_set *in)
@@ -68,7 +68,14 @@ int export_encode(enum export_format f, const struct export_set *in, struct strb
 		  struct mlz_err *err)
 {
 	*records = 0;
-	if (f == EXPORT_FOLDED)
+	switch (f) {
+	case EXPORT_FOLDED:
 		return export_folded(in, out, records);
-	return export_pprof(in, out, records, err);
+	case EXPORT_PPROF:
+		return export_pprof(in, out, records, err);
+	case EXPORT_SVG:
+		return export_svg(in, out, records);
+	default:
+		BUG("export format %d does not encode a set", (int)f);
+	}
 }

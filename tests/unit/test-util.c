@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-/* test-util.c - JSON values, escaped text, /proc maps parsing, EPERM diagnosis, the cleanup registry, the cancel check. */
+/* test-util.c - JSON values, escaped text, human sizes, /proc maps parsing, EPERM diagnosis, the cleanup registry, the cancel check. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,10 +11,27 @@
 
 #include "cancel.h"
 #include "cleanup.h"
+
 #include "jv.h"
 #include "proc.h"
 #include "strbuf.h"
 #include "target.h"
+
+static void human_sizes(void **state)
+{
+	(void)state;
+	char buf[32];
+	assert_string_equal(size_str(buf, 0, 0), "0 B");
+	assert_string_equal(size_str(buf, 1023, 0), "1023 B");
+	assert_string_equal(size_str(buf, 1024, 0), "1.0 KiB");
+	assert_string_equal(size_str(buf, 1536, 0), "1.5 KiB");
+	assert_string_equal(size_str(buf, -1536, 0), "-1.5 KiB");
+	assert_string_equal(size_str(buf, 1048575, 0), "1.0 MiB"); /* not "1024.0 KiB" */
+	assert_string_equal(size_str(buf, 1572864, 0), "1.5 MiB");
+	assert_string_equal(size_str(buf, (int64_t)5 << 30, 0), "5.0 GiB");
+	assert_string_equal(size_str(buf, INT64_MIN, 0), "-8.0 EiB");
+	assert_string_equal(size_str(buf, INT64_MAX, 0), "8.0 EiB");
+}
 
 static void json_render(void **state)
 {
@@ -247,6 +264,7 @@ static void cancel_polling(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(human_sizes),
 		cmocka_unit_test(json_render),
 		cmocka_unit_test(json_utf8),
 		cmocka_unit_test(text_escaped),
