@@ -22,14 +22,15 @@ test_expect_success 'without mlyze: the reference run' '
 
 test_expect_success 'traced: snapshots around each step, then questions on the recorded data' '
 	fixture_start fx-alloc "$TRASH/truth.json" && apid=$FIXTURE_PID &&
-	{ "$MLYZE" attach $apid --json -e "snapshot a" -e "sleep 1.2" -e "snapshot b" -e "sleep 1.2" \
-		-e "snapshot c" -e "sleep 1.5" -e snapshots -e stats \
-		-e "compare a b --by function --top 0" -e "compare b c --by function --top 0" \
-		-e "compare c exit --top 0" -e "top --by function --top 0" -e "blocks --limit 0" \
-		-e "compare a b --by function --cumulative --top 3" -e "compare a b --by stack --top 1" \
-		-e "top --top 0" >out 2>err & } && mpid=$! &&
-	sleep 0.5 && step 1 && sleep 1.2 && step 2 && sleep 1.2 && step 3 &&
-	wait $mpid && { wait $apid; code=$?; } &&
+	mlyze_fifo_start attach $apid &&
+	mlyze_cmd "snapshot a" && step 1 && mlyze_cmd "snapshot b" && step 2 && mlyze_cmd "snapshot c" &&
+	step 3 && mlyze_cmd wait &&
+	for c in snapshots stats "compare a b --by function --top 0" "compare b c --by function --top 0" \
+		"compare c exit --top 0" "top --by function --top 0" "blocks --limit 0" \
+		"compare a b --by function --cumulative --top 3" "compare a b --by stack --top 1" "top --top 0"; do
+		mlyze_cmd "$c" || return 1
+	done &&
+	mlyze_fifo_end && { wait $apid; code=$?; } &&
 	test "$code" = 0 &&
 	expected_output >expect && test_cmp expect fx-alloc.out
 '

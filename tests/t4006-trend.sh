@@ -6,24 +6,18 @@
 test_description='trend: growth in every interval'
 . "$(dirname "$0")/lib/test-lib.sh"
 
-# cmd LINE: send LINE to the mlyze reading the fifo, wait for its JSON answer
-cmd () {
-	echo "$1" >&7 &&
-	test_poll_ 20 grep -qF "{\"command\": \"$1\"" out
-}
-
 test_expect_success 'snapshots before and after each of 4 steps, taken between the steps' '
 	fixture_start fx-trend "$TRASH/truth.json" 6 && pid=$FIXTURE_PID && echo $pid >pid &&
-	mkfifo in &&
-	{ "$MLYZE" --json attach $pid <in >out 2>err & } && echo $! >mpid &&
-	exec 7>in &&
-	cmd "snapshot s0" &&
+	mlyze_fifo_start attach $pid &&
+	mlyze_cmd "snapshot s0" &&
 	for k in 1 2 3 4; do
-		kill -USR1 $pid && wait_for_line "$TRASH/fx-trend.out" "^step$k" 10 && cmd "snapshot s$k" || return 1
+		kill -USR1 $pid && wait_for_line "$TRASH/fx-trend.out" "^step$k" 10 && mlyze_cmd "snapshot s$k" || return 1
 	done &&
-	cmd "trend --by function" && cmd "trend 3 --by function" && cmd "trend 2 --by function --top 1" &&
-	cmd "compare s0 s4 --by function" && cmd "trend" && cmd "trend 6" && cmd "trend 1" &&
-	echo quit >&7 && exec 7>&- && wait $(cat mpid) ;
+	for c in "trend --by function" "trend 3 --by function" "trend 2 --by function --top 1" \
+		"compare s0 s4 --by function" trend "trend 6" "trend 1"; do
+		mlyze_cmd "$c" || return 1
+	done &&
+	mlyze_fifo_end;
 	test_path_is_sleeping $pid
 '
 

@@ -299,6 +299,28 @@ fixture_stop () {
 
 # --- mlyze-specific helpers ---
 
+# A mlyze session driven one command at a time, for tests whose steps must fall between commands
+# (a sleep would race a loaded machine): mlyze_fifo_start ARGS... runs "$MLYZE --json ARGS..."
+# reading commands from a fifo held open on fd 7, its answers in out and its stderr in err;
+# mlyze_cmd LINE sends LINE and waits for its answer; mlyze_fifo_end closes the fifo (end of
+# input: mlyze detaches) and waits for mlyze's exit status.
+mlyze_fifo_start () {
+	rm -f "$TRASH/mlyze.fifo" && mkfifo "$TRASH/mlyze.fifo" &&
+	{ "$MLYZE" --json "$@" <"$TRASH/mlyze.fifo" >out 2>err & } &&
+	MLYZE_FIFO_PID=$! &&
+	exec 7>"$TRASH/mlyze.fifo"
+}
+
+mlyze_cmd () {
+	echo "$1" >&7 &&
+	test_poll_ 60 grep -qF "{\"command\": \"$1\"" out
+}
+
+mlyze_fifo_end () {
+	exec 7>&-
+	wait $MLYZE_FIFO_PID
+}
+
 # The state letter of a process (R, S, T, Z, ...) from /proc, or nothing when it is gone.
 proc_state () {
 	sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null
