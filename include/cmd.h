@@ -52,12 +52,21 @@ struct cmd_ctx {
 	const struct cmd_args *args;
 	struct jv *result; /* set by exec on success: a JSON object */
 	struct mlz_err err;
+	const char *line;  /* the command line as shown in answers (trimmed) */
+	bool json;         /* answers are JSON */
 };
 
 /* How results are rendered as text: what the command line and settings ask. */
 struct text_opts {
 	bool bytes; /* sizes as exact byte counts (--bytes, `set bytes on`), else as 1.5 MiB */
 };
+
+/*
+ * One line of a command that reports as it goes (watch), printed at once: in
+ * JSON {"command": LINE, "sample": v}, in text what text renders. Takes v.
+ */
+void cmd_emit_sample(struct cmd_ctx *c, struct jv *v,
+		     void (*text)(const struct jv *v, const struct text_opts *t, struct strbuf *out));
 
 struct cmd_entry {
 	const char *name;

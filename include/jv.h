@@ -56,7 +56,9 @@ int64_t jv_get_int(const struct jv *o, const char *key, int64_t dflt);
 const char *jv_get_str(const struct jv *o, const char *key, const char *dflt);
 size_t jv_len(const struct jv *c);
 const struct jv *jv_at(const struct jv *a, size_t i);
-struct jv *jv_last(struct jv *a); /* the last item of an array, to add to; NULL when empty */
+struct jv *jv_last(struct jv *a);
+/* Make v (a value already in a tree, such as a null placeholder) the string s. */
+void jv_replace_string(struct jv *v, const char *s); /* the last item of an array, to add to; NULL when empty */
 
 void jv_free(struct jv *v);
 

@@ -49,6 +49,12 @@ struct proc_mem {
 	int64_t rss, pss, swap, anon, file;
 };
 int proc_memory(pid_t pid, struct proc_mem *m, struct mlz_err *err);
+/*
+ * The resident bytes from /proc/PID/statm: the kernel's counters, read in
+ * constant time however large the process (smaps_rollup walks every page
+ * table); -1 if unreadable. For samples taken often (watch).
+ */
+int64_t proc_rss(pid_t pid);
 
 /*
  * Calls fn for each run of pages of [start, end) that hold data (present in

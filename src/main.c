@@ -56,6 +56,9 @@ static void usage(FILE *f)
 		"  -p PID            the same as 'attach PID'\n"
 		"  -o FILE           write results to FILE instead of stdout (in run mode the\n"
 		"                    program keeps stdout to itself)\n"
+		"  --watch 'INTERVAL [OPTIONS]'\n"
+		"                    run 'watch INTERVAL [OPTIONS]' (a sample every INTERVAL seconds) in\n"
+		"                    its place among -e and -x\n"
 		"  --stop-on-error   end a script at its first failed command, naming its FILE:LINE\n"
 		"                    (or -e #N); the exit status is then 1\n"
 		"  --json            print each command's result as one JSON object per line\n"
@@ -216,6 +219,7 @@ struct cli {
 	bool stop_on_error;
 	const char *out_path; /* -o: results go there, not to stdout */
 	bool bytes;
+	char *watch;            /* --watch's command, in items */
 	const char **alloc_fns; /* --alloc-fn patterns, nalloc_fns of them */
 	int nalloc_fns;
 };
@@ -253,6 +257,14 @@ static bool opt_flag(const char *a, const char *name)
 	return a[n] == '\0';
 }
 
+static void free_cli(struct cli *c)
+{
+	free(c->items);
+	free(c->watch);
+	c->items = NULL;
+	c->watch = NULL;
+}
+
 static void parse_cli(int argc, char **argv, struct cli *c)
 {
 	bool have_mode = false;
@@ -286,6 +298,13 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 			c->debug_dir = v;
 		} else if ((v = opt_value(argc, argv, &i, "-o"))) {
 			c->out_path = v;
+		} else if ((v = opt_value(argc, argv, &i, "--watch"))) {
+			/* "--watch '5 --threshold 100M'" is the command "watch 5 --threshold 100M", in its place */
+			if (c->watch)
+				die_usage("%s", "--watch is given once (one watch runs until it ends)");
+			c->watch = xasprintf("watch %s", v);
+			c->items[c->nitems].kind = SCRIPT_COMMAND;
+			c->items[c->nitems++].value = c->watch;
 		} else if ((v = opt_value(argc, argv, &i, "-e")) || (v = opt_value(argc, argv, &i, "-x"))) {
 			c->items[c->nitems].kind = a[1] == 'e' ? SCRIPT_COMMAND : SCRIPT_FILE;
 			c->items[c->nitems++].value = v;
@@ -423,7 +442,7 @@ int main(int argc, char **argv)
 		char *line = xasprintf("help %s", cli.pid_arg ? cli.pid_arg : "");
 		enum cmd_outcome o = cmd_run_line(&s, line);
 		free(line);
-		free(cli.items);
+		free_cli(&cli);
 		close_output(&s);
 		int code = o == CMD_OK ? EXIT_OK : EXIT_USAGE;
 		return s.output_errno ? output_failed(s.output_errno, code) : code;
@@ -448,7 +467,7 @@ int main(int argc, char **argv)
 	if (!s.target) {
 		print_err("", err.msg);
 		session_release(&s);
-		free(cli.items);
+		free_cli(&cli);
 		return EXIT_FATAL;
 	}
 
@@ -462,7 +481,7 @@ int main(int argc, char **argv)
 		if (!snapshot_load(&s, cli.open_files[i], NULL, &err)) {
 			print_err("", err.msg);
 			session_release(&s);
-			free(cli.items);
+			free_cli(&cli);
 			free(cli.open_files);
 			return EXIT_FATAL;
 		}
@@ -501,7 +520,7 @@ int main(int argc, char **argv)
 		code = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
 	}
 	session_release(&s);
-	free(cli.items);
+	free_cli(&cli);
 	free(cli.open_files);
 	return code;
 }

@@ -18,7 +18,7 @@ test_expect_success 'every command on a traced process, then on its core' '
 		-e "leaks --by size" -e "path $addr" -e "refs $addr" -e "backrefs $addr" -e trend \
 		-e "export folded $TRASH/x.folded" -e "export svg $TRASH/x.svg a b" -e "export massif $TRASH/x.massif" \
 		-e "export dot $TRASH/x.dot $addr" -e timeline -e "save $TRASH/a.snap a" -e "load $TRASH/a.snap a2" \
-		-e "compare a2 b --by stack" -e "top a2" -e "blocks a2 --limit 2" \
+		-e "compare a2 b --by stack" -e "top a2" -e "blocks a2 --limit 2" -e "watch 0.1 --count 2" \
 		-e "dump $TRASH/core.x" -e "sleep 0.1" -e "wait 0.1" -e help -e "help bt" -e nosuch >live.json 2>live.err;
 	test $? = 1 &&
 	"$MLYZE" --json open a.snap -e snapshots -e info -e "top a" -e "compare a a" >open.json 2>open.err &&

@@ -31,47 +31,19 @@ static int cmd_save_exec(struct cmd_ctx *c)
 	} else if (!(s = snapshot_take_now(c, NULL, false))) {
 		return -1;
 	}
-	struct sym *sym = session_sym(c->s, &c->err);
-	if (!sym)
-		return -1;
 	double t0 = mono_ms();
-
-	/* Where it was taken: a loaded snapshot says so itself; this session's is the target's. */
-	struct snap_source here = { 0 };
-	struct target_facts f;
-	char host[256] = "";
-	target_facts(c->s->target, &f);
-	gethostname(host, sizeof(host) - 1);
-	if (s->src) {
-		here = *s->src;
-	} else {
-		here.kind = (char *)target_kind(c->s->target);
-		here.pid = c->s->target->pid;
-		here.exe = f.exe;
-		here.core_file = (char *)f.core;
-		here.host = host;
-	}
-	here.saved_at = (int64_t)time(NULL);
-	struct snapfile_in in = {
-		.s = s, .src = &here, .origin = s->file ? s->origin : snapshots_origin(&c->s->snaps), .sym = sym,
-		.stacks = &c->s->live.stacks, .clock = s->file ? &s->clock : &c->s->live.clock,
-	};
-	struct strbuf out = STRBUF_INIT;
-	int ret = snapfile_encode(&in, &out, &c->err);
-	target_facts_release(&f);
-	if (ret == 0)
-		ret = savefile_write(path, out.buf, out.len, 0644, force, "save", &c->err);
+	size_t written;
+	int ret = snapshot_write_file(c, s, path, force, &written);
 	if (ret == 0) {
 		struct jv *r = jv_object();
 		jv_set(r, "file", jv_string(path));
 		jv_set(r, "snapshot", jv_string(s->name));
 		jv_set(r, "blocks", jv_int((int64_t)s->by.count));
 		jv_set(r, "bytes", jv_int((int64_t)s->by.bytes));
-		jv_set(r, "bytes_written", jv_int((int64_t)out.len));
+		jv_set(r, "bytes_written", jv_int((int64_t)written));
 		jv_set(r, "ms", jv_double(mono_ms() - t0));
 		c->result = r;
 	}
-	strbuf_release(&out);
 	return ret;
 }
 

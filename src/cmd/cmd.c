@@ -17,11 +17,11 @@
 
 extern const struct cmd_entry cmd_info_entry, cmd_threads_entry, cmd_maps_entry, cmd_bt_entry,
 	cmd_sleep_entry, cmd_detach_entry, cmd_quit_entry, cmd_help_entry, cmd_stats_entry, cmd_snapshot_entry,
-	cmd_snapshots_entry, cmd_compare_entry, cmd_trend_entry, cmd_top_entry, cmd_growth_entry, cmd_blocks_entry, cmd_show_entry,
+	cmd_snapshots_entry, cmd_compare_entry, cmd_trend_entry, cmd_watch_entry, cmd_top_entry, cmd_growth_entry, cmd_blocks_entry, cmd_show_entry,
 	cmd_peak_entry, cmd_mark_entry, cmd_phases_entry, cmd_timeline_entry, cmd_set_entry, cmd_wait_entry, cmd_heap_entry, cmd_arenas_entry, cmd_check_entry, cmd_dump_entry, cmd_export_entry, cmd_save_entry, cmd_load_entry, cmd_trim_entry, cmd_leaks_entry, cmd_path_entry, cmd_refs_entry, cmd_backrefs_entry;
 
 const struct cmd_entry *const cmd_table[] = {
-	&cmd_snapshot_entry, &cmd_snapshots_entry, &cmd_compare_entry, &cmd_trend_entry, &cmd_growth_entry, &cmd_top_entry,
+	&cmd_snapshot_entry, &cmd_snapshots_entry, &cmd_compare_entry, &cmd_trend_entry, &cmd_watch_entry, &cmd_growth_entry, &cmd_top_entry,
 	&cmd_blocks_entry, &cmd_show_entry, &cmd_peak_entry, &cmd_mark_entry, &cmd_phases_entry, &cmd_timeline_entry, &cmd_stats_entry,
 	&cmd_set_entry, &cmd_heap_entry, &cmd_arenas_entry, &cmd_check_entry, &cmd_dump_entry, &cmd_export_entry, &cmd_save_entry, &cmd_load_entry, &cmd_trim_entry, &cmd_leaks_entry, &cmd_path_entry, &cmd_refs_entry, &cmd_backrefs_entry,
 	&cmd_info_entry, &cmd_threads_entry, &cmd_bt_entry, &cmd_maps_entry,
@@ -307,6 +307,24 @@ static void print_json(struct session *s, const char *line, bool ok, const struc
 	strbuf_release(&sb);
 }
 
+void cmd_emit_sample(struct cmd_ctx *c, struct jv *v,
+		     void (*text)(const struct jv *v, const struct text_opts *t, struct strbuf *out))
+{
+	struct strbuf sb = STRBUF_INIT;
+	if (c->json) {
+		strbuf_addstr(&sb, "{\"command\": ");
+		json_quote(&sb, c->line);
+		strbuf_addstr(&sb, ", \"sample\": ");
+		jv_dump(v, &sb);
+		strbuf_addstr(&sb, "}\n");
+	} else {
+		text(v, &(struct text_opts){ .bytes = c->s->bytes }, &sb);
+	}
+	emit(c->s, strbuf_str(&sb));
+	strbuf_release(&sb);
+	jv_free(v);
+}
+
 static void trim(const char *line, const char **start, int *len)
 {
 	const char *p = line, *end = line + strlen(line);
@@ -382,6 +400,12 @@ enum cmd_outcome cmd_run_line(struct session *s, const char *line)
 			json |= !strcmp(argv[i], "--json");
 		e = cmd_find(argv[0], &ctx.err);
 	}
+	const char *start;
+	int len;
+	trim(line, &start, &len);
+	char *shown = xstrndup(start, len);
+	ctx.line = shown;
+	ctx.json = json;
 	if (e && cmd_parse_args(e, argc, argv, &args, &ctx.err) == 0) {
 		ctx.args = &args;
 		s->interrupted = false;
@@ -397,10 +421,6 @@ enum cmd_outcome cmd_run_line(struct session *s, const char *line)
 	if (r < 0 && s->interrupted && ctx.err.kind != MLZ_E_INTERRUPTED)
 		mlz_error_kind(&ctx.err, MLZ_E_INTERRUPTED, "interrupted");
 
-	const char *start;
-	int len;
-	trim(line, &start, &len);
-	char *shown = xstrndup(start, len);
 	if (json) {
 		print_json(s, shown, r == 0, ctx.result, &ctx.err);
 	} else {

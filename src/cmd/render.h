@@ -23,6 +23,12 @@ struct cmd_ctx;
  */
 const struct snapshot *snapshot_take_now(struct cmd_ctx *c, const char *name, bool force);
 /*
+ * Write s to path as `save` does (where it was taken, the symbols its stacks
+ * need; through savefile_write): 0 with *written the file's size, or -1 with
+ * c->err set.
+ */
+int snapshot_write_file(struct cmd_ctx *c, const struct snapshot *s, const char *path, bool force, size_t *written);
+/*
  * A moment of the timeline (a snapshot or a mark) as JSON: name, kind,
  * seconds, live blocks and bytes, glibc's heap in use, free and mmapped (null
  * when not walked), RSS (null when unknown), note; and its figures as text

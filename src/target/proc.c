@@ -198,6 +198,17 @@ int proc_memory(pid_t pid, struct proc_mem *m, struct mlz_err *err)
 	return 0;
 }
 
+int64_t proc_rss(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/statm", pid);
+	char *s = read_text_file(path);
+	long long size, resident;
+	int64_t rss = s && sscanf(s, "%lld %lld", &size, &resident) == 2 ? resident * sysconf(_SC_PAGESIZE) : -1;
+	free(s);
+	return rss;
+}
+
 int proc_data_runs(pid_t pid, uint64_t start, uint64_t end, void (*fn)(void *arg, uint64_t lo, uint64_t hi), void *arg)
 {
 	char path[64];

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "err.h"
 #include "jv.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -133,6 +134,16 @@ size_t jv_len(const struct jv *c)
 }
 
 const struct jv *jv_at(const struct jv *a, size_t i) { return i < jv_len(a) ? a->u.c.items[i] : NULL; }
+void jv_replace_string(struct jv *v, const char *s)
+{
+	if (v->kind == JV_STRING)
+		free(v->u.s);
+	else if (v->kind == JV_ARRAY || v->kind == JV_OBJECT)
+		BUG("jv_replace_string on a container");
+	v->kind = JV_STRING;
+	v->u.s = xstrdup(s);
+}
+
 struct jv *jv_last(struct jv *a) { return jv_len(a) ? a->u.c.items[jv_len(a) - 1] : NULL; }
 
 void jv_free(struct jv *v)
