@@ -61,6 +61,11 @@ test_expect_success 'session 2: load it, the same moment again, then step 1' '
 	{ mlz_end; code=$?; } && test $code = 1 # the refusals below
 '
 
+test_expect_success 'a loaded snapshot keeps its heap figures: the same as a2, taken at the same idle moment' '
+	result snapshots | jq -e "[.snapshots[] | select(.name == \"saved\" or .name == \"a2\") | [.heap_in_use, .heap_free, .mmapped]] |
+		length == 2 and .[0] == .[1] and .[0][0] > 0"
+'
+
 test_expect_success 'compare saved now equals compare a2 now (same moments), by site, function and stack' '
 	for by in site function stack; do
 		groups "compare saved now --by $by --top 0" >saved.$by &&

@@ -165,6 +165,10 @@ static void encode_payload(const struct snapfile_in *in, struct strbuf *out)
 	put_str(&body, src ? src->core_file : NULL);
 	put_str(&body, src ? src->host : NULL);
 	put_s(&body, src ? src->saved_at : 0);
+	put_u(&body, s->walked.heap.known);
+	put_u(&body, s->walked.heap.in_use);
+	put_u(&body, s->walked.heap.free);
+	put_u(&body, s->walked.heap.mmapped);
 	put_section(out, SEC_META, &body);
 
 	/* The stacks with live figures, their PCs resolved now, each once. */
@@ -467,6 +471,10 @@ static int read_meta(struct cur *c, struct snapshot *s, uint64_t *count, uint64_
 	s->src->core_file = get_str(c);
 	s->src->host = get_str(c);
 	s->src->saved_at = get_s(c);
+	s->walked.heap.known = get_u(c) != 0;
+	s->walked.heap.in_use = get_u(c);
+	s->walked.heap.free = get_u(c);
+	s->walked.heap.mmapped = get_u(c);
 	if (c->bad)
 		return -1;
 	if (!s->name || !*s->name)
