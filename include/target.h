@@ -229,6 +229,8 @@ int target_write_pid(pid_t pid, uint64_t addr, const void *buf, size_t len, stru
  */
 int target_inject_syscall(struct target *t, pid_t tid, uint64_t insn, long nr, const long args[6], long *ret,
 			  struct mlz_err *err);
+/* An address of a `syscall` instruction in the target's code (a module's file mapping), or 0. */
+uint64_t target_syscall_insn(struct target *t);
 /*
  * A system call a function may make, for the seccomp check before mlyze calls
  * it: bit k of known says args[k] is what the function passes (the others and
