@@ -22,6 +22,17 @@ struct graph;
 
 enum session_mode { MODE_ATTACH, MODE_RUN, MODE_CORE };
 
+/* How an analysis holds the image still (`set pause`): a copy-on-write twin, or a stop for its whole length. */
+enum pause_mode { PAUSE_FORK, PAUSE_STOP };
+
+/* The last pause of the process, for `info` and `stats`. */
+struct pause_record {
+	bool taken;        /* there was one */
+	bool forked;       /* the analysis read a twin while the process ran */
+	double stopped_ms; /* how long the process was stopped for it (the fork, and the twin's reaping) */
+	double at;         /* when it began (monotonic ms) */
+};
+
 struct session {
 	enum session_mode mode;
 	struct target *target; /* NULL only before attach */
@@ -38,6 +49,11 @@ struct session {
 	uint64_t graph_changes;  /* the live set's change count when it was built */
 	int paused;              /* session_pause depth */
 	double pause_t0;         /* when the outermost pause stopped the process */
+	enum pause_mode pause_mode; /* `set pause` */
+	bool twin;               /* the outermost pause reads a twin; the process runs */
+	double twin_stop_ms;     /* how long the process was stopped to fork that twin */
+	struct pause_record last_pause;
+	char no_fork[512];       /* why the last pause in fork mode stopped the process instead, "" when it forked */
 	bool json;             /* --json given on the command line */
 	const char *debug_dir; /* --debug-dir: where to look for separate debug files instead */
 	bool interactive;      /* a REPL on a terminal */
@@ -83,6 +99,18 @@ int session_need_process(struct session *s, struct mlz_err *err);
  */
 int session_pause(struct session *s, struct mlz_err *err);
 int session_unpause(struct session *s, double *ms, struct mlz_err *err);
+/*
+ * The same pause for an analysis that only reads the image (a heap walk, the
+ * graph, a dump): with `set pause fork` (the default) the process is stopped
+ * only to drain the event source and fork a copy-on-write twin of it, which
+ * is read until session_unpause() while the process runs on; the ms that
+ * session_unpause() gives are the time it was really stopped. Where no twin
+ * can be made (seccomp, clone's error, a process held at its exit) the
+ * process stays stopped instead, and no_fork says why (a notice too, once
+ * per reason). Nothing may be written into the process meanwhile, nor code
+ * run in it.
+ */
+int session_pause_image(struct session *s, struct mlz_err *err);
 /* The live set, with every event up to now accounted for. */
 struct liveset *session_live(struct session *s);
 /* The symbol table, created or refreshed for the current address space (as last known once the process is gone); NULL on error. */

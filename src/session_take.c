@@ -25,7 +25,7 @@ int session_heap(struct session *s, heap_chunk_fn fn, void *arg, struct heap_rep
 		 struct mlz_err *err)
 {
 	session_prepare_walk(s);
-	if (session_pause(s, err) < 0) {
+	if (session_pause_image(s, err) < 0) {
 		memset(r, 0, sizeof(*r));
 		*h = (struct heap_take){ .rss = -1 };
 		return -1;
@@ -57,7 +57,7 @@ struct graph *session_graph(struct session *s, struct mlz_err *err)
 		s->graph = xcalloc(1, sizeof(*s->graph));
 	struct graph_take_opts o = { si.areas, si.nareas, session_cancel(s) };
 	session_prepare_walk(s);
-	int ret = session_pause(s, err);
+	int ret = session_pause_image(s, err);
 	if (ret == 0) {
 		ret = graph_take(s->target, s->sym, &o, s->graph, err);
 		struct mlz_err e2;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-/* cmd-set.c - `set [NAME VALUE]`: tracing settings. */
+/* cmd-set.c - `set [NAME VALUE]`: tracing settings, and how analyses pause the process. */
 #include <inttypes.h>
 #include <string.h>
 
@@ -30,14 +30,22 @@ static int cmd_set_exec(struct cmd_ctx *c)
 			if (cmd_size("set", "memory-limit", value, MIN_LIMIT, MAX_LIMIT, &bytes, &c->err) < 0)
 				return -1;
 			liveset_set_limit(ls, (size_t)bytes);
+		} else if (!strcmp(name, "pause")) {
+			if (strcmp(value, "fork") && strcmp(value, "stop"))
+				return mlz_error_kind(&c->err, MLZ_E_USAGE, "set: pause is 'fork' or 'stop', not '%s'",
+						      value);
+			c->s->pause_mode = !strcmp(value, "fork") ? PAUSE_FORK : PAUSE_STOP;
+			c->s->no_fork[0] = '\0';
 		} else {
 			return mlz_error_kind(&c->err, MLZ_E_USAGE,
-					      "set: unknown setting '%s' (settings: max-stack-depth, memory-limit)", name);
+					      "set: unknown setting '%s' (settings: max-stack-depth, memory-limit, pause)",
+					      name);
 		}
 	}
 	c->result = jv_object();
 	jv_set(c->result, "max-stack-depth", jv_int(ls->max_depth));
 	jv_set(c->result, "memory-limit", jv_int((int64_t)ls->mem_limit));
+	jv_set(c->result, "pause", jv_string(c->s->pause_mode == PAUSE_FORK ? "fork" : "stop"));
 	return 0;
 }
 
@@ -59,13 +67,13 @@ static void cmd_set_text(const struct jv *r, struct strbuf *out)
 {
 	strbuf_addf(out, "max-stack-depth %" PRId64 "\nmemory-limit ", jv_get_int(r, "max-stack-depth", 0));
 	add_size(out, (uint64_t)jv_get_int(r, "memory-limit", 0));
-	strbuf_addch(out, '\n');
+	strbuf_addf(out, "\npause %s\n", jv_get_str(r, "pause", "?"));
 }
 
 const struct cmd_entry cmd_set_entry = {
 	.name = "set",
 	.usage = "set [NAME VALUE]",
-	.summary = "show the settings, or change one (max-stack-depth N, memory-limit SIZE)",
+	.summary = "show the settings, or change one (max-stack-depth N, memory-limit SIZE, pause fork|stop)",
 	.help = "Without arguments shows the settings. 'set max-stack-depth N' (1 to 256, default 32) sets how "
 		"many frames are recorded for each allocation from now on: deeper stacks tell sites apart "
 		"better, shallower ones cost less per allocation. 'set memory-limit SIZE' (bytes, or with K, M, "
@@ -73,7 +81,15 @@ const struct cmd_entry cmd_set_entry = {
 		"figures, snapshots): when a new stack would take them past it, stacks nothing refers to any "
 		"more are released first, and if that is not enough new stacks are cut to their first 8 frames, "
 		"then 2, and stats says so. Counts and bytes stay exact; only where they are attributed gets "
-		"coarser. Setting it again makes new stacks whole again until the tables reach the new limit.",
+		"coarser. Setting it again makes new stacks whole again until the tables reach the new limit. "
+		"'set pause fork|stop' chooses how the analyses that read the whole image (heap, arenas, check, "
+		"snapshot and top's heap walk, leaks, path, refs, backrefs, dump) hold it still: with fork, the "
+		"default, the process is stopped only to drain the allocation events and fork a copy-on-write twin "
+		"of it (a raw clone without exit signal, never run, killed and reaped when the analysis ends), and "
+		"the analysis reads the twin while the process runs on; with stop, the process is stopped for the "
+		"whole analysis. Where a twin cannot be made (a seccomp filter forbids clone, clone fails under a "
+		"pids or process limit or for memory) the process is stopped instead, with a one-line notice of "
+		"why; info and stats show the last pause and how long the process was stopped for it.",
 	.max_args = 2,
 	.exec = cmd_set_exec,
 	.text = cmd_set_text,

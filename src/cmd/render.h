@@ -36,6 +36,10 @@ struct jv *graph_block_jv(struct session *s, struct sym *sym, const struct graph
 struct jv *graph_root_jv(struct session *s, struct sym *sym, const struct root_ref *r);
 long graph_pointer_offset(struct session *s, const struct graph *g, uint32_t i, uint32_t j);
 void graph_step_text(const struct jv *o, struct strbuf *out);
+/* The pause setting, the last pause (forked or not, how long the process stopped, when) and why it could not fork. */
+struct jv *pause_jv(struct session *s);
+void pause_text_line(const struct jv *o, struct strbuf *out);
+
 struct cmd_ctx;
 /* The block of g that holds the address word names, or -1 with an error in c. */
 long graph_block_arg(struct cmd_ctx *c, const struct graph *g, const char *word, const char *cmd);
