@@ -282,7 +282,8 @@ pid_t target_inject_thread(const struct target *t);
  * registry kills it on every exit path and the kernel (PTRACE_O_EXITKILL)
  * when mlyze dies. Fails, with nothing left behind, where the process cannot
  * fork: a seccomp filter (MLZ_E_REFUSED), clone's own error (EAGAIN under a
- * pids or process limit, ENOMEM), no thread able to run a system call.
+ * pids or process limit, ENOMEM). Returns 1, making none, when no thread of
+ * the process could run meanwhile anyway (stopped by a signal: SIGSTOP).
  */
 int target_twin_start(struct target *t, struct mlz_err *err);
 /*

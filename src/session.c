@@ -278,7 +278,10 @@ int session_pause_image(struct session *s, struct mlz_err *err)
 	if (s->pause_mode != PAUSE_FORK || !target_runs(s->target))
 		return 0; /* a core, a process held at its exit: nothing runs that a twin would let run */
 	struct mlz_err why = { 0 }, e2;
-	if (target_twin_start(s->target, &why) < 0) {
+	int r = target_twin_start(s->target, &why);
+	if (r > 0)
+		return 0; /* stopped by a signal: it would not run meanwhile anyway */
+	if (r < 0) {
 		if (why.kind == MLZ_E_GONE) {
 			*err = why;
 			session_unpause(s, NULL, &e2);

@@ -311,18 +311,22 @@ static int save_regs(struct target *t, struct twin *tw, struct mlz_err *err)
 	return 0;
 }
 
+/* The clone flags: a fork in all but the name, a copy of the memory with the fd table shared and no exit signal. */
+#define TWIN_CLONE_FLAGS CLONE_FILES
+
 /*
- * The calls the twin's life needs beyond clone (which the injection checks
- * itself), asked before it is made: the twin's exit_group, should it ever
+ * The calls the twin's life needs, asked before any is made: clone (the
+ * injection checks it again, exactly), the twin's exit_group should it ever
  * run, and the wait4 that reaps its zombie.
  */
 static int calls_allowed(struct target *t, pid_t tid, struct mlz_err *err)
 {
 	const struct syscall_spec calls[] = {
+		{ SYS_clone, 0x1fu, { TWIN_CLONE_FLAGS, 0, 0, 0, 0 }, false },
 		{ SYS_exit_group, 1u << 0, { 0 }, false },
 		{ SYS_wait4, 0xeu, { 0, 0, __WALL | WNOHANG, 0 }, false },
 	};
-	return seccomp_check_calls(t, tid, calls, 2, err);
+	return seccomp_check_calls(t, tid, calls, 3, err);
 }
 
 /* The twin's first stop has come: from here on, any resume of it is exit_group(0). */
@@ -345,7 +349,7 @@ int target_twin_start(struct target *t, struct mlz_err *err)
 		return mlz_error(err, "the %s is not a stopped process", target_kind(t));
 	pid_t tid = target_stopped_thread(t);
 	if (!tid)
-		return mlz_error(err, "no thread of process %d can run a system call (stopped by a signal)", t->pid);
+		return 1; /* stopped by a signal (SIGSTOP): it would not run meanwhile anyway */
 	struct twin *tw = t->twin;
 	if (!tw) {
 		tw = t->twin = xcalloc(1, sizeof(*tw));
@@ -361,8 +365,7 @@ int target_twin_start(struct target *t, struct mlz_err *err)
 		return mlz_error(err, "no system call instruction found in process %d's code", t->pid);
 	if (calls_allowed(t, tid, err) < 0 || save_regs(t, tw, err) < 0)
 		return -1;
-	/* A fork in all but the name: a copy of the memory, the fd table shared, no exit signal. */
-	long args[6] = { CLONE_FILES, 0, 0, 0, 0, 0 }, ret;
+	long args[6] = { TWIN_CLONE_FLAGS, 0, 0, 0, 0, 0 }, ret;
 	if (target_inject_syscall(t, tid, tw->insn, SYS_clone, args, &ret, err) < 0)
 		return -1;
 	if (ret < 0)
@@ -409,26 +412,27 @@ int target_twin_end(struct target *t, double *stopped_ms, struct mlz_err *err)
 	if (tw->cleanup_id >= 0)
 		cleanup_forget(&t->cleanup, tw->cleanup_id);
 	tw->cleanup_id = -1;
-	if (kill_twin(tw) < 0)
-		return mlz_error(err, "the twin %d of process %d does not die", pid, t->pid);
-	tw->pid = 0;
-	if (t->state != TARGET_RUNNING && t->state != TARGET_STOPPED)
-		return 0; /* it ended meanwhile, and its zombie child with it */
-	/* One more stop, as short as one system call, to take the zombie away from the process. */
+	/*
+	 * One more short stop: the twin dies and its zombie is taken away with the
+	 * process stopped, so not even a waitpid(-1, __WALL) of its own can meet it.
+	 */
 	double t0 = mono_ms();
 	bool was_running = t->state == TARGET_RUNNING;
-	if (was_running && target_stop(t, err) < 0)
-		return -1;
-	pid_t tid = target_stopped_thread(t);
 	struct mlz_err e2;
-	int r = tid ? reap_zombie(t, tw, pid, tid, &e2) : -1;
+	if (was_running && target_stop(t, &e2) < 0)
+		was_running = false; /* it ended meanwhile, or a thread will not stop: still kill the twin */
+	int r = kill_twin(tw);
+	tw->pid = 0;
 	if (r < 0)
+		mlz_error(err, "the twin %d of process %d does not die", pid, t->pid);
+	pid_t tid = t->state == TARGET_STOPPED ? target_stopped_thread(t) : 0;
+	if (r == 0 && t->state == TARGET_STOPPED && (!tid || reap_zombie(t, tw, pid, tid, &e2) < 0))
 		strbuf_addf(&t->notices, "the twin %d of process %d is left a zombie: %s\n", pid, t->pid,
 			    tid ? e2.msg : "no thread can run a system call");
-	if (was_running && target_resume(t, err) < 0)
-		return -1;
+	if (was_running && target_resume(t, r < 0 ? &e2 : err) < 0)
+		r = -1;
 	*stopped_ms = mono_ms() - t0;
-	return 0;
+	return r;
 }
 
 void target_twin_free(struct target *t)
