@@ -73,7 +73,7 @@ static void cmd_set_text(const struct jv *r, struct strbuf *out)
 const struct cmd_entry cmd_set_entry = {
 	.name = "set",
 	.usage = "set [NAME VALUE]",
-	.summary = "show the settings, or change one (max-stack-depth N, memory-limit SIZE, pause fork|stop)",
+	.summary = "show the settings, or change one (max-stack-depth N, memory-limit SIZE, pause fork or stop)",
 	.help = "Without arguments shows the settings. 'set max-stack-depth N' (1 to 256, default 32) sets how "
 		"many frames are recorded for each allocation from now on: deeper stacks tell sites apart "
 		"better, shallower ones cost less per allocation. 'set memory-limit SIZE' (bytes, or with K, M, "

@@ -36,8 +36,9 @@
 #include "target_ops.h"
 #include "xalloc.h"
 
-/* How long the twin may take to report its first stop, and its death. */
+/* How long the twin may take to report its first stop, and its death (tearing down a big heap's page tables). */
 #define TWIN_WAIT_MS 2000
+#define TWIN_DEATH_MS 10000
 
 struct twin_regs {
 	pid_t tid;
@@ -61,8 +62,8 @@ static struct twin *twin_of(struct target *t)
 	return t->twin;
 }
 
-/* Wait up to TWIN_WAIT_MS for an event of the twin; 1 with *ev, 0 on time out, -1 on error. */
-static int wait_twin(pid_t pid, struct pt_event *ev)
+/* Wait up to ms for an event of the twin; 1 with *ev, 0 on time out, -1 on error. */
+static int wait_twin(pid_t pid, struct pt_event *ev, double ms)
 {
 	double t0 = mono_ms();
 	for (;;) {
@@ -70,7 +71,7 @@ static int wait_twin(pid_t pid, struct pt_event *ev)
 		int r = pt_wait(pid, WNOHANG, ev, &e);
 		if (r != 0)
 			return r;
-		if (mono_ms() - t0 > TWIN_WAIT_MS)
+		if (mono_ms() - t0 > ms)
 			return 0;
 		struct timespec nap = { 0, 100 * 1000 };
 		nanosleep(&nap, NULL);
@@ -89,7 +90,7 @@ static int kill_twin(struct twin *tw)
 	kill(tw->pid, SIGKILL);
 	for (int k = 0; k < 100; k++) {
 		struct pt_event ev;
-		int r = wait_twin(tw->pid, &ev);
+		int r = wait_twin(tw->pid, &ev, TWIN_DEATH_MS);
 		if (r < 0)
 			break; /* ECHILD: reaped already (someone's waitpid(-1, __WALL)) */
 		if (r == 0)
@@ -114,6 +115,8 @@ static int reap_zombie(struct target *t, struct twin *tw, pid_t pid, pid_t tid, 
 	long args[6] = { pid, 0, __WALL | WNOHANG, 0, 0, 0 }, ret;
 	if (target_inject_syscall(t, tid, tw->insn, SYS_wait4, args, &ret, err) < 0)
 		return -1;
+	if (ret == -ECHILD)
+		return 0; /* the process reaped it itself, with a __WALL wait of its own */
 	if (ret != pid)
 		return mlz_error(err, "wait4 for the twin %d in process %d returned %ld", pid, t->pid, ret);
 	return 0;
@@ -375,7 +378,7 @@ int target_twin_start(struct target *t, struct mlz_err *err)
 	/* Registered before anything else can fail: from here every exit path kills it. */
 	tw->cleanup_id = cleanup_add_func(&t->cleanup, undo_twin, tw);
 	struct pt_event ev;
-	int r = wait_twin(tw->pid, &ev);
+	int r = wait_twin(tw->pid, &ev, TWIN_WAIT_MS);
 	if (r != 1 || ev.kind == PT_EXITED || ev.kind == PT_KILLED) {
 		struct mlz_err e2;
 		if (r == 1)
@@ -413,23 +416,27 @@ int target_twin_end(struct target *t, double *stopped_ms, struct mlz_err *err)
 		cleanup_forget(&t->cleanup, tw->cleanup_id);
 	tw->cleanup_id = -1;
 	/*
-	 * One more short stop: the twin dies and its zombie is taken away with the
-	 * process stopped, so not even a waitpid(-1, __WALL) of its own can meet it.
+	 * Killed while the process runs: its exit tears down a copy of every page
+	 * table, which takes as long as the heap is large. Only its zombie is
+	 * left for the short stop after (a waitpid(-1, __WALL) of the process's
+	 * own may take it first: then there is nothing left to do).
 	 */
-	double t0 = mono_ms();
-	bool was_running = t->state == TARGET_RUNNING;
-	struct mlz_err e2;
-	if (was_running && target_stop(t, &e2) < 0)
-		was_running = false; /* it ended meanwhile, or a thread will not stop: still kill the twin */
 	int r = kill_twin(tw);
 	tw->pid = 0;
 	if (r < 0)
-		mlz_error(err, "the twin %d of process %d does not die", pid, t->pid);
-	pid_t tid = t->state == TARGET_STOPPED ? target_stopped_thread(t) : 0;
-	if (r == 0 && t->state == TARGET_STOPPED && (!tid || reap_zombie(t, tw, pid, tid, &e2) < 0))
+		return mlz_error(err, "the twin %d of process %d does not die", pid, t->pid);
+	if (t->state != TARGET_RUNNING && t->state != TARGET_STOPPED)
+		return 0; /* it ended meanwhile; its children went to another reaper */
+	double t0 = mono_ms();
+	bool was_running = t->state == TARGET_RUNNING;
+	if (was_running && target_stop(t, err) < 0)
+		return -1;
+	pid_t tid = target_stopped_thread(t);
+	struct mlz_err e2;
+	if (!tid || reap_zombie(t, tw, pid, tid, &e2) < 0)
 		strbuf_addf(&t->notices, "the twin %d of process %d is left a zombie: %s\n", pid, t->pid,
 			    tid ? e2.msg : "no thread can run a system call");
-	if (was_running && target_resume(t, r < 0 ? &e2 : err) < 0)
+	if (was_running && target_resume(t, err) < 0)
 		r = -1;
 	*stopped_ms = mono_ms() - t0;
 	return r;
