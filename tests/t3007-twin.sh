@@ -102,6 +102,20 @@ test_expect_success 'SIGKILL of mlyze while a twin exists: the twin is gone with
 	fresh_truth "$TRASH/b.json" $bpid && jq -e ".sigchld == 1 and .reaped == [.own_child]" b.json
 '
 
+test_expect_success 'Ctrl-C and SIGTERM during an analysis of a twin: the twin killed and reaped, no zombie left' '
+	children $bpid >before &&
+	set -- && for i in $(seq 30); do set -- "$@" -e leaks; done &&
+	for sig in INT TERM; do
+		{ "$MLYZE" --no-trace attach $bpid "$@" >out 2>err & } && m=$! &&
+		{ test_poll_ 60 twin_up || { echo no twin; cat err; false; }; } && kill -$sig $m &&
+		{ wait $m; code=$?; } &&
+		case $sig in INT) test $code = 130 ;; TERM) test $code = 143 ;; esac &&
+		echo "error: interrupted" >expect && tail -n 1 err >actual && test_cmp expect actual &&
+		children $bpid >after && test_cmp before after &&
+		test_path_is_sleeping $bpid || return 1
+	done
+'
+
 # The twin killed with mlyze is a zombie child of the process until it exits or waits with
 # __WALL (the README says so); a later mlyze does not mistake it for anything.
 test_expect_success 'after that, a new mlyze forks its own twin and reaps it' '
