@@ -166,7 +166,8 @@ echo "== bigheap -n $n_big: blocks in two arenas, built before attach; heap and 
 bpid=$!
 for _ in $(seq 1200); do [ -s "$work/bh.txt" ] && break; sleep 0.1; done
 deep=$(sed -n 's/.*deep_sample=\(0x[0-9a-f]*\).*/\1/p' "$work/bh.txt")
-"$mlyze" attach $bpid --json -e stats -e heap -e "snapshot s" -e stats -e leaks -e stats -e "path $deep" \
+# pause stop: the walk's own throughput and cost, with the process stopped throughout (fork: below)
+"$mlyze" attach $bpid --json -e "set pause stop" -e stats -e heap -e "snapshot s" -e stats -e leaks -e stats -e "path $deep" \
 	>"$work/bh.json" 2>"$work/bh.err"
 "$mlyze" attach $bpid -e "dump $work/bh.core" >/dev/null 2>&1
 kill $bpid 2>/dev/null || true

@@ -113,6 +113,12 @@ static int kill_twin(struct twin *tw)
 static int reap_zombie(struct target *t, struct twin *tw, pid_t pid, pid_t tid, struct mlz_err *err)
 {
 	long args[6] = { pid, 0, __WALL | WNOHANG, 0, 0, 0 }, ret;
+	if (tw->insn_gen != t->generation) { /* it executed a new program while the twin was read */
+		tw->insn = target_syscall_insn(t);
+		tw->insn_gen = t->generation;
+		if (!tw->insn)
+			return mlz_error(err, "no system call instruction found in process %d's code", t->pid);
+	}
 	if (target_inject_syscall(t, tid, tw->insn, SYS_wait4, args, &ret, err) < 0)
 		return -1;
 	if (ret == -ECHILD)
