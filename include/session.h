@@ -47,6 +47,8 @@ struct session {
 	bool growth_taken;
 	struct graph *graph;     /* the last reference graph, reused while it still holds (session_graph) */
 	uint64_t graph_changes;  /* the live set's change count when it was built */
+	double graph_wall;       /* the instant of the image it was built from (CLOCK_REALTIME seconds) */
+	bool graph_reused;       /* the last session_graph() answered with a graph built before */
 	int paused;              /* session_pause depth */
 	double pause_t0;         /* when the outermost pause stopped the process */
 	enum pause_mode pause_mode; /* `set pause` */
@@ -134,6 +136,8 @@ int session_heap(struct session *s, heap_chunk_fn fn, void *arg, struct heap_rep
 		 struct mlz_err *err);
 /* The reference graph: the last one while the live set has not changed since (a core's always holds). */
 struct graph *session_graph(struct session *s, struct mlz_err *err);
+/* Drop the graph kept, so the next session_graph() builds one from the image as it is then. */
+void session_graph_forget(struct session *s);
 
 /*
  * For the long loops of one analysis (heap walk, graph, dump), which cannot

@@ -50,11 +50,11 @@ test_expect_success 'heap on a twin equals the mallinfo2() of the process, as wi
 '
 
 test_expect_success 'twenty forked leaks: no SIGCHLD, nothing reaped it did not make, no child left' '
-	set -- && for i in $(seq 20); do set -- "$@" -e leaks; done &&
+	set -- && for i in $(seq 20); do set -- "$@" -e "leaks --fresh"; done &&
 	"$MLYZE" attach $pid --json "$@" -e info >out 2>err &&
 	test_must_be_empty err &&
-	test $(result leaks | sort -u | jq -c "del(.graph_stopped_ms)" | sort -u | wc -l) = 1 &&
-	test $(result leaks | wc -l) = 20 &&
+	test $(result "leaks --fresh" | jq -c "del(.graph_stopped_ms, .graph)" | sort -u | wc -l) = 1 &&
+	test $(result "leaks --fresh" | jq "select(.graph.reused == false)" | jq -s length) = 20 &&
 	echo "[true,true]" >expect && last_pause >actual && test_cmp expect actual &&
 	fresh_truth "$TRASH/s.json" $pid &&
 	jq -e ".sigchld == 1 and .reaped == [.own_child]" s.json &&
@@ -80,14 +80,27 @@ test_expect_success 'leaks on a twin: memcheck'"'"'s classes for fx-graph (t4001
 	test_must_be_empty err &&
 	result leaks | jq -c "[.definitely_lost.blocks, .indirectly_lost.blocks, .possibly_lost.blocks]" >actual &&
 	printf "[4,6,1]\n[4,6,1]\n" >expect && test_cmp expect actual &&
-	result leaks | jq -c "del(.graph_stopped_ms)" | uniq | wc -l >actual && echo 1 >expect && test_cmp expect actual &&
+	result leaks | jq -c "del(.graph_stopped_ms, .graph)" | uniq | wc -l >actual && echo 1 >expect && test_cmp expect actual &&
 	result "path $reg" | jq -e ".chain[0] | .kind == \"register\" and .register == \"r12\" and .thread == $gpid" &&
-	result info | jq -c ".pause.last.forked" >actual && printf "true\nfalse\n" >expect && test_cmp expect actual &&
-	fixture_stop $gpid
+	result info | jq -c ".pause.last.forked" >actual && printf "true\nfalse\n" >expect && test_cmp expect actual
 '
 
 # Every child of PID is a zombie (or there is none): what is left of a twin after mlyze died.
 only_zombies () { ! children $1 | grep -vq " Z 0$"; }
+
+test_expect_success 'a graph carries its instant: path after leaks says how old it is, leaks --fresh builds it anew' '
+	block=$(jq -r .list g.json) &&
+	"$MLYZE" attach $gpid -e leaks -e "sleep 1.2" -e "path $block" -e "leaks --fresh" -e "path $block" >text 2>err &&
+	test_must_be_empty err &&
+	test "$(grep -c "^graph as of [0-2][0-9]:[0-5][0-9]:[0-5][0-9], 1\.[2-9] s ago$" text)" = 1 &&
+	"$MLYZE" attach $gpid --json -e leaks -e "sleep 1.2" -e "path $block" -e "leaks --fresh" -e "path $block" >out 2>err &&
+	test_must_be_empty err &&
+	result "path $block" | jq -c "[.graph.reused, .graph.seconds_ago >= 1.2]" >actual &&
+	printf "[true,true]\n[true,false]\n" >expect && test_cmp expect actual &&
+	result leaks | jq -e ".graph.reused == false and .graph.seconds_ago < 1.2" &&
+	result "leaks --fresh" | jq -e ".graph.reused == false and .graph.seconds_ago < 1.2" &&
+	fixture_stop $gpid
+'
 
 test_expect_success 'SIGKILL of mlyze while a twin exists: the twin is gone within a second, the process runs on' '
 	fixture_start fx-sigchld "$TRASH/b.json" big && bpid=$FIXTURE_PID &&

@@ -130,12 +130,15 @@ static int cmd_backrefs_exec(struct cmd_ctx *c)
 	free(queue);
 	u64map_release(&level);
 	free(refs);
+	if (o)
+		graph_instant_jv(c->s, o);
 	c->result = o;
 	return ret;
 }
 
 static void cmd_backrefs_text(const struct jv *o, struct strbuf *out)
 {
+	graph_instant_text(o, out);
 	graph_step_text(jv_get(o, "block"), out);
 	const struct jv *a = jv_get(o, "referrers");
 	strbuf_addf(out, " is pointed at by:\n");

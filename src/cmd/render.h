@@ -40,6 +40,14 @@ void graph_step_text(const struct jv *o, struct strbuf *out);
 struct jv *pause_jv(struct session *s);
 void pause_text_line(const struct jv *o, struct strbuf *out);
 
+/*
+ * The instant a process's reference graph stands for, as o's "graph": {"taken_at" (local time),
+ * "seconds_ago", "reused" (built by an earlier command)}; nothing on a core. The text form is one
+ * line, "graph as of 14:03:12, 3.2 s ago", for a reused graph only.
+ */
+void graph_instant_jv(struct session *s, struct jv *o);
+void graph_instant_text(const struct jv *o, struct strbuf *out);
+
 struct cmd_ctx;
 /* The block of g that holds the address word names, or -1 with an error in c. */
 long graph_block_arg(struct cmd_ctx *c, const struct graph *g, const char *word, const char *cmd);
