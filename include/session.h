@@ -31,6 +31,7 @@ struct pause_record {
 	bool forked;       /* the analysis read a twin while the process ran */
 	double stopped_ms; /* how long the process was stopped for it (the fork, and the twin's reaping) */
 	double at;         /* when it began (monotonic ms) */
+	int64_t twin_only; /* forked: the bytes the twin held alone at its end, what it cost (-1 unknown) */
 };
 
 struct session {

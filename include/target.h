@@ -289,9 +289,12 @@ int target_twin_start(struct target *t, struct mlz_err *err);
 /*
  * Kill and reap the twin, then take its zombie away from the process with a
  * wait4 injected in a stop of one system call; *stopped_ms says how long
- * that stop took. A twin that is gone already is no error.
+ * that stop took, *alone how many bytes of memory the twin held alone at
+ * its end: the pages the process wrote meanwhile (copy-on-write duplicated
+ * them) or gave back, the memory the twin cost (-1 unknown). A twin that is
+ * gone already is no error.
  */
-int target_twin_end(struct target *t, double *stopped_ms, struct mlz_err *err);
+int target_twin_end(struct target *t, double *stopped_ms, int64_t *alone, struct mlz_err *err);
 bool target_twin_active(const struct target *t);
 /* The twin's pid while there is one, else 0. */
 pid_t target_twin_pid(const struct target *t);

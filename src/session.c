@@ -293,7 +293,8 @@ int session_pause_image(struct session *s, struct mlz_err *err)
 	s->no_fork[0] = '\0';
 	if (target_resume(s->target, err) < 0) {
 		double ms;
-		target_twin_end(s->target, &ms, &e2);
+		int64_t alone;
+		target_twin_end(s->target, &ms, &alone, &e2);
 		s->paused = 0;
 		return -1;
 	}
@@ -311,10 +312,11 @@ int session_unpause(struct session *s, double *ms, struct mlz_err *err)
 	int r = 0;
 	double stopped;
 	bool forked = s->twin;
+	int64_t alone = -1;
 	if (forked) {
 		double reap_ms;
 		s->twin = false;
-		r = target_twin_end(s->target, &reap_ms, err);
+		r = target_twin_end(s->target, &reap_ms, &alone, err);
 		stopped = s->twin_stop_ms + reap_ms;
 	} else {
 		r = target_runs(s->target) ? target_resume(s->target, err) : 0;
@@ -323,7 +325,7 @@ int session_unpause(struct session *s, double *ms, struct mlz_err *err)
 	if (ms)
 		*ms = stopped;
 	if (target_is_process(s->target))
-		s->last_pause = (struct pause_record){ true, forked, stopped, s->pause_t0 };
+		s->last_pause = (struct pause_record){ true, forked, stopped, s->pause_t0, alone };
 	return r;
 }
 

@@ -56,6 +56,7 @@ test_expect_success 'twenty forked leaks: no SIGCHLD, nothing reaped it did not 
 	test $(result "leaks --fresh" | jq -c "del(.graph_stopped_ms, .graph)" | sort -u | wc -l) = 1 &&
 	test $(result "leaks --fresh" | jq "select(.graph.reused == false)" | jq -s length) = 20 &&
 	echo "[true,true]" >expect && last_pause >actual && test_cmp expect actual &&
+	result info | jq -e ".pause.last.twin_only_bytes | . >= 4096 and . < 1048576 and . % 4096 == 0" &&
 	fresh_truth "$TRASH/s.json" $pid &&
 	jq -e ".sigchld == 1 and .reaped == [.own_child]" s.json &&
 	children $pid >actual && test_must_be_empty actual &&

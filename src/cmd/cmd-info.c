@@ -77,6 +77,7 @@ struct jv *pause_jv(struct session *s)
 		jv_set(l, "forked", jv_bool(p->forked));
 		jv_set(l, "stopped_ms", jv_double(p->stopped_ms));
 		jv_set(l, "seconds_ago", jv_double((mono_ms() - p->at) / 1000));
+		jv_set(l, "twin_only_bytes", p->forked && p->twin_only >= 0 ? jv_int(p->twin_only) : jv_null());
 	} else {
 		jv_set(o, "last", jv_null());
 	}
@@ -92,6 +93,9 @@ void pause_text_line(const struct jv *o, struct strbuf *out)
 		strbuf_addf(out, "; the last analysis %s, the process stopped %.1f ms (%.1f s ago)",
 			    jv_get(l, "forked")->u.b ? "read a twin" : "stopped the process", jv_get(l, "stopped_ms")->u.d,
 			    jv_get(l, "seconds_ago")->u.d);
+	if (l && l->kind == JV_OBJECT && jv_get(l, "twin_only_bytes") && jv_get(l, "twin_only_bytes")->kind == JV_INT)
+		strbuf_addf(out, "; the twin held %" PRId64 " KiB alone at its end",
+			    jv_get_int(l, "twin_only_bytes", 0) / 1024);
 	if (jv_get_str(o, "no_fork", NULL)) {
 		strbuf_addstr(out, "; cannot fork: ");
 		strbuf_add_escaped(out, jv_get_str(o, "no_fork", ""));
@@ -152,7 +156,8 @@ const struct cmd_entry cmd_info_entry = {
 		"how) or was detached, its "
 		"thread count, its resident, proportional and swapped memory from /proc/PID/smaps_rollup, and "
 		"what mlyze has in place in it, and the pause setting with the last pause: whether the analysis "
-		"read a twin, and how long the process was stopped for it (see 'set pause'). Works after the process has ended. On a core file: the core, the "
+		"read a twin, how long the process was stopped for it and how much memory the twin held alone at "
+		"its end (the pages the process wrote or gave back meanwhile: what the twin cost; see 'set pause'). Works after the process has ended. On a core file: the core, the "
 		"program's name and arguments, its threads and the signal that ended it.",
 	.max_args = 0,
 	.exec = cmd_info_exec,

@@ -410,13 +410,18 @@ int target_twin_start(struct target *t, struct mlz_err *err)
 	return 0;
 }
 
-int target_twin_end(struct target *t, double *stopped_ms, struct mlz_err *err)
+int target_twin_end(struct target *t, double *stopped_ms, int64_t *alone, struct mlz_err *err)
 {
 	struct twin *tw = t->twin;
 	*stopped_ms = 0;
+	*alone = -1;
 	if (!tw || !tw->pid)
 		return 0;
 	pid_t pid = tw->pid;
+	struct proc_mem m;
+	struct mlz_err ignored;
+	if (proc_memory(pid, &m, &ignored) == 0)
+		*alone = m.private_bytes; /* it ran nothing: right after the clone it shared every page */
 	t->ops = tw->base;
 	if (tw->cleanup_id >= 0)
 		cleanup_forget(&t->cleanup, tw->cleanup_id);
