@@ -166,7 +166,8 @@ echo "== bigheap -n $n_big: blocks in two arenas, built before attach; heap and 
 bpid=$!
 for _ in $(seq 1200); do [ -s "$work/bh.txt" ] && break; sleep 0.1; done
 deep=$(sed -n 's/.*deep_sample=\(0x[0-9a-f]*\).*/\1/p' "$work/bh.txt")
-"$mlyze" attach $bpid --json -e stats -e heap -e "snapshot s" -e stats -e leaks -e stats -e "path $deep" \
+# pause stop: the walk's own throughput and cost, with the process stopped throughout (fork: below)
+"$mlyze" attach $bpid --json -e "set pause stop" -e stats -e heap -e "snapshot s" -e stats -e leaks -e stats -e "path $deep" \
 	-e "save $work/bh.snap s" >"$work/bh.json" 2>"$work/bh.err"
 # The saved snapshot read back with no process: how long load takes, and the same totals.
 "$mlyze" open "$work/bh.snap" --json -e "load $work/bh.snap s2" -e snapshots >"$work/bho.json" 2>"$work/bho.err"
@@ -205,6 +206,30 @@ line "core: lost blocks equal to the truth" "$([ "$(bhc leaks '"\(.definitely_lo
 line "core: walk + graph" "$(bhc leaks '.graph_stopped_ms | round') ms"
 line "core: mlyze's maximum RSS per block" "$(jq -n --argjson kib "$(cat "$work/bhc.rss")" --argjson n "$(bhc leaks .blocks)" '$kib * 1024 / $n * 100 | round / 100') bytes"
 line "core: path to the block 1000 deep" "$(bhc "path $deep" '"\(.ms * 10 | round / 10) ms, \(.chain | length) steps"')"
+
+echo "== pause fork against pause stop: how long the process is stopped, bigheap at two sizes"
+# The same commands with each pause mode, on the same heap; fork reads a copy-on-write twin while
+# the process runs, so its stop should not grow with the heap beyond the fork's page-table copy.
+pause_sizes="$((n_big / 10)) $n_big"
+printf '%-12s %-6s %10s %10s %10s %10s\n' blocks pause heap snapshot leaks dump
+for n in $pause_sizes; do
+	rm -f "$work/pb.txt"
+	"$b/bigheap" -n $n -o "$work/pb.txt" >/dev/null 2>&1 &
+	ppid=$!
+	for _ in $(seq 1200); do [ -s "$work/pb.txt" ] && break; sleep 0.1; done
+	for mode in fork stop; do
+		"$mlyze" attach $ppid --json -e "set pause $mode" -e heap -e "snapshot s" -e leaks \
+			-e "dump $work/pb.core" -e info >"$work/pb.json" 2>"$work/pb.err"
+		rm -f "$work/pb.core"
+		pb () { jq -r "select(.command == \"$1\") | .result | $2" "$work/pb.json" | head -n1; }
+		printf '%-12s %-6s %7.1f ms %7.1f ms %7.1f ms %7.1f ms\n' $n $mode "$(pb heap .stopped_ms)" \
+			"$(pb 'snapshot s' .stopped_ms)" "$(pb leaks .graph_stopped_ms)" "$(pb "dump $work/pb.core" .stopped_ms)"
+		[ "$(pb info .pause.last.forked)" = "$([ $mode = fork ] && echo true || echo false)" ] ||
+			echo "  (pause $mode: $(pb info .pause.no_fork))"
+	done
+	kill $ppid 2>/dev/null || true
+	wait $ppid 2>/dev/null || true
+done
 
 if [ "$n_stress" -gt 0 ]; then
 	echo "== stress: 8 threads x $n_stress malloc/free pairs, traced from the start"

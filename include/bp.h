@@ -37,8 +37,6 @@ uint64_t scratch_take(struct scratch *sc, size_t len);
 bool scratch_reaches(const struct scratch *sc, uint64_t lo, uint64_t hi);
 /* Unmap it (injected munmap). */
 int scratch_unmap(struct target *t, pid_t tid, uint64_t insn, struct scratch *sc, struct mlz_err *err);
-/* An address of a `syscall` instruction in the target's code, or 0. */
-uint64_t find_syscall_insn(struct target *t);
 
 struct bp {
 	uint64_t addr;

@@ -47,6 +47,7 @@ int proc_tids(pid_t pid, pid_t **tids);
 /* Memory totals from /proc/PID/smaps_rollup, in bytes; -1 where unknown. */
 struct proc_mem {
 	int64_t rss, pss, swap, anon, file;
+	int64_t private_bytes; /* Private_Clean + Private_Dirty: pages no other process maps */
 };
 int proc_memory(pid_t pid, struct proc_mem *m, struct mlz_err *err);
 /*

@@ -55,6 +55,8 @@ int pt_singlestep(pid_t tid, int sig, struct mlz_err *err);
 int pt_detach(pid_t tid, int sig, struct mlz_err *err);
 int pt_getregs(pid_t tid, struct user_regs_struct *regs, struct mlz_err *err);
 int pt_setregs(pid_t tid, const struct user_regs_struct *regs, struct mlz_err *err);
+/* Replace tid's ptrace options (PTRACE_O_EXITKILL for the twin). */
+int pt_setoptions(pid_t tid, unsigned long options, struct mlz_err *err);
 /* Write one aligned word of the tracee's memory (works on read-only text). */
 int pt_pokedata(pid_t tid, uint64_t addr, uint64_t word, struct mlz_err *err);
 /*

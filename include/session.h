@@ -23,6 +23,18 @@ struct graph;
 
 enum session_mode { MODE_ATTACH, MODE_RUN, MODE_CORE, MODE_OPEN /* saved snapshots only, no target */ };
 
+/* How an analysis holds the image still (`set pause`): a copy-on-write twin, or a stop for its whole length. */
+enum pause_mode { PAUSE_FORK, PAUSE_STOP };
+
+/* The last pause of the process, for `info` and `stats`. */
+struct pause_record {
+	bool taken;        /* there was one */
+	bool forked;       /* the analysis read a twin while the process ran */
+	double stopped_ms; /* how long the process was stopped for it (the fork, and the twin's reaping) */
+	double at;         /* when it began (monotonic ms) */
+	int64_t twin_only; /* forked: the bytes the twin held alone at its end, what it cost (-1 unknown) */
+};
+
 struct session {
 	enum session_mode mode;
 	struct target *target; /* NULL only before attach */
@@ -38,8 +50,15 @@ struct session {
 	bool growth_taken;
 	struct graph *graph;     /* the last reference graph, reused while it still holds (session_graph) */
 	uint64_t graph_changes;  /* the live set's change count when it was built */
+	double graph_wall;       /* the instant of the image it was built from (CLOCK_REALTIME seconds) */
+	bool graph_reused;       /* the last session_graph() answered with a graph built before */
 	int paused;              /* session_pause depth */
 	double pause_t0;         /* when the outermost pause stopped the process */
+	enum pause_mode pause_mode; /* `set pause` */
+	bool twin;               /* the outermost pause reads a twin; the process runs */
+	double twin_stop_ms;     /* how long the process was stopped to fork that twin */
+	struct pause_record last_pause;
+	char no_fork[512];       /* why the last pause in fork mode stopped the process instead, "" when it forked */
 	bool json;             /* --json given on the command line */
 	FILE *out;             /* where results go: stdout, or the file -o names */
 	bool stop_on_error;    /* --stop-on-error: a script ends at its first failed command */
@@ -98,6 +117,18 @@ int session_need_process(struct session *s, struct mlz_err *err);
  */
 int session_pause(struct session *s, struct mlz_err *err);
 int session_unpause(struct session *s, double *ms, struct mlz_err *err);
+/*
+ * The same pause for an analysis that only reads the image (a heap walk, the
+ * graph, a dump): with `set pause fork` (the default) the process is stopped
+ * only to drain the event source and fork a copy-on-write twin of it, which
+ * is read until session_unpause() while the process runs on; the ms that
+ * session_unpause() gives are the time it was really stopped. Where no twin
+ * can be made (seccomp, clone's error, a process held at its exit) the
+ * process stays stopped instead, and no_fork says why (a notice too, once
+ * per reason). Nothing may be written into the process meanwhile, nor code
+ * run in it.
+ */
+int session_pause_image(struct session *s, struct mlz_err *err);
 /* The live set, with every event up to now accounted for. */
 struct liveset *session_live(struct session *s);
 /* The symbol table, created or refreshed for the current address space (as last known once the process is gone); NULL on error. */
@@ -121,6 +152,8 @@ int session_heap(struct session *s, heap_chunk_fn fn, void *arg, struct heap_rep
 		 struct mlz_err *err);
 /* The reference graph: the last one while the live set has not changed since (a core's always holds). */
 struct graph *session_graph(struct session *s, struct mlz_err *err);
+/* Drop the graph kept, so the next session_graph() builds one from the image as it is then. */
+void session_graph_forget(struct session *s);
 
 /*
  * For the long loops of one analysis (heap walk, graph, dump), which cannot

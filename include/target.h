@@ -112,6 +112,7 @@ struct target {
 	const struct target_ops *ops; /* a live process or a core file: private to src/target/ */
 	struct core *core;     /* a core file's image (private to src/target/; see target_core()) */
 	struct seccomp_cache *seccomp; /* the seccomp filters last read (private to src/target/seccomp_check.c) */
+	struct twin *twin;     /* the copy-on-write twin and what it keeps (private to src/target/twin.c) */
 };
 
 /* What `info` shows of the process; strings are borrowed from the target but exe, which is owned. */
@@ -236,6 +237,8 @@ int target_write_pid(pid_t pid, uint64_t addr, const void *buf, size_t len, stru
  */
 int target_inject_syscall(struct target *t, pid_t tid, uint64_t insn, long nr, const long args[6], long *ret,
 			  struct mlz_err *err);
+/* An address of a `syscall` instruction in the target's code (a module's file mapping), or 0. */
+uint64_t target_syscall_insn(struct target *t);
 /*
  * A system call a function may make, for the seccomp check before mlyze calls
  * it: bit k of known says args[k] is what the function passes (the others and
@@ -273,6 +276,35 @@ pid_t target_stopped_thread(const struct target *t);
  * undoing what mlyze did (unmapping the scratch area at detach); 0 if none.
  */
 pid_t target_inject_thread(const struct target *t);
+
+/*
+ * A copy-on-write twin of a stopped process, to read while the process runs
+ * on. target_twin_start() (every thread stopped by target_stop) saves each
+ * thread's registers, injects a raw clone without CLONE_VM and with exit
+ * signal 0 into one thread, and holds the new process in its first
+ * ptrace-stop: from then until target_twin_end(), memory, mappings,
+ * residency and registers are read from the twin (the registers as they were
+ * at the clone), while stop, resume, writes and events are the process's own:
+ * the caller resumes it at once. The twin never runs user code; the cleanup
+ * registry kills it on every exit path and the kernel (PTRACE_O_EXITKILL)
+ * when mlyze dies. Fails, with nothing left behind, where the process cannot
+ * fork: a seccomp filter (MLZ_E_REFUSED), clone's own error (EAGAIN under a
+ * pids or process limit, ENOMEM). Returns 1, making none, when no thread of
+ * the process could run meanwhile anyway (stopped by a signal: SIGSTOP).
+ */
+int target_twin_start(struct target *t, struct mlz_err *err);
+/*
+ * Kill and reap the twin, then take its zombie away from the process with a
+ * wait4 injected in a stop of one system call; *stopped_ms says how long
+ * that stop took, *alone how many bytes of memory the twin held alone at
+ * its end: the pages the process wrote meanwhile (copy-on-write duplicated
+ * them) or gave back, the memory the twin cost (-1 unknown). A twin that is
+ * gone already is no error.
+ */
+int target_twin_end(struct target *t, double *stopped_ms, int64_t *alone, struct mlz_err *err);
+bool target_twin_active(const struct target *t);
+/* The twin's pid while there is one, else 0. */
+pid_t target_twin_pid(const struct target *t);
 
 /*
  * The two questions callers ask. Readable: the image can be read now (a core,

@@ -291,15 +291,74 @@ int session_pause(struct session *s, struct mlz_err *err)
 	return 0;
 }
 
+/* Fork mode could not fork: say why once per reason, and stop for this analysis. */
+static void note_no_fork(struct session *s, const char *why)
+{
+	if (strcmp(s->no_fork, why))
+		strbuf_addf(&s->target->notices, "pause fork: %s; the process is stopped while each analysis runs\n",
+			    why);
+	snprintf(s->no_fork, sizeof(s->no_fork), "%s", why);
+}
+
+int session_pause_image(struct session *s, struct mlz_err *err)
+{
+	if (s->paused) {
+		s->paused++;
+		return 0;
+	}
+	if (session_pause(s, err) < 0)
+		return -1;
+	if (s->pause_mode != PAUSE_FORK || !target_runs(s->target))
+		return 0; /* a core, a process held at its exit: nothing runs that a twin would let run */
+	struct mlz_err why = { 0 }, e2;
+	int r = target_twin_start(s->target, &why);
+	if (r > 0)
+		return 0; /* stopped by a signal: it would not run meanwhile anyway */
+	if (r < 0) {
+		if (why.kind == MLZ_E_GONE) {
+			*err = why;
+			session_unpause(s, NULL, &e2);
+			return -1;
+		}
+		note_no_fork(s, why.msg);
+		return 0;
+	}
+	s->no_fork[0] = '\0';
+	if (target_resume(s->target, err) < 0) {
+		double ms;
+		int64_t alone;
+		target_twin_end(s->target, &ms, &alone, &e2);
+		s->paused = 0;
+		return -1;
+	}
+	s->twin = true;
+	s->twin_stop_ms = mono_ms() - s->pause_t0;
+	return 0;
+}
+
 int session_unpause(struct session *s, double *ms, struct mlz_err *err)
 {
 	if (!s->paused)
 		return 0;
 	if (--s->paused)
 		return 0;
-	int r = target_runs(s->target) ? target_resume(s->target, err) : 0;
+	int r = 0;
+	double stopped;
+	bool forked = s->twin;
+	int64_t alone = -1;
+	if (forked) {
+		double reap_ms;
+		s->twin = false;
+		r = target_twin_end(s->target, &reap_ms, &alone, err);
+		stopped = s->twin_stop_ms + reap_ms;
+	} else {
+		r = target_runs(s->target) ? target_resume(s->target, err) : 0;
+		stopped = mono_ms() - s->pause_t0;
+	}
 	if (ms)
-		*ms = mono_ms() - s->pause_t0;
+		*ms = stopped;
+	if (target_is_process(s->target))
+		s->last_pause = (struct pause_record){ true, forked, stopped, s->pause_t0, alone };
 	return r;
 }
 

@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "graph.h"
 #include "heap.h"
@@ -25,7 +26,7 @@ int session_heap(struct session *s, heap_chunk_fn fn, void *arg, struct heap_rep
 		 struct mlz_err *err)
 {
 	session_prepare_walk(s);
-	if (session_pause(s, err) < 0) {
+	if (session_pause_image(s, err) < 0) {
 		memset(r, 0, sizeof(*r));
 		*h = (struct heap_take){ .rss = -1 };
 		return -1;
@@ -49,6 +50,7 @@ struct graph *session_graph(struct session *s, struct mlz_err *err)
 	liveset_source_info(&s->live, &si);
 	/* A core never changes; a process's graph holds while no block came or went (and it was traced). */
 	bool holds = s->graph && (!target_is_process(s->target) || (si.active && s->live.changes == s->graph_changes));
+	s->graph_reused = holds;
 	if (holds)
 		return s->graph;
 	if (s->graph)
@@ -57,7 +59,9 @@ struct graph *session_graph(struct session *s, struct mlz_err *err)
 		s->graph = xcalloc(1, sizeof(*s->graph));
 	struct graph_take_opts o = { si.areas, si.nareas, session_cancel(s) };
 	session_prepare_walk(s);
-	int ret = session_pause(s, err);
+	struct timespec wall;
+	clock_gettime(CLOCK_REALTIME, &wall);
+	int ret = session_pause_image(s, err);
 	if (ret == 0) {
 		ret = graph_take(s->target, s->sym, &o, s->graph, err);
 		struct mlz_err e2;
@@ -70,5 +74,15 @@ struct graph *session_graph(struct session *s, struct mlz_err *err)
 		return NULL;
 	}
 	s->graph_changes = s->live.changes;
+	s->graph_wall = wall.tv_sec + wall.tv_nsec / 1e9;
 	return s->graph;
+}
+
+void session_graph_forget(struct session *s)
+{
+	if (!s->graph)
+		return;
+	graph_release(s->graph);
+	free(s->graph);
+	s->graph = NULL;
 }

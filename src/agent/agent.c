@@ -311,7 +311,7 @@ static int install(struct agent *a, const uint64_t *addrs, struct mlz_err *err)
 	pid_t tid = target_stopped_thread(a->t);
 	if (!tid)
 		return mlz_error(err, "no stopped thread to map the agent with");
-	if (!a->syscall_insn && !(a->syscall_insn = find_syscall_insn(a->t)))
+	if (!a->syscall_insn && !(a->syscall_insn = target_syscall_insn(a->t)))
 		return mlz_error(err, "no syscall instruction found in the process's code");
 	size_t ctl_size = (sizeof(struct agent_ctl) + 4095) & ~(size_t)4095;
 	size_t data = ctl_size + RING_SIZE + 2 * UNW_REGION + STACK_ENTRIES * sizeof(struct agent_stack) +
@@ -472,7 +472,7 @@ static int watch_loader(struct agent *a, struct mlz_err *err)
 	pid_t tid = target_stopped_thread(a->t);
 	if (!tid)
 		return mlz_error(err, "no stopped thread to map a scratch area with");
-	if (!a->syscall_insn && !(a->syscall_insn = find_syscall_insn(a->t)))
+	if (!a->syscall_insn && !(a->syscall_insn = target_syscall_insn(a->t)))
 		return mlz_error(err, "no syscall instruction found in the process's code");
 	if (scratch_map(a->t, tid, a->syscall_insn, addrs[1], addrs[1] + 1, 4096, 0, &a->ldsc, err) < 0)
 		return -1;

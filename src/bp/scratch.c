@@ -20,32 +20,6 @@
 /* Above the brk heap's end, what a scratch area leaves it to grow into. */
 #define BRK_ROOM (4ull << 30)
 
-uint64_t find_syscall_insn(struct target *t)
-{
-	struct maps m = { 0 };
-	struct mlz_err err;
-	uint64_t found = 0;
-	if (proc_maps(t->pid, &m, &err) < 0)
-		return 0;
-	uint8_t *buf = xmalloc(1 << 20);
-	for (size_t i = 0; i < m.n && !found; i++) {
-		const struct map_entry *e = &m.v[i];
-		if (e->perms[2] != 'x' || e->path[0] != '/')
-			continue;
-		size_t len = e->end - e->start < (1 << 20) ? e->end - e->start : (1 << 20);
-		ssize_t got = target_read(t, e->start, buf, len);
-		for (ssize_t k = 0; k + 1 < got; k++) {
-			if (buf[k] == 0x0f && buf[k + 1] == 0x05) {
-				found = e->start + k;
-				break;
-			}
-		}
-	}
-	free(buf);
-	maps_release(&m);
-	return found;
-}
-
 bool scratch_reaches(const struct scratch *sc, uint64_t lo, uint64_t hi)
 {
 	uint64_t a = sc->base, b = sc->base + sc->size;

@@ -72,6 +72,8 @@ static int cmd_backrefs_exec(struct cmd_ctx *c)
 		ret = -1;
 	}
 	free(refs);
+	if (o)
+		graph_instant_jv(c->s, o);
 	c->result = o;
 	return ret;
 }
@@ -79,6 +81,7 @@ static int cmd_backrefs_exec(struct cmd_ctx *c)
 static void cmd_backrefs_text(const struct jv *o, const struct text_opts *t, struct strbuf *out)
 {
 	(void)t;
+	graph_instant_text(o, out);
 	graph_step_text(jv_get(o, "block"), out);
 	const struct jv *a = jv_get(o, "referrers");
 	strbuf_addf(out, " is pointed at by:\n");

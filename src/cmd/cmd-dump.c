@@ -15,7 +15,7 @@ static int cmd_dump_exec(struct cmd_ctx *c)
 	uint64_t bytes = 0;
 	double stopped;
 	struct source_info si;
-	if (session_pause(c->s, &c->err) < 0)
+	if (session_pause_image(c->s, &c->err) < 0)
 		return -1;
 	/* mlyze's own areas (the agent's, the breakpoints' scratch) are not the program's memory, and
 	 * what they hold (results of malloc on their way back, recorded events) would keep blocks

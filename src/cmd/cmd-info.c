@@ -5,12 +5,14 @@
 
 #include <string.h>
 
+#include "clock.h"
 #include "cmd.h"
 #include "jv.h"
 #include "session.h"
 #include "strbuf.h"
 #include "target.h"
 #include "liveset.h"
+#include "render.h"
 
 static int cmd_info_exec(struct cmd_ctx *c)
 {
@@ -60,8 +62,45 @@ static int cmd_info_exec(struct cmd_ctx *c)
 	}
 	/* Held at its exit, nothing of it runs again: letting go undoes nothing. */
 	jv_set(tr, "changes_to_undo", jv_int(t->state == TARGET_HELD ? 0 : (int64_t)cleanup_pending(&t->cleanup)));
+	jv_set(r, "pause", pause_jv(s));
 	c->result = r;
 	return 0;
+}
+
+struct jv *pause_jv(struct session *s)
+{
+	struct jv *o = jv_object();
+	const struct pause_record *p = &s->last_pause;
+	jv_set(o, "mode", jv_string(s->pause_mode == PAUSE_FORK ? "fork" : "stop"));
+	if (p->taken) {
+		struct jv *l = jv_set(o, "last", jv_object());
+		jv_set(l, "forked", jv_bool(p->forked));
+		jv_set(l, "stopped_ms", jv_double(p->stopped_ms));
+		jv_set(l, "seconds_ago", jv_double((mono_ms() - p->at) / 1000));
+		jv_set(l, "twin_only_bytes", p->forked && p->twin_only >= 0 ? jv_int(p->twin_only) : jv_null());
+	} else {
+		jv_set(o, "last", jv_null());
+	}
+	jv_set(o, "no_fork", s->no_fork[0] ? jv_string(s->no_fork) : jv_null());
+	return o;
+}
+
+void pause_text_line(const struct jv *o, struct strbuf *out)
+{
+	const struct jv *l = jv_get(o, "last");
+	strbuf_addf(out, "%-10s %s", "pause", jv_get_str(o, "mode", "?"));
+	if (l && l->kind == JV_OBJECT)
+		strbuf_addf(out, "; the last analysis %s, the process stopped %.1f ms (%.1f s ago)",
+			    jv_get(l, "forked")->u.b ? "read a twin" : "stopped the process", jv_get(l, "stopped_ms")->u.d,
+			    jv_get(l, "seconds_ago")->u.d);
+	if (l && l->kind == JV_OBJECT && jv_get(l, "twin_only_bytes") && jv_get(l, "twin_only_bytes")->kind == JV_INT)
+		strbuf_addf(out, "; the twin held %" PRId64 " KiB alone at its end",
+			    jv_get_int(l, "twin_only_bytes", 0) / 1024);
+	if (jv_get_str(o, "no_fork", NULL)) {
+		strbuf_addstr(out, "; cannot fork: ");
+		strbuf_add_escaped(out, jv_get_str(o, "no_fork", ""));
+	}
+	strbuf_addch(out, '\n');
 }
 
 static void mem_line(struct strbuf *out, const char *label, const struct jv *v, unsigned sz)
@@ -110,6 +149,7 @@ static void cmd_info_text(const struct jv *r, const struct text_opts *t, struct 
 	if (jv_get_str(tr, "by", NULL))
 		strbuf_addf(out, " (by %s)", jv_get_str(tr, "by", ""));
 	strbuf_addf(out, ", %" PRId64 " changes to undo at detach\n", jv_get_int(tr, "changes_to_undo", 0));
+	pause_text_line(jv_get(r, "pause"), out);
 }
 
 const struct cmd_entry cmd_info_entry = {
@@ -119,7 +159,9 @@ const struct cmd_entry cmd_info_entry = {
 	.help = "Shows the process id, its program, whether it runs, is stopped by a signal (SIGSTOP), is held at its exit or exited (and "
 		"how) or was detached, its "
 		"thread count, its resident, proportional and swapped memory from /proc/PID/smaps_rollup, and "
-		"what mlyze has in place in it. Works after the process has ended. On a core file: the core, the "
+		"what mlyze has in place in it, and the pause setting with the last pause: whether the analysis "
+		"read a twin, how long the process was stopped for it and how much memory the twin held alone at "
+		"its end (the pages the process wrote or gave back meanwhile: what the twin cost; see 'set pause'). Works after the process has ended. On a core file: the core, the "
 		"program's name and arguments, its threads and the signal that ended it.",
 	.max_args = 0,
 	.exec = cmd_info_exec,

@@ -14,6 +14,7 @@
 #include "suppress.h"
 #include "liveset.h"
 #include "u64map.h"
+#include "render.h"
 #include "xalloc.h"
 
 #define EXAMPLES 3 /* addresses per record to hand to path, backrefs or show */
@@ -158,7 +159,13 @@ static int cmd_leaks_exec(struct cmd_ctx *c)
 	}
 	const struct liveset *ls = &s->live;
 	struct sym *sym = session_sym(s, &c->err);
-	struct graph *gp = sym ? session_graph(s, &c->err) : NULL;
+	if (!sym) {
+		suppressions_release(&supp);
+		return -1;
+	}
+	if (cmd_has(c->args, "--fresh"))
+		session_graph_forget(s);
+	struct graph *gp = session_graph(s, &c->err);
 	if (!gp) {
 		suppressions_release(&supp);
 		return -1;
@@ -218,6 +225,7 @@ static int cmd_leaks_exec(struct cmd_ctx *c)
 	jv_set(o, "roots", jv_int((int64_t)g.nroots));
 	jv_set(o, "words_scanned", jv_int((int64_t)g.words_scanned));
 	jv_set(o, "graph_stopped_ms", jv_double(g.stopped_ms)); /* when this graph was built (it may be reused) */
+	graph_instant_jv(s, o);
 	static const char *const by_names[] = { "stack", "site", "function", "size" };
 	jv_set(o, "by", jv_string(by_names[lby]));
 	struct jv *sh = jv_set(o, "show", jv_array());
@@ -303,6 +311,7 @@ static void cmd_leaks_text(const struct jv *o, const struct text_opts *t, struct
 					     "suppressed" };
 	unsigned sz = t->bytes ? SIZE_EXACT : 0;
 	const struct jv *ga = jv_get(o, "groups");
+	graph_instant_text(o, out);
 	for (size_t k = 0; k < jv_len(ga); k++)
 		record_text(jv_at(ga, k), jv_len(ga), sz, out);
 	strbuf_addstr(out, "LEAK SUMMARY:\n");
@@ -331,12 +340,13 @@ static const struct cmd_opt opts[] = {
 	{ "--show", "KINDS", "the records of these classes: definite, indirect, possible, reachable, all or none, "
 			     "separated by commas (default definite,possible, as memcheck)" },
 	{ "--suppressions", "FILE", "hide the records a valgrind suppression file matches (repeatable)" },
+	{ "--fresh", NULL, "build the reference graph again from the image as it is now, even if it would be reused" },
 	{ NULL, NULL, NULL },
 };
 
 const struct cmd_entry cmd_leaks_entry = {
 	.name = "leaks",
-	.usage = "leaks [--by stack|site|function|size] [--show KINDS] [--suppressions FILE]...",
+	.usage = "leaks [--by stack|site|function|size] [--show KINDS] [--suppressions FILE]... [--fresh]",
 	.summary = "blocks no root reaches, as memcheck classes them and reports them: loss records with stacks",
 	.help = "Walks the heap with the process stopped and scans every live block and every root (each "
 		"thread's registers, its stack from the stack pointer less the red zone, the main thread's TLS, "
@@ -354,7 +364,10 @@ const struct cmd_entry cmd_leaks_entry = {
 		"valgrind's suppression files (Memcheck:Leak entries with fun:, obj:, src: and ... frames, "
 		"'*' and '?' wildcards, match-leak-kinds): a record whose stack they match is left out of the "
 		"list and of its class's totals and counted as suppressed, as memcheck does. Sizes in text are "
-		"rounded (1.5 MiB) unless --bytes.",
+		"rounded (1.5 MiB) unless --bytes. The graph is kept for path, refs and backrefs and reused "
+		"while the process has not allocated or freed; the result says the instant it stands for (graph: "
+		"taken_at, seconds_ago, reused) and, in text, 'graph as of 14:03:12, 3.2 s ago' when it was "
+		"built before; --fresh builds it again from the image as it is now.",
 	.opts = opts,
 	.max_args = 0,
 	.flags = CMD_NEEDS_IMAGE,

@@ -43,6 +43,8 @@ static int cmd_path_exec(struct cmd_ctx *c)
 		}
 	}
 	free(chain);
+	if (o)
+		graph_instant_jv(c->s, o);
 	c->result = o;
 	int r = len > 0 ? session_unpause(c->s, NULL, &c->err) : 0;
 	jv_set(o, "ms", jv_double(mono_ms() - t0)); /* the query, with the graph's build if it was not reused */
@@ -52,6 +54,7 @@ static int cmd_path_exec(struct cmd_ctx *c)
 static void cmd_path_text(const struct jv *o, const struct text_opts *t, struct strbuf *out)
 {
 	(void)t;
+	graph_instant_text(o, out);
 	const struct jv *steps = jv_get(o, "chain");
 	if (!jv_get(o, "reachable")->u.b) {
 		strbuf_addf(out, "no root reaches block %s (%s)\n", jv_get_str(jv_get(o, "block"), "address", "?"),

@@ -41,6 +41,8 @@ static int cmd_refs_exec(struct cmd_ctx *c)
 		jv_set(r, "to", graph_block_jv(c->s, sym, g, (uint32_t)j));
 	}
 	free(buf);
+	if (o)
+		graph_instant_jv(c->s, o);
 	c->result = o;
 	return 0;
 }
@@ -48,6 +50,7 @@ static int cmd_refs_exec(struct cmd_ctx *c)
 static void cmd_refs_text(const struct jv *o, const struct text_opts *t, struct strbuf *out)
 {
 	(void)t;
+	graph_instant_text(o, out);
 	graph_step_text(jv_get(o, "block"), out);
 	const struct jv *refs = jv_get(o, "refs");
 	strbuf_addf(out, " points at %zu block(s)\n", jv_len(refs));

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-/* cmd-set.c - `set [NAME VALUE]`: tracing and reporting settings. */
+/* cmd-set.c - `set [NAME VALUE]`: tracing and reporting settings, and how analyses pause the process. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +63,12 @@ static int cmd_set_exec(struct cmd_ctx *c)
 			if (cmd_size("set", "memory-limit", value, MIN_LIMIT, MAX_LIMIT, &bytes, &c->err) < 0)
 				return -1;
 			liveset_set_limit(ls, (size_t)bytes);
+		} else if (!strcmp(name, "pause")) {
+			if (strcmp(value, "fork") && strcmp(value, "stop"))
+				return mlz_error_kind(&c->err, MLZ_E_USAGE, "set: pause is 'fork' or 'stop', not '%s'",
+						      value);
+			c->s->pause_mode = !strcmp(value, "fork") ? PAUSE_FORK : PAUSE_STOP;
+			c->s->no_fork[0] = '\0';
 		} else if (!strcmp(name, "alloc-fn")) {
 			if (set_alloc_fn(c, value) < 0)
 				return -1;
@@ -73,7 +79,7 @@ static int cmd_set_exec(struct cmd_ctx *c)
 		} else {
 			return mlz_error_kind(&c->err, MLZ_E_USAGE,
 					      "set: unknown setting '%s' (settings: max-stack-depth, memory-limit, "
-					      "alloc-fn, bytes)", name);
+					      "alloc-fn, bytes, pause)", name);
 		}
 	}
 	c->result = jv_object();
@@ -83,6 +89,7 @@ static int cmd_set_exec(struct cmd_ctx *c)
 	for (size_t i = 0; i < c->s->keys.alloc_fns.n; i++)
 		jv_push(af, jv_string(c->s->keys.alloc_fns.v[i]));
 	jv_set(c->result, "bytes", jv_bool(c->s->bytes));
+	jv_set(c->result, "pause", jv_string(c->s->pause_mode == PAUSE_FORK ? "fork" : "stop"));
 	return 0;
 }
 
@@ -113,13 +120,13 @@ static void cmd_set_text(const struct jv *r, const struct text_opts *t, struct s
 		strbuf_add_escaped(out, jv_at(af, i)->u.s);
 	}
 	const struct jv *b = jv_get(r, "bytes");
-	strbuf_addf(out, "\nbytes %s\n", b && b->u.b ? "on" : "off");
+	strbuf_addf(out, "\nbytes %s\npause %s\n", b && b->u.b ? "on" : "off", jv_get_str(r, "pause", "?"));
 }
 
 const struct cmd_entry cmd_set_entry = {
 	.name = "set",
 	.usage = "set [NAME VALUE]",
-	.summary = "show the settings, or change one (max-stack-depth, memory-limit, alloc-fn, bytes)",
+	.summary = "show the settings, or change one (max-stack-depth, memory-limit, alloc-fn, bytes, pause)",
 	.help = "Without arguments shows the settings. 'set max-stack-depth N' (1 to 256, default 32) sets how "
 		"many frames are recorded for each allocation from now on: deeper stacks tell sites apart "
 		"better, shallower ones cost less per allocation. 'set memory-limit SIZE' (bytes, or with K, M, "
@@ -134,7 +141,15 @@ const struct cmd_entry cmd_set_entry = {
 		"operator new and other common wrappers), 'none' empties it: top, compare, growth, blocks, leaks "
 		"and export then skip those frames when choosing a site, as they skip libc's. 'set bytes on' "
 		"prints sizes in text as exact byte counts (as --bytes), 'off' rounded (1.5 MiB); JSON always "
-		"has exact integers.",
+		"has exact integers. "
+		"'set pause fork|stop' chooses how the analyses that read the whole image (heap, arenas, check, "
+		"snapshot and top's heap walk, leaks, path, refs, backrefs, dump) hold it still: with fork, the "
+		"default, the process is stopped only to drain the allocation events and fork a copy-on-write twin "
+		"of it (a raw clone without exit signal, never run, killed and reaped when the analysis ends), and "
+		"the analysis reads the twin while the process runs on; with stop, the process is stopped for the "
+		"whole analysis. Where a twin cannot be made (a seccomp filter forbids clone, clone fails under a "
+		"pids or process limit or for memory) the process is stopped instead, with a one-line notice of "
+		"why; info and stats show the last pause and how long the process was stopped for it.",
 	.max_args = 2,
 	.exec = cmd_set_exec,
 	.text = cmd_set_text,

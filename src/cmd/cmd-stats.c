@@ -11,6 +11,7 @@
 #include "strbuf.h"
 #include "target.h"
 #include "liveset.h"
+#include "render.h"
 
 static int64_t own_rss(void)
 {
@@ -90,6 +91,7 @@ static int cmd_stats_exec(struct cmd_ctx *c)
 	jv_set(r, "table_bytes_per_block",
 	       jv_double(ls->blocks.n ? (double)blocktab_memory(&ls->blocks) / ls->blocks.n : 0));
 	jv_set(r, "mlyze_rss", jv_int(own_rss()));
+	jv_set(r, "pause", pause_jv(c->s));
 	c->result = r;
 	return 0;
 }
@@ -153,6 +155,7 @@ static void cmd_stats_text(const struct jv *r, const struct text_opts *t, struct
 		strbuf_addf(out, "degraded    the tables reached the memory limit at %.1f s: new stacks are cut to %" PRId64
 				 " frames (%" PRId64 " made so)\n",
 			    jv_get(d, "since")->u.d, jv_get_int(d, "depth", 0), jv_get_int(d, "stacks", 0));
+	pause_text_line(jv_get(r, "pause"), out);
 }
 
 const struct cmd_entry cmd_stats_entry = {
@@ -161,7 +164,7 @@ const struct cmd_entry cmd_stats_entry = {
 	.summary = "tracing: events by kind, traps per second, cost per event, tables, mlyze's RSS",
 	.help = "Counts the allocator calls seen since attach by entry point, the traps mlyze handled and how "
 		"many per second, the time mlyze spent per trap (and how much of it went to unwinding the stack "
-		"and to the tables), the live blocks it tracks, the distinct stacks in its table (those nothing "
+		"and to the tables), the last pause (see 'set pause'), the live blocks it tracks, the distinct stacks in its table (those nothing "
 		"refers to any more are released by sweeps: how many and how often), the bytes its tables take "
 		"against the memory limit (set memory-limit) and per live block, and its own RSS. Past the "
 		"limit it says since when new stacks are cut short, to how many frames, and how many were made "

@@ -45,7 +45,7 @@ int live_set_take(struct session *s, struct untraced *u, void (*take)(void *arg)
 		return 0;
 	}
 	session_prepare_walk(s);
-	if (session_pause(s, err) < 0)
+	if (session_pause_image(s, err) < 0)
 		return -1;
 	struct heap_report r;
 	struct heap_take h;

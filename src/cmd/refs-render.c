@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/user.h>
+#include <time.h>
 
 #include "cmd.h"
 #include "graph.h"
@@ -182,3 +183,27 @@ long graph_block_arg(struct cmd_ctx *c, const struct graph *g, const char *word,
 	return i;
 }
 
+void graph_instant_jv(struct session *s, struct jv *o)
+{
+	if (!target_is_process(s->target))
+		return;
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	time_t at = (time_t)s->graph_wall;
+	struct tm tm;
+	char buf[16];
+	localtime_r(&at, &tm);
+	strftime(buf, sizeof(buf), "%H:%M:%S", &tm);
+	struct jv *g = jv_set(o, "graph", jv_object());
+	jv_set(g, "taken_at", jv_string(buf));
+	jv_set(g, "seconds_ago", jv_double(now.tv_sec + now.tv_nsec / 1e9 - s->graph_wall));
+	jv_set(g, "reused", jv_bool(s->graph_reused));
+}
+
+void graph_instant_text(const struct jv *o, struct strbuf *out)
+{
+	const struct jv *g = jv_get(o, "graph");
+	if (!g || g->kind != JV_OBJECT || !jv_get(g, "reused")->u.b)
+		return;
+	strbuf_addf(out, "graph as of %s, %.1f s ago\n", jv_get_str(g, "taken_at", "?"), jv_get(g, "seconds_ago")->u.d);
+}

@@ -71,6 +71,17 @@ void graph_step_text(const struct jv *o, struct strbuf *out);
 struct supp_frame;
 void leak_stack_jv(struct sym *sym, const uint64_t *pcs, int depth, struct jv *arr);
 size_t leak_stack_supp_frames(struct sym *sym, const uint64_t *pcs, int depth, struct supp_frame **out);
+/* The pause setting, the last pause (forked or not, how long the process stopped, when) and why it could not fork. */
+struct jv *pause_jv(struct session *s);
+void pause_text_line(const struct jv *o, struct strbuf *out);
+
+/*
+ * The instant a process's reference graph stands for, as o's "graph": {"taken_at" (local time),
+ * "seconds_ago", "reused" (built by an earlier command)}; nothing on a core. The text form is one
+ * line, "graph as of 14:03:12, 3.2 s ago", for a reused graph only.
+ */
+void graph_instant_jv(struct session *s, struct jv *o);
+void graph_instant_text(const struct jv *o, struct strbuf *out);
 
 struct cmd_ctx;
 /* The block of g that holds the address word names, or -1 with an error in c. */

@@ -648,7 +648,7 @@ static int make_scratch(struct tracer *tr, uint64_t near, struct mlz_err *err)
 	pid_t tid = target_stopped_thread(tr->t);
 	if (!tid)
 		return mlz_error(err, "no stopped thread to map the scratch area with");
-	if (!tr->syscall_insn && !(tr->syscall_insn = find_syscall_insn(tr->t)))
+	if (!tr->syscall_insn && !(tr->syscall_insn = target_syscall_insn(tr->t)))
 		return mlz_error(err, "no syscall instruction found in the process's code");
 	size_t code = 4096 + NINST * INST_SIZE, data = NINST * INST_SIZE;
 	if (scratch_map(tr->t, tid, tr->syscall_insn, near, near + 1, code, data, &tr->sc, err) < 0) {

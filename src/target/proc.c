@@ -176,7 +176,7 @@ int proc_memory(pid_t pid, struct proc_mem *m, struct mlz_err *err)
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", pid);
 	char *s = read_text_file(path);
-	*m = (struct proc_mem){ -1, -1, -1, -1, -1 };
+	*m = (struct proc_mem){ -1, -1, -1, -1, -1, -1 };
 	if (!s)
 		return mlz_error_errno(err, errno, "cannot read '%s'", path);
 	static const struct { const char *name; size_t off; } fields[] = {
@@ -192,6 +192,9 @@ int proc_memory(pid_t pid, struct proc_mem *m, struct mlz_err *err)
 				*(int64_t *)((char *)m + fields[i].off) = strtoll(line + l, NULL, 10) * 1024;
 		}
 	}
+	for (char *line = s; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+		if (!strncmp(line, "Private_Clean:", 14) || !strncmp(line, "Private_Dirty:", 14))
+			m->private_bytes = (m->private_bytes < 0 ? 0 : m->private_bytes) + strtoll(line + 14, NULL, 10) * 1024;
 	free(s);
 	if (m->rss >= 0 && m->anon >= 0)
 		m->file = m->rss - m->anon;

@@ -59,6 +59,11 @@ int pt_setregs(pid_t tid, const struct user_regs_struct *regs, struct mlz_err *e
 	return ptrace(PTRACE_SETREGS, tid, 0L, regs) < 0 ? fail(err, "PTRACE_SETREGS", tid) : 0;
 }
 
+int pt_setoptions(pid_t tid, unsigned long options, struct mlz_err *err)
+{
+	return ptrace(PTRACE_SETOPTIONS, tid, 0L, options) < 0 ? fail(err, "PTRACE_SETOPTIONS", tid) : 0;
+}
+
 int pt_pokedata(pid_t tid, uint64_t addr, uint64_t word, struct mlz_err *err)
 {
 	return ptrace(PTRACE_POKEDATA, tid, (void *)addr, (void *)word) < 0 ? fail(err, "PTRACE_POKEDATA", tid) : 0;

@@ -311,6 +311,7 @@ const char *seccomp_syscall_name(long nr, char *buf, size_t len)
 		{ SYS_madvise, "madvise" }, { SYS_openat, "openat" }, { SYS_exit, "exit" },
 		{ SYS_rt_sigreturn, "rt_sigreturn" }, { SYS_exit_group, "exit_group" },
 		{ SYS_nanosleep, "nanosleep" }, { SYS_clock_gettime, "clock_gettime" }, { SYS_gettid, "gettid" },
+		{ SYS_clone, "clone" }, { SYS_wait4, "wait4" },
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (names[i].nr == nr)

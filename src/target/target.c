@@ -224,6 +224,7 @@ void target_free(struct target *t)
 	if (!t)
 		return;
 	t->ops->release(t);
+	target_twin_free(t);
 	seccomp_cache_free(t);
 	free(t->threads);
 	strbuf_release(&t->notices);

@@ -58,6 +58,8 @@ void live_handle_event(struct target *t, const struct pt_event *ev, bool stoppin
  */
 int seccomp_check_syscall(struct target *t, pid_t tid, long nr, const long args[6], uint64_t ip, struct mlz_err *err);
 int seccomp_check_calls(struct target *t, pid_t tid, const struct syscall_spec *calls, size_t n, struct mlz_err *err);
+/* Kill the twin if one is left, and free what it kept (the target is freed). */
+void target_twin_free(struct target *t);
 /* Forget the filters read (the target is freed). */
 void seccomp_cache_free(struct target *t);
 
