@@ -78,14 +78,15 @@ $(B)/%.o: %.c
 AGENT_CFLAGS = -std=gnu11 -O2 -fPIC -ffreestanding -fno-builtin -fno-stack-protector -fno-asynchronous-unwind-tables \
 	-fno-unwind-tables -fcf-protection=none -fno-tree-loop-distribute-patterns -mgeneral-regs-only \
 	-fvisibility=hidden $(WARN) -Iinclude
-$(B)/agent/%.o: src/agent/payload/%.c include/agent_abi.h
+$(B)/agent/%.o: src/agent/payload/%.c include/agent_abi.h src/agent/payload/sample.h
 	@mkdir -p $(dir $@)
 	$(CC) $(AGENT_CFLAGS) -c -o $@ $<
 $(B)/agent/%.o: src/agent/payload/%.S
 	@mkdir -p $(dir $@)
 	$(CC) $(AGENT_CFLAGS) -c -o $@ $<
-$(B)/agent/agent.bin: $(B)/agent/thunk.o $(B)/agent/agent.o src/agent/payload/payload.lds
-	ld -static -nostdlib -T src/agent/payload/payload.lds -o $(B)/agent/agent.elf $(B)/agent/thunk.o $(B)/agent/agent.o
+$(B)/agent/agent.bin: $(B)/agent/thunk.o $(B)/agent/agent.o $(B)/agent/sample.o src/agent/payload/payload.lds
+	ld -static -nostdlib -T src/agent/payload/payload.lds -o $(B)/agent/agent.elf $(B)/agent/thunk.o $(B)/agent/agent.o \
+		$(B)/agent/sample.o
 	@# It must need no loader: no GOT, PLT or relocations, the thunk at 0, the control block at its place.
 	@! readelf -SW $(B)/agent/agent.elf | grep -E '\.(got|plt|rela|dynamic)' || { echo "agent: needs relocation"; exit 1; }
 	@nm $(B)/agent/agent.elf | grep -q '^0000000000000000 [tT] agent_thunk$$' || { echo "agent: thunk not at 0"; exit 1; }
