@@ -100,6 +100,6 @@ void by_stack_totals(const struct by_stack *b, bool untraced, int64_t *count, in
 void groups_to_jv(struct keys *k, struct sym *sym, enum group_by by,
 		  const struct group *g, size_t n, bool with_diff, struct jv *out);
 /* Render a JSON array of groups (as groups_to_jv made) as a table. */
-void groups_text(const struct jv *groups, bool with_diff, struct strbuf *out);
+void groups_text(const struct jv *groups, bool with_diff, bool estimated, struct strbuf *out);
 
 #endif

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -57,6 +59,9 @@ static void usage(FILE *f)
 		"                    (the default): no trap per call; where it cannot go in, mlyze\n"
 		"                    traces with breakpoints and says why\n"
 		"  --breakpoints     trace with an int3 on each allocator entry instead (a trap per call)\n"
+		"  --sample BYTES    byte sampling (agent only): record an allocation of size bytes with\n"
+		"                    probability 1 - exp(-size/BYTES), always at BYTES or more; counts\n"
+		"                    and bytes become estimates, labelled so (K, M, G suffixes; 0: off)\n"
 		"  --debug-dir DIR   look for separate debug files (by build-id) under DIR instead of\n"
 		"                    /usr/lib/debug; a directory without them makes mlyze find glibc's\n"
 		"                    heap state by searching libc's data\n"
@@ -89,7 +94,9 @@ static void usage(FILE *f)
 		"\n"
 		"environment:\n"
 		"  MLYZE_ASSUME_SHADOW_STACK=1  trace as with a CET shadow stack (breakpoints at return\n"
-		"      sites, no trim), as mlyze does by itself when the process has one; for tests\n");
+		"      sites, no trim), as mlyze does by itself when the process has one; for tests\n"
+		"  MLYZE_SAMPLE_SEED=N  seed byte sampling's generators with N instead of a random\n"
+		"      number, so that a run samples the same calls again; for tests\n");
 }
 
 /*
@@ -177,6 +184,7 @@ struct cli {
 	const char *debug_dir;
 	bool no_trace;
 	bool agent, breakpoints;
+	const char *sample;
 };
 
 static void parse_cli(int argc, char **argv, struct cli *c)
@@ -199,6 +207,10 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 			c->agent = true;
 		} else if (!strcmp(a, "--breakpoints")) {
 			c->breakpoints = true;
+		} else if (!strcmp(a, "--sample")) {
+			if (i + 1 >= argc)
+				die_usage("option '%s' needs an argument", a);
+			c->sample = argv[++i];
 		} else if (!strcmp(a, "--debug-dir")) {
 			if (i + 1 >= argc)
 				die_usage("option '%s' needs an argument", a);
@@ -260,6 +272,31 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 		die_usage("%s", "--agent and --breakpoints trace a process (attach or run), without --no-trace");
 	if (c->agent && c->breakpoints)
 		die_usage("%s", "--agent or --breakpoints: one way of tracing, not both");
+	if (c->sample && (c->mode == MODE_CORE || c->no_trace || c->breakpoints))
+		die_usage("%s", "--sample needs tracing by the agent (attach or run, without --no-trace or "
+			  "--breakpoints): breakpoints trap every call anyway");
+}
+
+/* --sample's mean, and the seed of the agent's generators (MLYZE_SAMPLE_SEED for tests, else random). */
+static void sample_settings(const struct cli *c, struct session *s)
+{
+	const char *seed = getenv("MLYZE_SAMPLE_SEED");
+	uint64_t v;
+	if (c->sample) {
+		int r = cmd_parse_size(c->sample, SAMPLE_MAX, &v);
+		if (r == -1)
+			die_usage("--sample expects a size (bytes, or a number with K, M, G or T), not '%s'", c->sample);
+		if (r < 0)
+			die_usage("--sample expects a size up to 1T, not '%s'", c->sample);
+		s->sample_mean = v;
+	}
+	if (seed && *seed) {
+		if (cmd_parse_u64(seed, UINT64_MAX, &v) < 0)
+			die_usage("MLYZE_SAMPLE_SEED expects a number, not '%s'", seed);
+		s->sample_seed = v;
+	} else if (getrandom(&s->sample_seed, sizeof(s->sample_seed), 0) != (ssize_t)sizeof(s->sample_seed)) {
+		s->sample_seed = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull ^ (uint64_t)time(NULL);
+	}
 }
 
 static pid_t parse_pid(const char *s)
@@ -305,6 +342,7 @@ int main(int argc, char **argv)
 	 */
 	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	parse_cli(argc, argv, &cli);
+	sample_settings(&cli, &s);
 	s.mode = cli.mode;
 	s.json = cli.json;
 	s.debug_dir = cli.debug_dir;

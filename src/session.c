@@ -310,6 +310,9 @@ int session_start_tracing(struct session *s, bool install, struct mlz_err *err)
 		s->agent = agent_new(s->target, sym, &s->live);
 		s->agent->on_process_exit = on_process_exit;
 		s->agent->exit_arg = s;
+		s->agent->sample_seed = s->sample_seed;
+		if (agent_set_sample(s->agent, s->sample_mean, err) < 0) /* before the install: it writes it */
+			return -1;
 		if (s->mode == MODE_RUN)
 			return 0; /* the exec event waits for the dynamic linker; libc is not loaded yet */
 		agent_prepare(s->agent);
@@ -330,6 +333,10 @@ int session_start_tracing(struct session *s, bool install, struct mlz_err *err)
 			return -1;
 		/* What stopped the agent (code it cannot relocate, say) may not stop a breakpoint. */
 		strbuf_addf(&s->target->notices, "the agent cannot be used (%s): tracing with breakpoints\n", err->msg);
+		if (s->sample_mean) /* breakpoints trap every call anyway: sampling would save nothing */
+			strbuf_addf(&s->target->notices, "byte sampling needs the agent: every call is traced, exactly\n");
+		liveset_set_sampling(&s->live, 0);
+		s->live.estimated_mean = 0;
 		s->target->hooks = (struct target_hooks){ 0 };
 		agent_free(s->agent);
 		s->agent = NULL;
@@ -345,5 +352,31 @@ int session_start_tracing(struct session *s, bool install, struct mlz_err *err)
 	struct mlz_err e2;
 	if (target_resume(s->target, r < 0 ? &e2 : err) < 0)
 		return -1;
+	return r;
+}
+
+int session_set_sample(struct session *s, uint64_t mean, struct mlz_err *err)
+{
+	if (!s->agent) {
+		if (s->tracer)
+			return mlz_error(err, "byte sampling needs the agent; this process is traced with breakpoints, "
+				       "every call exactly");
+		return mlz_error(err, "byte sampling needs allocation tracing by the agent (attach or run, "
+			       "without --no-trace or --breakpoints)");
+	}
+	if (!s->agent->installed) { /* not yet in (run, exec): the install takes it */
+		if (agent_set_sample(s->agent, mean, err) < 0)
+			return -1;
+		s->sample_mean = mean;
+		return 0;
+	}
+	if (session_pause(s, err) < 0)
+		return -1;
+	int r = agent_set_sample(s->agent, mean, err);
+	struct mlz_err e2;
+	if (session_unpause(s, NULL, r < 0 ? &e2 : err) < 0 && r == 0)
+		return -1;
+	if (r == 0)
+		s->sample_mean = mean;
 	return r;
 }

@@ -117,6 +117,7 @@ const struct cmd_entry cmd_blocks_entry = {
 		"The count and bytes cover every block that passes the filters, not only those shown.",
 	.opts = opts,
 	.max_args = 0,
+	.flags = CMD_ESTIMATES,
 	.exec = cmd_blocks_exec,
 	.text = cmd_blocks_text,
 };

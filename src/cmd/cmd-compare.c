@@ -59,7 +59,7 @@ static void cmd_compare_text(const struct jv *r, struct strbuf *out)
 		    jv_get_str(r, "by", ""));
 	if (!jv_get(r, "untraced")->u.b)
 		strbuf_addstr(out, "(traced blocks only: one side has no heap walk for the blocks from before attach)\n");
-	groups_text(jv_get(r, "groups"), true, out);
+	groups_text(jv_get(r, "groups"), true, cmd_estimated(r), out);
 }
 
 static const struct cmd_opt opts[] = { GROUPING_OPTS, { NULL, NULL, NULL } };
@@ -75,6 +75,7 @@ const struct cmd_entry cmd_compare_entry = {
 	.opts = opts,
 	.min_args = 2,
 	.max_args = 2,
+	.flags = CMD_ESTIMATES,
 	.exec = cmd_compare_exec,
 	.text = cmd_compare_text,
 };

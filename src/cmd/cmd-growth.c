@@ -56,7 +56,7 @@ static void cmd_growth_text(const struct jv *r, struct strbuf *out)
 	strbuf_add_escaped(out, jv_get_str(r, "since", ""));
 	strbuf_addf(out, ": %+" PRId64 " bytes, %+" PRId64 " blocks; groups that grew:\n", jv_get_int(r, "size_diff", 0),
 		    jv_get_int(r, "count_diff", 0));
-	groups_text(jv_get(r, "groups"), true, out);
+	groups_text(jv_get(r, "groups"), true, cmd_estimated(r), out);
 }
 
 static const struct cmd_opt opts[] = { GROUPING_OPTS, { NULL, NULL, NULL } };
@@ -70,6 +70,7 @@ const struct cmd_entry cmd_growth_entry = {
 		"(objgraph's show_growth). Each call moves the starting point to now.",
 	.opts = opts,
 	.max_args = 0,
+	.flags = CMD_ESTIMATES,
 	.exec = cmd_growth_exec,
 	.text = cmd_growth_text,
 };

@@ -57,6 +57,8 @@ static int cmd_info_exec(struct cmd_ctx *c)
 		jv_set(tr, "allocator", jv_string(si.allocator));
 		jv_set(tr, "breakpoints", jv_int((int64_t)si.breakpoints));
 		jv_set(tr, "scratch", jv_addr(si.scratch));
+		/* 0: every call is recorded; else the mean of byte sampling (figures are estimates). */
+		jv_set(tr, "sample", jv_int((int64_t)si.sample_bytes));
 	}
 	/* Held at its exit, nothing of it runs again: letting go undoes nothing. */
 	jv_set(tr, "changes_to_undo", jv_int(t->state == TARGET_HELD ? 0 : (int64_t)cleanup_pending(&t->cleanup)));
@@ -105,6 +107,10 @@ static void cmd_info_text(const struct jv *r, struct strbuf *out)
 		    jv_get(tr, "allocations")->u.b ? "on" : "off");
 	if (jv_get_str(tr, "by", NULL))
 		strbuf_addf(out, " (by %s)", jv_get_str(tr, "by", ""));
+	if (jv_get_int(tr, "sample", 0)) {
+		strbuf_addstr(out, ", byte sampling with mean ");
+		cmd_add_bytes_human(out, (uint64_t)jv_get_int(tr, "sample", 0));
+	}
 	strbuf_addf(out, ", %" PRId64 " changes to undo at detach\n", jv_get_int(tr, "changes_to_undo", 0));
 }
 
@@ -118,6 +124,7 @@ const struct cmd_entry cmd_info_entry = {
 		"what mlyze has in place in it. Works after the process has ended. On a core file: the core, the "
 		"program's name and arguments, its threads and the signal that ended it.",
 	.max_args = 0,
+	.flags = CMD_ESTIMATES,
 	.exec = cmd_info_exec,
 	.text = cmd_info_text,
 };

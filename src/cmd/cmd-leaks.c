@@ -155,7 +155,7 @@ const struct cmd_entry cmd_leaks_entry = {
 		"site (traced) or size class (untraced).",
 	.opts = opts,
 	.max_args = 0,
-	.flags = CMD_NEEDS_IMAGE,
+	.flags = CMD_NEEDS_IMAGE | CMD_ESTIMATES,
 	.exec = cmd_leaks_exec,
 	.text = cmd_leaks_text,
 };

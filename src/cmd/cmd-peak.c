@@ -40,7 +40,7 @@ static void cmd_peak_text(const struct jv *r, struct strbuf *out)
 	strbuf_addf(out, "peak: %" PRId64 " bytes in %" PRId64 " blocks at %.1f s (now %" PRId64 " bytes)\n",
 		    jv_get_int(r, "bytes", 0), jv_get_int(r, "blocks", 0), jv_get(r, "seconds")->u.d,
 		    jv_get_int(r, "now_bytes", 0));
-	groups_text(jv_get(r, "groups"), false, out);
+	groups_text(jv_get(r, "groups"), false, cmd_estimated(r), out);
 }
 
 static const struct cmd_opt opts[] = {
@@ -59,7 +59,7 @@ const struct cmd_entry cmd_peak_entry = {
 		"first free that follows a new high.",
 	.opts = opts,
 	.max_args = 0,
-	.flags = CMD_NEEDS_EVENTS,
+	.flags = CMD_NEEDS_EVENTS | CMD_ESTIMATES,
 	.exec = cmd_peak_exec,
 	.text = cmd_peak_text,
 };

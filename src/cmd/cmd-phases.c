@@ -65,7 +65,7 @@ static void cmd_phases_text(const struct jv *r, struct strbuf *out)
 			    jv_get(p, "end")->kind == JV_NULL ? " (open)" : "", jv_get_int(p, "delta_bytes", 0),
 			    jv_get_int(p, "delta_blocks", 0), jv_get_int(p, "peak_above_start", 0));
 		if (jv_len(jv_get(p, "groups")))
-			groups_text(jv_get(p, "groups"), true, out);
+			groups_text(jv_get(p, "groups"), true, cmd_estimated(r), out);
 	}
 }
 
@@ -81,7 +81,7 @@ const struct cmd_entry cmd_phases_entry = {
 		"--top says otherwise).",
 	.opts = opts,
 	.max_args = 0,
-	.flags = CMD_NEEDS_EVENTS,
+	.flags = CMD_NEEDS_EVENTS | CMD_ESTIMATES,
 	.exec = cmd_phases_exec,
 	.text = cmd_phases_text,
 };

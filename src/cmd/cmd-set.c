@@ -30,14 +30,20 @@ static int cmd_set_exec(struct cmd_ctx *c)
 			if (cmd_size("set", "memory-limit", value, MIN_LIMIT, MAX_LIMIT, &bytes, &c->err) < 0)
 				return -1;
 			liveset_set_limit(ls, (size_t)bytes);
+		} else if (!strcmp(name, "sample")) {
+			if (cmd_size("set", "sample", value, 0, SAMPLE_MAX, &bytes, &c->err) < 0 ||
+			    session_set_sample(c->s, bytes, &c->err) < 0)
+				return -1;
 		} else {
 			return mlz_error_kind(&c->err, MLZ_E_USAGE,
-					      "set: unknown setting '%s' (settings: max-stack-depth, memory-limit)", name);
+					      "set: unknown setting '%s' (settings: max-stack-depth, memory-limit, sample)",
+					      name);
 		}
 	}
 	c->result = jv_object();
 	jv_set(c->result, "max-stack-depth", jv_int(ls->max_depth));
 	jv_set(c->result, "memory-limit", jv_int((int64_t)ls->mem_limit));
+	jv_set(c->result, "sample", jv_int((int64_t)c->s->sample_mean));
 	return 0;
 }
 
@@ -59,13 +65,15 @@ static void cmd_set_text(const struct jv *r, struct strbuf *out)
 {
 	strbuf_addf(out, "max-stack-depth %" PRId64 "\nmemory-limit ", jv_get_int(r, "max-stack-depth", 0));
 	add_size(out, (uint64_t)jv_get_int(r, "memory-limit", 0));
+	strbuf_addstr(out, "\nsample ");
+	add_size(out, (uint64_t)jv_get_int(r, "sample", 0));
 	strbuf_addch(out, '\n');
 }
 
 const struct cmd_entry cmd_set_entry = {
 	.name = "set",
 	.usage = "set [NAME VALUE]",
-	.summary = "show the settings, or change one (max-stack-depth N, memory-limit SIZE)",
+	.summary = "show the settings, or change one (max-stack-depth N, memory-limit SIZE, sample SIZE)",
 	.help = "Without arguments shows the settings. 'set max-stack-depth N' (1 to 256, default 32) sets how "
 		"many frames are recorded for each allocation from now on: deeper stacks tell sites apart "
 		"better, shallower ones cost less per allocation. 'set memory-limit SIZE' (bytes, or with K, M, "
@@ -73,7 +81,13 @@ const struct cmd_entry cmd_set_entry = {
 		"figures, snapshots): when a new stack would take them past it, stacks nothing refers to any "
 		"more are released first, and if that is not enough new stacks are cut to their first 8 frames, "
 		"then 2, and stats says so. Counts and bytes stay exact; only where they are attributed gets "
-		"coarser. Setting it again makes new stacks whole again until the tables reach the new limit.",
+		"coarser. Setting it again makes new stacks whole again until the tables reach the new limit. "
+		"'set sample SIZE' (0 to 1T; 0, the default unless --sample, traces every call) turns on byte "
+		"sampling in the agent for the allocations made from now on: one of size bytes is recorded "
+		"with probability 1 - exp(-size/SIZE), always when it is SIZE or more, and counts and bytes "
+		"are scaled by the inverse probability. From the first time sampling is on, every figure of "
+		"traced blocks is an estimate and says so ('estimated' in JSON, '~' in text), also after "
+		"'set sample 0'. Breakpoint tracing refuses it.",
 	.max_args = 2,
 	.exec = cmd_set_exec,
 	.text = cmd_set_text,

@@ -114,6 +114,7 @@ const struct cmd_entry cmd_snapshot_entry = {
 		"the new one, taken under the same name, comes last in 'snapshots'.",
 	.opts = opts,
 	.max_args = 1,
+	.flags = CMD_ESTIMATES,
 	.exec = cmd_snapshot_exec,
 	.text = cmd_snapshot_text,
 };

@@ -36,13 +36,14 @@ static int cmd_top_exec(struct cmd_ctx *c)
 
 static void cmd_top_text(const struct jv *r, struct strbuf *out)
 {
-	strbuf_addf(out, "%" PRId64 " bytes live in %" PRId64 " blocks", jv_get_int(r, "size", 0),
+	const char *est = cmd_estimated(r) ? "~" : "";
+	strbuf_addf(out, "%s%" PRId64 " bytes live in %s%" PRId64 " blocks", est, jv_get_int(r, "size", 0), est,
 		    jv_get_int(r, "count", 0));
 	if (jv_get_int(r, "untraced_count", 0))
 		strbuf_addf(out, " (%" PRId64 " bytes in %" PRId64 " from before attach)", jv_get_int(r, "untraced_size", 0),
 			    jv_get_int(r, "untraced_count", 0));
 	strbuf_addf(out, ", by %s\n", jv_get_str(r, "by", ""));
-	groups_text(jv_get(r, "groups"), false, out);
+	groups_text(jv_get(r, "groups"), false, cmd_estimated(r), out);
 }
 
 static const struct cmd_opt opts[] = { GROUPING_OPTS, { NULL, NULL, NULL } };
@@ -56,6 +57,7 @@ const struct cmd_entry cmd_top_entry = {
 		"'leaked' report.",
 	.opts = opts,
 	.max_args = 0,
+	.flags = CMD_ESTIMATES,
 	.exec = cmd_top_exec,
 	.text = cmd_top_text,
 };

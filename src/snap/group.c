@@ -418,7 +418,16 @@ static const char *base(const char *path)
 	return b ? b + 1 : path;
 }
 
-void groups_text(const struct jv *groups, bool with_diff, struct strbuf *out)
+/* A figure in a column of width w, after a '~' when it is an estimate. */
+static void add_figure(struct strbuf *out, int w, const char *fmt, int64_t v, bool estimated)
+{
+	char num[32], cell[40];
+	snprintf(num, sizeof(num), fmt, v);
+	snprintf(cell, sizeof(cell), "%s%s", estimated ? "~" : "", num);
+	strbuf_addf(out, " %*s", w, cell);
+}
+
+void groups_text(const struct jv *groups, bool with_diff, bool estimated, struct strbuf *out)
 {
 	if (with_diff)
 		strbuf_addf(out, "%5s %12s %12s %9s %9s  %s\n", "ID", "SIZE", "+SIZE", "COUNT", "+COUNT", "WHERE");
@@ -426,12 +435,15 @@ void groups_text(const struct jv *groups, bool with_diff, struct strbuf *out)
 		strbuf_addf(out, "%5s %12s %9s  %s\n", "ID", "SIZE", "COUNT", "WHERE");
 	for (size_t i = 0; i < jv_len(groups); i++) {
 		const struct jv *o = jv_at(groups, i);
-		strbuf_addf(out, "%5" PRId64 " %12" PRId64, jv_get_int(o, "id", 0), jv_get_int(o, "size", 0));
+		/* Groups of blocks from before attach are walked, not sampled: exact. */
+		bool est = estimated && !jv_get_str(o, "size_class", NULL);
+		strbuf_addf(out, "%5" PRId64, jv_get_int(o, "id", 0));
+		add_figure(out, 12, "%" PRId64, jv_get_int(o, "size", 0), est);
 		if (with_diff)
-			strbuf_addf(out, " %+12" PRId64, jv_get_int(o, "size_diff", 0));
-		strbuf_addf(out, " %9" PRId64, jv_get_int(o, "count", 0));
+			add_figure(out, 12, "%+" PRId64, jv_get_int(o, "size_diff", 0), est);
+		add_figure(out, 9, "%" PRId64, jv_get_int(o, "count", 0), est);
 		if (with_diff)
-			strbuf_addf(out, " %+9" PRId64, jv_get_int(o, "count_diff", 0));
+			add_figure(out, 9, "%+" PRId64, jv_get_int(o, "count_diff", 0), est);
 		const char *fn = jv_get_str(o, "function", NULL), *file = jv_get_str(o, "file", NULL);
 		strbuf_addstr(out, "  ");
 		if (fn)
