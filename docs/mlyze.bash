@@ -9,11 +9,11 @@ _mlyze_commands="snapshot snapshots compare growth top blocks show peak mark pha
 _mlyze()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local opts="-e -x --json --no-trace --agent --breakpoints --debug-dir -h --help -V --version"
+	local opts="-e -x --json --no-trace --agent --breakpoints --sample --debug-dir -h --help -V --version"
 	local modes="attach run core help" mode="" i
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
-		-e | -x | --debug-dir) ((i++)) ;;
+		-e | -x | --debug-dir | --sample) ((i++)) ;;
 		attach | run | core | help) mode=${COMP_WORDS[i]}; break ;;
 		esac
 	done
@@ -21,6 +21,7 @@ _mlyze()
 	-e) mapfile -t COMPREPLY < <(compgen -W "$_mlyze_commands" -- "$cur"); return ;;
 	-x) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
 	--debug-dir) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
+	--sample) mapfile -t COMPREPLY < <(compgen -W "64K 512K 1M" -- "$cur"); return ;;
 	esac
 	case $mode in
 	"")
