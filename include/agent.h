@@ -105,6 +105,7 @@ struct agent {
 	uint64_t gen_mean[256];
 	uint64_t set, set_mask;  /* the address set in the process */
 	uint64_t unsampled_seen; /* the threads' unsampled counts as last read */
+	uint64_t grow_after;     /* the set's growth failed: not before this many drains */
 	uint64_t (*areas)[2];
 	/* The process is about to end and its memory still exists: take the last snapshot. */
 	void (*on_process_exit)(void *arg);
@@ -140,6 +141,10 @@ int agent_remove(struct agent *a, struct mlz_err *err);
  * what the install will do.
  */
 int agent_set_sample(struct agent *a, uint64_t mean, struct mlz_err *err);
+/* Whether the address set should grow: a quarter of it holds live recorded blocks. */
+bool agent_set_wants_room(const struct agent *a);
+/* Grow the address set (rebuilt fourfold, or more); every thread must be stopped. 0 or -1. */
+int agent_grow_set(struct agent *a, struct mlz_err *err);
 /* Allocations the threads' countdowns left out so far (read from the process). */
 uint64_t agent_unsampled(struct agent *a);
 /* Read what the agent recorded since the last drain into the live set. */

@@ -64,7 +64,7 @@ struct agent_slot {
  * its free.
  */
 #define AGENT_SET_WAYS 8
-#define AGENT_SET_PROBE 2
+#define AGENT_SET_PROBE 4
 #define AGENT_SET_REMOVED 1ull
 
 static inline uint64_t agent_set_hash(uint64_t addr)

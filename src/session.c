@@ -144,6 +144,15 @@ static void service_tracer(struct session *s)
 		strbuf_addf(&s->target->notices, "allocation tracing is off: %s\n", err.msg);
 	if (s->agent && s->agent->want_install && agent_install_pending(s->agent, &err) < 0)
 		strbuf_addf(&s->target->notices, "allocation tracing is off: %s\n", err.msg);
+	/* Byte sampling's address set filling up: grow it now, with the process held a moment. */
+	if (s->agent && !s->paused && target_runs(s->target) && agent_set_wants_room(s->agent) &&
+	    target_stop(s->target, &err) == 0) {
+		struct mlz_err e2;
+		if (agent_grow_set(s->agent, &err) < 0)
+			strbuf_addf(&s->target->notices, "the agent's address set cannot grow (%s): samples it "
+				    "has no room for are dropped, and counted\n", err.msg);
+		target_resume(s->target, &e2);
+	}
 }
 
 int session_serve(struct session *s, int timeout_ms, unsigned flags)

@@ -34,11 +34,15 @@ extern const uint8_t agent_blob[], agent_blob_end[];
 #define FRAMES_CAP (1u << 20)
 #define CACHES_SIZE ((size_t)AGENT_SLOTS * AGENT_CACHE_SLOTS * sizeof(struct unw_cache_slot))
 /*
- * The address set of sampled blocks: 512K slots in 4 MiB (only touched lines
- * become resident), room for the blocks sampled out of tens of GiB live at
- * the default means. A full bucket pair drops a sample, counted.
+ * The address set of sampled blocks: room for 512K slots in 4 MiB (only
+ * touched lines become resident), enough for the blocks sampled out of tens
+ * of GiB live at the usual means. It starts at SET_MIN_BUCKETS (256 KiB, so
+ * the lookup every free makes stays in cache) and grows fourfold, rebuilt by
+ * mlyze with the process stopped, once a quarter of it holds live blocks. A
+ * full bucket pair drops a sample, counted.
  */
 #define SET_BUCKETS (64u << 10)
+#define SET_MIN_BUCKETS 4096u
 #define SET_SIZE ((size_t)SET_BUCKETS * AGENT_SET_WAYS * sizeof(uint64_t))
 #define STUB_SIZE 16
 #define TRAMP_SIZE 128
@@ -348,7 +352,7 @@ static int install(struct agent *a, const uint64_t *addrs, struct mlz_err *err)
 	c.frames = c.stacks + STACK_ENTRIES * sizeof(struct agent_stack);
 	c.caches = c.frames + FRAMES_CAP * sizeof(uint64_t);
 	c.set = c.caches + CACHES_SIZE;
-	c.set_mask = SET_BUCKETS - 1;
+	c.set_mask = SET_MIN_BUCKETS - 1; /* the mapping is fresh: the set is empty */
 	a->set = c.set, a->set_mask = c.set_mask;
 	/* Sampling from the first call on (--sample): the set starts empty, as the live set does. */
 	c.sample_seed = a->sample_seed;
@@ -491,34 +495,91 @@ end:
 }
 
 /*
- * Going from every call to sampling: the blocks live now were recorded
- * without the set, and sampling records only the frees of blocks in it. Put
- * them in; one that finds no room leaves the live set, since its free would
- * never be seen (counted: stats says how many).
+ * Whether no thread can be in the middle of the agent: every thread stopped,
+ * none with its PC in the agent or inside a hooked call. A thread stopped
+ * there may hold a bucket's address computed with the old mask; so the set
+ * is rebuilt only when none is, letting the process run a moment (up to 50
+ * times 1 ms) until then. Every thread must be stopped; it is left so.
  */
-static int fill_set(struct agent *a, struct mlz_err *err)
+static int quiesce(struct agent *a, struct mlz_err *err)
 {
-	size_t size = (size_t)(a->set_mask + 1) * AGENT_SET_WAYS * sizeof(uint64_t);
-	uint64_t *set = xmalloc(size);
-	if (target_read(a->t, a->set, set, size) != (ssize_t)size) {
-		free(set);
-		return mlz_error(err, "cannot read the agent's address set at 0x%llx", (unsigned long long)a->set);
+	for (int tries = 0; agent_busy(a); tries++) {
+		if (tries == 50)
+			return mlz_error(err, "a thread stays inside an allocator call: try again");
+		if (target_resume(a->t, err) < 0)
+			return -1;
+		struct timespec nap = { 0, 1000000 };
+		nanosleep(&nap, NULL);
+		target_poll(a->t);
+		if (target_stop(a->t, err) < 0)
+			return -1;
 	}
+	return 0;
+}
+
+/*
+ * Rebuild the address set with mask + 1 buckets from the blocks the live
+ * set holds, every thread stopped and none inside the agent: going from
+ * every call to sampling (the blocks recorded exactly must keep their
+ * frees), or growing it. A block that finds no room leaves the live set,
+ * since its free would never be seen (stats counts it).
+ */
+static int rebuild_set(struct agent *a, uint64_t mask, struct mlz_err *err)
+{
+	if (quiesce(a, err) < 0)
+		return -1;
+	agent_drain(a); /* what the calls that just ended recorded */
+	size_t size = (size_t)(mask + 1) * AGENT_SET_WAYS * sizeof(uint64_t);
+	uint64_t *set = xcalloc(1, size);
 	size_t nout = 0, alloc = 0;
 	uint64_t *out = NULL;
 	BLOCKTAB_FOREACH(&a->ls->blocks, b) {
-		if (!set_put(set, a->set_mask, b->addr)) {
+		if (!set_put(set, mask, b->addr)) {
 			ALLOC_GROW(out, nout + 1, alloc);
 			out[nout++] = b->addr;
 		}
 	}
 	int r = target_write(a->t, a->set, set, size, err);
-	free(set);
-	for (size_t i = 0; r == 0 && i < nout; i++)
-		liveset_remove(a->ls, out[i]);
 	if (r == 0)
+		r = target_write(a->t, a->ctl + offsetof(struct agent_ctl, set_mask), &mask, sizeof(mask), err);
+	free(set);
+	if (r == 0) {
+		a->set_mask = mask;
+		for (size_t i = 0; i < nout; i++)
+			liveset_remove(a->ls, out[i]);
 		a->st.set_overflow += nout;
+	}
 	free(out);
+	return r;
+}
+
+bool agent_set_wants_room(const struct agent *a)
+{
+	return a->installed && a->sample_mean && a->set_mask + 1 < SET_BUCKETS && a->st.drains >= a->grow_after &&
+	       a->ls->blocks.n > (a->set_mask + 1) * AGENT_SET_WAYS / 4;
+}
+
+/* The mask of a set with room for the live set's blocks at a quarter full (at most SET_BUCKETS). */
+static uint64_t mask_for(const struct agent *a)
+{
+	uint64_t mask = a->set_mask;
+	while (mask + 1 < SET_BUCKETS && a->ls->blocks.n > (mask + 1) * AGENT_SET_WAYS / 4)
+		mask = mask * 4 + 3;
+	return mask;
+}
+
+int agent_grow_set(struct agent *a, struct mlz_err *err)
+{
+	uint64_t mask = mask_for(a);
+	if (mask == a->set_mask)
+		return 0;
+	int r = rebuild_set(a, mask, err);
+	if (r < 0) { /* not again for a second of drains; the notice only the first time */
+		bool first = !a->grow_after;
+		a->grow_after = a->st.drains + 1000 / AGENT_DRAIN_MS;
+		if (!first)
+			r = 0;
+	}
 	return r;
 }
 
@@ -534,7 +595,7 @@ int agent_set_sample(struct agent *a, uint64_t mean, struct mlz_err *err)
 	}
 	if (a->installed) {
 		agent_drain(a); /* what was recorded at the old mean, read at it */
-		if (mean && !a->sample_mean && fill_set(a, err) < 0)
+		if (mean && !a->sample_mean && rebuild_set(a, mask_for(a), err) < 0)
 			return -1;
 		struct { uint64_t sample, seed, set, set_mask; uint32_t set_used; } w = {
 			mean ? mean << 8 | gen : 0, a->sample_seed, a->set, a->set_mask, 1,
