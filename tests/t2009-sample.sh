@@ -93,6 +93,19 @@ test_expect_success '--sample 64K: estimates per site within 10 %, every large b
 	end && step 5 && wait $spid
 '
 
+# At --sample 1K the fixture (SCALE 10) records about 20,000 live blocks: the agent's address set
+# (room for 32K at first) grows while the process runs; what found no room meanwhile is counted.
+test_expect_success 'the address set grows with the live samples; drops, if any, are counted' '
+	fixture_start fx-sample "$TRASH/truth.json" 10 && spid=$FIXTURE_PID &&
+	session $spid --sample 1K && step 1 && ask "top --by function --top 0" && ask stats &&
+	within 10 $(site "top --by function --top 0" fx_small size) 20480000 &&
+	test $(site "top --by function --top 0" fx_large count) = 50 &&
+	result stats | jq -e ".recorded_blocks > 15000 and .sample_dropped < .recorded_blocks / 20 and .lost == 0" &&
+	step 2 && ask "top --by function --top 0" &&
+	within 10 $(site "top --by function --top 0" fx_small size) 10240000 &&
+	end && fixture_stop $spid
+'
+
 # Counts round 1/p by the block's address (liveset_weigh), which differs from run to run.
 test_expect_success 'the same seed samples the same calls: equal bytes in two runs' '
 	for run in 1 2; do
