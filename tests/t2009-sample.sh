@@ -163,6 +163,19 @@ test_expect_success 'text output marks estimates with ~ and names the mean' '
 	fixture_stop $spid
 '
 
+test_lazy_prereq GO 'command -v go && HOME=$TRASH go version'
+
+# go tool pprof, the reference reader, says what the profile is: the comment names the estimate.
+test_expect_success GO 'export pprof under sampling: the profile says its values are estimates' '
+	fixture_start fx-sample "$TRASH/truth.json" 100 && spid=$FIXTURE_PID &&
+	session $spid --sample 64K && step 1 && ask "export pprof $TRASH/s.pb.gz" &&
+	result "export pprof $TRASH/s.pb.gz" | jq -e ".estimated == true and .sample_bytes == 65536" &&
+	HOME=$TRASH GOCACHE=$TRASH/gocache GOPATH=$TRASH/gopath GOPROXY=off GOTOOLCHAIN=local GOTELEMETRY=off \
+		PPROF_TMPDIR=$TRASH/pproftmp go tool pprof -symbolize=none -comments s.pb.gz >comments &&
+	grep "values are estimates from byte sampling with mean 65536 bytes" comments &&
+	end && fixture_stop $spid
+'
+
 test_expect_success 'breakpoints, --no-trace and cores refuse sampling, with the reason' '
 	test_expect_code 64 "$MLYZE" --breakpoints --sample 64K attach 1 2>err &&
 	cat >expect <<-\EOF &&
