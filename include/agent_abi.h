@@ -33,7 +33,7 @@
 #define AGENT_CACHE_SLOTS 256    /* a thread's cache of unwind rows by PC (unwtab.h) */
 
 /* A thread's nesting and sampling state, found by its thread pointer (%fs:0). */
-struct agent_slot {
+struct agent_slot { /* 64 bytes */
 	uint64_t key;       /* the thread pointer, 0 free */
 	uint64_t outer_rsp; /* the entry stack pointer of the outermost call in progress */
 	uint32_t depth;     /* hooked calls in progress: only the outermost is recorded */
@@ -43,8 +43,10 @@ struct agent_slot {
 	uint64_t rng;       /* xorshift64* state, 0 until the thread's first sampled decision */
 	uint64_t sample_seen; /* ctl.sample the countdown was drawn for: redrawn when it changes */
 	uint64_t unsampled; /* allocations this thread made that sampling did not record */
-	uint64_t pad[2];
-};
+	uint64_t pad;
+} __attribute__((aligned(64)));
+
+_Static_assert(sizeof(struct agent_slot) == 64, "a thread's slot is one cache line");
 
 /*
  * Byte sampling (ctl.sample != 0): an allocation of size bytes is recorded
@@ -122,8 +124,11 @@ struct agent_ctl {
 	uint64_t set, set_mask;     /* the address set: (set_mask + 1) buckets of AGENT_SET_WAYS words */
 	uint32_t set_used;          /* sampling was on once: exact frees must leave the set too */
 	uint32_t pad2;
-	/* Written by the agent. */
-	uint64_t head;              /* bytes reserved in the ring, ever */
+	/*
+	 * Written by the agent. A line of its own: every record moves head,
+	 * and the fields above are read on every call by every thread.
+	 */
+	uint64_t head __attribute__((aligned(64))); /* bytes reserved in the ring, ever */
 	uint64_t lost;              /* events dropped: the ring stayed full */
 	uint64_t abandoned;         /* calls left by longjmp, found at the next call */
 	uint64_t noslot;            /* calls by a thread with no slot left (recorded, nesting unknown) */
@@ -138,8 +143,8 @@ struct agent_ctl {
 	/* Written by mlyze. */
 	uint64_t tail;              /* bytes consumed */
 	uint64_t heartbeat;         /* drains so far */
-	/* The agent's, per thread. */
-	struct agent_slot slots[AGENT_SLOTS];
+	/* The agent's, per thread: a cache line each, so threads never share one. */
+	struct agent_slot slots[AGENT_SLOTS] __attribute__((aligned(64)));
 };
 
 /* The alloc kinds (enum alloc_kind's values; mlyze asserts they agree): the agent reads each one's size. */
