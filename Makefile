@@ -84,9 +84,8 @@ $(B)/agent/%.o: src/agent/payload/%.c include/agent_abi.h src/agent/payload/samp
 $(B)/agent/%.o: src/agent/payload/%.S
 	@mkdir -p $(dir $@)
 	$(CC) $(AGENT_CFLAGS) -c -o $@ $<
-$(B)/agent/agent.bin: $(B)/agent/thunk.o $(B)/agent/agent.o $(B)/agent/sample.o src/agent/payload/payload.lds
-	ld -static -nostdlib -T src/agent/payload/payload.lds -o $(B)/agent/agent.elf $(B)/agent/thunk.o $(B)/agent/agent.o \
-		$(B)/agent/sample.o
+$(B)/agent/agent.bin: $(B)/agent/thunk.o $(B)/agent/agent.o src/agent/payload/payload.lds
+	ld -static -nostdlib -T src/agent/payload/payload.lds -o $(B)/agent/agent.elf $(B)/agent/thunk.o $(B)/agent/agent.o
 	@# It must need no loader: no GOT, PLT or relocations, the thunk at 0, the control block at its place.
 	@! readelf -SW $(B)/agent/agent.elf | grep -E '\.(got|plt|rela|dynamic)' || { echo "agent: needs relocation"; exit 1; }
 	@nm $(B)/agent/agent.elf | grep -q '^0000000000000000 [tT] agent_thunk$$' || { echo "agent: thunk not at 0"; exit 1; }

@@ -15,8 +15,8 @@
 #include <cmocka.h>
 
 #include "liveset.h"
-/* The agent's code itself, built here with the host compiler: it calls nothing outside the file. */
-#include "../../src/agent/payload/sample.c"
+/* The agent's code itself, built here with the host compiler: it calls nothing outside the header. */
+#include "../../src/agent/payload/sample.h"
 
 static void neg_ln_matches_libm(void **state)
 {

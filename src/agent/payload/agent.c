@@ -363,6 +363,9 @@ static bool decide(struct agent_ctl *c, struct agent_frame *f, uint64_t smp, uin
 	return false;
 }
 
+static void record(struct agent_ctl *c, struct agent_frame *f, uint32_t idx, uint32_t kind, uint64_t smp,
+		   uint64_t old);
+
 void agent_leave(struct agent_frame *f)
 {
 	struct agent_ctl *c = &agent_ctl;
@@ -374,7 +377,14 @@ void agent_leave(struct agent_frame *f)
 	uint32_t idx = (uint32_t)f->idx & (AGENT_MAXHOOKS - 1), kind = c->kind[idx];
 	uint64_t smp = __atomic_load_n(&c->sample, __ATOMIC_RELAXED), old = f->rdi;
 	if ((smp || c->set_used) && !decide(c, f, smp, &kind, &old))
-		return;
+		return; /* sampling's fast path: no record, no unwinding */
+	record(c, f, idx, kind, smp, old);
+}
+
+/* Unwind (or copy the stack), reserve and write the record of this call. Out of line: the fast path above saves less. */
+static __attribute__((noinline)) void record(struct agent_ctl *c, struct agent_frame *f, uint32_t idx, uint32_t kind,
+					     uint64_t smp, uint64_t old)
+{
 	uint64_t tp = thread_pointer(), sp = (uint64_t)&f->ret, pc = c->entry[idx];
 	int32_t tid = c->tid_off ? *(const int32_t *)(tp + (uint64_t)c->tid_off) : (int32_t)sys0(SYS_gettid_);
 	uint32_t flags = 0, stack = 0;
