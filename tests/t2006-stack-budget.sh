@@ -98,12 +98,16 @@ test_expect_success 'set memory-limit: sizes with units, bad ones refused' '
 	cat >expect <<-\EOF &&
 	max-stack-depth 32
 	memory-limit 64M
+	sample 0
 	max-stack-depth 32
 	memory-limit 1G
+	sample 0
 	max-stack-depth 32
 	memory-limit 3M
+	sample 0
 	max-stack-depth 32
 	memory-limit 3M
+	sample 0
 	EOF
 	test_cmp expect set.out &&
 	cat >expect <<-\EOF &&
