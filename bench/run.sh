@@ -136,6 +136,9 @@ if command -v heaptrack >/dev/null; then
 	rm -f "$work"/ht*
 fi
 
+# Byte sampling's overhead against untraced and against every call traced, in this same run.
+bash "$b/sample.sh" $([ "$quick" = --quick ] && echo 2 || echo 5)
+
 if command -v sqlite3 >/dev/null; then
 	echo "== sqlite3 (Debian's, stripped): 100k INSERTs into an in-memory table, run under each"
 	{ echo "CREATE TABLE t(a INTEGER, b TEXT);"; echo "BEGIN;"

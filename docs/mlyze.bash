@@ -9,11 +9,11 @@ _mlyze_commands="snapshot snapshots compare trend watch growth top blocks show p
 _mlyze()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local opts="-e -x -p -o --json --stop-on-error --watch --no-trace --agent --breakpoints --alloc-fn --bytes --debug-dir -h --help -V --version"
+	local opts="-e -x -p -o --json --stop-on-error --watch --no-trace --agent --breakpoints --alloc-fn --bytes --sample --debug-dir -h --help -V --version"
 	local modes="attach run core open help" mode="" i
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
-		-e | -x | -o | --debug-dir | --alloc-fn | --watch) ((i++)) ;;
+		-e | -x | -o | --debug-dir | --alloc-fn | --watch | --sample) ((i++)) ;;
 		-p) mode=attach; ((i++)) ;;
 		attach | run | core | open | help) mode=${COMP_WORDS[i]}; break ;;
 		esac
@@ -24,6 +24,7 @@ _mlyze()
 	-p) mapfile -t COMPREPLY < <(compgen -W "$(cd /proc && printf '%s\n' [0-9]*)" -- "$cur"); return ;;
 	--debug-dir) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
 	--alloc-fn) return ;;
+	--sample) mapfile -t COMPREPLY < <(compgen -W "64K 512K 1M" -- "$cur"); return ;;
 	esac
 	case $mode in
 	"")

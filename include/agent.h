@@ -48,6 +48,9 @@ struct agent_stats {
 	uint64_t table_bytes, table_builds; /* the unwind tables written into the process */
 	double install_ms;         /* how long the process was stopped for the install */
 	uint64_t nested_kind[AK_NKINDS];
+	uint64_t set_full;         /* sampled allocations not recorded: the address set had no room */
+	uint64_t unsampled_noslot; /* allocations sampling left out on threads without a slot */
+	uint64_t set_overflow;     /* live blocks dropped when sampling began: no room in the set for them */
 };
 
 struct agent_hook {
@@ -96,6 +99,13 @@ struct agent {
 	uint16_t last_tidx;
 	size_t left_mapped;      /* bytes left in the process at detach (a thread was still inside) */
 	struct agent_stats st;
+	/* Byte sampling: the mean now (0: every call), the seed, and each generation's mean (agent_abi.h). */
+	uint64_t sample_mean, sample_seed;
+	unsigned sample_gen;
+	uint64_t gen_mean[256];
+	uint64_t set, set_mask;  /* the address set in the process */
+	uint64_t unsampled_seen; /* the threads' unsampled counts as last read */
+	uint64_t grow_after;     /* the set's growth failed: not before this many drains */
 	uint64_t (*areas)[2];
 	/* The process is about to end and its memory still exists: take the last snapshot. */
 	void (*on_process_exit)(void *arg);
@@ -122,6 +132,21 @@ int agent_install_pending(struct agent *a, struct mlz_err *err);
  * The target is left stopped (detach resumes it).
  */
 int agent_remove(struct agent *a, struct mlz_err *err);
+/*
+ * Sample allocations with mean bytes (0: record every call), from now on for
+ * new allocations. Every thread must be stopped when the agent is installed:
+ * going from exact to sampled puts the blocks live now into the agent's
+ * address set, so that their frees are still seen (those that find no room
+ * leave the live set, counted in stats). Before the install it only says
+ * what the install will do.
+ */
+int agent_set_sample(struct agent *a, uint64_t mean, struct mlz_err *err);
+/* Whether the address set should grow: a quarter of it holds live recorded blocks. */
+bool agent_set_wants_room(const struct agent *a);
+/* Grow the address set (rebuilt fourfold, or more); every thread must be stopped. 0 or -1. */
+int agent_grow_set(struct agent *a, struct mlz_err *err);
+/* Allocations the threads' countdowns left out so far (read from the process). */
+uint64_t agent_unsampled(struct agent *a);
 /* Read what the agent recorded since the last drain into the live set. */
 void agent_drain(struct agent *a);
 void agent_free(struct agent *a);

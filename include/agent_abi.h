@@ -23,7 +23,7 @@
  * writes it with process_vm_readv/writev; nothing else is shared.
  */
 #define AGENT_MAGIC 0x32746e6567617a6cull /* "lzagent2" */
-#define AGENT_VERSION 2
+#define AGENT_VERSION 3
 #define AGENT_STUBS_OFF 0xc000u
 #define AGENT_DATA_OFF 0x10000u
 #define AGENT_MAXHOOKS 16
@@ -32,13 +32,48 @@
 #define AGENT_MAX_DEPTH 256      /* frames of a stack the agent unwinds, at most */
 #define AGENT_CACHE_SLOTS 256    /* a thread's cache of unwind rows by PC (unwtab.h) */
 
-/* A thread's nesting state, found by its thread pointer (%fs:0). */
-struct agent_slot {
+/* A thread's nesting and sampling state, found by its thread pointer (%fs:0). */
+struct agent_slot { /* 64 bytes */
 	uint64_t key;       /* the thread pointer, 0 free */
 	uint64_t outer_rsp; /* the entry stack pointer of the outermost call in progress */
 	uint32_t depth;     /* hooked calls in progress: only the outermost is recorded */
 	uint32_t unw_seen;  /* the tables its row cache was filled from (ctl.unw_which) */
-};
+	/* Byte sampling: this thread's own countdown, so threads never share a line for it. */
+	int64_t countdown;  /* bytes still to allocate before the next sample */
+	uint64_t rng;       /* xorshift64* state, 0 until the thread's first sampled decision */
+	uint64_t sample_seen; /* ctl.sample the countdown was drawn for: redrawn when it changes */
+	uint64_t unsampled; /* allocations this thread made that sampling did not record */
+	uint64_t pad;
+} __attribute__((aligned(64)));
+
+_Static_assert(sizeof(struct agent_slot) == 64, "a thread's slot is one cache line");
+
+/*
+ * Byte sampling (ctl.sample != 0): an allocation of size bytes is recorded
+ * with probability 1 - exp(-size/mean), as tcmalloc, jemalloc, Go and
+ * heapprofd sample: each thread counts down a number of bytes drawn from an
+ * exponential distribution of that mean, and the allocation that exhausts it
+ * is recorded (the exponential is memoryless, so that probability is exact
+ * whatever came before). A block of mean bytes or more is always recorded and
+ * touches no countdown (heapprofd's rule): its figures are exact.
+ *
+ * A free is recorded only for a block recorded allocated: the agent keeps
+ * their addresses in the address set, open addressing in buckets of
+ * AGENT_SET_WAYS slots (a cache line), probing AGENT_SET_PROBE buckets at
+ * most; a slot holds an address, 0 (never used) or 1 (removed). A slot never
+ * goes back to 0, so a lookup stops at the first 0. An allocation that finds
+ * no room is not recorded (ctl.set_full counts it): mlyze could never see
+ * its free.
+ */
+#define AGENT_SET_WAYS 8
+#define AGENT_SET_PROBE 4
+#define AGENT_SET_REMOVED 1ull
+
+static inline uint64_t agent_set_hash(uint64_t addr)
+{
+	uint64_t h = (addr >> 4) * 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 29);
+}
 
 /*
  * The agent's stack table: the stacks it has posted, by hash, so an event
@@ -79,8 +114,21 @@ struct agent_ctl {
 	uint32_t max_depth;         /* frames per stack, at most AGENT_MAX_DEPTH */
 	uint8_t unw_which;
 	uint8_t pad1[3];
-	/* Written by the agent. */
-	uint64_t head;              /* bytes reserved in the ring, ever */
+	/*
+	 * Byte sampling: mean << 8 | generation, one word so a thread never
+	 * reads half of a change; 0 records every call. Records carry the
+	 * generation (AREC_GEN), so mlyze knows the mean each was sampled at.
+	 */
+	uint64_t sample;
+	uint64_t sample_seed;       /* each thread's generator starts from it and the thread's ordinal */
+	uint64_t set, set_mask;     /* the address set: (set_mask + 1) buckets of AGENT_SET_WAYS words */
+	uint32_t set_used;          /* sampling was on once: exact frees must leave the set too */
+	uint32_t pad2;
+	/*
+	 * Written by the agent. A line of its own: every record moves head,
+	 * and the fields above are read on every call by every thread.
+	 */
+	uint64_t head __attribute__((aligned(64))); /* bytes reserved in the ring, ever */
 	uint64_t lost;              /* events dropped: the ring stayed full */
 	uint64_t abandoned;         /* calls left by longjmp, found at the next call */
 	uint64_t noslot;            /* calls by a thread with no slot left (recorded, nesting unknown) */
@@ -88,17 +136,27 @@ struct agent_ctl {
 	uint32_t next_stack;        /* the last stack id given */
 	uint32_t unknown_pcs;       /* walks that met a PC of no module: mlyze refreshes the tables */
 	uint32_t dropping;          /* a drop happened: drop at once until mlyze makes room */
-	uint32_t pad;
+	uint32_t seeded;            /* threads whose generator was seeded: the next one's ordinal */
 	uint64_t nested[AGENT_MAXHOOKS]; /* per hook: calls inside another hooked call (recorded once, as it) */
+	uint64_t set_full;          /* sampled allocations not recorded: no room in the address set */
+	uint64_t unsampled_noslot;  /* allocations of threads with no slot that sampling left out */
 	/* Written by mlyze. */
 	uint64_t tail;              /* bytes consumed */
 	uint64_t heartbeat;         /* drains so far */
-	/* The agent's, per thread. */
-	struct agent_slot slots[AGENT_SLOTS];
+	/* The agent's, per thread: a cache line each, so threads never share one. */
+	struct agent_slot slots[AGENT_SLOTS] __attribute__((aligned(64)));
 };
 
-/* The alloc kinds the agent treats apart (enum alloc_kind's values; mlyze asserts they agree). */
+/* The alloc kinds (enum alloc_kind's values; mlyze asserts they agree): the agent reads each one's size. */
+#define AGENT_KIND_MALLOC 0
+#define AGENT_KIND_CALLOC 1
+#define AGENT_KIND_REALLOC 2
+#define AGENT_KIND_REALLOCARRAY 3
 #define AGENT_KIND_POSIX_MEMALIGN 4
+#define AGENT_KIND_ALIGNED_ALLOC 5
+#define AGENT_KIND_MEMALIGN 6
+#define AGENT_KIND_VALLOC 7
+#define AGENT_KIND_PVALLOC 8
 #define AGENT_KIND_FREE 9
 
 enum agent_rec_kind {
@@ -135,5 +193,6 @@ struct agent_ctx {
 #define AREC_CTX 1u         /* an agent_ctx and a stack copy follow: mlyze unwinds this one */
 #define AREC_STACK_CUT 2u   /* the stack ends at a bound short of where it may go on */
 #define AREC_UNKNOWN_PC 4u  /* the agent's walk met a PC of no module: its tables are stale */
+#define AREC_GEN(flags) ((unsigned)(flags) >> 8) /* the generation of ctl.sample the record was decided at */
 
 #endif

@@ -25,6 +25,7 @@ enum cmd_flags {
 	CMD_NEEDS_PROCESS = 1 << 1, /* acts on a process that still runs: stops, writes or calls into it */
 	CMD_NEEDS_EVENTS = 1 << 2,  /* follows a process's events (time, allocations): not a core */
 	CMD_NOT_CORE = 1 << 3,      /* a process's image only, not a core's (dump, check, detach) */
+	CMD_ESTIMATES = 1 << 4,     /* shows traced counts or bytes: estimates once byte sampling was on, and says so */
 };
 
 struct cmd_opt {
@@ -134,6 +135,19 @@ int cmd_parse_u64(const char *word, uint64_t max, uint64_t *out);
  * K, M, G or T (either case: KiB, MiB, GiB, TiB). Same returns.
  */
 int cmd_parse_size(const char *word, uint64_t max, uint64_t *out);
+/*
+ * Under byte sampling (once it was on), the dispatcher adds to the result of a
+ * CMD_ESTIMATES command "estimated": true, "sample_bytes" (the mean) and
+ * "estimate" (the method), and its text starts with cmd_estimate_line's line;
+ * text functions mark estimated figures with a '~' (cmd_estimated(r) says so).
+ */
+bool cmd_estimated(const struct jv *r);
+struct text_opts;
+/* The size_str flags for a result's text: exact with --bytes, '~' when it is an estimate. */
+unsigned text_size_flags(const struct text_opts *t, const struct jv *r);
+
+/* The largest mean byte sampling takes (--sample, set sample): 1 TiB. */
+#define SAMPLE_MAX (1ull << 40)
 /* word as a size from min to max bytes, or -1 with a usage error as cmd_number's. */
 int cmd_size(const char *cmd, const char *what, const char *word, uint64_t min, uint64_t max, uint64_t *out,
 	     struct mlz_err *err);

@@ -139,7 +139,8 @@ void groups_to_jv(struct keys *k, struct sym *sym, enum group_by by,
 		  const struct group *g, size_t n, bool with_diff, struct jv *out);
 /* Where one group (an object groups_to_jv made) is: "fn at file.c:12", "fn (module)", "33-64 bytes". */
 void group_where_text(const struct jv *group, struct strbuf *out);
-/* Render a JSON array of groups (as groups_to_jv made) as a table; size_flags as strbuf_add_size's. */
+/* Render a JSON array of groups (as groups_to_jv made) as a table; size_flags as strbuf_add_size's
+ * (SIZE_ESTIMATE puts '~' before the figures of traced groups). */
 void groups_text(const struct jv *groups, bool with_diff, unsigned size_flags, struct strbuf *out);
 
 #endif

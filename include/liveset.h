@@ -19,7 +19,7 @@
  *	// an event source (the breakpoint tracer) writes:
  *	liveset_attach_source(&ls, &my_source_ops, me);
  *	uint32_t st = liveset_stack(&ls, liveset_thread(&ls, tid), pcs, depth);
- *	liveset_add(&ls, addr, size, st, tick);  liveset_remove(&ls, addr);
+ *	liveset_add(&ls, addr, size, st, tick, 0);  liveset_remove(&ls, addr);
  *	// readers first account for what the source still holds:
  *	liveset_sync(&ls);  ls.blocks, ls.stacks, liveset_copy(&ls, &by)
  *	liveset_release(&ls);
@@ -63,6 +63,9 @@ struct source_info {
 	const uint64_t (*areas)[2]; /* every area mlyze mapped into the process: not the program's memory */
 	size_t nareas;
 	size_t memory;             /* bytes the source itself holds */
+	uint64_t sample_bytes;     /* agent: byte sampling's mean now, 0 when every call is recorded */
+	uint64_t unsampled;        /* agent: allocations byte sampling left out */
+	uint64_t sample_dropped;   /* agent: sampled blocks left out for want of room in its address set */
 };
 
 struct source_ops {
@@ -124,6 +127,18 @@ struct liveset {
 	int coarse_depth;         /* 0, or new stacks are cut to this many frames: the tables reached mem_limit */
 	uint32_t coarse_tick;     /* when that began */
 	uint64_t coarse_stacks;   /* new stacks made since, cut short */
+	/*
+	 * The figures: blocks.n and blocks.bytes when every call is traced;
+	 * under byte sampling, each recorded block counts as 1/p blocks and
+	 * size/p bytes (p = 1 - exp(-size/mean), its chance to be recorded),
+	 * and these are the sums, estimates (liveset_weigh).
+	 */
+	uint64_t live_count, live_bytes;
+	/* The sampling mean of each block by its sequence number: from seq on, mean (0: exact). */
+	struct sample_epoch { uint64_t seq, mean; } *epochs;
+	size_t nepochs, epochs_alloc;
+	uint64_t sample_mean;     /* the mean sampling uses now, 0 when every call is traced */
+	uint64_t estimated_mean;  /* the last mean sampling used; not 0: the figures are estimates */
 };
 
 void liveset_init(struct liveset *ls);
@@ -158,8 +173,23 @@ int liveset_depth(const struct liveset *ls);
 size_t liveset_sweep(struct liveset *ls);
 /* A new memory limit in bytes; stacks are made at full depth again until the tables reach it. */
 void liveset_set_limit(struct liveset *ls, size_t bytes);
-/* A block of size bytes allocated at addr from stack at tick; replaces a live one (a missed free). */
-void liveset_add(struct liveset *ls, uint64_t addr, uint64_t size, uint32_t stack, uint32_t tick);
+/*
+ * A block of size bytes allocated at addr from stack at tick, recorded by
+ * byte sampling of mean bytes (0: every call); replaces a live one (a missed free).
+ */
+void liveset_add(struct liveset *ls, uint64_t addr, uint64_t size, uint32_t stack, uint32_t tick, uint64_t mean);
+/*
+ * What one recorded block stands for, sampled with mean bytes: 1/p blocks and
+ * size/p bytes for p = 1 - exp(-size/mean), or itself when mean is 0 or at
+ * most size. Counts are whole: the fraction of 1/p becomes one more block for
+ * a share of addresses equal to it (a hash of addr decides), so the sum stays
+ * unbiased and a free takes off exactly what the allocation added.
+ */
+void liveset_weigh(uint64_t addr, uint64_t size, uint64_t mean, uint64_t *count, uint64_t *bytes);
+/* Byte sampling's mean from now on (0: every call): the figures are estimates once it was not 0. */
+void liveset_set_sampling(struct liveset *ls, uint64_t mean);
+/* Whether the figures are estimates (byte sampling was on), and the mean it last used. */
+static inline bool liveset_estimated(const struct liveset *ls) { return ls->estimated_mean != 0; }
 /* The block at addr was freed; false if it was not live (the source then says whose free it was). */
 bool liveset_remove(struct liveset *ls, uint64_t addr);
 /* A free of a block never seen allocated: the program's (unknown), or the allocator's own (own). */
@@ -169,6 +199,7 @@ struct alloc_call {
 	int kind; /* enum alloc_kind, not AK_FREE */
 	uint64_t a0, a1, a2;
 	uint64_t result, result2;
+	uint64_t mean; /* byte sampling's mean when it was recorded; 0: every call is (exact) */
 };
 /* Apply a returned call to the set (its block, from stack at tick); false if it failed (NULL, an error). */
 bool liveset_apply(struct liveset *ls, const struct alloc_call *c, uint32_t stack, uint32_t tick);

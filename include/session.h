@@ -43,6 +43,8 @@ struct session {
 	struct tracer *tracer; /* the breakpoint tracer feeding live; NULL on a core and with --no-trace */
 	struct agent *agent;   /* or the agent (--agent); never both */
 	bool use_agent;        /* --agent: record through an injected agent, falling back to breakpoints */
+	uint64_t sample_mean;  /* --sample: byte sampling's mean for the agent (0: every call) */
+	uint64_t sample_seed;  /* its generators' seed (MLYZE_SAMPLE_SEED, else random) */
 	struct snapshots snaps;
 	struct marks marks;      /* what each `mark` recorded, for the timeline */
 	struct keys keys;        /* group keys (site ids) for the whole session */
@@ -141,6 +143,13 @@ struct sym *session_sym(struct session *s, struct mlz_err *err);
  * what heap walks find, and nothing is written into the process.
  */
 int session_start_tracing(struct session *s, bool install, struct mlz_err *err);
+
+/*
+ * Byte sampling with mean bytes from now on (0: every call is traced), as
+ * `set sample` asks: only the agent samples; breakpoints, a core and
+ * --no-trace refuse. The process is paused for the change.
+ */
+int session_set_sample(struct session *s, uint64_t mean, struct mlz_err *err);
 
 /* Load what a heap walk reads from files (libc's symbols) while the process still runs: the pause is the walk only. */
 void session_prepare_walk(struct session *s);

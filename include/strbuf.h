@@ -33,11 +33,13 @@ size_t utf8_len(const unsigned char *p);
 const char *strbuf_str(const struct strbuf *sb);
 /*
  * A size for people to read: "512 B", "1.5 KiB", "120 MiB" (binary units,
- * rounded to three digits at most), or with exact the byte count itself.
+ * rounded to three digits at most; a whole number of units without a
+ * decimal, "64 KiB"), or with exact the byte count itself.
  * sign puts '+' before a positive figure (a difference).
  */
 #define SIZE_EXACT 1u
 #define SIZE_SIGN 2u
+#define SIZE_ESTIMATE 4u /* an estimate (byte sampling): "~" before it */
 void strbuf_add_size(struct strbuf *sb, int64_t bytes, unsigned flags);
 /* The same as a string of at most 31 characters in buf, for a column of width n. */
 const char *size_str(char buf[32], int64_t bytes, unsigned flags);

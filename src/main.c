@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -72,6 +74,9 @@ static void usage(FILE *f)
 		"                    site, as valgrind's --alloc-fn (repeatable, globs; added to the\n"
 		"                    built-in list that 'set alloc-fn' shows)\n"
 		"  --bytes           sizes in text output as exact byte counts, not 1.5 MiB\n"
+		"  --sample BYTES    byte sampling (agent only): record an allocation of size bytes with\n"
+		"                    probability 1 - exp(-size/BYTES), always at BYTES or more; counts\n"
+		"                    and bytes become estimates, labelled so (K, M, G suffixes; 0: off)\n"
 		"  --debug-dir DIR   look for separate debug files (by build-id) under DIR instead of\n"
 		"                    /usr/lib/debug; a directory without them makes mlyze find glibc's\n"
 		"                    heap state by searching libc's data\n"
@@ -108,7 +113,9 @@ static void usage(FILE *f)
 		"  MLYZE_ASSUME_SHADOW_STACK=1  trace as with a CET shadow stack (breakpoints at return\n"
 		"      sites, no trim), as mlyze does by itself when the process has one; for tests\n"
 		"  MLYZE_PROGRESS_AFTER_MS=MS  show the progress line of long work on a terminal after MS\n"
-		"      milliseconds instead of 500; for tests\n");
+		"      milliseconds instead of 500; for tests\n"
+		"  MLYZE_SAMPLE_SEED=N  seed byte sampling's generators with N instead of a random\n"
+		"      number, so that a run samples the same calls again; for tests\n");
 }
 
 /*
@@ -222,6 +229,7 @@ struct cli {
 	char *watch;            /* --watch's command, in items */
 	const char **alloc_fns; /* --alloc-fn patterns, nalloc_fns of them */
 	int nalloc_fns;
+	const char *sample;
 };
 
 /*
@@ -294,6 +302,8 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 			if (!c->alloc_fns)
 				c->alloc_fns = xcalloc(argc, sizeof(*c->alloc_fns));
 			c->alloc_fns[c->nalloc_fns++] = v;
+		} else if ((v = opt_value(argc, argv, &i, "--sample"))) {
+			c->sample = v;
 		} else if ((v = opt_value(argc, argv, &i, "--debug-dir"))) {
 			c->debug_dir = v;
 		} else if ((v = opt_value(argc, argv, &i, "-o"))) {
@@ -375,6 +385,31 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 		die_usage("%s", "--agent and --breakpoints trace a process (attach or run), without --no-trace");
 	if (c->agent && c->breakpoints)
 		die_usage("%s", "--agent or --breakpoints: one way of tracing, not both");
+	if (c->sample && (c->mode == MODE_CORE || c->no_trace || c->breakpoints))
+		die_usage("%s", "--sample needs tracing by the agent (attach or run, without --no-trace or "
+			  "--breakpoints): breakpoints trap every call anyway");
+}
+
+/* --sample's mean, and the seed of the agent's generators (MLYZE_SAMPLE_SEED for tests, else random). */
+static void sample_settings(const struct cli *c, struct session *s)
+{
+	const char *seed = getenv("MLYZE_SAMPLE_SEED");
+	uint64_t v;
+	if (c->sample) {
+		int r = cmd_parse_size(c->sample, SAMPLE_MAX, &v);
+		if (r == -1)
+			die_usage("--sample expects a size (bytes, or a number with K, M, G or T), not '%s'", c->sample);
+		if (r < 0)
+			die_usage("--sample expects a size up to 1T, not '%s'", c->sample);
+		s->sample_mean = v;
+	}
+	if (seed && *seed) {
+		if (cmd_parse_u64(seed, UINT64_MAX, &v) < 0)
+			die_usage("MLYZE_SAMPLE_SEED expects a number, not '%s'", seed);
+		s->sample_seed = v;
+	} else if (getrandom(&s->sample_seed, sizeof(s->sample_seed), 0) != (ssize_t)sizeof(s->sample_seed)) {
+		s->sample_seed = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull ^ (uint64_t)time(NULL);
+	}
 }
 
 static pid_t parse_pid(const char *s)
@@ -435,6 +470,7 @@ int main(int argc, char **argv)
 		s.progress = show_progress;
 		s.progress_after = after ? atof(after) : 500;
 	}
+	sample_settings(&cli, &s);
 	s.mode = cli.mode;
 	s.json = cli.json;
 	s.debug_dir = cli.debug_dir;

@@ -177,6 +177,15 @@ static void service_tracer(struct session *s)
 		strbuf_addf(&s->target->notices, "allocation tracing is off: %s\n", err.msg);
 	if (s->agent && s->agent->want_install && agent_install_pending(s->agent, &err) < 0)
 		strbuf_addf(&s->target->notices, "allocation tracing is off: %s\n", err.msg);
+	/* Byte sampling's address set filling up: grow it now, with the process held a moment. */
+	if (s->agent && !s->paused && target_runs(s->target) && agent_set_wants_room(s->agent) &&
+	    target_stop(s->target, &err) == 0) {
+		struct mlz_err e2;
+		if (agent_grow_set(s->agent, &err) < 0)
+			strbuf_addf(&s->target->notices, "the agent's address set cannot grow (%s): samples it "
+				    "has no room for are dropped, and counted\n", err.msg);
+		target_resume(s->target, &e2);
+	}
 }
 
 int session_serve(struct session *s, int timeout_ms, unsigned flags)
@@ -402,6 +411,9 @@ int session_start_tracing(struct session *s, bool install, struct mlz_err *err)
 		s->agent = agent_new(s->target, sym, &s->live);
 		s->agent->on_process_exit = on_process_exit;
 		s->agent->exit_arg = s;
+		s->agent->sample_seed = s->sample_seed;
+		if (agent_set_sample(s->agent, s->sample_mean, err) < 0) /* before the install: it writes it */
+			return -1;
 		if (s->mode == MODE_RUN)
 			return 0; /* the exec event waits for the dynamic linker; libc is not loaded yet */
 		agent_prepare(s->agent);
@@ -422,6 +434,10 @@ int session_start_tracing(struct session *s, bool install, struct mlz_err *err)
 			return -1;
 		/* What stopped the agent (code it cannot relocate, say) may not stop a breakpoint. */
 		strbuf_addf(&s->target->notices, "the agent cannot be used (%s): tracing with breakpoints\n", err->msg);
+		if (s->sample_mean) /* breakpoints trap every call anyway: sampling would save nothing */
+			strbuf_addf(&s->target->notices, "byte sampling needs the agent: every call is traced, exactly\n");
+		liveset_set_sampling(&s->live, 0);
+		s->live.estimated_mean = 0;
 		s->target->hooks = (struct target_hooks){ 0 };
 		agent_free(s->agent);
 		s->agent = NULL;
@@ -437,5 +453,31 @@ int session_start_tracing(struct session *s, bool install, struct mlz_err *err)
 	struct mlz_err e2;
 	if (target_resume(s->target, r < 0 ? &e2 : err) < 0)
 		return -1;
+	return r;
+}
+
+int session_set_sample(struct session *s, uint64_t mean, struct mlz_err *err)
+{
+	if (!s->agent) {
+		if (s->tracer)
+			return mlz_error(err, "byte sampling needs the agent; this process is traced with breakpoints, "
+				       "every call exactly");
+		return mlz_error(err, "byte sampling needs allocation tracing by the agent (attach or run, "
+			       "without --no-trace or --breakpoints)");
+	}
+	if (!s->agent->installed) { /* not yet in (run, exec): the install takes it */
+		if (agent_set_sample(s->agent, mean, err) < 0)
+			return -1;
+		s->sample_mean = mean;
+		return 0;
+	}
+	if (session_pause(s, err) < 0)
+		return -1;
+	int r = agent_set_sample(s->agent, mean, err);
+	struct mlz_err e2;
+	if (session_unpause(s, NULL, r < 0 ? &e2 : err) < 0 && r == 0)
+		return -1;
+	if (r == 0)
+		s->sample_mean = mean;
 	return r;
 }

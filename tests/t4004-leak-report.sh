@@ -237,7 +237,7 @@ test_expect_success 'text: memcheck-like records and summary, sizes rounded; --b
 	grep -x "        suppressed: 0 B in 0 blocks" tout &&
 	grep -x "4.5 KiB live in 4 blocks, by site" tout &&
 	grep -x "4596 bytes live in 4 blocks, by site" tout &&
-	grep -E "^ +[0-9]+ +4.0 KiB +1  fx_ready at truth.h:[0-9]+$" tout &&
+	grep -E "^ +[0-9]+ +4 KiB +1  fx_ready at truth.h:[0-9]+$" tout &&
 	grep -E "^ +[0-9]+ +4096 +1  fx_ready at truth.h:[0-9]+$" tout &&
 	"$MLYZE" --bytes run -e wait -e top -- "$FIXTURES/fx-wrap" "$TRASH/t2.json" >tout2 2>/dev/null &&
 	grep -x "4596 bytes live in 4 blocks, by site" tout2

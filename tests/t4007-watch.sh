@@ -68,7 +68,7 @@ test_expect_success 'the process ending ends the watch; Ctrl-C ends it with the 
 	"$MLYZE" --json attach $short -e "watch 0.2" >out2 2>err2 &&
 	result "watch 0.2" out2 | jq -e ".ended == \"exited\" and .samples >= 1" &&
 	{ "$MLYZE" --json attach $(cat pid) -e "watch 0.2" >out3 2>err3 & } && m=$! &&
-	test_poll_ 20 grep -q "\"sample\": 2," out3 && kill -INT $m &&
+	test_poll_ 20 grep -q "\"number\": 2," out3 && kill -INT $m &&
 	{ wait $m; code=$?; } && test $code = 130 &&
 	result "watch 0.2" out3 | jq -e ".ended == \"interrupted\"" &&
 	test_path_is_sleeping $(cat pid)

@@ -140,7 +140,7 @@ test_expect_success PYTHON3 'export svg: the names keep <, > and & through escap
 test_expect_success PYTHON3,JQ 'export svg b c: widths are the change, growth red, shrinkage blue, figures as compare' '
 	python3 svgframes.py bc.svg >bcframes &&
 	test "$(head -n 1 bcframes | cut -f 2)" = "$(result "compare b c --by function --top 0" | jq .size_diff)" &&
-	grep -A2 -F "<title>void* grow&lt;Pair&lt;char, char&gt; &gt;(unsigned long)" bc.svg | grep -e "^-1048576 bytes (-1.0 MiB), from 1048576 to 0 bytes" &&
+	grep -A2 -F "<title>void* grow&lt;Pair&lt;char, char&gt; &gt;(unsigned long)" bc.svg | grep -e "^-1048576 bytes (-1 MiB), from 1048576 to 0 bytes" &&
 	grep -A2 -F "<title>void* grow&lt;Pair&lt;char, char&gt; &gt;(unsigned long)" bc.svg | grep -o "fill=\"rgb([0-9,]*)\"" >fill &&
 	grep -x "fill=\"rgb(50,50,255)\"" fill
 '

@@ -17,8 +17,11 @@
 #include "unwtab.h"
 #include "xalloc.h"
 
-_Static_assert(AK_FREE == AGENT_KIND_FREE, "agent_abi.h's kinds are enum alloc_kind's");
-_Static_assert(AK_POSIX_MEMALIGN == AGENT_KIND_POSIX_MEMALIGN, "agent_abi.h's kinds are enum alloc_kind's");
+_Static_assert(AK_MALLOC == AGENT_KIND_MALLOC && AK_CALLOC == AGENT_KIND_CALLOC && AK_REALLOC == AGENT_KIND_REALLOC &&
+		       AK_REALLOCARRAY == AGENT_KIND_REALLOCARRAY && AK_POSIX_MEMALIGN == AGENT_KIND_POSIX_MEMALIGN &&
+		       AK_ALIGNED_ALLOC == AGENT_KIND_ALIGNED_ALLOC && AK_MEMALIGN == AGENT_KIND_MEMALIGN &&
+		       AK_VALLOC == AGENT_KIND_VALLOC && AK_PVALLOC == AGENT_KIND_PVALLOC && AK_FREE == AGENT_KIND_FREE,
+	       "agent_abi.h's kinds are enum alloc_kind's");
 _Static_assert(AK_NKINDS <= AGENT_MAXHOOKS, "a hook per entry point");
 
 /* The flat image built from src/agent/payload/ (blob.S). */
@@ -30,6 +33,17 @@ extern const uint8_t agent_blob[], agent_blob_end[];
 #define STACK_ENTRIES (64u << 10)
 #define FRAMES_CAP (1u << 20)
 #define CACHES_SIZE ((size_t)AGENT_SLOTS * AGENT_CACHE_SLOTS * sizeof(struct unw_cache_slot))
+/*
+ * The address set of sampled blocks: room for 512K slots in 4 MiB (only
+ * touched lines become resident), enough for the blocks sampled out of tens
+ * of GiB live at the usual means. It starts at SET_MIN_BUCKETS (256 KiB, so
+ * the lookup every free makes stays in cache) and grows fourfold, rebuilt by
+ * mlyze with the process stopped, once a quarter of it holds live blocks. A
+ * full bucket pair drops a sample, counted.
+ */
+#define SET_BUCKETS (64u << 10)
+#define SET_MIN_BUCKETS 4096u
+#define SET_SIZE ((size_t)SET_BUCKETS * AGENT_SET_WAYS * sizeof(uint64_t))
 #define STUB_SIZE 16
 #define TRAMP_SIZE 128
 #define JMP_LEN 5
@@ -315,7 +329,7 @@ static int install(struct agent *a, const uint64_t *addrs, struct mlz_err *err)
 		return mlz_error(err, "no syscall instruction found in the process's code");
 	size_t ctl_size = (sizeof(struct agent_ctl) + 4095) & ~(size_t)4095;
 	size_t data = ctl_size + RING_SIZE + 2 * UNW_REGION + STACK_ENTRIES * sizeof(struct agent_stack) +
-		      FRAMES_CAP * sizeof(uint64_t) + CACHES_SIZE;
+		      FRAMES_CAP * sizeof(uint64_t) + CACHES_SIZE + SET_SIZE;
 	if (scratch_map(a->t, tid, a->syscall_insn, a->alloc_lo, a->alloc_hi, AGENT_DATA_OFF, data, &a->area, err) < 0)
 		return -1;
 	a->cleanup_unmap = cleanup_add_func(&a->t->cleanup, unmap_area, a);
@@ -337,6 +351,13 @@ static int install(struct agent *a, const uint64_t *addrs, struct mlz_err *err)
 	c.stacks = c.unw[1] + UNW_REGION;
 	c.frames = c.stacks + STACK_ENTRIES * sizeof(struct agent_stack);
 	c.caches = c.frames + FRAMES_CAP * sizeof(uint64_t);
+	c.set = c.caches + CACHES_SIZE;
+	c.set_mask = SET_MIN_BUCKETS - 1; /* the mapping is fresh: the set is empty */
+	a->set = c.set, a->set_mask = c.set_mask;
+	/* Sampling from the first call on (--sample): the set starts empty, as the live set does. */
+	c.sample_seed = a->sample_seed;
+	c.sample = a->sample_mean ? a->sample_mean << 8 | a->sample_gen : 0;
+	c.set_used = a->sample_mean != 0;
 	c.max_depth = (uint32_t)(a->ls->max_depth < AGENT_MAX_DEPTH ? a->ls->max_depth : AGENT_MAX_DEPTH);
 	a->unw[0] = c.unw[0], a->unw[1] = c.unw[1];
 	a->max_depth = c.max_depth;
@@ -446,6 +467,165 @@ int agent_remove(struct agent *a, struct mlz_err *err)
 			return target_runs(a->t) ? -1 : 0;
 	}
 	return 0; /* the cleanup registry unmaps it now, or says why it stays */
+}
+
+/* --- byte sampling --- */
+
+/* Put addr into a copy of the set (the process stopped, so no thread races it), unless it is there. */
+static bool set_put(uint64_t *set, uint64_t mask, uint64_t addr)
+{
+	uint64_t h = agent_set_hash(addr);
+	uint64_t *slot = NULL;
+	for (uint64_t i = 0; i < AGENT_SET_PROBE; i++) {
+		uint64_t *b = set + ((h + i) & mask) * AGENT_SET_WAYS;
+		for (int w = 0; w < AGENT_SET_WAYS; w++) {
+			if (b[w] == addr)
+				return true;
+			if (b[w] <= AGENT_SET_REMOVED && !slot)
+				slot = &b[w];
+			if (!b[w])
+				goto end; /* nothing further on, as the agent's lookup knows */
+		}
+	}
+end:
+	if (!slot)
+		return false;
+	*slot = addr;
+	return true;
+}
+
+/*
+ * Whether no thread can be in the middle of the agent: every thread stopped,
+ * none with its PC in the agent or inside a hooked call. A thread stopped
+ * there may hold a bucket's address computed with the old mask; so the set
+ * is rebuilt only when none is, letting the process run a moment (up to 50
+ * times 1 ms) until then. Every thread must be stopped; it is left so.
+ */
+static int quiesce(struct agent *a, struct mlz_err *err)
+{
+	for (int tries = 0; agent_busy(a); tries++) {
+		if (tries == 50)
+			return mlz_error(err, "a thread stays inside an allocator call: try again");
+		if (target_resume(a->t, err) < 0)
+			return -1;
+		struct timespec nap = { 0, 1000000 };
+		nanosleep(&nap, NULL);
+		target_poll(a->t);
+		if (target_stop(a->t, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Rebuild the address set with mask + 1 buckets from the blocks the live
+ * set holds, every thread stopped and none inside the agent: going from
+ * every call to sampling (the blocks recorded exactly must keep their
+ * frees), or growing it. A block that finds no room leaves the live set,
+ * since its free would never be seen (stats counts it).
+ */
+static int rebuild_set(struct agent *a, uint64_t mask, struct mlz_err *err)
+{
+	if (quiesce(a, err) < 0)
+		return -1;
+	agent_drain(a); /* what the calls that just ended recorded */
+	size_t size = (size_t)(mask + 1) * AGENT_SET_WAYS * sizeof(uint64_t);
+	uint64_t *set = xcalloc(1, size);
+	size_t nout = 0, alloc = 0;
+	uint64_t *out = NULL;
+	BLOCKTAB_FOREACH(&a->ls->blocks, b) {
+		if (!set_put(set, mask, b->addr)) {
+			ALLOC_GROW(out, nout + 1, alloc);
+			out[nout++] = b->addr;
+		}
+	}
+	int r = target_write(a->t, a->set, set, size, err);
+	if (r == 0)
+		r = target_write(a->t, a->ctl + offsetof(struct agent_ctl, set_mask), &mask, sizeof(mask), err);
+	free(set);
+	if (r == 0) {
+		a->set_mask = mask;
+		for (size_t i = 0; i < nout; i++)
+			liveset_remove(a->ls, out[i]);
+		a->st.set_overflow += nout;
+	}
+	free(out);
+	return r;
+}
+
+bool agent_set_wants_room(const struct agent *a)
+{
+	return a->installed && a->sample_mean && a->set_mask + 1 < SET_BUCKETS && a->st.drains >= a->grow_after &&
+	       a->ls->blocks.n > (a->set_mask + 1) * AGENT_SET_WAYS / 4;
+}
+
+/* The mask of a set with room for the live set's blocks at a quarter full (at most SET_BUCKETS). */
+static uint64_t mask_for(const struct agent *a)
+{
+	uint64_t mask = a->set_mask;
+	while (mask + 1 < SET_BUCKETS && a->ls->blocks.n > (mask + 1) * AGENT_SET_WAYS / 4)
+		mask = mask * 4 + 3;
+	return mask;
+}
+
+int agent_grow_set(struct agent *a, struct mlz_err *err)
+{
+	uint64_t mask = mask_for(a);
+	if (mask == a->set_mask)
+		return 0;
+	int r = rebuild_set(a, mask, err);
+	if (r < 0) { /* not again for a second of drains; the notice only the first time */
+		bool first = !a->grow_after;
+		a->grow_after = a->st.drains + 1000 / AGENT_DRAIN_MS;
+		if (!first)
+			r = 0;
+	}
+	return r;
+}
+
+int agent_set_sample(struct agent *a, uint64_t mean, struct mlz_err *err)
+{
+	if (mean > (UINT64_MAX >> 8))
+		return mlz_error_kind(err, MLZ_E_USAGE, "a sampling mean of %llu bytes is too large",
+				      (unsigned long long)mean);
+	unsigned gen = a->sample_gen;
+	if (mean) {
+		gen = gen % 255 + 1; /* 1..255: generation 0 is every call, always */
+		a->gen_mean[gen] = mean;
+	}
+	if (a->installed) {
+		agent_drain(a); /* what was recorded at the old mean, read at it */
+		if (mean && !a->sample_mean && rebuild_set(a, mask_for(a), err) < 0)
+			return -1;
+		struct { uint64_t sample, seed, set, set_mask; uint32_t set_used; } w = {
+			mean ? mean << 8 | gen : 0, a->sample_seed, a->set, a->set_mask, 1,
+		};
+		_Static_assert(offsetof(struct agent_ctl, set_used) - offsetof(struct agent_ctl, sample) == 32,
+			       "sample, seed, set, set_mask, set_used");
+		if (target_write(a->t, a->ctl + offsetof(struct agent_ctl, sample), &w, 36, err) < 0)
+			return -1;
+	}
+	a->sample_gen = gen;
+	a->sample_mean = mean;
+	liveset_set_sampling(a->ls, mean);
+	return 0;
+}
+
+uint64_t agent_unsampled(struct agent *a)
+{
+	uint64_t n = a->st.unsampled_noslot;
+	if (!a->installed || !target_readable(a->t))
+		return n + a->unsampled_seen;
+	size_t size = sizeof(((struct agent_ctl *)0)->slots);
+	struct agent_slot *slots = xmalloc(size);
+	if (target_read(a->t, a->ctl + offsetof(struct agent_ctl, slots), slots, size) == (ssize_t)size) {
+		uint64_t sum = 0;
+		for (size_t i = 0; i < AGENT_SLOTS; i++)
+			sum += slots[i].unsampled;
+		a->unsampled_seen = sum;
+	}
+	free(slots);
+	return n + a->unsampled_seen;
 }
 
 /* --- a program that has yet to load libc (run, exec) --- */

@@ -19,8 +19,9 @@
 struct counters {
 	uint64_t head, lost, abandoned, noslot, frames_used;
 	uint32_t next_stack, unknown_pcs;
-	uint32_t dropping, pad;
+	uint32_t dropping, seeded;
 	uint64_t nested[AGENT_MAXHOOKS];
+	uint64_t set_full, unsampled_noslot;
 };
 
 _Static_assert(offsetof(struct agent_ctl, tail) - offsetof(struct agent_ctl, head) == sizeof(struct counters) &&
@@ -115,7 +116,8 @@ static void apply_alloc(struct agent *a, const struct agent_rec *r)
 		a->st.bad++;
 		return;
 	}
-	const struct alloc_call c = { r->kind, r->a0, r->a1, r->a2, r->result, r->result2 };
+	/* The mean it was sampled at (0: recorded as every call is), by the generation it carries. */
+	const struct alloc_call c = { r->kind, r->a0, r->a1, r->a2, r->result, r->result2, a->gen_mean[AREC_GEN(r->flags)] };
 	if (!liveset_apply(a->ls, &c, stack, liveset_tick_now(a->ls)))
 		a->st.failed++;
 	a->st.ns_tables += (uint64_t)(mono_ns() - t1);
@@ -197,6 +199,7 @@ void agent_drain(struct agent *a)
 	if (target_read(a->t, a->ctl + offsetof(struct agent_ctl, head), &k, sizeof(k)) != (ssize_t)sizeof(k))
 		return;
 	a->st.lost = k.lost, a->st.abandoned = k.abandoned, a->st.noslot = k.noslot;
+	a->st.set_full = k.set_full, a->st.unsampled_noslot = k.unsampled_noslot;
 	a->st.nested = 0;
 	for (int i = 0; i < a->nhooks; i++) {
 		a->st.nested_kind[a->hooks[i].kind] = k.nested[i];
@@ -278,6 +281,9 @@ static void source_info(void *arg, struct source_info *out)
 		out->nareas = 1;
 	}
 	out->areas = (const uint64_t(*)[2])a->areas;
+	out->sample_bytes = a->sample_mean;
+	out->unsampled = agent_unsampled(a);
+	out->sample_dropped = st->set_full + st->set_overflow;
 	out->memory = (a->buf ? DRAIN_CHUNK : 0) + a->stk.cap * sizeof(*a->stk.slots) + a->pcs_alloc * 8 +
 		      a->stk_ls.cap * sizeof(*a->stk_ls.slots);
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /* liveset.c - the live set: blocks and stacks from an event source, with the peak, phases and clock. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,7 @@ void liveset_release(struct liveset *ls)
 		by_stack_release(&ls->phases[i].end);
 	}
 	free(ls->phases);
+	free(ls->epochs);
 	memset(ls, 0, sizeof(*ls));
 }
 
@@ -87,7 +89,7 @@ void liveset_copy(struct liveset *ls, struct by_stack *out)
 	size_t n = ls->stacks.n;
 	if (n)
 		live_of(ls, (uint32_t)(n - 1));
-	by_stack_copy(out, ls->live, n, ls->blocks.bytes, ls->blocks.n);
+	by_stack_copy(out, ls->live, n, ls->live_bytes, ls->live_count);
 }
 
 /* The live set is about to shrink: if it stands at a new high, keep it as the peak first. */
@@ -101,10 +103,10 @@ static void before_decrease(struct liveset *ls)
 
 static void after_increase(struct liveset *ls)
 {
-	uint64_t b = ls->blocks.bytes;
+	uint64_t b = ls->live_bytes;
 	if (b > ls->peak_bytes) {
 		ls->peak_bytes = b;
-		ls->peak_blocks = ls->blocks.n;
+		ls->peak_blocks = ls->live_count;
 		ls->peak_tick = liveset_tick_now(ls);
 		ls->peak_pending = true;
 	}
@@ -119,18 +121,57 @@ void liveset_sync_peak(struct liveset *ls)
 
 void liveset_reset_peak(struct liveset *ls)
 {
-	ls->peak_bytes = ls->blocks.bytes;
-	ls->peak_blocks = ls->blocks.n;
+	ls->peak_bytes = ls->live_bytes;
+	ls->peak_blocks = ls->live_count;
 	ls->peak_tick = liveset_tick_now(ls);
 	liveset_copy(ls, &ls->peak);
 	ls->peak_pending = false;
 }
 
+void liveset_weigh(uint64_t addr, uint64_t size, uint64_t mean, uint64_t *count, uint64_t *bytes)
+{
+	if (!mean || !size || size >= mean) {
+		*count = 1;
+		*bytes = size;
+		return;
+	}
+	double w = -1.0 / expm1(-(double)size / (double)mean), whole = floor(w);
+	uint64_t h = (addr >> 4) * 0x9e3779b97f4a7c15ull;
+	double u = (double)((h ^ (h >> 29)) >> 11) * 0x1p-53; /* uniform in [0, 1) over addresses */
+	*count = (uint64_t)whole + (u < w - whole);
+	*bytes = (uint64_t)llround((double)size * w);
+}
+
+void liveset_set_sampling(struct liveset *ls, uint64_t mean)
+{
+	ls->sample_mean = mean;
+	if (mean)
+		ls->estimated_mean = mean;
+}
+
+/* The mean the block with sequence number seq was sampled at (0: exact). */
+static uint64_t mean_of(const struct liveset *ls, uint64_t seq)
+{
+	size_t lo = 0, hi = ls->nepochs; /* the last epoch starting at or before seq */
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (ls->epochs[mid].seq <= seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? ls->epochs[lo - 1].mean : 0;
+}
+
 static void unlive(struct liveset *ls, const struct block *b)
 {
 	struct stack_live *l = live_of(ls, b->stack);
-	l->bytes -= b->size;
-	l->count--;
+	uint64_t count, bytes;
+	liveset_weigh(b->addr, b->size, ls->nepochs ? mean_of(ls, block_seq(b)) : 0, &count, &bytes);
+	l->bytes -= bytes;
+	l->count -= count;
+	ls->live_bytes -= bytes;
+	ls->live_count -= count;
 }
 
 uint16_t liveset_thread(struct liveset *ls, int tid)
@@ -251,12 +292,21 @@ uint32_t liveset_stack(struct liveset *ls, uint16_t tidx, const uint64_t *pcs, i
 	return id;
 }
 
-void liveset_add(struct liveset *ls, uint64_t addr, uint64_t size, uint32_t stack, uint32_t tick)
+void liveset_add(struct liveset *ls, uint64_t addr, uint64_t size, uint32_t stack, uint32_t tick, uint64_t mean)
 {
 	uint64_t seq = ++ls->seq;
 	struct block old;
 	ls->changes++;
 	clockidx_note(&ls->clock, seq, tick);
+	if (size > BLOCK_MAX_SIZE)
+		size = BLOCK_MAX_SIZE; /* as the table keeps it, so that a free takes off what this adds */
+	/* A block recorded at another mean than the one before: an epoch starts (rare: `set sample`). */
+	if (mean != (ls->nepochs ? ls->epochs[ls->nepochs - 1].mean : 0)) {
+		ALLOC_GROW(ls->epochs, ls->nepochs + 1, ls->epochs_alloc);
+		ls->epochs[ls->nepochs++] = (struct sample_epoch){ seq, mean };
+		if (mean)
+			ls->estimated_mean = mean;
+	}
 	if (blocktab_get(&ls->blocks, addr))
 		before_decrease(ls);
 	if (blocktab_put(&ls->blocks, addr, size, stack, seq, &old)) {
@@ -264,8 +314,12 @@ void liveset_add(struct liveset *ls, uint64_t addr, uint64_t size, uint32_t stac
 		unlive(ls, &old);
 	}
 	struct stack_live *l = live_of(ls, stack);
-	l->bytes += size > BLOCK_MAX_SIZE ? BLOCK_MAX_SIZE : size;
-	l->count++;
+	uint64_t count, bytes;
+	liveset_weigh(addr, size, mean, &count, &bytes);
+	l->bytes += bytes;
+	l->count += count;
+	ls->live_bytes += bytes;
+	ls->live_count += count;
 	after_increase(ls);
 }
 
@@ -295,23 +349,23 @@ bool liveset_apply(struct liveset *ls, const struct alloc_call *c, uint32_t stac
 	case AK_PVALLOC:
 		if (!c->result)
 			return false;
-		liveset_add(ls, c->result, c->a0, stack, tick);
+		liveset_add(ls, c->result, c->a0, stack, tick, c->mean);
 		return true;
 	case AK_CALLOC:
 		if (!c->result || __builtin_mul_overflow(c->a0, c->a1, &size))
 			return false;
-		liveset_add(ls, c->result, size, stack, tick);
+		liveset_add(ls, c->result, size, stack, tick, c->mean);
 		return true;
 	case AK_ALIGNED_ALLOC:
 	case AK_MEMALIGN:
 		if (!c->result)
 			return false;
-		liveset_add(ls, c->result, c->a1, stack, tick);
+		liveset_add(ls, c->result, c->a1, stack, tick, c->mean);
 		return true;
 	case AK_POSIX_MEMALIGN:
 		if ((int)c->result != 0)
 			return false;
-		liveset_add(ls, c->result2, c->a2, stack, tick);
+		liveset_add(ls, c->result2, c->a2, stack, tick, c->mean);
 		return true;
 	case AK_REALLOC:
 	case AK_REALLOCARRAY:
@@ -322,7 +376,7 @@ bool liveset_apply(struct liveset *ls, const struct alloc_call *c, uint32_t stac
 		if (c->result) {
 			if (c->a0)
 				liveset_remove(ls, c->a0); /* an unknown old block is not a free to count */
-			liveset_add(ls, c->result, size, stack, tick);
+			liveset_add(ls, c->result, size, stack, tick, c->mean);
 			return true;
 		}
 		/* glibc's realloc(p, 0) frees p and returns NULL; other NULLs leave p alone. */
@@ -342,6 +396,7 @@ void liveset_forget_blocks(struct liveset *ls)
 	blocktab_clear(&ls->blocks);
 	if (ls->live)
 		memset(ls->live, 0, ls->live_alloc * sizeof(*ls->live));
+	ls->live_count = ls->live_bytes = 0;
 	ls->changes++;
 }
 
@@ -368,13 +423,13 @@ void liveset_mark(struct liveset *ls, const char *name)
 	}
 	ALLOC_GROW(ls->phases, ls->nphases + 1, ls->phases_alloc);
 	struct phase *p = &ls->phases[ls->nphases++];
-	*p = (struct phase){ .name = xstrdup(name), .start_tick = now, .open = true, .peak_bytes = ls->blocks.bytes };
+	*p = (struct phase){ .name = xstrdup(name), .start_tick = now, .open = true, .peak_bytes = ls->live_bytes };
 	liveset_copy(ls, &p->start);
 }
 
 size_t liveset_memory(const struct liveset *ls)
 {
-	size_t m = blocktab_memory(&ls->blocks) + stacktab_memory(&ls->stacks) +
+	size_t m = blocktab_memory(&ls->blocks) + stacktab_memory(&ls->stacks) + ls->epochs_alloc * sizeof(*ls->epochs) +
 		   ls->clock.alloc * sizeof(*ls->clock.v) + ls->live_alloc * sizeof(*ls->live) +
 		   by_stack_memory(&ls->peak) + ls->phases_alloc * sizeof(*ls->phases);
 	for (size_t i = 0; i < ls->nphases; i++)

@@ -108,12 +108,12 @@ static int cmd_blocks_exec(struct cmd_ctx *c)
 
 static void cmd_blocks_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
-	unsigned sz = t->bytes ? SIZE_EXACT : 0;
+	unsigned sz = text_size_flags(t, r);
 	char buf[32];
 	const struct jv *list = jv_get(r, "blocks");
 	strbuf_addf(out, "%" PRId64 " blocks, ", jv_get_int(r, "count", 0));
 	strbuf_add_size(out, jv_get_int(r, "bytes", 0), sz);
-	strbuf_addstr(out, sz ? " bytes" : "");
+	strbuf_addstr(out, sz & SIZE_EXACT ? " bytes" : "");
 	if ((int64_t)jv_len(list) < jv_get_int(r, "count", 0))
 		strbuf_addf(out, " (first %zu shown; --limit 0 for all)", jv_len(list));
 	strbuf_addf(out, "\n%-16s %10s %5s %8s %8s  %s\n", "ADDRESS", "SIZE", "SITE", "TID", "AGE", "ALLOCATED IN");
@@ -153,6 +153,7 @@ const struct cmd_entry cmd_blocks_entry = {
 		"shown.",
 	.opts = opts,
 	.max_args = 1,
+	.flags = CMD_ESTIMATES,
 	.exec = cmd_blocks_exec,
 	.text = cmd_blocks_text,
 };

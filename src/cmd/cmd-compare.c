@@ -51,15 +51,15 @@ static int cmd_compare_exec(struct cmd_ctx *c)
 
 static void cmd_compare_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
-	unsigned sz = t->bytes ? SIZE_EXACT : 0;
+	unsigned sz = text_size_flags(t, r);
 	strbuf_add_escaped(out, jv_get_str(r, "a", ""));
 	strbuf_addstr(out, " -> ");
 	strbuf_add_escaped(out, jv_get_str(r, "b", ""));
 	strbuf_addstr(out, ": ");
 	strbuf_add_size(out, jv_get_int(r, "size_diff", 0), sz | SIZE_SIGN);
-	strbuf_addf(out, "%s, %+" PRId64 " blocks (now ", sz ? " bytes" : "", jv_get_int(r, "count_diff", 0));
+	strbuf_addf(out, "%s, %+" PRId64 " blocks (now ", sz & SIZE_EXACT ? " bytes" : "", jv_get_int(r, "count_diff", 0));
 	strbuf_add_size(out, jv_get_int(r, "size", 0), sz);
-	strbuf_addf(out, "%s in %" PRId64 " blocks), by %s\n", sz ? " bytes" : "", jv_get_int(r, "count", 0),
+	strbuf_addf(out, "%s in %" PRId64 " blocks), by %s\n", sz & SIZE_EXACT ? " bytes" : "", jv_get_int(r, "count", 0),
 		    jv_get_str(r, "by", ""));
 	if (!jv_get(r, "untraced")->u.b)
 		strbuf_addstr(out, "(traced blocks only: one side has no heap walk for the blocks from before attach)\n");
@@ -86,6 +86,7 @@ const struct cmd_entry cmd_compare_entry = {
 	.opts = opts,
 	.min_args = 2,
 	.max_args = 2,
+	.flags = CMD_ESTIMATES,
 	.exec = cmd_compare_exec,
 	.text = cmd_compare_text,
 };

@@ -14,6 +14,7 @@
 #include "render.h"
 #include "jv.h"
 #include "savefile.h"
+#include "liveset.h"
 #include "session.h"
 #include "strbuf.h"
 #include "target.h"
@@ -141,6 +142,11 @@ static int cmd_export_exec(struct cmd_ctx *c)
 		strbuf_addf(&comment, "mlyze: live blocks of '%s' less those of '%s'", set_name, base_name);
 	else
 		strbuf_addf(&comment, "mlyze: live blocks of '%s'", set_name);
+	/* Folded stacks have nowhere to say it: the command's result does (CMD_ESTIMATES). */
+	if (liveset_estimated(&c->s->live))
+		strbuf_addf(&comment, "; values are estimates from byte sampling with mean %llu bytes: a recorded "
+			    "block of s bytes counts 1/p times, p = 1 - exp(-s/mean)",
+			    (unsigned long long)c->s->live.estimated_mean);
 	struct export_set in = { sym, &c->s->live.stacks, a, b, strbuf_str(&comment), &c->s->keys.alloc_fns };
 	size_t records;
 	ret = export_encode(f, &in, &out, &records, &c->err);
@@ -248,6 +254,7 @@ const struct cmd_entry cmd_export_entry = {
 	.opts = opts,
 	.min_args = 2,
 	.max_args = 4,
+	.flags = CMD_ESTIMATES,
 	.exec = cmd_export_exec,
 	.text = cmd_export_text,
 };

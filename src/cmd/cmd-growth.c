@@ -52,12 +52,12 @@ static int cmd_growth_exec(struct cmd_ctx *c)
 
 static void cmd_growth_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
-	unsigned sz = t->bytes ? SIZE_EXACT : 0;
+	unsigned sz = text_size_flags(t, r);
 	strbuf_addstr(out, "since ");
 	strbuf_add_escaped(out, jv_get_str(r, "since", ""));
 	strbuf_addstr(out, ": ");
 	strbuf_add_size(out, jv_get_int(r, "size_diff", 0), sz | SIZE_SIGN);
-	strbuf_addf(out, "%s, %+" PRId64 " blocks; groups that grew:\n", sz ? " bytes" : "", jv_get_int(r, "count_diff", 0));
+	strbuf_addf(out, "%s, %+" PRId64 " blocks; groups that grew:\n", sz & SIZE_EXACT ? " bytes" : "", jv_get_int(r, "count_diff", 0));
 	groups_text(jv_get(r, "groups"), true, sz, out);
 }
 
@@ -72,6 +72,7 @@ const struct cmd_entry cmd_growth_entry = {
 		"(objgraph's show_growth). Each call moves the starting point to now.",
 	.opts = opts,
 	.max_args = 0,
+	.flags = CMD_ESTIMATES,
 	.exec = cmd_growth_exec,
 	.text = cmd_growth_text,
 };

@@ -59,6 +59,8 @@ static int cmd_info_exec(struct cmd_ctx *c)
 		jv_set(tr, "allocator", jv_string(si.allocator));
 		jv_set(tr, "breakpoints", jv_int((int64_t)si.breakpoints));
 		jv_set(tr, "scratch", jv_addr(si.scratch));
+		/* 0: every call is recorded; else the mean of byte sampling (figures are estimates). */
+		jv_set(tr, "sample_mean", jv_int((int64_t)si.sample_bytes));
 	}
 	/* Held at its exit, nothing of it runs again: letting go undoes nothing. */
 	jv_set(tr, "changes_to_undo", jv_int(t->state == TARGET_HELD ? 0 : (int64_t)cleanup_pending(&t->cleanup)));
@@ -108,7 +110,7 @@ static void mem_line(struct strbuf *out, const char *label, const struct jv *v, 
 	if (v && v->kind == JV_INT) {
 		strbuf_addf(out, "%-10s ", label);
 		strbuf_add_size(out, v->u.i, sz);
-		strbuf_addstr(out, sz ? " bytes\n" : "\n");
+		strbuf_addstr(out, sz & SIZE_EXACT ? " bytes\n" : "\n");
 	}
 }
 
@@ -148,6 +150,10 @@ static void cmd_info_text(const struct jv *r, const struct text_opts *t, struct 
 		    jv_get(tr, "allocations")->u.b ? "on" : "off");
 	if (jv_get_str(tr, "by", NULL))
 		strbuf_addf(out, " (by %s)", jv_get_str(tr, "by", ""));
+	if (jv_get_int(tr, "sample_mean", 0)) {
+		strbuf_addstr(out, ", byte sampling with mean ");
+		strbuf_add_size(out, jv_get_int(tr, "sample_mean", 0), 0);
+	}
 	strbuf_addf(out, ", %" PRId64 " changes to undo at detach\n", jv_get_int(tr, "changes_to_undo", 0));
 	pause_text_line(jv_get(r, "pause"), out);
 }
@@ -164,6 +170,7 @@ const struct cmd_entry cmd_info_entry = {
 		"its end (the pages the process wrote or gave back meanwhile: what the twin cost; see 'set pause'). Works after the process has ended. On a core file: the core, the "
 		"program's name and arguments, its threads and the signal that ended it.",
 	.max_args = 0,
+	.flags = CMD_ESTIMATES,
 	.exec = cmd_info_exec,
 	.text = cmd_info_text,
 };

@@ -272,7 +272,7 @@ static void frame_line(const struct jv *f, bool first, struct strbuf *out)
 static void record_text(const struct jv *x, size_t nrec, unsigned sz, struct strbuf *out)
 {
 	strbuf_add_size(out, jv_get_int(x, "bytes", 0), sz);
-	strbuf_addf(out, "%s in %" PRId64 " blocks", sz ? " bytes" : "", jv_get_int(x, "blocks", 0));
+	strbuf_addf(out, "%s in %" PRId64 " blocks", sz & SIZE_EXACT ? " bytes" : "", jv_get_int(x, "blocks", 0));
 	if (jv_get_str(x, "size_class", NULL))
 		strbuf_addf(out, " of %s bytes, allocated before tracing began,", jv_get_str(x, "size_class", ""));
 	strbuf_addf(out, " are %s in loss record %" PRId64 " of %zu", jv_get_str(x, "class", ""),
@@ -319,7 +319,7 @@ static void cmd_leaks_text(const struct jv *o, const struct text_opts *t, struct
 		const struct jv *x = jv_get(o, order[i]);
 		strbuf_addf(out, "   %15s: ", label[i]);
 		strbuf_add_size(out, jv_get_int(x, "bytes", 0), sz);
-		strbuf_addf(out, "%s in %" PRId64 " blocks\n", sz ? " bytes" : "", jv_get_int(x, "blocks", 0));
+		strbuf_addf(out, "%s in %" PRId64 " blocks\n", sz & SIZE_EXACT ? " bytes" : "", jv_get_int(x, "blocks", 0));
 	}
 	const struct jv *sl = jv_get(o, "suppressions");
 	for (size_t i = 0; i < jv_len(sl); i++) {
@@ -370,7 +370,7 @@ const struct cmd_entry cmd_leaks_entry = {
 		"built before; --fresh builds it again from the image as it is now.",
 	.opts = opts,
 	.max_args = 0,
-	.flags = CMD_NEEDS_IMAGE,
+	.flags = CMD_NEEDS_IMAGE | CMD_ESTIMATES,
 	.exec = cmd_leaks_exec,
 	.text = cmd_leaks_text,
 };

@@ -37,13 +37,13 @@ static int cmd_peak_exec(struct cmd_ctx *c)
 
 static void cmd_peak_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
-	unsigned sz = t->bytes ? SIZE_EXACT : 0;
+	unsigned sz = text_size_flags(t, r);
 	strbuf_addstr(out, "peak: ");
 	strbuf_add_size(out, jv_get_int(r, "bytes", 0), sz);
-	strbuf_addf(out, "%s in %" PRId64 " blocks at %.1f s (now ", sz ? " bytes" : "", jv_get_int(r, "blocks", 0),
+	strbuf_addf(out, "%s in %" PRId64 " blocks at %.1f s (now ", sz & SIZE_EXACT ? " bytes" : "", jv_get_int(r, "blocks", 0),
 		    jv_get(r, "seconds")->u.d);
 	strbuf_add_size(out, jv_get_int(r, "now_bytes", 0), sz);
-	strbuf_addstr(out, sz ? " bytes)\n" : ")\n");
+	strbuf_addstr(out, sz & SIZE_EXACT ? " bytes)\n" : ")\n");
 	groups_text(jv_get(r, "groups"), false, sz, out);
 }
 
@@ -63,7 +63,7 @@ const struct cmd_entry cmd_peak_entry = {
 		"first free that follows a new high.",
 	.opts = opts,
 	.max_args = 0,
-	.flags = CMD_NEEDS_EVENTS,
+	.flags = CMD_NEEDS_EVENTS | CMD_ESTIMATES,
 	.exec = cmd_peak_exec,
 	.text = cmd_peak_text,
 };

@@ -54,7 +54,7 @@ static int cmd_phases_exec(struct cmd_ctx *c)
 
 static void cmd_phases_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
-	unsigned sz = t->bytes ? SIZE_EXACT : 0;
+	unsigned sz = text_size_flags(t, r);
 	const struct jv *list = jv_get(r, "phases");
 	for (size_t i = 0; i < jv_len(list); i++) {
 		const struct jv *p = jv_at(list, i);
@@ -63,10 +63,10 @@ static void cmd_phases_text(const struct jv *r, const struct text_opts *t, struc
 		strbuf_addf(out, "' from %.1f s for %.1f s%s: live ", jv_get(p, "start")->u.d, jv_get(p, "seconds")->u.d,
 			    jv_get(p, "end")->kind == JV_NULL ? " (open)" : "");
 		strbuf_add_size(out, jv_get_int(p, "delta_bytes", 0), sz | SIZE_SIGN);
-		strbuf_addf(out, "%s (%+" PRId64 " blocks), its own peak ", sz ? " bytes" : "",
+		strbuf_addf(out, "%s (%+" PRId64 " blocks), its own peak ", sz & SIZE_EXACT ? " bytes" : "",
 			    jv_get_int(p, "delta_blocks", 0));
 		strbuf_add_size(out, jv_get_int(p, "peak_above_start", 0), sz | SIZE_SIGN);
-		strbuf_addf(out, "%s above its start\n", sz ? " bytes" : "");
+		strbuf_addf(out, "%s above its start\n", sz & SIZE_EXACT ? " bytes" : "");
 		if (jv_len(jv_get(p, "groups")))
 			groups_text(jv_get(p, "groups"), true, sz, out);
 	}
@@ -84,7 +84,7 @@ const struct cmd_entry cmd_phases_entry = {
 		"--top says otherwise).",
 	.opts = opts,
 	.max_args = 0,
-	.flags = CMD_NEEDS_EVENTS,
+	.flags = CMD_NEEDS_EVENTS | CMD_ESTIMATES,
 	.exec = cmd_phases_exec,
 	.text = cmd_phases_text,
 };

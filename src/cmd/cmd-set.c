@@ -76,10 +76,14 @@ static int cmd_set_exec(struct cmd_ctx *c)
 			if (strcmp(value, "on") && strcmp(value, "off"))
 				return mlz_error_kind(&c->err, MLZ_E_USAGE, "set: bytes takes on or off, not '%s'", value);
 			c->s->bytes = !strcmp(value, "on");
+		} else if (!strcmp(name, "sample")) {
+			if (cmd_size("set", "sample", value, 0, SAMPLE_MAX, &bytes, &c->err) < 0 ||
+			    session_set_sample(c->s, bytes, &c->err) < 0)
+				return -1;
 		} else {
 			return mlz_error_kind(&c->err, MLZ_E_USAGE,
 					      "set: unknown setting '%s' (settings: max-stack-depth, memory-limit, "
-					      "alloc-fn, bytes, pause)", name);
+					      "alloc-fn, bytes, pause, sample)", name);
 		}
 	}
 	c->result = jv_object();
@@ -90,6 +94,7 @@ static int cmd_set_exec(struct cmd_ctx *c)
 		jv_push(af, jv_string(c->s->keys.alloc_fns.v[i]));
 	jv_set(c->result, "bytes", jv_bool(c->s->bytes));
 	jv_set(c->result, "pause", jv_string(c->s->pause_mode == PAUSE_FORK ? "fork" : "stop"));
+	jv_set(c->result, "sample", jv_int((int64_t)c->s->sample_mean));
 	return 0;
 }
 
@@ -120,13 +125,15 @@ static void cmd_set_text(const struct jv *r, const struct text_opts *t, struct s
 		strbuf_add_escaped(out, jv_at(af, i)->u.s);
 	}
 	const struct jv *b = jv_get(r, "bytes");
-	strbuf_addf(out, "\nbytes %s\npause %s\n", b && b->u.b ? "on" : "off", jv_get_str(r, "pause", "?"));
+	strbuf_addf(out, "\nbytes %s\npause %s\nsample ", b && b->u.b ? "on" : "off", jv_get_str(r, "pause", "?"));
+	add_size(out, (uint64_t)jv_get_int(r, "sample", 0));
+	strbuf_addch(out, '\n');
 }
 
 const struct cmd_entry cmd_set_entry = {
 	.name = "set",
 	.usage = "set [NAME VALUE]",
-	.summary = "show the settings, or change one (max-stack-depth, memory-limit, alloc-fn, bytes, pause)",
+	.summary = "show the settings, or change one (max-stack-depth, memory-limit, alloc-fn, bytes, pause, sample)",
 	.help = "Without arguments shows the settings. 'set max-stack-depth N' (1 to 256, default 32) sets how "
 		"many frames are recorded for each allocation from now on: deeper stacks tell sites apart "
 		"better, shallower ones cost less per allocation. 'set memory-limit SIZE' (bytes, or with K, M, "
@@ -149,7 +156,13 @@ const struct cmd_entry cmd_set_entry = {
 		"the analysis reads the twin while the process runs on; with stop, the process is stopped for the "
 		"whole analysis. Where a twin cannot be made (a seccomp filter forbids clone, clone fails under a "
 		"pids or process limit or for memory) the process is stopped instead, with a one-line notice of "
-		"why; info and stats show the last pause and how long the process was stopped for it.",
+		"why; info and stats show the last pause and how long the process was stopped for it. "
+		"'set sample SIZE' (0 to 1T; 0, the default unless --sample, traces every call) turns on byte "
+		"sampling in the agent for the allocations made from now on: one of size bytes is recorded "
+		"with probability 1 - exp(-size/SIZE), always when it is SIZE or more, and counts and bytes "
+		"are scaled by the inverse probability. From the first time sampling is on, every figure of "
+		"traced blocks is an estimate and says so ('estimated' in JSON, '~' in text), also after "
+		"'set sample 0'. Breakpoint tracing refuses it.",
 	.max_args = 2,
 	.exec = cmd_set_exec,
 	.text = cmd_set_text,

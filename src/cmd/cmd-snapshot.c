@@ -56,9 +56,9 @@ void snapshot_text_line(const struct jv *o, unsigned sz, struct strbuf *out)
 	while (out->len - at < 12)
 		strbuf_addch(out, ' ');
 	strbuf_addf(out, " %8.1f s %10" PRId64 " blocks %14s%s", jv_get(o, "seconds")->u.d, jv_get_int(o, "blocks", 0),
-		    size_str(b1, jv_get_int(o, "bytes", 0), sz), sz ? " bytes" : "");
+		    size_str(b1, jv_get_int(o, "bytes", 0), sz), sz & SIZE_EXACT ? " bytes" : "");
 	if (jv_get(o, "rss")->kind == JV_INT)
-		strbuf_addf(out, "   RSS %s%s", size_str(b2, jv_get_int(o, "rss", 0), sz), sz ? " bytes" : "");
+		strbuf_addf(out, "   RSS %s%s", size_str(b2, jv_get_int(o, "rss", 0), sz), sz & SIZE_EXACT ? " bytes" : "");
 	if (jv_get_int(o, "untraced_blocks", 0))
 		strbuf_addf(out, "   (%" PRId64 " from before attach)", jv_get_int(o, "untraced_blocks", 0));
 	if (jv_get_str(o, "file", NULL)) {
@@ -144,6 +144,7 @@ const struct cmd_entry cmd_snapshot_entry = {
 		"the new one, taken under the same name, comes last in 'snapshots'.",
 	.opts = opts,
 	.max_args = 1,
+	.flags = CMD_ESTIMATES,
 	.exec = cmd_snapshot_exec,
 	.text = cmd_snapshot_text,
 };

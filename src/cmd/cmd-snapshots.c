@@ -32,6 +32,7 @@ const struct cmd_entry cmd_snapshots_entry = {
 	.help = "Lists every snapshot taken in this session with the time it was taken (seconds since attach), "
 		"its live blocks and requested bytes, and the process's RSS at that moment.",
 	.max_args = 0,
+	.flags = CMD_ESTIMATES,
 	.exec = cmd_snapshots_exec,
 	.text = cmd_snapshots_text,
 };

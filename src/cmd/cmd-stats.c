@@ -69,8 +69,13 @@ static int cmd_stats_exec(struct cmd_ctx *c)
 	jv_set(cost, "unwinding", jv_double(st->ns_unwind / n));
 	jv_set(cost, "tables", jv_double(st->ns_tables / n));
 	jv_set(r, "threads", jv_int((int64_t)c->s->target->nthreads));
-	jv_set(r, "live_blocks", jv_int((int64_t)ls->blocks.n));
-	jv_set(r, "live_bytes", jv_int((int64_t)ls->blocks.bytes));
+	/* Under byte sampling these are estimates (the result says so); recorded_blocks are those held. */
+	jv_set(r, "live_blocks", jv_int((int64_t)ls->live_count));
+	jv_set(r, "live_bytes", jv_int((int64_t)ls->live_bytes));
+	jv_set(r, "recorded_blocks", jv_int((int64_t)ls->blocks.n));
+	jv_set(r, "sample_mean", jv_int((int64_t)si.sample_bytes));
+	jv_set(r, "unsampled", jv_int((int64_t)si.unsampled));
+	jv_set(r, "sample_dropped", jv_int((int64_t)si.sample_dropped));
 	jv_set(r, "stacks", jv_int((int64_t)stacktab_count(&ls->stacks)));
 	jv_set(r, "stacks_made", jv_int((int64_t)ls->stacks.made));
 	jv_set(r, "stacks_released", jv_int((int64_t)ls->stacks.released));
@@ -99,7 +104,7 @@ static int cmd_stats_exec(struct cmd_ctx *c)
 static void cmd_stats_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
 	unsigned sz = t->bytes ? SIZE_EXACT : 0;
-	const char *unit = sz ? " bytes" : "";
+	const char *unit = sz & SIZE_EXACT ? " bytes" : "";
 	char b1[32], b2[32], b3[32], b4[32];
 	const struct jv *ev = jv_get(r, "events");
 	strbuf_addstr(out, "allocator   ");
@@ -124,8 +129,24 @@ static void cmd_stats_text(const struct jv *r, const struct text_opts *t, struct
 		    jv_get(cost, "in_mlyze")->u.d / 1000, jv_get_int(r, "traps", 0) ? "trap" : "event",
 		    jv_get(cost, "unwinding")->u.d / 1000,
 		    jv_get(cost, "tables")->u.d / 1000);
-	strbuf_addf(out, "live        %" PRId64 " blocks, %s%s\n", jv_get_int(r, "live_blocks", 0),
-		    size_str(b1, jv_get_int(r, "live_bytes", 0), sz), unit);
+	const char *est = cmd_estimated(r) ? "~" : "";
+	strbuf_addf(out, "live        %s%" PRId64 " blocks, %s%s", est, jv_get_int(r, "live_blocks", 0),
+		    size_str(b1, jv_get_int(r, "live_bytes", 0), sz | (*est ? SIZE_ESTIMATE : 0)), unit);
+	if (*est)
+		strbuf_addf(out, " (%" PRId64 " blocks recorded)", jv_get_int(r, "recorded_blocks", 0));
+	strbuf_addstr(out, "\nsampling    ");
+	if (jv_get_int(r, "sample_mean", 0)) {
+		strbuf_addstr(out, "by bytes, mean ");
+		strbuf_add_size(out, jv_get_int(r, "sample_mean", 0), 0);
+		strbuf_addf(out, ": %" PRId64 " allocations left out", jv_get_int(r, "unsampled", 0));
+		if (jv_get_int(r, "sample_dropped", 0))
+			strbuf_addf(out, ", %" PRId64 " sampled ones dropped (the agent's address set was full): "
+					 "the estimates miss them", jv_get_int(r, "sample_dropped", 0));
+		strbuf_addch(out, '\n');
+	} else {
+		strbuf_addf(out, "off: every call is recorded%s\n", *est ? " (the figures are estimates still: "
+			    "sampling was on before)" : "");
+	}
 	strbuf_addf(out, "stacks      %" PRId64 " in the table (%s%s), %" PRId64 " made, %" PRId64
 			 " released by %" PRId64 " sweeps\n",
 		    jv_get_int(r, "stacks", 0), size_str(b1, jv_get_int(r, "stack_bytes", 0), sz), unit,
@@ -175,7 +196,7 @@ const struct cmd_entry cmd_stats_entry = {
 		"many, how often other code ran through them, and how many calls went untraced because no "
 		"breakpoint fits their return site.",
 	.max_args = 0,
-	.flags = CMD_NEEDS_EVENTS,
+	.flags = CMD_NEEDS_EVENTS | CMD_ESTIMATES,
 	.exec = cmd_stats_exec,
 	.text = cmd_stats_text,
 };

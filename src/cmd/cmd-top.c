@@ -45,13 +45,14 @@ static int cmd_top_exec(struct cmd_ctx *c)
 
 static void cmd_top_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
-	unsigned sz = t->bytes ? SIZE_EXACT : 0;
+	unsigned sz = text_size_flags(t, r);
 	strbuf_add_size(out, jv_get_int(r, "size", 0), sz);
-	strbuf_addf(out, "%s live in %" PRId64 " blocks", sz ? " bytes" : "", jv_get_int(r, "count", 0));
+	strbuf_addf(out, "%s live in %s%" PRId64 " blocks", sz & SIZE_EXACT ? " bytes" : "", sz & SIZE_ESTIMATE ? "~" : "",
+		    jv_get_int(r, "count", 0));
 	if (jv_get_int(r, "untraced_count", 0)) {
 		strbuf_addstr(out, " (");
-		strbuf_add_size(out, jv_get_int(r, "untraced_size", 0), sz);
-		strbuf_addf(out, "%s in %" PRId64 " from before attach)", sz ? " bytes" : "", jv_get_int(r, "untraced_count", 0));
+		strbuf_add_size(out, jv_get_int(r, "untraced_size", 0), sz & ~SIZE_ESTIMATE); /* walked: exact */
+		strbuf_addf(out, "%s in %" PRId64 " from before attach)", sz & SIZE_EXACT ? " bytes" : "", jv_get_int(r, "untraced_count", 0));
 	}
 	strbuf_addf(out, ", by %s\n", jv_get_str(r, "by", ""));
 	groups_text(jv_get(r, "groups"), false, sz, out);
@@ -68,6 +69,7 @@ const struct cmd_entry cmd_top_entry = {
 		"this is what it never freed: heaptrack's 'leaked' report.",
 	.opts = opts,
 	.max_args = 1,
+	.flags = CMD_ESTIMATES,
 	.exec = cmd_top_exec,
 	.text = cmd_top_text,
 };

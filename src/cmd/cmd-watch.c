@@ -119,7 +119,7 @@ static void watch_sample_text(const struct jv *v, const struct text_opts *t, str
 {
 	unsigned sz = t->bytes ? SIZE_EXACT : 0;
 	char b[4][32];
-	if (jv_get_int(v, "sample", 0) == 1)
+	if (jv_get_int(v, "number", 0) == 1)
 		strbuf_addf(out, "%8s %10s %10s %10s %12s %12s %10s\n", "SECONDS", "RSS", "LIVE", "BLOCKS", "RSS/s",
 			    "LIVE/s", "CALLS/s");
 	const struct jv *rss = jv_get(v, "rss"), *live = jv_get(v, "live_bytes"), *ev = jv_get(v, "events_per_second");
@@ -159,7 +159,7 @@ static int take_sample(struct watch *w)
 	bool have = w->n > 0;
 	w->n++;
 	struct jv *v = jv_object();
-	jv_set(v, "sample", jv_int(w->n));
+	jv_set(v, "number", jv_int(w->n));
 	jv_set(v, "seconds", jv_double((now - w->t0) / 1000));
 	jv_set(v, "rss", rss >= 0 ? jv_int(rss) : jv_null());
 	jv_set(v, "live_blocks", w->traced ? jv_int(blocks) : jv_null());

@@ -9,6 +9,7 @@
 
 #include "cmd.h"
 #include "jv.h"
+#include "liveset.h"
 #include "session.h"
 #include "strbuf.h"
 #include "target.h"
@@ -178,6 +179,39 @@ int cmd_parse_u64(const char *word, uint64_t max, uint64_t *out)
 		return -2;
 	*out = v;
 	return 0;
+}
+
+/* --- figures from byte sampling --- */
+
+bool cmd_estimated(const struct jv *r)
+{
+	const struct jv *v = jv_get(r, "estimated");
+	return v && v->kind == JV_BOOL && v->u.b;
+}
+
+unsigned text_size_flags(const struct text_opts *t, const struct jv *r)
+{
+	return (t->bytes ? SIZE_EXACT : 0) | (cmd_estimated(r) ? SIZE_ESTIMATE : 0);
+}
+
+/* Once byte sampling was on, traced figures are estimates: say so, with the mean and the method. */
+static void mark_estimates(struct session *s, struct jv *r)
+{
+	if (!r || !liveset_estimated(&s->live))
+		return;
+	uint64_t mean = s->live.estimated_mean;
+	jv_set(r, "estimated", jv_bool(true));
+	jv_set(r, "sample_bytes", jv_int((int64_t)mean));
+	jv_set(r, "estimate", jv_stringf("byte sampling: a recorded block of s bytes counts as 1/p blocks and s/p "
+					 "bytes, p = 1 - exp(-s/%llu); blocks of %llu bytes or more are all recorded",
+					 (unsigned long long)mean, (unsigned long long)mean));
+}
+
+static void estimate_line(const struct jv *r, struct strbuf *out)
+{
+	strbuf_addstr(out, "~ estimated from byte sampling, mean ");
+	strbuf_add_size(out, jv_get_int(r, "sample_bytes", 0), 0);
+	strbuf_addstr(out, " (a recorded block of s bytes stands for 1/p, p = 1 - exp(-s/mean))\n");
 }
 
 int cmd_parse_size(const char *word, uint64_t max, uint64_t *out)
@@ -421,12 +455,17 @@ enum cmd_outcome cmd_run_line(struct session *s, const char *line)
 	if (r < 0 && s->interrupted && ctx.err.kind != MLZ_E_INTERRUPTED)
 		mlz_error_kind(&ctx.err, MLZ_E_INTERRUPTED, "interrupted");
 
+	if (r == 0 && e && (e->flags & CMD_ESTIMATES))
+		mark_estimates(s, ctx.result);
 	if (json) {
 		print_json(s, shown, r == 0, ctx.result, &ctx.err);
 	} else {
 		struct strbuf out = STRBUF_INIT;
-		if (e && e->text && ctx.result)
+		if (e && e->text && ctx.result) {
+			if (cmd_estimated(ctx.result))
+				estimate_line(ctx.result, &out);
 			e->text(ctx.result, &(struct text_opts){ .bytes = s->bytes }, &out);
+		}
 		emit(s, strbuf_str(&out));
 		strbuf_release(&out);
 		if (r < 0)

@@ -39,6 +39,18 @@ static void collect_untraced(void *arg, uint64_t chunk, uint64_t size, enum chun
 int live_set_take(struct session *s, struct untraced *u, void (*take)(void *arg), void *arg, struct mlz_err *err)
 {
 	memset(u, 0, sizeof(*u));
+	/*
+	 * Under byte sampling the estimates stand for every block allocated since
+	 * attach; a walk cannot tell the unsampled ones from those allocated
+	 * before, so its untraced blocks would count them twice.
+	 */
+	if (liveset_estimated(&s->live)) {
+		snprintf(u->note, sizeof(u->note), "byte sampling: blocks from before attach are not told apart from "
+			 "unsampled ones, so only the estimates are shown");
+		liveset_sync(&s->live);
+		take(arg);
+		return 0;
+	}
 	if (!target_readable(s->target)) {
 		snprintf(u->note, sizeof(u->note), "the process has ended: only traced blocks are known");
 		take(arg);

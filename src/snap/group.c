@@ -548,12 +548,19 @@ void groups_text(const struct jv *groups, bool with_diff, unsigned sz, struct st
 		strbuf_addf(out, "%5s %12s %9s  %s\n", "ID", "SIZE", "COUNT", "WHERE");
 	for (size_t i = 0; i < jv_len(groups); i++) {
 		const struct jv *o = jv_at(groups, i);
-		strbuf_addf(out, "%5" PRId64 " %12s", jv_get_int(o, "id", 0), size_str(b1, jv_get_int(o, "size", 0), sz));
+		/* Groups of blocks from before attach are walked, not sampled: exact. */
+		unsigned fl = jv_get_str(o, "size_class", NULL) ? sz & ~SIZE_ESTIMATE : sz;
+		const char *est = fl & SIZE_ESTIMATE ? "~" : "";
+		char c1[40], c2[40];
+		strbuf_addf(out, "%5" PRId64 " %12s", jv_get_int(o, "id", 0), size_str(b1, jv_get_int(o, "size", 0), fl));
 		if (with_diff)
-			strbuf_addf(out, " %12s", size_str(b2, jv_get_int(o, "size_diff", 0), sz | SIZE_SIGN));
-		strbuf_addf(out, " %9" PRId64, jv_get_int(o, "count", 0));
-		if (with_diff)
-			strbuf_addf(out, " %+9" PRId64, jv_get_int(o, "count_diff", 0));
+			strbuf_addf(out, " %12s", size_str(b2, jv_get_int(o, "size_diff", 0), fl | SIZE_SIGN));
+		snprintf(c1, sizeof(c1), "%s%" PRId64, est, jv_get_int(o, "count", 0));
+		strbuf_addf(out, " %9s", c1);
+		if (with_diff) {
+			snprintf(c2, sizeof(c2), "%s%+" PRId64, est, jv_get_int(o, "count_diff", 0));
+			strbuf_addf(out, " %9s", c2);
+		}
 		strbuf_addstr(out, "  ");
 		group_where_text(o, out);
 		strbuf_addch(out, '\n');

@@ -138,17 +138,23 @@ const char *size_str(char buf[32], int64_t bytes, unsigned flags)
 	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
 	const char *sign = bytes < 0 ? "-" : (flags & SIZE_SIGN) && bytes > 0 ? "+" : "";
 	uint64_t mag = bytes < 0 ? -(uint64_t)bytes : (uint64_t)bytes;
+	const char *est = flags & SIZE_ESTIMATE ? "~" : "";
 	if ((flags & SIZE_EXACT) || mag < 1024) {
-		snprintf(buf, 32, "%s%" PRIu64 "%s", sign, mag, flags & SIZE_EXACT ? "" : " B");
+		snprintf(buf, 32, "%s%s%" PRIu64 "%s", est, sign, mag, flags & SIZE_EXACT ? "" : " B");
 		return buf;
 	}
 	double v = (double)mag / 1024;
 	int u = 0;
+	uint64_t unit = 1024;
 	while (v >= 1023.95 && u < 5) { /* what would print as 1024.0 moves up a unit */
 		v /= 1024;
+		unit <<= 10;
 		u++;
 	}
-	snprintf(buf, 32, v < 99.95 ? "%s%.1f %s" : "%s%.0f %s", sign, v, units[u]);
+	if (mag % unit == 0) /* a whole number of units says so: "64 KiB"; "64.0 KiB" is rounded */
+		snprintf(buf, 32, "%s%s%" PRIu64 " %s", est, sign, mag / unit, units[u]);
+	else
+		snprintf(buf, 32, v < 99.95 ? "%s%s%.1f %s" : "%s%s%.0f %s", est, sign, v, units[u]);
 	return buf;
 }
 

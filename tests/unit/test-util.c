@@ -23,13 +23,15 @@ static void human_sizes(void **state)
 	char buf[32];
 	assert_string_equal(size_str(buf, 0, 0), "0 B");
 	assert_string_equal(size_str(buf, 1023, 0), "1023 B");
-	assert_string_equal(size_str(buf, 1024, 0), "1.0 KiB");
+	assert_string_equal(size_str(buf, 1024, 0), "1 KiB"); /* whole units without a decimal */
 	assert_string_equal(size_str(buf, 1536, 0), "1.5 KiB");
 	assert_string_equal(size_str(buf, -1536, 0), "-1.5 KiB");
 	assert_string_equal(size_str(buf, 1048575, 0), "1.0 MiB"); /* not "1024.0 KiB" */
 	assert_string_equal(size_str(buf, 1572864, 0), "1.5 MiB");
-	assert_string_equal(size_str(buf, (int64_t)5 << 30, 0), "5.0 GiB");
-	assert_string_equal(size_str(buf, INT64_MIN, 0), "-8.0 EiB");
+	assert_string_equal(size_str(buf, (int64_t)5 << 30, 0), "5 GiB");
+	assert_string_equal(size_str(buf, 65536, SIZE_ESTIMATE), "~64 KiB");
+	assert_string_equal(size_str(buf, 1025, SIZE_SIGN), "+1.0 KiB"); /* rounded: a decimal */
+	assert_string_equal(size_str(buf, INT64_MIN, 0), "-8 EiB");
 	assert_string_equal(size_str(buf, INT64_MAX, 0), "8.0 EiB");
 }
 

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "agent_abi.h"
+#include "sample.h"
 #include "unwtab.h"
 
 #define HIDDEN __attribute__((visibility("hidden")))
@@ -309,6 +310,62 @@ static uint32_t own_stack(struct agent_ctl *c, struct agent_frame *f, int32_t ti
 	return stack_id(c, tid, pcs, n);
 }
 
+/* The bytes an allocating call asked for (saturated), and in *addr the block it returned (0: it failed). */
+static uint64_t call_size(const struct agent_frame *f, uint32_t kind, uint64_t *addr)
+{
+	uint64_t n;
+	*addr = f->result;
+	switch (kind) {
+	case AGENT_KIND_CALLOC:
+		return __builtin_mul_overflow(f->rdi, f->rsi, &n) ? UINT64_MAX : n;
+	case AGENT_KIND_REALLOC:
+	case AGENT_KIND_ALIGNED_ALLOC:
+	case AGENT_KIND_MEMALIGN:
+		return f->rsi;
+	case AGENT_KIND_REALLOCARRAY:
+		return __builtin_mul_overflow(f->rsi, f->rdx, &n) ? UINT64_MAX : n;
+	case AGENT_KIND_POSIX_MEMALIGN:
+		*addr = (int)f->result == 0 ? *(const uint64_t *)f->rdi : 0;
+		return f->rdx;
+	default: /* malloc, valloc, pvalloc */
+		return f->rdi;
+	}
+}
+
+/*
+ * Byte sampling, and the address set once it was used: whether this call is
+ * recorded, and as what (*kind may become a free: a realloc that freed a
+ * recorded block into an unrecorded one; *old is 0 when the realloc's old
+ * block was not recorded). The fast path of an unrecorded call ends here.
+ */
+static bool decide(struct agent_ctl *c, struct agent_frame *f, uint64_t smp, uint32_t *kind, uint64_t *old)
+{
+	*old = f->rdi;
+	if (*kind == AGENT_KIND_FREE) {
+		bool had = f->rdi && set_remove(c, f->rdi);
+		return had || !smp; /* exactly: every free; sampled: those of recorded blocks */
+	}
+	uint64_t addr, size = call_size(f, *kind, &addr);
+	bool re = *kind == AGENT_KIND_REALLOC || *kind == AGENT_KIND_REALLOCARRAY;
+	/* realloc frees its old block when it returns another, or when asked for 0 bytes. */
+	bool had = re && f->rdi && (addr || !size) && set_remove(c, f->rdi);
+	if (!smp)
+		return true;
+	if (addr && sample_take(c, f->slot, smp, size) && set_add(c, addr)) {
+		if (re && !had)
+			*old = 0; /* its old block was never recorded: nothing to free */
+		return true;
+	}
+	if (had) { /* the recorded old block is gone, its successor not recorded */
+		*kind = AGENT_KIND_FREE;
+		return true;
+	}
+	return false;
+}
+
+static void record(struct agent_ctl *c, struct agent_frame *f, uint32_t idx, uint32_t kind, uint64_t smp,
+		   uint64_t old);
+
 void agent_leave(struct agent_frame *f)
 {
 	struct agent_ctl *c = &agent_ctl;
@@ -318,6 +375,16 @@ void agent_leave(struct agent_frame *f)
 	if (!__atomic_load_n(&c->armed, __ATOMIC_ACQUIRE))
 		return;
 	uint32_t idx = (uint32_t)f->idx & (AGENT_MAXHOOKS - 1), kind = c->kind[idx];
+	uint64_t smp = __atomic_load_n(&c->sample, __ATOMIC_RELAXED), old = f->rdi;
+	if ((smp || c->set_used) && !decide(c, f, smp, &kind, &old))
+		return; /* sampling's fast path: no record, no unwinding */
+	record(c, f, idx, kind, smp, old);
+}
+
+/* Unwind (or copy the stack), reserve and write the record of this call. Out of line: the fast path above saves less. */
+static __attribute__((noinline)) void record(struct agent_ctl *c, struct agent_frame *f, uint32_t idx, uint32_t kind,
+					     uint64_t smp, uint64_t old)
+{
 	uint64_t tp = thread_pointer(), sp = (uint64_t)&f->ret, pc = c->entry[idx];
 	int32_t tid = c->tid_off ? *(const int32_t *)(tp + (uint64_t)c->tid_off) : (int32_t)sys0(SYS_gettid_);
 	uint32_t flags = 0, stack = 0;
@@ -343,10 +410,10 @@ void agent_leave(struct agent_frame *f)
 	struct agent_rec *r = (struct agent_rec *)(c->ring + (pos & (c->ring_size - 1)));
 	r->len = len;
 	r->kind = (uint16_t)kind;
-	r->flags = (uint16_t)flags;
+	r->flags = (uint16_t)(flags | (smp & 0xff) << 8);
 	r->tid = tid;
 	r->stack = stack;
-	r->a0 = f->rdi, r->a1 = f->rsi, r->a2 = f->rdx;
+	r->a0 = old, r->a1 = f->rsi, r->a2 = f->rdx;
 	r->result = f->result;
 	/* posix_memalign's block is where its first argument points. */
 	r->result2 = kind == AGENT_KIND_POSIX_MEMALIGN && (int)f->result == 0 ? *(const uint64_t *)f->rdi : 0;

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Byte sampling's cost (`--sample 512K`): mixed's time and steady's CPU untraced, with sampling and
+# with every call traced, in one run (only ratios within a run mean anything on these machines).
+# The issue's floors: mixed at most 5 % slower than untraced, steady at most 2 % more CPU.
+# Called by bench/run.sh; alone: bench/sample.sh (after make -C bench).
+#
+# usage: bench/sample.sh [ROUNDS]   (each configuration runs ROUNDS times, the best kept: 5)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+b=$root/bench
+mlyze=$root/mlyze
+rounds=${1:-5}
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+
+kv () { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" | tail -n1; }
+line () { printf '%-44s %s\n' "$1" "$2"; }
+pct () { awk -v a="$1" -v b="$2" 'BEGIN {printf "%+.1f %%", 100 * (a - b) / b}'; }
+best () { sort -g | head -n1; }
+
+echo "== --sample 512K: mixed -r 5 (4 threads) from the start, best of $rounds, interleaved"
+for _ in $(seq "$rounds"); do
+	"$b/mixed" -r 5 2>"$work/e" >/dev/null && kv elapsed_s <"$work/e" >>"$work/m.none"
+	"$mlyze" run --sample 512K -e wait -- "$b/mixed" -r 5 >/dev/null 2>"$work/e" && kv elapsed_s <"$work/e" >>"$work/m.sample"
+	"$mlyze" run -e wait -- "$b/mixed" -r 5 >/dev/null 2>"$work/e" && kv elapsed_s <"$work/e" >>"$work/m.full"
+done
+m0=$(best <"$work/m.none") m1=$(best <"$work/m.sample") m2=$(best <"$work/m.full")
+line "untraced" "$m0 s"
+line "mlyze --sample 512K (agent)" "$m1 s, $(pct "$m1" "$m0") (floor: +5 %)"
+line "mlyze, every call (agent)" "$m2 s, $(pct "$m2" "$m0")"
+"$mlyze" run --sample 512K --json -e wait -e stats -e "top --top 0" -- "$b/mixed" -r 5 >"$work/m.json" 2>"$work/e"
+line "  sampled run: recorded / left out, lost" "$(jq -r 'select(.command == "stats") | .result | "\(.recorded_blocks) live recorded, \(.unsampled) left out, \(.lost) lost"' "$work/m.json")"
+line "  leaked (mixed says / ~estimate)" "$(kv leaked_bytes <"$work/e") / $(jq -r 'select(.command == "top --top 0") | .result.size' "$work/m.json") bytes"
+
+echo "== --sample 512K: steady (10k allocations per second) CPU, seconds 3-7 of 8, attached from second 1"
+steady_cpu () { # steady_cpu [MLYZE OPTIONS...]: steady's mean CPU % over seconds 3-7
+	"$b/steady" -t 8 >"$work/s.out" 2>/dev/null &
+	local spid=$!
+	if [ $# -gt 0 ]; then
+		sleep 1
+		"$mlyze" attach $spid "$@" -e "sleep 6.5" -e detach >/dev/null 2>&1 || true
+	fi
+	wait $spid || true
+	awk '/^t=/ { t = substr($1, 3) + 0; if (t >= 3 && t <= 7) { split($7, a, "="); s += a[2]; n++ } }
+		END { printf "%.3f", n ? s / n : 0 }' "$work/s.out"
+}
+c0=0 c1=0 c2=0
+for _ in $(seq 2); do
+	c0=$(awk -v a="$c0" -v b="$(steady_cpu)" 'BEGIN {print a + b / 2}')
+	c1=$(awk -v a="$c1" -v b="$(steady_cpu --sample 512K)" 'BEGIN {print a + b / 2}')
+	c2=$(awk -v a="$c2" -v b="$(steady_cpu --agent)" 'BEGIN {print a + b / 2}')
+done
+line "untraced: CPU" "$c0 %"
+line "mlyze --sample 512K (agent): CPU" "$c1 %, $(pct "$c1" "$c0") relative, $(awk -v a="$c1" -v b="$c0" 'BEGIN {printf "%+.2f", a - b}') points of a CPU (floor: +2 %)"
+line "mlyze, every call (agent): CPU" "$c2 %, $(pct "$c2" "$c0") relative, $(awk -v a="$c2" -v b="$c0" 'BEGIN {printf "%+.2f", a - b}') points"
