@@ -36,6 +36,7 @@ struct session {
 	bool growth_taken;
 	struct graph *graph;     /* the last reference graph, reused while it still holds (session_graph) */
 	uint64_t graph_changes;  /* the live set's change count when it was built */
+	struct types *types;     /* the graph's blocks typed from DWARF, built with it */
 	int paused;              /* session_pause depth */
 	double pause_t0;         /* when the outermost pause stopped the process */
 	bool json;             /* --json given on the command line */
@@ -106,6 +107,8 @@ int session_heap(struct session *s, heap_chunk_fn fn, void *arg, struct heap_rep
 		 struct mlz_err *err);
 /* The reference graph: the last one while the live set has not changed since (a core's always holds). */
 struct graph *session_graph(struct session *s, struct mlz_err *err);
+/* The types of the graph's blocks (session_graph's), built with it; NULL with err set when there is no graph. */
+struct types *session_types(struct session *s, struct mlz_err *err);
 
 /*
  * For the long loops of one analysis (heap walk, graph, dump), which cannot

@@ -39,7 +39,7 @@ static int cmd_path_exec(struct cmd_ctx *c)
 		for (long k = 0; k < len; k++) {
 			struct jv *b = jv_push(steps, graph_block_jv(c->s, sym, g, chain[k]));
 			if (k + 1 < len)
-				jv_set(b, "offset", jv_int(graph_pointer_offset(c->s, g, chain[k], chain[k + 1])));
+				graph_offset_jv(c->s, g, chain[k], graph_pointer_offset(c->s, g, chain[k], chain[k + 1]), b);
 		}
 	}
 	free(chain);

@@ -14,6 +14,7 @@
 #include "strbuf.h"
 #include "sym.h"
 #include "target.h"
+#include "types.h"
 #include "liveset.h"
 #include "xalloc.h"
 
@@ -45,6 +46,11 @@ struct jv *graph_block_jv(struct session *s, struct sym *sym, const struct graph
 	}
 	if (g->state)
 		jv_set(o, "class", jv_string(leak_state_names[g->state[i]]));
+	bool conflict;
+	uint32_t id = s->types && g == s->graph ? types_of_block(s->types, i, &conflict) : 0;
+	jv_set(o, "type", id ? jv_string(types_name(s->types, id)) : jv_null());
+	if (id && conflict)
+		jv_set(o, "type_conflict", jv_bool(true));
 	return o;
 }
 
@@ -92,10 +98,22 @@ struct jv *graph_root_jv(struct session *s, struct sym *sym, const struct root_r
 			if (name)
 				jv_set(o, "offset", jv_int((int64_t)off));
 			jv_set(o, "module", jv_string(module));
+			char *var = r->kind == ROOT_DATA && s->types ? types_global_name(s->types, r->where) : NULL;
+			jv_set(o, "variable", jv_string(var));
+			free(var);
 		}
 	}
 	jv_set(o, "interior", jv_bool(r->interior));
 	return o;
+}
+
+void graph_offset_jv(struct session *s, const struct graph *g, uint32_t i, long off, struct jv *o)
+{
+	jv_set(o, "offset", jv_int(off));
+	uint32_t id = s->types && g == s->graph && off >= 0 ? types_of_block(s->types, i, NULL) : 0;
+	char *f = id ? types_field_name(s->types, id, g->size[i], (uint64_t)off) : NULL;
+	jv_set(o, "field", jv_string(f));
+	free(f);
 }
 
 /* Where inside block i the first pointer into block j sits, or -1. */
@@ -134,8 +152,20 @@ void graph_step_text(const struct jv *o, struct strbuf *out)
 			strbuf_addstr(out, ", allocated before attach");
 		}
 		strbuf_addch(out, ')');
-		if (jv_get(o, "offset"))
+		if (jv_get_str(o, "type", NULL)) {
+			strbuf_addstr(out, " ");
+			strbuf_add_escaped(out, jv_get_str(o, "type", ""));
+			if (jv_get(o, "type_conflict"))
+				strbuf_addstr(out, " [other evidence disagrees]");
+		}
+		if (jv_get(o, "offset")) {
 			strbuf_addf(out, ", at offset %" PRId64, jv_get_int(o, "offset", 0));
+			if (jv_get_str(o, "field", NULL)) {
+				strbuf_addstr(out, " (");
+				strbuf_add_escaped(out, jv_get_str(o, "field", ""));
+				strbuf_addch(out, ')');
+			}
+		}
 	} else if (!strcmp(kind, "register")) {
 		strbuf_addf(out, "register %s of thread %" PRId64, jv_get_str(o, "register", "?"), jv_get_int(o, "thread", 0));
 	} else if (!strcmp(kind, "stack")) {
@@ -152,7 +182,13 @@ void graph_step_text(const struct jv *o, struct strbuf *out)
 		}
 	} else {
 		strbuf_addf(out, "%s %s", strcmp(kind, "mapping") ? kind : "anonymous mapping at", jv_get_str(o, "address", "?"));
-		if (jv_get_str(o, "symbol", NULL)) {
+		if (jv_get_str(o, "variable", NULL)) {
+			strbuf_addstr(out, " ");
+			strbuf_add_escaped(out, jv_get_str(o, "variable", ""));
+			strbuf_addstr(out, " (in ");
+			strbuf_add_escaped(out, jv_get_str(o, "module", "?"));
+			strbuf_addch(out, ')');
+		} else if (jv_get_str(o, "symbol", NULL)) {
 			strbuf_addstr(out, " (");
 			strbuf_add_escaped(out, jv_get_str(o, "symbol", ""));
 			strbuf_addf(out, "+%" PRId64 " in ", jv_get_int(o, "offset", 0));

@@ -34,6 +34,8 @@ struct graph;
 struct root_ref;
 struct jv *graph_block_jv(struct session *s, struct sym *sym, const struct graph *g, uint32_t i);
 struct jv *graph_root_jv(struct session *s, struct sym *sym, const struct root_ref *r);
+/* Sets "offset" (off: -1 when not found) and "field" (the typed field there, or null) of step o for block i. */
+void graph_offset_jv(struct session *s, const struct graph *g, uint32_t i, long off, struct jv *o);
 long graph_pointer_offset(struct session *s, const struct graph *g, uint32_t i, uint32_t j);
 void graph_step_text(const struct jv *o, struct strbuf *out);
 struct cmd_ctx;

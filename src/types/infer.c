@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* infer.c - a type for each block of the reference graph: from typed globals through typed pointer fields, and C++ vtables. */
+#include <dwarf.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sys/uio.h>
+
+#include "graph.h"
+#include "proc.h"
+#include "sym.h"
+#include "target.h"
+#include "types_internal.h"
+#include "xalloc.h"
+
+/* Blocks read at most this far for their pointer fields (a huge array of structs is typed by its start). */
+#define MAX_SCAN (1u << 20)
+
+/*
+ * How much a type says: a named aggregate (a C++ class by its vtable most)
+ * more than a pointer, a pointer more than a number, a number more than a
+ * character (a char * is often a byte buffer of anything).
+ */
+static int rank(const struct types *t, uint32_t id)
+{
+	const struct ttype *y = &t->v[id];
+	switch (y->tag) {
+	case 0: return 5;
+	case DW_TAG_structure_type:
+	case DW_TAG_class_type:
+	case DW_TAG_union_type: return 4;
+	case DW_TAG_pointer_type: return 3;
+	default: return y->is_char ? 1 : 2;
+	}
+}
+
+struct queue {
+	uint32_t *v;
+	size_t n, alloc;
+};
+
+/* Evidence that block j is of type id: the first kept, a more specific one replaces it; any disagreement is told. */
+static void assign(struct types *t, struct queue *q, uint32_t j, uint32_t id)
+{
+	uint32_t cur = t->block[j] & ~CONFLICT_BIT;
+	if (cur == id || !id)
+		return;
+	if (cur && rank(t, id) <= rank(t, cur)) {
+		t->block[j] |= CONFLICT_BIT;
+		return;
+	}
+	t->block[j] = id | (cur ? CONFLICT_BIT : 0);
+	ALLOC_GROW(q->v, q->n + 1, q->alloc);
+	q->v[q->n++] = j;
+}
+
+/* Roots in typed globals: the declared pointee of the field each root word sits in. */
+static void from_globals(struct types *t, const struct graph *g, struct queue *q)
+{
+	for (size_t k = 0; k < g->nroots; k++) {
+		const struct root_ref *r = &g->roots[k];
+		if (r->kind != ROOT_DATA || r->interior)
+			continue;
+		struct strbuf sb = STRBUF_INIT;
+		Dwarf_Die leaf, to;
+		uint64_t rest;
+		if (types_global_slot(t, r->where, &sb, &leaf, &rest) && !rest && dwarf_tag(&leaf) == DW_TAG_pointer_type &&
+		    type_of(&leaf, &to))
+			assign(t, q, r->block, type_id(t, &to));
+		strbuf_release(&sb);
+	}
+}
+
+/* Through the pointer fields of each typed block, element by element when it holds several. */
+static int propagate(struct types *t, const struct graph *g, struct target *tg, struct queue *q, struct cancel *c)
+{
+	uint8_t *buf = NULL;
+	size_t cap = 0;
+	for (size_t qi = 0; qi < q->n; qi++) {
+		if (cancel_poll(c, 1))
+			break;
+		uint32_t i = q->v[qi], id = t->block[i] & ~CONFLICT_BIT;
+		size_t np;
+		const struct tptr *p = type_ptrs(t, id, &np);
+		uint64_t es = t->v[id].size;
+		if (!np || !es)
+			continue;
+		size_t len = g->size[i] < MAX_SCAN ? g->size[i] : MAX_SCAN;
+		if (len > cap) {
+			cap = len;
+			buf = xrealloc(buf, cap);
+		}
+		ssize_t got = target_read(tg, g->addr[i], buf, len);
+		/* one element even when the block is smaller than its type (a struct with its tail cut off) */
+		for (uint64_t base = 0; got > 0 && (base == 0 || base + es <= (uint64_t)got); base += es)
+			for (size_t k = 0; k < np; k++) {
+				uint64_t off = base + p[k].off, v;
+				if (off + 8 > (uint64_t)got)
+					continue;
+				memcpy(&v, buf + off, 8);
+				long j = v ? graph_find(g, v) : -1;
+				if (j >= 0 && g->addr[j] == v)
+					assign(t, q, (uint32_t)j, p[k].to);
+			}
+	}
+	free(buf);
+	return cancelled(c) ? -1 : 0;
+}
+
+/* The class whose vtable's address point is w, or 0. */
+static uint32_t vtable_type(struct types *t, uint64_t w)
+{
+	uint64_t off;
+	const char *mod;
+	const char *name = sym_data_symbol(t->sym, w, &off, &mod);
+	if (!name || strncmp(name, "_ZTV", 4) || off != 16)
+		return 0;
+	/* _ZTV<type> demangles as "vtable for <type>"; the type alone is _Z<type> */
+	char *mangled = xmalloc(strlen(name) + 1);
+	strcpy(mangled, "_Z");
+	strcat(mangled, name + 4);
+	char *d = sym_demangle(mangled);
+	uint32_t id = type_id_named(t, d ? d : name + 4);
+	free(d);
+	free(mangled);
+	return id;
+}
+
+/*
+ * A C++ object's first word points 16 bytes into its class's vtable
+ * (_ZTV<class>: offset to top, typeinfo, then the virtual functions): the
+ * most derived class, whatever pointer type reached it. Looked up once per
+ * distinct first word.
+ */
+static void from_vtables(struct types *t, const struct graph *g, struct target *tg, struct queue *q, struct cancel *c)
+{
+	struct maps m = { 0 };
+	struct mlz_err e;
+	if (target_maps(tg, &m, &e) < 0)
+		return;
+	enum { BATCH = 1024 };
+	uint64_t words[BATCH];
+	struct iovec local[BATCH], remote[BATCH];
+	for (size_t i0 = 0; i0 < g->n; i0 += BATCH) {
+		if (cancel_poll(c, BATCH))
+			break;
+		size_t n = g->n - i0 < BATCH ? g->n - i0 : BATCH;
+		for (size_t k = 0; k < n; k++) {
+			words[k] = 0;
+			local[k] = (struct iovec){ &words[k], g->size[i0 + k] >= 8 ? 8 : 0 };
+			remote[k] = (struct iovec){ (void *)(uintptr_t)g->addr[i0 + k], local[k].iov_len };
+		}
+		/* a short read leaves the rest zero: those blocks are looked at no further */
+		target_readv(tg, local, remote, n);
+		for (size_t k = 0; k < n; k++) {
+			uint64_t w = words[k], id;
+			if (w < 16 || (w & 7))
+				continue;
+			if (!u64map_get(&t->vtables, w, &id)) {
+				/* a vtable is in a module's file mapping, never in the heap or an anonymous one */
+				const struct map_entry *me = maps_find(&m, w);
+				id = me && me->inode ? vtable_type(t, w) : 0;
+				u64map_put(&t->vtables, w, id);
+			}
+			if (id)
+				assign(t, q, (uint32_t)(i0 + k), (uint32_t)id);
+		}
+	}
+	maps_release(&m);
+}
+
+int types_infer(struct types *t, const struct graph *g, struct target *tg, struct cancel *cancel,
+		struct mlz_err *err)
+{
+	free(t->block);
+	t->block = xcalloc(g->n ? g->n : 1, sizeof(*t->block));
+	t->nblocks = g->n;
+	struct queue q = { 0 };
+	from_vtables(t, g, tg, &q, cancel);
+	from_globals(t, g, &q);
+	int r = propagate(t, g, tg, &q, cancel);
+	free(q.v);
+	t->typed = t->conflicts = 0;
+	for (size_t i = 0; i < g->n; i++) {
+		t->typed += t->block[i] != 0;
+		t->conflicts += (t->block[i] & CONFLICT_BIT) != 0;
+	}
+	if (r < 0 || cancelled(cancel))
+		return cancel_error(err);
+	return 0;
+}
+
+uint32_t types_of_block(const struct types *t, uint32_t i, bool *conflict)
+{
+	uint32_t v = i < t->nblocks ? t->block[i] : 0;
+	if (conflict)
+		*conflict = (v & CONFLICT_BIT) != 0;
+	return v & ~CONFLICT_BIT;
+}
+
+void types_counts(const struct types *t, size_t *typed, size_t *conflicts)
+{
+	*typed = t->typed;
+	*conflicts = t->conflicts;
+}
