@@ -62,6 +62,67 @@ test_expect_success GCORE 'the same paths from a core' '
 	done
 '
 
+# [type, count, bytes] of the typed groups, then the untyped 24-byte blocks (the tree below g_root)
+groups () {
+	jq -c "[.groups[] | select(.type != null) | [.type, .count, .size]] + [.groups[] |
+		select(.type == null and .block_size == $(tv untyped_tree_size)) | [null, .count]]"
+}
+
+test_expect_success 'top --by type: exact counts and bytes per type; blocks --type lists them' '
+	"$MLYZE" attach $pid --json -e "top --by type --top 0" -e "blocks --type char --limit 0" \
+		-e "blocks --type \"struct node\" --limit 0" -e "blocks --type \"struct nope\"" >out.top 2>err &&
+	test_must_be_empty err &&
+	# stdout buffer: a char block when libc has DWARF (its FILE says char *), else untyped
+	libc=$(result "blocks --type char --limit 0" out.top | jq "[.blocks[].address] | index(\"$(tv stdout_buf)\") != null | if . then 1 else 0 end") &&
+	nchar=$(( 17 + libc )) bchar=$(( $(tv str_bytes) + libc * $(tv stdout_buf_size) )) &&
+	result "top --by type --top 0" out.top | groups >actual &&
+	jq -c -n "[[\"char\", $nchar, $bchar], [\"struct entry\", 12, $(tv entry_bytes)],
+		[\"struct node\", 5, $(tv node_bytes)], [\"struct tree\", 1, $(tv tree_bytes)], [null, 6]]" >expect &&
+	test_cmp expect actual &&
+	result "blocks --type \"struct node\" --limit 0" out.top | jq -e "[.blocks[].address] | contains([\"$(tv node0)\", \"$(tv node1)\", \"$(tv node4)\"]) and length == 5" &&
+	result "blocks --type \"struct nope\"" out.top | jq -e ".count == 0 and .blocks == []"
+'
+
+# gdb's one-line print of a struct from the fields show gives: {id = 0, name = 0x... "node0", next = 0x...}
+as_gdb () { jq -r "\"{\" + ([.fields[] | .name + \" = \" + .value] | join(\", \")) + \"}\""; }
+
+test_expect_success 'show: the fields by name with the values the fixture wrote, as gdb prints them' '
+	"$MLYZE" attach $pid --json -e "show $(tv node0)" -e "show $(tv entry5)" -e "show $(tv node0) --raw" >out.show 2>err &&
+	test_must_be_empty err &&
+	result "show $(tv node0)" out.show | jq -c "[.type, [.fields[] | [.name, .offset, .type]], .fields[1].string,
+		.fields[2].target.type, .fields[2].target.address]" >actual &&
+	echo "[\"struct node\",[[\"id\",0,\"int\"],[\"name\",8,\"char *\"],[\"next\",16,\"struct node *\"]],\"node0\",\"struct node\",\"$(tv node1)\"]" >expect &&
+	test_cmp expect actual &&
+	result "show $(tv entry5)" out.show | jq -c "[.fields[] | [.name, .value]] | .[1:]" >actual &&
+	echo "[[\"value\",\"105\"],[\"next\",\"0x0\"]]" >expect && test_cmp expect actual &&
+	result "show $(tv node0) --raw" out.show | jq -e "has(\"fields\") | not" &&
+	"$MLYZE" attach $pid -e "show $(tv node0)" >text 2>err &&
+	grep -E "^  \+16   next = $(tv node1) -> $(tv node1) \(struct node, [0-9]+ bytes\)$" text
+'
+
+test_expect_success GDB 'gdb prints the same fields and values' '
+	gdb -nx -batch -p $pid -ex "p *(struct node *)$(tv node0)" -ex "p *(struct entry *)$(tv entry5)" \
+		-ex "p *(struct entry *)$(tv entry11)" 2>/dev/null | sed -n "s/^\$[0-9]* = //p" >expect &&
+	"$MLYZE" attach $pid --json -e "show $(tv entry11)" >out.e11 2>err &&
+	{ result "show $(tv node0)" out.show | as_gdb &&
+	  result "show $(tv entry5)" out.show | as_gdb &&
+	  result "show $(tv entry11)" out.e11 | as_gdb; } >actual &&
+	test $(wc -l <expect) = 3 &&
+	test_cmp expect actual
+'
+
+test_expect_success GCORE 'the same types, counts and fields from the core' '
+	"$MLYZE" core c.$pid --json -e "top --by type --top 0" -e "show $(tv node0)" -e "show $(tv entry5)" >out.ctop 2>err &&
+	result "top --by type --top 0" out.top | jq -c "del(.ms)" >expect &&
+	result "top --by type --top 0" out.ctop | jq -c "del(.ms)" >actual &&
+	test_cmp expect actual &&
+	for a in node0 entry5; do
+		result "show $(tv $a)" out.show | jq -c ".fields" >expect &&
+		result "show $(tv $a)" out.ctop | jq -c ".fields" >actual &&
+		test_cmp expect actual || return 1
+	done
+'
+
 test_expect_success 'cleanup' '
 	fixture_stop $pid
 '
