@@ -190,6 +190,7 @@ line "leaks: reachable, definitely / indirectly (possibly)" "$(bh leaks '"\(.rea
 lost_truth=$(sed -n 's/.*leaked_direct=\([0-9]*\) leaked_indirect=\([0-9]*\).*/\1 \2 0/p' "$work/bh.txt")
 line "leaks: lost blocks equal to the truth" "$([ "$(bh leaks '"\(.definitely_lost.blocks) \(.indirectly_lost.blocks) \(.possibly_lost.blocks)"')" = "$lost_truth" ] && echo yes || echo NO)"
 line "leaks: walk + graph, process stopped" "$(bh leaks '.graph_stopped_ms | round') ms"
+line "leaks: typing the blocks from DWARF (part of the stop above), blocks typed" "$(bh leaks '"\(.typing_ms | round) ms, \(.typed_blocks)"')"
 line "leaks: mlyze memory per block (RSS growth)" "$(jq -s '(map(select(.command == "stats")) | (.[2].result.mlyze_rss - .[1].result.mlyze_rss)) / (map(select(.command == "leaks"))[0].result.blocks) * 100 | round / 100' "$work/bh.json") bytes"
 line "path to a block 1000 deep, after leaks" "$(bh "path $deep" '"\(.ms * 10 | round / 10) ms, \(.chain | length) steps"')"
 bhc () { jq -r "select(.command == \"$1\") | .result | $2" "$work/bhc.json" | head -n1; }

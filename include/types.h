@@ -52,8 +52,8 @@ int types_infer(struct types *t, const struct graph *g, struct target *tg, struc
 
 /* Block i's type id (0: untyped); *conflict (may be NULL) says whether other evidence named another type. */
 uint32_t types_of_block(const struct types *t, uint32_t i, bool *conflict);
-/* How many blocks were typed, and how many of those had conflicting evidence. */
-void types_counts(const struct types *t, size_t *typed, size_t *conflicts);
+/* How many blocks were typed, how many of those had conflicting evidence, and how long typing took. */
+void types_counts(const struct types *t, size_t *typed, size_t *conflicts, double *ms);
 /* A type's name as C or C++ spells it ("struct node", "char", "Shape"); owned by t. */
 const char *types_name(const struct types *t, uint32_t id);
 /* Its size in bytes (0 when unknown). */

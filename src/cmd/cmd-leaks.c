@@ -10,6 +10,7 @@
 #include "jv.h"
 #include "session.h"
 #include "strbuf.h"
+#include "types.h"
 #include "liveset.h"
 #include "xalloc.h"
 
@@ -87,6 +88,13 @@ static int cmd_leaks_exec(struct cmd_ctx *c)
 	jv_set(o, "roots", jv_int((int64_t)g.nroots));
 	jv_set(o, "words_scanned", jv_int((int64_t)g.words_scanned));
 	jv_set(o, "graph_stopped_ms", jv_double(g.stopped_ms)); /* when this graph was built (it may be reused) */
+	if (s->types) {
+		size_t typed, conflicts;
+		double ms;
+		types_counts(s->types, &typed, &conflicts, &ms);
+		jv_set(o, "typed_blocks", jv_int((int64_t)typed));
+		jv_set(o, "typing_ms", jv_double(ms)); /* part of graph_stopped_ms */
+	}
 	struct jv *ga = jv_set(o, "groups", jv_array());
 	for (size_t k = 0; k < ng; k++) {
 		const struct group_key *key = keys_get(&s->keys, by_size ? BY_SITE : by, grp[k].key);

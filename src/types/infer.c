@@ -3,11 +3,10 @@
 #include <dwarf.h>
 #include <stdlib.h>
 #include <string.h>
-
 #include <sys/uio.h>
 
+#include "clock.h"
 #include "graph.h"
-#include "proc.h"
 #include "sym.h"
 #include "target.h"
 #include "types_internal.h"
@@ -71,37 +70,68 @@ static void from_globals(struct types *t, const struct graph *g, struct queue *q
 	}
 }
 
-/* Through the pointer fields of each typed block, element by element when it holds several. */
+/* Block i (its first got bytes in buf): each pointer field that holds a block's start types that block. */
+static void fields_of(struct types *t, const struct graph *g, struct queue *q, uint32_t i, const uint8_t *buf,
+		      uint64_t got)
+{
+	uint32_t id = t->block[i] & ~CONFLICT_BIT;
+	size_t np;
+	const struct tptr *p = type_ptrs(t, id, &np);
+	uint64_t es = t->v[id].size;
+	/* one element even when the block is smaller than its type (a struct with its tail cut off) */
+	for (uint64_t base = 0; base == 0 || base + es <= got; base += es)
+		for (size_t k = 0; k < np; k++) {
+			uint64_t off = base + p[k].off, v;
+			if (off + 8 > got)
+				continue;
+			memcpy(&v, buf + off, 8);
+			long j = v ? graph_find(g, v) : -1;
+			if (j >= 0 && g->addr[j] == v)
+				assign(t, q, (uint32_t)j, p[k].to);
+		}
+}
+
+/*
+ * Through the pointer fields of each typed block, element by element when it
+ * holds several. Blocks are read in batches, one system call for up to
+ * BATCH of them, as the graph's scan reads a window of neighbours.
+ */
 static int propagate(struct types *t, const struct graph *g, struct target *tg, struct queue *q, struct cancel *c)
 {
-	uint8_t *buf = NULL;
-	size_t cap = 0;
-	for (size_t qi = 0; qi < q->n; qi++) {
-		if (cancel_poll(c, 1))
-			break;
-		uint32_t i = q->v[qi], id = t->block[i] & ~CONFLICT_BIT;
-		size_t np;
-		const struct tptr *p = type_ptrs(t, id, &np);
-		uint64_t es = t->v[id].size;
-		if (!np || !es)
-			continue;
-		size_t len = g->size[i] < MAX_SCAN ? g->size[i] : MAX_SCAN;
-		if (len > cap) {
-			cap = len;
-			buf = xrealloc(buf, cap);
+	enum { BATCH = 512, BATCH_BYTES = 1 << 20 };
+	uint8_t *buf = xmalloc(BATCH_BYTES > MAX_SCAN ? BATCH_BYTES : MAX_SCAN);
+	struct iovec local[BATCH], remote[BATCH];
+	uint32_t which[BATCH];
+	size_t qi = 0;
+	while (qi < q->n && !cancel_poll(c, BATCH)) {
+		size_t n = 0, used = 0;
+		for (; qi < q->n && n < BATCH; qi++) {
+			uint32_t i = q->v[qi], id = t->block[i] & ~CONFLICT_BIT;
+			size_t np;
+			if (!type_ptrs(t, id, &np) || !np || !t->v[id].size)
+				continue;
+			size_t len = g->size[i] < MAX_SCAN ? g->size[i] : MAX_SCAN;
+			if (used + len > BATCH_BYTES && n)
+				break;
+			which[n] = i;
+			local[n] = (struct iovec){ buf + used, len };
+			remote[n] = (struct iovec){ (void *)(uintptr_t)g->addr[i], len };
+			used += len;
+			n++;
 		}
-		ssize_t got = target_read(tg, g->addr[i], buf, len);
-		/* one element even when the block is smaller than its type (a struct with its tail cut off) */
-		for (uint64_t base = 0; got > 0 && (base == 0 || base + es <= (uint64_t)got); base += es)
-			for (size_t k = 0; k < np; k++) {
-				uint64_t off = base + p[k].off, v;
-				if (off + 8 > (uint64_t)got)
-					continue;
-				memcpy(&v, buf + off, 8);
-				long j = v ? graph_find(g, v) : -1;
-				if (j >= 0 && g->addr[j] == v)
-					assign(t, q, (uint32_t)j, p[k].to);
+		if (!n)
+			continue;
+		ssize_t got = target_readv(tg, local, remote, n);
+		/* a short read stops at the first block it could not read whole: the rest are read again alone */
+		for (size_t k = 0; k < n; k++) {
+			uint64_t have = local[k].iov_len;
+			if (got < 0 || (uint64_t)got < (uint64_t)((uint8_t *)local[k].iov_base - buf) + have) {
+				ssize_t one = target_read(tg, g->addr[which[k]], local[k].iov_base, have);
+				have = one > 0 ? (uint64_t)one : 0;
 			}
+			if (have)
+				fields_of(t, g, q, which[k], local[k].iov_base, have);
+		}
 	}
 	free(buf);
 	return cancelled(c) ? -1 : 0;
@@ -132,51 +162,31 @@ static uint32_t vtable_type(struct types *t, uint64_t w)
  * most derived class, whatever pointer type reached it. Looked up once per
  * distinct first word.
  */
-static void from_vtables(struct types *t, const struct graph *g, struct target *tg, struct queue *q, struct cancel *c)
+static void from_vtables(struct types *t, const struct graph *g, struct queue *q)
 {
-	struct maps m = { 0 };
-	struct mlz_err e;
-	if (target_maps(tg, &m, &e) < 0)
-		return;
-	enum { BATCH = 1024 };
-	uint64_t words[BATCH];
-	struct iovec local[BATCH], remote[BATCH];
-	for (size_t i0 = 0; i0 < g->n; i0 += BATCH) {
-		if (cancel_poll(c, BATCH))
-			break;
-		size_t n = g->n - i0 < BATCH ? g->n - i0 : BATCH;
-		for (size_t k = 0; k < n; k++) {
-			words[k] = 0;
-			local[k] = (struct iovec){ &words[k], g->size[i0 + k] >= 8 ? 8 : 0 };
-			remote[k] = (struct iovec){ (void *)(uintptr_t)g->addr[i0 + k], local[k].iov_len };
+	/* the graph kept each block whose first word points into a module's file mapping */
+	for (size_t k = 0; k < g->nfirsts; k++) {
+		uint64_t w = g->firsts[k].word, id;
+		if (w < 16 || (w & 7))
+			continue;
+		if (!u64map_get(&t->vtables, w, &id)) {
+			id = vtable_type(t, w);
+			u64map_put(&t->vtables, w, id);
 		}
-		/* a short read leaves the rest zero: those blocks are looked at no further */
-		target_readv(tg, local, remote, n);
-		for (size_t k = 0; k < n; k++) {
-			uint64_t w = words[k], id;
-			if (w < 16 || (w & 7))
-				continue;
-			if (!u64map_get(&t->vtables, w, &id)) {
-				/* a vtable is in a module's file mapping, never in the heap or an anonymous one */
-				const struct map_entry *me = maps_find(&m, w);
-				id = me && me->inode ? vtable_type(t, w) : 0;
-				u64map_put(&t->vtables, w, id);
-			}
-			if (id)
-				assign(t, q, (uint32_t)(i0 + k), (uint32_t)id);
-		}
+		if (id)
+			assign(t, q, g->firsts[k].block, (uint32_t)id);
 	}
-	maps_release(&m);
 }
 
 int types_infer(struct types *t, const struct graph *g, struct target *tg, struct cancel *cancel,
 		struct mlz_err *err)
 {
+	double t0 = mono_ms();
 	free(t->block);
 	t->block = xcalloc(g->n ? g->n : 1, sizeof(*t->block));
 	t->nblocks = g->n;
 	struct queue q = { 0 };
-	from_vtables(t, g, tg, &q, cancel);
+	from_vtables(t, g, &q);
 	from_globals(t, g, &q);
 	int r = propagate(t, g, tg, &q, cancel);
 	free(q.v);
@@ -185,6 +195,7 @@ int types_infer(struct types *t, const struct graph *g, struct target *tg, struc
 		t->typed += t->block[i] != 0;
 		t->conflicts += (t->block[i] & CONFLICT_BIT) != 0;
 	}
+	t->ms = mono_ms() - t0;
 	if (r < 0 || cancelled(cancel))
 		return cancel_error(err);
 	return 0;
@@ -198,8 +209,9 @@ uint32_t types_of_block(const struct types *t, uint32_t i, bool *conflict)
 	return v & ~CONFLICT_BIT;
 }
 
-void types_counts(const struct types *t, size_t *typed, size_t *conflicts)
+void types_counts(const struct types *t, size_t *typed, size_t *conflicts, double *ms)
 {
 	*typed = t->typed;
 	*conflicts = t->conflicts;
+	*ms = t->ms;
 }

@@ -51,6 +51,7 @@ struct types {
 	uint32_t *block;     /* per graph block: type id, CONFLICT_BIT when evidence disagreed */
 	size_t nblocks;
 	size_t typed, conflicts;
+	double ms;           /* how long types_infer took */
 	struct u64map vtables; /* vtable address point -> type id (0: looked up, none) */
 };
 
