@@ -127,4 +127,46 @@ test_expect_success 'cleanup' '
 	fixture_stop $pid
 '
 
+C="$TRASH/c.json"
+cv () { jq -r ".$1" "$C"; }
+
+test_expect_success 'C++: objects held through base pointers typed by their vtables, their members through them' '
+	fixture_start fx-types-cxx "$C" && cpid=$FIXTURE_PID &&
+	"$MLYZE" attach $cpid --json -e "top --by type --top 0" -e "blocks --type char --limit 0" \
+		-e "show $(cv circle)" -e "path $(cv square)" >out.cxx 2>err &&
+	test_must_be_empty err &&
+	libc=$(result "blocks --type char --limit 0" out.cxx | jq "[.blocks[].address] | index(\"$(cv stdout_buf)\") != null | if . then 1 else 0 end") &&
+	result "top --by type --top 0" out.cxx | jq -c "[.groups[] | select(.type != null) | [.type, .count, .size, .conflicts]]" >actual &&
+	jq -c -n "[[\"char\", $(( 5 + libc )), $(( $(cv name_bytes) + libc * $(cv stdout_buf_size) )), null],
+		[\"fx::Circle\", 3, $(cv circle_bytes), null], [\"fx::Square\", 2, $(cv square_bytes), null],
+		[\"int\", 2, $(cv mark_bytes), null], [\"fx::Shape *\", 1, $(cv vector_bytes), null]]" >expect &&
+	test_cmp expect actual &&
+	result "path $(cv square)" out.cxx | steps >actual &&
+	echo "[[\"global\",\"g_shapes._M_impl._M_start\",null],[\"block\",\"fx::Shape *\",\"fx::Shape *[1]\"],[\"block\",\"fx::Square\",null]]" >expect &&
+	test_cmp expect actual &&
+	result "show $(cv circle)" out.cxx | jq -c "[.type, (.fields[] | select(.name == \"r\" or .name == \"<fx::Shape>.name._M_dataplus._M_p\") | [.name, .string // .value])]" >actual &&
+	echo "[\"fx::Circle\",[\"<fx::Shape>.name._M_dataplus._M_p\",\"shape number 0 with a name on the heap\"],[\"r\",\"0\"]]" >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success GDB 'C++: gdb reads the same string pointer and side through the derived type (without its typedef cast)' '
+	gdb -nx -batch -p $cpid -ex "set language c++" -ex "p ((fx::Square *)$(cv square))->name._M_dataplus._M_p" \
+		-ex "p ((fx::Square *)$(cv square))->side" 2>/dev/null | sed -n "s/^\$[0-9]* = \(([^)]*) \)*//p" >expect &&
+	"$MLYZE" attach $cpid --json -e "show $(cv square)" >out.sq 2>err &&
+	result "show $(cv square)" out.sq | jq -r ".fields[] | select(.name == \"<fx::Shape>.name._M_dataplus._M_p\" or .name == \"side\") | .value" >actual &&
+	test $(wc -l <expect) = 2 &&
+	test_cmp expect actual
+'
+
+test_expect_success GCORE 'C++: the same from a core' '
+	gcore -o "$TRASH/cx" $cpid >/dev/null 2>&1 &&
+	"$MLYZE" core cx.$cpid --json -e "top --by type --top 0" -e "path $(cv square)" >out.cxcore 2>err &&
+	for cmd in "top --by type --top 0" "path $(cv square)"; do
+		result "$cmd" out.cxx | jq -c "del(.ms)" >expect &&
+		result "$cmd" out.cxcore | jq -c "del(.ms)" >actual &&
+		test_cmp expect actual || return 1
+	done &&
+	fixture_stop $cpid
+'
+
 test_done

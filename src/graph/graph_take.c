@@ -244,7 +244,8 @@ int graph_take(struct target *t, struct sym *sym, const struct graph_take_opts *
 		uint64_t(*files)[2] = xmalloc((maps.n ? maps.n : 1) * sizeof(*files));
 		size_t nfiles = 0;
 		for (size_t k = 0; k < maps.n; k++) {
-			if (!maps.v[k].inode)
+			/* a file's mapping (a core's NT_FILE has no inode numbers), not [heap] or [stack] */
+			if (!maps.v[k].path || maps.v[k].path[0] != '/')
 				continue;
 			if (nfiles && files[nfiles - 1][1] == maps.v[k].start)
 				files[nfiles - 1][1] = maps.v[k].end;

@@ -32,6 +32,21 @@ static bool is_cxx(Dwarf_Die *die)
 	return lang == DW_LANG_C_plus_plus || lang == DW_LANG_C_plus_plus_11 || lang == DW_LANG_C_plus_plus_14;
 }
 
+/* A C++ name's enclosing namespaces and classes, outermost first, each followed by "::". */
+static void add_scopes(Dwarf_Die *die, struct strbuf *sb)
+{
+	Dwarf_Die *scopes = NULL;
+	int n = dwarf_getscopes_die(die, &scopes);
+	/* scopes[0] is die itself, the last the CU */
+	for (int i = n - 2; i >= 1; i--) {
+		int tag = dwarf_tag(&scopes[i]);
+		const char *sn = dwarf_diename(&scopes[i]);
+		if (tag == DW_TAG_namespace || tag == DW_TAG_structure_type || tag == DW_TAG_class_type)
+			strbuf_addf(sb, "%s::", sn ? sn : "(anonymous namespace)");
+	}
+	free(scopes);
+}
+
 static uint64_t array_count(Dwarf_Die *die)
 {
 	Dwarf_Die sub;
@@ -59,6 +74,8 @@ void type_name(Dwarf_Die *die, struct strbuf *sb)
 				 dwarf_tag(die) == DW_TAG_enumeration_type ? "enum " : "struct ";
 		if (!is_cxx(die))
 			strbuf_addstr(sb, kw);
+		else
+			add_scopes(die, sb);
 		strbuf_addstr(sb, name ? name : "{...}");
 		break;
 	}
@@ -125,6 +142,28 @@ static bool member_offset(Dwarf_Die *m, uint64_t *off)
 	return true;
 }
 
+/* An aggregate without data (an allocator, a tag type): it overlaps a real field at the same offset. */
+static bool is_empty(Dwarf_Die *die)
+{
+	Dwarf_Die p, m, b;
+	if (dwarf_peel_type(die, &p) != 0)
+		return false;
+	int tag = dwarf_tag(&p);
+	if (tag != DW_TAG_structure_type && tag != DW_TAG_class_type && tag != DW_TAG_union_type)
+		return false;
+	if (dwarf_child(&p, &m) != 0)
+		return true;
+	do {
+		int mt = dwarf_tag(&m);
+		if ((mt == DW_TAG_member && dwarf_hasattr(&m, DW_AT_data_member_location)) ||
+		    (mt == DW_TAG_inheritance && type_of(&m, &b) && !is_empty(&b)))
+			return false;
+		if (mt == DW_TAG_member && tag == DW_TAG_union_type)
+			return false;
+	} while (dwarf_siblingof(&m, &m) == 0);
+	return true;
+}
+
 void type_field_path(Dwarf_Die *die, uint64_t off, struct strbuf *sb, Dwarf_Die *leaf, uint64_t *rest)
 {
 	Dwarf_Die cur;
@@ -147,7 +186,7 @@ void type_field_path(Dwarf_Die *die, uint64_t off, struct strbuf *sb, Dwarf_Die 
 					    tag != DW_TAG_union_type)
 						continue;
 					uint64_t ms = type_size(&mt);
-					if (off >= mo && off < mo + (ms ? ms : 1)) {
+					if (off >= mo && off < mo + (ms ? ms : 1) && !is_empty(&mt)) {
 						const char *n = die_name(&m);
 						if (n && mtag == DW_TAG_member)
 							strbuf_addf(sb, ".%s", n);

@@ -23,8 +23,9 @@
 static int rank(const struct types *t, uint32_t id)
 {
 	const struct ttype *y = &t->v[id];
+	if (y->by_vtable)
+		return 5;
 	switch (y->tag) {
-	case 0: return 5;
 	case DW_TAG_structure_type:
 	case DW_TAG_class_type:
 	case DW_TAG_union_type: return 4;
@@ -45,7 +46,9 @@ static void assign(struct types *t, struct queue *q, uint32_t j, uint32_t id)
 	if (cur == id || !id)
 		return;
 	if (cur && rank(t, id) <= rank(t, cur)) {
-		t->block[j] |= CONFLICT_BIT;
+		/* a class named by its vtable reached through a pointer to another class: a base, no conflict */
+		if (!(t->v[cur].by_vtable && rank(t, id) == 4))
+			t->block[j] |= CONFLICT_BIT;
 		return;
 	}
 	t->block[j] = id | (cur ? CONFLICT_BIT : 0);
@@ -137,6 +140,40 @@ static int propagate(struct types *t, const struct graph *g, struct target *tg, 
 	return cancelled(c) ? -1 : 0;
 }
 
+/* The definition of the class or struct named name ("ns::Outer::Inner") under die, into *out. */
+static bool find_in(Dwarf_Die *die, const char *name, Dwarf_Die *out, int depth)
+{
+	Dwarf_Die c;
+	const char *sep = strstr(name, "::");
+	size_t len = sep ? (size_t)(sep - name) : strlen(name);
+	if (depth > 8 || dwarf_child(die, &c) != 0)
+		return false;
+	do {
+		int tag = dwarf_tag(&c);
+		const char *n = dwarf_diename(&c);
+		if (!n || strncmp(n, name, len) || n[len])
+			continue;
+		if (sep && (tag == DW_TAG_namespace || tag == DW_TAG_structure_type || tag == DW_TAG_class_type) &&
+		    find_in(&c, sep + 2, out, depth + 1))
+			return true;
+		if (!sep && (tag == DW_TAG_structure_type || tag == DW_TAG_class_type) &&
+		    !dwarf_hasattr(&c, DW_AT_declaration)) {
+			*out = c;
+			return true;
+		}
+	} while (dwarf_siblingof(&c, &c) == 0);
+	return false;
+}
+
+static bool find_class(Dwfl_Module *mod, const char *name, Dwarf_Die *out)
+{
+	Dwarf_Addr bias;
+	for (Dwarf_Die *cu = NULL; (cu = dwfl_module_nextcu(mod, cu, &bias));)
+		if (find_in(cu, name, out, 0))
+			return true;
+	return false;
+}
+
 /* The class whose vtable's address point is w, or 0. */
 static uint32_t vtable_type(struct types *t, uint64_t w)
 {
@@ -150,7 +187,12 @@ static uint32_t vtable_type(struct types *t, uint64_t w)
 	strcpy(mangled, "_Z");
 	strcat(mangled, name + 4);
 	char *d = sym_demangle(mangled);
-	uint32_t id = type_id_named(t, d ? d : name + 4);
+	uint64_t bias;
+	Dwarf_Die die;
+	Dwfl_Module *dmod = sym_data_module(t->sym, w, &bias);
+	/* the class's DWARF, where its vtable is defined, gives its fields; else the name alone */
+	uint32_t id = d && dmod && find_class(dmod, d, &die) ? type_id(t, &die) : type_id_named(t, d ? d : name + 4);
+	t->v[id].by_vtable = true;
 	free(d);
 	free(mangled);
 	return id;

@@ -24,6 +24,7 @@ struct ttype {
 	uint64_t size;
 	Dwarf_Die die;
 	int tag;             /* DW_TAG_* of die; 0 for a class named by its vtable alone */
+	bool by_vtable;      /* a C++ class some block's vtable names: the most derived, the surest */
 	bool is_char;        /* a one-byte character type: a block of them is a string */
 	bool ptrs_done;
 	struct tptr *ptrs;   /* every pointer field, nested structs and arrays flattened */
