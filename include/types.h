@@ -42,8 +42,18 @@ void types_free(struct types *t);
 char *types_global_name(struct types *t, uint64_t addr);
 
 /*
- * Types the blocks of g: the pointee of each typed global a root word lies
- * in, then through every typed block's pointer fields (a start pointer only),
+ * The local variable or parameter of the frame running pc (a return address
+ * when caller: looked up at pc - 1) whose stack slot holds addr, cfa being
+ * that frame's canonical frame address (the caller's stack pointer), with the
+ * field inside it ("req", "args.fd"); where DWARF locates it at that pc
+ * relative to the frame. Caller frees; NULL when none does.
+ */
+char *types_local_name(struct types *t, uint64_t pc, bool caller, uint64_t cfa, uint64_t addr);
+
+/*
+ * Types the blocks of g: the pointee of each typed global, local or
+ * parameter a root word lies in (locals found by unwinding each thread of
+ * tg), then through every typed block's pointer fields (a start pointer only),
  * and C++ objects by the vtable their first word points into. Reads the
  * blocks from tg, which the caller holds still. -1 when cancel ended it.
  */

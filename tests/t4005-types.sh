@@ -62,6 +62,26 @@ test_expect_success GCORE 'the same paths from a core' '
 	done
 '
 
+test_expect_success 'a block held only by a local of a waiting thread: named as that local, typed by it' '
+	"$MLYZE" attach $pid --json -e "path $(tv request)" -e "show $(tv request)" >out.req 2>err &&
+	test_must_be_empty err &&
+	line=$(grep -n "pthread_cond_wait(&cond, &lock);" "$FIXTURES/fx-types.c" | cut -d: -f1) &&
+	result "path $(tv request)" out.req | jq -c "[.chain[0] | .kind, .thread, .function, .variable, (.file | sub(\".*/\"; \"\")), .line] + [.chain[1].type]" >actual &&
+	echo "[\"stack\",$(tv worker),\"worker\",\"req\",\"fx-types.c\",$line,\"struct request\"]" >expect &&
+	test_cmp expect actual &&
+	result "show $(tv request)" out.req | jq -c "[.fields[] | [.name, .value]]" >actual &&
+	echo "[[\"fd\",\"7\"],[\"path\",\"\\\"/srv/index.html\\\"\"]]" >expect &&
+	test_cmp expect actual &&
+	"$MLYZE" attach $pid -e "path $(tv request)" >text 2>err &&
+	grep -E "^stack of thread $(tv worker) at 0x[0-9a-f]+, frame #[0-9]+ worker\(\) local .req. at fx-types.c:$line$" text
+'
+
+test_expect_success GDB 'gdb: the worker frame'"'"'s req is that block' '
+	gdb -nx -batch -p $pid -ex "thread find $(tv worker)" -ex "thread 2" -ex "frame function worker" -ex "p req" 2>/dev/null |
+		sed -n "s/^\$[0-9]* = (struct request \*) //p" >actual &&
+	echo "$(tv request)" >expect && test_cmp expect actual
+'
+
 # [type, count, bytes] of the typed groups, then the untyped 24-byte blocks (the tree below g_root)
 groups () {
 	jq -c "[.groups[] | select(.type != null) | [.type, .count, .size]] + [.groups[] |
@@ -77,7 +97,8 @@ test_expect_success 'top --by type: exact counts and bytes per type; blocks --ty
 	nchar=$(( 17 + libc )) bchar=$(( $(tv str_bytes) + libc * $(tv stdout_buf_size) )) &&
 	result "top --by type --top 0" out.top | groups >actual &&
 	jq -c -n "[[\"char\", $nchar, $bchar], [\"struct entry\", 12, $(tv entry_bytes)],
-		[\"struct node\", 5, $(tv node_bytes)], [\"struct tree\", 1, $(tv tree_bytes)], [null, 6]]" >expect &&
+		[\"struct node\", 5, $(tv node_bytes)], [\"struct request\", 1, $(tv request_size)],
+		[\"struct tree\", 1, $(tv tree_bytes)], [null, 6]]" >expect &&
 	test_cmp expect actual &&
 	result "blocks --type \"struct node\" --limit 0" out.top | jq -e "[.blocks[].address] | contains([\"$(tv node0)\", \"$(tv node1)\", \"$(tv node4)\"]) and length == 5" &&
 	result "blocks --type \"struct nope\"" out.top | jq -e ".count == 0 and .blocks == []"

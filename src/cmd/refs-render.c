@@ -63,11 +63,14 @@ static void stack_frame(struct session *s, struct sym *sym, pid_t tid, uint64_t 
 	int n = sym_unwind_sps(sym, tid, pcs, caller, sps, MAX_FRAMES, &err);
 	int f = -1;
 	for (int i = 0; i < n; i++)
-		if (sps[i] && sps[i] <= addr + 128) /* the red zone below the innermost frame belongs to it */
+		if (sps[i] && (sps[i] <= addr || (i == 0 && sps[i] <= addr + 128))) /* the red zone below the innermost frame belongs to it */
 			f = i;
-	(void)s;
 	if (f < 0)
 		return;
+	/* the frame's CFA is its caller's stack pointer: where DWARF's fbreg locations start */
+	char *var = s->types && f + 1 < n && sps[f + 1] ? types_local_name(s->types, pcs[f], caller[f], sps[f + 1], addr) : NULL;
+	jv_set(o, "variable", jv_string(var));
+	free(var);
 	const struct sym_pc *p = sym_lookup(sym, pcs[f], caller[f]);
 	const struct sym_frame *fr = &p->frames[p->nframes - 1]; /* the real (outermost) function at that pc */
 	jv_set(o, "frame", jv_int(f));
@@ -173,6 +176,11 @@ void graph_step_text(const struct jv *o, struct strbuf *out)
 		if (jv_get(o, "frame")) {
 			strbuf_addf(out, ", frame #%" PRId64 " ", jv_get_int(o, "frame", 0));
 			strbuf_add_escaped(out, jv_get_str(o, "function", "??"));
+			if (jv_get_str(o, "variable", NULL)) {
+				strbuf_addstr(out, "() local '");
+				strbuf_add_escaped(out, jv_get_str(o, "variable", ""));
+				strbuf_addch(out, '\'');
+			}
 		}
 		if (jv_get_str(o, "file", NULL) && jv_get(o, "line")->kind == JV_INT) {
 			const char *file = jv_get_str(o, "file", "");

@@ -73,6 +73,54 @@ static void from_globals(struct types *t, const struct graph *g, struct queue *q
 	}
 }
 
+#define MAX_FRAMES 64
+
+/* One thread's frames: PCs, whether each is a return address, stack pointers. */
+struct frames {
+	bool done;
+	int n;
+	uint64_t pcs[MAX_FRAMES], sps[MAX_FRAMES];
+	bool caller[MAX_FRAMES];
+};
+
+/*
+ * Roots in stack slots: the declared pointee of the local or parameter there.
+ * The frame holding a slot is the innermost whose stack pointer is at or
+ * below it (the red zone below the innermost frame is its own); its CFA is
+ * the next frame's stack pointer.
+ */
+static void from_locals(struct types *t, const struct graph *g, struct target *tg, struct queue *q)
+{
+	struct frames *fr = NULL;
+	for (size_t k = 0; k < g->nroots; k++) {
+		const struct root_ref *r = &g->roots[k];
+		if (r->kind != ROOT_STACK || r->interior || r->thread < 0 || (size_t)r->thread >= tg->nthreads)
+			continue;
+		if (!fr)
+			fr = xcalloc(tg->nthreads, sizeof(*fr));
+		struct frames *f = &fr[r->thread];
+		if (!f->done) {
+			struct mlz_err e;
+			f->done = true;
+			f->n = sym_unwind_sps(t->sym, tg->threads[r->thread].tid, f->pcs, f->caller, f->sps, MAX_FRAMES, &e);
+		}
+		int fi = -1;
+		for (int i = 0; i < f->n; i++)
+			if (f->sps[i] && (f->sps[i] <= r->where || (i == 0 && f->sps[i] <= r->where + 128)))
+				fi = i;
+		if (fi < 0 || fi + 1 >= f->n || !f->sps[fi + 1])
+			continue;
+		struct strbuf sb = STRBUF_INIT;
+		Dwarf_Die leaf, to;
+		uint64_t rest;
+		if (types_local_slot(t, f->pcs[fi], f->caller[fi], f->sps[fi + 1], r->where, &sb, &leaf, &rest) && !rest &&
+		    dwarf_tag(&leaf) == DW_TAG_pointer_type && type_of(&leaf, &to))
+			assign(t, q, r->block, type_id(t, &to));
+		strbuf_release(&sb);
+	}
+	free(fr);
+}
+
 /* Block i (its first got bytes in buf): each pointer field that holds a block's start types that block. */
 static void fields_of(struct types *t, const struct graph *g, struct queue *q, uint32_t i, const uint8_t *buf,
 		      uint64_t got)
@@ -230,6 +278,7 @@ int types_infer(struct types *t, const struct graph *g, struct target *tg, struc
 	struct queue q = { 0 };
 	from_vtables(t, g, &q);
 	from_globals(t, g, &q);
+	from_locals(t, g, tg, &q);
 	int r = propagate(t, g, tg, &q, cancel);
 	free(q.v);
 	t->typed = t->conflicts = 0;

@@ -77,5 +77,8 @@ uint32_t type_id_named(struct types *t, const char *name);
 
 /* The global at addr: its name and field path into name, the field's peeled type, the offset left inside it. */
 bool types_global_slot(struct types *t, uint64_t addr, struct strbuf *name, Dwarf_Die *leaf, uint64_t *rest);
+/* The same for a stack slot: the local or parameter of the frame at pc (cfa its frame's CFA) that holds addr. */
+bool types_local_slot(struct types *t, uint64_t pc, bool caller, uint64_t cfa, uint64_t addr, struct strbuf *name,
+		      Dwarf_Die *leaf, uint64_t *rest);
 
 #endif
