@@ -45,6 +45,7 @@ void untraced_trim(struct untraced *u);
 void untraced_add(const struct untraced *u, struct by_stack *by);
 void untraced_release(struct untraced *u);
 
+struct jv;
 struct snapshot {
 	char *name;
 	uint32_t tick;        /* when, in clock ticks since attach */
@@ -54,6 +55,7 @@ struct snapshot {
 	size_t n;
 	struct untraced walked; /* the live blocks only the heap walk found, why not, how long it took */
 	struct by_stack by;   /* the same, added up per stack */
+	struct jv *by_type;   /* with snapshot --types: the blocks by type at the same stop (owned), else NULL */
 };
 
 struct snapshots {

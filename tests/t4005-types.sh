@@ -144,6 +144,26 @@ test_expect_success GCORE 'the same types, counts and fields from the core' '
 	done
 '
 
+test_expect_success 'compare --by type: three nodes and their names more between two typed snapshots' '
+	rm -f cmds && mkfifo cmds &&
+	{ "$MLYZE" attach $pid --json <cmds >out.cmp 2>err.cmp & } && mpid=$! && exec 9>cmds &&
+	echo "snapshot a --types" >&9 &&
+	test_poll_ 60 grep -q "\"command\": \"snapshot a --types\"" out.cmp &&
+	kill -USR2 $pid && wait_for_line "$TRASH/fx-types.out" "^grew$" 30 &&
+	echo "snapshot b --types" >&9 && echo "compare a b --by type --top 0" >&9 &&
+	echo "compare a b --by type --top 2 --filter \"struct*\"" >&9 && echo "compare a s --by type" >&9 &&
+	echo "snapshot s" >&9 && echo "compare s now --by type" >&9 && exec 9>&- &&
+	{ wait $mpid; test $? = 1; } && # the two compares that fail
+	test_must_be_empty err.cmp &&
+	# traced now: the new blocks count their requested sizes, 24 bytes a node, 6 a name
+	result "compare a b --by type --top 0" out.cmp | jq -c "[.count_diff, .size_diff, [.groups[] | select(.count_diff != 0) | [.type, .count_diff, .size_diff]]]" >actual &&
+	echo "[6,90,[[\"struct node\",3,72],[\"char\",3,18]]]" >expect && test_cmp expect actual &&
+	result "compare a b --by type --top 2 --filter \"struct*\"" out.cmp | jq -c "[.groups[].type]" >actual &&
+	echo "[\"struct node\",\"struct entry\"]" >expect && test_cmp expect actual &&
+	grep -F "\"error\": \"no snapshot named '"'"'s'"'"'\"" out.cmp &&
+	grep -F "\"error\": \"snapshot '"'"'s'"'"' has no types: take it with '"'"'snapshot s --types'"'"'\"" out.cmp
+'
+
 test_expect_success 'cleanup' '
 	fixture_stop $pid
 '

@@ -32,6 +32,7 @@ struct jv *snapshot_jv(const struct snapshot *s)
 	jv_set(o, "stopped_ms", jv_double(s->walked.stopped_ms));
 	jv_set(o, "rss", s->rss >= 0 ? jv_int(s->rss) : jv_null());
 	jv_set(o, "events", jv_int((int64_t)s->seq));
+	jv_set(o, "types", jv_bool(s->by_type != NULL));
 	return o;
 }
 
@@ -56,6 +57,7 @@ struct take_ctx {
 	struct untraced *u;
 	int64_t rss;
 	struct snapshot *taken;
+	bool types_failed;
 };
 
 static void take(void *arg)
@@ -63,6 +65,9 @@ static void take(void *arg)
 	struct take_ctx *x = arg;
 	x->taken = snapshot_take(&x->c->s->snaps, x->ls, x->c->args->argc ? x->c->args->argv[0] : NULL,
 				 cmd_has(x->c->args, "--force"), x->rss, &x->c->err);
+	/* at the same stop: the graph's session_pause nests in the walk's */
+	if (x->taken && cmd_has(x->c->args, "--types") && !(x->taken->by_type = type_table_jv(x->c, 0, NULL)))
+		x->types_failed = true;
 }
 
 static int cmd_snapshot_exec(struct cmd_ctx *c)
@@ -77,12 +82,12 @@ static int cmd_snapshot_exec(struct cmd_ctx *c)
 	target_facts(c->s->target, &f);
 	target_facts_release(&f);
 	struct untraced u;
-	struct take_ctx x = { c, ls, &u, f.rss, NULL };
+	struct take_ctx x = { c, ls, &u, f.rss, NULL, false };
 	int r = live_set_take(c->s, &u, take, &x, &c->err);
 	if (x.taken)
 		snapshot_add_untraced(x.taken, &u); /* adding up per size class needs no stopped process */
 	untraced_release(&u);
-	if (r < 0 || !x.taken)
+	if (r < 0 || !x.taken || x.types_failed)
 		return -1;
 	c->result = snapshot_jv(x.taken);
 	return 0;
@@ -95,12 +100,13 @@ static void cmd_snapshot_text(const struct jv *r, struct strbuf *out)
 
 static const struct cmd_opt opts[] = {
 	{ "--force", NULL, "replace the snapshot NAME if there is one" },
+	{ "--types", NULL, "also add its blocks up by type from DWARF, for compare --by type (builds the reference graph)" },
 	{ NULL, NULL, NULL },
 };
 
 const struct cmd_entry cmd_snapshot_entry = {
 	.name = "snapshot",
-	.usage = "snapshot [NAME] [--force]",
+	.usage = "snapshot [NAME] [--force] [--types]",
 	.summary = "keep every live block under NAME (traced ones with their stacks), with the process RSS",
 	.help = "Copies the set of live blocks mlyze traced since attach (address, requested size, allocation "
 		"stack, thread, sequence number, time) with its totals and the process's RSS at that moment, and "
@@ -111,7 +117,9 @@ const struct cmd_entry cmd_snapshot_entry = {
 		"Without NAME the snapshot is called s1, s2, ... The name 'now' is reserved for the live set. "
 		"Snapshots stay after the process ends; when it exits mlyze takes one named 'exit'. "
 		"A NAME already taken is refused unless --force is given: then the old snapshot is dropped and "
-		"the new one, taken under the same name, comes last in 'snapshots'.",
+		"the new one, taken under the same name, comes last in 'snapshots'. With --types the reference "
+		"graph is built at the same stop and its blocks added up by type (as top --by type), so that "
+		"compare --by type can compare the snapshot.",
 	.opts = opts,
 	.max_args = 1,
 	.exec = cmd_snapshot_exec,

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jv.h"
 #include "snapshot.h"
 #include "liveset.h"
 #include "xalloc.h"
@@ -77,6 +78,7 @@ static void snapshot_release(struct snapshot *s)
 	free(s->blocks);
 	untraced_release(&s->walked);
 	by_stack_release(&s->by);
+	jv_free(s->by_type);
 }
 
 struct snapshot *snapshot_take(struct snapshots *ss, struct liveset *ls, const char *name, bool replace, int64_t rss,
