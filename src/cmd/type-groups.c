@@ -71,7 +71,8 @@ struct jv *type_table_jv(struct cmd_ctx *c, long top, const char *filter)
 		tbytes += id ? size : 0;
 	}
 	u64map_release(&index);
-	qsort(v, n, sizeof(*v), cmp_group);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_group);
 	struct jv *r = jv_object();
 	jv_set(r, "by", jv_string("type"));
 	jv_set(r, "count", jv_int((int64_t)count));
@@ -147,7 +148,8 @@ struct jv *type_table_diff(const struct jv *a, const struct jv *b, long top, con
 		jv_set(o, "size_diff", jv_int(sz - osz));
 		v[n++] = o;
 	}
-	qsort(v, n, sizeof(*v), cmp_diff);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_diff);
 	struct jv *groups = jv_set(r, "groups", jv_array());
 	for (size_t k = 0; k < n; k++)
 		if ((top && jv_len(groups) >= (size_t)top) || !passes(jv_get_str(v[k], "type", NULL), filter))

@@ -50,7 +50,8 @@ static struct tmod *module_vars(struct types *t, Dwfl_Module *mod)
 	Dwarf_Addr bias;
 	for (Dwarf_Die *cu = NULL; (cu = dwfl_module_nextcu(mod, cu, &bias));)
 		collect(m, &alloc, cu, bias, 0);
-	qsort(m->v, m->n, sizeof(*m->v), by_lo);
+	if (m->n)
+		qsort(m->v, m->n, sizeof(*m->v), by_lo);
 	return m;
 }
 
