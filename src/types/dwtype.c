@@ -61,10 +61,24 @@ static uint64_t array_count(Dwarf_Die *die)
 	return 0;
 }
 
+/* DWARF a process maps may be hostile: a type that refers to itself ends after this many steps. */
+#define MAX_NAME_DEPTH 32
+
+static void name_at(Dwarf_Die *die, struct strbuf *sb, int depth);
+
 void type_name(Dwarf_Die *die, struct strbuf *sb)
+{
+	name_at(die, sb, 0);
+}
+
+static void name_at(Dwarf_Die *die, struct strbuf *sb, int depth)
 {
 	Dwarf_Die in;
 	const char *name = die_name(die);
+	if (depth > MAX_NAME_DEPTH) {
+		strbuf_addstr(sb, "...");
+		return;
+	}
 	switch (dwarf_tag(die)) {
 	case DW_TAG_structure_type:
 	case DW_TAG_class_type:
@@ -87,7 +101,7 @@ void type_name(Dwarf_Die *die, struct strbuf *sb)
 		else if (dwarf_tag(&in) == DW_TAG_subroutine_type)
 			strbuf_addstr(sb, "void (");
 		else
-			type_name(&in, sb);
+			name_at(&in, sb, depth + 1);
 		strbuf_addstr(sb, dwarf_tag(die) == DW_TAG_pointer_type ? " *" : " &");
 		if (type_of(die, &in) && dwarf_tag(&in) == DW_TAG_subroutine_type)
 			strbuf_addstr(sb, ")()");
@@ -99,13 +113,13 @@ void type_name(Dwarf_Die *die, struct strbuf *sb)
 	case DW_TAG_restrict_type:
 	case DW_TAG_atomic_type:
 		if (type_of(die, &in))
-			type_name(&in, sb);
+			name_at(&in, sb, depth + 1);
 		else
 			strbuf_addstr(sb, "void");
 		break;
 	case DW_TAG_array_type:
 		if (type_of(die, &in))
-			type_name(&in, sb);
+			name_at(&in, sb, depth + 1);
 		strbuf_addf(sb, "[%llu]", (unsigned long long)array_count(die));
 		break;
 	case DW_TAG_subroutine_type:
@@ -143,20 +157,27 @@ static bool member_offset(Dwarf_Die *m, uint64_t *off)
 }
 
 /* An aggregate without data (an allocator, a tag type): it overlaps a real field at the same offset. */
+static bool empty_at(Dwarf_Die *die, int depth);
+
 static bool is_empty(Dwarf_Die *die)
+{
+	return empty_at(die, 0);
+}
+
+static bool empty_at(Dwarf_Die *die, int depth)
 {
 	Dwarf_Die p, m, b;
 	if (dwarf_peel_type(die, &p) != 0)
 		return false;
 	int tag = dwarf_tag(&p);
-	if (tag != DW_TAG_structure_type && tag != DW_TAG_class_type && tag != DW_TAG_union_type)
+	if (depth > 16 || (tag != DW_TAG_structure_type && tag != DW_TAG_class_type && tag != DW_TAG_union_type))
 		return false;
 	if (dwarf_child(&p, &m) != 0)
 		return true;
 	do {
 		int mt = dwarf_tag(&m);
 		if ((mt == DW_TAG_member && dwarf_hasattr(&m, DW_AT_data_member_location)) ||
-		    (mt == DW_TAG_inheritance && type_of(&m, &b) && !is_empty(&b)))
+		    (mt == DW_TAG_inheritance && type_of(&m, &b) && !empty_at(&b, depth + 1)))
 			return false;
 		if (mt == DW_TAG_member && tag == DW_TAG_union_type)
 			return false;
@@ -318,7 +339,8 @@ static void flatten(struct types *t, uint32_t id, Dwarf_Die *die, uint64_t base,
 		/* arrays of numbers hold no pointer: skip them without walking each element */
 		if (es && (etag == DW_TAG_pointer_type || etag == DW_TAG_structure_type || etag == DW_TAG_class_type ||
 			   etag == DW_TAG_array_type))
-			for (uint64_t k = 0; k < n && t->v[id].nptrs < MAX_PTRS; k++)
+			/* elements without pointers add nothing: bounded by count as well as by what they add */
+			for (uint64_t k = 0; k < n && k < MAX_PTRS && t->v[id].nptrs < MAX_PTRS; k++)
 				flatten(t, id, &mt, base + k * es, depth + 1);
 	}
 }

@@ -248,7 +248,7 @@ static void walk_type(struct walk *w, Dwarf_Die *die, uint64_t off, struct strbu
 		uint64_t es = type_size(&ep), size = type_size(&p);
 		if (es && (etag == DW_TAG_structure_type || etag == DW_TAG_class_type || etag == DW_TAG_pointer_type)) {
 			size_t keep = name->len;
-			for (uint64_t k = 0; k < size / es && jv_len(w->out) < MAX_FIELDS; k++) {
+			for (uint64_t k = 0; k < size / es && k < MAX_FIELDS && jv_len(w->out) < MAX_FIELDS; k++) {
 				strbuf_addf(name, "[%" PRIu64 "]", k);
 				walk_type(w, &et, off + k * es, name, depth + 1);
 				cut(name, keep);
