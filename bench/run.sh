@@ -17,7 +17,8 @@ n_churn=200000
 n_hold=1000000
 n_stress=1000000
 n_big=10000000
-[ "$quick" = --quick ] && { n_churn=50000; n_hold=200000; n_stress=0; n_big=1000000; }
+n_typed=5000000
+[ "$quick" = --quick ] && { n_churn=50000; n_hold=200000; n_stress=0; n_big=1000000; n_typed=500000; }
 soak_s=${SOAK_SECONDS:-$([ "$quick" = --quick ] && echo 60 || echo 600)}
 soak_rounds=10
 
@@ -199,6 +200,17 @@ line "core: lost blocks equal to the truth" "$([ "$(bhc leaks '"\(.definitely_lo
 line "core: walk + graph" "$(bhc leaks '.graph_stopped_ms | round') ms"
 line "core: mlyze's maximum RSS per block" "$(jq -n --argjson kib "$(cat "$work/bhc.rss")" --argjson n "$(bhc leaks .blocks)" '$kib * 1024 / $n * 100 | round / 100') bytes"
 line "core: path to the block 1000 deep" "$(bhc "path $deep" '"\(.ms * 10 | round / 10) ms, \(.chain | length) steps"')"
+
+echo "== typedheap -n $n_typed: a list of typed structs and their names, every block typed through DWARF"
+"$b/typedheap" -n $n_typed -o "$work/th.txt" >/dev/null 2>&1 &
+tpid=$!
+for _ in $(seq 1200); do [ -s "$work/th.txt" ] && break; sleep 0.1; done
+"$mlyze" attach $tpid --json -e leaks -e "top --by type --top 2" >"$work/th.json" 2>"$work/th.err"
+kill $tpid 2>/dev/null || true
+th () { jq -r "select(.command == \"$1\") | .result | $2" "$work/th.json" | head -n1; }
+line "leaks: blocks, of them typed" "$(th leaks '"\(.blocks), \(.typed_blocks)"')"
+line "leaks: typing, within the stop for walk + graph" "$(th leaks '"\(.typing_ms | round) ms of \(.graph_stopped_ms | round) ms"')"
+line "top --by type: the two groups" "$(th "top --by type --top 2" '[.groups[] | "\(.type) \(.count)"] | join(", ")')"
 
 if [ "$n_stress" -gt 0 ]; then
 	echo "== stress: 8 threads x $n_stress malloc/free pairs, traced from the start"

@@ -3,7 +3,6 @@
 #include <dwarf.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 
 #include "clock.h"
 #include "graph.h"
@@ -142,49 +141,68 @@ static void fields_of(struct types *t, const struct graph *g, struct queue *q, u
 		}
 }
 
+/* The run of blocks (a stretch without a page-sized gap) that holds address a. */
+static const struct grun *run_of(const struct graph *g, uint64_t a)
+{
+	size_t lo = 0, hi = g->nruns;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (a < g->runs[mid].lo)
+			hi = mid;
+		else if (a >= g->runs[mid].hi)
+			lo = mid + 1;
+		else
+			return &g->runs[mid];
+	}
+	return NULL;
+}
+
 /*
  * Through the pointer fields of each typed block, element by element when it
- * holds several. Blocks are read in batches, one system call for up to
- * BATCH of them, as the graph's scan reads a window of neighbours.
+ * holds several. Blocks are read through a window of WINDOW bytes around
+ * them, kept within their run of blocks (so the read never starts in
+ * unmapped space): a list or tree allocated together is read a window at a
+ * time whatever order its links go in, not one system call per block.
  */
 static int propagate(struct types *t, const struct graph *g, struct target *tg, struct queue *q, struct cancel *c)
 {
-	enum { BATCH = 512, BATCH_BYTES = 1 << 20 };
-	uint8_t *buf = xmalloc(BATCH_BYTES > MAX_SCAN ? BATCH_BYTES : MAX_SCAN);
-	struct iovec local[BATCH], remote[BATCH];
-	uint32_t which[BATCH];
-	size_t qi = 0;
-	while (qi < q->n && !cancel_poll(c, BATCH)) {
-		size_t n = 0, used = 0;
-		for (; qi < q->n && n < BATCH; qi++) {
-			uint32_t i = q->v[qi], id = t->block[i] & ~CONFLICT_BIT;
-			size_t np;
-			if (!type_ptrs(t, id, &np) || !np || !t->v[id].size)
-				continue;
-			size_t len = g->size[i] < MAX_SCAN ? g->size[i] : MAX_SCAN;
-			if (used + len > BATCH_BYTES && n)
-				break;
-			which[n] = i;
-			local[n] = (struct iovec){ buf + used, len };
-			remote[n] = (struct iovec){ (void *)(uintptr_t)g->addr[i], len };
-			used += len;
-			n++;
-		}
-		if (!n)
+	enum { WINDOW = 1 << 20 };
+	uint8_t *win = xmalloc(WINDOW), *one = NULL;
+	uint64_t base = 0, have = 0;
+	size_t cap = 0;
+	for (size_t qi = 0; qi < q->n && !cancel_poll(c, 1); qi++) {
+		uint32_t i = q->v[qi], id = t->block[i] & ~CONFLICT_BIT;
+		size_t np;
+		if (!type_ptrs(t, id, &np) || !np || !t->v[id].size)
 			continue;
-		ssize_t got = target_readv(tg, local, remote, n);
-		/* a short read stops at the first block it could not read whole: the rest are read again alone */
-		for (size_t k = 0; k < n; k++) {
-			uint64_t have = local[k].iov_len;
-			if (got < 0 || (uint64_t)got < (uint64_t)((uint8_t *)local[k].iov_base - buf) + have) {
-				ssize_t one = target_read(tg, g->addr[which[k]], local[k].iov_base, have);
-				have = one > 0 ? (uint64_t)one : 0;
-			}
-			if (have)
-				fields_of(t, g, q, which[k], local[k].iov_base, have);
+		uint64_t a = g->addr[i], len = g->size[i] < MAX_SCAN ? g->size[i] : MAX_SCAN;
+		if (have && a >= base && a + len <= base + have) {
+			fields_of(t, g, q, i, win + (a - base), len);
+			continue;
 		}
+		const struct grun *r = len <= WINDOW / 2 ? run_of(g, a) : NULL;
+		if (r) {
+			uint64_t lo = a > r->lo + WINDOW / 2 ? a - WINDOW / 2 : r->lo;
+			uint64_t hi = r->hi - lo < WINDOW ? r->hi : lo + WINDOW;
+			ssize_t got = target_read(tg, lo, win, hi - lo);
+			base = lo;
+			have = got > 0 ? (uint64_t)got : 0;
+			if (a >= base && a + len <= base + have) {
+				fields_of(t, g, q, i, win + (a - base), len);
+				continue;
+			}
+		}
+		/* a large block, or one the window could not read (a core's missing page): alone */
+		if (len > cap) {
+			cap = len;
+			one = xrealloc(one, cap);
+		}
+		ssize_t got = target_read(tg, a, one, len);
+		if (got > 0)
+			fields_of(t, g, q, i, one, (uint64_t)got);
 	}
-	free(buf);
+	free(win);
+	free(one);
 	return cancelled(c) ? -1 : 0;
 }
 
