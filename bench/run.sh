@@ -17,7 +17,8 @@ n_churn=200000
 n_hold=1000000
 n_stress=1000000
 n_big=10000000
-[ "$quick" = --quick ] && { n_churn=50000; n_hold=200000; n_stress=0; n_big=1000000; }
+n_typed=5000000
+[ "$quick" = --quick ] && { n_churn=50000; n_hold=200000; n_stress=0; n_big=1000000; n_typed=500000; }
 soak_s=${SOAK_SECONDS:-$([ "$quick" = --quick ] && echo 60 || echo 600)}
 soak_rounds=10
 
@@ -201,6 +202,7 @@ line "leaks: reachable, definitely / indirectly (possibly)" "$(bh leaks '"\(.rea
 lost_truth=$(sed -n 's/.*leaked_direct=\([0-9]*\) leaked_indirect=\([0-9]*\).*/\1 \2 0/p' "$work/bh.txt")
 line "leaks: lost blocks equal to the truth" "$([ "$(bh leaks '"\(.definitely_lost.blocks) \(.indirectly_lost.blocks) \(.possibly_lost.blocks)"')" = "$lost_truth" ] && echo yes || echo NO)"
 line "leaks: walk + graph, process stopped" "$(bh leaks '.graph_stopped_ms | round') ms"
+line "leaks: typing the blocks from DWARF (part of the stop above), blocks typed" "$(bh leaks '"\(.typing_ms | round) ms, \(.typed_blocks)"')"
 line "leaks: mlyze memory per block (RSS growth)" "$(jq -s '(map(select(.command == "stats")) | (.[2].result.mlyze_rss - .[1].result.mlyze_rss)) / (map(select(.command == "leaks"))[0].result.blocks) * 100 | round / 100' "$work/bh.json") bytes"
 line "path to a block 1000 deep, after leaks" "$(bh "path $deep" '"\(.ms * 10 | round / 10) ms, \(.chain | length) steps"')"
 bhc () { jq -r "select(.command == \"$1\") | .result | $2" "$work/bhc.json" | head -n1; }
@@ -233,6 +235,16 @@ for n in $pause_sizes; do
 	kill $ppid 2>/dev/null || true
 	wait $ppid 2>/dev/null || true
 done
+echo "== typedheap -n $n_typed: a list of typed structs and their names, every block typed through DWARF"
+"$b/typedheap" -n $n_typed -o "$work/th.txt" >/dev/null 2>&1 &
+tpid=$!
+for _ in $(seq 1200); do [ -s "$work/th.txt" ] && break; sleep 0.1; done
+"$mlyze" attach $tpid --json -e leaks -e "top --by type --top 2" >"$work/th.json" 2>"$work/th.err"
+kill $tpid 2>/dev/null || true
+th () { jq -r "select(.command == \"$1\") | .result | $2" "$work/th.json" | head -n1; }
+line "leaks: blocks, of them typed" "$(th leaks '"\(.blocks), \(.typed_blocks)"')"
+line "leaks: typing, within the stop for walk + graph" "$(th leaks '"\(.typing_ms | round) ms of \(.graph_stopped_ms | round) ms"')"
+line "top --by type: the two groups" "$(th "top --by type --top 2" '[.groups[] | "\(.type) \(.count)"] | join(", ")')"
 
 if [ "$n_stress" -gt 0 ]; then
 	echo "== stress: 8 threads x $n_stress malloc/free pairs, traced from the start"

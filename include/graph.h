@@ -46,6 +46,15 @@ struct graph_input {
 	const struct root_reg *regs;
 	size_t nregs;
 	struct cancel *cancel; /* asked as the scan goes: NULL never ends it */
+	/* sorted, disjoint: a block whose first word points into one is kept in graph.firsts (NULL: none) */
+	const uint64_t (*first_in)[2];
+	size_t nfirst_in;
+};
+
+/* A block whose first word points into one of graph_input's first_in ranges (a C++ object's vtable). */
+struct gfirst {
+	uint32_t block;
+	uint64_t word;
 };
 
 /* A pointer from a root into a block. */
@@ -80,6 +89,8 @@ struct graph {
 	struct root_ref *roots;       /* sorted by block */
 	size_t nroots;
 	uint8_t *state;               /* enum leak_state, after graph_classify */
+	struct gfirst *firsts;        /* by block */
+	size_t nfirsts;
 	uint64_t words_scanned;
 	double stopped_ms;            /* graph_take: how long the process was stopped to build it */
 	uint32_t *page_first;         /* per page of each run: the first block that may hold an address there */

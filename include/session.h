@@ -54,6 +54,7 @@ struct session {
 	uint64_t graph_changes;  /* the live set's change count when it was built */
 	double graph_wall;       /* the instant of the image it was built from (CLOCK_REALTIME seconds) */
 	bool graph_reused;       /* the last session_graph() answered with a graph built before */
+	struct types *types;     /* the graph's blocks typed from DWARF, built with it */
 	int paused;              /* session_pause depth */
 	double pause_t0;         /* when the outermost pause stopped the process */
 	enum pause_mode pause_mode; /* `set pause` */
@@ -163,6 +164,8 @@ int session_heap(struct session *s, heap_chunk_fn fn, void *arg, struct heap_rep
 struct graph *session_graph(struct session *s, struct mlz_err *err);
 /* Drop the graph kept, so the next session_graph() builds one from the image as it is then. */
 void session_graph_forget(struct session *s);
+/* The types of the graph's blocks (session_graph's), built with it; NULL with err set when there is no graph. */
+struct types *session_types(struct session *s, struct mlz_err *err);
 
 /*
  * For the long loops of one analysis (heap walk, graph, dump), which cannot

@@ -56,6 +56,7 @@ void untraced_trim(struct untraced *u);
 void untraced_add(const struct untraced *u, struct by_stack *by);
 void untraced_release(struct untraced *u);
 
+struct jv;
 /* Where a loaded snapshot was taken, as its file says (strings owned, NULL when unknown). */
 struct snap_source {
 	char *kind;       /* "process", "core file" */
@@ -83,6 +84,7 @@ struct snapshot {
 	struct snap_source *src;
 	uint64_t origin;
 	struct clockidx clock;
+	struct jv *by_type;   /* with snapshot --types: the blocks by type at the same stop (owned), else NULL */
 };
 
 struct snapshots {

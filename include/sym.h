@@ -71,6 +71,13 @@ int sym_unwind_copy(struct sym *s, int tid, const struct user_regs_struct *regs,
 int sym_unwind_sps(struct sym *s, int tid, uint64_t *pcs, bool *caller, uint64_t *sps, int max, struct mlz_err *err);
 /* The ELF symbol (a global or static variable) covering addr, its offset and module; NULL if none. */
 const char *sym_data_symbol(struct sym *s, uint64_t addr, uint64_t *offset, const char **module);
+struct Dwfl_Module;
+/*
+ * The module whose loaded segments cover addr (up to each PT_LOAD's memsz, so
+ * the anonymous mapping a large .bss continues in counts), and its load bias;
+ * NULL if none. Owned by libdwfl, valid until the next refresh.
+ */
+struct Dwfl_Module *sym_data_module(struct sym *s, uint64_t addr, uint64_t *bias);
 /* A word of the stack copy of the last unwind at addr, if it holds it. */
 bool sym_stack_word(const struct sym *s, uint64_t addr, uint64_t *val);
 

@@ -11,6 +11,7 @@
 #include "agent.h"
 #include "clock.h"
 #include "graph.h"
+#include "types.h"
 #include "session.h"
 #include "strbuf.h"
 #include "sym.h"
@@ -58,6 +59,8 @@ void session_release(struct session *s)
 	if (s->graph)
 		graph_release(s->graph);
 	free(s->graph);
+	types_free(s->types);
+	s->types = NULL;
 	keys_release(&s->keys);
 	by_stack_release(&s->growth);
 	sym_free(s->sym);

@@ -12,6 +12,7 @@
 #include "session.h"
 #include "sym.h"
 #include "target.h"
+#include "types.h"
 #include "xalloc.h"
 
 void session_prepare_walk(struct session *s)
@@ -57,6 +58,8 @@ struct graph *session_graph(struct session *s, struct mlz_err *err)
 		graph_release(s->graph);
 	else
 		s->graph = xcalloc(1, sizeof(*s->graph));
+	types_free(s->types);
+	s->types = NULL;
 	struct graph_take_opts o = { si.areas, si.nareas, session_cancel(s) };
 	session_prepare_walk(s);
 	struct timespec wall;
@@ -64,6 +67,14 @@ struct graph *session_graph(struct session *s, struct mlz_err *err)
 	int ret = session_pause_image(s, err);
 	if (ret == 0) {
 		ret = graph_take(s->target, s->sym, &o, s->graph, err);
+		/* typed while still stopped: the pointer fields read are the ones the graph saw */
+		if (ret == 0) {
+			s->types = types_new(s->sym);
+			if (types_infer(s->types, s->graph, s->target, o.cancel, err) < 0) {
+				graph_release(s->graph);
+				ret = -1;
+			}
+		}
 		struct mlz_err e2;
 		if (session_unpause(s, &s->graph->stopped_ms, ret < 0 ? &e2 : err) < 0)
 			ret = -1;
@@ -71,6 +82,8 @@ struct graph *session_graph(struct session *s, struct mlz_err *err)
 	if (ret < 0) {
 		free(s->graph);
 		s->graph = NULL;
+		types_free(s->types);
+		s->types = NULL;
 		return NULL;
 	}
 	s->graph_changes = s->live.changes;
@@ -85,4 +98,9 @@ void session_graph_forget(struct session *s)
 	graph_release(s->graph);
 	free(s->graph);
 	s->graph = NULL;
+}
+
+struct types *session_types(struct session *s, struct mlz_err *err)
+{
+	return session_graph(s, err) ? s->types : NULL;
 }

@@ -59,8 +59,11 @@ static int cmd_backrefs_exec(struct cmd_ctx *c)
 			jv_set(x, "depth", jv_int(refs[k].depth));
 			jv_set(x, "to", jv_addr(g->addr[refs[k].to]));
 			jv_set(x, "interior", jv_bool(refs[k].interior));
-			jv_set(x, "from", refs[k].from >= 0 ? graph_block_jv(c->s, sym, g, (uint32_t)refs[k].from)
-							 : graph_root_jv(c->s, sym, &g->roots[refs[k].root]));
+			struct jv *from = jv_set(x, "from", refs[k].from >= 0 ? graph_block_jv(c->s, sym, g, (uint32_t)refs[k].from)
+									   : graph_root_jv(c->s, sym, &g->roots[refs[k].root]));
+			if (refs[k].from >= 0)
+				graph_offset_jv(c->s, g, (uint32_t)refs[k].from,
+						graph_pointer_offset(c->s, g, (uint32_t)refs[k].from, refs[k].to), from);
 		}
 		jv_set(o, "truncated", jv_bool(truncated));
 		if (dot)

@@ -8,9 +8,11 @@
 #include "cmd.h"
 #include "grouping.h"
 #include "jv.h"
+#include "graph.h"
 #include "render.h"
 #include "session.h"
 #include "strbuf.h"
+#include "types.h"
 #include "liveset.h"
 #include "snapshot.h"
 #include "target.h"
@@ -49,6 +51,44 @@ struct jv *block_jv(struct session *s, struct sym *sym, const struct block *b)
 	return block_jv_at(s, sym, b, &s->live.clock, liveset_tick_now(&s->live));
 }
 
+/*
+ * blocks --type NAME: the blocks of the reference graph (traced or not) that
+ * typing names NAME, by address (the graph's order).
+ */
+static int blocks_of_type(struct cmd_ctx *c, struct sym *sym, const char *name, long site, long min, long max,
+			  long limit)
+{
+	struct types *t = session_types(c->s, &c->err);
+	if (!t)
+		return -1;
+	struct graph *g = c->s->graph;
+	uint32_t id = types_find(t, name);
+	struct jv *r = jv_object();
+	struct jv *list = jv_array();
+	size_t n = 0;
+	uint64_t bytes = 0;
+	for (size_t i = 0; id && i < g->n; i++) {
+		if (types_of_block(t, (uint32_t)i, NULL) != id)
+			continue;
+		const struct block *b = c->s->live.blocks.n ? blocktab_get(&c->s->live.blocks, g->addr[i]) : NULL;
+		uint64_t size = b ? b->size : g->size[i];
+		if (size < (uint64_t)min || (max >= 0 && size > (uint64_t)max))
+			continue;
+		if (site >= 0 && (!b || keys_of_stack(&c->s->keys, sym, &c->s->live.stacks, b->stack, BY_SITE) != (uint32_t)site))
+			continue;
+		if (limit == 0 || n < (size_t)limit)
+			jv_push(list, graph_block_jv(c->s, sym, g, (uint32_t)i));
+		n++;
+		bytes += size;
+	}
+	jv_set(r, "type", jv_string(name));
+	jv_set(r, "count", jv_int((int64_t)n));
+	jv_set(r, "bytes", jv_int((int64_t)bytes));
+	jv_set(r, "blocks", list);
+	c->result = r;
+	return 0;
+}
+
 static int cmd_blocks_exec(struct cmd_ctx *c)
 {
 	const struct snapshot *snap = NULL;
@@ -69,6 +109,9 @@ static int cmd_blocks_exec(struct cmd_ctx *c)
 	    cmd_optnum(c->args, "--max-size", 0, LONG_MAX, &max, &c->err) < 0 ||
 	    cmd_optnum(c->args, "--limit", 0, LONG_MAX, &limit, &c->err) < 0)
 		return -1;
+	const char *type = cmd_optval(c->args, "--type");
+	if (type)
+		return blocks_of_type(c, sym, type, site, min, max, limit);
 
 	const struct block **sel = xmalloc((total ? total : 1) * sizeof(*sel));
 	size_t n = 0;
@@ -116,6 +159,28 @@ static void cmd_blocks_text(const struct jv *r, const struct text_opts *t, struc
 	strbuf_addstr(out, sz & SIZE_EXACT ? " bytes" : "");
 	if ((int64_t)jv_len(list) < jv_get_int(r, "count", 0))
 		strbuf_addf(out, " (first %zu shown; --limit 0 for all)", jv_len(list));
+	if (jv_get(r, "type")) {
+		strbuf_addf(out, "\n%-16s %10s %-10s  %s\n", "ADDRESS", "SIZE", "CLASS", "ALLOCATED IN");
+		for (size_t i = 0; i < jv_len(list); i++) {
+			const struct jv *o = jv_at(list, i);
+			const char *file = jv_get_str(o, "file", NULL);
+			const char *b = file && strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+			strbuf_addf(out, "%-16s %10" PRId64 " %-10s  ", jv_get_str(o, "address", ""), jv_get_int(o, "size", 0),
+				    jv_get_str(o, "class", "?"));
+			if (jv_get_str(o, "function", NULL)) {
+				strbuf_add_escaped(out, jv_get_str(o, "function", "??"));
+				if (b) {
+					strbuf_addstr(out, " at ");
+					strbuf_add_escaped(out, b);
+					strbuf_addf(out, ":%" PRId64, jv_get_int(o, "line", 0));
+				}
+			} else {
+				strbuf_addstr(out, "(before attach)");
+			}
+			strbuf_addch(out, '\n');
+		}
+		return;
+	}
 	strbuf_addf(out, "\n%-16s %10s %5s %8s %8s  %s\n", "ADDRESS", "SIZE", "SITE", "TID", "AGE", "ALLOCATED IN");
 	for (size_t i = 0; i < jv_len(list); i++) {
 		const struct jv *o = jv_at(list, i);
@@ -139,18 +204,21 @@ static const struct cmd_opt opts[] = {
 	{ "--min-size", "N", "only blocks of at least N bytes" },
 	{ "--max-size", "N", "only blocks of at most N bytes" },
 	{ "--limit", "N", "show at most N blocks (default 50, 0 for all)" },
+	{ "--type", "NAME", "the blocks of the reference graph whose type is NAME (as top --by type names it)" },
 	{ NULL, NULL, NULL },
 };
 
 const struct cmd_entry cmd_blocks_entry = {
 	.name = "blocks",
-	.usage = "blocks [SNAPSHOT] [--site ID] [--min-size N] [--max-size N] [--limit N]",
+	.usage = "blocks [SNAPSHOT] [--site ID] [--min-size N] [--max-size N] [--limit N] [--type NAME]",
 	.summary = "the live blocks one by one (now, or of SNAPSHOT): address, size, site, thread, age",
 	.help = "Lists the blocks live now (traced since attach), or the traced blocks of the snapshot "
 		"SNAPSHOT (a loaded one too), by address, with their requested size, allocation site (its ID as "
 		"in top and compare), the thread that allocated them and their age (for a snapshot, at the time "
 		"it was taken). The count and bytes cover every block that passes the filters, not only those "
-		"shown.",
+		"shown. With --type NAME the blocks come from the reference graph (those from before attach "
+		"too) and are those typed NAME from DWARF (see top --by type), each with its size, leak class "
+		"and site when traced.",
 	.opts = opts,
 	.max_args = 1,
 	.flags = CMD_ESTIMATES,

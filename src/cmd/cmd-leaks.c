@@ -12,6 +12,7 @@
 #include "session.h"
 #include "strbuf.h"
 #include "suppress.h"
+#include "types.h"
 #include "liveset.h"
 #include "u64map.h"
 #include "render.h"
@@ -225,6 +226,13 @@ static int cmd_leaks_exec(struct cmd_ctx *c)
 	jv_set(o, "roots", jv_int((int64_t)g.nroots));
 	jv_set(o, "words_scanned", jv_int((int64_t)g.words_scanned));
 	jv_set(o, "graph_stopped_ms", jv_double(g.stopped_ms)); /* when this graph was built (it may be reused) */
+	if (s->types) {
+		size_t typed, conflicts;
+		double ms;
+		types_counts(s->types, &typed, &conflicts, &ms);
+		jv_set(o, "typed_blocks", jv_int((int64_t)typed));
+		jv_set(o, "typing_ms", jv_double(ms)); /* part of graph_stopped_ms */
+	}
 	graph_instant_jv(s, o);
 	static const char *const by_names[] = { "stack", "site", "function", "size" };
 	jv_set(o, "by", jv_string(by_names[lby]));

@@ -39,7 +39,7 @@ static int cmd_path_exec(struct cmd_ctx *c)
 		for (long k = 0; k < len; k++) {
 			struct jv *b = jv_push(steps, graph_block_jv(c->s, sym, g, chain[k]));
 			if (k + 1 < len)
-				jv_set(b, "offset", jv_int(graph_pointer_offset(c->s, g, chain[k], chain[k + 1])));
+				graph_offset_jv(c->s, g, chain[k], graph_pointer_offset(c->s, g, chain[k], chain[k + 1]), b);
 		}
 	}
 	free(chain);
@@ -76,9 +76,11 @@ const struct cmd_entry cmd_path_entry = {
 	.summary = "the shortest chain of references from a root to the block at ADDR",
 	.help = "Finds the shortest chain from a root to the live block that holds ADDR (any address inside "
 		"it), as objgraph's find_backref_chain: the root first (a global with its symbol, offset and "
-		"module; a stack slot with its thread, frame, function and file:line; a register; TLS; an anonymous mapping), then "
-		"each block with its size, allocation site when traced, and the offset of the pointer inside "
-		"it that leads on. A block no root reaches says so, with its leak class. The graph is built by "
+		"module, and with DWARF its variable and field, as g_cache.buckets[17]; a stack slot with its "
+		"thread, frame, function and file:line, and the local or parameter DWARF places there; a "
+		"register; TLS; an anonymous mapping), then each block with its size, allocation site when "
+		"traced, its type when known (see top --by type), and the offset of the pointer inside it that "
+		"leads on, with the field it is (struct node.next). A block no root reaches says so, with its leak class. The graph is built by "
 		"the first of leaks, path, refs and backrefs and reused while the process has not allocated or "
 		"freed (always on a core).",
 	.opts = opts,

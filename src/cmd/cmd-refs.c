@@ -36,7 +36,7 @@ static int cmd_refs_exec(struct cmd_ctx *c)
 		if (j < 0 || j == i)
 			continue;
 		struct jv *r = jv_push(refs, jv_object());
-		jv_set(r, "offset", jv_int(off));
+		graph_offset_jv(c->s, g, (uint32_t)i, off, r);
 		jv_set(r, "interior", jv_bool(v != g->addr[j]));
 		jv_set(r, "to", graph_block_jv(c->s, sym, g, (uint32_t)j));
 	}
@@ -56,7 +56,12 @@ static void cmd_refs_text(const struct jv *o, const struct text_opts *t, struct 
 	strbuf_addf(out, " points at %zu block(s)\n", jv_len(refs));
 	for (size_t k = 0; k < jv_len(refs); k++) {
 		const struct jv *r = jv_at(refs, k);
-		strbuf_addf(out, "  +%-5" PRId64 " -> ", jv_get_int(r, "offset", 0));
+		strbuf_addf(out, "  +%-5" PRId64, jv_get_int(r, "offset", 0));
+		if (jv_get_str(r, "field", NULL)) {
+			strbuf_addstr(out, " ");
+			strbuf_add_escaped(out, jv_get_str(r, "field", ""));
+		}
+		strbuf_addstr(out, " -> ");
 		graph_step_text(jv_get(r, "to"), out);
 		strbuf_addstr(out, jv_get(r, "interior")->u.b ? " [interior pointer]\n" : "\n");
 	}

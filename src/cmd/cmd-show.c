@@ -15,6 +15,7 @@
 #include "strbuf.h"
 #include "sym.h"
 #include "target.h"
+#include "types.h"
 #include "liveset.h"
 
 #define DUMP_BYTES 64
@@ -100,6 +101,13 @@ static int add_refs(struct cmd_ctx *c, struct sym *sym, struct jv *o, uint64_t a
 		jv_set(x, "interior", jv_bool(interior));
 	}
 	jv_set(o, "class", jv_string(leak_state_names[g->state[i]]));
+	bool conflict;
+	uint32_t id = c->s->types ? types_of_block(c->s->types, (uint32_t)i, &conflict) : 0;
+	jv_set(o, "type", id ? jv_string(types_name(c->s->types, id)) : jv_null());
+	if (id && conflict)
+		jv_set(o, "type_conflict", jv_bool(true));
+	if (id && !cmd_has(c->args, "--raw"))
+		jv_set(o, "fields", types_fields_jv(c->s->types, g, c->s->target, (uint32_t)i, id));
 	return stopped ? session_unpause(c->s, NULL, &c->err) : 0;
 }
 
@@ -174,6 +182,29 @@ static int cmd_show_exec(struct cmd_ctx *c)
 	return 0;
 }
 
+/* Each field as gdb prints it, a pointer into a block followed by what that block is. */
+static void fields_text(const struct jv *fields, struct strbuf *out)
+{
+	for (size_t k = 0; k < jv_len(fields); k++) {
+		const struct jv *f = jv_at(fields, k);
+		strbuf_addf(out, "  +%-4" PRId64 " ", jv_get_int(f, "offset", 0));
+		strbuf_add_escaped(out, jv_get_str(f, "name", ""));
+		strbuf_addstr(out, " = ");
+		strbuf_add_escaped(out, jv_get_str(f, "value", "?"));
+		const struct jv *t = jv_get(f, "target");
+		if (t) {
+			strbuf_addf(out, " -> %s (", jv_get_str(t, "address", "?"));
+			strbuf_add_escaped(out, jv_get_str(t, "type", "untyped"));
+			strbuf_addf(out, ", %" PRId64 " bytes", jv_get_int(t, "size", 0));
+			if (jv_get(t, "offset"))
+				strbuf_addf(out, ", at offset %" PRId64, jv_get_int(t, "offset", 0));
+			strbuf_addch(out, ')');
+		}
+		strbuf_addch(out, '\n');
+	}
+}
+
+
 static void cmd_show_text(const struct jv *r, const struct text_opts *t, struct strbuf *out)
 {
 	(void)t;
@@ -219,6 +250,14 @@ static void cmd_show_text(const struct jv *r, const struct text_opts *t, struct 
 			strbuf_addch(out, '\n');
 		}
 	}
+	const struct jv *fields = jv_get(r, "fields");
+	if (fields) {
+		strbuf_addstr(out, "  ");
+		strbuf_add_escaped(out, jv_get_str(r, "type", "?"));
+		strbuf_addstr(out, jv_get(r, "type_conflict") ? " (other evidence disagrees)\n" : "\n");
+		fields_text(fields, out);
+		return;
+	}
 	const char *hex = jv_get_str(r, "bytes", NULL);
 	if (!hex) {
 		strbuf_addstr(out, "  (contents gone with the process)\n");
@@ -242,9 +281,14 @@ static void cmd_show_text(const struct jv *r, const struct text_opts *t, struct 
 	}
 }
 
+static const struct cmd_opt opts[] = {
+	{ "--raw", NULL, "a hexdump of the first 64 bytes instead of the fields of a typed block" },
+	{ NULL, NULL, NULL },
+};
+
 const struct cmd_entry cmd_show_entry = {
 	.name = "show",
-	.usage = "show ADDR",
+	.usage = "show ADDR [--raw]",
 	.summary = "one live block: size, allocation stack with file:line, age, first bytes",
 	.help = "Shows the live traced block that starts at or contains ADDR: its requested size, its "
 		"allocation site and full allocation stack with file:line, the thread that allocated it, its "
@@ -252,7 +296,12 @@ const struct cmd_entry cmd_show_entry = {
 		"no traced block holds is looked up in a heap walk (on a core file too): the chunk that holds "
 		"it, its usable size, whether it is in use or free (tcache, fastbin, bin, top), and its bytes. "
 		"A live block also shows its leak class, what points at it (roots and blocks) and what it points "
-		"at (the first 20 of each), from the reference graph of leaks and path.",
+		"at (the first 20 of each), from the reference graph of leaks and path. A block whose type is known "
+		"(from DWARF, through the pointers that lead to it: see top --by type) shows its type and each "
+		"field by name with its value as gdb prints it, a pointer followed one level to the block it "
+		"points at (its address, type and size) and a char * to its string; --raw shows the hexdump "
+		"instead.",
+	.opts = opts,
 	.min_args = 1,
 	.max_args = 1,
 	.exec = cmd_show_exec,

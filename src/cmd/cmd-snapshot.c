@@ -45,6 +45,7 @@ struct jv *snapshot_jv(const struct snapshot *s)
 		jv_set(src, "host", jv_string(s->src->host));
 		jv_set(src, "saved_at", jv_int(s->src->saved_at));
 	}
+	jv_set(o, "types", jv_bool(s->by_type != NULL));
 	return o;
 }
 
@@ -76,12 +77,16 @@ struct take_ctx {
 	struct snapshot *taken;
 	const char *name;
 	bool force;
+	bool types_failed;
 };
 
 static void take(void *arg)
 {
 	struct take_ctx *x = arg;
 	x->taken = snapshot_take(&x->c->s->snaps, x->ls, x->name, x->force, x->rss, &x->c->err);
+	/* at the same stop: the graph's session_pause nests in the walk's */
+	if (x->taken && cmd_has(x->c->args, "--types") && !(x->taken->by_type = type_table_jv(x->c, 0, NULL)))
+		x->types_failed = true;
 }
 
 const struct snapshot *snapshot_take_now(struct cmd_ctx *c, const char *name, bool force)
@@ -100,12 +105,12 @@ const struct snapshot *snapshot_take_now(struct cmd_ctx *c, const char *name, bo
 	target_facts(c->s->target, &f);
 	target_facts_release(&f);
 	struct untraced u;
-	struct take_ctx x = { c, ls, &u, f.rss, NULL, name, force };
+	struct take_ctx x = { c, ls, &u, f.rss, NULL, name, force, false };
 	int r = live_set_take(c->s, &u, take, &x, &c->err);
 	if (x.taken)
 		snapshot_add_untraced(x.taken, &u); /* adding up per size class needs no stopped process */
 	untraced_release(&u);
-	return r < 0 ? NULL : x.taken;
+	return r < 0 || x.types_failed ? NULL : x.taken;
 }
 
 static int cmd_snapshot_exec(struct cmd_ctx *c)
@@ -125,12 +130,13 @@ static void cmd_snapshot_text(const struct jv *r, const struct text_opts *t, str
 
 static const struct cmd_opt opts[] = {
 	{ "--force", NULL, "replace the snapshot NAME if there is one" },
+	{ "--types", NULL, "also add its blocks up by type from DWARF, for compare --by type (builds the reference graph)" },
 	{ NULL, NULL, NULL },
 };
 
 const struct cmd_entry cmd_snapshot_entry = {
 	.name = "snapshot",
-	.usage = "snapshot [NAME] [--force]",
+	.usage = "snapshot [NAME] [--force] [--types]",
 	.summary = "keep every live block under NAME (traced ones with their stacks), with the process RSS",
 	.help = "Copies the set of live blocks mlyze traced since attach (address, requested size, allocation "
 		"stack, thread, sequence number, time) with its totals and the process's RSS at that moment, and "
@@ -141,7 +147,9 @@ const struct cmd_entry cmd_snapshot_entry = {
 		"Without NAME the snapshot is called s1, s2, ... The name 'now' is reserved for the live set. "
 		"Snapshots stay after the process ends; when it exits mlyze takes one named 'exit'. "
 		"A NAME already taken is refused unless --force is given: then the old snapshot is dropped and "
-		"the new one, taken under the same name, comes last in 'snapshots'.",
+		"the new one, taken under the same name, comes last in 'snapshots'. With --types the reference "
+		"graph is built at the same stop and its blocks added up by type (as top --by type), so that "
+		"compare --by type can compare the snapshot.",
 	.opts = opts,
 	.max_args = 1,
 	.flags = CMD_ESTIMATES,

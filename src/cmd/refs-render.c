@@ -15,6 +15,7 @@
 #include "strbuf.h"
 #include "sym.h"
 #include "target.h"
+#include "types.h"
 #include "liveset.h"
 #include "xalloc.h"
 
@@ -46,6 +47,11 @@ struct jv *graph_block_jv(struct session *s, struct sym *sym, const struct graph
 	}
 	if (g->state)
 		jv_set(o, "class", jv_string(leak_state_names[g->state[i]]));
+	bool conflict;
+	uint32_t id = s->types && g == s->graph ? types_of_block(s->types, i, &conflict) : 0;
+	jv_set(o, "type", id ? jv_string(types_name(s->types, id)) : jv_null());
+	if (id && conflict)
+		jv_set(o, "type_conflict", jv_bool(true));
 	return o;
 }
 
@@ -58,11 +64,14 @@ static void stack_frame(struct session *s, struct sym *sym, pid_t tid, uint64_t 
 	int n = sym_unwind_sps(sym, tid, pcs, caller, sps, MAX_FRAMES, &err);
 	int f = -1;
 	for (int i = 0; i < n; i++)
-		if (sps[i] && sps[i] <= addr + 128) /* the red zone below the innermost frame belongs to it */
+		if (sps[i] && (sps[i] <= addr || (i == 0 && sps[i] <= addr + 128))) /* the red zone below the innermost frame belongs to it */
 			f = i;
-	(void)s;
 	if (f < 0)
 		return;
+	/* the frame's CFA is its caller's stack pointer: where DWARF's fbreg locations start */
+	char *var = s->types && f + 1 < n && sps[f + 1] ? types_local_name(s->types, pcs[f], caller[f], sps[f + 1], addr) : NULL;
+	jv_set(o, "variable", jv_string(var));
+	free(var);
 	const struct sym_pc *p = sym_lookup(sym, pcs[f], caller[f]);
 	const struct sym_frame *fr = &p->frames[p->nframes - 1]; /* the real (outermost) function at that pc */
 	jv_set(o, "frame", jv_int(f));
@@ -93,10 +102,22 @@ struct jv *graph_root_jv(struct session *s, struct sym *sym, const struct root_r
 			if (name)
 				jv_set(o, "offset", jv_int((int64_t)off));
 			jv_set(o, "module", jv_string(module));
+			char *var = r->kind == ROOT_DATA && s->types ? types_global_name(s->types, r->where) : NULL;
+			jv_set(o, "variable", jv_string(var));
+			free(var);
 		}
 	}
 	jv_set(o, "interior", jv_bool(r->interior));
 	return o;
+}
+
+void graph_offset_jv(struct session *s, const struct graph *g, uint32_t i, long off, struct jv *o)
+{
+	jv_set(o, "offset", jv_int(off));
+	uint32_t id = s->types && g == s->graph && off >= 0 ? types_of_block(s->types, i, NULL) : 0;
+	char *f = id ? types_field_name(s->types, id, g->size[i], (uint64_t)off) : NULL;
+	jv_set(o, "field", jv_string(f));
+	free(f);
 }
 
 /* Where inside block i the first pointer into block j sits, or -1. */
@@ -135,8 +156,20 @@ void graph_step_text(const struct jv *o, struct strbuf *out)
 			strbuf_addstr(out, ", allocated before attach");
 		}
 		strbuf_addch(out, ')');
-		if (jv_get(o, "offset"))
+		if (jv_get_str(o, "type", NULL)) {
+			strbuf_addstr(out, " ");
+			strbuf_add_escaped(out, jv_get_str(o, "type", ""));
+			if (jv_get(o, "type_conflict"))
+				strbuf_addstr(out, " [other evidence disagrees]");
+		}
+		if (jv_get(o, "offset")) {
 			strbuf_addf(out, ", at offset %" PRId64, jv_get_int(o, "offset", 0));
+			if (jv_get_str(o, "field", NULL)) {
+				strbuf_addstr(out, " (");
+				strbuf_add_escaped(out, jv_get_str(o, "field", ""));
+				strbuf_addch(out, ')');
+			}
+		}
 	} else if (!strcmp(kind, "register")) {
 		strbuf_addf(out, "register %s of thread %" PRId64, jv_get_str(o, "register", "?"), jv_get_int(o, "thread", 0));
 	} else if (!strcmp(kind, "stack")) {
@@ -144,6 +177,11 @@ void graph_step_text(const struct jv *o, struct strbuf *out)
 		if (jv_get(o, "frame")) {
 			strbuf_addf(out, ", frame #%" PRId64 " ", jv_get_int(o, "frame", 0));
 			strbuf_add_escaped(out, jv_get_str(o, "function", "??"));
+			if (jv_get_str(o, "variable", NULL)) {
+				strbuf_addstr(out, "() local '");
+				strbuf_add_escaped(out, jv_get_str(o, "variable", ""));
+				strbuf_addch(out, '\'');
+			}
 		}
 		if (jv_get_str(o, "file", NULL) && jv_get(o, "line")->kind == JV_INT) {
 			const char *file = jv_get_str(o, "file", "");
@@ -153,7 +191,13 @@ void graph_step_text(const struct jv *o, struct strbuf *out)
 		}
 	} else {
 		strbuf_addf(out, "%s %s", strcmp(kind, "mapping") ? kind : "anonymous mapping at", jv_get_str(o, "address", "?"));
-		if (jv_get_str(o, "symbol", NULL)) {
+		if (jv_get_str(o, "variable", NULL)) {
+			strbuf_addstr(out, " ");
+			strbuf_add_escaped(out, jv_get_str(o, "variable", ""));
+			strbuf_addstr(out, " (in ");
+			strbuf_add_escaped(out, jv_get_str(o, "module", "?"));
+			strbuf_addch(out, ')');
+		} else if (jv_get_str(o, "symbol", NULL)) {
 			strbuf_addstr(out, " (");
 			strbuf_add_escaped(out, jv_get_str(o, "symbol", ""));
 			strbuf_addf(out, "+%" PRId64 " in ", jv_get_int(o, "offset", 0));

@@ -115,7 +115,27 @@ struct scan {
 	size_t roots_alloc;
 	uint8_t *win;
 	struct cancel *cancel;
+	const uint64_t (*first_in)[2];
+	size_t nfirst_in, firsts_alloc;
 };
+
+/* Block i's first word v: kept when it points into one of the ranges asked for. */
+static void first_word(struct scan *s, uint32_t i, uint64_t v)
+{
+	size_t lo = 0, hi = s->nfirst_in;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v < s->first_in[mid][0])
+			hi = mid;
+		else if (v >= s->first_in[mid][1])
+			lo = mid + 1;
+		else {
+			ALLOC_GROW(s->g->firsts, s->g->nfirsts + 1, s->firsts_alloc);
+			s->g->firsts[s->g->nfirsts++] = (struct gfirst){ i, v };
+			return;
+		}
+	}
+}
 
 static void add_root(struct scan *s, uint64_t where, long j, bool interior, enum root_kind kind, int thread)
 {
@@ -196,7 +216,10 @@ static void scan_blocks(struct scan *s)
 		uint64_t a = g->addr[i], len = g->size[i] & ~7ull;
 		if (cancel_poll(s->cancel, 1 + (uint32_t)(len >> 9))) /* graph_build then drops it all */
 			return;
+		uint64_t v0;
 		if (len > WINDOW / 2) {
+			if (s->nfirst_in && mem_word(s->m, a, &v0))
+				first_word(s, (uint32_t)i, v0);
 			scan_range(s, a, a + len, (long)i, NULL);
 			have = 0;
 			continue;
@@ -207,11 +230,17 @@ static void scan_blocks(struct scan *s)
 			have = got > 0 ? (size_t)got : 0;
 			if (a + len > base + have) { /* the window ends early (a mapping's end): this block alone */
 				have = 0;
+				if (s->nfirst_in && len && mem_word(s->m, a, &v0))
+					first_word(s, (uint32_t)i, v0);
 				scan_range(s, a, a + len, (long)i, NULL);
 				continue;
 			}
 		}
 		const uint8_t *p = s->win + (a - base);
+		if (s->nfirst_in && len) {
+			memcpy(&v0, p, 8);
+			first_word(s, (uint32_t)i, v0);
+		}
 		for (uint64_t off = 0; off < len; off += 8) {
 			uint64_t v;
 			memcpy(&v, p + off, 8);
@@ -310,7 +339,8 @@ int graph_build(struct graph *g, const struct graph_input *in, struct mlz_err *e
 		}
 	}
 	build_index(g);
-	struct scan s = { .g = g, .m = in->m, .win = xmalloc(WINDOW), .cancel = in->cancel };
+	struct scan s = { .g = g, .m = in->m, .win = xmalloc(WINDOW), .cancel = in->cancel,
+			  .first_in = in->first_in, .nfirst_in = in->first_in ? in->nfirst_in : 0 };
 	if (in->n) {
 		s.lo = g->addr[0];
 		for (size_t r = 0; r < g->nruns; r++)
@@ -492,5 +522,6 @@ void graph_release(struct graph *g)
 	free(g->state);
 	free(g->page_first);
 	free(g->runs);
+	free(g->firsts);
 	memset(g, 0, sizeof(*g));
 }

@@ -240,8 +240,22 @@ int graph_take(struct target *t, struct sym *sym, const struct graph_take_opts *
 			b.addr = xrealloc(b.addr, b.n * sizeof(*b.addr));
 			b.size = xrealloc(b.size, b.n * sizeof(*b.size));
 		}
-		struct graph_input in = { &m, b.addr, b.size, b.n, r.v, r.n, regs, nregs, o->cancel };
+		/* a C++ object's first word points into its vtable, in a module's file mapping: kept for typing */
+		uint64_t(*files)[2] = xmalloc((maps.n ? maps.n : 1) * sizeof(*files));
+		size_t nfiles = 0;
+		for (size_t k = 0; k < maps.n; k++) {
+			/* a file's mapping (a core's NT_FILE has no inode numbers), not [heap] or [stack] */
+			if (!maps.v[k].path || maps.v[k].path[0] != '/')
+				continue;
+			if (nfiles && files[nfiles - 1][1] == maps.v[k].start)
+				files[nfiles - 1][1] = maps.v[k].end;
+			else
+				files[nfiles][0] = maps.v[k].start, files[nfiles++][1] = maps.v[k].end;
+		}
+		struct graph_input in = { &m, b.addr, b.size, b.n, r.v, r.n, regs, nregs, o->cancel,
+					  (const uint64_t(*)[2])files, nfiles };
 		ret = graph_build(g, &in, err);
+		free(files);
 		b.addr = NULL;
 		b.size = NULL;
 		if (ret == 0 && graph_classify(g, o->cancel) < 0) {

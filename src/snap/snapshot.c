@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jv.h"
 #include "snapshot.h"
 #include "liveset.h"
 #include "xalloc.h"
@@ -91,6 +92,7 @@ void snapshot_release(struct snapshot *s)
 	free(s->blocks);
 	untraced_release(&s->walked);
 	by_stack_release(&s->by);
+	jv_free(s->by_type);
 	free(s->file);
 	snap_source_release(s->src);
 	free(s->src);

@@ -2,6 +2,7 @@
 /* symbolize.c - PC to module, function (demangled), file:line and inlined frames, cached. */
 #include <dwarf.h>
 #include <elfutils/libdw.h>
+#include <gelf.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -170,9 +171,67 @@ const struct sym_pc *sym_lookup(struct sym *s, uint64_t pc, bool caller)
 	return r;
 }
 
+/* Whether addr lies in one of mod's PT_LOAD segments as loaded (up to memsz, .bss included). */
+static bool in_segments(Dwfl_Module *mod, uint64_t addr, uint64_t *bias)
+{
+	Dwarf_Addr b;
+	Elf *elf = dwfl_module_getelf(mod, &b);
+	size_t n;
+	if (!elf || elf_getphdrnum(elf, &n) != 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr mem, *ph = gelf_getphdr(elf, (int)i, &mem);
+		if (ph && ph->p_type == PT_LOAD && addr >= ph->p_vaddr + b && addr < ph->p_vaddr + b + ph->p_memsz) {
+			*bias = b;
+			return true;
+		}
+	}
+	return false;
+}
+
+struct seg_find {
+	uint64_t addr, bias;
+	Dwfl_Module *found;
+};
+
+static int seg_find_cb(Dwfl_Module *mod, void **user, const char *name, Dwarf_Addr start, void *arg)
+{
+	(void)user, (void)name, (void)start;
+	struct seg_find *f = arg;
+	if (in_segments(mod, f->addr, &f->bias)) {
+		f->found = mod;
+		return DWARF_CB_ABORT;
+	}
+	return DWARF_CB_OK;
+}
+
+/*
+ * libdwfl's module range for a process ends with the file's last mapped page;
+ * the kernel maps the rest of a large .bss as an anonymous mapping after it,
+ * still within the PT_LOAD's memsz, so the segments decide.
+ */
+struct Dwfl_Module *sym_data_module(struct sym *s, uint64_t addr, uint64_t *bias)
+{
+	*bias = 0;
+	if (!s->dwfl)
+		return NULL;
+	Dwfl_Module *mod = dwfl_addrmodule(s->dwfl, addr);
+	if (mod) {
+		Dwarf_Addr b = 0;
+		if (dwfl_module_getelf(mod, &b))
+			*bias = b;
+		return mod;
+	}
+	struct seg_find f = { addr, 0, NULL };
+	dwfl_getmodules(s->dwfl, seg_find_cb, &f, 0);
+	*bias = f.bias;
+	return f.found;
+}
+
 const char *sym_data_symbol(struct sym *s, uint64_t addr, uint64_t *offset, const char **module)
 {
-	Dwfl_Module *mod = s->dwfl ? dwfl_addrmodule(s->dwfl, addr) : NULL;
+	uint64_t bias;
+	Dwfl_Module *mod = sym_data_module(s, addr, &bias);
 	*offset = 0;
 	*module = NULL;
 	if (!mod)

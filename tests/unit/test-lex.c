@@ -254,10 +254,11 @@ static void complete_from_usage(void **state)
 	assert_int_equal(completes("compare --by site a", &c), CMD_COMPLETE_SNAPSHOTS);
 	assert_int_equal(completes("compare a b", &c), CMD_COMPLETE_NOTHING);
 	assert_int_equal(completes("top --by", &c), CMD_COMPLETE_WORDS);
-	assert_int_equal(c.nwords, 4);
+	assert_int_equal(c.nwords, 5);
 	assert_string_equal(c.words[0], "site");
 	assert_string_equal(c.words[3], "stack");
-	assert_null(c.words[4]);
+	assert_string_equal(c.words[4], "type");
+	assert_null(c.words[5]);
 	cmd_completion_release(&c);
 	assert_int_equal(completes("top --top 5", &c), CMD_COMPLETE_SNAPSHOTS); /* top [SNAPSHOT] */
 	assert_int_equal(completes("top --top 5 a", &c), CMD_COMPLETE_NOTHING);
