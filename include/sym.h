@@ -119,6 +119,9 @@ struct sym_module {
 /* The module covering addr into *m; false when no module does. */
 bool sym_module_at(struct sym *s, uint64_t addr, struct sym_module *m);
 
+/* Call fn for every module now reported (its path borrowed for the call), in libdwfl's order. */
+void sym_each_module(struct sym *s, void (*fn)(void *arg, const struct sym_module *m), void *arg);
+
 /* Resolve pc (caller = true for a return address: looked up at pc - 1). Never NULL. */
 const struct sym_pc *sym_lookup(struct sym *s, uint64_t pc, bool caller);
 void sym_free(struct sym *s);

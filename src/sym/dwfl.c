@@ -265,8 +265,73 @@ static int set_userdata(Dwfl_Module *mod, void **userdata, const char *name, Dwa
 	return DWARF_CB_OK;
 }
 
+/* A module's GNU build-id in hex, "" without one. */
+static void module_build_id(Dwfl_Module *mod, char out[41])
+{
+	const unsigned char *bits;
+	GElf_Addr vaddr;
+	int len = dwfl_module_build_id(mod, &bits, &vaddr);
+	out[0] = '\0';
+	for (int i = 0; i < len && i < 20; i++)
+		snprintf(out + 2 * i, 3, "%02x", bits[i]);
+}
+
+/*
+ * A recording's modules, from their files as they are now, at the addresses
+ * they had: a file whose build-id is not the one recorded is left out (its
+ * PCs then show as addresses), and said so once.
+ */
+static int report_recorded(struct sym *s, struct mlz_err *err)
+{
+	size_t n;
+	const struct module_range *mods = target_recorded_modules(s->target, &n);
+	bool *bad = xcalloc(n + 1, sizeof(*bad));
+	for (int round = 0; round < 2; round++) {
+		dwfl_report_begin(s->dwfl);
+		for (size_t i = 0; i < n; i++) {
+			if (bad[i] || mods[i].path[0] != '/')
+				continue;
+			Dwfl_Module *mod = dwfl_report_elf(s->dwfl, mods[i].path, mods[i].path, -1, mods[i].start, false);
+			if (!mod) {
+				if (!round) {
+					strbuf_addstr(&s->target->notices, "the recording's module '");
+					strbuf_add_escaped(&s->target->notices, mods[i].path);
+					strbuf_addf(&s->target->notices, "' cannot be read now (%s): its frames show as addresses\n",
+						    dwfl_errmsg(-1));
+				}
+				bad[i] = true;
+				continue;
+			}
+			char now[41];
+			module_build_id(mod, now);
+			if (!round && mods[i].build_id[0] && strcmp(now, mods[i].build_id)) {
+				strbuf_addstr(&s->target->notices, "the recording's module '");
+				strbuf_add_escaped(&s->target->notices, mods[i].path);
+				strbuf_addf(&s->target->notices, "' had build-id %s, the file there now has %s: "
+					    "its frames show as addresses\n", mods[i].build_id, now[0] ? now : "none");
+				bad[i] = true;
+			}
+		}
+		if (dwfl_report_end(s->dwfl, NULL, NULL) != 0) {
+			free(bad);
+			return mlz_error(err, "cannot report the recording's modules: %s", dwfl_errmsg(-1));
+		}
+		bool any = false;
+		for (size_t i = 0; i < n; i++)
+			any |= bad[i];
+		if (!any)
+			break; /* the second round reports the good ones only, which drops the others */
+	}
+	free(bad);
+	dwfl_getmodules(s->dwfl, set_userdata, s, 0);
+	return 0;
+}
+
 static int report(struct sym *s, struct mlz_err *err)
 {
+	size_t nrec;
+	if (target_recorded_modules(s->target, &nrec))
+		return report_recorded(s, err);
 	dwfl_report_begin(s->dwfl);
 	const struct core *c = target_core(s->target);
 	if (c) {
@@ -298,6 +363,9 @@ static int open_dwfl(struct sym *s, struct mlz_err *err)
 		return mlz_error(err, "libdwfl: %s", dwfl_errmsg(-1));
 	if (report(s, err) < 0)
 		return -1;
+	size_t nrec;
+	if (target_recorded_modules(s->target, &nrec))
+		return 0; /* a recording has no threads to unwind */
 	if (!dwfl_attach_state(s->dwfl, NULL, s->target->pid, &thread_callbacks, s))
 		return mlz_error(err, "libdwfl cannot unwind process %d: %s", s->target->pid, dwfl_errmsg(-1));
 	s->generation = s->target->generation;
@@ -333,14 +401,16 @@ struct sym *sym_new(struct target *t, const char *debug_dir, struct mlz_err *err
 		sym_free(s);
 		return NULL;
 	}
-	s->maps_text = target_core(t) ? NULL : module_maps(target_proc_pid(t));
+	size_t nrec;
+	s->maps_text = target_core(t) || target_recorded_modules(t, &nrec) ? NULL : module_maps(target_proc_pid(t));
 	return s;
 }
 
 int sym_refresh(struct sym *s, struct mlz_err *err)
 {
-	if (target_core(s->target))
-		return 0; /* a core's modules never change */
+	size_t nrec;
+	if (target_core(s->target) || target_recorded_modules(s->target, &nrec))
+		return 0; /* a core's or a recording's modules never change */
 	if (s->generation != s->target->generation) {
 		/* A new program image: nothing of the old modules or cache holds. */
 		dwfl_end(s->dwfl);

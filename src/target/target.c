@@ -12,6 +12,8 @@
 
 bool target_readable(const struct target *t)
 {
+	if (t && t->ops->no_image)
+		return false;
 	return t && (!t->ops->runs || t->state == TARGET_RUNNING || t->state == TARGET_STOPPED ||
 		     t->state == TARGET_HELD);
 }
@@ -69,6 +71,9 @@ int target_gone_error(const struct target *t, struct mlz_err *err)
 	char how[96];
 	if (!t)
 		return mlz_error_kind(err, MLZ_E_GONE, "no process");
+	if (t->ops->no_image)
+		return mlz_error(err, "this is a recording: it holds allocations and their stacks, not the process's "
+				      "memory, registers or threads");
 	if (t->state == TARGET_DETACHED)
 		return mlz_error_kind(err, MLZ_E_GONE, "detached from process %d", t->pid);
 	target_describe_exit(t, how, sizeof(how));

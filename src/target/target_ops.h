@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * target_ops.h - private to src/target/: what each kind of target (a live
- * process, a core file) implements behind the functions of target.h.
+ * process, a core file, a recording) implements behind the functions of target.h.
  */
 #ifndef MLZ_TARGET_OPS_H
 #define MLZ_TARGET_OPS_H
@@ -12,6 +12,7 @@
 struct target_ops {
 	const char *kind; /* "process", "core file": for messages */
 	bool runs;        /* a process: it runs, stops, and ends; a core never runs */
+	bool no_image;    /* a recording: nothing to read (no memory, registers, threads) */
 	int (*poll)(struct target *t);
 	int (*stop)(struct target *t, struct mlz_err *err);
 	int (*resume)(struct target *t, struct mlz_err *err);
@@ -33,7 +34,7 @@ struct target_ops {
 	void (*release)(struct target *t);
 };
 
-extern const struct target_ops target_live_ops, target_core_ops;
+extern const struct target_ops target_live_ops, target_core_ops, target_rec_ops;
 
 /*
  * Scattered I/O one pair at a time, for when it cannot be done in one call:
