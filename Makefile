@@ -10,7 +10,7 @@
 
 PREFIX ?= /usr/local
 CC ?= gcc
-PKGS = libdw libelf capstone readline zlib
+PKGS = libdw libelf capstone readline zlib libzstd
 VERSION = 0.1.0
 
 # Objects of the sanitizer build live apart, so switching never mixes them.
@@ -39,7 +39,7 @@ LIB_OBJS = $(filter-out $(B)/src/main.o,$(OBJS))
 UNIT_SRCS = $(wildcard tests/unit/test-*.c)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-DEB_PKGS = gcc g++ binutils make pkg-config libdw-dev libelf-dev libcapstone-dev libreadline-dev zlib1g-dev \
+DEB_PKGS = gcc g++ binutils make pkg-config libdw-dev libelf-dev libcapstone-dev libreadline-dev zlib1g-dev libzstd-dev \
 	libcmocka-dev jq gdb procps util-linux libc6-dbg libjemalloc2 valgrind time $(TEST_PKGS)
 # Only the tests need these: go tool pprof reads what `export pprof` writes.
 TEST_PKGS = golang-go
@@ -116,7 +116,7 @@ fuzz: fuzz-deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" bash fuzz/run.sh
 
 FUZZ_SECONDS ?= 180
-FUZZ_TARGETS ?= core walk leaks
+FUZZ_TARGETS ?= core walk leaks rec
 
 check: deps
 	$(MAKE) mlyze fixtures unit

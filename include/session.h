@@ -19,8 +19,9 @@ struct sym;
 struct tracer;
 struct agent;
 struct graph;
+struct replay;
 
-enum session_mode { MODE_ATTACH, MODE_RUN, MODE_CORE };
+enum session_mode { MODE_ATTACH, MODE_RUN, MODE_CORE, MODE_OPEN };
 
 struct session {
 	enum session_mode mode;
@@ -30,6 +31,7 @@ struct session {
 	struct tracer *tracer; /* the breakpoint tracer feeding live; NULL on a core and with --no-trace */
 	struct agent *agent;   /* or the agent (--agent); never both */
 	bool use_agent;        /* --agent: record through an injected agent, falling back to breakpoints */
+	struct replay *rec;    /* `open FILE` of a recording: what it holds (record/replay.c; main.c frees it) */
 	struct snapshots snaps;
 	struct keys keys;        /* group keys (site ids) for the whole session */
 	struct by_stack growth;  /* the live set at the last `growth` */

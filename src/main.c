@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "record.h"
 #include "repl.h"
 #include "session.h"
 #include "strbuf.h"
@@ -37,6 +38,9 @@ static void usage(FILE *f)
 		"       mlyze [OPTIONS] -p PID\n"
 		"       mlyze [OPTIONS] run [--] PROGRAM [ARGS...]\n"
 		"       mlyze [OPTIONS] core CORE [EXE]\n"
+		"       mlyze record -o FILE [--duration SECONDS] [--checkpoint SECONDS] [--breakpoints]\n"
+		"                    (attach PID | -p PID | run [--] PROGRAM [ARGS...])\n"
+		"       mlyze [OPTIONS] open FILE\n"
 		"       mlyze [--json] help [CMD]\n"
 		"\n"
 		"A heap inspector for running Linux x86-64 processes: attach to a process (or launch one),\n"
@@ -46,6 +50,13 @@ static void usage(FILE *f)
 		"  attach PID        trace the running process PID (all its threads)\n"
 		"  run PROGRAM ARGS  start PROGRAM under mlyze; mlyze exits with its exit status\n"
 		"  core CORE [EXE]   inspect the core file CORE (EXE: the program, if not where it was)\n"
+		"  record -o FILE ...  record every allocation and free of a process (attach PID, -p PID\n"
+		"                    or run PROGRAM) with its stack into the recording FILE, with a sample\n"
+		"                    a second and checkpoints, until --duration SECONDS, Ctrl-C, SIGTERM\n"
+		"                    or the program's end; no commands run (the process stops only\n"
+		"                    while tracing goes in)\n"
+		"  open FILE         the commands on a recording: snapshot NAME --at SECONDS|end|peak,\n"
+		"                    then top, compare, blocks, export; symbols from the modules' files now\n"
 		"  help [CMD]        the commands, or one command, without a process\n"
 		"\n"
 		"options:\n"
@@ -66,6 +77,9 @@ static void usage(FILE *f)
 		"  --debug-dir DIR   look for separate debug files (by build-id) under DIR instead of\n"
 		"                    /usr/lib/debug; a directory without them makes mlyze find glibc's\n"
 		"                    heap state by searching libc's data\n"
+		"  --duration SECONDS  record: stop recording after SECONDS and detach\n"
+		"  --checkpoint SECONDS  record: a checkpoint (the whole live set) every SECONDS\n"
+		"                    (default 10) and every 2^20 events, where snapshot --at starts\n"
 		"  -h, --help        show this help and exit\n"
 		"  -V, --version     show the version and exit\n"
 		"A short option's value may follow it directly (-eCMD), a long one's after '='\n"
@@ -206,7 +220,11 @@ struct cli {
 	bool no_trace;
 	bool agent, breakpoints;
 	bool stop_on_error;
-	const char *out_path; /* -o: results go there, not to stdout */
+	const char *out_path; /* -o: results go there, not to stdout; with record, the recording */
+	bool record;          /* record: the mode that follows is recorded into out_path */
+	double duration;      /* record --duration, 0: until the end */
+	double checkpoint;    /* record --checkpoint: seconds between checkpoints, 0: the default */
+	const char *open_path;
 };
 
 /*
@@ -265,6 +283,16 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 			c->breakpoints = true;
 		} else if (opt_flag(a, "--stop-on-error")) {
 			c->stop_on_error = true;
+		} else if ((v = opt_value(argc, argv, &i, "--duration"))) {
+			char *end;
+			c->duration = strtod(v, &end);
+			if (end == v || *end || !(c->duration > 0) || c->duration > 1e9)
+				die_usage("--duration: '%s' is not a number of seconds", v);
+		} else if ((v = opt_value(argc, argv, &i, "--checkpoint"))) {
+			char *end;
+			c->checkpoint = strtod(v, &end);
+			if (end == v || *end || !(c->checkpoint >= 0.1) || c->checkpoint > 1e9)
+				die_usage("--checkpoint: '%s' is not a number of seconds (0.1 or more)", v);
 		} else if ((v = opt_value(argc, argv, &i, "--debug-dir"))) {
 			c->debug_dir = v;
 		} else if ((v = opt_value(argc, argv, &i, "-o"))) {
@@ -286,6 +314,8 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 			return;
 		} else if (a[0] == '-' && a[1]) {
 			die_usage("unknown option '%s'", a);
+		} else if (!have_mode && !c->record && !strcmp(a, "record")) {
+			c->record = true; /* a mode to record follows */
 		} else if (!have_mode) {
 			if (!strcmp(a, "help")) {
 				c->help_mode = true;
@@ -298,11 +328,15 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 				c->mode = MODE_RUN;
 			else if (!strcmp(a, "core"))
 				c->mode = MODE_CORE;
+			else if (!strcmp(a, "open"))
+				c->mode = MODE_OPEN;
 			else
-				die_usage("unknown mode '%s' (expected 'attach', 'run', 'core' or 'help')", a);
+				die_usage("unknown mode '%s' (expected 'attach', 'run', 'core', 'open', 'record' or 'help')", a);
 			have_mode = true;
 		} else if (c->mode == MODE_ATTACH && !c->pid_arg) {
 			c->pid_arg = a;
+		} else if (c->mode == MODE_OPEN && !c->open_path) {
+			c->open_path = a;
 		} else if (c->mode == MODE_CORE && (!c->core_path || !c->core_exe)) {
 			*(c->core_path ? &c->core_exe : &c->core_path) = a;
 		} else if (c->mode == MODE_RUN) {
@@ -313,7 +347,8 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 		}
 	}
 	if (!have_mode)
-		die_usage("%s", "no mode given (expected 'attach PID', 'run PROGRAM' or 'core CORE')");
+		die_usage("%s", c->record ? "record: no process given (expected 'attach PID', '-p PID' or 'run PROGRAM')"
+					  : "no mode given (expected 'attach PID', 'run PROGRAM', 'core CORE' or 'open FILE')");
 	/* A script that cannot be read is found before anything touches the target. */
 	for (int i = 0; i < c->nitems; i++) {
 		if (c->items[i].kind == SCRIPT_FILE && access(c->items[i].value, R_OK) != 0) {
@@ -327,7 +362,17 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 		die_usage("%s", "core: no core file given");
 	if (c->mode == MODE_RUN && !c->prog_argv)
 		die_usage("%s", "run: no program given");
-	if ((c->agent || c->breakpoints) && (c->mode == MODE_CORE || c->no_trace))
+	if (c->mode == MODE_OPEN && !c->open_path)
+		die_usage("%s", "open: no file given");
+	if (c->record && (c->mode == MODE_CORE || c->mode == MODE_OPEN))
+		die_usage("%s", "record: records a process: attach PID, -p PID or run PROGRAM");
+	if (c->record && !c->out_path)
+		die_usage("%s", "record: no recording file given (-o FILE)");
+	if (c->record && (c->nitems || c->no_trace))
+		die_usage("%s", "record runs no commands (-e, -x) and needs tracing (no --no-trace)");
+	if ((c->duration > 0 || c->checkpoint > 0) && !c->record)
+		die_usage("%s", "--duration and --checkpoint are for record");
+	if ((c->agent || c->breakpoints) && (c->mode == MODE_CORE || c->mode == MODE_OPEN || c->no_trace))
 		die_usage("%s", "--agent and --breakpoints trace a process (attach or run), without --no-trace");
 	if (c->agent && c->breakpoints)
 		die_usage("%s", "--agent or --breakpoints: one way of tracing, not both");
@@ -376,7 +421,14 @@ int main(int argc, char **argv)
 	 */
 	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	parse_cli(argc, argv, &cli);
-	if (cli.out_path) {
+	struct recorder *rec = NULL;
+	if (cli.record) {
+		/* The file first: one that cannot be written leaves the process untouched. */
+		if (!(rec = recorder_new(cli.out_path, &err))) {
+			print_err("", err.msg);
+			exit(EXIT_USAGE);
+		}
+	} else if (cli.out_path) {
 		/* Close-on-exec: in run mode the program must not inherit it. */
 		int fd = open(cli.out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (fd < 0 || !(s.out = fdopen(fd, "w"))) {
@@ -408,7 +460,21 @@ int main(int argc, char **argv)
 		print_err("", err.msg);
 		return EXIT_FATAL;
 	}
-	if (cli.mode == MODE_ATTACH)
+	if (cli.mode == MODE_OPEN) {
+		/* A recording, told by its magic; another kind of file would get its own opener here. */
+		int r;
+		if (!record_is_recording(cli.open_path) && access(cli.open_path, R_OK) == 0)
+			r = mlz_error(&err, "'%s' is not an mlyze recording", cli.open_path);
+		else
+			r = record_open(&s, cli.open_path, &err);
+		if (r < 0) {
+			print_err("", err.msg);
+			record_close(&s);
+			session_release(&s);
+			free(cli.items);
+			return EXIT_FATAL;
+		}
+	} else if (cli.mode == MODE_ATTACH)
 		s.target = target_attach(parse_pid(cli.pid_arg), &err);
 	else if (cli.mode == MODE_CORE)
 		s.target = target_open_core(cli.core_path, cli.core_exe, &err);
@@ -417,17 +483,41 @@ int main(int argc, char **argv)
 	if (!s.target) {
 		print_err("", err.msg);
 		session_release(&s);
+		recorder_free(rec);
 		free(cli.items);
 		return EXIT_FATAL;
 	}
+	session_flush_notices(&s); /* what open found missing (a module's file) */
 
 	s.use_agent = !cli.breakpoints; /* the agent is the default; --agent says so */
 	/* A core gets the (empty) tables only: its snapshots hold what the heap walk finds. */
-	if (session_start_tracing(&s, cli.mode != MODE_CORE && !cli.no_trace, &err) < 0)
+	bool tracing = true;
+	if (cli.mode != MODE_OPEN && session_start_tracing(&s, cli.mode != MODE_CORE && !cli.no_trace, &err) < 0) {
 		print_err("allocation tracing is off: ", err.msg);
+		tracing = false;
+	}
 
 	struct run_tally tally = { 0 };
-	if (cli.nitems)
+	if (rec) {
+		char line[256];
+		if (!tracing) {
+			print_err("", "nothing to record: allocation tracing is off");
+			tally.error = true;
+		} else {
+			char *msg = xasprintf("recording process %d into '%s' (Ctrl-C stops)", s.target->pid, cli.out_path);
+			print_err("", msg);
+			free(msg);
+		}
+		if (tracing && recorder_run(rec, &s, cli.duration, cli.checkpoint, &err) < 0) {
+			print_err("recording stopped: ", err.msg);
+			tally.error = true;
+		}
+		recorder_summary(rec, line, sizeof(line));
+		print_err("", line);
+		recorder_free(rec);
+		s.interrupted = false; /* Ctrl-C ends a recording: that is what it is for */
+		s.quit = true;         /* nothing more to wait for: detach, and the program runs on */
+	} else if (cli.nitems)
 		batch_run(&s, cli.items, cli.nitems, &tally);
 	else if (isatty(0)) {
 		s.interactive = true;
@@ -458,6 +548,7 @@ int main(int argc, char **argv)
 		int st = s.target->exit_status;
 		code = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
 	}
+	record_close(&s);
 	session_release(&s);
 	free(cli.items);
 	return code;

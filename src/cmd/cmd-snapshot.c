@@ -11,6 +11,7 @@
 #include "strbuf.h"
 #include "target.h"
 #include "liveset.h"
+#include "record.h"
 
 struct jv *snapshot_jv(const struct snapshot *s)
 {
@@ -72,6 +73,11 @@ static int cmd_snapshot_exec(struct cmd_ctx *c)
 	if (name && !cmd_has(c->args, "--force") && snapshot_find(&c->s->snaps, name))
 		return mlz_error_kind(&c->err, MLZ_E_USAGE, "a snapshot named '%s' exists already; --force replaces it",
 				      name);
+	const char *at = cmd_optval(c->args, "--at");
+	uint32_t at_tick = 0;
+	uint64_t at_events = 0;
+	if (at && record_rebuild(c->s, at, &at_tick, &at_events, &c->err) < 0)
+		return -1;
 	struct liveset *ls = session_live(c->s);
 	struct target_facts f;
 	target_facts(c->s->target, &f);
@@ -82,6 +88,16 @@ static int cmd_snapshot_exec(struct cmd_ctx *c)
 	if (x.taken)
 		snapshot_add_untraced(x.taken, &u); /* adding up per size class needs no stopped process */
 	untraced_release(&u);
+	if (at) {
+		struct mlz_err e2;
+		if (x.taken) { /* the moment asked for, not the moment of the command */
+			x.taken->tick = at_tick;
+			x.taken->seq = at_events;
+		}
+		/* the live set stands for the recording's end again, as `top` and `now` expect */
+		if (record_rebuild(c->s, "end", &at_tick, &at_events, &e2) < 0 && r == 0)
+			return mlz_error(&c->err, "%s", e2.msg);
+	}
 	if (r < 0 || !x.taken)
 		return -1;
 	c->result = snapshot_jv(x.taken);
@@ -95,12 +111,13 @@ static void cmd_snapshot_text(const struct jv *r, struct strbuf *out)
 
 static const struct cmd_opt opts[] = {
 	{ "--force", NULL, "replace the snapshot NAME if there is one" },
+	{ "--at", "T", "on a recording: the live set at T, seconds from its start, 'end' or 'peak'" },
 	{ NULL, NULL, NULL },
 };
 
 const struct cmd_entry cmd_snapshot_entry = {
 	.name = "snapshot",
-	.usage = "snapshot [NAME] [--force]",
+	.usage = "snapshot [NAME] [--force] [--at T]",
 	.summary = "keep every live block under NAME (traced ones with their stacks), with the process RSS",
 	.help = "Copies the set of live blocks mlyze traced since attach (address, requested size, allocation "
 		"stack, thread, sequence number, time) with its totals and the process's RSS at that moment, and "
@@ -111,7 +128,11 @@ const struct cmd_entry cmd_snapshot_entry = {
 		"Without NAME the snapshot is called s1, s2, ... The name 'now' is reserved for the live set. "
 		"Snapshots stay after the process ends; when it exits mlyze takes one named 'exit'. "
 		"A NAME already taken is refused unless --force is given: then the old snapshot is dropped and "
-		"the new one, taken under the same name, comes last in 'snapshots'.",
+		"the new one, taken under the same name, comes last in 'snapshots'. "
+		"On a recording (mlyze open FILE), --at T rebuilds the live set at T (seconds from the start of the "
+		"recording, 'end' or 'peak') from the last checkpoint before it and the events after, and keeps that: "
+		"the state after every event up to the first one recorded later than T; the live set itself stays "
+		"at the recording's end.",
 	.opts = opts,
 	.max_args = 1,
 	.exec = cmd_snapshot_exec,
