@@ -162,6 +162,9 @@ static void write_info(struct recorder *rc, struct session *s)
 	target_facts_release(&f);
 	write_modules(rc, s);
 	rc->info_written = true;
+	struct mlz_err e;
+	if (recw_flush(&rc->w, &e) < 0) /* a file that says what it is, from the start */
+		fail(rc, &e);
 }
 
 static void sample(struct recorder *rc, struct session *s)
