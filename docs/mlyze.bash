@@ -9,13 +9,14 @@ _mlyze_commands="snapshot snapshots compare trend growth top blocks show peak ma
 _mlyze()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local opts="-e -x -p -o --json --stop-on-error --no-trace --agent --breakpoints --debug-dir -h --help -V --version"
-	local modes="attach run core help" mode="" i
+	local opts="-e -x -p -o --json --stop-on-error --no-trace --agent --breakpoints --debug-dir --duration --checkpoint -h --help -V --version"
+	local modes="attach run core record open help" mode="" i
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
-		-e | -x | -o | --debug-dir) ((i++)) ;;
+		-e | -x | -o | --debug-dir | --duration | --checkpoint) ((i++)) ;;
 		-p) mode=attach; ((i++)) ;;
-		attach | run | core | help) mode=${COMP_WORDS[i]}; break ;;
+		record) ;; # a mode to record follows
+		attach | run | core | open | help) mode=${COMP_WORDS[i]}; break ;;
 		esac
 	done
 	case $prev in
@@ -33,7 +34,7 @@ _mlyze()
 		else
 			mapfile -t COMPREPLY < <(compgen -W "$opts" -- "$cur")
 		fi ;;
-	core)
+	core | open)
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
 	help)
 		mapfile -t COMPREPLY < <(compgen -W "$_mlyze_commands" -- "$cur") ;;
