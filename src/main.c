@@ -508,12 +508,14 @@ int main(int argc, char **argv)
 			print_err("", msg);
 			free(msg);
 		}
-		if (tracing && recorder_run(rec, &s, cli.duration, cli.checkpoint, &err) < 0) {
-			print_err("recording stopped: ", err.msg);
-			tally.error = true;
+		if (tracing) {
+			if (recorder_run(rec, &s, cli.duration, cli.checkpoint, &err) < 0) {
+				print_err("recording stopped: ", err.msg);
+				tally.error = true;
+			}
+			recorder_summary(rec, line, sizeof(line));
+			print_err("", line);
 		}
-		recorder_summary(rec, line, sizeof(line));
-		print_err("", line);
 		recorder_free(rec);
 		s.interrupted = false; /* Ctrl-C ends a recording: that is what it is for */
 		s.quit = true;         /* nothing more to wait for: detach, and the program runs on */

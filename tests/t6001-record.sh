@@ -172,7 +172,7 @@ test_expect_success 'record run: the program'"'"'s exit status is mlyze'"'"'s' '
 '
 
 test_expect_success 'record --duration: the recording ends, the process runs on untraced' '
-	fixture_start fx-alloc "$TRASH/t2.json" && apid=$FIXTURE_PID &&
+	rm -f fx-alloc.out && fixture_start fx-alloc "$TRASH/t2.json" && apid=$FIXTURE_PID &&
 	"$MLYZE" record -o d.mlz --duration 1.5 -p $apid 2>err &&
 	grep "^mlyze: recorded .*: its duration ended$" err &&
 	test_path_is_sleeping $apid &&
@@ -182,8 +182,29 @@ test_expect_success 'record --duration: the recording ends, the process runs on 
 		.recording.seconds >= 1.5"
 '
 
+test_expect_success 'SIGINT and SIGTERM end a recording cleanly; the process runs on' '
+	rm -f fx-alloc.out && fixture_start fx-alloc "$TRASH/t4.json" && apid=$FIXTURE_PID &&
+	{ "$MLYZE" record -o i.mlz -p $apid 2>ierr & } && mpid=$! &&
+	wait_for_line ierr "^mlyze: recording process" 30 && step 1 && sleep 0.3 &&
+	kill -INT $mpid && { wait $mpid; code=$?; } && test $code = 0 &&
+	grep "^mlyze: recorded .*: a signal ended it$" ierr &&
+	test_path_is_sleeping $apid &&
+	{ "$MLYZE" record -o t.mlz -p $apid 2>terr & } && mpid=$! &&
+	wait_for_line terr "^mlyze: recording process" 30 && step 2 && sleep 0.3 &&
+	kill -TERM $mpid && { wait $mpid; code=$?; } && test $code = 143 &&
+	test_path_is_sleeping $apid &&
+	step 3 && { wait $apid; code=$?; } && test $code = 0 &&
+	expected_output >expect && test_cmp expect fx-alloc.out &&
+	"$MLYZE" open i.mlz --json -e "top --by function --top 0" -e info >out &&
+	result info | jq -e ".recording.complete and .recording.ended == \"a signal ended it\"" &&
+	groups "top --by function --top 0" >actual && step1_groups >expect && test_cmp expect actual &&
+	# the second recording began with step 1'"'"'s blocks live, unseen: it sees step 2'"'"'s frees only
+	"$MLYZE" open t.mlz --json -e info >out &&
+	result info | jq -e ".recording.allocations == 0 and .recording.frees == 0 and .recording.complete"
+'
+
 test_expect_success 'SIGKILL of the recorder: the process runs on, the file reads up to its last chunk' '
-	fixture_start fx-alloc "$TRASH/t3.json" && apid=$FIXTURE_PID &&
+	rm -f fx-alloc.out && fixture_start fx-alloc "$TRASH/t3.json" && apid=$FIXTURE_PID &&
 	{ "$MLYZE" record -o k.mlz -p $apid 2>kerr & } && mpid=$! &&
 	wait_for_line kerr "^mlyze: recording process" 30 && step 1 && sleep 2.5 &&
 	kill -KILL $mpid && { wait $mpid; code=$?; } && test $code = 137 &&

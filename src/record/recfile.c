@@ -11,6 +11,7 @@
 #include <zstd.h>
 
 #include "recfile.h"
+#include "u64map.h"
 #include "xalloc.h"
 
 enum rec_tag {
@@ -353,7 +354,10 @@ struct pstate {
 	uint64_t ckpt_left;
 	struct rec_ckpt ckpt;
 	uint64_t events;
+	struct u64map tids;      /* load: the threads seen, at most MAX_THREADS (the live set's limit) */
 };
+
+#define MAX_THREADS 0xfff0
 
 static void add_module(struct recording *r, uint64_t start, uint64_t end, char *path, char *bid)
 {
@@ -416,6 +420,11 @@ static int parse(struct pstate *ps, size_t chunk, const uint8_t *p, size_t n, st
 		case T_STACK:
 			if (get_uv(&rd, &a) < 0 || a > INT32_MAX || get_uv(&rd, &b) < 0 || b > MAX_DEPTH)
 				goto bad;
+			if (ps->load && !u64map_get(&ps->tids, a, &c)) {
+				if (ps->tids.n >= MAX_THREADS)
+					return mlz_error(err, "more than %d threads in chunk %zu", MAX_THREADS, chunk);
+				u64map_put(&ps->tids, a, 1);
+			}
 			if (ps->load) {
 				ALLOC_GROW(r->stacks, r->nstacks + 1, r->stacks_alloc);
 				ALLOC_GROW(r->pcs, r->npcs + b + 1, r->pcs_alloc);
@@ -573,7 +582,9 @@ static void unwind_to(struct recording *r, struct pstate *ps, const struct mark 
 		free(r->mods[r->nmods].path);
 	}
 	r->allocs = m->allocs, r->frees = m->frees, r->last_tick = m->last_tick;
+	struct u64map tids = ps->tids; /* the threads a bad chunk added stay counted: harmless */
 	*ps = m->ps;
+	ps->tids = tids;
 }
 
 int recording_load(struct recording *r, uint8_t *data, size_t len, struct mlz_err *err)
@@ -626,6 +637,7 @@ int recording_load(struct recording *r, uint8_t *data, size_t len, struct mlz_er
 		r->good = off;
 	}
 	free(buf);
+	u64map_release(&ps.tids);
 	r->events = ps.events;
 	if (!r->nchunks)
 		return mlz_error(err, "the recording has no complete chunk (%s)", r->note[0] ? r->note : "it is empty");

@@ -141,7 +141,7 @@ int record_rebuild(struct session *s, const char *at, uint32_t *tick, uint64_t *
 			return mlz_error_kind(err, MLZ_E_USAGE,
 					      "--at: '%s' is not a time (seconds from the start), 'end' or 'peak'", at);
 		until = (uint32_t)(sec * 1000 / CLOCK_TICK_MS + 1e-9);
-		*tick = until;
+		*tick = until < r->last_tick ? until : r->last_tick; /* past the end is the end */
 	}
 	/* The last checkpoint at or before the moment; without one, the start. */
 	const struct rec_ckpt *k = NULL;

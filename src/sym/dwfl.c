@@ -276,6 +276,18 @@ static void module_build_id(Dwfl_Module *mod, char out[41])
 		snprintf(out + 2 * i, 3, "%02x", bits[i]);
 }
 
+/* Whether path opens and starts with ELF's magic; a file that does not open counts as one (libdwfl says why). */
+static bool is_elf_file(const char *path)
+{
+	unsigned char m[SELFMAG];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	bool elf = read(fd, m, SELFMAG) == SELFMAG && !memcmp(m, ELFMAG, SELFMAG);
+	close(fd);
+	return elf;
+}
+
 /*
  * A recording's modules, from their files as they are now, at the addresses
  * they had: a file whose build-id is not the one recorded is left out (its
@@ -291,6 +303,10 @@ static int report_recorded(struct sym *s, struct mlz_err *err)
 		for (size_t i = 0; i < n; i++) {
 			if (bad[i] || mods[i].path[0] != '/')
 				continue;
+			if (!round && !is_elf_file(mods[i].path)) {
+				bad[i] = true; /* a mapped data file (locales, caches): it never had frames */
+				continue;
+			}
 			Dwfl_Module *mod = dwfl_report_elf(s->dwfl, mods[i].path, mods[i].path, -1, mods[i].start, false);
 			if (!mod) {
 				if (!round) {
