@@ -182,6 +182,42 @@ test_expect_success 'record --duration: the recording ends, the process runs on 
 		.recording.seconds >= 1.5"
 '
 
+test_expect_success 'record --breakpoints: the same figures at the end' '
+	rm -f fx-alloc.out &&
+	{ "$MLYZE" record -o bp.mlz --breakpoints run -- "$FIXTURES/fx-alloc" "$TRASH/bp.json" \
+		>fx-alloc.out 2>bp.err & } && mpid=$! &&
+	wait_for_line fx-alloc.out "^ready" 30 && apid=$(jq .pid bp.json) &&
+	step 1 && step 2 && step 3 && { wait $mpid; code=$?; } && test $code = 0 &&
+	"$MLYZE" open bp.mlz --json -e "top --by function --top 0" -e info >out &&
+	result info | jq -e ".recording.traced_by == \"breakpoints\" and .recording.complete" &&
+	groups "top --by function --top 0" >actual && end_groups >expect && test_cmp expect actual
+'
+
+# fx-stacks: KEEP blocks each from a stack of its own, then 2 x CHURN blocks from new stacks freed
+# at once, so the live set releases stacks and gives their ids to new ones while recording
+test_expect_success 'stacks released and ids reused while recording: each kept block keeps its own stack' '
+	fixture_start fx-stacks "$TRASH/fs.json" 2000 20000 && spid=$FIXTURE_PID &&
+	{ "$MLYZE" record -o s.mlz -p $spid 2>serr & } && mpid=$! &&
+	wait_for_line serr "^mlyze: recording process" 30 && t0=$(test_now_usec_) && sleep 1 &&
+	kill -USR1 $spid && wait_for_line fx-stacks.out "^step1" 60 && t1=$(test_now_usec_) && sleep 2 &&
+	kill -USR1 $spid && wait_for_line fx-stacks.out "^step2" 60 && t2=$(test_now_usec_) &&
+	kill -USR1 $spid && wait_for_line fx-stacks.out "^step3" 60 && sleep 1.2 &&
+	kill -INT $mpid && { wait $mpid; code=$?; } && test $code = 0 &&
+	kill -USR1 $spid && { wait $spid; code=$?; } && test $code = 0 &&
+	at=$(awk -v a=$t0 -v b=$t1 -v c=$t2 "BEGIN { printf \"%.1f\", ((b + c) / 2 - a) / 1e6 }") &&
+	"$MLYZE" open s.mlz --json -e info -e "top --by stack --top 0" -e "snapshot s0 --at 0" \
+		-e "snapshot s1 --at $at" -e "compare s0 s1 --by stack --top 0" >out &&
+	kept=$(jq .kept fs.json.step1) && test "$kept" = 2000 &&
+	result "top --by stack --top 0" | jq -e --argjson k $kept "[.groups[] | select(.size == 48)] |
+		length == \$k and all(.count == 1)" &&
+	result "compare s0 s1 --by stack --top 0" | jq -e --argjson k $kept "[.groups[] | select(.size == 48)] |
+		length == \$k and all(.count_diff == 1)" &&
+	# the fixture counts its own mallocs; what else was allocated is live at the end
+	mallocs=$(jq .mallocs fs.json.step3) &&
+	result info | jq -e --argjson m $mallocs --argjson k $kept --argjson n "$(result "top --by stack --top 0" | jq .count)" \
+		".recording.allocations - \$m == \$n - \$k and .recording.frees == \$m - \$k and .recording.lost == 0"
+'
+
 test_expect_success 'SIGINT and SIGTERM end a recording cleanly; the process runs on' '
 	rm -f fx-alloc.out && fixture_start fx-alloc "$TRASH/t4.json" && apid=$FIXTURE_PID &&
 	{ "$MLYZE" record -o i.mlz -p $apid 2>ierr & } && mpid=$! &&
