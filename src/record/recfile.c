@@ -406,6 +406,7 @@ static int parse(struct pstate *ps, size_t chunk, const uint8_t *p, size_t n, st
 			if (get_uv(&rd, &a) < 0 || a > (uint64_t)(rd.end - rd.p))
 				goto bad;
 			for (uint64_t i = 0; i < a; i++) {
+				s1 = s2 = NULL; /* the last module's strings belong to the table now */
 				if (get_uv(&rd, &b) < 0 || get_uv(&rd, &c) < 0 || get_str(&rd, &s1) < 0 ||
 				    get_str(&rd, &s2) < 0 || strlen(s2) > 40 || b + c < b) {
 					free(s1), free(s2);
@@ -555,9 +556,9 @@ bad:
 static int inflate_chunk(const struct recording *r, size_t i, uint8_t **buf, size_t *cap, struct mlz_err *err)
 {
 	const struct rec_chunk *c = &r->chunks[i];
-	if (c->rlen > *cap) {
+	if (c->rlen > *cap || !*buf) { /* an empty chunk still gets a buffer: no arithmetic on NULL */
 		free(*buf);
-		*buf = xmalloc(c->rlen);
+		*buf = xmalloc(c->rlen ? c->rlen : 1);
 		*cap = c->rlen;
 	}
 	size_t n = ZSTD_decompress(*buf, c->rlen, r->data + c->off + REC_CHUNK_HEADER_LEN, c->clen);
