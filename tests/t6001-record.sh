@@ -132,6 +132,26 @@ test_expect_success GO 'open: export pprof at the end, read by go tool pprof: fl
 	test_cmp expect actual
 '
 
+test_expect_success 'open names frames only from the very binaries recorded: another build or none gives addresses' '
+	cp "$FIXTURES/fx-alloc" ./fx-copy && rm -f fx-alloc.out &&
+	{ "$MLYZE" record -o copy.mlz run -- ./fx-copy "$TRASH/copy.json" >fx-alloc.out 2>copy.err & } && mpid=$! &&
+	wait_for_line fx-alloc.out "^ready" 30 && apid=$(jq .pid copy.json) &&
+	step 1 && step 2 && step 3 && { wait $mpid; code=$?; } && test $code = 0 &&
+	"$MLYZE" open copy.mlz --json -e "top --by function --top 0" >out 2>err && test_must_be_empty err &&
+	groups "top --by function --top 0" >actual && end_groups >expect && test_cmp expect actual &&
+	id=$(readelf -n fx-copy | sed -n "s/.*Build ID: //p") && test -n "$id" &&
+	cp "$FIXTURES/fx-trend" ./fx-copy && other=$(readelf -n fx-copy | sed -n "s/.*Build ID: //p") &&
+	"$MLYZE" open copy.mlz --json -e "top --by function --top 0" >out 2>err &&
+	echo "mlyze: the recording'"'"'s module '"'"'$TRASH/fx-copy'"'"' had build-id $id, the file there now has $other: its frames show as addresses" >expect &&
+	test_cmp expect err &&
+	result "top --by function --top 0" | jq -e "[.groups[] | .function | strings | select(startswith(\"fx_\"))] == [] and .size == 11460" &&
+	rm fx-copy &&
+	"$MLYZE" open copy.mlz --json -e "top --by function --top 0" >out 2>err &&
+	echo "mlyze: the recording'"'"'s module '"'"'$TRASH/fx-copy'"'"' cannot be read now (No such file or directory): its frames show as addresses" >expect &&
+	test_cmp expect err &&
+	result "top --by function --top 0" | jq -e "[.groups[] | .function | strings | select(startswith(\"fx_\"))] == [] and .size == 11460"
+'
+
 test_expect_success '--at on a live process is refused (run mode: the status is the program'"'"'s)' '
 	"$MLYZE" run -e "snapshot x --at 1" -- true >out 2>err &&
 	test_must_be_empty out &&

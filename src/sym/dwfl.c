@@ -265,80 +265,67 @@ static int set_userdata(Dwfl_Module *mod, void **userdata, const char *name, Dwa
 	return DWARF_CB_OK;
 }
 
-/* A module's GNU build-id in hex, "" without one. */
-static void module_build_id(Dwfl_Module *mod, char out[41])
+/*
+ * The GNU build-id of the ELF file at path, in hex ("" without one): 0, 1
+ * when the file is no ELF file (a mapped locale or cache), -1 with errno
+ * when it cannot be opened.
+ */
+static int file_build_id(const char *path, char out[41])
 {
-	const unsigned char *bits;
-	GElf_Addr vaddr;
-	int len = dwfl_module_build_id(mod, &bits, &vaddr);
 	out[0] = '\0';
-	for (int i = 0; i < len && i < 20; i++)
-		snprintf(out + 2 * i, 3, "%02x", bits[i]);
-}
-
-/* Whether path opens and starts with ELF's magic; a file that does not open counts as one (libdwfl says why). */
-static bool is_elf_file(const char *path)
-{
-	unsigned char m[SELFMAG];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return true;
-	bool elf = read(fd, m, SELFMAG) == SELFMAG && !memcmp(m, ELFMAG, SELFMAG);
+		return -1;
+	elf_version(EV_CURRENT);
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	int r = 1;
+	if (elf && elf_kind(elf) == ELF_K_ELF) {
+		const void *bits;
+		ssize_t len = dwelf_elf_gnu_build_id(elf, &bits);
+		for (ssize_t i = 0; i < len && i < 20; i++)
+			snprintf(out + 2 * i, 3, "%02x", ((const unsigned char *)bits)[i]);
+		r = 0;
+	}
+	if (elf)
+		elf_end(elf);
 	close(fd);
-	return elf;
+	return r;
 }
 
 /*
  * A recording's modules, from their files as they are now, at the addresses
- * they had: a file whose build-id is not the one recorded is left out (its
- * PCs then show as addresses), and said so once.
+ * they had. A file that cannot be read, or whose build-id is not the one
+ * recorded, is left out (its PCs then show as addresses), and said so once;
+ * mapped files that are not ELF (locales) never had frames and are passed over.
  */
 static int report_recorded(struct sym *s, struct mlz_err *err)
 {
 	size_t n;
 	const struct module_range *mods = target_recorded_modules(s->target, &n);
-	bool *bad = xcalloc(n + 1, sizeof(*bad));
-	for (int round = 0; round < 2; round++) {
-		dwfl_report_begin(s->dwfl);
-		for (size_t i = 0; i < n; i++) {
-			if (bad[i] || mods[i].path[0] != '/')
-				continue;
-			if (!round && !is_elf_file(mods[i].path)) {
-				bad[i] = true; /* a mapped data file (locales, caches): it never had frames */
-				continue;
-			}
-			Dwfl_Module *mod = dwfl_report_elf(s->dwfl, mods[i].path, mods[i].path, -1, mods[i].start, false);
-			if (!mod) {
-				if (!round) {
-					strbuf_addstr(&s->target->notices, "the recording's module '");
-					strbuf_add_escaped(&s->target->notices, mods[i].path);
-					strbuf_addf(&s->target->notices, "' cannot be read now (%s): its frames show as addresses\n",
-						    dwfl_errmsg(-1));
-				}
-				bad[i] = true;
-				continue;
-			}
-			char now[41];
-			module_build_id(mod, now);
-			if (!round && mods[i].build_id[0] && strcmp(now, mods[i].build_id)) {
-				strbuf_addstr(&s->target->notices, "the recording's module '");
-				strbuf_add_escaped(&s->target->notices, mods[i].path);
-				strbuf_addf(&s->target->notices, "' had build-id %s, the file there now has %s: "
-					    "its frames show as addresses\n", mods[i].build_id, now[0] ? now : "none");
-				bad[i] = true;
-			}
+	dwfl_report_begin(s->dwfl);
+	for (size_t i = 0; i < n; i++) {
+		char now[41];
+		if (mods[i].path[0] != '/')
+			continue;
+		int r = file_build_id(mods[i].path, now);
+		if (r > 0)
+			continue;
+		if (r == 0 && mods[i].build_id[0] && strcmp(now, mods[i].build_id)) {
+			strbuf_addstr(&s->target->notices, "the recording's module '");
+			strbuf_add_escaped(&s->target->notices, mods[i].path);
+			strbuf_addf(&s->target->notices, "' had build-id %s, the file there now has %s: "
+				    "its frames show as addresses\n", mods[i].build_id, now[0] ? now : "none");
+			continue;
 		}
-		if (dwfl_report_end(s->dwfl, NULL, NULL) != 0) {
-			free(bad);
-			return mlz_error(err, "cannot report the recording's modules: %s", dwfl_errmsg(-1));
+		if (r < 0 || !dwfl_report_elf(s->dwfl, mods[i].path, mods[i].path, -1, mods[i].start, false)) {
+			strbuf_addstr(&s->target->notices, "the recording's module '");
+			strbuf_add_escaped(&s->target->notices, mods[i].path);
+			strbuf_addf(&s->target->notices, "' cannot be read now (%s): its frames show as addresses\n",
+				    r < 0 ? strerror(errno) : dwfl_errmsg(-1));
 		}
-		bool any = false;
-		for (size_t i = 0; i < n; i++)
-			any |= bad[i];
-		if (!any)
-			break; /* the second round reports the good ones only, which drops the others */
 	}
-	free(bad);
+	if (dwfl_report_end(s->dwfl, NULL, NULL) != 0)
+		return mlz_error(err, "cannot report the recording's modules: %s", dwfl_errmsg(-1));
 	dwfl_getmodules(s->dwfl, set_userdata, s, 0);
 	return 0;
 }
