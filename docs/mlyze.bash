@@ -9,7 +9,7 @@ _mlyze_commands="snapshot snapshots compare trend growth top blocks show peak ma
 _mlyze()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local opts="-e -x -p -o --json --stop-on-error --no-trace --agent --breakpoints --debug-dir --duration --checkpoint -h --help -V --version"
+	local opts="-e -x -p -o --json --stop-on-error --no-trace --agent --breakpoints --debug-dir --duration --checkpoint --force -h --help -V --version"
 	local modes="attach run core record open help" mode="" i
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in

@@ -12,7 +12,7 @@ int main(int argc, char **argv)
 {
 	struct recw w;
 	struct mlz_err err;
-	if (argc != 2 || recw_open(&w, argv[1], &err) < 0)
+	if (argc != 2 || recw_open(&w, argv[1], true, &err) < 0)
 		return 1;
 	recw_info(&w, 1234, "seed", "/usr/bin/seed", "agent", 1700000000000000000ull);
 	struct module_range m[2] = { { 0x555555554000, 0x555555559000, "/usr/bin/seed", "0123456789abcdef" },

@@ -13,7 +13,7 @@
 /*
  * Usage:
  *	struct recw w;
- *	recw_open(&w, path, &err);             // the file header; 0 or -1
+ *	recw_open(&w, path, false, &err);            // the file header; 0 or -1
  *	recw_info(&w, ...); recw_stack(&w, tid, pcs, depth);   // stack ids count from 0
  *	recw_alloc(&w, addr, size, stack, tick); recw_free(&w, addr);
  *	if (recw_due(&w)) recw_flush(&w, &err);  // one chunk: compressed, checksummed, written
@@ -54,7 +54,8 @@ struct recw {
 	bool failed;                  /* a write failed: nothing more goes to the file */
 };
 
-int recw_open(struct recw *w, const char *path, struct mlz_err *err);
+/* Create the file at path (an existing one only with force; never through a symbolic link). */
+int recw_open(struct recw *w, const char *path, bool force, struct mlz_err *err);
 void recw_info(struct recw *w, int pid, const char *name, const char *exe, const char *mode, uint64_t start_unix_ns);
 /* The module list from now on (the whole of it). */
 void recw_maps(struct recw *w, const struct module_range *m, size_t n);

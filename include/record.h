@@ -14,7 +14,7 @@ struct jv;
 
 /*
  * Usage (main.c):
- *	struct recorder *rc = recorder_new(path, &err);   // the file, before anything touches the process
+ *	struct recorder *rc = recorder_new(path, false, &err);   // the file, before anything touches the process
  *	... attach or launch, session_start_tracing ...
  *	recorder_run(rc, &s, seconds, 0, &err);             // until then, a signal or the process's end
  *	recorder_summary(rc, buf, len); recorder_free(rc);   // then detach as always
@@ -24,8 +24,8 @@ struct jv;
  *	record_close(&s);                                  // before session_release
  */
 
-/* Create (truncate) the recording at path; NULL with err when it cannot be written. */
-struct recorder *recorder_new(const char *path, struct mlz_err *err);
+/* Create the recording at path (replace one only with force); NULL with err when it cannot be written. */
+struct recorder *recorder_new(const char *path, bool force, struct mlz_err *err);
 /*
  * Record every allocation and free of s's traced process, its new stacks and
  * modules, a sample a second and a checkpoint every ckpt_seconds (0: 10) or

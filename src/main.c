@@ -38,7 +38,7 @@ static void usage(FILE *f)
 		"       mlyze [OPTIONS] -p PID\n"
 		"       mlyze [OPTIONS] run [--] PROGRAM [ARGS...]\n"
 		"       mlyze [OPTIONS] core CORE [EXE]\n"
-		"       mlyze record -o FILE [--duration SECONDS] [--checkpoint SECONDS] [--breakpoints]\n"
+		"       mlyze record -o FILE [--force] [--duration SECONDS] [--checkpoint SECONDS] [--breakpoints]\n"
 		"                    (attach PID | -p PID | run [--] PROGRAM [ARGS...])\n"
 		"       mlyze [OPTIONS] open FILE\n"
 		"       mlyze [--json] help [CMD]\n"
@@ -80,6 +80,7 @@ static void usage(FILE *f)
 		"  --duration SECONDS  record: stop recording after SECONDS and detach\n"
 		"  --checkpoint SECONDS  record: a checkpoint (the whole live set) every SECONDS\n"
 		"                    (default 10) and every 2^20 events, where snapshot --at starts\n"
+		"  --force           record: replace FILE if it exists (never a symbolic link)\n"
 		"  -h, --help        show this help and exit\n"
 		"  -V, --version     show the version and exit\n"
 		"A short option's value may follow it directly (-eCMD), a long one's after '='\n"
@@ -222,6 +223,7 @@ struct cli {
 	bool stop_on_error;
 	const char *out_path; /* -o: results go there, not to stdout; with record, the recording */
 	bool record;          /* record: the mode that follows is recorded into out_path */
+	bool force;           /* record --force: replace an existing recording */
 	double duration;      /* record --duration, 0: until the end */
 	double checkpoint;    /* record --checkpoint: seconds between checkpoints, 0: the default */
 	const char *open_path;
@@ -281,6 +283,8 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 			c->agent = true;
 		} else if (opt_flag(a, "--breakpoints")) {
 			c->breakpoints = true;
+		} else if (opt_flag(a, "--force")) {
+			c->force = true;
 		} else if (opt_flag(a, "--stop-on-error")) {
 			c->stop_on_error = true;
 		} else if ((v = opt_value(argc, argv, &i, "--duration"))) {
@@ -370,8 +374,8 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 		die_usage("%s", "record: no recording file given (-o FILE)");
 	if (c->record && (c->nitems || c->no_trace))
 		die_usage("%s", "record runs no commands (-e, -x) and needs tracing (no --no-trace)");
-	if ((c->duration > 0 || c->checkpoint > 0) && !c->record)
-		die_usage("%s", "--duration and --checkpoint are for record");
+	if ((c->duration > 0 || c->checkpoint > 0 || c->force) && !c->record)
+		die_usage("%s", "--duration, --checkpoint and --force are for record");
 	if ((c->agent || c->breakpoints) && (c->mode == MODE_CORE || c->mode == MODE_OPEN || c->no_trace))
 		die_usage("%s", "--agent and --breakpoints trace a process (attach or run), without --no-trace");
 	if (c->agent && c->breakpoints)
@@ -424,7 +428,7 @@ int main(int argc, char **argv)
 	struct recorder *rec = NULL;
 	if (cli.record) {
 		/* The file first: one that cannot be written leaves the process untouched. */
-		if (!(rec = recorder_new(cli.out_path, &err))) {
+		if (!(rec = recorder_new(cli.out_path, cli.force, &err))) {
 			print_err("", err.msg);
 			exit(EXIT_USAGE);
 		}

@@ -201,6 +201,8 @@ test_expect_success 'a foreign file and a flipped byte are refused clearly' '
 
 test_expect_success 'record run: the program'"'"'s exit status is mlyze'"'"'s' '
 	test_expect_code 7 "$MLYZE" record -o sh.mlz run -- sh -c "exit 7" 2>err &&
+	test_expect_code 64 "$MLYZE" record -o sh.mlz run -- sh -c "exit 7" 2>err &&
+	test_expect_code 7 "$MLYZE" record --force -o sh.mlz run -- sh -c "exit 7" 2>err &&
 	"$MLYZE" open sh.mlz --json -e info >out &&
 	result info | jq -e ".recording.ended == \"the process ended\" and .recording.complete"
 '
@@ -316,7 +318,12 @@ test_expect_success 'bad command lines' '
 	test_expect_code 64 "$MLYZE" record -o nodir/x.mlz -p 1 2>err &&
 	grep -x "mlyze: cannot write '"'"'nodir/x.mlz'"'"': No such file or directory" err &&
 	test_expect_code 64 "$MLYZE" --duration 3 -p 1 2>err &&
-	grep -x "mlyze: --duration and --checkpoint are for record" err &&
+	grep -x "mlyze: --duration, --checkpoint and --force are for record" err &&
+	echo old >exists && test_expect_code 64 "$MLYZE" record -o exists -p 1 2>err &&
+	grep -x "mlyze: '"'"'exists'"'"' exists already; --force replaces it" err && echo old >expect && test_cmp expect exists &&
+	ln -s exists link && test_expect_code 64 "$MLYZE" record --force -o link -p 1 2>err &&
+	grep -x "mlyze: '"'"'link'"'"' is a symbolic link; record does not write through one or replace it, even with --force" err &&
+	test_cmp expect exists &&
 	test_expect_code 64 "$MLYZE" open 2>err &&
 	grep -x "mlyze: open: no file given" err
 '

@@ -72,11 +72,17 @@ static void put_str(struct recw *w, const char *s)
 	put(w, s, n);
 }
 
-int recw_open(struct recw *w, const char *path, struct mlz_err *err)
+int recw_open(struct recw *w, const char *path, bool force, struct mlz_err *err)
 {
 	memset(w, 0, sizeof(*w));
 	w->level = ZSTD_LEVEL;
-	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* written as it goes, to be read after a crash: no temporary file renamed into place */
+	w->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (force ? O_TRUNC : O_EXCL), 0644);
+	if (w->fd < 0 && errno == EEXIST)
+		return mlz_error(err, "'%s' exists already; --force replaces it", path);
+	if (w->fd < 0 && errno == ELOOP)
+		return mlz_error(err, "'%s' is a symbolic link; record does not write through one or replace it, "
+				 "even with --force", path);
 	if (w->fd < 0)
 		return mlz_error_errno(err, errno, "cannot write '%s'", path);
 	w->cctx = ZSTD_createCCtx();

@@ -34,10 +34,10 @@ struct recorder {
 	enum rec_end why;
 };
 
-struct recorder *recorder_new(const char *path, struct mlz_err *err)
+struct recorder *recorder_new(const char *path, bool force, struct mlz_err *err)
 {
 	struct recorder *rc = xcalloc(1, sizeof(*rc));
-	if (recw_open(&rc->w, path, err) < 0) {
+	if (recw_open(&rc->w, path, force, err) < 0) {
 		free(rc);
 		return NULL;
 	}
