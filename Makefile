@@ -117,7 +117,7 @@ fuzz: fuzz-deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" bash fuzz/run.sh
 
 FUZZ_SECONDS ?= 180
-FUZZ_TARGETS ?= core walk leaks supp
+FUZZ_TARGETS ?= core walk leaks supp save rec
 
 check: deps
 	$(MAKE) mlyze fixtures unit

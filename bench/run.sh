@@ -139,6 +139,44 @@ fi
 
 # Byte sampling's overhead against untraced and against every call traced, in this same run.
 bash "$b/sample.sh" $([ "$quick" = --quick ] && echo 2 || echo 5)
+echo "== record mixed -r 5 (attached before it starts): bytes per event on disk, mlyze's CPU per event"
+"$b/mixed" -r 5 -w "$work/rstart" >/dev/null 2>"$work/r0.err" &
+rpid=$!
+/usr/bin/time -f "%U %S" -o "$work/rec.cpu" "$mlyze" record -o "$work/m.mlz" -p $rpid 2>"$work/rec.err" &
+recpid=$!
+for _ in $(seq 300); do grep -q '^mlyze: recording process' "$work/rec.err" && break; sleep 0.1; done
+touch "$work/rstart"
+# mixed's own CPU, read until it is a zombie (its parent, this script, reaps it below)
+ticks=0
+while st=$(cat /proc/$rpid/stat 2>/dev/null) && st=${st##*) } && test "${st%% *}" != Z; do
+	read -r -a f <<<"$st"
+	ticks=$((f[11] + f[12]))
+	sleep 0.05
+done
+wait $rpid || true
+wait $recpid || true
+hz=$(getconf CLK_TCK)
+"$mlyze" open "$work/m.mlz" --json -e info -e "top --top 0" >"$work/m.json" 2>/dev/null
+events=$(jq -r 'select(.command == "info") | .result.recording.events' "$work/m.json")
+bytes=$(stat -c %s "$work/m.mlz")
+line "events recorded (lost)" "$events ($(jq -r 'select(.command == "info") | .result.recording.lost' "$work/m.json"))"
+line "recording size" "$bytes bytes, $(awk -v a="$bytes" -v b="$events" 'BEGIN {printf "%.2f", a / b}') bytes per event"
+line "mlyze CPU (user+sys) / mixed's own CPU" "$(awk '{printf "%.2f s", $1 + $2}' "$work/rec.cpu") / $(awk -v t="${ticks:-0}" -v hz="$hz" 'BEGIN {printf "%.2f s", t / hz}')"
+line "mlyze CPU per event" "$(awk -v e="$events" '{printf "%.0f ns", ($1 + $2) * 1e9 / e}' "$work/rec.cpu")"
+line "mixed says it leaked / live at the end of the recording" "$(kv leaked_blocks <"$work/r0.err") / $(jq -r 'select(.command == "top --top 0") | .result.count' "$work/m.json") blocks (with glibc's TLS vectors)"
+/usr/bin/time -f %e -o "$work/at.t" "$mlyze" open "$work/m.mlz" -e "snapshot a --at peak" >/dev/null 2>&1
+line "open + snapshot --at peak" "$(cat "$work/at.t") s"
+if command -v heaptrack >/dev/null; then
+	(cd "$work" && /usr/bin/time -f "%U %S" -o "$work/heaptrack.cpu" heaptrack -o "$work/ht" "$b/mixed" -r 5 >/dev/null 2>&1) || true
+	htf=$(ls "$work"/ht.* 2>/dev/null | head -n1)
+	if test -n "$htf"; then
+		hb=$(stat -c %s "$htf")
+		line "heaptrack's trace ($(basename "$htf"))" "$hb bytes, $(awk -v a="$hb" -v b="$events" 'BEGIN {printf "%.2f", a / b}') bytes per event"
+		line "heaptrack run, all CPU (mixed, its preload, interpret, compressor)" "$(awk '{printf "%.2f s", $1 + $2}' "$work/heaptrack.cpu")"
+	fi
+	rm -f "$work"/ht*
+fi
+rm -f "$work/m.mlz"
 
 if command -v sqlite3 >/dev/null; then
 	echo "== sqlite3 (Debian's, stripped): 100k INSERTs into an in-memory table, run under each"

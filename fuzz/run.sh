@@ -9,7 +9,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=$root/build/fuzz
 secs=${FUZZ_SECONDS:-180}
-targets=${FUZZ_TARGETS:-core walk leaks supp save}
+targets=${FUZZ_TARGETS:-core walk leaks supp save rec}
 pkgs="libdw libelf capstone readline zlib libzstd"
 cflags="-g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -std=gnu11 -I$root/include $(pkg-config --cflags $pkgs)"
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
@@ -44,6 +44,9 @@ done
 clang $cflags -o "$out/mkseed" "$root/fuzz/mkseed.c" "$root/src/heap/glibc_find.c" "$root/src/util/err.c" \
 	"$root/src/util/xalloc.c"
 "$out/mkseed" "$out/seeds"
+clang $cflags -o "$out/mkseed-rec" "$root/fuzz/mkseed-rec.c" "$root/src/record/recfile.c" "$root/src/util/err.c" \
+	"$root/src/util/xalloc.c" "$root/src/util/u64map.c" $libs
+"$out/mkseed-rec" "$out/seeds/seed-rec"
 
 status=0
 for t in $targets; do

@@ -86,6 +86,19 @@ struct holder_ops {
 	size_t (*memory)(void *arg);
 };
 
+/*
+ * Whoever wants every change as it happens (the recorder): a new stack made
+ * under id (an id a sweep released may come back for another stack), a block
+ * added (a replaced one included), a block removed, the blocks forgotten at
+ * exec. Called from inside the writing calls; must not write to the set.
+ */
+struct observer_ops {
+	void (*stack)(void *arg, uint32_t id);
+	void (*add)(void *arg, uint64_t addr, uint64_t size, uint32_t stack, uint32_t tick);
+	void (*remove)(void *arg, uint64_t addr);
+	void (*forget)(void *arg);
+};
+
 #define LIVESET_DEFAULT_LIMIT (256ull << 20)
 /* A sweep runs once this many new stacks were made, or as many as it kept if more. */
 #define LIVESET_SWEEP_MIN 1024
@@ -114,6 +127,8 @@ struct liveset {
 	uint64_t seq;             /* allocations so far: each block's sequence number */
 	uint64_t changes;         /* allocations, frees and forgettings: what was built at a count still holds */
 	int64_t t0_ms;            /* monotonic ms at the start: ticks count from here */
+	bool clock_stopped;       /* a recording's live set: the time is stopped_tick, its end */
+	uint32_t stopped_tick;
 	uint64_t replaced;        /* allocations at an address already live (a free we missed) */
 	uint64_t unknown_frees;   /* frees of blocks not seen allocated (from before attach) */
 	uint64_t allocator_frees; /* frees of blocks not seen allocated, by the allocator itself (tcache at thread exit) */
@@ -122,6 +137,8 @@ struct liveset {
 	void *src_arg;
 	const struct holder_ops *holder;
 	void *holder_arg;
+	const struct observer_ops *observer;
+	void *observer_arg;
 	uint64_t made_since_sweep, sweep_after; /* new stacks since the last sweep, and how many start the next */
 	size_t mem_limit;         /* bytes the tables may take before new stacks are made coarser */
 	int coarse_depth;         /* 0, or new stacks are cut to this many frames: the tables reached mem_limit */
@@ -148,6 +165,8 @@ void liveset_release(struct liveset *ls);
 void liveset_attach_source(struct liveset *ls, const struct source_ops *ops, void *arg);
 void liveset_detach_source(struct liveset *ls);
 void liveset_attach_holder(struct liveset *ls, const struct holder_ops *ops, void *arg);
+/* Tell ops of every change from now on (NULL: no more). */
+void liveset_observe(struct liveset *ls, const struct observer_ops *ops, void *arg);
 /* What the source says of itself; false (and *out zeroed) without one. */
 bool liveset_source_info(const struct liveset *ls, struct source_info *out);
 
@@ -211,6 +230,8 @@ void liveset_forget_blocks(struct liveset *ls);
 void liveset_sync(struct liveset *ls);
 /* Milliseconds since the start, in clock ticks. */
 uint32_t liveset_tick_now(const struct liveset *ls);
+/* From now on the time is tick (a recording's end): ages and durations count to it. */
+void liveset_stop_clock(struct liveset *ls, uint32_t tick);
 /* The per-stack live figures now (caller releases). */
 void liveset_copy(struct liveset *ls, struct by_stack *out);
 /* The tid that allocated the block (its stack's thread). */

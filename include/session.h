@@ -20,6 +20,7 @@ struct sym;
 struct tracer;
 struct agent;
 struct graph;
+struct replay;
 
 enum session_mode { MODE_ATTACH, MODE_RUN, MODE_CORE, MODE_OPEN /* saved snapshots only, no target */ };
 
@@ -45,6 +46,7 @@ struct session {
 	bool use_agent;        /* --agent: record through an injected agent, falling back to breakpoints */
 	uint64_t sample_mean;  /* --sample: byte sampling's mean for the agent (0: every call) */
 	uint64_t sample_seed;  /* its generators' seed (MLYZE_SAMPLE_SEED, else random) */
+	struct replay *rec;    /* `open FILE` of a recording: what it holds (record/replay.c; main.c frees it) */
 	struct snapshots snaps;
 	struct marks marks;      /* what each `mark` recorded, for the timeline */
 	struct keys keys;        /* group keys (site ids) for the whole session */

@@ -150,6 +150,9 @@ uint32_t sym_saved_module(struct sym *s, const char *path, const char *build_id,
  */
 uint64_t sym_saved_pc(struct sym *s, const struct sym_pc *r, uint32_t mod);
 
+/* Call fn for every module now reported (its path borrowed for the call), in libdwfl's order. */
+void sym_each_module(struct sym *s, void (*fn)(void *arg, const struct sym_module *m), void *arg);
+
 /* Resolve pc (caller = true for a return address: looked up at pc - 1). Never NULL. */
 const struct sym_pc *sym_lookup(struct sym *s, uint64_t pc, bool caller);
 void sym_free(struct sym *s);

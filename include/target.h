@@ -111,6 +111,7 @@ struct target {
 	double quiet_at;       /* when that was (monotonic ms) */
 	const struct target_ops *ops; /* a live process or a core file: private to src/target/ */
 	struct core *core;     /* a core file's image (private to src/target/; see target_core()) */
+	struct rec_target *rec; /* a recording's facts and modules (private to src/target/target_rec.c) */
 	struct seccomp_cache *seccomp; /* the seccomp filters last read (private to src/target/seccomp_check.c) */
 	struct twin *twin;     /* the copy-on-write twin and what it keeps (private to src/target/twin.c) */
 };
@@ -120,6 +121,7 @@ struct target_facts {
 	char name[64];           /* the program's name (comm) */
 	char *exe;               /* its executable's path, live; NULL else */
 	const char *core;        /* a core file's path, NULL live */
+	const char *recording;   /* a recording's path, NULL else */
 	const char *args;        /* a core's command line, NULL live */
 	int signal;              /* the signal that ended a core's process, 0 none */
 	size_t missing_writable; /* writable mappings a core lacks (coredump_filter) */
@@ -130,6 +132,30 @@ struct target_facts {
 struct target *target_attach(pid_t pid, struct mlz_err *err);
 /* Fork and exec argv under tracing; the target is running (stopped at nothing) on return. */
 struct target *target_launch(char *const argv[], struct mlz_err *err);
+
+/* A module as a recording keeps it: its range, file and GNU build-id (hex, "" if none). */
+struct module_range {
+	uint64_t start, end;
+	char *path;
+	char build_id[41];
+};
+
+/* What a recording says of its process, for target_open_recording (copied). */
+struct recording_facts {
+	pid_t pid;
+	const char *name;   /* its comm */
+	const char *exe;    /* its executable's path */
+	const char *file;   /* the recording's path */
+	const struct module_range *mods; /* every module it mapped while recorded */
+	size_t nmods;
+};
+/*
+ * A recording as a target: no memory, registers or threads, never runs; its
+ * modules (for symbols, from their files as they are now) and facts only.
+ */
+struct target *target_open_recording(const struct recording_facts *f, struct mlz_err *err);
+/* A recording's modules (*n of them), NULL for any other target. */
+const struct module_range *target_recorded_modules(const struct target *t, size_t *n);
 
 struct core;
 /* A core file as a stopped target: threads and registers from its notes, memory from its segments. */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "record.h"
 #include "repl.h"
 #include "session.h"
 #include "strbuf.h"
@@ -39,6 +40,8 @@ static void usage(FILE *f)
 		"       mlyze [OPTIONS] -p PID\n"
 		"       mlyze [OPTIONS] run [--] PROGRAM [ARGS...]\n"
 		"       mlyze [OPTIONS] core CORE [EXE]\n"
+		"       mlyze record -o FILE [--force] [--duration SECONDS] [--checkpoint SECONDS] [--breakpoints]\n"
+		"                    (attach PID | -p PID | run [--] PROGRAM [ARGS...])\n"
 		"       mlyze [OPTIONS] open FILE...\n"
 		"       mlyze [--json] help [CMD]\n"
 		"\n"
@@ -49,7 +52,14 @@ static void usage(FILE *f)
 		"  attach PID        trace the running process PID (all its threads)\n"
 		"  run PROGRAM ARGS  start PROGRAM under mlyze; mlyze exits with its exit status\n"
 		"  core CORE [EXE]   inspect the core file CORE (EXE: the program, if not where it was)\n"
-		"  open FILE...      no process: the snapshots 'save' wrote to each FILE, loaded\n"
+		"  record -o FILE ...  record every allocation and free of a process (attach PID, -p PID\n"
+		"                    or run PROGRAM) with its stack into the recording FILE, with a sample\n"
+		"                    a second and checkpoints, until --duration SECONDS, Ctrl-C, SIGTERM\n"
+		"                    or the program's end; no commands run (the process stops only\n"
+		"                    while tracing goes in)\n"
+		"  open FILE...      no process: the snapshots 'save' wrote to each FILE, loaded; or one\n"
+		"                    recording 'record' wrote: snapshot NAME --at SECONDS|end|peak, then\n"
+		"                    top, compare, blocks, export; symbols from the modules' files now\n"
 		"  help [CMD]        the commands, or one command, without a process\n"
 		"\n"
 		"options:\n"
@@ -57,7 +67,7 @@ static void usage(FILE *f)
 		"  -x FILE           run the commands in FILE, one per line\n"
 		"  -p PID            the same as 'attach PID'\n"
 		"  -o FILE           write results to FILE instead of stdout (in run mode the\n"
-		"                    program keeps stdout to itself)\n"
+		"                    program keeps stdout to itself); with record, the recording\n"
 		"  --watch 'INTERVAL [OPTIONS]'\n"
 		"                    run 'watch INTERVAL [OPTIONS]' (a sample every INTERVAL seconds) in\n"
 		"                    its place among -e and -x\n"
@@ -80,6 +90,10 @@ static void usage(FILE *f)
 		"  --debug-dir DIR   look for separate debug files (by build-id) under DIR instead of\n"
 		"                    /usr/lib/debug; a directory without them makes mlyze find glibc's\n"
 		"                    heap state by searching libc's data\n"
+		"  --duration SECONDS  record: stop recording after SECONDS and detach\n"
+		"  --checkpoint SECONDS  record: a checkpoint (the whole live set) every SECONDS\n"
+		"                    (default 10) and every 2^20 events, where snapshot --at starts\n"
+		"  --force           record: replace FILE if it exists (never a symbolic link)\n"
 		"  -h, --help        show this help and exit\n"
 		"  -V, --version     show the version and exit\n"
 		"A short option's value may follow it directly (-eCMD), a long one's after '='\n"
@@ -224,12 +238,16 @@ struct cli {
 	bool no_trace;
 	bool agent, breakpoints;
 	bool stop_on_error;
-	const char *out_path; /* -o: results go there, not to stdout */
+	const char *out_path; /* -o: results go there, not to stdout; with record, the recording */
 	bool bytes;
 	char *watch;            /* --watch's command, in items */
 	const char **alloc_fns; /* --alloc-fn patterns, nalloc_fns of them */
 	int nalloc_fns;
 	const char *sample;
+	bool record;          /* record: the mode that follows is recorded into out_path */
+	bool force;           /* record --force: replace an existing recording */
+	double duration;      /* record --duration, 0: until the end */
+	double checkpoint;    /* record --checkpoint: seconds between checkpoints, 0: the default */
 };
 
 /*
@@ -294,6 +312,8 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 			c->agent = true;
 		} else if (opt_flag(a, "--breakpoints")) {
 			c->breakpoints = true;
+		} else if (opt_flag(a, "--force")) {
+			c->force = true;
 		} else if (opt_flag(a, "--stop-on-error")) {
 			c->stop_on_error = true;
 		} else if (opt_flag(a, "--bytes")) {
@@ -304,6 +324,16 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 			c->alloc_fns[c->nalloc_fns++] = v;
 		} else if ((v = opt_value(argc, argv, &i, "--sample"))) {
 			c->sample = v;
+		} else if ((v = opt_value(argc, argv, &i, "--duration"))) {
+			char *end;
+			c->duration = strtod(v, &end);
+			if (end == v || *end || !(c->duration > 0) || c->duration > 1e9)
+				die_usage("--duration: '%s' is not a number of seconds", v);
+		} else if ((v = opt_value(argc, argv, &i, "--checkpoint"))) {
+			char *end;
+			c->checkpoint = strtod(v, &end);
+			if (end == v || *end || !(c->checkpoint >= 0.1) || c->checkpoint > 1e9)
+				die_usage("--checkpoint: '%s' is not a number of seconds (0.1 or more)", v);
 		} else if ((v = opt_value(argc, argv, &i, "--debug-dir"))) {
 			c->debug_dir = v;
 		} else if ((v = opt_value(argc, argv, &i, "-o"))) {
@@ -332,6 +362,8 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 			return;
 		} else if (a[0] == '-' && a[1]) {
 			die_usage("unknown option '%s'", a);
+		} else if (!have_mode && !c->record && !strcmp(a, "record")) {
+			c->record = true; /* a mode to record follows */
 		} else if (!have_mode) {
 			if (!strcmp(a, "help")) {
 				c->help_mode = true;
@@ -347,7 +379,7 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 			else if (!strcmp(a, "open"))
 				c->mode = MODE_OPEN;
 			else
-				die_usage("unknown mode '%s' (expected 'attach', 'run', 'core', 'open' or 'help')", a);
+				die_usage("unknown mode '%s' (expected 'attach', 'run', 'core', 'open', 'record' or 'help')", a);
 			have_mode = true;
 		} else if (c->mode == MODE_ATTACH && !c->pid_arg) {
 			c->pid_arg = a;
@@ -365,7 +397,8 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 		}
 	}
 	if (!have_mode)
-		die_usage("%s", "no mode given (expected 'attach PID', 'run PROGRAM' or 'core CORE')");
+		die_usage("%s", c->record ? "record: no process given (expected 'attach PID', '-p PID' or 'run PROGRAM')"
+					  : "no mode given (expected 'attach PID', 'run PROGRAM', 'core CORE' or 'open FILE')");
 	/* A script that cannot be read is found before anything touches the target. */
 	for (int i = 0; i < c->nitems; i++) {
 		if (c->items[i].kind == SCRIPT_FILE && access(c->items[i].value, R_OK) != 0) {
@@ -378,9 +411,19 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 	if (c->mode == MODE_CORE && !c->core_path)
 		die_usage("%s", "core: no core file given");
 	if (c->mode == MODE_OPEN && !c->nopen)
-		die_usage("%s", "open: no snapshot file given");
+		die_usage("%s", "open: no file given (saved snapshots, or a recording)");
 	if (c->mode == MODE_RUN && !c->prog_argv)
 		die_usage("%s", "run: no program given");
+	if (c->record && (c->mode == MODE_CORE || c->mode == MODE_OPEN))
+		die_usage("%s", "record: records a process: attach PID, -p PID or run PROGRAM");
+	if (c->record && !c->out_path)
+		die_usage("%s", "record: no recording file given (-o FILE)");
+	if (c->record && (c->nitems || c->no_trace))
+		die_usage("%s", "record runs no commands (-e, -x) and needs tracing (no --no-trace)");
+	if (c->record && c->sample)
+		die_usage("%s", "record keeps every call: --sample does not apply to it");
+	if ((c->duration > 0 || c->checkpoint > 0 || c->force) && !c->record)
+		die_usage("%s", "--duration, --checkpoint and --force are for record");
 	if ((c->agent || c->breakpoints) && (c->mode == MODE_CORE || c->mode == MODE_OPEN || c->no_trace))
 		die_usage("%s", "--agent and --breakpoints trace a process (attach or run), without --no-trace");
 	if (c->agent && c->breakpoints)
@@ -455,7 +498,14 @@ int main(int argc, char **argv)
 	 */
 	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	parse_cli(argc, argv, &cli);
-	if (cli.out_path) {
+	struct recorder *rec = NULL;
+	if (cli.record) {
+		/* The file first: one that cannot be written leaves the process untouched. */
+		if (!(rec = recorder_new(cli.out_path, cli.force, &err))) {
+			print_err("", err.msg);
+			exit(EXIT_USAGE);
+		}
+	} else if (cli.out_path) {
 		/* Close-on-exec: in run mode the program must not inherit it. */
 		int fd = open(cli.out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (fd < 0 || !(s.out = fdopen(fd, "w"))) {
@@ -492,7 +542,19 @@ int main(int argc, char **argv)
 		alloc_fns_add(&s.keys.alloc_fns, cli.alloc_fns[i]);
 	free(cli.alloc_fns);
 	s.bytes = cli.bytes;
-	if (cli.mode == MODE_ATTACH)
+	/* open: saved snapshots, or one recording, told by its magic */
+	bool recording = cli.mode == MODE_OPEN && record_is_recording(cli.open_files[0]);
+	if (recording && cli.nopen > 1)
+		die_usage("%s", "open: a recording opens alone, without other files");
+	if (recording) {
+		if (record_open(&s, cli.open_files[0], &err) < 0) {
+			print_err("", err.msg);
+			record_close(&s);
+			session_release(&s);
+			free_cli(&cli);
+			return EXIT_FATAL;
+		}
+	} else if (cli.mode == MODE_ATTACH)
 		s.target = target_attach(parse_pid(cli.pid_arg), &err);
 	else if (cli.mode == MODE_CORE)
 		s.target = target_open_core(cli.core_path, cli.core_exe, &err);
@@ -503,17 +565,22 @@ int main(int argc, char **argv)
 	if (!s.target) {
 		print_err("", err.msg);
 		session_release(&s);
+		recorder_free(rec);
 		free_cli(&cli);
 		return EXIT_FATAL;
 	}
+	session_flush_notices(&s); /* what open found missing (a module's file) */
 
 	s.use_agent = !cli.breakpoints; /* the agent is the default; --agent says so */
 	/* A core gets the (empty) tables only: its snapshots hold what the heap walk finds. */
-	bool trace = cli.mode != MODE_CORE && cli.mode != MODE_OPEN && !cli.no_trace;
-	if (session_start_tracing(&s, trace, &err) < 0)
+	bool tracing = true;
+	if (!recording && session_start_tracing(&s, cli.mode != MODE_CORE && cli.mode != MODE_OPEN && !cli.no_trace,
+						&err) < 0) {
 		print_err("allocation tracing is off: ", err.msg);
+		tracing = false;
+	}
 	/* A file that cannot be read is as fatal as a core that cannot: nothing to inspect. */
-	for (int i = 0; i < cli.nopen; i++) {
+	for (int i = 0; !recording && i < cli.nopen; i++) {
 		if (!snapshot_load(&s, cli.open_files[i], NULL, &err)) {
 			print_err("", err.msg);
 			session_release(&s);
@@ -524,7 +591,28 @@ int main(int argc, char **argv)
 	}
 
 	struct run_tally tally = { 0 };
-	if (cli.nitems)
+	if (rec) {
+		char line[256];
+		if (!tracing) {
+			print_err("", "nothing to record: allocation tracing is off");
+			tally.error = true;
+		} else {
+			char *msg = xasprintf("recording process %d into '%s' (Ctrl-C stops)", s.target->pid, cli.out_path);
+			print_err("", msg);
+			free(msg);
+		}
+		if (tracing) {
+			if (recorder_run(rec, &s, cli.duration, cli.checkpoint, &err) < 0) {
+				print_err("recording stopped: ", err.msg);
+				tally.error = true;
+			}
+			recorder_summary(rec, line, sizeof(line));
+			print_err("", line);
+		}
+		recorder_free(rec);
+		s.interrupted = false; /* Ctrl-C ends a recording: that is what it is for */
+		s.quit = true;         /* nothing more to wait for: detach, and the program runs on */
+	} else if (cli.nitems)
 		batch_run(&s, cli.items, cli.nitems, &tally);
 	else if (isatty(0)) {
 		s.interactive = true;
@@ -555,6 +643,7 @@ int main(int argc, char **argv)
 		int st = s.target->exit_status;
 		code = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
 	}
+	record_close(&s);
 	session_release(&s);
 	free_cli(&cli);
 	free(cli.open_files);

@@ -22,10 +22,12 @@ test_expect_success 'every command on a traced process, then on its core' '
 		-e "dump $TRASH/core.x" -e "sleep 0.1" -e "wait 0.1" -e help -e "help bt" -e nosuch >live.json 2>live.err;
 	test $? = 1 &&
 	"$MLYZE" --json open a.snap -e snapshots -e info -e "top a" -e "compare a a" >open.json 2>open.err &&
+	"$MLYZE" record -o rec.mlz --duration 1 -p $pid 2>rec.err &&
+	"$MLYZE" --json open rec.mlz -e info -e "snapshot r --at end" -e top >>open.json 2>>open.err &&
 	"$MLYZE" --json core core.x "$FIXTURES/fx-graph" -e info -e threads -e bt -e maps -e heap -e arenas \
 		-e leaks -e "snapshot c" -e top -e "path $addr" >core.json 2>core.err &&
 	test $(jq -s "map(select(.ok)) | length" live.json) -ge 45 &&
-	test $(jq -s "map(select(.ok)) | length" open.json) = 4 &&
+	test $(jq -s "map(select(.ok)) | length" open.json) = 7 &&
 	test $(jq -s "map(select(.ok)) | length" core.json) = 10 &&
 	cat live.json core.json open.json | jq -r "[paths | .[] | strings] | .[]" | sort -u >keys &&
 	test $(wc -l <keys) -gt 150

@@ -141,10 +141,10 @@ test_expect_success 'a bad command-line option, no mode, an unknown mode' '
 	test_expect_code 64 "$MLYZE" --frobnicate attach $pid 2>err &&
 	head -n1 err >actual && echo "mlyze: unknown option '"'"'--frobnicate'"'"'" >expect && test_cmp expect actual &&
 	test_expect_code 64 "$MLYZE" 2>err &&
-	head -n1 err >actual && echo "mlyze: no mode given (expected '"'"'attach PID'"'"', '"'"'run PROGRAM'"'"' or '"'"'core CORE'"'"')" >expect &&
+	head -n1 err >actual && echo "mlyze: no mode given (expected '"'"'attach PID'"'"', '"'"'run PROGRAM'"'"', '"'"'core CORE'"'"' or '"'"'open FILE'"'"')" >expect &&
 	test_cmp expect actual &&
 	test_expect_code 64 "$MLYZE" debug $pid 2>err &&
-	head -n1 err >actual && echo "mlyze: unknown mode '"'"'debug'"'"' (expected '"'"'attach'"'"', '"'"'run'"'"', '"'"'core'"'"', '"'"'open'"'"' or '"'"'help'"'"')" >expect &&
+	head -n1 err >actual && echo "mlyze: unknown mode '"'"'debug'"'"' (expected '"'"'attach'"'"', '"'"'run'"'"', '"'"'core'"'"', '"'"'open'"'"', '"'"'record'"'"' or '"'"'help'"'"')" >expect &&
 	test_cmp expect actual &&
 	test_expect_code 64 "$MLYZE" attach 2>err &&
 	head -n1 err >actual && echo "mlyze: attach: no process id given" >expect && test_cmp expect actual &&

@@ -54,6 +54,12 @@ void liveset_attach_holder(struct liveset *ls, const struct holder_ops *ops, voi
 	ls->holder_arg = arg;
 }
 
+void liveset_observe(struct liveset *ls, const struct observer_ops *ops, void *arg)
+{
+	ls->observer = ops;
+	ls->observer_arg = arg;
+}
+
 void liveset_detach_source(struct liveset *ls)
 {
 	ls->src = NULL;
@@ -69,8 +75,16 @@ bool liveset_source_info(const struct liveset *ls, struct source_info *out)
 	return true;
 }
 
+void liveset_stop_clock(struct liveset *ls, uint32_t tick)
+{
+	ls->clock_stopped = true;
+	ls->stopped_tick = tick;
+}
+
 uint32_t liveset_tick_now(const struct liveset *ls)
 {
+	if (ls->clock_stopped)
+		return ls->stopped_tick;
 	return (uint32_t)(((int64_t)mono_ms() - ls->t0_ms) / CLOCK_TICK_MS);
 }
 
@@ -289,6 +303,8 @@ uint32_t liveset_stack(struct liveset *ls, uint16_t tidx, const uint64_t *pcs, i
 	if (ls->coarse_depth)
 		ls->coarse_stacks++;
 	live_of(ls, id); /* grown now, as add_cost counted */
+	if (ls->observer)
+		ls->observer->stack(ls->observer_arg, id);
 	return id;
 }
 
@@ -321,6 +337,8 @@ void liveset_add(struct liveset *ls, uint64_t addr, uint64_t size, uint32_t stac
 	ls->live_bytes += bytes;
 	ls->live_count += count;
 	after_increase(ls);
+	if (ls->observer)
+		ls->observer->add(ls->observer_arg, addr, size, stack, tick);
 }
 
 bool liveset_remove(struct liveset *ls, uint64_t addr)
@@ -332,6 +350,8 @@ bool liveset_remove(struct liveset *ls, uint64_t addr)
 	before_decrease(ls);
 	blocktab_del(&ls->blocks, addr, &b);
 	unlive(ls, &b);
+	if (ls->observer)
+		ls->observer->remove(ls->observer_arg, addr);
 	return true;
 }
 
@@ -398,6 +418,8 @@ void liveset_forget_blocks(struct liveset *ls)
 		memset(ls->live, 0, ls->live_alloc * sizeof(*ls->live));
 	ls->live_count = ls->live_bytes = 0;
 	ls->changes++;
+	if (ls->observer)
+		ls->observer->forget(ls->observer_arg);
 }
 
 void liveset_sync(struct liveset *ls)

@@ -51,7 +51,7 @@ uint32_t stacktab_lookup(const struct stacktab *st, uint16_t tidx, const uint64_
 	for (size_t i = h & (st->index_cap - 1); st->index[i]; i = (i + 1) & (st->index_cap - 1)) {
 		const struct stack_rec *r = &st->recs[st->index[i] - 1];
 		if (r->hash == h && r->tidx == tidx && r->depth == depth &&
-		    !memcmp(st->pcs + r->off, pcs, depth * sizeof(*pcs)))
+		    (!depth || !memcmp(st->pcs + r->off, pcs, depth * sizeof(*pcs))))
 			return st->index[i] - 1;
 	}
 	return STACK_NONE;
@@ -71,7 +71,8 @@ uint32_t stacktab_add(struct stacktab *st, uint16_t tidx, const uint64_t *pcs, i
 	uint32_t id;
 	size_t cap = index_cap_after_add(st);
 	ALLOC_GROW(st->pcs, st->npcs + depth, st->pcs_alloc);
-	memcpy(st->pcs + st->npcs, pcs, depth * sizeof(*pcs));
+	if (depth) /* an empty first stack leaves pcs NULL: no arithmetic on it */
+		memcpy(st->pcs + st->npcs, pcs, depth * sizeof(*pcs));
 	if (st->nfree) {
 		id = st->free_ids[--st->nfree];
 	} else {
@@ -125,7 +126,8 @@ size_t stacktab_sweep(struct stacktab *st, const struct stack_holds *h)
 		struct stack_rec *r = &st->recs[id];
 		if (r->off == STACK_FREE)
 			continue;
-		memcpy(pcs + npcs, st->pcs + r->off, r->depth * sizeof(*pcs));
+		if (r->depth)
+			memcpy(pcs + npcs, st->pcs + r->off, r->depth * sizeof(*pcs));
 		r->off = npcs;
 		npcs += r->depth;
 	}

@@ -94,7 +94,7 @@ static int cmd_blocks_exec(struct cmd_ctx *c)
 	const struct snapshot *snap = NULL;
 	if (c->args->argc && !(snap = snapshot_find(&c->s->snaps, c->args->argv[0])))
 		return mlz_error(&c->err, "no snapshot named '%s' (see 'snapshots')", c->args->argv[0]);
-	if (!snap && !target_has_image(c->s->target))
+	if (!snap && !target_has_image(c->s->target) && !c->s->rec)
 		return mlz_error(&c->err, "blocks: no process: this session has only saved snapshots; "
 				 "'blocks SNAPSHOT' lists a snapshot's");
 	struct liveset *ls = session_live(c->s);

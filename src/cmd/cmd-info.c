@@ -13,6 +13,7 @@
 #include "target.h"
 #include "liveset.h"
 #include "render.h"
+#include "record.h"
 
 static int cmd_info_exec(struct cmd_ctx *c)
 {
@@ -23,7 +24,10 @@ static int cmd_info_exec(struct cmd_ctx *c)
 	target_poll(t);
 	struct jv *r = jv_object();
 	jv_set(r, "pid", jv_int(t->pid));
-	jv_set(r, "mode", jv_string(s->mode == MODE_RUN ? "run" : s->mode == MODE_CORE ? "core" : s->mode == MODE_OPEN ? "open" : "attach"));
+	jv_set(r, "mode", jv_string(s->mode == MODE_RUN    ? "run"
+					   : s->mode == MODE_CORE ? "core"
+					   : s->mode == MODE_OPEN ? "open"
+								  : "attach"));
 	jv_set(r, "state", jv_string(target_state_name(t)));
 	if (t->state == TARGET_EXITED || t->state == TARGET_HELD) {
 		char how[96];
@@ -49,6 +53,9 @@ static int cmd_info_exec(struct cmd_ctx *c)
 		jv_set(mem, "swap", f.swap >= 0 ? jv_int(f.swap) : jv_null());
 	}
 	target_facts_release(&f);
+	struct jv *rec = record_info_jv(s);
+	if (rec)
+		jv_set(r, "recording", rec);
 	struct jv *tr = jv_set(r, "tracing", jv_object());
 	jv_set(tr, "threads", jv_bool(target_runs(t)));
 	struct source_info si;
@@ -141,6 +148,27 @@ static void cmd_info_text(const struct jv *r, const struct text_opts *t, struct 
 			strbuf_addf(out, "%-10s %s\n", "signal", jv_get_str(r, "signal", ""));
 		return;
 	}
+	const struct jv *rec = jv_get(r, "recording");
+	if (rec) {
+		strbuf_addf(out, "%-10s ", "program");
+		strbuf_add_escaped(out, jv_get_str(rec, "exe", ""));
+		strbuf_addf(out, "\n%-10s %s, %.1f s, by %s\n", "recorded", jv_get_str(rec, "started", ""),
+			    jv_get(rec, "seconds")->u.d, jv_get_str(rec, "traced_by", ""));
+		strbuf_addf(out, "%-10s %" PRId64 " (%" PRId64 " allocations, %" PRId64 " frees), %" PRId64
+			    " lost, %" PRId64 " stacks, %" PRId64 " checkpoints\n", "events", jv_get_int(rec, "events", 0),
+			    jv_get_int(rec, "alloc_events", 0), jv_get_int(rec, "free_events", 0), jv_get_int(rec, "lost", 0),
+			    jv_get_int(rec, "stacks", 0), jv_get_int(rec, "checkpoints", 0));
+		strbuf_addf(out, "%-10s %" PRId64 " bytes at %.1f s\n", "peak", jv_get_int(rec, "peak_bytes", 0),
+			    jv_get(rec, "peak_seconds")->u.d);
+		strbuf_addf(out, "%-10s %s\n", "ended", jv_get_str(rec, "ended", "not recorded (cut off)"));
+		if (jv_get_str(rec, "cut_short", NULL)) {
+			strbuf_addf(out, "%-10s read %" PRId64 " of %" PRId64 " bytes: ", "cut short",
+				    jv_get_int(rec, "read_bytes", 0), jv_get_int(rec, "file_bytes", 0));
+			strbuf_add_escaped(out, jv_get_str(rec, "cut_short", ""));
+			strbuf_addch(out, '\n');
+		}
+		return;
+	}
 	const struct jv *mem = jv_get(r, "memory");
 	mem_line(out, "rss", jv_get(mem, "rss"), sz);
 	mem_line(out, "pss", jv_get(mem, "pss"), sz);
@@ -167,8 +195,11 @@ const struct cmd_entry cmd_info_entry = {
 		"thread count, its resident, proportional and swapped memory from /proc/PID/smaps_rollup, and "
 		"what mlyze has in place in it, and the pause setting with the last pause: whether the analysis "
 		"read a twin, how long the process was stopped for it and how much memory the twin held alone at "
-		"its end (the pages the process wrote or gave back meanwhile: what the twin cost; see 'set pause'). Works after the process has ended. On a core file: the core, the "
-		"program's name and arguments, its threads and the signal that ended it.",
+		"its end (the pages the process wrote or gave back meanwhile: what the twin cost; see 'set pause'). "
+		"Works after the process has ended. On a core file: the core, the "
+		"program's name and arguments, its threads and the signal that ended it. On a recording (mlyze open FILE): "
+		"what was recorded (program, start, duration, events, events lost, stacks, checkpoints, the peak), "
+		"how the recording ended, and where a cut-off file stopped being readable.",
 	.max_args = 0,
 	.flags = CMD_ESTIMATES,
 	.exec = cmd_info_exec,

@@ -11,6 +11,7 @@
 #include "strbuf.h"
 #include "target.h"
 #include "liveset.h"
+#include "record.h"
 
 struct jv *snapshot_jv(const struct snapshot *s)
 {
@@ -91,7 +92,7 @@ static void take(void *arg)
 
 const struct snapshot *snapshot_take_now(struct cmd_ctx *c, const char *name, bool force)
 {
-	if (!target_has_image(c->s->target)) {
+	if (!target_has_image(c->s->target) && !c->s->rec) { /* a recording has its live set */
 		mlz_error(&c->err, "snapshot: no process: this session has only saved snapshots");
 		return NULL;
 	}
@@ -115,8 +116,30 @@ const struct snapshot *snapshot_take_now(struct cmd_ctx *c, const char *name, bo
 
 static int cmd_snapshot_exec(struct cmd_ctx *c)
 {
-	const struct snapshot *s = snapshot_take_now(c, c->args->argc ? c->args->argv[0] : NULL,
-						     cmd_has(c->args, "--force"));
+	const char *name = c->args->argc ? c->args->argv[0] : NULL;
+	bool force = cmd_has(c->args, "--force");
+	const char *at = cmd_optval(c->args, "--at");
+	uint32_t at_tick = 0;
+	uint64_t at_events = 0;
+	if (at && !c->s->rec)
+		return mlz_error_kind(&c->err, MLZ_E_USAGE, "--at needs a recording (mlyze open FILE)");
+	/* before the live set is rebuilt for nothing */
+	if (name && !force && snapshot_find(&c->s->snaps, name))
+		return mlz_error_kind(&c->err, MLZ_E_USAGE, "a snapshot named '%s' exists already; --force replaces it",
+				      name);
+	if (at && record_rebuild(c->s, at, &at_tick, &at_events, &c->err) < 0)
+		return -1;
+	struct snapshot *s = (struct snapshot *)snapshot_take_now(c, name, force);
+	if (at) {
+		struct mlz_err e2;
+		if (s) { /* the moment asked for, not the moment of the command */
+			s->tick = at_tick;
+			s->seq = at_events;
+		}
+		/* the live set stands for the recording's end again, as `top` and `now` expect */
+		if (record_rebuild(c->s, "end", &at_tick, &at_events, &e2) < 0 && s)
+			return mlz_error(&c->err, "%s", e2.msg);
+	}
 	if (!s)
 		return -1;
 	c->result = snapshot_jv(s);
@@ -131,12 +154,13 @@ static void cmd_snapshot_text(const struct jv *r, const struct text_opts *t, str
 static const struct cmd_opt opts[] = {
 	{ "--force", NULL, "replace the snapshot NAME if there is one" },
 	{ "--types", NULL, "also add its blocks up by type from DWARF, for compare --by type (builds the reference graph)" },
+	{ "--at", "T", "on a recording: the live set at T, seconds from its start, 'end' or 'peak'" },
 	{ NULL, NULL, NULL },
 };
 
 const struct cmd_entry cmd_snapshot_entry = {
 	.name = "snapshot",
-	.usage = "snapshot [NAME] [--force] [--types]",
+	.usage = "snapshot [NAME] [--force] [--types] [--at T]",
 	.summary = "keep every live block under NAME (traced ones with their stacks), with the process RSS",
 	.help = "Copies the set of live blocks mlyze traced since attach (address, requested size, allocation "
 		"stack, thread, sequence number, time) with its totals and the process's RSS at that moment, and "
@@ -149,7 +173,11 @@ const struct cmd_entry cmd_snapshot_entry = {
 		"A NAME already taken is refused unless --force is given: then the old snapshot is dropped and "
 		"the new one, taken under the same name, comes last in 'snapshots'. With --types the reference "
 		"graph is built at the same stop and its blocks added up by type (as top --by type), so that "
-		"compare --by type can compare the snapshot.",
+		"compare --by type can compare the snapshot. "
+		"On a recording (mlyze open FILE), --at T rebuilds the live set at T (seconds from the start of the "
+		"recording, 'end' or 'peak') from the last checkpoint before it and the events after, and keeps that: "
+		"the state after every event up to the first one recorded later than T; the live set itself stays "
+		"at the recording's end.",
 	.opts = opts,
 	.max_args = 1,
 	.flags = CMD_ESTIMATES,

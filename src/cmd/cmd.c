@@ -390,7 +390,7 @@ static int unpause_left(struct session *s, const struct cmd_entry *e, int r, str
 static int check_needs(struct session *s, const struct cmd_entry *e, struct mlz_err *err)
 {
 	if ((e->flags & (CMD_NEEDS_PROCESS | CMD_NEEDS_EVENTS | CMD_NOT_CORE | CMD_NEEDS_IMAGE)) &&
-	    !target_has_image(s->target))
+	    !target_has_image(s->target) && !s->rec) /* a recording says what it lacks below */
 		return mlz_error(err, "%s: no process: this session has only saved snapshots", e->name);
 	if ((e->flags & (CMD_NEEDS_PROCESS | CMD_NEEDS_EVENTS | CMD_NOT_CORE)) && !target_is_process(s->target))
 		return mlz_error(err, "'%s' needs a live process; this is a %s", e->name, target_kind(s->target));

@@ -37,7 +37,7 @@ static void copy_now(void *arg)
 const struct by_stack *by_stack_named(struct cmd_ctx *c, const char *name, struct by_stack *tmp)
 {
 	if (!strcmp(name, "now")) {
-		if (!target_has_image(c->s->target)) {
+		if (!target_has_image(c->s->target) && !c->s->rec) { /* a recording's live set is its end */
 			mlz_error(&c->err, "'now': no process: this session has only saved snapshots");
 			return NULL;
 		}

@@ -265,8 +265,76 @@ static int set_userdata(Dwfl_Module *mod, void **userdata, const char *name, Dwa
 	return DWARF_CB_OK;
 }
 
+/*
+ * The GNU build-id of the ELF file at path, in hex ("" without one): 0, 1
+ * when the file is no ELF file (a mapped locale or cache), -1 with errno
+ * when it cannot be opened.
+ */
+static int file_build_id(const char *path, char out[41])
+{
+	out[0] = '\0';
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	elf_version(EV_CURRENT);
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	int r = 1;
+	if (elf && elf_kind(elf) == ELF_K_ELF) {
+		const void *bits;
+		ssize_t len = dwelf_elf_gnu_build_id(elf, &bits);
+		for (ssize_t i = 0; i < len && i < 20; i++)
+			snprintf(out + 2 * i, 3, "%02x", ((const unsigned char *)bits)[i]);
+		r = 0;
+	}
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return r;
+}
+
+/*
+ * A recording's modules, from their files as they are now, at the addresses
+ * they had. A file that cannot be read, or whose build-id is not the one
+ * recorded, is left out (its PCs then show as addresses), and said so once;
+ * mapped files that are not ELF (locales) never had frames and are passed over.
+ */
+static int report_recorded(struct sym *s, struct mlz_err *err)
+{
+	size_t n;
+	const struct module_range *mods = target_recorded_modules(s->target, &n);
+	dwfl_report_begin(s->dwfl);
+	for (size_t i = 0; i < n; i++) {
+		char now[41];
+		if (mods[i].path[0] != '/')
+			continue;
+		int r = file_build_id(mods[i].path, now);
+		if (r > 0)
+			continue;
+		if (r == 0 && mods[i].build_id[0] && strcmp(now, mods[i].build_id)) {
+			strbuf_addstr(&s->target->notices, "the recording's module '");
+			strbuf_add_escaped(&s->target->notices, mods[i].path);
+			strbuf_addf(&s->target->notices, "' had build-id %s, the file there now has %s: "
+				    "its frames show as addresses\n", mods[i].build_id, now[0] ? now : "none");
+			continue;
+		}
+		if (r < 0 || !dwfl_report_elf(s->dwfl, mods[i].path, mods[i].path, -1, mods[i].start, false)) {
+			strbuf_addstr(&s->target->notices, "the recording's module '");
+			strbuf_add_escaped(&s->target->notices, mods[i].path);
+			strbuf_addf(&s->target->notices, "' cannot be read now (%s): its frames show as addresses\n",
+				    r < 0 ? strerror(errno) : dwfl_errmsg(-1));
+		}
+	}
+	if (dwfl_report_end(s->dwfl, NULL, NULL) != 0)
+		return mlz_error(err, "cannot report the recording's modules: %s", dwfl_errmsg(-1));
+	dwfl_getmodules(s->dwfl, set_userdata, s, 0);
+	return 0;
+}
+
 static int report(struct sym *s, struct mlz_err *err)
 {
+	size_t nrec;
+	if (target_recorded_modules(s->target, &nrec))
+		return report_recorded(s, err);
 	dwfl_report_begin(s->dwfl);
 	const struct core *c = target_core(s->target);
 	if (c) {
@@ -298,6 +366,9 @@ static int open_dwfl(struct sym *s, struct mlz_err *err)
 		return mlz_error(err, "libdwfl: %s", dwfl_errmsg(-1));
 	if (report(s, err) < 0)
 		return -1;
+	size_t nrec;
+	if (target_recorded_modules(s->target, &nrec))
+		return 0; /* a recording has no threads to unwind */
 	if (!dwfl_attach_state(s->dwfl, NULL, s->target->pid, &thread_callbacks, s))
 		return mlz_error(err, "libdwfl cannot unwind process %d: %s", s->target->pid, dwfl_errmsg(-1));
 	s->generation = s->target->generation;
@@ -329,20 +400,22 @@ struct sym *sym_new(struct target *t, const char *debug_dir, struct mlz_err *err
 	struct sym *s = xcalloc(1, sizeof(*s));
 	s->target = t;
 	s->debuginfo_path = debug_dir ? xstrdup(debug_dir) : NULL;
-	if (!target_has_image(t))
+	size_t nrec;
+	if (!target_has_image(t) && !target_recorded_modules(t, &nrec))
 		return s; /* saved snapshots only: their frames were resolved where they were saved */
 	if (open_dwfl(s, err) < 0) {
 		sym_free(s);
 		return NULL;
 	}
-	s->maps_text = target_core(t) ? NULL : module_maps(target_proc_pid(t));
+	s->maps_text = target_core(t) || target_recorded_modules(t, &nrec) ? NULL : module_maps(target_proc_pid(t));
 	return s;
 }
 
 int sym_refresh(struct sym *s, struct mlz_err *err)
 {
-	if (target_core(s->target) || !target_has_image(s->target))
-		return 0; /* a core's modules never change; no target has none */
+	size_t nrec;
+	if (target_core(s->target) || target_recorded_modules(s->target, &nrec) || !target_has_image(s->target))
+		return 0; /* a core's or a recording's modules never change; saved snapshots have none */
 	if (s->generation != s->target->generation) {
 		/* A new program image: nothing of the old modules or cache holds. */
 		dwfl_end(s->dwfl);

@@ -24,3 +24,34 @@ bool sym_module_at(struct sym *s, uint64_t addr, struct sym_module *m)
 		snprintf(m->build_id + 2 * i, 3, "%02x", bits[i]);
 	return true;
 }
+
+struct each {
+	void (*fn)(void *arg, const struct sym_module *m);
+	void *arg;
+};
+
+static int each_module(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr start, void *arg)
+{
+	(void)userdata;
+	(void)start;
+	struct each *e = arg;
+	struct sym_module m = { .path = name ? name : "" };
+	Dwarf_Addr lo = 0, hi = 0;
+	dwfl_module_info(mod, NULL, &lo, &hi, NULL, NULL, NULL, NULL);
+	m.start = lo;
+	m.end = hi;
+	const unsigned char *bits;
+	GElf_Addr vaddr;
+	int len = dwfl_module_build_id(mod, &bits, &vaddr);
+	for (int i = 0; i < len && i < 20; i++)
+		snprintf(m.build_id + 2 * i, 3, "%02x", bits[i]);
+	e->fn(e->arg, &m);
+	return DWARF_CB_OK;
+}
+
+void sym_each_module(struct sym *s, void (*fn)(void *arg, const struct sym_module *m), void *arg)
+{
+	struct each e = { fn, arg };
+	if (s->dwfl)
+		dwfl_getmodules(s->dwfl, each_module, &e, 0);
+}

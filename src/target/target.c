@@ -70,7 +70,7 @@ int target_gone_error(const struct target *t, struct mlz_err *err)
 	if (!t)
 		return mlz_error_kind(err, MLZ_E_GONE, "no process");
 	if (t->ops->no_image)
-		return mlz_error(err, "no process: this session has only saved snapshots");
+		return mlz_error(err, "%s", t->ops->no_image_why);
 	if (t->state == TARGET_DETACHED)
 		return mlz_error_kind(err, MLZ_E_GONE, "detached from process %d", t->pid);
 	target_describe_exit(t, how, sizeof(how));

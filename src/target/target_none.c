@@ -109,6 +109,7 @@ const struct target_ops target_none_ops = {
 	.kind = "session of saved snapshots",
 	.runs = false,
 	.no_image = true,
+	.no_image_why = "no process: this session has only saved snapshots",
 	.poll = none_poll,
 	.stop = none_nothing,
 	.resume = none_nothing,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * target_ops.h - private to src/target/: what each kind of target (a live
- * process, a core file) implements behind the functions of target.h.
+ * process, a core file, a recording) implements behind the functions of target.h.
  */
 #ifndef MLZ_TARGET_OPS_H
 #define MLZ_TARGET_OPS_H
@@ -12,7 +12,8 @@
 struct target_ops {
 	const char *kind; /* "process", "core file": for messages */
 	bool runs;        /* a process: it runs, stops, and ends; a core never runs */
-	bool no_image;    /* nothing behind it at all (saved snapshots only): no memory, no threads, no modules */
+	bool no_image;    /* nothing to read (saved snapshots, a recording): no memory, registers, threads */
+	const char *no_image_why; /* with no_image: what the session holds instead, for refusals */
 	int (*poll)(struct target *t);
 	int (*stop)(struct target *t, struct mlz_err *err);
 	int (*resume)(struct target *t, struct mlz_err *err);
@@ -34,7 +35,7 @@ struct target_ops {
 	void (*release)(struct target *t);
 };
 
-extern const struct target_ops target_live_ops, target_core_ops, target_none_ops;
+extern const struct target_ops target_live_ops, target_core_ops, target_none_ops, target_rec_ops;
 
 /*
  * Scattered I/O one pair at a time, for when it cannot be done in one call:

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* record.h - `mlyze record` (a process's events into a recording) and `mlyze open` (a recording as the session's data). */
+#ifndef MLZ_RECORD_H
+#define MLZ_RECORD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct session;
+struct recorder;
+struct jv;
+
+/*
+ * Usage (main.c):
+ *	struct recorder *rc = recorder_new(path, false, &err);   // the file, before anything touches the process
+ *	... attach or launch, session_start_tracing ...
+ *	recorder_run(rc, &s, seconds, 0, &err);             // until then, a signal or the process's end
+ *	recorder_summary(rc, buf, len); recorder_free(rc);   // then detach as always
+ *
+ *	if (record_is_recording(path)) record_open(&s, path, &err);  // s.target and the live set at the end
+ *	... commands ...
+ *	record_close(&s);                                  // before session_release
+ */
+
+/* Create the recording at path (replace one only with force); NULL with err when it cannot be written. */
+struct recorder *recorder_new(const char *path, bool force, struct mlz_err *err);
+/*
+ * Record every allocation and free of s's traced process, its new stacks and
+ * modules, a sample a second and a checkpoint every ckpt_seconds (0: 10) or
+ * 2^20 events, for seconds (0: no limit), until SIGINT, SIGTERM, SIGHUP or SIGQUIT, or until
+ * the process ends; then the file is closed. -1 when the recording stopped
+ * early on a write error (a full disk): the file holds what was written, and
+ * the caller detaches as always. The process is never stopped by it.
+ */
+int recorder_run(struct recorder *rc, struct session *s, double seconds, double ckpt_seconds, struct mlz_err *err);
+/* One line: events, stacks, bytes, chunks, how it ended. */
+void recorder_summary(const struct recorder *rc, char *buf, size_t len);
+void recorder_free(struct recorder *rc);
+
+/* path starts with a recording's magic (an unreadable file: false). */
+bool record_is_recording(const char *path);
+/*
+ * Open the recording at path as s's target (no memory, threads or
+ * registers), its stacks in s's live set, the live set replayed to the
+ * recording's end. Symbols come from the modules' files as they are now.
+ */
+int record_open(struct session *s, const char *path, struct mlz_err *err);
+void record_close(struct session *s);
+/*
+ * Rebuild the live set at `at` from the nearest checkpoint before it: seconds
+ * since the start ("12.5"), "end" or "peak". *tick and *events say where it
+ * stands. -1 with err (a usage error for a bad time) on anything else.
+ */
+int record_rebuild(struct session *s, const char *at, uint32_t *tick, uint64_t *events, struct mlz_err *err);
+/* What `info` shows of the recording, NULL when s has none. */
+struct jv *record_info_jv(struct session *s);
+
+#endif
