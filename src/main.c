@@ -156,6 +156,16 @@ static void close_output(struct session *s)
 	s->out = NULL;
 }
 
+/*
+ * Before --help or --version prints: one buffer for all of it, so that its
+ * one write at exit_printed() is what fails on a full device, with errno
+ * set, rather than a write halfway whose errno later calls overwrite.
+ */
+static void print_whole(void)
+{
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+}
+
 /* Exit after --help or --version, with what writing them to stdout did. */
 static _Noreturn void exit_printed(void)
 {
@@ -299,9 +309,11 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "-h") || opt_flag(a, "--help")) {
+			print_whole();
 			usage(stdout);
 			exit_printed();
 		} else if (!strcmp(a, "-V") || opt_flag(a, "--version")) {
+			print_whole();
 			printf("mlyze %s\n", MLYZE_VERSION);
 			exit_printed();
 		} else if (opt_flag(a, "--json")) {
