@@ -22,15 +22,15 @@ test_expect_success 'without mlyze: the reference run' '
 
 test_expect_success 'traced: snapshots around each step, then questions on the recorded data' '
 	fixture_start fx-alloc "$TRASH/truth.json" && apid=$FIXTURE_PID &&
-	mlyze_fifo_start attach $apid &&
-	mlyze_cmd "snapshot a" && step 1 && mlyze_cmd "snapshot b" && step 2 && mlyze_cmd "snapshot c" &&
-	step 3 && mlyze_cmd wait &&
+	mlz_start $apid --json &&
+	mlz "snapshot a" && step 1 && mlz "snapshot b" && step 2 && mlz "snapshot c" &&
+	step 3 && mlz wait &&
 	for c in snapshots stats "compare a b --by function --top 0" "compare b c --by function --top 0" \
 		"compare c exit --top 0" "top --by function --top 0" "blocks --limit 0" \
 		"compare a b --by function --cumulative --top 3" "compare a b --by stack --top 1" "top --top 0"; do
-		mlyze_cmd "$c" || return 1
+		mlz "$c" || return 1
 	done &&
-	mlyze_fifo_end && { wait $apid; code=$?; } &&
+	mlz_end && { wait $apid; code=$?; } &&
 	test "$code" = 0 &&
 	expected_output >expect && test_cmp expect fx-alloc.out
 '

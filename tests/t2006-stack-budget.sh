@@ -15,22 +15,6 @@ step () {
 	kill -USR1 $pid && wait_for_line "$TRASH/fx-stacks.out" "^step$1" 120
 }
 
-# mlyze attached to $pid reading commands from a FIFO, so each one runs exactly between two steps
-mlz_start () {
-	rm -f cmds out err && mkfifo cmds &&
-	{ "$MLYZE" attach $pid "$@" <cmds >out 2>err & } && mpid=$! && exec 9>cmds
-}
-mlz_answered_ () {
-	test "$(grep -cF "{\"command\": \"$1\"" out)" -ge "$2"
-}
-# mlz LINE: run a command that answers in JSON and wait for its answer
-mlz () {
-	local want=$(( $(grep -cF "{\"command\": \"$1\"" out) + 1 ))
-	echo "$1" >&9 && test_poll_ 120 mlz_answered_ "$1" $want
-}
-mlz_end () {
-	exec 9>&- && wait $mpid
-}
 # json LINE [N]: the result of the Nth answer (default 1) to LINE
 json () {
 	grep -F "{\"command\": \"$1\"" out | sed -n "${2:-1}p" | jq -c .result
@@ -45,7 +29,7 @@ test_expect_success 'without mlyze: the reference run' '
 test_expect_success 'traced: 100 blocks kept, then 24000 from stacks of their own freed at once' '
 	# Without a tcache a freed chunk is free for mallinfo2 too, so its figures tell what is live.
 	GLIBC_TUNABLES=glibc.malloc.tcache_count=0 fixture_start fx-stacks "$TRASH/t.json" 100 12000 &&
-	pid=$FIXTURE_PID && mlz_start --json &&
+	pid=$FIXTURE_PID && mlz_start $pid --json &&
 	mlz "snapshot a" && step 1 && mlz "snapshot b" && mlz stats &&
 	mlz "compare a b --by stack --top 0" &&
 	step 2 && mlz stats && step 3 && mlz "snapshot c" && mlz stats &&
@@ -121,7 +105,7 @@ test_expect_success 'set memory-limit: sizes with units, bad ones refused' '
 
 test_expect_success 'past the memory limit new stacks are cut short, stats says so, the tables stay under it' '
 	fixture_start fx-stacks "$TRASH/d.json" 20000 0 && pid=$FIXTURE_PID &&
-	mv out traced.out && mlz_start &&
+	mv out traced.out && mlz_start $pid &&
 	mlz "set memory-limit 2M --json" && mlz "snapshot a --json" && step 1 &&
 	echo stats >&9 && mlz "stats --json" && mlz "compare a now --by function --top 0 --json" &&
 	mlz_end && step 2 && step 3 && step 4 && { wait $pid; code=$?; } && test $code = 0 &&

@@ -8,16 +8,16 @@ test_description='trend: growth in every interval'
 
 test_expect_success 'snapshots before and after each of 4 steps, taken between the steps' '
 	fixture_start fx-trend "$TRASH/truth.json" 6 && pid=$FIXTURE_PID && echo $pid >pid &&
-	mlyze_fifo_start attach $pid &&
-	mlyze_cmd "snapshot s0" &&
+	mlz_start $pid --json &&
+	mlz "snapshot s0" &&
 	for k in 1 2 3 4; do
-		kill -USR1 $pid && wait_for_line "$TRASH/fx-trend.out" "^step$k" 10 && mlyze_cmd "snapshot s$k" || return 1
+		kill -USR1 $pid && wait_for_line "$TRASH/fx-trend.out" "^step$k" 10 && mlz "snapshot s$k" || return 1
 	done &&
 	for c in "trend --by function" "trend 3 --by function" "trend 2 --by function --top 1" \
 		"compare s0 s4 --by function" trend "trend 6" "trend 1"; do
-		mlyze_cmd "$c" || return 1
+		mlz "$c" || return 1
 	done &&
-	mlyze_fifo_end;
+	mlz_end;
 	test_path_is_sleeping $pid
 '
 

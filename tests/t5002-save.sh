@@ -11,21 +11,6 @@ step () {
 	kill -USR1 $apid && wait_for_line "$TRASH/fx-alloc.out" "^step$1" 10
 }
 
-# mlyze attached to $apid reading commands from a FIFO, so each one runs exactly between two steps
-mlz_start () {
-	rm -f cmds out err && mkfifo cmds &&
-	{ "$MLYZE" attach $apid "$@" <cmds >out 2>err & } && mpid=$! && exec 9>cmds
-}
-mlz_answered_ () {
-	test "$(grep -cF "{\"command\": \"$1\"" out)" -ge "$2"
-}
-mlz () {
-	local want=$(( $(grep -cF "{\"command\": \"$1\"" out) + 1 ))
-	echo "$1" >&9 && test_poll_ 60 mlz_answered_ "$1" $want
-}
-mlz_end () {
-	exec 9>&- && wait $mpid
-}
 # go tool pprof, kept off the network and out of the real home (as in t5001)
 test_lazy_prereq GO 'command -v go && HOME=$TRASH go version'
 gopprof () {
@@ -41,14 +26,14 @@ groups () {
 
 test_expect_success 'session 1: a snapshot of the idle fixture, saved' '
 	fixture_start fx-alloc "$TRASH/truth.json" && apid=$FIXTURE_PID &&
-	mlz_start --json && mlz "snapshot a" && mlz "save a.snap a" && mlz_end &&
+	mlz_start $apid --json && mlz "snapshot a" && mlz "save a.snap a" && mlz_end &&
 	result "save a.snap a" | jq -e ".snapshot == \"a\" and .bytes_written > 32" &&
 	test "$(head -c 8 a.snap)" = MLYZSNAP &&
 	test_must_be_empty err
 '
 
 test_expect_success 'session 2: load it, the same moment again, then step 1' '
-	mlz_start --json &&
+	mlz_start $apid --json &&
 	mlz "load a.snap saved" && mlz "snapshot a2" && step 1 && mlz "snapshot b" &&
 	for by in site function stack; do
 		mlz "compare saved now --by $by --top 0" && mlz "compare a2 now --by $by --top 0" &&

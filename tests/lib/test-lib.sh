@@ -300,25 +300,27 @@ fixture_stop () {
 # --- mlyze-specific helpers ---
 
 # A mlyze session driven one command at a time, for tests whose steps must fall between commands
-# (a sleep would race a loaded machine): mlyze_fifo_start ARGS... runs "$MLYZE --json ARGS..."
-# reading commands from a fifo held open on fd 7, its answers in out and its stderr in err;
-# mlyze_cmd LINE sends LINE and waits for its answer; mlyze_fifo_end closes the fifo (end of
-# input: mlyze detaches) and waits for mlyze's exit status.
-mlyze_fifo_start () {
-	rm -f "$TRASH/mlyze.fifo" && mkfifo "$TRASH/mlyze.fifo" &&
-	{ "$MLYZE" --json "$@" <"$TRASH/mlyze.fifo" >out 2>err & } &&
-	MLYZE_FIFO_PID=$! &&
-	exec 7>"$TRASH/mlyze.fifo"
+# (a sleep would race a loaded machine): mlz_start PID [ARGS...] runs "$MLYZE attach PID ARGS..."
+# reading commands from a fifo held open on fd 9, its answers in out and its stderr in err; mlz LINE
+# sends LINE and waits for one more JSON answer to it (--json among ARGS, or in LINE); mlz_end
+# closes the fifo (end of input: mlyze detaches) and returns mlyze's exit status.
+mlz_start () {
+	local pid=$1
+	shift
+	rm -f "$TRASH/mlz.fifo" out err && mkfifo "$TRASH/mlz.fifo" &&
+	{ "$MLYZE" attach $pid "$@" <"$TRASH/mlz.fifo" >out 2>err & } && mpid=$! &&
+	exec 9>"$TRASH/mlz.fifo"
 }
-
-mlyze_cmd () {
-	echo "$1" >&7 &&
-	test_poll_ 60 grep -qF "{\"command\": \"$1\"" out
+mlz_answered_ () {
+	test "$(grep -cF "{\"command\": \"$1\"" out)" -ge "$2"
 }
-
-mlyze_fifo_end () {
-	exec 7>&-
-	wait $MLYZE_FIFO_PID
+mlz () {
+	local want=$(( $(grep -cF "{\"command\": \"$1\"" out) + 1 ))
+	echo "$1" >&9 && test_poll_ 120 mlz_answered_ "$1" $want
+}
+mlz_end () {
+	exec 9>&-
+	wait $mpid
 }
 
 # The state letter of a process (R, S, T, Z, ...) from /proc, or nothing when it is gone.
