@@ -297,8 +297,10 @@ static void free_cli(struct cli *c)
 {
 	free(c->items);
 	free(c->watch);
+	free(c->open_files);
 	c->items = NULL;
 	c->watch = NULL;
+	c->open_files = NULL;
 }
 
 static void parse_cli(int argc, char **argv, struct cli *c)
@@ -597,7 +599,6 @@ int main(int argc, char **argv)
 			print_err("", err.msg);
 			session_release(&s);
 			free_cli(&cli);
-			free(cli.open_files);
 			return EXIT_FATAL;
 		}
 	}
@@ -658,6 +659,5 @@ int main(int argc, char **argv)
 	record_close(&s);
 	session_release(&s);
 	free_cli(&cli);
-	free(cli.open_files);
 	return code;
 }

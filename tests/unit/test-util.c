@@ -94,6 +94,20 @@ static void json_utf8(void **state)
 }
 
 /* Text output: controls, C1 controls, DEL, backslashes and ill-formed bytes escaped; UTF-8 text kept. */
+/* An empty strbuf's buffer is NULL: adding it to another adds nothing, and passes nothing to memcpy (UBSan). */
+static void strbuf_add_empty(void **state)
+{
+	(void)state;
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+	strbuf_add(&a, b.buf, b.len);
+	assert_string_equal(strbuf_str(&a), "");
+	strbuf_addstr(&b, "x");
+	strbuf_add(&a, b.buf, b.len);
+	assert_string_equal(strbuf_str(&a), "x");
+	strbuf_release(&a);
+	strbuf_release(&b);
+}
+
 static void text_escaped(void **state)
 {
 	(void)state;
@@ -269,6 +283,7 @@ int main(void)
 		cmocka_unit_test(human_sizes),
 		cmocka_unit_test(json_render),
 		cmocka_unit_test(json_utf8),
+		cmocka_unit_test(strbuf_add_empty),
 		cmocka_unit_test(text_escaped),
 		cmocka_unit_test(maps_lines),
 		cmocka_unit_test(eperm_reasons),
