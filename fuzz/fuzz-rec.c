@@ -22,7 +22,7 @@ static void v_alloc(void *arg, uint64_t addr, uint64_t size, uint32_t stack, uin
 	struct ctx *c = arg;
 	if (stack >= c->nstacks)
 		BUG("replay handed stack %u of %zu", stack, c->nstacks);
-	liveset_add(&c->ls, addr, size, c->live_of[stack], tick);
+	liveset_add(&c->ls, addr, size, c->live_of[stack], tick, 0);
 }
 
 static void v_free(void *arg, uint64_t addr, uint32_t tick)
