@@ -119,13 +119,23 @@ static int reap_zombie(struct target *t, struct twin *tw, pid_t pid, pid_t tid, 
 		if (!tw->insn)
 			return mlz_error(err, "no system call instruction found in process %d's code", t->pid);
 	}
-	if (target_inject_syscall(t, tid, tw->insn, SYS_wait4, args, &ret, err) < 0)
-		return -1;
-	if (ret == -ECHILD)
-		return 0; /* the process reaped it itself, with a __WALL wait of its own */
-	if (ret != pid)
-		return mlz_error(err, "wait4 for the twin %d in process %d returned %ld", pid, t->pid, ret);
-	return 0;
+	/*
+	 * The tracer's wait saw the twin die before the kernel hands its zombie
+	 * to its parent: a wait4 at once may find nothing yet (0). Ask again a
+	 * few times, a millisecond apart, with the process still stopped.
+	 */
+	for (int tries = 0;; tries++) {
+		if (target_inject_syscall(t, tid, tw->insn, SYS_wait4, args, &ret, err) < 0)
+			return -1;
+		if (ret == -ECHILD)
+			return 0; /* the process reaped it itself, with a __WALL wait of its own */
+		if (ret == pid)
+			return 0;
+		if (ret != 0 || tries == 100)
+			return mlz_error(err, "wait4 for the twin %d in process %d returned %ld", pid, t->pid, ret);
+		struct timespec ms = { 0, 1000 * 1000 };
+		nanosleep(&ms, NULL);
+	}
 }
 
 /* The cleanup registry's undo: every thread is stopped; no allocation. */
