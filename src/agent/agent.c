@@ -357,7 +357,8 @@ static int install(struct agent *a, const uint64_t *addrs, struct mlz_err *err)
 	/* Sampling from the first call on (--sample): the set starts empty, as the live set does. */
 	c.sample_seed = a->sample_seed;
 	c.sample = a->sample_mean ? a->sample_mean << 8 | a->sample_gen : 0;
-	c.set_used = a->sample_mean != 0;
+	a->set_used = a->sample_mean != 0;
+	c.set_used = a->set_used;
 	c.max_depth = (uint32_t)(a->ls->max_depth < AGENT_MAX_DEPTH ? a->ls->max_depth : AGENT_MAX_DEPTH);
 	a->unw[0] = c.unw[0], a->unw[1] = c.unw[1];
 	a->max_depth = c.max_depth;
@@ -597,8 +598,10 @@ int agent_set_sample(struct agent *a, uint64_t mean, struct mlz_err *err)
 		agent_drain(a); /* what was recorded at the old mean, read at it */
 		if (mean && !a->sample_mean && rebuild_set(a, mask_for(a), err) < 0)
 			return -1;
+		/* Never sampled, never a set to look in: `set sample 0` keeps every call on the short path. */
+		a->set_used = a->set_used || mean;
 		struct { uint64_t sample, seed, set, set_mask; uint32_t set_used; } w = {
-			mean ? mean << 8 | gen : 0, a->sample_seed, a->set, a->set_mask, 1,
+			mean ? mean << 8 | gen : 0, a->sample_seed, a->set, a->set_mask, a->set_used,
 		};
 		_Static_assert(offsetof(struct agent_ctl, set_used) - offsetof(struct agent_ctl, sample) == 32,
 			       "sample, seed, set, set_mask, set_used");

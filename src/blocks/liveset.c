@@ -115,13 +115,14 @@ static void before_decrease(struct liveset *ls)
 	ls->peak_pending = false;
 }
 
-static void after_increase(struct liveset *ls)
+/* tick: the event's, which the source read once for its batch (no clock read per new peak). */
+static void after_increase(struct liveset *ls, uint32_t tick)
 {
 	uint64_t b = ls->live_bytes;
 	if (b > ls->peak_bytes) {
 		ls->peak_bytes = b;
 		ls->peak_blocks = ls->live_count;
-		ls->peak_tick = liveset_tick_now(ls);
+		ls->peak_tick = tick;
 		ls->peak_pending = true;
 	}
 	if (ls->nphases && b > ls->phases[ls->nphases - 1].peak_bytes)
@@ -336,7 +337,7 @@ void liveset_add(struct liveset *ls, uint64_t addr, uint64_t size, uint32_t stac
 	l->count += count;
 	ls->live_bytes += bytes;
 	ls->live_count += count;
-	after_increase(ls);
+	after_increase(ls, tick);
 	if (ls->observer)
 		ls->observer->add(ls->observer_arg, addr, size, stack, tick);
 }
