@@ -83,8 +83,8 @@ static int maybe_snapshot(struct watch *w, int64_t rss, int64_t bytes, struct jv
 	char name[64];
 	long k = (long)jv_len(w->names) + 1;
 	snprintf(name, sizeof(name), "watch-%ld", k);
-	while (snapshot_find(&w->c->s->snaps, name)) /* a name taken by an earlier watch */
-		snprintf(name, sizeof(name), "watch-%ld.%ld", k, w->n);
+	for (long j = 2; snapshot_find(&w->c->s->snaps, name); j++) /* a name taken by an earlier watch */
+		snprintf(name, sizeof(name), "watch-%ld.%ld", k, j);
 	const struct snapshot *s = snapshot_take_now(w->c, name, false);
 	if (!s)
 		return -1;
@@ -204,10 +204,15 @@ static int cmd_watch_exec(struct cmd_ctx *c)
 	w.t0 = w.last_ms = mono_ms();
 	const char *ended = "count";
 	int r = 0;
+	double beat = 0; /* beats since the start: samples, and those a slow sample made us miss */
 	for (;;) {
-		double due = w.t0 + (double)(w.n + 1) * secs * 1000; /* on a fixed beat: no drift */
-		double wait = due - mono_ms();
-		if (wait > 0 && session_serve(c->s, (int)ceil(wait), 0) < 0) {
+		double now = mono_ms();
+		beat++;
+		if (w.t0 + beat * secs * 1000 < now) /* a sample (a snapshot's walk) outlasted its beat: the next one */
+			beat = ceil((now - w.t0) / (secs * 1000));
+		double wait = w.t0 + beat * secs * 1000 - now; /* on a fixed beat: no drift */
+		/* Served even with no time to wait: events, and Ctrl-C or SIGTERM, every round. */
+		if (session_serve(c->s, wait >= 1 ? (int)ceil(wait) : 1, 0) < 0) {
 			ended = "interrupted";
 			break;
 		}
