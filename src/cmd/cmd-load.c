@@ -25,10 +25,11 @@ static uint8_t *read_whole(const char *path, size_t *len, struct mlz_err *err)
 	if (fd < 0)
 		return mlz_error_errno(err, errno, "load: cannot open '%s'", path), NULL;
 	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		int e = errno;
+	bool stat_ok = fstat(fd, &st) == 0;
+	if (!stat_ok || !S_ISREG(st.st_mode)) {
+		int e = stat_ok ? 0 : errno;
 		close(fd);
-		if (S_ISDIR(st.st_mode))
+		if (stat_ok && S_ISDIR(st.st_mode))
 			return mlz_error(err, "load: '%s' is a directory", path), NULL;
 		return mlz_error_errno(err, e ? e : EINVAL, "load: '%s' is not a regular file", path), NULL;
 	}

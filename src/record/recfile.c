@@ -11,6 +11,7 @@
 #include <zstd.h>
 
 #include "recfile.h"
+#include "savefile.h"
 #include "u64map.h"
 #include "xalloc.h"
 
@@ -89,8 +90,8 @@ int recw_open(struct recw *w, const char *path, bool force, struct mlz_err *err)
 	uint8_t h[REC_HEADER_LEN] = { 0 };
 	memcpy(h, REC_MAGIC, REC_MAGIC_LEN);
 	h[8] = REC_VERSION;
-	if (write(w->fd, h, sizeof(h)) != (ssize_t)sizeof(h)) {
-		int e = errno ? errno : ENOSPC;
+	if (savefile_pwrite_all(w->fd, h, sizeof(h), 0) < 0) {
+		int e = errno;
 		close(w->fd);
 		ZSTD_freeCCtx(w->cctx);
 		w->fd = -1;
@@ -223,21 +224,6 @@ static void le64(uint8_t *p, uint64_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static int write_all(int fd, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	while (n) {
-		ssize_t k = write(fd, b, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return k < 0 ? -1 : (errno = ENOSPC, -1);
-		b += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
 int recw_flush(struct recw *w, struct mlz_err *err)
 {
 	if (w->failed)
@@ -262,7 +248,7 @@ int recw_flush(struct recw *w, struct mlz_err *err)
 	le64(h + 16, w->chunk_event);
 	le32(h + 24, w->chunk_tick);
 	le32(h + 28, (uint32_t)crc32(0, h, 28));
-	if (write_all(w->fd, h, REC_CHUNK_HEADER_LEN + c) < 0) {
+	if (savefile_pwrite_all(w->fd, h, REC_CHUNK_HEADER_LEN + c, (off_t)w->written) < 0) {
 		w->failed = true;
 		return mlz_error_errno(err, errno, "cannot write the recording");
 	}
