@@ -148,10 +148,9 @@ test_expect_success 'SIGKILL of mlyze mid-storm, 20 times: the program ends with
 
 test_expect_success 'a fork storm from four threads: no child writes into the parent'"'"'s records' '
 	fixture_start fx-forkstorm "$TRASH/fs.json" && pid=$FIXTURE_PID &&
-	{ "$MLYZE" attach $pid --json -e "wait 120" -e "top --by function --top 0" -e stats >out 2>err & } &&
-	mpid=$! && sleep 0.3 && kill -USR1 $pid &&
+	mlz_start $pid --json && mlz info && kill -USR1 $pid &&
 	wait_for_line fx-forkstorm.out "^done" 120 && grep -x "done bad=0" fx-forkstorm.out &&
-	kill -USR1 $pid && wait $mpid &&
+	mlz "top --by function --top 0" && mlz stats && mlz_end && kill -USR1 $pid &&
 	result "top --by function --top 0" | jq -c ".groups[] | select(.function == \"fx_fork_worker\") | [.count, .size]" >actual &&
 	echo "[400,19200]" >expect && test_cmp expect actual &&
 	result stats | jq -e ".mode == \"agent\" and .events.malloc == 400 and .lost == 0 and .unknown_frees == 0"
