@@ -456,6 +456,16 @@ int session_start_tracing(struct session *s, bool install, struct mlz_err *err)
 	struct mlz_err e2;
 	if (target_resume(s->target, r < 0 ? &e2 : err) < 0)
 		return -1;
+	if (r < 0) {
+		/*
+		 * Tracing is off, and says so: nothing of the tracer may stay armed.
+		 * Its exec hook would otherwise plant the loader's breakpoint in the
+		 * next program for a tracer no one serves, and the trap kill it.
+		 */
+		s->target->hooks = (struct target_hooks){ 0 };
+		tracer_free(s->tracer);
+		s->tracer = NULL;
+	}
 	return r;
 }
 
