@@ -273,6 +273,9 @@ test_fixture_settled_ () {
 fixture_start () {
 	local name=$1
 	shift
+	# Emptied before the start: the previous fixture's "ready" must not be taken for this one's
+	# (the background shell truncates the file only once it runs, maybe after the first poll).
+	: >"$TRASH/$name.out"
 	"$FIXTURES/$name" "$@" >"$TRASH/$name.out" 2>"$TRASH/$name.err" </dev/null 5>&- 6>&- &
 	FIXTURE_PID=$!
 	test_fixture_pids_="$test_fixture_pids_ $FIXTURE_PID"
