@@ -45,7 +45,7 @@ clang $cflags -o "$out/mkseed" "$root/fuzz/mkseed.c" "$root/src/heap/glibc_find.
 	"$root/src/util/xalloc.c"
 "$out/mkseed" "$out/seeds"
 clang $cflags -o "$out/mkseed-rec" "$root/fuzz/mkseed-rec.c" "$root/src/record/recfile.c" "$root/src/util/err.c" \
-	"$root/src/util/xalloc.c" "$root/src/util/u64map.c" $libs
+	"$root/src/util/xalloc.c" "$root/src/util/u64map.c" "$root/src/util/savefile.c" $libs
 "$out/mkseed-rec" "$out/seeds/seed-rec"
 
 status=0
