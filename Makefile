@@ -64,8 +64,9 @@ endef
 
 all: mlyze
 
+# A new file renamed over the old one: a copy onto a binary that runs fails (text file busy).
 mlyze: $(B)/mlyze
-	@cmp -s $< $@ || cp $< $@
+	@cmp -s $< $@ || { cp $< $@.tmp && mv -f $@.tmp $@; }
 
 $(B)/mlyze: $(OBJS)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)

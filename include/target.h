@@ -46,6 +46,16 @@ struct thread {
 	bool exiting;    /* reported PTRACE_EVENT_EXIT */
 	bool at_trap;    /* stopped at a SIGTRAP that mlyze is handling right now */
 	bool held;       /* let go with LISTEN in a group-stop: stopped by a signal (SIGSTOP), not by us */
+	/*
+	 * Stopped at a clone, fork or vfork event: inside the system call, whose
+	 * return value the kernel writes into rax only when the thread goes on.
+	 * Registers saved here and put back later would lose it (a clone that
+	 * "failed" with -ENOSYS after it made its thread, and glibc making the
+	 * thread again on the same stack), so nothing is injected into such a
+	 * thread; stopping lets it finish the call first. At an exec event rax
+	 * already holds the 0 the call returns.
+	 */
+	bool in_call;
 	int pending_sig; /* signal to deliver at resume (signal-delivery-stop) */
 };
 

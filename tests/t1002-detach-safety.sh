@@ -149,4 +149,23 @@ test_expect_success 'a target killed by a signal while attached is reported so' 
 	grep "^state  *exited (was killed by signal 9 (SIGKILL))" out
 '
 
+# fx-mt-alloc makes four threads on SIGUSR1. Sent while mlyze attaches and puts its agent in, the
+# threads are born while mlyze stops the process: a thread stopped inside its clone (the kernel has
+# not written clone's result yet) must not run mlyze's calls, or glibc sees clone fail, makes the
+# thread again on the same stack, and the process dies (it did, in two runs of five).
+test_expect_success 'threads born while mlyze attaches: the process never notices, 20 of 20' '
+	: >runs &&
+	for i in $(seq 20); do
+		fixture_start fx-mt-alloc "$TRASH/mt.json" && pid=$FIXTURE_PID &&
+		mlz_start $pid --json &&
+		sleep 0.0$(printf %02d $((i % 8 * 3 + 1))) && kill -USR1 $pid && wait_for_line fx-mt-alloc.out "^done" &&
+		mlz info && kill -USR1 $pid && mlz wait && mlz_end && { wait $pid; code=$?; } &&
+		echo "$code $(tr "\n" " " <fx-mt-alloc.out)" >>runs ||
+		return 1
+	done &&
+	sort runs | uniq -c | sed "s/^ *//" >actual &&
+	echo "20 0 ready done " >expect &&
+	test_cmp expect actual
+'
+
 test_done

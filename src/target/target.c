@@ -200,7 +200,7 @@ struct memsrc target_memsrc(struct target *t)
 pid_t target_stopped_thread(const struct target *t)
 {
 	for (size_t i = 0; i < t->nthreads; i++)
-		if (t->threads[i].stopped && !t->threads[i].exiting && !t->threads[i].group_stop)
+		if (t->threads[i].stopped && !t->threads[i].exiting && !t->threads[i].group_stop && !t->threads[i].in_call)
 			return t->threads[i].tid;
 	return 0;
 }
@@ -209,7 +209,7 @@ pid_t target_inject_thread(const struct target *t)
 {
 	pid_t tid = target_stopped_thread(t);
 	for (size_t i = 0; !tid && i < t->nthreads; i++)
-		if (t->threads[i].stopped && !t->threads[i].exiting)
+		if (t->threads[i].stopped && !t->threads[i].exiting && !t->threads[i].in_call)
 			tid = t->threads[i].tid;
 	return tid;
 }

@@ -124,6 +124,7 @@ static void resume_thread(struct target *t, struct thread *th)
 	t->resume_here = false;
 	th->stopped = false;
 	th->group_stop = false;
+	th->in_call = false;
 	th->pending_sig = 0;
 }
 
@@ -322,6 +323,7 @@ void live_handle_event(struct target *t, const struct pt_event *ev, bool stoppin
 	th->stopped = true;
 	th->group_stop = false;
 	th->held = false;
+	th->in_call = ev->kind == PT_CLONE || ev->kind == PT_FORK || ev->kind == PT_VFORK || ev->kind == PT_VFORK_DONE;
 	switch (ev->kind) {
 	case PT_SIGNAL:
 		if (ev->sig == SIGTRAP && t->hooks.on_sigtrap && (hold = serve_trap(t, &th)))
@@ -515,20 +517,35 @@ static int wait_all_stopped(struct target *t, struct mlz_err *err)
 	return 0;
 }
 
-/* Let threads with a queued SIGTRAP report it (and the trap be handled) before they count as stopped. */
-static bool release_queued_traps(struct target *t)
+/*
+ * Let threads with a queued SIGTRAP report it (and the trap be handled) before
+ * they count as stopped; and let threads stopped inside a clone or fork
+ * (in_call) finish it and stop again on their way out, where their registers
+ * are their own. A vfork parent stays: it goes on only when its child execs
+ * or exits, and the child is held.
+ */
+static bool release_unsettled(struct target *t)
 {
 	bool any = false;
 	for (size_t i = 0; i < t->nthreads; i++) {
 		struct thread *th = &t->threads[i];
-		if (!th->stopped || th->group_stop || th->exiting || !sig_queued(t->pid, th->tid, SIGTRAP))
-			continue;
 		struct mlz_err e;
-		if (pt_cont(th->tid, th->pending_sig, &e) == 0) {
-			th->stopped = false;
-			th->pending_sig = 0;
-			any = true;
+		if (!th->stopped || th->group_stop || th->exiting)
+			continue;
+		if (th->in_call) {
+			const struct child *c = NULL;
+			for (size_t k = 0; k < t->nchildren && !c; k++)
+				if (t->children[k].parent == th->tid && t->children[k].vfork)
+					c = &t->children[k];
+			if (c || pt_interrupt(th->tid, &e) < 0 || pt_cont(th->tid, th->pending_sig, &e) < 0)
+				continue;
+		} else if (!sig_queued(t->pid, th->tid, SIGTRAP) || pt_cont(th->tid, th->pending_sig, &e) < 0) {
+			continue;
 		}
+		th->stopped = false;
+		th->in_call = false;
+		th->pending_sig = 0;
+		any = true;
 	}
 	return any;
 }
@@ -542,7 +559,7 @@ static int stop_all(struct target *t, struct mlz_err *err)
 			pt_interrupt(t->threads[i].tid, &e); /* ESRCH: its exit event will tell */
 	}
 	int r = wait_all_stopped(t, err);
-	for (int round = 0; r == 0 && round < 16 && exists(t) && release_queued_traps(t); round++)
+	for (int round = 0; r == 0 && round < 16 && exists(t) && release_unsettled(t); round++)
 		r = wait_all_stopped(t, err);
 	return r;
 }
