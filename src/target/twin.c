@@ -362,6 +362,22 @@ static int arm_twin(struct twin *tw, struct mlz_err *err)
 	return pt_setregs(tw->pid, &regs, err);
 }
 
+/*
+ * The clone failed in the kernel: say what refused it, in the words of
+ * copy_process()'s failures a process can meet (`man 2 clone`).
+ */
+static int clone_refused(struct target *t, int errnum, struct mlz_err *err)
+{
+	switch (errnum) {
+	case EAGAIN: /* the pids controller's pids.max, or the real user's RLIMIT_NPROC */
+		return mlz_error(err, "a pids limit or RLIMIT_NPROC refused the fork of process %d", t->pid);
+	case ENOMEM: /* vm.overcommit_memory=2 counts the copy's writable private memory at once */
+		return mlz_error(err, "the kernel refused the memory to fork process %d (overcommit)", t->pid);
+	default:
+		return mlz_error_errno(err, errnum, "clone in process %d failed", t->pid);
+	}
+}
+
 int target_twin_start(struct target *t, struct mlz_err *err)
 {
 	if (t->ops != &target_live_ops || t->state != TARGET_STOPPED)
@@ -388,7 +404,7 @@ int target_twin_start(struct target *t, struct mlz_err *err)
 	if (target_inject_syscall(t, tid, tw->insn, SYS_clone, args, &ret, err) < 0)
 		return -1;
 	if (ret < 0)
-		return mlz_error_errno(err, (int)-ret, "clone in process %d failed", t->pid);
+		return clone_refused(t, (int)-ret, err);
 	tw->pid = (pid_t)ret;
 	tw->base = t->ops;
 	/* Registered before anything else can fail: from here every exit path kills it. */
