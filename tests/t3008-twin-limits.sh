@@ -119,4 +119,59 @@ test_expect_success NOBODY 'RLIMIT_NPROC raised again: a twin, the same leaks; t
 	ends_as_always $pid n/fx.out
 '
 
+# The twin's pid, once one is up: the children of PID that mlyze ($2) traces.
+twin_of () { local c; for c in $(cat /proc/$1/task/*/children 2>/dev/null); do
+	test "$(sed -n "s/^TracerPid:[[:space:]]*//p" /proc/$c/status 2>/dev/null)" = "$2" && echo $c; done; }
+# Field 52 of /proc/PID/stat: the exit status a zombie leaves for its parent's wait.
+exit_code () { local st; st=$(cat /proc/$1/stat) && st=${st##*) } && set -- $st && echo ${50}; }
+is_zombie () { test "$(proc_state $1)" = Z; }
+
+test_expect_success 'the clone returns into our stub; detaching unmaps it, the mappings are as before' '
+	fixture_start fx-sigchld "$TRASH/m.json" && mpid_=$FIXTURE_PID &&
+	cat /proc/$mpid_/maps >before &&
+	"$MLYZE" attach $mpid_ --json -e heap -e info >out 2>err && test_must_be_empty err &&
+	result info | jq -e ".pause.last.forked" &&
+	cat /proc/$mpid_/maps >after && test_cmp before after
+'
+
+# gdb stops mlyze in arm_twin: the clone has returned and the twin sits in its first stop, traced
+# without PTRACE_O_EXITKILL; then mlyze dies. The kernel detaches the process and the twin: the
+# process must go on as before (the injecting thread left in an event stop, not in the single
+# step'"'"'s SIGTRAP, which the kernel would deliver), and the twin must run nothing of the
+# process'"'"'s: it resumes in our stub, after the clone'"'"'s syscall, at exit_group(0).
+test_expect_success GDB 'SIGKILL of mlyze before the twin is armed: the twin exits 0 at once, the process runs on' '
+	fixture_start fx-sigchld "$TRASH/w.json" && wpid=$FIXTURE_PID &&
+	gdb -q -batch -ex "break arm_twin" -ex run -ex "info inferiors" -ex kill \
+		--args "$MLYZE" --no-trace attach $wpid -e heap >gdb.out 2>&1 </dev/null &&
+	grep -q "^Breakpoint 1, .*arm_twin" gdb.out &&
+	twin=$(cat /proc/$wpid/task/*/children) && test -n "$twin" &&
+	{ test_poll_ 1 is_zombie $twin || { cat /proc/$twin/status; false; }; } &&
+	test "$(exit_code $twin)" = 0 &&
+	test_path_is_sleeping $wpid &&
+	fresh_truth "$TRASH/w.json" $wpid && jq -e ".sigchld == 1 and .reaped == [.own_child]" w.json &&
+	fixture_stop $wpid
+'
+
+# The twin'"'"'s exit event stop (PTRACE_O_TRACEEXIT) keeps its memory until mlyze lets it die, so a
+# SIGKILL from outside costs no figure; its events are its own, never the process'"'"'s.
+test_expect_success 'twins killed from outside during leaks: the same figures each time, nothing left behind' '
+	fixture_start fx-sigchld "$TRASH/k.json" big && kpid=$FIXTURE_PID &&
+	set -- && for i in $(seq 8); do set -- "$@" -e leaks; done &&
+	{ "$MLYZE" --no-trace attach $kpid --json "$@" >out 2>err & } && m=$! &&
+	killed=0 last= &&
+	while kill -0 $m 2>/dev/null; do
+		tw=$(twin_of $kpid $m) &&
+		if test -n "$tw" && test "$tw" != "$last"; then
+			kill -KILL $tw && killed=$((killed + 1)) && last=$tw
+		fi
+		sleep 0.005
+	done &&
+	wait $m && test_must_be_empty err && test $killed -ge 4 &&
+	test $(result leaks | jq -c "del(.graph_stopped_ms, .graph, .typing_ms)" | sort -u | wc -l) = 1 &&
+	result leaks | head -n 1 | jq -e ".reachable.blocks == 2000000 + 20 + 30 + 2 + 1" &&
+	test -z "$(cat /proc/$kpid/task/*/children)" &&
+	test_path_is_sleeping $kpid &&
+	fresh_truth "$TRASH/k.json" $kpid && jq -e ".sigchld == 1 and .reaped == [.own_child]" k.json
+'
+
 test_done
