@@ -205,13 +205,17 @@ static int undo_twin(void *arg)
 	return reap_zombie(t, tw, pid, tid, NULL);
 }
 
+/*
+ * The twin is read through /proc/TWIN/mem, not process_vm_readv: that pins
+ * the pages it reads (FOLL_PIN), and pinning a copy-on-write shared anonymous
+ * page, even to read it, makes the kernel unshare it first (gup_must_unshare()
+ * in mm/internal.h): every page read would be copied into the twin, which
+ * would end up holding the whole heap a second time. /proc/PID/mem takes a
+ * plain reference (get_user_pages_remote() without FOLL_PIN): nothing copied.
+ */
 static ssize_t twin_read(struct target *t, uint64_t addr, void *buf, size_t len)
 {
 	struct twin *tw = twin_of(t);
-	struct iovec local = { buf, len }, remote = { (void *)addr, len };
-	ssize_t n = process_vm_readv(tw->pid, &local, 1, &remote, 1, 0);
-	if (n >= 0 || (errno != EPERM && errno != ENOSYS))
-		return n;
 	if (tw->memfd < 0) {
 		char path[64];
 		snprintf(path, sizeof(path), "/proc/%d/mem", tw->pid);
@@ -229,9 +233,6 @@ static ssize_t twin_read_pair(struct target *t, void *buf, size_t len, uint64_t 
 
 static ssize_t twin_readv(struct target *t, const struct iovec *local, const struct iovec *remote, size_t n)
 {
-	ssize_t r = process_vm_readv(twin_of(t)->pid, local, n, remote, n, 0);
-	if (r >= 0 || (errno != EPERM && errno != ENOSYS))
-		return r;
 	return target_by_pairs(t, local, remote, n, twin_read_pair);
 }
 
