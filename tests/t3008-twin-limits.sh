@@ -174,4 +174,15 @@ test_expect_success 'twins killed from outside during leaks: the same figures ea
 	fresh_truth "$TRASH/k.json" $kpid && jq -e ".sigchld == 1 and .reaped == [.own_child]" k.json
 '
 
+# Reading a copy-on-write page with process_vm_readv pins it, and the kernel unshares a page before
+# pinning it: the twin would hold every page read alone, the whole heap (64 MiB here) again.
+test_expect_success 'leaks on a twin copies nothing: the twin holds a few pages alone, as the idle process wrote none' '
+	"$MLYZE" --no-trace attach $kpid --json -e leaks -e info >out 2>err && test_must_be_empty err &&
+	result leaks | jq -e ".reachable.blocks == 2000000 + 20 + 30 + 2 + 1" &&
+	result info | jq -e ".pause.last.forked and .pause.last.twin_only_bytes < 1048576" &&
+	result info | jq -e ".pause.last.stop_parts | .threads_ms + .drain_ms + .clone_ms + .twin_ms + .resume_ms + .reap_ms" >sum &&
+	result info | jq -e "(.pause.last.stopped_ms - $(cat sum)) | fabs < 0.5" &&
+	fixture_stop $kpid
+'
+
 test_done

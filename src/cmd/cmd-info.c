@@ -87,6 +87,17 @@ struct jv *pause_jv(struct session *s)
 		jv_set(l, "stopped_ms", jv_double(p->stopped_ms));
 		jv_set(l, "seconds_ago", jv_double((mono_ms() - p->at) / 1000));
 		jv_set(l, "twin_only_bytes", p->forked && p->twin_only >= 0 ? jv_int(p->twin_only) : jv_null());
+		if (p->forked) {
+			struct jv *w = jv_set(l, "stop_parts", jv_object());
+			jv_set(w, "threads_ms", jv_double(p->parts.threads));
+			jv_set(w, "drain_ms", jv_double(p->parts.drain));
+			jv_set(w, "clone_ms", jv_double(p->parts.clone));
+			jv_set(w, "twin_ms", jv_double(p->parts.twin));
+			jv_set(w, "resume_ms", jv_double(p->parts.resume));
+			jv_set(w, "reap_ms", jv_double(p->parts.reap));
+		} else {
+			jv_set(l, "stop_parts", jv_null());
+		}
 	} else {
 		jv_set(o, "last", jv_null());
 	}

@@ -58,13 +58,14 @@ struct twin {
 	struct twin_regs *regs;        /* every thread's registers at the fork */
 	size_t nregs, alloc;
 	int cleanup_id;
-	int memfd;         /* /proc/TWIN/mem, when process_vm_readv is refused */
+	int memfd;         /* /proc/TWIN/mem, which reads it */
 	uint64_t insn;     /* a `syscall` instruction in the process's code */
 	unsigned insn_gen; /* the address space insn was found in */
 	uint64_t stub;     /* our page in the process: the clone's syscall, then exit_group(0); 0 if none */
 	unsigned stub_gen; /* the address space stub was mapped in */
 	int stub_cleanup;  /* its munmap in the cleanup registry */
 	bool reading;      /* the target's ops are the twin's: it stands for the process */
+	double clone_ms;   /* how long the last clone's injection took */
 	bool died;         /* the event loop reaped it (its death event came to a wait for any child) */
 	bool has_ev;       /* ...or took its first stop, kept in ev for wait_twin */
 	struct pt_event ev;
@@ -357,6 +358,11 @@ bool target_twin_active(const struct target *t)
 	return t && t->twin && t->twin->pid && t->twin->reading;
 }
 
+double target_twin_clone_ms(const struct target *t)
+{
+	return t && t->twin ? t->twin->clone_ms : 0;
+}
+
 pid_t target_twin_pid(const struct target *t)
 {
 	return target_twin_active(t) ? t->twin->pid : 0;
@@ -537,8 +543,10 @@ int target_twin_start(struct target *t, struct mlz_err *err)
 		return -1;
 	long args[6] = { TWIN_CLONE_FLAGS, 0, 0, 0, 0, 0 }, ret;
 	uint64_t at = map_stub(t, tw, tid) == 0 ? tw->stub : tw->insn;
+	double c0 = mono_ms();
 	if (target_inject_syscall(t, tid, at, SYS_clone, args, &ret, err) < 0)
 		return -1;
+	tw->clone_ms = mono_ms() - c0;
 	if (ret < 0)
 		return clone_refused(t, (int)-ret, err);
 	tw->pid = (pid_t)ret;
