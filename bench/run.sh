@@ -4,6 +4,7 @@
 # live block, and the workloads of ../shared/bench run under it. Not part of `make check`.
 #
 # usage: bench/run.sh [--quick]   (--quick: smaller runs, and no 8 x 1M stress)
+#        BENCH_ONLY=twin bench/run.sh [--quick]   (only the copy-on-write twin's figures)
 #        SOAK_SECONDS=N bench/run.sh   (the soak's length: 600 s, 60 with --quick)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,6 +43,85 @@ attach_run () {
 	wait $pid || true
 }
 stat () { jq -r "select(.command == \"stats\") | .result.$1" "$work/mlyze.json"; }
+
+# bench_twin: `set pause fork` against `set pause stop` on bigheap at two sizes, where the fork's
+# stop goes, and the memory a twin costs while the process keeps writing. BENCH_ONLY=twin runs it
+# alone.
+bench_twin () {
+echo "== pause fork against pause stop: how long the process is stopped, bigheap at two sizes"
+# The same commands with each pause mode, on the same heap; fork reads a copy-on-write twin while
+# the process runs, so its stop should not grow with the heap beyond the fork's page-table copy.
+# info after each command says where a forked stop went (pause.last.stop_parts).
+pause_sizes="$((n_big / 10)) $n_big"
+printf '%-12s %-6s %10s %10s %10s %10s\n' blocks pause heap snapshot leaks dump
+: >"$work/parts.txt"
+for n in $pause_sizes; do
+	rm -f "$work/pb.txt"
+	"$b/bigheap" -n $n -o "$work/pb.txt" >/dev/null 2>&1 &
+	ppid=$!
+	for _ in $(seq 1200); do [ -s "$work/pb.txt" ] && break; sleep 0.1; done
+	for mode in fork stop; do
+		"$mlyze" attach $ppid --json -e "set pause $mode" -e heap -e info -e "snapshot s" -e info -e leaks -e info \
+			-e "dump $work/pb.core" -e info >"$work/pb.json" 2>"$work/pb.err"
+		rm -f "$work/pb.core"
+		pb () { jq -r "select(.command == \"$1\") | .result | $2" "$work/pb.json" | head -n1; }
+		printf '%-12s %-6s %7.1f ms %7.1f ms %7.1f ms %7.1f ms\n' $n $mode "$(pb heap .stopped_ms)" \
+			"$(pb 'snapshot s' .stopped_ms)" "$(pb leaks .graph_stopped_ms)" "$(pb "dump $work/pb.core" .stopped_ms)"
+		[ "$(pb info .pause.last.forked)" = "$([ $mode = fork ] && echo true || echo false)" ] ||
+			echo "  (pause $mode: $(pb info .pause.no_fork))"
+		if [ $mode = fork ]; then jq -r --arg n $n 'select(.command == "info") | .result.pause.last | select(.forked) |
+			.stop_parts as $p | "\($n) \(.stopped_ms) \($p.clone_ms) \($p.threads_ms) \($p.drain_ms) \($p.twin_ms) \($p.resume_ms) \($p.reap_ms)"' \
+			"$work/pb.json" | paste - <(printf '%s\n' heap snapshot leaks dump) >>"$work/parts.txt"; fi
+	done
+	kill $ppid 2>/dev/null || true
+	wait $ppid 2>/dev/null || true
+done
+echo "   where each forked stop went (ms): the clone is the kernel's copy of the page tables"
+printf '%-12s %-9s %8s %8s %8s %8s %8s %8s %8s %7s\n' blocks command stopped clone threads drain twin resume reap clone%
+awk '{ printf "%-12s %-9s %8.1f %8.1f %8.2f %8.2f %8.2f %8.2f %8.2f %6.0f%%\n", $1, $9, $2, $3, $4, $5, $6, $7, $8, 100 * $3 / $2 }' \
+	"$work/parts.txt"
+
+echo "== the twin's memory: bigheap -r 10000 keeps writing (steady's requests) while leaks reads a twin"
+# The process's VmRSS sampled every 10 ms while leaks runs: copy-on-write gives the writer a new
+# page and leaves the old one to the twin, so the process's RSS should not grow; what the machine
+# pays is the twin's own pages, which info reports (twin_only_bytes, at the twin's end: its most).
+printf '%-12s %10s %14s %14s %12s %16s %10s\n' blocks heap "rss before" "rss max" "rss after" "twin alone" "leaks"
+for n in $pause_sizes; do
+	rm -f "$work/rs.txt"
+	"$b/bigheap" -n $n -r 10000 -o "$work/rs.txt" >/dev/null 2>&1 &
+	rpid=$!
+	for _ in $(seq 1200); do [ -s "$work/rs.txt" ] && break; sleep 0.1; done
+	sleep 1
+	rss_kib () { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+	heap=$(sed -n 's/.*arena=\([0-9]*\) .*hblkhd=\([0-9]*\) .*/\1 \2/p' "$work/rs.txt" | awk '{ print $1 + $2 }')
+	before=$(rss_kib $rpid) max=0
+	t0=$(date +%s%N)
+	"$mlyze" attach $rpid --json -e leaks -e info >"$work/rs.json" 2>"$work/rs.err" &
+	mpid=$!
+	while kill -0 $mpid 2>/dev/null; do
+		r=$(rss_kib $rpid)
+		[ "$r" -gt "$max" ] && max=$r
+		sleep 0.01
+	done
+	wait $mpid || true
+	t1=$(date +%s%N)
+	after=$(rss_kib $rpid)
+	alone=$(jq -r 'select(.command == "info") | .result.pause.last.twin_only_bytes // 0' "$work/rs.json")
+	awk -v n=$n -v h=$heap -v b=$before -v m=$max -v a=$after -v t=$alone -v ms=$(( (t1 - t0) / 1000000 )) 'BEGIN {
+		mib = 1048576
+		printf "%-12s %6.0f MiB %10.1f MiB %10.1f MiB %8.1f MiB %7.1f MiB %4.2f%% %7d ms\n", n, h / mib, b / 1024,
+			m / 1024, a / 1024, t / mib, 100 * t / h, ms
+		printf "%-12s extra RSS of the process during leaks: %+.1f MiB (%+.3f%% of the heap)\n", "", (m - b) / 1024,
+			100 * (m - b) * 1024 / h }'
+	kill $rpid 2>/dev/null || true
+	wait $rpid 2>/dev/null || true
+done
+}
+
+if [ "${BENCH_ONLY:-}" = twin ]; then
+	bench_twin
+	exit 0
+fi
 
 echo "== the physical limit: one int3 round trip, displaced instruction run out of line (ptlimits)"
 bare_same=$("$b/ptlimits" -m oool -c same -n 200000 | kv us_per_call)
@@ -250,29 +330,7 @@ line "core: walk + graph" "$(bhc leaks '.graph_stopped_ms | round') ms"
 line "core: mlyze's maximum RSS per block" "$(jq -n --argjson kib "$(cat "$work/bhc.rss")" --argjson n "$(bhc leaks .blocks)" '$kib * 1024 / $n * 100 | round / 100') bytes"
 line "core: path to the block 1000 deep" "$(bhc "path $deep" '"\(.ms * 10 | round / 10) ms, \(.chain | length) steps"')"
 
-echo "== pause fork against pause stop: how long the process is stopped, bigheap at two sizes"
-# The same commands with each pause mode, on the same heap; fork reads a copy-on-write twin while
-# the process runs, so its stop should not grow with the heap beyond the fork's page-table copy.
-pause_sizes="$((n_big / 10)) $n_big"
-printf '%-12s %-6s %10s %10s %10s %10s\n' blocks pause heap snapshot leaks dump
-for n in $pause_sizes; do
-	rm -f "$work/pb.txt"
-	"$b/bigheap" -n $n -o "$work/pb.txt" >/dev/null 2>&1 &
-	ppid=$!
-	for _ in $(seq 1200); do [ -s "$work/pb.txt" ] && break; sleep 0.1; done
-	for mode in fork stop; do
-		"$mlyze" attach $ppid --json -e "set pause $mode" -e heap -e "snapshot s" -e leaks \
-			-e "dump $work/pb.core" -e info >"$work/pb.json" 2>"$work/pb.err"
-		rm -f "$work/pb.core"
-		pb () { jq -r "select(.command == \"$1\") | .result | $2" "$work/pb.json" | head -n1; }
-		printf '%-12s %-6s %7.1f ms %7.1f ms %7.1f ms %7.1f ms\n' $n $mode "$(pb heap .stopped_ms)" \
-			"$(pb 'snapshot s' .stopped_ms)" "$(pb leaks .graph_stopped_ms)" "$(pb "dump $work/pb.core" .stopped_ms)"
-		[ "$(pb info .pause.last.forked)" = "$([ $mode = fork ] && echo true || echo false)" ] ||
-			echo "  (pause $mode: $(pb info .pause.no_fork))"
-	done
-	kill $ppid 2>/dev/null || true
-	wait $ppid 2>/dev/null || true
-done
+bench_twin
 echo "== typedheap -n $n_typed: a list of typed structs and their names, every block typed through DWARF"
 "$b/typedheap" -n $n_typed -o "$work/th.txt" >/dev/null 2>&1 &
 tpid=$!

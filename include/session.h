@@ -28,12 +28,23 @@ enum session_mode { MODE_ATTACH, MODE_RUN, MODE_CORE, MODE_OPEN /* saved snapsho
 enum pause_mode { PAUSE_FORK, PAUSE_STOP };
 
 /* The last pause of the process, for `info` and `stats`. */
+/* Where a forked pause's stop went, in ms: the parts add up to its stopped_ms. */
+struct pause_parts {
+	double threads; /* stopping every thread */
+	double drain;   /* symbols refreshed, the traced events drained */
+	double clone;   /* the injected clone: the kernel's copy of the page tables, and its ptrace calls */
+	double twin;    /* the rest of making the twin: checks, registers, its first stop, arming it */
+	double resume;  /* resuming every thread */
+	double reap;    /* the second stop: the twin's zombie reaped */
+};
+
 struct pause_record {
 	bool taken;        /* there was one */
 	bool forked;       /* the analysis read a twin while the process ran */
 	double stopped_ms; /* how long the process was stopped for it (the fork, and the twin's reaping) */
 	double at;         /* when it began (monotonic ms) */
 	int64_t twin_only; /* forked: the bytes the twin held alone at its end, what it cost (-1 unknown) */
+	struct pause_parts parts; /* forked: where stopped_ms went */
 };
 
 struct session {
@@ -62,6 +73,7 @@ struct session {
 	enum pause_mode pause_mode; /* `set pause` */
 	bool twin;               /* the outermost pause reads a twin; the process runs */
 	double twin_stop_ms;     /* how long the process was stopped to fork that twin */
+	struct pause_parts parts; /* the outermost pause's, so far */
 	struct pause_record last_pause;
 	char no_fork[512];       /* why the last pause in fork mode stopped the process instead, "" when it forked */
 	bool json;             /* --json given on the command line */

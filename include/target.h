@@ -339,6 +339,8 @@ int target_twin_start(struct target *t, struct mlz_err *err);
  */
 int target_twin_end(struct target *t, double *stopped_ms, int64_t *alone, struct mlz_err *err);
 bool target_twin_active(const struct target *t);
+/* How long the last twin's injected clone took (ms): the kernel's copy of the page tables, mostly. */
+double target_twin_clone_ms(const struct target *t);
 /* The twin's pid while there is one, else 0. */
 pid_t target_twin_pid(const struct target *t);
 

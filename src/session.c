@@ -292,6 +292,7 @@ int session_pause(struct session *s, struct mlz_err *err)
 	double t0 = mono_ms();
 	if (target_stop(s->target, err) < 0)
 		return -1;
+	double t1 = mono_ms();
 	if (!session_sym(s, err)) {
 		struct mlz_err ignored;
 		target_resume(s->target, &ignored);
@@ -300,6 +301,7 @@ int session_pause(struct session *s, struct mlz_err *err)
 	liveset_sync(&s->live); /* results still held by the source are blocks too */
 	s->paused = 1;
 	s->pause_t0 = t0;
+	s->parts = (struct pause_parts){ .threads = t1 - t0, .drain = mono_ms() - t1 };
 	return 0;
 }
 
@@ -323,7 +325,9 @@ int session_pause_image(struct session *s, struct mlz_err *err)
 	if (s->pause_mode != PAUSE_FORK || !target_runs(s->target))
 		return 0; /* a core, a process held at its exit: nothing runs that a twin would let run */
 	struct mlz_err why = { 0 }, e2;
+	double t0 = mono_ms();
 	int r = target_twin_start(s->target, &why);
+	double t1 = mono_ms();
 	if (r > 0)
 		return 0; /* stopped by a signal: it would not run meanwhile anyway */
 	if (r < 0) {
@@ -345,6 +349,9 @@ int session_pause_image(struct session *s, struct mlz_err *err)
 	}
 	s->twin = true;
 	s->twin_stop_ms = mono_ms() - s->pause_t0;
+	s->parts.clone = target_twin_clone_ms(s->target);
+	s->parts.twin = t1 - t0 - s->parts.clone;
+	s->parts.resume = mono_ms() - t1;
 	return 0;
 }
 
@@ -363,6 +370,7 @@ int session_unpause(struct session *s, double *ms, struct mlz_err *err)
 		s->twin = false;
 		r = target_twin_end(s->target, &reap_ms, &alone, err);
 		stopped = s->twin_stop_ms + reap_ms;
+		s->parts.reap = reap_ms;
 	} else {
 		r = target_runs(s->target) ? target_resume(s->target, err) : 0;
 		stopped = mono_ms() - s->pause_t0;
@@ -370,7 +378,7 @@ int session_unpause(struct session *s, double *ms, struct mlz_err *err)
 	if (ms)
 		*ms = stopped;
 	if (target_is_process(s->target))
-		s->last_pause = (struct pause_record){ true, forked, stopped, s->pause_t0, alone };
+		s->last_pause = (struct pause_record){ true, forked, stopped, s->pause_t0, alone, s->parts };
 	return r;
 }
 

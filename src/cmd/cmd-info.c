@@ -87,6 +87,17 @@ struct jv *pause_jv(struct session *s)
 		jv_set(l, "stopped_ms", jv_double(p->stopped_ms));
 		jv_set(l, "seconds_ago", jv_double((mono_ms() - p->at) / 1000));
 		jv_set(l, "twin_only_bytes", p->forked && p->twin_only >= 0 ? jv_int(p->twin_only) : jv_null());
+		if (p->forked) {
+			struct jv *w = jv_set(l, "stop_parts", jv_object());
+			jv_set(w, "threads_ms", jv_double(p->parts.threads));
+			jv_set(w, "drain_ms", jv_double(p->parts.drain));
+			jv_set(w, "clone_ms", jv_double(p->parts.clone));
+			jv_set(w, "twin_ms", jv_double(p->parts.twin));
+			jv_set(w, "resume_ms", jv_double(p->parts.resume));
+			jv_set(w, "reap_ms", jv_double(p->parts.reap));
+		} else {
+			jv_set(l, "stop_parts", jv_null());
+		}
 	} else {
 		jv_set(o, "last", jv_null());
 	}
@@ -195,7 +206,9 @@ const struct cmd_entry cmd_info_entry = {
 		"thread count, its resident, proportional and swapped memory from /proc/PID/smaps_rollup, and "
 		"what mlyze has in place in it, and the pause setting with the last pause: whether the analysis "
 		"read a twin, how long the process was stopped for it and how much memory the twin held alone at "
-		"its end (the pages the process wrote or gave back meanwhile: what the twin cost; see 'set pause'). "
+		"its end (the pages the process wrote or gave back meanwhile: what the twin cost; see 'set pause'), "
+		"and in JSON where that stop went (stop_parts: stopping the threads, the drain, the clone, which is the "
+		"kernel's copy of the page tables, the rest of making the twin, the resume, the reaping). "
 		"Works after the process has ended. On a core file: the core, the "
 		"program's name and arguments, its threads and the signal that ended it. On a recording (mlyze open FILE): "
 		"what was recorded (program, start, duration, events, events lost, stacks, checkpoints, the peak), "

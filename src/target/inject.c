@@ -77,45 +77,57 @@ static void requeue_signal(struct target *t, pid_t tid, int sig)
 }
 
 /*
- * Put a thread that was in a group-stop (SIGSTOP from outside) and ran an
- * injected system call back into it. After the step it sits in a signal stop;
- * detaching would re-stop it, but mlyze may first resume it with LISTEN, which
- * only a group-stop takes. PTRACE_INTERRUPT then CONT: the kernel checks its
- * job-control trap before running any user code, and reports the group-stop
- * again, as the process is still stopped (nothing of the stop is consumed, so
- * its parent hears nothing new). If SIGCONT came meanwhile, the thread reports
- * an ordinary stop of ours instead, and is resumed as one.
+ * Leave a thread that ran an injected call in an event stop, not the signal
+ * stop the call ended in (the SIGTRAP of the single-step, the SIGSEGV at rip
+ * 0): should mlyze die then, the kernel resumes a thread from a signal stop
+ * with that signal, which would kill the process, and from an event stop with
+ * none. PTRACE_INTERRUPT then CONT: the kernel checks the trap before running
+ * any user code and reports PTRACE_EVENT_STOP. A thread that was in a
+ * group-stop (SIGSTOP from outside) reports the group-stop again instead, as
+ * the process is still stopped (nothing of the stop is consumed, so its parent
+ * hears nothing new), and mlyze may resume it with LISTEN, which only a
+ * group-stop takes; if SIGCONT came meanwhile, it reports an ordinary stop of
+ * ours, and is resumed as one. A signal that comes first is kept for the
+ * thread's resume (sent again once it stops, for a group-stopped one: it
+ * waits for SIGCONT, as it would untraced).
  */
-static int regroup(struct target *t, struct thread *th, struct mlz_err *err)
+static int park(struct target *t, pid_t tid, struct mlz_err *err)
 {
-	if (pt_interrupt(th->tid, err) < 0 || pt_cont(th->tid, 0, err) < 0)
+	struct thread *th = target_find_thread(t, tid);
+	bool group_stop = th && th->group_stop;
+	int held[8], nheld = 0, r = -1;
+	if (pt_interrupt(tid, err) < 0 || pt_cont(tid, 0, err) < 0)
 		return -1;
 	for (int tries = 0; tries < 100; tries++) {
 		struct pt_event ev;
-		if (pt_wait(th->tid, 0, &ev, err) != 1)
-			return -1;
-		switch (ev.kind) {
-		case PT_EXITED:
-		case PT_KILLED:
+		if (pt_wait(tid, 0, &ev, err) != 1)
+			break;
+		if (ev.kind == PT_EXITED || ev.kind == PT_KILLED) {
 			live_handle_event(t, &ev, true);
 			return target_gone_error(t, err);
-		case PT_GROUP_STOP:
-			th->group_stop = true;
-			return 0;
-		case PT_INTERRUPT:
-			th->group_stop = false;
-			return 0;
-		case PT_SIGNAL:
-			/* Sent to a stopped process, it waits for SIGCONT, as it would untraced. */
-			requeue_signal(t, th->tid, ev.sig);
-			break;
-		default:
+		}
+		if (ev.kind == PT_GROUP_STOP || ev.kind == PT_INTERRUPT) {
+			if (th)
+				th->group_stop = ev.kind == PT_GROUP_STOP;
+			r = 0;
 			break;
 		}
-		if (pt_cont(th->tid, 0, err) < 0)
-			return -1;
+		if (ev.kind == PT_SIGNAL) {
+			if (th && !group_stop && !th->pending_sig)
+				th->pending_sig = ev.sig;
+			else if (nheld < (int)(sizeof(held) / sizeof(held[0])))
+				held[nheld++] = ev.sig;
+			else
+				requeue_signal(t, tid, ev.sig);
+		}
+		if (pt_cont(tid, 0, err) < 0)
+			break;
 	}
-	return mlz_error(err, "thread %d does not return to its group-stop", th->tid);
+	for (int k = 0; k < nheld; k++)
+		requeue_signal(t, tid, held[k]);
+	if (r < 0 && err && err->kind == MLZ_E_NONE)
+		mlz_error(err, "thread %d does not return to a stop of mlyze's", tid);
+	return r;
 }
 
 int target_inject_syscall(struct target *t, pid_t tid, uint64_t insn, long nr, const long args[6], long *ret,
@@ -175,12 +187,10 @@ int target_inject_syscall(struct target *t, pid_t tid, uint64_t insn, long nr, c
 		return -1;
 	if (r < 0 && err->kind == MLZ_E_NONE)
 		mlz_error(err, "cannot run system call %ld in thread %d", nr, tid);
-	if (group_stop) {
-		for (int k = 0; k < nheld; k++)
-			requeue_signal(t, tid, held[k]);
-		if (regroup(t, th, r < 0 ? &e : err) < 0)
-			return -1;
-	}
+	for (int k = 0; k < nheld; k++)
+		requeue_signal(t, tid, held[k]);
+	if (park(t, tid, r < 0 ? &e : err) < 0)
+		return -1;
 	return r;
 }
 
@@ -279,6 +289,8 @@ int target_inject_call(struct target *t, pid_t tid, uint64_t func, const long ar
 	}
 	struct mlz_err e;
 	if (inject_end(t, in, r < 0 ? &e : err) < 0)
+		r = -1;
+	if (park(t, tid, r < 0 ? &e : err) < 0)
 		r = -1;
 	/* Pending again, for the thread to get as it resumes. */
 	for (size_t k = 0; k < nrequeue; k++)

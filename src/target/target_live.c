@@ -298,6 +298,8 @@ static int serve_trap(struct target *t, struct thread **th)
 void live_handle_event(struct target *t, const struct pt_event *ev, bool stopping)
 {
 	int hold = 0; /* 2: a trap whose handler wants the thread kept stopped */
+	if (target_twin_claim(t, ev))
+		return; /* the twin is neither a thread nor a fork child of the process */
 	struct thread *th = target_find_thread(t, ev->tid);
 	t->nevents++;
 
@@ -738,8 +740,10 @@ static void live_emergency_detach(struct target *t)
 		int r;
 		while ((r = pt_wait(-1, WNOHANG, &ev, NULL)) == 1) {
 			struct thread *th = target_find_thread(t, ev.tid);
-			if (!th)
+			if (!th) {
+				target_twin_claim(t, &ev); /* the twin's death or exit stop, for its undo */
 				continue;
+			}
 			if (ev.kind == PT_EXITED || ev.kind == PT_KILLED) {
 				th->stopped = true; /* nothing left to detach */
 				th->tid = -1;

@@ -59,6 +59,12 @@ void live_handle_event(struct target *t, const struct pt_event *ev, bool stoppin
  */
 int seccomp_check_syscall(struct target *t, pid_t tid, long nr, const long args[6], uint64_t ip, struct mlz_err *err);
 int seccomp_check_calls(struct target *t, pid_t tid, const struct syscall_spec *calls, size_t n, struct mlz_err *err);
+/*
+ * Whether ev, taken by a wait for any child, is the twin's (twin.c): then it
+ * is kept for the twin's own waits and must not be handled as the process's.
+ * No allocation: the crash handler's wait loop asks too.
+ */
+bool target_twin_claim(struct target *t, const struct pt_event *ev);
 /* Kill the twin if one is left, and free what it kept (the target is freed). */
 void target_twin_free(struct target *t);
 /* Forget the filters read (the target is freed). */

@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,9 +37,14 @@
 #include "target_ops.h"
 #include "xalloc.h"
 
-/* How long the twin may take to report its first stop, and its death (tearing down a big heap's page tables). */
+/*
+ * How long the twin may take to report its first stop, and its death after
+ * SIGKILL (tearing down its copy of the page tables: about 0.1 s per GiB of
+ * heap here). A twin that takes longer is left registered, SIGKILLed, and
+ * waited for again at the next analysis or at detach: mlyze never waits long.
+ */
 #define TWIN_WAIT_MS 2000
-#define TWIN_DEATH_MS 10000
+#define TWIN_DEATH_MS 2000
 
 struct twin_regs {
 	pid_t tid;
@@ -52,9 +58,17 @@ struct twin {
 	struct twin_regs *regs;        /* every thread's registers at the fork */
 	size_t nregs, alloc;
 	int cleanup_id;
-	int memfd;         /* /proc/TWIN/mem, when process_vm_readv is refused */
+	int memfd;         /* /proc/TWIN/mem, which reads it */
 	uint64_t insn;     /* a `syscall` instruction in the process's code */
 	unsigned insn_gen; /* the address space insn was found in */
+	uint64_t stub;     /* our page in the process: the clone's syscall, then exit_group(0); 0 if none */
+	unsigned stub_gen; /* the address space stub was mapped in */
+	int stub_cleanup;  /* its munmap in the cleanup registry */
+	bool reading;      /* the target's ops are the twin's: it stands for the process */
+	double clone_ms;   /* how long the last clone's injection took */
+	bool died;         /* the event loop reaped it (its death event came to a wait for any child) */
+	bool has_ev;       /* ...or took its first stop, kept in ev for wait_twin */
+	struct pt_event ev;
 };
 
 static struct twin *twin_of(struct target *t)
@@ -62,10 +76,39 @@ static struct twin *twin_of(struct target *t)
 	return t->twin;
 }
 
-/* Wait up to ms for an event of the twin; 1 with *ev, 0 on time out, -1 on error. */
-static int wait_twin(pid_t pid, struct pt_event *ev, double ms)
+/*
+ * A wait for any child (the live event loop's) took an event of the twin:
+ * keep it for the twin's own waits, so the twin is never taken for a thread
+ * or a fork child of the process. Returns whether ev was the twin's.
+ */
+bool target_twin_claim(struct target *t, const struct pt_event *ev)
 {
+	struct twin *tw = t->twin;
+	if (!tw || !tw->pid || ev->tid != tw->pid)
+		return false;
+	if (ev->kind == PT_EXITED || ev->kind == PT_KILLED) {
+		tw->died = true;
+	} else {
+		tw->ev = *ev;
+		tw->has_ev = true;
+	}
+	return true;
+}
+
+/* Wait up to ms for an event of the twin; 1 with *ev, 0 on time out, -1 on error. */
+static int wait_twin(struct twin *tw, struct pt_event *ev, double ms)
+{
+	pid_t pid = tw->pid;
 	double t0 = mono_ms();
+	if (tw->died) {
+		*ev = (struct pt_event){ .tid = pid, .kind = PT_KILLED, .sig = SIGKILL };
+		return 1;
+	}
+	if (tw->has_ev) {
+		*ev = tw->ev;
+		tw->has_ev = false;
+		return 1;
+	}
 	for (;;) {
 		struct mlz_err e;
 		int r = pt_wait(pid, WNOHANG, ev, &e);
@@ -80,25 +123,30 @@ static int wait_twin(pid_t pid, struct pt_event *ev, double ms)
 
 /*
  * Kill the twin and reap it as its tracer: it becomes a zombie of the
- * process. Only system calls and bounded waits, so the crash handler's
- * cleanup may use it. Returns 0 when the twin is gone.
+ * process. Only system calls and waits bounded by TWIN_DEATH_MS in all, so
+ * the crash handler's cleanup may use it. Returns 0 when the twin is gone,
+ * -1 when it is not dead yet (SIGKILLed all the same: the caller keeps it
+ * registered and tries again later).
  */
 static int kill_twin(struct twin *tw)
 {
 	if (!tw->pid)
 		return 0;
 	kill(tw->pid, SIGKILL);
-	for (int k = 0; k < 100; k++) {
+	double t0 = mono_ms();
+	for (;;) {
 		struct pt_event ev;
-		int r = wait_twin(tw->pid, &ev, TWIN_DEATH_MS);
+		double left = TWIN_DEATH_MS - (mono_ms() - t0);
+		int r = left > 0 ? wait_twin(tw, &ev, left) : 0;
 		if (r < 0)
 			break; /* ECHILD: reaped already (someone's waitpid(-1, __WALL)) */
 		if (r == 0)
 			return -1;
 		if (ev.kind == PT_EXITED || ev.kind == PT_KILLED)
 			break;
-		pt_cont(tw->pid, 0, NULL); /* an exit event stop: on to its death */
+		pt_cont(tw->pid, 0, NULL); /* an exit event stop (PTRACE_O_TRACEEXIT): on to its death */
 	}
+	tw->died = tw->has_ev = false;
 	if (tw->memfd >= 0)
 		close(tw->memfd);
 	tw->memfd = -1;
@@ -144,10 +192,11 @@ static int undo_twin(void *arg)
 	struct twin *tw = arg;
 	struct target *t = tw->t;
 	pid_t pid = tw->pid;
-	if (t->twin == tw && t->ops != tw->base)
+	if (t->twin == tw && tw->reading)
 		t->ops = tw->base;
+	tw->reading = false;
 	if (kill_twin(tw) < 0)
-		return -1;
+		return -1; /* SIGKILLed, dying: target_twin_free() tries once more */
 	tw->pid = 0;
 	tw->cleanup_id = -1;
 	pid_t tid = target_stopped_thread(t);
@@ -157,13 +206,17 @@ static int undo_twin(void *arg)
 	return reap_zombie(t, tw, pid, tid, NULL);
 }
 
+/*
+ * The twin is read through /proc/TWIN/mem, not process_vm_readv: that pins
+ * the pages it reads (FOLL_PIN), and pinning a copy-on-write shared anonymous
+ * page, even to read it, makes the kernel unshare it first (gup_must_unshare()
+ * in mm/internal.h): every page read would be copied into the twin, which
+ * would end up holding the whole heap a second time. /proc/PID/mem takes a
+ * plain reference (get_user_pages_remote() without FOLL_PIN): nothing copied.
+ */
 static ssize_t twin_read(struct target *t, uint64_t addr, void *buf, size_t len)
 {
 	struct twin *tw = twin_of(t);
-	struct iovec local = { buf, len }, remote = { (void *)addr, len };
-	ssize_t n = process_vm_readv(tw->pid, &local, 1, &remote, 1, 0);
-	if (n >= 0 || (errno != EPERM && errno != ENOSYS))
-		return n;
 	if (tw->memfd < 0) {
 		char path[64];
 		snprintf(path, sizeof(path), "/proc/%d/mem", tw->pid);
@@ -181,9 +234,6 @@ static ssize_t twin_read_pair(struct target *t, void *buf, size_t len, uint64_t 
 
 static ssize_t twin_readv(struct target *t, const struct iovec *local, const struct iovec *remote, size_t n)
 {
-	ssize_t r = process_vm_readv(twin_of(t)->pid, local, n, remote, n, 0);
-	if (r >= 0 || (errno != EPERM && errno != ENOSYS))
-		return r;
 	return target_by_pairs(t, local, remote, n, twin_read_pair);
 }
 
@@ -305,7 +355,12 @@ static const struct target_ops target_twin_ops = {
 
 bool target_twin_active(const struct target *t)
 {
-	return t && t->twin && t->twin->pid;
+	return t && t->twin && t->twin->pid && t->twin->reading;
+}
+
+double target_twin_clone_ms(const struct target *t)
+{
+	return t && t->twin ? t->twin->clone_ms : 0;
 }
 
 pid_t target_twin_pid(const struct target *t)
@@ -362,6 +417,105 @@ static int arm_twin(struct twin *tw, struct mlz_err *err)
 	return pt_setregs(tw->pid, &regs, err);
 }
 
+/*
+ * The clone failed in the kernel: say what refused it, in the words of
+ * copy_process()'s failures a process can meet (`man 2 clone`).
+ */
+static int clone_refused(struct target *t, int errnum, struct mlz_err *err)
+{
+	switch (errnum) {
+	case EAGAIN: /* the pids controller's pids.max, or the real user's RLIMIT_NPROC */
+		return mlz_error(err, "a pids limit or RLIMIT_NPROC refused the fork of process %d", t->pid);
+	case ENOMEM: /* vm.overcommit_memory=2 counts the copy's writable private memory at once */
+		return mlz_error(err, "the kernel refused the memory to fork process %d (overcommit)", t->pid);
+	default:
+		return mlz_error_errno(err, errnum, "clone in process %d failed", t->pid);
+	}
+}
+
+/*
+ * The last twin did not die in time (target_twin_end): it was SIGKILLed and
+ * stays registered; now that the process is stopped, wait for it once more
+ * and take its zombie away. -1 if it still lives on.
+ */
+static int finish_last(struct target *t, struct twin *tw, pid_t tid, struct mlz_err *err)
+{
+	pid_t pid = tw->pid;
+	if (kill_twin(tw) < 0)
+		return mlz_error(err, "the twin %d of process %d from the last analysis is still dying", pid, t->pid);
+	tw->pid = 0;
+	if (tw->cleanup_id >= 0)
+		cleanup_forget(&t->cleanup, tw->cleanup_id);
+	tw->cleanup_id = -1;
+	struct mlz_err e2;
+	if (reap_zombie(t, tw, pid, tid, &e2) < 0)
+		strbuf_addf(&t->notices, "the twin %d of process %d is left a zombie: %s\n", pid, t->pid, e2.msg);
+	return 0;
+}
+
+/*
+ * Where the clone's syscall instruction is followed by exit_group(0): the
+ * twin resumes there, so if mlyze dies between the clone and the twin's
+ * first stop (before PTRACE_O_EXITKILL is set on it: the kernel detaches it
+ * and it runs), the twin exits before a single instruction of the process's
+ * own. The process is single-stepped through the first syscall only.
+ */
+static const uint8_t stub_code[] = {
+	0x0f, 0x05,                   /* syscall: the injected clone */
+	0xb8, 0xe7, 0x00, 0x00, 0x00, /* mov $231 (exit_group), %eax */
+	0x31, 0xff,                   /* xor %edi, %edi */
+	0x0f, 0x05,                   /* syscall */
+	0x0f, 0x0b,                   /* ud2: never reached */
+};
+#define STUB_SIZE 4096
+
+/* The cleanup registry's undo: unmap the stub page (every thread is stopped). */
+static int undo_stub(void *arg)
+{
+	struct twin *tw = arg;
+	struct target *t = tw->t;
+	uint64_t stub = tw->stub;
+	tw->stub = 0;
+	tw->stub_cleanup = -1;
+	pid_t tid = target_inject_thread(t);
+	if (!stub || tw->stub_gen != t->generation || tw->insn_gen != t->generation || !tid)
+		return 0; /* gone with the address space it was in */
+	long args[6] = { (long)stub, STUB_SIZE, 0, 0, 0, 0 }, ret;
+	if (target_inject_syscall(t, tid, tw->insn, SYS_munmap, args, &ret, NULL) < 0 || ret != 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Map the stub page into the process (once per address space). 0 when it is
+ * there; -1 when it cannot be (a seccomp filter refusing mmap, no memory):
+ * the clone then returns into the process's own syscall instruction.
+ */
+static int map_stub(struct target *t, struct twin *tw, pid_t tid)
+{
+	if (tw->stub && tw->stub_gen == t->generation)
+		return 0;
+	struct mlz_err e;
+	long args[6] = { 0, STUB_SIZE, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0 }, ret;
+	if (target_inject_syscall(t, tid, tw->insn, SYS_mmap, args, &ret, &e) < 0 || (ret < 0 && ret > -4096))
+		return -1;
+	tw->stub = (uint64_t)ret;
+	tw->stub_gen = t->generation;
+	/* Registered first, so it is undone after any twin's undo (which may inject through it). */
+	tw->stub_cleanup = cleanup_add_func(&t->cleanup, undo_stub, tw);
+	uint8_t page[STUB_SIZE];
+	memset(page, 0xcc, sizeof(page)); /* int3 past the stub */
+	memcpy(page, stub_code, sizeof(stub_code));
+	/* /proc/PID/mem writes a read+execute page for its tracer */
+	if (target_write(t, tw->stub, page, sizeof(page), &e) < 0) {
+		if (tw->stub_cleanup >= 0)
+			cleanup_forget(&t->cleanup, tw->stub_cleanup);
+		undo_stub(tw);
+		return -1;
+	}
+	return 0;
+}
+
 int target_twin_start(struct target *t, struct mlz_err *err)
 {
 	if (t->ops != &target_live_ops || t->state != TARGET_STOPPED)
@@ -375,7 +529,10 @@ int target_twin_start(struct target *t, struct mlz_err *err)
 		tw->t = t;
 		tw->memfd = -1;
 		tw->cleanup_id = -1;
+		tw->stub_cleanup = -1;
 	}
+	if (tw->pid && finish_last(t, tw, tid, err) < 0)
+		return -1;
 	if (!tw->insn || tw->insn_gen != t->generation) {
 		tw->insn = target_syscall_insn(t);
 		tw->insn_gen = t->generation;
@@ -385,38 +542,41 @@ int target_twin_start(struct target *t, struct mlz_err *err)
 	if (calls_allowed(t, tid, err) < 0 || save_regs(t, tw, err) < 0)
 		return -1;
 	long args[6] = { TWIN_CLONE_FLAGS, 0, 0, 0, 0, 0 }, ret;
-	if (target_inject_syscall(t, tid, tw->insn, SYS_clone, args, &ret, err) < 0)
+	uint64_t at = map_stub(t, tw, tid) == 0 ? tw->stub : tw->insn;
+	double c0 = mono_ms();
+	if (target_inject_syscall(t, tid, at, SYS_clone, args, &ret, err) < 0)
 		return -1;
+	tw->clone_ms = mono_ms() - c0;
 	if (ret < 0)
-		return mlz_error_errno(err, (int)-ret, "clone in process %d failed", t->pid);
+		return clone_refused(t, (int)-ret, err);
 	tw->pid = (pid_t)ret;
 	tw->base = t->ops;
 	/* Registered before anything else can fail: from here every exit path kills it. */
 	tw->cleanup_id = cleanup_add_func(&t->cleanup, undo_twin, tw);
 	struct pt_event ev;
-	int r = wait_twin(tw->pid, &ev, TWIN_WAIT_MS);
+	int r = wait_twin(tw, &ev, TWIN_WAIT_MS);
 	if (r != 1 || ev.kind == PT_EXITED || ev.kind == PT_KILLED) {
 		struct mlz_err e2;
-		if (r == 1)
-			tw->pid = 0; /* reaped by that wait; its zombie is the process's */
-		else
-			kill_twin(tw);
+		if (r != 1 && kill_twin(tw) < 0) /* SIGKILLed; stays registered, finished at the next start */
+			return mlz_error(err, "the twin %ld of process %d did not stop, nor die", ret, t->pid);
+		tw->died = false;
 		if (tw->cleanup_id >= 0)
 			cleanup_forget(&t->cleanup, tw->cleanup_id);
 		tw->cleanup_id = -1;
+		tw->pid = 0; /* reaped; its zombie is the process's */
 		if (reap_zombie(t, tw, (pid_t)ret, tid, &e2) < 0)
 			strbuf_addf(&t->notices, "the twin %ld of process %d is left a zombie: %s\n", ret, t->pid, e2.msg);
-		tw->pid = 0;
 		return mlz_error(err, "the twin %ld of process %d %s", ret, t->pid,
 				 r == 1 ? "died before its first stop" : "did not stop");
 	}
 	if (arm_twin(tw, err) < 0) {
 		int id = tw->cleanup_id;
-		undo_twin(tw); /* kills it and reaps its zombie */
-		cleanup_forget(&t->cleanup, id);
+		if (undo_twin(tw) == 0) /* kills it and reaps its zombie */
+			cleanup_forget(&t->cleanup, id);
 		return -1;
 	}
 	t->ops = &target_twin_ops;
+	tw->reading = true;
 	return 0;
 }
 
@@ -425,7 +585,7 @@ int target_twin_end(struct target *t, double *stopped_ms, int64_t *alone, struct
 	struct twin *tw = t->twin;
 	*stopped_ms = 0;
 	*alone = -1;
-	if (!tw || !tw->pid)
+	if (!tw || !tw->pid || !tw->reading)
 		return 0;
 	pid_t pid = tw->pid;
 	struct proc_mem m;
@@ -433,19 +593,25 @@ int target_twin_end(struct target *t, double *stopped_ms, int64_t *alone, struct
 	if (proc_memory(pid, &m, &ignored) == 0)
 		*alone = m.private_bytes; /* it ran nothing: right after the clone it shared every page */
 	t->ops = tw->base;
-	if (tw->cleanup_id >= 0)
-		cleanup_forget(&t->cleanup, tw->cleanup_id);
-	tw->cleanup_id = -1;
+	tw->reading = false;
 	/*
 	 * Killed while the process runs: its exit tears down a copy of every page
 	 * table, which takes as long as the heap is large. Only its zombie is
 	 * left for the short stop after (a waitpid(-1, __WALL) of the process's
-	 * own may take it first: then there is nothing left to do).
+	 * own may take it first: then there is nothing left to do). One that
+	 * does not die in time stays registered for the next start or the
+	 * detach: the analysis read it whole, so its figures stand.
 	 */
-	int r = kill_twin(tw);
+	if (kill_twin(tw) < 0) {
+		strbuf_addf(&t->notices, "the twin %d of process %d is still dying after %d ms: reaped later\n", pid,
+			    t->pid, TWIN_DEATH_MS);
+		return 0;
+	}
+	if (tw->cleanup_id >= 0)
+		cleanup_forget(&t->cleanup, tw->cleanup_id);
+	tw->cleanup_id = -1;
 	tw->pid = 0;
-	if (r < 0)
-		return mlz_error(err, "the twin %d of process %d does not die", pid, t->pid);
+	int r = 0;
 	if (t->state != TARGET_RUNNING && t->state != TARGET_STOPPED)
 		return 0; /* it ended meanwhile; its children went to another reaper */
 	double t0 = mono_ms();
