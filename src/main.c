@@ -560,7 +560,8 @@ int main(int argc, char **argv)
 		return s.output_errno ? output_failed(s.output_errno, code) : code;
 	}
 	install_crash_handlers(&s);
-	if (session_init(&s, &err) < 0) {
+	if (session_init(&s, &err) < 0 || (rec && session_catch_usr1(&s, &err) < 0)) {
+		/* record marks on SIGUSR1: caught before anyone is told the recording started */
 		print_err("", err.msg);
 		return EXIT_FATAL;
 	}

@@ -240,7 +240,7 @@ int recorder_run(struct recorder *rc, struct session *s, const struct record_opt
 	rc->ls = &s->live;
 	if (o->max_depth > 0)
 		rc->ls->max_depth = o->max_depth; /* the agent takes it at its next drain; deeper stacks are cut */
-	if (session_catch_usr1(s, err) < 0)
+	if (session_catch_usr1(s, err) < 0) /* main.c did already, before it printed that recording began */
 		return -1;
 	liveset_sync(rc->ls);
 	liveset_observe(rc->ls, &observer, rc);
