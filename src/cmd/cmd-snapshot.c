@@ -2,6 +2,7 @@
 /* cmd-snapshot.c - `snapshot [NAME]`: keep the live set, its totals and the process RSS. */
 #include <inttypes.h>
 
+#include "clock.h"
 #include "cmd.h"
 #include "grouping.h"
 #include "jv.h"
@@ -128,9 +129,11 @@ static int cmd_snapshot_exec(struct cmd_ctx *c)
 	if (name && !force && snapshot_find(&c->s->snaps, name))
 		return mlz_error_kind(&c->err, MLZ_E_USAGE, "a snapshot named '%s' exists already; --force replaces it",
 				      name);
+	double t0 = mono_ms();
 	if (at && record_rebuild(c->s, at, &at_tick, &at_events, &at_rss, &c->err) < 0)
 		return -1;
 	struct snapshot *s = (struct snapshot *)snapshot_take_now(c, name, force);
+	double ms = mono_ms() - t0; /* --at: the rebuild from the checkpoint and the copy, what the floor is about */
 	if (at) {
 		struct mlz_err e2;
 		if (s) { /* the moment asked for, not the moment of the command */
@@ -145,6 +148,8 @@ static int cmd_snapshot_exec(struct cmd_ctx *c)
 	if (!s)
 		return -1;
 	c->result = snapshot_jv(s);
+	if (at)
+		jv_set(c->result, "ms", jv_double(ms));
 	return 0;
 }
 
