@@ -64,7 +64,10 @@ test_expect_success 'record -p with a mark before step 1 and after steps 1 and 2
 	grep -E "^mlyze: mark '"'"'usr1-3'"'"' at [0-9.]+ s: 12 blocks, 7364 bytes live$" rec.err &&
 	"$MLYZE" open rec.mlz --json -e info >out 2>err && test_must_be_empty err &&
 	result info | jq -e ".recording.marks == 3 and .recording.samples >= 5 and .recording.checkpoints >= 2 and
-		.recording.lost == 0 and .recording.complete"
+		.recording.lost == 0 and .recording.complete and .recording.sampled == false" &&
+	"$MLYZE" open rec.mlz -e info >text &&
+	grep -E "^events     [0-9]+ \([0-9]+ allocations, [0-9]+ frees\), every call, 0 lost, [0-9]+ stacks, [0-9]+ checkpoints$" text &&
+	grep -x "samples    $(result info | jq .recording.samples) (one a second), 3 marks" text
 '
 
 test_expect_success 'snapshot --at a mark is fx-alloc after that step, to the byte, rebuilt from a checkpoint' '

@@ -229,6 +229,7 @@ struct jv *record_info_jv(struct session *s)
 	jv_set(o, "started", jv_string(when));
 	jv_set(o, "seconds", jv_double(r->last_tick * (CLOCK_TICK_MS / 1000.0)));
 	jv_set(o, "events", jv_int((int64_t)r->events));
+	jv_set(o, "sampled", jv_bool(false)); /* record refuses --sample: a recording holds every call */
 	jv_set(o, "alloc_events", jv_int((int64_t)r->allocs));
 	jv_set(o, "free_events", jv_int((int64_t)r->frees));
 	jv_set(o, "stacks", jv_int((int64_t)r->nstacks));
