@@ -70,7 +70,7 @@ test_expect_success 'record -p with a mark before step 1 and after steps 1 and 2
 	grep -x "samples    $(result info | jq .recording.samples) (one a second), 3 marks" text
 '
 
-test_expect_success 'snapshot --at a mark is fx-alloc after that step, to the byte, rebuilt from a checkpoint' '
+test_expect_success 'snapshot --at a mark is fx-alloc after that step, to the byte, with the mark'"'"'s time and RSS' '
 	"$MLYZE" open rec.mlz --json -e "snapshot m1 --at usr1-1" -e "snapshot m2 --at usr1-2" \
 		-e "snapshot m3 --at usr1-3" -e "top m2 --by function --top 0" -e "top m3 --by function --top 0" \
 		-e "timeline" >out 2>err && test_must_be_empty err &&
