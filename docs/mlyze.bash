@@ -9,11 +9,11 @@ _mlyze_commands="snapshot snapshots compare trend watch growth top blocks show p
 _mlyze()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local opts="-e -x -p -o --json --stop-on-error --watch --no-trace --agent --breakpoints --alloc-fn --bytes --sample --debug-dir --duration --checkpoint --force -h --help -V --version"
+	local opts="-e -x -p -o --json --stop-on-error --watch --no-trace --agent --breakpoints --alloc-fn --bytes --sample --debug-dir --duration --checkpoint --max-stack-depth --force -h --help -V --version"
 	local modes="attach run core record open help" mode="" i
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
-		-e | -x | -o | --debug-dir | --alloc-fn | --watch | --sample | --duration | --checkpoint) ((i++)) ;;
+		-e | -x | -o | --debug-dir | --alloc-fn | --watch | --sample | --duration | --checkpoint | --max-stack-depth) ((i++)) ;;
 		-p) mode=attach; ((i++)) ;;
 		record) ;; # a mode to record follows
 		attach | run | core | open | help) mode=${COMP_WORDS[i]}; break ;;

@@ -27,6 +27,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 20; i++)
 		recw_free(&w, 0x5555555a0000 + 96 * i);
 	recw_sample(&w, 4, 1 << 20, 1000, 20, 0);
+	recw_mark(&w, 4, "usr1-1", 1 << 20, 1000, 20);
 	recw_flush(&w, &err);
 	recw_ckpt_begin(&w, 5, 2, &err);
 	recw_ckpt_block(&w, 0x5555555a0030, 41, s1, 3);

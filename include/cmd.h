@@ -26,6 +26,7 @@ enum cmd_flags {
 	CMD_NEEDS_EVENTS = 1 << 2,  /* follows a process's events (time, allocations): not a core */
 	CMD_NOT_CORE = 1 << 3,      /* a process's image only, not a core's (dump, check, detach) */
 	CMD_ESTIMATES = 1 << 4,     /* shows traced counts or bytes: estimates once byte sampling was on, and says so */
+	CMD_RECORDING_OK = 1 << 5,  /* with CMD_NEEDS_EVENTS: a recording holds the events it reads (phases) */
 };
 
 struct cmd_opt {

@@ -27,7 +27,8 @@
 
 #define REC_MAGIC "\x89MLZREC\n"
 #define REC_MAGIC_LEN 8
-#define REC_VERSION 1
+/* 2 added MARK records; a reader of version 1 would stop at the first chunk holding one, as damaged */
+#define REC_VERSION 2
 #define REC_HEADER_LEN 16
 #define REC_CHUNK_HEADER_LEN 32
 /* A chunk holds at most this many bytes before compression (the writer flushes before). */
@@ -65,6 +66,8 @@ void recw_alloc(struct recw *w, uint64_t addr, uint64_t size, uint32_t stack, ui
 void recw_free(struct recw *w, uint64_t addr);
 void recw_forget(struct recw *w);
 void recw_sample(struct recw *w, uint32_t tick, int64_t rss, uint64_t bytes, uint64_t blocks, uint64_t lost);
+/* A mark named name here, among the events, with the RSS (-1 unknown) and the live set's totals then. */
+void recw_mark(struct recw *w, uint32_t tick, const char *name, int64_t rss, uint64_t bytes, uint64_t blocks);
 /* A checkpoint, in chunks of its own: begin (flushes first; may fail), blocks, end. */
 int recw_ckpt_begin(struct recw *w, uint32_t tick, uint64_t nblocks, struct mlz_err *err);
 /* A live block, made age ticks before the checkpoint. */
@@ -84,6 +87,7 @@ struct rec_chunk {
 	uint32_t clen, rlen;
 	uint64_t first_event;
 	uint32_t first_tick;
+	size_t first_mark;   /* marks in the file before this chunk */
 };
 
 struct rec_stack {
@@ -96,6 +100,14 @@ struct rec_sample {
 	uint32_t tick;
 	int64_t rss;         /* -1 unknown */
 	uint64_t bytes, blocks, lost;
+};
+
+struct rec_mark {
+	char *name;
+	uint32_t tick;
+	uint64_t event;      /* events before it */
+	int64_t rss;         /* -1 unknown */
+	uint64_t bytes, blocks;
 };
 
 struct rec_ckpt {
@@ -124,6 +136,8 @@ struct recording {
 	size_t nsamples, samples_alloc;
 	struct rec_ckpt *ckpts;    /* complete ones only */
 	size_t nckpts, ckpts_alloc;
+	struct rec_mark *marks;    /* in the order written */
+	size_t nmarks, marks_alloc;
 	uint64_t events, allocs, frees;
 	uint32_t last_tick;
 	bool ended;          /* an END record was read */
@@ -152,6 +166,7 @@ struct rec_visit {
 	void (*forget)(void *arg);
 	void (*ckpt_begin)(void *arg);
 	void (*ckpt_block)(void *arg, uint64_t addr, uint64_t size, uint32_t stack, uint32_t tick);
+	void (*mark)(void *arg, size_t index, uint32_t tick); /* r->marks[index] is here; may be NULL */
 };
 /*
  * Replay the events of the chunks from chunk on, up to (not including) event

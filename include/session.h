@@ -60,6 +60,7 @@ struct session {
 	struct replay *rec;    /* `open FILE` of a recording: what it holds (record/replay.c; main.c frees it) */
 	struct snapshots snaps;
 	struct marks marks;      /* what each `mark` recorded, for the timeline */
+	struct marks samples;    /* a recording's samples, one a second, for the timeline (live: none) */
 	struct keys keys;        /* group keys (site ids) for the whole session */
 	struct by_stack growth;  /* the live set at the last `growth` */
 	bool growth_taken;
@@ -85,6 +86,7 @@ struct session {
 	int sigfd;             /* signalfd: SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT */
 	bool interrupted;      /* Ctrl-C arrived while a command ran */
 	int fatal_signal;      /* SIGTERM, SIGHUP or SIGQUIT arrived: end the session cleanly */
+	unsigned usr1;         /* SIGUSR1s read since session_catch_usr1 (the recorder's marks) not yet taken */
 	struct cancel cancel;  /* what session_cancel() hands to the long loops of one analysis */
 	bool quit;             /* `quit` was run */
 	int output_errno;      /* stdout could not be written (errno): run no more commands */
@@ -110,13 +112,19 @@ void session_release(struct session *s);
 enum serve_flags {
 	SERVE_STDIN = 1 << 0,     /* return 1 as soon as stdin has input */
 	SERVE_UNTIL_GONE = 1 << 1, /* return 0 as soon as the process has ended */
+	SERVE_USR1 = 1 << 2,      /* return 2 as soon as s->usr1 is not 0 */
 };
 /*
  * Serve the target (trap events, signals, news) for up to timeout_ms (-1: no
- * limit). Returns 1 on input, 0 on timeout or end of the process, -1 when
- * Ctrl-C, SIGTERM, SIGHUP or SIGQUIT arrived.
+ * limit). Returns 1 on input, 2 on SIGUSR1 (with SERVE_USR1), 0 on timeout or
+ * end of the process, -1 when Ctrl-C, SIGTERM, SIGHUP or SIGQUIT arrived.
  */
 int session_serve(struct session *s, int timeout_ms, unsigned flags);
+/*
+ * From now on SIGUSR1 is read by the event loop and counted in s->usr1
+ * instead of ending mlyze (its default): `mlyze record` marks on it. 0 or -1.
+ */
+int session_catch_usr1(struct session *s, struct mlz_err *err);
 /* Pass on the target's news (exit, exec) through s->notify. */
 void session_flush_notices(struct session *s);
 

@@ -13,7 +13,7 @@
  *	struct mark m = { .name = xstrdup(name), .tick = ..., .rss = ..., ... };
  *	marks_push(&s->marks, &m);                    // m's strings move into the list
  *	struct tl_point *p;
- *	size_t n = timeline_points(&s->snaps, &s->marks, &p);
+ *	size_t n = timeline_points(&s->snaps, &s->marks, &s->samples, &p);
  *	... p[0 .. n-1], by time ...; free(p);         // the points borrow from both lists
  *	marks_release(&s->marks);
  */
@@ -36,7 +36,7 @@ struct marks {
 void marks_push(struct marks *ms, struct mark *m);
 void marks_release(struct marks *ms);
 
-enum tl_kind { TL_SNAPSHOT, TL_MARK };
+enum tl_kind { TL_SNAPSHOT, TL_MARK, TL_SAMPLE /* a recording's, once a second */ };
 
 /* One moment of the timeline; every pointer borrows from the snapshot or mark it comes from. */
 struct tl_point {
@@ -52,7 +52,11 @@ struct tl_point {
 
 /* A mark as a point of the timeline. */
 struct tl_point timeline_mark_point(const struct mark *m);
-/* Every snapshot and mark, by time (a snapshot before a mark of the same tick); caller frees *out. */
-size_t timeline_points(const struct snapshots *ss, const struct marks *ms, struct tl_point **out);
+/*
+ * Every snapshot, mark and sample (a recording's, as marks named "sample"), by
+ * time (a snapshot, then a mark, then a sample of the same tick); caller frees *out.
+ */
+size_t timeline_points(const struct snapshots *ss, const struct marks *ms, const struct marks *samples,
+		       struct tl_point **out);
 
 #endif

@@ -40,7 +40,8 @@ static void usage(FILE *f)
 		"       mlyze [OPTIONS] -p PID\n"
 		"       mlyze [OPTIONS] run [--] PROGRAM [ARGS...]\n"
 		"       mlyze [OPTIONS] core CORE [EXE]\n"
-		"       mlyze record -o FILE [--force] [--duration SECONDS] [--checkpoint SECONDS] [--breakpoints]\n"
+		"       mlyze record -o FILE [--force] [--duration SECONDS] [--checkpoint SECONDS]\n"
+		"                    [--max-stack-depth N] [--breakpoints]\n"
 		"                    (attach PID | -p PID | run [--] PROGRAM [ARGS...])\n"
 		"       mlyze [OPTIONS] open FILE...\n"
 		"       mlyze [--json] help [CMD]\n"
@@ -56,10 +57,12 @@ static void usage(FILE *f)
 		"                    or run PROGRAM) with its stack into the recording FILE, with a sample\n"
 		"                    a second and checkpoints, until --duration SECONDS, Ctrl-C, SIGTERM\n"
 		"                    or the program's end; no commands run (the process stops only\n"
-		"                    while tracing goes in)\n"
+		"                    while tracing goes in); each SIGUSR1 to mlyze marks the moment\n"
+		"                    (usr1-1, usr1-2, ...) for snapshot --at, timeline and phases\n"
 		"  open FILE...      no process: the snapshots 'save' wrote to each FILE, loaded; or one\n"
-		"                    recording 'record' wrote: snapshot NAME --at SECONDS|end|peak, then\n"
-		"                    top, compare, blocks, export; symbols from the modules' files now\n"
+		"                    recording 'record' wrote: snapshot NAME --at SECONDS|end|peak|MARK,\n"
+		"                    then top, compare, blocks, timeline, phases, export; symbols from\n"
+		"                    the modules' files now\n"
 		"  help [CMD]        the commands, or one command, without a process\n"
 		"\n"
 		"options:\n"
@@ -93,6 +96,8 @@ static void usage(FILE *f)
 		"  --duration SECONDS  record: stop recording after SECONDS and detach\n"
 		"  --checkpoint SECONDS  record: a checkpoint (the whole live set) every SECONDS\n"
 		"                    (default 10) and every 2^20 events, where snapshot --at starts\n"
+		"  --max-stack-depth N  record: at most N frames per stack (1 to 256, default 32), as\n"
+		"                    'set max-stack-depth'\n"
 		"  --force           record: replace FILE if it exists (never a symbolic link)\n"
 		"  -h, --help        show this help and exit\n"
 		"  -V, --version     show the version and exit\n"
@@ -258,6 +263,7 @@ struct cli {
 	bool force;           /* record --force: replace an existing recording */
 	double duration;      /* record --duration, 0: until the end */
 	double checkpoint;    /* record --checkpoint: seconds between checkpoints, 0: the default */
+	int max_depth;        /* record --max-stack-depth: frames per stack, 0: the default */
 };
 
 /*
@@ -348,6 +354,12 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 			c->checkpoint = strtod(v, &end);
 			if (end == v || *end || !(c->checkpoint >= 0.1) || c->checkpoint > 1e9)
 				die_usage("--checkpoint: '%s' is not a number of seconds (0.1 or more)", v);
+		} else if ((v = opt_value(argc, argv, &i, "--max-stack-depth"))) {
+			uint64_t d;
+			/* the bounds of `set max-stack-depth` */
+			if (cmd_parse_u64(v, 256, &d) < 0 || d < 1)
+				die_usage("--max-stack-depth: '%s' is not a number of frames from 1 to 256", v);
+			c->max_depth = (int)d;
 		} else if ((v = opt_value(argc, argv, &i, "--debug-dir"))) {
 			c->debug_dir = v;
 		} else if ((v = opt_value(argc, argv, &i, "-o"))) {
@@ -436,8 +448,8 @@ static void parse_cli(int argc, char **argv, struct cli *c)
 		die_usage("%s", "record runs no commands (-e, -x) and needs tracing (no --no-trace)");
 	if (c->record && c->sample)
 		die_usage("%s", "record keeps every call: --sample does not apply to it");
-	if ((c->duration > 0 || c->checkpoint > 0 || c->force) && !c->record)
-		die_usage("%s", "--duration, --checkpoint and --force are for record");
+	if ((c->duration > 0 || c->checkpoint > 0 || c->force || c->max_depth) && !c->record)
+		die_usage("%s", "--duration, --checkpoint, --max-stack-depth and --force are for record");
 	if ((c->agent || c->breakpoints) && (c->mode == MODE_CORE || c->mode == MODE_OPEN || c->no_trace))
 		die_usage("%s", "--agent and --breakpoints trace a process (attach or run), without --no-trace");
 	if (c->agent && c->breakpoints)
@@ -548,7 +560,8 @@ int main(int argc, char **argv)
 		return s.output_errno ? output_failed(s.output_errno, code) : code;
 	}
 	install_crash_handlers(&s);
-	if (session_init(&s, &err) < 0) {
+	if (session_init(&s, &err) < 0 || (rec && session_catch_usr1(&s, &err) < 0)) {
+		/* record marks on SIGUSR1: caught before anyone is told the recording started */
 		print_err("", err.msg);
 		return EXIT_FATAL;
 	}
@@ -615,7 +628,8 @@ int main(int argc, char **argv)
 			free(msg);
 		}
 		if (tracing) {
-			if (recorder_run(rec, &s, cli.duration, cli.checkpoint, &err) < 0) {
+			struct record_opts ro = { cli.duration, cli.checkpoint, cli.max_depth };
+			if (recorder_run(rec, &s, &ro, &err) < 0) {
 				print_err("recording stopped: ", err.msg);
 				tally.error = true;
 			}

@@ -24,15 +24,21 @@ static void default_notify(struct session *s, const char *line)
 	fprintf(stderr, "mlyze: %s\n", line);
 }
 
+/* The signals the event loop reads. */
+static void loop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGCHLD);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGQUIT);
+}
+
 int session_init(struct session *s, struct mlz_err *err)
 {
 	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGQUIT);
+	loop_signals(&set);
 	/* Read from a signalfd in the one event loop, so no handler runs amid ptrace bookkeeping. */
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return mlz_error_errno(err, errno, "sigprocmask");
@@ -56,6 +62,7 @@ void session_release(struct session *s)
 	liveset_release(&s->live);
 	snapshots_release(&s->snaps);
 	marks_release(&s->marks);
+	marks_release(&s->samples);
 	if (s->graph)
 		graph_release(s->graph);
 	free(s->graph);
@@ -101,6 +108,19 @@ static int note_signal(struct session *s, int signo)
 		s->fatal_signal = signo;
 		return -1;
 	}
+	if (signo == SIGUSR1)
+		s->usr1++;
+	return 0;
+}
+
+int session_catch_usr1(struct session *s, struct mlz_err *err)
+{
+	sigset_t set;
+	loop_signals(&set);
+	sigaddset(&set, SIGUSR1);
+	/* blocked first: one that comes before the signalfd reads it waits, pending, rather than end mlyze */
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 || signalfd(s->sigfd, &set, 0) < 0)
+		return mlz_error_errno(err, errno, "cannot catch SIGUSR1");
 	return 0;
 }
 
@@ -224,6 +244,8 @@ int session_serve(struct session *s, int timeout_ms, unsigned flags)
 			return -1;
 		if (watch_stdin && n > 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)))
 			return 1;
+		if ((flags & SERVE_USR1) && s->usr1)
+			return 2;
 		if ((flags & SERVE_UNTIL_GONE) && s->target && !target_runs(s->target))
 			return 0;
 	}

@@ -115,7 +115,7 @@ test_expect_success 'open: blocks and export work on a recording; commands that 
 	EOF
 	test_cmp expect err &&
 	test_expect_code 1 "$MLYZE" open rec.mlz -e "snapshot x --at soon" 2>err &&
-	echo "error: --at: '"'"'soon'"'"' is not a time (seconds from the start), '"'"'end'"'"' or '"'"'peak'"'"'" >expect &&
+	echo "error: --at: '"'"'soon'"'"' is not a time (seconds from the start), '"'"'end'"'"', '"'"'peak'"'"' or a mark" >expect &&
 	test_cmp expect err
 '
 
@@ -318,7 +318,7 @@ test_expect_success 'bad command lines' '
 	test_expect_code 64 "$MLYZE" record -o nodir/x.mlz -p 1 2>err &&
 	grep -x "mlyze: cannot write '"'"'nodir/x.mlz'"'"': No such file or directory" err &&
 	test_expect_code 64 "$MLYZE" --duration 3 -p 1 2>err &&
-	grep -x "mlyze: --duration, --checkpoint and --force are for record" err &&
+	grep -x "mlyze: --duration, --checkpoint, --max-stack-depth and --force are for record" err &&
 	echo old >exists && test_expect_code 64 "$MLYZE" record -o exists -p 1 2>err &&
 	grep -x "mlyze: '"'"'exists'"'"' exists already; --force replaces it" err && echo old >expect && test_cmp expect exists &&
 	ln -s exists link && test_expect_code 64 "$MLYZE" record --force -o link -p 1 2>err &&

@@ -324,9 +324,9 @@ void liveset_add(struct liveset *ls, uint64_t addr, uint64_t size, uint32_t stac
 		if (mean)
 			ls->estimated_mean = mean;
 	}
-	if (blocktab_get(&ls->blocks, addr))
-		before_decrease(ls);
+	/* one lookup: the peak's copy reads the per-stack figures, not the table, so it may follow the put */
 	if (blocktab_put(&ls->blocks, addr, size, stack, seq, &old)) {
+		before_decrease(ls);
 		ls->replaced++;
 		unlive(ls, &old);
 	}
@@ -345,11 +345,10 @@ void liveset_add(struct liveset *ls, uint64_t addr, uint64_t size, uint32_t stac
 bool liveset_remove(struct liveset *ls, uint64_t addr)
 {
 	struct block b;
-	if (!blocktab_get(&ls->blocks, addr))
+	if (!blocktab_del(&ls->blocks, addr, &b)) /* one lookup, as in liveset_add */
 		return false;
 	ls->changes++;
 	before_decrease(ls);
-	blocktab_del(&ls->blocks, addr, &b);
 	unlive(ls, &b);
 	if (ls->observer)
 		ls->observer->remove(ls->observer_arg, addr);

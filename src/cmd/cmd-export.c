@@ -39,7 +39,7 @@ static int export_timeline(struct cmd_ctx *c, enum export_format f, const char *
 		return -1;
 	struct export_timeline in = { sym, &ls->stacks, NULL, 0, NULL, 0, 0, CLOCK_TICK_MS, NULL, NULL };
 	struct tl_point *points;
-	in.n = timeline_points(&c->s->snaps, &c->s->marks, &points);
+	in.n = timeline_points(&c->s->snaps, &c->s->marks, &c->s->samples, &points);
 	in.points = points;
 	/* A peak only where blocks were traced: a core or --no-trace has none. */
 	if (ls->peak_bytes) {

@@ -165,10 +165,13 @@ static void cmd_info_text(const struct jv *r, const struct text_opts *t, struct 
 		strbuf_add_escaped(out, jv_get_str(rec, "exe", ""));
 		strbuf_addf(out, "\n%-10s %s, %.1f s, by %s\n", "recorded", jv_get_str(rec, "started", ""),
 			    jv_get(rec, "seconds")->u.d, jv_get_str(rec, "traced_by", ""));
-		strbuf_addf(out, "%-10s %" PRId64 " (%" PRId64 " allocations, %" PRId64 " frees), %" PRId64
+		strbuf_addf(out, "%-10s %" PRId64 " (%" PRId64 " allocations, %" PRId64 " frees), %s, %" PRId64
 			    " lost, %" PRId64 " stacks, %" PRId64 " checkpoints\n", "events", jv_get_int(rec, "events", 0),
-			    jv_get_int(rec, "alloc_events", 0), jv_get_int(rec, "free_events", 0), jv_get_int(rec, "lost", 0),
+			    jv_get_int(rec, "alloc_events", 0), jv_get_int(rec, "free_events", 0),
+			    jv_get(rec, "sampled")->u.b ? "sampled" : "every call", jv_get_int(rec, "lost", 0),
 			    jv_get_int(rec, "stacks", 0), jv_get_int(rec, "checkpoints", 0));
+		strbuf_addf(out, "%-10s %" PRId64 " (one a second), %" PRId64 " marks\n", "samples",
+			    jv_get_int(rec, "samples", 0), jv_get_int(rec, "marks", 0));
 		strbuf_addf(out, "%-10s %" PRId64 " bytes at %.1f s\n", "peak", jv_get_int(rec, "peak_bytes", 0),
 			    jv_get(rec, "peak_seconds")->u.d);
 		strbuf_addf(out, "%-10s %s\n", "ended", jv_get_str(rec, "ended", "not recorded (cut off)"));
@@ -211,7 +214,8 @@ const struct cmd_entry cmd_info_entry = {
 		"kernel's copy of the page tables, the rest of making the twin, the resume, the reaping). "
 		"Works after the process has ended. On a core file: the core, the "
 		"program's name and arguments, its threads and the signal that ended it. On a recording (mlyze open FILE): "
-		"what was recorded (program, start, duration, events, events lost, stacks, checkpoints, the peak), "
+		"what was recorded (program, start, duration, events, every call or sampled, events lost, stacks, "
+		"checkpoints, samples, marks, the peak), "
 		"how the recording ended, and where a cut-off file stopped being readable.",
 	.max_args = 0,
 	.flags = CMD_ESTIMATES,

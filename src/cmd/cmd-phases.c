@@ -81,10 +81,11 @@ const struct cmd_entry cmd_phases_entry = {
 	.help = "For each phase (from 'mark' to the next; the first, 'attach', starts with tracing): when it "
 		"ran, how the live bytes and blocks changed over it, the highest the live bytes went above the "
 		"phase's own starting point (not the global peak), and the sites that grew most (3 unless "
-		"--top says otherwise).",
+		"--top says otherwise). On a recording (mlyze open FILE) the phases are those its marks began "
+		"(SIGUSR1 to mlyze record), measured over the whole recording.",
 	.opts = opts,
 	.max_args = 0,
-	.flags = CMD_NEEDS_EVENTS | CMD_ESTIMATES,
+	.flags = CMD_NEEDS_EVENTS | CMD_ESTIMATES | CMD_RECORDING_OK,
 	.exec = cmd_phases_exec,
 	.text = cmd_phases_text,
 };

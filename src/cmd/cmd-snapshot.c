@@ -2,6 +2,7 @@
 /* cmd-snapshot.c - `snapshot [NAME]`: keep the live set, its totals and the process RSS. */
 #include <inttypes.h>
 
+#include "clock.h"
 #include "cmd.h"
 #include "grouping.h"
 #include "jv.h"
@@ -121,28 +122,34 @@ static int cmd_snapshot_exec(struct cmd_ctx *c)
 	const char *at = cmd_optval(c->args, "--at");
 	uint32_t at_tick = 0;
 	uint64_t at_events = 0;
+	int64_t at_rss = -1;
 	if (at && !c->s->rec)
 		return mlz_error_kind(&c->err, MLZ_E_USAGE, "--at needs a recording (mlyze open FILE)");
 	/* before the live set is rebuilt for nothing */
 	if (name && !force && snapshot_find(&c->s->snaps, name))
 		return mlz_error_kind(&c->err, MLZ_E_USAGE, "a snapshot named '%s' exists already; --force replaces it",
 				      name);
-	if (at && record_rebuild(c->s, at, &at_tick, &at_events, &c->err) < 0)
+	double t0 = mono_ms();
+	if (at && record_rebuild(c->s, at, &at_tick, &at_events, &at_rss, &c->err) < 0)
 		return -1;
 	struct snapshot *s = (struct snapshot *)snapshot_take_now(c, name, force);
+	double ms = mono_ms() - t0; /* --at: the rebuild from the checkpoint and the copy, what the floor is about */
 	if (at) {
 		struct mlz_err e2;
 		if (s) { /* the moment asked for, not the moment of the command */
 			s->tick = at_tick;
 			s->seq = at_events;
+			s->rss = at_rss;
 		}
 		/* the live set stands for the recording's end again, as `top` and `now` expect */
-		if (record_rebuild(c->s, "end", &at_tick, &at_events, &e2) < 0 && s)
+		if (record_rebuild(c->s, "end", &at_tick, &at_events, &at_rss, &e2) < 0 && s)
 			return mlz_error(&c->err, "%s", e2.msg);
 	}
 	if (!s)
 		return -1;
 	c->result = snapshot_jv(s);
+	if (at)
+		jv_set(c->result, "ms", jv_double(ms));
 	return 0;
 }
 
@@ -154,7 +161,7 @@ static void cmd_snapshot_text(const struct jv *r, const struct text_opts *t, str
 static const struct cmd_opt opts[] = {
 	{ "--force", NULL, "replace the snapshot NAME if there is one" },
 	{ "--types", NULL, "also add its blocks up by type from DWARF, for compare --by type (builds the reference graph)" },
-	{ "--at", "T", "on a recording: the live set at T, seconds from its start, 'end' or 'peak'" },
+	{ "--at", "T", "on a recording: the live set at T, seconds from its start, 'end', 'peak' or a mark's name" },
 	{ NULL, NULL, NULL },
 };
 
@@ -175,9 +182,10 @@ const struct cmd_entry cmd_snapshot_entry = {
 		"graph is built at the same stop and its blocks added up by type (as top --by type), so that "
 		"compare --by type can compare the snapshot. "
 		"On a recording (mlyze open FILE), --at T rebuilds the live set at T (seconds from the start of the "
-		"recording, 'end' or 'peak') from the last checkpoint before it and the events after, and keeps that: "
-		"the state after every event up to the first one recorded later than T; the live set itself stays "
-		"at the recording's end.",
+		"recording, 'end', 'peak', or the name of a mark the recording holds, such as usr1-1) from the last "
+		"checkpoint before it and the events after, and keeps that: the state after every event up to the "
+		"first one recorded later than T (at a mark: every event recorded before the mark, the snapshot "
+		"taking the mark's RSS); the live set itself stays at the recording's end.",
 	.opts = opts,
 	.max_args = 1,
 	.flags = CMD_ESTIMATES,

@@ -28,7 +28,7 @@ static int cmd_timeline_exec(struct cmd_ctx *c)
 	    cmd_optnum(c->args, "--height", 4, 200, &height, &c->err) < 0)
 		return -1;
 	struct tl_point *p;
-	size_t n = timeline_points(&c->s->snaps, &c->s->marks, &p);
+	size_t n = timeline_points(&c->s->snaps, &c->s->marks, &c->s->samples, &p);
 	struct jv *r = jv_object();
 	struct jv *a = jv_set(r, "points", jv_array());
 	for (size_t i = 0; i < n; i++)
@@ -39,6 +39,11 @@ static int cmd_timeline_exec(struct cmd_ctx *c)
 	jv_set(r, "rss", jv_bool(cmd_has(c->args, "--rss")));
 	c->result = r;
 	return 0;
+}
+
+static bool is_sample(const struct jv *p)
+{
+	return !strcmp(jv_get_str(p, "kind", ""), "sample");
 }
 
 /* A point's label on the axis: 1-9, then a-z, then '*' for the rest (the legend names each). */
@@ -117,8 +122,13 @@ static void cmd_timeline_text(const struct jv *r, const struct text_opts *topts,
 	char *labels = xmalloc((size_t)w + 1);
 	memset(labels, ' ', (size_t)w);
 	labels[w] = 0;
-	for (size_t i = 0; i < n; i++)
-		labels[col[i]] = label(i);
+	size_t named = 0, samples = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (is_sample(jv_at(pts, i)))
+			samples++;
+		else
+			labels[col[i]] = label(named++);
+	}
 	size_t end = (size_t)w;
 	while (end && labels[end - 1] == ' ')
 		end--;
@@ -129,10 +139,15 @@ static void cmd_timeline_text(const struct jv *r, const struct text_opts *topts,
 	free(at);
 	strbuf_addstr(out, "# heap in use (glibc, as mallinfo2); | live bytes where the heap was not walked");
 	strbuf_addstr(out, rss ? "; + RSS\n" : "\n");
+	if (samples)
+		strbuf_addf(out, "# and %zu samples of the recording, one a second (--json lists them)\n", samples);
+	named = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct jv *p = jv_at(pts, i);
+		if (is_sample(p))
+			continue;
 		size_t mark = out->len;
-		strbuf_addf(out, "%c %s ", label(i), !strcmp(jv_get_str(p, "kind", ""), "mark") ? "mark    " : "snapshot");
+		strbuf_addf(out, "%c %s ", label(named++), !strcmp(jv_get_str(p, "kind", ""), "mark") ? "mark    " : "snapshot");
 		strbuf_add_escaped(out, jv_get_str(p, "name", ""));
 		while (out->len - mark < 24)
 			strbuf_addch(out, ' ');
@@ -152,14 +167,17 @@ static const struct cmd_opt opts[] = {
 const struct cmd_entry cmd_timeline_entry = {
 	.name = "timeline",
 	.usage = "timeline [--width N] [--height N] [--rss]",
-	.summary = "the snapshots and marks in time order, charted: heap in use (and RSS) against time",
+	.summary = "the snapshots and marks (and a recording's samples) in time order, charted against time",
 	.help = "Lists every snapshot and mark in time order with what each recorded: the seconds since "
 		"attach, the live blocks and their bytes, glibc's heap in use, free and mmapped (as mallinfo2() "
 		"in the process would give them; null where the heap was not walked, as in the 'exit' snapshot) "
 		"and the RSS. Above the list a chart in the manner of ms_print: one column per step of time, a "
 		"bar per moment as high as the heap in use ('#'), held until the next moment (':'); where the "
 		"heap was not walked the bar shows the live bytes mlyze knows ('|', then '.'). The moments are "
-		"labelled 1-9, a-z under their columns. With --json the series itself, one object per moment.",
+		"labelled 1-9, a-z under their columns. On a recording (mlyze open FILE) its marks are moments too, "
+		"and its samples (one a second: the live blocks and bytes, the RSS) are charted between them and "
+		"counted under the legend, as kind 'sample' in --json. With --json the series itself, one object per "
+		"moment.",
 	.opts = opts,
 	.max_args = 0,
 	.exec = cmd_timeline_exec,

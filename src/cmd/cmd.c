@@ -392,7 +392,8 @@ static int check_needs(struct session *s, const struct cmd_entry *e, struct mlz_
 	if ((e->flags & (CMD_NEEDS_PROCESS | CMD_NEEDS_EVENTS | CMD_NOT_CORE | CMD_NEEDS_IMAGE)) &&
 	    !target_has_image(s->target) && !s->rec) /* a recording says what it lacks below */
 		return mlz_error(err, "%s: no process: this session has only saved snapshots", e->name);
-	if ((e->flags & (CMD_NEEDS_PROCESS | CMD_NEEDS_EVENTS | CMD_NOT_CORE)) && !target_is_process(s->target))
+	if ((e->flags & (CMD_NEEDS_PROCESS | CMD_NEEDS_EVENTS | CMD_NOT_CORE)) && !target_is_process(s->target) &&
+	    !(s->rec && (e->flags & CMD_RECORDING_OK)))
 		return mlz_error(err, "'%s' needs a live process; this is a %s", e->name, target_kind(s->target));
 	if (e->flags & CMD_NEEDS_PROCESS)
 		return session_need_process(s, err);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-/* timeline-render.c - a moment of the timeline (a snapshot or a mark) as JSON and as text, for mark and timeline. */
+/* timeline-render.c - a moment of the timeline (a snapshot, a mark or a recording's sample) as JSON and as text, for mark and timeline. */
 #include <inttypes.h>
 
 #include "strbuf.h"
@@ -13,7 +13,7 @@ struct jv *tl_point_jv(const struct tl_point *p)
 {
 	struct jv *o = jv_object();
 	jv_set(o, "name", jv_string(p->name));
-	jv_set(o, "kind", jv_string(p->kind == TL_SNAPSHOT ? "snapshot" : "mark"));
+	jv_set(o, "kind", jv_string(p->kind == TL_SNAPSHOT ? "snapshot" : p->kind == TL_MARK ? "mark" : "sample"));
 	jv_set(o, "seconds", jv_double(p->tick * (CLOCK_TICK_MS / 1000.0)));
 	jv_set(o, "blocks", jv_int((int64_t)p->blocks));
 	jv_set(o, "bytes", jv_int((int64_t)p->bytes));

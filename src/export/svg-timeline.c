@@ -70,6 +70,8 @@ int export_svg_timeline(const struct export_timeline *in, struct strbuf *out, si
 	for (size_t i = 0; i < in->n; i++) {
 		const struct tl_point *p = &in->points[i];
 		double x = PX(p);
+		if (p->kind == TL_SAMPLE)
+			continue; /* a recording's samples, once a second: points on the lines, not moments to name */
 		strbuf_addf(out, "<path d=\"M%.2f %d V%d\" stroke=\"#bbb\" stroke-dasharray=\"%s\"/>", x, Y0, Y1,
 			    p->kind == TL_MARK ? "2,3" : "6,3");
 		strbuf_addf(out, "<text x=\"%.2f\" y=\"%d\" transform=\"rotate(40 %.2f %d)\">", x, Y1 + 30, x, Y1 + 30);
@@ -89,7 +91,7 @@ int export_svg_timeline(const struct export_timeline *in, struct strbuf *out, si
 				continue;
 			strbuf_addf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"4\"><title>", PX(p), PY(v));
 			xml_add_text(out, p->name);
-			strbuf_addf(out, " (%s) at %.1f s\n%s: %" PRId64 " bytes (", p->kind == TL_MARK ? "mark" : "snapshot",
+			strbuf_addf(out, " (%s) at %.1f s\n%s: %" PRId64 " bytes (", p->kind == TL_MARK ? "mark" : p->kind == TL_SAMPLE ? "sample" : "snapshot",
 				    (double)p->tick * in->tick_ms / 1000.0, series_name[s], v);
 			strbuf_add_size(out, v, 0);
 			strbuf_addstr(out, ")");

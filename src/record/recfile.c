@@ -17,7 +17,7 @@
 
 enum rec_tag {
 	T_INFO = 1, T_MAPS, T_STACK, T_TICK, T_ALLOC, T_FREE, T_FORGET, T_SAMPLE,
-	T_CKPT_BEGIN, T_CKPT_BLOCK, T_CKPT_END, T_END,
+	T_CKPT_BEGIN, T_CKPT_BLOCK, T_CKPT_END, T_END, T_MARK,
 };
 
 #define MAX_STR 4096
@@ -176,6 +176,16 @@ void recw_sample(struct recw *w, uint32_t tick, int64_t rss, uint64_t bytes, uin
 	put_uv(w, bytes);
 	put_uv(w, blocks);
 	put_uv(w, lost);
+}
+
+void recw_mark(struct recw *w, uint32_t tick, const char *name, int64_t rss, uint64_t bytes, uint64_t blocks)
+{
+	set_tick(w, tick);
+	put_u8(w, T_MARK);
+	put_str(w, name);
+	put_uv(w, (uint64_t)(rss + 1)); /* -1, unknown, is 0 */
+	put_uv(w, bytes);
+	put_uv(w, blocks);
 }
 
 int recw_ckpt_begin(struct recw *w, uint32_t tick, uint64_t nblocks, struct mlz_err *err)
@@ -346,6 +356,7 @@ struct pstate {
 	uint64_t ckpt_left;
 	struct rec_ckpt ckpt;
 	uint64_t events;
+	size_t nmarks;           /* replay: marks met so far (the first chunk's start says how many were before) */
 	struct u64map tids;      /* load: the threads seen, at most MAX_THREADS (the live set's limit) */
 };
 
@@ -485,6 +496,22 @@ static int parse(struct pstate *ps, size_t chunk, const uint8_t *p, size_t n, st
 				r->lost = d;
 			}
 			break;
+		case T_MARK:
+			if (get_str(&rd, &s1) < 0 || get_uv(&rd, &a) < 0 || get_uv(&rd, &b) < 0 || get_uv(&rd, &c) < 0) {
+				free(s1);
+				goto bad;
+			}
+			if (ps->load) {
+				ALLOC_GROW(r->marks, r->nmarks + 1, r->marks_alloc);
+				r->marks[r->nmarks++] = (struct rec_mark){ s1, tick, ps->events, (int64_t)a - 1, b, c };
+			} else {
+				/* a mark names its place among the events: the replay's index of it counts marks */
+				if (ps->v->mark && ps->nmarks < r->nmarks)
+					ps->v->mark(ps->v->arg, ps->nmarks, tick);
+				ps->nmarks++;
+				free(s1);
+			}
+			break;
 		case T_CKPT_BEGIN:
 			if (get_uv(&rd, &a) < 0)
 				goto bad;
@@ -560,16 +587,18 @@ static int inflate_chunk(const struct recording *r, size_t i, uint8_t **buf, siz
 }
 
 /* The state a chunk's parse may have added to, to drop a chunk that turns out bad. */
-struct mark {
-	size_t nstacks, npcs, nmods, nsamples, nckpts;
+struct undo {
+	size_t nstacks, npcs, nmods, nsamples, nckpts, nmarks;
 	uint64_t allocs, frees, events;
 	uint32_t last_tick;
 	struct pstate ps;
 };
 
-static void unwind_to(struct recording *r, struct pstate *ps, const struct mark *m)
+static void unwind_to(struct recording *r, struct pstate *ps, const struct undo *m)
 {
 	r->nstacks = m->nstacks, r->npcs = m->npcs, r->nsamples = m->nsamples, r->nckpts = m->nckpts;
+	while (r->nmarks > m->nmarks)
+		free(r->marks[--r->nmarks].name);
 	while (r->nmods > m->nmods) {
 		r->nmods--;
 		free(r->mods[r->nmods].path);
@@ -589,8 +618,10 @@ int recording_load(struct recording *r, uint8_t *data, size_t len, struct mlz_er
 		return mlz_error(err, "not an mlyze recording (no recording header)");
 	if (len < REC_HEADER_LEN)
 		return mlz_error(err, "the recording is cut off in its header");
-	if (data[8] != REC_VERSION)
-		return mlz_error(err, "a recording of format version %u; this mlyze reads version %u", data[8], REC_VERSION);
+	/* version 1 is version 2 without marks: read both */
+	if (data[8] < 1 || data[8] > REC_VERSION)
+		return mlz_error(err, "a recording of format version %u; this mlyze reads versions 1 to %u", data[8],
+				 REC_VERSION);
 	struct pstate ps = { .r = r, .load = true };
 	uint8_t *buf = NULL;
 	size_t cap = 0, off = REC_HEADER_LEN;
@@ -616,8 +647,8 @@ int recording_load(struct recording *r, uint8_t *data, size_t len, struct mlz_er
 			break;
 		}
 		ALLOC_GROW(r->chunks, r->nchunks + 1, r->chunks_alloc);
-		r->chunks[r->nchunks] = (struct rec_chunk){ off, clen, rlen, ps.events, rd32(h + 24) };
-		struct mark m = { r->nstacks, r->npcs, r->nmods, r->nsamples, r->nckpts,
+		r->chunks[r->nchunks] = (struct rec_chunk){ off, clen, rlen, ps.events, rd32(h + 24), r->nmarks };
+		struct undo m = { r->nstacks, r->npcs, r->nmods, r->nsamples, r->nckpts, r->nmarks,
 				  r->allocs, r->frees, ps.events, r->last_tick, ps };
 		struct mlz_err e2;
 		if (inflate_chunk(r, r->nchunks, &buf, &cap, &e2) < 0 || parse(&ps, r->nchunks, buf, rlen, &e2) < 0) {
@@ -688,6 +719,9 @@ void recording_release(struct recording *r)
 	free(r->pcs);
 	free(r->samples);
 	free(r->ckpts);
+	for (size_t i = 0; i < r->nmarks; i++)
+		free(r->marks[i].name);
+	free(r->marks);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -698,8 +732,10 @@ int recording_replay(const struct recording *r, size_t chunk, bool ckpt, uint64_
 	uint8_t *buf = NULL;
 	size_t cap = 0;
 	int ret = 0;
-	if (chunk < r->nchunks)
+	if (chunk < r->nchunks) {
 		ps.events = r->chunks[chunk].first_event;
+		ps.nmarks = r->chunks[chunk].first_mark;
+	}
 	for (size_t i = chunk; i < r->nchunks && !ps.stop; i++) {
 		if (i > chunk && ps.events >= upto)
 			break; /* the first chunk is read even so: it may hold the checkpoint */

@@ -31,6 +31,7 @@ struct recorder {
 	uint64_t ckpt_events;  /* events at the last checkpoint */
 	double ckpt_ms;
 	uint64_t ckpts;
+	unsigned marks;        /* marks written: the next SIGUSR1's is usr1-(marks + 1) */
 	enum rec_end why;
 };
 
@@ -177,6 +178,27 @@ static void sample(struct recorder *rc, struct session *s)
 	recw_sample(&rc->w, liveset_tick_now(rc->ls), f.rss, rc->ls->blocks.bytes, rc->ls->blocks.n, si.lost);
 }
 
+/*
+ * A mark at this point of the events, for SIGUSR1: what the agent's ring
+ * held when the signal came was drained by the event loop before it
+ * returned, so every allocation the process made before the signal is in.
+ */
+static void mark(struct recorder *rc, struct session *s)
+{
+	struct target_facts f;
+	target_facts(s->target, &f);
+	target_facts_release(&f);
+	liveset_sync(rc->ls);
+	char name[32];
+	snprintf(name, sizeof(name), "usr1-%u", ++rc->marks);
+	uint32_t tick = liveset_tick_now(rc->ls);
+	recw_mark(&rc->w, tick, name, f.rss, rc->ls->blocks.bytes, rc->ls->blocks.n);
+	char line[160];
+	snprintf(line, sizeof(line), "mark '%s' at %.1f s: %zu blocks, %llu bytes live", name,
+		 tick * (CLOCK_TICK_MS / 1000.0), rc->ls->blocks.n, (unsigned long long)rc->ls->blocks.bytes);
+	s->notify(s, line);
+}
+
 static int cmp_addr(const void *a, const void *b)
 {
 	const struct block *x = a, *y = b;
@@ -211,10 +233,15 @@ static void checkpoint(struct recorder *rc)
 	rc->ckpts++;
 }
 
-int recorder_run(struct recorder *rc, struct session *s, double seconds, double ckpt_seconds, struct mlz_err *err)
+int recorder_run(struct recorder *rc, struct session *s, const struct record_opts *o, struct mlz_err *err)
 {
 	struct mlz_err e;
+	double seconds = o->seconds, ckpt_seconds = o->ckpt_seconds;
 	rc->ls = &s->live;
+	if (o->max_depth > 0)
+		rc->ls->max_depth = o->max_depth; /* the agent takes it at its next drain; deeper stacks are cut */
+	if (session_catch_usr1(s, err) < 0) /* main.c did already, before it printed that recording began */
+		return -1;
 	liveset_sync(rc->ls);
 	liveset_observe(rc->ls, &observer, rc);
 	double t0 = mono_ms(), next = t0 + SAMPLE_MS;
@@ -231,8 +258,10 @@ int recorder_run(struct recorder *rc, struct session *s, double seconds, double 
 		}
 		double now = mono_ms();
 		double until = end >= 0 && end < next ? end : next;
-		int r = session_serve(s, until > now ? (int)(until - now) + 1 : 0, SERVE_UNTIL_GONE);
+		int r = session_serve(s, until > now ? (int)(until - now) + 1 : 0, SERVE_UNTIL_GONE | SERVE_USR1);
 		liveset_sync(rc->ls);
+		for (; s->usr1 && !rc->failed; s->usr1--)
+			mark(rc, s);
 		if (r < 0) {
 			rc->why = REC_END_SIGNAL;
 			break;

@@ -13,6 +13,7 @@
 #include "record.h"
 #include "session.h"
 #include "target.h"
+#include "timeline.h"
 #include "xalloc.h"
 
 struct replay {
@@ -69,13 +70,40 @@ static void v_ckpt_block(void *arg, uint64_t addr, uint64_t size, uint32_t stack
 	liveset_add(rp->ls, addr, size, rp->live_of[stack], tick, 0); /* a recording holds every call */
 }
 
+/* The first replay, at open: a mark starts a phase there, at its own time, as `mark` does live. */
+static void v_mark(void *arg, size_t index, uint32_t tick)
+{
+	struct replay *rp = arg;
+	uint32_t end = rp->ls->stopped_tick;
+	liveset_stop_clock(rp->ls, tick);
+	liveset_mark(rp->ls, rp->r.marks[index].name);
+	liveset_stop_clock(rp->ls, end);
+}
+
 /* Replay from the start (chunk 0, no checkpoint) or from checkpoint k, to event upto or tick until. */
 static int rebuild(struct replay *rp, const struct rec_ckpt *k, uint64_t upto, uint32_t until, struct mlz_err *err)
 {
-	struct rec_visit v = { rp, v_alloc, v_free, v_forget, v_forget, v_ckpt_block };
+	struct rec_visit v = { rp, v_alloc, v_free, v_forget, v_forget, v_ckpt_block, rp->track_peak ? v_mark : NULL };
 	v_forget(rp);
 	rp->events = k ? k->event : 0;
 	return recording_replay(&rp->r, k ? k->chunk : 0, k != NULL, upto, until, &v, err);
+}
+
+/* The recording's marks and samples as the session's, for `timeline` and the exports. */
+static void add_moments(struct session *s, const struct recording *r)
+{
+	for (size_t i = 0; i < r->nmarks; i++) {
+		const struct rec_mark *k = &r->marks[i];
+		struct mark m = { .name = xstrdup(k->name), .tick = k->tick, .rss = k->rss, .blocks = k->blocks,
+				  .bytes = k->bytes, .traced_bytes = k->bytes };
+		marks_push(&s->marks, &m);
+	}
+	for (size_t i = 0; i < r->nsamples; i++) {
+		const struct rec_sample *k = &r->samples[i];
+		struct mark m = { .name = xstrdup("sample"), .tick = k->tick, .rss = k->rss, .blocks = k->blocks,
+				  .bytes = k->bytes, .traced_bytes = k->bytes };
+		marks_push(&s->samples, &m);
+	}
 }
 
 int record_open(struct session *s, const char *path, struct mlz_err *err)
@@ -106,6 +134,7 @@ int record_open(struct session *s, const char *path, struct mlz_err *err)
 	int ret = rebuild(rp, NULL, UINT64_MAX, UINT32_MAX, err);
 	rp->track_peak = false;
 	rp->ls->peak_tick = rp->peak_tick;
+	add_moments(s, r);
 	return ret;
 }
 
@@ -120,26 +149,42 @@ void record_close(struct session *s)
 	s->rec = NULL;
 }
 
-int record_rebuild(struct session *s, const char *at, uint32_t *tick, uint64_t *events, struct mlz_err *err)
+/* The mark called name; the first of several so called (SIGUSR1's names do not repeat). */
+static const struct rec_mark *find_mark(const struct recording *r, const char *name)
+{
+	for (size_t i = 0; i < r->nmarks; i++)
+		if (!strcmp(r->marks[i].name, name))
+			return &r->marks[i];
+	return NULL;
+}
+
+int record_rebuild(struct session *s, const char *at, uint32_t *tick, uint64_t *events, int64_t *rss,
+		   struct mlz_err *err)
 {
 	struct replay *rp = s->rec;
 	if (!rp)
 		return mlz_error_kind(err, MLZ_E_USAGE, "--at needs a recording (mlyze open FILE)");
 	const struct recording *r = &rp->r;
+	const struct rec_mark *m;
 	uint64_t upto = UINT64_MAX;
 	uint32_t until = UINT32_MAX;
+	*rss = -1;
 	if (!strcmp(at, "end")) {
 		upto = r->events;
 		*tick = r->last_tick;
 	} else if (!strcmp(at, "peak")) {
 		upto = rp->peak_event;
 		*tick = rp->peak_tick;
+	} else if ((m = find_mark(r, at))) {
+		upto = m->event;
+		*tick = m->tick;
+		*rss = m->rss;
 	} else {
 		char *end;
 		double sec = strtod(at, &end);
 		if (end == at || *end || !(sec >= 0) || sec > 1e8)
 			return mlz_error_kind(err, MLZ_E_USAGE,
-					      "--at: '%s' is not a time (seconds from the start), 'end' or 'peak'", at);
+					      "--at: '%s' is not a time (seconds from the start), 'end', 'peak' or a mark", at);
 		until = (uint32_t)(sec * 1000 / CLOCK_TICK_MS + 1e-9);
 		*tick = until < r->last_tick ? until : r->last_tick; /* past the end is the end */
 	}
@@ -148,7 +193,16 @@ int record_rebuild(struct session *s, const char *at, uint32_t *tick, uint64_t *
 	for (size_t i = 0; i < r->nckpts; i++)
 		if (r->ckpts[i].event <= upto && r->ckpts[i].tick <= until)
 			k = &r->ckpts[i];
-	if (rebuild(rp, k, upto, until, err) < 0)
+	/* the phases were measured once, over the whole recording: a partial replay must not move their peaks */
+	struct liveset *ls = rp->ls;
+	uint64_t *peaks = xmalloc((ls->nphases + 1) * sizeof(*peaks));
+	for (size_t i = 0; i < ls->nphases; i++)
+		peaks[i] = ls->phases[i].peak_bytes;
+	int ret = rebuild(rp, k, upto, until, err);
+	for (size_t i = 0; i < ls->nphases; i++)
+		ls->phases[i].peak_bytes = peaks[i];
+	free(peaks);
+	if (ret < 0)
 		return -1;
 	*events = rp->events;
 	return 0;
@@ -175,12 +229,14 @@ struct jv *record_info_jv(struct session *s)
 	jv_set(o, "started", jv_string(when));
 	jv_set(o, "seconds", jv_double(r->last_tick * (CLOCK_TICK_MS / 1000.0)));
 	jv_set(o, "events", jv_int((int64_t)r->events));
+	jv_set(o, "sampled", jv_bool(false)); /* record refuses --sample: a recording holds every call */
 	jv_set(o, "alloc_events", jv_int((int64_t)r->allocs));
 	jv_set(o, "free_events", jv_int((int64_t)r->frees));
 	jv_set(o, "stacks", jv_int((int64_t)r->nstacks));
 	jv_set(o, "modules", jv_int((int64_t)r->nmods));
 	jv_set(o, "samples", jv_int((int64_t)r->nsamples));
 	jv_set(o, "checkpoints", jv_int((int64_t)r->nckpts));
+	jv_set(o, "marks", jv_int((int64_t)r->nmarks));
 	jv_set(o, "lost", jv_int((int64_t)r->lost));
 	jv_set(o, "peak_bytes", jv_int((int64_t)rp->peak_bytes));
 	jv_set(o, "peak_seconds", jv_double(rp->peak_tick * (CLOCK_TICK_MS / 1000.0)));

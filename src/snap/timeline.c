@@ -38,25 +38,36 @@ struct tl_point timeline_mark_point(const struct mark *m)
 				  m->traced_bytes, m->heap, m->note, NULL };
 }
 
+static struct tl_point sample_point(const struct mark *m)
+{
+	struct tl_point p = timeline_mark_point(m);
+	p.kind = TL_SAMPLE;
+	return p;
+}
+
 static int cmp_tick(const void *pa, const void *pb)
 {
 	const struct tl_point *a = pa, *b = pb;
 	return (a->tick > b->tick) - (a->tick < b->tick);
 }
 
-size_t timeline_points(const struct snapshots *ss, const struct marks *ms, struct tl_point **out)
+size_t timeline_points(const struct snapshots *ss, const struct marks *ms, const struct marks *samples,
+		       struct tl_point **out)
 {
-	size_t n = ss->n + ms->n, k = 0;
+	size_t n = ss->n + ms->n + samples->n, k = 0;
 	struct tl_point *p = xcalloc(n ? n : 1, sizeof(*p));
 	/*
 	 * Each list is in the order it was taken, which is time order but for a
-	 * snapshot replaced with --force (moved last, with its new time): sort,
-	 * keeping the order of equal ticks (snapshots first), as qsort may not.
+	 * snapshot replaced with --force (moved last, with its new time), and for
+	 * snapshots of a recording taken --at any time: sort, keeping the order of
+	 * equal ticks (snapshots, marks, samples), as qsort may not.
 	 */
 	for (size_t i = 0; i < ss->n; i++)
 		p[k++] = snapshot_point(&ss->v[i]);
 	for (size_t i = 0; i < ms->n; i++)
 		p[k++] = timeline_mark_point(&ms->v[i]);
+	for (size_t i = 0; i < samples->n; i++)
+		p[k++] = sample_point(&samples->v[i]);
 	for (size_t i = 1; i < n; i++) { /* insertion sort: stable, and the lists are nearly sorted */
 		struct tl_point x = p[i];
 		size_t j = i;
