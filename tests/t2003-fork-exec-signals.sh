@@ -17,7 +17,7 @@ test_expect_success 'the same children, the same output, while traced' '
 	sleep 0.3 && kill -USR1 $pid && wait_for_line fx-fork.out "^fork=" &&
 	wait $mpid && kill -USR1 $pid && { wait $pid; code=$?; } && test $code = 0 &&
 	test_cmp expect fx-fork.out &&
-	jq -s -e ".[1].result.groups | map(select(.function != \"<before attach>\")) | map([.size, .count]) == [[222, 1], [111, 1]]" out &&
+	jq -s -e ".[1].result.groups | map(select(.function != \"<before attach>\")) | map([.bytes, .blocks]) == [[222, 1], [111, 1]]" out &&
 	jq -s -e ".[2].result.unknown_frees == 0" out
 '
 
@@ -42,7 +42,7 @@ test_expect_success 'signals: every SIGALRM and SIGUSR1 reaches its handler whil
 test_expect_success 'run mode traces a library constructor that allocates before main' '
 	"$MLYZE" run --json -e wait -e "top --by function --top 0" -- "$FIXTURES/fx-ctor" >out 2>err &&
 	grep -x "ctor blocks present" out &&
-	grep "^{" out | jq -c ".result.groups? // empty | .[] | select(.function == \"fx_ctor_alloc\") | [.count, .size]" >actual &&
+	grep "^{" out | jq -c ".result.groups? // empty | .[] | select(.function == \"fx_ctor_alloc\") | [.blocks, .bytes]" >actual &&
 	echo "[3,369]" >expect && test_cmp expect actual
 '
 

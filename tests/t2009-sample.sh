@@ -68,7 +68,7 @@ test_expect_success '--sample 64K: estimates per site within 10 %, every large b
 	within 10 $(site "top --by function --top 0" fx_medium count) 3000 &&
 	test $(site "top --by function --top 0" fx_large count) = 50 &&
 	test $(site "top --by function --top 0" fx_large size) = 5120000 &&
-	result "blocks --min-size 65536 --limit 0" | jq -e ".estimated == true and ([.blocks[] | select(.size == 102400)] | length) == 50" &&
+	result "blocks --min-size 65536 --limit 0" | jq -e ".estimated == true and ([.listed[] | select(.size == 102400)] | length) == 50" &&
 	result stats | jq -e ".mode == \"agent\" and .sample_mean == 65536 and .lost == 0 and .sample_dropped == 0 and
 		.estimated == true and .unsampled > 3000000 and .recorded_blocks < 6000 and .unknown_frees == 0" &&
 
@@ -78,7 +78,7 @@ test_expect_success '--sample 64K: estimates per site within 10 %, every large b
 	within 10 $(site "top --by function --top 0" fx_small size) 102400000 &&
 	within 15 $(site "top --by function --top 0" fx_medium size) 49152000 &&
 	test $(site "top --by function --top 0" fx_large count) = 25 &&
-	within 10 $(last "top --by function --top 0" | jq ".size") 154112000 &&
+	within 10 $(last "top --by function --top 0" | jq ".bytes") 154112000 &&
 
 	step 3 &&
 	ask "top --by function --top 0" &&
@@ -112,7 +112,7 @@ test_expect_success 'the same seed samples the same calls: equal bytes in two ru
 		fixture_start fx-sample "$TRASH/truth$run.json" 10 && spid=$FIXTURE_PID &&
 		session $spid --sample 64K && step 1 && step 2 && ask "top --by function --top 0" &&
 		result "top --by function --top 0" | jq -c "[.groups[] | select(.function | startswith(\"fx_\")) |
-			[.function, .size]]" >run$run &&
+			[.function, .bytes]]" >run$run &&
 		end && fixture_stop $spid || return 1
 	done &&
 	test_cmp run1 run2 && test -s run1
@@ -122,7 +122,7 @@ test_expect_success 'without --sample: exact, nothing labelled an estimate' '
 	fixture_start fx-sample "$TRASH/truth.json" 100 && spid=$FIXTURE_PID &&
 	session $spid && step 1 && step 2 && ask "top --by function --top 0" && ask stats &&
 	result "top --by function --top 0" | jq -c "[.groups[] | select(.function | startswith(\"fx_\")) |
-		[.function, .count, .size]], has(\"estimated\")" >actual &&
+		[.function, .blocks, .bytes]], has(\"estimated\")" >actual &&
 	cat >expect <<-\EOF &&
 	[["fx_large",25,2560000],["fx_small",16000,1024000],["fx_medium",15,491520]]
 	false
@@ -139,7 +139,7 @@ test_expect_success 'set sample while attached: blocks recorded exactly keep the
 	step 2 && ask "top --by function --top 0" && ask "set sample 0" && ask "top --by function --top 0" &&
 	ask stats &&
 	result "top --by function --top 0" | jq -c ".estimated, [.groups[] | select(.function | startswith(\"fx_\")) |
-		[.function, .count, .size]]" >actual &&
+		[.function, .blocks, .bytes]]" >actual &&
 	cat >expect <<-\EOF &&
 	true
 	[["fx_large",25,2560000],["fx_small",16000,1024000],["fx_medium",15,491520]]
