@@ -28,7 +28,7 @@ test_expect_success 'exec: the new program is hooked again, and mlyze says so' '
 	wait $mpid && kill -USR1 $pid && wait $pid &&
 	grep -x "mlyze: process $pid executed a new program: $FIXTURES/fx-exec" err &&
 	grep -x "mlyze: allocation tracing resumed in the new program (allocator in libc.so.6)" err &&
-	jq -e "[.result.groups[] | select(.function == \"fx_after_exec\")] == [{id: .result.groups[] | select(.function == \"fx_after_exec\") | .id, function: \"fx_after_exec\", module: \"fx-exec\", count: 6, size: 420}]" out
+	jq -e "[.result.groups[] | select(.function == \"fx_after_exec\")] == [{id: .result.groups[] | select(.function == \"fx_after_exec\") | .id, function: \"fx_after_exec\", module: \"fx-exec\", blocks: 6, bytes: 420}]" out
 '
 
 test_expect_success 'signals: every SIGALRM and SIGUSR1 reaches its handler while tracing' '
