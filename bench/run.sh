@@ -150,7 +150,7 @@ bench_record () {
 	line "recording size" "$bytes bytes, $(awk -v a="$bytes" -v b="$events" 'BEGIN {printf "%.2f", a / b}') bytes per event"
 	line "mlyze CPU (user+sys) / mixed's own CPU" "$(awk '{printf "%.2f s", $1 + $2}' "$work/rec.cpu") / $(awk -v t="${ticks:-0}" -v hz="$hz" 'BEGIN {printf "%.2f s", t / hz}')"
 	line "mlyze CPU per event" "$(awk -v e="$events" '{printf "%.0f ns", ($1 + $2) * 1e9 / e}' "$work/rec.cpu")"
-	line "mixed says it leaked / live at the end of the recording" "$(kv leaked_blocks <"$work/r0.err") / $(jq -r 'select(.command == "top --top 0") | .result.count' "$work/m.json") blocks (with glibc's TLS vectors)"
+	line "mixed says it leaked / live at the end of the recording" "$(kv leaked_blocks <"$work/r0.err") / $(jq -r 'select(.command == "top --top 0") | .result.blocks' "$work/m.json") blocks (with glibc's TLS vectors)"
 	/usr/bin/time -f %e -o "$work/at.t" "$mlyze" open "$work/m.mlz" -e "snapshot a --at peak" >/dev/null 2>&1
 	line "open + snapshot --at peak" "$(cat "$work/at.t") s"
 	if command -v heaptrack >/dev/null; then
@@ -277,9 +277,9 @@ ref=$(grep '^result' "$work/ref.err" | sed 's/ elapsed_s=.*//')
 got=$(grep '^result' "$work/mixed.err" | sed 's/ elapsed_s=.*//')
 line "output (counts) the same as untraced" "$([ "$ref" = "$got" ] && echo yes || echo "NO: $got")"
 line "mixed says it leaked" "$(kv leaked_blocks <"$work/mixed.err") blocks, $(kv leaked_bytes <"$work/mixed.err") bytes"
-line "mlyze: live at exit" "$(jq -r 'select(.command == "top --top 0") | "\(.result.count) blocks, \(.result.size) bytes"' "$work/mixed.json")"
-line "  of which glibc's per-thread TLS vectors" "$(jq -r 'select(.command == "top --by stack --top 0") | [.result.groups[] | select(any(.stack[]; .function == "allocate_dtv"))] | "\(map(.count) | add // 0) blocks, \(map(.size) | add // 0) bytes"' "$work/mixed.json")"
-line "  allocated by mixed itself" "$(jq -r 'select(.command == "top --by stack --top 0") | [.result.groups[] | select(all(.stack[]; .function != "allocate_dtv"))] | "\(map(.count) | add // 0) blocks, \(map(.size) | add // 0) bytes"' "$work/mixed.json")"
+line "mlyze: live at exit" "$(jq -r 'select(.command == "top --top 0") | "\(.result.blocks) blocks, \(.result.bytes) bytes"' "$work/mixed.json")"
+line "  of which glibc's per-thread TLS vectors" "$(jq -r 'select(.command == "top --by stack --top 0") | [.result.groups[] | select(any(.stack[]; .function == "allocate_dtv"))] | "\(map(.blocks) | add // 0) blocks, \(map(.bytes) | add // 0) bytes"' "$work/mixed.json")"
+line "  allocated by mixed itself" "$(jq -r 'select(.command == "top --by stack --top 0") | [.result.groups[] | select(all(.stack[]; .function != "allocate_dtv"))] | "\(map(.blocks) | add // 0) blocks, \(map(.bytes) | add // 0) bytes"' "$work/mixed.json")"
 
 echo "== mixed -r 5: 4 threads, full tracing from the start; mlyze's agent against heaptrack's, one run"
 mixed_s () { kv elapsed_s <"$1"; }
@@ -288,7 +288,7 @@ mixed_s () { kv elapsed_s <"$1"; }
 line "untraced" "$(mixed_s "$work/m0.err") s"
 line "mlyze (agent)" "$(mixed_s "$work/m1.err") s, $(awk -v a="$(mixed_s "$work/m1.err")" -v b="$(mixed_s "$work/m0.err")" 'BEGIN {printf "%.1fx", a / b}')"
 line "  output the same as untraced" "$([ "$(grep '^result' "$work/m0.err" | sed 's/ elapsed_s=.*//')" = "$(grep '^result' "$work/m1.err" | sed 's/ elapsed_s=.*//')" ] && echo yes || echo NO)"
-line "  its leaks, live at exit (mixed says / mlyze, with glibc's 4 TLS vectors)" "$(kv leaked_blocks <"$work/m1.err") / $(jq -r 'select(.command == "top --top 0") | .result.count' "$work/m1.json")"
+line "  its leaks, live at exit (mixed says / mlyze, with glibc's 4 TLS vectors)" "$(kv leaked_blocks <"$work/m1.err") / $(jq -r 'select(.command == "top --top 0") | .result.blocks' "$work/m1.json")"
 line "  events lost" "$(jq -r 'select(.command == "stats") | .result.lost' "$work/m1.json")"
 if command -v heaptrack >/dev/null; then
 	(cd "$work" && heaptrack --use-inject -o "$work/ht" "$b/mixed" -r 5 >/dev/null 2>"$work/m2.err") || true
@@ -382,7 +382,7 @@ kill $tpid 2>/dev/null || true
 th () { jq -r "select(.command == \"$1\") | .result | $2" "$work/th.json" | head -n1; }
 line "leaks: blocks, of them typed" "$(th leaks '"\(.blocks), \(.typed_blocks)"')"
 line "leaks: typing, within the stop for walk + graph" "$(th leaks '"\(.typing_ms | round) ms of \(.graph_stopped_ms | round) ms"')"
-line "top --by type: the two groups" "$(th "top --by type --top 2" '[.groups[] | "\(.type) \(.count)"] | join(", ")')"
+line "top --by type: the two groups" "$(th "top --by type --top 2" '[.groups[] | "\(.type) \(.blocks)"] | join(", ")')"
 
 if [ "$n_stress" -gt 0 ]; then
 	echo "== stress: 8 threads x $n_stress malloc/free pairs, traced from the start"
@@ -400,7 +400,7 @@ if [ "$n_stress" -gt 0 ]; then
 	kill -USR1 $spid
 	wait $mpid || true
 	line "fixture holds" "$(jq -c '[.blocks, .bytes]' "$work/st.json.done"), bad=$(jq .bad "$work/st.json.done")"
-	line "mlyze: fx_stress_worker live" "$(jq -c 'select(.command | startswith("top")) | .result.groups[] | select(.function == "fx_stress_worker") | [.count, .size]' "$work/st.json.mlyze")"
+	line "mlyze: fx_stress_worker live" "$(jq -c 'select(.command | startswith("top")) | .result.groups[] | select(.function == "fx_stress_worker") | [.blocks, .bytes]' "$work/st.json.mlyze")"
 	line "malloc events seen / made" "$(jq 'select(.command == "stats") | .result.events.malloc' "$work/st.json.mlyze") / $(jq .mallocs "$work/st.json.done")"
 	line "time traced" "$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.1f s", b - a}')"
 fi

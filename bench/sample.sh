@@ -30,7 +30,7 @@ line "mlyze --sample 512K (agent)" "$m1 s, $(pct "$m1" "$m0") (floor: +5 %)"
 line "mlyze, every call (agent)" "$m2 s, $(pct "$m2" "$m0")"
 "$mlyze" run --sample 512K --json -e wait -e stats -e "top --top 0" -- "$b/mixed" -r 5 >"$work/m.json" 2>"$work/e"
 line "  sampled run: recorded / left out, lost" "$(jq -r 'select(.command == "stats") | .result | "\(.recorded_blocks) live recorded, \(.unsampled) left out, \(.lost) lost"' "$work/m.json")"
-line "  leaked (mixed says / ~estimate)" "$(kv leaked_bytes <"$work/e") / $(jq -r 'select(.command == "top --top 0") | .result.size' "$work/m.json") bytes"
+line "  leaked (mixed says / ~estimate)" "$(kv leaked_bytes <"$work/e") / $(jq -r 'select(.command == "top --top 0") | .result.bytes' "$work/m.json") bytes"
 
 echo "== --sample 512K: steady (10k allocations per second) CPU, seconds 3-7 of 8, attached from second 1"
 steady_cpu () { # steady_cpu [MLYZE OPTIONS...]: steady's mean CPU % over seconds 3-7

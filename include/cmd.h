@@ -90,7 +90,7 @@ struct cmd_entry {
  * when a key goes away or changes meaning, so a script can tell; new keys
  * leave it as it is.
  */
-#define CMD_JSON_SCHEMA 1
+#define CMD_JSON_SCHEMA 2
 
 /* Every command, NULL-terminated, in the order `help` lists them. */
 extern const struct cmd_entry *const cmd_table[];

@@ -134,7 +134,7 @@ struct group *group_compare(struct keys *k, struct sym *sym, const struct stackt
  */
 bool by_stack_untraced_comparable(const struct by_stack *a, const struct by_stack *b);
 void by_stack_totals(const struct by_stack *b, bool untraced, int64_t *count, int64_t *bytes);
-/* Append groups as JSON objects to array out; with_diff adds count_diff and size_diff. */
+/* Append groups as JSON objects to array out; with_diff adds blocks_diff and bytes_diff. */
 void groups_to_jv(struct keys *k, struct sym *sym, enum group_by by,
 		  const struct group *g, size_t n, bool with_diff, struct jv *out);
 /* Where one group (an object groups_to_jv made) is: "fn at file.c:12", "fn (module)", "33-64 bytes". */

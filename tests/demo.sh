@@ -24,11 +24,11 @@ echo 'sleep 1' >&"${SESSION[1]}"
 read -r _ <&"${SESSION[0]}"
 echo 'blocks --min-size 1000 --max-size 1000 --limit 1' >&"${SESSION[1]}"
 read -r line <&"${SESSION[0]}"
-addr=$(jq -r '.result.blocks[0].address' <<<"$line")
+addr=$(jq -r '.result.listed[0].address' <<<"$line")
 printf 'blocks --min-size 1000 --max-size 1000 --limit 1  ->  %s\n' "$addr"
 echo "show $addr" >&"${SESSION[1]}"
 read -r line <&"${SESSION[0]}"
-jq -r '.result | "show \(.address): \(.size) bytes allocated \(.age) s ago by thread \(.tid) in \(.function) at \(.file | split("/") | last):\(.line)\nfirst bytes: \(.bytes)"' <<<"$line"
+jq -r '.result | "show \(.address): \(.size) bytes allocated \(.age) s ago by thread \(.tid) in \(.function) at \(.file | split("/") | last):\(.line)\nfirst bytes: \(.contents)"' <<<"$line"
 exec {SESSION[1]}>&-
 wait "$SESSION_PID" 2>/dev/null || true
 

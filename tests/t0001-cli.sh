@@ -78,8 +78,8 @@ test_expect_success 'bash completion: options, modes, commands after -e and help
 '
 
 test_expect_success 'help --json reports the JSON schema version' '
-	"$MLYZE" --json help | jq -e ".result.schema == 1" &&
-	"$MLYZE" --json help bt | jq -e ".result.schema == 1"
+	"$MLYZE" --json help | jq -e ".result.schema == 2" &&
+	"$MLYZE" --json help bt | jq -e ".result.schema == 2"
 '
 
 test_expect_success 'help works without a process' '

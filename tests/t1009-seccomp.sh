@@ -178,7 +178,7 @@ test_expect_success 'an allow-all filter: tracing counts exactly, trim works, de
 	wait $mpid && exec 7>&- &&
 	test_must_be_empty err &&
 	result "top --by function --top 0" |
-		jq -c ".groups[] | select(.function == \"fx_hold\") | [.count, .size]" >actual &&
+		jq -c ".groups[] | select(.function == \"fx_hold\") | [.blocks, .bytes]" >actual &&
 	echo "[6,600]" >expect && test_cmp expect actual &&
 	result stats | sed -n 2p | jq -c "[.tracing, .events.malloc, .events.free]" >actual &&
 	echo "[true,10,4]" >expect && test_cmp expect actual &&

@@ -45,7 +45,7 @@ test_expect_success UNSHARE 'traced in another mount namespace: its own file sym
 		"[.threads[0].frames[] | select(.function == \$t[0].park and .line == \$t[0].park_line)] | length == 1" &&
 	result stats | jq -e ".allocator == \"libfx-mnt.so\" and .events.malloc == 7 and .events.calloc == 3" &&
 	result "top --by function" >top.json &&
-	jq -c ".groups[] | [.function, .count, .size]" top.json >actual &&
+	jq -c ".groups[] | [.function, .blocks, .bytes]" top.json >actual &&
 	printf "%s\n" "[\"fx_mnt_alloc\",7,539]" "[\"fx_mnt_calloc\",3,150]" >expect &&
 	test_cmp expect actual &&
 	cat /proc/$mpid/maps >maps.after && test_cmp maps.before maps.after &&
@@ -84,7 +84,7 @@ test_expect_success 'a process that rewrote its calloc: malloc traced, calloc no
 	tracer=$! && sleep 0.4 && step 1 && wait $tracer &&
 	grep -x "mlyze: calloc is not traced: the code at 0x[0-9a-f]* in $FIXTURES/libfx-mnt.so is not what its file holds there (byte 0 is 0x48, the file'"'"'s 0x55): the process changed it, or maps another file at that path; not patched" err &&
 	result stats | jq -e ".allocator == \"libfx-mnt.so\" and .events.malloc == 7 and .events.calloc == 0" &&
-	result "top --by function" | jq -c ".groups[] | [.function, .count, .size]" >actual &&
+	result "top --by function" | jq -c ".groups[] | [.function, .blocks, .bytes]" >actual &&
 	echo "[\"fx_mnt_alloc\",7,539]" >expect && test_cmp expect actual &&
 	finish 1
 '

@@ -43,7 +43,7 @@ test_expect_success 'the fixture ended while traced: exit snapshot taken, its st
 
 # groups CMD: the groups of a compare or top result as compact lines
 groups () {
-	result "$1" | jq -c ".groups[] | select(.function != \"<before attach>\") | [.function, .count, .count_diff, .size, .size_diff]"
+	result "$1" | jq -c ".groups[] | select(.function != \"<before attach>\") | [.function, .blocks, .blocks_diff, .bytes, .bytes_diff]"
 }
 
 test_expect_success 'compare a b --by function: every function, exact counts and bytes, largest growth first' '
@@ -69,11 +69,11 @@ test_expect_success 'compare b c: the frees of step 2 as negative growth' '
 	["fx_calloc",0,-5,0,-1000]
 	EOF
 	test_cmp expect actual &&
-	result "compare b c --by function --top 0" | jq -e ".size_diff == -1500 and .count_diff == -10"
+	result "compare b c --by function --top 0" | jq -e ".bytes_diff == -1500 and .blocks_diff == -10"
 '
 
 test_expect_success 'sites carry file:line; the exit snapshot holds what was never freed' '
-	result "compare c exit --top 0" | jq -e ".size_diff == 0 and .size == 7364 and .count == 12" &&
+	result "compare c exit --top 0" | jq -e ".bytes_diff == 0 and .bytes == 7364 and .blocks == 12" &&
 	result "top --top 0" | jq -e "[.groups[] | select(.function == \"fx_small\")][0] |
 		(.file | endswith(\"fixtures/fx-alloc.c\")) and .line == $(grep -n "hold(malloc(100))" "$FIXTURES/fx-alloc.c" | cut -d: -f1)"
 '
@@ -85,9 +85,9 @@ test_expect_success 'stats: every entry point counted, nested calls once, nothin
 '
 
 test_expect_success 'blocks lists each live block with its site; their sizes add up' '
-	result "blocks --limit 0" | jq -e ".count == 12 and .bytes == 7364 and
-		([.blocks[].size] | add) == 7364 and
-		([.blocks[] | select(.function == \"fx_pvalloc\")] | length == 1 and .[0].size == 5000)"
+	result "blocks --limit 0" | jq -e ".blocks == 12 and .bytes == 7364 and
+		([.listed[].size] | add) == 7364 and
+		([.listed[] | select(.function == \"fx_pvalloc\")] | length == 1 and .[0].size == 5000)"
 '
 
 test_expect_success '--cumulative counts a block under every function of its stack; --by stack gives the stack' '
@@ -98,7 +98,7 @@ test_expect_success '--cumulative counts a block under every function of its sta
 	["__libc_start_main_impl",22,22,8864,8864]
 	EOF
 	test_cmp expect actual &&
-	result "compare a b --by stack --top 1" | jq -e ".groups[0] | .size == 5000 and
+	result "compare a b --by stack --top 1" | jq -e ".groups[0] | .bytes == 5000 and
 		([.stack[].function] | index(\"fx_pvalloc\") == 1)"
 '
 
@@ -107,7 +107,7 @@ test_expect_success 'a script on a slow pipe: the target is served while mlyze w
 	{ echo "snapshot a"; sleep 0.5; kill -USR1 $apid; sleep 1; echo "compare a now --by function --top 0 --json"; } |
 		"$MLYZE" attach $apid >pipe.out 2>pipe.err &&
 	grep -q "^step1" fx-alloc.out &&
-	grep "^{" pipe.out | jq -e ".result.size_diff == 8864 and .result.count_diff == 22"
+	grep "^{" pipe.out | jq -e ".result.bytes_diff == 8864 and .result.blocks_diff == 22"
 '
 
 test_done

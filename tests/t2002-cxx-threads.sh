@@ -5,7 +5,7 @@
 test_description='C++ new/delete and concurrent threads'
 . "$(dirname "$0")/lib/test-lib.sh"
 
-groups () { result "$1" | jq -c ".groups[] | select(.function != \"<before attach>\") | [.function, .count, .size]"; }
+groups () { result "$1" | jq -c ".groups[] | select(.function != \"<before attach>\") | [.function, .blocks, .bytes]"; }
 
 test_expect_success 'C++: new, new[] and delete by function, exact' '
 	fixture_start fx-cxx-alloc "$TRASH/truth.json" && pid=$FIXTURE_PID &&

@@ -17,7 +17,7 @@ test_expect_success 'the same children, the same output, while traced' '
 	sleep 0.3 && kill -USR1 $pid && wait_for_line fx-fork.out "^fork=" &&
 	wait $mpid && kill -USR1 $pid && { wait $pid; code=$?; } && test $code = 0 &&
 	test_cmp expect fx-fork.out &&
-	jq -s -e ".[1].result.groups | map(select(.function != \"<before attach>\")) | map([.size, .count]) == [[222, 1], [111, 1]]" out &&
+	jq -s -e ".[1].result.groups | map(select(.function != \"<before attach>\")) | map([.bytes, .blocks]) == [[222, 1], [111, 1]]" out &&
 	jq -s -e ".[2].result.unknown_frees == 0" out
 '
 
@@ -28,7 +28,7 @@ test_expect_success 'exec: the new program is hooked again, and mlyze says so' '
 	wait $mpid && kill -USR1 $pid && wait $pid &&
 	grep -x "mlyze: process $pid executed a new program: $FIXTURES/fx-exec" err &&
 	grep -x "mlyze: allocation tracing resumed in the new program (allocator in libc.so.6)" err &&
-	jq -e "[.result.groups[] | select(.function == \"fx_after_exec\")] == [{id: .result.groups[] | select(.function == \"fx_after_exec\") | .id, function: \"fx_after_exec\", module: \"fx-exec\", count: 6, size: 420}]" out
+	jq -e "[.result.groups[] | select(.function == \"fx_after_exec\")] == [{id: .result.groups[] | select(.function == \"fx_after_exec\") | .id, function: \"fx_after_exec\", module: \"fx-exec\", blocks: 6, bytes: 420}]" out
 '
 
 test_expect_success 'signals: every SIGALRM and SIGUSR1 reaches its handler while tracing' '
@@ -42,7 +42,7 @@ test_expect_success 'signals: every SIGALRM and SIGUSR1 reaches its handler whil
 test_expect_success 'run mode traces a library constructor that allocates before main' '
 	"$MLYZE" run --json -e wait -e "top --by function --top 0" -- "$FIXTURES/fx-ctor" >out 2>err &&
 	grep -x "ctor blocks present" out &&
-	grep "^{" out | jq -c ".result.groups? // empty | .[] | select(.function == \"fx_ctor_alloc\") | [.count, .size]" >actual &&
+	grep "^{" out | jq -c ".result.groups? // empty | .[] | select(.function == \"fx_ctor_alloc\") | [.blocks, .bytes]" >actual &&
 	echo "[3,369]" >expect && test_cmp expect actual
 '
 

@@ -11,7 +11,7 @@ test_expect_success '8 threads x 20000 malloc/free pairs: the live set is what t
 	mpid=$! && sleep 0.3 && kill -USR1 $pid &&
 	wait_for_line fx-stress.out "^done" 240 && kill -USR1 $pid && wait $mpid &&
 	test "$(jq .bad st.json.done)" = 0 &&
-	result "top --by function --top 0" | jq -c ".groups[] | select(.function == \"fx_stress_worker\") | [.count, .size]" >actual &&
+	result "top --by function --top 0" | jq -c ".groups[] | select(.function == \"fx_stress_worker\") | [.blocks, .bytes]" >actual &&
 	jq -c "[.blocks, .bytes]" st.json.done >expect &&
 	test_cmp expect actual &&
 	result stats | jq -e ".events.malloc == $(jq .mallocs st.json.done) and .replaced == 0 and .abandoned == 0"

@@ -13,7 +13,7 @@ test_description='shadow-stack mode: returns caught by return-site breakpoints'
 # here, the scripts run again included, traces with --breakpoints.
 export MLYZE_REAL=$MLYZE MLYZE=$TEST_DIRECTORY/lib/mlyze-breakpoints
 
-fn () { result "compare a b --by function --top 0" | jq -c "[.groups[] | select(.function == \"$1\") | .count, .size]"; }
+fn () { result "compare a b --by function --top 0" | jq -c "[.groups[] | select(.function == \"$1\") | .blocks, .bytes]"; }
 
 test_expect_success 'the reference run, without mlyze' '
 	fixture_start fx-retsite "$TRASH/ref.json" && pid=$FIXTURE_PID &&

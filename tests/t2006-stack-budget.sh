@@ -52,24 +52,24 @@ test_expect_success 'stacks: each allocation made one, sweeps released them, the
 
 test_expect_success 'figures of the live blocks are unchanged by the sweeps, as the fixture and mallinfo2 say' '
 	json "compare a b --by function --top 0" |
-		jq -c ".groups[] | select(.function == \"fx_stacks_leaf\") | [.count, .size, .count_diff, .size_diff]" >actual &&
+		jq -c ".groups[] | select(.function == \"fx_stacks_leaf\") | [.blocks, .bytes, .blocks_diff, .bytes_diff]" >actual &&
 	jq -c "[.kept, .kept_bytes, .kept, .kept_bytes]" t.json.step1 >expect && test_cmp expect actual &&
-	json "compare b c --by function --top 0 --all" | jq -e ".count_diff == 0 and .size_diff == 0 and
-		([.groups[] | select(.function == \"fx_stacks_leaf\")][0] | .count == 100 and .size == 4800)" &&
+	json "compare b c --by function --top 0 --all" | jq -e ".blocks_diff == 0 and .bytes_diff == 0 and
+		([.groups[] | select(.function == \"fx_stacks_leaf\")][0] | .blocks == 100 and .bytes == 4800)" &&
 	# glibc agrees that the churn left nothing live
 	test "$(jq .uordblks t.json.step1)" = "$(jq .uordblks t.json.step3)" &&
 	line=$(grep -n "void \*p = malloc(size);" "$FIXTURES/fx-stacks.c" | cut -d: -f1) &&
 	json "top --top 0" | jq -e "[.groups[] | select(.function == \"fx_stacks_leaf\")] | length == 1 and
-		(.[0] | .count == 100 and .size == 4800 and .line == $line)"
+		(.[0] | .blocks == 100 and .bytes == 4800 and .line == $line)"
 '
 
 test_expect_success 'the kept stacks print the same frames before and after their neighbours were released' '
 	json "compare a b --by stack --top 0" |
-		jq -c "[.groups[] | select(.function == \"fx_stacks_leaf\") | [.count, .size, [.stack[] | .pc]]] | sort" >before &&
+		jq -c "[.groups[] | select(.function == \"fx_stacks_leaf\") | [.blocks, .bytes, [.stack[] | .pc]]] | sort" >before &&
 	json "compare a c --by stack --top 0" |
-		jq -c "[.groups[] | select(.function == \"fx_stacks_leaf\") | [.count, .size, [.stack[] | .pc]]] | sort" >after &&
+		jq -c "[.groups[] | select(.function == \"fx_stacks_leaf\") | [.blocks, .bytes, [.stack[] | .pc]]] | sort" >after &&
 	json "top --by stack --top 0" |
-		jq -c "[.groups[] | select(.function == \"fx_stacks_leaf\") | [.count, .size, [.stack[] | .pc]]] | sort" >now &&
+		jq -c "[.groups[] | select(.function == \"fx_stacks_leaf\") | [.blocks, .bytes, [.stack[] | .pc]]] | sort" >now &&
 	test_cmp before after && test_cmp before now &&
 	jq -e "length == 100 and (map(.[2]) | unique | length) == 100 and all(.[]; .[0] == 1 and .[1] == 48)" before
 '
@@ -116,7 +116,7 @@ test_expect_success 'past the memory limit new stacks are cut short, stats says 
 	grep "^memory      [0-9.]* [KM]iB of tables of a limit of 2 MiB " out &&
 	# the counts stay exact: only where they are attributed is coarser
 	json "compare a now --by function --top 0 --json" |
-		jq -c ".groups[] | select(.function == \"fx_stacks_leaf\") | [.count_diff, .size_diff]" >actual &&
+		jq -c ".groups[] | select(.function == \"fx_stacks_leaf\") | [.blocks_diff, .bytes_diff]" >actual &&
 	jq -c "[.kept, .kept_bytes]" d.json.step1 >expect && test_cmp expect actual
 '
 

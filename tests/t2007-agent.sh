@@ -38,7 +38,7 @@ test_expect_success 'fx-alloc with --agent: every function exact, every entry po
 	result stats agent.out | jq -e ".events | .calloc == 5 and .realloc == 6 and .reallocarray == 1 and
 		.posix_memalign == 1 and .valloc == 1 and .pvalloc == 1" &&
 	result "compare a b --by function --top 0" agent.out |
-		jq -c ".groups[] | select(.function != \"<before attach>\") | [.function, .count, .size]" >actual &&
+		jq -c ".groups[] | select(.function != \"<before attach>\") | [.function, .blocks, .bytes]" >actual &&
 	cat >expect <<-\EOF &&
 	["fx_pvalloc",1,5000]
 	["fx_small",10,1000]
@@ -57,7 +57,7 @@ test_expect_success 'fx-alloc with --agent: every function exact, every entry po
 # frames FILE: each stack of `top --by stack` as its frames (function, file, line), sorted
 frames () {
 	result "top --by stack --top 0" "$1" |
-		jq -c ".groups[] | select(.stack) | [.size, .count, [.stack[] | [.function, .file, .line]]]" | sort
+		jq -c ".groups[] | select(.stack) | [.bytes, .blocks, [.stack[] | [.function, .file, .line]]]" | sort
 }
 
 test_expect_success 'the same stacks as breakpoint tracing, frame for frame, with file:line' '
@@ -76,7 +76,7 @@ test_expect_success 'four threads allocating at once: every block counted, per t
 	mpid=$! &&
 	sleep 0.3 && kill -USR1 $pid && wait_for_line fx-mt-alloc.out "^done" &&
 	wait $mpid &&
-	result "top --by function --top 0" | jq -c ".groups[] | select(.function | startswith(\"fx_work\")) | [.function, .count, .size]" >actual &&
+	result "top --by function --top 0" | jq -c ".groups[] | select(.function | startswith(\"fx_work\")) | [.function, .blocks, .bytes]" >actual &&
 	cat >expect <<-\EOF &&
 	["fx_work_d",400,25600]
 	["fx_work_c",300,14400]
@@ -94,7 +94,7 @@ test_expect_success '8 threads x 20000 malloc/free pairs: the live set is what t
 	mpid=$! && sleep 0.3 && kill -USR1 $pid &&
 	wait_for_line fx-stress.out "^done" 240 && kill -USR1 $pid && wait $mpid &&
 	test "$(jq .bad st.json.done)" = 0 &&
-	result "top --by function --top 0" | jq -c ".groups[] | select(.function == \"fx_stress_worker\") | [.count, .size]" >actual &&
+	result "top --by function --top 0" | jq -c ".groups[] | select(.function == \"fx_stress_worker\") | [.blocks, .bytes]" >actual &&
 	jq -c "[.blocks, .bytes]" st.json.done >expect &&
 	test_cmp expect actual &&
 	result stats | jq -e ".events.malloc == $(jq .mallocs st.json.done) and .lost == 0 and .replaced == 0"
@@ -151,7 +151,7 @@ test_expect_success 'a fork storm from four threads: no child writes into the pa
 	mlz_start $pid --json && mlz info && kill -USR1 $pid &&
 	wait_for_line fx-forkstorm.out "^done" 120 && grep -x "done bad=0" fx-forkstorm.out &&
 	mlz "top --by function --top 0" && mlz stats && mlz_end && kill -USR1 $pid &&
-	result "top --by function --top 0" | jq -c ".groups[] | select(.function == \"fx_fork_worker\") | [.count, .size]" >actual &&
+	result "top --by function --top 0" | jq -c ".groups[] | select(.function == \"fx_fork_worker\") | [.blocks, .bytes]" >actual &&
 	echo "[400,19200]" >expect && test_cmp expect actual &&
 	result stats | jq -e ".mode == \"agent\" and .events.malloc == 400 and .lost == 0 and .unknown_frees == 0"
 '
@@ -162,7 +162,7 @@ test_expect_success 'fork, vfork and posix_spawn children: the same output, the 
 	sleep 0.3 && kill -USR1 $pid && wait_for_line fx-fork.out "^fork=" &&
 	wait $mpid && kill -USR1 $pid && { wait $pid; code=$?; } && test $code = 0 &&
 	printf "%s\n" ready "fork=11 vfork=13 spawn=13" >expect && test_cmp expect fx-fork.out &&
-	result "top --top 0" | jq -e ".groups | map(select(.function != \"<before attach>\")) | map([.size, .count]) == [[222, 1], [111, 1]]" &&
+	result "top --top 0" | jq -e ".groups | map(select(.function != \"<before attach>\")) | map([.bytes, .blocks]) == [[222, 1], [111, 1]]" &&
 	result stats | jq -e ".unknown_frees == 0 and .mode == \"agent\""
 '
 
@@ -172,7 +172,7 @@ test_expect_success 'exec: the new program gets the agent again, and mlyze says 
 	sleep 0.3 && kill -USR1 $pid && wait_for_line fx-exec.out "^after exec" &&
 	wait $mpid && kill -USR1 $pid && wait $pid &&
 	grep -x "mlyze: allocation tracing resumed in the new program (allocator in libc.so.6)" err &&
-	result "top --by function --top 0" | jq -c ".groups[] | select(.function == \"fx_after_exec\") | [.count, .size]" >actual &&
+	result "top --by function --top 0" | jq -c ".groups[] | select(.function == \"fx_after_exec\") | [.blocks, .bytes]" >actual &&
 	echo "[6,420]" >expect && test_cmp expect actual &&
 	result stats | jq -e ".mode == \"agent\""
 '
@@ -197,7 +197,7 @@ test_expect_success 'a library loaded after attach allocates: its stacks unwound
 	{ "$MLYZE" attach $pid --agent --json -e "sleep 1.5" -e "top --by function --top 0" -e stats \
 		-e "sleep 0.5" -e "stats" >out 2>err & } && mpid=$! &&
 	sleep 0.3 && kill -USR1 $pid && wait_for_line fx-late.out "^late" && wait $mpid &&
-	result "top --by function --top 0" | jq -c ".groups[] | select(.function == \"fx_late_alloc\") | [.count, .size, .module]" >actual &&
+	result "top --by function --top 0" | jq -c ".groups[] | select(.function == \"fx_late_alloc\") | [.blocks, .bytes, .module]" >actual &&
 	echo "[3,231,\"libfx-late.so\"]" >expect && test_cmp expect actual &&
 	jq -s -e "map(select(.command == \"stats\"))[0].result | .unwound_by_mlyze >= 1 and .unwound_by_mlyze <= 3 and .lost == 0" out &&
 	kill $pid

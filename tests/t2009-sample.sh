@@ -34,7 +34,7 @@ step () {
 last () {
 	result "$1" | tail -n 1
 }
-# site CMD FUNCTION FIELD: FIELD (size or count) of FUNCTION's group in CMD's last answer
+# site CMD FUNCTION FIELD: FIELD (bytes or blocks) of FUNCTION's group in CMD's last answer
 site () {
 	last "$1" | jq -r --arg f "$2" "[.groups[] | select(.function == \$f) | .$3] | add // 0"
 }
@@ -62,33 +62,33 @@ test_expect_success '--sample 64K: estimates per site within 10 %, every large b
 	result "top --by function --top 0" | jq -e ".estimated == true and .sample_bytes == 65536 and
 		(.estimate | test(\"1 - exp\"))" &&
 	grep -x "step1 small=3200000/204800000 medium=3000/98304000 large=50/5120000" fx-sample.out &&
-	within 10 $(site "top --by function --top 0" fx_small size) 204800000 &&
-	within 10 $(site "top --by function --top 0" fx_small count) 3200000 &&
-	within 10 $(site "top --by function --top 0" fx_medium size) 98304000 &&
-	within 10 $(site "top --by function --top 0" fx_medium count) 3000 &&
-	test $(site "top --by function --top 0" fx_large count) = 50 &&
-	test $(site "top --by function --top 0" fx_large size) = 5120000 &&
-	result "blocks --min-size 65536 --limit 0" | jq -e ".estimated == true and ([.blocks[] | select(.size == 102400)] | length) == 50" &&
+	within 10 $(site "top --by function --top 0" fx_small bytes) 204800000 &&
+	within 10 $(site "top --by function --top 0" fx_small blocks) 3200000 &&
+	within 10 $(site "top --by function --top 0" fx_medium bytes) 98304000 &&
+	within 10 $(site "top --by function --top 0" fx_medium blocks) 3000 &&
+	test $(site "top --by function --top 0" fx_large blocks) = 50 &&
+	test $(site "top --by function --top 0" fx_large bytes) = 5120000 &&
+	result "blocks --min-size 65536 --limit 0" | jq -e ".estimated == true and ([.listed[] | select(.size == 102400)] | length) == 50" &&
 	result stats | jq -e ".mode == \"agent\" and .sample_mean == 65536 and .lost == 0 and .sample_dropped == 0 and
 		.estimated == true and .unsampled > 3000000 and .recorded_blocks < 6000 and .unknown_frees == 0" &&
 
 	step 2 &&
 	ask "top --by function --top 0" &&
 	grep -x "step2 small=1600000/102400000 medium=1500/49152000 large=25/2560000" fx-sample.out &&
-	within 10 $(site "top --by function --top 0" fx_small size) 102400000 &&
-	within 15 $(site "top --by function --top 0" fx_medium size) 49152000 &&
-	test $(site "top --by function --top 0" fx_large count) = 25 &&
-	within 10 $(last "top --by function --top 0" | jq ".size") 154112000 &&
+	within 10 $(site "top --by function --top 0" fx_small bytes) 102400000 &&
+	within 15 $(site "top --by function --top 0" fx_medium bytes) 49152000 &&
+	test $(site "top --by function --top 0" fx_large blocks) = 25 &&
+	within 10 $(last "top --by function --top 0" | jq ".bytes") 154112000 &&
 
 	step 3 &&
 	ask "top --by function --top 0" &&
 	grep -x "step3 threads=1600000/102400000" fx-sample.out &&
-	within 10 $(site "top --by function --top 0" fx_thread_work size) 102400000 &&
+	within 10 $(site "top --by function --top 0" fx_thread_work bytes) 102400000 &&
 	last "top --by function --top 0" | jq -e "[.groups[] | select(.function == \"fx_thread_work\")] | length == 1" &&
 
 	step 4 && ask "top --by function --top 0" && ask stats &&
 	grep -x "step4 child status=0" fx-sample.out &&
-	test $(site "top --by function --top 0" fx_child count) = 0 &&
+	test $(site "top --by function --top 0" fx_child blocks) = 0 &&
 	last stats | jq -e ".lost == 0 and .unknown_frees == 0 and .sample_dropped == 0" &&
 	end && step 5 && wait $spid
 '
@@ -98,11 +98,11 @@ test_expect_success '--sample 64K: estimates per site within 10 %, every large b
 test_expect_success 'the address set grows with the live samples; drops, if any, are counted' '
 	fixture_start fx-sample "$TRASH/truth.json" 10 && spid=$FIXTURE_PID &&
 	session $spid --sample 1K && step 1 && ask "top --by function --top 0" && ask stats &&
-	within 10 $(site "top --by function --top 0" fx_small size) 20480000 &&
-	test $(site "top --by function --top 0" fx_large count) = 50 &&
+	within 10 $(site "top --by function --top 0" fx_small bytes) 20480000 &&
+	test $(site "top --by function --top 0" fx_large blocks) = 50 &&
 	result stats | jq -e ".recorded_blocks > 15000 and .sample_dropped < .recorded_blocks / 20 and .lost == 0" &&
 	step 2 && ask "top --by function --top 0" &&
-	within 10 $(site "top --by function --top 0" fx_small size) 10240000 &&
+	within 10 $(site "top --by function --top 0" fx_small bytes) 10240000 &&
 	end && fixture_stop $spid
 '
 
@@ -112,7 +112,7 @@ test_expect_success 'the same seed samples the same calls: equal bytes in two ru
 		fixture_start fx-sample "$TRASH/truth$run.json" 10 && spid=$FIXTURE_PID &&
 		session $spid --sample 64K && step 1 && step 2 && ask "top --by function --top 0" &&
 		result "top --by function --top 0" | jq -c "[.groups[] | select(.function | startswith(\"fx_\")) |
-			[.function, .size]]" >run$run &&
+			[.function, .bytes]]" >run$run &&
 		end && fixture_stop $spid || return 1
 	done &&
 	test_cmp run1 run2 && test -s run1
@@ -122,7 +122,7 @@ test_expect_success 'without --sample: exact, nothing labelled an estimate' '
 	fixture_start fx-sample "$TRASH/truth.json" 100 && spid=$FIXTURE_PID &&
 	session $spid && step 1 && step 2 && ask "top --by function --top 0" && ask stats &&
 	result "top --by function --top 0" | jq -c "[.groups[] | select(.function | startswith(\"fx_\")) |
-		[.function, .count, .size]], has(\"estimated\")" >actual &&
+		[.function, .blocks, .bytes]], has(\"estimated\")" >actual &&
 	cat >expect <<-\EOF &&
 	[["fx_large",25,2560000],["fx_small",16000,1024000],["fx_medium",15,491520]]
 	false
@@ -139,7 +139,7 @@ test_expect_success 'set sample while attached: blocks recorded exactly keep the
 	step 2 && ask "top --by function --top 0" && ask "set sample 0" && ask "top --by function --top 0" &&
 	ask stats &&
 	result "top --by function --top 0" | jq -c ".estimated, [.groups[] | select(.function | startswith(\"fx_\")) |
-		[.function, .count, .size]]" >actual &&
+		[.function, .blocks, .bytes]]" >actual &&
 	cat >expect <<-\EOF &&
 	true
 	[["fx_large",25,2560000],["fx_small",16000,1024000],["fx_medium",15,491520]]

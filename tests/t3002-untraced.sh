@@ -6,8 +6,8 @@ test_description='blocks from before attach, --no-trace and check'
 . "$(dirname "$0")/lib/test-lib.sh"
 
 untraced_groups () {
-	result "$1" | jq -c ".groups[] | select(.function == \"<before attach>\" and .count_diff != 0) |
-		[.size_class, .count_diff, .size_diff]"
+	result "$1" | jq -c ".groups[] | select(.function == \"<before attach>\" and .blocks_diff != 0) |
+		[.size_class, .blocks_diff, .bytes_diff]"
 }
 
 # fx-heap frees ten of its blocks on SIGUSR1: usable sizes 24, 40, 56, ... 168.
@@ -20,7 +20,7 @@ test_expect_success 'blocks allocated before attach and freed after: negative gr
 	sleep 0.6 && kill -USR1 $pid && wait_for_line fx-heap.out "^freed" && wait $mpid &&
 	untraced_groups "compare a b --top 0" | sort >actual &&
 	test_cmp expect.freed actual &&
-	result "compare a b --top 0" | jq -e ".untraced and .count_diff == -10 and .size_diff == -960"
+	result "compare a b --top 0" | jq -e ".untraced and .blocks_diff == -10 and .bytes_diff == -960"
 '
 
 test_expect_success 'the untraced blocks of a snapshot are the in-use chunks of the walk, sizes exact' '
@@ -46,7 +46,7 @@ test_expect_success 'show: a block from before attach, found by the heap walk (a
 
 test_expect_success 'growth from attach leaves blocks from before attach out' '
 	"$MLYZE" attach $pid --json -e growth >out2 2>err &&
-	result growth out2 | jq -e ".size_diff == 0 and .groups == []"
+	result growth out2 | jq -e ".bytes_diff == 0 and .groups == []"
 '
 
 test_expect_success '--no-trace: nothing written into the process, the same untraced figures' '
@@ -61,7 +61,7 @@ test_expect_success '--no-trace: nothing written into the process, the same untr
 	result stats | jq -e ".tracing == false and .events_total == 0" &&
 	untraced_groups "compare a b --top 0" | sort >actual &&
 	test_cmp expect.freed actual &&
-	result "top --top 0" | jq -e ".count == .untraced_count and .count > 0" &&
+	result "top --top 0" | jq -e ".blocks == .untraced_blocks and .blocks > 0" &&
 	fixture_stop $pid
 '
 
@@ -82,7 +82,7 @@ test_expect_success 'snapshot NAME again fails and names --force; --force drops 
 	test_cmp expect actual &&
 	result "snapshot --force a" | jq -e ".name == \"a\" and .untraced_blocks > 0" &&
 	result snapshots | jq -e ".snapshots | map(.name) == [\"b\", \"a\"]" &&
-	result "compare b a --top 0" | jq -e ".count_diff == -10 and .size_diff == -960" &&
+	result "compare b a --top 0" | jq -e ".blocks_diff == -10 and .bytes_diff == -960" &&
 	untraced_groups "compare b a --top 0" | sort >actual &&
 	test_cmp expect.freed actual &&
 	fixture_stop $pid
@@ -93,7 +93,7 @@ test_expect_success 'check: every traced live block is an in-use chunk that fits
 	{ "$MLYZE" attach $pid --json -e "sleep 1.5" -e check -e "top --top 0" >out 2>err & } && mpid=$! &&
 	sleep 0.3 && kill -USR1 $pid && wait_for_line fx-mt-alloc.out "^done" && wait $mpid &&
 	result check | jq -e ".traced >= 1000 and .ok == .traced and .bad == 0 and .heap_complete" &&
-	result "top --top 0" | jq -e "[.groups[] | select(.function != \"<before attach>\") | .count] | add >= 1000" &&
+	result "top --top 0" | jq -e "[.groups[] | select(.function != \"<before attach>\") | .blocks] | add >= 1000" &&
 	fixture_stop $pid
 '
 

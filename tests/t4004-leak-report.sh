@@ -192,13 +192,13 @@ test_expect_success 'alloc-fn: xmalloc is skipped by default, my_alloc once name
 	grep "^{" wout >w.json &&
 	k=$(jq .kept_line "$TRASH/wt.json") l=$(jq .lost_line "$TRASH/wt.json") &&
 	m=$(jq .wrap_line "$TRASH/wt.json") x=$(jq .x_line "$TRASH/wt.json") &&
-	result "top --top 0" w.json | jq -c "[.groups[] | select(.function != \"fx_ready\") | [.function, .line, .count, .size]]" >actual &&
+	result "top --top 0" w.json | jq -c "[.groups[] | select(.function != \"fx_ready\") | [.function, .line, .blocks, .bytes]]" >actual &&
 	echo "[[\"make_lost\",$l,2,400],[\"make_kept\",$k,1,100]]" >expect && test_cmp expect actual &&
-	result "top --top 0 --by function" w.json | jq -c "[.groups[] | select(.function != \"fx_ready\") | [.function, .count]]" >actual &&
+	result "top --top 0 --by function" w.json | jq -c "[.groups[] | select(.function != \"fx_ready\") | [.function, .blocks]]" >actual &&
 	echo "[[\"my_alloc\",2],[\"make_kept\",1]]" >expect && test_cmp expect actual &&
 	result leaks w.json | jq -e ".groups | length == 1 and (.[0] | .function == \"my_alloc\" and .line == $m and
 		.blocks == 2 and ([.stack[].function][0:5] == [\"malloc\", \"xmalloc\", \"my_alloc\", \"make_lost\", \"main\"]))" &&
-	result blocks w.json | jq -e "[.blocks[] | select(.size != 4096) | [.function, .line]] | unique == [[\"xmalloc\", $x]]" &&
+	result blocks w.json | jq -e "[.listed[] | select(.size != 4096) | [.function, .line]] | unique == [[\"xmalloc\", $x]]" &&
 	result "set alloc-fn +my_all?c" w.json | jq -e "(.alloc_fn | index(\"my_all?c\")) and (.alloc_fn | index(\"xmalloc\"))" &&
 	result "leaks --by site" w.json >ls.json &&
 	jq -e ".groups[0] | .function == \"make_lost\" and .line == $l" ls.json &&
@@ -215,7 +215,7 @@ test_expect_success VALGRIND,MS_PRINT 'massif --alloc-fn agrees: its top-level s
 		sed -E "s/^->[0-9.]+% \(([0-9,]+)B\) 0x[0-9A-F]+: ([a-z_]+) \(fx-wrap.c:([0-9]+)\)$/\2|\3|\1/" |
 		tr -d , | sort >expect &&
 	test $(wc -l <expect) = 2 &&
-	result "top --top 0" w.json | jq -r ".groups[] | select(.function != \"fx_ready\") | \"\(.function)|\(.line)|\(.size)\"" |
+	result "top --top 0" w.json | jq -r ".groups[] | select(.function != \"fx_ready\") | \"\(.function)|\(.line)|\(.bytes)\"" |
 		sort >actual &&
 	test_cmp expect actual
 '
@@ -246,8 +246,8 @@ test_expect_success 'text: memcheck-like records and summary, sizes rounded; --b
 test_expect_success 'compare leaves out groups that did not change unless --all' '
 	"$MLYZE" run --json -e wait -e "snapshot a" -e "compare exit a" -e "compare exit a --all" \
 		-- "$FIXTURES/fx-wrap" "$TRASH/c.json" >cout 2>/dev/null &&
-	result "compare exit a" cout | jq -e ".groups == [] and .count_diff == 0" &&
-	result "compare exit a --all" cout | jq -e "(.groups | length) == 3 and ([.groups[].size_diff] | unique) == [0]"
+	result "compare exit a" cout | jq -e ".groups == [] and .blocks_diff == 0" &&
+	result "compare exit a --all" cout | jq -e "(.groups | length) == 3 and ([.groups[].bytes_diff] | unique) == [0]"
 '
 
 test_expect_success 'a bad suppression file: the file and line, and what is wrong' '

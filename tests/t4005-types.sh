@@ -84,8 +84,8 @@ test_expect_success GDB 'gdb: the worker frame'"'"'s req is that block' '
 
 # [type, count, bytes] of the typed groups, then the untyped 24-byte blocks (the tree below g_root)
 groups () {
-	jq -c "[.groups[] | select(.type != null) | [.type, .count, .size]] + [.groups[] |
-		select(.type == null and .block_size == $(tv untyped_tree_size)) | [null, .count]]"
+	jq -c "[.groups[] | select(.type != null) | [.type, .blocks, .bytes]] + [.groups[] |
+		select(.type == null and .block_size == $(tv untyped_tree_size)) | [null, .blocks]]"
 }
 
 test_expect_success 'top --by type: exact counts and bytes per type; blocks --type lists them' '
@@ -93,15 +93,15 @@ test_expect_success 'top --by type: exact counts and bytes per type; blocks --ty
 		-e "blocks --type \"struct node\" --limit 0" -e "blocks --type \"struct nope\"" >out.top 2>err &&
 	test_must_be_empty err &&
 	# stdout buffer: a char block when libc has DWARF (its FILE says char *), else untyped
-	libc=$(result "blocks --type char --limit 0" out.top | jq "[.blocks[].address] | index(\"$(tv stdout_buf)\") != null | if . then 1 else 0 end") &&
+	libc=$(result "blocks --type char --limit 0" out.top | jq "[.listed[].address] | index(\"$(tv stdout_buf)\") != null | if . then 1 else 0 end") &&
 	nchar=$(( 17 + libc )) bchar=$(( $(tv str_bytes) + libc * $(tv stdout_buf_size) )) &&
 	result "top --by type --top 0" out.top | groups >actual &&
 	jq -c -n "[[\"char\", $nchar, $bchar], [\"struct entry\", 12, $(tv entry_bytes)],
 		[\"struct node\", 5, $(tv node_bytes)], [\"struct request\", 1, $(tv request_size)],
 		[\"struct tree\", 1, $(tv tree_bytes)], [null, 6]]" >expect &&
 	test_cmp expect actual &&
-	result "blocks --type \"struct node\" --limit 0" out.top | jq -e "[.blocks[].address] | contains([\"$(tv node0)\", \"$(tv node1)\", \"$(tv node4)\"]) and length == 5" &&
-	result "blocks --type \"struct nope\"" out.top | jq -e ".count == 0 and .blocks == []"
+	result "blocks --type \"struct node\" --limit 0" out.top | jq -e "[.listed[].address] | contains([\"$(tv node0)\", \"$(tv node1)\", \"$(tv node4)\"]) and length == 5" &&
+	result "blocks --type \"struct nope\"" out.top | jq -e ".blocks == 0 and .listed == []"
 '
 
 # gdb's one-line print of a struct from the fields show gives: {id = 0, name = 0x... "node0", next = 0x...}
@@ -156,7 +156,7 @@ test_expect_success 'compare --by type: three nodes and their names more between
 	{ wait $mpid; test $? = 1; } && # the two compares that fail
 	test_must_be_empty err.cmp &&
 	# traced now: the new blocks count their requested sizes, 24 bytes a node, 6 a name
-	result "compare a b --by type --top 0" out.cmp | jq -c "[.count_diff, .size_diff, [.groups[] | select(.count_diff != 0) | [.type, .count_diff, .size_diff]]]" >actual &&
+	result "compare a b --by type --top 0" out.cmp | jq -c "[.blocks_diff, .bytes_diff, [.groups[] | select(.blocks_diff != 0) | [.type, .blocks_diff, .bytes_diff]]]" >actual &&
 	echo "[6,90,[[\"struct node\",3,72],[\"char\",3,18]]]" >expect && test_cmp expect actual &&
 	result "compare a b --by type --top 2 --filter \"struct*\"" out.cmp | jq -c "[.groups[].type]" >actual &&
 	echo "[\"struct node\",\"struct entry\"]" >expect && test_cmp expect actual &&
@@ -176,8 +176,8 @@ test_expect_success 'C++: objects held through base pointers typed by their vtab
 	"$MLYZE" attach $cpid --json -e "top --by type --top 0" -e "blocks --type char --limit 0" \
 		-e "show $(cv circle)" -e "path $(cv square)" >out.cxx 2>err &&
 	test_must_be_empty err &&
-	libc=$(result "blocks --type char --limit 0" out.cxx | jq "[.blocks[].address] | index(\"$(cv stdout_buf)\") != null | if . then 1 else 0 end") &&
-	result "top --by type --top 0" out.cxx | jq -c "[.groups[] | select(.type != null) | [.type, .count, .size, .conflicts]]" >actual &&
+	libc=$(result "blocks --type char --limit 0" out.cxx | jq "[.listed[].address] | index(\"$(cv stdout_buf)\") != null | if . then 1 else 0 end") &&
+	result "top --by type --top 0" out.cxx | jq -c "[.groups[] | select(.type != null) | [.type, .blocks, .bytes, .conflicts]]" >actual &&
 	jq -c -n "[[\"char\", $(( 5 + libc )), $(( $(cv name_bytes) + libc * $(cv stdout_buf_size) )), null],
 		[\"fx::Circle\", 3, $(cv circle_bytes), null], [\"fx::Square\", 2, $(cv square_bytes), null],
 		[\"int\", 2, $(cv mark_bytes), null], [\"fx::Shape *\", 1, $(cv vector_bytes), null]]" >expect &&

@@ -24,7 +24,7 @@ test_expect_success 'snapshots before and after each of 4 steps, taken between t
 test_expect_success 'every interval: the two leaks, largest first, with their series; the plateau and the saw left out' '
 	result "trend --by function" | jq -c "[.snapshots, .intervals, .suspects]" >actual &&
 	echo "[[\"s0\",\"s1\",\"s2\",\"s3\",\"s4\"],4,2]" >expect && test_cmp expect actual &&
-	result "trend --by function" | jq -c ".groups[] | [.function, .size_diff, .count_diff, .growth_per_interval, .sizes, .counts]" >actual &&
+	result "trend --by function" | jq -c ".groups[] | [.function, .bytes_diff, .blocks_diff, .growth_per_interval, .bytes_series, .blocks_series]" >actual &&
 	cat >expect <<-\EOF &&
 	["fx_leak_fast",6144,12,1536,[0,1536,3072,4608,6144],[0,3,6,9,12]]
 	["fx_leak_slow",400,4,100,[0,100,200,300,400],[0,1,2,3,4]]
@@ -34,10 +34,10 @@ test_expect_success 'every interval: the two leaks, largest first, with their se
 '
 
 test_expect_success 'the growth trend reports agrees with compare over the same snapshots' '
-	result "compare s0 s4 --by function" | jq -c "[.groups[] | select(.function == \"fx_leak_fast\" or .function == \"fx_leak_slow\") | [.function, .size_diff]]" >expect &&
-	result "trend --by function" | jq -c "[.groups[] | [.function, .size_diff]]" >actual &&
+	result "compare s0 s4 --by function" | jq -c "[.groups[] | select(.function == \"fx_leak_fast\" or .function == \"fx_leak_slow\") | [.function, .bytes_diff]]" >expect &&
+	result "trend --by function" | jq -c "[.groups[] | [.function, .bytes_diff]]" >actual &&
 	test_cmp expect actual &&
-	result "compare s0 s4 --by function" | jq -e "[.groups[] | select(.function == \"fx_plateau\")][0].size_diff == 4000"
+	result "compare s0 s4 --by function" | jq -e "[.groups[] | select(.function == \"fx_plateau\")][0].bytes_diff == 4000"
 '
 
 test_expect_success 'trend N takes the last N snapshots; --top bounds the list, not the count' '

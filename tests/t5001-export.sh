@@ -57,7 +57,7 @@ test_expect_success JQ 'setup: fx-alloc traced through steps 1 and 2, snapshots 
 	result "export pprof now.pb.gz" | jq -e ".format == \"pprof\" and .snapshot == \"now\" and .base == null and
 		.file == \"now.pb.gz\" and .bytes_written > 0" &&
 	result "export pprof bc.pb.gz b c" | jq -e ".snapshot == \"c\" and .base == \"b\" and
-		.size == -1500 and .count == -10"
+		.bytes == -1500 and .blocks == -10"
 '
 
 test_expect_success 'the files: gzip for pprof, mode 0644, no temporary file left' '
@@ -67,7 +67,7 @@ test_expect_success 'the files: gzip for pprof, mode 0644, no temporary file lef
 '
 
 test_expect_success GO 'pprof -sample_index=inuse_space: the same functions and bytes as top --by function' '
-	top_flat "top --by function --top 0" size >expect &&
+	top_flat "top --by function --top 0" bytes >expect &&
 	pprof_flat -sample_index=inuse_space now.pb.gz >actual &&
 	test_cmp expect actual &&
 	grep -x "fx_pvalloc 5000" actual && grep -x "fx_small 500" actual &&
@@ -75,7 +75,7 @@ test_expect_success GO 'pprof -sample_index=inuse_space: the same functions and 
 '
 
 test_expect_success GO 'pprof -sample_index=inuse_objects: the same block counts' '
-	top_flat "top --by function --top 0" count >expect &&
+	top_flat "top --by function --top 0" blocks >expect &&
 	pprof_flat -sample_index=inuse_objects now.pb.gz >actual &&
 	test_cmp expect actual &&
 	grep -x "fx_small 5" actual && ! grep "^fx_calloc " actual
@@ -92,13 +92,13 @@ test_expect_success GO 'pprof -lines: each site with its file:line; the main map
 '
 
 test_expect_success GO 'a difference b c: the frees of step 2, as compare and as pprof -diff_base say' '
-	top_flat "compare b c --by function --top 0" size_diff >expect &&
+	top_flat "compare b c --by function --top 0" bytes_diff >expect &&
 	cat expect && grep -x "fx_small -500" expect && grep -x "fx_calloc -1000" expect &&
 	pprof_flat -sample_index=inuse_space bc.pb.gz >actual &&
 	test_cmp expect actual &&
 	pprof_flat -sample_index=inuse_space -diff_base b.pb.gz c.pb.gz >actual &&
 	test_cmp expect actual &&
-	top_flat "compare b c --by function --top 0" count_diff >expect &&
+	top_flat "compare b c --by function --top 0" blocks_diff >expect &&
 	pprof_flat -sample_index=inuse_objects bc.pb.gz >actual &&
 	test_cmp expect actual
 '
@@ -106,11 +106,11 @@ test_expect_success GO 'a difference b c: the frees of step 2, as compare and as
 test_expect_success 'folded: every line is STACK BYTES; leaves add up to top --by function, all to its total' '
 	test -s now.folded &&
 	! grep -Ev "^[^ ;][^;]*(;[^;]+)* [0-9]+\$" now.folded &&
-	top_flat "top --by function --top 0" size >expect &&
+	top_flat "top --by function --top 0" bytes >expect &&
 	folded_leaf now.folded >actual &&
 	test_cmp expect actual &&
 	total=$(awk "{ s += \$NF } END { print s }" now.folded) &&
-	test "$total" = "$(result "top --by function --top 0" | jq .size)" &&
+	test "$total" = "$(result "top --by function --top 0" | jq .bytes)" &&
 	grep -x "_start;__libc_start_main_impl;__libc_start_call_main;main;fx_pvalloc 5000" now.folded
 '
 
@@ -119,8 +119,8 @@ test_expect_success 'folded with two snapshots: both figures per stack, as flame
 	grep -x "_start;__libc_start_main_impl;__libc_start_call_main;main;fx_calloc 1000 0" bc.folded &&
 	grep -x "_start;__libc_start_main_impl;__libc_start_call_main;main;fx_small 1000 500" bc.folded &&
 	r=$(result "compare b c --by function --top 0") &&
-	test "$(awk "{ s += \$NF } END { print s }" bc.folded)" = "$(echo "$r" | jq .size)" &&
-	test "$(awk "{ s += \$(NF - 1) } END { print s }" bc.folded)" = "$(echo "$r" | jq ".size - .size_diff")"
+	test "$(awk "{ s += \$NF } END { print s }" bc.folded)" = "$(echo "$r" | jq .bytes)" &&
+	test "$(awk "{ s += \$(NF - 1) } END { print s }" bc.folded)" = "$(echo "$r" | jq ".bytes - .bytes_diff")"
 '
 
 test_expect_success GO 'inlined code: one Location, its Lines innermost first; folded has both frames' '
@@ -139,14 +139,14 @@ test_expect_success GO 'inlined code: one Location, its Lines innermost first; f
 test_expect_success 'on a core: only blocks from before attach, as top counts them' '
 	"$MLYZE" core fx-alloc.core --json -e "export folded core.folded" -e "export pprof core.pb.gz" \
 		-e "top --top 0" >core.out 2>core.err &&
-	size=$(result "top --top 0" core.out | jq .size) && test "$size" -gt 7000 &&
+	size=$(result "top --top 0" core.out | jq .bytes) && test "$size" -gt 7000 &&
 	echo "<before attach> $size" >expect && test_cmp expect core.folded &&
 	result "export pprof core.pb.gz" core.out | jq -e ".records > 1 and .untraced"
 '
 
 test_expect_success GO 'on a core, pprof: <before attach> by size class, a label each' '
 	gopprof -top -unit=B core.pb.gz >core.top &&
-	size=$(result "top --top 0" core.out | jq .size) &&
+	size=$(result "top --top 0" core.out | jq .bytes) &&
 	grep -E "^ +${size}B +100% +100% +${size}B +100%  <before attach>\$" core.top &&
 	gopprof -tags core.pb.gz >core.tags && grep size_class core.tags
 '

@@ -65,7 +65,7 @@ test_expect_success 'compare saved now equals compare a2 now (same moments), by 
 
 test_expect_success 'and its figures are fx-alloc step 1, to the byte' '
 	result "compare saved now --by function --top 0" |
-		jq -c ".groups[] | select(.function != \"<before attach>\") | [.function, .count, .count_diff, .size, .size_diff]" >actual &&
+		jq -c ".groups[] | select(.function != \"<before attach>\") | [.function, .blocks, .blocks_diff, .bytes, .bytes_diff]" >actual &&
 	cat >expect <<-\EOF &&
 	["fx_pvalloc",1,1,5000,5000]
 	["fx_small",10,10,1000,1000]
@@ -78,12 +78,12 @@ test_expect_success 'and its figures are fx-alloc step 1, to the byte' '
 	["fx_memalign",1,1,48,48]
 	EOF
 	test_cmp expect actual &&
-	result "compare saved now --by function --top 0" | jq -e ".untraced and .size_diff == 8864 and .count_diff == 22"
+	result "compare saved now --by function --top 0" | jq -e ".untraced and .bytes_diff == 8864 and .blocks_diff == 22"
 '
 
 test_expect_success 'stacks of two sessions match by their frames, their PCs those of the process' '
 	result "compare saved now --by stack --top 0" | jq -e "[.groups[] | select(.function == \"fx_small\")][0] |
-		.count_diff == 10 and (.stack | map(.function))[1:3] == [\"fx_small\", \"main\"]" &&
+		.blocks_diff == 10 and (.stack | map(.function))[1:3] == [\"fx_small\", \"main\"]" &&
 	result "compare saved now --by stack --top 0" | jq -e "[.groups[].stack[].pc | ltrimstr(\"0x\") | length] | max < 16"
 '
 
@@ -131,9 +131,9 @@ test_expect_success 'top --by function of the loaded snapshot equals the live on
 '
 
 test_expect_success 'blocks and export read the loaded snapshot: 22 traced blocks, fx_small at its line' '
-	result "blocks b --limit 0" open.out | jq -e ".count == 22 and .bytes == 8864" &&
+	result "blocks b --limit 0" open.out | jq -e ".blocks == 22 and .bytes == 8864" &&
 	line=$(grep -n "hold(malloc(100))" "$FIXTURES/fx-alloc.c" | cut -d: -f1) &&
-	result "blocks b --limit 0" open.out | jq -e "[.blocks[] | select(.function == \"fx_small\")] |
+	result "blocks b --limit 0" open.out | jq -e "[.listed[] | select(.function == \"fx_small\")] |
 		length == 10 and all(.line == $line and .size == 100 and .tid == $apid)" &&
 	grep -q "fx_small 1000$" b.folded &&
 	awk "{ s += \$NF } END { exit s != 12968 }" b.folded

@@ -58,7 +58,7 @@ PY
 
 test_expect_success PYTHON3,JQ 'export svg: each width is its bytes over the total, the leaves add up to top --by function' '
 	python3 svgframes.py now.svg >frames &&
-	total=$(result "top --by function --top 0" | jq .size) &&
+	total=$(result "top --by function --top 0" | jq .bytes) &&
 	test "$(head -n 1 frames | cut -f 2)" = "$total" &&
 	awk -F"\t" -v t=$total "{ w = \$2 / t * 1180; d = \$1 - w; if (d < 0) d = -d; if (d > 0.0006) { print \"bad width:\", \$0; bad = 1 } }
 		END { exit bad }" frames &&
@@ -80,7 +80,7 @@ test_expect_success PYTHON3,JQ 'export svg: each width is its bytes over the tot
 	for fn, b in sorted(self.items()):
 	    print("%s\t%d" % (fn, b))
 	PY
-	result "top --by function --top 0" | jq -r ".groups[] | [.function, .size] | @tsv" |
+	result "top --by function --top 0" | jq -r ".groups[] | [.function, .bytes] | @tsv" |
 		awk -F"\t" "{ s[\$1] += \$2 } END { for (f in s) print f \"\t\" s[f] }" | sort >expect &&
 	sort self >actual && test_cmp expect actual &&
 	grep -x "void\* grow<Pair<int, long> >(unsigned long)	320" actual &&
@@ -139,7 +139,7 @@ test_expect_success PYTHON3 'export svg: the names keep <, > and & through escap
 
 test_expect_success PYTHON3,JQ 'export svg b c: widths are the change, growth red, shrinkage blue, figures as compare' '
 	python3 svgframes.py bc.svg >bcframes &&
-	test "$(head -n 1 bcframes | cut -f 2)" = "$(result "compare b c --by function --top 0" | jq .size_diff)" &&
+	test "$(head -n 1 bcframes | cut -f 2)" = "$(result "compare b c --by function --top 0" | jq .bytes_diff)" &&
 	grep -A2 -F "<title>void* grow&lt;Pair&lt;char, char&gt; &gt;(unsigned long)" bc.svg | grep -e "^-1048576 bytes (-1 MiB), from 1048576 to 0 bytes" &&
 	grep -A2 -F "<title>void* grow&lt;Pair&lt;char, char&gt; &gt;(unsigned long)" bc.svg | grep -o "fill=\"rgb([0-9,]*)\"" >fill &&
 	grep -x "fill=\"rgb(50,50,255)\"" fill

@@ -20,7 +20,7 @@ step () {
 
 # groups CMD: a top or compare result as compact lines, fx_ready's stdio buffer left out
 groups () {
-	result "$1" | jq -c '.groups[] | select(.function != "fx_ready") | [.function, .count, .size]'
+	result "$1" | jq -c '.groups[] | select(.function != "fx_ready") | [.function, .blocks, .bytes]'
 }
 
 # fx-alloc's live blocks after step 1 (every entry point; fx_temp's all freed again) ...
@@ -82,9 +82,9 @@ test_expect_success 'open: top --by function at the end is fx-alloc after step 2
 	"$MLYZE" open rec.mlz --json -e "top --by function --top 0" -e "snapshot e --at end" \
 		-e "compare e now --by function --top 0" >out &&
 	groups "top --by function --top 0" >actual && end_groups >expect && test_cmp expect actual &&
-	result "top --by function --top 0" | jq -e ".count == 13 and .size == 11460" &&
+	result "top --by function --top 0" | jq -e ".blocks == 13 and .bytes == 11460" &&
 	result "snapshot e --at end" | jq -e ".blocks == 13 and .bytes == 11460 and .heap_walked == false" &&
-	result "compare e now --by function --top 0" | jq -e "[.groups[] | .size_diff, .count_diff] | all(. == 0)"
+	result "compare e now --by function --top 0" | jq -e "[.groups[] | .bytes_diff, .blocks_diff] | all(. == 0)"
 '
 
 test_expect_success 'open: snapshot --at a moment between steps 1 and 2 is fx-alloc after step 1' '
@@ -94,7 +94,7 @@ test_expect_success 'open: snapshot --at a moment between steps 1 and 2 is fx-al
 	result "snapshot s1 --at $at" | jq -e ".blocks == 23 and .bytes == 12960 and .seconds == $at" &&
 	groups "compare s0 s1 --by function --top 0" >actual && step1_groups >expect && test_cmp expect actual &&
 	# the live set is the end again afterwards
-	result "top --by function --top 0" | jq -e ".count == 13 and .size == 11460"
+	result "top --by function --top 0" | jq -e ".blocks == 13 and .bytes == 11460"
 '
 
 test_expect_success 'open: the peak is step 1 with fx_temp'"'"'s 20 blocks of 64 bytes live' '
@@ -105,7 +105,7 @@ test_expect_success 'open: the peak is step 1 with fx_temp'"'"'s 20 blocks of 64
 
 test_expect_success 'open: blocks and export work on a recording; commands that need a process refuse' '
 	"$MLYZE" open rec.mlz --json -e "blocks --limit 0" -e "export folded e.folded" >out &&
-	result "blocks --limit 0" | jq -e "[.blocks[] | .size] | add == 11460" &&
+	result "blocks --limit 0" | jq -e "[.listed[] | .size] | add == 11460" &&
 	grep -c "fx_small" e.folded &&
 	test_expect_code 1 "$MLYZE" open rec.mlz -e heap -e trim -e "bt" 2>err &&
 	cat >expect <<-\EOF &&
@@ -128,7 +128,7 @@ test_expect_success GO 'open: export pprof at the end, read by go tool pprof: fl
 		-nodefraction=0 -nodecount=1000 -unit=B -sample_index=inuse_space end.pb.gz >pprof.out 2>pprof.err &&
 	awk '"'"'$1 == "flat" { on = 1; next } on && $1 != "0" { v = $1; sub(/B$/, "", v); print $NF, v }'"'"' pprof.out |
 		sort >actual &&
-	result "top --by function --top 0" | jq -r ".groups[] | \"\(.function) \(.size)\"" | sort >expect &&
+	result "top --by function --top 0" | jq -r ".groups[] | \"\(.function) \(.bytes)\"" | sort >expect &&
 	test_cmp expect actual
 '
 
@@ -144,12 +144,12 @@ test_expect_success 'open names frames only from the very binaries recorded: ano
 	"$MLYZE" open copy.mlz --json -e "top --by function --top 0" >out 2>err &&
 	echo "mlyze: the recording'"'"'s module '"'"'$TRASH/fx-copy'"'"' had build-id $id, the file there now has $other: its frames show as addresses" >expect &&
 	test_cmp expect err &&
-	result "top --by function --top 0" | jq -e "[.groups[] | .function | strings | select(startswith(\"fx_\"))] == [] and .size == 11460" &&
+	result "top --by function --top 0" | jq -e "[.groups[] | .function | strings | select(startswith(\"fx_\"))] == [] and .bytes == 11460" &&
 	rm fx-copy &&
 	"$MLYZE" open copy.mlz --json -e "top --by function --top 0" >out 2>err &&
 	echo "mlyze: the recording'"'"'s module '"'"'$TRASH/fx-copy'"'"' cannot be read now (No such file or directory): its frames show as addresses" >expect &&
 	test_cmp expect err &&
-	result "top --by function --top 0" | jq -e "[.groups[] | .function | strings | select(startswith(\"fx_\"))] == [] and .size == 11460"
+	result "top --by function --top 0" | jq -e "[.groups[] | .function | strings | select(startswith(\"fx_\"))] == [] and .bytes == 11460"
 '
 
 test_expect_success '--at on a live process is refused (run mode: the status is the program'"'"'s)' '
@@ -175,7 +175,7 @@ test_expect_success 'a recording cut at 20 offsets: read up to its last complete
 				 (.recording.cut_short | strings | test(\"^cut off in a chunk( header)? at byte [0-9]+$\"))) and
 				.recording.complete == false" &&
 			test "$ev" -ge "$prev" && prev=$ev &&
-			result "top --top 0" | jq -e ".count >= 0" || return 1
+			result "top --top 0" | jq -e ".blocks >= 0" || return 1
 		fi
 	done &&
 	test $prev -gt 0
@@ -244,13 +244,13 @@ test_expect_success 'stacks released and ids reused while recording: each kept b
 	"$MLYZE" open s.mlz --json -e info -e "top --by stack --top 0" -e "snapshot s0 --at 0" \
 		-e "snapshot s1 --at $at" -e "compare s0 s1 --by stack --top 0" >out &&
 	kept=$(jq .kept fs.json.step1) && test "$kept" = 2000 &&
-	result "top --by stack --top 0" | jq -e --argjson k $kept "[.groups[] | select(.size == 48)] |
-		length == \$k and all(.count == 1)" &&
-	result "compare s0 s1 --by stack --top 0" | jq -e --argjson k $kept "[.groups[] | select(.size == 48)] |
-		length == \$k and all(.count_diff == 1)" &&
+	result "top --by stack --top 0" | jq -e --argjson k $kept "[.groups[] | select(.bytes == 48)] |
+		length == \$k and all(.blocks == 1)" &&
+	result "compare s0 s1 --by stack --top 0" | jq -e --argjson k $kept "[.groups[] | select(.bytes == 48)] |
+		length == \$k and all(.blocks_diff == 1)" &&
 	# the fixture counts its own mallocs; what else was allocated is live at the end
 	mallocs=$(jq .mallocs fs.json.step3) &&
-	result info | jq -e --argjson m $mallocs --argjson k $kept --argjson n "$(result "top --by stack --top 0" | jq .count)" \
+	result info | jq -e --argjson m $mallocs --argjson k $kept --argjson n "$(result "top --by stack --top 0" | jq .blocks)" \
 		".recording.alloc_events - \$m == \$n - \$k and .recording.free_events == \$m - \$k and .recording.lost == 0"
 '
 

@@ -22,7 +22,7 @@ mark () {
 # fx_* groups of a top --by function result: fx_ready's stdio buffer (untraced in a live attach) left out
 fx_groups () {
 	jq -c '.groups[] | select(.function | strings | startswith("fx_")) | select(.function != "fx_ready") |
-		[.function, .count, .size]'
+		[.function, .blocks, .bytes]'
 }
 # fx-alloc's live blocks after step 1 (every entry point; fx_temp's all freed again) ...
 step1_groups () {
@@ -110,7 +110,7 @@ test_expect_success 'a live session at the same steps of another run: the same s
 			".blocks - .untraced_blocks == \$r.blocks and .bytes - .untraced_bytes == \$r.bytes" || return 1
 	done &&
 	# phases: the same names, deltas and own peaks (fx_temp'"'"'s 20 blocks of 64 bytes in step 1)
-	proj=".phases[] | [.name, .delta_bytes, .delta_blocks, .peak_above_start, ([.groups[] | [.function, .size_diff, .count_diff]] | sort)]" &&
+	proj=".phases[] | [.name, .delta_bytes, .delta_blocks, .peak_above_start, ([.groups[] | [.function, .bytes_diff, .blocks_diff]] | sort)]" &&
 	result "phases --top 0" live.out | jq -c "$proj" >live.phases &&
 	result "phases --top 0" | jq -c "$proj" >rec.phases &&
 	test_cmp live.phases rec.phases &&
@@ -183,7 +183,7 @@ test_expect_success 'record --max-stack-depth 2: every recorded stack has at mos
 	step 1 && step 2 && step 3 && { wait $mpid; code=$?; } && test $code = 0 &&
 	"$MLYZE" open d2.mlz --json -e "top --by stack --top 0" -e "top --by function --top 0" -e info >out &&
 	result "top --by stack --top 0" | jq -e "[.groups[] | .stack | length] | max <= 2" &&
-	result "top --by stack --top 0" | jq -e ".count == 13 and .size == 11460" &&
+	result "top --by stack --top 0" | jq -e ".blocks == 13 and .bytes == 11460" &&
 	"$MLYZE" open plain.mlz --json -e "top --by stack --top 0" >deep.out &&
 	result "top --by stack --top 0" deep.out | jq -e "[.groups[] | .stack | length] | max > 2" &&
 	# by function the same, but for fx_ready'"'"'s stdio buffer: malloc'"'"'s caller is deep in printf

@@ -82,9 +82,9 @@ static int blocks_of_type(struct cmd_ctx *c, struct sym *sym, const char *name, 
 		bytes += size;
 	}
 	jv_set(r, "type", jv_string(name));
-	jv_set(r, "count", jv_int((int64_t)n));
+	jv_set(r, "blocks", jv_int((int64_t)n));
 	jv_set(r, "bytes", jv_int((int64_t)bytes));
-	jv_set(r, "blocks", list);
+	jv_set(r, "listed", list);
 	c->result = r;
 	return 0;
 }
@@ -139,9 +139,9 @@ static int cmd_blocks_exec(struct cmd_ctx *c)
 	const struct clockidx *clock = snap && snap->file ? &snap->clock : &ls->clock;
 	uint32_t now = snap ? snap->tick : liveset_tick_now(ls);
 	struct jv *r = jv_object();
-	jv_set(r, "count", jv_int((int64_t)n));
+	jv_set(r, "blocks", jv_int((int64_t)n));
 	jv_set(r, "bytes", jv_int((int64_t)bytes));
-	struct jv *list = jv_set(r, "blocks", jv_array());
+	struct jv *list = jv_set(r, "listed", jv_array());
 	for (size_t i = 0; i < n && (limit == 0 || i < (size_t)limit); i++)
 		jv_push(list, block_jv_at(c->s, sym, sel[i], clock, now));
 	free(sel);
@@ -153,11 +153,11 @@ static void cmd_blocks_text(const struct jv *r, const struct text_opts *t, struc
 {
 	unsigned sz = text_size_flags(t, r);
 	char buf[32];
-	const struct jv *list = jv_get(r, "blocks");
-	strbuf_addf(out, "%" PRId64 " blocks, ", jv_get_int(r, "count", 0));
+	const struct jv *list = jv_get(r, "listed");
+	strbuf_addf(out, "%" PRId64 " blocks, ", jv_get_int(r, "blocks", 0));
 	strbuf_add_size(out, jv_get_int(r, "bytes", 0), sz);
 	strbuf_addstr(out, sz & SIZE_EXACT ? " bytes" : "");
-	if ((int64_t)jv_len(list) < jv_get_int(r, "count", 0))
+	if ((int64_t)jv_len(list) < jv_get_int(r, "blocks", 0))
 		strbuf_addf(out, " (first %zu shown; --limit 0 for all)", jv_len(list));
 	if (jv_get(r, "type")) {
 		strbuf_addf(out, "\n%-16s %10s %-10s  %s\n", "ADDRESS", "SIZE", "CLASS", "ALLOCATED IN");

@@ -79,10 +79,10 @@ static int cmd_compare_exec(struct cmd_ctx *c)
 	int64_t ca, ba, cb, bb;
 	by_stack_totals(a, untraced, &ca, &ba);
 	by_stack_totals(b, untraced, &cb, &bb);
-	jv_set(r, "count", jv_int(cb));
-	jv_set(r, "count_diff", jv_int(cb - ca));
-	jv_set(r, "size", jv_int(bb));
-	jv_set(r, "size_diff", jv_int(bb - ba));
+	jv_set(r, "blocks", jv_int(cb));
+	jv_set(r, "blocks_diff", jv_int(cb - ca));
+	jv_set(r, "bytes", jv_int(bb));
+	jv_set(r, "bytes_diff", jv_int(bb - ba));
 	/* Blocks allocated before attach count only when both sides walked the heap. */
 	jv_set(r, "untraced", jv_bool(untraced));
 	groups_to_jv(&c->s->keys, sym, o.by, g, n, true, jv_set(r, "groups", jv_array()));
@@ -108,10 +108,10 @@ static void cmd_compare_text(const struct jv *r, const struct text_opts *t, stru
 	strbuf_addstr(out, " -> ");
 	strbuf_add_escaped(out, jv_get_str(r, "b", ""));
 	strbuf_addstr(out, ": ");
-	strbuf_add_size(out, jv_get_int(r, "size_diff", 0), sz | SIZE_SIGN);
-	strbuf_addf(out, "%s, %+" PRId64 " blocks (now ", sz & SIZE_EXACT ? " bytes" : "", jv_get_int(r, "count_diff", 0));
-	strbuf_add_size(out, jv_get_int(r, "size", 0), sz);
-	strbuf_addf(out, "%s in %" PRId64 " blocks), by %s\n", sz & SIZE_EXACT ? " bytes" : "", jv_get_int(r, "count", 0),
+	strbuf_add_size(out, jv_get_int(r, "bytes_diff", 0), sz | SIZE_SIGN);
+	strbuf_addf(out, "%s, %+" PRId64 " blocks (now ", sz & SIZE_EXACT ? " bytes" : "", jv_get_int(r, "blocks_diff", 0));
+	strbuf_add_size(out, jv_get_int(r, "bytes", 0), sz);
+	strbuf_addf(out, "%s in %" PRId64 " blocks), by %s\n", sz & SIZE_EXACT ? " bytes" : "", jv_get_int(r, "blocks", 0),
 		    jv_get_str(r, "by", ""));
 	if (!jv_get(r, "untraced")->u.b)
 		strbuf_addstr(out, "(traced blocks only: one side has no heap walk for the blocks from before attach)\n");

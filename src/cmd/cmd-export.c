@@ -164,8 +164,8 @@ static int cmd_export_exec(struct cmd_ctx *c)
 	struct jv *r = written(f, path, records, out.len);
 	jv_set(r, "snapshot", jv_string(set_name));
 	jv_set(r, "base", a ? jv_string(base_name) : jv_null());
-	jv_set(r, "count", jv_int(cb - ca));
-	jv_set(r, "size", jv_int(bb - ba));
+	jv_set(r, "blocks", jv_int(cb - ca));
+	jv_set(r, "bytes", jv_int(bb - ba));
 	/* Blocks allocated before attach count only when the sets walked the heap. */
 	jv_set(r, "untraced", jv_bool(untraced));
 	c->result = r;
@@ -209,7 +209,7 @@ static void cmd_export_text(const struct jv *r, const struct text_opts *t, struc
 		    jv_get_int(r, "bytes_written", 0), jv_get_int(r, "records", 0),
 		    record_noun(jv_get_str(r, "format", "")));
 	strbuf_addf(out, diff ? "%+" PRId64 " bytes in %+" PRId64 " blocks from " : "%" PRId64 " bytes in %" PRId64 " blocks of ",
-		    jv_get_int(r, "size", 0), jv_get_int(r, "count", 0));
+		    jv_get_int(r, "bytes", 0), jv_get_int(r, "blocks", 0));
 	if (diff) {
 		strbuf_add_escaped(out, jv_get_str(r, "base", ""));
 		strbuf_addstr(out, " to ");

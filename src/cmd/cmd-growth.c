@@ -39,8 +39,8 @@ static int cmd_growth_exec(struct cmd_ctx *c)
 	struct jv *r = jv_object();
 	jv_set(r, "since", jv_string(c->s->growth_taken ? "previous growth" : "attach"));
 	jv_set(r, "by", jv_string(group_by_names[o.by]));
-	jv_set(r, "size_diff", jv_int((int64_t)b->bytes - (int64_t)a->bytes));
-	jv_set(r, "count_diff", jv_int((int64_t)b->count - (int64_t)a->count));
+	jv_set(r, "bytes_diff", jv_int((int64_t)b->bytes - (int64_t)a->bytes));
+	jv_set(r, "blocks_diff", jv_int((int64_t)b->count - (int64_t)a->count));
 	groups_to_jv(&c->s->keys, sym, o.by, g, kept, true, jv_set(r, "groups", jv_array()));
 	free(g);
 	by_stack_release(&c->s->growth);
@@ -56,8 +56,8 @@ static void cmd_growth_text(const struct jv *r, const struct text_opts *t, struc
 	strbuf_addstr(out, "since ");
 	strbuf_add_escaped(out, jv_get_str(r, "since", ""));
 	strbuf_addstr(out, ": ");
-	strbuf_add_size(out, jv_get_int(r, "size_diff", 0), sz | SIZE_SIGN);
-	strbuf_addf(out, "%s, %+" PRId64 " blocks; groups that grew:\n", sz & SIZE_EXACT ? " bytes" : "", jv_get_int(r, "count_diff", 0));
+	strbuf_add_size(out, jv_get_int(r, "bytes_diff", 0), sz | SIZE_SIGN);
+	strbuf_addf(out, "%s, %+" PRId64 " blocks; groups that grew:\n", sz & SIZE_EXACT ? " bytes" : "", jv_get_int(r, "blocks_diff", 0));
 	groups_text(jv_get(r, "groups"), true, sz, out);
 }
 

@@ -58,10 +58,10 @@ static void add_bytes(struct cmd_ctx *c, struct jv *r, uint64_t addr, uint64_t s
 		struct strbuf hex = STRBUF_INIT;
 		for (ssize_t i = 0; i < got; i++)
 			strbuf_addf(&hex, "%02x", bytes[i]);
-		jv_set(r, "bytes", jv_string(strbuf_str(&hex)));
+		jv_set(r, "contents", jv_string(strbuf_str(&hex)));
 		strbuf_release(&hex);
 	} else {
-		jv_set(r, "bytes", jv_null()); /* the process is gone: its memory with it */
+		jv_set(r, "contents", jv_null()); /* the process is gone: its memory with it */
 	}
 }
 
@@ -258,7 +258,7 @@ static void cmd_show_text(const struct jv *r, const struct text_opts *t, struct 
 		fields_text(fields, out);
 		return;
 	}
-	const char *hex = jv_get_str(r, "bytes", NULL);
+	const char *hex = jv_get_str(r, "contents", NULL);
 	if (!hex) {
 		strbuf_addstr(out, "  (contents gone with the process)\n");
 		return;

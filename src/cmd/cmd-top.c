@@ -50,10 +50,10 @@ static int cmd_top_exec(struct cmd_ctx *c)
 	jv_set(r, "snapshot", jv_string(c->args->argc ? c->args->argv[0] : "now"));
 	int64_t tc, tb;
 	by_stack_totals(b, false, &tc, &tb);
-	jv_set(r, "count", jv_int((int64_t)b->count));
-	jv_set(r, "size", jv_int((int64_t)b->bytes));
-	jv_set(r, "untraced_count", jv_int((int64_t)b->count - tc));
-	jv_set(r, "untraced_size", jv_int((int64_t)b->bytes - tb));
+	jv_set(r, "blocks", jv_int((int64_t)b->count));
+	jv_set(r, "bytes", jv_int((int64_t)b->bytes));
+	jv_set(r, "untraced_blocks", jv_int((int64_t)b->count - tc));
+	jv_set(r, "untraced_bytes", jv_int((int64_t)b->bytes - tb));
 	groups_to_jv(&c->s->keys, sym, o.by, g, n, false, jv_set(r, "groups", jv_array()));
 	free(g);
 	by_stack_release(&now);
@@ -68,13 +68,13 @@ static void cmd_top_text(const struct jv *r, const struct text_opts *t, struct s
 		return;
 	}
 	unsigned sz = text_size_flags(t, r);
-	strbuf_add_size(out, jv_get_int(r, "size", 0), sz);
+	strbuf_add_size(out, jv_get_int(r, "bytes", 0), sz);
 	strbuf_addf(out, "%s live in %s%" PRId64 " blocks", sz & SIZE_EXACT ? " bytes" : "", sz & SIZE_ESTIMATE ? "~" : "",
-		    jv_get_int(r, "count", 0));
-	if (jv_get_int(r, "untraced_count", 0)) {
+		    jv_get_int(r, "blocks", 0));
+	if (jv_get_int(r, "untraced_blocks", 0)) {
 		strbuf_addstr(out, " (");
-		strbuf_add_size(out, jv_get_int(r, "untraced_size", 0), sz & ~SIZE_ESTIMATE); /* walked: exact */
-		strbuf_addf(out, "%s in %" PRId64 " from before attach)", sz & SIZE_EXACT ? " bytes" : "", jv_get_int(r, "untraced_count", 0));
+		strbuf_add_size(out, jv_get_int(r, "untraced_bytes", 0), sz & ~SIZE_ESTIMATE); /* walked: exact */
+		strbuf_addf(out, "%s in %" PRId64 " from before attach)", sz & SIZE_EXACT ? " bytes" : "", jv_get_int(r, "untraced_blocks", 0));
 	}
 	strbuf_addf(out, ", by %s\n", jv_get_str(r, "by", ""));
 	groups_text(jv_get(r, "groups"), false, sz, out);

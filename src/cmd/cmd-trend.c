@@ -111,7 +111,7 @@ static int cmd_trend_exec(struct cmd_ctx *c)
 		int64_t growth = s->bytes[n - 1] - s->bytes[0];
 		jv_set(x, "growth_per_interval", jv_double((double)growth / (double)(n - 1)));
 		jv_set(x, "bytes_per_second", secs > 0 ? jv_double(growth / secs) : jv_null());
-		struct jv *b = jv_set(x, "sizes", jv_array()), *cn = jv_set(x, "counts", jv_array());
+		struct jv *b = jv_set(x, "bytes_series", jv_array()), *cn = jv_set(x, "blocks_series", jv_array());
 		for (size_t i = 0; i < n; i++) {
 			jv_push(b, jv_int(s->bytes[i]));
 			jv_push(cn, jv_int(s->count[i]));
@@ -164,9 +164,9 @@ static void cmd_trend_text(const struct jv *r, const struct text_opts *t, struct
 		const struct jv *gpi = jv_get(g, "growth_per_interval");
 		double per = gpi->kind == JV_DOUBLE ? gpi->u.d : (double)gpi->u.i;
 		strbuf_addf(out, "%5" PRId64 " %12s %14s  ", jv_get_int(g, "id", 0),
-			    size_str(b1, jv_get_int(g, "size_diff", 0), sz | SIZE_SIGN),
+			    size_str(b1, jv_get_int(g, "bytes_diff", 0), sz | SIZE_SIGN),
 			    size_str(b2, (int64_t)(per + (per < 0 ? -0.5 : 0.5)), sz | SIZE_SIGN));
-		sparkline(jv_get(g, "sizes"), out);
+		sparkline(jv_get(g, "bytes_series"), out);
 		strbuf_addstr(out, "  ");
 		group_where_text(g, out);
 		strbuf_addch(out, '\n');

@@ -91,8 +91,8 @@ long graph_block_arg(struct cmd_ctx *c, const struct graph *g, const char *word,
 
 /*
  * The reference graph's blocks added up by type, untyped ones by size,
- * largest first: {by, count, size, typed_count, typed_size, groups: [{type
- * or block_size, count, size, conflicts}]} (caller frees); the first top
+ * largest first: {by, blocks, bytes, typed_blocks, typed_bytes, groups: [{type
+ * or block_size, blocks, bytes, conflicts}]} (caller frees); the first top
  * groups (0: all) that filter (a glob on the type, or NULL) passes. NULL with
  * c->err set when there is no graph.
  */

@@ -75,10 +75,10 @@ struct jv *type_table_jv(struct cmd_ctx *c, long top, const char *filter)
 		qsort(v, n, sizeof(*v), cmp_group);
 	struct jv *r = jv_object();
 	jv_set(r, "by", jv_string("type"));
-	jv_set(r, "count", jv_int((int64_t)count));
-	jv_set(r, "size", jv_int((int64_t)bytes));
-	jv_set(r, "typed_count", jv_int((int64_t)tcount));
-	jv_set(r, "typed_size", jv_int((int64_t)tbytes));
+	jv_set(r, "blocks", jv_int((int64_t)count));
+	jv_set(r, "bytes", jv_int((int64_t)bytes));
+	jv_set(r, "typed_blocks", jv_int((int64_t)tcount));
+	jv_set(r, "typed_bytes", jv_int((int64_t)tbytes));
 	struct jv *groups = jv_set(r, "groups", jv_array());
 	for (size_t k = 0; k < n && (!top || jv_len(groups) < (size_t)top); k++) {
 		if (!passes(v[k].type ? types_name(t, v[k].type) : NULL, filter))
@@ -87,8 +87,8 @@ struct jv *type_table_jv(struct cmd_ctx *c, long top, const char *filter)
 		jv_set(o, "type", jv_string(v[k].type ? types_name(t, v[k].type) : NULL));
 		if (!v[k].type)
 			jv_set(o, "block_size", jv_int((int64_t)v[k].block_size));
-		jv_set(o, "count", jv_int((int64_t)v[k].count));
-		jv_set(o, "size", jv_int((int64_t)v[k].bytes));
+		jv_set(o, "blocks", jv_int((int64_t)v[k].count));
+		jv_set(o, "bytes", jv_int((int64_t)v[k].bytes));
 		if (v[k].conflicts)
 			jv_set(o, "conflicts", jv_int((int64_t)v[k].conflicts));
 	}
@@ -108,7 +108,7 @@ static bool same_group(const struct jv *x, const struct jv *y)
 static int cmp_diff(const void *pa, const void *pb)
 {
 	const struct jv *const *a = pa, *const *b = pb;
-	int64_t x = jv_get_int(*a, "size_diff", 0), y = jv_get_int(*b, "size_diff", 0);
+	int64_t x = jv_get_int(*a, "bytes_diff", 0), y = jv_get_int(*b, "bytes_diff", 0);
 	return x != y ? (x < y ? 1 : -1) : 0;
 }
 
@@ -116,10 +116,10 @@ struct jv *type_table_diff(const struct jv *a, const struct jv *b, long top, con
 {
 	struct jv *r = jv_object();
 	jv_set(r, "by", jv_string("type"));
-	jv_set(r, "count", jv_int(jv_get_int(b, "count", 0)));
-	jv_set(r, "count_diff", jv_int(jv_get_int(b, "count", 0) - jv_get_int(a, "count", 0)));
-	jv_set(r, "size", jv_int(jv_get_int(b, "size", 0)));
-	jv_set(r, "size_diff", jv_int(jv_get_int(b, "size", 0) - jv_get_int(a, "size", 0)));
+	jv_set(r, "blocks", jv_int(jv_get_int(b, "blocks", 0)));
+	jv_set(r, "blocks_diff", jv_int(jv_get_int(b, "blocks", 0) - jv_get_int(a, "blocks", 0)));
+	jv_set(r, "bytes", jv_int(jv_get_int(b, "bytes", 0)));
+	jv_set(r, "bytes_diff", jv_int(jv_get_int(b, "bytes", 0) - jv_get_int(a, "bytes", 0)));
 	const struct jv *ga = jv_get(a, "groups"), *gb = jv_get(b, "groups");
 	size_t na = jv_len(ga), nb = jv_len(gb), n = 0;
 	struct jv **v = xmalloc((na + nb + 1) * sizeof(*v));
@@ -139,13 +139,13 @@ struct jv *type_table_diff(const struct jv *a, const struct jv *b, long top, con
 		jv_set(o, "type", jv_string(jv_get_str(x, "type", NULL)));
 		if (!jv_get_str(x, "type", NULL))
 			jv_set(o, "block_size", jv_int(jv_get_int(x, "block_size", 0)));
-		int64_t cnt = gone ? 0 : jv_get_int(x, "count", 0), sz = gone ? 0 : jv_get_int(x, "size", 0);
-		int64_t ocnt = gone ? jv_get_int(x, "count", 0) : old ? jv_get_int(old, "count", 0) : 0;
-		int64_t osz = gone ? jv_get_int(x, "size", 0) : old ? jv_get_int(old, "size", 0) : 0;
-		jv_set(o, "count", jv_int(cnt));
-		jv_set(o, "count_diff", jv_int(cnt - ocnt));
-		jv_set(o, "size", jv_int(sz));
-		jv_set(o, "size_diff", jv_int(sz - osz));
+		int64_t cnt = gone ? 0 : jv_get_int(x, "blocks", 0), sz = gone ? 0 : jv_get_int(x, "bytes", 0);
+		int64_t ocnt = gone ? jv_get_int(x, "blocks", 0) : old ? jv_get_int(old, "blocks", 0) : 0;
+		int64_t osz = gone ? jv_get_int(x, "bytes", 0) : old ? jv_get_int(old, "bytes", 0) : 0;
+		jv_set(o, "blocks", jv_int(cnt));
+		jv_set(o, "blocks_diff", jv_int(cnt - ocnt));
+		jv_set(o, "bytes", jv_int(sz));
+		jv_set(o, "bytes_diff", jv_int(sz - osz));
 		v[n++] = o;
 	}
 	if (n)
@@ -165,12 +165,12 @@ void type_table_text(const struct jv *r, bool diff, struct strbuf *out)
 {
 	if (diff)
 		strbuf_addf(out, "%+" PRId64 " bytes, %+" PRId64 " blocks (now %" PRId64 " bytes in %" PRId64 " blocks), by type\n",
-			    jv_get_int(r, "size_diff", 0), jv_get_int(r, "count_diff", 0), jv_get_int(r, "size", 0),
-			    jv_get_int(r, "count", 0));
+			    jv_get_int(r, "bytes_diff", 0), jv_get_int(r, "blocks_diff", 0), jv_get_int(r, "bytes", 0),
+			    jv_get_int(r, "blocks", 0));
 	else
 		strbuf_addf(out, "%" PRId64 " bytes in %" PRId64 " blocks, %" PRId64 " bytes in %" PRId64 " blocks typed, by type\n",
-			    jv_get_int(r, "size", 0), jv_get_int(r, "count", 0), jv_get_int(r, "typed_size", 0),
-			    jv_get_int(r, "typed_count", 0));
+			    jv_get_int(r, "bytes", 0), jv_get_int(r, "blocks", 0), jv_get_int(r, "typed_bytes", 0),
+			    jv_get_int(r, "typed_blocks", 0));
 	const struct jv *groups = jv_get(r, "groups");
 	if (diff)
 		strbuf_addf(out, "%12s %12s %10s %10s  %s\n", "BYTES", "DIFF", "BLOCKS", "DIFF", "TYPE");
@@ -179,10 +179,10 @@ void type_table_text(const struct jv *r, bool diff, struct strbuf *out)
 	for (size_t k = 0; k < jv_len(groups); k++) {
 		const struct jv *o = jv_at(groups, k);
 		if (diff)
-			strbuf_addf(out, "%12" PRId64 " %+12" PRId64 " %10" PRId64 " %+10" PRId64 "  ", jv_get_int(o, "size", 0),
-				    jv_get_int(o, "size_diff", 0), jv_get_int(o, "count", 0), jv_get_int(o, "count_diff", 0));
+			strbuf_addf(out, "%12" PRId64 " %+12" PRId64 " %10" PRId64 " %+10" PRId64 "  ", jv_get_int(o, "bytes", 0),
+				    jv_get_int(o, "bytes_diff", 0), jv_get_int(o, "blocks", 0), jv_get_int(o, "blocks_diff", 0));
 		else
-			strbuf_addf(out, "%12" PRId64 " %10" PRId64 "  ", jv_get_int(o, "size", 0), jv_get_int(o, "count", 0));
+			strbuf_addf(out, "%12" PRId64 " %10" PRId64 "  ", jv_get_int(o, "bytes", 0), jv_get_int(o, "blocks", 0));
 		if (jv_get_str(o, "type", NULL))
 			strbuf_add_escaped(out, jv_get_str(o, "type", ""));
 		else

@@ -503,12 +503,12 @@ void groups_to_jv(struct keys *k, struct sym *sym, enum group_by by,
 			if (key->pcs)
 				stack_frames_jv(sym, key->pcs, key->depth, st);
 		}
-		jv_set(o, "count", jv_int(g[i].count_b));
+		jv_set(o, "blocks", jv_int(g[i].count_b));
 		if (with_diff)
-			jv_set(o, "count_diff", jv_int(g[i].count_b - g[i].count_a));
-		jv_set(o, "size", jv_int(g[i].bytes_b));
+			jv_set(o, "blocks_diff", jv_int(g[i].count_b - g[i].count_a));
+		jv_set(o, "bytes", jv_int(g[i].bytes_b));
 		if (with_diff)
-			jv_set(o, "size_diff", jv_int(g[i].bytes_b - g[i].bytes_a));
+			jv_set(o, "bytes_diff", jv_int(g[i].bytes_b - g[i].bytes_a));
 	}
 }
 
@@ -552,13 +552,13 @@ void groups_text(const struct jv *groups, bool with_diff, unsigned sz, struct st
 		unsigned fl = jv_get_str(o, "size_class", NULL) ? sz & ~SIZE_ESTIMATE : sz;
 		const char *est = fl & SIZE_ESTIMATE ? "~" : "";
 		char c1[40], c2[40];
-		strbuf_addf(out, "%5" PRId64 " %12s", jv_get_int(o, "id", 0), size_str(b1, jv_get_int(o, "size", 0), fl));
+		strbuf_addf(out, "%5" PRId64 " %12s", jv_get_int(o, "id", 0), size_str(b1, jv_get_int(o, "bytes", 0), fl));
 		if (with_diff)
-			strbuf_addf(out, " %12s", size_str(b2, jv_get_int(o, "size_diff", 0), fl | SIZE_SIGN));
-		snprintf(c1, sizeof(c1), "%s%" PRId64, est, jv_get_int(o, "count", 0));
+			strbuf_addf(out, " %12s", size_str(b2, jv_get_int(o, "bytes_diff", 0), fl | SIZE_SIGN));
+		snprintf(c1, sizeof(c1), "%s%" PRId64, est, jv_get_int(o, "blocks", 0));
 		strbuf_addf(out, " %9s", c1);
 		if (with_diff) {
-			snprintf(c2, sizeof(c2), "%s%+" PRId64, est, jv_get_int(o, "count_diff", 0));
+			snprintf(c2, sizeof(c2), "%s%+" PRId64, est, jv_get_int(o, "blocks_diff", 0));
 			strbuf_addf(out, " %9s", c2);
 		}
 		strbuf_addstr(out, "  ");
