@@ -14,6 +14,7 @@
  * Usage:
  *	struct types *t = types_new(sym);
  *	char *v = types_global_name(t, addr);        // "g_cache.buckets[17]", or NULL
+ *	char *l = types_local_name(t, &frame, addr); // "req", or NULL
  *	types_infer(t, graph, target, cancel, &err); // a type id per block of the graph
  *	uint32_t id = types_of_block(t, i, &conflict);
  *	... types_name(t, id), types_field_name(t, id, size, off), types_fields_jv(...) ...
@@ -41,14 +42,29 @@ void types_free(struct types *t);
  */
 char *types_global_name(struct types *t, uint64_t addr);
 
+/* A frame as the unwinder knows it: what DWARF locates a local against. */
+struct types_frame {
+	uint64_t pc;
+	bool caller;         /* pc is a return address: looked up at pc - 1 */
+	uint64_t cfa;        /* the canonical frame address: the caller's stack pointer */
+	uint64_t sp, bp;     /* the frame's rsp and rbp */
+};                           /* 0 where unknown */
+
 /*
- * The local variable or parameter of the frame running pc (a return address
- * when caller: looked up at pc - 1) whose stack slot holds addr, cfa being
- * that frame's canonical frame address (the caller's stack pointer), with the
- * field inside it ("req", "args.fd"); where DWARF locates it at that pc
- * relative to the frame. Caller frees; NULL when none does.
+ * The local variable or parameter of frame f whose memory holds addr, with
+ * the field inside it ("req", "args.fd"), where DWARF locates it at f's pc:
+ * DW_OP_fbreg from a frame base that is the CFA, rbp or rsp, or DW_OP_breg
+ * of rbp or rsp; location lists are read at the pc. Caller frees; NULL when
+ * none does.
  */
-char *types_local_name(struct types *t, uint64_t pc, bool caller, uint64_t cfa, uint64_t addr);
+char *types_local_name(struct types *t, const struct types_frame *f, uint64_t addr);
+/*
+ * The local or parameter of the innermost frame (running pc) that DWARF says
+ * lives in register user_reg at pc (DW_OP_regN; user_reg is the index in
+ * struct user_regs_struct by 8-byte words, as graph roots keep it). Caller
+ * frees; NULL when none does.
+ */
+char *types_register_name(struct types *t, uint64_t pc, int user_reg);
 
 /*
  * Types the blocks of g: the pointee of each typed global, local or

@@ -74,26 +74,35 @@ static void from_globals(struct types *t, const struct graph *g, struct queue *q
 
 #define MAX_FRAMES 64
 
-/* One thread's frames: PCs, whether each is a return address, stack pointers. */
+/* One thread's frames: PCs, whether each is a return address, stack pointers, rbp. */
 struct frames {
 	bool done;
 	int n;
-	uint64_t pcs[MAX_FRAMES], sps[MAX_FRAMES];
+	uint64_t pcs[MAX_FRAMES], sps[MAX_FRAMES], bps[MAX_FRAMES];
 	bool caller[MAX_FRAMES];
 };
+
+/* The declared pointee of a local of pointer type, or 0. */
+static uint32_t pointee(struct types *t, Dwarf_Die *ptr)
+{
+	Dwarf_Die to;
+	return dwarf_tag(ptr) == DW_TAG_pointer_type && type_of(ptr, &to) ? type_id(t, &to) : 0;
+}
 
 /*
  * Roots in stack slots: the declared pointee of the local or parameter there.
  * The frame holding a slot is the innermost whose stack pointer is at or
  * below it (the red zone below the innermost frame is its own); its CFA is
- * the next frame's stack pointer.
+ * the next frame's stack pointer. Roots in registers: the local the innermost
+ * frame keeps in that register at its PC.
  */
 static void from_locals(struct types *t, const struct graph *g, struct target *tg, struct queue *q)
 {
 	struct frames *fr = NULL;
 	for (size_t k = 0; k < g->nroots; k++) {
 		const struct root_ref *r = &g->roots[k];
-		if (r->kind != ROOT_STACK || r->interior || r->thread < 0 || (size_t)r->thread >= tg->nthreads)
+		if ((r->kind != ROOT_STACK && r->kind != ROOT_REGISTER) || r->interior || r->thread < 0 ||
+		    (size_t)r->thread >= tg->nthreads)
 			continue;
 		if (!fr)
 			fr = xcalloc(tg->nthreads, sizeof(*fr));
@@ -101,20 +110,29 @@ static void from_locals(struct types *t, const struct graph *g, struct target *t
 		if (!f->done) {
 			struct mlz_err e;
 			f->done = true;
-			f->n = sym_unwind_sps(t->sym, tg->threads[r->thread].tid, f->pcs, f->caller, f->sps, MAX_FRAMES, &e);
+			f->n = sym_unwind_sps(t->sym, tg->threads[r->thread].tid, f->pcs, f->caller, f->sps, f->bps,
+					      MAX_FRAMES, &e);
+		}
+		struct strbuf sb = STRBUF_INIT;
+		Dwarf_Die leaf;
+		uint64_t rest;
+		if (r->kind == ROOT_REGISTER) {
+			if (f->n > 0 && !f->caller[0] && types_register_var(t, f->pcs[0], (int)r->where, &sb, &leaf))
+				assign(t, q, r->block, pointee(t, &leaf));
+			strbuf_release(&sb);
+			continue;
 		}
 		int fi = -1;
 		for (int i = 0; i < f->n; i++)
 			if (f->sps[i] && (f->sps[i] <= r->where || (i == 0 && f->sps[i] <= r->where + 128)))
 				fi = i;
-		if (fi < 0 || fi + 1 >= f->n || !f->sps[fi + 1])
+		if (fi < 0 || fi + 1 >= f->n || !f->sps[fi + 1]) {
+			strbuf_release(&sb);
 			continue;
-		struct strbuf sb = STRBUF_INIT;
-		Dwarf_Die leaf, to;
-		uint64_t rest;
-		if (types_local_slot(t, f->pcs[fi], f->caller[fi], f->sps[fi + 1], r->where, &sb, &leaf, &rest) && !rest &&
-		    dwarf_tag(&leaf) == DW_TAG_pointer_type && type_of(&leaf, &to))
-			assign(t, q, r->block, type_id(t, &to));
+		}
+		struct types_frame tf = { f->pcs[fi], f->caller[fi], f->sps[fi + 1], f->sps[fi], f->bps[fi] };
+		if (types_local_slot(t, &tf, r->where, &sb, &leaf, &rest) && !rest)
+			assign(t, q, r->block, pointee(t, &leaf));
 		strbuf_release(&sb);
 	}
 	free(fr);

@@ -77,8 +77,12 @@ uint32_t type_id_named(struct types *t, const char *name);
 
 /* The global at addr: its name and field path into name, the field's peeled type, the offset left inside it. */
 bool types_global_slot(struct types *t, uint64_t addr, struct strbuf *name, Dwarf_Die *leaf, uint64_t *rest);
-/* The same for a stack slot: the local or parameter of the frame at pc (cfa its frame's CFA) that holds addr. */
-bool types_local_slot(struct types *t, uint64_t pc, bool caller, uint64_t cfa, uint64_t addr, struct strbuf *name,
-		      Dwarf_Die *leaf, uint64_t *rest);
+/* The same for a stack slot: the local or parameter of frame f that holds addr. */
+bool types_local_slot(struct types *t, const struct types_frame *f, uint64_t addr, struct strbuf *name, Dwarf_Die *leaf,
+		      uint64_t *rest);
+/* The local or parameter in register user_reg at pc of an innermost frame: its name into name, its declared type. */
+bool types_register_var(struct types *t, uint64_t pc, int user_reg, struct strbuf *name, Dwarf_Die *type);
+/* The DWARF number of the register at index user_reg of struct user_regs_struct (words), -1 for none. */
+int types_dwarf_reg(int user_reg);
 
 #endif
