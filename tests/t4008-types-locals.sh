@@ -92,4 +92,53 @@ test_expect_success CLANG_FIXTURES 'clang -O0: frame base rbp (DW_OP_reg6), a ca
 	fixture_stop $pid
 '
 
+# Blocks reached only through void * (g_opaque[]), allocated after attach as
+# 'struct conn *c = malloc(sizeof *c)': typed by the variable at the allocation's return address.
+# $1: the fixture
+check_sites () {
+	rm -f "$T.2" cmds && mkfifo cmds &&
+	fixture_start "$1" "$T" && pid=$FIXTURE_PID &&
+	{ "$MLYZE" attach $pid --json <cmds >out.site 2>err.site & } && mpid=$! && exec 9>cmds &&
+	echo "snapshot a --types" >&9 &&
+	test_poll_ 60 grep -q "\"command\": \"snapshot a --types\"" out.site &&
+	kill -USR2 $pid && wait_for_line "$TRASH/$1.out" "^grew$" 30 &&
+	echo "snapshot b --types" >&9 && echo "compare a b --by type --top 0" >&9 &&
+	echo "show $(jq -r .conn0 "$T.2")" >&9 && echo "show $(tv conn)" >&9 && exec 9>&- &&
+	wait $mpid && test_must_be_empty err.site &&
+	# four struct conn of 32 bytes and their names ("conn100".."conn103", 8 bytes), typed through them
+	result "compare a b --by type --top 0" out.site |
+		jq -c "[.count_diff, .size_diff, [.groups[] | select(.count_diff != 0) | [.type, .count_diff, .size_diff]]]" >actual &&
+	echo "[8,160,[[\"struct conn\",4,128],[\"char\",4,32]]]" >expect && test_cmp expect actual &&
+	result "show $(jq -r .conn0 "$T.2")" out.site | jq -c "[.type, .type_by_site, [.fields[] | [.name, .value]]]" >actual &&
+	echo "[\"struct conn\",true,[[\"fd\",\"100\"],[\"tag\",\"\\\"conn100\\\"\"],[\"name\",\"$(jq -r .name0 "$T.2") \\\"conn100\\\"\"]]]" >expect &&
+	test_cmp expect actual &&
+	# regworker's c is typed by the graph (its register), not by its site
+	result "show $(tv conn)" out.site | jq -c "[.type, .type_by_site]" >actual &&
+	echo "[\"struct conn\",null]" >expect && test_cmp expect actual
+}
+
+test_expect_success 'gcc -O2: blocks held through void * typed by the variable their allocation is assigned to' '
+	check_sites fx-types-locals
+'
+
+test_expect_success GDB 'gdb: c'"'"'s location list starts in rax at make_conn'"'"'s return from malloc; the block is its struct conn' '
+	gdb -nx -batch "$FIXTURES/fx-types-locals" -ex "disassemble make_conn" -ex "info scope make_conn" 2>/dev/null >static &&
+	ret=$(grep -A1 "call.*<malloc@plt>" static | sed -n "2s/^ *\(0x[0-9a-f]*\) .*/\1/p") &&
+	sed -n "/^Symbol c is multi-location:/,/^Symbol [^c]/p" static >c.loc &&
+	grep -E "Range $(printf 0x%x $((ret)))-0x[0-9a-f]+: a variable in .rax$" c.loc &&
+	gdb -nx -batch -p $pid -ex "p sizeof(struct conn)" -ex "p *(struct conn *)g_opaque[0]" 2>/dev/null >gdb.out &&
+	grep -x "\$1 = 32" gdb.out &&
+	grep -F "\$2 = {fd = 100, tag = \"conn100\", '"'"'\\000'"'"' <repeats 12 times>, name = $(jq -r .name0 "$T.2") \"conn100\"}" gdb.out &&
+	fixture_stop $pid
+'
+
+test_expect_success 'gcc -O0: the same from the store of rax to c'"'"'s frame slot' '
+	check_sites fx-types-locals-O0 && fixture_stop $pid
+'
+
+test_expect_success CLANG_FIXTURES 'clang -O2 and -O0: the same' '
+	check_sites fx-types-locals-clang && fixture_stop $pid &&
+	check_sites fx-types-locals-clang-O0 && fixture_stop $pid
+'
+
 test_done

@@ -52,6 +52,8 @@ struct jv *graph_block_jv(struct session *s, struct sym *sym, const struct graph
 	jv_set(o, "type", id ? jv_string(types_name(s->types, id)) : jv_null());
 	if (id && conflict)
 		jv_set(o, "type_conflict", jv_bool(true));
+	if (id && types_block_by_site(s->types, i))
+		jv_set(o, "type_by_site", jv_bool(true));
 	return o;
 }
 

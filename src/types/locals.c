@@ -109,6 +109,35 @@ static bool in_scope(Dwarf_Die *scope, struct want *w)
 	return false;
 }
 
+int types_scopes_at(struct types *t, uint64_t at, Dwarf_Addr *pc, Dwarf_Die **scopes)
+{
+	uint64_t bias;
+	Dwfl_Module *mod = sym_data_module(t->sym, at, &bias);
+	Dwarf_Addr cubias;
+	Dwarf_Die *cu = mod ? dwfl_module_addrdie(mod, at, &cubias) : NULL;
+	Dwarf_Die *inner = NULL;
+	*scopes = NULL;
+	if (!cu)
+		return 0;
+	*pc = at - cubias;
+	/*
+	 * dwarf_getscopes follows an inlined body into its abstract definition;
+	 * the DIEs that physically hold the innermost scope are those the frame
+	 * runs: inlined bodies, blocks, then the function with the frame base.
+	 */
+	int n = dwarf_getscopes(cu, *pc, &inner) > 0 ? dwarf_getscopes_die(&inner[0], scopes) : 0;
+	free(inner);
+	int fn = -1;
+	for (int i = 0; i < n && fn < 0; i++)
+		if (dwarf_tag(&(*scopes)[i]) == DW_TAG_subprogram && dwarf_haspc(&(*scopes)[i], *pc) > 0)
+			fn = i;
+	if (fn < 0) {
+		free(*scopes);
+		*scopes = NULL;
+	}
+	return fn + 1;
+}
+
 /*
  * The scopes at the frame's PC, innermost first, up to the function that
  * owns the frame (an inlined body's locals live in its frame too, located
@@ -117,29 +146,12 @@ static bool in_scope(Dwarf_Die *scope, struct want *w)
 static bool find(struct types *t, struct want *w)
 {
 	const struct types_frame *f = w->f;
-	uint64_t bias, at = f->caller && f->pc ? f->pc - 1 : f->pc;
-	Dwfl_Module *mod = sym_data_module(t->sym, at, &bias);
-	Dwarf_Addr cubias;
-	Dwarf_Die *cu = mod ? dwfl_module_addrdie(mod, at, &cubias) : NULL;
-	Dwarf_Die *inner = NULL, *scopes = NULL;
-	w->pc = at - cubias;
-	/*
-	 * dwarf_getscopes follows an inlined body into its abstract definition;
-	 * the DIEs that physically hold the innermost scope are those the frame
-	 * runs: inlined bodies, blocks, then the function with the frame base.
-	 */
-	int n = cu && dwarf_getscopes(cu, w->pc, &inner) > 0 ? dwarf_getscopes_die(&inner[0], &scopes) : 0;
-	free(inner);
+	Dwarf_Die *scopes;
+	int n = types_scopes_at(t, f->caller && f->pc ? f->pc - 1 : f->pc, &w->pc, &scopes);
 	bool found = false;
-	int fn = -1;
-	for (int i = 0; i < n; i++)
-		if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram && dwarf_haspc(&scopes[i], w->pc) > 0) {
-			fn = i;
-			break;
-		}
-	if (fn >= 0) {
-		w->has_base = frame_base(&scopes[fn], f, w->pc, &w->base);
-		for (int i = 0; i <= fn && !found; i++)
+	if (n > 0) {
+		w->has_base = frame_base(&scopes[n - 1], f, w->pc, &w->base);
+		for (int i = 0; i < n && !found; i++)
 			found = in_scope(&scopes[i], w);
 	}
 	free(scopes);
