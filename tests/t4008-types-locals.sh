@@ -112,6 +112,9 @@ check_sites () {
 	result "show $(jq -r .conn0 "$T.2")" out.site | jq -c "[.type, .type_by_site, [.fields[] | [.name, .value]]]" >actual &&
 	echo "[\"struct conn\",true,[[\"fd\",\"100\"],[\"tag\",\"\\\"conn100\\\"\"],[\"name\",\"$(jq -r .name0 "$T.2") \\\"conn100\\\"\"]]]" >expect &&
 	test_cmp expect actual &&
+	# held by a global of void *[4] (in clang DWARF 5, located by DW_OP_addrx)
+	result "show $(jq -r .conn0 "$T.2")" out.site | jq -c "[.referrers[] | [.kind, .variable]]" >actual &&
+	echo "[[\"global\",\"g_opaque[0]\"]]" >expect && test_cmp expect actual &&
 	# regworker's c is typed by the graph (its register), not by its site
 	result "show $(tv conn)" out.site | jq -c "[.type, .type_by_site]" >actual &&
 	echo "[\"struct conn\",null]" >expect && test_cmp expect actual
