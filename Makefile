@@ -6,7 +6,7 @@
 # make install    PREFIX=/usr/local: the binary and the man page
 # make bench      benchmarks (not part of check)
 # make fuzz       libFuzzer targets: the core reader, the heap walker, leaks on a core, suppression files,
-#                 saved snapshots (FUZZ_SECONDS each;
+#                 saved snapshots, recordings, DWARF types (FUZZ_SECONDS each;
 #                 installs clang and libFuzzer as root, as make deps does)
 
 PREFIX ?= /usr/local
@@ -117,7 +117,7 @@ fuzz: fuzz-deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" bash fuzz/run.sh
 
 FUZZ_SECONDS ?= 180
-FUZZ_TARGETS ?= core walk leaks supp save rec
+FUZZ_TARGETS ?= core walk leaks supp save rec dwarf
 
 check: deps
 	$(MAKE) mlyze fixtures unit

@@ -5,6 +5,7 @@
 
 #include "sym.h"
 #include "types_internal.h"
+#include "xalloc.h"
 
 /* The psABI's DWARF number of each general register, by index in struct user_regs_struct (words); -1 for none. */
 static const int dwarf_of_user[] = { 15, 14, 13, 12, 6, 3, 11, 10, 9, 8, 0, 2, 1, 4, 5 };
@@ -109,33 +110,60 @@ static bool in_scope(Dwarf_Die *scope, struct want *w)
 	return false;
 }
 
+/* Scopes nest at most this deep: hostile DWARF may nest without end. */
+#define MAX_NEST 64
+
+/*
+ * Below die, the chain of DIEs that hold pc, outermost first, appended to v
+ * from n on; returns the new length. Functions may sit in namespaces, which
+ * have no addresses of their own.
+ */
+static int chain(Dwarf_Die *die, Dwarf_Addr pc, Dwarf_Die *v, int n)
+{
+	Dwarf_Die c;
+	if (n >= MAX_NEST || dwarf_child(die, &c) != 0)
+		return n;
+	do {
+		int tag = dwarf_tag(&c);
+		if (tag == DW_TAG_namespace) {
+			int m = chain(&c, pc, v, n);
+			if (m > n)
+				return m;
+		} else if ((tag == DW_TAG_subprogram || tag == DW_TAG_lexical_block ||
+			    tag == DW_TAG_inlined_subroutine) && dwarf_haspc(&c, pc) > 0) {
+			v[n] = c;
+			return chain(&c, pc, v, n + 1);
+		}
+	} while (dwarf_siblingof(&c, &c) == 0);
+	return n;
+}
+
 int types_scopes_at(struct types *t, uint64_t at, Dwarf_Addr *pc, Dwarf_Die **scopes)
 {
 	uint64_t bias;
 	Dwfl_Module *mod = sym_data_module(t->sym, at, &bias);
 	Dwarf_Addr cubias;
 	Dwarf_Die *cu = mod ? dwfl_module_addrdie(mod, at, &cubias) : NULL;
-	Dwarf_Die *inner = NULL;
 	*scopes = NULL;
 	if (!cu)
 		return 0;
 	*pc = at - cubias;
 	/*
-	 * dwarf_getscopes follows an inlined body into its abstract definition;
-	 * the DIEs that physically hold the innermost scope are those the frame
-	 * runs: inlined bodies, blocks, then the function with the frame base.
+	 * The DIEs that physically hold pc (dwarf_getscopes would follow an
+	 * inlined body into its abstract definition, and leaks on bad DWARF):
+	 * inlined bodies and blocks up to the innermost function, whose frame
+	 * it is and whose frame base its locals are located against.
 	 */
-	int n = dwarf_getscopes(cu, *pc, &inner) > 0 ? dwarf_getscopes_die(&inner[0], scopes) : 0;
-	free(inner);
-	int fn = -1;
-	for (int i = 0; i < n && fn < 0; i++)
-		if (dwarf_tag(&(*scopes)[i]) == DW_TAG_subprogram && dwarf_haspc(&(*scopes)[i], *pc) > 0)
-			fn = i;
-	if (fn < 0) {
-		free(*scopes);
-		*scopes = NULL;
-	}
-	return fn + 1;
+	Dwarf_Die v[MAX_NEST];
+	int n = chain(cu, *pc, v, 0), fn = n - 1;
+	while (fn >= 0 && dwarf_tag(&v[fn]) != DW_TAG_subprogram)
+		fn--;
+	if (fn < 0)
+		return 0;
+	*scopes = xmalloc((size_t)(n - fn) * sizeof(**scopes));
+	for (int i = n - 1; i >= fn; i--)
+		(*scopes)[n - 1 - i] = v[i];
+	return n - fn;
 }
 
 /*
