@@ -105,7 +105,9 @@ struct graph *session_graph(struct session *s, struct mlz_err *err)
 			struct site_ctx sc = { s, s->graph };
 			struct types_sites sites = { block_ret, &sc };
 			s->types = types_new(s->sym);
-			if (types_infer(s->types, s->graph, s->target, &sites, o.cancel, err) < 0) {
+			/* no traced block, no site to ask: not even a pass over the untyped */
+			const struct types_sites *sp = s->live.blocks.n ? &sites : NULL;
+			if (types_infer(s->types, s->graph, s->target, sp, o.cancel, err) < 0) {
 				graph_release(s->graph);
 				ret = -1;
 			}
