@@ -6,7 +6,7 @@
 # make install    PREFIX=/usr/local: the binary and the man page
 # make bench      benchmarks (not part of check)
 # make fuzz       libFuzzer targets: the core reader, the heap walker, leaks on a core, suppression files,
-#                 saved snapshots (FUZZ_SECONDS each;
+#                 saved snapshots, recordings, DWARF types (FUZZ_SECONDS each;
 #                 installs clang and libFuzzer as root, as make deps does)
 
 PREFIX ?= /usr/local
@@ -43,7 +43,7 @@ UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 DEB_PKGS = gcc g++ binutils make pkg-config libdw-dev libelf-dev libcapstone-dev libreadline-dev zlib1g-dev libzstd-dev \
 	libcmocka-dev jq gdb procps util-linux libc6-dbg libjemalloc2 valgrind time $(TEST_PKGS)
 # Only the tests need these: go tool pprof reads what `export pprof` writes, graphviz's dot what `export dot` writes.
-TEST_PKGS = golang-go graphviz python3
+TEST_PKGS = golang-go graphviz python3 clang
 # Only `make bench` needs these: the peers it measures mlyze against in the same run, and a real program.
 BENCH_PKGS = heaptrack sqlite3
 # Only `make fuzz` needs these: clang, and libFuzzer's runtime (libclang_rt.fuzzer), which clang does not pull in.
@@ -118,7 +118,7 @@ fuzz: fuzz-deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" bash fuzz/run.sh
 
 FUZZ_SECONDS ?= 180
-FUZZ_TARGETS ?= core walk leaks supp save rec
+FUZZ_TARGETS ?= core walk leaks supp save rec dwarf
 
 check: deps
 	$(MAKE) mlyze fixtures unit

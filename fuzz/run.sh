@@ -9,7 +9,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=$root/build/fuzz
 secs=${FUZZ_SECONDS:-180}
-targets=${FUZZ_TARGETS:-core walk leaks supp save rec}
+targets=${FUZZ_TARGETS:-core walk leaks supp save rec dwarf}
 pkgs="libdw libelf capstone readline zlib libzstd"
 cflags="-g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -std=gnu11 -I$root/include $(pkg-config --cflags $pkgs)"
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
@@ -47,14 +47,20 @@ clang $cflags -o "$out/mkseed" "$root/fuzz/mkseed.c" "$root/src/heap/glibc_find.
 clang $cflags -o "$out/mkseed-rec" "$root/fuzz/mkseed-rec.c" "$root/src/record/recfile.c" "$root/src/util/err.c" \
 	"$root/src/util/xalloc.c" "$root/src/util/u64map.c" "$root/src/util/savefile.c" $libs
 "$out/mkseed-rec" "$out/seeds/seed-rec"
+# DWARF of two fixtures as gcc emits it: at -O2 (location lists, registers, inlined bodies) and at
+# -O0 (structs, arrays, typedefs, frame slots); small ELF files (30 KB), built from their sources.
+gcc -g -O2 -pthread -o "$out/seeds/seed-dwarf" "$root/fixtures/fx-types-locals.c"
+gcc -g -O0 -pthread -o "$out/seeds/seed-dwarf.O0" "$root/fixtures/fx-types.c"
 
 status=0
 for t in $targets; do
 	corpus=$out/corpus-$t
 	mkdir -p "$corpus"
-	if test -e "$out/seeds/seed-$t"; then
-		cp "$out/seeds/seed-$t" "$corpus/"
-	fi
+	for seed in "$out/seeds/seed-$t" "$out/seeds/seed-$t".*; do
+		if test -e "$seed"; then
+			cp "$seed" "$corpus/"
+		fi
+	done
 	# Seeds kept in the tree (fuzz/seeds/TARGET/: files a test wrote, see tests/t5002-save.sh).
 	if test -d "$root/fuzz/seeds/$t"; then
 		cp "$root/fuzz/seeds/$t"/* "$corpus/"

@@ -67,8 +67,9 @@ int sym_unwind_regs(struct sym *s, int tid, const struct user_regs_struct *regs,
  */
 int sym_unwind_copy(struct sym *s, int tid, const struct user_regs_struct *regs, const void *stack, size_t len,
 		    uint64_t *pcs, bool *caller, int max, struct mlz_err *err);
-/* sym_unwind with each frame's stack pointer in sps (0 where unknown). */
-int sym_unwind_sps(struct sym *s, int tid, uint64_t *pcs, bool *caller, uint64_t *sps, int max, struct mlz_err *err);
+/* sym_unwind with each frame's stack pointer in sps and its rbp in bps (may be NULL; 0 where unknown). */
+int sym_unwind_sps(struct sym *s, int tid, uint64_t *pcs, bool *caller, uint64_t *sps, uint64_t *bps, int max,
+		   struct mlz_err *err);
 /* The ELF symbol (a global or static variable) covering addr, its offset and module; NULL if none. */
 const char *sym_data_symbol(struct sym *s, uint64_t addr, uint64_t *offset, const char **module);
 struct Dwfl_Module;

@@ -14,7 +14,8 @@
  * Usage:
  *	struct types *t = types_new(sym);
  *	char *v = types_global_name(t, addr);        // "g_cache.buckets[17]", or NULL
- *	types_infer(t, graph, target, cancel, &err); // a type id per block of the graph
+ *	char *l = types_local_name(t, &frame, addr); // "req", or NULL
+ *	types_infer(t, graph, target, &sites, cancel, &err); // a type id per block of the graph
  *	uint32_t id = types_of_block(t, i, &conflict);
  *	... types_name(t, id), types_field_name(t, id, size, off), types_fields_jv(...) ...
  *	types_free(t);
@@ -41,27 +42,55 @@ void types_free(struct types *t);
  */
 char *types_global_name(struct types *t, uint64_t addr);
 
+/* A frame as the unwinder knows it: what DWARF locates a local against. */
+struct types_frame {
+	uint64_t pc;
+	bool caller;         /* pc is a return address: looked up at pc - 1 */
+	uint64_t cfa;        /* the canonical frame address: the caller's stack pointer */
+	uint64_t sp, bp;     /* the frame's rsp and rbp */
+};                           /* 0 where unknown */
+
 /*
- * The local variable or parameter of the frame running pc (a return address
- * when caller: looked up at pc - 1) whose stack slot holds addr, cfa being
- * that frame's canonical frame address (the caller's stack pointer), with the
- * field inside it ("req", "args.fd"); where DWARF locates it at that pc
- * relative to the frame. Caller frees; NULL when none does.
+ * The local variable or parameter of frame f whose memory holds addr, with
+ * the field inside it ("req", "args.fd"), where DWARF locates it at f's pc:
+ * DW_OP_fbreg from a frame base that is the CFA, rbp or rsp, or DW_OP_breg
+ * of rbp or rsp; location lists are read at the pc. Caller frees; NULL when
+ * none does.
  */
-char *types_local_name(struct types *t, uint64_t pc, bool caller, uint64_t cfa, uint64_t addr);
+char *types_local_name(struct types *t, const struct types_frame *f, uint64_t addr);
+/*
+ * The local or parameter of the innermost frame (running pc) that DWARF says
+ * lives in register user_reg at pc (DW_OP_regN; user_reg is the index in
+ * struct user_regs_struct by 8-byte words, as graph roots keep it). Caller
+ * frees; NULL when none does.
+ */
+char *types_register_name(struct types *t, uint64_t pc, int user_reg);
+
+/* Where each block of the graph was allocated, for types_infer: ret gives the
+ * return address into the function that called the allocator (0: unknown, as
+ * for an untraced block). */
+struct types_sites {
+	uint64_t (*ret)(void *arg, uint32_t block);
+	void *arg;
+};
 
 /*
  * Types the blocks of g: the pointee of each typed global, local or
- * parameter a root word lies in (locals found by unwinding each thread of
- * tg), then through every typed block's pointer fields (a start pointer only),
- * and C++ objects by the vtable their first word points into. Reads the
- * blocks from tg, which the caller holds still. -1 when cancel ended it.
+ * parameter a root word (or register) lies in (locals found by unwinding each
+ * thread of tg), then through every typed block's pointer fields (a start
+ * pointer only), and C++ objects by the vtable their first word points into.
+ * Then, where sites (may be NULL) says, a block still untyped gets the pointee
+ * of the variable its allocation's caller assigns the result to, and typing
+ * goes on through its fields. Reads the blocks and that code from tg, which
+ * the caller holds still. -1 when cancel ended it.
  */
-int types_infer(struct types *t, const struct graph *g, struct target *tg, struct cancel *cancel,
-		struct mlz_err *err);
+int types_infer(struct types *t, const struct graph *g, struct target *tg, const struct types_sites *sites,
+		struct cancel *cancel, struct mlz_err *err);
 
 /* Block i's type id (0: untyped); *conflict (may be NULL) says whether other evidence named another type. */
 uint32_t types_of_block(const struct types *t, uint32_t i, bool *conflict);
+/* Whether block i's type came from its allocation site alone (nothing in the graph typed it). */
+bool types_block_by_site(const struct types *t, uint32_t i);
 /* How many blocks were typed, how many of those had conflicting evidence, and how long typing took. */
 void types_counts(const struct types *t, size_t *typed, size_t *conflicts, double *ms);
 /* A type's name as C or C++ spells it ("struct node", "char", "Shape"); owned by t. */

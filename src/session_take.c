@@ -7,12 +7,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "blocks.h"
 #include "graph.h"
+#include "group.h"
 #include "heap.h"
 #include "session.h"
 #include "sym.h"
 #include "target.h"
 #include "types.h"
+#include "u64map.h"
 #include "xalloc.h"
 
 void session_prepare_walk(struct session *s)
@@ -44,6 +47,36 @@ int session_heap(struct session *s, heap_chunk_fn fn, void *arg, struct heap_rep
 	return ret;
 }
 
+/* For typing by allocation site: the live set's stacks, each one's return address memoized. */
+struct site_ctx {
+	struct session *s;
+	const struct graph *g;
+	struct u64map by_stack; /* stack id -> return address into the allocator's caller (0: none) */
+};
+
+static bool take_ret(void *arg, const struct sym_pc *r, const struct sym_frame *f)
+{
+	(void)f;
+	*(uint64_t *)arg = r->caller ? r->pc : 0;
+	return false;
+}
+
+/* The return address into the function that called the allocator for block i, 0 when untraced. */
+static uint64_t block_ret(void *arg, uint32_t i)
+{
+	struct site_ctx *c = arg;
+	const struct block *b = c->s->live.blocks.n ? blocktab_get(&c->s->live.blocks, c->g->addr[i]) : NULL;
+	uint64_t ret = 0;
+	if (!b)
+		return 0;
+	if (!u64map_get(&c->by_stack, b->stack, &ret)) {
+		/* the first frame outside the allocator, as a site is chosen (the alloc-fn list too) */
+		stack_site_frames(c->s->sym, &c->s->live.stacks, b->stack, &c->s->keys.alloc_fns, take_ret, &ret);
+		u64map_put(&c->by_stack, b->stack, ret);
+	}
+	return ret;
+}
+
 struct graph *session_graph(struct session *s, struct mlz_err *err)
 {
 	struct source_info si;
@@ -69,11 +102,16 @@ struct graph *session_graph(struct session *s, struct mlz_err *err)
 		ret = graph_take(s->target, s->sym, &o, s->graph, err);
 		/* typed while still stopped: the pointer fields read are the ones the graph saw */
 		if (ret == 0) {
+			struct site_ctx sc = { s, s->graph };
+			struct types_sites sites = { block_ret, &sc };
 			s->types = types_new(s->sym);
-			if (types_infer(s->types, s->graph, s->target, o.cancel, err) < 0) {
+			/* no traced block, no site to ask: not even a pass over the untyped */
+			const struct types_sites *sp = s->live.blocks.n ? &sites : NULL;
+			if (types_infer(s->types, s->graph, s->target, sp, o.cancel, err) < 0) {
 				graph_release(s->graph);
 				ret = -1;
 			}
+			u64map_release(&sc.by_stack);
 		}
 		struct mlz_err e2;
 		if (session_unpause(s, &s->graph->stopped_ms, ret < 0 ? &e2 : err) < 0)

@@ -78,7 +78,7 @@ const struct cmd_entry cmd_path_entry = {
 		"it), as objgraph's find_backref_chain: the root first (a global with its symbol, offset and "
 		"module, and with DWARF its variable and field, as g_cache.buckets[17]; a stack slot with its "
 		"thread, frame, function and file:line, and the local or parameter DWARF places there; a "
-		"register; TLS; an anonymous mapping), then each block with its size, allocation site when "
+		"register, and the local DWARF keeps in it at the innermost frame's PC; TLS; an anonymous mapping), then each block with its size, allocation site when "
 		"traced, its type when known (see top --by type), and the offset of the pointer inside it that "
 		"leads on, with the field it is (struct node.next). A block no root reaches says so, with its leak class. The graph is built by "
 		"the first of leaks, path, refs and backrefs and reused while the process has not allocated or "

@@ -106,6 +106,8 @@ static int add_refs(struct cmd_ctx *c, struct sym *sym, struct jv *o, uint64_t a
 	jv_set(o, "type", id ? jv_string(types_name(c->s->types, id)) : jv_null());
 	if (id && conflict)
 		jv_set(o, "type_conflict", jv_bool(true));
+	if (id && types_block_by_site(c->s->types, (uint32_t)i))
+		jv_set(o, "type_by_site", jv_bool(true));
 	if (id && !cmd_has(c->args, "--raw"))
 		jv_set(o, "fields", types_fields_jv(c->s->types, g, c->s->target, (uint32_t)i, id));
 	return stopped ? session_unpause(c->s, NULL, &c->err) : 0;
@@ -254,6 +256,8 @@ static void cmd_show_text(const struct jv *r, const struct text_opts *t, struct 
 	if (fields) {
 		strbuf_addstr(out, "  ");
 		strbuf_add_escaped(out, jv_get_str(r, "type", "?"));
+		if (jv_get(r, "type_by_site"))
+			strbuf_addstr(out, " (from the variable its allocation was assigned to)");
 		strbuf_addstr(out, jv_get(r, "type_conflict") ? " (other evidence disagrees)\n" : "\n");
 		fields_text(fields, out);
 		return;

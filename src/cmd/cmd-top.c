@@ -96,8 +96,10 @@ const struct cmd_entry cmd_top_entry = {
 		"one too), by allocation site, function, file or stack, largest first. After the process exited "
 		"this is what it never freed: heaptrack's 'leaked' report. --by type adds up every block of the "
 		"reference graph (from before attach too) by its type, from DWARF: the pointee type of the typed "
-		"global or typed block field that points at its start, a C++ object by its vtable; blocks no "
-		"typed pointer reaches are untyped and grouped by size (objgraph's most common types).",
+		"global, local (in a stack slot or a register) or typed block field that points at its start, a "
+		"C++ object by its vtable; failing those, a traced block by the pointer variable its allocation "
+		"was assigned to. Blocks none of these types are untyped and grouped by size (objgraph's most "
+		"common types).",
 	.opts = opts,
 	.max_args = 1,
 	.flags = CMD_ESTIMATES,

@@ -52,32 +52,59 @@ struct jv *graph_block_jv(struct session *s, struct sym *sym, const struct graph
 	jv_set(o, "type", id ? jv_string(types_name(s->types, id)) : jv_null());
 	if (id && conflict)
 		jv_set(o, "type_conflict", jv_bool(true));
+	if (id && types_block_by_site(s->types, i))
+		jv_set(o, "type_by_site", jv_bool(true));
 	return o;
 }
+
+static void frame_place(struct sym *sym, int f, uint64_t pc, bool caller, struct jv *o);
 
 /* The frame of thread tid whose part of the stack holds addr. */
 static void stack_frame(struct session *s, struct sym *sym, pid_t tid, uint64_t addr, struct jv *o)
 {
-	uint64_t pcs[MAX_FRAMES], sps[MAX_FRAMES];
+	uint64_t pcs[MAX_FRAMES], sps[MAX_FRAMES], bps[MAX_FRAMES];
 	bool caller[MAX_FRAMES];
 	struct mlz_err err;
-	int n = sym_unwind_sps(sym, tid, pcs, caller, sps, MAX_FRAMES, &err);
+	int n = sym_unwind_sps(sym, tid, pcs, caller, sps, bps, MAX_FRAMES, &err);
 	int f = -1;
 	for (int i = 0; i < n; i++)
 		if (sps[i] && (sps[i] <= addr || (i == 0 && sps[i] <= addr + 128))) /* the red zone below the innermost frame belongs to it */
 			f = i;
 	if (f < 0)
 		return;
-	/* the frame's CFA is its caller's stack pointer: where DWARF's fbreg locations start */
-	char *var = s->types && f + 1 < n && sps[f + 1] ? types_local_name(s->types, pcs[f], caller[f], sps[f + 1], addr) : NULL;
+	/* the frame's CFA is its caller's stack pointer: where gcc's fbreg locations start */
+	struct types_frame tf = { pcs[f], caller[f], f + 1 < n ? sps[f + 1] : 0, sps[f], bps[f] };
+	char *var = s->types ? types_local_name(s->types, &tf, addr) : NULL;
 	jv_set(o, "variable", jv_string(var));
 	free(var);
-	const struct sym_pc *p = sym_lookup(sym, pcs[f], caller[f]);
+	frame_place(sym, f, pcs[f], caller[f], o);
+}
+
+/* Frame f's function, file and line (the real, outermost function at that pc), into o. */
+static void frame_place(struct sym *sym, int f, uint64_t pc, bool caller, struct jv *o)
+{
+	const struct sym_pc *p = sym_lookup(sym, pc, caller);
 	const struct sym_frame *fr = &p->frames[p->nframes - 1]; /* the real (outermost) function at that pc */
 	jv_set(o, "frame", jv_int(f));
 	jv_set(o, "function", jv_string(fr->function));
 	jv_set(o, "file", jv_string(fr->file));
 	jv_set(o, "line", fr->line ? jv_int(fr->line) : jv_null());
+}
+
+/* The local the innermost frame of thread tid keeps in register reg at its pc, with that frame, when DWARF names one. */
+static void register_variable(struct session *s, struct sym *sym, pid_t tid, int reg, struct jv *o)
+{
+	uint64_t pc;
+	bool caller;
+	struct mlz_err err;
+	char *var = s->types && sym_unwind(sym, tid, &pc, &caller, 1, &err) == 1 && !caller
+			    ? types_register_name(s->types, pc, reg)
+			    : NULL;
+	if (var) {
+		jv_set(o, "variable", jv_string(var));
+		frame_place(sym, 0, pc, false, o);
+	}
+	free(var);
 }
 
 struct jv *graph_root_jv(struct session *s, struct sym *sym, const struct root_ref *r)
@@ -88,6 +115,7 @@ struct jv *graph_root_jv(struct session *s, struct sym *sym, const struct root_r
 	if (r->kind == ROOT_REGISTER) {
 		jv_set(o, "thread", jv_int(tid));
 		jv_set(o, "register", jv_string(r->where < sizeof(reg_names) / sizeof(reg_names[0]) ? reg_names[r->where] : "?"));
+		register_variable(s, sym, tid, (int)r->where, o);
 	} else {
 		jv_set(o, "address", jv_addr(r->where));
 		if (r->kind == ROOT_STACK || r->kind == ROOT_TLS)
@@ -137,6 +165,17 @@ long graph_pointer_offset(struct session *s, const struct graph *g, uint32_t i, 
 	return found;
 }
 
+/* " at FILE:LINE" of a root's frame, the file by its base name. */
+static void place_text(const struct jv *o, struct strbuf *out)
+{
+	if (jv_get_str(o, "file", NULL) && jv_get(o, "line")->kind == JV_INT) {
+		const char *file = jv_get_str(o, "file", "");
+		strbuf_addstr(out, " at ");
+		strbuf_add_escaped(out, strrchr(file, '/') ? strrchr(file, '/') + 1 : file);
+		strbuf_addf(out, ":%" PRId64, jv_get_int(o, "line", 0));
+	}
+}
+
 void graph_step_text(const struct jv *o, struct strbuf *out)
 {
 	const char *kind = jv_get_str(o, "kind", "?");
@@ -172,6 +211,14 @@ void graph_step_text(const struct jv *o, struct strbuf *out)
 		}
 	} else if (!strcmp(kind, "register")) {
 		strbuf_addf(out, "register %s of thread %" PRId64, jv_get_str(o, "register", "?"), jv_get_int(o, "thread", 0));
+		if (jv_get_str(o, "variable", NULL)) {
+			strbuf_addstr(out, ", frame #0 ");
+			strbuf_add_escaped(out, jv_get_str(o, "function", "??"));
+			strbuf_addstr(out, "() local '");
+			strbuf_add_escaped(out, jv_get_str(o, "variable", ""));
+			strbuf_addf(out, "' (in %s)", jv_get_str(o, "register", "?"));
+			place_text(o, out);
+		}
 	} else if (!strcmp(kind, "stack")) {
 		strbuf_addf(out, "stack of thread %" PRId64 " at %s", jv_get_int(o, "thread", 0), jv_get_str(o, "address", "?"));
 		if (jv_get(o, "frame")) {
@@ -183,12 +230,7 @@ void graph_step_text(const struct jv *o, struct strbuf *out)
 				strbuf_addch(out, '\'');
 			}
 		}
-		if (jv_get_str(o, "file", NULL) && jv_get(o, "line")->kind == JV_INT) {
-			const char *file = jv_get_str(o, "file", "");
-			strbuf_addstr(out, " at ");
-			strbuf_add_escaped(out, strrchr(file, '/') ? strrchr(file, '/') + 1 : file);
-			strbuf_addf(out, ":%" PRId64, jv_get_int(o, "line", 0));
-		}
+		place_text(o, out);
 	} else {
 		strbuf_addf(out, "%s %s", strcmp(kind, "mapping") ? kind : "anonymous mapping at", jv_get_str(o, "address", "?"));
 		if (jv_get_str(o, "variable", NULL)) {

@@ -14,6 +14,7 @@ struct unwind_ctx {
 	uint64_t *pcs;
 	bool *caller;
 	uint64_t *sps; /* each frame's stack pointer, when asked for */
+	uint64_t *bps; /* and its rbp: what a frame base or DW_OP_breg6 location is relative to */
 	int n, max;
 };
 
@@ -29,6 +30,11 @@ static int on_frame(Dwfl_Frame *frame, void *arg)
 	if (u->sps) {
 		Dwarf_Word sp = 0;
 		u->sps[u->n] = dwfl_frame_reg(frame, 7, &sp) == 0 ? sp : 0; /* DWARF 7: rsp */
+	}
+	if (u->bps) {
+		/* a caller's rbp is known only where its CFI says where the callee saved it */
+		Dwarf_Word bp = 0;
+		u->bps[u->n] = dwfl_frame_reg(frame, 6, &bp) == 0 ? bp : 0; /* DWARF 6: rbp */
 	}
 	u->pcs[u->n++] = pc;
 	return u->n < u->max ? DWARF_CB_OK : DWARF_CB_ABORT;
@@ -60,10 +66,11 @@ int sym_unwind_regs(struct sym *s, int tid, const struct user_regs_struct *regs,
 	return unwind(s, tid, regs, copy_bytes, &u, err);
 }
 
-int sym_unwind_sps(struct sym *s, int tid, uint64_t *pcs, bool *caller, uint64_t *sps, int max, struct mlz_err *err)
+int sym_unwind_sps(struct sym *s, int tid, uint64_t *pcs, bool *caller, uint64_t *sps, uint64_t *bps, int max,
+		   struct mlz_err *err)
 {
 	struct user_regs_struct regs;
-	struct unwind_ctx u = { .pcs = pcs, .caller = caller, .sps = sps, .max = max };
+	struct unwind_ctx u = { .pcs = pcs, .caller = caller, .sps = sps, .bps = bps, .max = max };
 	if (target_regs(s->target, tid, &regs, err) < 0)
 		return -1;
 	return unwind(s, tid, &regs, STACK_COPY, &u, err);

@@ -381,6 +381,7 @@ void types_free(struct types *t)
 	free(t->block);
 	u64map_release(&t->by_key);
 	u64map_release(&t->vtables);
+	u64map_release(&t->sites);
 	free(t);
 }
 

@@ -7,7 +7,27 @@
 #include "types_internal.h"
 #include "xalloc.h"
 
-/* Variables at a fixed address (DW_OP_addr) under die: the CU's, and the static locals of its functions. */
+/*
+ * The fixed address expression e gives: DW_OP_addr, or DWARF 5's DW_OP_addrx
+ * (clang's: an index into .debug_addr, which libdw resolves as an attribute).
+ */
+static bool fixed_addr(Dwarf_Attribute *a, Dwarf_Op *e, uint64_t *addr)
+{
+	Dwarf_Attribute res;
+	Dwarf_Addr v;
+	if (e->atom == DW_OP_addr) {
+		*addr = e->number;
+		return true;
+	}
+	if ((e->atom == DW_OP_addrx || e->atom == DW_OP_GNU_addr_index) && dwarf_getlocation_attr(a, e, &res) == 0 &&
+	    dwarf_formaddr(&res, &v) == 0) {
+		*addr = v;
+		return true;
+	}
+	return false;
+}
+
+/* Variables at a fixed address (DW_OP_addr, DW_OP_addrx) under die: the CU's, and the static locals of its functions. */
 static void collect(struct tmod *m, size_t *alloc, Dwarf_Die *die, uint64_t bias, int depth)
 {
 	Dwarf_Die c;
@@ -20,12 +40,13 @@ static void collect(struct tmod *m, size_t *alloc, Dwarf_Die *die, uint64_t bias
 			Dwarf_Op *expr;
 			size_t len;
 			Dwarf_Die ty;
+			uint64_t at;
 			if (!dwarf_attr(&c, DW_AT_location, &a) || dwarf_getlocation(&a, &expr, &len) != 0 || len != 1 ||
-			    expr[0].atom != DW_OP_addr || !type_of(&c, &ty))
+			    !fixed_addr(&a, &expr[0], &at) || !type_of(&c, &ty))
 				continue;
 			uint64_t size = type_size(&ty);
 			ALLOC_GROW(m->v, m->n + 1, *alloc);
-			m->v[m->n++] = (struct tvar){ expr[0].number + bias, expr[0].number + bias + (size ? size : 1), c };
+			m->v[m->n++] = (struct tvar){ at + bias, at + bias + (size ? size : 1), c };
 		} else if (tag == DW_TAG_subprogram || tag == DW_TAG_lexical_block || tag == DW_TAG_namespace) {
 			collect(m, alloc, &c, bias, depth + 1);
 		}

@@ -41,7 +41,7 @@ struct queue {
 /* Evidence that block j is of type id: the first kept, a more specific one replaces it; any disagreement is told. */
 static void assign(struct types *t, struct queue *q, uint32_t j, uint32_t id)
 {
-	uint32_t cur = t->block[j] & ~CONFLICT_BIT;
+	uint32_t cur = t->block[j] & ID_MASK;
 	if (cur == id || !id)
 		return;
 	if (cur && rank(t, id) <= rank(t, cur)) {
@@ -74,26 +74,35 @@ static void from_globals(struct types *t, const struct graph *g, struct queue *q
 
 #define MAX_FRAMES 64
 
-/* One thread's frames: PCs, whether each is a return address, stack pointers. */
+/* One thread's frames: PCs, whether each is a return address, stack pointers, rbp. */
 struct frames {
 	bool done;
 	int n;
-	uint64_t pcs[MAX_FRAMES], sps[MAX_FRAMES];
+	uint64_t pcs[MAX_FRAMES], sps[MAX_FRAMES], bps[MAX_FRAMES];
 	bool caller[MAX_FRAMES];
 };
+
+/* The declared pointee of a local of pointer type, or 0. */
+static uint32_t pointee(struct types *t, Dwarf_Die *ptr)
+{
+	Dwarf_Die to;
+	return dwarf_tag(ptr) == DW_TAG_pointer_type && type_of(ptr, &to) ? type_id(t, &to) : 0;
+}
 
 /*
  * Roots in stack slots: the declared pointee of the local or parameter there.
  * The frame holding a slot is the innermost whose stack pointer is at or
  * below it (the red zone below the innermost frame is its own); its CFA is
- * the next frame's stack pointer.
+ * the next frame's stack pointer. Roots in registers: the local the innermost
+ * frame keeps in that register at its PC.
  */
 static void from_locals(struct types *t, const struct graph *g, struct target *tg, struct queue *q)
 {
 	struct frames *fr = NULL;
 	for (size_t k = 0; k < g->nroots; k++) {
 		const struct root_ref *r = &g->roots[k];
-		if (r->kind != ROOT_STACK || r->interior || r->thread < 0 || (size_t)r->thread >= tg->nthreads)
+		if ((r->kind != ROOT_STACK && r->kind != ROOT_REGISTER) || r->interior || r->thread < 0 ||
+		    (size_t)r->thread >= tg->nthreads)
 			continue;
 		if (!fr)
 			fr = xcalloc(tg->nthreads, sizeof(*fr));
@@ -101,20 +110,29 @@ static void from_locals(struct types *t, const struct graph *g, struct target *t
 		if (!f->done) {
 			struct mlz_err e;
 			f->done = true;
-			f->n = sym_unwind_sps(t->sym, tg->threads[r->thread].tid, f->pcs, f->caller, f->sps, MAX_FRAMES, &e);
+			f->n = sym_unwind_sps(t->sym, tg->threads[r->thread].tid, f->pcs, f->caller, f->sps, f->bps,
+					      MAX_FRAMES, &e);
+		}
+		struct strbuf sb = STRBUF_INIT;
+		Dwarf_Die leaf;
+		uint64_t rest;
+		if (r->kind == ROOT_REGISTER) {
+			if (f->n > 0 && !f->caller[0] && types_register_var(t, f->pcs[0], (int)r->where, &sb, &leaf))
+				assign(t, q, r->block, pointee(t, &leaf));
+			strbuf_release(&sb);
+			continue;
 		}
 		int fi = -1;
 		for (int i = 0; i < f->n; i++)
 			if (f->sps[i] && (f->sps[i] <= r->where || (i == 0 && f->sps[i] <= r->where + 128)))
 				fi = i;
-		if (fi < 0 || fi + 1 >= f->n || !f->sps[fi + 1])
+		if (fi < 0 || fi + 1 >= f->n || !f->sps[fi + 1]) {
+			strbuf_release(&sb);
 			continue;
-		struct strbuf sb = STRBUF_INIT;
-		Dwarf_Die leaf, to;
-		uint64_t rest;
-		if (types_local_slot(t, f->pcs[fi], f->caller[fi], f->sps[fi + 1], r->where, &sb, &leaf, &rest) && !rest &&
-		    dwarf_tag(&leaf) == DW_TAG_pointer_type && type_of(&leaf, &to))
-			assign(t, q, r->block, type_id(t, &to));
+		}
+		struct types_frame tf = { f->pcs[fi], f->caller[fi], f->sps[fi + 1], f->sps[fi], f->bps[fi] };
+		if (types_local_slot(t, &tf, r->where, &sb, &leaf, &rest) && !rest)
+			assign(t, q, r->block, pointee(t, &leaf));
 		strbuf_release(&sb);
 	}
 	free(fr);
@@ -124,7 +142,7 @@ static void from_locals(struct types *t, const struct graph *g, struct target *t
 static void fields_of(struct types *t, const struct graph *g, struct queue *q, uint32_t i, const uint8_t *buf,
 		      uint64_t got)
 {
-	uint32_t id = t->block[i] & ~CONFLICT_BIT;
+	uint32_t id = t->block[i] & ID_MASK;
 	size_t np;
 	const struct tptr *p = type_ptrs(t, id, &np);
 	uint64_t es = t->v[id].size;
@@ -158,20 +176,21 @@ static const struct grun *run_of(const struct graph *g, uint64_t a)
 }
 
 /*
- * Through the pointer fields of each typed block, element by element when it
- * holds several. Blocks are read through a window of WINDOW bytes around
+ * Through the pointer fields of each typed block (those queued from from on),
+ * element by element when it holds several. Blocks are read through a window of WINDOW bytes around
  * them, kept within their run of blocks (so the read never starts in
  * unmapped space): a list or tree allocated together is read a window at a
  * time whatever order its links go in, not one system call per block.
  */
-static int propagate(struct types *t, const struct graph *g, struct target *tg, struct queue *q, struct cancel *c)
+static int propagate(struct types *t, const struct graph *g, struct target *tg, struct queue *q, size_t from,
+		     struct cancel *c)
 {
 	enum { WINDOW = 1 << 20 };
 	uint8_t *win = xmalloc(WINDOW), *one = NULL;
 	uint64_t base = 0, have = 0;
 	size_t cap = 0;
-	for (size_t qi = 0; qi < q->n && !cancel_poll(c, 1); qi++) {
-		uint32_t i = q->v[qi], id = t->block[i] & ~CONFLICT_BIT;
+	for (size_t qi = from; qi < q->n && !cancel_poll(c, 1); qi++) {
+		uint32_t i = q->v[qi], id = t->block[i] & ID_MASK;
 		size_t np;
 		if (!type_ptrs(t, id, &np) || !np || !t->v[id].size)
 			continue;
@@ -204,6 +223,27 @@ static int propagate(struct types *t, const struct graph *g, struct target *tg, 
 	free(win);
 	free(one);
 	return cancelled(c) ? -1 : 0;
+}
+
+/*
+ * Blocks nothing in the graph typed: the type their allocation's caller gives
+ * them, the variable it assigns the result to. Weaker than any graph evidence,
+ * so asked only where there was none.
+ */
+static void from_sites(struct types *t, const struct graph *g, struct target *tg, const struct types_sites *s,
+		       struct queue *q, struct cancel *c)
+{
+	for (size_t i = 0; i < g->n && !cancel_poll(c, 1); i++) {
+		if (t->block[i])
+			continue;
+		uint64_t ret = s->ret(s->arg, (uint32_t)i);
+		uint32_t id = ret ? types_site_type(t, tg, ret) : 0;
+		if (id) {
+			assign(t, q, (uint32_t)i, id);
+			t->block[i] |= SITE_BIT;
+			t->by_site++;
+		}
+	}
 }
 
 /* The definition of the class or struct named name ("ns::Outer::Inner") under die, into *out. */
@@ -286,8 +326,8 @@ static void from_vtables(struct types *t, const struct graph *g, struct queue *q
 	}
 }
 
-int types_infer(struct types *t, const struct graph *g, struct target *tg, struct cancel *cancel,
-		struct mlz_err *err)
+int types_infer(struct types *t, const struct graph *g, struct target *tg, const struct types_sites *sites,
+		struct cancel *cancel, struct mlz_err *err)
 {
 	double t0 = mono_ms();
 	free(t->block);
@@ -297,7 +337,13 @@ int types_infer(struct types *t, const struct graph *g, struct target *tg, struc
 	from_vtables(t, g, &q);
 	from_globals(t, g, &q);
 	from_locals(t, g, tg, &q);
-	int r = propagate(t, g, tg, &q, cancel);
+	int r = propagate(t, g, tg, &q, 0, cancel);
+	t->by_site = 0;
+	if (r == 0 && sites) {
+		size_t from = q.n;
+		from_sites(t, g, tg, sites, &q, cancel);
+		r = propagate(t, g, tg, &q, from, cancel);
+	}
 	free(q.v);
 	t->typed = t->conflicts = 0;
 	for (size_t i = 0; i < g->n; i++) {
@@ -315,7 +361,12 @@ uint32_t types_of_block(const struct types *t, uint32_t i, bool *conflict)
 	uint32_t v = i < t->nblocks ? t->block[i] : 0;
 	if (conflict)
 		*conflict = (v & CONFLICT_BIT) != 0;
-	return v & ~CONFLICT_BIT;
+	return v & ID_MASK;
+}
+
+bool types_block_by_site(const struct types *t, uint32_t i)
+{
+	return i < t->nblocks && (t->block[i] & SITE_BIT);
 }
 
 void types_counts(const struct types *t, size_t *typed, size_t *conflicts, double *ms)

@@ -11,6 +11,8 @@
 #include "u64map.h"
 
 #define CONFLICT_BIT 0x80000000u
+#define SITE_BIT 0x40000000u /* typed by its allocation site alone */
+#define ID_MASK 0x3fffffffu
 
 /* A pointer inside a type: its offset and the type it points at. */
 struct tptr {
@@ -54,6 +56,8 @@ struct types {
 	size_t typed, conflicts;
 	double ms;           /* how long types_infer took */
 	struct u64map vtables; /* vtable address point -> type id (0: looked up, none) */
+	struct u64map sites;   /* allocation's return address -> type id its caller gives (0: none) */
+	size_t by_site;        /* blocks typed by their allocation site */
 };
 
 /* The id of type DIE die (typedefs and qualifiers peeled), interned; 0 for void or no type. */
@@ -77,8 +81,25 @@ uint32_t type_id_named(struct types *t, const char *name);
 
 /* The global at addr: its name and field path into name, the field's peeled type, the offset left inside it. */
 bool types_global_slot(struct types *t, uint64_t addr, struct strbuf *name, Dwarf_Die *leaf, uint64_t *rest);
-/* The same for a stack slot: the local or parameter of the frame at pc (cfa its frame's CFA) that holds addr. */
-bool types_local_slot(struct types *t, uint64_t pc, bool caller, uint64_t cfa, uint64_t addr, struct strbuf *name,
-		      Dwarf_Die *leaf, uint64_t *rest);
+/* The same for a stack slot: the local or parameter of frame f that holds addr. */
+bool types_local_slot(struct types *t, const struct types_frame *f, uint64_t addr, struct strbuf *name, Dwarf_Die *leaf,
+		      uint64_t *rest);
+/* The local or parameter in register user_reg at pc of an innermost frame: its name into name, its declared type. */
+bool types_register_var(struct types *t, uint64_t pc, int user_reg, struct strbuf *name, Dwarf_Die *type);
+/*
+ * The scopes that hold address at (a runtime address): innermost first, the
+ * last the function that owns the frame; into *scopes (caller frees), with at
+ * in the module's DWARF addresses in *pc. Returns how many, 0 for none.
+ */
+int types_scopes_at(struct types *t, uint64_t at, Dwarf_Addr *pc, Dwarf_Die **scopes);
+/*
+ * The type the function returned into at ret (a traced allocation's return
+ * address in its caller) gives the allocation: the pointee of the one pointer
+ * variable that takes rax there (memoized per ret). 0 when none does, or
+ * several disagree.
+ */
+uint32_t types_site_type(struct types *t, struct target *tg, uint64_t ret);
+/* The DWARF number of the register at index user_reg of struct user_regs_struct (words), -1 for none. */
+int types_dwarf_reg(int user_reg);
 
 #endif
