@@ -107,7 +107,7 @@ check_sites () {
 	wait $mpid && test_must_be_empty err.site &&
 	# four struct conn of 32 bytes and their names ("conn100".."conn103", 8 bytes), typed through them
 	result "compare a b --by type --top 0" out.site |
-		jq -c "[.count_diff, .size_diff, [.groups[] | select(.count_diff != 0) | [.type, .count_diff, .size_diff]]]" >actual &&
+		jq -c "[.blocks_diff, .bytes_diff, [.groups[] | select(.blocks_diff != 0) | [.type, .blocks_diff, .bytes_diff]]]" >actual &&
 	echo "[8,160,[[\"struct conn\",4,128],[\"char\",4,32]]]" >expect && test_cmp expect actual &&
 	result "show $(jq -r .conn0 "$T.2")" out.site | jq -c "[.type, .type_by_site, [.fields[] | [.name, .value]]]" >actual &&
 	echo "[\"struct conn\",true,[[\"fd\",\"100\"],[\"tag\",\"\\\"conn100\\\"\"],[\"name\",\"$(jq -r .name0 "$T.2") \\\"conn100\\\"\"]]]" >expect &&
