@@ -39,17 +39,7 @@ test_expect_success 'fx-alloc with --agent: every function exact, every entry po
 		.posix_memalign == 1 and .valloc == 1 and .pvalloc == 1" &&
 	result "compare a b --by function --top 0" agent.out |
 		jq -c ".groups[] | select(.function != \"<before attach>\") | [.function, .blocks, .bytes]" >actual &&
-	cat >expect <<-\EOF &&
-	["fx_pvalloc",1,5000]
-	["fx_small",10,1000]
-	["fx_calloc",5,1000]
-	["fx_valloc",1,1000]
-	["fx_reallocarray",1,300]
-	["fx_aligned_alloc",1,256]
-	["fx_realloc_chain",1,160]
-	["fx_posix_memalign",1,100]
-	["fx_memalign",1,48]
-	EOF
+	fx_alloc_step1_groups >expect &&
 	test_cmp expect actual &&
 	grep -x "mlyze: process $apid is exiting: took snapshot '"'"'exit'"'"' (12 live blocks)" agent.out.err
 '

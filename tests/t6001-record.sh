@@ -23,33 +23,6 @@ groups () {
 	result "$1" | jq -c '.groups[] | select(.function != "fx_ready") | [.function, .blocks, .bytes]'
 }
 
-# fx-alloc's live blocks after step 1 (every entry point; fx_temp's all freed again) ...
-step1_groups () {
-	cat <<-\EOF
-	["fx_pvalloc",1,5000]
-	["fx_small",10,1000]
-	["fx_calloc",5,1000]
-	["fx_valloc",1,1000]
-	["fx_reallocarray",1,300]
-	["fx_aligned_alloc",1,256]
-	["fx_realloc_chain",1,160]
-	["fx_posix_memalign",1,100]
-	["fx_memalign",1,48]
-	EOF
-}
-# ... and after step 2, which frees half of fx_small's and all of fx_calloc's
-end_groups () {
-	cat <<-\EOF
-	["fx_pvalloc",1,5000]
-	["fx_valloc",1,1000]
-	["fx_small",5,500]
-	["fx_reallocarray",1,300]
-	["fx_aligned_alloc",1,256]
-	["fx_realloc_chain",1,160]
-	["fx_posix_memalign",1,100]
-	["fx_memalign",1,48]
-	EOF
-}
 
 test_expect_success 'record run: the program runs its steps unchanged, and mlyze exits with its status' '
 	{ "$MLYZE" record -o rec.mlz --checkpoint 1 run -- "$FIXTURES/fx-alloc" "$TRASH/truth.json" \
@@ -81,7 +54,7 @@ test_expect_success 'open: info says what was recorded' '
 test_expect_success 'open: top --by function at the end is fx-alloc after step 2, to the byte' '
 	"$MLYZE" open rec.mlz --json -e "top --by function --top 0" -e "snapshot e --at end" \
 		-e "compare e now --by function --top 0" >out &&
-	groups "top --by function --top 0" >actual && end_groups >expect && test_cmp expect actual &&
+	groups "top --by function --top 0" >actual && fx_alloc_step2_groups >expect && test_cmp expect actual &&
 	result "top --by function --top 0" | jq -e ".blocks == 13 and .bytes == 11460" &&
 	result "snapshot e --at end" | jq -e ".blocks == 13 and .bytes == 11460 and .heap_walked == false" &&
 	result "compare e now --by function --top 0" | jq -e "[.groups[] | .bytes_diff, .blocks_diff] | all(. == 0)"
@@ -92,7 +65,7 @@ test_expect_success 'open: snapshot --at a moment between steps 1 and 2 is fx-al
 	"$MLYZE" open rec.mlz --json -e "snapshot s1 --at $at" -e "snapshot s0 --at 0" \
 		-e "compare s0 s1 --by function --top 0" -e "top --by function --top 0" >out &&
 	result "snapshot s1 --at $at" | jq -e ".blocks == 23 and .bytes == 12960 and .seconds == $at" &&
-	groups "compare s0 s1 --by function --top 0" >actual && step1_groups >expect && test_cmp expect actual &&
+	groups "compare s0 s1 --by function --top 0" >actual && fx_alloc_step1_groups >expect && test_cmp expect actual &&
 	# the live set is the end again afterwards
 	result "top --by function --top 0" | jq -e ".blocks == 13 and .bytes == 11460"
 '
@@ -138,7 +111,7 @@ test_expect_success 'open names frames only from the very binaries recorded: ano
 	wait_for_line fx-alloc.out "^ready" 30 && apid=$(jq .pid copy.json) &&
 	step 1 && step 2 && step 3 && { wait $mpid; code=$?; } && test $code = 0 &&
 	"$MLYZE" open copy.mlz --json -e "top --by function --top 0" >out 2>err && test_must_be_empty err &&
-	groups "top --by function --top 0" >actual && end_groups >expect && test_cmp expect actual &&
+	groups "top --by function --top 0" >actual && fx_alloc_step2_groups >expect && test_cmp expect actual &&
 	id=$(readelf -n fx-copy | sed -n "s/.*Build ID: //p") && test -n "$id" &&
 	cp "$FIXTURES/fx-trend" ./fx-copy && other=$(readelf -n fx-copy | sed -n "s/.*Build ID: //p") &&
 	"$MLYZE" open copy.mlz --json -e "top --by function --top 0" >out 2>err &&
@@ -226,7 +199,7 @@ test_expect_success 'record --breakpoints: the same figures at the end' '
 	step 1 && step 2 && step 3 && { wait $mpid; code=$?; } && test $code = 0 &&
 	"$MLYZE" open bp.mlz --json -e "top --by function --top 0" -e info >out &&
 	result info | jq -e ".recording.traced_by == \"breakpoints\" and .recording.complete" &&
-	groups "top --by function --top 0" >actual && end_groups >expect && test_cmp expect actual
+	groups "top --by function --top 0" >actual && fx_alloc_step2_groups >expect && test_cmp expect actual
 '
 
 # fx-stacks: KEEP blocks each from a stack of its own, then 2 x CHURN blocks from new stacks freed
@@ -269,7 +242,7 @@ test_expect_success 'SIGINT and SIGTERM end a recording cleanly; the process run
 	expected_output >expect && test_cmp expect fx-alloc.out &&
 	"$MLYZE" open i.mlz --json -e "top --by function --top 0" -e info >out &&
 	result info | jq -e ".recording.complete and .recording.ended == \"a signal ended it\"" &&
-	groups "top --by function --top 0" >actual && step1_groups >expect && test_cmp expect actual &&
+	groups "top --by function --top 0" >actual && fx_alloc_step1_groups >expect && test_cmp expect actual &&
 	# the second recording began with step 1'"'"'s blocks live, unseen: it sees step 2'"'"'s frees only
 	"$MLYZE" open t.mlz --json -e info >out &&
 	result info | jq -e ".recording.alloc_events == 0 and .recording.free_events == 0 and .recording.complete"
@@ -285,7 +258,7 @@ test_expect_success 'SIGKILL of the recorder: the process runs on, the file read
 	expected_output >expect && test_cmp expect fx-alloc.out &&
 	"$MLYZE" open k.mlz --json -e info -e "top --by function --top 0" >out &&
 	result info | jq -e ".recording.complete == false and .recording.ended == null" &&
-	groups "top --by function --top 0" >actual && step1_groups >expect && test_cmp expect actual
+	groups "top --by function --top 0" >actual && fx_alloc_step1_groups >expect && test_cmp expect actual
 '
 
 test_expect_success SMALL_TMPFS 'a full disk stops the recording with a message; the process runs on' '

@@ -24,33 +24,6 @@ fx_groups () {
 	jq -c '.groups[] | select(.function | strings | startswith("fx_")) | select(.function != "fx_ready") |
 		[.function, .blocks, .bytes]'
 }
-# fx-alloc's live blocks after step 1 (every entry point; fx_temp's all freed again) ...
-step1_groups () {
-	cat <<-\EOF
-	["fx_pvalloc",1,5000]
-	["fx_small",10,1000]
-	["fx_calloc",5,1000]
-	["fx_valloc",1,1000]
-	["fx_reallocarray",1,300]
-	["fx_aligned_alloc",1,256]
-	["fx_realloc_chain",1,160]
-	["fx_posix_memalign",1,100]
-	["fx_memalign",1,48]
-	EOF
-}
-# ... and after step 2, which frees half of fx_small's and all of fx_calloc's
-step2_groups () {
-	cat <<-\EOF
-	["fx_pvalloc",1,5000]
-	["fx_valloc",1,1000]
-	["fx_small",5,500]
-	["fx_reallocarray",1,300]
-	["fx_aligned_alloc",1,256]
-	["fx_realloc_chain",1,160]
-	["fx_posix_memalign",1,100]
-	["fx_memalign",1,48]
-	EOF
-}
 
 test_expect_success 'record -p with a mark before step 1 and after steps 1 and 2 (SIGUSR1 to mlyze)' '
 	fixture_start fx-alloc "$TRASH/truth.json" && apid=$FIXTURE_PID &&
@@ -77,8 +50,8 @@ test_expect_success 'snapshot --at a mark is fx-alloc after that step, to the by
 	result "snapshot m1 --at usr1-1" | jq -e ".blocks == 0 and .bytes == 0" &&
 	result "snapshot m2 --at usr1-2" | jq -e ".blocks == 22 and .bytes == 8864 and (.ms | type) == \"number\"" &&
 	result "snapshot m3 --at usr1-3" | jq -e ".blocks == 12 and .bytes == 7364" &&
-	result "top m2 --by function --top 0" | fx_groups >actual && step1_groups >expect && test_cmp expect actual &&
-	result "top m3 --by function --top 0" | fx_groups >actual && step2_groups >expect && test_cmp expect actual &&
+	result "top m2 --by function --top 0" | fx_groups >actual && fx_alloc_step1_groups >expect && test_cmp expect actual &&
+	result "top m3 --by function --top 0" | fx_groups >actual && fx_alloc_step2_groups >expect && test_cmp expect actual &&
 	# each snapshot stands at its mark'"'"'s time, with the RSS the mark took
 	for m in 1 2 3; do
 		result timeline | jq -e --arg m usr1-$m --argjson s "$(result "snapshot m$m --at usr1-$m")" \
@@ -190,7 +163,7 @@ test_expect_success 'record --max-stack-depth 2: every recorded stack has at mos
 	result "top --by function --top 0" | fx_groups | sort >actual &&
 	"$MLYZE" open plain.mlz --json -e "top --by function --top 0" >deep.out &&
 	result "top --by function --top 0" deep.out | fx_groups | sort >expect &&
-	step2_groups | sort >expect2 && test_cmp expect2 expect && test_cmp expect actual &&
+	fx_alloc_step2_groups | sort >expect2 && test_cmp expect2 expect && test_cmp expect actual &&
 	test_expect_code 64 "$MLYZE" record -o x.mlz --max-stack-depth 0 -p 1 2>err &&
 	echo "mlyze: --max-stack-depth: '"'"'0'"'"' is not a number of frames from 1 to 256" >expect &&
 	echo "try '"'"'mlyze --help'"'"'" >>expect &&

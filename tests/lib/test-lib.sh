@@ -302,6 +302,36 @@ fixture_stop () {
 
 # --- mlyze-specific helpers ---
 
+# fx-alloc's traced live blocks per function, as [function, blocks, bytes] lines (top --by function
+# with --json, biggest first): after step 1 (every entry point; fx_temp's all freed again) ...
+fx_alloc_step1_groups () {
+	cat <<-\EOF
+	["fx_pvalloc",1,5000]
+	["fx_small",10,1000]
+	["fx_calloc",5,1000]
+	["fx_valloc",1,1000]
+	["fx_reallocarray",1,300]
+	["fx_aligned_alloc",1,256]
+	["fx_realloc_chain",1,160]
+	["fx_posix_memalign",1,100]
+	["fx_memalign",1,48]
+	EOF
+}
+# ... and after step 2, which frees half of fx_small's and all of fx_calloc's
+fx_alloc_step2_groups () {
+	cat <<-\EOF
+	["fx_pvalloc",1,5000]
+	["fx_valloc",1,1000]
+	["fx_small",5,500]
+	["fx_reallocarray",1,300]
+	["fx_aligned_alloc",1,256]
+	["fx_realloc_chain",1,160]
+	["fx_posix_memalign",1,100]
+	["fx_memalign",1,48]
+	EOF
+}
+
+
 # A mlyze session driven one command at a time, for tests whose steps must fall between commands
 # (a sleep would race a loaded machine): mlz_start PID [ARGS...] runs "$MLYZE attach PID ARGS..."
 # reading commands from a fifo held open on fd 9, its answers in out and its stderr in err; mlz LINE
