@@ -174,4 +174,21 @@ test_expect_success 'record --max-stack-depth 2: every recorded stack has at mos
 	test_cmp expect err
 '
 
+# bench/mixed (the issue's workload: four threads, a seeded mix of calls, a known leak) recorded
+# whole: at the end the live blocks are the leak mixed reports of itself, to the byte, plus the
+# four threads' TLS vectors that main's pthread_create allocated; no event lost.
+test_expect_success 'record mixed -r 5: at the end, the leak mixed reports and the threads'"'"' TLS vectors' '
+	cc -O2 -g -pthread -o mixed "$TEST_DIRECTORY/../bench/mixed.c" &&
+	"$MLYZE" record -o mixed.mlz run -- ./mixed -r 5 >/dev/null 2>mixed.err &&
+	lb=$(sed -n "s/.*leaked_blocks=\([0-9]*\) .*/\1/p" mixed.err) &&
+	lbytes=$(sed -n "s/.*leaked_bytes=\([0-9]*\) .*/\1/p" mixed.err) &&
+	test "$lb" -gt 0 &&
+	"$MLYZE" open mixed.mlz --json -e info -e "top --by function --top 0" >out &&
+	result info | jq -e ".recording.lost == 0" &&
+	result "top --by function --top 0" | jq -e --argjson b "$lb" --argjson y "$lbytes" "
+		([.groups[] | select(.function | strings | startswith(\"w_\"))] | [(map(.blocks) | add), (map(.bytes) | add)]) == [\$b, \$y] and
+		([.groups[] | select(.function == \"main\")] | .[0].blocks == 4) and
+		.blocks == \$b + 4"
+'
+
 test_done
