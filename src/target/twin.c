@@ -487,9 +487,21 @@ static int undo_stub(void *arg)
 }
 
 /*
- * Map the stub page into the process (once per address space). 0 when it is
- * there; -1 when it cannot be (a seccomp filter refusing mmap, no memory):
- * the clone then returns into the process's own syscall instruction.
+ * The process's stub goes as soon as the clone has returned: the twin has a
+ * copy of its own, and the process keeps nothing of mlyze's between analyses
+ * (with --no-trace, nothing at all).
+ */
+static void drop_stub(struct target *t, struct twin *tw)
+{
+	int id = tw->stub_cleanup;
+	if (tw->stub && undo_stub(tw) == 0 && id >= 0)
+		cleanup_forget(&t->cleanup, id);
+}
+
+/*
+ * Map the stub page into the process, for one clone. 0 when it is there; -1
+ * when it cannot be (a seccomp filter refusing mmap, no memory): the clone
+ * then returns into the process's own syscall instruction.
  */
 static int map_stub(struct target *t, struct twin *tw, pid_t tid)
 {
@@ -544,9 +556,11 @@ int target_twin_start(struct target *t, struct mlz_err *err)
 	long args[6] = { TWIN_CLONE_FLAGS, 0, 0, 0, 0, 0 }, ret;
 	uint64_t at = map_stub(t, tw, tid) == 0 ? tw->stub : tw->insn;
 	double c0 = mono_ms();
-	if (target_inject_syscall(t, tid, at, SYS_clone, args, &ret, err) < 0)
-		return -1;
+	int cr = target_inject_syscall(t, tid, at, SYS_clone, args, &ret, err);
 	tw->clone_ms = mono_ms() - c0;
+	drop_stub(t, tw);
+	if (cr < 0)
+		return -1;
 	if (ret < 0)
 		return clone_refused(t, (int)-ret, err);
 	tw->pid = (pid_t)ret;
