@@ -132,7 +132,7 @@ const struct cmd_entry cmd_compare_entry = {
 	.usage = "compare A B [--by site|function|file|stack|type] [--top N] [--filter GLOB] [--cumulative] [--all]",
 	.summary = "what grew from snapshot A to snapshot B (or 'now'), largest growth first",
 	.help = "Adds up the live blocks of two snapshots (the name 'now' is the live set) by allocation site "
-		"(the first frame outside the allocator: function and file:line), by function, by file, or by "
+		"(the first frame outside the allocator that has a name: function and file:line), by function, by file, or by "
 		"whole stack, and lists each group's count and requested bytes in B with the difference from A, "
 		"sorted by the difference in bytes, largest first (Python's tracemalloc compare_to). Groups whose "
 		"count and bytes did not change are left out unless --all. "
