@@ -126,7 +126,7 @@ struct group {
 struct grouping_opts {
 	enum group_by by;
 	bool cumulative;
-	const char *filter; /* glob on function, file or its basename; NULL for all */
+	const char *filter; /* glob on function, file or its basename (module+0xOFF without a name); NULL for all */
 	long top;           /* 0 for all */
 	bool changed_only;  /* leave out groups whose count and bytes are the same in both sets */
 };

@@ -29,6 +29,7 @@ test_expect_success 'the library really has no names for its code (nm)' '
 
 test_expect_success 'run fx-stripped held at its exit' '
 	"$MLYZE" run --json -e wait -e "top --top 0" -e "top --by function --top 0" -e "top --by stack --top 0" \
+		-e "top --filter $lib+0x*" -e "top --filter make_l*" \
 		-e "blocks --limit 0" -e "leaks" -e "leaks --by site" -e "compare exit now --all" \
 		-- "$FIXTURES/fx-stripped" "$TRASH/t.json" >all 2>err &&
 	grep "^{" all >out &&
@@ -58,6 +59,15 @@ test_expect_success 'a stack with no name outside libc: its first frame past mal
 	test_cmp expect actual &&
 	off=$(result "top --top 0" | jq -r ".groups[] | select(.module == \"$lib\") | .module_offset") &&
 	in_fn fxs_inner "$off"
+'
+
+test_expect_success '--filter matches a site without a name by its module+offset, a named one by name' '
+	result "top --filter $lib+0x*" | jq -c "[.groups[] | [.function, .module_offset, .count]]" >actual &&
+	echo "[[null,\"$(result "top --top 0" | jq -r ".groups[] | select(.module == \"$lib\") | .module_offset")\",$(jq .kept_blocks t.json)]]" >expect &&
+	test_cmp expect actual &&
+	result "top --filter make_l*" | jq -c "[.groups[] | [.function, .count]]" >actual &&
+	echo "[[\"make_lost\",$(jq .lost_blocks t.json)]]" >expect &&
+	test_cmp expect actual
 '
 
 test_expect_success 'stacks stay whole: the two nameless frames, at offsets nm puts in fxs_inner and fxs_outer' '

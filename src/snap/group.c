@@ -404,6 +404,13 @@ static bool passes(const struct group_key *key, const char *filter)
 	if (!filter)
 		return true;
 	const char *base = key->file && strrchr(key->file, '/') ? strrchr(key->file, '/') + 1 : key->file;
+	if (key->unnamed) { /* no name to match: the place as text output shows it, "libfoo.so.1+0x1234" */
+		char *place = xasprintf("%s+0x%" PRIx64, key->module ? key->module : "", key->module_offset);
+		bool hit = !fnmatch(filter, place, 0);
+		free(place);
+		if (hit)
+			return true;
+	}
 	return (key->function && !fnmatch(filter, key->function, 0)) || (key->file && !fnmatch(filter, key->file, 0)) ||
 	       (base && !fnmatch(filter, base, 0));
 }
