@@ -8,6 +8,7 @@
 #        SOAK_SECONDS=N bench/run.sh   (the soak's length: 600 s, 60 with --quick)
 #        BENCH_RECORD_SECONDS=N bench/run.sh   (how long steady is recorded: 60 s)
 #        BENCH_ONLY=record bench/run.sh   (only the record items)
+#        BENCH_ONLY=pprof bench/run.sh [--quick]   (only the pprof export of bigheap, below)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 b=$root/bench
@@ -197,9 +198,79 @@ bench_record () {
 	line "open (load and replay it all) with both, wall / user" "$(awk '{printf "%s s / %s s", $1, $2}' "$work/sopen.t")"
 	rm -f "$work/s.mlz"
 }
+# pp_cmd LINE: send LINE to the mlyze on fds $pp_in/$pp_out, read its JSON answer (skipping the
+# workload's own lines) into $work/pp.last; prints the milliseconds from writing to answer.
+pp_cmd () {
+	local t0=$EPOCHREALTIME reply=
+	echo "$1" >&$pp_in
+	while read -r -t 600 reply <&$pp_out; do [ "${reply:0:1}" = "{" ] && break; done
+	printf '%s\n' "$reply" >"$work/pp.last"
+	awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.0f", (b - a) * 1000}'
+}
+ppl () { jq -r ".result | $1" "$work/pp.last"; }
+# End of input: that mlyze detaches and exits (the coproc's own descriptor must close too).
+pp_close () {
+	exec {pp_in}>&- {pp_out}<&-
+	[ -n "${PP[1]:-}" ] && exec {PP[1]}>&-
+	wait "$PP_PID" 2>/dev/null || true
+}
+gopprof () {
+	HOME=$work GOCACHE=$work/gocache GOPATH=$work/gopath GOPROXY=off GOTOOLCHAIN=local GOTELEMETRY=off \
+		PPROF_TMPDIR=$work/pproftmp PPROF_BINARY_PATH=/nonexistent go tool pprof -symbolize=none "$@"
+}
+# pp_export KIND: snapshot the heap of the mlyze on $pp_in/$pp_out, export it as pprof, time both,
+# and read the file back with go tool pprof (its bytes summed over every sample, against the snapshot's).
+pp_export () {
+	local ms_snap ms_exp blocks bytes size
+	ms_snap=$(pp_cmd "snapshot s")
+	blocks=$(ppl .blocks) bytes=$(ppl .bytes)
+	ms_exp=$(pp_cmd "export pprof $work/$1.pb.gz s")
+	[ "$(ppl .file)" != null ] || { line "$1: export failed" "$(jq -c .error "$work/pp.last")"; return; }
+	size=$(wc -c <"$work/$1.pb.gz")
+	line "$1: snapshot (blocks, bytes)" "$ms_snap ms ($blocks, $bytes)"
+	line "$1: export pprof FILE s (target <= 3000 ms)" "$ms_exp ms, $(ppl .records) samples"
+	line "$1: file size, bytes per block" "$size bytes, $(awk -v a="$size" -v b="$blocks" 'BEGIN {printf "%.4f", a / b}')"
+	if command -v go >/dev/null; then
+		local t0=$EPOCHREALTIME
+		gopprof -top -sample_index=inuse_space "$work/$1.pb.gz" >"$work/pp.top" 2>"$work/pp.toperr" || true
+		line "$1: go tool pprof -top" "$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.0f ms", (b - a) * 1000}'), $(grep -m1 "^Showing nodes" "$work/pp.top" | sed 's/.* of //')"
+		gopprof -raw "$work/$1.pb.gz" 2>/dev/null | awk '/^Samples:/ {on = 1; next} on && $1 ~ /^[0-9]+$/ && $2 ~ /^[0-9]+:$/ {o += $1; b += $2} /^Locations/ {on = 0} END {print o, b + 0}' >"$work/pp.raw"
+		line "$1: pprof's samples summed (objects, bytes) equal the snapshot's" "$([ "$(cat "$work/pp.raw")" = "$blocks $bytes" ] && echo yes || echo "NO: $(cat "$work/pp.raw")")"
+	fi
+	rm -f "$work/$1.pb.gz"
+}
+# export pprof of bigheap's n_big blocks: traced from before it builds (a stack per block: samples per
+# distinct stack), and built before attach, walked untraced (a sample per size class).
+bench_pprof () {
+	echo "== export pprof: bigheap -n $n_big, traced from its start, then walked untraced"
+	rm -f "$work/pp.txt" "$work/pp.start"
+	"$b/bigheap" -n $n_big -w "$work/pp.start" -o "$work/pp.txt" >/dev/null 2>"$work/pp.prog" &
+	local ppid=$!
+	for _ in $(seq 100); do grep -q '^ready' "$work/pp.prog" && break; sleep 0.05; done
+	coproc PP { exec "$mlyze" attach $ppid --json 2>"$work/pp.err"; }
+	exec {pp_in}>&"${PP[1]}" {pp_out}<&"${PP[0]}"
+	pp_cmd stats >/dev/null # attached, and tracing
+	touch "$work/pp.start"
+	for _ in $(seq 6000); do [ -s "$work/pp.txt" ] && break; sleep 0.1; done
+	pp_export traced
+	pp_close
+	kill $ppid 2>/dev/null || true
+	wait $ppid 2>/dev/null || true
+	rm -f "$work/pp.txt"
+	"$b/bigheap" -n $n_big -o "$work/pp.txt" >/dev/null 2>&1 &
+	ppid=$!
+	for _ in $(seq 1200); do [ -s "$work/pp.txt" ] && break; sleep 0.1; done
+	coproc PP { exec "$mlyze" attach $ppid --json 2>"$work/pp.err"; }
+	exec {pp_in}>&"${PP[1]}" {pp_out}<&"${PP[0]}"
+	pp_export untraced
+	pp_close
+	kill $ppid 2>/dev/null || true
+	wait $ppid 2>/dev/null || true
+}
 case ${BENCH_ONLY:-} in
 twin) bench_twin; exit 0 ;;
 record) bench_record; exit 0 ;;
+pprof) bench_pprof; exit 0 ;;
 esac
 
 echo "== the physical limit: one int3 round trip, displaced instruction run out of line (ptlimits)"
@@ -372,6 +443,7 @@ line "core: walk + graph" "$(bhc leaks '.graph_stopped_ms | round') ms"
 line "core: mlyze's maximum RSS per block" "$(jq -n --argjson kib "$(cat "$work/bhc.rss")" --argjson n "$(bhc leaks .blocks)" '$kib * 1024 / $n * 100 | round / 100') bytes"
 line "core: path to the block 1000 deep" "$(bhc "path $deep" '"\(.ms * 10 | round / 10) ms, \(.chain | length) steps"')"
 
+bench_pprof
 bench_twin
 echo "== typedheap -n $n_typed: a list of typed structs and their names, every block typed through DWARF"
 "$b/typedheap" -n $n_typed -o "$work/th.txt" >/dev/null 2>&1 &

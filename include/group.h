@@ -37,6 +37,8 @@ struct group_key {
 	uint64_t *pcs;   /* BY_STACK: the stack's own PCs (its id may be released and reused), else NULL */
 	int depth;
 	char *size_class; /* untraced blocks of this usable size ("33-64"), else NULL */
+	bool unnamed;     /* the frame has no name (function is NULL): module_offset says where it is */
+	uint64_t module_offset;
 };
 #define UNTRACED_NAME "<before attach>"
 
@@ -73,6 +75,14 @@ struct sym_frame;
  */
 void stack_site_frames(struct sym *sym, const struct stacktab *stacks, uint32_t stack, const struct alloc_fns *af,
 		       bool (*fn)(void *arg, const struct sym_pc *r, const struct sym_frame *f), void *arg);
+/*
+ * The site of stack: the first frame stack_site_frames yields that has a
+ * function name and is not the allocator's (code without symbols on the way,
+ * such as a stripped library's helper, is passed over), else the first frame
+ * it yields. *r and *f belong to sym.
+ */
+void stack_site(struct sym *sym, const struct stacktab *stacks, uint32_t stack, const struct alloc_fns *af,
+		const struct sym_pc **r, const struct sym_frame **f);
 
 struct keytab {
 	struct group_key *v;
@@ -116,7 +126,7 @@ struct group {
 struct grouping_opts {
 	enum group_by by;
 	bool cumulative;
-	const char *filter; /* glob on function, file or its basename; NULL for all */
+	const char *filter; /* glob on function, file or its basename (module+0xOFF without a name); NULL for all */
 	long top;           /* 0 for all */
 	bool changed_only;  /* leave out groups whose count and bytes are the same in both sets */
 };
@@ -134,10 +144,15 @@ struct group *group_compare(struct keys *k, struct sym *sym, const struct stackt
  */
 bool by_stack_untraced_comparable(const struct by_stack *a, const struct by_stack *b);
 void by_stack_totals(const struct by_stack *b, bool untraced, int64_t *count, int64_t *bytes);
+/*
+ * Where key is, as keys of o: function, file, line, module, and
+ * module_offset when the frame has no name (what where_text_jv reads).
+ */
+void group_key_where_jv(const struct group_key *key, struct jv *o);
 /* Append groups as JSON objects to array out; with_diff adds blocks_diff and bytes_diff. */
 void groups_to_jv(struct keys *k, struct sym *sym, enum group_by by,
 		  const struct group *g, size_t n, bool with_diff, struct jv *out);
-/* Where one group (an object groups_to_jv made) is: "fn at file.c:12", "fn (module)", "33-64 bytes". */
+/* Where one group (an object groups_to_jv made) is, as where_text_jv says it, and its size class ("33-64 bytes"). */
 void group_where_text(const struct jv *group, struct strbuf *out);
 /* Render a JSON array of groups (as groups_to_jv made) as a table; size_flags as strbuf_add_size's
  * (SIZE_ESTIMATE puts '~' before the figures of traced groups). */

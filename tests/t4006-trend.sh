@@ -70,8 +70,8 @@ test_expect_success 'text: one row per suspect, its growth per interval and a sp
 	echo "snapshot t2" >&7 && test_poll_ 20 grep -q "^t2 " text &&
 	echo "trend 3 --by function" >&7 && echo quit >&7 && exec 7>&- && wait $(cat mpid) &&
 	grep -x "2 groups grew in each of 2 intervals (t0 t1 t2), by function" text &&
-	grep -E "^ +[0-9]+ +\+3 KiB +\+1.5 KiB  ▁▅█  fx_leak_fast \\(fx-trend\\)\$" text &&
-	grep -E "^ +[0-9]+ +\+200 B +\+100 B  ▁▅█  fx_leak_slow \\(fx-trend\\)\$" text &&
+	grep -E "^ +[0-9]+ +\+3 KiB +\+1.5 KiB  ▁▅█  fx_leak_fast from fx-trend\$" text &&
+	grep -E "^ +[0-9]+ +\+200 B +\+100 B  ▁▅█  fx_leak_slow from fx-trend\$" text &&
 	test_path_is_sleeping $pid
 '
 

@@ -16,6 +16,7 @@
 #include "liveset.h"
 #include "snapshot.h"
 #include "target.h"
+#include "where.h"
 #include "xalloc.h"
 
 static int cmp_addr(const void *a, const void *b)
@@ -35,9 +36,7 @@ static struct jv *block_jv_at(struct session *s, struct sym *sym, const struct b
 	jv_set(o, "address", jv_addr(b->addr));
 	jv_set(o, "size", jv_int((int64_t)b->size));
 	jv_set(o, "site", jv_int(site));
-	jv_set(o, "function", jv_string(k->function));
-	jv_set(o, "file", jv_string(k->file));
-	jv_set(o, "line", k->line ? jv_int(k->line) : jv_null());
+	group_key_where_jv(k, o);
 	jv_set(o, "tid", jv_int(liveset_block_tid(ls, b)));
 	jv_set(o, "seq", jv_int((int64_t)block_seq(b)));
 	uint32_t tick = clockidx_tick(clock, block_seq(b));
@@ -163,20 +162,12 @@ static void cmd_blocks_text(const struct jv *r, const struct text_opts *t, struc
 		strbuf_addf(out, "\n%-16s %10s %-10s  %s\n", "ADDRESS", "SIZE", "CLASS", "ALLOCATED IN");
 		for (size_t i = 0; i < jv_len(list); i++) {
 			const struct jv *o = jv_at(list, i);
-			const char *file = jv_get_str(o, "file", NULL);
-			const char *b = file && strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
 			strbuf_addf(out, "%-16s %10" PRId64 " %-10s  ", jv_get_str(o, "address", ""), jv_get_int(o, "size", 0),
 				    jv_get_str(o, "class", "?"));
-			if (jv_get_str(o, "function", NULL)) {
-				strbuf_add_escaped(out, jv_get_str(o, "function", "??"));
-				if (b) {
-					strbuf_addstr(out, " at ");
-					strbuf_add_escaped(out, b);
-					strbuf_addf(out, ":%" PRId64, jv_get_int(o, "line", 0));
-				}
-			} else {
+			if (jv_get(o, "traced")->u.b)
+				where_text_jv(o, out);
+			else
 				strbuf_addstr(out, "(before attach)");
-			}
 			strbuf_addch(out, '\n');
 		}
 		return;
@@ -184,17 +175,10 @@ static void cmd_blocks_text(const struct jv *r, const struct text_opts *t, struc
 	strbuf_addf(out, "\n%-16s %10s %5s %8s %8s  %s\n", "ADDRESS", "SIZE", "SITE", "TID", "AGE", "ALLOCATED IN");
 	for (size_t i = 0; i < jv_len(list); i++) {
 		const struct jv *o = jv_at(list, i);
-		const char *file = jv_get_str(o, "file", NULL);
-		const char *b = file && strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
 		strbuf_addf(out, "%-16s %10s %5" PRId64 " %8" PRId64 " %7.1fs  ", jv_get_str(o, "address", ""),
 			    size_str(buf, jv_get_int(o, "size", 0), sz), jv_get_int(o, "site", 0), jv_get_int(o, "tid", 0),
 			    jv_get(o, "age")->u.d);
-		strbuf_add_escaped(out, jv_get_str(o, "function", "??"));
-		if (b) {
-			strbuf_addstr(out, " at ");
-			strbuf_add_escaped(out, b);
-			strbuf_addf(out, ":%" PRId64, jv_get_int(o, "line", 0));
-		}
+		where_text_jv(o, out);
 		strbuf_addch(out, '\n');
 	}
 }

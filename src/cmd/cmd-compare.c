@@ -121,7 +121,7 @@ static void cmd_compare_text(const struct jv *r, const struct text_opts *t, stru
 static const struct cmd_opt opts[] = {
 	{ "--by", "site|function|file|stack|type", "group by site (function and file:line), function, file, stack or type (default site)" },
 	{ "--top", "N", "show the first N groups (default 20, 0 for all)" },
-	{ "--filter", "GLOB", "only groups whose function, file or file name (with --by type: type) matches GLOB" },
+	{ "--filter", "GLOB", "only groups whose function (module+0xOFF without a name), file or file name (with --by type: type) matches GLOB" },
 	{ "--cumulative", NULL, "count each block under every frame of its stack, not just the site" },
 	{ "--all", NULL, "list the groups that did not change too" },
 	{ NULL, NULL, NULL },
@@ -132,7 +132,7 @@ const struct cmd_entry cmd_compare_entry = {
 	.usage = "compare A B [--by site|function|file|stack|type] [--top N] [--filter GLOB] [--cumulative] [--all]",
 	.summary = "what grew from snapshot A to snapshot B (or 'now'), largest growth first",
 	.help = "Adds up the live blocks of two snapshots (the name 'now' is the live set) by allocation site "
-		"(the first frame outside the allocator: function and file:line), by function, by file, or by "
+		"(the first frame outside the allocator that has a name: function and file:line), by function, by file, or by "
 		"whole stack, and lists each group's count and requested bytes in B with the difference from A, "
 		"sorted by the difference in bytes, largest first (Python's tracemalloc compare_to). Groups whose "
 		"count and bytes did not change are left out unless --all. "

@@ -128,6 +128,8 @@ static void group_jv(struct leak_run *x, enum leak_by lby, const struct lgroup *
 				      : jv_null());
 	jv_set(o, "function", jv_string(key->function));
 	jv_set(o, "module", jv_string(key->module));
+	if (key->unnamed)
+		jv_set(o, "module_offset", jv_addr(key->module_offset));
 	if (lby != LBY_FUNCTION || g->untraced) {
 		jv_set(o, "file", jv_string(key->file));
 		jv_set(o, "line", key->line ? jv_int(key->line) : jv_null());

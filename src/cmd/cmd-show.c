@@ -17,6 +17,7 @@
 #include "target.h"
 #include "types.h"
 #include "liveset.h"
+#include "where.h"
 
 #define DUMP_BYTES 64
 
@@ -173,6 +174,8 @@ static int cmd_show_exec(struct cmd_ctx *c)
 			jv_set(f, "file", jv_string(p->frames[k].file));
 			jv_set(f, "line", p->frames[k].line ? jv_int(p->frames[k].line) : jv_null());
 			jv_set(f, "module", jv_string(p->module));
+			if (!p->frames[k].function)
+				jv_set(f, "module_offset", jv_addr(p->module_offset));
 		}
 	}
 	add_bytes(c, r, b->addr, b->size);
@@ -221,20 +224,8 @@ static void cmd_show_text(const struct jv *r, const struct text_opts *t, struct 
 		    jv_get_int(r, "tid", 0), jv_get(r, "age")->u.d, jv_get_int(r, "seq", 0));
 	const struct jv *stack = jv_get(r, "stack");
 	for (size_t i = 0; i < jv_len(stack); i++) {
-		const struct jv *f = jv_at(stack, i);
-		const char *file = jv_get_str(f, "file", NULL);
-		const char *b = file && strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
 		strbuf_addf(out, "  #%-2zu ", i);
-		strbuf_add_escaped(out, jv_get_str(f, "function", "??"));
-		if (b) {
-			strbuf_addstr(out, " at ");
-			strbuf_add_escaped(out, b);
-			strbuf_addf(out, ":%" PRId64, jv_get_int(f, "line", 0));
-		} else if (jv_get_str(f, "module", NULL)) {
-			strbuf_addstr(out, " (");
-			strbuf_add_escaped(out, jv_get_str(f, "module", ""));
-			strbuf_addch(out, ')');
-		}
+		where_text_jv(jv_at(stack, i), out);
 		strbuf_addch(out, '\n');
 	}
 	const struct jv *in = jv_get(r, "referrers"), *outr = jv_get(r, "references");

@@ -83,7 +83,7 @@ static void cmd_top_text(const struct jv *r, const struct text_opts *t, struct s
 static const struct cmd_opt opts[] = {
 	{ "--by", "site|function|file|stack|type", "group by site (function and file:line), function, file, stack or type (default site)" },
 	{ "--top", "N", "show the first N groups (default 20, 0 for all)" },
-	{ "--filter", "GLOB", "only groups whose function, file or file name (with --by type: type) matches GLOB" },
+	{ "--filter", "GLOB", "only groups whose function (module+0xOFF without a name), file or file name (with --by type: type) matches GLOB" },
 	{ "--cumulative", NULL, "count each block under every frame of its stack, not just the site" },
 	{ NULL, NULL, NULL },
 };

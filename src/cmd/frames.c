@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /* frames.c - stack frames as JSON and as gdb-like text lines, shared by `bt` and `threads`. */
 #include <inttypes.h>
-#include <string.h>
 
 #include "frames.h"
 #include "jv.h"
 #include "strbuf.h"
 #include "sym.h"
+#include "where.h"
 
 void frames_to_jv(struct sym *sym, const uint64_t *pcs, const bool *caller, int n, struct jv *frames)
 {
@@ -27,32 +27,11 @@ void frames_to_jv(struct sym *sym, const uint64_t *pcs, const bool *caller, int 
 	}
 }
 
-static const char *base(const char *path)
-{
-	const char *b = strrchr(path, '/');
-	return b ? b + 1 : path;
-}
-
 void frame_text(const struct jv *f, struct strbuf *out)
 {
-	const char *fn = jv_get_str(f, "function", NULL);
-	const char *file = jv_get_str(f, "file", NULL);
-	const char *mod = jv_get_str(f, "module", NULL);
 	strbuf_addf(out, "%-18s ", jv_get_str(f, "pc", "?"));
 	if (jv_get(f, "inlined"))
 		strbuf_addstr(out, "[inlined] ");
-	strbuf_add_escaped(out, fn ? fn : "??");
-	if (file) {
-		strbuf_addstr(out, " at ");
-		strbuf_add_escaped(out, base(file));
-		strbuf_addf(out, ":%" PRId64, jv_get_int(f, "line", 0));
-	} else if (mod && fn) {
-		strbuf_addstr(out, " from ");
-		strbuf_add_escaped(out, mod);
-	} else if (mod) {
-		strbuf_addstr(out, " (");
-		strbuf_add_escaped(out, mod);
-		strbuf_addf(out, "+%s)", jv_get_str(f, "module_offset", "?"));
-	}
+	where_text_jv(f, out);
 	strbuf_addch(out, '\n');
 }

@@ -15,7 +15,7 @@ struct sym;
  * expanded) to array frames; caller[i] marks return addresses (NULL: all but pcs[0]).
  */
 void frames_to_jv(struct sym *sym, const uint64_t *pcs, const bool *caller, int n, struct jv *frames);
-/* One frame object as text: "0x... function at file:line". */
+/* One frame object as text: "0x... function at file:line", as where_text_jv words the place. */
 void frame_text(const struct jv *frame, struct strbuf *out);
 
 #endif

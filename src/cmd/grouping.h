@@ -11,7 +11,7 @@
 #define GROUPING_OPTS \
 	{ "--by", "site|function|file|stack", "group by site (function and file:line), function, file or stack (default site)" }, \
 	{ "--top", "N", "show the first N groups (default 20, 0 for all)" }, \
-	{ "--filter", "GLOB", "only groups whose function, file or file name matches GLOB" }, \
+	{ "--filter", "GLOB", "only groups whose function (module+0xOFF without a name), file or file name matches GLOB" }, \
 	{ "--cumulative", NULL, "count each block under every frame of its stack, not just the site" }
 
 /* Fill o from the command's options; 0 or -1 with c->err set. */

@@ -64,6 +64,8 @@ void leak_stack_jv(struct sym *sym, const uint64_t *pcs, int depth, struct jv *a
 			jv_set(f, "file", jv_string(r->frames[k].file));
 			jv_set(f, "line", r->frames[k].line ? jv_int(r->frames[k].line) : jv_null());
 			jv_set(f, "module", jv_string(r->module));
+			if (!r->frames[k].function)
+				jv_set(f, "module_offset", jv_addr(r->module_offset));
 			jv_set(f, "inlined", jv_bool(r->frames[k].inlined));
 		}
 	}

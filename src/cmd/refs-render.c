@@ -17,6 +17,7 @@
 #include "target.h"
 #include "types.h"
 #include "liveset.h"
+#include "where.h"
 #include "xalloc.h"
 
 #define MAX_FRAMES 64
@@ -41,9 +42,7 @@ struct jv *graph_block_jv(struct session *s, struct sym *sym, const struct graph
 	if (b) {
 		uint32_t key = keys_of_stack(&s->keys, sym, &s->live.stacks, b->stack, BY_SITE);
 		const struct group_key *k = keys_get(&s->keys, BY_SITE, key);
-		jv_set(o, "function", jv_string(k->function));
-		jv_set(o, "file", jv_string(k->file));
-		jv_set(o, "line", k->line ? jv_int(k->line) : jv_null());
+		group_key_where_jv(k, o);
 	}
 	if (g->state)
 		jv_set(o, "class", jv_string(leak_state_names[g->state[i]]));
@@ -89,6 +88,9 @@ static void frame_place(struct sym *sym, int f, uint64_t pc, bool caller, struct
 	jv_set(o, "function", jv_string(fr->function));
 	jv_set(o, "file", jv_string(fr->file));
 	jv_set(o, "line", fr->line ? jv_int(fr->line) : jv_null());
+	jv_set(o, "module", jv_string(p->module));
+	if (!fr->function)
+		jv_set(o, "module_offset", jv_addr(p->module_offset));
 }
 
 /* The local the innermost frame of thread tid keeps in register reg at its pc, with that frame, when DWARF names one. */
@@ -165,32 +167,14 @@ long graph_pointer_offset(struct session *s, const struct graph *g, uint32_t i, 
 	return found;
 }
 
-/* " at FILE:LINE" of a root's frame, the file by its base name. */
-static void place_text(const struct jv *o, struct strbuf *out)
-{
-	if (jv_get_str(o, "file", NULL) && jv_get(o, "line")->kind == JV_INT) {
-		const char *file = jv_get_str(o, "file", "");
-		strbuf_addstr(out, " at ");
-		strbuf_add_escaped(out, strrchr(file, '/') ? strrchr(file, '/') + 1 : file);
-		strbuf_addf(out, ":%" PRId64, jv_get_int(o, "line", 0));
-	}
-}
-
 void graph_step_text(const struct jv *o, struct strbuf *out)
 {
 	const char *kind = jv_get_str(o, "kind", "?");
 	if (!strcmp(kind, "block")) {
 		strbuf_addf(out, "block %s (%" PRId64 " bytes", jv_get_str(o, "address", "?"), jv_get_int(o, "size", 0));
-		if (jv_get_str(o, "function", NULL)) {
-			const char *file = jv_get_str(o, "file", NULL);
-			const char *b = file && strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+		if (jv_get(o, "traced")->u.b) {
 			strbuf_addstr(out, ", from ");
-			strbuf_add_escaped(out, jv_get_str(o, "function", ""));
-			if (b && jv_get(o, "line")->kind == JV_INT) {
-				strbuf_addstr(out, " at ");
-				strbuf_add_escaped(out, b);
-				strbuf_addf(out, ":%" PRId64, jv_get_int(o, "line", 0));
-			}
+			where_text_jv(o, out);
 		} else {
 			strbuf_addstr(out, ", allocated before attach");
 		}
@@ -217,20 +201,28 @@ void graph_step_text(const struct jv *o, struct strbuf *out)
 			strbuf_addstr(out, "() local '");
 			strbuf_add_escaped(out, jv_get_str(o, "variable", ""));
 			strbuf_addf(out, "' (in %s)", jv_get_str(o, "register", "?"));
-			place_text(o, out);
+			struct where w;
+			where_from_jv(o, &w);
+			where_place_text(&w, out);
 		}
 	} else if (!strcmp(kind, "stack")) {
 		strbuf_addf(out, "stack of thread %" PRId64 " at %s", jv_get_int(o, "thread", 0), jv_get_str(o, "address", "?"));
 		if (jv_get(o, "frame")) {
+			struct where w;
+			where_from_jv(o, &w);
 			strbuf_addf(out, ", frame #%" PRId64 " ", jv_get_int(o, "frame", 0));
-			strbuf_add_escaped(out, jv_get_str(o, "function", "??"));
-			if (jv_get_str(o, "variable", NULL)) {
-				strbuf_addstr(out, "() local '");
-				strbuf_add_escaped(out, jv_get_str(o, "variable", ""));
-				strbuf_addch(out, '\'');
+			if (!w.function) {
+				where_text(&w, out);
+			} else {
+				strbuf_add_escaped(out, w.function);
+				if (jv_get_str(o, "variable", NULL)) {
+					strbuf_addstr(out, "() local '");
+					strbuf_add_escaped(out, jv_get_str(o, "variable", ""));
+					strbuf_addch(out, '\'');
+				}
+				where_place_text(&w, out);
 			}
 		}
-		place_text(o, out);
 	} else {
 		strbuf_addf(out, "%s %s", strcmp(kind, "mapping") ? kind : "anonymous mapping at", jv_get_str(o, "address", "?"));
 		if (jv_get_str(o, "variable", NULL)) {

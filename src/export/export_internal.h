@@ -41,7 +41,7 @@ const char *export_frame_name(const struct sym_pc *r, const struct sym_frame *f,
  * nodes are code addresses). The tree owns its strings.
  */
 struct ftree_node {
-	char *name, *loc; /* function (or module+0xOFF, 0xPC); "file:line" or NULL */
+	char *name, *loc; /* function (or module+0xOFF, 0xPC); "file:line", "in MODULE" or NULL */
 	uint64_t pc;      /* 0 unless by_pc */
 	int64_t a, b, mag, count_b;
 	uint32_t parent, first_child, next_sibling; /* 0: none (the root is nobody's child) */

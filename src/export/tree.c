@@ -33,11 +33,10 @@ static bool push_frame(void *arg, const struct sym_pc *r, const struct sym_frame
 	struct frame *fr = &x->v[x->n++];
 	fr->name = xstrdup(export_frame_name(r, f, buf, sizeof(buf)));
 	fr->loc = NULL;
-	if (f->file) {
-		size_t len = strlen(f->file) + 24;
-		fr->loc = xmalloc(len);
-		snprintf(fr->loc, len, "%s:%d", f->file, f->line);
-	}
+	if (f->file)
+		fr->loc = xasprintf("%s:%d", f->file, f->line);
+	else if (r->module) /* massif's own words for code without lines: "(in libfoo.so.1)" */
+		fr->loc = xasprintf("in %s", r->module);
 	fr->pc = r->pc;
 	return true;
 }

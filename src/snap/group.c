@@ -10,6 +10,7 @@
 #include "jv.h"
 #include "strbuf.h"
 #include "sym.h"
+#include "where.h"
 #include "wildcard.h"
 #include "blocks.h"
 #include "xalloc.h"
@@ -174,9 +175,15 @@ static uint32_t key_of_frame(struct keytab *t, enum group_by by, const struct sy
 		strbuf_addf(&sb, "%s\x1f%s", fn, r->module ? r->module : "");
 	else
 		strbuf_addf(&sb, "%s\x1f%s\x1f%d\x1f%s", fn, f->file ? f->file : "", f->line, r->module ? r->module : "");
+	/* The address text keys the group; the key itself has no name, its module and offset say where it is. */
+	const char *name = f->function;
 	uint32_t id = by == BY_FILE ? intern(t, strbuf_str(&sb), NULL, f->file ? f->file : "??", NULL, 0, NULL, 0)
-		      : by == BY_FUNCTION ? intern(t, strbuf_str(&sb), fn, NULL, r->module, 0, NULL, 0)
-					  : intern(t, strbuf_str(&sb), fn, f->file, r->module, f->line, NULL, 0);
+		      : by == BY_FUNCTION ? intern(t, strbuf_str(&sb), name, NULL, r->module, 0, NULL, 0)
+					  : intern(t, strbuf_str(&sb), name, f->file, r->module, f->line, NULL, 0);
+	if (!name && by != BY_FILE) {
+		t->v[id].unnamed = true;
+		t->v[id].module_offset = r->module_offset;
+	}
 	strbuf_release(&sb);
 	return id;
 }
@@ -210,17 +217,52 @@ void stack_site_frames(struct sym *sym, const struct stacktab *stacks, uint32_t 
 	}
 }
 
-struct first_ctx {
-	struct keytab *t;
-	enum group_by by;
-	uint32_t id;
+struct site_ctx {
+	const struct alloc_fns *af;
+	const struct sym_pc *r;
+	const struct sym_frame *f;
 };
 
-static bool take_first(void *arg, const struct sym_pc *r, const struct sym_frame *f)
+/*
+ * The site is the first frame past the allocator that has a name: code
+ * without symbols between malloc and its caller (a stripped library's
+ * static helper) would otherwise name every block it passes on by an
+ * address nobody can read. The first frame past the allocator stands in
+ * when none further out has a name (a stripped program groups by address).
+ * Frames of the allocator's modules further out (start_thread) do not count:
+ * the program's code called malloc, not them.
+ */
+static bool find_site(void *arg, const struct sym_pc *r, const struct sym_frame *f)
 {
-	struct first_ctx *c = arg;
-	c->id = key_of_frame(c->t, c->by, r, f);
-	return false;
+	struct site_ctx *c = arg;
+	if (f->function && !is_allocator_frame(r, f, c->af)) {
+		c->r = r;
+		c->f = f;
+		return false;
+	}
+	if (!c->r) {
+		c->r = r;
+		c->f = f;
+	}
+	return true;
+}
+
+void stack_site(struct sym *sym, const struct stacktab *stacks, uint32_t stack, const struct alloc_fns *af,
+		const struct sym_pc **r, const struct sym_frame **f)
+{
+	struct site_ctx c = { .af = af };
+	stack_site_frames(sym, stacks, stack, af, find_site, &c);
+	*r = c.r;
+	*f = c.f;
+}
+
+static uint32_t site_key(struct keys *k, struct sym *sym, const struct stacktab *stacks, uint32_t stack,
+			 enum group_by by)
+{
+	const struct sym_pc *r;
+	const struct sym_frame *f;
+	stack_site(sym, stacks, stack, &k->alloc_fns, &r, &f);
+	return key_of_frame(&k->tab[by], by, r, f);
 }
 
 uint32_t keys_of_stack(struct keys *k, struct sym *sym, const struct stacktab *stacks, uint32_t stack, enum group_by by)
@@ -259,11 +301,12 @@ uint32_t keys_of_stack(struct keys *k, struct sym *sym, const struct stacktab *s
 					strbuf_addf(&sb, "%s+0x%" PRIx64 "\x1e", r->module ? r->module : "", r->module_offset);
 			}
 		}
-		struct first_ctx c = { .t = &k->tab[BY_SITE], .by = BY_SITE };
-		stack_site_frames(sym, stacks, stack, &k->alloc_fns, take_first, &c);
-		const struct group_key *site = &k->tab[BY_SITE].v[c.id];
-		strbuf_addf(&sb, "@%" PRIu32, c.id); /* as for BY_STACK: the alloc-fn list chooses the site */
+		uint32_t site_id = site_key(k, sym, stacks, stack, BY_SITE);
+		const struct group_key *site = &k->tab[BY_SITE].v[site_id];
+		strbuf_addf(&sb, "@%" PRIu32, site_id); /* as for BY_STACK: the alloc-fn list chooses the site */
 		id = intern(t, strbuf_str(&sb), site->function, site->file, site->module, site->line, pcs, depth);
+		t->v[id].unnamed = site->unnamed;
+		t->v[id].module_offset = site->module_offset;
 		strbuf_release(&sb);
 	} else if (by == BY_STACK) {
 		/* The same PCs from another thread are the same stack. */
@@ -272,16 +315,15 @@ uint32_t keys_of_stack(struct keys *k, struct sym *sym, const struct stacktab *s
 		struct strbuf sb = STRBUF_INIT;
 		for (int i = 0; i < depth; i++)
 			strbuf_addf(&sb, "%" PRIx64 ",", pcs[i]);
-		struct first_ctx c = { .t = &k->tab[BY_SITE], .by = BY_SITE };
-		stack_site_frames(sym, stacks, stack, &k->alloc_fns, take_first, &c);
-		const struct group_key *site = &k->tab[BY_SITE].v[c.id];
-		strbuf_addf(&sb, "@%" PRIu32, c.id); /* the same PCs under another alloc-fn list have another site */
+		uint32_t site_id = site_key(k, sym, stacks, stack, BY_SITE);
+		const struct group_key *site = &k->tab[BY_SITE].v[site_id];
+		strbuf_addf(&sb, "@%" PRIu32, site_id); /* the same PCs under another alloc-fn list have another site */
 		id = intern(t, strbuf_str(&sb), site->function, site->file, site->module, site->line, pcs, depth);
+		t->v[id].unnamed = site->unnamed;
+		t->v[id].module_offset = site->module_offset;
 		strbuf_release(&sb);
 	} else {
-		struct first_ctx c = { .t = t, .by = by };
-		stack_site_frames(sym, stacks, stack, &k->alloc_fns, take_first, &c);
-		id = c.id;
+		id = site_key(k, sym, stacks, stack, by);
 	}
 	t->memo[stack] = (int32_t)id;
 	return id;
@@ -362,6 +404,13 @@ static bool passes(const struct group_key *key, const char *filter)
 	if (!filter)
 		return true;
 	const char *base = key->file && strrchr(key->file, '/') ? strrchr(key->file, '/') + 1 : key->file;
+	if (key->unnamed) { /* no name to match: the place as text output shows it, "libfoo.so.1+0x1234" */
+		char *place = xasprintf("%s+0x%" PRIx64, key->module ? key->module : "", key->module_offset);
+		bool hit = !fnmatch(filter, place, 0);
+		free(place);
+		if (hit)
+			return true;
+	}
 	return (key->function && !fnmatch(filter, key->function, 0)) || (key->file && !fnmatch(filter, key->file, 0)) ||
 	       (base && !fnmatch(filter, base, 0));
 }
@@ -476,9 +525,21 @@ void stack_frames_jv(struct sym *sym, const uint64_t *pcs, int depth, struct jv 
 			jv_set(f, "file", jv_string(r->frames[k].file));
 			jv_set(f, "line", r->frames[k].line ? jv_int(r->frames[k].line) : jv_null());
 			jv_set(f, "module", jv_string(r->module));
+			if (!r->frames[k].function)
+				jv_set(f, "module_offset", jv_addr(r->module_offset));
 			jv_set(f, "inlined", jv_bool(r->frames[k].inlined));
 		}
 	}
+}
+
+void group_key_where_jv(const struct group_key *key, struct jv *o)
+{
+	jv_set(o, "function", jv_string(key->function));
+	jv_set(o, "file", jv_string(key->file));
+	jv_set(o, "line", key->line ? jv_int(key->line) : jv_null());
+	jv_set(o, "module", jv_string(key->module));
+	if (key->unnamed)
+		jv_set(o, "module_offset", jv_addr(key->module_offset));
 }
 
 void groups_to_jv(struct keys *k, struct sym *sym, enum group_by by,
@@ -491,6 +552,8 @@ void groups_to_jv(struct keys *k, struct sym *sym, enum group_by by,
 		if (by != BY_FILE) {
 			jv_set(o, "function", jv_string(key->function));
 			jv_set(o, "module", jv_string(key->module));
+			if (key->unnamed)
+				jv_set(o, "module_offset", jv_addr(key->module_offset));
 		}
 		if (by != BY_FUNCTION) {
 			jv_set(o, "file", jv_string(key->file));
@@ -512,29 +575,9 @@ void groups_to_jv(struct keys *k, struct sym *sym, enum group_by by,
 	}
 }
 
-static const char *base(const char *path)
-{
-	const char *b = path ? strrchr(path, '/') : NULL;
-	return b ? b + 1 : path;
-}
-
 void group_where_text(const struct jv *o, struct strbuf *out)
 {
-	const char *fn = jv_get_str(o, "function", NULL), *file = jv_get_str(o, "file", NULL);
-	if (fn)
-		strbuf_add_escaped(out, fn);
-	if (file && jv_get(o, "line") && jv_get(o, "line")->kind == JV_INT) {
-		strbuf_addstr(out, fn ? " at " : "");
-		strbuf_add_escaped(out, base(file));
-		strbuf_addf(out, ":%" PRId64, jv_get_int(o, "line", 0));
-	} else if (file) {
-		strbuf_addstr(out, fn ? " in " : "");
-		strbuf_add_escaped(out, base(file));
-	} else if (jv_get_str(o, "module", NULL)) {
-		strbuf_addstr(out, " (");
-		strbuf_add_escaped(out, jv_get_str(o, "module", ""));
-		strbuf_addch(out, ')');
-	}
+	where_text_jv(o, out);
 	if (jv_get_str(o, "size_class", NULL))
 		strbuf_addf(out, " %s bytes", jv_get_str(o, "size_class", ""));
 }
@@ -568,12 +611,7 @@ void groups_text(const struct jv *groups, bool with_diff, unsigned sz, struct st
 		for (size_t f = 0; f < jv_len(stack); f++) {
 			const struct jv *fr = jv_at(stack, f);
 			strbuf_addf(out, "%47s#%-2zu ", "", f);
-			strbuf_add_escaped(out, jv_get_str(fr, "function", "??"));
-			if (jv_get_str(fr, "file", NULL)) {
-				strbuf_addstr(out, " at ");
-				strbuf_add_escaped(out, base(jv_get_str(fr, "file", "")));
-				strbuf_addf(out, ":%" PRId64, jv_get_int(fr, "line", 0));
-			}
+			where_text_jv(fr, out);
 			strbuf_addch(out, '\n');
 		}
 	}

@@ -16,6 +16,7 @@
 #include "proc.h"
 #include "strbuf.h"
 #include "target.h"
+#include "where.h"
 
 static void human_sizes(void **state)
 {
@@ -132,6 +133,51 @@ static void text_escaped(void **state)
 		assert_string_equal(strbuf_str(&sb), cases[i].out);
 		strbuf_release(&sb);
 	}
+}
+
+/* Every form a place in code takes in text output, from fields and from the JSON of a frame. */
+static void where_forms(void **state)
+{
+	(void)state;
+	static const struct {
+		struct where w;
+		const char *out;
+	} cases[] = {
+		{ { .function = "f", .file = "/src/a/f.c", .line = 12, .module = "prog" }, "f at f.c:12" },
+		{ { .function = "f", .file = "/src/a/f.c", .module = "prog" }, "f in f.c" },
+		{ { .function = "malloc", .module = "libc.so.6" }, "malloc from libc.so.6" },
+		{ { .module = "libfoo.so.1", .module_offset = 0x1234, .has_offset = true }, "libfoo.so.1+0x1234" },
+		{ { .module = "libfoo.so.1" }, "?? from libfoo.so.1" },
+		{ { .file = "/src/a/f.c", .line = 3 }, "f.c:3" },           /* a group by file */
+		{ { .function = "0x1234" }, "0x1234" },
+		{ { 0 }, "??" },
+		{ { .function = "x\x1b]0;t\x07", .module = "m\n" }, "x\\e]0;t\\x07 from m\\n" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct strbuf sb = STRBUF_INIT;
+		where_text(&cases[i].w, &sb);
+		assert_string_equal(strbuf_str(&sb), cases[i].out);
+		strbuf_release(&sb);
+	}
+	struct jv *o = jv_object();
+	jv_set(o, "function", jv_null());
+	jv_set(o, "file", jv_null());
+	jv_set(o, "line", jv_null());
+	jv_set(o, "module", jv_string("libfoo.so.1"));
+	jv_set(o, "module_offset", jv_addr(0x1121));
+	struct strbuf sb = STRBUF_INIT;
+	where_text_jv(o, &sb);
+	assert_string_equal(strbuf_str(&sb), "libfoo.so.1+0x1121");
+	strbuf_release(&sb);
+	jv_free(o);
+	o = jv_object(); /* a named frame without lines: its module, whatever the offset */
+	jv_set(o, "function", jv_string("fxs"));
+	jv_set(o, "module", jv_string("libfoo.so.1"));
+	jv_set(o, "module_offset", jv_addr(0x1121));
+	where_text_jv(o, &sb);
+	assert_string_equal(strbuf_str(&sb), "fxs from libfoo.so.1");
+	strbuf_release(&sb);
+	jv_free(o);
 }
 
 static void maps_lines(void **state)
@@ -285,6 +331,7 @@ int main(void)
 		cmocka_unit_test(json_utf8),
 		cmocka_unit_test(strbuf_add_empty),
 		cmocka_unit_test(text_escaped),
+		cmocka_unit_test(where_forms),
 		cmocka_unit_test(maps_lines),
 		cmocka_unit_test(eperm_reasons),
 		cmocka_unit_test(cleanup_order),
