@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "agent_abi.h"
+#include "offsets.h"
 #include "sample.h"
 #include "unwtab.h"
 
@@ -31,6 +32,19 @@ struct agent_frame {
 };
 
 _Static_assert(offsetof(struct agent_frame, rbp) == 96, "thunk.S frame layout");
+_Static_assert(offsetof(struct agent_ctl, armed) == CTL_ARMED && offsetof(struct agent_ctl, orig) == CTL_ORIG &&
+		       offsetof(struct agent_ctl, kind) == CTL_KIND && offsetof(struct agent_ctl, sample) == CTL_SAMPLE &&
+		       offsetof(struct agent_ctl, set_mask) == CTL_SET_MASK &&
+		       offsetof(struct agent_ctl, set_hint) == CTL_SET_HINT && offsetof(struct agent_ctl, slots) == CTL_SLOTS,
+	       "offsets.h: struct agent_ctl");
+_Static_assert(offsetof(struct agent_slot, key) == SLOT_KEY && offsetof(struct agent_slot, depth) == SLOT_DEPTH &&
+		       offsetof(struct agent_slot, countdown) == SLOT_COUNTDOWN &&
+		       offsetof(struct agent_slot, sample_seen) == SLOT_SAMPLE_SEEN &&
+		       offsetof(struct agent_slot, unsampled) == SLOT_UNSAMPLED &&
+		       sizeof(struct agent_slot) == 1u << SLOT_SHIFT && sizeof(((struct agent_slot *)0)->depth) == 4,
+	       "offsets.h: struct agent_slot");
+_Static_assert(AGENT_KIND_MALLOC == 0 && AGENT_KIND_FREE == 9 && AGENT_MAXHOOKS == 16 && AGENT_SLOTS == 1024,
+	       "thunk.S: kinds, hooks, slots");
 
 /*
  * What agent_enter decided before the original runs, in agent_frame.idx above
@@ -172,8 +186,8 @@ static bool framed(struct agent_ctl *c, struct agent_frame *f, struct agent_slot
 	return true;
 }
 
-/* agent_enter for every call the short way below does not settle: out of line, so that way saves nothing. */
-static __attribute__((noinline)) struct agent_go enter(struct agent_frame *f)
+/* For every call thunk.S's short way does not settle (it decides as framed() does, for malloc and free). */
+struct agent_go agent_enter(struct agent_frame *f)
 {
 	struct agent_ctl *c = &agent_ctl;
 	uint64_t entry_rsp = (uint64_t)&f->ret;
@@ -201,35 +215,6 @@ static __attribute__((noinline)) struct agent_go enter(struct agent_frame *f)
 	return go;
 }
 
-/*
- * The short way of the calls sampling leaves out, the most frequent of all:
- * a malloc the thread's countdown covers, a free whose hint says it was not
- * recorded; the thread's slot in its first probe, no call of it in
- * progress. Anything else goes to enter(), which decides the same way.
- */
-struct agent_go agent_enter(struct agent_frame *f)
-{
-	struct agent_ctl *c = &agent_ctl;
-	uint32_t idx = (uint32_t)f->idx & (AGENT_MAXHOOKS - 1);
-	uint64_t tp = thread_pointer();
-	struct agent_slot *s = &c->slots[slot_hash(tp)];
-	uint64_t smp = __atomic_load_n(&c->sample, __ATOMIC_RELAXED);
-	if (__builtin_expect(smp && s->key == tp && !s->depth && __atomic_load_n(&c->armed, __ATOMIC_RELAXED), 1)) {
-		uint32_t kind = c->kind[idx];
-		if (kind == AGENT_KIND_FREE) {
-			if (!f->rdi || !__atomic_load_n(hint(c, agent_set_hash(f->rdi)), __ATOMIC_ACQUIRE))
-				return (struct agent_go){ c->orig[idx], 0 };
-		} else if (kind == AGENT_KIND_MALLOC && s->sample_seen == smp) {
-			int64_t size = (int64_t)f->rdi;
-			if (size >= 0 && (uint64_t)size < smp >> 8 && size < s->countdown) {
-				s->countdown -= size;
-				s->unsampled++;
-				return (struct agent_go){ c->orig[idx], 0 };
-			}
-		}
-	}
-	return enter(f);
-}
 
 /* Where the stack holding sp certainly ends (mapped up to there); *known false: only sp's page is sure. */
 static uint64_t stack_end(const struct agent_ctl *c, uint64_t sp, uint64_t tp, bool *known)
