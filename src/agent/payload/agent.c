@@ -141,8 +141,8 @@ static struct agent_slot *slot_of(uint64_t tp)
  * first, so the countdown and the set decide here, and a call that will not
  * be recorded (nearly all of them) runs the original with nothing of the
  * agent's left on its stack. realloc always comes back: whether it frees its
- * block is known only after it, and glibc's realloc(NULL, n) and
- * realloc(p, 0) call malloc and free through their hooked entries, which
+ * block is known only after it, and a realloc may call malloc or free
+ * through their hooked entries (glibc's realloc(p, 0) calls free), which
  * must see it in progress (a second draw would change the sampling law).
  */
 static bool framed(struct agent_ctl *c, struct agent_frame *f, struct agent_slot *s, uint32_t idx)
