@@ -16,7 +16,9 @@
  * Every hooked entry starts with `jmp stub_k`; stub_k is `mov $k, %r11d; jmp
  * agent_thunk`. The thunk calls the original through ctl.orig[k] (the
  * displaced entry instructions, then a jump back) and records after it
- * returns: no return address is swapped, so a shadow stack stays valid.
+ * returns, or, for a call byte sampling leaves out, jumps to it with the
+ * stack as at entry: no return address is swapped, so a shadow stack stays
+ * valid.
  *
  * Data is private to the process (an anonymous mapping): a fork child gets
  * its own copy and never writes into its parent's ring. mlyze reads and
@@ -77,6 +79,7 @@ _Static_assert(sizeof(struct agent_slot) == 64, "a thread's slot is one cache li
 #define AGENT_SET_PROBE 4
 #define AGENT_SET_REMOVED 1ull
 
+/* thunk.S repeats it (offsets.h's SET_HASH_MUL): t2010 fails if the two differ. */
 static inline uint64_t agent_set_hash(uint64_t addr)
 {
 	uint64_t h = (addr >> 4) * 0x9e3779b97f4a7c15ull;

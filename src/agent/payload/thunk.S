@@ -58,11 +58,10 @@ agent_thunk:
 	shr $8, %r8
 	cmp %r8, %rdi
 	jae .Lfull
-	mov SLOT_COUNTDOWN(%rax), %r9
-	cmp %rdi, %r9           /* signed, as sample_take: size < mean < 2^56 */
+	cmp %rdi, SLOT_COUNTDOWN(%rax) /* signed, as sample_take: size < mean < 2^56 */
 	jle .Lfull
-	sub %rdi, %r9
-	mov %r9, SLOT_COUNTDOWN(%rax)
+	/* One instruction each, so a signal handler's call in between loses no update of its own. */
+	sub %rdi, SLOT_COUNTDOWN(%rax)
 	incq SLOT_UNSAMPLED(%rax)
 	jmp *CTL_ORIG(%r10,%r11,8)
 .Lfree:
