@@ -53,6 +53,7 @@ _Static_assert(AGENT_KIND_MALLOC == 0 && AGENT_KIND_FREE == 9 && AGENT_MAXHOOKS 
 #define FR_DECIDED (1u << 8) /* sampling and the set were done here: agent_leave follows FR_TAKEN, FR_HAD */
 #define FR_TAKEN (1u << 9)   /* an allocation drawn for sampling: recorded if it succeeds and fits the set */
 #define FR_HAD (1u << 10)    /* a free of a recorded block, taken out of the set before the block is */
+#define FR_GEN_SHIFT 16      /* FR_TAKEN: the generation of ctl.sample it was drawn at, in bits 16-23 */
 
 /* agent_enter's answer, in %rax:%rdx: where the original runs, and whether to come back after it. */
 struct agent_go {
@@ -182,7 +183,7 @@ static bool framed(struct agent_ctl *c, struct agent_frame *f, struct agent_slot
 		return true;
 	if (!sample_take(c, s, smp, size))
 		return false;
-	f->idx |= FR_DECIDED | FR_TAKEN;
+	f->idx |= FR_DECIDED | FR_TAKEN | (smp & 0xff) << FR_GEN_SHIFT;
 	return true;
 }
 
@@ -478,6 +479,9 @@ void agent_leave(struct agent_frame *f)
 	uint64_t smp = __atomic_load_n(&c->sample, __ATOMIC_RELAXED), old = f->rdi;
 	if ((smp || c->set_used || (f->idx & FR_DECIDED)) && !decide(c, f, smp, &kind, &old))
 		return; /* not recorded after all: no record, no unwinding */
+	/* Drawn before the call: weighed at the mean it was drawn at, should `set sample` have come since. */
+	if (f->idx & FR_TAKEN)
+		smp = (f->idx >> FR_GEN_SHIFT) & 0xff;
 	record(c, f, idx, kind, smp, old);
 }
 
