@@ -80,10 +80,10 @@ $(B)/%.o: %.c
 AGENT_CFLAGS = -std=gnu11 -O2 -fPIC -ffreestanding -fno-builtin -fno-stack-protector -fno-asynchronous-unwind-tables \
 	-fno-unwind-tables -fcf-protection=none -fno-tree-loop-distribute-patterns -mgeneral-regs-only \
 	-fvisibility=hidden $(WARN) -Iinclude
-$(B)/agent/%.o: src/agent/payload/%.c include/agent_abi.h src/agent/payload/sample.h
+$(B)/agent/%.o: src/agent/payload/%.c include/agent_abi.h src/agent/payload/sample.h src/agent/payload/offsets.h
 	@mkdir -p $(dir $@)
 	$(CC) $(AGENT_CFLAGS) -c -o $@ $<
-$(B)/agent/%.o: src/agent/payload/%.S
+$(B)/agent/%.o: src/agent/payload/%.S src/agent/payload/offsets.h
 	@mkdir -p $(dir $@)
 	$(CC) $(AGENT_CFLAGS) -c -o $@ $<
 $(B)/agent/agent.bin: $(B)/agent/thunk.o $(B)/agent/agent.o src/agent/payload/payload.lds

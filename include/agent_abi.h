@@ -16,14 +16,16 @@
  * Every hooked entry starts with `jmp stub_k`; stub_k is `mov $k, %r11d; jmp
  * agent_thunk`. The thunk calls the original through ctl.orig[k] (the
  * displaced entry instructions, then a jump back) and records after it
- * returns: no return address is swapped, so a shadow stack stays valid.
+ * returns, or, for a call byte sampling leaves out, jumps to it with the
+ * stack as at entry: no return address is swapped, so a shadow stack stays
+ * valid.
  *
  * Data is private to the process (an anonymous mapping): a fork child gets
  * its own copy and never writes into its parent's ring. mlyze reads and
  * writes it with process_vm_readv/writev; nothing else is shared.
  */
 #define AGENT_MAGIC 0x32746e6567617a6cull /* "lzagent2" */
-#define AGENT_VERSION 3
+#define AGENT_VERSION 4
 #define AGENT_STUBS_OFF 0xc000u
 #define AGENT_DATA_OFF 0x10000u
 #define AGENT_MAXHOOKS 16
@@ -64,11 +66,20 @@ _Static_assert(sizeof(struct agent_slot) == 64, "a thread's slot is one cache li
  * goes back to 0, so a lookup stops at the first 0. An allocation that finds
  * no room is not recorded (ctl.set_full counts it): mlyze could never see
  * its free.
+ *
+ * Beside it, the hint (ctl.set_hint): a byte per bucket counting the
+ * addresses in the set whose hash names that bucket first. A free whose
+ * bucket counts 0 was not recorded, known from one byte of a small array
+ * without touching the set: most frees are of unsampled blocks. An address
+ * is counted once it is in the set and until it is out, so the hint never
+ * says 0 for an address the set holds (at most 8 * AGENT_SET_PROBE addresses
+ * share a first bucket: a byte holds the count).
  */
 #define AGENT_SET_WAYS 8
 #define AGENT_SET_PROBE 4
 #define AGENT_SET_REMOVED 1ull
 
+/* thunk.S repeats it (offsets.h's SET_HASH_MUL): t2010 fails if the two differ. */
 static inline uint64_t agent_set_hash(uint64_t addr)
 {
 	uint64_t h = (addr >> 4) * 0x9e3779b97f4a7c15ull;
@@ -124,6 +135,7 @@ struct agent_ctl {
 	uint64_t set, set_mask;     /* the address set: (set_mask + 1) buckets of AGENT_SET_WAYS words */
 	uint32_t set_used;          /* sampling was on once: exact frees must leave the set too */
 	uint32_t pad2;
+	uint64_t set_hint;          /* set_mask + 1 bytes: per bucket, the addresses the set holds that hash to it */
 	/*
 	 * Written by the agent. A line of its own: every record moves head,
 	 * and the fields above are read on every call by every thread.

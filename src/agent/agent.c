@@ -44,6 +44,7 @@ extern const uint8_t agent_blob[], agent_blob_end[];
 #define SET_BUCKETS (64u << 10)
 #define SET_MIN_BUCKETS 4096u
 #define SET_SIZE ((size_t)SET_BUCKETS * AGENT_SET_WAYS * sizeof(uint64_t))
+#define HINT_SIZE ((size_t)SET_BUCKETS) /* a byte per bucket (agent_abi.h) */
 #define STUB_SIZE 16
 #define TRAMP_SIZE 128
 #define JMP_LEN 5
@@ -329,7 +330,7 @@ static int install(struct agent *a, const uint64_t *addrs, struct mlz_err *err)
 		return mlz_error(err, "no syscall instruction found in the process's code");
 	size_t ctl_size = (sizeof(struct agent_ctl) + 4095) & ~(size_t)4095;
 	size_t data = ctl_size + RING_SIZE + 2 * UNW_REGION + STACK_ENTRIES * sizeof(struct agent_stack) +
-		      FRAMES_CAP * sizeof(uint64_t) + CACHES_SIZE + SET_SIZE;
+		      FRAMES_CAP * sizeof(uint64_t) + CACHES_SIZE + SET_SIZE + HINT_SIZE;
 	if (scratch_map(a->t, tid, a->syscall_insn, a->alloc_lo, a->alloc_hi, AGENT_DATA_OFF, data, &a->area, err) < 0)
 		return -1;
 	a->cleanup_unmap = cleanup_add_func(&a->t->cleanup, unmap_area, a);
@@ -352,8 +353,9 @@ static int install(struct agent *a, const uint64_t *addrs, struct mlz_err *err)
 	c.frames = c.stacks + STACK_ENTRIES * sizeof(struct agent_stack);
 	c.caches = c.frames + FRAMES_CAP * sizeof(uint64_t);
 	c.set = c.caches + CACHES_SIZE;
-	c.set_mask = SET_MIN_BUCKETS - 1; /* the mapping is fresh: the set is empty */
-	a->set = c.set, a->set_mask = c.set_mask;
+	c.set_hint = c.set + SET_SIZE;
+	c.set_mask = SET_MIN_BUCKETS - 1; /* the mapping is fresh: the set is empty, its hint all 0 */
+	a->set = c.set, a->set_hint = c.set_hint, a->set_mask = c.set_mask;
 	/* Sampling from the first call on (--sample): the set starts empty, as the live set does. */
 	c.sample_seed = a->sample_seed;
 	c.sample = a->sample_mean ? a->sample_mean << 8 | a->sample_gen : 0;
@@ -472,8 +474,11 @@ int agent_remove(struct agent *a, struct mlz_err *err)
 
 /* --- byte sampling --- */
 
-/* Put addr into a copy of the set (the process stopped, so no thread races it), unless it is there. */
-static bool set_put(uint64_t *set, uint64_t mask, uint64_t addr)
+/*
+ * Put addr into a copy of the set and count it in a copy of its hint (the
+ * process stopped, so no thread races them), unless it is there.
+ */
+static bool set_put(uint64_t *set, uint8_t *hint, uint64_t mask, uint64_t addr)
 {
 	uint64_t h = agent_set_hash(addr);
 	uint64_t *slot = NULL;
@@ -492,6 +497,7 @@ end:
 	if (!slot)
 		return false;
 	*slot = addr;
+	hint[h & mask]++;
 	return true;
 }
 
@@ -532,18 +538,22 @@ static int rebuild_set(struct agent *a, uint64_t mask, struct mlz_err *err)
 	agent_drain(a); /* what the calls that just ended recorded */
 	size_t size = (size_t)(mask + 1) * AGENT_SET_WAYS * sizeof(uint64_t);
 	uint64_t *set = xcalloc(1, size);
+	uint8_t *hint = xcalloc(1, mask + 1);
 	size_t nout = 0, alloc = 0;
 	uint64_t *out = NULL;
 	BLOCKTAB_FOREACH(&a->ls->blocks, b) {
-		if (!set_put(set, mask, b->addr)) {
+		if (!set_put(set, hint, mask, b->addr)) {
 			ALLOC_GROW(out, nout + 1, alloc);
 			out[nout++] = b->addr;
 		}
 	}
 	int r = target_write(a->t, a->set, set, size, err);
 	if (r == 0)
+		r = target_write(a->t, a->set_hint, hint, mask + 1, err);
+	if (r == 0)
 		r = target_write(a->t, a->ctl + offsetof(struct agent_ctl, set_mask), &mask, sizeof(mask), err);
 	free(set);
+	free(hint);
 	if (r == 0) {
 		a->set_mask = mask;
 		for (size_t i = 0; i < nout; i++)

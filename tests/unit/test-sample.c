@@ -90,10 +90,21 @@ static void address_set(void **state)
 	(void)state;
 	enum { BUCKETS = 16 };
 	uint64_t *set = calloc(BUCKETS * AGENT_SET_WAYS, sizeof(uint64_t));
-	struct agent_ctl c = { .set = (uint64_t)(uintptr_t)set, .set_mask = BUCKETS - 1 };
+	uint8_t hint[BUCKETS] = { 0 };
+	struct agent_ctl c = { .set = (uint64_t)(uintptr_t)set, .set_mask = BUCKETS - 1,
+			       .set_hint = (uint64_t)(uintptr_t)hint };
 	assert_false(set_remove(&c, 0x1000));
 	assert_true(set_add(&c, 0x1000));
+	assert_int_equal(hint[agent_set_hash(0x1000) & (BUCKETS - 1)], 1);
+	/* The hint says no for a bucket nobody hashes to, without a look at the set. */
+	uint64_t h = agent_set_hash(0x1000) & (BUCKETS - 1), other = 0x2000;
+	while ((agent_set_hash(other) & (BUCKETS - 1)) == h)
+		other += 0x10;
+	set[(agent_set_hash(other) & (BUCKETS - 1)) * AGENT_SET_WAYS] = other; /* planted behind its back */
+	assert_false(set_remove(&c, other));
+	set[(agent_set_hash(other) & (BUCKETS - 1)) * AGENT_SET_WAYS] = 0;
 	assert_true(set_remove(&c, 0x1000));
+	assert_int_equal(hint[h], 0);
 	assert_false(set_remove(&c, 0x1000)); /* gone: a removed slot is 1, not the address */
 	/* Addresses of one bucket: AGENT_SET_PROBE buckets of them fit, the next is refused and counted. */
 	enum { FIT = AGENT_SET_PROBE * AGENT_SET_WAYS };
@@ -106,8 +117,10 @@ static void address_set(void **state)
 		assert_true(set_add(&c, same[i]));
 	assert_false(set_add(&c, same[FIT]));
 	assert_int_equal(c.set_full, 1);
+	assert_int_equal(hint[3], FIT); /* every address of bucket 3's run, the refused one not */
 	for (int i = 0; i < FIT; i++)
 		assert_true(set_remove(&c, same[FIT - 1 - i]));
+	assert_int_equal(hint[3], 0);
 	/* Removed slots are taken again, and lookups go past them. */
 	for (int i = 0; i < FIT; i++)
 		assert_true(set_add(&c, same[FIT - i]));

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "agent_abi.h"
+#include "offsets.h"
 #include "sample.h"
 #include "unwtab.h"
 
@@ -31,8 +32,36 @@ struct agent_frame {
 };
 
 _Static_assert(offsetof(struct agent_frame, rbp) == 96, "thunk.S frame layout");
+_Static_assert(offsetof(struct agent_ctl, armed) == CTL_ARMED && offsetof(struct agent_ctl, orig) == CTL_ORIG &&
+		       offsetof(struct agent_ctl, kind) == CTL_KIND && offsetof(struct agent_ctl, sample) == CTL_SAMPLE &&
+		       offsetof(struct agent_ctl, set_mask) == CTL_SET_MASK &&
+		       offsetof(struct agent_ctl, set_hint) == CTL_SET_HINT && offsetof(struct agent_ctl, slots) == CTL_SLOTS,
+	       "offsets.h: struct agent_ctl");
+_Static_assert(offsetof(struct agent_slot, key) == SLOT_KEY && offsetof(struct agent_slot, depth) == SLOT_DEPTH &&
+		       offsetof(struct agent_slot, countdown) == SLOT_COUNTDOWN &&
+		       offsetof(struct agent_slot, sample_seen) == SLOT_SAMPLE_SEEN &&
+		       offsetof(struct agent_slot, unsampled) == SLOT_UNSAMPLED &&
+		       sizeof(struct agent_slot) == 1u << SLOT_SHIFT && sizeof(((struct agent_slot *)0)->depth) == 4,
+	       "offsets.h: struct agent_slot");
+_Static_assert(AGENT_KIND_MALLOC == 0 && AGENT_KIND_FREE == 9 && AGENT_MAXHOOKS == 16 && AGENT_SLOTS == 1024,
+	       "thunk.S: kinds, hooks, slots");
 
-uint64_t agent_enter(struct agent_frame *f) HIDDEN;
+/*
+ * What agent_enter decided before the original runs, in agent_frame.idx above
+ * the hook's index (the thunk stores the index alone).
+ */
+#define FR_DECIDED (1u << 8) /* sampling and the set were done here: agent_leave follows FR_TAKEN, FR_HAD */
+#define FR_TAKEN (1u << 9)   /* an allocation drawn for sampling: recorded if it succeeds and fits the set */
+#define FR_HAD (1u << 10)    /* a free of a recorded block, taken out of the set before the block is */
+#define FR_GEN_SHIFT 16      /* FR_TAKEN: the generation of ctl.sample it was drawn at, in bits 16-23 */
+
+/* agent_enter's answer, in %rax:%rdx: where the original runs, and whether to come back after it. */
+struct agent_go {
+	uint64_t orig;
+	uint64_t framed; /* 0: the thunk jumps to the original, which returns to the caller: nothing to record */
+};
+
+struct agent_go agent_enter(struct agent_frame *f) HIDDEN;
 void agent_leave(struct agent_frame *f) HIDDEN;
 
 /* The compiler may call these for copies and clears even in freestanding code. */
@@ -80,11 +109,17 @@ static uint64_t thread_pointer(void)
 	return tp;
 }
 
+/* Where the slot of the thread whose thread pointer is tp is looked for first. */
+static inline uint32_t slot_hash(uint64_t tp)
+{
+	return (uint32_t)((tp >> 12) ^ (tp >> 24)) & (AGENT_SLOTS - 1);
+}
+
 /* The slot of the thread whose thread pointer is tp, claimed on its first call; NULL when all are taken. */
 static struct agent_slot *slot_of(uint64_t tp)
 {
 	struct agent_ctl *c = &agent_ctl;
-	uint32_t h = (uint32_t)((tp >> 12) ^ (tp >> 24)) & (AGENT_SLOTS - 1);
+	uint32_t h = slot_hash(tp);
 	for (uint32_t i = 0; i < AGENT_SLOTS; i++) {
 		struct agent_slot *s = &c->slots[(h + i) & (AGENT_SLOTS - 1)];
 		uint64_t k = __atomic_load_n(&s->key, __ATOMIC_ACQUIRE);
@@ -101,27 +136,86 @@ static struct agent_slot *slot_of(uint64_t tp)
 	return NULL;
 }
 
-uint64_t agent_enter(struct agent_frame *f)
+/*
+ * Before an outermost call: whether it needs agent_leave. Under sampling an
+ * allocation's size is known from its arguments and a free's block from its
+ * first, so the countdown and the set decide here, and a call that will not
+ * be recorded (nearly all of them) runs the original with nothing of the
+ * agent's left on its stack. realloc always comes back: whether it frees its
+ * block is known only after it, and a realloc may call malloc or free
+ * through their hooked entries (glibc's realloc(p, 0) calls free), which
+ * must see it in progress (a second draw would change the sampling law).
+ */
+static bool framed(struct agent_ctl *c, struct agent_frame *f, struct agent_slot *s, uint32_t idx)
+{
+	if (!__atomic_load_n(&c->armed, __ATOMIC_ACQUIRE))
+		return false; /* nothing is recorded: as agent_leave would find */
+	uint64_t smp = __atomic_load_n(&c->sample, __ATOMIC_RELAXED), size;
+	switch (c->kind[idx]) {
+	case AGENT_KIND_FREE:
+		if (!c->set_used)
+			return true; /* exact, the set never used: every free, as it is */
+		/* Out of the set before the block is free, so a block handed out again is a new entry. */
+		if (f->rdi && set_remove(c, f->rdi))
+			f->idx |= FR_DECIDED | FR_HAD;
+		else
+			f->idx |= FR_DECIDED;
+		return (f->idx & FR_HAD) || !smp;
+	case AGENT_KIND_REALLOC:
+	case AGENT_KIND_REALLOCARRAY:
+		return true;
+	case AGENT_KIND_CALLOC:
+		if (__builtin_mul_overflow(f->rdi, f->rsi, &size))
+			size = UINT64_MAX;
+		break;
+	case AGENT_KIND_ALIGNED_ALLOC:
+	case AGENT_KIND_MEMALIGN:
+		size = f->rsi;
+		break;
+	case AGENT_KIND_POSIX_MEMALIGN:
+		size = f->rdx;
+		break;
+	default: /* malloc, valloc, pvalloc */
+		size = f->rdi;
+		break;
+	}
+	if (!smp)
+		return true;
+	if (!sample_take(c, s, smp, size))
+		return false;
+	f->idx |= FR_DECIDED | FR_TAKEN | (smp & 0xff) << FR_GEN_SHIFT;
+	return true;
+}
+
+/* For every call thunk.S's short way does not settle (it decides as framed() does, for malloc and free). */
+struct agent_go agent_enter(struct agent_frame *f)
 {
 	struct agent_ctl *c = &agent_ctl;
 	uint64_t entry_rsp = (uint64_t)&f->ret;
+	uint32_t idx = (uint32_t)f->idx & (AGENT_MAXHOOKS - 1);
 	struct agent_slot *s = slot_of(thread_pointer());
+	struct agent_go go = { c->orig[idx], 1 };
 	f->slot = s;
 	if (!s) {
 		__atomic_fetch_add(&c->noslot, 1, __ATOMIC_RELAXED);
-	} else {
-		/* A call in progress whose frame is at or below ours was left by longjmp. */
-		if (s->depth && entry_rsp >= s->outer_rsp) {
-			s->depth = 0;
-			__atomic_fetch_add(&c->abandoned, 1, __ATOMIC_RELAXED);
-		}
-		if (s->depth++ == 0)
-			s->outer_rsp = entry_rsp;
-		else
-			__atomic_fetch_add(&c->nested[f->idx & (AGENT_MAXHOOKS - 1)], 1, __ATOMIC_RELAXED);
+		return go;
 	}
-	return c->orig[f->idx & (AGENT_MAXHOOKS - 1)];
+	/* A call in progress whose frame is at or below ours was left by longjmp. */
+	if (s->depth && entry_rsp >= s->outer_rsp) {
+		s->depth = 0;
+		__atomic_fetch_add(&c->abandoned, 1, __ATOMIC_RELAXED);
+	}
+	if (s->depth == 0 && !framed(c, f, s, idx)) {
+		go.framed = 0; /* no depth taken: the thunk does not come back to give it back */
+		return go;
+	}
+	if (s->depth++ == 0)
+		s->outer_rsp = entry_rsp;
+	else
+		__atomic_fetch_add(&c->nested[idx], 1, __ATOMIC_RELAXED);
+	return go;
 }
+
 
 /* Where the stack holding sp certainly ends (mapped up to there); *known false: only sp's page is sure. */
 static uint64_t stack_end(const struct agent_ctl *c, uint64_t sp, uint64_t tp, bool *known)
@@ -341,6 +435,13 @@ static uint64_t call_size(const struct agent_frame *f, uint32_t kind, uint64_t *
 static bool decide(struct agent_ctl *c, struct agent_frame *f, uint64_t smp, uint32_t *kind, uint64_t *old)
 {
 	*old = f->rdi;
+	if (f->idx & FR_DECIDED) { /* agent_enter drew or looked already */
+		if (*kind == AGENT_KIND_FREE)
+			return (f->idx & FR_HAD) || !smp;
+		uint64_t addr;
+		call_size(f, *kind, &addr);
+		return addr && set_add(c, addr);
+	}
 	if (*kind == AGENT_KIND_FREE) {
 		bool had = f->rdi && set_remove(c, f->rdi);
 		return had || !smp; /* exactly: every free; sampled: those of recorded blocks */
@@ -376,8 +477,11 @@ void agent_leave(struct agent_frame *f)
 		return;
 	uint32_t idx = (uint32_t)f->idx & (AGENT_MAXHOOKS - 1), kind = c->kind[idx];
 	uint64_t smp = __atomic_load_n(&c->sample, __ATOMIC_RELAXED), old = f->rdi;
-	if ((smp || c->set_used) && !decide(c, f, smp, &kind, &old))
-		return; /* sampling's fast path: no record, no unwinding */
+	if ((smp || c->set_used || (f->idx & FR_DECIDED)) && !decide(c, f, smp, &kind, &old))
+		return; /* not recorded after all: no record, no unwinding */
+	/* Drawn before the call: weighed at the mean it was drawn at, should `set sample` have come since. */
+	if (f->idx & FR_TAKEN)
+		smp = (f->idx >> FR_GEN_SHIFT) & 0xff;
 	record(c, f, idx, kind, smp, old);
 }
 
@@ -385,6 +489,17 @@ void agent_leave(struct agent_frame *f)
 static __attribute__((noinline)) void record(struct agent_ctl *c, struct agent_frame *f, uint32_t idx, uint32_t kind,
 					     uint64_t smp, uint64_t old)
 {
+	/*
+	 * Dropping (mlyze gone or stuck) with no room for the largest record: lost
+	 * before any unwinding, so a process whose mlyze was killed pays a few loads.
+	 */
+	if (__atomic_load_n(&c->dropping, __ATOMIC_RELAXED) &&
+	    __atomic_load_n(&c->head, __ATOMIC_RELAXED) - __atomic_load_n(&c->tail, __ATOMIC_ACQUIRE) +
+			    2 * (sizeof(struct agent_rec) + sizeof(struct agent_ctx) + AGENT_STACK_COPY) >
+		    c->ring_size) {
+		__atomic_fetch_add(&c->lost, 1, __ATOMIC_RELAXED);
+		return;
+	}
 	uint64_t tp = thread_pointer(), sp = (uint64_t)&f->ret, pc = c->entry[idx];
 	int32_t tid = c->tid_off ? *(const int32_t *)(tp + (uint64_t)c->tid_off) : (int32_t)sys0(SYS_gettid_);
 	uint32_t flags = 0, stack = 0;

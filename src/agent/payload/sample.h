@@ -8,8 +8,8 @@
  * static inline (as unwtab.h), so that the decision every call makes costs no
  * call of its own. The unit test builds it with the host compiler.
  *
- * Usage (in agent_leave, after the original returned):
- *	if (sample_take(c, slot, smp, size) && set_add(c, addr)) ... record it
+ * Usage (in agent_enter, before the original runs, and agent_leave after):
+ *	if (sample_take(c, slot, smp, size)) ... call it framed; after it: if (set_add(c, addr)) record it
  *	if (set_remove(c, freed)) ... record the free
  */
 #ifndef MLZ_AGENT_SAMPLE_H
@@ -108,6 +108,12 @@ static inline uint64_t *bucket(struct agent_ctl *c, uint64_t h, uint64_t i)
 	return (uint64_t *)c->set + ((h + i) & c->set_mask) * AGENT_SET_WAYS;
 }
 
+/* The hint's count for the addresses whose first bucket is h's. */
+static inline uint8_t *hint(struct agent_ctl *c, uint64_t h)
+{
+	return (uint8_t *)c->set_hint + (h & c->set_mask);
+}
+
 /* Add addr to the address set; false when its buckets are full (counted in ctl.set_full). */
 static inline bool set_add(struct agent_ctl *c, uint64_t addr)
 {
@@ -117,8 +123,11 @@ static inline bool set_add(struct agent_ctl *c, uint64_t addr)
 		for (int w = 0; w < AGENT_SET_WAYS; w++) {
 			uint64_t k = __atomic_load_n(&b[w], __ATOMIC_RELAXED);
 			while (k <= AGENT_SET_REMOVED) {
-				if (__atomic_compare_exchange_n(&b[w], &k, addr, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+				if (__atomic_compare_exchange_n(&b[w], &k, addr, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
+					/* Counted before the block is handed out, so before anyone can free it. */
+					__atomic_fetch_add(hint(c, h), 1, __ATOMIC_RELEASE);
 					return true;
+				}
 			}
 		}
 	}
@@ -126,10 +135,16 @@ static inline bool set_add(struct agent_ctl *c, uint64_t addr)
 	return false;
 }
 
-/* Remove addr from the address set; false when it was not there (a block not recorded). */
+/*
+ * Remove addr from the address set; false when it was not there (a block not
+ * recorded). Most frees end at the hint, one byte of a small array that stays
+ * in cache, and touch no line of the set.
+ */
 static inline bool set_remove(struct agent_ctl *c, uint64_t addr)
 {
 	uint64_t h = agent_set_hash(addr);
+	if (!__atomic_load_n(hint(c, h), __ATOMIC_ACQUIRE))
+		return false;
 	for (uint64_t i = 0; i < AGENT_SET_PROBE; i++) {
 		uint64_t *b = bucket(c, h, i);
 		for (int w = 0; w < AGENT_SET_WAYS; w++) {
@@ -137,8 +152,10 @@ static inline bool set_remove(struct agent_ctl *c, uint64_t addr)
 			if (!k)
 				return false; /* a slot never used: nothing was put further on */
 			if (k == addr && __atomic_compare_exchange_n(&b[w], &k, AGENT_SET_REMOVED, false, __ATOMIC_ACQ_REL,
-								     __ATOMIC_RELAXED))
+								     __ATOMIC_RELAXED)) {
+				__atomic_fetch_sub(hint(c, h), 1, __ATOMIC_RELEASE);
 				return true;
+			}
 		}
 	}
 	return false;

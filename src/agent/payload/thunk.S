@@ -1,18 +1,87 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * thunk.S - where every hooked allocator entry jumps (through its stub, with
- * the hook's index in %r11d): save the arguments and the callee-saved
- * registers the unwinder needs, call the original, record, return its result.
+ * the hook's index in %r11d). Under byte sampling most calls are left out,
+ * and the short way settles the most frequent of them here, on scratch
+ * registers alone: a malloc its thread's countdown covers, a free whose block
+ * the address set's hint says was never recorded. It jumps to the original
+ * with the stack and the arguments as at entry, so the original returns
+ * straight to the caller (no return address swapped: a shadow stack stays
+ * valid). It decides exactly as agent_enter's framed() would.
+ *
+ * Every other call: save the arguments, ask agent_enter, which may still
+ * send it to the original the same way; else save the callee-saved registers
+ * the unwinder needs, call the original, record, return its result.
  * Linked first, so it sits at offset 0 of the agent.
  *
- * The frame (offsets from %rsp after the prologue) is struct agent_frame in agent.c.
+ * The frame (offsets from %rsp after the prologue) is struct agent_frame in
+ * agent.c; the offsets into the control block are offsets.h's.
  */
+#include "offsets.h"
+
 	.text
 	.globl agent_thunk
 	.hidden agent_thunk
 	.type agent_thunk, @function
 agent_thunk:
 	endbr64
+	/* Sampling on, and this thread's slot (slot_of's first probe) with no call in progress. */
+	mov agent_ctl+CTL_SAMPLE(%rip), %r8
+	test %r8, %r8
+	jz .Lfull
+	mov %fs:0, %r9
+	mov %r9, %rax
+	shr $12, %rax
+	mov %r9, %r10
+	shr $24, %r10
+	xor %r10, %rax
+	and $1023, %eax
+	shl $SLOT_SHIFT, %rax
+	lea agent_ctl+CTL_SLOTS(%rip), %r10
+	add %r10, %rax
+	cmp %r9, SLOT_KEY(%rax)
+	jne .Lfull
+	cmpl $0, SLOT_DEPTH(%rax)
+	jne .Lfull
+	cmpl $0, agent_ctl+CTL_ARMED(%rip)
+	je .Lfull
+	and $15, %r11d
+	lea agent_ctl(%rip), %r10
+	mov CTL_KIND(%r10,%r11,4), %r9d
+	cmp $9, %r9d            /* AGENT_KIND_FREE */
+	je .Lfree
+	test %r9d, %r9d         /* AGENT_KIND_MALLOC */
+	jnz .Lfull
+	/* malloc: left out when size < mean and the countdown, drawn at this mean, exceeds size. */
+	cmp %r8, SLOT_SAMPLE_SEEN(%rax)
+	jne .Lfull
+	shr $8, %r8
+	cmp %r8, %rdi
+	jae .Lfull
+	cmp %rdi, SLOT_COUNTDOWN(%rax) /* signed, as sample_take: size < mean < 2^56 */
+	jle .Lfull
+	/* One instruction each, so a signal handler's call in between loses no update of its own. */
+	sub %rdi, SLOT_COUNTDOWN(%rax)
+	incq SLOT_UNSAMPLED(%rax)
+	jmp *CTL_ORIG(%r10,%r11,8)
+.Lfree:
+	/* free: left out for NULL, or when the hint of its block's first bucket (agent_set_hash) counts none. */
+	test %rdi, %rdi
+	jz 1f
+	mov %rdi, %rax
+	shr $4, %rax
+	movabs $SET_HASH_MUL, %r8
+	imul %r8, %rax
+	mov %rax, %r8
+	shr $29, %r8
+	xor %r8, %rax
+	and CTL_SET_MASK(%r10), %rax
+	add CTL_SET_HINT(%r10), %rax
+	cmpb $0, (%rax)
+	jne .Lfull
+1:	jmp *CTL_ORIG(%r10,%r11,8)
+
+.Lfull:
 	push %rbp
 	mov %rsp, %rbp
 	sub $96, %rsp           /* 16-byte aligned: the entry %rsp was 8 mod 16 */
@@ -21,14 +90,24 @@ agent_thunk:
 	mov %rdx, 16(%rsp)
 	mov %rcx, 24(%rsp)
 	mov %r11, 32(%rsp)
+	mov %rsp, %rdi
+	call agent_enter        /* the original's relocated entry in %rax; %rdx 0: not to be recorded */
+	test %rdx, %rdx
+	jnz 2f
+	/* Left out after all: the stack as at entry, the original returns straight to the caller. */
+	mov 0(%rsp), %rdi
+	mov 8(%rsp), %rsi
+	mov 16(%rsp), %rdx
+	mov 24(%rsp), %rcx
+	leave
+	jmp *%rax
+2:	/* Recorded: callee-saved registers as at entry (agent_enter kept them) for the unwinder. */
 	movq $0, 40(%rsp)
 	mov %rbx, 48(%rsp)
 	mov %r12, 56(%rsp)
 	mov %r13, 64(%rsp)
 	mov %r14, 72(%rsp)
 	mov %r15, 80(%rsp)
-	mov %rsp, %rdi
-	call agent_enter        /* the original's relocated entry, in %rax */
 	mov 0(%rsp), %rdi
 	mov 8(%rsp), %rsi
 	mov 16(%rsp), %rdx

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * offsets.h - where thunk.S finds what its short way reads: offsets into
+ * struct agent_ctl and struct agent_slot (agent_abi.h), and the constants it
+ * repeats. Plain numbers, so that assembly can include it; agent.c asserts
+ * every one against the structures, so the two cannot drift apart.
+ */
+#ifndef MLZ_AGENT_OFFSETS_H
+#define MLZ_AGENT_OFFSETS_H
+
+#define CTL_ARMED 12
+#define CTL_ORIG 16
+#define CTL_KIND 272
+#define CTL_SAMPLE 456
+#define CTL_SET_MASK 480
+#define CTL_SET_HINT 496
+#define CTL_SLOTS 768
+
+#define SLOT_KEY 0
+#define SLOT_DEPTH 16
+#define SLOT_COUNTDOWN 24
+#define SLOT_SAMPLE_SEEN 40
+#define SLOT_UNSAMPLED 48
+#define SLOT_SHIFT 6 /* sizeof(struct agent_slot) == 1 << SLOT_SHIFT */
+
+#define SET_HASH_MUL 0x9e3779b97f4a7c15 /* agent_set_hash's multiplier */
+
+#endif

@@ -1,0 +1,111 @@
+#!/bin/bash
+# Byte sampling's two ways through the agent: the hook settles a malloc or free that sampling
+# leaves out before any frame (thunk.S), other entries are decided in agent_enter before the call
+# (calloc, aligned_alloc, posix_memalign) or in agent_leave after it (realloc). Whichever way,
+# every call the program makes is decided exactly once (recorded or left out, counted), each
+# entry's estimate keeps the sampling law, every recorded block's free is seen (the address set's
+# hint never hides one), and a process whose mlyze is killed runs on unharmed.
+
+test_description='agent mode: sampling decides every call once, by its short way or its full one'
+. "$(dirname "$0")/lib/test-lib.sh"
+
+export MLYZE_SAMPLE_SEED=20101
+
+# session PID [OPTION...]: mlyze attached to PID with --json, reading commands from a FIFO on fd 3
+session () {
+	local pid=$1
+	shift
+	rm -f cmds out err && mkfifo cmds &&
+	{ "$MLYZE" attach $pid --json "$@" <cmds >out 2>err & } && mpid=$! &&
+	exec 3>cmds && nans=0 && ask info
+}
+answered () { test "$(grep -c '^{"command"' out 2>/dev/null)" -ge "$1"; }
+ask () {
+	echo "$1" >&3 && nans=$((nans + 1)) && test_poll_ 120 answered $nans
+}
+end () {
+	echo quit >&3 && exec 3>&- && wait $mpid
+}
+# step N: signal the fixture and wait until it printed its line for step N
+step () {
+	kill -USR1 $spid && wait_for_line "$TRASH/fx-sample-entries.out" "^step$1" 120
+}
+last () {
+	result "$1" | tail -n 1
+}
+# site FUNCTION FIELD: FIELD (size or count) of FUNCTION's group in the last top's answer
+site () {
+	last "top --by function --top 0" | jq -r --arg f "$1" "[.groups[] | select(.function == \$f) | .$2] | add // 0"
+}
+within () {
+	awk -v p="$1" -v e="$2" -v t="$3" 'BEGIN { d = e - t; if (d < 0) d = -d;
+		printf "estimate %s, truth %s: %.2f %%\n", e, t, 100 * d / t; exit !(d <= t * p / 100) }'
+}
+# decided: from the last stats, the allocating calls decided: recorded through an allocating entry,
+# or left out by sampling. A call nested in another hooked call is counted among its entry's
+# events but decided with its outer call: step 1 frees nothing, so its nested calls are all
+# allocations and are taken off; step 2's are the frees glibc's realloc(p, 0) makes through free.
+decided () {
+	last stats | jq '([.events | del(.free)[]] | add) + .unsampled' | tee -a decided.log
+}
+nested () {
+	last stats | jq .nested
+}
+
+# N = 200000 calls per site of 64 bytes at mean 4 KiB: p = 1 - exp(-64/4096) = 0.0155, about 3100
+# recorded per site, relative standard deviation sqrt((1 - p) / (N p)) = 1.8 %; the 96-byte
+# blocks realloc makes: 1.5 %. 10 % is more than 5 standard deviations.
+test_expect_success 'every entry: each call decided once, estimates within 10 %, every recorded free seen' '
+	fixture_start fx-sample-entries "$TRASH/truth.json" && spid=$FIXTURE_PID &&
+	session $spid --sample 4K && ask stats && before=$(decided) n0=$(nested) &&
+	step 1 && ask "top --by function --top 0" && ask stats && after=$(decided) &&
+	grep -x "step1 calls=1000000 each=200000/12800000" fx-sample-entries.out &&
+	test $((after - before - $(nested) + n0)) = 1000000 &&
+	for f in fx_malloc fx_calloc fx_realloc_new fx_aligned fx_posix; do
+		within 10 $(site $f size) 12800000 && within 10 $(site $f count) 200000 || return 1
+	done &&
+	last stats | jq -e ".lost == 0 and .sample_dropped == 0 and .unknown_frees == 0 and .estimated == true and
+		.recorded_blocks > 10000 and .recorded_blocks < 20000" &&
+
+	before=$after && step 2 && ask "top --by function --top 0" && ask stats && after=$(decided) &&
+	grep -x "step2 calls=600000 grown=200000/19200000 freed=400000" fx-sample-entries.out &&
+	test $((after - before)) = 200000 &&
+	within 10 $(site fx_grow size) 19200000 && within 10 $(site fx_grow count) 200000 &&
+	test "$(site fx_malloc count) $(site fx_calloc count) $(site fx_realloc_new count)" = "0 0 0" &&
+	within 10 $(site fx_aligned size) 12800000 && within 10 $(site fx_posix size) 12800000 &&
+	last stats | jq -e ".lost == 0 and .sample_dropped == 0 and .unknown_frees == 0" &&
+	end && step 3 && wait $spid
+'
+
+# The same program without --sample: no call takes the short way, every one is recorded (mlyze
+# counts realloc(NULL, n) as a malloc; realloc(p, 0)'s free, through glibc's free, as nested).
+test_expect_success 'without --sample every call through every entry is recorded, none left out' '
+	fixture_start fx-sample-entries "$TRASH/truth.json" 2000 && spid=$FIXTURE_PID &&
+	session $spid && step 1 && step 2 && ask "top --by function --top 0" && ask stats &&
+	last "top --by function --top 0" | jq -c "[.groups[] | select(.function | startswith(\"fx_\")) |
+		[.function, .count, .size]] | sort" >actual &&
+	echo "[[\"fx_aligned\",2000,128000],[\"fx_grow\",2000,192000],[\"fx_posix\",2000,128000]]" >expect &&
+	test_cmp expect actual &&
+	last stats | jq -e ".unsampled == 0 and .lost == 0 and .unknown_frees == 0 and .events.malloc == 2000 + 2000 and
+		.events.calloc == 2000 and .events.realloc == 2000 + 2000 and .events.posix_memalign == 2000 and
+		.events.aligned_alloc + .events.memalign == 2000 and .events.free == 2000 + .nested" &&
+	end && step 3 && wait $spid
+'
+
+# mlyze killed while the program allocates under sampling: the hooks stay, the short way goes on
+# deciding, recorded calls fill the ring and are dropped; output and status unchanged.
+test_expect_success 'SIGKILL of mlyze under sampling, 5 times: the program ends with its output and status' '
+	printf "%s\n" ready "step1 calls=500000 each=100000/6400000" \
+		"step2 calls=300000 grown=100000/9600000 freed=200000" step3 >expect &&
+	for i in $(seq 5); do
+		fixture_start fx-sample-entries "$TRASH/k.json" 100000 && spid=$FIXTURE_PID &&
+		{ "$MLYZE" attach $spid --sample 1K --json -e info -e "sleep 30" >out 2>err & } && mpid=$! &&
+		test_poll_ 30 grep -q "\"command\": \"info\"" out &&
+		kill -USR1 $spid && sleep 0.0$i && kill -KILL $mpid && { wait $mpid || :; } &&
+		wait_for_line fx-sample-entries.out "^step1" 120 && step 2 &&
+		kill -USR1 $spid && { wait $spid; code=$?; } && test $code = 0 &&
+		test_cmp expect fx-sample-entries.out || return 1
+	done
+'
+
+test_done
