@@ -33,7 +33,7 @@ step () {
 last () {
 	result "$1" | tail -n 1
 }
-# site FUNCTION FIELD: FIELD (size or count) of FUNCTION's group in the last top's answer
+# site FUNCTION FIELD: FIELD (bytes or blocks) of FUNCTION's group in the last top's answer
 site () {
 	last "top --by function --top 0" | jq -r --arg f "$1" "[.groups[] | select(.function == \$f) | .$2] | add // 0"
 }
@@ -62,7 +62,7 @@ test_expect_success 'every entry: each call decided once, estimates within 10 %,
 	grep -x "step1 calls=1000000 each=200000/12800000" fx-sample-entries.out &&
 	test $((after - before - $(nested) + n0)) = 1000000 &&
 	for f in fx_malloc fx_calloc fx_realloc_new fx_aligned fx_posix; do
-		within 10 $(site $f size) 12800000 && within 10 $(site $f count) 200000 || return 1
+		within 10 $(site $f bytes) 12800000 && within 10 $(site $f blocks) 200000 || return 1
 	done &&
 	last stats | jq -e ".lost == 0 and .sample_dropped == 0 and .unknown_frees == 0 and .estimated == true and
 		.recorded_blocks > 10000 and .recorded_blocks < 20000" &&
@@ -70,9 +70,9 @@ test_expect_success 'every entry: each call decided once, estimates within 10 %,
 	before=$after && step 2 && ask "top --by function --top 0" && ask stats && after=$(decided) &&
 	grep -x "step2 calls=600000 grown=200000/19200000 freed=400000" fx-sample-entries.out &&
 	test $((after - before)) = 200000 &&
-	within 10 $(site fx_grow size) 19200000 && within 10 $(site fx_grow count) 200000 &&
-	test "$(site fx_malloc count) $(site fx_calloc count) $(site fx_realloc_new count)" = "0 0 0" &&
-	within 10 $(site fx_aligned size) 12800000 && within 10 $(site fx_posix size) 12800000 &&
+	within 10 $(site fx_grow bytes) 19200000 && within 10 $(site fx_grow blocks) 200000 &&
+	test "$(site fx_malloc blocks) $(site fx_calloc blocks) $(site fx_realloc_new blocks)" = "0 0 0" &&
+	within 10 $(site fx_aligned bytes) 12800000 && within 10 $(site fx_posix bytes) 12800000 &&
 	last stats | jq -e ".lost == 0 and .sample_dropped == 0 and .unknown_frees == 0" &&
 	end && step 3 && wait $spid
 '
@@ -83,7 +83,7 @@ test_expect_success 'without --sample every call through every entry is recorded
 	fixture_start fx-sample-entries "$TRASH/truth.json" 2000 && spid=$FIXTURE_PID &&
 	session $spid && step 1 && step 2 && ask "top --by function --top 0" && ask stats &&
 	last "top --by function --top 0" | jq -c "[.groups[] | select(.function | startswith(\"fx_\")) |
-		[.function, .count, .size]] | sort" >actual &&
+		[.function, .blocks, .bytes]] | sort" >actual &&
 	echo "[[\"fx_aligned\",2000,128000],[\"fx_grow\",2000,192000],[\"fx_posix\",2000,128000]]" >expect &&
 	test_cmp expect actual &&
 	last stats | jq -e ".unsampled == 0 and .lost == 0 and .unknown_frees == 0 and .events.malloc == 2000 + 2000 and
