@@ -87,17 +87,27 @@ static void requeue_signal(struct target *t, pid_t tid, int sig)
  * the process is still stopped (nothing of the stop is consumed, so its parent
  * hears nothing new), and mlyze may resume it with LISTEN, which only a
  * group-stop takes; if SIGCONT came meanwhile, it reports an ordinary stop of
- * ours, and is resumed as one. A signal that comes first is kept for the
- * thread's resume (sent again once it stops, for a group-stopped one: it
- * waits for SIGCONT, as it would untraced).
+ * ours, and is resumed as one. A restart from an event stop ignores the
+ * signal it is given, so no signal may wait in pending_sig for the resume:
+ * the thread's own (kept from a signal stop before the call) and any that
+ * comes meanwhile are queued to it again (tgkill) once it is parked, and it
+ * reports them afresh when it runs (a group-stopped thread after SIGCONT, as
+ * untraced). Its handler then sees mlyze as the sender, as it did already of
+ * a signal passed on through ptrace from another stop.
  */
 static int park(struct target *t, pid_t tid, struct mlz_err *err)
 {
 	struct thread *th = target_find_thread(t, tid);
-	bool group_stop = th && th->group_stop;
 	int held[8], nheld = 0, r = -1;
-	if (pt_interrupt(tid, err) < 0 || pt_cont(tid, 0, err) < 0)
+	if (th && th->pending_sig) {
+		held[nheld++] = th->pending_sig;
+		th->pending_sig = 0;
+	}
+	if (pt_interrupt(tid, err) < 0 || pt_cont(tid, 0, err) < 0) {
+		for (int k = 0; k < nheld; k++)
+			requeue_signal(t, tid, held[k]);
 		return -1;
+	}
 	for (int tries = 0; tries < 100; tries++) {
 		struct pt_event ev;
 		if (pt_wait(tid, 0, &ev, err) != 1)
@@ -113,9 +123,7 @@ static int park(struct target *t, pid_t tid, struct mlz_err *err)
 			break;
 		}
 		if (ev.kind == PT_SIGNAL) {
-			if (th && !group_stop && !th->pending_sig)
-				th->pending_sig = ev.sig;
-			else if (nheld < (int)(sizeof(held) / sizeof(held[0])))
+			if (nheld < (int)(sizeof(held) / sizeof(held[0])))
 				held[nheld++] = ev.sig;
 			else
 				requeue_signal(t, tid, ev.sig);
@@ -161,14 +169,16 @@ int target_inject_syscall(struct target *t, pid_t tid, uint64_t insn, long nr, c
 		}
 		if (ev.kind == PT_SIGNAL && ev.sig != SIGTRAP) {
 			/*
-			 * A signal came first: keep it for later delivery and step again. A
-			 * group-stopped thread gets it back queued, not delivered at detach.
+			 * A signal came first: keep it for later delivery and step again. The
+			 * thread delivers one at its resume; any other (one already kept, or a
+			 * group-stopped thread's, which waits for SIGCONT) is queued again
+			 * after the call, never written over.
 			 */
-			if (group_stop && nheld < (int)(sizeof(held) / sizeof(held[0])))
-				held[nheld++] = ev.sig;
-			else if (th && !group_stop)
+			if (th && !group_stop && !th->pending_sig)
 				th->pending_sig = ev.sig;
-			else if (group_stop)
+			else if (nheld < (int)(sizeof(held) / sizeof(held[0])))
+				held[nheld++] = ev.sig;
+			else
 				requeue_signal(t, tid, ev.sig);
 			continue;
 		}
