@@ -80,6 +80,15 @@ test_expect_success CLANG_FIXTURES,GDB 'bt: gdb names the same functions at the 
 	test_cmp expect actual
 '
 
+test_expect_success CLANG_FIXTURES,GCORE 'bt on a gcore of it: the same frames' '
+	gcore -o "$TRASH/gcore" $pid >/dev/null 2>&1 && test -s gcore.$pid &&
+	"$MLYZE" core gcore.$pid --json -e "bt --json" >core.bt 2>core.err &&
+	frames fx-cxx-clang bt ".threads[0].frames" >expect &&
+	frames fx-cxx-clang core.bt ".threads[0].frames" >actual &&
+	test "$(wc -l <actual)" = 4 &&
+	test_cmp expect actual
+'
+
 test_expect_success CLANG_FIXTURES 'stop fx-cxx-clang' '
 	fixture_stop $pid
 '
