@@ -18,12 +18,14 @@
  */
 struct cu_range {
 	Dwarf_Addr lo, hi; /* [lo, hi) in DWARF addresses (before the module's bias) */
-	Dwarf_Die *cu;     /* libdwfl's, valid as long as the module */
+	size_t cu;         /* index in cus */
 };
 
 struct cu_table {
 	struct cu_range *r;
 	size_t n;
+	Dwarf_Die *cus;    /* each unit's DIE, kept for sym_cu_die() to return */
+	size_t ncus;
 	Dwarf_Addr bias;
 };
 
@@ -35,21 +37,33 @@ static int by_lo(const void *a, const void *b)
 	return x->hi > y->hi ? -1 : x->hi < y->hi; /* the longer first, so it wins an overlap */
 }
 
-/* Every CU's ranges in mod, sorted, without overlaps. Never NULL (empty without DWARF); caller frees. */
+/*
+ * Every CU's ranges in mod, sorted, without overlaps. Never NULL (empty
+ * without DWARF); caller frees. The units are walked with libdw rather than
+ * dwfl_module_nextcu, which costs seven times as much (libdwfl records every
+ * CU it hands out: 65 ms against 10 for libc's 2,000 CUs).
+ */
 static struct cu_table *cu_table_build(Dwfl_Module *mod)
 {
 	struct cu_table *t = xcalloc(1, sizeof(*t));
-	size_t alloc = 0;
-	Dwarf_Addr bias = 0;
-	for (Dwarf_Die *cu = NULL; (cu = dwfl_module_nextcu(mod, cu, &bias));) {
-		t->bias = bias;
+	size_t alloc = 0, cus_alloc = 0;
+	Dwarf *dw = dwfl_module_getdwarf(mod, &t->bias);
+	Dwarf_CU *unit = NULL;
+	Dwarf_Die die;
+	while (dw && dwarf_get_units(dw, unit, &unit, NULL, NULL, &die, NULL) == 0) {
 		Dwarf_Addr base, lo, hi;
-		for (ptrdiff_t off = 0; (off = dwarf_ranges(cu, off, &base, &lo, &hi)) > 0;) {
+		bool any = false;
+		for (ptrdiff_t off = 0; (off = dwarf_ranges(&die, off, &base, &lo, &hi)) > 0;) {
 			/* lo 0 is where the linker leaves the code it dropped (--gc-sections, COMDAT copies) */
 			if (!lo || lo >= hi)
 				continue;
 			ALLOC_GROW(t->r, t->n + 1, alloc);
-			t->r[t->n++] = (struct cu_range){ lo, hi, cu };
+			t->r[t->n++] = (struct cu_range){ lo, hi, t->ncus };
+			any = true;
+		}
+		if (any) {
+			ALLOC_GROW(t->cus, t->ncus + 1, cus_alloc);
+			t->cus[t->ncus++] = die;
 		}
 	}
 	if (t->n)
@@ -88,7 +102,7 @@ static Dwarf_Die *cu_table_find(const struct cu_table *t, Dwarf_Addr a)
 		else
 			hi = mid;
 	}
-	return lo && a < t->r[lo - 1].hi ? t->r[lo - 1].cu : NULL;
+	return lo && a < t->r[lo - 1].hi ? &t->cus[t->r[lo - 1].cu] : NULL;
 }
 
 Dwarf_Die *sym_cu_die(struct sym *s, struct Dwfl_Module *mod, uint64_t addr, uint64_t *bias)
@@ -131,6 +145,7 @@ void sym_cutab_release(struct sym *s)
 	for (size_t it = 0; u64map_next(&s->cu_tables, &it, &mod, &v);) {
 		struct cu_table *t = (struct cu_table *)(uintptr_t)v;
 		free(t->r);
+		free(t->cus);
 		free(t);
 	}
 	u64map_release(&s->cu_tables);
