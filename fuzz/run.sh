@@ -49,8 +49,11 @@ clang $cflags -o "$out/mkseed-rec" "$root/fuzz/mkseed-rec.c" "$root/src/record/r
 "$out/mkseed-rec" "$out/seeds/seed-rec"
 # DWARF of two fixtures as gcc emits it: at -O2 (location lists, registers, inlined bodies) and at
 # -O0 (structs, arrays, typedefs, frame slots); small ELF files (30 KB), built from their sources.
+# And as clang emits it: DWARF 5 without .debug_aranges, so the locals' scopes are found through
+# the table of CU ranges (src/sym/cutab.c).
 gcc -g -O2 -pthread -o "$out/seeds/seed-dwarf" "$root/fixtures/fx-types-locals.c"
 gcc -g -O0 -pthread -o "$out/seeds/seed-dwarf.O0" "$root/fixtures/fx-types.c"
+clang -g -O2 -pthread -o "$out/seeds/seed-dwarf.clang" "$root/fixtures/fx-types-locals.c"
 
 status=0
 for t in $targets; do

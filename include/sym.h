@@ -3,6 +3,7 @@
 #ifndef MLZ_SYM_H
 #define MLZ_SYM_H
 
+#include <elfutils/libdw.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -79,6 +80,13 @@ struct Dwfl_Module;
  * NULL if none. Owned by libdwfl, valid until the next refresh.
  */
 struct Dwfl_Module *sym_data_module(struct sym *s, uint64_t addr, uint64_t *bias);
+/*
+ * The compile unit DIE of module mod (from sym_data_module) that holds addr,
+ * and in *bias what to subtract from addr to get the DWARF address; NULL if no
+ * CU does. Through .debug_aranges, else (clang's programs have none) through
+ * each CU's own ranges. Owned by libdwfl or s, valid until the next refresh.
+ */
+Dwarf_Die *sym_cu_die(struct sym *s, struct Dwfl_Module *mod, uint64_t addr, uint64_t *bias);
 /* A word of the stack copy of the last unwind at addr, if it holds it. */
 bool sym_stack_word(const struct sym *s, uint64_t addr, uint64_t *val);
 

@@ -421,6 +421,7 @@ int sym_refresh(struct sym *s, struct mlz_err *err)
 		dwfl_end(s->dwfl);
 		s->dwfl = NULL;
 		symcache_clear(s);
+		sym_cutab_release(s);
 		free(s->maps_text);
 		s->maps_text = NULL;
 		if (open_dwfl(s, err) < 0)
@@ -437,6 +438,7 @@ int sym_refresh(struct sym *s, struct mlz_err *err)
 	s->maps_text = now;
 	/* dwfl_report_begin keeps the modules reported again and drops the unmapped ones. */
 	symcache_clear(s);
+	sym_cutab_release(s);
 	return report(s, err);
 }
 
@@ -447,6 +449,7 @@ void sym_free(struct sym *s)
 	if (s->dwfl)
 		dwfl_end(s->dwfl);
 	symcache_clear(s);
+	sym_cutab_release(s);
 	sym_saved_release(s);
 	u64map_release(&s->cache[0]);
 	u64map_release(&s->cache[1]);

@@ -38,6 +38,9 @@ struct sym {
 	 */
 	struct u64map cache[2];
 
+	/* Dwfl_Module * -> its table of CU ranges (cutab.c), built on a first miss of libdw's aranges. */
+	struct u64map cu_tables;
+
 	/*
 	 * Frames resolved in another session (saved snapshots, saved.c): the
 	 * entry for PC SYM_SAVED_BASE + i is saved[i]; they outlive refreshes.
@@ -60,5 +63,13 @@ const struct sym_pc *sym_saved_lookup(struct sym *s, uint64_t pc);
 bool sym_saved_module_at(struct sym *s, uint64_t pc, struct sym_module *m);
 
 void symcache_clear(struct sym *s);
+/* Free the CU range tables: the modules they point into are reported again or gone. */
+void sym_cutab_release(struct sym *s);
+/*
+ * The line table's file (owned by libdw) and *line for addr in mod, whose CU
+ * sym_cu_die() gave as cu (may be NULL) with bias; NULL and 0 when no row
+ * covers addr.
+ */
+const char *sym_src_line(Dwfl_Module *mod, Dwarf_Die *cu, uint64_t bias, uint64_t addr, int *line);
 
 #endif

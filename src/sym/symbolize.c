@@ -52,10 +52,9 @@ static void push_frame(struct sym_pc *r, size_t *alloc, char *function, const ch
 }
 
 /* Frames from DWARF scopes: the innermost function at the line table's file:line, then each caller of an inlined body at its call site. */
-static bool dwarf_frames(Dwfl_Module *mod, uint64_t addr, struct sym_pc *r, size_t *alloc)
+static bool dwarf_frames(Dwfl_Module *mod, Dwarf_Die *cudie, uint64_t bias, uint64_t addr, struct sym_pc *r,
+			 size_t *alloc)
 {
-	Dwarf_Addr bias = 0;
-	Dwarf_Die *cudie = dwfl_module_addrdie(mod, addr, &bias);
 	if (!cudie)
 		return false;
 	Dwarf_Die *scopes = NULL;
@@ -74,11 +73,8 @@ static bool dwarf_frames(Dwfl_Module *mod, uint64_t addr, struct sym_pc *r, size
 	if (n <= 0)
 		return false;
 
-	const char *file = NULL;
-	int line = 0;
-	Dwfl_Line *l = dwfl_module_getsrc(mod, addr);
-	if (l)
-		file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
+	int line;
+	const char *file = sym_src_line(mod, cudie, bias, addr, &line);
 	Dwarf_Files *files = NULL;
 	size_t nfiles = 0;
 	dwarf_getsrcfiles(cudie, &files, &nfiles);
@@ -118,16 +114,15 @@ static struct sym_pc *resolve(struct sym *s, uint64_t pc, uint64_t addr)
 		const char *base = name ? strrchr(name, '/') : NULL;
 		r->module = name ? xstrdup(base ? base + 1 : name) : NULL;
 		r->module_offset = pc - low;
-		if (!dwarf_frames(mod, addr, r, &alloc)) {
+		uint64_t bias;
+		Dwarf_Die *cudie = sym_cu_die(s, mod, addr, &bias);
+		if (!dwarf_frames(mod, cudie, bias, addr, r, &alloc)) {
 			/* No DWARF: the ELF symbol table (.symtab, else .dynsym), with line info if any. */
 			GElf_Off off;
 			GElf_Sym esym;
 			const char *fn = dwfl_module_addrinfo(mod, addr, &off, &esym, NULL, NULL, NULL);
-			const char *file = NULL;
-			int line = 0;
-			Dwfl_Line *l = dwfl_module_getsrc(mod, addr);
-			if (l)
-				file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
+			int line;
+			const char *file = sym_src_line(mod, cudie, bias, addr, &line);
 			push_frame(r, &alloc, nice_name(fn), file, line, false);
 		}
 	}

@@ -142,8 +142,8 @@ int types_scopes_at(struct types *t, uint64_t at, Dwarf_Addr *pc, Dwarf_Die **sc
 {
 	uint64_t bias;
 	Dwfl_Module *mod = sym_data_module(t->sym, at, &bias);
-	Dwarf_Addr cubias;
-	Dwarf_Die *cu = mod ? dwfl_module_addrdie(mod, at, &cubias) : NULL;
+	uint64_t cubias;
+	Dwarf_Die *cu = mod ? sym_cu_die(t->sym, mod, at, &cubias) : NULL;
 	*scopes = NULL;
 	if (!cu)
 		return 0;
