@@ -290,8 +290,13 @@ struct rd {
 	const uint8_t *p, *end;
 };
 
-static int get_uv(struct rd *r, uint64_t *v)
+static inline int get_uv(struct rd *r, uint64_t *v)
 {
+	/* most fields are one byte (deltas, small sizes): open decodes every record, so this path counts */
+	if (r->p < r->end && !(*r->p & 0x80)) {
+		*v = *r->p++;
+		return 0;
+	}
 	uint64_t x = 0;
 	for (int shift = 0; shift < 64; shift += 7) {
 		if (r->p >= r->end)
@@ -306,7 +311,7 @@ static int get_uv(struct rd *r, uint64_t *v)
 	return -1; /* more than ten bytes */
 }
 
-static int get_sv(struct rd *r, int64_t *v)
+static inline int get_sv(struct rd *r, int64_t *v)
 {
 	uint64_t u;
 	if (get_uv(r, &u) < 0)
