@@ -24,6 +24,7 @@ struct replay {
 	uint64_t events;       /* replay: events applied so far (from the start of the file) */
 	bool track_peak;
 	bool measured;         /* replayed whole once: the peak and the phases are known */
+	bool peak_known;       /* peak_* hold the peak: measured, or read from the file's PEAK record */
 	struct liveset *ls;
 };
 
@@ -132,6 +133,12 @@ int record_open(struct session *s, const char *path, struct mlz_err *err)
 	}
 	liveset_stop_clock(rp->ls, r->last_tick);
 	add_moments(s, r);
+	if (r->has_peak) { /* what a replay from the start would find, said by the recorder */
+		rp->peak_bytes = r->peak_bytes;
+		rp->peak_event = r->peak_event;
+		rp->peak_tick = r->peak_tick;
+		rp->peak_known = true;
+	}
 	/*
 	 * The end from the last checkpoint, not the whole file: the peak and the
 	 * phases wait for record_measure, when something asks for them.
@@ -156,7 +163,7 @@ int record_measure(struct session *s, struct mlz_err *err)
 	int ret = rebuild(rp, NULL, UINT64_MAX, UINT32_MAX, err);
 	rp->track_peak = false;
 	rp->ls->peak_tick = rp->peak_tick;
-	rp->measured = ret == 0;
+	rp->measured = rp->peak_known = ret == 0;
 	return ret;
 }
 
@@ -195,7 +202,7 @@ int record_rebuild(struct session *s, const char *at, uint32_t *tick, uint64_t *
 		upto = r->events;
 		*tick = r->last_tick;
 	} else if (!strcmp(at, "peak")) {
-		if (record_measure(s, err) < 0)
+		if (!rp->peak_known && record_measure(s, err) < 0)
 			return -1;
 		upto = rp->peak_event;
 		*tick = rp->peak_tick;
@@ -262,9 +269,9 @@ struct jv *record_info_jv(struct session *s)
 	jv_set(o, "checkpoints", jv_int((int64_t)r->nckpts));
 	jv_set(o, "marks", jv_int((int64_t)r->nmarks));
 	jv_set(o, "lost", jv_int((int64_t)r->lost));
-	/* not measured yet: info does not replay the whole recording for it */
-	jv_set(o, "peak_bytes", rp->measured ? jv_int((int64_t)rp->peak_bytes) : jv_null());
-	jv_set(o, "peak_seconds", rp->measured ? jv_double(rp->peak_tick * (CLOCK_TICK_MS / 1000.0)) : jv_null());
+	/* unknown (a file before version 3, or cut off before its end) until measured: info never replays */
+	jv_set(o, "peak_bytes", rp->peak_known ? jv_int((int64_t)rp->peak_bytes) : jv_null());
+	jv_set(o, "peak_seconds", rp->peak_known ? jv_double(rp->peak_tick * (CLOCK_TICK_MS / 1000.0)) : jv_null());
 	jv_set(o, "file_bytes", jv_int((int64_t)r->len));
 	jv_set(o, "read_bytes", jv_int((int64_t)r->good));
 	jv_set(o, "chunks", jv_int((int64_t)r->nchunks));
