@@ -3,7 +3,7 @@
 # peak comes from the file's PEAK record (fx-alloc's known figures), a file without one (cut before
 # its end) says the peak is not measured until snapshot --at peak, phases or export massif measure
 # it; what snapshot --at replays before that does not leak into the peak or the phases; and the
-# recorder's PEAK is what the whole replay finds, also for blocks made before the recording began.
+# recorder's PEAK is what the whole replay finds, also with blocks made before the recording began.
 
 test_description='open: the peak from the file, or measured on first use'
 . "$(dirname "$0")/lib/test-lib.sh"
@@ -93,21 +93,28 @@ test_expect_success 'replays before the measure leave no trace: the peak and pha
 		.phases[3].delta_bytes == 0 and .phases[3].end == null"
 '
 
-# fx-stress frees and reallocates blocks it made before the recording began: the recorder'"'"'s PEAK
-# leaves those out, as a replay of the file from its start does, and must give the replay'"'"'s answer.
-test_expect_success 'recording a storm already running: the PEAK record is what the whole replay finds' '
-	rm -f fx-stress.out && fixture_start fx-stress "$TRASH/st.json" 2 1000000000 && spid=$FIXTURE_PID &&
-	kill -USR1 $spid && sleep 0.3 &&
-	"$MLYZE" record -o st.mlz --checkpoint 1 --duration 2 -p $spid 2>st.err &&
-	kill -KILL $spid &&
-	"$MLYZE" open st.mlz --json -e info -e "snapshot p --at peak" -e "phases --top 0" -e info \
-		-e "snapshot q --at peak" >out &&
-	jq -s "map(select(.command == \"info\") | .result.recording)" out >infos &&
-	jq -e ".[0].peak_bytes > 0 and .[0].checkpoints >= 1 and .[0].complete" infos &&
-	jq -e ".[0].peak_bytes == .[1].peak_bytes and .[0].peak_seconds == .[1].peak_seconds" infos &&
-	result "snapshot p --at peak" | jq -S "del(.ms)" >expect &&
-	result "snapshot q --at peak" | jq -S "del(.ms) | .name = \"p\"" >actual && test -s expect && test_cmp expect actual &&
-	check "snapshot p --at peak" --argjson i "$(jq ".[0]" infos)" ".bytes == \$i.peak_bytes"
+# fx-leakrate leaks 1000 bytes a millisecond. What it allocated just before recording began (drained
+# before the recorder observes the live set: 55 blocks in one run of three by hand) is in the live
+# set but not in the file, and a replay of the file from its start does not count it: the PEAK must
+# leave it out too. The peak is the last allocation, so any error in that shows. Four recordings,
+# each checked against the whole replay made afterwards.
+test_expect_success 'recording a program already running: the PEAK record is what the whole replay finds' '
+	for i in 1 2 3 4; do
+		fixture_start fx-leakrate "$TRASH/lr$i.json" 1000 1 && lpid=$FIXTURE_PID &&
+		"$MLYZE" record -o lr$i.mlz --checkpoint 1 --duration 1 -p $lpid 2>lr$i.err &&
+		kill -KILL $lpid && { wait $lpid 2>/dev/null; true; } &&
+		"$MLYZE" open lr$i.mlz --json -e info -e "snapshot p --at peak" -e "phases --top 0" -e info \
+			-e "snapshot q --at peak" >out &&
+		jq -s "map(select(.command == \"info\") | .result.recording)" out >infos &&
+		jq -e ".[0].peak_bytes > 0 and .[0].checkpoints >= 1 and .[0].complete" infos &&
+		jq -e ".[0].peak_bytes == .[1].peak_bytes and .[0].peak_seconds == .[1].peak_seconds" infos &&
+		result "snapshot p --at peak" | jq -S "del(.ms)" >expect &&
+		result "snapshot q --at peak" | jq -S "del(.ms) | .name = \"p\"" >actual &&
+		test -s expect && test_cmp expect actual &&
+		# (--at peak starts from a checkpoint, which holds those blocks too: its bytes may be more)
+		check "snapshot p --at peak" --argjson i "$(jq ".[0]" infos)" \
+			".bytes >= \$i.peak_bytes and .seconds == \$i.peak_seconds" || return 1
+	done
 '
 
 test_done
