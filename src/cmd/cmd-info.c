@@ -220,7 +220,9 @@ const struct cmd_entry cmd_info_entry = {
 		"program's name and arguments, its threads and the signal that ended it. On a recording (mlyze open FILE): "
 		"what was recorded (program, start, duration, events, every call or sampled, events lost, stacks, "
 		"checkpoints, samples, marks, the peak), "
-		"how the recording ended, and where a cut-off file stopped being readable.",
+		"how the recording ended, and where a cut-off file stopped being readable. The peak comes from the "
+		"file; one cut off before its end, or written by an older mlyze, says it only once snapshot --at "
+		"peak, phases or export massif replayed the whole recording (info never does).",
 	.max_args = 0,
 	.flags = CMD_ESTIMATES,
 	.exec = cmd_info_exec,
