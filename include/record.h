@@ -53,12 +53,13 @@ bool record_is_recording(const char *path);
  * Open the recording at path as s's target (no memory, threads or
  * registers), its stacks in s's live set, the live set rebuilt at the
  * recording's end from its last checkpoint. Symbols come from the modules'
- * files as they are now. The peak and the phases are not known yet.
+ * files as they are now. The phases are not measured yet, nor the peak
+ * unless the file holds it (its PEAK record).
  */
 int record_open(struct session *s, const char *path, struct mlz_err *err);
 /*
  * Measure the recording's peak and phases (the live set's peak and phases,
- * and info's peak) by replaying it whole, once: later calls, and calls on a
+ * and info's peak when the file has none) by replaying it whole, once: later calls, and calls on a
  * session that is no recording, return 0 at once. The live set stands at the
  * end afterwards. -1 with err if a chunk does not decode (open decoded them).
  */

@@ -140,8 +140,8 @@ int record_open(struct session *s, const char *path, struct mlz_err *err)
 		rp->peak_known = true;
 	}
 	/*
-	 * The end from the last checkpoint, not the whole file: the peak and the
-	 * phases wait for record_measure, when something asks for them.
+	 * The end from the last checkpoint, not the whole file: the phases, and a
+	 * peak the file does not hold, wait for record_measure until asked for.
 	 */
 	uint32_t tick;
 	uint64_t events;
