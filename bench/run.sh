@@ -186,6 +186,10 @@ bench_record () {
 	sticks=$((st1 - st0))
 	/usr/bin/time -f "%e %U" -o "$work/sopen.t" "$mlyze" open "$work/s.mlz" --json -e info \
 		-e "snapshot a --at $((rec_s / 2))" -e "snapshot m --at usr1-1" >"$work/s.json" 2>/dev/null || true
+	/usr/bin/time -f "%e %U" -o "$work/speak.t" "$mlyze" open "$work/s.mlz" --json -e "snapshot p --at peak" \
+		>/dev/null 2>&1 || true
+	/usr/bin/time -f "%e %U" -o "$work/sphases.t" "$mlyze" open "$work/s.mlz" --json -e "phases" \
+		>/dev/null 2>&1 || true
 	sj () { jq -r "select(.command == \"$1\") | .result | $2" "$work/s.json"; }
 	local sbytes sev
 	sbytes=$(command stat -c %s "$work/s.mlz")
@@ -195,7 +199,9 @@ bench_record () {
 	line "mlyze CPU (user+sys) / steady's own CPU" "$(awk '{printf "%.2f s", $1 + $2}' "$work/strec.cpu") / $(awk -v t="$sticks" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f s", t / hz}')"
 	line "snapshot --at $((rec_s / 2)) (target <= 1000 ms)" "$(sj "snapshot a --at $((rec_s / 2))" '.ms | round') ms, $(sj "snapshot a --at $((rec_s / 2))" .blocks) blocks"
 	line "snapshot --at the mark" "$(sj "snapshot m --at usr1-1" '.ms | round') ms, $(sj "snapshot m --at usr1-1" .blocks) blocks"
-	line "open (load and replay it all) with both, wall / user" "$(awk '{printf "%s s / %s s", $1, $2}' "$work/sopen.t")"
+	line "open (index it, the end from its last checkpoint) with both, wall / user" "$(awk '{printf "%s s / %s s", $1, $2}' "$work/sopen.t")"
+	line "open with snapshot --at peak (the peak from the file), wall / user" "$(awk '{printf "%s s / %s s", $1, $2}' "$work/speak.t")"
+	line "open with phases (the whole replay), wall / user" "$(awk '{printf "%s s / %s s", $1, $2}' "$work/sphases.t")"
 	rm -f "$work/s.mlz"
 }
 # pp_cmd LINE: send LINE to the mlyze on fds $pp_in/$pp_out, read its JSON answer (skipping the

@@ -111,6 +111,15 @@ static void one(uint8_t *copy, size_t size)
 		if (recording_replay(&r, r.ckpts[i].chunk, true, r.ckpts[i].event + 1, UINT32_MAX, &v, &err) < 0)
 			BUG("checkpoint %zu does not replay: %s", i, err.msg);
 	}
+	if (r.has_peak) { /* as --at peak: from the last checkpoint at or before the PEAK record's event */
+		const struct rec_ckpt *k = NULL;
+		for (size_t i = 0; i < r.nckpts; i++)
+			if (r.ckpts[i].event <= r.peak_event)
+				k = &r.ckpts[i];
+		liveset_forget_blocks(&c.ls);
+		if (recording_replay(&r, k ? k->chunk : 0, k != NULL, r.peak_event, UINT32_MAX, &v, &err) < 0)
+			BUG("the peak does not replay: %s", err.msg);
+	}
 	free(c.live_of);
 	liveset_release(&c.ls);
 	recording_release(&r);

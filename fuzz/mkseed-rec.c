@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /*
  * mkseed-rec.c - the seed of fuzz-rec.c: a small recording with every kind of record (what was
- * recorded, modules, stacks, allocations, frees, a sample, a checkpoint, an exec's forgetting, the
- * end) over several chunks, written by mlyze's own writer. usage: mkseed-rec FILE
+ * recorded, modules, stacks, allocations, frees, a sample, a mark, a checkpoint, an exec's
+ * forgetting, the peak, the end) over several chunks, written by mlyze's own writer. usage: mkseed-rec FILE
  */
 #include <stdio.h>
 
@@ -36,6 +36,7 @@ int main(int argc, char **argv)
 	recw_alloc(&w, 0x5555555b0000, 100, s0, 6);
 	recw_forget(&w);
 	recw_alloc(&w, 0x5555555c0000, 200, s0, 7);
+	recw_peak(&w, 2380, 40, 3); /* the 40 allocations, 40 to 79 bytes, before the frees */
 	recw_end(&w, 8, REC_END_EXITED, 0, 0);
 	return recw_close(&w, &err) < 0;
 }

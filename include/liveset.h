@@ -242,6 +242,12 @@ void liveset_sync_peak(struct liveset *ls);
 void liveset_reset_peak(struct liveset *ls);
 /* Close the open phase (if any) and start one named name. */
 void liveset_mark(struct liveset *ls, const char *name);
+/*
+ * Forget the peak and every phase, and open phase 'attach' at tick with the
+ * live set as it is (empty, for a history measured again from the start):
+ * the state liveset_init leaves them in.
+ */
+void liveset_restart_history(struct liveset *ls, uint32_t tick);
 /* Bytes the live set's own tables hold (blocks, stacks, per-stack figures, peak, phases, clock). */
 size_t liveset_memory(const struct liveset *ls);
 /* Those and the holders' (snapshots, the growth point): what mem_limit bounds. */

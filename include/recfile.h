@@ -27,8 +27,11 @@
 
 #define REC_MAGIC "\x89MLZREC\n"
 #define REC_MAGIC_LEN 8
-/* 2 added MARK records; a reader of version 1 would stop at the first chunk holding one, as damaged */
-#define REC_VERSION 2
+/*
+ * 2 added MARK records and 3 the PEAK record; a reader of an older version
+ * would stop at the first chunk holding one, as damaged
+ */
+#define REC_VERSION 3
 #define REC_HEADER_LEN 16
 #define REC_CHUNK_HEADER_LEN 32
 /* A chunk holds at most this many bytes before compression (the writer flushes before). */
@@ -73,6 +76,8 @@ int recw_ckpt_begin(struct recw *w, uint32_t tick, uint64_t nblocks, struct mlz_
 /* A live block, made age ticks before the checkpoint. */
 void recw_ckpt_block(struct recw *w, uint64_t addr, uint64_t size, uint32_t stack, uint32_t age);
 void recw_ckpt_end(struct recw *w);
+/* The most live bytes the file's events reached, first after event number event (1-based; 0: none), at tick. */
+void recw_peak(struct recw *w, uint64_t bytes, uint64_t event, uint32_t tick);
 void recw_end(struct recw *w, uint32_t tick, enum rec_end why, int status, uint64_t lost);
 /* The chunk is full enough to be written now. */
 static inline bool recw_due(const struct recw *w) { return w->len >= REC_CHUNK_MAX - 4096; }
@@ -141,6 +146,9 @@ struct recording {
 	uint64_t events, allocs, frees;
 	uint32_t last_tick;
 	bool ended;          /* an END record was read */
+	bool has_peak;       /* a PEAK record was read (version 3): the peak is known without a replay */
+	uint64_t peak_bytes, peak_event;
+	uint32_t peak_tick;
 	int end_why, exit_status;
 	uint64_t lost;
 };

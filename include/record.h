@@ -20,6 +20,7 @@ struct jv;
  *	recorder_summary(rc, buf, len); recorder_free(rc);   // then detach as always
  *
  *	if (record_is_recording(path)) record_open(&s, path, &err);  // s.target and the live set at the end
+ *	record_measure(&s, &err);                          // before reading the peak or the phases
  *	... commands ...
  *	record_close(&s);                                  // before session_release
  */
@@ -50,10 +51,19 @@ void recorder_free(struct recorder *rc);
 bool record_is_recording(const char *path);
 /*
  * Open the recording at path as s's target (no memory, threads or
- * registers), its stacks in s's live set, the live set replayed to the
- * recording's end. Symbols come from the modules' files as they are now.
+ * registers), its stacks in s's live set, the live set rebuilt at the
+ * recording's end from its last checkpoint. Symbols come from the modules'
+ * files as they are now. The phases are not measured yet, nor the peak
+ * unless the file holds it (its PEAK record).
  */
 int record_open(struct session *s, const char *path, struct mlz_err *err);
+/*
+ * Measure the recording's peak and phases (the live set's peak and phases,
+ * and info's peak when the file has none) by replaying it whole, once: later calls, and calls on a
+ * session that is no recording, return 0 at once. The live set stands at the
+ * end afterwards. -1 with err if a chunk does not decode (open decoded them).
+ */
+int record_measure(struct session *s, struct mlz_err *err);
 void record_close(struct session *s);
 /*
  * Rebuild the live set at `at` from the nearest checkpoint before it: seconds

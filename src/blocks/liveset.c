@@ -449,6 +449,27 @@ void liveset_mark(struct liveset *ls, const char *name)
 	liveset_copy(ls, &p->start);
 }
 
+void liveset_restart_history(struct liveset *ls, uint32_t tick)
+{
+	by_stack_release(&ls->peak);
+	ls->peak_bytes = ls->peak_blocks = 0;
+	ls->peak_tick = 0;
+	ls->peak_pending = false;
+	for (size_t i = 0; i < ls->nphases; i++) {
+		free(ls->phases[i].name);
+		by_stack_release(&ls->phases[i].start);
+		by_stack_release(&ls->phases[i].end);
+	}
+	ls->nphases = 0;
+	/* the phase starts at tick, whatever the clock says now */
+	bool stopped = ls->clock_stopped;
+	uint32_t at = ls->stopped_tick;
+	liveset_stop_clock(ls, tick);
+	liveset_mark(ls, "attach");
+	ls->clock_stopped = stopped;
+	ls->stopped_tick = at;
+}
+
 size_t liveset_memory(const struct liveset *ls)
 {
 	size_t m = blocktab_memory(&ls->blocks) + stacktab_memory(&ls->stacks) + ls->epochs_alloc * sizeof(*ls->epochs) +

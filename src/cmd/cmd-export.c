@@ -14,7 +14,7 @@
 #include "render.h"
 #include "jv.h"
 #include "savefile.h"
-#include "liveset.h"
+#include "record.h"
 #include "session.h"
 #include "strbuf.h"
 #include "target.h"
@@ -33,6 +33,9 @@ static struct jv *written(enum export_format f, const char *path, size_t records
 /* massif and svg-timeline: the snapshots and marks in time order, and the live set's peak. */
 static int export_timeline(struct cmd_ctx *c, enum export_format f, const char *path, bool force)
 {
+	/* massif shows the peak: a recording's is measured on first use */
+	if (f == EXPORT_MASSIF && record_measure(c->s, &c->err) < 0)
+		return -1;
 	struct liveset *ls = session_live(c->s);
 	struct sym *sym = NULL;
 	if (f == EXPORT_MASSIF && !(sym = session_sym(c->s, &c->err)))

@@ -172,8 +172,12 @@ static void cmd_info_text(const struct jv *r, const struct text_opts *t, struct 
 			    jv_get_int(rec, "stacks", 0), jv_get_int(rec, "checkpoints", 0));
 		strbuf_addf(out, "%-10s %" PRId64 " (one a second), %" PRId64 " marks\n", "samples",
 			    jv_get_int(rec, "samples", 0), jv_get_int(rec, "marks", 0));
-		strbuf_addf(out, "%-10s %" PRId64 " bytes at %.1f s\n", "peak", jv_get_int(rec, "peak_bytes", 0),
-			    jv_get(rec, "peak_seconds")->u.d);
+		if (jv_get(rec, "peak_bytes")->kind == JV_NULL)
+			strbuf_addf(out, "%-10s not measured yet (phases, export massif and snapshot --at peak replay "
+				    "the whole recording once for it)\n", "peak");
+		else
+			strbuf_addf(out, "%-10s %" PRId64 " bytes at %.1f s\n", "peak", jv_get_int(rec, "peak_bytes", 0),
+				    jv_get(rec, "peak_seconds")->u.d);
 		strbuf_addf(out, "%-10s %s\n", "ended", jv_get_str(rec, "ended", "not recorded (cut off)"));
 		if (jv_get_str(rec, "cut_short", NULL)) {
 			strbuf_addf(out, "%-10s read %" PRId64 " of %" PRId64 " bytes: ", "cut short",
@@ -216,7 +220,9 @@ const struct cmd_entry cmd_info_entry = {
 		"program's name and arguments, its threads and the signal that ended it. On a recording (mlyze open FILE): "
 		"what was recorded (program, start, duration, events, every call or sampled, events lost, stacks, "
 		"checkpoints, samples, marks, the peak), "
-		"how the recording ended, and where a cut-off file stopped being readable.",
+		"how the recording ended, and where a cut-off file stopped being readable. The peak comes from the "
+		"file; one cut off before its end, or written by an older mlyze, says it only once snapshot --at "
+		"peak, phases or export massif replayed the whole recording (info never does).",
 	.max_args = 0,
 	.flags = CMD_ESTIMATES,
 	.exec = cmd_info_exec,

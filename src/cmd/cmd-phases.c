@@ -6,12 +6,15 @@
 #include "cmd.h"
 #include "grouping.h"
 #include "jv.h"
+#include "record.h"
 #include "session.h"
 #include "strbuf.h"
 #include "liveset.h"
 
 static int cmd_phases_exec(struct cmd_ctx *c)
 {
+	if (record_measure(c->s, &c->err) < 0) /* a recording's phases are measured on first use */
+		return -1;
 	struct liveset *ls = session_live(c->s);
 	struct sym *sym = session_sym(c->s, &c->err);
 	if (!sym)

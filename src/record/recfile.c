@@ -17,7 +17,7 @@
 
 enum rec_tag {
 	T_INFO = 1, T_MAPS, T_STACK, T_TICK, T_ALLOC, T_FREE, T_FORGET, T_SAMPLE,
-	T_CKPT_BEGIN, T_CKPT_BLOCK, T_CKPT_END, T_END, T_MARK,
+	T_CKPT_BEGIN, T_CKPT_BLOCK, T_CKPT_END, T_END, T_MARK, T_PEAK,
 };
 
 #define MAX_STR 4096
@@ -213,6 +213,14 @@ void recw_ckpt_end(struct recw *w)
 	put_u8(w, T_CKPT_END);
 }
 
+void recw_peak(struct recw *w, uint64_t bytes, uint64_t event, uint32_t tick)
+{
+	put_u8(w, T_PEAK);
+	put_uv(w, bytes);
+	put_uv(w, event);
+	put_uv(w, tick);
+}
+
 void recw_end(struct recw *w, uint32_t tick, enum rec_end why, int status, uint64_t lost)
 {
 	set_tick(w, tick);
@@ -290,8 +298,13 @@ struct rd {
 	const uint8_t *p, *end;
 };
 
-static int get_uv(struct rd *r, uint64_t *v)
+static inline int get_uv(struct rd *r, uint64_t *v)
 {
+	/* most fields are one byte (deltas, small sizes): open decodes every record, so this path counts */
+	if (r->p < r->end && !(*r->p & 0x80)) {
+		*v = *r->p++;
+		return 0;
+	}
 	uint64_t x = 0;
 	for (int shift = 0; shift < 64; shift += 7) {
 		if (r->p >= r->end)
@@ -306,7 +319,7 @@ static int get_uv(struct rd *r, uint64_t *v)
 	return -1; /* more than ten bytes */
 }
 
-static int get_sv(struct rd *r, int64_t *v)
+static inline int get_sv(struct rd *r, int64_t *v)
 {
 	uint64_t u;
 	if (get_uv(r, &u) < 0)
@@ -549,6 +562,18 @@ static int parse(struct pstate *ps, size_t chunk, const uint8_t *p, size_t n, st
 				ps->ckpt_active = false;
 			}
 			break;
+		case T_PEAK:
+			/* an event still to come would make --at peak replay what is not there */
+			if (get_uv(&rd, &a) < 0 || get_uv(&rd, &b) < 0 || get_uv(&rd, &c) < 0 || b > ps->events ||
+			    c > UINT32_MAX)
+				goto bad;
+			if (ps->load) {
+				r->has_peak = true;
+				r->peak_bytes = a;
+				r->peak_event = b;
+				r->peak_tick = (uint32_t)c;
+			}
+			break;
 		case T_END:
 			if (get_uv(&rd, &a) < 0 || get_uv(&rd, &b) < 0 || get_uv(&rd, &c) < 0)
 				goto bad;
@@ -591,6 +616,7 @@ struct undo {
 	size_t nstacks, npcs, nmods, nsamples, nckpts, nmarks;
 	uint64_t allocs, frees, events;
 	uint32_t last_tick;
+	bool ended, has_peak;
 	struct pstate ps;
 };
 
@@ -604,6 +630,7 @@ static void unwind_to(struct recording *r, struct pstate *ps, const struct undo 
 		free(r->mods[r->nmods].path);
 	}
 	r->allocs = m->allocs, r->frees = m->frees, r->last_tick = m->last_tick;
+	r->ended = m->ended, r->has_peak = m->has_peak;
 	struct u64map tids = ps->tids; /* the threads a bad chunk added stay counted: harmless */
 	*ps = m->ps;
 	ps->tids = tids;
@@ -618,7 +645,7 @@ int recording_load(struct recording *r, uint8_t *data, size_t len, struct mlz_er
 		return mlz_error(err, "not an mlyze recording (no recording header)");
 	if (len < REC_HEADER_LEN)
 		return mlz_error(err, "the recording is cut off in its header");
-	/* version 1 is version 2 without marks: read both */
+	/* version 1 is version 2 without marks, and 2 is 3 without the peak: read them all */
 	if (data[8] < 1 || data[8] > REC_VERSION)
 		return mlz_error(err, "a recording of format version %u; this mlyze reads versions 1 to %u", data[8],
 				 REC_VERSION);
@@ -649,7 +676,7 @@ int recording_load(struct recording *r, uint8_t *data, size_t len, struct mlz_er
 		ALLOC_GROW(r->chunks, r->nchunks + 1, r->chunks_alloc);
 		r->chunks[r->nchunks] = (struct rec_chunk){ off, clen, rlen, ps.events, rd32(h + 24), r->nmarks };
 		struct undo m = { r->nstacks, r->npcs, r->nmods, r->nsamples, r->nckpts, r->nmarks,
-				  r->allocs, r->frees, ps.events, r->last_tick, ps };
+				  r->allocs, r->frees, ps.events, r->last_tick, r->ended, r->has_peak, ps };
 		struct mlz_err e2;
 		if (inflate_chunk(r, r->nchunks, &buf, &cap, &e2) < 0 || parse(&ps, r->nchunks, buf, rlen, &e2) < 0) {
 			unwind_to(r, &ps, &m);

@@ -13,6 +13,7 @@
 #include "strbuf.h"
 #include "sym.h"
 #include "target.h"
+#include "u64map.h"
 #include "xalloc.h"
 
 #define SAMPLE_MS 1000
@@ -33,6 +34,17 @@ struct recorder {
 	uint64_t ckpts;
 	unsigned marks;        /* marks written: the next SIGUSR1's is usr1-(marks + 1) */
 	enum rec_end why;
+	/*
+	 * The peak a replay of the file's events from its start finds, for the
+	 * PEAK record: the live set's bytes after each ALLOC, less those of the
+	 * blocks it held before the first event was written (the agent's first
+	 * drain may come before the observer; no ALLOC in the file puts them
+	 * there), which unseen maps address -> size (0: gone since).
+	 */
+	struct u64map unseen;
+	uint64_t unseen_bytes;
+	uint64_t peak_bytes, peak_event;
+	uint32_t peak_tick;
 };
 
 struct recorder *recorder_new(const char *path, bool force, struct mlz_err *err)
@@ -83,12 +95,29 @@ static void on_stack(void *arg, uint32_t id)
 		rc->rec_of[id] = 0; /* the id now names another stack */
 }
 
+/* A block the file never allocated is gone: freed, or replaced by one allocated at its address. */
+static void unseen_gone(struct recorder *rc, uint64_t addr)
+{
+	uint64_t size;
+	if (rc->unseen.n && u64map_get(&rc->unseen, addr, &size) && size) {
+		rc->unseen_bytes -= size;
+		u64map_put(&rc->unseen, addr, 0);
+	}
+}
+
 static void on_add(void *arg, uint64_t addr, uint64_t size, uint32_t stack, uint32_t tick)
 {
 	struct recorder *rc = arg;
 	if (rc->failed)
 		return;
 	recw_alloc(&rc->w, addr, size, rec_stack(rc, stack), tick);
+	unseen_gone(rc, addr);
+	uint64_t bytes = rc->ls->blocks.bytes - rc->unseen_bytes;
+	if (bytes > rc->peak_bytes) { /* the first event to reach it, as the replay keeps it */
+		rc->peak_bytes = bytes;
+		rc->peak_event = rc->w.events;
+		rc->peak_tick = tick;
+	}
 	maybe_flush(rc);
 }
 
@@ -98,14 +127,18 @@ static void on_remove(void *arg, uint64_t addr)
 	if (rc->failed)
 		return;
 	recw_free(&rc->w, addr);
+	unseen_gone(rc, addr);
 	maybe_flush(rc);
 }
 
 static void on_forget(void *arg)
 {
 	struct recorder *rc = arg;
-	if (!rc->failed)
-		recw_forget(&rc->w);
+	if (rc->failed)
+		return;
+	recw_forget(&rc->w);
+	u64map_clear(&rc->unseen);
+	rc->unseen_bytes = 0;
 }
 
 static const struct observer_ops observer = { on_stack, on_add, on_remove, on_forget };
@@ -243,6 +276,9 @@ int recorder_run(struct recorder *rc, struct session *s, const struct record_opt
 	if (session_catch_usr1(s, err) < 0) /* main.c did already, before it printed that recording began */
 		return -1;
 	liveset_sync(rc->ls);
+	BLOCKTAB_FOREACH(&rc->ls->blocks, b)
+		u64map_put(&rc->unseen, b->addr, b->size);
+	rc->unseen_bytes = rc->ls->blocks.bytes;
 	liveset_observe(rc->ls, &observer, rc);
 	double t0 = mono_ms(), next = t0 + SAMPLE_MS;
 	double end = seconds > 0 ? t0 + seconds * 1000 : -1;
@@ -294,6 +330,7 @@ int recorder_run(struct recorder *rc, struct session *s, const struct record_opt
 		if (!rc->info_written)
 			write_info(rc, s);
 		sample(rc, s);
+		recw_peak(&rc->w, rc->peak_bytes, rc->peak_event, rc->peak_tick);
 		int status = s->target->state == TARGET_EXITED || s->target->state == TARGET_HELD ? s->target->exit_status : 0;
 		recw_end(&rc->w, liveset_tick_now(rc->ls), rc->why, status, si.lost);
 	}
@@ -325,5 +362,6 @@ void recorder_free(struct recorder *rc)
 	}
 	free(rc->rec_of);
 	free(rc->mods_text);
+	u64map_release(&rc->unseen);
 	free(rc);
 }

@@ -23,6 +23,8 @@ struct replay {
 	uint32_t peak_tick;
 	uint64_t events;       /* replay: events applied so far (from the start of the file) */
 	bool track_peak;
+	bool measured;         /* replayed whole once: the peak and the phases are known */
+	bool peak_known;       /* peak_* hold the peak: measured, or read from the file's PEAK record */
 	struct liveset *ls;
 };
 
@@ -70,7 +72,7 @@ static void v_ckpt_block(void *arg, uint64_t addr, uint64_t size, uint32_t stack
 	liveset_add(rp->ls, addr, size, rp->live_of[stack], tick, 0); /* a recording holds every call */
 }
 
-/* The first replay, at open: a mark starts a phase there, at its own time, as `mark` does live. */
+/* The whole replay (record_measure): a mark starts a phase there, at its own time, as `mark` does live. */
 static void v_mark(void *arg, size_t index, uint32_t tick)
 {
 	struct replay *rp = arg;
@@ -130,11 +132,38 @@ int record_open(struct session *s, const char *path, struct mlz_err *err)
 		rp->live_of[i] = liveset_stack(rp->ls, tidx, r->pcs + st->off, (int)st->depth);
 	}
 	liveset_stop_clock(rp->ls, r->last_tick);
+	add_moments(s, r);
+	if (r->has_peak) { /* what a replay from the start would find, said by the recorder */
+		rp->peak_bytes = r->peak_bytes;
+		rp->peak_event = r->peak_event;
+		rp->peak_tick = r->peak_tick;
+		rp->peak_known = true;
+	}
+	/*
+	 * The end from the last checkpoint, not the whole file: the phases, and a
+	 * peak the file does not hold, wait for record_measure until asked for.
+	 */
+	uint32_t tick;
+	uint64_t events;
+	int64_t rss;
+	return record_rebuild(s, "end", &tick, &events, &rss, err);
+}
+
+int record_measure(struct session *s, struct mlz_err *err)
+{
+	struct replay *rp = s->rec;
+	if (!rp || rp->measured)
+		return 0;
+	/* what partial replays left in the peak and the phase 'attach' is not the recording's */
+	v_forget(rp);
+	liveset_restart_history(rp->ls, 0);
+	rp->peak_bytes = rp->peak_event = 0;
+	rp->peak_tick = 0;
 	rp->track_peak = true;
 	int ret = rebuild(rp, NULL, UINT64_MAX, UINT32_MAX, err);
 	rp->track_peak = false;
 	rp->ls->peak_tick = rp->peak_tick;
-	add_moments(s, r);
+	rp->measured = rp->peak_known = ret == 0;
 	return ret;
 }
 
@@ -173,6 +202,8 @@ int record_rebuild(struct session *s, const char *at, uint32_t *tick, uint64_t *
 		upto = r->events;
 		*tick = r->last_tick;
 	} else if (!strcmp(at, "peak")) {
+		if (!rp->peak_known && record_measure(s, err) < 0)
+			return -1;
 		upto = rp->peak_event;
 		*tick = rp->peak_tick;
 	} else if ((m = find_mark(r, at))) {
@@ -238,8 +269,9 @@ struct jv *record_info_jv(struct session *s)
 	jv_set(o, "checkpoints", jv_int((int64_t)r->nckpts));
 	jv_set(o, "marks", jv_int((int64_t)r->nmarks));
 	jv_set(o, "lost", jv_int((int64_t)r->lost));
-	jv_set(o, "peak_bytes", jv_int((int64_t)rp->peak_bytes));
-	jv_set(o, "peak_seconds", jv_double(rp->peak_tick * (CLOCK_TICK_MS / 1000.0)));
+	/* unknown (a file before version 3, or cut off before its end) until measured: info never replays */
+	jv_set(o, "peak_bytes", rp->peak_known ? jv_int((int64_t)rp->peak_bytes) : jv_null());
+	jv_set(o, "peak_seconds", rp->peak_known ? jv_double(rp->peak_tick * (CLOCK_TICK_MS / 1000.0)) : jv_null());
 	jv_set(o, "file_bytes", jv_int((int64_t)r->len));
 	jv_set(o, "read_bytes", jv_int((int64_t)r->good));
 	jv_set(o, "chunks", jv_int((int64_t)r->nchunks));
