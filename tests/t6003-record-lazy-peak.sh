@@ -42,7 +42,7 @@ test_expect_success 'record -p fx-alloc through steps 1 and 2, a mark before eac
 test_expect_success 'open: the end is exact, and the peak is the file'"'"'s PEAK record: step 1 with fx_temp'"'"'s blocks' '
 	"$MLYZE" open rec.mlz --json -e info -e "top --top 0" -e "snapshot e" -e "snapshot p --at peak" >out 2>err &&
 	test_must_be_empty err &&
-	check "top --top 0" ".count == 12 and .size == 7364" &&
+	check "top --top 0" ".blocks == 12 and .bytes == 7364" &&
 	check "snapshot e" ".blocks == 12 and .bytes == 7364" &&
 	check "snapshot p --at peak" ".blocks == 22 + 20 and .bytes == 8864 + 20 * 64" &&
 	check info --argjson p "$(result "snapshot p --at peak")" \
@@ -58,7 +58,7 @@ test_expect_success 'cut before its PEAK record: info says the peak is not measu
 	test_must_be_empty err &&
 	jq -s "map(select(.command == \"info\"))" out >infos &&
 	jq -e ".[0].result.recording | .peak_bytes == null and .peak_seconds == null and .cut_short != null" infos &&
-	check "top --top 0" ".count == 12 and .size == 7364" &&
+	check "top --top 0" ".blocks == 12 and .bytes == 7364" &&
 	check "snapshot p --at peak" ".blocks == 22 + 20 and .bytes == 8864 + 20 * 64" &&
 	"$MLYZE" open rec.mlz --json -e "snapshot p --at peak" >full.out &&
 	result "snapshot p --at peak" full.out | jq -S "del(.ms)" >expect &&
