@@ -373,6 +373,25 @@ test_path_is_sleeping () {
 	test "$tracer" = 0 || { echo "process $1 is traced by $tracer" >&2; return 1; }
 }
 
+# jq -e given no input at all exits 0 (jq's rule: no result is not a false one), so an assertion
+# on an answer that never came (a command that failed or was never run, an empty file) would
+# pass. Here jq -e fails when it printed nothing; everything else is jq's own.
+jq () {
+	case " $* " in
+	*" -e "*)
+		local out rc
+		out=$(command jq "$@")
+		rc=$?
+		test -z "$out" || printf '%s\n' "$out"
+		test $rc = 0 || return $rc
+		test -n "$out" || { echo "jq -e: no input to judge (no answer, or an empty file)" >&2; return 1; }
+		;;
+	*)
+		command jq "$@"
+		;;
+	esac
+}
+
 # result CMD [FILE]: the "result" of each --json answer to the command line CMD, exactly as
 # typed ("top --by function --top 0"), in FILE (default: out), one compact JSON line each.
 result () {
