@@ -9,9 +9,9 @@ groups () { result "$1" | jq -c ".groups[] | select(.function != \"<before attac
 
 test_expect_success 'C++: new, new[] and delete by function, exact' '
 	fixture_start fx-cxx-alloc "$TRASH/truth.json" && pid=$FIXTURE_PID &&
-	{ "$MLYZE" attach $pid --json -e "sleep 1" -e "top --by function --top 0" -e "top --by stack --top 0" \
+	{ "$MLYZE" attach $pid --json -e "sleep 0" -e "sleep 1" -e "top --by function --top 0" -e "top --by stack --top 0" \
 		-e quit >out 2>err & } && mpid=$! &&
-	sleep 0.3 && kill -USR1 $pid && wait_for_line fx-cxx-alloc.out "^done" &&
+	attached out && kill -USR1 $pid && wait_for_line fx-cxx-alloc.out "^done" &&
 	wait $mpid &&
 	groups "top --by function --top 0" >actual &&
 	printf "%s\n" "[\"make_nodes\",5,240]" "[\"make_array\",1,100]" >expect &&
@@ -25,9 +25,9 @@ test_expect_success 'C++: operator new stands between malloc and its caller in t
 
 test_expect_success 'four threads allocating at once: every block counted, per thread function' '
 	fixture_start fx-mt-alloc "$TRASH/mt.json" && pid=$FIXTURE_PID &&
-	{ "$MLYZE" attach $pid --json -e "sleep 1.5" -e "top --by function --top 0" -e stats -e quit >out 2>err & } &&
+	{ "$MLYZE" attach $pid --json -e "sleep 0" -e "sleep 1.5" -e "top --by function --top 0" -e stats -e quit >out 2>err & } &&
 	mpid=$! &&
-	sleep 0.3 && kill -USR1 $pid && wait_for_line fx-mt-alloc.out "^done" &&
+	attached out && kill -USR1 $pid && wait_for_line fx-mt-alloc.out "^done" &&
 	wait $mpid &&
 	groups "top --by function --top 0" | grep fx_work >actual &&
 	cat >expect <<-\EOF &&

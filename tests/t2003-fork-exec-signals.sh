@@ -13,18 +13,18 @@ test_expect_success 'fork, vfork and posix_spawn children run normally (referenc
 
 test_expect_success 'the same children, the same output, while traced' '
 	fixture_start fx-fork "$TRASH/f.json" && pid=$FIXTURE_PID &&
-	{ "$MLYZE" attach $pid --json -e "sleep 1.5" -e "top --top 0" -e "stats" >out 2>err & } && mpid=$! &&
-	sleep 0.3 && kill -USR1 $pid && wait_for_line fx-fork.out "^fork=" &&
+	{ "$MLYZE" attach $pid --json -e "sleep 0" -e "sleep 1.5" -e "top --top 0" -e "stats" >out 2>err & } && mpid=$! &&
+	attached out && kill -USR1 $pid && wait_for_line fx-fork.out "^fork=" &&
 	wait $mpid && kill -USR1 $pid && { wait $pid; code=$?; } && test $code = 0 &&
 	test_cmp expect fx-fork.out &&
-	jq -s -e ".[1].result.groups | map(select(.function != \"<before attach>\")) | map([.bytes, .blocks]) == [[222, 1], [111, 1]]" out &&
-	jq -s -e ".[2].result.unknown_frees == 0" out
+	jq -s -e ".[2].result.groups | map(select(.function != \"<before attach>\")) | map([.bytes, .blocks]) == [[222, 1], [111, 1]]" out &&
+	jq -s -e ".[3].result.unknown_frees == 0" out
 '
 
 test_expect_success 'exec: the new program is hooked again, and mlyze says so' '
 	fixture_start fx-exec "$TRASH/e.json" && pid=$FIXTURE_PID &&
-	{ "$MLYZE" attach $pid --json -e "sleep 1.5" -e "top --by function --top 0" >out 2>err & } && mpid=$! &&
-	sleep 0.3 && kill -USR1 $pid && wait_for_line fx-exec.out "^after exec" &&
+	{ "$MLYZE" attach $pid --json -e "sleep 0" -e "sleep 1.5" -e "top --by function --top 0" >out 2>err & } && mpid=$! &&
+	attached out && kill -USR1 $pid && wait_for_line fx-exec.out "^after exec" &&
 	wait $mpid && kill -USR1 $pid && wait $pid &&
 	grep -x "mlyze: process $pid executed a new program: $FIXTURES/fx-exec" err &&
 	grep -x "mlyze: allocation tracing resumed in the new program (allocator in libc.so.6)" err &&

@@ -7,8 +7,8 @@ test_description='allocation storms: no lost event, safe exits mid-storm'
 
 test_expect_success '8 threads x 20000 malloc/free pairs: the live set is what the fixture holds' '
 	fixture_start fx-stress "$TRASH/st.json" 8 20000 && pid=$FIXTURE_PID &&
-	{ "$MLYZE" attach $pid --json -e "wait 240" -e "top --by function --top 0" -e stats >out 2>err & } &&
-	mpid=$! && sleep 0.3 && kill -USR1 $pid &&
+	{ "$MLYZE" attach $pid --json -e "sleep 0" -e "wait 240" -e "top --by function --top 0" -e stats >out 2>err & } &&
+	mpid=$! && attached out && kill -USR1 $pid &&
 	wait_for_line fx-stress.out "^done" 240 && kill -USR1 $pid && wait $mpid &&
 	test "$(jq .bad st.json.done)" = 0 &&
 	result "top --by function --top 0" | jq -c ".groups[] | select(.function == \"fx_stress_worker\") | [.blocks, .bytes]" >actual &&
@@ -21,8 +21,8 @@ test_expect_success '8 threads x 20000 malloc/free pairs: the live set is what t
 # (and, counted as idle while resuming a thread, starved it): commands must still end on time.
 test_expect_success 'a 4-thread storm: sleeps end on time, stats and detach answer' '
 	fixture_start fx-stress "$TRASH/lat.json" 4 1000000000 && pid=$FIXTURE_PID &&
-	{ "$MLYZE" attach $pid --json -e "sleep 0.5" -e "sleep 1" -e "sleep 1" -e stats -e detach >out 2>err & } &&
-	mpid=$! && sleep 0.3 && kill -USR1 $pid && start=$(date +%s) &&
+	{ "$MLYZE" attach $pid --json -e "sleep 0" -e "sleep 0.5" -e "sleep 1" -e "sleep 1" -e stats -e detach >out 2>err & } &&
+	mpid=$! && attached out && kill -USR1 $pid && start=$(date +%s) &&
 	for i in $(seq 300); do kill -0 $mpid 2>/dev/null || break; sleep 0.1; done &&
 	took=$(( $(date +%s) - start )) && echo "took $took s" &&
 	! kill -0 $mpid 2>/dev/null && wait $mpid &&
@@ -37,8 +37,8 @@ test_expect_success 'a 4-thread storm: sleeps end on time, stats and detach answ
 storm_then () {
 	fixture_start fx-stress "$TRASH/st.json" 8 300000 && pid=$FIXTURE_PID &&
 	rm -f st.json.done &&
-	{ "$MLYZE" attach $pid --json -e "info" -e "sleep 1.5" -e detach -e "sleep 30" >out 2>err & } && mpid=$! &&
-	sleep 0.3 && kill -USR1 $pid && sleep 0.8 &&
+	{ "$MLYZE" attach $pid --json -e "sleep 0" -e "info" -e "sleep 1.5" -e detach -e "sleep 30" >out 2>err & } && mpid=$! &&
+	attached out && kill -USR1 $pid && sleep 0.8 &&
 	scratch=$(jq -r "select(.command == \"info\") | .result.tracing.scratch" out) &&
 	test -n "$scratch" && grep -q "^${scratch#0x}-" /proc/$pid/maps &&
 	"$@" &&

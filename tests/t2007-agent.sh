@@ -62,9 +62,9 @@ test_expect_success 'the same stacks as breakpoint tracing, frame for frame, wit
 
 test_expect_success 'four threads allocating at once: every block counted, per thread function' '
 	fixture_start fx-mt-alloc "$TRASH/mt.json" && pid=$FIXTURE_PID &&
-	{ "$MLYZE" attach $pid --agent --json -e "sleep 1.5" -e "top --by function --top 0" -e stats -e quit >out 2>err & } &&
+	{ "$MLYZE" attach $pid --agent --json -e "sleep 0" -e "sleep 1.5" -e "top --by function --top 0" -e stats -e quit >out 2>err & } &&
 	mpid=$! &&
-	sleep 0.3 && kill -USR1 $pid && wait_for_line fx-mt-alloc.out "^done" &&
+	attached out && kill -USR1 $pid && wait_for_line fx-mt-alloc.out "^done" &&
 	wait $mpid &&
 	result "top --by function --top 0" | jq -c ".groups[] | select(.function | startswith(\"fx_work\")) | [.function, .blocks, .bytes]" >actual &&
 	cat >expect <<-\EOF &&
@@ -80,8 +80,8 @@ test_expect_success 'four threads allocating at once: every block counted, per t
 
 test_expect_success '8 threads x 20000 malloc/free pairs: the live set is what the fixture holds' '
 	fixture_start fx-stress "$TRASH/st.json" 8 20000 && pid=$FIXTURE_PID &&
-	{ "$MLYZE" attach $pid --agent --json -e "wait 240" -e "top --by function --top 0" -e stats >out 2>err & } &&
-	mpid=$! && sleep 0.3 && kill -USR1 $pid &&
+	{ "$MLYZE" attach $pid --agent --json -e "sleep 0" -e "wait 240" -e "top --by function --top 0" -e stats >out 2>err & } &&
+	mpid=$! && attached out && kill -USR1 $pid &&
 	wait_for_line fx-stress.out "^done" 240 && kill -USR1 $pid && wait $mpid &&
 	test "$(jq .bad st.json.done)" = 0 &&
 	result "top --by function --top 0" | jq -c ".groups[] | select(.function == \"fx_stress_worker\") | [.blocks, .bytes]" >actual &&
@@ -95,8 +95,8 @@ test_expect_success '8 threads x 20000 malloc/free pairs: the live set is what t
 storm_then () {
 	fixture_start fx-stress "$TRASH/st.json" 8 300000 && pid=$FIXTURE_PID &&
 	rm -f st.json.done && codesum $pid >code.before &&
-	{ "$MLYZE" attach $pid --agent --json -e "info" -e "sleep 1.5" -e detach -e "sleep 30" >out 2>err & } && mpid=$! &&
-	sleep 0.3 && kill -USR1 $pid && sleep 0.8 &&
+	{ "$MLYZE" attach $pid --agent --json -e "sleep 0" -e "info" -e "sleep 1.5" -e detach -e "sleep 30" >out 2>err & } && mpid=$! &&
+	attached out && kill -USR1 $pid && sleep 0.8 &&
 	area=$(jq -r "select(.command == \"info\") | .result.tracing.scratch" out) &&
 	test -n "$area" && grep -q "^${area#0x}-" /proc/$pid/maps &&
 	"$@" &&
@@ -148,8 +148,8 @@ test_expect_success 'a fork storm from four threads: no child writes into the pa
 
 test_expect_success 'fork, vfork and posix_spawn children: the same output, the parent counted exactly' '
 	fixture_start fx-fork "$TRASH/f.json" && pid=$FIXTURE_PID &&
-	{ "$MLYZE" attach $pid --agent --json -e "sleep 1.5" -e "top --top 0" -e "stats" >out 2>err & } && mpid=$! &&
-	sleep 0.3 && kill -USR1 $pid && wait_for_line fx-fork.out "^fork=" &&
+	{ "$MLYZE" attach $pid --agent --json -e "sleep 0" -e "sleep 1.5" -e "top --top 0" -e "stats" >out 2>err & } && mpid=$! &&
+	attached out && kill -USR1 $pid && wait_for_line fx-fork.out "^fork=" &&
 	wait $mpid && kill -USR1 $pid && { wait $pid; code=$?; } && test $code = 0 &&
 	printf "%s\n" ready "fork=11 vfork=13 spawn=13" >expect && test_cmp expect fx-fork.out &&
 	result "top --top 0" | jq -e ".groups | map(select(.function != \"<before attach>\")) | map([.bytes, .blocks]) == [[222, 1], [111, 1]]" &&
@@ -158,8 +158,8 @@ test_expect_success 'fork, vfork and posix_spawn children: the same output, the 
 
 test_expect_success 'exec: the new program gets the agent again, and mlyze says so' '
 	fixture_start fx-exec "$TRASH/e.json" && pid=$FIXTURE_PID &&
-	{ "$MLYZE" attach $pid --agent --json -e "sleep 1.5" -e "top --by function --top 0" -e stats >out 2>err & } && mpid=$! &&
-	sleep 0.3 && kill -USR1 $pid && wait_for_line fx-exec.out "^after exec" &&
+	{ "$MLYZE" attach $pid --agent --json -e "sleep 0" -e "sleep 1.5" -e "top --by function --top 0" -e stats >out 2>err & } && mpid=$! &&
+	attached out && kill -USR1 $pid && wait_for_line fx-exec.out "^after exec" &&
 	wait $mpid && kill -USR1 $pid && wait $pid &&
 	grep -x "mlyze: allocation tracing resumed in the new program (allocator in libc.so.6)" err &&
 	result "top --by function --top 0" | jq -c ".groups[] | select(.function == \"fx_after_exec\") | [.blocks, .bytes]" >actual &&
@@ -184,9 +184,9 @@ test_expect_success 'run --agent: traced from the start, leaks by site equal to 
 
 test_expect_success 'a library loaded after attach allocates: its stacks unwound, the tables made again' '
 	fixture_start fx-late "$TRASH/late.json" "$FIXTURES/libfx-late.so" && pid=$FIXTURE_PID &&
-	{ "$MLYZE" attach $pid --agent --json -e "sleep 1.5" -e "top --by function --top 0" -e stats \
+	{ "$MLYZE" attach $pid --agent --json -e "sleep 0" -e "sleep 1.5" -e "top --by function --top 0" -e stats \
 		-e "sleep 0.5" -e "stats" >out 2>err & } && mpid=$! &&
-	sleep 0.3 && kill -USR1 $pid && wait_for_line fx-late.out "^late" && wait $mpid &&
+	attached out && kill -USR1 $pid && wait_for_line fx-late.out "^late" && wait $mpid &&
 	result "top --by function --top 0" | jq -c ".groups[] | select(.function == \"fx_late_alloc\") | [.blocks, .bytes, .module]" >actual &&
 	echo "[3,231,\"libfx-late.so\"]" >expect && test_cmp expect actual &&
 	jq -s -e "map(select(.command == \"stats\"))[0].result | .unwound_by_mlyze >= 1 and .unwound_by_mlyze <= 3 and .lost == 0" out &&

@@ -15,9 +15,9 @@ printf "%s\n" '["1-32",-1,-24]' '["33-64",-2,-96]' '["129-256",-3,-456]' '["65-1
 
 test_expect_success 'blocks allocated before attach and freed after: negative growth by size class' '
 	fixture_start fx-heap "$TRASH/truth.json" && pid=$FIXTURE_PID &&
-	{ "$MLYZE" attach $pid --json -e "snapshot a" -e heap -e "sleep 1.2" -e "snapshot b" -e "compare a b --top 0" \
+	{ "$MLYZE" attach $pid --json -e "snapshot a" -e heap -e "sleep 0" -e "sleep 1.2" -e "snapshot b" -e "compare a b --top 0" \
 		>out 2>err & } && mpid=$! &&
-	sleep 0.6 && kill -USR1 $pid && wait_for_line fx-heap.out "^freed" && wait $mpid &&
+	attached out && kill -USR1 $pid && wait_for_line fx-heap.out "^freed" && wait $mpid &&
 	untraced_groups "compare a b --top 0" | sort >actual &&
 	test_cmp expect.freed actual &&
 	result "compare a b --top 0" | jq -e ".untraced and .blocks_diff == -10 and .bytes_diff == -960"
@@ -67,10 +67,10 @@ test_expect_success '--no-trace: nothing written into the process, the same untr
 
 test_expect_success 'snapshot NAME again fails and names --force; --force drops the old one and takes it anew' '
 	fixture_start fx-heap "$TRASH/t3.json" && pid=$FIXTURE_PID &&
-	{ "$MLYZE" attach $pid --json -e "snapshot a" -e "snapshot b" -e "sleep 1.2" -e "snapshot a" \
+	{ "$MLYZE" attach $pid --json -e "snapshot a" -e "snapshot b" -e "sleep 0" -e "sleep 1.2" -e "snapshot a" \
 		-e "snapshot --force a" -e "snapshot --force now" -e snapshots -e "compare b a --top 0" \
 		>out 2>err & } && mpid=$! &&
-	sleep 0.6 && kill -USR1 $pid && wait_for_line fx-heap.out "^freed" &&
+	attached out && kill -USR1 $pid && wait_for_line fx-heap.out "^freed" &&
 	test_expect_code 1 wait $mpid && test_must_be_empty err &&
 	jq -c "select(.command == \"snapshot a\" or .command == \"snapshot --force now\") | [.command, .ok, .error]" \
 		out >actual &&
@@ -90,8 +90,8 @@ test_expect_success 'snapshot NAME again fails and names --force; --force drops 
 
 test_expect_success 'check: every traced live block is an in-use chunk that fits' '
 	fixture_start fx-mt-alloc "$TRASH/mt.json" && pid=$FIXTURE_PID &&
-	{ "$MLYZE" attach $pid --json -e "sleep 1.5" -e check -e "top --top 0" >out 2>err & } && mpid=$! &&
-	sleep 0.3 && kill -USR1 $pid && wait_for_line fx-mt-alloc.out "^done" && wait $mpid &&
+	{ "$MLYZE" attach $pid --json -e "sleep 0" -e "sleep 1.5" -e check -e "top --top 0" >out 2>err & } && mpid=$! &&
+	attached out && kill -USR1 $pid && wait_for_line fx-mt-alloc.out "^done" && wait $mpid &&
 	result check | jq -e ".traced >= 1000 and .ok == .traced and .bad == 0 and .heap_complete" &&
 	result "top --top 0" | jq -e "[.groups[] | select(.function != \"<before attach>\") | .blocks] | add >= 1000" &&
 	fixture_stop $pid

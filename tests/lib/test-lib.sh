@@ -392,6 +392,13 @@ jq () {
 	esac
 }
 
+# attached FILE: wait until the mlyze writing its --json answers to FILE has answered its first
+# command, -e "sleep 0": it runs once mlyze is attached with its tracing in place, so a test acts
+# then rather than after a guessed delay (too short on a loaded machine).
+attached () {
+	wait_for_line "$1" '^[{]"command": "sleep 0"' 120
+}
+
 # result CMD [FILE]: the "result" of each --json answer to the command line CMD, exactly as
 # typed ("top --by function --top 0"), in FILE (default: out), one compact JSON line each.
 result () {
