@@ -87,7 +87,7 @@ test_expect_success 'the exit status: run passes it on, a parent of an attached 
 	grep "^glibc 2\.[0-9]* malloc: 1 arena" out3 &&
 	grep -x "state *held at its exit (exited with status 7), run mode" out3 &&
 	test_expect_code 143 "$MLYZE" --json run -e wait -e info -- "$FIXTURES/fx-ticker" t.json 1 10 -15 >out4 2>err4 &&
-	grep "^{" out4 | result info /dev/stdin | jq -e ".state == \"held at its exit\" and .exit == \"was killed by signal 15 (SIGTERM)\"" &&
+	result info out4 | jq -e ".state == \"held at its exit\" and .exit == \"was killed by signal 15 (SIGTERM)\"" &&
 	fixture_start fx-ticker "$TRASH/t1.json" 3 50 7 && tpid=$FIXTURE_PID &&
 	{ wait $tpid; untraced=$?; } &&
 	fixture_start fx-ticker "$TRASH/t2.json" 3 50 7 && tpid=$FIXTURE_PID &&

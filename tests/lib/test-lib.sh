@@ -400,9 +400,10 @@ attached () {
 }
 
 # result CMD [FILE]: the "result" of each --json answer to the command line CMD, exactly as
-# typed ("top --by function --top 0"), in FILE (default: out), one compact JSON line each.
+# typed ("top --by function --top 0"), in FILE (default: out), one compact JSON line each. Lines
+# that are not JSON objects (a program's own output, in run mode without -o) are passed over.
 result () {
-	jq -c --arg c "$1" 'select(.command == $c) | .result' "${2:-out}"
+	grep '^{' "${2:-out}" | jq -c --arg c "$1" 'select(.command == $c) | .result'
 }
 
 # Succeeds when FILE exists and is empty; shows it otherwise.
