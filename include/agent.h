@@ -32,8 +32,16 @@ struct unw_modules;
  * tracer does, so both modes give the same stacks. No thread ever stops for
  * an allocation, and if mlyze dies the hooks only cost a full ring's drops.
  */
-/* How often the event loop reads the ring while the process runs. */
+/*
+ * How often the event loop reads the ring while the process runs: every
+ * AGENT_DRAIN_MS while records come, backing off to AGENT_DRAIN_IDLE_MS
+ * while reads find none (byte sampling, a quiet process), so mlyze does not
+ * wake 200 times a second for nothing. A burst after a quiet spell waits at
+ * most that long: the 16 MiB ring holds far more than 40 ms of any
+ * process's calls.
+ */
 #define AGENT_DRAIN_MS 5
+#define AGENT_DRAIN_IDLE_MS 40
 
 struct agent_stats {
 	uint64_t calls[AK_NKINDS]; /* records of each kind */
