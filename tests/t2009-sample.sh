@@ -9,39 +9,13 @@ test_description='agent mode: byte sampling estimates, labelled, with their free
 # Every run samples the same calls: the agent's generators start from this seed.
 export MLYZE_SAMPLE_SEED=20091
 
-# session PID [OPTION...]: mlyze attached to PID with --json, reading commands from a FIFO on fd 3
-session () {
-	local pid=$1
-	shift
-	rm -f cmds out err && mkfifo cmds &&
-	{ "$MLYZE" attach $pid --json "$@" <cmds >out 2>err & } && mpid=$! &&
-	exec 3>cmds && nans=0 && ask info
-}
-answered () { test "$(grep -c '^{"command"' out 2>/dev/null)" -ge "$1"; }
-# ask CMD: send CMD and wait for its answer (one JSON line)
-ask () {
-	echo "$1" >&3 && nans=$((nans + 1)) && test_poll_ 120 answered $nans
-}
-# end: quit, wait for mlyze
-end () {
-	echo quit >&3 && exec 3>&- && wait $mpid
-}
 # step N: signal fx-sample and wait until it printed its line for step N
 step () {
 	kill -USR1 $spid && wait_for_line "$TRASH/fx-sample.out" "^step$1" 120
 }
-# last CMD: the result of the last answer to CMD
-last () {
-	result "$1" | tail -n 1
-}
 # site CMD FUNCTION FIELD: FIELD (bytes or blocks) of FUNCTION's group in CMD's last answer
 site () {
 	last "$1" | jq -r --arg f "$2" "[.groups[] | select(.function == \$f) | .$3] | add // 0"
-}
-# within PCT ESTIMATE TRUTH: |ESTIMATE - TRUTH| <= PCT % of TRUTH
-within () {
-	awk -v p="$1" -v e="$2" -v t="$3" 'BEGIN { d = e - t; if (d < 0) d = -d;
-		printf "estimate %s, truth %s: %.2f %%\n", e, t, 100 * d / t; exit !(d <= t * p / 100) }'
 }
 
 # The fixture's figures at --sample 64K (mean m = 65536): a site of N blocks of s bytes, each
@@ -54,10 +28,10 @@ within () {
 # always recorded, counted once, exact.
 test_expect_success '--sample 64K: estimates per site within 10 %, every large block, frees, threads, fork' '
 	fixture_start fx-sample "$TRASH/truth.json" && spid=$FIXTURE_PID &&
-	session $spid --sample 64K &&
+	mlz_start $spid --json --sample 64K && mlz info &&
 	result info | jq -e ".tracing.by == \"agent\" and .tracing.sample_mean == 65536 and .estimated == true" &&
 	step 1 &&
-	ask "top --by function --top 0" && ask "blocks --min-size 65536 --limit 0" && ask stats &&
+	mlz "top --by function --top 0" && mlz "blocks --min-size 65536 --limit 0" && mlz stats &&
 	cp out step1.out &&
 	result "top --by function --top 0" | jq -e ".estimated == true and .sample_bytes == 65536 and
 		(.estimate | test(\"1 - exp\"))" &&
@@ -73,7 +47,7 @@ test_expect_success '--sample 64K: estimates per site within 10 %, every large b
 		.estimated == true and .unsampled > 3000000 and .recorded_blocks < 6000 and .unknown_frees == 0" &&
 
 	step 2 &&
-	ask "top --by function --top 0" &&
+	mlz "top --by function --top 0" &&
 	grep -x "step2 small=1600000/102400000 medium=1500/49152000 large=25/2560000" fx-sample.out &&
 	within 10 $(site "top --by function --top 0" fx_small bytes) 102400000 &&
 	within 15 $(site "top --by function --top 0" fx_medium bytes) 49152000 &&
@@ -81,46 +55,46 @@ test_expect_success '--sample 64K: estimates per site within 10 %, every large b
 	within 10 $(last "top --by function --top 0" | jq ".bytes") 154112000 &&
 
 	step 3 &&
-	ask "top --by function --top 0" &&
+	mlz "top --by function --top 0" &&
 	grep -x "step3 threads=1600000/102400000" fx-sample.out &&
 	within 10 $(site "top --by function --top 0" fx_thread_work bytes) 102400000 &&
 	last "top --by function --top 0" | jq -e "[.groups[] | select(.function == \"fx_thread_work\")] | length == 1" &&
 
-	step 4 && ask "top --by function --top 0" && ask stats &&
+	step 4 && mlz "top --by function --top 0" && mlz stats &&
 	grep -x "step4 child status=0" fx-sample.out &&
 	test $(site "top --by function --top 0" fx_child blocks) = 0 &&
 	last stats | jq -e ".lost == 0 and .unknown_frees == 0 and .sample_dropped == 0" &&
-	end && step 5 && wait $spid
+	mlz quit && mlz_end && step 5 && wait $spid
 '
 
 # At --sample 1K the fixture (SCALE 10) records about 20,000 live blocks: the agent's address set
 # (room for 32K at first) grows while the process runs; what found no room meanwhile is counted.
 test_expect_success 'the address set grows with the live samples; drops, if any, are counted' '
 	fixture_start fx-sample "$TRASH/truth.json" 10 && spid=$FIXTURE_PID &&
-	session $spid --sample 1K && step 1 && ask "top --by function --top 0" && ask stats &&
+	mlz_start $spid --json --sample 1K && mlz info && step 1 && mlz "top --by function --top 0" && mlz stats &&
 	within 10 $(site "top --by function --top 0" fx_small bytes) 20480000 &&
 	test $(site "top --by function --top 0" fx_large blocks) = 50 &&
 	result stats | jq -e ".recorded_blocks > 15000 and .sample_dropped < .recorded_blocks / 20 and .lost == 0" &&
-	step 2 && ask "top --by function --top 0" &&
+	step 2 && mlz "top --by function --top 0" &&
 	within 10 $(site "top --by function --top 0" fx_small bytes) 10240000 &&
-	end && fixture_stop $spid
+	mlz quit && mlz_end && fixture_stop $spid
 '
 
 # Counts round 1/p by the block's address (liveset_weigh), which differs from run to run.
 test_expect_success 'the same seed samples the same calls: equal bytes in two runs' '
 	for run in 1 2; do
 		fixture_start fx-sample "$TRASH/truth$run.json" 10 && spid=$FIXTURE_PID &&
-		session $spid --sample 64K && step 1 && step 2 && ask "top --by function --top 0" &&
+		mlz_start $spid --json --sample 64K && mlz info && step 1 && step 2 && mlz "top --by function --top 0" &&
 		result "top --by function --top 0" | jq -c "[.groups[] | select(.function | startswith(\"fx_\")) |
 			[.function, .bytes]]" >run$run &&
-		end && fixture_stop $spid || return 1
+		mlz quit && mlz_end && fixture_stop $spid || return 1
 	done &&
 	test_cmp run1 run2 && test -s run1
 '
 
 test_expect_success 'without --sample: exact, nothing labelled an estimate' '
 	fixture_start fx-sample "$TRASH/truth.json" 100 && spid=$FIXTURE_PID &&
-	session $spid && step 1 && step 2 && ask "top --by function --top 0" && ask stats &&
+	mlz_start $spid --json && mlz info && step 1 && step 2 && mlz "top --by function --top 0" && mlz stats &&
 	result "top --by function --top 0" | jq -c "[.groups[] | select(.function | startswith(\"fx_\")) |
 		[.function, .blocks, .bytes]], has(\"estimated\")" >actual &&
 	cat >expect <<-\EOF &&
@@ -129,15 +103,15 @@ test_expect_success 'without --sample: exact, nothing labelled an estimate' '
 	EOF
 	test_cmp expect actual &&
 	result stats | jq -e ".sample_mean == 0 and .unsampled == 0 and (has(\"estimated\") | not)" &&
-	end && fixture_stop $spid
+	mlz quit && mlz_end && fixture_stop $spid
 '
 
 test_expect_success 'set sample while attached: blocks recorded exactly keep their frees; labelled from then on' '
 	fixture_start fx-sample "$TRASH/truth.json" 100 && spid=$FIXTURE_PID &&
-	session $spid && step 1 &&
-	ask "set sample 64K" && result "set sample 64K" | jq -e ".sample == 65536" &&
-	step 2 && ask "top --by function --top 0" && ask "set sample 0" && ask "top --by function --top 0" &&
-	ask stats &&
+	mlz_start $spid --json && mlz info && step 1 &&
+	mlz "set sample 64K" && result "set sample 64K" | jq -e ".sample == 65536" &&
+	step 2 && mlz "top --by function --top 0" && mlz "set sample 0" && mlz "top --by function --top 0" &&
+	mlz stats &&
 	result "top --by function --top 0" | jq -c ".estimated, [.groups[] | select(.function | startswith(\"fx_\")) |
 		[.function, .blocks, .bytes]]" >actual &&
 	cat >expect <<-\EOF &&
@@ -148,7 +122,7 @@ test_expect_success 'set sample while attached: blocks recorded exactly keep the
 	EOF
 	test_cmp expect actual &&
 	result stats | jq -e ".sample_mean == 0 and .estimated == true and .unknown_frees == 0" &&
-	end && fixture_stop $spid
+	mlz quit && mlz_end && fixture_stop $spid
 '
 
 test_expect_success 'text output marks estimates with ~ and names the mean' '
@@ -168,12 +142,12 @@ test_lazy_prereq GO 'command -v go && HOME=$TRASH go version'
 # go tool pprof, the reference reader, says what the profile is: the comment names the estimate.
 test_expect_success GO 'export pprof under sampling: the profile says its values are estimates' '
 	fixture_start fx-sample "$TRASH/truth.json" 100 && spid=$FIXTURE_PID &&
-	session $spid --sample 64K && step 1 && ask "export pprof $TRASH/s.pb.gz" &&
+	mlz_start $spid --json --sample 64K && mlz info && step 1 && mlz "export pprof $TRASH/s.pb.gz" &&
 	result "export pprof $TRASH/s.pb.gz" | jq -e ".estimated == true and .sample_bytes == 65536" &&
 	HOME=$TRASH GOCACHE=$TRASH/gocache GOPATH=$TRASH/gopath GOPROXY=off GOTOOLCHAIN=local GOTELEMETRY=off \
 		PPROF_TMPDIR=$TRASH/pproftmp go tool pprof -symbolize=none -comments s.pb.gz >comments &&
 	grep "values are estimates from byte sampling with mean 65536 bytes" comments &&
-	end && fixture_stop $spid
+	mlz quit && mlz_end && fixture_stop $spid
 '
 
 test_expect_success 'breakpoints, --no-trace and cores refuse sampling, with the reason' '

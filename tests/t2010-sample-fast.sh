@@ -11,35 +11,13 @@ test_description='agent mode: sampling decides every call once, by its short way
 
 export MLYZE_SAMPLE_SEED=20101
 
-# session PID [OPTION...]: mlyze attached to PID with --json, reading commands from a FIFO on fd 3
-session () {
-	local pid=$1
-	shift
-	rm -f cmds out err && mkfifo cmds &&
-	{ "$MLYZE" attach $pid --json "$@" <cmds >out 2>err & } && mpid=$! &&
-	exec 3>cmds && nans=0 && ask info
-}
-answered () { test "$(grep -c '^{"command"' out 2>/dev/null)" -ge "$1"; }
-ask () {
-	echo "$1" >&3 && nans=$((nans + 1)) && test_poll_ 120 answered $nans
-}
-end () {
-	echo quit >&3 && exec 3>&- && wait $mpid
-}
 # step N: signal the fixture and wait until it printed its line for step N
 step () {
 	kill -USR1 $spid && wait_for_line "$TRASH/fx-sample-entries.out" "^step$1" 120
 }
-last () {
-	result "$1" | tail -n 1
-}
 # site FUNCTION FIELD: FIELD (bytes or blocks) of FUNCTION's group in the last top's answer
 site () {
 	last "top --by function --top 0" | jq -r --arg f "$1" "[.groups[] | select(.function == \$f) | .$2] | add // 0"
-}
-within () {
-	awk -v p="$1" -v e="$2" -v t="$3" 'BEGIN { d = e - t; if (d < 0) d = -d;
-		printf "estimate %s, truth %s: %.2f %%\n", e, t, 100 * d / t; exit !(d <= t * p / 100) }'
 }
 # decided: from the last stats, the allocating calls decided: recorded through an allocating entry,
 # or left out by sampling. A call nested in another hooked call is counted among its entry's
@@ -57,8 +35,8 @@ nested () {
 # blocks realloc makes: 1.5 %. 10 % is more than 5 standard deviations.
 test_expect_success 'every entry: each call decided once, estimates within 10 %, every recorded free seen' '
 	fixture_start fx-sample-entries "$TRASH/truth.json" && spid=$FIXTURE_PID &&
-	session $spid --sample 4K && ask stats && before=$(decided) n0=$(nested) &&
-	step 1 && ask "top --by function --top 0" && ask stats && after=$(decided) &&
+	mlz_start $spid --json --sample 4K && mlz info && mlz stats && before=$(decided) n0=$(nested) &&
+	step 1 && mlz "top --by function --top 0" && mlz stats && after=$(decided) &&
 	grep -x "step1 calls=1000000 each=200000/12800000" fx-sample-entries.out &&
 	test $((after - before - $(nested) + n0)) = 1000000 &&
 	for f in fx_malloc fx_calloc fx_realloc_new fx_aligned fx_posix; do
@@ -67,21 +45,21 @@ test_expect_success 'every entry: each call decided once, estimates within 10 %,
 	last stats | jq -e ".lost == 0 and .sample_dropped == 0 and .unknown_frees == 0 and .estimated == true and
 		.recorded_blocks > 10000 and .recorded_blocks < 20000" &&
 
-	before=$after && step 2 && ask "top --by function --top 0" && ask stats && after=$(decided) &&
+	before=$after && step 2 && mlz "top --by function --top 0" && mlz stats && after=$(decided) &&
 	grep -x "step2 calls=600000 grown=200000/19200000 freed=400000" fx-sample-entries.out &&
 	test $((after - before)) = 200000 &&
 	within 10 $(site fx_grow bytes) 19200000 && within 10 $(site fx_grow blocks) 200000 &&
 	test "$(site fx_malloc blocks) $(site fx_calloc blocks) $(site fx_realloc_new blocks)" = "0 0 0" &&
 	within 10 $(site fx_aligned bytes) 12800000 && within 10 $(site fx_posix bytes) 12800000 &&
 	last stats | jq -e ".lost == 0 and .sample_dropped == 0 and .unknown_frees == 0" &&
-	end && step 3 && wait $spid
+	mlz quit && mlz_end && step 3 && wait $spid
 '
 
 # The same program without --sample: no call takes the short way, every one is recorded (mlyze
 # counts realloc(NULL, n) as a malloc; realloc(p, 0)'s free, through glibc's free, as nested).
 test_expect_success 'without --sample every call through every entry is recorded, none left out' '
 	fixture_start fx-sample-entries "$TRASH/truth.json" 2000 && spid=$FIXTURE_PID &&
-	session $spid && step 1 && step 2 && ask "top --by function --top 0" && ask stats &&
+	mlz_start $spid --json && mlz info && step 1 && step 2 && mlz "top --by function --top 0" && mlz stats &&
 	last "top --by function --top 0" | jq -c "[.groups[] | select(.function | startswith(\"fx_\")) |
 		[.function, .blocks, .bytes]] | sort" >actual &&
 	echo "[[\"fx_aligned\",2000,128000],[\"fx_grow\",2000,192000],[\"fx_posix\",2000,128000]]" >expect &&
@@ -89,7 +67,7 @@ test_expect_success 'without --sample every call through every entry is recorded
 	last stats | jq -e ".unsampled == 0 and .lost == 0 and .unknown_frees == 0 and .events.malloc == 2000 + 2000 and
 		.events.calloc == 2000 and .events.realloc == 2000 + 2000 and .events.posix_memalign == 2000 and
 		.events.aligned_alloc + .events.memalign == 2000 and .events.free == 2000 + .nested" &&
-	end && step 3 && wait $spid
+	mlz quit && mlz_end && step 3 && wait $spid
 '
 
 # mlyze killed while the program allocates under sampling: the hooks stay, the short way goes on

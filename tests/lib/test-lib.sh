@@ -406,6 +406,17 @@ result () {
 	grep '^{' "${2:-out}" | jq -c --arg c "$1" 'select(.command == $c) | .result'
 }
 
+# last CMD: the result of the last answer to CMD in out
+last () {
+	result "$1" | tail -n 1
+}
+
+# within PCT ESTIMATE TRUTH: |ESTIMATE - TRUTH| <= PCT % of TRUTH (an estimate's error, printed)
+within () {
+	awk -v p="$1" -v e="$2" -v t="$3" 'BEGIN { d = e - t; if (d < 0) d = -d;
+		printf "estimate %s, truth %s: %.2f %%\n", e, t, 100 * d / t; exit !(d <= t * p / 100) }'
+}
+
 # Succeeds when FILE exists and is empty; shows it otherwise.
 test_must_be_empty () {
 	test -f "$1" || { echo "'$1' does not exist" >&2; return 1; }
