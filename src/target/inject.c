@@ -143,8 +143,6 @@ int target_inject_syscall(struct target *t, pid_t tid, uint64_t insn, long nr, c
 {
 	struct user_regs_struct regs;
 	struct injection inj, *in = &inj;
-	struct thread *th = target_find_thread(t, tid);
-	bool group_stop = th && th->group_stop;
 	int held[8], nheld = 0;
 	/* The kernel's seccomp_data holds the address after the instruction, as a real call's would. */
 	if (seccomp_check_syscall(t, tid, nr, args, insn + 2, err) < 0)
@@ -169,14 +167,10 @@ int target_inject_syscall(struct target *t, pid_t tid, uint64_t insn, long nr, c
 		}
 		if (ev.kind == PT_SIGNAL && ev.sig != SIGTRAP) {
 			/*
-			 * A signal came first: keep it for later delivery and step again. The
-			 * thread delivers one at its resume; any other (one already kept, or a
-			 * group-stopped thread's, which waits for SIGCONT) is queued again
-			 * after the call, never written over.
+			 * A signal came first: queued to the thread again after the call
+			 * (park says why not in pending_sig), and step again.
 			 */
-			if (th && !group_stop && !th->pending_sig)
-				th->pending_sig = ev.sig;
-			else if (nheld < (int)(sizeof(held) / sizeof(held[0])))
+			if (nheld < (int)(sizeof(held) / sizeof(held[0])))
 				held[nheld++] = ev.sig;
 			else
 				requeue_signal(t, tid, ev.sig);
@@ -235,8 +229,7 @@ int target_inject_call(struct target *t, pid_t tid, uint64_t func, const long ar
 		inject_end(t, in, NULL);
 		return -1;
 	}
-	struct thread *th = target_find_thread(t, tid);
-	int *requeue = NULL; /* signals that found the thread's pending slot taken, in arrival order */
+	int *requeue = NULL; /* the program's signals during the call, in arrival order */
 	size_t nrequeue = 0, requeue_alloc = 0;
 	int r = -1;
 	int64_t t0 = mono_ns();
@@ -289,13 +282,9 @@ int target_inject_call(struct target *t, pid_t tid, uint64_t func, const long ar
 				  (unsigned long long)regs.rip);
 			break;
 		}
-		/* the program's signal: delivered after the call, none lost */
-		if (th && !th->pending_sig)
-			th->pending_sig = ev.sig;
-		else {
-			ALLOC_GROW(requeue, nrequeue + 1, requeue_alloc);
-			requeue[nrequeue++] = ev.sig;
-		}
+		/* the program's signal: queued to it again after the call (see park), none lost */
+		ALLOC_GROW(requeue, nrequeue + 1, requeue_alloc);
+		requeue[nrequeue++] = ev.sig;
 	}
 	struct mlz_err e;
 	if (inject_end(t, in, r < 0 ? &e : err) < 0)
