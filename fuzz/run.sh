@@ -45,7 +45,8 @@ clang $cflags -o "$out/mkseed" "$root/fuzz/mkseed.c" "$root/src/heap/glibc_find.
 	"$root/src/util/xalloc.c"
 "$out/mkseed" "$out/seeds"
 clang $cflags -o "$out/mkseed-rec" "$root/fuzz/mkseed-rec.c" "$root/src/record/recfile.c" "$root/src/util/err.c" \
-	"$root/src/util/xalloc.c" "$root/src/util/u64map.c" "$root/src/util/savefile.c" $libs
+	"$root/src/util/xalloc.c" "$root/src/util/u64map.c" "$root/src/util/savefile.c" \
+	"$root/src/util/cancel.c" "$root/src/util/clock.c" $libs
 "$out/mkseed-rec" "$out/seeds/seed-rec"
 # DWARF of two fixtures as gcc emits it: at -O2 (location lists, registers, inlined bodies) and at
 # -O0 (structs, arrays, typedefs, frame slots); small ELF files (30 KB), built from their sources.

@@ -10,6 +10,8 @@
 #include "err.h"
 #include "target.h"
 
+struct cancel;
+
 /*
  * Usage:
  *	struct recw w;
@@ -175,11 +177,13 @@ struct rec_visit {
 	void (*ckpt_begin)(void *arg);
 	void (*ckpt_block)(void *arg, uint64_t addr, uint64_t size, uint32_t stack, uint32_t tick);
 	void (*mark)(void *arg, size_t index, uint32_t tick); /* r->marks[index] is here; may be NULL */
+	struct cancel *cancel; /* asked between chunks; NULL: never stops */
 };
 /*
  * Replay the events of the chunks from chunk on, up to (not including) event
  * number upto and the first event after tick until; with ckpt, chunk must begin a checkpoint, whose blocks come
- * first. 0, or -1 if a chunk cannot be decoded (it was at load: not expected).
+ * first. 0, or -1 if a chunk cannot be decoded (it was at load: not expected) or
+ * v->cancel said stop (MLZ_E_INTERRUPTED).
  */
 int recording_replay(const struct recording *r, size_t chunk, bool ckpt, uint64_t upto, uint32_t until,
 		     const struct rec_visit *v,

@@ -10,6 +10,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "cancel.h"
 #include "recfile.h"
 #include "savefile.h"
 #include "u64map.h"
@@ -766,6 +767,10 @@ int recording_replay(const struct recording *r, size_t chunk, bool ckpt, uint64_
 	for (size_t i = chunk; i < r->nchunks && !ps.stop; i++) {
 		if (i > chunk && ps.events >= upto)
 			break; /* the first chunk is read even so: it may hold the checkpoint */
+		if (cancel_poll(v->cancel, CANCEL_BATCH)) { /* a chunk is thousands of events */
+			ret = cancel_error(err);
+			break;
+		}
 		if (inflate_chunk(r, i, &buf, &cap, err) < 0 || parse(&ps, i, buf, r->chunks[i].rlen, err) < 0) {
 			ret = -1;
 			break;

@@ -83,9 +83,11 @@ static void v_mark(void *arg, size_t index, uint32_t tick)
 }
 
 /* Replay from the start (chunk 0, no checkpoint) or from checkpoint k, to event upto or tick until. */
-static int rebuild(struct replay *rp, const struct rec_ckpt *k, uint64_t upto, uint32_t until, struct mlz_err *err)
+static int rebuild(struct replay *rp, const struct rec_ckpt *k, uint64_t upto, uint32_t until, struct cancel *cancel,
+		   struct mlz_err *err)
 {
-	struct rec_visit v = { rp, v_alloc, v_free, v_forget, v_forget, v_ckpt_block, rp->track_peak ? v_mark : NULL };
+	struct rec_visit v = { rp, v_alloc, v_free, v_forget, v_forget, v_ckpt_block, rp->track_peak ? v_mark : NULL,
+			       cancel };
 	v_forget(rp);
 	rp->events = k ? k->event : 0;
 	return recording_replay(&rp->r, k ? k->chunk : 0, k != NULL, upto, until, &v, err);
@@ -160,11 +162,22 @@ int record_measure(struct session *s, struct mlz_err *err)
 	rp->peak_bytes = rp->peak_event = 0;
 	rp->peak_tick = 0;
 	rp->track_peak = true;
-	int ret = rebuild(rp, NULL, UINT64_MAX, UINT32_MAX, err);
+	int ret = rebuild(rp, NULL, UINT64_MAX, UINT32_MAX, session_cancel(s), err);
 	rp->track_peak = false;
+	if (ret < 0) {
+		/* Interrupted (or damaged): back to what open left, the end from the last checkpoint. */
+		v_forget(rp);
+		liveset_restart_history(rp->ls, 0);
+		rp->peak_known = rp->r.has_peak;
+		rp->peak_bytes = rp->r.peak_bytes, rp->peak_event = rp->r.peak_event, rp->peak_tick = rp->r.peak_tick;
+		const struct rec_ckpt *k = rp->r.nckpts ? &rp->r.ckpts[rp->r.nckpts - 1] : NULL;
+		struct mlz_err ignored;
+		rebuild(rp, k, rp->r.events, UINT32_MAX, NULL, &ignored);
+		return -1;
+	}
 	rp->ls->peak_tick = rp->peak_tick;
-	rp->measured = rp->peak_known = ret == 0;
-	return ret;
+	rp->measured = rp->peak_known = true;
+	return 0;
 }
 
 void record_close(struct session *s)
@@ -229,7 +242,7 @@ int record_rebuild(struct session *s, const char *at, uint32_t *tick, uint64_t *
 	uint64_t *peaks = xmalloc((ls->nphases + 1) * sizeof(*peaks));
 	for (size_t i = 0; i < ls->nphases; i++)
 		peaks[i] = ls->phases[i].peak_bytes;
-	int ret = rebuild(rp, k, upto, until, err);
+	int ret = rebuild(rp, k, upto, until, NULL, err);
 	for (size_t i = 0; i < ls->nphases; i++)
 		ls->phases[i].peak_bytes = peaks[i];
 	free(peaks);
