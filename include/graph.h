@@ -75,16 +75,17 @@ struct gedge {
 };
 
 /*
- * 21 bytes per block (address, size, two CSR offsets, state) and 8 per start
- * pointer: bigheap's 10M blocks fit in about 300 MB.
+ * 17 bytes per block (address, size, the outgoing CSR's offset, state) and 4
+ * per start pointer; the incoming edges, when a query asks for them, 4 more
+ * per block and per start pointer.
  */
 struct graph {
 	size_t n;
 	uint64_t *addr;
 	uint32_t *size;
 	uint32_t *out_off, *out;      /* start pointers from block i: out[out_off[i] .. out_off[i + 1]) */
-	uint32_t *in_off, *in;        /* the same reversed */
-	struct gedge *ifrom, *ito;    /* interior pointers sorted by source, and by target */
+	uint32_t *in_off, *in;        /* the same reversed: NULL until graph_reverse */
+	struct gedge *ifrom, *ito;    /* interior pointers sorted by source, and by target (graph_reverse) */
 	size_t ninterior;
 	struct root_ref *roots;       /* sorted by block */
 	size_t nroots;
@@ -103,7 +104,12 @@ struct graph {
 
 /* The roots that point into block i: roots[*first .. *first + count). */
 size_t graph_roots_of(const struct graph *g, uint32_t i, size_t *first);
-/* Interior pointers into block i: g->ito[*first .. *first + count); out of it: g->ifrom[...]. */
+/*
+ * The incoming edges (in_off, in, ito), built on the first call: a graph is
+ * built with the outgoing ones only. path and backrefs_find call it.
+ */
+void graph_reverse(struct graph *g);
+/* Interior pointers into block i: g->ito[*first .. *first + count) (after graph_reverse); out of it: g->ifrom[...]. */
 size_t graph_interior_in(const struct graph *g, uint32_t i, size_t *first);
 size_t graph_interior_out(const struct graph *g, uint32_t i, size_t *first);
 
@@ -123,7 +129,7 @@ void graph_release(struct graph *g);
  * a root points at to target (caller frees). Returns the chain's length, 0
  * when no root reaches it, -1 for a bad target.
  */
-long graph_path(const struct graph *g, uint32_t target, size_t *root, uint32_t **chain);
+long graph_path(struct graph *g, uint32_t target, size_t *root, uint32_t **chain);
 
 struct target;
 struct sym;

@@ -9,7 +9,7 @@
 #include "u64map.h"
 #include "xalloc.h"
 
-struct ref *backrefs_find(const struct graph *g, uint32_t target, long depth, long limit, size_t *n, bool *truncated)
+struct ref *backrefs_find(struct graph *g, uint32_t target, long depth, long limit, size_t *n, bool *truncated)
 {
 	uint32_t *queue = NULL;
 	struct u64map level; /* each block's depth, for the blocks visited */
@@ -17,6 +17,7 @@ struct ref *backrefs_find(const struct graph *g, uint32_t target, long depth, lo
 	struct ref *refs = NULL;
 	size_t nrefs = 0, alloc = 0, head = 0, tail = 0, qalloc = 0;
 	*truncated = false;
+	graph_reverse(g);
 	u64map_add(&level, target, 0);
 	ALLOC_GROW(queue, tail + 1, qalloc);
 	queue[tail++] = target;

@@ -23,7 +23,7 @@ struct ref {
  * most limit of them (0: all); *truncated says whether the limit cut the
  * search. Returns the array (caller frees), *n its length.
  */
-struct ref *backrefs_find(const struct graph *g, uint32_t target, long depth, long limit, size_t *n, bool *truncated);
+struct ref *backrefs_find(struct graph *g, uint32_t target, long depth, long limit, size_t *n, bool *truncated);
 /* The referrers as a Graphviz digraph: boxes for blocks, ellipses for roots, dashed interior pointers. */
 void backrefs_dot(const struct graph *g, const struct ref *r, size_t n, uint32_t target, struct strbuf *out);
 

@@ -83,6 +83,7 @@ static int add_refs(struct cmd_ctx *c, struct sym *sym, struct jv *o, uint64_t a
 	}
 	/* a stack slot is named by unwinding its thread: stopped for that */
 	bool stopped = session_pause(c->s, &err) == 0;
+	graph_reverse(g);
 	struct jv *in = jv_set(o, "referrers", jv_array()), *out = jv_set(o, "references", jv_array());
 	size_t rf, nr = graph_roots_of(g, (uint32_t)i, &rf);
 	for (size_t k = rf; k < rf + nr && jv_len(in) < MAX_REFS; k++)

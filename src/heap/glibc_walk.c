@@ -20,7 +20,12 @@
 #define MAX_PROBLEMS 64
 #define MAX_ARENAS 4096
 #define MAX_HEAPS 4096
-#define WINDOW (1u << 20)
+/*
+ * 128 KiB: a window the CPU's cache holds while the kernel copies into it
+ * and the scan reads it. /proc/PID/mem read 1 GiB of heap at 4.4 GB/s in
+ * windows of 64-128 KiB, and at 1.25 GB/s in windows of 1 MiB.
+ */
+#define WINDOW (1u << 17)
 #define PAGE 4096ull
 
 static const char *const kind_names[CK_NKINDS] = {
