@@ -94,10 +94,19 @@ struct graph {
 	size_t nfirsts;
 	uint64_t words_scanned;
 	double stopped_ms;            /* graph_take: how long the process was stopped to build it */
-	uint32_t *page_first;         /* per page of each run: the first block that may hold an address there */
+	/* graph_take: where its time went (ms): the heap walk, the roots, the scan of blocks and roots, the classes */
+	double walk_ms, roots_ms, scan_ms, classify_ms;
+	/*
+	 * Where blocks start, for graph_find: per run, a bit for each 16 bytes,
+	 * set where a block starts (starts), and per 64 bits the number of blocks
+	 * that start before them (rank): a block's index is a popcount away.
+	 */
+	uint64_t *starts;
+	uint32_t *rank;
+	bool unaligned;               /* two blocks share 16 bytes (not glibc's): searched, not indexed */
 	struct grun {
-		uint64_t lo, hi;      /* a stretch of blocks without a gap of a page or more */
-		size_t page0;         /* its first entry in page_first */
+		uint64_t lo, hi;      /* a stretch of blocks without a gap of a page or more, page-aligned */
+		size_t word0;         /* its first word in starts and rank */
 	} *runs;
 	size_t nruns;
 };

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "cmd.h"
 #include "graph.h"
 #include "group.h"
@@ -147,6 +148,7 @@ static void group_jv(struct leak_run *x, enum leak_by lby, const struct lgroup *
 
 static int cmd_leaks_exec(struct cmd_ctx *c)
 {
+	double t0 = mono_ms();
 	struct session *s = c->s;
 	enum leak_by lby;
 	unsigned show = SUPP_DEFINITE | SUPP_POSSIBLE; /* memcheck's --show-leak-kinds default */
@@ -228,6 +230,11 @@ static int cmd_leaks_exec(struct cmd_ctx *c)
 	jv_set(o, "roots", jv_int((int64_t)g.nroots));
 	jv_set(o, "words_scanned", jv_int((int64_t)g.words_scanned));
 	jv_set(o, "graph_stopped_ms", jv_double(g.stopped_ms)); /* when this graph was built (it may be reused) */
+	struct jv *parts = jv_set(o, "graph_parts", jv_object()); /* where its build's time went */
+	jv_set(parts, "walk_ms", jv_double(g.walk_ms));
+	jv_set(parts, "roots_ms", jv_double(g.roots_ms));
+	jv_set(parts, "scan_ms", jv_double(g.scan_ms));
+	jv_set(parts, "classify_ms", jv_double(g.classify_ms));
 	if (s->types) {
 		size_t typed, conflicts;
 		double ms;
@@ -257,6 +264,7 @@ static int cmd_leaks_exec(struct cmd_ctx *c)
 	free(grp);
 	u64map_release(&x.supp_memo);
 	suppressions_release(&supp);
+	jv_set(o, "ms", jv_double(mono_ms() - t0)); /* the whole command, the graph's build when it was not reused */
 	c->result = o;
 	return 0;
 }

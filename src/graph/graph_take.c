@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/user.h>
 
+#include "clock.h"
 #include "graph.h"
 #include "heap.h"
 #include "target.h"
@@ -208,7 +209,9 @@ int graph_take(struct target *t, struct sym *sym, const struct graph_take_opts *
 	size_t nregs = 0;
 	struct memsrc m = target_memsrc(t);
 	struct heap_take_opts ho = { o->cancel, o->where };
+	double t0 = mono_ms(), t1 = 0, t2 = 0, t3 = 0;
 	int ret = heap_walk_target(t, sym, &ho, collect, &b, &rep, &h, err);
+	t1 = mono_ms();
 	if (ret == 0)
 		ret = target_maps(t, &maps, err);
 	if (ret == 0) {
@@ -254,14 +257,22 @@ int graph_take(struct target *t, struct sym *sym, const struct graph_take_opts *
 		}
 		struct graph_input in = { &m, b.addr, b.size, b.n, r.v, r.n, regs, nregs, o->cancel,
 					  (const uint64_t(*)[2])files, nfiles };
+		t2 = mono_ms();
 		ret = graph_build(g, &in, err);
 		free(files);
 		b.addr = NULL;
 		b.size = NULL;
+		t3 = mono_ms();
 		if (ret == 0 && graph_classify(g, o->cancel) < 0) {
 			graph_release(g);
 			ret = cancel_error(err);
 		}
+	}
+	if (ret == 0) {
+		g->walk_ms = t1 - t0;
+		g->roots_ms = t2 - t1;
+		g->scan_ms = t3 - t2;
+		g->classify_ms = mono_ms() - t3;
 	}
 	heap_report_release(&rep);
 	heap_take_release(&h);

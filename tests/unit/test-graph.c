@@ -48,7 +48,11 @@ static uint64_t rng(uint64_t *s)
 	return *s;
 }
 
-/* A heap of n blocks of 16..512 bytes with gaps, some of them a page or more, each word random: a pointer or not. */
+/*
+ * A heap of n blocks of 16..512 bytes aligned on 16 (glibc's), or of 8 bytes
+ * on 8 (two may share 16 bytes: graph_find's bitmap does not apply), with
+ * gaps, some of them a page or more, each word random: a pointer or not.
+ */
 struct heap {
 	struct image im;
 	uint64_t *addr;
@@ -57,7 +61,7 @@ struct heap {
 	uint32_t *expect; /* per word of every block: the block it points at (start pointers only), or UINT32_MAX */
 };
 
-static void make_heap(struct heap *h, size_t n, uint64_t seed)
+static void make_heap(struct heap *h, size_t n, uint64_t seed, uint64_t align)
 {
 	h->n = n;
 	h->addr = xmalloc(n * sizeof(*h->addr));
@@ -65,11 +69,11 @@ static void make_heap(struct heap *h, size_t n, uint64_t seed)
 	uint64_t at = BASE + 16;
 	for (size_t i = 0; i < n; i++) {
 		h->addr[i] = at;
-		h->size[i] = (uint32_t)(16 + 8 * (rng(&seed) % 63));
-		at += h->size[i] + 16 * (rng(&seed) % 4);
+		h->size[i] = (uint32_t)(align == 16 ? 16 + 8 * (rng(&seed) % 63) : 8);
+		at += h->size[i] + align * (rng(&seed) % 4);
 		if (rng(&seed) % 50 == 0)
 			at += 4096 * (1 + rng(&seed) % 3); /* a gap: a new run */
-		at = (at + 15) & ~15ull;
+		at = (at + align - 1) & ~(align - 1);
 	}
 	h->im = (struct image){ xcalloc(1, at - BASE + 64), BASE, at - BASE + 64 };
 	for (size_t i = 0; i < n; i++)
@@ -105,11 +109,10 @@ static void build(struct heap *h, struct graph *g, const struct root_range *rang
 	assert_int_equal(graph_build(g, &in, &err), 0);
 }
 
-static void edges_and_find(void **state)
+static void check_edges_and_find(uint64_t align)
 {
-	(void)state;
 	struct heap h;
-	make_heap(&h, 3000, 0x1234567);
+	make_heap(&h, 3000, 0x1234567, align);
 	struct graph g;
 	build(&h, &g, NULL, 0);
 	assert_int_equal(g.n, h.n);
@@ -180,6 +183,18 @@ static void edges_and_find(void **state)
 	free(h.size);
 }
 
+static void edges_and_find(void **state)
+{
+	(void)state;
+	check_edges_and_find(16);
+}
+
+static void edges_and_find_unaligned(void **state)
+{
+	(void)state;
+	check_edges_and_find(8);
+}
+
 /*
  * Eight blocks: a root reaches 0 -> 1 -> 2 by start pointers and 3 through
  * an interior pointer from 2 (possibly lost, and 4 with it, which 3 points
@@ -231,6 +246,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(edges_and_find),
+		cmocka_unit_test(edges_and_find_unaligned),
 		cmocka_unit_test(classes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
