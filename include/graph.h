@@ -97,16 +97,17 @@ struct graph {
 	/* graph_take: where its time went (ms): the heap walk, the roots, the scan of blocks and roots, the classes */
 	double walk_ms, roots_ms, scan_ms, classify_ms;
 	/*
-	 * Where blocks start, for graph_find: per run, a bit for each 16 bytes,
-	 * set where a block starts (starts), and per 64 bits the number of blocks
-	 * that start before them (rank): a block's index is a popcount away.
+	 * Where blocks start, for graph_find: per run of small blocks, a bit for
+	 * each 16 bytes, set where a block starts (starts), and per 64 bits the
+	 * number of blocks that start before them (rank): a block's index is a
+	 * popcount away.
 	 */
 	uint64_t *starts;
 	uint32_t *rank;
-	bool unaligned;               /* two blocks share 16 bytes (not glibc's): searched, not indexed */
 	struct grun {
 		uint64_t lo, hi;      /* a stretch of blocks without a gap of a page or more, page-aligned */
-		size_t word0;         /* its first word in starts and rank */
+		size_t word0;         /* its first word in starts and rank; SIZE_MAX: none, binary search */
+		uint32_t first, count; /* its blocks */
 	} *runs;
 	size_t nruns;
 };

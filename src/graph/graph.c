@@ -26,6 +26,7 @@ const char *const leak_state_names[LEAK_NSTATES] = {
 
 #define PAGE_SHIFT 12
 #define GRAIN_SHIFT 4 /* a bit of the start bitmap: 16 bytes, glibc's alignment */
+#define NO_BITMAP SIZE_MAX
 
 /* Binary search over blocks [lo, hi) for the last one starting at or below addr. */
 static long find_in(const struct graph *g, size_t lo, size_t hi, uint64_t addr)
@@ -45,12 +46,6 @@ static long find_in(const struct graph *g, size_t lo, size_t hi, uint64_t addr)
 
 long graph_find(const struct graph *g, uint64_t addr)
 {
-	if (!g->n)
-		return -1;
-	if (g->unaligned) {
-		long i = find_in(g, 0, g->n, addr);
-		return i >= 0 && addr < g->addr[i] + (g->size[i] ? g->size[i] : 1) ? i : -1;
-	}
 	size_t lo = 0, hi = g->nruns;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -62,28 +57,37 @@ long graph_find(const struct graph *g, uint64_t addr)
 	/* every block lies in a run: an address between runs is in none */
 	if (lo == g->nruns || addr < g->runs[lo].lo)
 		return -1;
-	uint64_t off = (addr - g->runs[lo].lo) >> GRAIN_SHIFT;
-	size_t w = g->runs[lo].word0 + (off >> 6);
-	/* the blocks that start in this word at or below addr; else the last one before the word */
-	uint64_t bits = g->starts[w] & (~0ull >> (63 - (off & 63)));
-	long i = bits ? (long)g->rank[w] + __builtin_popcountll(bits) - 1 : (long)g->rank[w] - 1;
-	if (i < 0)
+	const struct grun *r = &g->runs[lo];
+	long i;
+	if (r->word0 == NO_BITMAP) {
+		i = find_in(g, r->first, r->first + r->count, addr);
+	} else {
+		uint64_t off = (addr - r->lo) >> GRAIN_SHIFT;
+		size_t w = r->word0 + (off >> 6);
+		/* the blocks that start in this word at or below addr; else the last one before the word */
+		uint64_t bits = g->starts[w] & (~0ull >> (63 - (off & 63)));
+		i = bits ? (long)g->rank[w] + __builtin_popcountll(bits) - 1 : (long)g->rank[w] - 1;
+	}
+	if (i < (long)r->first)
 		return -1;
 	return addr < g->addr[i] + (g->size[i] ? g->size[i] : 1) ? i : -1;
 }
 
 /*
- * Runs: stretches of blocks with no gap of a page or more, each with its
- * share of the start bitmap and its ranks (12 bytes per KiB of run: 12 MB
- * for a heap of 1 GiB). Blocks two of which share a 16-byte grain (none of
- * glibc's: its chunks are 16-aligned) leave the bitmap unbuilt.
+ * Runs: stretches of blocks with no gap of a page or more. A run gets its
+ * share of the start bitmap and its ranks (12 bytes per KiB of run) when
+ * that costs at most 4 bytes a block: bigheap's 10M blocks take 12 MB, and
+ * a run of large blocks is searched by binary steps instead (a few blocks,
+ * whose bitmap would have cost far more than they do). Blocks two of which
+ * share a 16-byte grain (none of glibc's: its chunks are 16-aligned) leave
+ * every run without one.
  */
 static void build_index(struct graph *g)
 {
 	size_t alloc = 0, words = 0;
-	for (size_t i = 1; i < g->n; i++)
-		if ((g->addr[i] >> GRAIN_SHIFT) == (g->addr[i - 1] >> GRAIN_SHIFT))
-			g->unaligned = true;
+	bool shared = false;
+	for (size_t i = 1; i < g->n && !shared; i++)
+		shared = (g->addr[i] >> GRAIN_SHIFT) == (g->addr[i - 1] >> GRAIN_SHIFT);
 	for (size_t i = 0; i < g->n;) {
 		uint64_t lo = g->addr[i] & ~((1ull << PAGE_SHIFT) - 1), hi = g->addr[i] + g->size[i];
 		size_t j = i + 1;
@@ -93,24 +97,26 @@ static void build_index(struct graph *g)
 			j++;
 		}
 		hi = (hi + (1ull << PAGE_SHIFT) - 1) & ~((1ull << PAGE_SHIFT) - 1);
+		size_t nw = (hi - lo) >> (GRAIN_SHIFT + 6);
+		bool indexed = !shared && nw * (sizeof(*g->starts) + sizeof(*g->rank)) <= 4 * (j - i);
 		ALLOC_GROW(g->runs, g->nruns + 1, alloc);
-		g->runs[g->nruns++] = (struct grun){ lo, hi, words };
-		words += (hi - lo) >> (GRAIN_SHIFT + 6);
+		g->runs[g->nruns++] = (struct grun){ lo, hi, indexed ? words : NO_BITMAP, (uint32_t)i, (uint32_t)(j - i) };
+		if (indexed)
+			words += nw;
 		i = j;
 	}
-	if (g->unaligned)
-		return;
 	g->starts = xcalloc(words ? words : 1, sizeof(*g->starts));
 	g->rank = xmalloc((words ? words : 1) * sizeof(*g->rank));
-	size_t b = 0;
 	for (size_t r = 0; r < g->nruns; r++) {
 		const struct grun *run = &g->runs[r];
-		size_t nw = (run->hi - run->lo) >> (GRAIN_SHIFT + 6);
-		for (size_t k = 0; k < nw; k++) {
+		if (run->word0 == NO_BITMAP)
+			continue;
+		size_t b = run->first, end = b + run->count;
+		for (size_t k = 0, nw = (run->hi - run->lo) >> (GRAIN_SHIFT + 6); k < nw; k++) {
 			uint64_t word_lo = run->lo + ((uint64_t)k << (GRAIN_SHIFT + 6));
 			uint64_t word_hi = word_lo + (1ull << (GRAIN_SHIFT + 6));
 			g->rank[run->word0 + k] = (uint32_t)b;
-			for (; b < g->n && g->addr[b] < word_hi; b++)
+			for (; b < end && g->addr[b] < word_hi; b++)
 				g->starts[run->word0 + k] |= 1ull << ((g->addr[b] - word_lo) >> GRAIN_SHIFT);
 		}
 	}

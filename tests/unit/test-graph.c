@@ -49,9 +49,10 @@ static uint64_t rng(uint64_t *s)
 }
 
 /*
- * A heap of n blocks of 16..512 bytes aligned on 16 (glibc's), or of 8 bytes
- * on 8 (two may share 16 bytes: graph_find's bitmap does not apply), with
- * gaps, some of them a page or more, each word random: a pointer or not.
+ * A heap of n blocks of 16..512 bytes aligned on 16 (glibc's), or of 4..20
+ * KiB (too few for their runs to get a start bitmap), or of 8 bytes on 8 (two
+ * may share 16 bytes: no run gets a bitmap), with gaps, some of them a page
+ * or more, each word random: a pointer or not.
  */
 struct heap {
 	struct image im;
@@ -61,7 +62,7 @@ struct heap {
 	uint32_t *expect; /* per word of every block: the block it points at (start pointers only), or UINT32_MAX */
 };
 
-static void make_heap(struct heap *h, size_t n, uint64_t seed, uint64_t align)
+static void make_heap(struct heap *h, size_t n, uint64_t seed, uint64_t align, bool big)
 {
 	h->n = n;
 	h->addr = xmalloc(n * sizeof(*h->addr));
@@ -69,9 +70,9 @@ static void make_heap(struct heap *h, size_t n, uint64_t seed, uint64_t align)
 	uint64_t at = BASE + 16;
 	for (size_t i = 0; i < n; i++) {
 		h->addr[i] = at;
-		h->size[i] = (uint32_t)(align == 16 ? 16 + 8 * (rng(&seed) % 63) : 8);
+		h->size[i] = (uint32_t)(align != 16 ? 8 : big ? 4096 + 8 * (rng(&seed) % 2048) : 16 + 8 * (rng(&seed) % 63));
 		at += h->size[i] + align * (rng(&seed) % 4);
-		if (rng(&seed) % 50 == 0)
+		if (rng(&seed) % (align == 16 && !big ? 400 : 20) == 0)
 			at += 4096 * (1 + rng(&seed) % 3); /* a gap: a new run */
 		at = (at + align - 1) & ~(align - 1);
 	}
@@ -109,13 +110,22 @@ static void build(struct heap *h, struct graph *g, const struct root_range *rang
 	assert_int_equal(graph_build(g, &in, &err), 0);
 }
 
-static void check_edges_and_find(uint64_t align)
+static void check_edges_and_find(uint64_t align, bool big)
 {
 	struct heap h;
-	make_heap(&h, 3000, 0x1234567, align);
+	make_heap(&h, big ? 300 : 3000, 0x1234567, align, big);
 	struct graph g;
 	build(&h, &g, NULL, 0);
 	assert_int_equal(g.n, h.n);
+	/* small blocks on 16 bytes: their long runs indexed by a bitmap; the others: none */
+	size_t indexed = 0;
+	for (size_t r = 0; r < g.nruns; r++)
+		indexed += g.runs[r].word0 != SIZE_MAX;
+	assert_true(g.nruns > 1);
+	if (align != 16 || big)
+		assert_int_equal(indexed, 0);
+	else
+		assert_true(indexed > g.nruns / 2);
 	/* graph_find against a linear search, at every block's edges and at random places */
 	uint64_t seed = 99;
 	for (size_t i = 0; i < h.n; i++) {
@@ -186,13 +196,19 @@ static void check_edges_and_find(uint64_t align)
 static void edges_and_find(void **state)
 {
 	(void)state;
-	check_edges_and_find(16);
+	check_edges_and_find(16, false);
+}
+
+static void edges_and_find_large(void **state)
+{
+	(void)state;
+	check_edges_and_find(16, true);
 }
 
 static void edges_and_find_unaligned(void **state)
 {
 	(void)state;
-	check_edges_and_find(8);
+	check_edges_and_find(8, false);
 }
 
 /*
@@ -246,6 +262,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(edges_and_find),
+		cmocka_unit_test(edges_and_find_large),
 		cmocka_unit_test(edges_and_find_unaligned),
 		cmocka_unit_test(classes),
 	};
