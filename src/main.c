@@ -215,6 +215,18 @@ static struct session *crash_session;
 static void on_crash(int sig)
 {
 	static const char msg[] = "mlyze: fatal error in mlyze; restoring and detaching the target\n";
+	if (gettid() != getpid()) {
+		/*
+		 * A helper thread (the graph's scan): only the main thread is the
+		 * process's tracer and can restore it. This signal's handler is
+		 * reset already (SA_RESETHAND): another crash signal goes to the
+		 * main thread, whose handler restores, detaches and ends mlyze;
+		 * this thread waits for that, never returning to the fault.
+		 */
+		tgkill(getpid(), getpid(), sig == SIGABRT ? SIGBUS : SIGABRT);
+		for (;;)
+			pause();
+	}
 	if (write(2, msg, sizeof(msg) - 1) < 0)
 		_exit(EXIT_FATAL);
 	if (crash_session && crash_session->target)

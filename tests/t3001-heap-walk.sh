@@ -51,6 +51,16 @@ test_expect_success 'heap: every chunk the fixture freed is where glibc keeps it
 	test_cmp expect actual
 '
 
+test_expect_success 'leaks: its blocks are the chunks heap counts in use, the free lists left out, twin or stop' '
+	"$MLYZE" attach $pid --json -e heap -e leaks -e "set pause stop" -e "leaks --fresh" >lk 2>err &&
+	test_must_be_empty err &&
+	jq -r "select(.command == \"heap\") | .result | .in_use.chunks + .mmapped.chunks" lk >expect &&
+	test "$(cat expect)" -gt 0 &&
+	printf "%s\n" $(cat expect) $(cat expect) >expect2 &&
+	jq -r "select(.command | startswith(\"leaks\")) | .result.blocks" lk >actual &&
+	test_cmp expect2 actual
+'
+
 test_expect_success 'heap: the chunk kinds add up to the memory the arenas hold' '
 	result heap | jq -e "(.in_use.bytes + .allocator.bytes + .tcache.bytes + .fastbins.bytes + .bins.bytes +
 		.top.bytes) as \$sum | (.system_mem - \$sum) as \$gap | \$gap >= 0 and \$gap < 4096 * .arenas" &&

@@ -5,6 +5,9 @@
  * interior one kept apart), stored both ways in CSR arrays; then memcheck's
  * leak classes over it.
  */
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +21,8 @@
  * windows of 64-128 KiB, and at 1.25 GB/s in windows of 1 MiB.
  */
 #define WINDOW (1u << 17)
+#define MAX_PARTS 4
+#define PAR_MIN_BYTES (32ull << 20)
 
 const char *const leak_state_names[LEAK_NSTATES] = {
 	[LEAK_REACHABLE] = "reachable", [LEAK_POSSIBLY] = "possibly lost",
@@ -27,6 +32,19 @@ const char *const leak_state_names[LEAK_NSTATES] = {
 #define PAGE_SHIFT 12
 #define GRAIN_SHIFT 4 /* a bit of the start bitmap: 16 bytes, glibc's alignment */
 #define NO_BITMAP SIZE_MAX
+
+/*
+ * The bits set in v. Not __builtin_popcountll: without -mpopcnt (x86-64's
+ * baseline has no POPCNT) that is a call into libgcc, which cost more than
+ * the rest of graph_find.
+ */
+static inline unsigned bits_set(uint64_t v)
+{
+	v -= (v >> 1) & 0x5555555555555555ull;
+	v = (v & 0x3333333333333333ull) + ((v >> 2) & 0x3333333333333333ull);
+	v = (v + (v >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (unsigned)((v * 0x0101010101010101ull) >> 56);
+}
 
 /* Binary search over blocks [lo, hi) for the last one starting at or below addr. */
 static long find_in(const struct graph *g, size_t lo, size_t hi, uint64_t addr)
@@ -66,7 +84,7 @@ long graph_find(const struct graph *g, uint64_t addr)
 		size_t w = r->word0 + (off >> 6);
 		/* the blocks that start in this word at or below addr; else the last one before the word */
 		uint64_t bits = g->starts[w] & (~0ull >> (63 - (off & 63)));
-		i = bits ? (long)g->rank[w] + __builtin_popcountll(bits) - 1 : (long)g->rank[w] - 1;
+		i = bits ? (long)g->rank[w] + bits_set(bits) - 1 : (long)g->rank[w] - 1;
 	}
 	if (i < (long)r->first)
 		return -1;
@@ -133,10 +151,27 @@ struct scan {
 	size_t roots_alloc;
 	uint8_t *win;
 	uint32_t *cand;             /* the offsets in a block of the words that pass the range filter */
-	struct cancel *cancel;
+	struct cancel *cancel;      /* the main thread's; a helper thread has none and watches halt */
+	int *halt;                  /* set when the main thread's cancel said stop */
 	const uint64_t (*first_in)[2];
-	size_t nfirst_in, firsts_alloc;
+	size_t nfirst_in;
+	struct gfirst *firsts;      /* first words kept, by block */
+	size_t nfirsts, firsts_alloc;
+	uint64_t words;             /* words read */
+	size_t from, to;            /* the blocks this scan reads */
 };
+
+/* Whether to end the scan: the main thread asks its cancel (and tells the helpers), a helper looks at halt. */
+static bool scan_stop(struct scan *s, uint32_t work)
+{
+	if (s->cancel) {
+		if (!cancel_poll(s->cancel, work))
+			return false;
+		__atomic_store_n(s->halt, 1, __ATOMIC_RELAXED);
+		return true;
+	}
+	return __atomic_load_n(s->halt, __ATOMIC_RELAXED) != 0;
+}
 
 /* Block i's first word v: kept when it points into one of the ranges asked for. */
 static void first_word(struct scan *s, uint32_t i, uint64_t v)
@@ -149,8 +184,8 @@ static void first_word(struct scan *s, uint32_t i, uint64_t v)
 		else if (v >= s->first_in[mid][1])
 			lo = mid + 1;
 		else {
-			ALLOC_GROW(s->g->firsts, s->g->nfirsts + 1, s->firsts_alloc);
-			s->g->firsts[s->g->nfirsts++] = (struct gfirst){ i, v };
+			ALLOC_GROW(s->firsts, s->nfirsts + 1, s->firsts_alloc);
+			s->firsts[s->nfirsts++] = (struct gfirst){ i, v };
 			return;
 		}
 	}
@@ -209,7 +244,7 @@ static void scan_range(struct scan *s, uint64_t lo, uint64_t hi, long from, cons
 	lo = (lo + 7) & ~7ull;
 	while (lo < hi && hi - lo >= 8) {
 		size_t want = hi - lo < WINDOW ? (size_t)(hi - lo) : WINDOW;
-		if (cancel_poll(s->cancel, CANCEL_BATCH)) /* a window is a megabyte: the clock each time */
+		if (scan_stop(s, CANCEL_BATCH)) /* a window: the clock each time */
 			return;
 		ssize_t got = s->m->read(s->m->ctx, lo, s->win, want);
 		if (got < 8)
@@ -219,21 +254,24 @@ static void scan_range(struct scan *s, uint64_t lo, uint64_t hi, long from, cons
 			memcpy(&v, s->win + off, 8);
 			word(s, lo + off, v, from, r);
 		}
-		s->g->words_scanned += (uint64_t)got / 8;
+		s->words += (uint64_t)got / 8;
 		lo += (uint64_t)got & ~7ull;
 	}
 }
 
-/* Blocks in address order: one read covers many neighbours; out_off[i] is set as block i begins. */
+/*
+ * Blocks from..to in address order: one read covers many neighbours.
+ * out_off[i] is set as block i begins, counted from this scan's first edge.
+ */
 static void scan_blocks(struct scan *s)
 {
 	struct graph *g = s->g;
 	uint64_t base = 0;
 	size_t have = 0;
-	for (size_t i = 0; i < g->n; i++) {
+	for (size_t i = s->from; i < s->to; i++) {
 		g->out_off[i] = (uint32_t)s->nout;
 		uint64_t a = g->addr[i], len = g->size[i] & ~7ull;
-		if (cancel_poll(s->cancel, 1 + (uint32_t)(len >> 9))) /* graph_build then drops it all */
+		if (scan_stop(s, 1 + (uint32_t)(len >> 9))) /* graph_build then drops it all */
 			return;
 		uint64_t v0;
 		if (len > WINDOW / 2) {
@@ -278,9 +316,8 @@ static void scan_blocks(struct scan *s)
 			memcpy(&v, p + s->cand[k], 8);
 			word(s, a + s->cand[k], v, (long)i, NULL);
 		}
-		g->words_scanned += len / 8;
+		s->words += len / 8;
 	}
-	g->out_off[g->n] = (uint32_t)s->nout;
 }
 
 static int by_from(const void *a, const void *b)
@@ -371,6 +408,103 @@ size_t graph_interior_out(const struct graph *g, uint32_t i, size_t *first)
 	return EQUAL_RANGE(g->ifrom, g->ninterior, from, i, first);
 }
 
+/*
+ * The blocks in up to MAX_PARTS stretches of about equal bytes, one per
+ * processor: the scan reads memory through the kernel and looks each word
+ * up, and both go as fast on every processor (with a twin, the process runs
+ * on meanwhile and may share them). A graph under PAR_MIN_BYTES is one part.
+ */
+static size_t split(const struct graph *g, struct scan *parts)
+{
+	uint64_t total = 0;
+	for (size_t i = 0; i < g->n; i++)
+		total += g->size[i];
+	cpu_set_t cpus;
+	size_t ncpus = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? (size_t)CPU_COUNT(&cpus) : 1;
+	size_t n = total < PAR_MIN_BYTES || ncpus < 2 ? 1 : ncpus < MAX_PARTS ? ncpus : MAX_PARTS;
+	uint64_t sum = 0;
+	size_t at = 0;
+	for (size_t k = 0; k < n; k++) {
+		parts[k].from = at;
+		uint64_t want = total / n * (k + 1);
+		while (at < g->n && (k + 1 == n || sum < want))
+			sum += g->size[at++];
+		parts[k].to = at;
+	}
+	return n;
+}
+
+static void *scan_part(void *arg)
+{
+	struct scan *s = arg;
+	scan_blocks(s);
+	return NULL;
+}
+
+/*
+ * Every part scanned: parts 1.. by helper threads (all signals blocked: they
+ * go to the main thread, which alone may stop the process or restore it),
+ * part 0 here. A helper that cannot be started leaves its part to this
+ * thread. Each part has its own window and its own edges.
+ */
+static void scan_parts(struct scan *parts, size_t n)
+{
+	pthread_t tid[MAX_PARTS];
+	bool started[MAX_PARTS] = { false };
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (size_t k = 0; k < n; k++) {
+		parts[k].win = xmalloc(WINDOW);
+		parts[k].cand = xmalloc(WINDOW / 16 * sizeof(*parts[k].cand));
+		if (k)
+			started[k] = pthread_create(&tid[k], NULL, scan_part, &parts[k]) == 0;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	scan_blocks(&parts[0]);
+	for (size_t k = 1; k < n; k++) {
+		if (!started[k])
+			scan_blocks(&parts[k]);
+		else
+			pthread_join(tid[k], NULL);
+	}
+}
+
+/* The parts' edges after part 0's, in block order, its offsets moved along; part 0 keeps them all. */
+static void join_parts(struct graph *g, struct scan *parts, size_t n)
+{
+	struct scan *s = &parts[0];
+	for (size_t k = 1; k < n; k++) {
+		struct scan *p = &parts[k];
+		for (size_t i = p->from; i < p->to; i++)
+			g->out_off[i] += (uint32_t)s->nout;
+		if (p->nout) {
+			s->out = xrealloc(s->out, (s->nout + p->nout) * sizeof(*s->out));
+			memcpy(s->out + s->nout, p->out, p->nout * sizeof(*s->out));
+			s->nout += p->nout;
+		}
+		if (p->ninterior) {
+			s->interior = xrealloc(s->interior, (s->ninterior + p->ninterior) * sizeof(*s->interior));
+			memcpy(s->interior + s->ninterior, p->interior, p->ninterior * sizeof(*s->interior));
+			s->ninterior += p->ninterior;
+		}
+		if (p->nfirsts) {
+			s->firsts = xrealloc(s->firsts, (s->nfirsts + p->nfirsts) * sizeof(*s->firsts));
+			memcpy(s->firsts + s->nfirsts, p->firsts, p->nfirsts * sizeof(*s->firsts));
+			s->nfirsts += p->nfirsts;
+		}
+		s->words += p->words;
+		free(p->out);
+		free(p->interior);
+		free(p->firsts);
+	}
+	g->out_off[g->n] = (uint32_t)s->nout;
+	for (size_t k = 0; k < n; k++) {
+		free(parts[k].win);
+		free(parts[k].cand);
+	}
+}
+
 int graph_build(struct graph *g, const struct graph_input *in, struct mlz_err *err)
 {
 	memset(g, 0, sizeof(*g));
@@ -388,35 +522,46 @@ int graph_build(struct graph *g, const struct graph_input *in, struct mlz_err *e
 		}
 	}
 	build_index(g);
-	struct scan s = { .g = g, .m = in->m, .win = xmalloc(WINDOW), .cand = xmalloc(WINDOW / 16 * sizeof(*s.cand)),
-			  .cancel = in->cancel,
-			  .first_in = in->first_in, .nfirst_in = in->first_in ? in->nfirst_in : 0 };
+	uint64_t lo = 0, hi = 0;
 	if (in->n) {
-		s.lo = g->addr[0];
+		lo = g->addr[0];
 		for (size_t r = 0; r < g->nruns; r++)
-			s.hi = g->runs[r].hi > s.hi ? g->runs[r].hi : s.hi;
+			hi = g->runs[r].hi > hi ? g->runs[r].hi : hi;
 	}
 	g->out_off = xmalloc((g->n + 1) * sizeof(*g->out_off));
-	scan_blocks(&s);
-	for (size_t i = 0; i < in->nranges && !cancelled(s.cancel); i++)
-		scan_range(&s, in->ranges[i].lo, in->ranges[i].hi, -1, &in->ranges[i]);
+	int halt = 0;
+	struct scan parts[MAX_PARTS];
+	size_t nparts = split(g, parts);
+	for (size_t k = 0; k < nparts; k++) {
+		parts[k] = (struct scan){ .g = g, .m = in->m, .lo = lo, .hi = hi, .cancel = k ? NULL : in->cancel,
+					  .halt = &halt, .first_in = in->first_in,
+					  .nfirst_in = in->first_in ? in->nfirst_in : 0, .from = parts[k].from,
+					  .to = parts[k].to };
+	}
+	scan_parts(parts, nparts);
+	struct scan *s = &parts[0];
+	for (size_t i = 0; i < in->nranges && !scan_stop(s, 0); i++)
+		scan_range(s, in->ranges[i].lo, in->ranges[i].hi, -1, &in->ranges[i]);
 	for (size_t i = 0; i < in->nregs; i++) {
 		struct root_range r = { 0, 0, ROOT_REGISTER, in->regs[i].thread };
-		word(&s, (uint64_t)in->regs[i].reg, in->regs[i].value, -1, &r);
+		word(s, (uint64_t)in->regs[i].reg, in->regs[i].value, -1, &r);
 	}
-	free(s.win);
-	free(s.cand);
-	if (cancelled(s.cancel)) {
-		free(s.out);
-		free(s.interior);
+	join_parts(g, parts, nparts);
+	if (halt || cancelled(in->cancel)) {
+		free(s->out);
+		free(s->interior);
+		free(s->firsts);
 		graph_release(g);
 		return cancel_error(err);
 	}
-	g->out = s.nout ? xrealloc(s.out, s.nout * sizeof(*s.out)) : (free(s.out), xmalloc(sizeof(*g->out)));
-	g->ninterior = s.ninterior;
-	g->ifrom = s.interior ? s.interior : xmalloc(sizeof(*g->ifrom));
-	if (s.ninterior)
-		qsort(g->ifrom, s.ninterior, sizeof(*g->ifrom), by_from);
+	g->out = s->nout ? xrealloc(s->out, s->nout * sizeof(*s->out)) : (free(s->out), xmalloc(sizeof(*g->out)));
+	g->ninterior = s->ninterior;
+	g->ifrom = s->interior ? s->interior : xmalloc(sizeof(*g->ifrom));
+	if (s->ninterior)
+		qsort(g->ifrom, s->ninterior, sizeof(*g->ifrom), by_from);
+	g->firsts = s->firsts;
+	g->nfirsts = s->nfirsts;
+	g->words_scanned = s->words;
 	if (g->nroots > 1)
 		qsort(g->roots, g->nroots, sizeof(*g->roots), root_by_block);
 	return 0;

@@ -48,6 +48,22 @@ static void collect(void *arg, uint64_t chunk, uint64_t size, enum chunk_kind ki
 	}
 }
 
+/* The chunks the free lists name (fastbin and tcache chunks look in use to the walk) leave the blocks. */
+static void drop_listed(struct blocks *b, const struct heap_report *rep)
+{
+	size_t out = 0, l = 0;
+	for (size_t i = 0; i < b->n; i++) {
+		uint64_t chunk = b->addr[i] - 16;
+		while (l < rep->nlisted && rep->listed[l] < chunk)
+			l++;
+		if (l < rep->nlisted && rep->listed[l] == chunk)
+			continue;
+		b->addr[out] = b->addr[i];
+		b->size[out++] = b->size[i];
+	}
+	b->n = out;
+}
+
 struct ranges {
 	struct root_range *v;
 	size_t n, alloc;
@@ -208,9 +224,12 @@ int graph_take(struct target *t, struct sym *sym, const struct graph_take_opts *
 	struct root_reg *regs = NULL;
 	size_t nregs = 0;
 	struct memsrc m = target_memsrc(t);
-	struct heap_take_opts ho = { o->cancel, o->where };
+	/* the chunks first, the free lists after: what they name is dropped below */
+	struct heap_take_opts ho = { o->cancel, o->where, true };
 	double t0 = mono_ms(), t1 = 0, t2 = 0, t3 = 0;
 	int ret = heap_walk_target(t, sym, &ho, collect, &b, &rep, &h, err);
+	if (ret == 0)
+		drop_listed(&b, &rep);
 	t1 = mono_ms();
 	if (ret == 0)
 		ret = target_maps(t, &maps, err);

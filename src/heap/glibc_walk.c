@@ -43,6 +43,15 @@ struct walker {
 	const struct maps *maps;
 	const struct glibc_where *w;
 	struct cancel *cancel; /* asked in every long loop; once it says stop, each loop ends */
+	/*
+	 * heap_walk_blocks: no counts, every chunk that looks in use given as
+	 * such, and the fastbins read from what the chunk walk saw: chunk ->
+	 * the next chunk its first word names (revealed) | size >> 4, for every
+	 * small chunk whose first word could be a fastbin link in its arena.
+	 */
+	bool blocks;
+	struct u64map fast;
+	uint64_t (*span)[2];   /* per arena: its heaps' lowest and highest address */
 	struct heap_report *r;
 	heap_chunk_fn fn;
 	void *arg;
@@ -140,7 +149,11 @@ static void walk_fastbins(struct walker *k, struct heap_arena *a, const uint8_t 
 					(unsigned long long)a->addr);
 				break;
 			}
-			if ((p & ALIGN_MASK) || !mem_read(k->m, p + 8, hdr_fd, sizeof(hdr_fd))) {
+			uint64_t seen;
+			if (k->blocks && u64map_get(&k->fast, p, &seen)) { /* the chunk walk read it: no system call */
+				hdr_fd[0] = (seen & 15) << 4;
+				hdr_fd[1] = (seen & ~15ull) ^ ((p + 16) >> 12); /* mangled again: revealed below */
+			} else if ((p & ALIGN_MASK) || !mem_read(k->m, p + 8, hdr_fd, sizeof(hdr_fd))) {
 				problem(k->r, p, "fastbin %d of arena 0x%llx leads to an unreadable or misaligned chunk", i,
 					(unsigned long long)a->addr);
 				break;
@@ -247,6 +260,21 @@ static void emit(struct walker *k, struct heap_arena *a, size_t ai, uint64_t p, 
 }
 
 /*
+ * A small chunk that looks in use may be a fastbin's: its first word, revealed
+ * (safe-linking), is then 0 or a chunk of the same arena. Kept for the
+ * fastbins' walk after the chunks', which then reads nothing: about one
+ * in-use chunk in a thousand whose first word is a pointer passes by chance,
+ * and is only kept, never taken for free unless a fastbin leads to it.
+ */
+static void fast_candidate(struct walker *k, size_t ai, uint64_t p, uint64_t size, uint64_t fd)
+{
+	uint64_t next = REVEAL_PTR(p + 16, fd);
+	if (next && ((next & ALIGN_MASK) || next < k->span[ai][0] || next >= k->span[ai][1]))
+		return;
+	u64map_put(&k->fast, p, next | size >> 4);
+}
+
+/*
  * Chunks from start up to top (the heap holding the arena's top) or to the
  * fencepost glibc leaves at the end of a heap it grew out of. Returns whether
  * the walk got there.
@@ -275,7 +303,9 @@ static bool walk_heap(struct walker *k, struct heap_arena *a, size_t ai, uint64_
 			problem(k->r, p, "a chunk inside an arena's heap has the mmapped bit");
 			return false;
 		}
-		uint64_t next = p + size;
+		uint64_t next = p + size, fd = 0;
+		/* read before the next chunk's header, so the window only moves forward */
+		bool small = k->blocks && size <= MINSIZE + 16 * (NFASTBINS - 1) && heap_word(k, p + 16, end, &fd);
 		bool in_use = true;
 		if (next + 16 <= end) {
 			if (!heap_word(k, next + 8, end, &next_hdr)) {
@@ -292,6 +322,8 @@ static bool walk_heap(struct walker *k, struct heap_arena *a, size_t ai, uint64_
 			kind = k->sorted[k->cursor].kind; /* a tcache or fastbin chunk, or a tcache struct */
 		else if (!top && in_use && size == 2 * CHUNK_HDR && next + 16 <= end && chunk_size(next_hdr) == 0)
 			kind = CK_INTERNAL; /* sysmalloc's fencepost when the old top was too small to free */
+		if (small && in_use)
+			fast_candidate(k, ai, p, size, fd);
 		if (!in_use) {
 			if (!heap_word(k, next, end, &foot) || foot != size) {
 				problem(k->r, p, "free chunk of 0x%llx bytes, but the next chunk's prev_size says 0x%llx",
@@ -497,13 +529,17 @@ static void arena_mallinfo(struct heap_arena *a, const struct heap_report *r)
 	}
 }
 
-/* The arena list from main_arena: each arena's lists, in the order glibc links them. */
-static int read_arenas(struct walker *k, uint8_t *ms_main, struct mlz_err *err)
+/*
+ * The arena list from main_arena, in the order glibc links them: each
+ * arena's malloc_state kept in states (MS_SIZE bytes each) for its lists.
+ */
+static int read_arenas(struct walker *k, uint8_t **states, struct mlz_err *err)
 {
 	struct heap_report *r = k->r;
 	uint64_t addr = k->w->main_arena;
 	uint8_t *ms = xmalloc(MS_SIZE);
 	size_t alloc = 0;
+	*states = NULL;
 	while (r->narenas < MAX_ARENAS) {
 		if (!mem_read(k->m, addr, ms, MS_SIZE)) {
 			if (!r->narenas) {
@@ -513,8 +549,8 @@ static int read_arenas(struct walker *k, uint8_t *ms_main, struct mlz_err *err)
 			problem(r, addr, "the arena list leads to unreadable memory");
 			break;
 		}
-		if (!r->narenas)
-			memcpy(ms_main, ms, MS_SIZE);
+		*states = xrealloc(*states, (r->narenas + 1) * MS_SIZE);
+		memcpy(*states + r->narenas * MS_SIZE, ms, MS_SIZE);
 		ALLOC_GROW(r->arenas, r->narenas + 1, alloc);
 		struct heap_arena *a = &r->arenas[r->narenas++];
 		memset(a, 0, sizeof(*a));
@@ -529,9 +565,6 @@ static int read_arenas(struct walker *k, uint8_t *ms_main, struct mlz_err *err)
 		if (a->system_mem && !mem_word(k->m, a->top + 8, &hdr))
 			problem(r, a->top, "cannot read the top chunk of arena 0x%llx", (unsigned long long)addr);
 		a->top_size = chunk_size(hdr);
-		uint64_t budget = a->system_mem / MINSIZE + 2; /* no list can hold more chunks than that */
-		walk_fastbins(k, a, ms, budget);
-		walk_bins(k, a, ms, budget);
 		memcpy(&addr, ms + MS_NEXT, 8);
 		if (addr == k->w->main_arena)
 			break;
@@ -548,11 +581,41 @@ static int read_arenas(struct walker *k, uint8_t *ms_main, struct mlz_err *err)
 	return 0;
 }
 
-int heap_walk(const struct memsrc *m, const struct maps *maps, const struct glibc_where *w, struct cancel *cancel,
-	      heap_chunk_fn fn, void *arg, struct heap_report *r, struct mlz_err *err)
+/* Every free list: each arena's fastbins and bins, each thread's tcache; then sorted by address. */
+static void walk_lists(struct walker *k, const uint8_t *states)
 {
-	struct walker k = { .m = m, .maps = maps, .w = w, .cancel = cancel, .r = r, .fn = fn, .arg = arg };
-	uint8_t mp[MP_SIZE], ms_main[MS_SIZE] = { 0 };
+	for (size_t i = 0; i < k->r->narenas; i++) {
+		struct heap_arena *a = &k->r->arenas[i];
+		uint64_t budget = a->system_mem / MINSIZE + 2; /* no list can hold more chunks than that */
+		walk_fastbins(k, a, states + i * MS_SIZE, budget);
+		if (!k->blocks) /* a bin's chunks look free to the chunk walk: never given as in use */
+			walk_bins(k, a, states + i * MS_SIZE, budget);
+	}
+	walk_tcaches(k);
+	sort_listed(k);
+}
+
+/* Per arena, the lowest and highest address of its heaps: where its fastbins' chunks can be. */
+static void arena_spans(struct walker *k)
+{
+	k->span = xmalloc((k->r->narenas ? k->r->narenas : 1) * sizeof(*k->span));
+	for (size_t i = 0; i < k->r->narenas; i++) {
+		const struct heap_arena *a = &k->r->arenas[i];
+		k->span[i][0] = UINT64_MAX;
+		k->span[i][1] = 0;
+		for (size_t h = 0; h < a->nheaps; h++) {
+			k->span[i][0] = a->heaps[h].start < k->span[i][0] ? a->heaps[h].start : k->span[i][0];
+			k->span[i][1] = a->heaps[h].end > k->span[i][1] ? a->heaps[h].end : k->span[i][1];
+		}
+	}
+}
+
+static int walk(const struct memsrc *m, const struct maps *maps, const struct glibc_where *w, struct cancel *cancel,
+		heap_chunk_fn fn, void *arg, struct heap_report *r, bool blocks, struct mlz_err *err)
+{
+	struct walker k = { .m = m, .maps = maps, .w = w, .cancel = cancel, .r = r, .fn = fn, .arg = arg,
+			    .blocks = blocks };
+	uint8_t mp[MP_SIZE], *states = NULL;
 	memset(r, 0, sizeof(*r));
 	if (!mem_read(m, w->mp, mp, sizeof(mp)))
 		return mlz_error(err, "cannot read glibc's malloc parameters (mp_) at 0x%llx", (unsigned long long)w->mp);
@@ -562,10 +625,10 @@ int heap_walk(const struct memsrc *m, const struct maps *maps, const struct glib
 	memcpy(&r->mmapped_mem, mp + MP_MMAPPED_MEM, 8);
 	memcpy(&sbrk_base, mp + MP_SBRK_BASE, 8);
 	r->n_mmaps = n_mmaps > 0 ? (uint64_t)n_mmaps : 0;
-	if (read_arenas(&k, ms_main, err) < 0)
+	if (read_arenas(&k, &states, err) < 0)
 		return -1;
-	walk_tcaches(&k);
-	sort_listed(&k);
+	if (!blocks) /* each chunk's kind is known as it comes */
+		walk_lists(&k, states);
 
 	struct plan pl = { 0 };
 	for (size_t i = 0; i < r->narenas; i++) {
@@ -578,15 +641,33 @@ int heap_walk(const struct memsrc *m, const struct maps *maps, const struct glib
 	}
 	if (maps)
 		find_mmapped(&k, &pl);
+	if (blocks)
+		arena_spans(&k);
 	walk_plan(&k, &pl);
 	free(pl.v);
 	free(pl.mm);
+	if (blocks) {
+		/* the lists now: the fastbins' chunks from the map the chunk walk left, which holds them all */
+		walk_lists(&k, states);
+		u64map_release(&k.fast);
+		free(k.span);
+		r->listed = xmalloc((k.nsorted ? k.nsorted : 1) * sizeof(*r->listed));
+		for (size_t i = 0; i < k.nsorted; i++)
+			r->listed[i] = k.sorted[i].addr;
+		r->nlisted = k.nsorted;
+		r->uncounted = true;
+	}
 	uint32_t flags;
-	memcpy(&flags, ms_main + MS_FLAGS, 4);
+	memcpy(&flags, states + MS_FLAGS, 4); /* main_arena's */
+	free(states);
 	for (size_t i = 0; i < r->narenas; i++) {
 		struct heap_arena *a = &r->arenas[i];
 		if (a->main && !a->complete && (flags & NONCONTIGUOUS_BIT))
 			problem(r, a->addr, "the main arena is not contiguous: only its first region was walked");
+		if (r->uncounted) {
+			memset(a->kind, 0, sizeof(a->kind));
+			continue;
+		}
 		arena_mallinfo(a, r);
 		add_mallinfo(&r->mi, &a->mi);
 		for (int c = 0; c < CK_NKINDS; c++) {
@@ -608,11 +689,24 @@ int heap_walk(const struct memsrc *m, const struct maps *maps, const struct glib
 	return 0;
 }
 
+int heap_walk(const struct memsrc *m, const struct maps *maps, const struct glibc_where *w, struct cancel *cancel,
+	      heap_chunk_fn fn, void *arg, struct heap_report *r, struct mlz_err *err)
+{
+	return walk(m, maps, w, cancel, fn, arg, r, false, err);
+}
+
+int heap_walk_blocks(const struct memsrc *m, const struct maps *maps, const struct glibc_where *w, struct cancel *cancel,
+		     heap_chunk_fn fn, void *arg, struct heap_report *r, struct mlz_err *err)
+{
+	return walk(m, maps, w, cancel, fn, arg, r, true, err);
+}
+
 void heap_report_release(struct heap_report *r)
 {
 	for (size_t i = 0; i < r->narenas; i++)
 		free(r->arenas[i].heaps);
 	free(r->arenas);
 	free(r->problems);
+	free(r->listed);
 	memset(r, 0, sizeof(*r));
 }

@@ -307,27 +307,40 @@ static ssize_t read_from_file(struct core *c, uint64_t addr, void *buf, size_t l
 		struct core_file *f = &c->files[i];
 		if (addr < f->start || addr >= f->end)
 			continue;
-		if (f->fd == -1) {
-			/* The program may have been named on the command line (it moved, or is elsewhere). */
+		int fd = __atomic_load_n(&f->fd, __ATOMIC_ACQUIRE);
+		if (fd == -1) {
+			/*
+			 * Opened on first use, perhaps by two threads at once (the graph's
+			 * scan): each opens, the first to publish its result wins.
+			 * The program may have been named on the command line (it moved, or is elsewhere).
+			 */
 			const char *p = c->exe && c->exe_path && !strcmp(f->path, c->exe_path) ? c->exe : f->path;
-			f->fd = open(p, O_RDONLY | O_CLOEXEC);
+			int mine = open(p, O_RDONLY | O_CLOEXEC), none = -1;
 			struct stat st;
-			if (f->fd >= 0 && fstat(f->fd, &st) == 0)
-				f->size = (uint64_t)st.st_size;
-			else if (f->fd >= 0)
-				close(f->fd), f->fd = -1;
-			if (f->fd < 0)
-				f->fd = -2; /* tried: missing */
+			if (mine >= 0 && fstat(mine, &st) == 0)
+				__atomic_store_n(&f->size, (uint64_t)st.st_size, __ATOMIC_RELAXED);
+			else if (mine >= 0)
+				close(mine), mine = -1;
+			if (mine < 0)
+				mine = -2; /* tried: missing */
+			if (__atomic_compare_exchange_n(&f->fd, &none, mine, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+				fd = mine;
+			} else {
+				if (mine >= 0)
+					close(mine);
+				fd = none;
+			}
 		}
-		if (f->fd < 0)
+		if (fd < 0)
 			return -1;
-		uint64_t at = f->offset + (addr - f->start), mapped = (f->size + 4095) & ~4095ull;
+		uint64_t size = __atomic_load_n(&f->size, __ATOMIC_RELAXED);
+		uint64_t at = f->offset + (addr - f->start), mapped = (size + 4095) & ~4095ull;
 		if (at >= mapped || at < f->offset)
 			return -1; /* past the page of the file's end (or an offset that wrapped) */
 		size_t n = len < f->end - addr ? len : (size_t)(f->end - addr);
 		if (n > mapped - at)
 			n = (size_t)(mapped - at);
-		ssize_t got = pread(f->fd, buf, n, (off_t)at);
+		ssize_t got = pread(fd, buf, n, (off_t)at);
 		if (got < (ssize_t)n && got >= 0)
 			memset((char *)buf + got, 0, n - (size_t)got); /* past the end of the file: zeros, as mmap gives */
 		return got < 0 ? -1 : (ssize_t)n;

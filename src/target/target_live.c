@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "fd_once.h"
 #include "proc.h"
 #include "ptrace.h"
 #include "target.h"
@@ -792,12 +793,12 @@ static void live_emergency_detach(struct target *t)
 
 static int open_memfd(struct target *t)
 {
-	if (t->memfd < 0) {
-		char path[64];
-		snprintf(path, sizeof(path), "/proc/%d/mem", target_proc_pid(t));
-		t->memfd = open(path, O_RDWR | O_CLOEXEC);
-	}
-	return t->memfd;
+	int fd = fd_opened(&t->memfd);
+	if (fd >= 0)
+		return fd;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/mem", target_proc_pid(t));
+	return fd_once(&t->memfd, path, O_RDWR | O_CLOEXEC);
 }
 
 static ssize_t live_read(struct target *t, uint64_t addr, void *buf, size_t len)
@@ -807,20 +808,21 @@ static ssize_t live_read(struct target *t, uint64_t addr, void *buf, size_t len)
 	if (n >= 0 || (errno != EPERM && errno != ENOSYS))
 		return n;
 	/* Some kernels and sandboxes refuse process_vm_readv; /proc/PID/mem serves the tracer too. */
-	if (open_memfd(t) < 0)
-		return -1;
-	return pread(t->memfd, buf, len, (off_t)addr);
+	int fd = open_memfd(t);
+	return fd < 0 ? -1 : pread(fd, buf, len, (off_t)addr);
 }
 
 /* The pairs one at a time, for when process_vm_readv/writev is refused. */
 static ssize_t memfd_read(struct target *t, void *buf, size_t len, uint64_t addr)
 {
-	return open_memfd(t) < 0 ? -1 : pread(t->memfd, buf, len, (off_t)addr);
+	int fd = open_memfd(t);
+	return fd < 0 ? -1 : pread(fd, buf, len, (off_t)addr);
 }
 
 static ssize_t memfd_write(struct target *t, void *buf, size_t len, uint64_t addr)
 {
-	return open_memfd(t) < 0 ? -1 : pwrite(t->memfd, buf, len, (off_t)addr);
+	int fd = open_memfd(t);
+	return fd < 0 ? -1 : pwrite(fd, buf, len, (off_t)addr);
 }
 
 static ssize_t live_readv(struct target *t, const struct iovec *local, const struct iovec *remote, size_t n)

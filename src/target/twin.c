@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "fd_once.h"
 #include "proc.h"
 #include "ptrace.h"
 #include "target.h"
@@ -217,14 +218,13 @@ static int undo_twin(void *arg)
 static ssize_t twin_read(struct target *t, uint64_t addr, void *buf, size_t len)
 {
 	struct twin *tw = twin_of(t);
-	if (tw->memfd < 0) {
+	int fd = fd_opened(&tw->memfd);
+	if (fd < 0) {
 		char path[64];
 		snprintf(path, sizeof(path), "/proc/%d/mem", tw->pid);
-		tw->memfd = open(path, O_RDONLY | O_CLOEXEC);
-		if (tw->memfd < 0)
-			return -1;
+		fd = fd_once(&tw->memfd, path, O_RDONLY | O_CLOEXEC);
 	}
-	return pread(tw->memfd, buf, len, (off_t)addr);
+	return fd < 0 ? -1 : pread(fd, buf, len, (off_t)addr);
 }
 
 static ssize_t twin_read_pair(struct target *t, void *buf, size_t len, uint64_t addr)

@@ -90,12 +90,18 @@ static void make_heap(struct heap *h, size_t n, uint64_t seed, uint64_t align, b
 		}
 }
 
-static long linear_find(const struct heap *h, uint64_t v)
+/* The block holding v, by the plainest search there is: the last block starting at or below it. */
+static long block_of(const struct heap *h, uint64_t v)
 {
-	for (size_t i = 0; i < h->n; i++)
-		if (v >= h->addr[i] && v < h->addr[i] + h->size[i])
-			return (long)i;
-	return -1;
+	size_t lo = 0, hi = h->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (h->addr[mid] <= v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo && v < h->addr[lo - 1] + h->size[lo - 1] ? (long)lo - 1 : -1;
 }
 
 static void build(struct heap *h, struct graph *g, const struct root_range *ranges, size_t nranges)
@@ -110,10 +116,10 @@ static void build(struct heap *h, struct graph *g, const struct root_range *rang
 	assert_int_equal(graph_build(g, &in, &err), 0);
 }
 
-static void check_edges_and_find(uint64_t align, bool big)
+static void check_edges_and_find(uint64_t align, bool big, size_t n)
 {
 	struct heap h;
-	make_heap(&h, big ? 300 : 3000, 0x1234567, align, big);
+	make_heap(&h, n, 0x1234567, align, big);
 	struct graph g;
 	build(&h, &g, NULL, 0);
 	assert_int_equal(g.n, h.n);
@@ -132,7 +138,7 @@ static void check_edges_and_find(uint64_t align, bool big)
 		uint64_t probes[] = { h.addr[i], h.addr[i] - 1, h.addr[i] + h.size[i] - 1, h.addr[i] + h.size[i],
 				      BASE + rng(&seed) % h.im.len };
 		for (size_t k = 0; k < sizeof(probes) / sizeof(*probes); k++)
-			assert_int_equal(graph_find(&g, probes[k]), linear_find(&h, probes[k]));
+			assert_int_equal(graph_find(&g, probes[k]), block_of(&h, probes[k]));
 	}
 	/* every word of every block: a start pointer is an out edge, an interior one an ifrom pair, in word order */
 	size_t nout = 0, nint = 0;
@@ -141,7 +147,7 @@ static void check_edges_and_find(uint64_t align, bool big)
 		for (uint64_t off = 0; off < h.size[i]; off += 8) {
 			uint64_t v;
 			memcpy(&v, h.im.bytes + (h.addr[i] + off - BASE), 8);
-			long j = linear_find(&h, v);
+			long j = block_of(&h, v);
 			if (j < 0 || (size_t)j == i)
 				continue;
 			if (v == h.addr[j]) {
@@ -196,19 +202,26 @@ static void check_edges_and_find(uint64_t align, bool big)
 static void edges_and_find(void **state)
 {
 	(void)state;
-	check_edges_and_find(16, false);
+	check_edges_and_find(16, false, 3000);
+}
+
+/* 40 MB of blocks: scanned in parts by helper threads where there are processors for them */
+static void edges_and_find_parts(void **state)
+{
+	(void)state;
+	check_edges_and_find(16, false, 150000);
 }
 
 static void edges_and_find_large(void **state)
 {
 	(void)state;
-	check_edges_and_find(16, true);
+	check_edges_and_find(16, true, 300);
 }
 
 static void edges_and_find_unaligned(void **state)
 {
 	(void)state;
-	check_edges_and_find(8, false);
+	check_edges_and_find(8, false, 3000);
 }
 
 /*
@@ -263,6 +276,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(edges_and_find),
 		cmocka_unit_test(edges_and_find_large),
+		cmocka_unit_test(edges_and_find_parts),
 		cmocka_unit_test(edges_and_find_unaligned),
 		cmocka_unit_test(classes),
 	};
