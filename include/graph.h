@@ -96,6 +96,7 @@ struct graph {
 	double stopped_ms;            /* graph_take: how long the process was stopped to build it */
 	/* graph_take: where its time went (ms): the heap walk, the roots, the scan of blocks and roots, the classes */
 	double walk_ms, roots_ms, scan_ms, classify_ms;
+	size_t walk_parts, scan_parts; /* how many threads walked the heap, and scanned the blocks */
 	/*
 	 * Where blocks start, for graph_find: per run of small blocks, a bit for
 	 * each 16 bytes, set where a block starts (starts), and per 64 bits the

@@ -11,6 +11,7 @@
 #include "cancel.h"
 #include "err.h"
 #include "memsrc.h"
+#include "parts.h"
 
 struct maps;
 
@@ -108,6 +109,7 @@ struct heap_report {
 	uint64_t *listed;
 	size_t nlisted;
 	bool uncounted;
+	size_t parts;          /* how many parts (threads) walked the heaps at once */
 };
 
 /* Called for every chunk the walk finds (mmapped ones too), in address order. */
@@ -128,10 +130,13 @@ int heap_walk(const struct memsrc *m, const struct maps *maps, const struct glib
  * after, the fastbins' chunks taken from what the chunk walk read (not one
  * system call each: 154,000 of them cost 0.4 s on bigheap); r->listed then
  * names the chunks the lists hold, for the caller to drop. The bins are not
- * walked (their chunks look free) and no counts are made.
+ * walked (their chunks look free) and no counts are made. The heaps are
+ * walked in up to PARTS_MAX parts at once (parts.h), in address order: part
+ * k's chunks go to fn(parts[k], ...), so the parts' streams one after the
+ * other are the heap in address order. m must bear reads from two threads.
  */
 int heap_walk_blocks(const struct memsrc *m, const struct maps *maps, const struct glibc_where *w, struct cancel *cancel,
-		     heap_chunk_fn fn, void *arg, struct heap_report *r, struct mlz_err *err);
+		     heap_chunk_fn fn, void *const parts[PARTS_MAX], struct heap_report *r, struct mlz_err *err);
 void heap_report_release(struct heap_report *r);
 
 /* Heuristics for an image without libc's debug symbols; each returns 0 when nothing valid is found. */
@@ -174,7 +179,7 @@ struct heap_take {
 struct heap_take_opts {
 	struct cancel *cancel; /* asked now and then: a walk it ends fails with MLZ_E_INTERRUPTED; NULL never */
 	const struct glibc_where *where; /* glibc's state when the caller knows it (fuzzing): not located, sym unused */
-	bool blocks;           /* heap_walk_blocks: the caller drops what r->listed names; no counts by kind */
+	void *const *parts;    /* heap_walk_blocks (PARTS_MAX of them), arg unused; the caller drops what r->listed names */
 };
 /* Locate and walk (fn per chunk) a target the caller holds still; o may be NULL. */
 int heap_walk_target(struct target *t, struct sym *sym, const struct heap_take_opts *o, heap_chunk_fn fn, void *arg,

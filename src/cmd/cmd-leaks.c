@@ -235,6 +235,8 @@ static int cmd_leaks_exec(struct cmd_ctx *c)
 	jv_set(parts, "roots_ms", jv_double(g.roots_ms));
 	jv_set(parts, "scan_ms", jv_double(g.scan_ms));
 	jv_set(parts, "classify_ms", jv_double(g.classify_ms));
+	jv_set(parts, "walk_threads", jv_int((int64_t)g.walk_parts));
+	jv_set(parts, "scan_threads", jv_int((int64_t)g.scan_parts));
 	if (s->types) {
 		size_t typed, conflicts;
 		double ms;

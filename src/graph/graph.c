@@ -5,13 +5,11 @@
  * interior one kept apart), stored both ways in CSR arrays; then memcheck's
  * leak classes over it.
  */
-#include <pthread.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "graph.h"
+#include "parts.h"
 #include "u64map.h"
 #include "xalloc.h"
 
@@ -21,8 +19,6 @@
  * windows of 64-128 KiB, and at 1.25 GB/s in windows of 1 MiB.
  */
 #define WINDOW (1u << 17)
-#define MAX_PARTS 4
-#define PAR_MIN_BYTES (32ull << 20)
 
 const char *const leak_state_names[LEAK_NSTATES] = {
 	[LEAK_REACHABLE] = "reachable", [LEAK_POSSIBLY] = "possibly lost",
@@ -161,17 +157,6 @@ struct scan {
 	size_t from, to;            /* the blocks this scan reads */
 };
 
-/* Whether to end the scan: the main thread asks its cancel (and tells the helpers), a helper looks at halt. */
-static bool scan_stop(struct scan *s, uint32_t work)
-{
-	if (s->cancel) {
-		if (!cancel_poll(s->cancel, work))
-			return false;
-		__atomic_store_n(s->halt, 1, __ATOMIC_RELAXED);
-		return true;
-	}
-	return __atomic_load_n(s->halt, __ATOMIC_RELAXED) != 0;
-}
 
 /* Block i's first word v: kept when it points into one of the ranges asked for. */
 static void first_word(struct scan *s, uint32_t i, uint64_t v)
@@ -244,7 +229,7 @@ static void scan_range(struct scan *s, uint64_t lo, uint64_t hi, long from, cons
 	lo = (lo + 7) & ~7ull;
 	while (lo < hi && hi - lo >= 8) {
 		size_t want = hi - lo < WINDOW ? (size_t)(hi - lo) : WINDOW;
-		if (scan_stop(s, CANCEL_BATCH)) /* a window: the clock each time */
+		if (parts_stop(s->cancel, s->halt, CANCEL_BATCH)) /* a window: the clock each time */
 			return;
 		ssize_t got = s->m->read(s->m->ctx, lo, s->win, want);
 		if (got < 8)
@@ -271,7 +256,7 @@ static void scan_blocks(struct scan *s)
 	for (size_t i = s->from; i < s->to; i++) {
 		g->out_off[i] = (uint32_t)s->nout;
 		uint64_t a = g->addr[i], len = g->size[i] & ~7ull;
-		if (scan_stop(s, 1 + (uint32_t)(len >> 9))) /* graph_build then drops it all */
+		if (parts_stop(s->cancel, s->halt, 1 + (uint32_t)(len >> 9))) /* graph_build then drops it all */
 			return;
 		uint64_t v0;
 		if (len > WINDOW / 2) {
@@ -409,19 +394,16 @@ size_t graph_interior_out(const struct graph *g, uint32_t i, size_t *first)
 }
 
 /*
- * The blocks in up to MAX_PARTS stretches of about equal bytes, one per
- * processor: the scan reads memory through the kernel and looks each word
- * up, and both go as fast on every processor (with a twin, the process runs
- * on meanwhile and may share them). A graph under PAR_MIN_BYTES is one part.
+ * The blocks in stretches of about equal bytes, one per processor
+ * (parts_for): the scan reads memory through the kernel and looks each word
+ * up, and both go as fast on every processor.
  */
 static size_t split(const struct graph *g, struct scan *parts)
 {
 	uint64_t total = 0;
 	for (size_t i = 0; i < g->n; i++)
 		total += g->size[i];
-	cpu_set_t cpus;
-	size_t ncpus = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? (size_t)CPU_COUNT(&cpus) : 1;
-	size_t n = total < PAR_MIN_BYTES || ncpus < 2 ? 1 : ncpus < MAX_PARTS ? ncpus : MAX_PARTS;
+	size_t n = parts_for(total);
 	uint64_t sum = 0;
 	size_t at = 0;
 	for (size_t k = 0; k < n; k++) {
@@ -434,40 +416,12 @@ static size_t split(const struct graph *g, struct scan *parts)
 	return n;
 }
 
-static void *scan_part(void *arg)
+static void scan_part(void *arg)
 {
 	struct scan *s = arg;
+	s->win = xmalloc(WINDOW);
+	s->cand = xmalloc(WINDOW / 16 * sizeof(*s->cand));
 	scan_blocks(s);
-	return NULL;
-}
-
-/*
- * Every part scanned: parts 1.. by helper threads (all signals blocked: they
- * go to the main thread, which alone may stop the process or restore it),
- * part 0 here. A helper that cannot be started leaves its part to this
- * thread. Each part has its own window and its own edges.
- */
-static void scan_parts(struct scan *parts, size_t n)
-{
-	pthread_t tid[MAX_PARTS];
-	bool started[MAX_PARTS] = { false };
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	for (size_t k = 0; k < n; k++) {
-		parts[k].win = xmalloc(WINDOW);
-		parts[k].cand = xmalloc(WINDOW / 16 * sizeof(*parts[k].cand));
-		if (k)
-			started[k] = pthread_create(&tid[k], NULL, scan_part, &parts[k]) == 0;
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	scan_blocks(&parts[0]);
-	for (size_t k = 1; k < n; k++) {
-		if (!started[k])
-			scan_blocks(&parts[k]);
-		else
-			pthread_join(tid[k], NULL);
-	}
 }
 
 /* The parts' edges after part 0's, in block order, its offsets moved along; part 0 keeps them all. */
@@ -530,7 +484,7 @@ int graph_build(struct graph *g, const struct graph_input *in, struct mlz_err *e
 	}
 	g->out_off = xmalloc((g->n + 1) * sizeof(*g->out_off));
 	int halt = 0;
-	struct scan parts[MAX_PARTS];
+	struct scan parts[PARTS_MAX];
 	size_t nparts = split(g, parts);
 	for (size_t k = 0; k < nparts; k++) {
 		parts[k] = (struct scan){ .g = g, .m = in->m, .lo = lo, .hi = hi, .cancel = k ? NULL : in->cancel,
@@ -538,9 +492,10 @@ int graph_build(struct graph *g, const struct graph_input *in, struct mlz_err *e
 					  .nfirst_in = in->first_in ? in->nfirst_in : 0, .from = parts[k].from,
 					  .to = parts[k].to };
 	}
-	scan_parts(parts, nparts);
+	parts_run(scan_part, parts, sizeof(*parts), nparts);
+	g->scan_parts = nparts;
 	struct scan *s = &parts[0];
-	for (size_t i = 0; i < in->nranges && !scan_stop(s, 0); i++)
+	for (size_t i = 0; i < in->nranges && !parts_stop(s->cancel, s->halt, 0); i++)
 		scan_range(s, in->ranges[i].lo, in->ranges[i].hi, -1, &in->ranges[i]);
 	for (size_t i = 0; i < in->nregs; i++) {
 		struct root_range r = { 0, 0, ROOT_REGISTER, in->regs[i].thread };

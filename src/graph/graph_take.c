@@ -48,6 +48,31 @@ static void collect(void *arg, uint64_t chunk, uint64_t size, enum chunk_kind ki
 	}
 }
 
+/* The parts' blocks one after the other: the heap in address order, in parts[0]. */
+static void join_blocks(struct blocks *parts)
+{
+	struct blocks *b = &parts[0];
+	for (size_t k = 1; k < PARTS_MAX; k++) {
+		struct blocks *p = &parts[k];
+		if (p->n) {
+			b->addr = xrealloc(b->addr, (b->n + p->n) * sizeof(*b->addr));
+			b->size = xrealloc(b->size, (b->n + p->n) * sizeof(*b->size));
+			memcpy(b->addr + b->n, p->addr, p->n * sizeof(*b->addr));
+			memcpy(b->size + b->n, p->size, p->n * sizeof(*b->size));
+			b->n += p->n;
+			b->alloc = b->n;
+		}
+		if (p->nmmapped) {
+			ALLOC_GROW(b->mmapped, b->nmmapped + p->nmmapped, b->mmapped_alloc);
+			memcpy(b->mmapped + b->nmmapped, p->mmapped, p->nmmapped * sizeof(*b->mmapped));
+			b->nmmapped += p->nmmapped;
+		}
+		free(p->addr);
+		free(p->size);
+		free(p->mmapped);
+	}
+}
+
 /* The chunks the free lists name (fastbin and tcache chunks look in use to the walk) leave the blocks. */
 static void drop_listed(struct blocks *b, const struct heap_report *rep)
 {
@@ -216,7 +241,10 @@ static void clamp_to_maps(struct ranges *r, const struct maps *m)
 int graph_take(struct target *t, struct sym *sym, const struct graph_take_opts *o, struct graph *g,
 	       struct mlz_err *err)
 {
-	struct blocks b = { 0 };
+	struct blocks parts[PARTS_MAX] = { { 0 } }, b;
+	void *args[PARTS_MAX];
+	for (size_t k = 0; k < PARTS_MAX; k++)
+		args[k] = &parts[k];
 	struct heap_report rep;
 	struct heap_take h;
 	struct maps maps = { 0 };
@@ -224,10 +252,13 @@ int graph_take(struct target *t, struct sym *sym, const struct graph_take_opts *
 	struct root_reg *regs = NULL;
 	size_t nregs = 0;
 	struct memsrc m = target_memsrc(t);
-	/* the chunks first, the free lists after: what they name is dropped below */
-	struct heap_take_opts ho = { o->cancel, o->where, true };
+	/* the chunks first, in parts, the free lists after: what they name is dropped below */
+	struct heap_take_opts ho = { o->cancel, o->where, args };
 	double t0 = mono_ms(), t1 = 0, t2 = 0, t3 = 0;
-	int ret = heap_walk_target(t, sym, &ho, collect, &b, &rep, &h, err);
+	int ret = heap_walk_target(t, sym, &ho, collect, NULL, &rep, &h, err);
+	join_blocks(parts);
+	b = parts[0];
+	size_t rep_parts = rep.parts;
 	if (ret == 0)
 		drop_listed(&b, &rep);
 	t1 = mono_ms();
@@ -289,6 +320,7 @@ int graph_take(struct target *t, struct sym *sym, const struct graph_take_opts *
 	}
 	if (ret == 0) {
 		g->walk_ms = t1 - t0;
+		g->walk_parts = rep_parts;
 		g->roots_ms = t2 - t1;
 		g->scan_ms = t3 - t2;
 		g->classify_ms = mono_ms() - t3;

@@ -13,6 +13,7 @@
 
 #include "glibc_layout.h"
 #include "heap.h"
+#include "parts.h"
 #include "proc.h"
 #include "u64map.h"
 #include "xalloc.h"
@@ -52,6 +53,9 @@ struct walker {
 	bool blocks;
 	struct u64map fast;
 	uint64_t (*span)[2];   /* per arena: its heaps' lowest and highest address */
+	/* a part of heap_walk_blocks's chunk walk: its problems and mmapped chunks (else r), its stop */
+	struct heap_report *pr;
+	int *halt;
 	struct heap_report *r;
 	heap_chunk_fn fn;
 	void *arg;
@@ -253,8 +257,10 @@ static void walk_tcaches(struct walker *k)
 
 static void emit(struct walker *k, struct heap_arena *a, size_t ai, uint64_t p, uint64_t size, enum chunk_kind kind)
 {
-	a->kind[kind].chunks++;
-	a->kind[kind].bytes += size;
+	if (!k->blocks) { /* heap_walk_blocks counts nothing: its parts may share an arena */
+		a->kind[kind].chunks++;
+		a->kind[kind].bytes += size;
+	}
 	if (k->fn)
 		k->fn(k->arg, p, size, kind, ai);
 }
@@ -284,23 +290,23 @@ static bool walk_heap(struct walker *k, struct heap_arena *a, size_t ai, uint64_
 	uint64_t p = start, limit = top ? top : end;
 	seek_listed(k, start);
 	while (p < limit) {
-		if (cancel_poll(k->cancel, 1))
+		if (parts_stop(k->cancel, k->halt, 1))
 			return false;
 		uint64_t hdr, next_hdr, foot;
 		if (!heap_word(k, p + 8, end, &hdr)) {
-			problem(k->r, p, "cannot read the chunk header");
+			problem(k->pr, p, "cannot read the chunk header");
 			return false;
 		}
 		uint64_t size = chunk_size(hdr);
 		if (!top && (size == CHUNK_HDR || size == 0))
 			return true; /* the fenceposts of a heap the arena grew out of (0 when its old top was tiny) */
 		if (size < MINSIZE || (size & ALIGN_MASK) || size > limit - p) {
-			problem(k->r, p, "impossible chunk size 0x%llx (the heap ends at 0x%llx)", (unsigned long long)size,
+			problem(k->pr, p, "impossible chunk size 0x%llx (the heap ends at 0x%llx)", (unsigned long long)size,
 				(unsigned long long)limit);
 			return false;
 		}
 		if (hdr & IS_MMAPPED) {
-			problem(k->r, p, "a chunk inside an arena's heap has the mmapped bit");
+			problem(k->pr, p, "a chunk inside an arena's heap has the mmapped bit");
 			return false;
 		}
 		uint64_t next = p + size, fd = 0;
@@ -309,7 +315,7 @@ static bool walk_heap(struct walker *k, struct heap_arena *a, size_t ai, uint64_
 		bool in_use = true;
 		if (next + 16 <= end) {
 			if (!heap_word(k, next + 8, end, &next_hdr)) {
-				problem(k->r, next, "cannot read the chunk header");
+				problem(k->pr, next, "cannot read the chunk header");
 				return false;
 			}
 			in_use = next_hdr & PREV_INUSE;
@@ -326,7 +332,7 @@ static bool walk_heap(struct walker *k, struct heap_arena *a, size_t ai, uint64_
 			fast_candidate(k, ai, p, size, fd);
 		if (!in_use) {
 			if (!heap_word(k, next, end, &foot) || foot != size) {
-				problem(k->r, p, "free chunk of 0x%llx bytes, but the next chunk's prev_size says 0x%llx",
+				problem(k->pr, p, "free chunk of 0x%llx bytes, but the next chunk's prev_size says 0x%llx",
 					(unsigned long long)size, (unsigned long long)foot);
 				return false;
 			}
@@ -336,7 +342,7 @@ static bool walk_heap(struct walker *k, struct heap_arena *a, size_t ai, uint64_
 	}
 	if (top) {
 		if (p != top) {
-			problem(k->r, p, "the walk passed the top chunk at 0x%llx", (unsigned long long)top);
+			problem(k->pr, p, "the walk passed the top chunk at 0x%llx", (unsigned long long)top);
 			return false;
 		}
 		emit(k, a, ai, top, a->top_size, CK_TOP);
@@ -473,29 +479,94 @@ static int by_start(const void *a, const void *b)
 static void emit_mmapped(struct walker *k, const struct plan *pl, size_t *next, uint64_t below)
 {
 	for (; *next < pl->nmm && pl->mm[*next].addr < below; (*next)++) {
-		k->r->mmapped.chunks++;
-		k->r->mmapped.bytes += pl->mm[*next].size;
+		k->pr->mmapped.chunks++;
+		k->pr->mmapped.bytes += pl->mm[*next].size;
 		if (k->fn)
 			k->fn(k->arg, pl->mm[*next].addr, pl->mm[*next].size, CK_MMAPPED, (size_t)-1);
 	}
 }
 
-/* Every segment and mmapped chunk, in address order, so a consumer gets one sorted stream. */
-static void walk_plan(struct walker *k, struct plan *pl)
+/* Segments [first, last) and the mmapped chunks below limit, in address order: one sorted stream. */
+static void walk_segments(struct walker *k, const struct plan *pl, size_t first, size_t last, size_t mm, uint64_t limit)
 {
-	size_t mm = 0;
-	if (pl->n > 1)
-		qsort(pl->v, pl->n, sizeof(*pl->v), by_start);
-	k->win = xmalloc(WINDOW);
-	for (size_t i = 0; i < pl->n; i++) {
+	for (size_t i = first; i < last; i++) {
 		const struct segment *sg = &pl->v[i];
 		struct heap_arena *a = &k->r->arenas[sg->arena];
 		emit_mmapped(k, pl, &mm, sg->start);
 		if (!walk_heap(k, a, sg->arena, sg->start, sg->end, sg->top))
-			a->complete = false;
+			__atomic_store_n(&a->complete, false, __ATOMIC_RELAXED); /* parts may share an arena */
 	}
-	emit_mmapped(k, pl, &mm, UINT64_MAX);
-	free(k->win);
+	emit_mmapped(k, pl, &mm, limit);
+}
+
+/* One part of heap_walk_blocks's chunk walk: a stretch of segments and mmapped chunks. */
+struct walk_part {
+	struct walker k;
+	const struct plan *pl;
+	size_t first, last, mm; /* its segments, its first mmapped chunk */
+	uint64_t limit;         /* where the next part begins */
+	struct heap_report pr;
+};
+
+static void walk_part(void *arg)
+{
+	struct walk_part *p = arg;
+	p->k.win = xmalloc(WINDOW);
+	walk_segments(&p->k, p->pl, p->first, p->last, p->mm, p->limit);
+	free(p->k.win);
+}
+
+/*
+ * Every segment and mmapped chunk, in address order, so a consumer gets one
+ * sorted stream. heap_walk_blocks cuts them in parts of about equal bytes,
+ * one per processor (parts_for), part k's chunks going to args[k]: the walk
+ * reads through the kernel and steps chunk by chunk, as fast on any
+ * processor. Each part has its own window, problems and fastbin map, merged
+ * after in address order.
+ */
+static void walk_plan(struct walker *k, struct plan *pl, void *const *args)
+{
+	if (pl->n > 1)
+		qsort(pl->v, pl->n, sizeof(*pl->v), by_start);
+	uint64_t total = 0;
+	for (size_t i = 0; i < pl->n; i++)
+		total += pl->v[i].end - pl->v[i].start;
+	size_t n = args ? parts_for(total) : 1;
+	n = n > pl->n ? (pl->n ? pl->n : 1) : n;
+	struct walk_part parts[PARTS_MAX];
+	int halt = 0;
+	uint64_t sum = 0;
+	size_t seg = 0, mm = 0;
+	for (size_t p = 0; p < n; p++) {
+		struct walk_part *w = &parts[p];
+		*w = (struct walk_part){ .k = *k, .pl = pl, .first = seg, .mm = mm };
+		w->k.arg = args ? args[p] : k->arg;
+		w->k.fast = (struct u64map){ 0 };
+		w->k.pr = &w->pr;
+		w->k.halt = &halt;
+		w->k.cancel = p ? NULL : k->cancel;
+		uint64_t want = total / n * (p + 1);
+		while (seg < pl->n && (p + 1 == n || sum < want))
+			sum += pl->v[seg].end - pl->v[seg].start, seg++;
+		w->last = seg;
+		w->limit = p + 1 == n || seg == pl->n ? UINT64_MAX : pl->v[seg].start;
+		while (mm < pl->nmm && pl->mm[mm].addr < w->limit)
+			mm++;
+	}
+	parts_run(walk_part, parts, sizeof(*parts), n);
+	k->r->parts = n;
+	for (size_t p = 0; p < n; p++) {
+		struct heap_report *pr = &parts[p].pr;
+		for (size_t i = 0; i < pr->nproblems; i++)
+			problem(k->r, pr->problems[i].addr, "%s", pr->problems[i].what);
+		free(pr->problems);
+		k->r->mmapped.chunks += pr->mmapped.chunks;
+		k->r->mmapped.bytes += pr->mmapped.bytes;
+		uint64_t key, val;
+		for (size_t it = 0; u64map_next(&parts[p].k.fast, &it, &key, &val);)
+			u64map_put(&k->fast, key, val);
+		u64map_release(&parts[p].k.fast);
+	}
 }
 
 static void add_mallinfo(struct heap_mallinfo *to, const struct heap_mallinfo *a)
@@ -611,10 +682,11 @@ static void arena_spans(struct walker *k)
 }
 
 static int walk(const struct memsrc *m, const struct maps *maps, const struct glibc_where *w, struct cancel *cancel,
-		heap_chunk_fn fn, void *arg, struct heap_report *r, bool blocks, struct mlz_err *err)
+		heap_chunk_fn fn, void *arg, void *const *parts, struct heap_report *r, struct mlz_err *err)
 {
+	bool blocks = parts != NULL;
 	struct walker k = { .m = m, .maps = maps, .w = w, .cancel = cancel, .r = r, .fn = fn, .arg = arg,
-			    .blocks = blocks };
+			    .blocks = blocks, .pr = r };
 	uint8_t mp[MP_SIZE], *states = NULL;
 	memset(r, 0, sizeof(*r));
 	if (!mem_read(m, w->mp, mp, sizeof(mp)))
@@ -643,7 +715,7 @@ static int walk(const struct memsrc *m, const struct maps *maps, const struct gl
 		find_mmapped(&k, &pl);
 	if (blocks)
 		arena_spans(&k);
-	walk_plan(&k, &pl);
+	walk_plan(&k, &pl, parts);
 	free(pl.v);
 	free(pl.mm);
 	if (blocks) {
@@ -692,13 +764,13 @@ static int walk(const struct memsrc *m, const struct maps *maps, const struct gl
 int heap_walk(const struct memsrc *m, const struct maps *maps, const struct glibc_where *w, struct cancel *cancel,
 	      heap_chunk_fn fn, void *arg, struct heap_report *r, struct mlz_err *err)
 {
-	return walk(m, maps, w, cancel, fn, arg, r, false, err);
+	return walk(m, maps, w, cancel, fn, arg, NULL, r, err);
 }
 
 int heap_walk_blocks(const struct memsrc *m, const struct maps *maps, const struct glibc_where *w, struct cancel *cancel,
-		     heap_chunk_fn fn, void *arg, struct heap_report *r, struct mlz_err *err)
+		     heap_chunk_fn fn, void *const parts[PARTS_MAX], struct heap_report *r, struct mlz_err *err)
 {
-	return walk(m, maps, w, cancel, fn, arg, r, true, err);
+	return walk(m, maps, w, cancel, fn, NULL, parts, r, err);
 }
 
 void heap_report_release(struct heap_report *r)

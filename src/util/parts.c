@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/* parts.c - work cut in parts, one per processor, helper threads for all but the first. */
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+
+#include "parts.h"
+
+size_t parts_for(uint64_t bytes)
+{
+	cpu_set_t cpus;
+	if (bytes < PARTS_MIN_BYTES || sched_getaffinity(0, sizeof(cpus), &cpus) != 0)
+		return 1;
+	size_t n = (size_t)CPU_COUNT(&cpus);
+	return n < 1 ? 1 : n > PARTS_MAX ? PARTS_MAX : n;
+}
+
+struct helper {
+	void (*fn)(void *part);
+	void *part;
+};
+
+static void *run_helper(void *arg)
+{
+	struct helper *h = arg;
+	h->fn(h->part);
+	return NULL;
+}
+
+void parts_run(void (*fn)(void *part), void *parts, size_t size, size_t n)
+{
+	pthread_t tid[PARTS_MAX];
+	struct helper h[PARTS_MAX];
+	bool started[PARTS_MAX] = { false };
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (size_t k = 1; k < n && k < PARTS_MAX; k++) {
+		h[k] = (struct helper){ fn, (char *)parts + k * size };
+		started[k] = pthread_create(&tid[k], NULL, run_helper, &h[k]) == 0;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	fn(parts);
+	for (size_t k = 1; k < n && k < PARTS_MAX; k++) {
+		if (started[k])
+			pthread_join(tid[k], NULL);
+		else
+			fn((char *)parts + k * size);
+	}
+}
