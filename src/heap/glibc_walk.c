@@ -51,7 +51,9 @@ struct walker {
 	 * small chunk whose first word could be a fastbin link in its arena.
 	 */
 	bool blocks;
-	struct u64map fast;
+	struct u64map fast;    /* a part's, as its chunk walk fills it */
+	struct u64map parts_fast[PARTS_MAX]; /* every part's, for the fastbins' walk: a link is in one of them */
+	size_t nparts_fast;
 	uint64_t (*span)[2];   /* per arena: its heaps' lowest and highest address */
 	/* a part of heap_walk_blocks's chunk walk: its problems and mmapped chunks (else r), its stop */
 	struct heap_report *pr;
@@ -140,6 +142,15 @@ static uint64_t chunk_size(uint64_t hdr)
 	return hdr & ~SIZE_BITS;
 }
 
+/* What the chunk walk kept of chunk p for the fastbins (fast_candidate), in whichever part met it. */
+static bool fast_seen(const struct walker *k, uint64_t p, uint64_t *seen)
+{
+	for (size_t i = 0; i < k->nparts_fast; i++)
+		if (u64map_get(&k->parts_fast[i], p, seen))
+			return true;
+	return false;
+}
+
 /* Fastbin i holds chunks of 32 + 16 i bytes; the list is mangled (safe-linking). */
 static void walk_fastbins(struct walker *k, struct heap_arena *a, const uint8_t *ms, uint64_t budget)
 {
@@ -154,7 +165,7 @@ static void walk_fastbins(struct walker *k, struct heap_arena *a, const uint8_t 
 				break;
 			}
 			uint64_t seen;
-			if (k->blocks && u64map_get(&k->fast, p, &seen)) { /* the chunk walk read it: no system call */
+			if (k->blocks && fast_seen(k, p, &seen)) { /* the chunk walk read it: no system call */
 				hdr_fd[0] = (seen & 15) << 4;
 				hdr_fd[1] = (seen & ~15ull) ^ ((p + 16) >> 12); /* mangled again: revealed below */
 			} else if ((p & ALIGN_MASK) || !mem_read(k->m, p + 8, hdr_fd, sizeof(hdr_fd))) {
@@ -562,10 +573,8 @@ static void walk_plan(struct walker *k, struct plan *pl, void *const *args)
 		free(pr->problems);
 		k->r->mmapped.chunks += pr->mmapped.chunks;
 		k->r->mmapped.bytes += pr->mmapped.bytes;
-		uint64_t key, val;
-		for (size_t it = 0; u64map_next(&parts[p].k.fast, &it, &key, &val);)
-			u64map_put(&k->fast, key, val);
-		u64map_release(&parts[p].k.fast);
+		/* kept apart, not merged: a map's keys in its slot order crowd into a smaller table's */
+		k->parts_fast[k->nparts_fast++] = parts[p].k.fast;
 	}
 }
 
@@ -721,7 +730,8 @@ static int walk(const struct memsrc *m, const struct maps *maps, const struct gl
 	if (blocks) {
 		/* the lists now: the fastbins' chunks from the map the chunk walk left, which holds them all */
 		walk_lists(&k, states);
-		u64map_release(&k.fast);
+		for (size_t i = 0; i < k.nparts_fast; i++)
+			u64map_release(&k.parts_fast[i]);
 		free(k.span);
 		r->listed = xmalloc((k.nsorted ? k.nsorted : 1) * sizeof(*r->listed));
 		for (size_t i = 0; i < k.nsorted; i++)
