@@ -58,19 +58,28 @@ static long find_in(const struct graph *g, size_t lo, size_t hi, uint64_t addr)
 	return (long)lo - 1;
 }
 
-long graph_find(const struct graph *g, uint64_t addr)
+/*
+ * The block that holds addr, or -1. *hint is the run the last search ended
+ * in (a scan's pointers mostly stay in one run): asked first.
+ */
+static inline long find_block(const struct graph *g, uint64_t addr, size_t *hint)
 {
-	size_t lo = 0, hi = g->nruns;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (g->runs[mid].hi <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
+	size_t lo = *hint;
+	if (lo >= g->nruns || addr < g->runs[lo].lo || addr >= g->runs[lo].hi) {
+		size_t hi = g->nruns;
+		lo = 0;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (g->runs[mid].hi <= addr)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		/* every block lies in a run: an address between runs is in none */
+		if (lo == g->nruns || addr < g->runs[lo].lo)
+			return -1;
+		*hint = lo;
 	}
-	/* every block lies in a run: an address between runs is in none */
-	if (lo == g->nruns || addr < g->runs[lo].lo)
-		return -1;
 	const struct grun *r = &g->runs[lo];
 	long i;
 	if (r->word0 == NO_BITMAP) {
@@ -85,6 +94,12 @@ long graph_find(const struct graph *g, uint64_t addr)
 	if (i < (long)r->first)
 		return -1;
 	return addr < g->addr[i] + (g->size[i] ? g->size[i] : 1) ? i : -1;
+}
+
+long graph_find(const struct graph *g, uint64_t addr)
+{
+	size_t hint = SIZE_MAX;
+	return find_block(g, addr, &hint);
 }
 
 /*
@@ -154,6 +169,7 @@ struct scan {
 	struct gfirst *firsts;      /* first words kept, by block */
 	size_t nfirsts, firsts_alloc;
 	uint64_t words;             /* words read */
+	size_t run;                 /* the run of blocks the last word found pointed into */
 	size_t from, to;            /* the blocks this scan reads */
 };
 
@@ -196,11 +212,11 @@ static bool dtv_of_tcb(const struct memsrc *m, uint64_t where)
 }
 
 /* One word at where (value v): a pointer into a block becomes an edge from `from`, or a root. */
-static void word(struct scan *s, uint64_t where, uint64_t v, long from, const struct root_range *r)
+static inline void word(struct scan *s, uint64_t where, uint64_t v, long from, const struct root_range *r)
 {
 	if (v < s->lo || v >= s->hi)
 		return;
-	long j = graph_find(s->g, v);
+	long j = find_block(s->g, v, &s->run);
 	if (j < 0 || j == from)
 		return;
 	bool interior = v != s->g->addr[j];
