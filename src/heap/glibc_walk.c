@@ -87,15 +87,11 @@ __attribute__((format(printf, 3, 4))) static void problem(struct heap_report *r,
 	va_end(ap);
 }
 
-/* A word of the heap, through the window: one read per megabyte instead of one per chunk. */
-static bool heap_word(struct walker *k, uint64_t addr, uint64_t end, uint64_t *val)
+/* heap_word's read of a new window at addr. */
+static bool heap_window(struct walker *k, uint64_t addr, uint64_t end, uint64_t *val)
 {
 	if (addr > UINT64_MAX - 16)
 		return false;
-	if (addr >= k->win_base && addr + 8 <= k->win_base + k->win_len) {
-		memcpy(val, k->win + (addr - k->win_base), 8);
-		return true;
-	}
 	if (addr + 8 > end)
 		return false;
 	size_t want = end - addr < WINDOW ? (size_t)(end - addr) : WINDOW;
@@ -106,6 +102,16 @@ static bool heap_word(struct walker *k, uint64_t addr, uint64_t end, uint64_t *v
 		return false;
 	memcpy(val, k->win, 8);
 	return true;
+}
+
+/* A word of the heap, through the window: one read per window instead of one per chunk. */
+static inline bool heap_word(struct walker *k, uint64_t addr, uint64_t end, uint64_t *val)
+{
+	if (addr >= k->win_base && addr - k->win_base + 8 <= k->win_len) {
+		memcpy(val, k->win + (addr - k->win_base), 8);
+		return true;
+	}
+	return heap_window(k, addr, end, val);
 }
 
 static int by_addr(const void *a, const void *b)
