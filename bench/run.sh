@@ -58,11 +58,24 @@ echo "== pause fork against pause stop: how long the process is stopped, bigheap
 pause_sizes="$((n_big / 10)) $n_big"
 printf '%-12s %-6s %10s %10s %10s %10s\n' blocks pause heap snapshot leaks dump
 : >"$work/parts.txt"
+: >"$work/lk.txt"
 for n in $pause_sizes; do
 	rm -f "$work/pb.txt"
 	"$b/bigheap" -n $n -o "$work/pb.txt" >/dev/null 2>&1 &
 	ppid=$!
 	for _ in $(seq 1200); do [ -s "$work/pb.txt" ] && break; sleep 0.1; done
+	# leaks alone, on a twin, three times: its wall time, where it went, and mlyze's memory per block
+	# (RSS growth over the command; /usr/bin/time's maximum RSS, start-up included, for the peak)
+	for run in 1 2 3; do
+		/usr/bin/time -f %M -o "$work/lk.rss" "$mlyze" attach $ppid --json -e stats -e leaks -e stats \
+			>"$work/lk.json" 2>"$work/lk.err"
+		jq -r -s --arg n $n --arg rss "$(cat "$work/lk.rss")" '(map(select(.command == "leaks"))[0].result) as $l |
+			(map(select(.command == "stats")) | .[1].result.mlyze_rss - .[0].result.mlyze_rss) as $g |
+			"\($n) \($l.ms) \($l.graph_parts.walk_ms) \($l.graph_parts.scan_ms) \($l.graph_parts.classify_ms)
+			\($l.typing_ms // 0) \($l.graph_parts.walk_threads) \($g / $l.blocks) \(($rss | tonumber) * 1024 / $l.blocks)
+			\($l.definitely_lost.blocks) \($l.indirectly_lost.blocks)"' "$work/lk.json" | tr '\n' ' ' >>"$work/lk.txt"
+		echo >>"$work/lk.txt"
+	done
 	for mode in fork stop; do
 		"$mlyze" attach $ppid --json -e "set pause $mode" -e heap -e info -e "snapshot s" -e info -e leaks -e info \
 			-e "dump $work/pb.core" -e info >"$work/pb.json" 2>"$work/pb.err"
@@ -83,6 +96,14 @@ echo "   where each forked stop went (ms): the clone is the kernel's copy of the
 printf '%-12s %-9s %8s %8s %8s %8s %8s %8s %8s %7s\n' blocks command stopped clone threads drain twin resume reap clone%
 awk '{ printf "%-12s %-9s %8.1f %8.1f %8.2f %8.2f %8.2f %8.2f %8.2f %6.0f%%\n", $1, $9, $2, $3, $4, $5, $6, $7, $8, 100 * $3 / $2 }' \
 	"$work/parts.txt"
+
+echo "== leaks on a twin, three runs at each size (floor: <= 1.5 s and <= 27 bytes a block at 10M; chap: 10.4 s, ~55)"
+echo "   wall: the whole command; walk/scan/classify/typing: its parts (ms); threads: the walk's and the scan's"
+printf '%-12s %8s %8s %8s %8s %8s %7s %12s %12s %s\n' blocks wall walk scan classify typing threads "B/blk growth" "B/blk peak" "lost (d/i)"
+awk '{ printf "%-12s %8.0f %8.0f %8.0f %8.0f %8.0f %7d %12.2f %12.2f %d/%d\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 }' "$work/lk.txt"
+for n in $pause_sizes; do
+	printf '%-12s median leaks wall: %s ms\n' $n "$(awk -v n=$n '$1 == n { printf "%.0f\n", $2 }' "$work/lk.txt" | sort -n | sed -n 2p)"
+done
 
 echo "== the twin's memory: bigheap -r 10000 keeps writing (steady's requests) while leaks reads a twin"
 # The process's VmRSS sampled every 10 ms while leaks runs: copy-on-write gives the writer a new

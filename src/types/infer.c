@@ -41,16 +41,22 @@ struct queue {
 /* Evidence that block j is of type id: the first kept, a more specific one replaces it; any disagreement is told. */
 static void assign(struct types *t, struct queue *q, uint32_t j, uint32_t id)
 {
-	uint32_t cur = t->block[j] & ID_MASK;
+	uint32_t old = t->block[j], cur = old & ID_MASK;
 	if (cur == id || !id)
 		return;
+	/* counted as they change: a pass over every block at the end touched 4 bytes a block */
+	bool was_conflict = old & CONFLICT_BIT;
 	if (cur && rank(t, id) <= rank(t, cur)) {
 		/* a class named by its vtable reached through a pointer to another class: a base, no conflict */
-		if (!(t->v[cur].by_vtable && rank(t, id) == 4))
+		if (!(t->v[cur].by_vtable && rank(t, id) == 4)) {
 			t->block[j] |= CONFLICT_BIT;
+			t->conflicts += !was_conflict;
+		}
 		return;
 	}
 	t->block[j] = id | (cur ? CONFLICT_BIT : 0);
+	t->typed += !cur;
+	t->conflicts += cur && !was_conflict;
 	ALLOC_GROW(q->v, q->n + 1, q->alloc);
 	q->v[q->n++] = j;
 }
@@ -333,6 +339,7 @@ int types_infer(struct types *t, const struct graph *g, struct target *tg, const
 	free(t->block);
 	t->block = xcalloc(g->n ? g->n : 1, sizeof(*t->block));
 	t->nblocks = g->n;
+	t->typed = t->conflicts = 0;
 	struct queue q = { 0 };
 	from_vtables(t, g, &q);
 	from_globals(t, g, &q);
@@ -345,11 +352,6 @@ int types_infer(struct types *t, const struct graph *g, struct target *tg, const
 		r = propagate(t, g, tg, &q, from, cancel);
 	}
 	free(q.v);
-	t->typed = t->conflicts = 0;
-	for (size_t i = 0; i < g->n; i++) {
-		t->typed += t->block[i] != 0;
-		t->conflicts += (t->block[i] & CONFLICT_BIT) != 0;
-	}
 	t->ms = mono_ms() - t0;
 	if (r < 0 || cancelled(cancel))
 		return cancel_error(err);
