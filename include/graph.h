@@ -151,6 +151,14 @@ struct graph_take_opts {
 	size_t nskip;
 	struct cancel *cancel;     /* asked through the walk, the scan and the classes; NULL never */
 	const struct glibc_where *where; /* glibc's state when known (fuzzing): not located, sym unused */
+	/*
+	 * Work the caller has for the built graph that needs neither the
+	 * classes nor what they write (typing): run on this thread while a
+	 * helper classifies, when there is a processor for it. Its failure
+	 * (-1) fails graph_take, the graph released.
+	 */
+	int (*beside)(void *arg, struct graph *g);
+	void *beside_arg;
 };
 /*
  * The graph of a target the caller holds still (or a core): its blocks from a

@@ -19,10 +19,13 @@ size_t parts_for(uint64_t bytes);
  * fn(part) for each of the n parts (each `size` bytes, from `parts`): parts
  * 1.. on helper threads with every signal blocked (signals are the main
  * thread's: only it may stop, restore or detach the process), part 0 on
- * this thread, then every helper joined. A helper that cannot be started
- * has its part run here. fn must touch nothing another part touches.
+ * this thread, then every helper joined; while one runs on, cancel is
+ * asked every millisecond and *halt set when it says stop (both may be
+ * NULL). A helper that cannot be started has its part run here. fn must
+ * touch nothing another part touches.
  */
-void parts_run(void (*fn)(void *part), void *parts, size_t size, size_t n);
+struct cancel;
+void parts_run(void (*fn)(void *part), void *parts, size_t size, size_t n, struct cancel *cancel, int *halt);
 
 /*
  * Whether a part should end: the main thread's part asks its cancel (and, when

@@ -77,6 +77,27 @@ static uint64_t block_ret(void *arg, uint32_t i)
 	return ret;
 }
 
+/* The blocks typed while the graph's classes are made beside (graph_take_opts.beside). */
+struct typing {
+	struct session *s;
+	struct cancel *cancel;
+	struct mlz_err *err;
+};
+
+static int type_blocks(void *arg, struct graph *g)
+{
+	struct typing *ty = arg;
+	struct session *s = ty->s;
+	struct site_ctx sc = { s, g };
+	struct types_sites sites = { block_ret, &sc };
+	s->types = types_new(s->sym);
+	/* no traced block, no site to ask: not even a pass over the untyped */
+	const struct types_sites *sp = s->live.blocks.n ? &sites : NULL;
+	int r = types_infer(s->types, g, s->target, sp, ty->cancel, ty->err);
+	u64map_release(&sc.by_stack);
+	return r;
+}
+
 struct graph *session_graph(struct session *s, struct mlz_err *err)
 {
 	struct source_info si;
@@ -93,26 +114,15 @@ struct graph *session_graph(struct session *s, struct mlz_err *err)
 		s->graph = xcalloc(1, sizeof(*s->graph));
 	types_free(s->types);
 	s->types = NULL;
-	struct graph_take_opts o = { si.areas, si.nareas, session_cancel(s) };
+	struct typing ty = { s, session_cancel(s), err };
+	/* typed while still stopped (the pointer fields read are the ones the graph saw), beside the classes */
+	struct graph_take_opts o = { si.areas, si.nareas, ty.cancel, NULL, type_blocks, &ty };
 	session_prepare_walk(s);
 	struct timespec wall;
 	clock_gettime(CLOCK_REALTIME, &wall);
 	int ret = session_pause_image(s, err);
 	if (ret == 0) {
 		ret = graph_take(s->target, s->sym, &o, s->graph, err);
-		/* typed while still stopped: the pointer fields read are the ones the graph saw */
-		if (ret == 0) {
-			struct site_ctx sc = { s, s->graph };
-			struct types_sites sites = { block_ret, &sc };
-			s->types = types_new(s->sym);
-			/* no traced block, no site to ask: not even a pass over the untyped */
-			const struct types_sites *sp = s->live.blocks.n ? &sites : NULL;
-			if (types_infer(s->types, s->graph, s->target, sp, o.cancel, err) < 0) {
-				graph_release(s->graph);
-				ret = -1;
-			}
-			u64map_release(&sc.by_stack);
-		}
 		struct mlz_err e2;
 		if (session_unpause(s, &s->graph->stopped_ms, ret < 0 ? &e2 : err) < 0)
 			ret = -1;

@@ -508,7 +508,7 @@ int graph_build(struct graph *g, const struct graph_input *in, struct mlz_err *e
 					  .nfirst_in = in->first_in ? in->nfirst_in : 0, .from = parts[k].from,
 					  .to = parts[k].to };
 	}
-	parts_run(scan_part, parts, sizeof(*parts), nparts);
+	parts_run(scan_part, parts, sizeof(*parts), nparts, in->cancel, &halt);
 	g->scan_parts = nparts;
 	struct scan *s = &parts[0];
 	for (size_t i = 0; i < in->nranges && !parts_stop(s->cancel, s->halt, 0); i++)

@@ -13,6 +13,7 @@
 
 #include "clock.h"
 #include "graph.h"
+#include "parts.h"
 #include "heap.h"
 #include "target.h"
 #include "xalloc.h"
@@ -238,6 +239,65 @@ static void clamp_to_maps(struct ranges *r, const struct maps *m)
 	*r = out;
 }
 
+/* One of the two jobs after the build: the classes on a helper thread, the caller's work on this one. */
+struct job {
+	struct graph *g;
+	const struct graph_take_opts *o;
+	struct cancel own;  /* the helper's: it reads halt, set when this thread's cancel says stop */
+	int *halt, ret;
+	double ms;
+};
+
+static bool halted(void *arg)
+{
+	return __atomic_load_n((int *)arg, __ATOMIC_RELAXED) != 0;
+}
+
+static void job(void *arg)
+{
+	struct job *j = arg;
+	if (j->own.check) { /* the helper: the classes */
+		double t0 = mono_ms();
+		j->ret = graph_classify(j->g, &j->own);
+		j->ms = mono_ms() - t0;
+		return;
+	}
+	j->ret = j->o->beside(j->o->beside_arg, j->g);
+	if (j->ret < 0)
+		__atomic_store_n(j->halt, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * memcheck's classes, and beside them (o->beside) the caller's work, each on
+ * a processor of its own where there are two: they share only the graph's
+ * blocks and edges, which neither writes.
+ */
+static int classify(struct graph *g, const struct graph_take_opts *o, struct mlz_err *err)
+{
+	int r;
+	double t0 = mono_ms();
+	if (!o->beside) {
+		r = graph_classify(g, o->cancel);
+		g->classify_ms = mono_ms() - t0;
+	} else if (parts_for(UINT64_MAX) < 2) {
+		r = graph_classify(g, o->cancel);
+		g->classify_ms = mono_ms() - t0;
+		if (r == 0 && o->beside(o->beside_arg, g) < 0)
+			r = -2;
+	} else {
+		/* the classes take as long as the graph is large: parts_run asks cancel meanwhile */
+		int halt = 0;
+		struct job jobs[2] = { { g, o, { 0 }, &halt, 0, 0 }, { g, o, { halted, &halt, 0, 0, false }, &halt, 0, 0 } };
+		parts_run(job, jobs, sizeof(*jobs), 2, o->cancel, &halt);
+		g->classify_ms = jobs[1].ms;
+		r = jobs[0].ret < 0 ? -2 : jobs[1].ret < 0 || cancelled(o->cancel) ? -1 : 0;
+	}
+	if (r == 0)
+		return 0;
+	graph_release(g);
+	return r == -2 ? -1 : cancel_error(err); /* the caller's work said why it failed */
+}
+
 int graph_take(struct target *t, struct sym *sym, const struct graph_take_opts *o, struct graph *g,
 	       struct mlz_err *err)
 {
@@ -313,17 +373,14 @@ int graph_take(struct target *t, struct sym *sym, const struct graph_take_opts *
 		b.addr = NULL;
 		b.size = NULL;
 		t3 = mono_ms();
-		if (ret == 0 && graph_classify(g, o->cancel) < 0) {
-			graph_release(g);
-			ret = cancel_error(err);
-		}
+		if (ret == 0)
+			ret = classify(g, o, err);
 	}
 	if (ret == 0) {
 		g->walk_ms = t1 - t0;
 		g->walk_parts = rep_parts;
 		g->roots_ms = t2 - t1;
 		g->scan_ms = t3 - t2;
-		g->classify_ms = mono_ms() - t3;
 	}
 	heap_report_release(&rep);
 	heap_take_release(&h);

@@ -570,7 +570,7 @@ static void walk_plan(struct walker *k, struct plan *pl, void *const *args)
 		while (mm < pl->nmm && pl->mm[mm].addr < w->limit)
 			mm++;
 	}
-	parts_run(walk_part, parts, sizeof(*parts), n);
+	parts_run(walk_part, parts, sizeof(*parts), n, k->cancel, &halt);
 	k->r->parts = n;
 	for (size_t p = 0; p < n; p++) {
 		struct heap_report *pr = &parts[p].pr;

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /* parts.c - work cut in parts, one per processor, helper threads for all but the first. */
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <time.h>
 
 #include "parts.h"
 
@@ -28,7 +30,7 @@ static void *run_helper(void *arg)
 	return NULL;
 }
 
-void parts_run(void (*fn)(void *part), void *parts, size_t size, size_t n)
+void parts_run(void (*fn)(void *part), void *parts, size_t size, size_t n, struct cancel *cancel, int *halt)
 {
 	pthread_t tid[PARTS_MAX];
 	struct helper h[PARTS_MAX];
@@ -43,9 +45,15 @@ void parts_run(void (*fn)(void *part), void *parts, size_t size, size_t n)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	fn(parts);
 	for (size_t k = 1; k < n && k < PARTS_MAX; k++) {
-		if (started[k])
-			pthread_join(tid[k], NULL);
-		else
+		if (!started[k]) {
 			fn((char *)parts + k * size);
+			continue;
+		}
+		while (pthread_tryjoin_np(tid[k], NULL) == EBUSY) {
+			if (parts_stop(cancel, halt, CANCEL_BATCH)) /* the clock each time: a millisecond apart */
+				halt = NULL;                      /* told once */
+			struct timespec ms = { 0, 1000 * 1000 };
+			nanosleep(&ms, NULL);
+		}
 	}
 }
