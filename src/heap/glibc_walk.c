@@ -179,13 +179,12 @@ static void walk_fastbins(struct walker *k, struct heap_arena *a, const uint8_t 
 					(unsigned long long)a->addr);
 				break;
 			}
-			if (u64map_get(&k->listed, p, NULL)) {
+			if (!u64map_add(&k->listed, p, CK_FAST)) { /* one probe: listed now, or already */
 				problem(k->r, p, "chunk is in two free lists (fastbin %d)", i);
 				break;
 			}
 			hdr = hdr_fd[0];
 			fd = hdr_fd[1];
-			u64map_put(&k->listed, p, CK_FAST);
 			a->fastbins.chunks++;
 			a->fastbins.bytes += chunk_size(hdr);
 			p = REVEAL_PTR(p + 16, fd);
@@ -212,12 +211,11 @@ static void walk_bins(struct walker *k, struct heap_arena *a, const uint8_t *ms,
 					(unsigned long long)a->addr);
 				break;
 			}
-			if (u64map_get(&k->listed, p, NULL)) {
+			if (!u64map_add(&k->listed, p, CK_BIN)) {
 				problem(k->r, p, "chunk is in two free lists, or bin %d of arena 0x%llx loops", i,
 					(unsigned long long)a->addr);
 				break;
 			}
-			u64map_put(&k->listed, p, CK_BIN);
 			c->chunks++;
 			c->bytes += chunk_size(w[0]);
 			p = w[2];
@@ -258,11 +256,10 @@ static void walk_tcaches(struct walker *k)
 						(unsigned long long)chunk_size(hdr));
 					break;
 				}
-				if (u64map_get(&k->listed, c, NULL)) {
+				if (!u64map_add(&k->listed, c, CK_TCACHE)) {
 					problem(k->r, c, "chunk is in two free lists (tcache bin %d of thread %d)", i, th->tid);
 					break;
 				}
-				u64map_put(&k->listed, c, CK_TCACHE);
 				e = REVEAL_PTR(e, next);
 			}
 			if (n != count)
