@@ -13,10 +13,6 @@ export MLYZE_SAMPLE_SEED=20091
 step () {
 	kill -USR1 $spid && wait_for_line "$TRASH/fx-sample.out" "^step$1" 120
 }
-# site CMD FUNCTION FIELD: FIELD (bytes or blocks) of FUNCTION's group in CMD's last answer
-site () {
-	last "$1" | jq -r --arg f "$2" "[.groups[] | select(.function == \$f) | .$3] | add // 0"
-}
 
 # The fixture's figures at --sample 64K (mean m = 65536): a site of N blocks of s bytes, each
 # recorded with p = 1 - exp(-s/m) and counted 1/p times, has an estimate of relative standard
@@ -36,12 +32,12 @@ test_expect_success '--sample 64K: estimates per site within 10 %, every large b
 	result "top --by function --top 0" | jq -e ".estimated == true and .sample_bytes == 65536 and
 		(.estimate | test(\"1 - exp\"))" &&
 	grep -x "step1 small=3200000/204800000 medium=3000/98304000 large=50/5120000" fx-sample.out &&
-	within 10 $(site "top --by function --top 0" fx_small bytes) 204800000 &&
-	within 10 $(site "top --by function --top 0" fx_small blocks) 3200000 &&
-	within 10 $(site "top --by function --top 0" fx_medium bytes) 98304000 &&
-	within 10 $(site "top --by function --top 0" fx_medium blocks) 3000 &&
-	test $(site "top --by function --top 0" fx_large blocks) = 50 &&
-	test $(site "top --by function --top 0" fx_large bytes) = 5120000 &&
+	within 10 $(site fx_small bytes) 204800000 &&
+	within 10 $(site fx_small blocks) 3200000 &&
+	within 10 $(site fx_medium bytes) 98304000 &&
+	within 10 $(site fx_medium blocks) 3000 &&
+	test $(site fx_large blocks) = 50 &&
+	test $(site fx_large bytes) = 5120000 &&
 	result "blocks --min-size 65536 --limit 0" | jq -e ".estimated == true and ([.listed[] | select(.size == 102400)] | length) == 50" &&
 	result stats | jq -e ".mode == \"agent\" and .sample_mean == 65536 and .lost == 0 and .sample_dropped == 0 and
 		.estimated == true and .unsampled > 3000000 and .recorded_blocks < 6000 and .unknown_frees == 0" &&
@@ -49,20 +45,20 @@ test_expect_success '--sample 64K: estimates per site within 10 %, every large b
 	step 2 &&
 	mlz "top --by function --top 0" &&
 	grep -x "step2 small=1600000/102400000 medium=1500/49152000 large=25/2560000" fx-sample.out &&
-	within 10 $(site "top --by function --top 0" fx_small bytes) 102400000 &&
-	within 15 $(site "top --by function --top 0" fx_medium bytes) 49152000 &&
-	test $(site "top --by function --top 0" fx_large blocks) = 25 &&
+	within 10 $(site fx_small bytes) 102400000 &&
+	within 15 $(site fx_medium bytes) 49152000 &&
+	test $(site fx_large blocks) = 25 &&
 	within 10 $(last "top --by function --top 0" | jq ".bytes") 154112000 &&
 
 	step 3 &&
 	mlz "top --by function --top 0" &&
 	grep -x "step3 threads=1600000/102400000" fx-sample.out &&
-	within 10 $(site "top --by function --top 0" fx_thread_work bytes) 102400000 &&
+	within 10 $(site fx_thread_work bytes) 102400000 &&
 	last "top --by function --top 0" | jq -e "[.groups[] | select(.function == \"fx_thread_work\")] | length == 1" &&
 
 	step 4 && mlz "top --by function --top 0" && mlz stats &&
 	grep -x "step4 child status=0" fx-sample.out &&
-	test $(site "top --by function --top 0" fx_child blocks) = 0 &&
+	test $(site fx_child blocks) = 0 &&
 	last stats | jq -e ".lost == 0 and .unknown_frees == 0 and .sample_dropped == 0" &&
 	mlz quit && mlz_end && step 5 && wait $spid
 '
@@ -72,11 +68,11 @@ test_expect_success '--sample 64K: estimates per site within 10 %, every large b
 test_expect_success 'the address set grows with the live samples; drops, if any, are counted' '
 	fixture_start fx-sample "$TRASH/truth.json" 10 && spid=$FIXTURE_PID &&
 	mlz_start $spid --json --sample 1K && mlz info && step 1 && mlz "top --by function --top 0" && mlz stats &&
-	within 10 $(site "top --by function --top 0" fx_small bytes) 20480000 &&
-	test $(site "top --by function --top 0" fx_large blocks) = 50 &&
+	within 10 $(site fx_small bytes) 20480000 &&
+	test $(site fx_large blocks) = 50 &&
 	result stats | jq -e ".recorded_blocks > 15000 and .sample_dropped < .recorded_blocks / 20 and .lost == 0" &&
 	step 2 && mlz "top --by function --top 0" &&
-	within 10 $(site "top --by function --top 0" fx_small bytes) 10240000 &&
+	within 10 $(site fx_small bytes) 10240000 &&
 	mlz quit && mlz_end && fixture_stop $spid
 '
 

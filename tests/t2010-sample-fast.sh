@@ -15,10 +15,6 @@ export MLYZE_SAMPLE_SEED=20101
 step () {
 	kill -USR1 $spid && wait_for_line "$TRASH/fx-sample-entries.out" "^step$1" 120
 }
-# site FUNCTION FIELD: FIELD (bytes or blocks) of FUNCTION's group in the last top's answer
-site () {
-	last "top --by function --top 0" | jq -r --arg f "$1" "[.groups[] | select(.function == \$f) | .$2] | add // 0"
-}
 # decided: from the last stats, the allocating calls decided: recorded through an allocating entry,
 # or left out by sampling. A call nested in another hooked call is counted among its entry's
 # events but decided with its outer call: step 1 frees nothing, so its nested calls are all

@@ -26,12 +26,7 @@ fx_groups () {
 }
 
 test_expect_success 'record -p with a mark before step 1 and after steps 1 and 2 (SIGUSR1 to mlyze)' '
-	fixture_start fx-alloc "$TRASH/truth.json" && apid=$FIXTURE_PID &&
-	{ "$MLYZE" record -o rec.mlz --checkpoint 1 -p $apid 2>rec.err & } && mpid=$! &&
-	wait_for_line rec.err "^mlyze: recording process" 30 &&
-	mark 1 && sleep 1.2 && step 1 && mark 2 && sleep 1.2 && step 2 && mark 3 && sleep 2.2 &&
-	kill -INT $mpid && { wait $mpid; code=$?; } && test $code = 0 &&
-	test_path_is_sleeping $apid && step 3 && { wait $apid; code=$?; } && test $code = 0 &&
+	record_fx_alloc_marked &&
 	grep -E "^mlyze: mark '"'"'usr1-1'"'"' at [0-9.]+ s: 0 blocks, 0 bytes live$" rec.err &&
 	grep -E "^mlyze: mark '"'"'usr1-2'"'"' at [0-9.]+ s: 22 blocks, 8864 bytes live$" rec.err &&
 	grep -E "^mlyze: mark '"'"'usr1-3'"'"' at [0-9.]+ s: 12 blocks, 7364 bytes live$" rec.err &&

@@ -29,12 +29,7 @@ mark () {
 # blocks of 8864 bytes live and peaks with fx_temp's 20 blocks of 64 bytes on top; step 2 leaves
 # 12 blocks of 7364 bytes. Checkpoints every second, so the end is rebuilt from one.
 test_expect_success 'record -p fx-alloc through steps 1 and 2, a mark before each step and at the end' '
-	fixture_start fx-alloc "$TRASH/truth.json" && apid=$FIXTURE_PID &&
-	{ "$MLYZE" record -o rec.mlz --checkpoint 1 -p $apid 2>rec.err & } && mpid=$! &&
-	wait_for_line rec.err "^mlyze: recording process" 30 &&
-	mark 1 && sleep 1.2 && step 1 && mark 2 && sleep 1.2 && step 2 && mark 3 && sleep 2.2 &&
-	kill -INT $mpid && { wait $mpid; code=$?; } && test $code = 0 &&
-	test_path_is_sleeping $apid && step 3 && { wait $apid; code=$?; } && test $code = 0 &&
+	record_fx_alloc_marked &&
 	"$MLYZE" open rec.mlz --json -e info >out &&
 	check info ".recording.checkpoints >= 2 and .recording.marks == 3 and .recording.complete"
 '

@@ -411,6 +411,24 @@ last () {
 	result "$1" | tail -n 1
 }
 
+# record_fx_alloc_marked: fx-alloc (pid in apid) recorded by `record -p` into rec.mlz, checkpoints
+# every second, its stderr in rec.err (pid in mpid); marks usr1-1..3 before step 1, after step 1 and
+# after step 2; SIGINT ends the recorder (status 0), then step 3 lets fx-alloc exit 0. Uses the
+# caller's `step N` (fx-alloc) and `mark N` (SIGUSR1 to the recorder).
+record_fx_alloc_marked () {
+	fixture_start fx-alloc "$TRASH/truth.json" && apid=$FIXTURE_PID &&
+	{ "$MLYZE" record -o rec.mlz --checkpoint 1 -p $apid 2>rec.err & } && mpid=$! &&
+	wait_for_line rec.err "^mlyze: recording process" 30 &&
+	mark 1 && sleep 1.2 && step 1 && mark 2 && sleep 1.2 && step 2 && mark 3 && sleep 2.2 &&
+	kill -INT $mpid && { wait $mpid; code=$?; } && test $code = 0 &&
+	test_path_is_sleeping $apid && step 3 && { wait $apid; code=$?; } && test $code = 0
+}
+
+# site FUNCTION FIELD: FIELD (bytes or blocks) of FUNCTION's group in the last "top --by function --top 0"
+site () {
+	last "top --by function --top 0" | jq -r --arg f "$1" "[.groups[] | select(.function == \$f) | .$2] | add // 0"
+}
+
 # within PCT ESTIMATE TRUTH: |ESTIMATE - TRUTH| <= PCT % of TRUTH (an estimate's error, printed)
 within () {
 	awk -v p="$1" -v e="$2" -v t="$3" 'BEGIN { d = e - t; if (d < 0) d = -d;
