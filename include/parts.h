@@ -17,8 +17,9 @@ size_t parts_for(uint64_t bytes);
 
 /*
  * fn(part) for each of the n parts (each `size` bytes, from `parts`): parts
- * 1.. on helper threads with every signal blocked (signals are the main
- * thread's: only it may stop, restore or detach the process), part 0 on
+ * 1.. on helper threads with every signal blocked but a fault's (signals
+ * are the main thread's: only it may stop, restore or detach the process;
+ * a fault in a helper is handed to it by the crash handler), part 0 on
  * this thread, then every helper joined; while one runs on, cancel is
  * asked every millisecond and *halt set when it says stop (both may be
  * NULL). A helper that cannot be started has its part run here. fn must

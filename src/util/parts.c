@@ -35,8 +35,17 @@ void parts_run(void (*fn)(void *part), void *parts, size_t size, size_t n, struc
 	pthread_t tid[PARTS_MAX];
 	struct helper h[PARTS_MAX];
 	bool started[PARTS_MAX] = { false };
+	/*
+	 * Every signal blocked in the helpers but the ones a fault raises (main.c's
+	 * crash handler's): the kernel kills the whole process at once, no
+	 * handler run, when a fault's signal is blocked, and then nothing would
+	 * restore the target.
+	 */
+	static const int faults[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS };
 	sigset_t all, old;
 	sigfillset(&all);
+	for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
+		sigdelset(&all, faults[i]);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (size_t k = 1; k < n && k < PARTS_MAX; k++) {
 		h[k] = (struct helper){ fn, (char *)parts + k * size };
