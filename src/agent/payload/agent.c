@@ -181,10 +181,24 @@ static bool framed(struct agent_ctl *c, struct agent_frame *f, struct agent_slot
 	}
 	if (!smp)
 		return true;
-	if (!sample_take(c, s, smp, size))
+	if (sample_take(c, s, smp, size)) {
+		f->idx |= FR_DECIDED | FR_TAKEN | (smp & 0xff) << FR_GEN_SHIFT;
+		return true;
+	}
+	/*
+	 * Left out; but glibc's memalign family hands an alignment of 16 or less
+	 * to malloc's own (hooked) entry: the call stays in progress, not to be
+	 * recorded, so that malloc is not drawn a second time.
+	 */
+	switch (c->kind[idx]) {
+	case AGENT_KIND_ALIGNED_ALLOC:
+	case AGENT_KIND_MEMALIGN:
+	case AGENT_KIND_POSIX_MEMALIGN:
+		f->idx |= FR_DECIDED;
+		return true;
+	default:
 		return false;
-	f->idx |= FR_DECIDED | FR_TAKEN | (smp & 0xff) << FR_GEN_SHIFT;
-	return true;
+	}
 }
 
 /* For every call thunk.S's short way does not settle (it decides as framed() does, for malloc and free). */
@@ -438,6 +452,8 @@ static bool decide(struct agent_ctl *c, struct agent_frame *f, uint64_t smp, uin
 	if (f->idx & FR_DECIDED) { /* agent_enter drew or looked already */
 		if (*kind == AGENT_KIND_FREE)
 			return (f->idx & FR_HAD) || !smp;
+		if (!(f->idx & FR_TAKEN))
+			return false; /* left out, kept in progress only (framed()) */
 		uint64_t addr;
 		call_size(f, *kind, &addr);
 		return addr && set_add(c, addr);
