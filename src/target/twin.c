@@ -133,7 +133,12 @@ static int kill_twin(struct twin *tw)
 {
 	if (!tw->pid)
 		return 0;
-	kill(tw->pid, SIGKILL);
+	/*
+	 * Not when its death was seen already: the process may have reaped its
+	 * zombie since, and the pid may name another process, or a thread of its own.
+	 */
+	if (!tw->died)
+		kill(tw->pid, SIGKILL);
 	double t0 = mono_ms();
 	for (;;) {
 		struct pt_event ev;
@@ -508,6 +513,10 @@ static int map_stub(struct target *t, struct twin *tw, pid_t tid)
 	if (tw->stub && tw->stub_gen == t->generation)
 		return 0;
 	struct mlz_err e;
+	/* nothing mapped that could not be unmapped: a filter refusing munmap would keep the page for good */
+	const struct syscall_spec unmap = { SYS_munmap, 1u << 1, { 0, STUB_SIZE }, false };
+	if (seccomp_check_calls(t, tid, &unmap, 1, &e) < 0)
+		return -1;
 	long args[6] = { 0, STUB_SIZE, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0 }, ret;
 	if (target_inject_syscall(t, tid, tw->insn, SYS_mmap, args, &ret, &e) < 0 || (ret < 0 && ret > -4096))
 		return -1;
