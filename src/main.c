@@ -241,9 +241,12 @@ static void install_crash_handlers(struct session *s)
 	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
 	sigaltstack(&ss, NULL);
 	struct sigaction sa = { .sa_handler = on_crash, .sa_flags = SA_ONSTACK | SA_RESETHAND };
-	sigemptyset(&sa.sa_mask);
 	crash_session = s;
 	int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS };
+	/* one crash at a time: a helper thread's, handed over, waits while the main thread restores */
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&sa.sa_mask, sigs[i]);
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaction(sigs[i], &sa, NULL);
 	/* A closed pipe must be an error on write, not a death that skips the restore. */
