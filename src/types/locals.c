@@ -118,21 +118,22 @@ static bool in_scope(Dwarf_Die *scope, struct want *w)
  * from n on; returns the new length. Functions may sit in namespaces, which
  * have no addresses of their own.
  */
-static int chain(Dwarf_Die *die, Dwarf_Addr pc, Dwarf_Die *v, int n)
+static int chain(Dwarf_Die *die, Dwarf_Addr pc, Dwarf_Die *v, int n, int depth)
 {
 	Dwarf_Die c;
-	if (n >= MAX_NEST || dwarf_child(die, &c) != 0)
+	/* depth bounds the recursion: namespaces add none to n, and a crafted file may nest them without end */
+	if (n >= MAX_NEST || depth >= MAX_NEST || dwarf_child(die, &c) != 0)
 		return n;
 	do {
 		int tag = dwarf_tag(&c);
 		if (tag == DW_TAG_namespace) {
-			int m = chain(&c, pc, v, n);
+			int m = chain(&c, pc, v, n, depth + 1);
 			if (m > n)
 				return m;
 		} else if ((tag == DW_TAG_subprogram || tag == DW_TAG_lexical_block ||
 			    tag == DW_TAG_inlined_subroutine) && dwarf_haspc(&c, pc) > 0) {
 			v[n] = c;
-			return chain(&c, pc, v, n + 1);
+			return chain(&c, pc, v, n + 1, depth + 1);
 		}
 	} while (dwarf_siblingof(&c, &c) == 0);
 	return n;
@@ -155,7 +156,7 @@ int types_scopes_at(struct types *t, uint64_t at, Dwarf_Addr *pc, Dwarf_Die **sc
 	 * it is and whose frame base its locals are located against.
 	 */
 	Dwarf_Die v[MAX_NEST];
-	int n = chain(cu, *pc, v, 0), fn = n - 1;
+	int n = chain(cu, *pc, v, 0, 0), fn = n - 1;
 	while (fn >= 0 && dwarf_tag(&v[fn]) != DW_TAG_subprogram)
 		fn--;
 	if (fn < 0)
