@@ -99,7 +99,8 @@ static void on_stack(void *arg, uint32_t id)
 static void unseen_gone(struct recorder *rc, uint64_t addr)
 {
 	uint64_t size;
-	if (rc->unseen.n && u64map_get(&rc->unseen, addr, &size) && size) {
+	/* unseen_bytes, not the map's count: a gone block stays in it as a 0 */
+	if (rc->unseen_bytes && u64map_get(&rc->unseen, addr, &size) && size) {
 		rc->unseen_bytes -= size;
 		u64map_put(&rc->unseen, addr, 0);
 	}

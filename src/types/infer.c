@@ -247,7 +247,6 @@ static void from_sites(struct types *t, const struct graph *g, struct target *tg
 		if (id) {
 			assign(t, q, (uint32_t)i, id);
 			t->block[i] |= SITE_BIT;
-			t->by_site++;
 		}
 	}
 }
@@ -345,7 +344,6 @@ int types_infer(struct types *t, const struct graph *g, struct target *tg, const
 	from_globals(t, g, &q);
 	from_locals(t, g, tg, &q);
 	int r = propagate(t, g, tg, &q, 0, cancel);
-	t->by_site = 0;
 	if (r == 0 && sites) {
 		size_t from = q.n;
 		from_sites(t, g, tg, sites, &q, cancel);

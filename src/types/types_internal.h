@@ -57,7 +57,6 @@ struct types {
 	double ms;           /* how long types_infer took */
 	struct u64map vtables; /* vtable address point -> type id (0: looked up, none) */
 	struct u64map sites;   /* allocation's return address -> type id its caller gives (0: none) */
-	size_t by_site;        /* blocks typed by their allocation site */
 };
 
 /* The id of type DIE die (typedefs and qualifiers peeled), interned; 0 for void or no type. */
