@@ -173,7 +173,6 @@ struct scan {
 	size_t from, to;            /* the blocks this scan reads */
 };
 
-
 /* Block i's first word v: kept when it points into one of the ranges asked for. */
 static void first_word(struct scan *s, uint32_t i, uint64_t v)
 {

@@ -250,7 +250,7 @@ struct job {
 
 static bool halted(void *arg)
 {
-	return __atomic_load_n((int *)arg, __ATOMIC_RELAXED) != 0;
+	return parts_stop(NULL, arg, 0);
 }
 
 static void job(void *arg)
@@ -268,8 +268,8 @@ static void job(void *arg)
 }
 
 /*
- * memcheck's classes, and beside them (o->beside) the caller's work, each on
- * a processor of its own where there are two: they share only the graph's
+ * memcheck's classes, and beside them (o->beside) the caller's work, on two
+ * threads (on one processor they take turns): they share only the graph's
  * blocks and edges, which neither writes.
  */
 static int classify(struct graph *g, const struct graph_take_opts *o, struct mlz_err *err)
@@ -279,11 +279,6 @@ static int classify(struct graph *g, const struct graph_take_opts *o, struct mlz
 	if (!o->beside) {
 		r = graph_classify(g, o->cancel);
 		g->classify_ms = mono_ms() - t0;
-	} else if (parts_for(UINT64_MAX) < 2) {
-		r = graph_classify(g, o->cancel);
-		g->classify_ms = mono_ms() - t0;
-		if (r == 0 && o->beside(o->beside_arg, g) < 0)
-			r = -2;
 	} else {
 		/* the classes take as long as the graph is large: parts_run asks cancel meanwhile */
 		int halt = 0;
@@ -318,7 +313,6 @@ int graph_take(struct target *t, struct sym *sym, const struct graph_take_opts *
 	int ret = heap_walk_target(t, sym, &ho, collect, NULL, &rep, &h, err);
 	join_blocks(parts);
 	b = parts[0];
-	size_t rep_parts = rep.parts;
 	if (ret == 0)
 		drop_listed(&b, &rep);
 	t1 = mono_ms();
@@ -378,7 +372,7 @@ int graph_take(struct target *t, struct sym *sym, const struct graph_take_opts *
 	}
 	if (ret == 0) {
 		g->walk_ms = t1 - t0;
-		g->walk_parts = rep_parts;
+		g->walk_parts = rep.parts;
 		g->roots_ms = t2 - t1;
 		g->scan_ms = t3 - t2;
 	}
