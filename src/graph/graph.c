@@ -134,7 +134,8 @@ static void build_index(struct graph *g)
 			words += nw;
 		i = j;
 	}
-	g->starts = xcalloc(words ? words : 1, sizeof(*g->starts));
+	/* every word is set with |=: zeroed by writing, so a page faults once (u64map.c's grow says why) */
+	g->starts = memset(xmalloc((words ? words : 1) * sizeof(*g->starts)), 0, (words ? words : 1) * sizeof(*g->starts));
 	g->rank = xmalloc((words ? words : 1) * sizeof(*g->rank));
 	for (size_t r = 0; r < g->nruns; r++) {
 		const struct grun *run = &g->runs[r];
