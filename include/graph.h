@@ -36,6 +36,31 @@ struct root_reg {
 	int reg;             /* index in struct user_regs_struct, by 8-byte words */
 };
 
+/*
+ * A scan made as the heap is walked, so the heap is read once: each block's
+ * words that fall where blocks lie (the spans) kept as 32-bit codes, resolved
+ * to edges once every block is known. A code is the word's 16-byte grain,
+ * counted across the spans, and where in its grain the word points (at its
+ * start, below 8, at 8, above 8): blocks start on a grain and end on a
+ * multiple of 8, so that decides as the word would whether it lands in a
+ * block, and at its start.
+ */
+struct gspace {
+	uint64_t (*span)[2]; /* sorted, disjoint; each span's start rounded down to a grain */
+	uint64_t *base;      /* the first grain of each span, and the total after the last */
+	size_t n;
+	uint64_t lo, len;    /* every span in [lo, lo + len): the cheap first filter */
+};
+/* false (sp empty) when the spans hold more grains than a code can name (16 GiB). */
+bool gspace_init(struct gspace *sp, const uint64_t (*v)[2], size_t n);
+void gspace_release(struct gspace *sp);
+/* The words of bytes[0, len) (len a multiple of 8) that fall in a span, coded into out (room for len / 8 codes). */
+size_t gspace_scan(const struct gspace *sp, const uint8_t *bytes, size_t len, uint32_t *out);
+/* A word that has code c, as far as the graph can tell. */
+uint64_t gspace_word(const struct gspace *sp, uint32_t c, size_t *hint);
+
+struct gfirst;
+
 struct graph_input {
 	const struct memsrc *m;
 	uint64_t *addr;        /* live blocks, sorted by address (user pointers); the graph takes them over */
@@ -49,6 +74,18 @@ struct graph_input {
 	/* sorted, disjoint: a block whose first word points into one is kept in graph.firsts (NULL: none) */
 	const uint64_t (*first_in)[2];
 	size_t nfirst_in;
+	/*
+	 * Blocks scanned as the heap was walked (space NULL: graph_build reads
+	 * every block): block i's words coded in space are cand[cand_off[i] ..
+	 * cand_off[i + 1]); firsts, by block, are the walk's first words in
+	 * first_in, and words the words it scanned. cand_off, cand and firsts
+	 * are taken over: the edges are resolved into the first two in place.
+	 */
+	const struct gspace *space;
+	uint32_t *cand_off, *cand;
+	struct gfirst *firsts;
+	size_t nfirsts;
+	uint64_t words;
 };
 
 /* A block whose first word points into one of graph_input's first_in ranges (a C++ object's vtable). */

@@ -126,17 +126,31 @@ int heap_walk(const struct memsrc *m, const struct maps *maps, const struct glib
 	      heap_chunk_fn fn, void *arg, struct heap_report *r, struct mlz_err *err);
 /*
  * The same for a consumer that only collects blocks: the chunks are walked
- * first, every one that looks in use given to fn as in use, and the free lists
+ * first, every one that looks in use given to fn->block as in use, and the free lists
  * after, the fastbins' chunks taken from what the chunk walk read (not one
  * system call each: 154,000 of them cost 0.4 s on bigheap); r->listed then
  * names the chunks the lists hold, for the caller to drop. The bins are not
  * walked (their chunks look free) and no counts are made. The heaps are
  * walked in up to PARTS_MAX parts at once (parts.h), in address order: part
- * k's chunks go to fn(parts[k], ...), so the parts' streams one after the
+ * k's chunks go to fn->block(parts[k], ...), so the parts' streams one after the
  * other are the heap in address order. m must bear reads from two threads.
  */
+/*
+ * heap_walk_blocks's consumer. spans: once, before any block, from the
+ * calling thread, with parts[0]: where every block can lie (the heaps and the
+ * mmapped chunks), sorted and disjoint. block: a chunk that looks in use, or
+ * an mmapped one, and its usable bytes when the walk holds them whole (chunks
+ * of up to HEAP_BYTES_MAX bytes), else NULL: a consumer that reads every block
+ * then reads the heap once, not twice.
+ */
+#define HEAP_BYTES_MAX (64u << 10)
+struct heap_blocks_fn {
+	void (*spans)(void *arg, const uint64_t (*v)[2], size_t n);
+	void (*block)(void *arg, uint64_t chunk, uint64_t size, enum chunk_kind kind, const uint8_t *bytes);
+};
 int heap_walk_blocks(const struct memsrc *m, const struct maps *maps, const struct glibc_where *w, struct cancel *cancel,
-		     heap_chunk_fn fn, void *const parts[PARTS_MAX], struct heap_report *r, struct mlz_err *err);
+		     const struct heap_blocks_fn *fn, void *const parts[PARTS_MAX], struct heap_report *r,
+		     struct mlz_err *err);
 void heap_report_release(struct heap_report *r);
 
 /* Heuristics for an image without libc's debug symbols; each returns 0 when nothing valid is found. */
@@ -180,6 +194,7 @@ struct heap_take_opts {
 	struct cancel *cancel; /* asked now and then: a walk it ends fails with MLZ_E_INTERRUPTED; NULL never */
 	const struct glibc_where *where; /* glibc's state when the caller knows it (fuzzing): not located, sym unused */
 	void *const *parts;    /* heap_walk_blocks (PARTS_MAX of them), arg unused; the caller drops what r->listed names */
+	const struct heap_blocks_fn *blocks; /* with parts: heap_walk_blocks's consumer (fn unused) */
 };
 /* Locate and walk (fn per chunk) a target the caller holds still; o may be NULL. */
 int heap_walk_target(struct target *t, struct sym *sym, const struct heap_take_opts *o, heap_chunk_fn fn, void *arg,

@@ -172,6 +172,10 @@ struct scan {
 	uint64_t words;             /* words read */
 	size_t run;                 /* the run of blocks the last word found pointed into */
 	size_t from, to;            /* the blocks this scan reads */
+	const struct graph_input *in; /* with space: the blocks the walk scanned, their words to resolve */
+	size_t span;                /* the span the last code decoded was in */
+	bool in_place;              /* out is the part's stretch of in->cand: written behind the codes read */
+	uint32_t base, end;         /* that stretch */
 };
 
 /* Block i's first word v: kept when it points into one of the ranges asked for. */
@@ -228,7 +232,8 @@ static inline void word(struct scan *s, uint64_t where, uint64_t v, long from, c
 		ALLOC_GROW(s->interior, s->ninterior + 1, s->interior_alloc);
 		s->interior[s->ninterior++] = (struct gedge){ (uint32_t)from, (uint32_t)j };
 	} else {
-		ALLOC_GROW(s->out, s->nout + 1, s->out_alloc);
+		if (!s->in_place)
+			ALLOC_GROW(s->out, s->nout + 1, s->out_alloc);
 		s->out[s->nout++] = (uint32_t)j;
 	}
 }
@@ -260,6 +265,35 @@ static void scan_range(struct scan *s, uint64_t lo, uint64_t hi, long from, cons
 	}
 }
 
+/* Block i, read alone: a large one, or one the walk did not scan. */
+static void scan_alone(struct scan *s, size_t i)
+{
+	uint64_t a = s->g->addr[i], len = s->g->size[i] & ~7ull, v0;
+	if (s->nfirst_in && len && mem_word(s->m, a, &v0))
+		first_word(s, (uint32_t)i, v0);
+	scan_range(s, a, a + len, (long)i, NULL);
+}
+
+/*
+ * Blocks from..to whose words the walk coded (graph_input.space), each code
+ * resolved in place: out_off is cand_off (read at i + 1 before it is written
+ * at i + 1) and out is the part's stretch of cand (an edge is written behind
+ * the code it came from). Offsets are the part's until join_in_place.
+ */
+static void resolve_blocks(struct scan *s)
+{
+	uint32_t *off = s->g->out_off;
+	const struct graph_input *in = s->in;
+	for (size_t i = s->from; i < s->to; i++) {
+		uint32_t lo = i == s->from ? s->base : off[i], hi = i + 1 < s->to ? off[i + 1] : s->end;
+		off[i] = (uint32_t)s->nout;
+		if (parts_stop(s->cancel, s->halt, 1 + (hi - lo) / 64))
+			return;
+		for (uint32_t k = lo; k < hi; k++)
+			word(s, 0, gspace_word(in->space, in->cand[k], &s->span), (long)i, NULL);
+	}
+}
+
 /*
  * Blocks from..to in address order: one read covers many neighbours.
  * out_off[i] is set as block i begins, counted from this scan's first edge.
@@ -269,6 +303,10 @@ static void scan_blocks(struct scan *s)
 	struct graph *g = s->g;
 	uint64_t base = 0;
 	size_t have = 0;
+	if (s->in->space) {
+		resolve_blocks(s);
+		return;
+	}
 	for (size_t i = s->from; i < s->to; i++) {
 		g->out_off[i] = (uint32_t)s->nout;
 		uint64_t a = g->addr[i], len = g->size[i] & ~7ull;
@@ -276,9 +314,7 @@ static void scan_blocks(struct scan *s)
 			return;
 		uint64_t v0;
 		if (len > WINDOW / 2) {
-			if (s->nfirst_in && mem_word(s->m, a, &v0))
-				first_word(s, (uint32_t)i, v0);
-			scan_range(s, a, a + len, (long)i, NULL);
+			scan_alone(s, i);
 			have = 0;
 			continue;
 		}
@@ -288,9 +324,7 @@ static void scan_blocks(struct scan *s)
 			have = got > 0 ? (size_t)got : 0;
 			if (a + len > base + have) { /* the window ends early (a mapping's end): this block alone */
 				have = 0;
-				if (s->nfirst_in && len && mem_word(s->m, a, &v0))
-					first_word(s, (uint32_t)i, v0);
-				scan_range(s, a, a + len, (long)i, NULL);
+				scan_alone(s, i);
 				continue;
 			}
 		}
@@ -432,6 +466,25 @@ static size_t split(const struct graph *g, struct scan *parts)
 	return n;
 }
 
+/* The walk's first words and the scan's (of the blocks it read), one list by block. */
+static void merge_firsts(struct scan *s, struct gfirst *walk, size_t nwalk)
+{
+	if (!s->nfirsts) {
+		free(s->firsts);
+		s->firsts = walk;
+		s->nfirsts = nwalk;
+		return;
+	}
+	struct gfirst *v = xmalloc((nwalk + s->nfirsts) * sizeof(*v));
+	size_t a = 0, b = 0, n = 0;
+	while (a < nwalk || b < s->nfirsts)
+		v[n++] = b == s->nfirsts || (a < nwalk && walk[a].block < s->firsts[b].block) ? walk[a++] : s->firsts[b++];
+	free(walk);
+	free(s->firsts);
+	s->firsts = v;
+	s->nfirsts = n;
+}
+
 static void scan_part(void *arg)
 {
 	struct scan *s = arg;
@@ -440,13 +493,31 @@ static void scan_part(void *arg)
 	scan_blocks(s);
 }
 
+/* The parts' edges resolved in place moved together, part after part, their offsets along. */
+static void join_in_place(struct graph *g, struct scan *parts, size_t n)
+{
+	uint32_t at = 0;
+	for (size_t k = 0; k < n; k++) {
+		struct scan *p = &parts[k];
+		memmove(g->out + at, g->out + p->base, p->nout * sizeof(*g->out));
+		for (size_t i = p->from; i < p->to; i++)
+			g->out_off[i] += at;
+		at += (uint32_t)p->nout;
+		p->out = NULL;
+		p->nout = 0;
+	}
+	g->out_off[g->n] = at;
+	parts[0].nout = at;
+	parts[0].out = g->out;
+}
+
 /* The parts' edges after part 0's, in block order, its offsets moved along; part 0 keeps them all. */
 static void join_parts(struct graph *g, struct scan *parts, size_t n)
 {
 	struct scan *s = &parts[0];
 	for (size_t k = 1; k < n; k++) {
 		struct scan *p = &parts[k];
-		for (size_t i = p->from; i < p->to; i++)
+		for (size_t i = p->from; i < p->to && !p->in_place; i++)
 			g->out_off[i] += (uint32_t)s->nout;
 		if (p->nout) {
 			s->out = xrealloc(s->out, (s->nout + p->nout) * sizeof(*s->out));
@@ -468,7 +539,8 @@ static void join_parts(struct graph *g, struct scan *parts, size_t n)
 		free(p->interior);
 		free(p->firsts);
 	}
-	g->out_off[g->n] = (uint32_t)s->nout;
+	if (!s->in_place)
+		g->out_off[g->n] = (uint32_t)s->nout;
 	for (size_t k = 0; k < n; k++) {
 		free(parts[k].win);
 		free(parts[k].cand);
@@ -481,15 +553,18 @@ int graph_build(struct graph *g, const struct graph_input *in, struct mlz_err *e
 	g->n = in->n;
 	g->addr = in->addr; /* taken over */
 	g->size = in->size;
-	if (in->n > UINT32_MAX - 1) {
+	int ret = 0;
+	if (in->n > UINT32_MAX - 1)
+		ret = mlz_error(err, "too many blocks for the graph (%zu)", in->n);
+	for (size_t i = 1; i < in->n && !ret; i++)
+		if (g->addr[i] < g->addr[i - 1])
+			ret = mlz_error(err, "the blocks are not sorted by address");
+	if (ret) {
+		free(in->cand_off);
+		free(in->cand);
+		free(in->firsts);
 		graph_release(g);
-		return mlz_error(err, "too many blocks for the graph (%zu)", in->n);
-	}
-	for (size_t i = 1; i < in->n; i++) {
-		if (g->addr[i] < g->addr[i - 1]) {
-			graph_release(g);
-			return mlz_error(err, "the blocks are not sorted by address");
-		}
+		return ret;
 	}
 	build_index(g);
 	uint64_t lo = 0, hi = 0;
@@ -498,7 +573,9 @@ int graph_build(struct graph *g, const struct graph_input *in, struct mlz_err *e
 		for (size_t r = 0; r < g->nruns; r++)
 			hi = g->runs[r].hi > hi ? g->runs[r].hi : hi;
 	}
-	g->out_off = xmalloc((g->n + 1) * sizeof(*g->out_off));
+	/* with the walk's codes, the edges take their place (resolve_blocks), else arrays of their own */
+	g->out_off = in->space ? in->cand_off : xmalloc((g->n + 1) * sizeof(*g->out_off));
+	g->out = in->space ? in->cand : NULL;
 	int halt = 0;
 	struct scan parts[PARTS_MAX];
 	size_t nparts = split(g, parts);
@@ -506,9 +583,19 @@ int graph_build(struct graph *g, const struct graph_input *in, struct mlz_err *e
 		parts[k] = (struct scan){ .g = g, .m = in->m, .lo = lo, .hi = hi, .cancel = k ? NULL : in->cancel,
 					  .halt = &halt, .first_in = in->first_in,
 					  .nfirst_in = in->first_in ? in->nfirst_in : 0, .from = parts[k].from,
-					  .to = parts[k].to };
+					  .to = parts[k].to, .in = in };
+		if (in->space) {
+			struct scan *p = &parts[k];
+			p->in_place = true;
+			p->base = in->cand_off[p->from];
+			p->end = in->cand_off[p->to];
+			p->out = g->out + p->base;
+			p->nfirst_in = 0; /* the walk kept them */
+		}
 	}
 	parts_run(scan_part, parts, sizeof(*parts), nparts, in->cancel, &halt);
+	if (in->space)
+		join_in_place(g, parts, nparts);
 	g->scan_parts = nparts;
 	struct scan *s = &parts[0];
 	for (size_t i = 0; i < in->nranges && !parts_stop(s->cancel, s->halt, 0); i++)
@@ -518,8 +605,13 @@ int graph_build(struct graph *g, const struct graph_input *in, struct mlz_err *e
 		word(s, (uint64_t)in->regs[i].reg, in->regs[i].value, -1, &r);
 	}
 	join_parts(g, parts, nparts);
+	if (in->space) {
+		merge_firsts(s, in->firsts, in->nfirsts);
+		s->words += in->words;
+	}
 	if (halt || cancelled(in->cancel)) {
-		free(s->out);
+		if (!s->in_place)
+			free(s->out);
 		free(s->interior);
 		free(s->firsts);
 		graph_release(g);

@@ -19,26 +19,78 @@
 #include "xalloc.h"
 
 #define RED_ZONE 128
+#define WINDOW (1u << 17) /* graph.c's: a large block read a window at a time */
 
+/* What every part's walk shares: where blocks lie (coded words need it) and where first words are kept. */
+struct walk_scan {
+	const struct memsrc *m;      /* for the blocks the walk does not hold */
+	struct gspace space;
+	bool coded;                  /* space made: the walk scans the blocks it holds */
+	const uint64_t (*first_in)[2];
+	size_t nfirst_in;
+};
+
+/* A part's blocks, as its walk met them; with the walk's scan, their coded words. */
 struct blocks {
+	struct walk_scan *ws;
 	uint64_t *addr;
 	uint32_t *size;
+	uint32_t *cand_off;          /* block i's codes start at cand[cand_off[i]] */
 	size_t n, alloc;
+	uint32_t *cand;
+	size_t ncand, cand_alloc;
+	uint8_t *win;                /* for the blocks the walk did not hold */
+	struct gfirst *firsts;
+	size_t nfirsts, firsts_alloc;
+	uint64_t words;
 	uint64_t (*mmapped)[2]; /* the extents of mmapped chunks, in address order */
 	size_t nmmapped, mmapped_alloc;
 };
 
-static void collect(void *arg, uint64_t chunk, uint64_t size, enum chunk_kind kind, size_t arena)
+static void spans(void *arg, const uint64_t (*v)[2], size_t n)
 {
-	(void)arena;
 	struct blocks *b = arg;
-	if (kind != CK_INUSE && kind != CK_MMAPPED)
-		return;
+	b->ws->coded = gspace_init(&b->ws->space, v, n);
+}
+
+/* Block i's first word v, kept when it points into a file's mapping (a C++ object's vtable). */
+static void first_word(struct blocks *b, uint32_t i, uint64_t v)
+{
+	const struct walk_scan *ws = b->ws;
+	size_t lo = 0, hi = ws->nfirst_in;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v < ws->first_in[mid][0])
+			hi = mid;
+		else if (v >= ws->first_in[mid][1])
+			lo = mid + 1;
+		else {
+			ALLOC_GROW(b->firsts, b->nfirsts + 1, b->firsts_alloc);
+			b->firsts[b->nfirsts++] = (struct gfirst){ i, v };
+			return;
+		}
+	}
+}
+
+/* The words of bytes[0, len) that may point into a block, coded after the part's codes. */
+static void code(struct blocks *b, const uint8_t *bytes, uint64_t len)
+{
+	ALLOC_GROW(b->cand, b->ncand + len / 8, b->cand_alloc);
+	b->ncand += gspace_scan(&b->ws->space, bytes, len, b->cand + b->ncand);
+	b->words += len / 8;
+}
+
+static void collect(void *arg, uint64_t chunk, uint64_t size, enum chunk_kind kind, const uint8_t *bytes)
+{
+	struct blocks *b = arg;
 	if (b->n == b->alloc) {
 		b->alloc = b->alloc ? b->alloc * 2 : 4096;
 		b->addr = xrealloc(b->addr, b->alloc * sizeof(*b->addr));
 		b->size = xrealloc(b->size, b->alloc * sizeof(*b->size));
+		if (b->ws->coded)
+			b->cand_off = xrealloc(b->cand_off, (b->alloc + 1) * sizeof(*b->cand_off));
 	}
+	uint32_t i = (uint32_t)b->n;
 	b->addr[b->n] = chunk + 16;
 	uint64_t usable = chunk_usable(size, kind);
 	b->size[b->n++] = usable > UINT32_MAX ? UINT32_MAX : (uint32_t)usable; /* a block of 4 GiB+ is scanned in part */
@@ -47,47 +99,234 @@ static void collect(void *arg, uint64_t chunk, uint64_t size, enum chunk_kind ki
 		b->mmapped[b->nmmapped][0] = chunk;
 		b->mmapped[b->nmmapped++][1] = chunk + size;
 	}
+	if (!b->ws->coded)
+		return;
+	b->cand_off[i] = (uint32_t)b->ncand;
+	uint64_t len = b->size[i] & ~7ull;
+	if (bytes) {
+		code(b, bytes, len);
+	} else { /* a large or mmapped block: read here, a window at a time, up to its first unreadable byte */
+		if (!b->win)
+			b->win = xmalloc(WINDOW);
+		for (uint64_t at = 0; at < len;) {
+			size_t want = len - at < WINDOW ? (size_t)(len - at) : WINDOW;
+			ssize_t got = b->ws->m->read(b->ws->m->ctx, chunk + 16 + at, b->win, want);
+			if (got < 8)
+				break;
+			if (!at)
+				bytes = b->win; /* for the first word */
+			code(b, b->win, (uint64_t)got & ~7ull);
+			at += (uint64_t)got & ~7ull;
+		}
+	}
+	if (b->ws->nfirst_in && len && bytes) {
+		uint64_t v0;
+		memcpy(&v0, bytes, 8);
+		first_word(b, i, v0);
+	}
 }
 
-/* The parts' blocks one after the other: the heap in address order, in parts[0]. */
-static void join_blocks(struct blocks *parts)
+/*
+ * Settling one part of the walk's blocks: those the free lists do not name
+ * (fastbin and tcache chunks look in use to the walk), counted, then moved
+ * with their codes and first words to where they go in part 0's arrays. Part
+ * 0 settles in place as the others count (the others' places overlap what it
+ * has yet to read), then the others move at once.
+ */
+struct settle {
+	struct blocks *src, *dst;
+	const uint64_t *listed;      /* chunks, sorted */
+	size_t nlisted;
+	bool move;                   /* false: count what it keeps */
+	size_t n, ncand, nfirsts;    /* what it keeps */
+	uint64_t dropped_words;
+	size_t at, cat, fat;         /* where its first kept block, code and first word go */
+	uint64_t *keep;              /* a bit per block it keeps (parts after the first) */
+};
+
+static void settle_pass(struct settle *s);
+
+#define KEPT(s, i) ((s)->keep[(i) / 64] >> ((i) % 64) & 1)
+
+/*
+ * A part after the first moved into part 0's arrays, one array after the
+ * other, each freed once moved: the peak holds one of them twice, not all.
+ */
+static void settle_move(struct settle *s)
+{
+	struct blocks *p = s->src, *d = s->dst;
+	size_t o = s->at, f = 0, fo = s->fat;
+	for (size_t i = 0; i < p->n; i++) {
+		if (f < p->nfirsts && p->firsts[f].block == i) {
+			if (KEPT(s, i))
+				d->firsts[fo++] = (struct gfirst){ (uint32_t)o, p->firsts[f].word };
+			f++;
+		}
+		if (KEPT(s, i))
+			d->addr[o++] = p->addr[i];
+	}
+	free(p->addr);
+	free(p->firsts);
+	p->addr = NULL;
+	p->firsts = NULL;
+	o = s->at;
+	for (size_t i = 0; i < p->n; i++)
+		if (KEPT(s, i))
+			d->size[o++] = p->size[i];
+	free(p->size);
+	p->size = NULL;
+	if (!p->ws->coded)
+		return;
+	size_t c = s->cat;
+	for (size_t i = 0; i < p->n; i++) {
+		if (KEPT(s, i)) {
+			memcpy(d->cand + c, p->cand + p->cand_off[i], (p->cand_off[i + 1] - p->cand_off[i]) * sizeof(*d->cand));
+			c += p->cand_off[i + 1] - p->cand_off[i];
+		}
+	}
+	free(p->cand);
+	p->cand = NULL;
+	o = s->at;
+	c = s->cat;
+	for (size_t i = 0; i < p->n; i++) {
+		if (KEPT(s, i)) {
+			d->cand_off[o++] = (uint32_t)c;
+			c += p->cand_off[i + 1] - p->cand_off[i];
+		}
+	}
+	free(p->cand_off);
+	p->cand_off = NULL;
+}
+
+static void settle_part(void *arg)
+{
+	struct settle *s = arg;
+	if (s->move) {
+		settle_move(s);
+		return;
+	}
+	settle_pass(s);
+	if (s->src == s->dst) { /* part 0: its places are known, 0 on */
+		s->move = true;
+		settle_pass(s);
+	}
+}
+
+static void settle_pass(struct settle *s)
+{
+	struct blocks *p = s->src, *d = s->dst;
+	bool coded = p->ws->coded;
+	size_t l = 0, hi = s->nlisted, f = 0, out = s->at, c = s->cat, fo = s->fat;
+	while (p->n && l < hi) { /* the first listed chunk at or above the part's first block */
+		size_t mid = l + (hi - l) / 2;
+		if (s->listed[mid] < p->addr[0] - 16)
+			l = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		uint64_t chunk = p->addr[i] - 16;
+		while (l < s->nlisted && s->listed[l] < chunk)
+			l++;
+		bool drop = l < s->nlisted && s->listed[l] == chunk;
+		bool first = f < p->nfirsts && p->firsts[f].block == i;
+		uint32_t from = coded ? p->cand_off[i] : 0, to = coded ? p->cand_off[i + 1] : 0;
+		if (!s->move) {
+			if (s->keep && !drop)
+				s->keep[i / 64] |= 1ull << (i % 64);
+			s->n += !drop;
+			s->ncand += drop ? 0 : to - from;
+			s->nfirsts += first && !drop;
+			s->dropped_words += drop && coded ? p->size[i] / 8 : 0; /* a free list's chunk: the walk held it */
+			f += first;
+			continue;
+		}
+		/* in place (part 0) every write lands at or behind what is read */
+		if (first && !drop)
+			d->firsts[fo++] = (struct gfirst){ (uint32_t)out, p->firsts[f].word };
+		f += first;
+		if (drop)
+			continue;
+		if (coded) {
+			d->cand_off[out] = (uint32_t)c;
+			memmove(d->cand + c, p->cand + from, (to - from) * sizeof(*d->cand));
+			c += to - from;
+		}
+		d->addr[out] = p->addr[i];
+		d->size[out++] = p->size[i];
+	}
+}
+
+/* Grow *v (of elements of sz bytes) to hold n, never shrinking it. */
+static void hold(void **v, size_t have, size_t n, size_t sz)
+{
+	if (n > have || !*v)
+		*v = xrealloc(*v, (n > have ? n : have) * sz);
+}
+
+/* The parts' blocks one after the other, less those listed: the heap's in address order, in parts[0]. */
+static void settle(struct blocks *parts, const uint64_t *listed, size_t nlisted)
 {
 	struct blocks *b = &parts[0];
-	for (size_t k = 1; k < PARTS_MAX; k++) {
-		struct blocks *p = &parts[k];
-		if (p->n) {
-			b->addr = xrealloc(b->addr, (b->n + p->n) * sizeof(*b->addr));
-			b->size = xrealloc(b->size, (b->n + p->n) * sizeof(*b->size));
-			memcpy(b->addr + b->n, p->addr, p->n * sizeof(*b->addr));
-			memcpy(b->size + b->n, p->size, p->n * sizeof(*b->size));
-			b->n += p->n;
-			b->alloc = b->n;
-		}
+	bool coded = b->ws->coded;
+	struct settle st[PARTS_MAX];
+	size_t np = 0;
+	for (size_t k = 0; k < PARTS_MAX; k++) {
+		if (k && !parts[k].n && !parts[k].nmmapped)
+			continue;
+		if (coded && parts[k].n)
+			parts[k].cand_off[parts[k].n] = (uint32_t)parts[k].ncand;
+		st[np++] = (struct settle){ &parts[k], b, listed, nlisted };
+		if (k)
+			st[np - 1].keep = xcalloc(parts[k].n / 64 + 1, sizeof(uint64_t));
+	}
+	int halt = 0;
+	parts_run(settle_part, st, sizeof(*st), np, NULL, &halt);
+	size_t n = 0, ncand = 0, nfirsts = 0;
+	uint64_t words = 0;
+	for (size_t k = 0; k < np; k++) {
+		st[k].at = n, st[k].cat = ncand, st[k].fat = nfirsts;
+		st[k].move = true;
+		n += st[k].n, ncand += st[k].ncand, nfirsts += st[k].nfirsts;
+		words += st[k].src->words - st[k].dropped_words;
+	}
+	hold((void **)&b->addr, b->n, n, sizeof(*b->addr));
+	hold((void **)&b->size, b->n, n, sizeof(*b->size));
+	if (coded) {
+		hold((void **)&b->cand_off, b->n + 1, n + 1, sizeof(*b->cand_off));
+		hold((void **)&b->cand, b->ncand, ncand, sizeof(*b->cand));
+	}
+	hold((void **)&b->firsts, b->nfirsts, nfirsts, sizeof(*b->firsts));
+	if (np > 1)
+		parts_run(settle_part, st + 1, sizeof(*st), np - 1, NULL, &halt);
+	for (size_t k = 1; k < np; k++)
+		free(st[k].keep);
+	for (size_t k = 1; k < np; k++) {
+		struct blocks *p = st[k].src;
 		if (p->nmmapped) {
 			ALLOC_GROW(b->mmapped, b->nmmapped + p->nmmapped, b->mmapped_alloc);
 			memcpy(b->mmapped + b->nmmapped, p->mmapped, p->nmmapped * sizeof(*b->mmapped));
 			b->nmmapped += p->nmmapped;
 		}
+	}
+	for (size_t k = 1; k < PARTS_MAX; k++) {
+		struct blocks *p = &parts[k];
 		free(p->addr);
 		free(p->size);
+		free(p->cand_off);
+		free(p->cand);
+		free(p->firsts);
 		free(p->mmapped);
+		free(p->win);
 	}
-}
-
-/* The chunks the free lists name (fastbin and tcache chunks look in use to the walk) leave the blocks. */
-static void drop_listed(struct blocks *b, const struct heap_report *rep)
-{
-	size_t out = 0, l = 0;
-	for (size_t i = 0; i < b->n; i++) {
-		uint64_t chunk = b->addr[i] - 16;
-		while (l < rep->nlisted && rep->listed[l] < chunk)
-			l++;
-		if (l < rep->nlisted && rep->listed[l] == chunk)
-			continue;
-		b->addr[out] = b->addr[i];
-		b->size[out++] = b->size[i];
-	}
-	b->n = out;
+	free(b->win);
+	b->win = NULL;
+	b->n = b->alloc = n;
+	b->ncand = b->cand_alloc = ncand;
+	b->nfirsts = b->firsts_alloc = nfirsts;
+	b->words = words;
+	if (coded)
+		b->cand_off[n] = (uint32_t)ncand;
 }
 
 struct ranges {
@@ -296,28 +535,45 @@ static int classify(struct graph *g, const struct graph_take_opts *o, struct mlz
 int graph_take(struct target *t, struct sym *sym, const struct graph_take_opts *o, struct graph *g,
 	       struct mlz_err *err)
 {
+	struct memsrc m = target_memsrc(t);
+	struct walk_scan ws = { &m };
 	struct blocks parts[PARTS_MAX] = { { 0 } }, b;
 	void *args[PARTS_MAX];
-	for (size_t k = 0; k < PARTS_MAX; k++)
+	for (size_t k = 0; k < PARTS_MAX; k++) {
+		parts[k].ws = &ws;
 		args[k] = &parts[k];
-	struct heap_report rep;
-	struct heap_take h;
+	}
+	struct heap_report rep = { 0 };
+	struct heap_take h = { 0 };
 	struct maps maps = { 0 };
 	struct ranges r = { 0 };
 	struct root_reg *regs = NULL;
-	size_t nregs = 0;
-	struct memsrc m = target_memsrc(t);
-	/* the chunks first, in parts, the free lists after: what they name is dropped below */
-	struct heap_take_opts ho = { o->cancel, o->where, args };
+	size_t nregs = 0, nfiles = 0;
+	uint64_t(*files)[2] = NULL;
 	double t0 = mono_ms(), t1 = 0, t2 = 0, t3 = 0;
-	int ret = heap_walk_target(t, sym, &ho, collect, NULL, &rep, &h, err);
-	join_blocks(parts);
+	int ret = target_maps(t, &maps, err);
+	if (ret == 0) {
+		/* a C++ object's first word points into its vtable, in a module's file mapping: kept for typing */
+		files = xmalloc((maps.n ? maps.n : 1) * sizeof(*files));
+		for (size_t k = 0; k < maps.n; k++) {
+			/* a file's mapping (a core's NT_FILE has no inode numbers), not [heap] or [stack] */
+			if (!maps.v[k].path || maps.v[k].path[0] != '/')
+				continue;
+			if (nfiles && files[nfiles - 1][1] == maps.v[k].start)
+				files[nfiles - 1][1] = maps.v[k].end;
+			else
+				files[nfiles][0] = maps.v[k].start, files[nfiles++][1] = maps.v[k].end;
+		}
+		ws.first_in = (const uint64_t(*)[2])files;
+		ws.nfirst_in = nfiles;
+		/* the chunks first, in parts, each block scanned as the walk holds it; the free lists after */
+		struct heap_blocks_fn fn = { spans, collect };
+		struct heap_take_opts ho = { o->cancel, o->where, args, &fn };
+		ret = heap_walk_target(t, sym, &ho, NULL, NULL, &rep, &h, err);
+	}
+	settle(parts, ret == 0 ? rep.listed : NULL, ret == 0 ? rep.nlisted : 0);
 	b = parts[0];
-	if (ret == 0)
-		drop_listed(&b, &rep);
 	t1 = mono_ms();
-	if (ret == 0)
-		ret = target_maps(t, &maps, err);
 	if (ret == 0) {
 		size_t nholes;
 		uint64_t (*holes)[2] = root_holes(o, &b, &rep, &h.where, &nholes);
@@ -347,25 +603,24 @@ int graph_take(struct target *t, struct sym *sym, const struct graph_take_opts *
 			b.addr = xrealloc(b.addr, b.n * sizeof(*b.addr));
 			b.size = xrealloc(b.size, b.n * sizeof(*b.size));
 		}
-		/* a C++ object's first word points into its vtable, in a module's file mapping: kept for typing */
-		uint64_t(*files)[2] = xmalloc((maps.n ? maps.n : 1) * sizeof(*files));
-		size_t nfiles = 0;
-		for (size_t k = 0; k < maps.n; k++) {
-			/* a file's mapping (a core's NT_FILE has no inode numbers), not [heap] or [stack] */
-			if (!maps.v[k].path || maps.v[k].path[0] != '/')
-				continue;
-			if (nfiles && files[nfiles - 1][1] == maps.v[k].start)
-				files[nfiles - 1][1] = maps.v[k].end;
-			else
-				files[nfiles][0] = maps.v[k].start, files[nfiles++][1] = maps.v[k].end;
-		}
 		struct graph_input in = { &m, b.addr, b.size, b.n, r.v, r.n, regs, nregs, o->cancel,
 					  (const uint64_t(*)[2])files, nfiles };
+		if (ws.coded) {
+			in.space = &ws.space;
+			in.cand_off = b.cand_off;
+			in.cand = b.cand;
+			in.firsts = b.firsts;
+			in.nfirsts = b.nfirsts;
+			in.words = b.words;
+		}
 		t2 = mono_ms();
 		ret = graph_build(g, &in, err);
-		free(files);
 		b.addr = NULL;
 		b.size = NULL;
+		if (ws.coded) { /* taken over */
+			b.cand_off = b.cand = NULL;
+			b.firsts = NULL;
+		}
 		t3 = mono_ms();
 		if (ret == 0)
 			ret = classify(g, o, err);
@@ -383,6 +638,11 @@ int graph_take(struct target *t, struct sym *sym, const struct graph_take_opts *
 	free(regs);
 	free(b.addr);
 	free(b.size);
+	free(b.cand_off);
+	free(b.cand);
+	free(b.firsts);
 	free(b.mmapped);
+	free(files);
+	gspace_release(&ws.space);
 	return ret;
 }

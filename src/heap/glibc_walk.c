@@ -60,6 +60,7 @@ struct walker {
 	int *halt;
 	struct heap_report *r;
 	heap_chunk_fn fn;
+	const struct heap_blocks_fn *bfn; /* heap_walk_blocks's, instead of fn */
 	void *arg;
 	/* chunk address -> kind, of the chunks a free list names (a repeat is a cycle) and the tcache structs */
 	struct u64map listed;
@@ -102,6 +103,21 @@ static bool heap_window(struct walker *k, uint64_t addr, uint64_t end, uint64_t 
 		return false;
 	memcpy(val, k->win, 8);
 	return true;
+}
+
+/*
+ * [lo, hi) whole in the window, a new window read from lo if need be; NULL
+ * when the heap ends or cannot be read before hi. For heap_walk_blocks: a
+ * chunk's bytes given with it, so its consumer need not read them again.
+ */
+static const uint8_t *heap_hold(struct walker *k, uint64_t lo, uint64_t hi, uint64_t end)
+{
+	if (lo < k->win_base || hi - k->win_base > k->win_len) {
+		uint64_t unused;
+		if (!heap_window(k, lo, end, &unused) || hi - lo > k->win_len)
+			return NULL;
+	}
+	return k->win + (lo - k->win_base);
 }
 
 /* A word of the heap, through the window: one read per window instead of one per chunk. */
@@ -269,12 +285,16 @@ static void walk_tcaches(struct walker *k)
 	}
 }
 
-static void emit(struct walker *k, struct heap_arena *a, size_t ai, uint64_t p, uint64_t size, enum chunk_kind kind)
+static void emit(struct walker *k, struct heap_arena *a, size_t ai, uint64_t p, uint64_t size, enum chunk_kind kind,
+		 const uint8_t *bytes)
 {
-	if (!k->blocks) { /* heap_walk_blocks counts nothing: its parts may share an arena */
-		a->kind[kind].chunks++;
-		a->kind[kind].bytes += size;
+	if (k->blocks) { /* heap_walk_blocks counts nothing (its parts may share an arena), and wants blocks */
+		if (kind == CK_INUSE)
+			k->bfn->block(k->arg, p, size, kind, bytes);
+		return;
 	}
+	a->kind[kind].chunks++;
+	a->kind[kind].bytes += size;
 	if (k->fn)
 		k->fn(k->arg, p, size, kind, ai);
 }
@@ -306,7 +326,7 @@ static bool walk_heap(struct walker *k, struct heap_arena *a, size_t ai, uint64_
 	while (p < limit) {
 		if (parts_stop(k->cancel, k->halt, 1))
 			return false;
-		uint64_t hdr, next_hdr, foot;
+		uint64_t hdr, next_hdr = 0, foot = 0;
 		if (!heap_word(k, p + 8, end, &hdr)) {
 			problem(k->pr, p, "cannot read the chunk header");
 			return false;
@@ -324,6 +344,10 @@ static bool walk_heap(struct walker *k, struct heap_arena *a, size_t ai, uint64_
 			return false;
 		}
 		uint64_t next = p + size, fd = 0;
+		/* the chunk's usable bytes and the next header with them, for heap_walk_blocks's consumer */
+		const uint8_t *bytes = NULL;
+		if (k->blocks && size <= HEAP_BYTES_MAX)
+			bytes = heap_hold(k, p + 16, next + 16 < end ? next + 16 : end, end);
 		/* read before the next chunk's header, so the window only moves forward */
 		bool small = k->blocks && size <= MINSIZE + 16 * (NFASTBINS - 1) && heap_word(k, p + 16, end, &fd);
 		bool in_use = true;
@@ -351,7 +375,7 @@ static bool walk_heap(struct walker *k, struct heap_arena *a, size_t ai, uint64_
 				return false;
 			}
 		}
-		emit(k, a, ai, p, size, kind);
+		emit(k, a, ai, p, size, kind, next + 8 <= end ? bytes : NULL);
 		p = next;
 	}
 	if (top) {
@@ -359,7 +383,7 @@ static bool walk_heap(struct walker *k, struct heap_arena *a, size_t ai, uint64_
 			problem(k->pr, p, "the walk passed the top chunk at 0x%llx", (unsigned long long)top);
 			return false;
 		}
-		emit(k, a, ai, top, a->top_size, CK_TOP);
+		emit(k, a, ai, top, a->top_size, CK_TOP, NULL);
 	}
 	return true;
 }
@@ -484,6 +508,12 @@ static void find_mmapped(struct walker *k, struct plan *pl)
 	}
 }
 
+static int by_start2(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+	return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
 static int by_start(const void *a, const void *b)
 {
 	uint64_t x = ((const struct segment *)a)->start, y = ((const struct segment *)b)->start;
@@ -495,7 +525,9 @@ static void emit_mmapped(struct walker *k, const struct plan *pl, size_t *next, 
 	for (; *next < pl->nmm && pl->mm[*next].addr < below; (*next)++) {
 		k->pr->mmapped.chunks++;
 		k->pr->mmapped.bytes += pl->mm[*next].size;
-		if (k->fn)
+		if (k->blocks)
+			k->bfn->block(k->arg, pl->mm[*next].addr, pl->mm[*next].size, CK_MMAPPED, NULL);
+		else if (k->fn)
 			k->fn(k->arg, pl->mm[*next].addr, pl->mm[*next].size, CK_MMAPPED, (size_t)-1);
 	}
 }
@@ -693,11 +725,40 @@ static void arena_spans(struct walker *k)
 	}
 }
 
+/* Where heap_walk_blocks's blocks can lie, for its consumer: the heaps and the mmapped chunks, sorted, merged. */
+static void give_spans(struct walker *k, const struct plan *pl, void *arg)
+{
+	size_t n = 0;
+	uint64_t (*v)[2] = xmalloc((pl->n + pl->nmm + 1) * sizeof(*v));
+	for (size_t i = 0; i < k->r->narenas; i++)
+		for (size_t h = 0; h < k->r->arenas[i].nheaps; h++) {
+			v[n][0] = k->r->arenas[i].heaps[h].start;
+			v[n++][1] = k->r->arenas[i].heaps[h].end;
+		}
+	for (size_t i = 0; i < pl->nmm; i++) {
+		v[n][0] = pl->mm[i].addr;
+		v[n++][1] = pl->mm[i].addr + pl->mm[i].size;
+	}
+	if (n > 1)
+		qsort(v, n, sizeof(*v), by_start2);
+	size_t out = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (out && v[i][0] <= v[out - 1][1]) {
+			v[out - 1][1] = v[i][1] > v[out - 1][1] ? v[i][1] : v[out - 1][1];
+			continue;
+		}
+		memcpy(v[out++], v[i], sizeof(v[0]));
+	}
+	k->bfn->spans(arg, (const uint64_t(*)[2])v, out);
+	free(v);
+}
+
 static int walk(const struct memsrc *m, const struct maps *maps, const struct glibc_where *w, struct cancel *cancel,
-		heap_chunk_fn fn, void *arg, void *const *parts, struct heap_report *r, struct mlz_err *err)
+		heap_chunk_fn fn, const struct heap_blocks_fn *bfn, void *arg, void *const *parts, struct heap_report *r,
+		struct mlz_err *err)
 {
 	bool blocks = parts != NULL;
-	struct walker k = { .m = m, .maps = maps, .w = w, .cancel = cancel, .r = r, .fn = fn, .arg = arg,
+	struct walker k = { .m = m, .maps = maps, .w = w, .cancel = cancel, .r = r, .fn = fn, .bfn = bfn, .arg = arg,
 			    .blocks = blocks, .pr = r };
 	uint8_t mp[MP_SIZE], *states = NULL;
 	memset(r, 0, sizeof(*r));
@@ -725,8 +786,10 @@ static int walk(const struct memsrc *m, const struct maps *maps, const struct gl
 	}
 	if (maps)
 		find_mmapped(&k, &pl);
-	if (blocks)
+	if (blocks) {
 		arena_spans(&k);
+		give_spans(&k, &pl, parts[0]);
+	}
 	walk_plan(&k, &pl, parts);
 	free(pl.v);
 	free(pl.mm);
@@ -777,13 +840,14 @@ static int walk(const struct memsrc *m, const struct maps *maps, const struct gl
 int heap_walk(const struct memsrc *m, const struct maps *maps, const struct glibc_where *w, struct cancel *cancel,
 	      heap_chunk_fn fn, void *arg, struct heap_report *r, struct mlz_err *err)
 {
-	return walk(m, maps, w, cancel, fn, arg, NULL, r, err);
+	return walk(m, maps, w, cancel, fn, NULL, arg, NULL, r, err);
 }
 
 int heap_walk_blocks(const struct memsrc *m, const struct maps *maps, const struct glibc_where *w, struct cancel *cancel,
-		     heap_chunk_fn fn, void *const parts[PARTS_MAX], struct heap_report *r, struct mlz_err *err)
+		     const struct heap_blocks_fn *fn, void *const parts[PARTS_MAX], struct heap_report *r,
+		     struct mlz_err *err)
 {
-	return walk(m, maps, w, cancel, fn, NULL, parts, r, err);
+	return walk(m, maps, w, cancel, NULL, fn, NULL, parts, r, err);
 }
 
 void heap_report_release(struct heap_report *r)

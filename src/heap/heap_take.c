@@ -36,7 +36,7 @@ int heap_walk_target(struct target *t, struct sym *sym, const struct heap_take_o
 	else if (ret == 0)
 		ret = glibc_locate(t, sym, &maps, &m, &h->where, err);
 	if (ret == 0)
-		ret = o && o->parts ? heap_walk_blocks(&m, &maps, &h->where, o->cancel, fn, o->parts, r, err)
+		ret = o && o->parts ? heap_walk_blocks(&m, &maps, &h->where, o->cancel, o->blocks, o->parts, r, err)
 				    : heap_walk(&m, &maps, &h->where, o ? o->cancel : NULL, fn, arg, r, err);
 	maps_release(&maps);
 	struct target_facts f;

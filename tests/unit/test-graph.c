@@ -3,7 +3,8 @@
  * test-graph.c - the reference graph over a heap image in a buffer: every
  * pointer found (start and interior), graph_find against a linear search,
  * the incoming edges (graph_reverse) against the outgoing ones reversed by
- * hand, and memcheck's classes on a heap whose answer is known.
+ * hand, the same from words coded as the heap walk codes them (gspace), and
+ * memcheck's classes on a heap whose answer is known.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -82,8 +83,10 @@ static void make_heap(struct heap *h, size_t n, uint64_t seed, uint64_t align, b
 			uint64_t r = rng(&seed), v;
 			switch (r % 4) {
 			case 0: v = h->addr[r / 4 % n]; break;                         /* a start pointer */
-			case 1: v = h->addr[r / 4 % n] + 8 * (1 + r % 3) % h->size[r / 4 % n]; break; /* inside, mostly */
-			case 2: v = BASE + r % (at - BASE);   break;                   /* anywhere: a block, a gap, a header */
+			case 1: /* any byte of a block or of the 16 after it (its end, the next header) */
+				v = h->addr[r / 4 % n] + rng(&seed) % (h->size[r / 4 % n] + 16);
+				break;
+			case 2: v = BASE + rng(&seed) % (at - BASE); break;           /* anywhere: a block, a gap, a header */
 			default: v = r;                                                 /* not a pointer */
 			}
 			put(&h->im, h->addr[i] + off, v);
@@ -116,12 +119,58 @@ static void build(struct heap *h, struct graph *g, const struct root_range *rang
 	assert_int_equal(graph_build(g, &in, &err), 0);
 }
 
-static void check_edges_and_find(uint64_t align, bool big, size_t n)
+/*
+ * The same graph from the blocks' words coded as a heap walk codes them
+ * (gspace): every stretch of blocks a span of its own, so a code crosses
+ * spans, and the edges resolved in place.
+ */
+static void build_coded(struct heap *h, struct graph *g)
+{
+	struct memsrc m = { image_read, &h->im };
+	uint64_t(*spans)[2] = xmalloc(h->n * sizeof(*spans));
+	size_t nspans = 0;
+	for (size_t i = 0; i < h->n; i++) {
+		uint64_t end = h->addr[i] + h->size[i];
+		if (nspans && h->addr[i] < spans[nspans - 1][1] + 4096)
+			spans[nspans - 1][1] = end;
+		else
+			spans[nspans][0] = h->addr[i], spans[nspans++][1] = end;
+	}
+	struct gspace sp;
+	assert_true(gspace_init(&sp, (const uint64_t(*)[2])spans, nspans));
+	assert_true(nspans > 2);
+	uint32_t *off = xmalloc((h->n + 1) * sizeof(*off)), *cand = NULL;
+	size_t ncand = 0;
+	uint64_t words = 0;
+	for (size_t i = 0; i < h->n; i++) {
+		off[i] = (uint32_t)ncand;
+		cand = xrealloc(cand, (ncand + h->size[i] / 8 + 1) * sizeof(*cand));
+		ncand += gspace_scan(&sp, h->im.bytes + (h->addr[i] - BASE), h->size[i], cand + ncand);
+		words += h->size[i] / 8;
+	}
+	off[h->n] = (uint32_t)ncand;
+	uint64_t *addr = xmalloc(h->n * sizeof(*addr));
+	uint32_t *size = xmalloc(h->n * sizeof(*size));
+	memcpy(addr, h->addr, h->n * sizeof(*addr));
+	memcpy(size, h->size, h->n * sizeof(*size));
+	struct graph_input in = { .m = &m, .addr = addr, .size = size, .n = h->n, .space = &sp,
+				  .cand_off = off, .cand = cand, .words = words };
+	struct mlz_err err;
+	assert_int_equal(graph_build(g, &in, &err), 0);
+	assert_int_equal(g->words_scanned, words);
+	gspace_release(&sp);
+	free(spans);
+}
+
+static void check_edges_and_find(uint64_t align, bool big, size_t n, bool coded)
 {
 	struct heap h;
 	make_heap(&h, n, 0x1234567, align, big);
 	struct graph g;
-	build(&h, &g, NULL, 0);
+	if (coded)
+		build_coded(&h, &g);
+	else
+		build(&h, &g, NULL, 0);
 	assert_int_equal(g.n, h.n);
 	/* small blocks on 16 bytes: their long runs indexed by a bitmap; the others: none */
 	size_t indexed = 0;
@@ -202,26 +251,35 @@ static void check_edges_and_find(uint64_t align, bool big, size_t n)
 static void edges_and_find(void **state)
 {
 	(void)state;
-	check_edges_and_find(16, false, 3000);
+	check_edges_and_find(16, false, 3000, false);
 }
 
 /* 40 MB of blocks: scanned in parts by helper threads where there are processors for them */
 static void edges_and_find_parts(void **state)
 {
 	(void)state;
-	check_edges_and_find(16, false, 150000);
+	check_edges_and_find(16, false, 150000, false);
 }
 
 static void edges_and_find_large(void **state)
 {
 	(void)state;
-	check_edges_and_find(16, true, 300);
+	check_edges_and_find(16, true, 300, false);
+}
+
+/* The words coded by the walk and resolved in place: the same edges, in parts too, and in large blocks */
+static void edges_and_find_coded(void **state)
+{
+	(void)state;
+	check_edges_and_find(16, false, 3000, true);
+	check_edges_and_find(16, false, 150000, true);
+	check_edges_and_find(16, true, 300, true);
 }
 
 static void edges_and_find_unaligned(void **state)
 {
 	(void)state;
-	check_edges_and_find(8, false, 3000);
+	check_edges_and_find(8, false, 3000, false);
 }
 
 /*
@@ -278,6 +336,7 @@ int main(void)
 		cmocka_unit_test(edges_and_find_large),
 		cmocka_unit_test(edges_and_find_parts),
 		cmocka_unit_test(edges_and_find_unaligned),
+		cmocka_unit_test(edges_and_find_coded),
 		cmocka_unit_test(classes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
