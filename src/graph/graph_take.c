@@ -127,96 +127,30 @@ static void collect(void *arg, uint64_t chunk, uint64_t size, enum chunk_kind ki
 }
 
 /*
- * Settling one part of the walk's blocks: those the free lists do not name
- * (fastbin and tcache chunks look in use to the walk), counted, then moved
- * with their codes and first words to where they go in part 0's arrays. Part
- * 0 settles in place as the others count (the others' places overlap what it
- * has yet to read), then the others move at once.
+ * Settling one part of the walk's blocks: those the free lists name (fastbin
+ * and tcache chunks look in use to the walk) found, then the rest moved with
+ * their codes and first words to where they go in part 0's arrays, a run
+ * between two dropped blocks at a time. Part 0 settles in place as the
+ * others look (their places overlap what it has yet to read); then the
+ * others move at once, an array after the other, each freed once moved, so
+ * the peak holds one of them twice, not all.
  */
 struct settle {
 	struct blocks *src, *dst;
 	const uint64_t *listed;      /* chunks, sorted */
 	size_t nlisted;
-	bool move;                   /* false: count what it keeps */
+	uint32_t *drops;             /* the part's blocks that go, by index */
+	size_t ndrops, drops_alloc;
 	size_t n, ncand, nfirsts;    /* what it keeps */
-	uint64_t dropped_words;
+	uint64_t words;
 	size_t at, cat, fat;         /* where its first kept block, code and first word go */
-	uint64_t *keep;              /* a bit per block it keeps (parts after the first) */
 };
 
-static void settle_pass(struct settle *s);
-
-#define KEPT(s, i) ((s)->keep[(i) / 64] >> ((i) % 64) & 1)
-
-/*
- * A part after the first moved into part 0's arrays, one array after the
- * other, each freed once moved: the peak holds one of them twice, not all.
- */
-static void settle_move(struct settle *s)
+static void settle_look(struct settle *s)
 {
-	struct blocks *p = s->src, *d = s->dst;
-	size_t o = s->at, f = 0, fo = s->fat;
-	for (size_t i = 0; i < p->n; i++) {
-		if (f < p->nfirsts && p->firsts[f].block == i) {
-			if (KEPT(s, i))
-				d->firsts[fo++] = (struct gfirst){ (uint32_t)o, p->firsts[f].word };
-			f++;
-		}
-		if (KEPT(s, i))
-			d->addr[o++] = p->addr[i];
-	}
-	free(p->addr);
-	free(p->firsts);
-	p->addr = NULL;
-	p->firsts = NULL;
-	o = s->at;
-	for (size_t i = 0; i < p->n; i++)
-		if (KEPT(s, i))
-			d->size[o++] = p->size[i];
-	free(p->size);
-	p->size = NULL;
-	if (!p->ws->coded)
-		return;
-	size_t c = s->cat;
-	for (size_t i = 0; i < p->n; i++) {
-		if (KEPT(s, i)) {
-			memcpy(d->cand + c, p->cand + p->cand_off[i], (p->cand_off[i + 1] - p->cand_off[i]) * sizeof(*d->cand));
-			c += p->cand_off[i + 1] - p->cand_off[i];
-		}
-	}
-	free(p->cand);
-	p->cand = NULL;
-	o = s->at;
-	c = s->cat;
-	for (size_t i = 0; i < p->n; i++) {
-		if (KEPT(s, i)) {
-			d->cand_off[o++] = (uint32_t)c;
-			c += p->cand_off[i + 1] - p->cand_off[i];
-		}
-	}
-	free(p->cand_off);
-	p->cand_off = NULL;
-}
-
-static void settle_part(void *arg)
-{
-	struct settle *s = arg;
-	if (s->move) {
-		settle_move(s);
-		return;
-	}
-	settle_pass(s);
-	if (s->src == s->dst) { /* part 0: its places are known, 0 on */
-		s->move = true;
-		settle_pass(s);
-	}
-}
-
-static void settle_pass(struct settle *s)
-{
-	struct blocks *p = s->src, *d = s->dst;
-	bool coded = p->ws->coded;
-	size_t l = 0, hi = s->nlisted, f = 0, out = s->at, c = s->cat, fo = s->fat;
+	struct blocks *p = s->src;
+	size_t l = 0, hi = s->nlisted, f = 0, dcand = 0;
+	uint64_t dwords = 0;
 	while (p->n && l < hi) { /* the first listed chunk at or above the part's first block */
 		size_t mid = l + (hi - l) / 2;
 		if (s->listed[mid] < p->addr[0] - 16)
@@ -224,37 +158,88 @@ static void settle_pass(struct settle *s)
 		else
 			hi = mid;
 	}
-	for (size_t i = 0; i < p->n; i++) {
+	s->nfirsts = p->nfirsts;
+	for (size_t i = 0; i < p->n && l < s->nlisted; i++) {
 		uint64_t chunk = p->addr[i] - 16;
 		while (l < s->nlisted && s->listed[l] < chunk)
 			l++;
-		bool drop = l < s->nlisted && s->listed[l] == chunk;
-		bool first = f < p->nfirsts && p->firsts[f].block == i;
-		uint32_t from = coded ? p->cand_off[i] : 0, to = coded ? p->cand_off[i + 1] : 0;
-		if (!s->move) {
-			if (s->keep && !drop)
-				s->keep[i / 64] |= 1ull << (i % 64);
-			s->n += !drop;
-			s->ncand += drop ? 0 : to - from;
-			s->nfirsts += first && !drop;
-			s->dropped_words += drop && coded ? p->size[i] / 8 : 0; /* a free list's chunk: the walk held it */
-			f += first;
+		if (l == s->nlisted || s->listed[l] != chunk)
 			continue;
-		}
-		/* in place (part 0) every write lands at or behind what is read */
-		if (first && !drop)
-			d->firsts[fo++] = (struct gfirst){ (uint32_t)out, p->firsts[f].word };
-		f += first;
-		if (drop)
-			continue;
-		if (coded) {
-			d->cand_off[out] = (uint32_t)c;
-			memmove(d->cand + c, p->cand + from, (to - from) * sizeof(*d->cand));
-			c += to - from;
-		}
-		d->addr[out] = p->addr[i];
-		d->size[out++] = p->size[i];
+		ALLOC_GROW(s->drops, s->ndrops + 1, s->drops_alloc);
+		s->drops[s->ndrops++] = (uint32_t)i;
+		dcand += p->ws->coded ? p->cand_off[i + 1] - p->cand_off[i] : 0;
+		dwords += p->ws->coded ? p->size[i] / 8 : 0; /* a free list's chunk is small: the walk held it */
+		while (f < p->nfirsts && p->firsts[f].block < i)
+			f++;
+		s->nfirsts -= f < p->nfirsts && p->firsts[f].block == i;
 	}
+	s->n = p->n - s->ndrops;
+	s->ncand = p->ncand - dcand;
+	s->words = p->words - dwords;
+}
+
+/* src's elements of sz bytes but the dropped ones, to dst from index at (behind them when in place). */
+static void move_runs(const struct settle *s, void *dst, const void *src, size_t sz, size_t n)
+{
+	size_t from = 0, out = s->at;
+	for (size_t d = 0; d <= s->ndrops; d++) {
+		size_t to = d < s->ndrops ? s->drops[d] : n;
+		memmove((char *)dst + out * sz, (const char *)src + from * sz, (to - from) * sz);
+		out += to - from;
+		from = to + 1;
+	}
+}
+
+static void settle_move(struct settle *s)
+{
+	struct blocks *p = s->src, *d = s->dst;
+	bool own = p != d;
+	move_runs(s, d->addr, p->addr, sizeof(*d->addr), p->n);
+	if (own)
+		free(p->addr);
+	move_runs(s, d->size, p->size, sizeof(*d->size), p->n);
+	if (own)
+		free(p->size);
+	size_t f = 0, fo = s->fat, drop = 0;
+	for (; f < p->nfirsts; f++) {
+		while (drop < s->ndrops && s->drops[drop] < p->firsts[f].block)
+			drop++;
+		if (drop < s->ndrops && s->drops[drop] == p->firsts[f].block)
+			continue;
+		d->firsts[fo++] = (struct gfirst){ (uint32_t)(s->at + p->firsts[f].block - drop), p->firsts[f].word };
+	}
+	if (own)
+		free(p->firsts);
+	if (p->ws->coded) {
+		size_t from = 0, out = s->at, c = s->cat;
+		for (size_t k = 0; k <= s->ndrops; k++) { /* the codes first, while the offsets say where they are */
+			size_t to = k < s->ndrops ? s->drops[k] : p->n;
+			uint32_t lo = p->cand_off[from], hi = p->cand_off[to];
+			memmove(d->cand + c, p->cand + lo, (hi - lo) * sizeof(*d->cand));
+			for (size_t i = from; i < to; i++)
+				d->cand_off[out++] = (uint32_t)(p->cand_off[i] - lo + c);
+			c += hi - lo;
+			from = to + 1;
+		}
+		if (own) {
+			free(p->cand);
+			free(p->cand_off);
+		}
+	}
+	if (own)
+		p->addr = NULL, p->size = NULL, p->firsts = NULL, p->cand = NULL, p->cand_off = NULL;
+}
+
+static void settle_part(void *arg)
+{
+	struct settle *s = arg;
+	if (s->src != s->dst && s->at != SIZE_MAX) {
+		settle_move(s);
+		return;
+	}
+	settle_look(s);
+	if (s->src == s->dst) /* part 0: its places are known, 0 on */
+		settle_move(s);
 }
 
 /* Grow *v (of elements of sz bytes) to hold n, never shrinking it. */
@@ -276,19 +261,16 @@ static void settle(struct blocks *parts, const uint64_t *listed, size_t nlisted)
 			continue;
 		if (coded && parts[k].n)
 			parts[k].cand_off[parts[k].n] = (uint32_t)parts[k].ncand;
-		st[np++] = (struct settle){ &parts[k], b, listed, nlisted };
-		if (k)
-			st[np - 1].keep = xcalloc(parts[k].n / 64 + 1, sizeof(uint64_t));
+		st[np++] = (struct settle){ &parts[k], b, listed, nlisted, .at = k ? SIZE_MAX : 0 };
 	}
 	int halt = 0;
-	parts_run(settle_part, st, sizeof(*st), np, NULL, &halt);
+	parts_run(settle_part, st, sizeof(*st), np, NULL, &halt); /* part 0 settled, the others looked */
 	size_t n = 0, ncand = 0, nfirsts = 0;
 	uint64_t words = 0;
 	for (size_t k = 0; k < np; k++) {
 		st[k].at = n, st[k].cat = ncand, st[k].fat = nfirsts;
-		st[k].move = true;
 		n += st[k].n, ncand += st[k].ncand, nfirsts += st[k].nfirsts;
-		words += st[k].src->words - st[k].dropped_words;
+		words += st[k].words;
 	}
 	hold((void **)&b->addr, b->n, n, sizeof(*b->addr));
 	hold((void **)&b->size, b->n, n, sizeof(*b->size));
@@ -299,8 +281,8 @@ static void settle(struct blocks *parts, const uint64_t *listed, size_t nlisted)
 	hold((void **)&b->firsts, b->nfirsts, nfirsts, sizeof(*b->firsts));
 	if (np > 1)
 		parts_run(settle_part, st + 1, sizeof(*st), np - 1, NULL, &halt);
-	for (size_t k = 1; k < np; k++)
-		free(st[k].keep);
+	for (size_t k = 0; k < np; k++)
+		free(st[k].drops);
 	for (size_t k = 1; k < np; k++) {
 		struct blocks *p = st[k].src;
 		if (p->nmmapped) {
