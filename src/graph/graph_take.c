@@ -194,6 +194,8 @@ static void settle_move(struct settle *s)
 {
 	struct blocks *p = s->src, *d = s->dst;
 	bool own = p != d;
+	if (!p->n)
+		return; /* the arrays may be NULL: nothing to move, settle frees them */
 	move_runs(s, d->addr, p->addr, sizeof(*d->addr), p->n);
 	if (own)
 		free(p->addr);
