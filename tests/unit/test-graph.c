@@ -140,11 +140,11 @@ static void build_coded(struct heap *h, struct graph *g)
 	assert_true(gspace_init(&sp, (const uint64_t(*)[2])spans, nspans));
 	assert_true(nspans > 2);
 	uint32_t *off = xmalloc((h->n + 1) * sizeof(*off)), *cand = NULL;
-	size_t ncand = 0;
+	size_t ncand = 0, alloc = 0;
 	uint64_t words = 0;
 	for (size_t i = 0; i < h->n; i++) {
 		off[i] = (uint32_t)ncand;
-		cand = xrealloc(cand, (ncand + h->size[i] / 8 + 1) * sizeof(*cand));
+		ALLOC_GROW(cand, ncand + h->size[i] / 8 + 1, alloc);
 		ncand += gspace_scan(&sp, h->im.bytes + (h->addr[i] - BASE), h->size[i], cand + ncand);
 		words += h->size[i] / 8;
 	}
