@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-/* blocktab.c - live blocks by address: linear probing, backward-shift deletion, 24-byte entries. */
+/* blocktab.c - live blocks by address: Robin Hood linear probing, backward-shift deletion, 24-byte entries. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,18 +14,44 @@ static inline size_t slot_of(uint64_t addr, size_t cap)
 	return (size_t)(((unsigned __int128)h * cap) >> 64);
 }
 
-static void place(struct block *v, size_t cap, const struct block *b)
+/* How far the block in slot i is from its home slot (the table is circular). */
+static inline size_t dist(const struct block *v, size_t cap, size_t i)
 {
-	size_t i = slot_of(b->addr, cap);
-	while (v[i].addr)
-		i = i + 1 == cap ? 0 : i + 1;
-	v[i] = *b;
+	size_t home = slot_of(v[i].addr, cap);
+	return i >= home ? i - home : i + cap - home;
 }
 
+/*
+ * Robin Hood: an entry that has come further from its home than the one in
+ * its way takes the slot, and the other goes on. Every run then holds its
+ * entries in home order, a search stops at the first entry nearer its home
+ * than the search is to its own, and the table can be 90 % full with short
+ * probes where plain linear probing needs some 30 for a miss at that load.
+ */
+static void place(struct block *v, size_t cap, const struct block *b)
+{
+	struct block cur = *b;
+	size_t i = slot_of(cur.addr, cap), d = 0;
+	while (v[i].addr) {
+		size_t di = dist(v, cap, i);
+		if (di < d) {
+			struct block t = v[i];
+			v[i] = cur;
+			cur = t;
+			d = di;
+		}
+		i = i + 1 == cap ? 0 : i + 1;
+		d++;
+	}
+	v[i] = cur;
+}
+
+/* Grown by an eighth past 90 % full: between 80 and 90 % full, 26.7 to 30 bytes per live block. */
 static void grow(struct blocktab *bt)
 {
-	size_t ncap = bt->cap ? bt->cap + bt->cap / 4 : 1024;
-	struct block *nv = xcalloc(ncap, sizeof(*nv));
+	size_t ncap = bt->cap ? bt->cap + bt->cap / 8 : 1024;
+	/* zeroed by writing: place() reads a slot before it writes it (u64map.c's grow says why) */
+	struct block *nv = memset(xmalloc(ncap * sizeof(*nv)), 0, ncap * sizeof(*nv));
 	for (size_t i = 0; i < bt->cap; i++)
 		if (bt->v[i].addr)
 			place(nv, ncap, &bt->v[i]);
@@ -39,9 +65,11 @@ static struct block *find(const struct blocktab *bt, uint64_t addr)
 	if (!bt->cap)
 		return NULL;
 	size_t i = slot_of(addr, bt->cap);
-	while (bt->v[i].addr) {
+	for (size_t d = 0; bt->v[i].addr; d++) {
 		if (bt->v[i].addr == addr)
 			return &bt->v[i];
+		if (dist(bt->v, bt->cap, i) < d)
+			return NULL; /* it would have taken this slot */
 		i = i + 1 == bt->cap ? 0 : i + 1;
 	}
 	return NULL;
@@ -62,7 +90,7 @@ bool blocktab_put(struct blocktab *bt, uint64_t addr, uint64_t size, uint32_t st
 		*old = b;
 		return true;
 	}
-	if ((bt->n + 1) * 5 > bt->cap * 4)
+	if ((bt->n + 1) * 10 > bt->cap * 9)
 		grow(bt);
 	place(bt->v, bt->cap, &b);
 	bt->n++;
@@ -79,19 +107,14 @@ bool blocktab_del(struct blocktab *bt, uint64_t addr, struct block *out)
 		*out = *b;
 	bt->bytes -= b->size;
 	bt->n--;
-	/* Backward shift: pull later entries of the run into the hole if their home allows. */
+	/* Backward shift: the rest of the run, up to an entry at its home, one slot back (no tombstones). */
 	size_t hole = (size_t)(b - bt->v), i = hole;
 	for (;;) {
 		i = i + 1 == bt->cap ? 0 : i + 1;
-		if (!bt->v[i].addr)
+		if (!bt->v[i].addr || dist(bt->v, bt->cap, i) == 0)
 			break;
-		size_t home = slot_of(bt->v[i].addr, bt->cap);
-		/* Entry i may move to hole iff home is not in (hole, i] cyclically. */
-		bool between = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
-		if (!between) {
-			bt->v[hole] = bt->v[i];
-			hole = i;
-		}
+		bt->v[hole] = bt->v[i];
+		hole = i;
 	}
 	memset(&bt->v[hole], 0, sizeof(bt->v[hole]));
 	return true;
