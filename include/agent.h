@@ -33,12 +33,14 @@ struct unw_modules;
  * an allocation, and if mlyze dies the hooks only cost a full ring's drops.
  */
 /*
- * How often the event loop reads the ring while the process runs: every
- * AGENT_DRAIN_MS while records come, backing off to AGENT_DRAIN_IDLE_MS
- * while reads find none (byte sampling, a quiet process), so mlyze does not
- * wake 200 times a second for nothing. A burst after a quiet spell waits at
- * most that long: the 16 MiB ring holds far more than 40 ms of any
- * process's calls.
+ * How often the event loop reads the ring while the process runs
+ * (agent.wait_ms, set by each drain): as often as keeps the ring under a
+ * quarter full at the rate the last read found, from AGENT_DRAIN_MS to
+ * AGENT_DRAIN_IDLE_MS, and backing off twice as long after a read that found
+ * nothing. So mlyze does not wake 200 times a second for a trickle (byte
+ * sampling: its wakeups came out of the process's time on a busy machine),
+ * and reads every 5 ms under a storm. A burst after a quiet spell waits at
+ * most 40 ms: the 16 MiB ring holds more than that of churn's calls.
  */
 #define AGENT_DRAIN_MS 5
 #define AGENT_DRAIN_IDLE_MS 40
@@ -89,6 +91,8 @@ struct agent {
 	struct scratch area;     /* the agent's mapping: code, then data */
 	uint64_t ctl, ring, ring_size, tail;
 	uint8_t *buf;            /* what one drain reads */
+	int64_t drained_ns;      /* when the last drain ended */
+	int wait_ms;             /* the event loop's next wait (above) */
 	struct agent_hook hooks[AGENT_MAXHOOKS];
 	int nhooks;
 	int cleanup_unmap, cleanup_loader;
@@ -114,7 +118,7 @@ struct agent {
 	uint64_t set, set_hint, set_mask; /* the address set and its hint in the process */
 	bool set_used;           /* sampling was on: the set holds recorded blocks, frees must look there */
 	uint64_t unsampled_seen; /* the threads' unsampled counts as last read */
-	uint64_t grow_after;     /* the set's growth failed: not before this many drains */
+	uint64_t grow_after;     /* the set's growth failed: not before this time (mono_ms) */
 	uint64_t (*areas)[2];
 	/* The process is about to end and its memory still exists: take the last snapshot. */
 	void (*on_process_exit)(void *arg);

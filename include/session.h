@@ -84,7 +84,6 @@ struct session {
 	const char *debug_dir; /* --debug-dir: where to look for separate debug files instead */
 	bool interactive;      /* a REPL on a terminal */
 	int sigfd;             /* signalfd: SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT */
-	int drain_ms;          /* the event loop's next wait for the agent's ring (AGENT_DRAIN_MS..IDLE_MS) */
 	bool interrupted;      /* Ctrl-C arrived while a command ran */
 	int fatal_signal;      /* SIGTERM, SIGHUP or SIGQUIT arrived: end the session cleanly */
 	unsigned usr1;         /* SIGUSR1s read since session_catch_usr1 (the recorder's marks) not yet taken */

@@ -223,9 +223,8 @@ int session_serve(struct session *s, int timeout_ms, unsigned flags)
 		 * several events. The agent's ring is read every few milliseconds, so
 		 * its writers rarely find it full.
 		 */
-		if (s->drain_ms < AGENT_DRAIN_MS)
-			s->drain_ms = AGENT_DRAIN_MS;
-		int wait = more ? 0 : s->agent && s->agent->installed ? s->drain_ms : 250;
+		int wait = more ? 0 : !s->agent || !s->agent->installed ? 250
+				 : s->agent->wait_ms ? s->agent->wait_ms : AGENT_DRAIN_MS;
 		if (deadline >= 0) {
 			int64_t left = deadline - mono_ns() / 1000000;
 			if (left <= 0)
@@ -238,14 +237,8 @@ int session_serve(struct session *s, int timeout_ms, unsigned flags)
 			return 0;
 		int sig = n > 0 && (fds[0].revents & POLLIN) ? read_signals(s) : 0;
 		more = s->target && target_poll(s->target) > 0;
-		if (s->agent) {
-			uint64_t drains = s->agent->st.drains;
-			agent_drain(s->agent);
-			if (s->agent->st.drains != drains)
-				s->drain_ms = AGENT_DRAIN_MS;
-			else if (s->drain_ms < AGENT_DRAIN_IDLE_MS)
-				s->drain_ms *= 2;
-		}
+		if (s->agent)
+			agent_drain(s->agent); /* which says when to read again */
 		service_tracer(s);
 		session_flush_notices(s);
 		if (sig < 0)

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "agent.h"
+#include "clock.h"
 #include "ool.h"
 #include "proc.h"
 #include "strbuf.h"
@@ -566,7 +567,7 @@ static int rebuild_set(struct agent *a, uint64_t mask, struct mlz_err *err)
 
 bool agent_set_wants_room(const struct agent *a)
 {
-	return a->installed && a->sample_mean && a->set_mask + 1 < SET_BUCKETS && a->st.drains >= a->grow_after &&
+	return a->installed && a->sample_mean && a->set_mask + 1 < SET_BUCKETS && mono_ms() >= (double)a->grow_after &&
 	       a->ls->blocks.n > (a->set_mask + 1) * AGENT_SET_WAYS / 4;
 }
 
@@ -587,7 +588,7 @@ int agent_grow_set(struct agent *a, struct mlz_err *err)
 	int r = rebuild_set(a, mask, err);
 	if (r < 0) { /* not again for a second of drains; the notice only the first time */
 		bool first = !a->grow_after;
-		a->grow_after = a->st.drains + 1000 / AGENT_DRAIN_MS;
+		a->grow_after = (uint64_t)mono_ms() + 1000;
 		if (!first)
 			r = 0;
 	}

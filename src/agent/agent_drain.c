@@ -202,6 +202,16 @@ static size_t apply_records(struct agent *a, const uint8_t *buf, size_t len, boo
 	return off;
 }
 
+/* The next wait of the event loop (struct agent's comment in agent.h): got bytes came since the last drain. */
+static void next_wait(struct agent *a, uint64_t got, int64_t now)
+{
+	double ms = a->drained_ns ? (double)(now - a->drained_ns) / 1e6 : AGENT_DRAIN_MS;
+	a->drained_ns = now;
+	double wait = got ? (double)(a->ring_size / 4) / (double)got * (ms > 0 ? ms : AGENT_DRAIN_MS)
+			  : 2.0 * (a->wait_ms ? a->wait_ms : AGENT_DRAIN_MS);
+	a->wait_ms = wait < AGENT_DRAIN_MS ? AGENT_DRAIN_MS : wait > AGENT_DRAIN_IDLE_MS ? AGENT_DRAIN_IDLE_MS : (int)wait;
+}
+
 void agent_drain(struct agent *a)
 {
 	if (!a->installed || a->broken || !target_readable(a->t))
@@ -217,6 +227,8 @@ void agent_drain(struct agent *a)
 		a->st.nested_kind[a->hooks[i].kind] = k.nested[i];
 		a->st.nested += k.nested[i];
 	}
+	uint64_t got = k.head - a->tail;
+	next_wait(a, got > a->ring_size ? 0 : got, t0);
 	if (k.head == a->tail || k.head - a->tail > a->ring_size)
 		return;
 	if (!a->buf)
