@@ -35,7 +35,9 @@ struct unw_modules;
 /*
  * How often the event loop reads the ring while the process runs
  * (agent.wait_ms, set by each drain): as often as keeps the ring under a
- * quarter full at the rate the last read found, from AGENT_DRAIN_MS to
+ * sixteenth full at the rate the last read found (what was written is still
+ * in the cache as it is read: a quarter made churn's calls 10 % dearer in
+ * the process), from AGENT_DRAIN_MS to
  * AGENT_DRAIN_IDLE_MS, and backing off twice as long after a read that found
  * nothing. So mlyze does not wake 200 times a second for a trickle (byte
  * sampling: its wakeups came out of the process's time on a busy machine),

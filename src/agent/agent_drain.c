@@ -207,7 +207,7 @@ static void next_wait(struct agent *a, uint64_t got, int64_t now)
 {
 	double ms = a->drained_ns ? (double)(now - a->drained_ns) / 1e6 : AGENT_DRAIN_MS;
 	a->drained_ns = now;
-	double wait = got ? (double)(a->ring_size / 4) / (double)got * (ms > 0 ? ms : AGENT_DRAIN_MS)
+	double wait = got ? (double)(a->ring_size / 16) / (double)got * (ms > 0 ? ms : AGENT_DRAIN_MS)
 			  : 2.0 * (a->wait_ms ? a->wait_ms : AGENT_DRAIN_MS);
 	a->wait_ms = wait < AGENT_DRAIN_MS ? AGENT_DRAIN_MS : wait > AGENT_DRAIN_IDLE_MS ? AGENT_DRAIN_IDLE_MS : (int)wait;
 }

@@ -28,10 +28,8 @@ static inline size_t dist(const struct block *v, size_t cap, size_t i)
  * than the search is to its own, and the table can be 90 % full with short
  * probes where plain linear probing needs some 30 for a miss at that load.
  */
-static void place(struct block *v, size_t cap, const struct block *b)
+static void place_from(struct block *v, size_t cap, struct block cur, size_t i, size_t d)
 {
-	struct block cur = *b;
-	size_t i = slot_of(cur.addr, cap), d = 0;
 	while (v[i].addr) {
 		size_t di = dist(v, cap, i);
 		if (di < d) {
@@ -44,6 +42,11 @@ static void place(struct block *v, size_t cap, const struct block *b)
 		d++;
 	}
 	v[i] = cur;
+}
+
+static void place(struct block *v, size_t cap, const struct block *b)
+{
+	place_from(v, cap, *b, slot_of(b->addr, cap), 0);
 }
 
 /* Grown by an eighth past 90 % full: between 80 and 90 % full, 26.7 to 30 bytes per live block. */
@@ -82,17 +85,29 @@ bool blocktab_put(struct blocktab *bt, uint64_t addr, uint64_t size, uint32_t st
 		size = BLOCK_MAX_SIZE;
 	struct block b = { .addr = addr, .size = size, .seq_hi = (uint32_t)(seq >> 32), .stack = stack,
 			   .seq_lo = (uint32_t)seq };
-	struct block *old = find(bt, addr);
-	if (old) {
-		if (prev)
-			*prev = *old;
-		bt->bytes += size - old->size;
-		*old = b;
-		return true;
-	}
 	if ((bt->n + 1) * 10 > bt->cap * 9)
-		grow(bt);
-	place(bt->v, bt->cap, &b);
+		grow(bt); /* before the search: a replacement then grew it early, harmlessly */
+	/* one pass: the block at addr if there is one, else the slot it takes (place_from's rule) */
+	size_t i = slot_of(addr, bt->cap), d = 0;
+	for (;; d++) {
+		struct block *e = &bt->v[i];
+		if (e->addr == addr) {
+			if (prev)
+				*prev = *e;
+			bt->bytes += size - e->size;
+			*e = b;
+			return true;
+		}
+		size_t de = e->addr ? dist(bt->v, bt->cap, i) : 0;
+		if (!e->addr || de < d) {
+			struct block carried = *e;
+			*e = b;
+			if (carried.addr)
+				place_from(bt->v, bt->cap, carried, i + 1 == bt->cap ? 0 : i + 1, de + 1);
+			break;
+		}
+		i = i + 1 == bt->cap ? 0 : i + 1;
+	}
 	bt->n++;
 	bt->bytes += size;
 	return false;
