@@ -9,12 +9,13 @@
  * The agent is one mapping in the target, placed within 2 GiB of the
  * allocator: a code part (read+execute) and a data part (read+write).
  *
- *	code + 0                 agent_thunk, the code every hook jumps to (the payload, built apart)
+ *	code + 0                 agent_thunk, the code every hook jumps to (the payload, built apart);
+ *	                         agent_thunk_malloc and _free, the same for malloc's and free's hooks
  *	code + AGENT_STUBS_OFF   mlyze's per-hook stubs and the relocated entry instructions
  *	code + AGENT_DATA_OFF    struct agent_ctl, then the ring
  *
  * Every hooked entry starts with `jmp stub_k`; stub_k is `mov $k, %r11d; jmp
- * agent_thunk`. The thunk calls the original through ctl.orig[k] (the
+ * agent_thunk` (agent_thunk_malloc for malloc's hook, _free for free's). The thunk calls the original through ctl.orig[k] (the
  * displaced entry instructions, then a jump back) and records after it
  * returns, or, for a call byte sampling leaves out, jumps to it with the
  * stack as at entry: no return address is swapped, so a shadow stack stays
@@ -27,6 +28,8 @@
 #define AGENT_MAGIC 0x32746e6567617a6cull /* "lzagent2" */
 #define AGENT_VERSION 4
 #define AGENT_STUBS_OFF 0xc000u
+#define AGENT_THUNK_MALLOC_OFF 0x300u /* agent_thunk_malloc: no branch on the kind */
+#define AGENT_THUNK_FREE_OFF 0x400u   /* agent_thunk_free */
 #define AGENT_DATA_OFF 0x10000u
 #define AGENT_MAXHOOKS 16
 #define AGENT_SLOTS 1024         /* threads tracked by thread pointer, a power of two */

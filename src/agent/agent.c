@@ -153,14 +153,16 @@ static int prepare_hook(struct agent *a, int k, uint64_t entry, uint64_t stub, u
 	    (from = ool_jumps_into(a->t, lo, hi, entry + skip, entry + skip + (uint64_t)len)))
 		return mlz_error(err, "%s: the code at 0x%llx jumps into its first instructions", entry_names[k],
 				 (unsigned long long)from);
-	/* stub: mov $k, %r11d; jmp agent_thunk */
+	/* stub: mov $k, %r11d; jmp agent_thunk (malloc's and free's: their own entries, thunk.S says why) */
 	uint8_t s[STUB_SIZE];
 	memset(s, 0xcc, sizeof(s));
 	s[0] = 0x41, s[1] = 0xbb;
 	uint32_t idx = (uint32_t)a->nhooks;
 	memcpy(s + 2, &idx, 4);
 	s[6] = 0xe9;
-	int32_t rel = (int32_t)(int64_t)(a->area.code - (stub + 11));
+	uint64_t thunk = a->area.code + (k == AGENT_KIND_MALLOC ? AGENT_THUNK_MALLOC_OFF
+					  : k == AGENT_KIND_FREE ? AGENT_THUNK_FREE_OFF : 0);
+	int32_t rel = (int32_t)(int64_t)(thunk - (stub + 11));
 	memcpy(s + 7, &rel, 4);
 	if (target_write(a->t, stub, s, sizeof(s), err) < 0 || target_write(a->t, tramp, t, tlen + 4, err) < 0)
 		return -1;

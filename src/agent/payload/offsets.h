@@ -25,4 +25,7 @@
 
 #define SET_HASH_MUL 0x9e3779b97f4a7c15 /* agent_set_hash's multiplier */
 
+#define THUNK_MALLOC_OFF 0x300 /* agent_thunk_malloc, AGENT_THUNK_MALLOC_OFF */
+#define THUNK_FREE_OFF 0x400   /* agent_thunk_free, AGENT_THUNK_FREE_OFF */
+
 #endif

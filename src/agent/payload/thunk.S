@@ -19,13 +19,9 @@
  */
 #include "offsets.h"
 
-	.text
-	.globl agent_thunk
-	.hidden agent_thunk
-	.type agent_thunk, @function
-agent_thunk:
+/* Sampling on, and this thread's slot (slot_of's first probe) with no call in progress: else the full way. */
+.macro SHORT_WAY_FIRST
 	endbr64
-	/* Sampling on, and this thread's slot (slot_of's first probe) with no call in progress. */
 	mov agent_ctl+CTL_SAMPLE(%rip), %r8
 	test %r8, %r8
 	jz .Lfull
@@ -47,12 +43,10 @@ agent_thunk:
 	je .Lfull
 	and $15, %r11d
 	lea agent_ctl(%rip), %r10
-	mov CTL_KIND(%r10,%r11,4), %r9d
-	cmp $9, %r9d            /* AGENT_KIND_FREE */
-	je .Lfree
-	test %r9d, %r9d         /* AGENT_KIND_MALLOC */
-	jnz .Lfull
-	/* malloc: left out when size < mean and the countdown, drawn at this mean, exceeds size. */
+.endm
+
+/* malloc: left out when size < mean and the countdown, drawn at this mean, exceeds size. */
+.macro SHORT_MALLOC
 	cmp %r8, SLOT_SAMPLE_SEEN(%rax)
 	jne .Lfull
 	shr $8, %r8
@@ -64,8 +58,10 @@ agent_thunk:
 	sub %rdi, SLOT_COUNTDOWN(%rax)
 	incq SLOT_UNSAMPLED(%rax)
 	jmp *CTL_ORIG(%r10,%r11,8)
-.Lfree:
-	/* free: left out for NULL, or when the hint of its block's first bucket (agent_set_hash) counts none. */
+.endm
+
+/* free: left out for NULL, or when the hint of its block's first bucket (agent_set_hash) counts none. */
+.macro SHORT_FREE
 	test %rdi, %rdi
 	jz 1f
 	mov %rdi, %rax
@@ -80,6 +76,22 @@ agent_thunk:
 	cmpb $0, (%rax)
 	jne .Lfull
 1:	jmp *CTL_ORIG(%r10,%r11,8)
+.endm
+
+	.section .text.thunk, "ax", @progbits
+	.globl agent_thunk
+	.hidden agent_thunk
+	.type agent_thunk, @function
+agent_thunk:
+	SHORT_WAY_FIRST
+	mov CTL_KIND(%r10,%r11,4), %r9d
+	cmp $9, %r9d            /* AGENT_KIND_FREE */
+	je .Lfree
+	test %r9d, %r9d         /* AGENT_KIND_MALLOC */
+	jnz .Lfull
+	SHORT_MALLOC
+.Lfree:
+	SHORT_FREE
 
 .Lfull:
 	push %rbp
@@ -120,4 +132,30 @@ agent_thunk:
 	leave
 	ret
 	.size agent_thunk, . - agent_thunk
+
+/*
+ * The same for a malloc's hook and a free's, whose stubs jump here instead:
+ * no branch on the kind, and a jump to the original of its own. In a program
+ * that mixes its calls (not churn's strict turns), the shared jump and the
+ * kind's branch were mispredicted a call in two: the short way cost twice
+ * as much. At fixed offsets (agent_abi.h), where payload.lds places their sections; the link
+ * fails if agent_thunk outgrows them.
+ */
+	.section .text.thunk_malloc, "ax", @progbits
+	.globl agent_thunk_malloc
+	.hidden agent_thunk_malloc
+	.type agent_thunk_malloc, @function
+agent_thunk_malloc:
+	SHORT_WAY_FIRST
+	SHORT_MALLOC
+	.size agent_thunk_malloc, . - agent_thunk_malloc
+
+	.section .text.thunk_free, "ax", @progbits
+	.globl agent_thunk_free
+	.hidden agent_thunk_free
+	.type agent_thunk_free, @function
+agent_thunk_free:
+	SHORT_WAY_FIRST
+	SHORT_FREE
+	.size agent_thunk_free, . - agent_thunk_free
 	.section .note.GNU-stack, "", @progbits
