@@ -169,6 +169,8 @@ int graph_build(struct graph *g, const struct graph_input *in, struct mlz_err *e
 int graph_classify(struct graph *g, struct cancel *cancel);
 /* The block that holds addr (its start or inside it), or -1. */
 long graph_find(const struct graph *g, uint64_t addr);
+/* Whether one of the n sorted, disjoint ranges [lo, hi) in r holds v. */
+bool graph_ranges_hold(const uint64_t (*r)[2], size_t n, uint64_t v);
 void graph_release(struct graph *g);
 
 /*

@@ -178,22 +178,28 @@ struct scan {
 	uint32_t base, end;         /* that stretch */
 };
 
+bool graph_ranges_hold(const uint64_t (*r)[2], size_t n, uint64_t v)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v < r[mid][0])
+			hi = mid;
+		else if (v >= r[mid][1])
+			lo = mid + 1;
+		else
+			return true;
+	}
+	return false;
+}
+
 /* Block i's first word v: kept when it points into one of the ranges asked for. */
 static void first_word(struct scan *s, uint32_t i, uint64_t v)
 {
-	size_t lo = 0, hi = s->nfirst_in;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (v < s->first_in[mid][0])
-			hi = mid;
-		else if (v >= s->first_in[mid][1])
-			lo = mid + 1;
-		else {
-			ALLOC_GROW(s->firsts, s->nfirsts + 1, s->firsts_alloc);
-			s->firsts[s->nfirsts++] = (struct gfirst){ i, v };
-			return;
-		}
-	}
+	if (!graph_ranges_hold(s->first_in, s->nfirst_in, v))
+		return;
+	ALLOC_GROW(s->firsts, s->nfirsts + 1, s->firsts_alloc);
+	s->firsts[s->nfirsts++] = (struct gfirst){ i, v };
 }
 
 static void add_root(struct scan *s, uint64_t where, long j, bool interior, enum root_kind kind, int thread)

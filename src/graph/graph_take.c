@@ -56,20 +56,10 @@ static void spans(void *arg, const uint64_t (*v)[2], size_t n)
 /* Block i's first word v, kept when it points into a file's mapping (a C++ object's vtable). */
 static void first_word(struct blocks *b, uint32_t i, uint64_t v)
 {
-	const struct walk_scan *ws = b->ws;
-	size_t lo = 0, hi = ws->nfirst_in;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (v < ws->first_in[mid][0])
-			hi = mid;
-		else if (v >= ws->first_in[mid][1])
-			lo = mid + 1;
-		else {
-			ALLOC_GROW(b->firsts, b->nfirsts + 1, b->firsts_alloc);
-			b->firsts[b->nfirsts++] = (struct gfirst){ i, v };
-			return;
-		}
-	}
+	if (!graph_ranges_hold(b->ws->first_in, b->ws->nfirst_in, v))
+		return;
+	ALLOC_GROW(b->firsts, b->nfirsts + 1, b->firsts_alloc);
+	b->firsts[b->nfirsts++] = (struct gfirst){ i, v };
 }
 
 /* The words of bytes[0, len) that may point into a block, coded after the part's codes. */
