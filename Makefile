@@ -92,8 +92,8 @@ $(B)/agent/agent.bin: $(B)/agent/thunk.o $(B)/agent/agent.o src/agent/payload/pa
 	@! readelf -SW $(B)/agent/agent.elf | grep -E '\.(got|plt|rela|dynamic)' || { echo "agent: needs relocation"; exit 1; }
 	@nm $(B)/agent/agent.elf | grep -q '^0000000000000000 [tT] agent_thunk$$' || { echo "agent: thunk not at 0"; exit 1; }
 	@nm $(B)/agent/agent.elf | grep -q '^0000000000010000 [bB] agent_ctl$$' || { echo "agent: ctl misplaced"; exit 1; }
-	@# malloc's and free's entries where offsets.h says (payload.lds places them)
-	@for e in MALLOC FREE; do off=$$(sed -n "s/^#define THUNK_$${e}_OFF \(0x[0-9a-f]*\).*/\1/p" src/agent/payload/offsets.h); \
+	@# malloc's, free's and realloc's entries where offsets.h says (payload.lds places them)
+	@for e in MALLOC FREE REALLOC; do off=$$(sed -n "s/^#define THUNK_$${e}_OFF \(0x[0-9a-f]*\).*/\1/p" src/agent/payload/offsets.h); \
 		name=$$(echo $$e | tr A-Z a-z); \
 		nm $(B)/agent/agent.elf | grep -q "^$$(printf %016x $$off) [tT] agent_thunk_$$name$$" || \
 		{ echo "agent: agent_thunk_$$name not at $$off"; exit 1; }; done

@@ -10,12 +10,12 @@
  * allocator: a code part (read+execute) and a data part (read+write).
  *
  *	code + 0                 agent_thunk, the code every hook jumps to (the payload, built apart);
- *	                         agent_thunk_malloc and _free, the same for malloc's and free's hooks
+ *	                         agent_thunk_malloc, _free and _realloc, the same for those hooks
  *	code + AGENT_STUBS_OFF   mlyze's per-hook stubs and the relocated entry instructions
  *	code + AGENT_DATA_OFF    struct agent_ctl, then the ring
  *
  * Every hooked entry starts with `jmp stub_k`; stub_k is `mov $k, %r11d; jmp
- * agent_thunk` (agent_thunk_malloc for malloc's hook, _free for free's). The thunk calls the original through ctl.orig[k] (the
+ * agent_thunk` (agent_thunk_malloc for malloc's hook, _free for free's, _realloc for realloc's). The thunk calls the original through ctl.orig[k] (the
  * displaced entry instructions, then a jump back) and records after it
  * returns, or, for a call byte sampling leaves out, jumps to it with the
  * stack as at entry: no return address is swapped, so a shadow stack stays
@@ -30,6 +30,7 @@
 #define AGENT_STUBS_OFF 0xc000u
 #define AGENT_THUNK_MALLOC_OFF 0x300u /* agent_thunk_malloc: no branch on the kind */
 #define AGENT_THUNK_FREE_OFF 0x400u   /* agent_thunk_free */
+#define AGENT_THUNK_REALLOC_OFF 0x500u /* agent_thunk_realloc */
 #define AGENT_DATA_OFF 0x10000u
 #define AGENT_MAXHOOKS 16
 #define AGENT_SLOTS 1024         /* threads tracked by thread pointer, a power of two */

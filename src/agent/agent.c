@@ -160,8 +160,10 @@ static int prepare_hook(struct agent *a, int k, uint64_t entry, uint64_t stub, u
 	uint32_t idx = (uint32_t)a->nhooks;
 	memcpy(s + 2, &idx, 4);
 	s[6] = 0xe9;
-	uint64_t thunk = a->area.code + (k == AGENT_KIND_MALLOC ? AGENT_THUNK_MALLOC_OFF
-					  : k == AGENT_KIND_FREE ? AGENT_THUNK_FREE_OFF : 0);
+	uint64_t thunk = a->area.code + (k == AGENT_KIND_MALLOC    ? AGENT_THUNK_MALLOC_OFF
+					  : k == AGENT_KIND_FREE    ? AGENT_THUNK_FREE_OFF
+					  : k == AGENT_KIND_REALLOC ? AGENT_THUNK_REALLOC_OFF
+								    : 0);
 	int32_t rel = (int32_t)(int64_t)(thunk - (stub + 11));
 	memcpy(s + 7, &rel, 4);
 	if (target_write(a->t, stub, s, sizeof(s), err) < 0 || target_write(a->t, tramp, t, tlen + 4, err) < 0)

@@ -45,7 +45,8 @@ _Static_assert(offsetof(struct agent_slot, key) == SLOT_KEY && offsetof(struct a
 	       "offsets.h: struct agent_slot");
 _Static_assert(AGENT_KIND_MALLOC == 0 && AGENT_KIND_FREE == 9 && AGENT_MAXHOOKS == 16 && AGENT_SLOTS == 1024,
 	       "thunk.S: kinds, hooks, slots");
-_Static_assert(AGENT_THUNK_MALLOC_OFF == THUNK_MALLOC_OFF && AGENT_THUNK_FREE_OFF == THUNK_FREE_OFF,
+_Static_assert(AGENT_THUNK_MALLOC_OFF == THUNK_MALLOC_OFF && AGENT_THUNK_FREE_OFF == THUNK_FREE_OFF &&
+		       AGENT_THUNK_REALLOC_OFF == THUNK_REALLOC_OFF,
 	       "offsets.h: the thunk's entries");
 
 /*

@@ -27,5 +27,6 @@
 
 #define THUNK_MALLOC_OFF 0x300 /* agent_thunk_malloc, AGENT_THUNK_MALLOC_OFF */
 #define THUNK_FREE_OFF 0x400   /* agent_thunk_free, AGENT_THUNK_FREE_OFF */
+#define THUNK_REALLOC_OFF 0x500 /* agent_thunk_realloc, AGENT_THUNK_REALLOC_OFF */
 
 #endif

@@ -78,6 +78,45 @@
 1:	jmp *CTL_ORIG(%r10,%r11,8)
 .endm
 
+/*
+ * realloc(p, n) of a block never recorded (its hint counts none), to a size
+ * the countdown covers: left out as a malloc of n is, decided before the
+ * call. Not for p NULL or n 0 (glibc then calls malloc's or free's hooked
+ * entry), nor for an mmapped block (glibc may call malloc's hooked entry for
+ * it): those take the full way, where the nested call finds the realloc in
+ * progress and is not drawn a second time. glibc retries an arena's failure
+ * through malloc's entry too; that call, out of memory, is drawn again.
+ */
+.macro SHORT_REALLOC
+	test %rdi, %rdi
+	jz .Lfull
+	test %rsi, %rsi
+	jz .Lfull
+	testb $2, -8(%rdi)      /* the chunk's IS_MMAPPED bit */
+	jnz .Lfull
+	cmp %r8, SLOT_SAMPLE_SEEN(%rax)
+	jne .Lfull
+	shr $8, %r8
+	cmp %r8, %rsi
+	jae .Lfull
+	cmp %rsi, SLOT_COUNTDOWN(%rax)
+	jle .Lfull
+	mov %rdi, %r9
+	shr $4, %r9
+	movabs $SET_HASH_MUL, %r8
+	imul %r8, %r9
+	mov %r9, %r8
+	shr $29, %r8
+	xor %r8, %r9
+	and CTL_SET_MASK(%r10), %r9
+	add CTL_SET_HINT(%r10), %r9
+	cmpb $0, (%r9)
+	jne .Lfull
+	sub %rsi, SLOT_COUNTDOWN(%rax)
+	incq SLOT_UNSAMPLED(%rax)
+	jmp *CTL_ORIG(%r10,%r11,8)
+.endm
+
 	.section .text.thunk, "ax", @progbits
 	.globl agent_thunk
 	.hidden agent_thunk
@@ -134,7 +173,7 @@ agent_thunk:
 	.size agent_thunk, . - agent_thunk
 
 /*
- * The same for a malloc's hook and a free's, whose stubs jump here instead:
+ * The same for a malloc's hook, a realloc's and a free's, whose stubs jump here instead:
  * no branch on the kind, and a jump to the original of its own. In a program
  * that mixes its calls (not churn's strict turns), the shared jump and the
  * kind's branch were mispredicted a call in two: the short way cost twice
@@ -149,6 +188,15 @@ agent_thunk_malloc:
 	SHORT_WAY_FIRST
 	SHORT_MALLOC
 	.size agent_thunk_malloc, . - agent_thunk_malloc
+
+	.section .text.thunk_realloc, "ax", @progbits
+	.globl agent_thunk_realloc
+	.hidden agent_thunk_realloc
+	.type agent_thunk_realloc, @function
+agent_thunk_realloc:
+	SHORT_WAY_FIRST
+	SHORT_REALLOC
+	.size agent_thunk_realloc, . - agent_thunk_realloc
 
 	.section .text.thunk_free, "ax", @progbits
 	.globl agent_thunk_free
