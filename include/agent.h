@@ -35,7 +35,9 @@ struct unw_modules;
 /*
  * How often the event loop reads the ring while the process runs
  * (agent.wait_ms, set by each drain): as often as keeps the ring under a
- * sixteenth full at the rate the last read found (what was written is still
+ * sixteenth full, and a read under AGENT_DRAIN_RECORDS records (under
+ * sampling each may be a block for the address set, which grows between
+ * reads), at the rate the last read found (what was written is still
  * in the cache as it is read: a quarter made churn's calls 10 % dearer in
  * the process), from AGENT_DRAIN_MS to
  * AGENT_DRAIN_IDLE_MS, and backing off twice as long after a read that found
@@ -46,6 +48,7 @@ struct unw_modules;
  */
 #define AGENT_DRAIN_MS 5
 #define AGENT_DRAIN_IDLE_MS 40
+#define AGENT_DRAIN_RECORDS 1024 /* and as often as keeps a read under that many records */
 
 struct agent_stats {
 	uint64_t calls[AK_NKINDS]; /* records of each kind */
@@ -82,6 +85,7 @@ struct agent {
 	bool broken;             /* a bad record was read: the ring is no longer trusted */
 	bool want_install;       /* the dynamic linker finished loading: install at the next chance */
 	bool breakpoints_too;    /* the last install failed for a reason that stops breakpoints as well */
+	bool glibc_realloc;      /* realloc is glibc's libc's: its short way reads glibc's chunk header */
 	bool own_calls_refused;  /* it failed on a system call the agent makes itself (seccomp) */
 	unsigned execs;          /* programs the process exec'd since attach */
 	uint64_t r_debug;        /* the dynamic linker's r_debug, while waiting for it */
@@ -93,7 +97,7 @@ struct agent {
 	struct scratch area;     /* the agent's mapping: code, then data */
 	uint64_t ctl, ring, ring_size, tail;
 	uint8_t *buf;            /* what one drain reads */
-	int64_t drained_ns;      /* when the last drain ended */
+	int64_t drained_ns;      /* when the last drain began */
 	int wait_ms;             /* the event loop's next wait (above) */
 	struct agent_hook hooks[AGENT_MAXHOOKS];
 	int nhooks;

@@ -153,7 +153,7 @@ static int prepare_hook(struct agent *a, int k, uint64_t entry, uint64_t stub, u
 	    (from = ool_jumps_into(a->t, lo, hi, entry + skip, entry + skip + (uint64_t)len)))
 		return mlz_error(err, "%s: the code at 0x%llx jumps into its first instructions", entry_names[k],
 				 (unsigned long long)from);
-	/* stub: mov $k, %r11d; jmp agent_thunk (malloc's and free's: their own entries, thunk.S says why) */
+	/* stub: mov $k, %r11d; jmp agent_thunk (malloc's, free's and glibc's realloc's: entries of their own, thunk.S says why) */
 	uint8_t s[STUB_SIZE];
 	memset(s, 0xcc, sizeof(s));
 	s[0] = 0x41, s[1] = 0xbb;
@@ -162,8 +162,8 @@ static int prepare_hook(struct agent *a, int k, uint64_t entry, uint64_t stub, u
 	s[6] = 0xe9;
 	uint64_t thunk = a->area.code + (k == AGENT_KIND_MALLOC    ? AGENT_THUNK_MALLOC_OFF
 					  : k == AGENT_KIND_FREE    ? AGENT_THUNK_FREE_OFF
-					  : k == AGENT_KIND_REALLOC ? AGENT_THUNK_REALLOC_OFF
-								    : 0);
+					  : k == AGENT_KIND_REALLOC && a->glibc_realloc ? AGENT_THUNK_REALLOC_OFF
+											: 0);
 	int32_t rel = (int32_t)(int64_t)(thunk - (stub + 11));
 	memcpy(s + 7, &rel, 4);
 	if (target_write(a->t, stub, s, sizeof(s), err) < 0 || target_write(a->t, tramp, t, tlen + 4, err) < 0)
@@ -416,6 +416,9 @@ int agent_install(struct agent *a, struct mlz_err *err)
 		return mlz_error(err, "no malloc and free in the process's symbols");
 	free(a->module);
 	a->module = xstrdup(mods[AK_MALLOC]);
+	const char *rm = mods[AK_REALLOC], *slash = rm ? strrchr(rm, '/') : NULL;
+	/* another allocator's pointers have no glibc chunk header before them */
+	a->glibc_realloc = rm && !strcmp(slash ? slash + 1 : rm, "libc.so.6");
 	target_module_text(a->t, addrs[AK_FREE], &a->alloc_lo, &a->alloc_hi);
 	a->tid_off = find_tid_offset(a);
 	a->cleanup_unmap = -1;

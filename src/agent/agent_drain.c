@@ -202,13 +202,32 @@ static size_t apply_records(struct agent *a, const uint8_t *buf, size_t len, boo
 	return off;
 }
 
-/* The next wait of the event loop (struct agent's comment in agent.h): got bytes came since the last drain. */
-static void next_wait(struct agent *a, uint64_t got, int64_t now)
+/* Records the drain applied, of every kind. */
+static uint64_t records(const struct agent *a)
+{
+	uint64_t n = 0;
+	for (int k = 0; k < AK_NKINDS; k++)
+		n += a->st.calls[k];
+	return n;
+}
+
+/*
+ * The next wait of the event loop (struct agent's comment in agent.h): got
+ * bytes holding recs records came since the last drain. At most a sixteenth
+ * of the ring, and at most AGENT_DRAIN_RECORDS records: under byte sampling
+ * each is a block for the address set, which the event loop grows between
+ * drains (at 40 ms, a fixture sampled at 1K filled it first).
+ */
+static void next_wait(struct agent *a, uint64_t got, uint64_t recs, int64_t now)
 {
 	double ms = a->drained_ns ? (double)(now - a->drained_ns) / 1e6 : AGENT_DRAIN_MS;
 	a->drained_ns = now;
-	double wait = got ? (double)(a->ring_size / 16) / (double)got * (ms > 0 ? ms : AGENT_DRAIN_MS)
-			  : 2.0 * (a->wait_ms ? a->wait_ms : AGENT_DRAIN_MS);
+	ms = ms > 0 ? ms : AGENT_DRAIN_MS;
+	double wait = 2.0 * (a->wait_ms ? a->wait_ms : AGENT_DRAIN_MS);
+	if (got)
+		wait = (double)(a->ring_size / 16) / (double)got * ms;
+	if (recs && (double)AGENT_DRAIN_RECORDS / (double)recs * ms < wait)
+		wait = (double)AGENT_DRAIN_RECORDS / (double)recs * ms;
 	a->wait_ms = wait < AGENT_DRAIN_MS ? AGENT_DRAIN_MS : wait > AGENT_DRAIN_IDLE_MS ? AGENT_DRAIN_IDLE_MS : (int)wait;
 }
 
@@ -227,10 +246,11 @@ void agent_drain(struct agent *a)
 		a->st.nested_kind[a->hooks[i].kind] = k.nested[i];
 		a->st.nested += k.nested[i];
 	}
-	uint64_t got = k.head - a->tail;
-	next_wait(a, got > a->ring_size ? 0 : got, t0);
-	if (k.head == a->tail || k.head - a->tail > a->ring_size)
+	uint64_t got = k.head - a->tail, recs = records(a);
+	if (k.head == a->tail || k.head - a->tail > a->ring_size) {
+		next_wait(a, 0, 0, t0);
 		return;
+	}
 	if (!a->buf)
 		a->buf = xmalloc(DRAIN_CHUNK);
 	for (uint64_t left = k.head - a->tail; left && !a->broken;) {
@@ -253,6 +273,7 @@ void agent_drain(struct agent *a)
 			       "tail, heartbeat");
 		target_write(a->t, a->ctl + offsetof(struct agent_ctl, tail), w, sizeof(w), NULL);
 	}
+	next_wait(a, got, records(a) - recs, t0);
 	/* Libraries loaded since the tables were made: make them again (the copies cover the meantime). */
 	if (a->tables_stale) {
 		a->tables_stale = false;

@@ -494,8 +494,10 @@ static void merge_firsts(struct scan *s, struct gfirst *walk, size_t nwalk)
 static void scan_part(void *arg)
 {
 	struct scan *s = arg;
-	s->win = xmalloc(WINDOW);
-	s->cand = xmalloc(WINDOW / 16 * sizeof(*s->cand));
+	if (!s->in_place) { /* resolving the walk's codes reads nothing */
+		s->win = xmalloc(WINDOW);
+		s->cand = xmalloc(WINDOW / 16 * sizeof(*s->cand));
+	}
 	scan_blocks(s);
 }
 
@@ -604,6 +606,8 @@ int graph_build(struct graph *g, const struct graph_input *in, struct mlz_err *e
 		join_in_place(g, parts, nparts);
 	g->scan_parts = nparts;
 	struct scan *s = &parts[0];
+	if (!s->win) /* the roots are read through part 0's window */
+		s->win = xmalloc(WINDOW);
 	for (size_t i = 0; i < in->nranges && !parts_stop(s->cancel, s->halt, 0); i++)
 		scan_range(s, in->ranges[i].lo, in->ranges[i].hi, -1, &in->ranges[i]);
 	for (size_t i = 0; i < in->nregs; i++) {

@@ -83,7 +83,8 @@ static void collect(void *arg, uint64_t chunk, uint64_t size, enum chunk_kind ki
 	uint32_t i = (uint32_t)b->n;
 	b->addr[b->n] = chunk + 16;
 	uint64_t usable = chunk_usable(size, kind);
-	b->size[b->n++] = usable > UINT32_MAX ? UINT32_MAX : (uint32_t)usable; /* a block of 4 GiB+ is scanned in part */
+	/* a block of 4 GiB+ is scanned in part, its size kept a multiple of 8 as gspace's codes need */
+	b->size[b->n++] = usable > UINT32_MAX ? UINT32_MAX & ~7u : (uint32_t)usable;
 	if (kind == CK_MMAPPED) {
 		ALLOC_GROW(b->mmapped, b->nmmapped + 1, b->mmapped_alloc);
 		b->mmapped[b->nmmapped][0] = chunk;
@@ -92,7 +93,10 @@ static void collect(void *arg, uint64_t chunk, uint64_t size, enum chunk_kind ki
 	if (!b->ws->coded)
 		return;
 	b->cand_off[i] = (uint32_t)b->ncand;
-	uint64_t len = b->size[i] & ~7ull;
+	uint64_t len = b->size[i] & ~7ull, v0 = 0;
+	bool have_v0 = bytes && len;
+	if (have_v0)
+		memcpy(&v0, bytes, 8);
 	if (bytes) {
 		code(b, bytes, len);
 	} else { /* a large or mmapped block: read here, a window at a time, up to its first unreadable byte */
@@ -103,17 +107,16 @@ static void collect(void *arg, uint64_t chunk, uint64_t size, enum chunk_kind ki
 			ssize_t got = b->ws->m->read(b->ws->m->ctx, chunk + 16 + at, b->win, want);
 			if (got < 8)
 				break;
-			if (!at)
-				bytes = b->win; /* for the first word */
+			if (!at) { /* the block's first word: the window is read over by the next */
+				memcpy(&v0, b->win, 8);
+				have_v0 = true;
+			}
 			code(b, b->win, (uint64_t)got & ~7ull);
 			at += (uint64_t)got & ~7ull;
 		}
 	}
-	if (b->ws->nfirst_in && len && bytes) {
-		uint64_t v0;
-		memcpy(&v0, bytes, 8);
+	if (b->ws->nfirst_in && have_v0)
 		first_word(b, i, v0);
-	}
 }
 
 /*

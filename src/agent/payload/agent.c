@@ -144,7 +144,8 @@ static struct agent_slot *slot_of(uint64_t tp)
  * allocation's size is known from its arguments and a free's block from its
  * first, so the countdown and the set decide here, and a call that will not
  * be recorded (nearly all of them) runs the original with nothing of the
- * agent's left on its stack. realloc always comes back: whether it frees its
+ * agent's left on its stack. realloc always comes back here (thunk.S's short
+ * way settles the plain ones before this): whether it frees its
  * block is known only after it, and a realloc may call malloc or free
  * through their hooked entries (glibc's realloc(p, 0) calls free), which
  * must see it in progress (a second draw would change the sampling law).
@@ -204,7 +205,7 @@ static bool framed(struct agent_ctl *c, struct agent_frame *f, struct agent_slot
 	}
 }
 
-/* For every call thunk.S's short way does not settle (it decides as framed() does, for malloc and free). */
+/* For every call thunk.S's short ways do not settle (they decide malloc and free as framed() does). */
 struct agent_go agent_enter(struct agent_frame *f)
 {
 	struct agent_ctl *c = &agent_ctl;

@@ -4,15 +4,19 @@
  * the hook's index in %r11d). Under byte sampling most calls are left out,
  * and the short way settles the most frequent of them here, on scratch
  * registers alone: a malloc its thread's countdown covers, a free whose block
- * the address set's hint says was never recorded. It jumps to the original
+ * the address set's hint says was never recorded, and (glibc's) a realloc of
+ * such a block to a size the countdown covers. It jumps to the original
  * with the stack and the arguments as at entry, so the original returns
  * straight to the caller (no return address swapped: a shadow stack stays
- * valid). It decides exactly as agent_enter's framed() would.
+ * valid). It decides malloc and free exactly as agent_enter's framed()
+ * would; realloc as agent_leave's decide() would, but before the call, so a
+ * realloc that fails has still spent its size of the countdown.
  *
  * Every other call: save the arguments, ask agent_enter, which may still
  * send it to the original the same way; else save the callee-saved registers
  * the unwinder needs, call the original, record, return its result.
- * Linked first, so it sits at offset 0 of the agent.
+ * agent_thunk is linked first, at offset 0 of the agent; the entries of
+ * their own at payload.lds's offsets.
  *
  * The frame (offsets from %rsp after the prologue) is struct agent_frame in
  * agent.c; the offsets into the control block are offsets.h's.
