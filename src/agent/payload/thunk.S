@@ -64,19 +64,24 @@
 	jmp *CTL_ORIG(%r10,%r11,8)
 .endm
 
-/* free: left out for NULL, or when the hint of its block's first bucket (agent_set_hash) counts none. */
+/* \reg: where the hint of %rdi's first bucket (agent_set_hash) is; %r8 spoiled. */
+.macro HINT_OF reg
+	mov %rdi, \reg
+	shr $4, \reg
+	movabs $SET_HASH_MUL, %r8
+	imul %r8, \reg
+	mov \reg, %r8
+	shr $29, %r8
+	xor %r8, \reg
+	and CTL_SET_MASK(%r10), \reg
+	add CTL_SET_HINT(%r10), \reg
+.endm
+
+/* free: left out for NULL, or when the hint of its block's first bucket counts none. */
 .macro SHORT_FREE
 	test %rdi, %rdi
 	jz 1f
-	mov %rdi, %rax
-	shr $4, %rax
-	movabs $SET_HASH_MUL, %r8
-	imul %r8, %rax
-	mov %rax, %r8
-	shr $29, %r8
-	xor %r8, %rax
-	and CTL_SET_MASK(%r10), %rax
-	add CTL_SET_HINT(%r10), %rax
+	HINT_OF %rax
 	cmpb $0, (%rax)
 	jne .Lfull
 1:	jmp *CTL_ORIG(%r10,%r11,8)
@@ -105,15 +110,7 @@
 	jae .Lfull
 	cmp %rsi, SLOT_COUNTDOWN(%rax)
 	jle .Lfull
-	mov %rdi, %r9
-	shr $4, %r9
-	movabs $SET_HASH_MUL, %r8
-	imul %r8, %r9
-	mov %r9, %r8
-	shr $29, %r8
-	xor %r8, %r9
-	and CTL_SET_MASK(%r10), %r9
-	add CTL_SET_HINT(%r10), %r9
+	HINT_OF %r9
 	cmpb $0, (%r9)
 	jne .Lfull
 	sub %rsi, SLOT_COUNTDOWN(%rax)
