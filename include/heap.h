@@ -138,15 +138,20 @@ int heap_walk(const struct memsrc *m, const struct maps *maps, const struct glib
 /*
  * heap_walk_blocks's consumer. spans: once, before any block, from the
  * calling thread, with parts[0]: where every block can lie (the heaps and the
- * mmapped chunks), sorted and disjoint. block: a chunk that looks in use, or
+ * mmapped chunks), sorted and disjoint; it says whether the consumer wants
+ * the blocks' bytes (false: every block comes without, and more is not
+ * called). block: a chunk that looks in use, or
  * an mmapped one, and its usable bytes when the walk holds them whole (chunks
- * of up to HEAP_BYTES_MAX bytes), else NULL: a consumer that reads every block
- * then reads the heap once, not twice.
+ * of up to HEAP_BYTES_MAX bytes), else NULL; then more (if set): a block
+ * given without them, its bytes a window at a time, up to its first
+ * unreadable byte, the walk's cancel asked between windows. A consumer that
+ * reads every block then reads the heap once, not twice.
  */
 #define HEAP_BYTES_MAX (64u << 10)
 struct heap_blocks_fn {
-	void (*spans)(void *arg, const uint64_t (*v)[2], size_t n);
+	bool (*spans)(void *arg, const uint64_t (*v)[2], size_t n);
 	void (*block)(void *arg, uint64_t chunk, uint64_t size, enum chunk_kind kind, const uint8_t *bytes);
+	void (*more)(void *arg, const uint8_t *bytes, size_t len);
 };
 int heap_walk_blocks(const struct memsrc *m, const struct maps *maps, const struct glibc_where *w, struct cancel *cancel,
 		     const struct heap_blocks_fn *fn, void *const parts[PARTS_MAX], struct heap_report *r,

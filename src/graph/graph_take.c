@@ -19,11 +19,9 @@
 #include "xalloc.h"
 
 #define RED_ZONE 128
-#define WINDOW (1u << 17) /* graph.c's: a large block read a window at a time */
 
 /* What every part's walk shares: where blocks lie (coded words need it) and where first words are kept. */
 struct walk_scan {
-	const struct memsrc *m;      /* for the blocks the walk does not hold */
 	struct gspace space;
 	bool coded;                  /* space made: the walk scans the blocks it holds */
 	const uint64_t (*first_in)[2];
@@ -39,7 +37,7 @@ struct blocks {
 	size_t n, alloc;
 	uint32_t *cand;
 	size_t ncand, cand_alloc;
-	uint8_t *win;                /* for the blocks the walk did not hold */
+	bool first_pending;          /* the last block's first word is in the next window more gives */
 	struct gfirst *firsts;
 	size_t nfirsts, firsts_alloc;
 	uint64_t words;
@@ -47,15 +45,19 @@ struct blocks {
 	size_t nmmapped, mmapped_alloc;
 };
 
-static void spans(void *arg, const uint64_t (*v)[2], size_t n)
+/* Coded only where the spans fit a code: else graph_build reads every block, and the walk hands none. */
+static bool spans(void *arg, const uint64_t (*v)[2], size_t n)
 {
 	struct blocks *b = arg;
 	b->ws->coded = gspace_init(&b->ws->space, v, n);
+	return b->ws->coded;
 }
 
-/* Block i's first word v, kept when it points into a file's mapping (a C++ object's vtable). */
-static void first_word(struct blocks *b, uint32_t i, uint64_t v)
+/* Block i's first word, at bytes, kept when it points into a file's mapping (a C++ object's vtable). */
+static void first_word(struct blocks *b, uint32_t i, const uint8_t *bytes)
 {
+	uint64_t v;
+	memcpy(&v, bytes, 8);
 	if (!graph_ranges_hold(b->ws->first_in, b->ws->nfirst_in, v))
 		return;
 	ALLOC_GROW(b->firsts, b->nfirsts + 1, b->firsts_alloc);
@@ -83,7 +85,7 @@ static void collect(void *arg, uint64_t chunk, uint64_t size, enum chunk_kind ki
 	uint32_t i = (uint32_t)b->n;
 	b->addr[b->n] = chunk + 16;
 	uint64_t usable = chunk_usable(size, kind);
-	/* a block of 4 GiB+ is scanned in part, its size kept a multiple of 8 as gspace's codes need */
+	/* a block of 4 GiB+ is kept as 4 GiB less 8 (a multiple of 8, as gspace's codes need): a pointer past that is not its */
 	b->size[b->n++] = usable > UINT32_MAX ? UINT32_MAX & ~7u : (uint32_t)usable;
 	if (kind == CK_MMAPPED) {
 		ALLOC_GROW(b->mmapped, b->nmmapped + 1, b->mmapped_alloc);
@@ -93,30 +95,23 @@ static void collect(void *arg, uint64_t chunk, uint64_t size, enum chunk_kind ki
 	if (!b->ws->coded)
 		return;
 	b->cand_off[i] = (uint32_t)b->ncand;
-	uint64_t len = b->size[i] & ~7ull, v0 = 0;
-	bool have_v0 = bytes && len;
-	if (have_v0)
-		memcpy(&v0, bytes, 8);
-	if (bytes) {
-		code(b, bytes, len);
-	} else { /* a large or mmapped block: read here, a window at a time, up to its first unreadable byte */
-		if (!b->win)
-			b->win = xmalloc(WINDOW);
-		for (uint64_t at = 0; at < len;) {
-			size_t want = len - at < WINDOW ? (size_t)(len - at) : WINDOW;
-			ssize_t got = b->ws->m->read(b->ws->m->ctx, chunk + 16 + at, b->win, want);
-			if (got < 8)
-				break;
-			if (!at) { /* the block's first word: the window is read over by the next */
-				memcpy(&v0, b->win, 8);
-				have_v0 = true;
-			}
-			code(b, b->win, (uint64_t)got & ~7ull);
-			at += (uint64_t)got & ~7ull;
-		}
-	}
-	if (b->ws->nfirst_in && have_v0)
-		first_word(b, i, v0);
+	b->first_pending = !bytes; /* its bytes follow, a window at a time (more) */
+	if (!bytes)
+		return;
+	uint64_t len = b->size[i] & ~7ull;
+	code(b, bytes, len);
+	if (b->ws->nfirst_in && len)
+		first_word(b, i, bytes);
+}
+
+/* The next window of the last block's bytes, for one collect was given without them. */
+static void more(void *arg, const uint8_t *bytes, size_t len)
+{
+	struct blocks *b = arg;
+	code(b, bytes, len);
+	if (b->first_pending && b->ws->nfirst_in && len)
+		first_word(b, (uint32_t)(b->n - 1), bytes);
+	b->first_pending = false;
 }
 
 /*
@@ -294,10 +289,7 @@ static void settle(struct blocks *parts, const uint64_t *listed, size_t nlisted)
 		free(p->cand);
 		free(p->firsts);
 		free(p->mmapped);
-		free(p->win);
 	}
-	free(b->win);
-	b->win = NULL;
 	b->n = b->alloc = n;
 	b->ncand = b->cand_alloc = ncand;
 	b->nfirsts = b->firsts_alloc = nfirsts;
@@ -513,7 +505,7 @@ int graph_take(struct target *t, struct sym *sym, const struct graph_take_opts *
 	       struct mlz_err *err)
 {
 	struct memsrc m = target_memsrc(t);
-	struct walk_scan ws = { &m };
+	struct walk_scan ws = { 0 };
 	struct blocks parts[PARTS_MAX] = { { 0 } }, b;
 	void *args[PARTS_MAX];
 	for (size_t k = 0; k < PARTS_MAX; k++) {
@@ -544,7 +536,7 @@ int graph_take(struct target *t, struct sym *sym, const struct graph_take_opts *
 		ws.first_in = (const uint64_t(*)[2])files;
 		ws.nfirst_in = nfiles;
 		/* the chunks first, in parts, each block scanned as the walk holds it; the free lists after */
-		struct heap_blocks_fn fn = { spans, collect };
+		struct heap_blocks_fn fn = { spans, collect, more };
 		struct heap_take_opts ho = { o->cancel, o->where, args, &fn };
 		ret = heap_walk_target(t, sym, &ho, NULL, NULL, &rep, &h, err);
 	}

@@ -61,6 +61,7 @@ struct walker {
 	struct heap_report *r;
 	heap_chunk_fn fn;
 	const struct heap_blocks_fn *bfn; /* heap_walk_blocks's, instead of fn */
+	bool bytes;            /* bfn wants the blocks' bytes (its spans said so) */
 	void *arg;
 	/* chunk address -> kind, of the chunks a free list names (a repeat is a cycle) and the tcache structs */
 	struct u64map listed;
@@ -285,12 +286,36 @@ static void walk_tcaches(struct walker *k)
 	}
 }
 
+/*
+ * A block given without its bytes (larger than a window, or mmapped): they
+ * follow through bfn->more, read into the window a window at a time, the
+ * walk's stop asked between them (a block may be gigabytes). The window is
+ * then emptied: the next header is read again.
+ */
+static void give_bytes(struct walker *k, uint64_t chunk, uint64_t size, enum chunk_kind kind)
+{
+	uint64_t len = chunk_usable(size, kind) & ~7ull;
+	for (uint64_t at = 0; k->bytes && k->bfn->more && at < len && !parts_stop(k->cancel, k->halt, WINDOW >> 9);) {
+		size_t want = len - at < WINDOW ? (size_t)(len - at) : WINDOW;
+		ssize_t got = k->m->read(k->m->ctx, chunk + 16 + at, k->win, want);
+		if (got < 8)
+			break;
+		k->win_len = 0;
+		k->bfn->more(k->arg, k->win, (size_t)got & ~7ul);
+		at += (uint64_t)got & ~7ull;
+	}
+	k->win_len = 0;
+}
+
 static void emit(struct walker *k, struct heap_arena *a, size_t ai, uint64_t p, uint64_t size, enum chunk_kind kind,
 		 const uint8_t *bytes)
 {
 	if (k->blocks) { /* heap_walk_blocks counts nothing (its parts may share an arena), and wants blocks */
-		if (kind == CK_INUSE)
+		if (kind == CK_INUSE) {
 			k->bfn->block(k->arg, p, size, kind, bytes);
+			if (!bytes)
+				give_bytes(k, p, size, kind);
+		}
 		return;
 	}
 	a->kind[kind].chunks++;
@@ -346,7 +371,7 @@ static bool walk_heap(struct walker *k, struct heap_arena *a, size_t ai, uint64_
 		uint64_t next = p + size, fd = 0;
 		/* the chunk's usable bytes and the next header with them, for heap_walk_blocks's consumer */
 		const uint8_t *bytes = NULL;
-		if (k->blocks && size <= HEAP_BYTES_MAX)
+		if (k->bytes && size <= HEAP_BYTES_MAX)
 			bytes = heap_hold(k, p + 16, next + 16 < end ? next + 16 : end, end);
 		/* read before the next chunk's header, so the window only moves forward */
 		bool small = k->blocks && size <= MINSIZE + 16 * (NFASTBINS - 1) && heap_word(k, p + 16, end, &fd);
@@ -525,9 +550,10 @@ static void emit_mmapped(struct walker *k, const struct plan *pl, size_t *next, 
 	for (; *next < pl->nmm && pl->mm[*next].addr < below; (*next)++) {
 		k->pr->mmapped.chunks++;
 		k->pr->mmapped.bytes += pl->mm[*next].size;
-		if (k->blocks)
+		if (k->blocks) {
 			k->bfn->block(k->arg, pl->mm[*next].addr, pl->mm[*next].size, CK_MMAPPED, NULL);
-		else if (k->fn)
+			give_bytes(k, pl->mm[*next].addr, pl->mm[*next].size, CK_MMAPPED);
+		} else if (k->fn)
 			k->fn(k->arg, pl->mm[*next].addr, pl->mm[*next].size, CK_MMAPPED, (size_t)-1);
 	}
 }
@@ -749,7 +775,7 @@ static void give_spans(struct walker *k, const struct plan *pl, void *arg)
 		}
 		memcpy(v[out++], v[i], sizeof(v[0]));
 	}
-	k->bfn->spans(arg, (const uint64_t(*)[2])v, out);
+	k->bytes = k->bfn->spans(arg, (const uint64_t(*)[2])v, out);
 	free(v);
 }
 
