@@ -13,8 +13,9 @@
 
 #include "clock.h"
 #include "graph.h"
-#include "parts.h"
 #include "heap.h"
+#include "parts.h"
+#include "ranges.h"
 #include "target.h"
 #include "xalloc.h"
 
@@ -340,12 +341,6 @@ static bool overlaps(uint64_t lo, uint64_t hi, uint64_t a, uint64_t b)
 	return lo < b && a < hi;
 }
 
-static int by_start(const void *a, const void *b)
-{
-	const uint64_t *x = a, *y = b;
-	return x[0] < y[0] ? -1 : x[0] > y[0];
-}
-
 /*
  * What root ranges leave out: glibc's malloc state (main_arena and mp_ in
  * libc's data), and what an anonymous root mapping may share with memory that
@@ -375,7 +370,7 @@ static uint64_t (*root_holes(const struct graph_take_opts *o, const struct block
 		memcpy(holes[nholes++], o->skip[i], sizeof(holes[0]));
 	}
 	if (nholes > 1)
-		qsort(holes, nholes, sizeof(*holes), by_start);
+		qsort(holes, nholes, sizeof(*holes), range_by_start);
 	*n = nholes;
 	return holes;
 }

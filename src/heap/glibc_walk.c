@@ -15,6 +15,7 @@
 #include "heap.h"
 #include "parts.h"
 #include "proc.h"
+#include "ranges.h"
 #include "u64map.h"
 #include "xalloc.h"
 
@@ -533,12 +534,6 @@ static void find_mmapped(struct walker *k, struct plan *pl)
 	}
 }
 
-static int by_start2(const void *a, const void *b)
-{
-	const uint64_t *x = a, *y = b;
-	return x[0] < y[0] ? -1 : x[0] > y[0];
-}
-
 static int by_start(const void *a, const void *b)
 {
 	uint64_t x = ((const struct segment *)a)->start, y = ((const struct segment *)b)->start;
@@ -766,7 +761,7 @@ static void give_spans(struct walker *k, const struct plan *pl, void *arg)
 		v[n++][1] = pl->mm[i].addr + pl->mm[i].size;
 	}
 	if (n > 1)
-		qsort(v, n, sizeof(*v), by_start2);
+		qsort(v, n, sizeof(*v), range_by_start);
 	size_t out = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (out && v[i][0] <= v[out - 1][1]) {

@@ -23,6 +23,7 @@
 #include "cancel.h"
 #include "core.h"
 #include "proc.h"
+#include "ranges.h"
 #include "savefile.h"
 #include "strbuf.h"
 #include "target.h"
@@ -179,12 +180,6 @@ struct seg {
 	const struct map_entry *e;
 };
 
-static int cmp_range(const void *a, const void *b)
-{
-	const uint64_t *x = a, *y = b;
-	return x[0] < y[0] ? -1 : x[0] > y[0];
-}
-
 /* m's mappings less the ranges in o->skip, in address order; *n gets how many. */
 static struct seg *segments(const struct maps *m, const struct target_dump_opts *o, size_t *n)
 {
@@ -192,7 +187,7 @@ static struct seg *segments(const struct maps *m, const struct target_dump_opts 
 	if (o->nskip) {
 		skip = xmalloc(o->nskip * sizeof(*skip));
 		memcpy(skip, o->skip, o->nskip * sizeof(*skip));
-		qsort(skip, o->nskip, sizeof(*skip), cmp_range);
+		qsort(skip, o->nskip, sizeof(*skip), range_by_start);
 	}
 	struct seg *v = NULL;
 	size_t nv = 0, alloc = 0;
