@@ -9,6 +9,9 @@
 
 #include "cancel.h"
 
+/* The signals a fault raises: main.c's crash handler catches them, and a helper never blocks them. */
+#define CRASH_SIGNALS SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS
+
 #define PARTS_MAX 4
 #define PARTS_MIN_BYTES (32ull << 20) /* below that a thread costs more than it saves */
 
@@ -25,7 +28,6 @@ size_t parts_for(uint64_t bytes);
  * NULL). A helper that cannot be started has its part run here. fn must
  * touch nothing another part touches.
  */
-struct cancel;
 void parts_run(void (*fn)(void *part), void *parts, size_t size, size_t n, struct cancel *cancel, int *halt);
 
 /*

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <malloc.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "parts.h"
 #include "record.h"
 #include "repl.h"
 #include "session.h"
@@ -217,13 +219,17 @@ static void on_crash(int sig)
 	static const char msg[] = "mlyze: fatal error in mlyze; restoring and detaching the target\n";
 	if (gettid() != getpid()) {
 		/*
-		 * A helper thread (the graph's scan): only the main thread is the
-		 * process's tracer and can restore it. This signal's handler is
-		 * reset already (SA_RESETHAND): another crash signal goes to the
-		 * main thread, whose handler restores, detaches and ends mlyze;
-		 * this thread waits for that, never returning to the fault.
+		 * A helper thread (the walk's and the scan's parts): only the main
+		 * thread is the process's tracer and can restore it. Another crash
+		 * signal goes to the main thread, whose handler restores, detaches
+		 * and ends mlyze; this thread, and any other helper that faults
+		 * meanwhile (the handler stays: no SA_RESETHAND, which is
+		 * process-wide and would let a second fault kill mlyze before the
+		 * restore), waits for that, never returning to the fault.
 		 */
-		tgkill(getpid(), getpid(), sig == SIGABRT ? SIGBUS : SIGABRT);
+		static atomic_flag handed = ATOMIC_FLAG_INIT;
+		if (!atomic_flag_test_and_set(&handed))
+			tgkill(getpid(), getpid(), sig == SIGABRT ? SIGBUS : SIGABRT);
 		for (;;)
 			pause();
 	}
@@ -240,10 +246,14 @@ static void install_crash_handlers(struct session *s)
 	static char altstack[64 * 1024]; /* so a stack overflow in mlyze still detaches */
 	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
 	sigaltstack(&ss, NULL);
-	struct sigaction sa = { .sa_handler = on_crash, .sa_flags = SA_ONSTACK | SA_RESETHAND };
+	struct sigaction sa = { .sa_handler = on_crash, .sa_flags = SA_ONSTACK };
 	crash_session = s;
-	int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS };
-	/* one crash at a time: a helper thread's, handed over, waits while the main thread restores */
+	int sigs[] = { CRASH_SIGNALS };
+	/*
+	 * One crash at a time: blocked while the handler runs, so a fault in the
+	 * main thread's restore is the kernel's to end (a fault whose signal is
+	 * blocked kills at once), and a helper's, handed over, waits.
+	 */
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaddset(&sa.sa_mask, sigs[i]);

@@ -41,7 +41,7 @@ void parts_run(void (*fn)(void *part), void *parts, size_t size, size_t n, struc
 	 * handler run, when a fault's signal is blocked, and then nothing would
 	 * restore the target.
 	 */
-	static const int faults[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS };
+	static const int faults[] = { CRASH_SIGNALS };
 	sigset_t all, old;
 	sigfillset(&all);
 	for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
@@ -58,11 +58,18 @@ void parts_run(void (*fn)(void *part), void *parts, size_t size, size_t n, struc
 			fn((char *)parts + k * size);
 			continue;
 		}
-		while (pthread_tryjoin_np(tid[k], NULL) == EBUSY) {
-			if (parts_stop(cancel, halt, CANCEL_BATCH)) /* the clock each time: a millisecond apart */
-				halt = NULL;                      /* told once */
-			struct timespec ms = { 0, 1000 * 1000 };
-			nanosleep(&ms, NULL);
+		/* joined within a cancel period at a time, cancel asked between (it reads the clock itself) */
+		for (;;) {
+			struct timespec at;
+			clock_gettime(CLOCK_MONOTONIC, &at);
+			at.tv_nsec += CANCEL_PERIOD_NS;
+			if (at.tv_nsec >= 1000000000) {
+				at.tv_sec++;
+				at.tv_nsec -= 1000000000;
+			}
+			if (pthread_clockjoin_np(tid[k], NULL, CLOCK_MONOTONIC, &at) != ETIMEDOUT)
+				break;
+			parts_stop(cancel, halt, CANCEL_BATCH);
 		}
 	}
 }
