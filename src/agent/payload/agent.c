@@ -155,6 +155,8 @@ static bool framed(struct agent_ctl *c, struct agent_frame *f, struct agent_slot
 	if (!__atomic_load_n(&c->armed, __ATOMIC_ACQUIRE))
 		return false; /* nothing is recorded: as agent_leave would find */
 	uint64_t smp = __atomic_load_n(&c->sample, __ATOMIC_RELAXED), size;
+	/* glibc's memalign family hands an alignment of 16 or less to malloc's own (hooked) entry */
+	bool nests = false;
 	switch (c->kind[idx]) {
 	case AGENT_KIND_FREE:
 		if (!c->set_used)
@@ -175,9 +177,11 @@ static bool framed(struct agent_ctl *c, struct agent_frame *f, struct agent_slot
 	case AGENT_KIND_ALIGNED_ALLOC:
 	case AGENT_KIND_MEMALIGN:
 		size = f->rsi;
+		nests = f->rdi <= 16;
 		break;
 	case AGENT_KIND_POSIX_MEMALIGN:
 		size = f->rdx;
+		nests = f->rsi <= 16;
 		break;
 	default: /* malloc, valloc, pvalloc */
 		size = f->rdi;
@@ -190,19 +194,13 @@ static bool framed(struct agent_ctl *c, struct agent_frame *f, struct agent_slot
 		return true;
 	}
 	/*
-	 * Left out; but glibc's memalign family hands an alignment of 16 or less
-	 * to malloc's own (hooked) entry: the call stays in progress, not to be
-	 * recorded, so that malloc is not drawn a second time.
+	 * Left out; a call whose malloc nests stays in progress, not to be
+	 * recorded, so that malloc is not drawn a second time. Any other leaves
+	 * now, as a malloc does: no frame, no agent_leave.
 	 */
-	switch (c->kind[idx]) {
-	case AGENT_KIND_ALIGNED_ALLOC:
-	case AGENT_KIND_MEMALIGN:
-	case AGENT_KIND_POSIX_MEMALIGN:
+	if (nests)
 		f->idx |= FR_DECIDED;
-		return true;
-	default:
-		return false;
-	}
+	return nests;
 }
 
 /* For every call thunk.S's short ways do not settle (they decide malloc and free as framed() does). */
