@@ -193,7 +193,7 @@ struct graph_take_opts {
 	/*
 	 * Work the caller has for the built graph that needs neither the
 	 * classes nor what they write (typing): run on this thread while a
-	 * helper classifies, when there is a processor for it. Its failure
+	 * helper classifies (on one processor the two take turns). Its failure
 	 * (-1) fails graph_take, the graph released.
 	 */
 	int (*beside)(void *arg, struct graph *g);
