@@ -49,7 +49,11 @@ struct agent_slot { /* 64 bytes */
 	uint64_t rng;       /* xorshift64* state, 0 until the thread's first sampled decision */
 	uint64_t sample_seen; /* ctl.sample the countdown was drawn for: redrawn when it changes */
 	uint64_t unsampled; /* allocations this thread made that sampling did not record */
-	uint64_t pad;
+	/*
+	 * sample_seen while no hooked call is in progress, else 0: what
+	 * thunk.S's short way compares with ctl.sample, one load for both.
+	 */
+	uint64_t short_way;
 } __attribute__((aligned(64)));
 
 _Static_assert(sizeof(struct agent_slot) == 64, "a thread's slot is one cache line");
@@ -83,11 +87,15 @@ _Static_assert(sizeof(struct agent_slot) == 64, "a thread's slot is one cache li
 #define AGENT_SET_PROBE 4
 #define AGENT_SET_REMOVED 1ull
 
-/* thunk.S repeats it (offsets.h's SET_HASH_MUL): t2010 fails if the two differ. */
+/*
+ * Fibonacci hashing of the 16-byte grain: bits 32 and up of the product
+ * depend on every bit of the address below 2^52. thunk.S repeats it
+ * (offsets.h's SET_HASH_MUL, asserted equal in the agent).
+ */
+#define AGENT_HASH_MUL 0x9e3779b97f4a7c15ull
 static inline uint64_t agent_set_hash(uint64_t addr)
 {
-	uint64_t h = (addr >> 4) * 0x9e3779b97f4a7c15ull;
-	return h ^ (h >> 29);
+	return ((addr >> 4) * AGENT_HASH_MUL) >> 32;
 }
 
 /*

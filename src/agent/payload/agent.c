@@ -32,19 +32,16 @@ struct agent_frame {
 };
 
 _Static_assert(offsetof(struct agent_frame, rbp) == 96, "thunk.S frame layout");
-_Static_assert(offsetof(struct agent_ctl, armed) == CTL_ARMED && offsetof(struct agent_ctl, orig) == CTL_ORIG &&
-		       offsetof(struct agent_ctl, kind) == CTL_KIND && offsetof(struct agent_ctl, sample) == CTL_SAMPLE &&
+_Static_assert(offsetof(struct agent_ctl, orig) == CTL_ORIG && offsetof(struct agent_ctl, sample) == CTL_SAMPLE &&
 		       offsetof(struct agent_ctl, set_mask) == CTL_SET_MASK &&
 		       offsetof(struct agent_ctl, set_hint) == CTL_SET_HINT && offsetof(struct agent_ctl, slots) == CTL_SLOTS,
 	       "offsets.h: struct agent_ctl");
-_Static_assert(offsetof(struct agent_slot, key) == SLOT_KEY && offsetof(struct agent_slot, depth) == SLOT_DEPTH &&
-		       offsetof(struct agent_slot, countdown) == SLOT_COUNTDOWN &&
-		       offsetof(struct agent_slot, sample_seen) == SLOT_SAMPLE_SEEN &&
+_Static_assert(offsetof(struct agent_slot, key) == SLOT_KEY && offsetof(struct agent_slot, countdown) == SLOT_COUNTDOWN &&
 		       offsetof(struct agent_slot, unsampled) == SLOT_UNSAMPLED &&
-		       sizeof(struct agent_slot) == 1u << SLOT_SHIFT && sizeof(((struct agent_slot *)0)->depth) == 4,
+		       offsetof(struct agent_slot, short_way) == SLOT_SHORT_WAY &&
+		       sizeof(struct agent_slot) == 1u << SLOT_SHIFT && AGENT_SLOTS == 1u << SLOTS_LOG2,
 	       "offsets.h: struct agent_slot");
-_Static_assert(AGENT_KIND_MALLOC == 0 && AGENT_KIND_FREE == 9 && AGENT_MAXHOOKS == 16 && AGENT_SLOTS == 1024,
-	       "thunk.S: kinds, hooks, slots");
+_Static_assert(SET_HASH_MUL == AGENT_HASH_MUL, "offsets.h: agent_set_hash's multiplier");
 _Static_assert(AGENT_THUNK_MALLOC_OFF == THUNK_MALLOC_OFF && AGENT_THUNK_FREE_OFF == THUNK_FREE_OFF &&
 		       AGENT_THUNK_REALLOC_OFF == THUNK_REALLOC_OFF,
 	       "offsets.h: the thunk's entries");
@@ -112,10 +109,10 @@ static uint64_t thread_pointer(void)
 	return tp;
 }
 
-/* Where the slot of the thread whose thread pointer is tp is looked for first. */
+/* Where the slot of the thread whose thread pointer is tp is looked for first (thunk.S's SLOT_OF). */
 static inline uint32_t slot_hash(uint64_t tp)
 {
-	return (uint32_t)((tp >> 12) ^ (tp >> 24)) & (AGENT_SLOTS - 1);
+	return (uint32_t)((tp * AGENT_HASH_MUL) >> (64 - SLOTS_LOG2));
 }
 
 /* The slot of the thread whose thread pointer is tp, claimed on its first call; NULL when all are taken. */
@@ -219,16 +216,21 @@ struct agent_go agent_enter(struct agent_frame *f)
 	/* A call in progress whose frame is at or below ours was left by longjmp. */
 	if (s->depth && entry_rsp >= s->outer_rsp) {
 		s->depth = 0;
+		s->short_way = s->sample_seen;
 		__atomic_fetch_add(&c->abandoned, 1, __ATOMIC_RELAXED);
 	}
 	if (s->depth == 0 && !framed(c, f, s, idx)) {
 		go.framed = 0; /* no depth taken: the thunk does not come back to give it back */
 		return go;
 	}
-	if (s->depth++ == 0)
+	if (s->depth++ == 0) {
 		s->outer_rsp = entry_rsp;
-	else
+		/* Closed before the call runs: a signal handler's malloc inside it must nest. */
+		s->short_way = 0;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	} else {
 		__atomic_fetch_add(&c->nested[idx], 1, __ATOMIC_RELAXED);
+	}
 	return go;
 }
 
@@ -491,6 +493,8 @@ void agent_leave(struct agent_frame *f)
 	struct agent_slot *s = f->slot;
 	if (s && --s->depth)
 		return; /* inside another hooked call: the outermost one is recorded */
+	if (s)
+		s->short_way = s->sample_seen; /* reopened: decide() below may draw afresh, and updates it */
 	if (!__atomic_load_n(&c->armed, __ATOMIC_ACQUIRE))
 		return;
 	uint32_t idx = (uint32_t)f->idx & (AGENT_MAXHOOKS - 1), kind = c->kind[idx];

@@ -8,7 +8,6 @@
 #ifndef MLZ_AGENT_OFFSETS_H
 #define MLZ_AGENT_OFFSETS_H
 
-#define CTL_ARMED 12
 #define CTL_ORIG 16
 #define CTL_KIND 272
 #define CTL_SAMPLE 456
@@ -17,13 +16,13 @@
 #define CTL_SLOTS 768
 
 #define SLOT_KEY 0
-#define SLOT_DEPTH 16
 #define SLOT_COUNTDOWN 24
-#define SLOT_SAMPLE_SEEN 40
 #define SLOT_UNSAMPLED 48
+#define SLOT_SHORT_WAY 56
 #define SLOT_SHIFT 6 /* sizeof(struct agent_slot) == 1 << SLOT_SHIFT */
+#define SLOTS_LOG2 10 /* AGENT_SLOTS == 1 << SLOTS_LOG2 */
 
-#define SET_HASH_MUL 0x9e3779b97f4a7c15 /* agent_set_hash's multiplier */
+#define SET_HASH_MUL 0x9e3779b97f4a7c15 /* agent_set_hash's multiplier, and slot_hash's */
 
 #define THUNK_MALLOC_OFF 0x300 /* agent_thunk_malloc, AGENT_THUNK_MALLOC_OFF */
 #define THUNK_FREE_OFF 0x400   /* agent_thunk_free, AGENT_THUNK_FREE_OFF */

@@ -93,6 +93,7 @@ static inline bool sample_take(struct agent_ctl *c, struct agent_slot *s, uint64
 	if (s->sample_seen != smp) { /* the first decision, or a new mean: a fresh draw (memoryless) */
 		draw(c, s, mean);
 		s->sample_seen = smp;
+		s->short_way = smp; /* called with no call in progress on s */
 	}
 	if ((int64_t)size >= s->countdown) {
 		draw(c, s, mean);

@@ -8,11 +8,16 @@
  * such a block to a size the countdown covers. It jumps to the original
  * with the stack and the arguments as at entry, so the original returns
  * straight to the caller (no return address swapped: a shadow stack stays
- * valid). It decides malloc and free exactly as agent_enter's framed()
- * would; realloc as agent_leave's decide() would, but before the call, so a
- * realloc that fails has still spent its size of the countdown.
+ * valid). It decides malloc exactly as agent_enter's framed() would, and
+ * only while its thread has no hooked call in progress; free as framed()
+ * would, or, nested in a call in progress, as agent_leave would (a block the
+ * set does not hold is not recorded either way); realloc as agent_leave's
+ * decide() would, but before the call, so a realloc that fails has still
+ * spent its size of the countdown. Few instructions: the short way is all
+ * that sampling adds to nearly every call.
  *
- * Every other call: save the arguments, ask agent_enter, which may still
+ * Every other call (every call of agent_thunk's, the hook of every other
+ * entry): save the arguments, ask agent_enter, which may still
  * send it to the original the same way; else save the callee-saved registers
  * the unwinder needs, call the original, record, return its result.
  * agent_thunk is linked first, at offset 0 of the agent; the entries of
@@ -23,44 +28,46 @@
  */
 #include "offsets.h"
 
-/* Sampling on, and this thread's slot (slot_of's first probe) with no call in progress: else the full way. */
-.macro SHORT_WAY_FIRST
-	endbr64
-	mov agent_ctl+CTL_SAMPLE(%rip), %r8
-	test %r8, %r8
-	jz .Lfull
+/*
+ * %rax: the offset in ctl.slots of this thread's slot, slot_hash's first
+ * probe (Fibonacci hashing of the thread pointer, its top bits); %r9 the
+ * thread pointer, %r10 agent_ctl.
+ */
+.macro SLOT_OF
 	mov %fs:0, %r9
-	mov %r9, %rax
-	shr $12, %rax
-	mov %r9, %r10
-	shr $24, %r10
-	xor %r10, %rax
-	and $1023, %eax
-	shl $SLOT_SHIFT, %rax
-	lea agent_ctl+CTL_SLOTS(%rip), %r10
-	add %r10, %rax
-	cmp %r9, SLOT_KEY(%rax)
-	jne .Lfull
-	cmpl $0, SLOT_DEPTH(%rax)
-	jne .Lfull
-	cmpl $0, agent_ctl+CTL_ARMED(%rip)
-	je .Lfull
-	and $15, %r11d
+	movabs $SET_HASH_MUL, %rax
+	imul %r9, %rax
+	shr $(64 - SLOTS_LOG2 - SLOT_SHIFT), %rax
+	and $-(1 << SLOT_SHIFT), %eax
 	lea agent_ctl(%rip), %r10
 .endm
+#define SLOT(field) CTL_SLOTS + field(%r10,%rax)
 
-/* malloc: left out when size < mean and the countdown, drawn at this mean, exceeds size. */
-.macro SHORT_MALLOC
-	cmp %r8, SLOT_SAMPLE_SEEN(%rax)
+/*
+ * The thread's slot found and its short way open: the slot's short_way is
+ * ctl.sample (%r8), which is sample_seen while no call is in progress. With
+ * sampling off (0) a match falls through to a mean of 0, which every size
+ * reaches: the full way.
+ */
+.macro SHORT_WAY_OPEN
+	mov agent_ctl+CTL_SAMPLE(%rip), %r8
+	SLOT_OF
+	cmp %r9, SLOT(SLOT_KEY)
+	jne .Lfull
+	cmp %r8, SLOT(SLOT_SHORT_WAY)
 	jne .Lfull
 	shr $8, %r8
+.endm
+
+/* malloc: left out when size < mean (%r8) and the countdown, drawn at this mean, exceeds size. */
+.macro SHORT_MALLOC
 	cmp %r8, %rdi
 	jae .Lfull
-	cmp %rdi, SLOT_COUNTDOWN(%rax) /* signed, as sample_take: size < mean < 2^56 */
+	cmp %rdi, SLOT(SLOT_COUNTDOWN) /* signed, as sample_take: size < mean < 2^56 */
 	jle .Lfull
 	/* One instruction each, so a signal handler's call in between loses no update of its own. */
-	sub %rdi, SLOT_COUNTDOWN(%rax)
-	incq SLOT_UNSAMPLED(%rax)
+	sub %rdi, SLOT(SLOT_COUNTDOWN)
+	incq SLOT(SLOT_UNSAMPLED)
 	jmp *CTL_ORIG(%r10,%r11,8)
 .endm
 
@@ -70,21 +77,27 @@
 	shr $4, \reg
 	movabs $SET_HASH_MUL, %r8
 	imul %r8, \reg
-	mov \reg, %r8
-	shr $29, %r8
-	xor %r8, \reg
-	and CTL_SET_MASK(%r10), \reg
-	add CTL_SET_HINT(%r10), \reg
+	shr $32, \reg
+	and agent_ctl+CTL_SET_MASK(%rip), \reg
+	add agent_ctl+CTL_SET_HINT(%rip), \reg
 .endm
 
-/* free: left out for NULL, or when the hint of its block's first bucket counts none. */
+/*
+ * free: left out, with sampling on, for NULL or when the hint of its
+ * block's first bucket counts none. No slot: a block the set does not hold
+ * is not recorded whether or not a call is in progress (a free nested in a
+ * hooked call is recorded with it, as one).
+ */
 .macro SHORT_FREE
+	cmpq $0, agent_ctl+CTL_SAMPLE(%rip)
+	je .Lfull
 	test %rdi, %rdi
 	jz 1f
 	HINT_OF %rax
 	cmpb $0, (%rax)
 	jne .Lfull
-1:	jmp *CTL_ORIG(%r10,%r11,8)
+1:	lea agent_ctl(%rip), %r10
+	jmp *CTL_ORIG(%r10,%r11,8)
 .endm
 
 /*
@@ -103,18 +116,15 @@
 	jz .Lfull
 	testb $2, -8(%rdi)      /* the chunk's IS_MMAPPED bit */
 	jnz .Lfull
-	cmp %r8, SLOT_SAMPLE_SEEN(%rax)
-	jne .Lfull
-	shr $8, %r8
 	cmp %r8, %rsi
 	jae .Lfull
-	cmp %rsi, SLOT_COUNTDOWN(%rax)
+	cmp %rsi, SLOT(SLOT_COUNTDOWN)
 	jle .Lfull
 	HINT_OF %r9
 	cmpb $0, (%r9)
 	jne .Lfull
-	sub %rsi, SLOT_COUNTDOWN(%rax)
-	incq SLOT_UNSAMPLED(%rax)
+	sub %rsi, SLOT(SLOT_COUNTDOWN)
+	incq SLOT(SLOT_UNSAMPLED)
 	jmp *CTL_ORIG(%r10,%r11,8)
 .endm
 
@@ -123,16 +133,7 @@
 	.hidden agent_thunk
 	.type agent_thunk, @function
 agent_thunk:
-	SHORT_WAY_FIRST
-	mov CTL_KIND(%r10,%r11,4), %r9d
-	cmp $9, %r9d            /* AGENT_KIND_FREE */
-	je .Lfree
-	test %r9d, %r9d         /* AGENT_KIND_MALLOC */
-	jnz .Lfull
-	SHORT_MALLOC
-.Lfree:
-	SHORT_FREE
-
+	endbr64
 .Lfull:
 	push %rbp
 	mov %rsp, %rbp
@@ -186,7 +187,8 @@ agent_thunk:
 	.hidden agent_thunk_malloc
 	.type agent_thunk_malloc, @function
 agent_thunk_malloc:
-	SHORT_WAY_FIRST
+	endbr64
+	SHORT_WAY_OPEN
 	SHORT_MALLOC
 	.size agent_thunk_malloc, . - agent_thunk_malloc
 
@@ -195,7 +197,8 @@ agent_thunk_malloc:
 	.hidden agent_thunk_realloc
 	.type agent_thunk_realloc, @function
 agent_thunk_realloc:
-	SHORT_WAY_FIRST
+	endbr64
+	SHORT_WAY_OPEN
 	SHORT_REALLOC
 	.size agent_thunk_realloc, . - agent_thunk_realloc
 
@@ -204,7 +207,7 @@ agent_thunk_realloc:
 	.hidden agent_thunk_free
 	.type agent_thunk_free, @function
 agent_thunk_free:
-	SHORT_WAY_FIRST
+	endbr64
 	SHORT_FREE
 	.size agent_thunk_free, . - agent_thunk_free
 	.section .note.GNU-stack, "", @progbits
