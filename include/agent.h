@@ -71,6 +71,7 @@ struct agent_stats {
 struct agent_hook {
 	uint64_t entry;    /* the hooked function */
 	uint64_t site;     /* where the jump is written: the entry, after an endbr64 */
+	uint64_t to;       /* where it jumps: its thunk entry, or its stub */
 	uint64_t orig;     /* the relocated entry instructions, then a jump back */
 	int kind;
 	int cleanup_id;

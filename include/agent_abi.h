@@ -9,14 +9,19 @@
  * The agent is one mapping in the target, placed within 2 GiB of the
  * allocator: a code part (read+execute) and a data part (read+write).
  *
- *	code + 0                 agent_thunk, the code every hook jumps to (the payload, built apart);
- *	                         agent_thunk_malloc, _free and _realloc, the same for those hooks
- *	code + AGENT_STUBS_OFF   mlyze's per-hook stubs and the relocated entry instructions
+ *	code + 0                 agent_thunk, the code every other hook's stub jumps to (the payload, built apart);
+ *	                         agent_thunk_malloc, _free and _realloc at AGENT_THUNK_*_OFF,
+ *	                         each with its hook's relocated entry at AGENT_THUNK_TAIL_OFF after it
+ *	code + AGENT_STUBS_OFF   mlyze's stubs of the other hooks and their relocated entry instructions
  *	code + AGENT_DATA_OFF    struct agent_ctl, then the ring
  *
- * Every hooked entry starts with `jmp stub_k`; stub_k is `mov $k, %r11d; jmp
- * agent_thunk` (agent_thunk_malloc for malloc's hook, _free for free's, _realloc for realloc's). The thunk calls the original through ctl.orig[k] (the
- * displaced entry instructions, then a jump back) and records after it
+ * malloc's, free's and (glibc's) realloc's entries start with a jump to their
+ * own thunk entry, which holds its hook's index in ctl.fast_hook and ends with
+ * the displaced entry instructions and a jump back (its tail): the short way,
+ * the call the sampling leaves out, runs straight into the tail. Every other
+ * hooked entry starts with `jmp stub_k`; stub_k is `mov $k, %r11d; jmp
+ * agent_thunk`. The thunk calls the original through ctl.orig[k] (the tail,
+ * or the relocated instructions by the stub) and records after it
  * returns, or, for a call byte sampling leaves out, jumps to it with the
  * stack as at entry: no return address is swapped, so a shadow stack stays
  * valid.
@@ -26,11 +31,13 @@
  * writes it with process_vm_readv/writev; nothing else is shared.
  */
 #define AGENT_MAGIC 0x32746e6567617a6cull /* "lzagent2" */
-#define AGENT_VERSION 4
+#define AGENT_VERSION 5
 #define AGENT_STUBS_OFF 0xc000u
 #define AGENT_THUNK_MALLOC_OFF 0x300u /* agent_thunk_malloc: no branch on the kind */
-#define AGENT_THUNK_FREE_OFF 0x400u   /* agent_thunk_free */
-#define AGENT_THUNK_REALLOC_OFF 0x500u /* agent_thunk_realloc */
+#define AGENT_THUNK_FREE_OFF 0x480u   /* agent_thunk_free */
+#define AGENT_THUNK_REALLOC_OFF 0x600u /* agent_thunk_realloc */
+#define AGENT_THUNK_TAIL_OFF 0x100u  /* from each of the three: room for the relocated entry, AGENT_TAIL_SIZE */
+#define AGENT_TAIL_SIZE 0x80u
 #define AGENT_DATA_OFF 0x10000u
 #define AGENT_MAXHOOKS 16
 #define AGENT_SLOTS 1024         /* threads tracked by thread pointer, a power of two */
@@ -136,7 +143,7 @@ struct agent_ctl {
 	uint64_t frames, frames_cap;  /* its frames (uint64_t each) */
 	uint32_t max_depth;         /* frames per stack, at most AGENT_MAX_DEPTH */
 	uint8_t unw_which;
-	uint8_t pad1[3];
+	uint8_t fast_hook[3];       /* the hook index of agent_thunk_malloc's, _free's and _realloc's entry */
 	/*
 	 * Byte sampling: mean << 8 | generation, one word so a thread never
 	 * reads half of a change; 0 records every call. Records carry the

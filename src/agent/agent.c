@@ -115,13 +115,29 @@ static pid_t thread_inside(struct agent *a, uint64_t lo, uint64_t hi)
 	return 0;
 }
 
+/* The thunk entry of its own that hook kind k jumps to (thunk.S's FAST_ENTRY's), or -1: a stub to agent_thunk. */
+static int fast_entry(const struct agent *a, int k)
+{
+	return k == AGENT_KIND_MALLOC ? 0 : k == AGENT_KIND_FREE ? 1 : k == AGENT_KIND_REALLOC && a->glibc_realloc ? 2 : -1;
+}
+
+static const uint32_t fast_offs[3] = { AGENT_THUNK_MALLOC_OFF, AGENT_THUNK_FREE_OFF, AGENT_THUNK_REALLOC_OFF };
+
 /*
  * Prepare hook k at entry: relocate the instructions the jump displaces to
- * tramp, check nothing jumps into them, write the stub and the trampoline.
- * The entry itself is patched later, all at once.
+ * its thunk entry's tail (malloc, free, realloc) or to tramp, check nothing
+ * jumps into them, write them and, for the other hooks, the stub. The entry
+ * itself is patched later, all at once.
  */
 static int prepare_hook(struct agent *a, int k, uint64_t entry, uint64_t stub, uint64_t tramp, struct mlz_err *err)
 {
+	int fast = fast_entry(a, k);
+	size_t cap = TRAMP_SIZE;
+	if (fast >= 0) {
+		stub = a->area.code + fast_offs[fast]; /* jumped to straight from the entry */
+		tramp = stub + AGENT_THUNK_TAIL_OFF;
+		cap = AGENT_TAIL_SIZE;
+	}
 	struct agent_hook *h = &a->hooks[a->nhooks];
 	uint8_t code[32];
 	if (target_read(a->t, entry, code, sizeof(code)) != (ssize_t)sizeof(code))
@@ -137,8 +153,8 @@ static int prepare_hook(struct agent *a, int k, uint64_t entry, uint64_t stub, u
 	uint8_t t[TRAMP_SIZE];
 	size_t tlen;
 	memcpy(t, endbr64, 4); /* the agent reaches the trampoline by an indirect call */
-	int len = ool_build_run(code + skip, sizeof(code) - skip, entry + skip, tramp + 4, JMP_LEN, t + 4,
-				sizeof(t) - 4, &tlen, err);
+	int len = ool_build_run(code + skip, sizeof(code) - skip, entry + skip, tramp + 4, JMP_LEN, t + 4, cap - 4,
+				&tlen, err);
 	if (len < 0)
 		return -1;
 	/* bp_check saw 16 bytes; a longer displacement is checked to its end too. */
@@ -153,22 +169,20 @@ static int prepare_hook(struct agent *a, int k, uint64_t entry, uint64_t stub, u
 	    (from = ool_jumps_into(a->t, lo, hi, entry + skip, entry + skip + (uint64_t)len)))
 		return mlz_error(err, "%s: the code at 0x%llx jumps into its first instructions", entry_names[k],
 				 (unsigned long long)from);
-	/* stub: mov $k, %r11d; jmp agent_thunk (malloc's, free's and glibc's realloc's: entries of their own, thunk.S says why) */
+	/* stub: mov $k, %r11d; jmp agent_thunk */
 	uint8_t s[STUB_SIZE];
 	memset(s, 0xcc, sizeof(s));
 	s[0] = 0x41, s[1] = 0xbb;
 	uint32_t idx = (uint32_t)a->nhooks;
 	memcpy(s + 2, &idx, 4);
 	s[6] = 0xe9;
-	uint64_t thunk = a->area.code + (k == AGENT_KIND_MALLOC    ? AGENT_THUNK_MALLOC_OFF
-					  : k == AGENT_KIND_FREE    ? AGENT_THUNK_FREE_OFF
-					  : k == AGENT_KIND_REALLOC && a->glibc_realloc ? AGENT_THUNK_REALLOC_OFF
-											: 0);
-	int32_t rel = (int32_t)(int64_t)(thunk - (stub + 11));
+	int32_t rel = (int32_t)(int64_t)(a->area.code - (stub + 11));
 	memcpy(s + 7, &rel, 4);
-	if (target_write(a->t, stub, s, sizeof(s), err) < 0 || target_write(a->t, tramp, t, tlen + 4, err) < 0)
+	if ((fast < 0 && target_write(a->t, stub, s, sizeof(s), err) < 0) ||
+	    target_write(a->t, tramp, t, tlen + 4, err) < 0)
 		return -1;
-	*h = (struct agent_hook){ .entry = entry, .site = entry + skip, .orig = tramp, .kind = k, .cleanup_id = -1 };
+	*h = (struct agent_hook){ .entry = entry, .site = entry + skip, .to = stub, .orig = tramp, .kind = k,
+				  .cleanup_id = -1 };
 	memcpy(h->saved, code + skip, JMP_LEN);
 	a->nhooks++;
 	return 0;
@@ -179,9 +193,8 @@ static int patch_entries(struct agent *a, struct mlz_err *err)
 {
 	for (int i = 0; i < a->nhooks; i++) {
 		struct agent_hook *h = &a->hooks[i];
-		uint64_t stub = a->area.code + AGENT_STUBS_OFF + (uint64_t)i * STUB_SIZE;
 		uint8_t j[JMP_LEN] = { 0xe9 };
-		int32_t rel = (int32_t)(int64_t)(stub - (h->site + JMP_LEN));
+		int32_t rel = (int32_t)(int64_t)(h->to - (h->site + JMP_LEN));
 		memcpy(j + 1, &rel, 4);
 		h->cleanup_id = cleanup_add_bytes(&a->t->cleanup, h->site, h->saved, j, JMP_LEN);
 		if (target_write(a->t, h->site, j, JMP_LEN, err) < 0) {
@@ -391,6 +404,8 @@ static int install(struct agent *a, const uint64_t *addrs, struct mlz_err *err)
 		c.orig[i] = a->hooks[i].orig; /* its endbr64, then the displaced instructions */
 		c.entry[i] = addrs[k];
 		c.kind[i] = (uint32_t)k;
+		if (fast_entry(a, k) >= 0)
+			c.fast_hook[fast_entry(a, k)] = (uint8_t)i;
 	}
 	c.armed = 1;
 	a->unw_which = c.unw_which;

@@ -43,7 +43,8 @@ _Static_assert(offsetof(struct agent_slot, key) == SLOT_KEY && offsetof(struct a
 	       "offsets.h: struct agent_slot");
 _Static_assert(SET_HASH_MUL == AGENT_HASH_MUL, "offsets.h: agent_set_hash's multiplier");
 _Static_assert(AGENT_THUNK_MALLOC_OFF == THUNK_MALLOC_OFF && AGENT_THUNK_FREE_OFF == THUNK_FREE_OFF &&
-		       AGENT_THUNK_REALLOC_OFF == THUNK_REALLOC_OFF,
+		       AGENT_THUNK_REALLOC_OFF == THUNK_REALLOC_OFF && AGENT_THUNK_TAIL_OFF == THUNK_TAIL_OFF &&
+		       AGENT_TAIL_SIZE == THUNK_TAIL_SIZE && offsetof(struct agent_ctl, fast_hook) == CTL_FAST_HOOK,
 	       "offsets.h: the thunk's entries");
 
 /*

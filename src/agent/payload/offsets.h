@@ -13,6 +13,7 @@
 #define CTL_SAMPLE 456
 #define CTL_SET_MASK 480
 #define CTL_SET_HINT 496
+#define CTL_FAST_HOOK 453
 #define CTL_SLOTS 768
 
 #define SLOT_KEY 0
@@ -25,7 +26,9 @@
 #define SET_HASH_MUL 0x9e3779b97f4a7c15 /* agent_set_hash's multiplier, and slot_hash's */
 
 #define THUNK_MALLOC_OFF 0x300 /* agent_thunk_malloc, AGENT_THUNK_MALLOC_OFF */
-#define THUNK_FREE_OFF 0x400   /* agent_thunk_free, AGENT_THUNK_FREE_OFF */
-#define THUNK_REALLOC_OFF 0x500 /* agent_thunk_realloc, AGENT_THUNK_REALLOC_OFF */
+#define THUNK_FREE_OFF 0x480   /* agent_thunk_free, AGENT_THUNK_FREE_OFF */
+#define THUNK_REALLOC_OFF 0x600 /* agent_thunk_realloc, AGENT_THUNK_REALLOC_OFF */
+#define THUNK_TAIL_OFF 0x100   /* AGENT_THUNK_TAIL_OFF */
+#define THUNK_TAIL_SIZE 0x80   /* AGENT_TAIL_SIZE */
 
 #endif

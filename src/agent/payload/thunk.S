@@ -49,26 +49,26 @@
  * sampling off (0) a match falls through to a mean of 0, which every size
  * reaches: the full way.
  */
-.macro SHORT_WAY_OPEN
+.macro SHORT_WAY_OPEN full
 	mov agent_ctl+CTL_SAMPLE(%rip), %r8
 	SLOT_OF
 	cmp %r9, SLOT(SLOT_KEY)
-	jne .Lfull
+	jne \full
 	cmp %r8, SLOT(SLOT_SHORT_WAY)
-	jne .Lfull
+	jne \full
 	shr $8, %r8
 .endm
 
 /* malloc: left out when size < mean (%r8) and the countdown, drawn at this mean, exceeds size. */
-.macro SHORT_MALLOC
+.macro SHORT_MALLOC full, tail
 	cmp %r8, %rdi
-	jae .Lfull
+	jae \full
 	cmp %rdi, SLOT(SLOT_COUNTDOWN) /* signed, as sample_take: size < mean < 2^56 */
-	jle .Lfull
+	jle \full
 	/* One instruction each, so a signal handler's call in between loses no update of its own. */
 	sub %rdi, SLOT(SLOT_COUNTDOWN)
 	incq SLOT(SLOT_UNSAMPLED)
-	jmp *CTL_ORIG(%r10,%r11,8)
+	jmp \tail
 .endm
 
 /* \reg: where the hint of %rdi's first bucket (agent_set_hash) is; %r8 spoiled. */
@@ -88,16 +88,15 @@
  * is not recorded whether or not a call is in progress (a free nested in a
  * hooked call is recorded with it, as one).
  */
-.macro SHORT_FREE
+.macro SHORT_FREE full, tail
 	cmpq $0, agent_ctl+CTL_SAMPLE(%rip)
-	je .Lfull
+	je \full
 	test %rdi, %rdi
 	jz 1f
 	HINT_OF %rax
 	cmpb $0, (%rax)
-	jne .Lfull
-1:	lea agent_ctl(%rip), %r10
-	jmp *CTL_ORIG(%r10,%r11,8)
+	jne \full
+1:	jmp \tail
 .endm
 
 /*
@@ -109,23 +108,23 @@
  * progress and is not drawn a second time. glibc retries an arena's failure
  * through malloc's entry too; that call, out of memory, is drawn again.
  */
-.macro SHORT_REALLOC
+.macro SHORT_REALLOC full, tail
 	test %rdi, %rdi
-	jz .Lfull
+	jz \full
 	test %rsi, %rsi
-	jz .Lfull
+	jz \full
 	testb $2, -8(%rdi)      /* the chunk's IS_MMAPPED bit */
-	jnz .Lfull
+	jnz \full
 	cmp %r8, %rsi
-	jae .Lfull
+	jae \full
 	cmp %rsi, SLOT(SLOT_COUNTDOWN)
-	jle .Lfull
+	jle \full
 	HINT_OF %r9
 	cmpb $0, (%r9)
-	jne .Lfull
+	jne \full
 	sub %rsi, SLOT(SLOT_COUNTDOWN)
 	incq SLOT(SLOT_UNSAMPLED)
-	jmp *CTL_ORIG(%r10,%r11,8)
+	jmp \tail
 .endm
 
 	.section .text.thunk, "ax", @progbits
@@ -175,39 +174,42 @@ agent_thunk:
 	.size agent_thunk, . - agent_thunk
 
 /*
- * The same for a malloc's hook, a realloc's and a free's, whose stubs jump here instead:
- * no branch on the kind, and a jump to the original of its own. In a program
- * that mixes its calls (not churn's strict turns), the shared jump and the
- * kind's branch were mispredicted a call in two: the short way cost twice
- * as much. At fixed offsets (agent_abi.h), where payload.lds places their sections; the link
- * fails if agent_thunk outgrows them.
+ * The entries of malloc's, free's and realloc's hooks, jumped to straight
+ * from the hooked entry: no stub, no branch on the kind, and the relocated
+ * entry instructions in the entry's own tail, where mlyze writes them (a
+ * direct jump there, not one through ctl.orig). In a program that mixes its
+ * calls (not churn's strict turns), a shared jump and the kind's branch
+ * were mispredicted a call in two. Each finds its hook's index for the full
+ * way in ctl.fast_hook. At fixed offsets (agent_abi.h), where payload.lds
+ * places their sections; the assembly fails if a short way reaches its tail.
  */
-	.section .text.thunk_malloc, "ax", @progbits
-	.globl agent_thunk_malloc
-	.hidden agent_thunk_malloc
-	.type agent_thunk_malloc, @function
-agent_thunk_malloc:
+.macro FAST_ENTRY name, n, short
+	.section .text.thunk_\name, "ax", @progbits
+	.globl agent_thunk_\name
+	.hidden agent_thunk_\name
+	.type agent_thunk_\name, @function
+agent_thunk_\name:
 	endbr64
-	SHORT_WAY_OPEN
-	SHORT_MALLOC
-	.size agent_thunk_malloc, . - agent_thunk_malloc
+	\short .Lfull_\name, .Ltail_\name
+.Lfull_\name:
+	movzbl agent_ctl+CTL_FAST_HOOK+\n(%rip), %r11d
+	jmp .Lfull
+	.size agent_thunk_\name, . - agent_thunk_\name
+	.org THUNK_TAIL_OFF, 0xcc
+.Ltail_\name: /* endbr64, the displaced instructions, a jump back: mlyze's, at install */
+	.fill THUNK_TAIL_SIZE, 1, 0xcc
+.endm
 
-	.section .text.thunk_realloc, "ax", @progbits
-	.globl agent_thunk_realloc
-	.hidden agent_thunk_realloc
-	.type agent_thunk_realloc, @function
-agent_thunk_realloc:
-	endbr64
-	SHORT_WAY_OPEN
-	SHORT_REALLOC
-	.size agent_thunk_realloc, . - agent_thunk_realloc
+.macro MALLOC_WAY full, tail
+	SHORT_WAY_OPEN \full
+	SHORT_MALLOC \full, \tail
+.endm
+.macro REALLOC_WAY full, tail
+	SHORT_WAY_OPEN \full
+	SHORT_REALLOC \full, \tail
+.endm
 
-	.section .text.thunk_free, "ax", @progbits
-	.globl agent_thunk_free
-	.hidden agent_thunk_free
-	.type agent_thunk_free, @function
-agent_thunk_free:
-	endbr64
-	SHORT_FREE
-	.size agent_thunk_free, . - agent_thunk_free
+	FAST_ENTRY malloc, 0, MALLOC_WAY
+	FAST_ENTRY free, 1, SHORT_FREE
+	FAST_ENTRY realloc, 2, REALLOC_WAY
 	.section .note.GNU-stack, "", @progbits
