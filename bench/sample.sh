@@ -6,7 +6,7 @@
 # the agent goes in before main, outside them.
 # Called by bench/run.sh; alone: bench/sample.sh (after make -C bench).
 #
-# usage: bench/sample.sh [ROUNDS]   (each configuration runs ROUNDS times, the best kept: 5)
+# usage: bench/sample.sh [ROUNDS]   (each configuration runs ROUNDS times, mixed's three times that; 5)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 b=$root/bench
@@ -19,6 +19,7 @@ kv () { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" | tail -n1; }
 line () { printf '%-44s %s\n' "$1" "$2"; }
 pct () { awk -v a="$1" -v b="$2" 'BEGIN {printf "%+.1f %%", 100 * (a - b) / b}'; }
 best () { sort -g | head -n1; }
+median () { sort -g | awk '{v[NR] = $1} END {print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 echo "== --sample 512K: churn (a malloc and a free per iteration, one thread), ns per call, best of $rounds, interleaved"
 for _ in $(seq "$rounds"); do
@@ -31,11 +32,13 @@ line "untraced" "$n0 ns"
 line "mlyze --sample 512K (agent)" "$n1 ns, $(awk -v a="$n1" -v b="$n0" 'BEGIN {printf "%+.1f", a - b}') ns per call"
 line "mlyze, every call (agent)" "$n2 ns, $(awk -v a="$n2" -v b="$n0" 'BEGIN {printf "%+.1f", a - b}') ns per call"
 
-# mixed -r 25: a run of about 0.6 s; one of -r 5 (0.12 s) scattered by more than the 5 % floor from
-# one round to the next, for the same build untraced.
+# mixed -r 25: a run of about 0.4 s; one of -r 5 (0.12 s) scattered by more than the 5 % floor from
+# one round to the next, for the same build untraced. Runs of 0.4 s scatter by as much from one
+# round to the next on these machines, so three times the rounds, and the median beside the best.
 mr=25
-echo "== --sample 512K: mixed -r $mr (4 threads) from the start, best of $rounds, interleaved"
-for _ in $(seq "$rounds"); do
+mrounds=$((rounds * 3))
+echo "== --sample 512K: mixed -r $mr (4 threads) from the start, best and median of $mrounds, interleaved"
+for _ in $(seq "$mrounds"); do
 	for k in none sample full; do
 		case $k in
 		none) "$b/mixed" -r $mr 2>"$work/e" >/dev/null ;;
@@ -45,11 +48,13 @@ for _ in $(seq "$rounds"); do
 		kv elapsed_s <"$work/e" >>"$work/m.$k" && kv cpu_s <"$work/e" >>"$work/u.$k"
 	done
 done
-m0=$(best <"$work/m.none") m1=$(best <"$work/m.sample") m2=$(best <"$work/m.full")
-u0=$(best <"$work/u.none") u1=$(best <"$work/u.sample") u2=$(best <"$work/u.full")
-line "untraced" "$m0 s, CPU $u0 s"
-line "mlyze --sample 512K (agent)" "$m1 s, $(pct "$m1" "$m0") (floor: +5 %); CPU $u1 s, $(pct "$u1" "$u0")"
-line "mlyze, every call (agent)" "$m2 s, $(pct "$m2" "$m0"); CPU $u2 s, $(pct "$u2" "$u0")"
+for stat in best median; do
+	m0=$($stat <"$work/m.none") m1=$($stat <"$work/m.sample") m2=$($stat <"$work/m.full")
+	u0=$($stat <"$work/u.none") u1=$($stat <"$work/u.sample") u2=$($stat <"$work/u.full")
+	line "$stat: untraced" "$m0 s, CPU $u0 s"
+	line "$stat: mlyze --sample 512K (agent)" "$m1 s, $(pct "$m1" "$m0") (floor: +5 %); CPU $u1 s, $(pct "$u1" "$u0")"
+	line "$stat: mlyze, every call (agent)" "$m2 s, $(pct "$m2" "$m0"); CPU $u2 s, $(pct "$u2" "$u0")"
+done
 "$mlyze" run --sample 512K --json -e wait -e stats -e "top --top 0" -- "$b/mixed" -r 5 >"$work/m.json" 2>"$work/e"
 line "  sampled run: recorded / left out, lost" "$(jq -r 'select(.command == "stats") | .result | "\(.recorded_blocks) live recorded, \(.unsampled) left out, \(.lost) lost"' "$work/m.json")"
 line "  leaked (mixed says / ~estimate)" "$(kv leaked_bytes <"$work/e") / $(jq -r 'select(.command == "top --top 0") | .result.bytes' "$work/m.json") bytes"

@@ -122,7 +122,7 @@ struct agent {
 	uint64_t sample_mean, sample_seed;
 	unsigned sample_gen;
 	uint64_t gen_mean[256];
-	uint64_t set, set_hint, set_mask; /* the address set and its hint in the process */
+	uint64_t set, set_hint, set_mask, hint_mask; /* the address set and its hint in the process */
 	bool set_used;           /* sampling was on: the set holds recorded blocks, frees must look there */
 	uint64_t unsampled_seen; /* the threads' unsampled counts as last read */
 	uint64_t grow_after;     /* the set's growth failed: not before this time (mono_ms) */

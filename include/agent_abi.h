@@ -82,13 +82,16 @@ _Static_assert(sizeof(struct agent_slot) == 64, "a thread's slot is one cache li
  * no room is not recorded (ctl.set_full counts it): mlyze could never see
  * its free.
  *
- * Beside it, the hint (ctl.set_hint): a byte per bucket counting the
- * addresses in the set whose hash names that bucket first. A free whose
- * bucket counts 0 was not recorded, known from one byte of a small array
- * without touching the set: most frees are of unsampled blocks. An address
- * is counted once it is in the set and until it is out, so the hint never
- * says 0 for an address the set holds (at most 8 * AGENT_SET_PROBE addresses
- * share a first bucket: a byte holds the count).
+ * Beside it, the hint (ctl.set_hint): hint_mask + 1 bytes, each counting
+ * the addresses in the set whose hash, masked by hint_mask, is its index. A
+ * free whose byte counts 0 was not recorded, known from one byte without
+ * touching the set: most frees are of unsampled blocks. A free whose byte
+ * another block's address counts takes the full way for nothing, so mlyze
+ * keeps 16 bytes or more per block the set holds, from 4 KiB (small
+ * enough to stay in cache) up to 1 MiB. An address is counted before it is
+ * in the set and until it is out, so the hint never says 0 for an address
+ * the set holds; a byte at 255 takes no more (the sample is dropped, counted
+ * as set_full).
  */
 #define AGENT_SET_WAYS 8
 #define AGENT_SET_PROBE 4
@@ -104,6 +107,8 @@ static inline uint64_t agent_set_hash(uint64_t addr)
 {
 	return ((addr >> 4) * AGENT_HASH_MUL) >> 32;
 }
+#define AGENT_HINT_MIN (4u << 10)
+#define AGENT_HINT_MAX (1u << 20)
 
 /*
  * The agent's stack table: the stacks it has posted, by hash, so an event
@@ -154,7 +159,8 @@ struct agent_ctl {
 	uint64_t set, set_mask;     /* the address set: (set_mask + 1) buckets of AGENT_SET_WAYS words */
 	uint32_t set_used;          /* sampling was on once: exact frees must leave the set too */
 	uint32_t pad2;
-	uint64_t set_hint;          /* set_mask + 1 bytes: per bucket, the addresses the set holds that hash to it */
+	uint64_t set_hint;          /* hint_mask + 1 bytes: per index, the addresses the set holds whose hash has it */
+	uint64_t hint_mask;
 	/*
 	 * Written by the agent. A line of its own: every record moves head,
 	 * and the fields above are read on every call by every thread.

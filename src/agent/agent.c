@@ -37,15 +37,22 @@ extern const uint8_t agent_blob[], agent_blob_end[];
 /*
  * The address set of sampled blocks: room for 512K slots in 4 MiB (only
  * touched lines become resident), enough for the blocks sampled out of tens
- * of GiB live at the usual means. It starts at SET_MIN_BUCKETS (256 KiB, so
- * the lookup every free makes stays in cache) and grows fourfold, rebuilt by
- * mlyze with the process stopped, once a quarter of it holds live blocks. A
- * full bucket pair drops a sample, counted.
+ * of GiB live at the usual means. It starts at SET_MIN_BUCKETS (256 KiB)
+ * and grows fourfold, rebuilt by mlyze with the process stopped, once a
+ * quarter of it holds live blocks; its hint (agent_abi.h) grows beside it,
+ * apart. A full bucket run drops a sample, counted.
  */
 #define SET_BUCKETS (64u << 10)
 #define SET_MIN_BUCKETS 4096u
 #define SET_SIZE ((size_t)SET_BUCKETS * AGENT_SET_WAYS * sizeof(uint64_t))
-#define HINT_SIZE ((size_t)SET_BUCKETS) /* a byte per bucket (agent_abi.h) */
+#define HINT_SIZE ((size_t)AGENT_HINT_MAX)
+/*
+ * The hint's bytes per block the set holds, at least: a free of an unsampled
+ * block whose byte a sampled one counts takes the full way for nothing. Its
+ * 4 KiB to start with stay in cache; more bytes miss more often (at 64 KiB
+ * a free cost more than the full ways it saved, on mixed).
+ */
+#define HINT_PER_BLOCK 16
 #define STUB_SIZE 16
 #define TRAMP_SIZE 128
 #define JMP_LEN 5
@@ -373,7 +380,8 @@ static int install(struct agent *a, const uint64_t *addrs, struct mlz_err *err)
 	c.set = c.caches + CACHES_SIZE;
 	c.set_hint = c.set + SET_SIZE;
 	c.set_mask = SET_MIN_BUCKETS - 1; /* the mapping is fresh: the set is empty, its hint all 0 */
-	a->set = c.set, a->set_hint = c.set_hint, a->set_mask = c.set_mask;
+	c.hint_mask = AGENT_HINT_MIN - 1;
+	a->set = c.set, a->set_hint = c.set_hint, a->set_mask = c.set_mask, a->hint_mask = c.hint_mask;
 	/* Sampling from the first call on (--sample): the set starts empty, as the live set does. */
 	c.sample_seed = a->sample_seed;
 	c.sample = a->sample_mean ? a->sample_mean << 8 | a->sample_gen : 0;
@@ -498,10 +506,11 @@ int agent_remove(struct agent *a, struct mlz_err *err)
 /* --- byte sampling --- */
 
 /*
- * Put addr into a copy of the set and count it in a copy of its hint (the
- * process stopped, so no thread races them), unless it is there.
+ * Put addr into a copy of the set and count it in a copy of the hint (the
+ * process stopped, so no thread races them), unless it is there; false
+ * when there is no room, or its hint byte is full.
  */
-static bool set_put(uint64_t *set, uint8_t *hint, uint64_t mask, uint64_t addr)
+static bool set_put(uint64_t *set, uint8_t *hint, uint64_t mask, uint64_t hint_mask, uint64_t addr)
 {
 	uint64_t h = agent_set_hash(addr);
 	uint64_t *slot = NULL;
@@ -517,10 +526,10 @@ static bool set_put(uint64_t *set, uint8_t *hint, uint64_t mask, uint64_t addr)
 		}
 	}
 end:
-	if (!slot)
+	if (!slot || hint[h & hint_mask] == UINT8_MAX)
 		return false;
 	*slot = addr;
-	hint[h & mask]++;
+	hint[h & hint_mask]++;
 	return true;
 }
 
@@ -554,31 +563,35 @@ static int quiesce(struct agent *a, struct mlz_err *err)
  * frees), or growing it. A block that finds no room leaves the live set,
  * since its free would never be seen (stats counts it).
  */
-static int rebuild_set(struct agent *a, uint64_t mask, struct mlz_err *err)
+static int rebuild_set(struct agent *a, uint64_t mask, uint64_t hint_mask, struct mlz_err *err)
 {
 	if (quiesce(a, err) < 0)
 		return -1;
 	agent_drain(a); /* what the calls that just ended recorded */
 	size_t size = (size_t)(mask + 1) * AGENT_SET_WAYS * sizeof(uint64_t);
 	uint64_t *set = xcalloc(1, size);
-	uint8_t *hint = xcalloc(1, mask + 1);
+	uint8_t *hint = xcalloc(1, hint_mask + 1);
 	size_t nout = 0, alloc = 0;
 	uint64_t *out = NULL;
 	BLOCKTAB_FOREACH(&a->ls->blocks, b) {
-		if (!set_put(set, hint, mask, b->addr)) {
+		if (!set_put(set, hint, mask, hint_mask, b->addr)) {
 			ALLOC_GROW(out, nout + 1, alloc);
 			out[nout++] = b->addr;
 		}
 	}
 	int r = target_write(a->t, a->set, set, size, err);
 	if (r == 0)
-		r = target_write(a->t, a->set_hint, hint, mask + 1, err);
+		r = target_write(a->t, a->set_hint, hint, hint_mask + 1, err);
 	if (r == 0)
 		r = target_write(a->t, a->ctl + offsetof(struct agent_ctl, set_mask), &mask, sizeof(mask), err);
+	if (r == 0)
+		r = target_write(a->t, a->ctl + offsetof(struct agent_ctl, hint_mask), &hint_mask, sizeof(hint_mask),
+				 err);
 	free(set);
 	free(hint);
 	if (r == 0) {
 		a->set_mask = mask;
+		a->hint_mask = hint_mask;
 		for (size_t i = 0; i < nout; i++)
 			liveset_remove(a->ls, out[i]);
 		a->st.set_overflow += nout;
@@ -587,27 +600,37 @@ static int rebuild_set(struct agent *a, uint64_t mask, struct mlz_err *err)
 	return r;
 }
 
-bool agent_set_wants_room(const struct agent *a)
+/*
+ * The masks of a set with room for the live set's blocks at a quarter full
+ * (at most SET_BUCKETS) and of a hint with HINT_PER_BLOCK bytes for each (at
+ * most AGENT_HINT_MAX), each growing fourfold, never shrinking.
+ */
+static void masks_for(const struct agent *a, uint64_t *mask, uint64_t *hint_mask)
 {
-	return a->installed && a->sample_mean && a->set_mask + 1 < SET_BUCKETS && mono_ms() >= (double)a->grow_after &&
-	       a->ls->blocks.n > (a->set_mask + 1) * AGENT_SET_WAYS / 4;
+	size_t n = a->ls->blocks.n;
+	*mask = a->set_mask, *hint_mask = a->hint_mask;
+	while (*mask + 1 < SET_BUCKETS && n > (*mask + 1) * AGENT_SET_WAYS / 4)
+		*mask = *mask * 4 + 3;
+	while (*hint_mask + 1 < AGENT_HINT_MAX && n > (*hint_mask + 1) / HINT_PER_BLOCK)
+		*hint_mask = *hint_mask * 4 + 3;
 }
 
-/* The mask of a set with room for the live set's blocks at a quarter full (at most SET_BUCKETS). */
-static uint64_t mask_for(const struct agent *a)
+bool agent_set_wants_room(const struct agent *a)
 {
-	uint64_t mask = a->set_mask;
-	while (mask + 1 < SET_BUCKETS && a->ls->blocks.n > (mask + 1) * AGENT_SET_WAYS / 4)
-		mask = mask * 4 + 3;
-	return mask;
+	uint64_t mask, hint_mask;
+	if (!a->installed || !a->sample_mean || mono_ms() < (double)a->grow_after)
+		return false;
+	masks_for(a, &mask, &hint_mask);
+	return mask != a->set_mask || hint_mask != a->hint_mask;
 }
 
 int agent_grow_set(struct agent *a, struct mlz_err *err)
 {
-	uint64_t mask = mask_for(a);
-	if (mask == a->set_mask)
+	uint64_t mask, hint_mask;
+	masks_for(a, &mask, &hint_mask);
+	if (mask == a->set_mask && hint_mask == a->hint_mask)
 		return 0;
-	int r = rebuild_set(a, mask, err);
+	int r = rebuild_set(a, mask, hint_mask, err);
 	if (r < 0) { /* not again for a second of drains; the notice only the first time */
 		bool first = !a->grow_after;
 		a->grow_after = (uint64_t)mono_ms() + 1000;
@@ -629,7 +652,9 @@ int agent_set_sample(struct agent *a, uint64_t mean, struct mlz_err *err)
 	}
 	if (a->installed) {
 		agent_drain(a); /* what was recorded at the old mean, read at it */
-		if (mean && !a->sample_mean && rebuild_set(a, mask_for(a), err) < 0)
+		uint64_t mask, hint_mask;
+		masks_for(a, &mask, &hint_mask);
+		if (mean && !a->sample_mean && rebuild_set(a, mask, hint_mask, err) < 0)
 			return -1;
 		/* Never sampled, never a set to look in: `set sample 0` keeps every call on the short path. */
 		a->set_used = a->set_used || mean;

@@ -88,17 +88,17 @@ static void take_probability(void **state)
 static void address_set(void **state)
 {
 	(void)state;
-	enum { BUCKETS = 16 };
+	enum { BUCKETS = 16, HINT = 64 };
 	uint64_t *set = calloc(BUCKETS * AGENT_SET_WAYS, sizeof(uint64_t));
-	uint8_t hint[BUCKETS] = { 0 };
+	uint8_t *hint = calloc(HINT, 1);
 	struct agent_ctl c = { .set = (uint64_t)(uintptr_t)set, .set_mask = BUCKETS - 1,
-			       .set_hint = (uint64_t)(uintptr_t)hint };
+			       .set_hint = (uint64_t)(uintptr_t)hint, .hint_mask = HINT - 1 };
 	assert_false(set_remove(&c, 0x1000));
 	assert_true(set_add(&c, 0x1000));
-	assert_int_equal(hint[agent_set_hash(0x1000) & (BUCKETS - 1)], 1);
-	/* The hint says no for a bucket nobody hashes to, without a look at the set. */
-	uint64_t h = agent_set_hash(0x1000) & (BUCKETS - 1), other = 0x2000;
-	while ((agent_set_hash(other) & (BUCKETS - 1)) == h)
+	assert_int_equal(hint[(agent_set_hash(0x1000) & (HINT - 1))], 1);
+	/* The hint says no for an address whose byte nobody counts, without a look at the set. */
+	uint64_t h = (agent_set_hash(0x1000) & (HINT - 1)), other = 0x2000;
+	while ((agent_set_hash(other) & (HINT - 1)) == h)
 		other += 0x10;
 	set[(agent_set_hash(other) & (BUCKETS - 1)) * AGENT_SET_WAYS] = other; /* planted behind its back */
 	assert_false(set_remove(&c, other));
@@ -117,16 +117,52 @@ static void address_set(void **state)
 		assert_true(set_add(&c, same[i]));
 	assert_false(set_add(&c, same[FIT]));
 	assert_int_equal(c.set_full, 1);
-	assert_int_equal(hint[3], FIT); /* every address of bucket 3's run, the refused one not */
+	int counted = 0;
+	for (int i = 0; i < HINT; i++)
+		counted += hint[i];
+	assert_int_equal(counted, FIT); /* the refused one's count given back */
 	for (int i = 0; i < FIT; i++)
 		assert_true(set_remove(&c, same[FIT - 1 - i]));
-	assert_int_equal(hint[3], 0);
+	for (int i = 0; i < FIT; i++)
+		assert_int_equal(hint[(agent_set_hash(same[i]) & (HINT - 1))], 0);
 	/* Removed slots are taken again, and lookups go past them. */
 	for (int i = 0; i < FIT; i++)
 		assert_true(set_add(&c, same[FIT - i]));
 	assert_true(set_remove(&c, same[1]));
 	assert_true(set_remove(&c, same[FIT]));
 	free(set);
+	free(hint);
+}
+
+/* A hint byte counts 255 addresses at most: the next is refused (a byte that wrapped to 0 would hide them all). */
+static void hint_full(void **state)
+{
+	(void)state;
+	enum { BUCKETS = 4096, HINT = 16, N = UINT8_MAX + 1 };
+	uint64_t *set = calloc(BUCKETS * AGENT_SET_WAYS, sizeof(uint64_t));
+	uint8_t *hint = calloc(HINT, 1);
+	struct agent_ctl c = { .set = (uint64_t)(uintptr_t)set, .set_mask = BUCKETS - 1,
+			       .set_hint = (uint64_t)(uintptr_t)hint, .hint_mask = HINT - 1 };
+	uint64_t *same = calloc(N, sizeof(uint64_t));
+	int n = 0;
+	uint64_t h = (agent_set_hash(0x10) & (HINT - 1));
+	for (uint64_t a = 0x10; n < N; a += 0x10)
+		if ((agent_set_hash(a) & (HINT - 1)) == h)
+			same[n++] = a;
+	for (int i = 0; i < N - 1; i++)
+		assert_true(set_add(&c, same[i]));
+	assert_int_equal(hint[h], UINT8_MAX);
+	assert_false(set_add(&c, same[N - 1]));
+	assert_int_equal(c.set_full, 1);
+	assert_int_equal(hint[h], UINT8_MAX);
+	assert_true(set_remove(&c, same[0]));
+	assert_true(set_add(&c, same[N - 1]));
+	for (int i = 1; i < N; i++)
+		assert_true(set_remove(&c, same[i]));
+	assert_int_equal(hint[h], 0);
+	free(same);
+	free(set);
+	free(hint);
 }
 
 static void weights(void **state)
@@ -191,6 +227,7 @@ int main(void)
 		cmocka_unit_test(countdown_is_exponential),
 		cmocka_unit_test(take_probability),
 		cmocka_unit_test(address_set),
+		cmocka_unit_test(hint_full),
 		cmocka_unit_test(weights),
 		cmocka_unit_test(liveset_estimates),
 	};

@@ -33,8 +33,8 @@ struct agent_frame {
 
 _Static_assert(offsetof(struct agent_frame, rbp) == 96, "thunk.S frame layout");
 _Static_assert(offsetof(struct agent_ctl, orig) == CTL_ORIG && offsetof(struct agent_ctl, sample) == CTL_SAMPLE &&
-		       offsetof(struct agent_ctl, set_mask) == CTL_SET_MASK &&
-		       offsetof(struct agent_ctl, set_hint) == CTL_SET_HINT && offsetof(struct agent_ctl, slots) == CTL_SLOTS,
+		       offsetof(struct agent_ctl, set_hint) == CTL_SET_HINT &&
+		       offsetof(struct agent_ctl, hint_mask) == CTL_HINT_MASK && offsetof(struct agent_ctl, slots) == CTL_SLOTS,
 	       "offsets.h: struct agent_ctl");
 _Static_assert(offsetof(struct agent_slot, key) == SLOT_KEY && offsetof(struct agent_slot, countdown) == SLOT_COUNTDOWN &&
 		       offsetof(struct agent_slot, unsampled) == SLOT_UNSAMPLED &&

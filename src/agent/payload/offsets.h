@@ -11,8 +11,8 @@
 #define CTL_ORIG 16
 #define CTL_KIND 272
 #define CTL_SAMPLE 456
-#define CTL_SET_MASK 480
 #define CTL_SET_HINT 496
+#define CTL_HINT_MASK 504
 #define CTL_FAST_HOOK 453
 #define CTL_SLOTS 768
 

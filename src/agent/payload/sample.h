@@ -109,37 +109,42 @@ static inline uint64_t *bucket(struct agent_ctl *c, uint64_t h, uint64_t i)
 	return (uint64_t *)c->set + ((h + i) & c->set_mask) * AGENT_SET_WAYS;
 }
 
-/* The hint's count for the addresses whose first bucket is h's. */
+/* The hint's count for the addresses whose hash h's is. */
 static inline uint8_t *hint(struct agent_ctl *c, uint64_t h)
 {
-	return (uint8_t *)c->set_hint + (h & c->set_mask);
+	return (uint8_t *)c->set_hint + (h & c->hint_mask);
 }
 
-/* Add addr to the address set; false when its buckets are full (counted in ctl.set_full). */
+/* Add addr to the address set; false when its buckets are full or its hint byte is (counted in ctl.set_full). */
 static inline bool set_add(struct agent_ctl *c, uint64_t addr)
 {
 	uint64_t h = agent_set_hash(addr);
+	uint8_t *hb = hint(c, h), v = __atomic_load_n(hb, __ATOMIC_RELAXED);
+	/* Counted first, so before the block is handed out, so before anyone can free it. */
+	do {
+		if (v == UINT8_MAX) {
+			__atomic_fetch_add(&c->set_full, 1, __ATOMIC_RELAXED);
+			return false;
+		}
+	} while (!__atomic_compare_exchange_n(hb, &v, (uint8_t)(v + 1), false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
 	for (uint64_t i = 0; i < AGENT_SET_PROBE; i++) {
 		uint64_t *b = bucket(c, h, i);
 		for (int w = 0; w < AGENT_SET_WAYS; w++) {
 			uint64_t k = __atomic_load_n(&b[w], __ATOMIC_RELAXED);
-			while (k <= AGENT_SET_REMOVED) {
-				if (__atomic_compare_exchange_n(&b[w], &k, addr, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
-					/* Counted before the block is handed out, so before anyone can free it. */
-					__atomic_fetch_add(hint(c, h), 1, __ATOMIC_RELEASE);
+			while (k <= AGENT_SET_REMOVED)
+				if (__atomic_compare_exchange_n(&b[w], &k, addr, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
 					return true;
-				}
-			}
 		}
 	}
+	__atomic_fetch_sub(hb, 1, __ATOMIC_RELEASE);
 	__atomic_fetch_add(&c->set_full, 1, __ATOMIC_RELAXED);
 	return false;
 }
 
 /*
  * Remove addr from the address set; false when it was not there (a block not
- * recorded). Most frees end at the hint, one byte of a small array that stays
- * in cache, and touch no line of the set.
+ * recorded). Most frees end at the hint and touch no line of the set
+ * (thunk.S's short way ends them before any call).
  */
 static inline bool set_remove(struct agent_ctl *c, uint64_t addr)
 {

@@ -71,20 +71,20 @@
 	jmp \tail
 .endm
 
-/* \reg: where the hint of %rdi's first bucket (agent_set_hash) is; %r8 spoiled. */
+/* \reg: where the hint byte of %rdi (agent_set_hash, hint_mask) is; %r8 spoiled. */
 .macro HINT_OF reg
 	mov %rdi, \reg
 	shr $4, \reg
 	movabs $SET_HASH_MUL, %r8
 	imul %r8, \reg
 	shr $32, \reg
-	and agent_ctl+CTL_SET_MASK(%rip), \reg
+	and agent_ctl+CTL_HINT_MASK(%rip), \reg
 	add agent_ctl+CTL_SET_HINT(%rip), \reg
 .endm
 
 /*
- * free: left out, with sampling on, for NULL or when the hint of its
- * block's first bucket counts none. No slot: a block the set does not hold
+ * free: left out, with sampling on, for NULL or when its block's hint
+ * byte counts none. No slot: a block the set does not hold
  * is not recorded whether or not a call is in progress (a free nested in a
  * hooked call is recorded with it, as one).
  */
