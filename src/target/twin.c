@@ -55,6 +55,7 @@ struct twin_regs {
 struct twin {
 	struct target *t;
 	pid_t pid;                     /* the twin, 0 when there is none */
+	uint64_t start;                /* its start time (/proc/PID/stat), 0 if unread: its pid may be reused */
 	const struct target_ops *base; /* the live process's ops, which the twin stands in front of */
 	struct twin_regs *regs;        /* every thread's registers at the fork */
 	size_t nregs, alloc;
@@ -179,6 +180,14 @@ static int reap_zombie(struct target *t, struct twin *tw, pid_t pid, pid_t tid, 
 	 * few times, a millisecond apart, with the process still stopped.
 	 */
 	for (int tries = 0;; tries++) {
+		/*
+		 * Reaped already by the process itself (a __WALL wait), the pid may
+		 * be a new child's, whose exit status is the process's to take: only
+		 * the twin's own zombie is reaped. The process is stopped, so none
+		 * of its waits or forks can come between this look and the wait4.
+		 */
+		if (tw->start && (proc_stat_field(pid, 22) != tw->start || proc_stat_field(pid, 4) != (uint64_t)t->pid))
+			return 0;
 		if (target_inject_syscall(t, tid, tw->insn, SYS_wait4, args, &ret, err) < 0)
 			return -1;
 		if (ret == -ECHILD)
@@ -573,6 +582,7 @@ int target_twin_start(struct target *t, struct mlz_err *err)
 	if (ret < 0)
 		return clone_refused(t, (int)-ret, err);
 	tw->pid = (pid_t)ret;
+	tw->start = proc_stat_field(tw->pid, 22);
 	tw->base = t->ops;
 	/* Registered before anything else can fail: from here every exit path kills it. */
 	tw->cleanup_id = cleanup_add_func(&t->cleanup, undo_twin, tw);
