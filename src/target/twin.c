@@ -488,15 +488,15 @@ static int undo_stub(void *arg)
 {
 	struct twin *tw = arg;
 	struct target *t = tw->t;
-	uint64_t stub = tw->stub;
+	pid_t tid = target_inject_thread(t);
+	if (tw->stub && tw->stub_gen == t->generation && tw->insn_gen == t->generation && tid) {
+		long args[6] = { (long)tw->stub, STUB_SIZE, 0, 0, 0, 0 }, ret;
+		/* Kept, and registered, until it goes: the next clone uses it, the next undo tries again. */
+		if (target_inject_syscall(t, tid, tw->insn, SYS_munmap, args, &ret, NULL) < 0 || ret != 0)
+			return -1;
+	} /* else gone with the address space it was in, or no thread can unmap it */
 	tw->stub = 0;
 	tw->stub_cleanup = -1;
-	pid_t tid = target_inject_thread(t);
-	if (!stub || tw->stub_gen != t->generation || tw->insn_gen != t->generation || !tid)
-		return 0; /* gone with the address space it was in */
-	long args[6] = { (long)stub, STUB_SIZE, 0, 0, 0, 0 }, ret;
-	if (target_inject_syscall(t, tid, tw->insn, SYS_munmap, args, &ret, NULL) < 0 || ret != 0)
-		return -1;
 	return 0;
 }
 
