@@ -33,28 +33,38 @@ line "mlyze --sample 512K (agent)" "$n1 ns, $(awk -v a="$n1" -v b="$n0" 'BEGIN {
 line "mlyze, every call (agent)" "$n2 ns, $(awk -v a="$n2" -v b="$n0" 'BEGIN {printf "%+.1f", a - b}') ns per call"
 
 # mixed -r 25: a run of about 0.4 s; one of -r 5 (0.12 s) scattered by more than the 5 % floor from
-# one round to the next, for the same build untraced. Runs of 0.4 s scatter by as much from one
-# round to the next on these machines, so three times the rounds, and the median beside the best.
+# one round to the next, for the same build untraced. Runs of 0.4 s still scatter by 10 % from one
+# round to the next on these machines, and which comes first in a round counts: so three times the
+# rounds, the order turned every round, and the median of each round's ratio to its own untraced
+# run beside the best of each.
 mr=25
 mrounds=$((rounds * 3))
-echo "== --sample 512K: mixed -r $mr (4 threads) from the start, best and median of $mrounds, interleaved"
-for _ in $(seq "$mrounds"); do
-	for k in none sample full; do
+echo "== --sample 512K: mixed -r $mr (4 threads) from the start, $mrounds rounds, the order turned each round"
+kinds=(none sample full)
+for i in $(seq 0 $((mrounds - 1))); do
+	for j in 0 1 2; do
+		k=${kinds[$(( (i + j) % 3 ))]}
 		case $k in
 		none) "$b/mixed" -r $mr 2>"$work/e" >/dev/null ;;
 		sample) "$mlyze" run --sample 512K -e wait -- "$b/mixed" -r $mr >/dev/null 2>"$work/e" ;;
 		full) "$mlyze" run -e wait -- "$b/mixed" -r $mr >/dev/null 2>"$work/e" ;;
 		esac
-		kv elapsed_s <"$work/e" >>"$work/m.$k" && kv cpu_s <"$work/e" >>"$work/u.$k"
+		echo "$i $(kv elapsed_s <"$work/e") $(kv cpu_s <"$work/e")" >>"$work/m.$k"
 	done
 done
-for stat in best median; do
-	m0=$($stat <"$work/m.none") m1=$($stat <"$work/m.sample") m2=$($stat <"$work/m.full")
-	u0=$($stat <"$work/u.none") u1=$($stat <"$work/u.sample") u2=$($stat <"$work/u.full")
-	line "$stat: untraced" "$m0 s, CPU $u0 s"
-	line "$stat: mlyze --sample 512K (agent)" "$m1 s, $(pct "$m1" "$m0") (floor: +5 %); CPU $u1 s, $(pct "$u1" "$u0")"
-	line "$stat: mlyze, every call (agent)" "$m2 s, $(pct "$m2" "$m0"); CPU $u2 s, $(pct "$u2" "$u0")"
-done
+# ratio K COLUMN: the median over rounds of K's figure over the untraced one's in the same round, as a change
+ratio () {
+	awk -v c="$2" 'NR == FNR {u[$1] = $c; next} ($1 in u) && u[$1] > 0 {print $c / u[$1]}' "$work/m.none" "$work/m.$1" | median |
+		awk '{printf "%+.1f %%", 100 * ($1 - 1)}'
+}
+col () { awk -v c="$2" '{print $c}' "$work/m.$1" | $3; }
+m0=$(col none 2 best) m1=$(col sample 2 best) m2=$(col full 2 best)
+u0=$(col none 3 best) u1=$(col sample 3 best) u2=$(col full 3 best)
+line "untraced, best" "$m0 s, CPU $u0 s"
+line "mlyze --sample 512K (agent), best" "$m1 s, $(pct "$m1" "$m0"); CPU $u1 s, $(pct "$u1" "$u0")"
+line "mlyze, every call (agent), best" "$m2 s, $(pct "$m2" "$m0"); CPU $u2 s, $(pct "$u2" "$u0")"
+line "mlyze --sample 512K, median of ratios" "wall $(ratio sample 2) (floor: +5 %), CPU $(ratio sample 3)"
+line "mlyze, every call, median of ratios" "wall $(ratio full 2), CPU $(ratio full 3)"
 "$mlyze" run --sample 512K --json -e wait -e stats -e "top --top 0" -- "$b/mixed" -r 5 >"$work/m.json" 2>"$work/e"
 line "  sampled run: recorded / left out, lost" "$(jq -r 'select(.command == "stats") | .result | "\(.recorded_blocks) live recorded, \(.unsampled) left out, \(.lost) lost"' "$work/m.json")"
 line "  leaked (mixed says / ~estimate)" "$(kv leaked_bytes <"$work/e") / $(jq -r 'select(.command == "top --top 0") | .result.bytes' "$work/m.json") bytes"

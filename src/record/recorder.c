@@ -103,6 +103,8 @@ static void unseen_gone(struct recorder *rc, uint64_t addr)
 	if (rc->unseen_bytes && u64map_get(&rc->unseen, addr, &size) && size) {
 		rc->unseen_bytes -= size;
 		u64map_put(&rc->unseen, addr, 0);
+		if (!rc->unseen_bytes) /* every such block gone: a map of 0s, as large as the live set was, held no more */
+			u64map_release(&rc->unseen);
 	}
 }
 
@@ -138,7 +140,7 @@ static void on_forget(void *arg)
 	if (rc->failed)
 		return;
 	recw_forget(&rc->w);
-	u64map_clear(&rc->unseen);
+	u64map_release(&rc->unseen);
 	rc->unseen_bytes = 0;
 }
 
