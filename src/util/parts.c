@@ -26,7 +26,16 @@ struct helper {
 static void *run_helper(void *arg)
 {
 	struct helper *h = arg;
+	/*
+	 * A stack of its own for main.c's crash handler, as the main thread has:
+	 * a helper that overflows its stack must still have the target restored.
+	 * At the top of the thread's stack, which an overflow reaches last.
+	 */
+	char alt[64 * 1024];
+	stack_t ss = { .ss_sp = alt, .ss_size = sizeof(alt) }, off = { .ss_flags = SS_DISABLE };
+	sigaltstack(&ss, NULL);
 	h->fn(h->part);
+	sigaltstack(&off, NULL);
 	return NULL;
 }
 
