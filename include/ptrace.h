@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/types.h>
 #include <sys/ptrace.h>
 #include <sys/user.h>
@@ -54,6 +55,12 @@ int pt_listen(pid_t tid, struct mlz_err *err);
 int pt_singlestep(pid_t tid, int sig, struct mlz_err *err);
 int pt_detach(pid_t tid, int sig, struct mlz_err *err);
 int pt_getregs(pid_t tid, struct user_regs_struct *regs, struct mlz_err *err);
+/* tid's blocked signals, as the kernel keeps them (a 64-bit mask). */
+int pt_getsigmask(pid_t tid, uint64_t *mask);
+int pt_setsigmask(pid_t tid, uint64_t mask);
+/* The siginfo of tid's signal-delivery-stop; set: the one it will be delivered with. */
+int pt_getsiginfo(pid_t tid, siginfo_t *si);
+int pt_setsiginfo(pid_t tid, const siginfo_t *si);
 int pt_setregs(pid_t tid, const struct user_regs_struct *regs, struct mlz_err *err);
 /* Replace tid's ptrace options (PTRACE_O_EXITKILL for the twin). */
 int pt_setoptions(pid_t tid, unsigned long options, struct mlz_err *err);

@@ -3,6 +3,7 @@
 #ifndef MLZ_TARGET_H
 #define MLZ_TARGET_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -57,7 +58,19 @@ struct thread {
 	 */
 	bool in_call;
 	int pending_sig; /* signal to deliver at resume (signal-delivery-stop) */
+	siginfo_t pending_info; /* what it came with (si_signo 0: unknown), should it have to be sent again */
 };
+
+/*
+ * A signal the process got while mlyze ran code in a thread, held, then sent
+ * again (tgkill): when it stops the thread again, it gets back the siginfo it
+ * first came with (its sender, si_code, a sigqueue's value).
+ */
+struct requeued_sig {
+	pid_t tid;
+	siginfo_t info;
+};
+#define TARGET_REQUEUED_MAX 64
 
 /* A fork or vfork child of the target, held until it is safe to let go. */
 struct child {
@@ -124,6 +137,8 @@ struct target {
 	struct rec_target *rec; /* a recording's facts and modules (private to src/target/target_rec.c) */
 	struct seccomp_cache *seccomp; /* the seccomp filters last read (private to src/target/seccomp_check.c) */
 	struct twin *twin;     /* the copy-on-write twin and what it keeps (private to src/target/twin.c) */
+	struct requeued_sig requeued[TARGET_REQUEUED_MAX]; /* oldest first */
+	size_t nrequeued;
 };
 
 /* What `info` shows of the process; strings are borrowed from the target but exe, which is owned. */

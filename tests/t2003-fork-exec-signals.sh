@@ -39,6 +39,25 @@ test_expect_success 'signals: every SIGALRM and SIGUSR1 reaches its handler whil
 	jq -s -e ".[1].result | .events.malloc > 1000 and .replaced == 0 and .abandoned == 0" out
 '
 
+# A storm of real-time signals (10,000 sigqueue()d, 10,000 kill()ed, 20 us apart) while mlyze runs
+# system calls in the thread they go to: the twin's clone and wait4 for each snapshot, the agent's
+# mappings, their unmapping at detach. Blocked while mlyze's code runs, they wait in the kernel with
+# their siginfo; one the thread was stopped with already is sent again with its own. Before, each
+# came in the way of the call, which ran out of tries (the twin left a zombie), and was sent again
+# with mlyze as its sender.
+test_expect_success 'a storm of queued signals while mlyze runs calls in the process: every one arrives as sent' '
+	fixture_start fx-siginfo "$TRASH/q.json" && pid=$FIXTURE_PID &&
+	{ "$FIXTURES/fx-siginfo" --send $pid 10000 & } && spid=$! &&
+	{ "$FIXTURES/fx-siginfo" --kill $pid 10000 & } && kpid=$! &&
+	snaps= && for i in $(seq 15); do snaps="$snaps -e snapshot"; done &&
+	"$MLYZE" attach $pid $snaps >out 2>err &&
+	"$MLYZE" attach $pid -e snapshot -e snapshot -e snapshot >>out 2>>err &&
+	wait $spid $kpid && sleep 0.3 && kill -USR1 $pid && { wait $pid; code=$?; } && test $code = 0 &&
+	! grep -E "zombie|cannot run|could not be sent" err &&
+	sed -n "s/^good=\([0-9]*\) bad=\([0-9]*\)$/\1 \2/p" fx-siginfo.out >counts &&
+	echo "20000 0" >expect && test_cmp expect counts
+'
+
 test_expect_success 'run mode traces a library constructor that allocates before main' '
 	"$MLYZE" run --json -e wait -e "top --by function --top 0" -- "$FIXTURES/fx-ctor" >out 2>err &&
 	grep -x "ctor blocks present" out &&

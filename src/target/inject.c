@@ -19,19 +19,30 @@
 
 /*
  * A thread running code of mlyze's choosing (an injected system call or
- * function call): its own registers are kept in the cleanup registry while it
- * does, so a crash of mlyze in the middle still puts them back before detaching.
+ * function call): its own registers and blocked signals are kept in the
+ * cleanup registry while it does, so a crash of mlyze in the middle still puts
+ * them back before detaching. Every signal is blocked meanwhile (but those a
+ * fault or the single-step raises, which the kernel forces through): one sent
+ * to the thread stays pending, with its siginfo, in its order, for the thread
+ * to get once it runs its own code again, and none can keep an injected call
+ * from ending.
  */
 struct injection {
 	pid_t tid;
 	struct user_regs_struct saved;
+	uint64_t mask;  /* its blocked signals */
+	bool masked;    /* mask read, and every signal blocked */
 	int cleanup_id;
 };
 
 static int restore_injected(void *arg)
 {
 	struct injection *in = arg;
-	return pt_setregs(in->tid, &in->saved, NULL); /* system calls only: safe from the crash handler */
+	/* system calls only: safe from the crash handler */
+	int r = pt_setregs(in->tid, &in->saved, NULL);
+	if (in->masked && pt_setsigmask(in->tid, in->mask) < 0)
+		r = -1;
+	return r;
 }
 
 /*
@@ -55,25 +66,85 @@ static int inject_begin(struct target *t, struct injection *in, pid_t tid, struc
 	regs->r9 = args[5];
 	/* No syscall restart may apply to our state; the saved one restarts as it would have. */
 	regs->orig_rax = -1;
+	in->masked = pt_getsigmask(tid, &in->mask) == 0;
 	in->cleanup_id = cleanup_add_func(&t->cleanup, restore_injected, in);
+	if (in->masked)
+		in->masked = pt_setsigmask(tid, ~0ull) == 0;
 	return 0;
 }
 
-/* Put the thread's own registers back and drop the registry entry. */
+/* Put the thread's own registers back (its signals stay blocked until inject_finish). */
 static int inject_end(struct target *t, struct injection *in, struct mlz_err *err)
 {
-	int r = pt_setregs(in->tid, &in->saved, err);
-	if (in->cleanup_id >= 0)
-		cleanup_forget(&t->cleanup, in->cleanup_id);
-	return r;
+	(void)t;
+	return pt_setregs(in->tid, &in->saved, err);
 }
 
-/* A signal held back: pending again for tid, as it was; one that cannot be is news, not a silent loss. */
-static void requeue_signal(struct target *t, pid_t tid, int sig)
+/*
+ * Once the thread is parked: its own blocked signals back, and the registry
+ * entry dropped. A thread park left running (it does not come back to a stop)
+ * is stopped for it first: left with every signal blocked, it would never get
+ * one again.
+ */
+static void inject_finish(struct target *t, struct injection *in)
 {
-	if (syscall(SYS_tgkill, t->pid, tid, sig) < 0)
-		strbuf_addf(&t->notices, "signal %d for thread %d, held during a call, could not be sent again: %s\n", sig,
-			    tid, strerror(errno));
+	if (in->masked && pt_setsigmask(in->tid, in->mask) < 0 && target_find_thread(t, in->tid)) {
+		struct pt_event ev;
+		if (pt_interrupt(in->tid, NULL) < 0 || pt_wait(in->tid, 0, &ev, NULL) != 1 ||
+		    (ev.kind != PT_EXITED && ev.kind != PT_KILLED && pt_setsigmask(in->tid, in->mask) < 0))
+			strbuf_addf(&t->notices, "thread %d may keep every signal blocked: its mask could not be put back\n",
+				    in->tid);
+		else if (ev.kind == PT_EXITED || ev.kind == PT_KILLED || ev.kind == PT_SIGNAL)
+			live_handle_event(t, &ev, true); /* a signal kept for the resume, as the event loop would */
+	}
+	if (in->cleanup_id >= 0)
+		cleanup_forget(&t->cleanup, in->cleanup_id);
+}
+
+/*
+ * A signal held back: pending again for tid, as it was; one that cannot be
+ * is news, not a silent loss. tgkill makes mlyze its sender: the siginfo it
+ * came with is kept (target.h's requeued), and put back when the thread
+ * stops with it (target_live.c's take_signal), unless it can be sent with
+ * it (below). No allocation: the crash handler's undo injects system calls
+ * too.
+ */
+static void requeue_signal(struct target *t, pid_t tid, const siginfo_t *si)
+{
+	/*
+	 * A siginfo whose si_code is below 0 but tgkill's (sigqueue's, a timer's,
+	 * an AIO completion's) the kernel lets any process send as it is: sent
+	 * so, it needs nothing kept, even past a detach.
+	 */
+	if (si->si_code < 0 && si->si_code != SI_TKILL &&
+	    syscall(SYS_rt_tgsigqueueinfo, t->pid, tid, si->si_signo, si) == 0)
+		return;
+	if (syscall(SYS_tgkill, t->pid, tid, si->si_signo) < 0) {
+		strbuf_addf(&t->notices, "signal %d for thread %d, held during a call, could not be sent again: %s\n",
+			    si->si_signo, tid, strerror(errno));
+		return;
+	}
+	if (t->nrequeued < TARGET_REQUEUED_MAX && (si->si_code || si->si_pid))
+		t->requeued[t->nrequeued++] = (struct requeued_sig){ tid, *si };
+}
+
+/*
+ * The signal tid stopped with before mlyze ran its code there, into *si: the
+ * code runs with none, so it is held, to be sent again first. 0 if none.
+ */
+static int take_pending(struct target *t, pid_t tid, siginfo_t *si)
+{
+	struct thread *th = target_find_thread(t, tid);
+	if (!th || !th->pending_sig)
+		return 0;
+	if (th->pending_info.si_signo == th->pending_sig) {
+		*si = th->pending_info;
+	} else {
+		memset(si, 0, sizeof(*si));
+		si->si_signo = th->pending_sig;
+	}
+	th->pending_sig = 0;
+	return 1;
 }
 
 /*
@@ -89,23 +160,20 @@ static void requeue_signal(struct target *t, pid_t tid, int sig)
  * group-stop takes; if SIGCONT came meanwhile, it reports an ordinary stop of
  * ours, and is resumed as one. A restart from an event stop ignores the
  * signal it is given, so no signal may wait in pending_sig for the resume:
- * the thread's own (kept from a signal stop before the call) and any that
- * comes meanwhile are queued to it again (tgkill) once it is parked, and it
- * reports them afresh when it runs (a group-stopped thread after SIGCONT, as
- * untraced). Its handler then sees mlyze as the sender, as it did already of
- * a signal passed on through ptrace from another stop.
+ * the thread's own from a signal stop before the call (before, with those
+ * held during it, in the order they came) and any that comes meanwhile are
+ * queued to it again (tgkill) once it is parked, and it reports them afresh
+ * when it runs (a group-stopped thread after SIGCONT, as untraced), when
+ * each gets back the siginfo it first came with (requeue_signal).
  */
-static int park(struct target *t, pid_t tid, struct mlz_err *err)
+static int park(struct target *t, pid_t tid, const siginfo_t *before, size_t nbefore, struct mlz_err *err)
 {
 	struct thread *th = target_find_thread(t, tid);
-	int held[8], nheld = 0, r = -1;
-	if (th && th->pending_sig) {
-		held[nheld++] = th->pending_sig;
-		th->pending_sig = 0;
-	}
+	siginfo_t held[8];
+	int nheld = 0, r = -1;
 	if (pt_interrupt(tid, err) < 0 || pt_cont(tid, 0, err) < 0) {
-		for (int k = 0; k < nheld; k++)
-			requeue_signal(t, tid, held[k]);
+		for (size_t k = 0; k < nbefore; k++)
+			requeue_signal(t, tid, &before[k]);
 		return -1;
 	}
 	for (int tries = 0; tries < 100; tries++) {
@@ -123,16 +191,21 @@ static int park(struct target *t, pid_t tid, struct mlz_err *err)
 			break;
 		}
 		if (ev.kind == PT_SIGNAL) {
+			siginfo_t si;
+			live_signal_info(t, tid, ev.sig, &si);
 			if (nheld < (int)(sizeof(held) / sizeof(held[0])))
-				held[nheld++] = ev.sig;
+				held[nheld++] = si;
 			else
-				requeue_signal(t, tid, ev.sig);
+				requeue_signal(t, tid, &si);
 		}
 		if (pt_cont(tid, 0, err) < 0)
 			break;
 	}
+	/* Once parked, so none comes back before the thread runs: the ones from before first, as they came first. */
+	for (size_t k = 0; k < nbefore; k++)
+		requeue_signal(t, tid, &before[k]);
 	for (int k = 0; k < nheld; k++)
-		requeue_signal(t, tid, held[k]);
+		requeue_signal(t, tid, &held[k]);
 	if (r < 0 && err && err->kind == MLZ_E_NONE)
 		mlz_error(err, "thread %d does not return to a stop of mlyze's", tid);
 	return r;
@@ -143,7 +216,8 @@ int target_inject_syscall(struct target *t, pid_t tid, uint64_t insn, long nr, c
 {
 	struct user_regs_struct regs;
 	struct injection inj, *in = &inj;
-	int held[8], nheld = 0;
+	siginfo_t held[8];
+	int nheld = 0;
 	/* The kernel's seccomp_data holds the address after the instruction, as a real call's would. */
 	if (seccomp_check_syscall(t, tid, nr, args, insn + 2, err) < 0)
 		return -1;
@@ -153,8 +227,10 @@ int target_inject_syscall(struct target *t, pid_t tid, uint64_t insn, long nr, c
 	regs.rax = nr;
 	if (pt_setregs(tid, &regs, err) < 0) {
 		inject_end(t, in, NULL);
+		inject_finish(t, in);
 		return -1;
 	}
+	nheld = take_pending(t, tid, &held[0]);
 	int r = -1;
 	for (int tries = 0; tries < 100; tries++) {
 		struct pt_event ev;
@@ -163,6 +239,7 @@ int target_inject_syscall(struct target *t, pid_t tid, uint64_t insn, long nr, c
 		if (ev.kind == PT_EXITED || ev.kind == PT_KILLED) {
 			live_handle_event(t, &ev, true);
 			inject_end(t, in, NULL);
+			inject_finish(t, in);
 			return target_gone_error(t, err);
 		}
 		if (ev.kind == PT_SIGNAL && ev.sig != SIGTRAP) {
@@ -170,10 +247,12 @@ int target_inject_syscall(struct target *t, pid_t tid, uint64_t insn, long nr, c
 			 * A signal came first: queued to the thread again after the call
 			 * (park says why not in pending_sig), and step again.
 			 */
+			siginfo_t si;
+			live_signal_info(t, tid, ev.sig, &si);
 			if (nheld < (int)(sizeof(held) / sizeof(held[0])))
-				held[nheld++] = ev.sig;
+				held[nheld++] = si;
 			else
-				requeue_signal(t, tid, ev.sig);
+				requeue_signal(t, tid, &si);
 			continue;
 		}
 		if (ev.kind != PT_SIGNAL)
@@ -187,15 +266,15 @@ int target_inject_syscall(struct target *t, pid_t tid, uint64_t insn, long nr, c
 		break;
 	}
 	struct mlz_err e;
-	if (inject_end(t, in, r < 0 ? &e : err) < 0)
+	if (inject_end(t, in, r < 0 ? &e : err) < 0) {
+		inject_finish(t, in);
 		return -1;
+	}
 	if (r < 0 && err->kind == MLZ_E_NONE)
 		mlz_error(err, "cannot run system call %ld in thread %d", nr, tid);
-	for (int k = 0; k < nheld; k++)
-		requeue_signal(t, tid, held[k]);
-	if (park(t, tid, r < 0 ? &e : err) < 0)
-		return -1;
-	return r;
+	int parked = park(t, tid, held, (size_t)nheld, r < 0 ? &e : err);
+	inject_finish(t, in);
+	return parked < 0 ? -1 : r;
 }
 
 /*
@@ -227,10 +306,13 @@ int target_inject_call(struct target *t, pid_t tid, uint64_t func, const long ar
 	regs.rax = 0;
 	if (target_write(t, sp, &zero, 8, err) < 0 || pt_setregs(tid, &regs, err) < 0) {
 		inject_end(t, in, NULL);
+		inject_finish(t, in);
 		return -1;
 	}
-	int *requeue = NULL; /* the program's signals during the call, in arrival order */
+	siginfo_t *requeue = NULL; /* the program's signals during the call, in arrival order */
 	size_t nrequeue = 0, requeue_alloc = 0;
+	ALLOC_GROW(requeue, 1, requeue_alloc);
+	nrequeue = (size_t)take_pending(t, tid, &requeue[0]);
 	int r = -1;
 	int64_t t0 = mono_ns();
 	int sig = 0;
@@ -264,6 +346,8 @@ int target_inject_call(struct target *t, pid_t tid, uint64_t func, const long ar
 		if (ev.kind == PT_EXITED || ev.kind == PT_KILLED) {
 			live_handle_event(t, &ev, true);
 			inject_end(t, in, NULL);
+			inject_finish(t, in);
+			free(requeue);
 			return target_gone_error(t, err);
 		}
 		if (ev.kind != PT_SIGNAL)
@@ -284,16 +368,15 @@ int target_inject_call(struct target *t, pid_t tid, uint64_t func, const long ar
 		}
 		/* the program's signal: queued to it again after the call (see park), none lost */
 		ALLOC_GROW(requeue, nrequeue + 1, requeue_alloc);
-		requeue[nrequeue++] = ev.sig;
+		live_signal_info(t, tid, ev.sig, &requeue[nrequeue++]);
 	}
 	struct mlz_err e;
 	if (inject_end(t, in, r < 0 ? &e : err) < 0)
 		r = -1;
-	if (park(t, tid, r < 0 ? &e : err) < 0)
-		r = -1;
 	/* Pending again, for the thread to get as it resumes. */
-	for (size_t k = 0; k < nrequeue; k++)
-		requeue_signal(t, tid, requeue[k]);
+	if (park(t, tid, requeue, nrequeue, r < 0 ? &e : err) < 0)
+		r = -1;
+	inject_finish(t, in);
 	free(requeue);
 	return r;
 }

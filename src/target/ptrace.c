@@ -54,6 +54,26 @@ int pt_getregs(pid_t tid, struct user_regs_struct *regs, struct mlz_err *err)
 	return ptrace(PTRACE_GETREGS, tid, 0L, regs) < 0 ? fail(err, "PTRACE_GETREGS", tid) : 0;
 }
 
+int pt_getsigmask(pid_t tid, uint64_t *mask)
+{
+	return ptrace(PTRACE_GETSIGMASK, tid, (void *)sizeof(*mask), mask) < 0 ? -1 : 0;
+}
+
+int pt_setsigmask(pid_t tid, uint64_t mask)
+{
+	return ptrace(PTRACE_SETSIGMASK, tid, (void *)sizeof(mask), &mask) < 0 ? -1 : 0;
+}
+
+int pt_getsiginfo(pid_t tid, siginfo_t *si)
+{
+	return ptrace(PTRACE_GETSIGINFO, tid, 0L, si) < 0 ? -1 : 0;
+}
+
+int pt_setsiginfo(pid_t tid, const siginfo_t *si)
+{
+	return ptrace(PTRACE_SETSIGINFO, tid, 0L, si) < 0 ? -1 : 0;
+}
+
 int pt_setregs(pid_t tid, const struct user_regs_struct *regs, struct mlz_err *err)
 {
 	return ptrace(PTRACE_SETREGS, tid, 0L, regs) < 0 ? fail(err, "PTRACE_SETREGS", tid) : 0;

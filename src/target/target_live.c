@@ -48,14 +48,56 @@ static struct thread *add_thread(struct target *t, pid_t tid)
 	return &t->threads[t->nthreads++];
 }
 
+/* Drop requeued signals entry i, keeping the others in order. */
+static void requeued_drop(struct target *t, size_t i)
+{
+	memmove(&t->requeued[i], &t->requeued[i + 1], (t->nrequeued - i - 1) * sizeof(t->requeued[0]));
+	t->nrequeued--;
+}
+
 static void remove_thread(struct target *t, pid_t tid)
 {
+	for (size_t i = t->nrequeued; i-- > 0;)
+		if (t->requeued[i].tid == tid)
+			requeued_drop(t, i);
 	for (size_t i = 0; i < t->nthreads; i++) {
 		if (t->threads[i].tid == tid) {
 			t->threads[i] = t->threads[--t->nthreads];
 			return;
 		}
 	}
+}
+
+/*
+ * One that mlyze held during its own code and sent again (inject.c) says so:
+ * tgkill's, from mlyze. It takes the first kept for tid with that number, as
+ * the kernel queues them; any other keeps its own.
+ */
+void live_signal_info(struct target *t, pid_t tid, int sig, siginfo_t *si)
+{
+	if (pt_getsiginfo(tid, si) < 0 || si->si_signo != sig) {
+		memset(si, 0, sizeof(*si));
+		si->si_signo = sig;
+	}
+	if (si->si_code != SI_TKILL || si->si_pid != getpid())
+		return;
+	for (size_t i = 0; i < t->nrequeued; i++) {
+		if (t->requeued[i].tid == tid && t->requeued[i].info.si_signo == sig) {
+			*si = t->requeued[i].info;
+			requeued_drop(t, i);
+			return;
+		}
+	}
+}
+
+/* th stopped to be given the process's signal sig: delivered when it resumes, with the siginfo it came with. */
+static void take_signal(struct target *t, struct thread *th, int sig)
+{
+	siginfo_t now;
+	th->pending_sig = sig;
+	live_signal_info(t, th->tid, sig, &th->pending_info);
+	if (pt_getsiginfo(th->tid, &now) == 0 && memcmp(&now, &th->pending_info, sizeof(now)))
+		pt_setsiginfo(th->tid, &th->pending_info);
 }
 
 static void process_ended(struct target *t, int status)
@@ -331,7 +373,7 @@ void live_handle_event(struct target *t, const struct pt_event *ev, bool stoppin
 	case PT_SIGNAL:
 		if (ev->sig == SIGTRAP && t->hooks.on_sigtrap && (hold = serve_trap(t, &th)))
 			break; /* ours, or the thread is gone: nothing to deliver */
-		th->pending_sig = ev->sig;
+		take_signal(t, th, ev->sig);
 		break;
 	case PT_GROUP_STOP:
 		th->group_stop = true;
@@ -682,6 +724,42 @@ static int release_held(struct target *t, struct mlz_err *err)
 	return 0;
 }
 
+/*
+ * Signals sent again while mlyze's code ran (inject.c), whose siginfo is
+ * kept until their thread stops with them: collected before mlyze lets go,
+ * or they would arrive with tgkill's. A thread stopped in an event stop (not
+ * a group-stop) with no signal of its own reports one it does not block at
+ * once, before any instruction of its own.
+ */
+static void collect_requeued(struct target *t)
+{
+	for (size_t i = 0; i < t->nthreads && t->nrequeued; i++) {
+		struct thread *th = &t->threads[i];
+		uint64_t mask;
+		bool ours = false;
+		for (size_t k = 0; k < t->nrequeued; k++)
+			ours |= t->requeued[k].tid == th->tid &&
+				!(pt_getsigmask(th->tid, &mask) == 0 && (mask >> (t->requeued[k].info.si_signo - 1) & 1));
+		if (!ours || !th->stopped || th->group_stop || th->pending_sig || pt_cont(th->tid, 0, NULL) < 0)
+			continue;
+		th->stopped = false;
+		struct pt_event ev;
+		/* Reported at once; should it not be, the thread is stopped as any other. */
+		for (int ms = 0; !th->stopped && ms < 200; ms++) {
+			if (pt_wait(th->tid, WNOHANG, &ev, NULL) == 1) {
+				live_handle_event(t, &ev, true);
+				th = &t->threads[i];
+				break;
+			}
+			struct timespec tick = { 0, 1000000 };
+			nanosleep(&tick, NULL);
+		}
+		if (i < t->nthreads && !t->threads[i].stopped && pt_interrupt(t->threads[i].tid, NULL) == 0 &&
+		    pt_wait(t->threads[i].tid, 0, &ev, NULL) == 1)
+			live_handle_event(t, &ev, true);
+	}
+}
+
 static int live_detach(struct target *t, struct mlz_err *err)
 {
 	if (t->state == TARGET_HELD)
@@ -701,6 +779,7 @@ static int live_detach(struct target *t, struct mlz_err *err)
 	if (!exists(t))
 		return target_gone_error(t, err);
 	int failed = cleanup_run(&t->cleanup, write_cb, t);
+	collect_requeued(t);
 	for (size_t i = 0; i < t->nthreads; i++) {
 		struct thread *th = &t->threads[i];
 		struct mlz_err e;

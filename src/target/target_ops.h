@@ -49,6 +49,12 @@ ssize_t target_by_pairs(struct target *t, const struct iovec *local, const struc
 struct thread *target_find_thread(struct target *t, pid_t tid);
 /* Account for one wait event of a live target (see target_live.c). */
 void live_handle_event(struct target *t, const struct pt_event *ev, bool stopping);
+/*
+ * The siginfo of the signal sig that thread tid stopped with, into *si; for
+ * one mlyze sent again (t->requeued), the siginfo it first came with, taken
+ * out of the list; si_signo alone (the rest 0) if none can be read.
+ */
+void live_signal_info(struct target *t, pid_t tid, int sig, siginfo_t *si);
 
 /*
  * The seccomp checks before an injection (seccomp_check.c), on the stopped
