@@ -74,9 +74,8 @@ static int inject_begin(struct target *t, struct injection *in, pid_t tid, struc
 }
 
 /* Put the thread's own registers back (its signals stay blocked until inject_finish). */
-static int inject_end(struct target *t, struct injection *in, struct mlz_err *err)
+static int inject_end(struct injection *in, struct mlz_err *err)
 {
-	(void)t;
 	return pt_setregs(in->tid, &in->saved, err);
 }
 
@@ -226,7 +225,7 @@ int target_inject_syscall(struct target *t, pid_t tid, uint64_t insn, long nr, c
 	regs.rip = insn;
 	regs.rax = nr;
 	if (pt_setregs(tid, &regs, err) < 0) {
-		inject_end(t, in, NULL);
+		inject_end(in, NULL);
 		inject_finish(t, in);
 		return -1;
 	}
@@ -238,7 +237,7 @@ int target_inject_syscall(struct target *t, pid_t tid, uint64_t insn, long nr, c
 			break;
 		if (ev.kind == PT_EXITED || ev.kind == PT_KILLED) {
 			live_handle_event(t, &ev, true);
-			inject_end(t, in, NULL);
+			inject_end(in, NULL);
 			inject_finish(t, in);
 			return target_gone_error(t, err);
 		}
@@ -266,7 +265,7 @@ int target_inject_syscall(struct target *t, pid_t tid, uint64_t insn, long nr, c
 		break;
 	}
 	struct mlz_err e;
-	if (inject_end(t, in, r < 0 ? &e : err) < 0) {
+	if (inject_end(in, r < 0 ? &e : err) < 0) {
 		inject_finish(t, in);
 		return -1;
 	}
@@ -305,7 +304,7 @@ int target_inject_call(struct target *t, pid_t tid, uint64_t func, const long ar
 	regs.rsp = sp;
 	regs.rax = 0;
 	if (target_write(t, sp, &zero, 8, err) < 0 || pt_setregs(tid, &regs, err) < 0) {
-		inject_end(t, in, NULL);
+		inject_end(in, NULL);
 		inject_finish(t, in);
 		return -1;
 	}
@@ -345,7 +344,7 @@ int target_inject_call(struct target *t, pid_t tid, uint64_t func, const long ar
 		running = false;
 		if (ev.kind == PT_EXITED || ev.kind == PT_KILLED) {
 			live_handle_event(t, &ev, true);
-			inject_end(t, in, NULL);
+			inject_end(in, NULL);
 			inject_finish(t, in);
 			free(requeue);
 			return target_gone_error(t, err);
@@ -371,7 +370,7 @@ int target_inject_call(struct target *t, pid_t tid, uint64_t func, const long ar
 		live_signal_info(t, tid, ev.sig, &requeue[nrequeue++]);
 	}
 	struct mlz_err e;
-	if (inject_end(t, in, r < 0 ? &e : err) < 0)
+	if (inject_end(in, r < 0 ? &e : err) < 0)
 		r = -1;
 	/* Pending again, for the thread to get as it resumes. */
 	if (park(t, tid, requeue, nrequeue, r < 0 ? &e : err) < 0)

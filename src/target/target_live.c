@@ -73,30 +73,29 @@ static void remove_thread(struct target *t, pid_t tid)
  * tgkill's, from mlyze. It takes the first kept for tid with that number, as
  * the kernel queues them; any other keeps its own.
  */
-void live_signal_info(struct target *t, pid_t tid, int sig, siginfo_t *si)
+bool live_signal_info(struct target *t, pid_t tid, int sig, siginfo_t *si)
 {
 	if (pt_getsiginfo(tid, si) < 0 || si->si_signo != sig) {
 		memset(si, 0, sizeof(*si));
 		si->si_signo = sig;
 	}
 	if (si->si_code != SI_TKILL || si->si_pid != getpid())
-		return;
+		return false;
 	for (size_t i = 0; i < t->nrequeued; i++) {
 		if (t->requeued[i].tid == tid && t->requeued[i].info.si_signo == sig) {
 			*si = t->requeued[i].info;
 			requeued_drop(t, i);
-			return;
+			return true;
 		}
 	}
+	return false;
 }
 
 /* th stopped to be given the process's signal sig: delivered when it resumes, with the siginfo it came with. */
 static void take_signal(struct target *t, struct thread *th, int sig)
 {
-	siginfo_t now;
 	th->pending_sig = sig;
-	live_signal_info(t, th->tid, sig, &th->pending_info);
-	if (pt_getsiginfo(th->tid, &now) == 0 && memcmp(&now, &th->pending_info, sizeof(now)))
+	if (live_signal_info(t, th->tid, sig, &th->pending_info))
 		pt_setsiginfo(th->tid, &th->pending_info);
 }
 
@@ -735,11 +734,12 @@ static void collect_requeued(struct target *t)
 {
 	for (size_t i = 0; i < t->nthreads && t->nrequeued; i++) {
 		struct thread *th = &t->threads[i];
-		uint64_t mask;
+		uint64_t mask = 0;
 		bool ours = false;
+		if (pt_getsigmask(th->tid, &mask) < 0)
+			mask = 0;
 		for (size_t k = 0; k < t->nrequeued; k++)
-			ours |= t->requeued[k].tid == th->tid &&
-				!(pt_getsigmask(th->tid, &mask) == 0 && (mask >> (t->requeued[k].info.si_signo - 1) & 1));
+			ours |= t->requeued[k].tid == th->tid && !(mask >> (t->requeued[k].info.si_signo - 1) & 1);
 		if (!ours || !th->stopped || th->group_stop || th->pending_sig || pt_cont(th->tid, 0, NULL) < 0)
 			continue;
 		th->stopped = false;

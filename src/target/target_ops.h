@@ -52,9 +52,9 @@ void live_handle_event(struct target *t, const struct pt_event *ev, bool stoppin
 /*
  * The siginfo of the signal sig that thread tid stopped with, into *si; for
  * one mlyze sent again (t->requeued), the siginfo it first came with, taken
- * out of the list; si_signo alone (the rest 0) if none can be read.
+ * out of the list (true then); si_signo alone (the rest 0) if none can be read.
  */
-void live_signal_info(struct target *t, pid_t tid, int sig, siginfo_t *si);
+bool live_signal_info(struct target *t, pid_t tid, int sig, siginfo_t *si);
 
 /*
  * The seccomp checks before an injection (seccomp_check.c), on the stopped
