@@ -86,9 +86,10 @@ _Static_assert(sizeof(struct agent_slot) == 64, "a thread's slot is one cache li
  * the addresses in the set whose hash, masked by hint_mask, is its index. A
  * free whose byte counts 0 was not recorded, known from one byte without
  * touching the set: most frees are of unsampled blocks. A free whose byte
- * another block's address counts takes the full way for nothing, so mlyze
- * keeps 16 bytes or more per block the set holds, from 4 KiB (small
- * enough to stay in cache) up to 1 MiB. An address is counted before it is
+ * another block's address counts looks in the first bucket of its run too
+ * (thunk.S), and takes the full way only when that bucket holds it or no
+ * never-used slot; mlyze keeps 16 bytes or more per block the set holds,
+ * from 4 KiB (small enough to stay in cache) up to 1 MiB. An address is counted before it is
  * in the set and until it is out, so the hint never says 0 for an address
  * the set holds; a byte at 255 takes no more (the sample is dropped, counted
  * as set_full).

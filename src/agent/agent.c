@@ -378,6 +378,10 @@ static int install(struct agent *a, const uint64_t *addrs, struct mlz_err *err)
 	c.frames = c.stacks + STACK_ENTRIES * sizeof(struct agent_stack);
 	c.caches = c.frames + FRAMES_CAP * sizeof(uint64_t);
 	c.set = c.caches + CACHES_SIZE;
+	/* thunk.S's MAY_HOLD finds a bucket's end by its address */
+	_Static_assert((AGENT_DATA_OFF | RING_SIZE | UNW_REGION | STACK_ENTRIES * sizeof(struct agent_stack) |
+			FRAMES_CAP * sizeof(uint64_t) | CACHES_SIZE) % (AGENT_SET_WAYS * sizeof(uint64_t)) == 0,
+		       "the set's buckets aligned");
 	c.set_hint = c.set + SET_SIZE;
 	c.set_mask = SET_MIN_BUCKETS - 1; /* the mapping is fresh: the set is empty, its hint all 0 */
 	c.hint_mask = AGENT_HINT_MIN - 1;

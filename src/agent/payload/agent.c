@@ -33,6 +33,7 @@ struct agent_frame {
 
 _Static_assert(offsetof(struct agent_frame, rbp) == 96, "thunk.S frame layout");
 _Static_assert(offsetof(struct agent_ctl, orig) == CTL_ORIG && offsetof(struct agent_ctl, sample) == CTL_SAMPLE &&
+		       offsetof(struct agent_ctl, set) == CTL_SET && offsetof(struct agent_ctl, set_mask) == CTL_SET_MASK &&
 		       offsetof(struct agent_ctl, set_hint) == CTL_SET_HINT &&
 		       offsetof(struct agent_ctl, hint_mask) == CTL_HINT_MASK && offsetof(struct agent_ctl, slots) == CTL_SLOTS,
 	       "offsets.h: struct agent_ctl");
@@ -41,7 +42,8 @@ _Static_assert(offsetof(struct agent_slot, key) == SLOT_KEY && offsetof(struct a
 		       offsetof(struct agent_slot, short_way) == SLOT_SHORT_WAY &&
 		       sizeof(struct agent_slot) == 1u << SLOT_SHIFT && AGENT_SLOTS == 1u << SLOTS_LOG2,
 	       "offsets.h: struct agent_slot");
-_Static_assert(SET_HASH_MUL == AGENT_HASH_MUL, "offsets.h: agent_set_hash's multiplier");
+_Static_assert(SET_HASH_MUL == AGENT_HASH_MUL && AGENT_SET_WAYS * sizeof(uint64_t) == 1u << SET_BUCKET_SHIFT,
+	       "offsets.h: agent_set_hash's multiplier, the set's bucket");
 _Static_assert(AGENT_THUNK_MALLOC_OFF == THUNK_MALLOC_OFF && AGENT_THUNK_FREE_OFF == THUNK_FREE_OFF &&
 		       AGENT_THUNK_REALLOC_OFF == THUNK_REALLOC_OFF && AGENT_THUNK_TAIL_OFF == THUNK_TAIL_OFF &&
 		       AGENT_TAIL_SIZE == THUNK_TAIL_SIZE && offsetof(struct agent_ctl, fast_hook) == CTL_FAST_HOOK,

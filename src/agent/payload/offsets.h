@@ -11,6 +11,8 @@
 #define CTL_ORIG 16
 #define CTL_KIND 272
 #define CTL_SAMPLE 456
+#define CTL_SET 472
+#define CTL_SET_MASK 480
 #define CTL_SET_HINT 496
 #define CTL_HINT_MASK 504
 #define CTL_FAST_HOOK 453
@@ -24,6 +26,7 @@
 #define SLOTS_LOG2 10 /* AGENT_SLOTS == 1 << SLOTS_LOG2 */
 
 #define SET_HASH_MUL 0x9e3779b97f4a7c15 /* agent_set_hash's multiplier, and slot_hash's */
+#define SET_BUCKET_SHIFT 6 /* AGENT_SET_WAYS words of 8 bytes: a bucket is 1 << SET_BUCKET_SHIFT bytes */
 
 #define THUNK_MALLOC_OFF 0x300 /* agent_thunk_malloc, AGENT_THUNK_MALLOC_OFF */
 #define THUNK_FREE_OFF 0x480   /* agent_thunk_free, AGENT_THUNK_FREE_OFF */

@@ -3,8 +3,9 @@
  * thunk.S - where every hooked allocator entry jumps (through its stub, with
  * the hook's index in %r11d). Under byte sampling most calls are left out,
  * and the short way settles the most frequent of them here, on scratch
- * registers alone: a malloc its thread's countdown covers, a free whose block
- * the address set's hint says was never recorded, and (glibc's) a realloc of
+ * registers alone: a malloc its thread's countdown covers, a free of a block
+ * the address set does not hold (its hint byte, or the first bucket of its
+ * run, says so), and (glibc's) a realloc of
  * such a block to a size the countdown covers. It jumps to the original
  * with the stack and the arguments as at entry, so the original returns
  * straight to the caller (no return address swapped: a shadow stack stays
@@ -71,20 +72,48 @@
 	jmp \tail
 .endm
 
-/* \reg: where the hint byte of %rdi (agent_set_hash, hint_mask) is; %r8 spoiled. */
-.macro HINT_OF reg
+/* \reg: agent_set_hash(%rdi); %r8 spoiled. */
+.macro SET_HASH reg
 	mov %rdi, \reg
 	shr $4, \reg
 	movabs $SET_HASH_MUL, %r8
 	imul %r8, \reg
 	shr $32, \reg
-	and agent_ctl+CTL_HINT_MASK(%rip), \reg
-	add agent_ctl+CTL_SET_HINT(%rip), \reg
 .endm
 
 /*
- * free: left out, with sampling on, for NULL or when its block's hint
- * byte counts none. No slot: a block the set does not hold
+ * Whether the set may hold %rdi, whose hash is \h: to \yes when its hint
+ * byte counts some address, and the first bucket of its run holds %rdi or
+ * no never-used slot (set_remove would look further); on to \no when the
+ * byte counts none, or a never-used slot comes before %rdi (set_add puts an
+ * address in the first free slot of its run, and a slot never goes back to
+ * 0). The bucket settles here the frees whose byte another block's address
+ * counts, that would take the full way for nothing (one in twenty at 16
+ * bytes a block). \h and \w spoiled.
+ */
+.macro MAY_HOLD h, w, yes, no
+	mov agent_ctl+CTL_HINT_MASK(%rip), \w
+	and \h, \w
+	add agent_ctl+CTL_SET_HINT(%rip), \w
+	cmpb $0, (\w)
+	je \no
+	and agent_ctl+CTL_SET_MASK(%rip), \h
+	shl $SET_BUCKET_SHIFT, \h
+	add agent_ctl+CTL_SET(%rip), \h
+7:	mov (\h), \w
+	cmp %rdi, \w
+	je \yes
+	test \w, \w
+	jz \no
+	add $8, \h
+	test $((1 << SET_BUCKET_SHIFT) - 1), \h /* buckets are aligned (agent.c) */
+	jnz 7b
+	jmp \yes
+.endm
+
+/*
+ * free: left out, with sampling on, for NULL or when the set does not
+ * hold its block (MAY_HOLD). No slot: a block the set does not hold
  * is not recorded whether or not a call is in progress (a free nested in a
  * hooked call is recorded with it, as one).
  */
@@ -92,15 +121,13 @@
 	cmpq $0, agent_ctl+CTL_SAMPLE(%rip)
 	je \full
 	test %rdi, %rdi
-	jz 1f
-	HINT_OF %rax
-	cmpb $0, (%rax)
-	jne \full
-1:	jmp \tail
+	jz \tail
+	SET_HASH %rax
+	MAY_HOLD %rax, %r8, \full, \tail
 .endm
 
 /*
- * realloc(p, n) of a block never recorded (its hint counts none), to a size
+ * realloc(p, n) of a block never recorded (the set does not hold it), to a size
  * the countdown covers: left out as a malloc of n is, decided before the
  * call. Not for p NULL or n 0 (glibc then calls malloc's or free's hooked
  * entry), nor for an mmapped block (glibc may call malloc's hooked entry for
@@ -119,10 +146,9 @@
 	jae \full
 	cmp %rsi, SLOT(SLOT_COUNTDOWN)
 	jle \full
-	HINT_OF %r9
-	cmpb $0, (%r9)
-	jne \full
-	sub %rsi, SLOT(SLOT_COUNTDOWN)
+	SET_HASH %r9
+	MAY_HOLD %r9, %r8, \full, 1f
+1:	sub %rsi, SLOT(SLOT_COUNTDOWN)
 	incq SLOT(SLOT_UNSAMPLED)
 	jmp \tail
 .endm
