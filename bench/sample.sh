@@ -69,6 +69,45 @@ line "mlyze, every call, median of ratios" "wall $(ratio full 2), CPU $(ratio fu
 line "  sampled run: recorded / left out, lost" "$(jq -r 'select(.command == "stats") | .result | "\(.recorded_blocks) live recorded, \(.unsampled) left out, \(.lost) lost"' "$work/m.json")"
 line "  leaked (mixed says / ~estimate)" "$(kv leaked_bytes <"$work/e") / $(jq -r 'select(.command == "top --top 0") | .result.bytes' "$work/m.json") bytes"
 
+# mixed, the two on one CPU at once: rounds of whole runs scatter by 10 % and more because this
+# machine's speed itself does (a bare loop of adds varies by 25 % from one 0.1 s to the next), so
+# each round starts an untraced mixed and one under mlyze, pins both to the same CPU and releases
+# them together (-w FILE): they take turns on it every few milliseconds, see the same machine, and
+# the ratio of their CPU times is the agent's cost to the program. mlyze itself runs on the other
+# CPU (its share is in the whole runs above). The same pairs with `mlyze run --no-trace` (nothing
+# written into the process) are the method's zero.
+cr=10
+crounds=$((rounds * 4))
+cocpu=$(($(nproc --all) - 1))
+co_pair () { # co_pair MLYZE-OPTIONS...: one round; prints the untraced and the traced CPU seconds
+	rm -f "$work/go"
+	taskset -c "$cocpu" "$b/mixed" -r $cr -w "$work/go" 2>"$work/cu" >/dev/null &
+	local up=$!
+	"$mlyze" run "$@" -e wait -- taskset -c "$cocpu" "$b/mixed" -r $cr -w "$work/go" >/dev/null 2>"$work/ct" &
+	local tp=$!
+	for _ in $(seq 400); do grep -q '^ready' "$work/cu" && grep -q '^ready' "$work/ct" && break; sleep 0.05; done
+	sleep 0.2
+	touch "$work/go"
+	wait $up $tp
+	echo "$(kv cpu_s <"$work/cu") $(kv cpu_s <"$work/ct")"
+}
+if [ "$(nproc --all)" -ge 2 ]; then
+	echo "== --sample 512K: mixed -r $cr, untraced and under mlyze on one CPU at once, $crounds rounds of each"
+	: >"$work/co.sample"; : >"$work/co.none"
+	for _ in $(seq "$crounds"); do
+		co_pair --sample 512K >>"$work/co.sample"
+		co_pair --no-trace >>"$work/co.none"
+	done
+	# co_stats FILE: the median of the rounds' CPU ratios, their mean with its standard error
+	co_stats () {
+		awk '$1 > 0 {print $2 / $1}' "$1" | sort -g | awk '{v[NR] = $1; s += $1; q += $1 * $1}
+			END {m = s / NR; se = sqrt((q / NR - m * m) / (NR - 1)); med = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
+			     printf "median %+.1f %%, mean %+.1f %% +- %.1f", 100 * (med - 1), 100 * (m - 1), 100 * se}'
+	}
+	line "mlyze --sample 512K (agent): CPU" "$(co_stats "$work/co.sample") (floor: +5 %)"
+	line "mlyze --no-trace (the method's zero): CPU" "$(co_stats "$work/co.none")"
+fi
+
 echo "== --sample 512K: steady (10k allocations per second) CPU, seconds 3-7 of 8, attached from second 1"
 steady_cpu () { # steady_cpu [MLYZE OPTIONS...]: steady's mean CPU % over seconds 3-7
 	"$b/steady" -t 8 >"$work/s.out" 2>/dev/null &

@@ -166,12 +166,15 @@ test_expect_success 'twins killed from outside during leaks: the same figures ea
 		fi
 		sleep 0.005
 	done &&
-	wait $m && test_must_be_empty err && test $killed -ge 4 &&
+	wait $m && test_must_be_empty err &&
+	# which of these failed, if one does: t3008 failed here twice in whole runs, never alone (40 runs)
+	echo "killed $killed" >kill.log && test $killed -ge 4 &&
 	test $(result leaks | jq -c "del(.graph_stopped_ms, .graph, .typing_ms, .graph_parts, .ms)" | sort -u | wc -l) = 1 &&
-	result leaks | head -n 1 | jq -e ".reachable.blocks == 2000000 + 20 + 30 + 2 + 1" &&
-	test -z "$(cat /proc/$kpid/task/*/children)" &&
-	test_path_is_sleeping $kpid &&
-	fresh_truth "$TRASH/k.json" $kpid && jq -e ".sigchld == 1 and .reaped == [.own_child]" k.json
+	result leaks | head -n 1 | jq -e ".reachable.blocks == 2000000 + 20 + 30 + 2 + 1" && echo figures >>kill.log &&
+	cat /proc/$kpid/task/*/children >>kill.log && test -z "$(cat /proc/$kpid/task/*/children)" && echo reaped >>kill.log &&
+	test_path_is_sleeping $kpid && echo sleeping >>kill.log &&
+	fresh_truth "$TRASH/k.json" $kpid && cat k.json >>kill.log && jq -e ".sigchld == 1 and .reaped == [.own_child]" k.json ||
+	{ cat kill.log; false; }
 '
 
 # Reading a copy-on-write page with process_vm_readv pins it, and the kernel unshares a page before
