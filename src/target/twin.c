@@ -546,6 +546,9 @@ static int map_stub(struct target *t, struct twin *tw, pid_t tid)
 	return 0;
 }
 
+#define TWIN_KILLED_EARLY (-2)
+static int start_once(struct target *t, struct twin *tw, pid_t tid, struct mlz_err *err);
+
 int target_twin_start(struct target *t, struct mlz_err *err)
 {
 	if (t->ops != &target_live_ops || t->state != TARGET_STOPPED)
@@ -569,7 +572,26 @@ int target_twin_start(struct target *t, struct mlz_err *err)
 	}
 	if (!tw->insn)
 		return mlz_error(err, "no system call instruction found in process %d's code", t->pid);
-	if (calls_allowed(t, tid, err) < 0 || save_regs(t, tw, err) < 0)
+	if (calls_allowed(t, tid, err) < 0)
+		return -1;
+	/*
+	 * A twin killed from outside before its first stop (someone killing the
+	 * process's children) costs another clone, not this analysis's fork:
+	 * the process is stopped all along, and the dead one was reaped.
+	 */
+	for (int tries = 1;; tries++) {
+		int r = start_once(t, tw, tid, err);
+		if (r != TWIN_KILLED_EARLY)
+			return r;
+		if (tries == 3)
+			return -1;
+	}
+}
+
+/* One clone of target_twin_start's: 0, -1, or TWIN_KILLED_EARLY (err filled) when a signal killed it before its first stop. */
+static int start_once(struct target *t, struct twin *tw, pid_t tid, struct mlz_err *err)
+{
+	if (save_regs(t, tw, err) < 0)
 		return -1;
 	long args[6] = { TWIN_CLONE_FLAGS, 0, 0, 0, 0, 0 }, ret;
 	uint64_t at = map_stub(t, tw, tid) == 0 ? tw->stub : tw->insn;
@@ -588,9 +610,15 @@ int target_twin_start(struct target *t, struct mlz_err *err)
 	tw->cleanup_id = cleanup_add_func(&t->cleanup, undo_twin, tw);
 	struct pt_event ev;
 	int r = wait_twin(tw, &ev, TWIN_WAIT_MS);
-	if (r != 1 || ev.kind == PT_EXITED || ev.kind == PT_KILLED) {
+	/* SIGKILLed before its first stop: its exit event (PTRACE_O_TRACEEXIT) comes first, then its death. */
+	bool dying = r == 1 && ev.kind == PT_EXIT;
+	if (r != 1 || dying || ev.kind == PT_EXITED || ev.kind == PT_KILLED) {
 		struct mlz_err e2;
-		if (r != 1 && kill_twin(tw) < 0) /* SIGKILLed; stays registered, finished at the next start */
+		if (dying) { /* kill_twin takes it again and lets it go on to its death */
+			tw->ev = ev;
+			tw->has_ev = true;
+		}
+		if ((r != 1 || dying) && kill_twin(tw) < 0) /* SIGKILLed; stays registered, finished at the next start */
 			return mlz_error(err, "the twin %ld of process %d did not stop, nor die", ret, t->pid);
 		tw->died = false;
 		if (tw->cleanup_id >= 0)
@@ -599,8 +627,9 @@ int target_twin_start(struct target *t, struct mlz_err *err)
 		tw->pid = 0; /* reaped; its zombie is the process's */
 		if (reap_zombie(t, tw, (pid_t)ret, tid, &e2) < 0)
 			strbuf_addf(&t->notices, "the twin %ld of process %d is left a zombie: %s\n", ret, t->pid, e2.msg);
-		return mlz_error(err, "the twin %ld of process %d %s", ret, t->pid,
-				 r == 1 ? "died before its first stop" : "did not stop");
+		mlz_error(err, "the twin %ld of process %d %s", ret, t->pid,
+			  r == 1 ? "died before its first stop" : "did not stop");
+		return dying || (r == 1 && ev.kind == PT_KILLED) ? TWIN_KILLED_EARLY : -1;
 	}
 	if (arm_twin(tw, err) < 0) {
 		int id = tw->cleanup_id;
