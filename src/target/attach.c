@@ -131,6 +131,16 @@ static int seize_all(struct target *t, struct mlz_err *err)
 			if (pt_seize(tids[i], PT_OPTIONS_DEFAULT, &e) < 0) {
 				if (e.errnum == ESRCH)
 					continue; /* that thread exited meanwhile */
+				/*
+				 * Born of a thread seized already: PTRACE_O_TRACECLONE made
+				 * it ours at its birth (its first stop and its parent's
+				 * clone event are on their way, and find it listed).
+				 */
+				if (e.errnum == EPERM && proc_status_field(tids[i], "TracerPid") == getpid()) {
+					add_thread(t, tids[i]);
+					added++;
+					continue;
+				}
 				free(tids);
 				*err = e;
 				return -1;
