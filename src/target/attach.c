@@ -141,6 +141,10 @@ static int seize_all(struct target *t, struct mlz_err *err)
 					added++;
 					continue;
 				}
+				/* An exited thread the kernel still lists answers EPERM, not ESRCH. */
+				char st = e.errnum == EPERM ? proc_state(t->pid, tids[i]) : 'R';
+				if (st == 0 || st == 'Z' || st == 'X')
+					continue;
 				free(tids);
 				*err = e;
 				return -1;
