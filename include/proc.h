@@ -23,6 +23,8 @@ bool proc_has_shadow_stack(pid_t pid);
 
 /* One state letter from /proc/PID/stat ('R', 'S', 'Z', ...), or 0 if the process is gone. */
 char proc_state(pid_t pid, pid_t tid);
+/* Thread tid of pid has ended: gone from /proc, a zombie or dead. */
+bool proc_thread_ended(pid_t pid, pid_t tid);
 /* Numeric field n (1-based, as in proc(5)) of /proc/PID/stat, 0 if unreadable. */
 uint64_t proc_stat_field(pid_t pid, int n);
 /* Whether pid is a kernel thread (PF_KTHREAD), which no one may trace. */

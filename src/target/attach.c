@@ -129,25 +129,19 @@ static int seize_all(struct target *t, struct mlz_err *err)
 				continue;
 			struct mlz_err e;
 			if (pt_seize(tids[i], PT_OPTIONS_DEFAULT, &e) < 0) {
-				if (e.errnum == ESRCH)
-					continue; /* that thread exited meanwhile */
+				/* Exited meanwhile: ESRCH, or EPERM while the kernel still lists it. */
+				if (e.errnum == ESRCH || (e.errnum == EPERM && proc_thread_ended(t->pid, tids[i])))
+					continue;
 				/*
-				 * Born of a thread seized already: PTRACE_O_TRACECLONE made
-				 * it ours at its birth (its first stop and its parent's
-				 * clone event are on their way, and find it listed).
+				 * EPERM for one born of a thread seized already: ours from
+				 * its birth (PTRACE_O_TRACECLONE); its first stop and its
+				 * parent's clone event are on their way and find it listed.
 				 */
-				if (e.errnum == EPERM && proc_status_field(tids[i], "TracerPid") == getpid()) {
-					add_thread(t, tids[i]);
-					added++;
-					continue;
+				if (e.errnum != EPERM || proc_status_field(tids[i], "TracerPid") != getpid()) {
+					free(tids);
+					*err = e;
+					return -1;
 				}
-				/* An exited thread the kernel still lists answers EPERM, not ESRCH. */
-				char st = e.errnum == EPERM ? proc_state(t->pid, tids[i]) : 'R';
-				if (st == 0 || st == 'Z' || st == 'X')
-					continue;
-				free(tids);
-				*err = e;
-				return -1;
 			}
 			add_thread(t, tids[i]);
 			added++;

@@ -99,6 +99,12 @@ bool proc_is_kernel_thread(pid_t pid)
 	return proc_stat_field(pid, 9) & 0x00200000; /* flags: PF_KTHREAD */
 }
 
+bool proc_thread_ended(pid_t pid, pid_t tid)
+{
+	char st = proc_state(pid, tid);
+	return st == 0 || st == 'Z' || st == 'X';
+}
+
 long proc_status_field(pid_t pid, const char *field)
 {
 	char *v = status_line(pid, field);

@@ -278,8 +278,7 @@ static bool sig_queued(pid_t pid, pid_t tid, int sig);
  */
 static bool thread_dying(const struct target *t, pid_t tid)
 {
-	char st = proc_state(t->pid, tid);
-	return st == 0 || st == 'Z' || st == 'X' || sig_queued(t->pid, tid, SIGKILL);
+	return proc_thread_ended(t->pid, tid) || sig_queued(t->pid, tid, SIGKILL);
 }
 
 /* No thread will run user code again: the last chance to read the process's memory as it ends. */
