@@ -11,11 +11,16 @@
 /*
  * The heap walker and its locators read memory only through this, so they run
  * the same on a live process, a core file and (for fuzzing) a bare buffer.
- * read returns the bytes read (short at an unmapped page) or -1.
+ * read returns the bytes read (short at an unmapped page) or -1. runs, when
+ * there is one, calls fn for each run of pages in [lo, hi) that may hold
+ * data (present or swapped out) and returns 0, or -1 when it cannot tell:
+ * a search of a sparse mapping then reads none of the pages that were never
+ * touched (reading one makes some kernels give the process a page for it).
  */
 struct memsrc {
 	ssize_t (*read)(void *ctx, uint64_t addr, void *buf, size_t len);
 	void *ctx;
+	int (*runs)(void *ctx, uint64_t lo, uint64_t hi, void (*fn)(void *arg, uint64_t lo, uint64_t hi), void *arg);
 };
 
 static inline bool mem_read(const struct memsrc *m, uint64_t addr, void *buf, size_t len)

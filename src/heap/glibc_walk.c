@@ -505,33 +505,59 @@ static bool in_heaps(const struct heap_report *r, uint64_t p, uint64_t *skip_to)
  * its own mmap (glibc's alignment offset is 0 unless memalign asked for more):
  * a header with prev_size 0 and exactly IS_MMAPPED set, a page-multiple size.
  */
+/* The headers of [lo, hi), a run of mapping e; false when the rest of e cannot be read. */
+static bool find_mmapped_in(struct walker *k, struct plan *pl, const struct map_entry *e, uint64_t lo, uint64_t hi)
+{
+	for (uint64_t p = lo; p < hi && p >= lo;) { /* p >= lo: no wrap at the top */
+		uint64_t hdr[2], skip;
+		if (cancel_poll(k->cancel, 16))
+			return false;
+		if (in_heaps(k->r, p, &skip)) {
+			p = skip;
+			continue;
+		}
+		if (!mem_read(k->m, p, hdr, sizeof(hdr)))
+			return false; /* the rest of the mapping is unreadable too (a core left it out): not 2^35 tries */
+		if (hdr[0] == 0 && (hdr[1] & SIZE_BITS) == IS_MMAPPED && chunk_size(hdr[1]) >= PAGE &&
+		    !(hdr[1] & (PAGE - 1) & ~SIZE_BITS) && chunk_size(hdr[1]) <= e->end - p) {
+			ALLOC_GROW(pl->mm, pl->nmm + 1, pl->mm_alloc);
+			pl->mm[pl->nmm++] = (struct mchunk){ p, chunk_size(hdr[1]) };
+			p += chunk_size(hdr[1]);
+		} else {
+			p += PAGE;
+		}
+	}
+	return true;
+}
+
+/*
+ * Only in pages that hold data, where the memsrc knows them: a chunk's header
+ * page was written, and a thread's stack or a reservation is mostly pages
+ * never touched, which a read would make the process hold.
+ */
 static void find_mmapped(struct walker *k, struct plan *pl)
 {
+	struct range_list r = { 0 };
 	for (size_t i = 0; i < k->maps->n; i++) {
 		const struct map_entry *e = &k->maps->v[i];
 		if (e->path[0] || e->perms[0] != 'r' || e->perms[1] != 'w')
 			continue;
-		for (uint64_t p = e->start; p < e->end && p >= e->start;) { /* p >= start: no wrap at the top */
-			uint64_t hdr[2], skip;
-			if (cancel_poll(k->cancel, 16))
-				return;
-			if (in_heaps(k->r, p, &skip)) {
-				p = skip;
-				continue;
-			}
-			if (!mem_read(k->m, p, hdr, sizeof(hdr)))
-				break; /* the rest of the mapping is unreadable too (a core left it out): not 2^35 tries */
-			if (hdr[0] == 0 && (hdr[1] & SIZE_BITS) == IS_MMAPPED &&
-			    chunk_size(hdr[1]) >= PAGE && !(hdr[1] & (PAGE - 1) & ~SIZE_BITS) &&
-			    chunk_size(hdr[1]) <= e->end - p) {
-				ALLOC_GROW(pl->mm, pl->nmm + 1, pl->mm_alloc);
-				pl->mm[pl->nmm++] = (struct mchunk){ p, chunk_size(hdr[1]) };
-				p += chunk_size(hdr[1]);
-			} else {
-				p += PAGE;
-			}
+		r.n = 0;
+		if (!k->m->runs || k->m->runs(k->m->ctx, e->start, e->end, range_list_add, &r) < 0) {
+			r.n = 0;
+			range_list_add(&r, e->start, e->end);
 		}
+		for (size_t j = 0; j < r.n; j++) {
+			uint64_t lo = r.v[j][0] > e->start ? r.v[j][0] : e->start;
+			if (pl->nmm && pl->mm[pl->nmm - 1].addr + pl->mm[pl->nmm - 1].size > lo)
+				lo = pl->mm[pl->nmm - 1].addr + pl->mm[pl->nmm - 1].size; /* inside the chunk found last */
+			if (lo < r.v[j][1] && !find_mmapped_in(k, pl, e, lo, r.v[j][1]))
+				break;
+		}
+		if (cancelled(k->cancel))
+			break;
 	}
+	free(r.v);
 }
 
 static int by_start(const void *a, const void *b)

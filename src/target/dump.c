@@ -180,6 +180,36 @@ struct seg {
 	const struct map_entry *e;
 };
 
+/* Memory no file backs: a page never touched holds zeros. */
+static bool anonymous(const struct map_entry *e)
+{
+	return !e->path[0] || !strcmp(e->path, "[heap]") || !strcmp(e->path, "[stack]") ||
+	       !strncmp(e->path, "[anon:", 6);
+}
+
+/*
+ * A segment's contents at off. Of anonymous memory only the pages that hold
+ * data (present or swapped out) are read, the rest left a hole of the file,
+ * zeros as they read: reading a page never touched makes some kernels give
+ * the process a page for it, megabytes of idle thread stacks and reserved
+ * pools. What the target cannot tell about is read whole.
+ */
+static int write_segment(struct target *t, int fd, const struct seg *sg, off_t off, uint8_t *buf,
+			 struct cancel *cancel)
+{
+	struct range_list runs = { 0 };
+	if (!anonymous(sg->e) || target_data_runs(t, sg->start, sg->end, range_list_add, &runs) < 0) {
+		runs.n = 0;
+		range_list_add(&runs, sg->start, sg->end);
+	}
+	int w = 0;
+	for (size_t k = 0; k < runs.n && w == 0; k++)
+		w = write_mapping(t, fd, runs.v[k][0], runs.v[k][1], off + (off_t)(runs.v[k][0] - sg->start), buf,
+				  cancel);
+	free(runs.v);
+	return w;
+}
+
 /* m's mappings less the ranges in o->skip, in address order; *n gets how many. */
 static struct seg *segments(const struct maps *m, const struct target_dump_opts *o, size_t *n)
 {
@@ -251,8 +281,7 @@ static int write_core(struct target *t, int fd, const struct seg *sv, size_t nse
 		goto out;
 	buf = xmalloc(CHUNK);
 	for (size_t i = 0; i < nseg; i++) {
-		int w = ph[1 + i].p_filesz ? write_mapping(t, fd, sv[i].start, sv[i].end,
-							    (off_t)ph[1 + i].p_offset, buf, cancel) : 0;
+		int w = ph[1 + i].p_filesz ? write_segment(t, fd, &sv[i], (off_t)ph[1 + i].p_offset, buf, cancel) : 0;
 		if (w == -2) {
 			free(buf);
 			free(ph);

@@ -192,9 +192,14 @@ static ssize_t memsrc_read(void *ctx, uint64_t addr, void *buf, size_t len)
 	return target_read(ctx, addr, buf, len);
 }
 
+static int memsrc_runs(void *ctx, uint64_t lo, uint64_t hi, void (*fn)(void *arg, uint64_t lo, uint64_t hi), void *arg)
+{
+	return target_data_runs(ctx, lo, hi, fn, arg);
+}
+
 struct memsrc target_memsrc(struct target *t)
 {
-	return (struct memsrc){ memsrc_read, t };
+	return (struct memsrc){ memsrc_read, t, memsrc_runs };
 }
 
 pid_t target_stopped_thread(const struct target *t)
