@@ -742,20 +742,26 @@ static void collect_requeued(struct target *t)
 		if (!ours || !th->stopped || th->group_stop || th->pending_sig || pt_cont(th->tid, 0, NULL) < 0)
 			continue;
 		th->stopped = false;
+		pid_t tid = th->tid;
 		struct pt_event ev;
-		/* Reported at once; should it not be, the thread is stopped as any other. */
-		for (int ms = 0; !th->stopped && ms < 200; ms++) {
-			if (pt_wait(th->tid, WNOHANG, &ev, NULL) == 1) {
+		/*
+		 * Reported at once; should it not be, the thread is stopped as any
+		 * other. An event may end a thread and move the others in the
+		 * table: the thread is found again by its id.
+		 */
+		for (int ms = 0; ms < 200; ms++) {
+			if (pt_wait(tid, WNOHANG, &ev, NULL) == 1) {
 				live_handle_event(t, &ev, true);
-				th = &t->threads[i];
 				break;
 			}
 			struct timespec tick = { 0, 1000000 };
 			nanosleep(&tick, NULL);
 		}
-		if (i < t->nthreads && !t->threads[i].stopped && pt_interrupt(t->threads[i].tid, NULL) == 0 &&
-		    pt_wait(t->threads[i].tid, 0, &ev, NULL) == 1)
+		th = target_find_thread(t, tid);
+		if (th && !th->stopped && pt_interrupt(tid, NULL) == 0 && pt_wait(tid, 0, &ev, NULL) == 1)
 			live_handle_event(t, &ev, true);
+		if (!target_find_thread(t, tid))
+			i--; /* it ended: the next thread moved into its place */
 	}
 }
 
