@@ -73,10 +73,10 @@ test_expect_success 'the process was never harmed' '
 '
 
 # A read of a page the process never touched gives it a page on some kernels (6.18 here), where
-# older ones map the shared zero page: fx-threads's two idle 8 MiB thread stacks would become
-# 16 MiB of the process's own memory. The heap walk, the leak scan and dump read only pages that
-# hold data; the agent's mapping goes at detach.
-test_expect_success 'heap, leaks and dump of a stopped process give it no memory: idle thread stacks stay untouched' '
+# older ones map the shared zero page: fx-threads's two idle 8 MiB thread stacks and its 8 MiB of
+# untouched .bss would become 24 MiB of the process's own memory. The heap walk, the leak scan and
+# dump read only pages that hold data; the agent's mapping goes at detach.
+test_expect_success 'heap, leaks and dump of a stopped process give it no memory: idle stacks and .bss stay untouched' '
 	fixture_start fx-threads "$TRASH/r.json" && rpid=$FIXTURE_PID &&
 	rss () { awk "/^Rss:/ { print \$2 }" /proc/$rpid/smaps_rollup; } &&
 	before=$(rss) &&

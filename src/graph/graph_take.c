@@ -323,16 +323,38 @@ static void add_range(struct ranges *r, uint64_t lo, uint64_t hi, enum root_kind
 	}
 }
 
-static void module_data(const struct maps *m, const uint64_t (*holes)[2], size_t nholes, struct ranges *r)
+struct anon_scan {
+	struct ranges *r;
+	const uint64_t (*holes)[2];
+	size_t nholes;
+	enum root_kind kind;
+};
+
+static void add_data_run(void *arg, uint64_t lo, uint64_t hi)
 {
+	struct anon_scan *a = arg;
+	add_range(a->r, lo, hi, a->kind, -1, a->holes, a->nholes);
+}
+
+/*
+ * Each module's writable data, and its .bss where it continues in the
+ * anonymous mapping right after: of that, live, only pages that hold data
+ * (a page never touched is zeros, and reading it gives the process a page
+ * on some kernels).
+ */
+static void module_data(struct target *t, const struct maps *m, const uint64_t (*holes)[2], size_t nholes,
+			struct ranges *r)
+{
+	struct anon_scan as = { r, holes, nholes, ROOT_DATA };
 	for (size_t i = 0; i < m->n; i++) {
 		const struct map_entry *e = &m->v[i];
 		if (e->path[0] != '/' || e->perms[0] != 'r' || e->perms[1] != 'w')
 			continue;
 		add_range(r, e->start, e->end, ROOT_DATA, -1, holes, nholes);
-		/* the module's .bss continues in the anonymous mapping right after its data */
-		if (i + 1 < m->n && !m->v[i + 1].path[0] && m->v[i + 1].start == e->end && m->v[i + 1].perms[1] == 'w')
-			add_range(r, m->v[i + 1].start, m->v[i + 1].end, ROOT_DATA, -1, holes, nholes);
+		const struct map_entry *bss = i + 1 < m->n ? &m->v[i + 1] : NULL;
+		if (bss && !bss->path[0] && bss->start == e->end && bss->perms[1] == 'w' &&
+		    target_data_runs(t, bss->start, bss->end, add_data_run, &as) < 0)
+			add_range(r, bss->start, bss->end, ROOT_DATA, -1, holes, nholes);
 	}
 }
 
@@ -375,18 +397,6 @@ static uint64_t (*root_holes(const struct graph_take_opts *o, const struct block
 	return holes;
 }
 
-struct anon_scan {
-	struct ranges *r;
-	const uint64_t (*holes)[2];
-	size_t nholes;
-};
-
-static void add_data_run(void *arg, uint64_t lo, uint64_t hi)
-{
-	struct anon_scan *a = arg;
-	add_range(a->r, lo, hi, ROOT_MAPPING, -1, a->holes, a->nholes);
-}
-
 /*
  * The anonymous writable mappings no other root covers, as memcheck scans all
  * of a client's memory: a program's own mmap'd pools keep blocks alive, and so
@@ -399,7 +409,7 @@ static void anon_mappings(struct target *t, const struct maps *m, const uint64_t
 			  struct ranges *r, struct cancel *cancel)
 {
 	size_t nfixed = r->n;
-	struct anon_scan as = { r, holes, nholes };
+	struct anon_scan as = { r, holes, nholes, ROOT_MAPPING };
 	for (size_t i = 0; i < m->n && !cancel_poll(cancel, 64); i++) { /* 64: a mapping's pagemap is a read */
 		const struct map_entry *e = &m->v[i];
 		if (e->path[0] || e->perms[0] != 'r' || e->perms[1] != 'w')
@@ -541,7 +551,7 @@ int graph_take(struct target *t, struct sym *sym, const struct graph_take_opts *
 	if (ret == 0) {
 		size_t nholes;
 		uint64_t (*holes)[2] = root_holes(o, &b, &rep, &h.where, &nholes);
-		module_data(&maps, (const uint64_t(*)[2])holes, nholes, &r);
+		module_data(t, &maps, (const uint64_t(*)[2])holes, nholes, &r);
 		regs = xcalloc(t->nthreads * (sizeof(struct user_regs_struct) / 8) + 1, sizeof(*regs));
 		for (size_t i = 0; i < t->nthreads; i++) {
 			struct user_regs_struct ur;
