@@ -293,12 +293,50 @@ static void walk_tcaches(struct walker *k)
  * walk's stop asked between them (a block may be gigabytes). The window is
  * then emptied: the next header is read again.
  */
+/*
+ * [addr, addr + len) into buf, the pages runs leaves out as the zeros they
+ * hold, unread; the bytes had, short where a read came short.
+ */
+static ssize_t read_sparse(struct walker *k, uint64_t addr, uint8_t *buf, size_t len, const struct range_list *runs,
+			   size_t *next)
+{
+	size_t done = 0;
+	while (done < len) {
+		uint64_t at = addr + done;
+		while (*next < runs->n && runs->v[*next][1] <= at)
+			(*next)++;
+		bool in = *next < runs->n && runs->v[*next][0] <= at;
+		uint64_t edge = *next < runs->n ? runs->v[*next][in] : UINT64_MAX;
+		size_t part = edge - at < len - done ? (size_t)(edge - at) : len - done;
+		if (!in) {
+			memset(buf + done, 0, part);
+		} else {
+			ssize_t got = k->m->read(k->m->ctx, at, buf + done, part);
+			if (got < (ssize_t)part)
+				return (ssize_t)done + (got > 0 ? got : 0);
+		}
+		done += part;
+	}
+	return (ssize_t)done;
+}
+
+/*
+ * Live, only the pages that hold data are read (memsrc's runs): a large
+ * block is often mostly pages never touched, which read as zeros, and
+ * reading them gives the process a page each on some kernels.
+ */
 static void give_bytes(struct walker *k, uint64_t chunk, uint64_t size, enum chunk_kind kind)
 {
-	uint64_t len = chunk_usable(size, kind) & ~7ull;
+	uint64_t len = chunk_usable(size, kind) & ~7ull, start = chunk + 16;
+	struct range_list runs = { 0 };
+	bool sparse = k->bytes && k->bfn->more && k->m->runs &&
+		      k->m->runs(k->m->ctx, start & ~(PAGE - 1), (start + len + PAGE - 1) & ~(PAGE - 1), range_list_add,
+				 &runs) == 0;
+	size_t next = 0;
 	for (uint64_t at = 0; k->bytes && k->bfn->more && at < len && !parts_stop(k->cancel, k->halt, WINDOW >> 9);) {
 		size_t want = len - at < WINDOW ? (size_t)(len - at) : WINDOW;
-		ssize_t got = k->m->read(k->m->ctx, chunk + 16 + at, k->win, want);
+		ssize_t got = sparse ? read_sparse(k, start + at, k->win, want, &runs, &next)
+				     : k->m->read(k->m->ctx, start + at, k->win, want);
 		if (got < 8)
 			break;
 		k->win_len = 0;
@@ -306,6 +344,7 @@ static void give_bytes(struct walker *k, uint64_t chunk, uint64_t size, enum chu
 		at += (uint64_t)got & ~7ull;
 	}
 	k->win_len = 0;
+	free(runs.v);
 }
 
 static void emit(struct walker *k, struct heap_arena *a, size_t ai, uint64_t p, uint64_t size, enum chunk_kind kind,
