@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "ranges.h"
+
 /*
  * The heap walker and its locators read memory only through this, so they run
  * the same on a live process, a core file and (for fuzzing) a bare buffer.
@@ -22,6 +24,19 @@ struct memsrc {
 	void *ctx;
 	int (*runs)(void *ctx, uint64_t lo, uint64_t hi, void (*fn)(void *arg, uint64_t lo, uint64_t hi), void *arg);
 };
+
+/*
+ * Into r (emptied first): the runs of [lo, hi) that may hold data, or
+ * [lo, hi) whole when m cannot tell.
+ */
+static inline void mem_runs(const struct memsrc *m, uint64_t lo, uint64_t hi, struct range_list *r)
+{
+	r->n = 0;
+	if (!m->runs || m->runs(m->ctx, lo, hi, range_list_add, r) < 0) {
+		r->n = 0;
+		range_list_add(r, lo, hi);
+	}
+}
 
 static inline bool mem_read(const struct memsrc *m, uint64_t addr, void *buf, size_t len)
 {

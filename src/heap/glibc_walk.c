@@ -288,14 +288,9 @@ static void walk_tcaches(struct walker *k)
 }
 
 /*
- * A block given without its bytes (larger than a window, or mmapped): they
- * follow through bfn->more, read into the window a window at a time, the
- * walk's stop asked between them (a block may be gigabytes). The window is
- * then emptied: the next header is read again.
- */
-/*
  * [addr, addr + len) into buf, the pages runs leaves out as the zeros they
- * hold, unread; the bytes had, short where a read came short.
+ * hold, unread; the bytes had, short where a read came short. *next is the
+ * first run that may still matter, kept from one window to the next.
  */
 static ssize_t read_sparse(struct walker *k, uint64_t addr, uint8_t *buf, size_t len, const struct range_list *runs,
 			   size_t *next)
@@ -306,7 +301,8 @@ static ssize_t read_sparse(struct walker *k, uint64_t addr, uint8_t *buf, size_t
 		while (*next < runs->n && runs->v[*next][1] <= at)
 			(*next)++;
 		bool in = *next < runs->n && runs->v[*next][0] <= at;
-		uint64_t edge = *next < runs->n ? runs->v[*next][in] : UINT64_MAX;
+		/* up to the run's end inside one, up to the next run's start outside */
+		uint64_t edge = *next == runs->n ? UINT64_MAX : in ? runs->v[*next][1] : runs->v[*next][0];
 		size_t part = edge - at < len - done ? (size_t)(edge - at) : len - done;
 		if (!in) {
 			memset(buf + done, 0, part);
@@ -321,22 +317,25 @@ static ssize_t read_sparse(struct walker *k, uint64_t addr, uint8_t *buf, size_t
 }
 
 /*
- * Live, only the pages that hold data are read (memsrc's runs): a large
- * block is often mostly pages never touched, which read as zeros, and
- * reading them gives the process a page each on some kernels.
+ * A block given without its bytes (larger than a window, or mmapped): they
+ * follow through bfn->more, read into the window a window at a time, the
+ * walk's stop asked between them (a block may be gigabytes). The window is
+ * then emptied: the next header is read again. Live, only the pages that
+ * hold data are read (mem_runs): a large block is often mostly pages never
+ * touched, which read as zeros, and reading them gives the process a page
+ * each on some kernels.
  */
 static void give_bytes(struct walker *k, uint64_t chunk, uint64_t size, enum chunk_kind kind)
 {
+	if (!k->bytes || !k->bfn->more)
+		return;
 	uint64_t len = chunk_usable(size, kind) & ~7ull, start = chunk + 16;
 	struct range_list runs = { 0 };
-	bool sparse = k->bytes && k->bfn->more && k->m->runs &&
-		      k->m->runs(k->m->ctx, start & ~(PAGE - 1), (start + len + PAGE - 1) & ~(PAGE - 1), range_list_add,
-				 &runs) == 0;
+	mem_runs(k->m, start & ~(PAGE - 1), (start + len + PAGE - 1) & ~(PAGE - 1), &runs);
 	size_t next = 0;
-	for (uint64_t at = 0; k->bytes && k->bfn->more && at < len && !parts_stop(k->cancel, k->halt, WINDOW >> 9);) {
+	for (uint64_t at = 0; at < len && !parts_stop(k->cancel, k->halt, WINDOW >> 9);) {
 		size_t want = len - at < WINDOW ? (size_t)(len - at) : WINDOW;
-		ssize_t got = sparse ? read_sparse(k, start + at, k->win, want, &runs, &next)
-				     : k->m->read(k->m->ctx, start + at, k->win, want);
+		ssize_t got = read_sparse(k, start + at, k->win, want, &runs, &next);
 		if (got < 8)
 			break;
 		k->win_len = 0;
@@ -543,8 +542,9 @@ static bool in_heaps(const struct heap_report *r, uint64_t p, uint64_t *skip_to)
  * mmapped chunks live in anonymous read-write mappings, each at the start of
  * its own mmap (glibc's alignment offset is 0 unless memalign asked for more):
  * a header with prev_size 0 and exactly IS_MMAPPED set, a page-multiple size.
+ * The headers of [lo, hi), a run of mapping e; false when the rest of e
+ * cannot be read.
  */
-/* The headers of [lo, hi), a run of mapping e; false when the rest of e cannot be read. */
 static bool find_mmapped_in(struct walker *k, struct plan *pl, const struct map_entry *e, uint64_t lo, uint64_t hi)
 {
 	for (uint64_t p = lo; p < hi && p >= lo;) { /* p >= lo: no wrap at the top */
@@ -581,13 +581,9 @@ static void find_mmapped(struct walker *k, struct plan *pl)
 		const struct map_entry *e = &k->maps->v[i];
 		if (e->path[0] || e->perms[0] != 'r' || e->perms[1] != 'w')
 			continue;
-		r.n = 0;
-		if (!k->m->runs || k->m->runs(k->m->ctx, e->start, e->end, range_list_add, &r) < 0) {
-			r.n = 0;
-			range_list_add(&r, e->start, e->end);
-		}
+		mem_runs(k->m, e->start, e->end, &r);
 		for (size_t j = 0; j < r.n; j++) {
-			uint64_t lo = r.v[j][0] > e->start ? r.v[j][0] : e->start;
+			uint64_t lo = r.v[j][0];
 			if (pl->nmm && pl->mm[pl->nmm - 1].addr + pl->mm[pl->nmm - 1].size > lo)
 				lo = pl->mm[pl->nmm - 1].addr + pl->mm[pl->nmm - 1].size; /* inside the chunk found last */
 			if (lo < r.v[j][1] && !find_mmapped_in(k, pl, e, lo, r.v[j][1]))

@@ -22,6 +22,7 @@
 
 #include "cancel.h"
 #include "core.h"
+#include "memsrc.h"
 #include "proc.h"
 #include "ranges.h"
 #include "savefile.h"
@@ -180,11 +181,14 @@ struct seg {
 	const struct map_entry *e;
 };
 
-/* Memory no file backs: a page never touched holds zeros. */
+/*
+ * Private memory no file backs: a page never touched holds zeros (a shared
+ * one may hold what another process wrote, unseen in this one's pagemap).
+ */
 static bool anonymous(const struct map_entry *e)
 {
-	return !e->path[0] || !strcmp(e->path, "[heap]") || !strcmp(e->path, "[stack]") ||
-	       !strncmp(e->path, "[anon:", 6);
+	return e->perms[3] != 's' && (!e->path[0] || !strcmp(e->path, "[heap]") || !strcmp(e->path, "[stack]") ||
+	       !strncmp(e->path, "[anon:", 6));
 }
 
 /*
@@ -198,10 +202,11 @@ static int write_segment(struct target *t, int fd, const struct seg *sg, off_t o
 			 struct cancel *cancel)
 {
 	struct range_list runs = { 0 };
-	if (!anonymous(sg->e) || target_data_runs(t, sg->start, sg->end, range_list_add, &runs) < 0) {
-		runs.n = 0;
+	struct memsrc m = target_memsrc(t);
+	if (anonymous(sg->e))
+		mem_runs(&m, sg->start, sg->end, &runs);
+	else
 		range_list_add(&runs, sg->start, sg->end);
-	}
 	int w = 0;
 	for (size_t k = 0; k < runs.n && w == 0; k++)
 		w = write_mapping(t, fd, runs.v[k][0], runs.v[k][1], off + (off_t)(runs.v[k][0] - sg->start), buf,

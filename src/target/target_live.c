@@ -731,8 +731,8 @@ static int release_held(struct target *t, struct mlz_err *err)
  */
 static void collect_requeued(struct target *t)
 {
-	for (size_t i = 0; i < t->nthreads && t->nrequeued; i++) {
-		struct thread *th = &t->threads[i];
+	for (size_t i = 0; i < t->nthreads && t->nrequeued;) {
+		struct thread *th = &t->threads[i++];
 		uint64_t mask = 0;
 		bool ours = false;
 		if (pt_getsigmask(th->tid, &mask) < 0)
@@ -761,7 +761,7 @@ static void collect_requeued(struct target *t)
 		if (th && !th->stopped && pt_interrupt(tid, NULL) == 0 && pt_wait(tid, 0, &ev, NULL) == 1)
 			live_handle_event(t, &ev, true);
 		if (!target_find_thread(t, tid))
-			i--; /* it ended: the next thread moved into its place */
+			i--; /* it ended: another thread moved into its place, which comes next */
 	}
 }
 
